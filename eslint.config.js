@@ -1,0 +1,31 @@
+import tseslint from "typescript-eslint";
+
+/** Imports that would tie shared/ to one runtime or driver (STYLE.md: the core does not know where it runs). */
+const RUNTIME_BOUND = [
+  { group: ["cloudflare:*"], message: "shared/ runs in Node and workerd: no Workers APIs." },
+  { group: ["node:*"], message: "shared/ runs in Node and workerd: no Node APIs." },
+  { group: ["hono", "hono/*"], message: "shared/ is not HTTP code: keep Hono in worker/." },
+  {
+    group: ["drizzle-orm/d1", "drizzle-orm/better-sqlite3", "drizzle-orm/libsql", "drizzle-orm/node-postgres", "better-sqlite3", "@libsql/*", "pg", "@upstash/*", "ioredis"],
+    message: "shared/ takes data and small deps objects; drivers belong to worker/ or index-builder/.",
+  },
+];
+const NODE_BUILTINS = ["fs", "path", "os", "crypto", "child_process", "net", "http", "url", "util", "stream", "events", "buffer", "zlib"];
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".wrangler/", ".index/", "worker-configuration.d.ts", "bench/results/"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+    },
+  },
+  {
+    files: ["shared/**/*.ts"],
+    ignores: ["shared/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: RUNTIME_BOUND, paths: NODE_BUILTINS.map((name) => ({ name, message: "shared/ runs in Node and workerd: no Node APIs." })) }],
+    },
+  },
+);

@@ -1,0 +1,68 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sha256Hex } from "../../../shared/checksum";
+import { type BlobRef, type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../../shared/index-format/manifest";
+import { encodePopularBlob } from "../../../shared/index-format/popular";
+import { type Dataset } from "../data/movielens";
+import { computePopular, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
+
+/** Length of the bare popular list inlined in the manifest. */
+const FALLBACK_SIZE = 200;
+
+export interface BuildResult {
+  version: string;
+  dir: string;
+  manifest: IndexManifest;
+}
+
+/**
+ * Builds one index version into `<outDir>/<version>/`: `blobs/<name>` (the
+ * bytes published to KV), `manifest.json`, and `catalog.json` (published to
+ * D1). `<outDir>/LATEST` then names the version.
+ */
+export async function buildIndex(
+  dataset: Dataset,
+  outDir: string,
+  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void } = {},
+): Promise<BuildResult> {
+  const log = options.log ?? (() => {});
+  const now = options.now ?? new Date();
+  log(`read ${dataset.items.length} items, ${dataset.interactions.length} interactions from ${dataset.name}`);
+
+  const popular = computePopular(dataset.items, dataset.interactions, options.popularity ?? DEFAULT_POPULARITY);
+  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([
+    ["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }],
+  ]);
+  const refs: Record<string, BlobRef> = {};
+  for (const [name, blob] of blobs) {
+    refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
+  }
+  // The version names the build time and the content, so equal data gives an equal suffix.
+  const contentHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(refs)))).slice(0, 10);
+  const version = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${contentHash}`;
+
+  const users = new Set(dataset.interactions.map((x) => x.userId));
+  const manifest: IndexManifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    version,
+    builtAt: now.toISOString(),
+    source: { dataset: dataset.name, newestInteractionAt: popular.asOf },
+    counts: {
+      items: dataset.items.length,
+      users: users.size,
+      interactions: dataset.interactions.length,
+      categories: Object.keys(popular.byCategory).length,
+    },
+    blobs: refs,
+    fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
+  };
+
+  const dir = join(outDir, version);
+  await mkdir(join(dir, "blobs"), { recursive: true });
+  for (const [name, blob] of blobs) await writeFile(join(dir, "blobs", name), blob.bytes);
+  await writeFile(join(dir, "catalog.json"), JSON.stringify(dataset.items));
+  await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
+  await writeFile(join(outDir, "LATEST"), `${version}\n`);
+  log(`wrote index ${version} to ${dir} (${Object.keys(refs).length} blob(s), ${manifest.counts.categories} categories)`);
+  return { version, dir, manifest };
+}

@@ -1,0 +1,74 @@
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { type PopularBlob, type PopularItem } from "../../../shared/index-format/popular";
+import { type Interaction } from "../data/movielens";
+
+export interface PopularityOptions {
+  /** An interaction this many days older than `asOf` counts half. */
+  halfLifeDays: number;
+  /** Length of the overall list. */
+  overallSize: number;
+  /** Length of each category's list. */
+  perCategorySize: number;
+}
+
+export const DEFAULT_POPULARITY: PopularityOptions = { halfLifeDays: 730, overallSize: 1000, perCategorySize: 200 };
+
+/**
+ * Time-decayed popularity: each interaction adds 0.5^(age / half-life), age
+ * measured back from the newest interaction, so a rebuild on the same data
+ * gives the same lists. Ties go to the smaller item id, for determinism.
+ */
+export function computePopular(
+  items: readonly CatalogItem[],
+  interactions: readonly Interaction[],
+  options: PopularityOptions = DEFAULT_POPULARITY,
+): PopularBlob {
+  const asOfMs = interactions.reduce((m, x) => Math.max(m, x.timestampMs), 0);
+  const halfLifeMs = options.halfLifeDays * 86_400_000;
+  const mass = new Map<string, number>();
+  for (const x of interactions) {
+    const weight = Math.pow(0.5, (asOfMs - x.timestampMs) / halfLifeMs);
+    mass.set(x.itemId, (mass.get(x.itemId) ?? 0) + weight);
+  }
+  const ranked: PopularItem[] = items
+    .filter((item) => item.available && (mass.get(item.itemId) ?? 0) > 0)
+    .map((item) => ({
+      itemId: item.itemId,
+      title: item.title,
+      categories: item.categories,
+      score: roundScore(mass.get(item.itemId) ?? 0),
+    }))
+    .sort((a, b) => b.score - a.score || compareIds(a.itemId, b.itemId));
+
+  const kept = new Set(ranked.slice(0, options.overallSize).map((x) => x.itemId));
+  const perCategory = new Map<string, PopularItem[]>();
+  for (const item of ranked) {
+    for (const category of item.categories) {
+      const list = perCategory.get(category) ?? [];
+      if (list.length < options.perCategorySize) {
+        list.push(item);
+        kept.add(item.itemId);
+      }
+      perCategory.set(category, list);
+    }
+  }
+  // The blob holds the overall list followed by any item only a category list needs.
+  const listed = ranked.filter((x) => kept.has(x.itemId));
+  const position = new Map(listed.map((x, i) => [x.itemId, i]));
+  const byCategory: Record<string, number[]> = {};
+  for (const [category, list] of [...perCategory].sort((a, b) => a[0].localeCompare(b[0]))) {
+    byCategory[category] = list.map((x) => position.get(x.itemId) ?? -1);
+  }
+  return { asOf: new Date(asOfMs).toISOString(), halfLifeDays: options.halfLifeDays, items: listed, byCategory };
+}
+
+/** Numeric ids compare as numbers, others as strings. */
+function compareIds(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
+}
+
+function roundScore(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,77 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildIndex } from "./build/build-index";
+import { readMovieLensLatest } from "./data/movielens";
+import { DEFAULT_POPULARITY } from "./build/popularity";
+import { runDev } from "./local/dev";
+import { PROJECT_ROOT } from "./local/wrangler";
+import { publishIndex } from "./publish/publish-index";
+
+const USAGE = `index-builder <command> [options]
+
+Commands:
+  build     Build an index version from a MovieLens "latest" directory
+            --data DIR          dataset directory (default data/ml-latest-small)
+            --out DIR           index output directory (default .index)
+            --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
+  publish   Publish a built version through the Worker's admin API
+            --dir DIR           version directory (default: the one .index/LATEST names)
+            --url URL           Worker base URL (default http://127.0.0.1:8787)
+            --admin-key KEY     admin key (default: $ADMIN_KEY)
+  start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
+            --port N            port for wrangler dev (default 8787)
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const log = (line: string) => console.log(line);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      data: { type: "string" },
+      out: { type: "string" },
+      "half-life-days": { type: "string" },
+      dir: { type: "string" },
+      url: { type: "string" },
+      "admin-key": { type: "string" },
+      port: { type: "string" },
+    },
+  });
+  switch (command) {
+    case "build": {
+      const dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      const halfLifeDays = Number(values["half-life-days"] ?? DEFAULT_POPULARITY.halfLifeDays);
+      if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
+      await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
+        popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
+        log,
+      });
+      return;
+    }
+    case "publish": {
+      const adminKey = values["admin-key"] ?? process.env.ADMIN_KEY;
+      if (!adminKey) throw new Error("publish needs --admin-key or $ADMIN_KEY");
+      const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
+      await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
+      return;
+    }
+    case "start":
+      await runDev({ port: Number(values.port ?? 8787) });
+      return;
+    default:
+      console.log(USAGE);
+      if (command !== undefined && command !== "help" && command !== "--help") process.exitCode = 2;
+  }
+}
+
+async function latestDir(outDir: string): Promise<string> {
+  const version = (await readFile(join(outDir, "LATEST"), "utf8").catch(() => "")).trim();
+  if (!version) throw new Error(`no built index in ${outDir}; run the build command first`);
+  return join(outDir, version);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`index-builder: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { join } from "node:path";
+import { buildIndex } from "../build/build-index";
+import { readMovieLensLatest } from "../data/movielens";
+import { publishIndex } from "../publish/publish-index";
+import { startLocalStack } from "./local-stack";
+import { PROJECT_ROOT } from "./wrangler";
+
+/**
+ * `npm start`: builds the demo index, starts the local stack, publishes the
+ * index through the Worker's admin API and serves until Ctrl-C, which stops
+ * everything this started.
+ */
+export async function runDev(options: { port: number }): Promise<void> {
+  const log = (line: string) => console.log(`[start] ${line}`);
+  const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
+  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), { log });
+
+  const stack = await startLocalStack({
+    port: options.port,
+    redis: "optional",
+    adminKey: process.env.ADMIN_KEY || undefined,
+    log,
+  });
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping wrangler dev, bridge and redis-server");
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+  stack.dev.child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`[start] wrangler dev exited (${code}):\n${stack.dev.output().slice(-4000)}`);
+      void shutdown();
+    }
+  });
+
+  try {
+    await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  const u = stack.url;
+  console.log(`
+Edge recommender is serving on ${u}  (Ctrl-C stops everything)
+
+  ${u}/health
+  ${u}/v1/recommendations?user_id=1&surface=home&limit=10
+  ${u}/v1/items/1
+  curl -X POST ${u}/v1/events -H 'Content-Type: application/json' \\
+    -d '{"events":[{"eventId":"e1","userId":"1","itemId":"356","type":"click","timestamp":${Date.now()}}]}'
+
+Index version ${built.version}; Redis ${stack.redis ? `on (${stack.redis.url})` : "OFF: install redis-server to enable trending counters"}.
+Admin key for this run: ${stack.adminKey}
+`);
+}

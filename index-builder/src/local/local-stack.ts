@@ -1,0 +1,80 @@
+import { randomBytes } from "node:crypto";
+import { applyLocalMigrations, type DevServer, startWranglerDev } from "./wrangler";
+import { findRedisServer, type RedisServerHandle, startRedisServer } from "./redis-server";
+import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
+
+export interface LocalStack {
+  url: string;
+  adminKey: string;
+  /** Null when Redis is off (redis-server not installed and not required). */
+  redis: { url: string; token: string; server: RedisServerHandle } | null;
+  dev: DevServer;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  port: number;
+  /** Local state directory for KV, D1 and Durable Objects (wrangler's default when absent). */
+  persistTo?: string;
+  /** "required" fails without redis-server; "optional" serves without Redis and says so. */
+  redis: "required" | "optional";
+  adminKey?: string;
+  inherit?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts what the Worker needs on this machine: D1 migrations applied,
+ * redis-server with the Upstash-protocol bridge in front of it, then
+ * `wrangler dev` wired to both. `stop()` ends all of it.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const adminKey = options.adminKey ?? randomBytes(18).toString("base64url");
+  await applyLocalMigrations(options.persistTo);
+  log("D1 migrations applied");
+
+  let server: RedisServerHandle | null = null;
+  let bridge: UpstashBridge | null = null;
+  const token = randomBytes(18).toString("base64url");
+  const stopRedis = async () => {
+    await bridge?.close();
+    await server?.stop();
+  };
+  if (findRedisServer()) {
+    server = await startRedisServer();
+    bridge = await startUpstashBridge({ redisHost: server.host, redisPort: server.port, token });
+    log(`redis-server on 127.0.0.1:${server.port}, Upstash REST bridge on ${bridge.url}`);
+  } else if (options.redis === "required") {
+    throw new Error("redis-server is not installed; install it with: apt-get install -y redis-server");
+  } else {
+    log("redis-server not found: Redis features (trending counters) are OFF. Install it with: apt-get install -y redis-server");
+  }
+
+  let dev: DevServer;
+  try {
+    dev = await startWranglerDev({
+      port: options.port,
+      persistTo: options.persistTo,
+      inherit: options.inherit,
+      vars: {
+        ADMIN_KEY: adminKey,
+        UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
+        UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",
+      },
+    });
+  } catch (err) {
+    await stopRedis();
+    throw err;
+  }
+  return {
+    url: dev.url,
+    adminKey,
+    redis: server && bridge ? { url: bridge.url, token, server } : null,
+    dev,
+    stop: async () => {
+      await dev.stop();
+      await stopRedis();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { once } from "node:events";
+import os from "node:os";
+import path from "node:path";
+import { freePort } from "./free-port";
+import { RespClient } from "./resp";
+
+/** Options for {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** Port to listen on; a free one is picked when omitted. */
+  port?: number;
+  /** Working directory; a temporary one (removed on stop) is created when omitted. */
+  dir?: string;
+  /** How long to wait for the server to answer PING. */
+  startTimeoutMs?: number;
+}
+
+/** A running redis-server child process bound to loopback. */
+export interface RedisServerHandle {
+  host: "127.0.0.1";
+  port: number;
+  /** Terminates the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops the server if it is running and starts a fresh one on the same port. */
+  restart(): Promise<void>;
+}
+
+const HOST = "127.0.0.1";
+const EXTRA_DIRS = ["/usr/bin", "/usr/local/bin", "/usr/sbin"];
+
+/** Returns the path of a redis-server executable on PATH or in the usual system directories, or null. */
+export function findRedisServer(): string | null {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...EXTRA_DIRS];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "redis-server");
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return null;
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killAll(): void {
+  for (const c of liveChildren) c.kill("SIGKILL");
+}
+
+// An orphaned redis-server would keep its port and memory after a crashed or interrupted run.
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", killAll);
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        killAll();
+        // Keep the default "terminate" behaviour unless someone else handles the signal.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    }
+  }
+  liveChildren.add(child);
+  child.once("exit", () => liveChildren.delete(child));
+}
+
+/**
+ * Spawns redis-server on 127.0.0.1 without persistence and resolves once it answers PING.
+ * The error on failure includes the tail of the server's output.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  const bin = findRedisServer();
+  if (!bin) throw new Error("redis-server not found on PATH or in /usr/bin, /usr/local/bin, /usr/sbin");
+  const port = options.port ?? (await freePort(HOST));
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), "redis-local-")));
+  const timeoutMs = options.startTimeoutMs ?? 5000;
+  let child: ChildProcess | undefined = await launch(bin, port, dir, timeoutMs);
+
+  const stop = async (): Promise<void> => {
+    const current = child;
+    child = undefined;
+    if (current) await terminate(current);
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+  };
+  const restart = async (): Promise<void> => {
+    if (child) await terminate(child);
+    child = undefined;
+    child = await launch(bin, port, dir, timeoutMs);
+  };
+  return { host: HOST, port, stop, restart };
+}
+
+async function launch(bin: string, port: number, dir: string, timeoutMs: number): Promise<ChildProcess> {
+  await mkdir(dir, { recursive: true });
+  const args = ["--port", String(port), "--bind", HOST, "--protected-mode", "yes"];
+  args.push("--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir);
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  track(child);
+  let output = "";
+  const keep = (data: Buffer): void => {
+    output = (output + data.toString("utf8")).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  child.once("error", (err) => (exited = `failed to spawn: ${err.message}`));
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`redis-server on port ${port} ${exited}\n${output}`);
+    if (child.pid !== undefined && (await answersAsChild(port, child.pid))) return child;
+    if (Date.now() > deadline) {
+      await terminate(child);
+      throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// Checking the pid guards against a different server already listening on the port.
+async function answersAsChild(port: number, pid: number): Promise<boolean> {
+  let client: RespClient | undefined;
+  try {
+    client = await RespClient.connect(HOST, port, 500);
+    const [pong, info] = await Promise.all([client.send(["PING"]), client.send(["INFO", "server"])]);
+    return pong === "PONG" && Buffer.isBuffer(info) && info.toString("utf8").includes(`process_id:${pid}\r\n`);
+  } catch {
+    return false;
+  } finally {
+    await client?.close();
+  }
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}

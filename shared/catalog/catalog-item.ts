@@ -1,0 +1,43 @@
+import { isValidId } from "../ids";
+
+/** An item as the builder publishes it and `GET /v1/items/:id` returns it. */
+export interface CatalogItem {
+  itemId: string;
+  title: string;
+  categories: string[];
+  year: number | null;
+  tags: string[];
+  available: boolean;
+}
+
+/** Most items accepted in one catalog upsert request. */
+export const MAX_ITEMS_PER_UPSERT = 500;
+
+const MAX_TITLE_LENGTH = 512;
+const MAX_LABELS = 64;
+const MAX_LABEL_LENGTH = 64;
+
+/**
+ * Checks one catalog item; returns the problem as `field: reason`, or null.
+ * Labels (categories, tags) are short free text, deduplicated by the builder.
+ */
+export function catalogItemProblem(v: unknown): string | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return "item: must be an object";
+  const item = v as Record<string, unknown>;
+  if (!isValidId(item.itemId)) return "itemId: 1-128 characters of A-Z a-z 0-9 _ . : @ -";
+  if (typeof item.title !== "string" || item.title.length === 0 || item.title.length > MAX_TITLE_LENGTH) {
+    return `title: 1-${MAX_TITLE_LENGTH} characters`;
+  }
+  for (const field of ["categories", "tags"] as const) {
+    const labels = item[field];
+    if (!Array.isArray(labels) || labels.length > MAX_LABELS) return `${field}: an array of at most ${MAX_LABELS} strings`;
+    if (!labels.every((l) => typeof l === "string" && l.length > 0 && l.length <= MAX_LABEL_LENGTH)) {
+      return `${field}: each entry 1-${MAX_LABEL_LENGTH} characters`;
+    }
+  }
+  if (item.year !== null && !(Number.isInteger(item.year) && (item.year as number) >= 1800 && (item.year as number) <= 2200)) {
+    return "year: an integer from 1800 to 2200, or null";
+  }
+  if (typeof item.available !== "boolean") return "available: true or false";
+  return null;
+}

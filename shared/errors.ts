@@ -1,0 +1,34 @@
+/**
+ * Machine-readable error codes. The Worker maps each to an HTTP status in
+ * one place (`worker/src/http/on-error.ts`); nothing else picks statuses.
+ */
+export type ErrorCode =
+  | "invalid_json"
+  | "invalid_request"
+  | "invalid_event_batch"
+  | "invalid_item"
+  | "invalid_manifest"
+  | "checksum_mismatch"
+  | "unauthorized"
+  | "not_found"
+  | "item_not_found"
+  | "index_not_published"
+  | "version_conflict"
+  | "index_incomplete"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "internal";
+
+/** The one error type of the project: a code, a message for people, optional details. */
+export class AppError extends Error {
+  override readonly name = "AppError";
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

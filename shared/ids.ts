@@ -1,0 +1,9 @@
+/**
+ * Identifiers (users, items, events, impressions) are 1..128 characters of
+ * letters, digits and `_ - . : @`: safe in KV keys, cache keys, SQL and logs.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export function isValidId(value: unknown): value is string {
+  return typeof value === "string" && ID_PATTERN.test(value);
+}

@@ -1,0 +1,75 @@
+import { AppError } from "../errors";
+import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+/** One blob of a version: its size and checksum, verified on publish and on read. */
+export interface BlobRef {
+  bytes: number;
+  /** Lower-case hex SHA-256 of the blob's bytes. */
+  sha256: string;
+  contentType: string;
+}
+
+/** Describes one immutable index version. */
+export interface IndexManifest {
+  formatVersion: typeof MANIFEST_FORMAT_VERSION;
+  version: string;
+  /** ISO-8601 build time. */
+  builtAt: string;
+  /** What the index was built from. */
+  source: { dataset: string; newestInteractionAt: string };
+  counts: { items: number; users: number; interactions: number; categories: number };
+  /** Blob name -> reference. `popular` is always present. */
+  blobs: Record<string, BlobRef>;
+  /** Most popular item ids, served when the popular blob cannot be read. */
+  fallbackItemIds: string[];
+}
+
+/** The blobs every manifest of this format must list. */
+export const REQUIRED_BLOBS = ["popular"] as const;
+
+/** Parses and checks a manifest; throws `AppError("invalid_manifest")` naming the first problem. */
+export function parseManifest(value: unknown): IndexManifest {
+  const bad = (what: string): never => {
+    throw new AppError("invalid_manifest", `manifest ${what}`);
+  };
+  if (!isObject(value)) return bad("must be a JSON object");
+  if (value.formatVersion !== MANIFEST_FORMAT_VERSION) bad(`formatVersion must be ${MANIFEST_FORMAT_VERSION}`);
+  if (typeof value.version !== "string" || !VERSION_PATTERN.test(value.version)) {
+    bad("version must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  }
+  if (typeof value.builtAt !== "string" || Number.isNaN(Date.parse(value.builtAt))) bad("builtAt must be a date-time");
+  const source = value.source;
+  if (!isObject(source) || typeof source.dataset !== "string" || typeof source.newestInteractionAt !== "string") {
+    bad("source must name dataset and newestInteractionAt");
+  }
+  const counts = value.counts;
+  if (!isObject(counts)) return bad("counts must be an object");
+  for (const k of ["items", "users", "interactions", "categories"]) {
+    if (!isCount(counts[k])) bad(`counts.${k} must be a non-negative integer`);
+  }
+  const blobs = value.blobs;
+  if (!isObject(blobs)) return bad("blobs must be an object");
+  for (const [name, ref] of Object.entries(blobs)) {
+    if (!BLOB_NAME_PATTERN.test(name)) bad(`blob name "${name}" is not allowed`);
+    if (!isObject(ref) || !isCount(ref.bytes) || typeof ref.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(ref.sha256)) {
+      bad(`blobs.${name} needs bytes and a hex sha256`);
+    }
+    if (typeof (ref as Record<string, unknown>).contentType !== "string") bad(`blobs.${name} needs a contentType`);
+  }
+  for (const name of REQUIRED_BLOBS) if (!(name in blobs)) bad(`must list the "${name}" blob`);
+  const fallback = value.fallbackItemIds;
+  if (!Array.isArray(fallback) || !fallback.every((id) => typeof id === "string")) {
+    bad("fallbackItemIds must be an array of item ids");
+  }
+  return value as unknown as IndexManifest;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): boolean {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}

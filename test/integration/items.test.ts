@@ -1,0 +1,71 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { adminCall, call, jsonInit } from "./fixtures";
+
+const item = (id: string, extra: Record<string, unknown> = {}) => ({
+  itemId: id,
+  title: `Title ${id}`,
+  categories: ["Drama"],
+  year: 2001,
+  tags: ["slow burn"],
+  available: true,
+  ...extra,
+});
+
+describe("catalog in D1", () => {
+  it("upserts items through the admin API and serves them", async () => {
+    const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("c1"), item("c2", { year: null })] }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ upserted: 2 });
+    expect(await (await call("/v1/items/c1")).json()).toEqual(item("c1"));
+    expect(await (await call("/v1/items/c2")).json()).toEqual(item("c2", { year: null }));
+
+    await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("c1", { title: "Renamed", available: false })] }));
+    expect(await (await call("/v1/items/c1")).json()).toMatchObject({ title: "Renamed", available: false });
+  });
+
+  it("writes nothing when any item of the request is invalid", async () => {
+    const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("d1"), item("d2", { year: "1999" })] }));
+    expect(res.status).toBe(400);
+    const body = await res.json<{ error: { code: string; message: string; index: number } }>();
+    expect(body.error).toMatchObject({ code: "invalid_item", index: 1 });
+    expect(body.error.message).toContain("year");
+    const row = await env.DB.prepare("SELECT count(*) AS n FROM items WHERE item_id IN ('d1','d2')").first<{ n: number }>();
+    expect(row?.n).toBe(0);
+  });
+
+  it("answers unknown and malformed ids with 404 and 400", async () => {
+    const missing = await call("/v1/items/nope");
+    expect(missing.status).toBe(404);
+    expect((await missing.json<{ error: { code: string } }>()).error.code).toBe("item_not_found");
+    const bad = await call("/v1/items/a%20b");
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe("cross-cutting HTTP behaviour", () => {
+  it("reports bindings on /health", async () => {
+    const body = await (await call("/health")).json<{ bindings: Record<string, { status: string }> }>();
+    expect(body.bindings.kv!.status).toBe("ok");
+    expect(body.bindings.d1!.status).toBe("ok");
+    expect(body.bindings.durableObjects!.status).toBe("ok");
+    expect(body.bindings.redis!.status).toBe("disabled");
+  });
+
+  it("answers CORS preflights for browsers", async () => {
+    const res = await call("/v1/recommendations", {
+      method: "OPTIONS",
+      headers: { Origin: "https://shop.example", "Access-Control-Request-Method": "GET" },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+  });
+
+  it("uses the error envelope for unknown routes", async () => {
+    const res = await call("/v2/nothing");
+    expect(res.status).toBe(404);
+    const body = await res.json<{ error: { code: string; requestId: string } }>();
+    expect(body.error.code).toBe("not_found");
+    expect(body.error.requestId).toBe(res.headers.get("X-Request-Id"));
+  });
+});

@@ -1,0 +1,78 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { blobKey, CURRENT_POINTER_KEY, manifestKey } from "../../shared/index-format/keys";
+import { adminCall, call, demoBuild, jsonInit, publishDemo } from "./fixtures";
+
+describe("admin publication API (KV)", () => {
+  it("refuses every admin call without the right key and writes nothing", async () => {
+    const { manifest, popularBytes } = await demoBuild("v-noauth");
+    const attempts = [
+      call("/admin/index/versions/v-noauth/blobs/popular", {
+        method: "PUT",
+        headers: { "X-Content-Sha256": manifest.blobs.popular!.sha256 },
+        body: popularBytes,
+      }),
+      call("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" } }),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(401);
+      const body = await res.json<{ error: { code: string; requestId: string } }>();
+      expect(body.error.code).toBe("unauthorized");
+      expect(body.error.requestId).toBeTruthy();
+    }
+    expect(await env.INDEX_KV.get(blobKey("v-noauth", "popular"))).toBeNull();
+  });
+
+  it("rejects a blob whose bytes do not match the declared checksum", async () => {
+    const { popularBytes } = await demoBuild("v-badsum");
+    const res = await adminCall("/admin/index/versions/v-badsum/blobs/popular", {
+      method: "PUT",
+      headers: { "X-Content-Sha256": "0".repeat(64) },
+      body: popularBytes,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe("checksum_mismatch");
+    expect(await env.INDEX_KV.get(blobKey("v-badsum", "popular"))).toBeNull();
+  });
+
+  it("refuses a manifest before its blobs, and a pointer before its manifest", async () => {
+    const { manifest } = await demoBuild("v-order");
+    const early = await adminCall("/admin/index/versions/v-order/manifest", jsonInit("PUT", manifest));
+    expect(early.status).toBe(409);
+    expect((await early.json<{ error: { code: string } }>()).error.code).toBe("index_incomplete");
+    expect(await env.INDEX_KV.get(manifestKey("v-order"))).toBeNull();
+
+    const pointer = await adminCall("/admin/index/current", jsonInit("PUT", { version: "v-order" }));
+    expect(pointer.status).toBe(404);
+    expect(String(await env.INDEX_KV.get(CURRENT_POINTER_KEY))).not.toContain("v-order");
+  });
+
+  it("publishes blobs, manifest, catalog and pointer; versions are immutable; rollback moves the pointer", async () => {
+    await publishDemo("v-one");
+    expect(await (await adminCall("/admin/index/current")).json()).toMatchObject({ version: "v-one" });
+
+    const other = await demoBuild("v-one", (await demoBuild("x")).catalog.slice(0, 5));
+    const conflict = await adminCall("/admin/index/versions/v-one/blobs/popular", {
+      method: "PUT",
+      headers: { "X-Content-Sha256": other.manifest.blobs.popular!.sha256 },
+      body: other.popularBytes,
+    });
+    expect(conflict.status).toBe(409);
+    expect((await conflict.json<{ error: { code: string } }>()).error.code).toBe("version_conflict");
+
+    await publishDemo("v-two");
+    expect((await (await call("/health")).json<{ indexVersion: string }>()).indexVersion).toBe("v-two");
+    const back = await adminCall("/admin/index/current", jsonInit("PUT", { version: "v-one" }));
+    expect(back.status).toBe(200);
+    expect((await (await call("/health")).json<{ indexVersion: string }>()).indexVersion).toBe("v-one");
+  });
+
+  it("rejects a malformed manifest with a specific message", async () => {
+    const { manifest } = await demoBuild("v-bad");
+    const res = await adminCall("/admin/index/versions/v-bad/manifest", jsonInit("PUT", { ...manifest, blobs: {} }));
+    expect(res.status).toBe(400);
+    const body = await res.json<{ error: { code: string; message: string } }>();
+    expect(body.error.code).toBe("invalid_manifest");
+    expect(body.error.message).toContain("popular");
+  });
+});

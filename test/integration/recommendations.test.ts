@@ -1,0 +1,94 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { blobKey } from "../../shared/index-format/keys";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { call, freshUser, postEvents, publishDemo } from "./fixtures";
+
+interface RecsBody {
+  indexVersion: string;
+  sessionVersion: number;
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+const recs = (query: string) => call(`/v1/recommendations?${query}`);
+
+function event(userId: string, itemId: string, n: number) {
+  return { eventId: `${userId}-e${n}`, userId, itemId, type: "click", timestamp: Date.now() - 1000 };
+}
+
+describe("GET /v1/recommendations", () => {
+  beforeAll(async () => {
+    await publishDemo("v-recs");
+  });
+
+  it("serves the popular list in order, with reasons and timing", async () => {
+    const res = await recs(`user_id=${freshUser()}&limit=10`);
+    expect(res.status).toBe(200);
+    for (const stage of ["session", "index", "cache", "rank"]) {
+      expect(res.headers.get("Server-Timing")).toMatch(new RegExp(`\\b${stage};dur=\\d`));
+    }
+    const body = await res.json<RecsBody>();
+    expect(body.indexVersion).toBe("v-recs");
+    expect(body.items.map((i) => i.itemId)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(body.items.map((i) => i.rank)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(body.items[0]).toMatchObject({ title: "Movie 0", sources: ["popular"], reasons: [{ code: "popular" }] });
+    expect(body.degraded).toEqual([]);
+  });
+
+  it("excludes what the user interacted with, from the very next request", async () => {
+    const user = freshUser();
+    const first = await (await recs(`user_id=${user}&limit=5`)).json<RecsBody>();
+    expect(first.items.map((i) => i.itemId)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+
+    const posted = await postEvents([event(user, "m0", 1), event(user, "m2", 2)]);
+    expect(posted.status).toBe(200);
+    const after = await (await recs(`user_id=${user}&limit=5`)).json<RecsBody>();
+    expect(after.sessionVersion).toBe(first.sessionVersion + 1);
+    expect(after.items.map((i) => i.itemId)).toEqual(["m1", "m3", "m4", "m5", "m6"]);
+  });
+
+  it("answers a repeated request from the Cache API, and never across a new event", async () => {
+    const user = freshUser();
+    expect((await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache")).toBe("miss");
+    // The store happens after the response (waitUntil); poll briefly for it.
+    let hit = false;
+    for (let i = 0; i < 20 && !hit; i++) {
+      hit = (await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache") === "hit";
+      if (!hit) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(hit).toBe(true);
+    await postEvents([event(user, "m1", 1)]);
+    const res = await recs(`user_id=${user}&limit=4`);
+    expect(res.headers.get("X-Cache")).toBe("miss");
+    expect((await res.json<RecsBody>()).items.map((i) => i.itemId)).not.toContain("m1");
+  });
+
+  it("restricts to a category's popular list", async () => {
+    const body = await (await recs(`user_id=${freshUser()}&limit=3&category=Comedy`)).json<RecsBody>();
+    expect(body.items.map((i) => i.itemId)).toEqual(["m1", "m3", "m5"]);
+    expect(body.items[0]!.reasons[0]!.code).toBe("popular_in_category");
+  });
+
+  it("rejects bad parameters with 400 and a specific code", async () => {
+    for (const query of ["limit=5", "user_id=bad%20id", `user_id=u1&limit=0`, `user_id=u1&limit=101`, `user_id=u1&limit=abc`, `user_id=u1&surface=nope`]) {
+      const res = await recs(query);
+      expect(res.status, query).toBe(400);
+      const body = await res.json<{ error: { code: string; message: string; requestId: string } }>();
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.message.length).toBeGreaterThan(10);
+      expect(res.headers.get("X-Request-Id")).toBe(body.error.requestId);
+    }
+  });
+
+  it("falls back to the manifest's list when the popular blob is corrupt, and says so", async () => {
+    await publishDemo("v-corrupt");
+    await env.INDEX_KV.put(blobKey("v-corrupt", "popular"), "not the published bytes");
+    const res = await recs(`user_id=${freshUser()}&limit=3`);
+    expect(res.status).toBe(200);
+    const body = await res.json<RecsBody>();
+    expect(body.degraded).toEqual(["popular_blob_checksum_mismatch", "popular_fallback_list"]);
+    expect(body.items.map((i) => i.itemId)).toEqual(["m0", "m1", "m2"]);
+    await publishDemo("v-recs");
+  });
+});

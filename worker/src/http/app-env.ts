@@ -1,0 +1,5 @@
+/** Hono's environment for this app: the Worker bindings and per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { requestId: string };
+}

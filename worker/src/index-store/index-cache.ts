@@ -1,0 +1,49 @@
+import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
+
+/** A published version as the request path uses it. */
+export interface LoadedIndex {
+  version: string;
+  manifest: IndexManifest;
+  /** Null when the blob is missing or corrupt; `degraded` then says why. */
+  popular: PopularBlob | null;
+  degraded: string[];
+}
+
+/** Versions are immutable, so a fully loaded one is kept for the isolate's life (a few at most). */
+const MAX_CACHED_VERSIONS = 3;
+const loaded = new Map<string, LoadedIndex>();
+
+/** The version the current pointer names, loaded and verified; null before any publication. */
+export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
+  const pointer = await readCurrentPointer(kv);
+  if (!pointer) return null;
+  const hit = loaded.get(pointer.version);
+  if (hit) return hit;
+  const manifest = await readManifest(kv, pointer.version);
+  if (!manifest) return null;
+  const result = await loadPopular(kv, manifest);
+  const index: LoadedIndex = { version: manifest.version, manifest, ...result };
+  // A degraded load is not kept: the next request tries the blob again.
+  if (index.degraded.length === 0) remember(index);
+  return index;
+}
+
+async function loadPopular(kv: KVNamespace, manifest: IndexManifest): Promise<Pick<LoadedIndex, "popular" | "degraded">> {
+  const read = await readVerifiedBlob(kv, manifest, "popular");
+  if ("fault" in read) {
+    console.warn(JSON.stringify({ level: "warn", message: "popular blob unusable", version: manifest.version, fault: read.fault }));
+    return { popular: null, degraded: [`popular_blob_${read.fault}`] };
+  }
+  return { popular: decodePopularBlob(read.bytes), degraded: [] };
+}
+
+function remember(index: LoadedIndex): void {
+  loaded.set(index.version, index);
+  while (loaded.size > MAX_CACHED_VERSIONS) {
+    const oldest = loaded.keys().next().value;
+    if (oldest === undefined) break;
+    loaded.delete(oldest);
+  }
+}

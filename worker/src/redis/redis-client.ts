@@ -1,0 +1,27 @@
+import { Redis } from "@upstash/redis/cloudflare";
+
+/** Per-isolate client, rebuilt only when the configured URL or token changes. */
+let cached: { url: string; token: string; client: Redis } | null = null;
+
+/**
+ * The Upstash Redis client for this Worker, or null when Redis is switched
+ * off (empty `UPSTASH_REDIS_REST_URL`). Retries are few and short: a request
+ * must not wait seconds on a Redis outage, it degrades instead.
+ */
+export function redisFromEnv(env: Env): Redis | null {
+  const url = env.UPSTASH_REDIS_REST_URL;
+  const token = env.UPSTASH_REDIS_REST_TOKEN ?? "";
+  if (!url) return null;
+  if (cached?.url === url && cached.token === token) return cached.client;
+  const client = new Redis({
+    url,
+    token,
+    retry: { retries: 1, backoff: () => 25 },
+    enableTelemetry: false,
+  });
+  cached = { url, token, client };
+  return client;
+}
+
+/** State of an optional dependency as reported to callers. */
+export type DependencyState = "ok" | "disabled" | "unavailable";

@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { catalogItemProblem, type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/catalog-item";
+import { AppError } from "../../../shared/errors";
+import { readCurrentPointer } from "../../../shared/index-format/index-reader";
+import { KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from "../../../shared/index-format/index-writer";
+import { VERSION_PATTERN } from "../../../shared/index-format/keys";
+import { upsertCatalogItems } from "../catalog/d1-catalog";
+import { adminAuth } from "../http/admin-auth";
+import { type AppEnv } from "../http/app-env";
+import { readBytes, readJson } from "../http/read-json";
+
+const MAX_JSON_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Publication API used by the index builder. Order matters and is enforced:
+ * blobs, then the manifest (refused until every listed blob is present with
+ * its checksum), then the current pointer (refused until the manifest exists).
+ */
+export const admin = new Hono<AppEnv>()
+  .use(adminAuth())
+  .put("/index/versions/:version/blobs/:name", async (c) => {
+    const sha256 = c.req.header("x-content-sha256");
+    if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
+      throw new AppError("invalid_request", "send the blob's hex SHA-256 in the X-Content-Sha256 header");
+    }
+    const bytes = await readBytes(c, KV_VALUE_LIMIT_BYTES);
+    const contentType = c.req.header("content-type") ?? "application/octet-stream";
+    const outcome = await putBlob(c.env.INDEX_KV, c.req.param("version"), c.req.param("name"), bytes, { sha256, contentType });
+    return c.json({ outcome, bytes: bytes.byteLength }, outcome === "stored" ? 201 : 200);
+  })
+  .put("/index/versions/:version/manifest", async (c) => {
+    const body = await readJson(c, MAX_JSON_BYTES);
+    const version = c.req.param("version");
+    if ((body as { version?: unknown } | null)?.version !== version) {
+      throw new AppError("invalid_manifest", `manifest version must equal the version in the path (${version})`);
+    }
+    const manifest = await putManifest(c.env.INDEX_KV, body);
+    return c.json({ version: manifest.version, blobs: Object.keys(manifest.blobs) }, 201);
+  })
+  .get("/index/current", async (c) => {
+    const pointer = await readCurrentPointer(c.env.INDEX_KV);
+    if (!pointer) throw new AppError("index_not_published", "no index has been published yet");
+    return c.json(pointer);
+  })
+  .put("/index/current", async (c) => {
+    const body = (await readJson(c, 1024)) as { version?: unknown } | null;
+    if (typeof body?.version !== "string") throw new AppError("invalid_request", 'send {"version": "<published version>"}');
+    return c.json(await setCurrentVersion(c.env.INDEX_KV, body.version, new Date()));
+  })
+  .post("/catalog/items", async (c) => {
+    const body = (await readJson(c, MAX_JSON_BYTES)) as { items?: unknown; indexVersion?: unknown } | null;
+    const list = body?.items;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ITEMS_PER_UPSERT) {
+      throw new AppError("invalid_item", `send {"items": [...]} with 1 to ${MAX_ITEMS_PER_UPSERT} items`);
+    }
+    const indexVersion = body?.indexVersion ?? null;
+    if (indexVersion !== null && (typeof indexVersion !== "string" || !VERSION_PATTERN.test(indexVersion))) {
+      throw new AppError("invalid_item", "indexVersion must be a version string or absent");
+    }
+    for (let i = 0; i < list.length; i++) {
+      const problem = catalogItemProblem(list[i]);
+      if (problem) throw new AppError("invalid_item", `items[${i}].${problem}; nothing was written`, { index: i });
+    }
+    const upserted = await upsertCatalogItems(c.env.DB, list as CatalogItem[], indexVersion, Date.now());
+    return c.json({ upserted });
+  });

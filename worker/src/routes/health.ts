@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import { readCurrentPointer } from "../../../shared/index-format/index-reader";
+import { countCatalogItems } from "../catalog/d1-catalog";
+import { type AppEnv } from "../http/app-env";
+import { redisFromEnv } from "../redis/redis-client";
+
+type Probe = { status: "ok"; [detail: string]: unknown } | { status: "disabled" | "error"; message: string };
+
+/** Liveness and the state of every binding; always 200 so it can tell what is down. */
+export const health = new Hono<AppEnv>().get("/", async (c) => {
+  const [kv, d1, redis] = await Promise.all([
+    probe(async () => ({ indexVersion: (await readCurrentPointer(c.env.INDEX_KV))?.version ?? null })),
+    probe(async () => ({ catalogItems: await countCatalogItems(c.env.DB) })),
+    probeRedis(c.env),
+  ]);
+  const indexVersion = kv.status === "ok" ? (kv.indexVersion as string | null) : null;
+  return c.json({
+    status: kv.status === "ok" && d1.status === "ok" ? "ok" : "degraded",
+    indexVersion,
+    bindings: { kv, d1, durableObjects: { status: c.env.USER_SESSION ? "ok" : "error" }, redis },
+  });
+});
+
+async function probe(check: () => Promise<Record<string, unknown>>): Promise<Probe> {
+  try {
+    return { status: "ok", ...(await check()) };
+  } catch (err) {
+    return { status: "error", message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function probeRedis(env: Env): Promise<Probe> {
+  const redis = redisFromEnv(env);
+  if (!redis) return { status: "disabled", message: "UPSTASH_REDIS_REST_URL is not set" };
+  return probe(async () => ({ ping: await redis.ping() }));
+}

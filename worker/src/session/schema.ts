@@ -1,0 +1,44 @@
+/**
+ * The user session object's SQLite schema, as ordered migrations. The applied
+ * count is kept in `meta.schema_version` (the one table every version has);
+ * each migration runs once, inside the object's constructor, before any
+ * request is served.
+ */
+export const SESSION_MIGRATIONS: readonly string[][] = [
+  [
+    `CREATE TABLE events (
+       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+       event_id TEXT NOT NULL UNIQUE,
+       item_id TEXT NOT NULL,
+       type TEXT NOT NULL,
+       ts_ms INTEGER NOT NULL,
+       value REAL,
+       seconds REAL,
+       surface TEXT,
+       impression_id TEXT,
+       context TEXT,
+       received_ms INTEGER NOT NULL
+     )`,
+    `CREATE TABLE seen (
+       item_id TEXT PRIMARY KEY,
+       first_ms INTEGER NOT NULL,
+       last_ms INTEGER NOT NULL,
+       interactions INTEGER NOT NULL
+     )`,
+  ],
+];
+
+/** Most events one session keeps; the oldest received are evicted first. */
+export const MAX_SESSION_EVENTS = 2000;
+
+export function migrateSessionSchema(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
+  const row = sql.exec<{ value: number }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
+  const applied = row?.value ?? 0;
+  for (let i = applied; i < SESSION_MIGRATIONS.length; i++) {
+    for (const statement of SESSION_MIGRATIONS[i] ?? []) {
+      sql.exec(statement);
+    }
+    sql.exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, i + 1);
+  }
+}
