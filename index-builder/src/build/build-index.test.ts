@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseManifest } from "../../../shared/index-format/manifest";
+import { decodePopularBlob } from "../../../shared/index-format/popular";
+import { type Dataset } from "../data/movielens";
+import { buildIndex } from "./build-index";
+
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const dataset: Dataset = {
+  name: "tiny",
+  items: [
+    { itemId: "1", title: "One", categories: ["Drama"], year: 2000, tags: [], available: true },
+    { itemId: "2", title: "Two", categories: ["Comedy", "Drama"], year: 2001, tags: ["fun"], available: true },
+  ],
+  interactions: [
+    { userId: "a", itemId: "2", rating: 4, timestampMs: 1_700_000_000_000 },
+    { userId: "b", itemId: "2", rating: 5, timestampMs: 1_700_000_000_000 },
+    { userId: "b", itemId: "1", rating: 3, timestampMs: 1_600_000_000_000 },
+  ],
+};
+
+describe("buildIndex", () => {
+  it("writes blobs whose checksums the manifest records, the catalog and LATEST", async () => {
+    const out = await mkdtemp(join(tmpdir(), "build-test-"));
+    dirs.push(out);
+    const result = await buildIndex(dataset, out, { now: new Date("2026-03-04T05:06:07.890Z") });
+    expect(result.version).toMatch(/^20260304T050607Z-[0-9a-f]{10}$/);
+    const manifest = parseManifest(JSON.parse(await readFile(join(result.dir, "manifest.json"), "utf8")));
+    expect(manifest.counts).toEqual({ items: 2, users: 2, interactions: 3, categories: 2 });
+    for (const [name, ref] of Object.entries(manifest.blobs)) {
+      const bytes = await readFile(join(result.dir, "blobs", name));
+      expect(bytes.byteLength).toBe(ref.bytes);
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(ref.sha256);
+    }
+    const popular = decodePopularBlob(await readFile(join(result.dir, "blobs", "popular")));
+    expect(popular.items.map((x) => x.itemId)).toEqual(["2", "1"]);
+    expect(manifest.fallbackItemIds).toEqual(["2", "1"]);
+    expect(JSON.parse(await readFile(join(result.dir, "catalog.json"), "utf8"))).toEqual(dataset.items);
+    expect((await readFile(join(out, "LATEST"), "utf8")).trim()).toBe(result.version);
+  });
+
+  it("gives equal data an equal content suffix", async () => {
+    const out = await mkdtemp(join(tmpdir(), "build-test-"));
+    dirs.push(out);
+    const a = await buildIndex(dataset, out, { now: new Date("2026-01-01T00:00:00Z") });
+    const b = await buildIndex(dataset, out, { now: new Date("2026-01-02T00:00:00Z") });
+    expect(a.version.split("-")[1]).toBe(b.version.split("-")[1]);
+    const c = await buildIndex({ ...dataset, interactions: dataset.interactions.slice(1) }, out, { now: new Date("2026-01-02T00:00:00Z") });
+    expect(c.version.split("-")[1]).not.toBe(a.version.split("-")[1]);
+  });
+});

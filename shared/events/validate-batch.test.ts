@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS } from "./event";
+import { validateEventBatch } from "./validate-batch";
+
+const NOW = Date.UTC(2026, 10, 21, 12);
+const base = { eventId: "e1", userId: "u1", itemId: "i1", type: "click", timestamp: NOW - 1000 };
+
+function problemOf(events: unknown[]) {
+  const result = validateEventBatch({ events }, NOW);
+  return result.ok ? null : result.problem;
+}
+
+describe("validateEventBatch", () => {
+  it("normalizes valid events of every shape", () => {
+    const result = validateEventBatch(
+      {
+        events: [
+          base,
+          { ...base, eventId: "e2", type: "rating", value: 0.5, timestamp: "2026-11-21T11:00:00Z" },
+          { ...base, eventId: "e3", type: "watch", seconds: 0, surface: "up_next", impressionId: "imp-1", context: { page: "home" } },
+          { ...base, eventId: "e4", type: "purchase", timestamp: "2026-11-21T11:00:00.123+02:00" },
+        ],
+      },
+      NOW,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.events[1]).toEqual({ eventId: "e2", userId: "u1", itemId: "i1", type: "rating", value: 0.5, timestampMs: Date.UTC(2026, 10, 21, 11) });
+    expect(result.events[2]).toMatchObject({ seconds: 0, surface: "up_next", impressionId: "imp-1", context: { page: "home" } });
+    expect(result.events[3]!.timestampMs).toBe(Date.UTC(2026, 10, 21, 9, 0, 0, 123));
+  });
+
+  it("accepts a timestamp just inside the skew allowance and rejects one just outside", () => {
+    expect(problemOf([{ ...base, timestamp: NOW + MAX_FUTURE_SKEW_MS }])).toBeNull();
+    expect(problemOf([{ ...base, timestamp: NOW + MAX_FUTURE_SKEW_MS + 1 }])).toMatchObject({ field: "timestamp" });
+  });
+
+  it.each([
+    [{ ...base, eventId: "" }, "eventId"],
+    [{ ...base, userId: "x".repeat(129) }, "userId"],
+    [{ ...base, itemId: "a/b" }, "itemId"],
+    [{ ...base, type: "CLICK" }, "type"],
+    [{ ...base, timestamp: 1.5 }, "timestamp"],
+    [{ ...base, timestamp: "2026-11-21" }, "timestamp"],
+    [{ ...base, timestamp: Date.UTC(1999, 11, 31) }, "timestamp"],
+    [{ ...base, type: "rating", value: 5.01 }, "value"],
+    [{ ...base, type: "rating", value: Number.NaN }, "value"],
+    [{ ...base, value: 3 }, "value"],
+    [{ ...base, type: "watch" }, "seconds"],
+    [{ ...base, seconds: 3 }, "seconds"],
+    [{ ...base, surface: "Home Page" }, "surface"],
+    [{ ...base, impressionId: 7 }, "impressionId"],
+    [{ ...base, context: { "bad key": "x" } }, "context"],
+    [{ ...base, context: { k: 1 } }, "context"],
+    [{ ...base, extra: true }, "extra"],
+    ["not an object", ""],
+  ])("rejects %j on field %s", (event, field) => {
+    expect(problemOf([{ ...base, eventId: "first" }, event])).toMatchObject({ index: 1, field });
+  });
+
+  it("rejects malformed batches as a whole", () => {
+    expect(validateEventBatch(null, NOW)).toMatchObject({ ok: false, problem: { index: -1, field: "events" } });
+    expect(validateEventBatch({ events: {} }, NOW)).toMatchObject({ ok: false, problem: { field: "events" } });
+    expect(validateEventBatch({ events: [base], more: 1 }, NOW)).toMatchObject({ ok: false, problem: { field: "more" } });
+    expect(validateEventBatch({ events: [] }, NOW)).toMatchObject({ ok: false, problem: { field: "events" } });
+    const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, (_, i) => ({ ...base, eventId: `e${i}` }));
+    expect(validateEventBatch({ events: tooMany }, NOW)).toMatchObject({ ok: false, problem: { field: "events" } });
+    expect(validateEventBatch({ events: [base, base] }, NOW)).toMatchObject({ ok: false, problem: { index: 1, field: "eventId" } });
+  });
+});

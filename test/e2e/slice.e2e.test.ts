@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import { Redis } from "@upstash/redis";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { buildIndex } from "../../index-builder/src/build/build-index";
+import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
+import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
+import { publishIndex } from "../../index-builder/src/publish/publish-index";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+
+const base = inject("baseUrl");
+const redis = new Redis({ url: inject("redisUrl"), token: inject("redisToken"), enableTelemetry: false });
+
+interface RecsBody {
+  indexVersion: string;
+  sessionVersion: number;
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+function postEvents(events: unknown[]): Promise<Response> {
+  return fetch(`${base}/v1/events`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
+}
+
+describe("the slice end to end over HTTP (wrangler dev + redis-server)", () => {
+  let version = "";
+
+  beforeAll(async () => {
+    const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
+    const built = await buildIndex(dataset, join(inject("stateDir"), "index"));
+    version = (await publishIndex(built.dir, { url: base, adminKey: inject("adminKey") })).version;
+  });
+
+  it("reports the published version and every binding healthy", async () => {
+    const { body } = await getJson<{ status: string; indexVersion: string; bindings: Record<string, { status: string }> }>("/health");
+    expect(body.indexVersion).toBe(version);
+    expect(body.status).toBe("ok");
+    for (const name of ["kv", "d1", "durableObjects", "redis"]) expect(body.bindings[name]!.status, name).toBe("ok");
+  });
+
+  it("serves the catalog from D1", async () => {
+    const { status, body } = await getJson<{ title: string; year: number; categories: string[] }>("/v1/items/1");
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ title: "Toy Story", year: 1995 });
+    expect(body.categories).toContain("Animation");
+  });
+
+  it("takes events, counts them in Redis, and excludes seen items from the next list", async () => {
+    const user = `e2e-${Date.now()}`;
+    const before = await getJson<RecsBody>(`/v1/recommendations?user_id=${user}&surface=home&limit=20`);
+    expect(before.status).toBe(200);
+    expect(before.body.items.length).toBe(20);
+    const seen = before.body.items.slice(0, 3).map((i) => i.itemId);
+
+    const timestamp = Date.now() - 1000;
+    const res = await postEvents(
+      seen.map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "click", timestamp })),
+    );
+    expect(res.status).toBe(200);
+    const posted = (await res.json()) as { accepted: string[]; redis: string };
+    expect(posted.accepted).toHaveLength(3);
+    expect(posted.redis).toBe("ok");
+
+    const hourKey = `trending:global:${Math.floor(timestamp / 3_600_000)}`;
+    for (const itemId of seen) expect(await redis.zscore(hourKey, itemId)).toBeGreaterThanOrEqual(1);
+
+    const after = await getJson<RecsBody>(`/v1/recommendations?user_id=${user}&surface=home&limit=20`);
+    expect(after.body.sessionVersion).toBe(before.body.sessionVersion + 1);
+    const ids = after.body.items.map((i) => i.itemId);
+    expect(ids).toHaveLength(20);
+    for (const itemId of seen) expect(ids).not.toContain(itemId);
+    expect(ids.slice(0, 17)).toEqual(before.body.items.slice(3).map((i) => i.itemId));
+  });
+
+  it("rejects a malformed batch with 400 and changes nothing anywhere", async () => {
+    const user = `e2e-bad-${Date.now()}`;
+    const before = await getJson<RecsBody>(`/v1/recommendations?user_id=${user}&limit=10`);
+    const target = before.body.items[0]!.itemId;
+    const timestamp = Date.now() - 1000;
+    const hourKey = `trending:global:${Math.floor(timestamp / 3_600_000)}`;
+    const trendingBefore = await redis.zscore(hourKey, target);
+
+    const res = await postEvents([
+      { eventId: `${user}-ok`, userId: user, itemId: target, type: "click", timestamp },
+      { eventId: `${user}-bad`, userId: user, itemId: target, type: "rating", value: 11, timestamp },
+    ]);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; index: number; field: string; requestId: string } };
+    expect(body.error).toMatchObject({ code: "invalid_event_batch", index: 1, field: "value" });
+    expect(body.error.requestId).toBeTruthy();
+
+    const after = await getJson<RecsBody>(`/v1/recommendations?user_id=${user}&limit=10`);
+    expect(after.body.sessionVersion).toBe(before.body.sessionVersion);
+    expect(after.body.items.map((i) => i.itemId)).toEqual(before.body.items.map((i) => i.itemId));
+    expect(await redis.zscore(hourKey, target)).toBe(trendingBefore);
+  });
+
+  it("keeps the admin API closed without the key", async () => {
+    const res = await fetch(`${base}/admin/index/current`, { method: "PUT", body: JSON.stringify({ version }), headers: { "Content-Type": "application/json" } });
+    expect(res.status).toBe(401);
+  });
+});
