@@ -127,13 +127,18 @@ async function launch(bin: string, port: number, dir: string, timeoutMs: number)
 // Checking the pid guards against a different server already listening on the port.
 async function answersAsChild(port: number, pid: number): Promise<boolean> {
   let client: RespClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
     client = await RespClient.connect(HOST, port, 500);
+    // A foreign listener may accept and never answer; closing rejects the pending commands.
+    const c = client;
+    timer = setTimeout(() => void c.close(), 500);
     const [pong, info] = await Promise.all([client.send(["PING"]), client.send(["INFO", "server"])]);
     return pong === "PONG" && Buffer.isBuffer(info) && info.toString("utf8").includes(`process_id:${pid}\r\n`);
   } catch {
     return false;
   } finally {
+    clearTimeout(timer);
     await client?.close();
   }
 }
