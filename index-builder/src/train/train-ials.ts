@@ -1,0 +1,61 @@
+import { ratingWeight } from "../../../shared/embeddings/event-weights";
+import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
+import { type Dataset } from "../data/movielens";
+import { csrFromCoo, type Csr } from "./csr";
+import { DEFAULT_IALS, gramMatrix, type IalsOptions, trainImplicitAls } from "./implicit-als";
+import { type InteractionTable, tableFromRows } from "./interaction-table";
+
+/** Trained implicit-ALS embeddings in the layout the index and the ANN builder take. */
+export interface TrainedEmbeddings {
+  dims: number;
+  /** External item id of each row of `itemVectors`; catalogue items without interactions get zero vectors. */
+  itemIds: string[];
+  /** Size itemIds.length*dims, row-major. */
+  itemVectors: Float32Array;
+  userIds: string[];
+  /** Size userIds.length*dims, row-major. */
+  userVectors: Float32Array;
+  /** YᵀY of `itemVectors`, size dims*dims, row-major: what fold-in needs at serving time. */
+  gram: Float32Array;
+  params: ConfidenceParams;
+}
+
+/**
+ * Implicit-ALS parameters for the demo data (ml-latest-small, ratings mapped
+ * through `ratingWeight`). Transferred from the ML-100K validation tuning in
+ * eval/ials-tuning.ts; 64 dims keeps the fold-in under a millisecond.
+ */
+export const DEMO_IALS: IalsOptions = { ...DEFAULT_IALS, dims: 64 };
+
+/** Trains on a MovieLens-style dataset; ratings become signed weights (shared/embeddings/event-weights.ts). */
+export function trainIals(dataset: Dataset, options: Partial<IalsOptions> = {}): TrainedEmbeddings {
+  const table = tableFromRows(
+    dataset.interactions.map((x) => ({
+      userId: x.userId,
+      itemId: x.itemId,
+      value: x.rating === null ? 1 : ratingWeight(x.rating),
+      timestampSec: x.timestampMs / 1000,
+    })),
+    dataset.items.map((item) => item.itemId),
+  );
+  return trainIalsOnTable(table, { ...DEMO_IALS, ...options });
+}
+
+/** Same, on a table whose `values` already are signed weights. */
+export function trainIalsOnTable(table: InteractionTable, options: IalsOptions): TrainedEmbeddings {
+  const factors = trainImplicitAls(userItemMatrix(table), options);
+  return {
+    dims: options.dims,
+    itemIds: table.itemIds,
+    itemVectors: Float32Array.from(factors.itemVectors),
+    userIds: table.userIds,
+    userVectors: Float32Array.from(factors.userVectors),
+    gram: Float32Array.from(gramMatrix(factors.itemVectors, options.dims)),
+    params: { alpha: options.alpha, regularization: options.regularization, regExponent: options.regExponent },
+  };
+}
+
+/** users×items CSR of summed weights. */
+export function userItemMatrix(table: InteractionTable): Csr {
+  return csrFromCoo(table.userIds.length, table.itemIds.length, table.users, table.items, table.values);
+}
