@@ -17,6 +17,7 @@ export type ErrorCode =
   | "index_incomplete"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "dependency_unavailable"
   | "internal";
 
 /** The one error type of the project: a code, a message for people, optional details. */

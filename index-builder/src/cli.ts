@@ -6,6 +6,7 @@ import { readMovieLensLatest } from "./data/movielens";
 import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
+import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
 
 const USAGE = `index-builder <command> [options]
@@ -15,10 +16,16 @@ Commands:
             --data DIR          dataset directory (default data/ml-latest-small)
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
+            --events FILE       also train on live events read by ingest
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
             --admin-key KEY     admin key (default: $ADMIN_KEY)
+  ingest    Read new events from the Redis event stream into a JSON Lines file
+            --from-redis        (the only source so far)
+            --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
+            --out FILE          events file (default .index/live-events.jsonl)
+            --cursor FILE       cursor file (default .index/live-events.cursor)
   start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
 `;
@@ -36,11 +43,20 @@ async function main(argv: string[]): Promise<void> {
       url: { type: "string" },
       "admin-key": { type: "string" },
       port: { type: "string" },
+      events: { type: "string" },
+      "from-redis": { type: "boolean" },
+      token: { type: "string" },
+      cursor: { type: "string" },
     },
   });
   switch (command) {
     case "build": {
       const dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      if (values.events) {
+        const live = await readLiveEvents(resolve(values.events));
+        dataset.interactions.push(...live.map(toInteraction));
+        log(`added ${live.length} live events from ${values.events}`);
+      }
       const halfLifeDays = Number(values["half-life-days"] ?? DEFAULT_POPULARITY.halfLifeDays);
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
@@ -54,6 +70,21 @@ async function main(argv: string[]): Promise<void> {
       if (!adminKey) throw new Error("publish needs --admin-key or $ADMIN_KEY");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
       await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
+      return;
+    }
+    case "ingest": {
+      if (!values["from-redis"]) throw new Error("ingest needs a source: --from-redis");
+      const url = values.url ?? process.env.UPSTASH_REDIS_REST_URL;
+      const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
+      if (!url || !token) throw new Error("ingest --from-redis needs --url and --token (or $UPSTASH_REDIS_REST_URL/_TOKEN)");
+      const report = await ingestFromRedis({
+        url,
+        token,
+        outFile: resolve(values.out ?? join(PROJECT_ROOT, ".index", "live-events.jsonl")),
+        cursorFile: resolve(values.cursor ?? join(PROJECT_ROOT, ".index", "live-events.cursor")),
+        log,
+      });
+      log(`ingested ${report.written} events (${report.droppedErased} of erased users dropped); cursor ${report.cursor ?? "none"}`);
       return;
     }
     case "start":

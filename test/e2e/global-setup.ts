@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestProject } from "vitest/node";
 import { freePort } from "../../index-builder/src/local/free-port";
+import { buildIndex } from "../../index-builder/src/build/build-index";
+import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
 import { startLocalStack } from "../../index-builder/src/local/local-stack";
+import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
+import { publishIndex } from "../../index-builder/src/publish/publish-index";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -12,12 +16,14 @@ declare module "vitest" {
     redisUrl: string;
     redisToken: string;
     stateDir: string;
+    indexVersion: string;
   }
 }
 
 /**
  * Starts the whole local stack once for the e2e suite, on a free port with
- * its own state directory, so it never touches `npm start`'s state.
+ * its own state directory, so it never touches `npm start`'s state, then
+ * builds the demo index and publishes it over HTTP with the real CLI code.
  */
 export default async function setup(project: TestProject) {
   const stateDir = await mkdtemp(join(tmpdir(), "recs-e2e-"));
@@ -31,6 +37,15 @@ export default async function setup(project: TestProject) {
   project.provide("redisUrl", stack.redis!.url);
   project.provide("redisToken", stack.redis!.token);
   project.provide("stateDir", stateDir);
+  try {
+    const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
+    const built = await buildIndex(dataset, join(stateDir, "index"));
+    const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
+    project.provide("indexVersion", version);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
   return async () => {
     await stack.stop();
     await rm(stateDir, { recursive: true, force: true });

@@ -8,6 +8,8 @@ import { events } from "./routes/events";
 import { health } from "./routes/health";
 import { itemsRoute } from "./routes/items";
 import { recommendations } from "./routes/recommendations";
+import { trending } from "./routes/trending";
+import { users } from "./routes/users";
 
 /** Builds the HTTP app: public API under /v1, publication under /admin. */
 export function createApp() {
@@ -26,6 +28,8 @@ export function createApp() {
   app.route("/v1/recommendations", recommendations);
   app.route("/v1/events", events);
   app.route("/v1/items", itemsRoute);
+  app.route("/v1/users", users);
+  app.route("/v1/trending", trending);
   app.route("/admin", admin);
   app.notFound(notFound);
   app.onError(onError);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { type EventType } from "../../../shared/events/event";
 import { csvObjects } from "./csv";
 
 /** One user-item interaction read from a dataset. */
@@ -10,6 +11,10 @@ export interface Interaction {
   /** Stars, when the dataset has them. */
   rating: number | null;
   timestampMs: number;
+  /** Kind of interaction, for live events (dataset rows are ratings). */
+  type?: EventType;
+  /** Seconds watched, for live `watch` events. */
+  seconds?: number;
 }
 
 export interface Dataset {

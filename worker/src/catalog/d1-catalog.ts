@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
@@ -52,6 +52,24 @@ export async function upsertCatalogItems(
   const [first, ...rest] = statements;
   if (first) await orm.batch([first, ...rest]);
   return rows.length;
+}
+
+/** Bound parameters per `IN (...)` lookup, under D1's limit of 100. */
+const IDS_PER_LOOKUP = 90;
+
+/** Categories of the given items (unknown items are absent from the result). */
+export async function categoriesOf(db: D1Database, itemIds: readonly string[]): Promise<Record<string, string[]>> {
+  const orm = drizzle(db);
+  const unique = [...new Set(itemIds)];
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i < unique.length; i += IDS_PER_LOOKUP) {
+    const rows = await orm
+      .select({ itemId: items.itemId, categories: items.categories })
+      .from(items)
+      .where(inArray(items.itemId, unique.slice(i, i + IDS_PER_LOOKUP)));
+    for (const row of rows) out[row.itemId] = row.categories;
+  }
+  return out;
 }
 
 /** Number of catalog rows, for health reporting. */

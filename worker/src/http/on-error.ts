@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   index_not_published: 503,
+  dependency_unavailable: 503,
   internal: 500,
 };
 

@@ -1,5 +1,8 @@
 import { Redis } from "@upstash/redis/cloudflare";
 
+/** Longest a single Redis request may take before it counts as failed. */
+const REDIS_TIMEOUT_MS = 2000;
+
 /** Per-isolate client, rebuilt only when the configured URL or token changes. */
 let cached: { url: string; token: string; client: Redis } | null = null;
 
@@ -17,6 +20,9 @@ export function redisFromEnv(env: Env): Redis | null {
     url,
     token,
     retry: { retries: 1, backoff: () => 25 },
+    // A function, so each request gets its own deadline and an abort throws
+    // (a fixed signal would make the client return a fake "Aborted" result).
+    signal: () => AbortSignal.timeout(REDIS_TIMEOUT_MS),
     enableTelemetry: false,
   });
   cached = { url, token, client };

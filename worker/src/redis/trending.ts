@@ -1,32 +1,44 @@
 import { type Redis } from "@upstash/redis/cloudflare";
-import { type InteractionEvent } from "../../../shared/events/event";
+import { hourBucket, trendingKey } from "../../../shared/online/redis-keys";
 
-/** Trending counters are hourly sorted sets, kept this long. */
-export const TRENDING_BUCKET_TTL_S = 48 * 3600;
-
-/** Key of the trending sorted set for a region and the hour containing `timestampMs`. */
-export function trendingKey(region: string, timestampMs: number): string {
-  return `trending:${region}:${Math.floor(timestampMs / 3_600_000)}`;
+export interface TrendingOptions {
+  /** How many hourly buckets back to read. */
+  hours: number;
+  /** A bucket this many hours old counts half. */
+  halfLifeHours: number;
+  /** Top entries read from each bucket. */
+  perBucket: number;
+  limit: number;
 }
 
+export const DEFAULT_TRENDING: TrendingOptions = { hours: 24, halfLifeHours: 6, perBucket: 200, limit: 50 };
+
 /**
- * Adds one to each event's item in its hour's trending set, for the caller's
- * region and for "global", in one pipeline.
+ * Trending items for a region: the hourly counters of the last `hours`
+ * merged with exponential decay by bucket age, highest first.
  */
-export async function countTrending(redis: Redis, events: InteractionEvent[], region: string): Promise<void> {
-  const increments = new Map<string, Map<string, number>>();
-  for (const e of events) {
-    for (const r of region === "global" ? ["global"] : [region, "global"]) {
-      const key = trendingKey(r, e.timestampMs);
-      const perItem = increments.get(key) ?? new Map<string, number>();
-      perItem.set(e.itemId, (perItem.get(e.itemId) ?? 0) + 1);
-      increments.set(key, perItem);
-    }
-  }
+export async function readTrending(
+  redis: Redis,
+  region: string,
+  nowMs: number,
+  options: TrendingOptions = DEFAULT_TRENDING,
+): Promise<{ itemId: string; score: number }[]> {
+  const current = hourBucket(nowMs);
   const pipeline = redis.pipeline();
-  for (const [key, perItem] of increments) {
-    for (const [itemId, n] of perItem) pipeline.zincrby(key, n, itemId);
-    pipeline.expire(key, TRENDING_BUCKET_TTL_S);
+  for (let age = 0; age < options.hours; age++) {
+    pipeline.zrange(trendingKey(region, current - age), 0, options.perBucket - 1, { rev: true, withScores: true });
   }
-  await pipeline.exec();
+  const buckets = (await pipeline.exec()) as (string | number)[][];
+  const scores = new Map<string, number>();
+  buckets.forEach((flat, age) => {
+    const weight = Math.pow(0.5, age / options.halfLifeHours);
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const itemId = String(flat[i]);
+      scores.set(itemId, (scores.get(itemId) ?? 0) + weight * Number(flat[i + 1]));
+    }
+  });
+  return [...scores]
+    .map(([itemId, score]) => ({ itemId, score: Math.round(score * 1e6) / 1e6 }))
+    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1))
+    .slice(0, options.limit);
 }

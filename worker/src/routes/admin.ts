@@ -4,10 +4,14 @@ import { AppError } from "../../../shared/errors";
 import { readCurrentPointer } from "../../../shared/index-format/index-reader";
 import { KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from "../../../shared/index-format/index-writer";
 import { VERSION_PATTERN } from "../../../shared/index-format/keys";
+import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { readBytes, readJson } from "../http/read-json";
+import { readExperimentCounters } from "../redis/impressions";
+import { redisFromEnv } from "../redis/redis-client";
+import { sessionStub } from "../session/session-stub";
 
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
@@ -63,4 +67,23 @@ export const admin = new Hono<AppEnv>()
     }
     const upserted = await upsertCatalogItems(c.env.DB, list as CatalogItem[], indexVersion, Date.now());
     return c.json({ upserted });
+  })
+  /** A user's stored event ids and undelivered outbox size (audits, the events benchmark). */
+  .get("/users/:id/events", async (c) => {
+    const userId = c.req.param("id");
+    if (!isValidId(userId)) throw new AppError("invalid_request", "user id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
+    const stub = sessionStub(c.env, userId);
+    const [eventIds, pendingOutbox] = await Promise.all([stub.eventIds(), stub.pendingOutbox()]);
+    return c.json({ userId, eventIds, pendingOutbox });
+  })
+  /** Impressions and attributed events per type for a variant in a region. */
+  .get("/experiments/:variant/counters", async (c) => {
+    const variant = c.req.param("variant");
+    const region = new URL(c.req.url).searchParams.get("region") ?? "global";
+    if (!isValidId(variant) || !/^([a-z]{2}|global)$/.test(region)) {
+      throw new AppError("invalid_request", "variant must be an id and region a lower-case country code or global");
+    }
+    const redis = redisFromEnv(c.env);
+    if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; experiment counters live there");
+    return c.json({ variant, region, counters: await readExperimentCounters(redis, variant, region) });
   });

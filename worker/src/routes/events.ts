@@ -2,15 +2,21 @@ import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { validateEventBatch } from "../../../shared/events/validate-batch";
+import { categoriesOf } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
-import { type DependencyState, redisFromEnv } from "../redis/redis-client";
-import { countTrending } from "../redis/trending";
+import { regionOf } from "../http/region";
 import { sessionStub } from "../session/session-stub";
+import { type Delivery } from "../session/user-session";
 
 /** 500 events of at most ~2 KB each. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Accepts a validated batch: each user's events go to that user's Durable
+ * Object, which stores them and owns their delivery to Redis (stream,
+ * trending, experiment counters) through its outbox.
+ */
 export const events = new Hono<AppEnv>().post("/", async (c) => {
   const body = await readJson(c, MAX_BODY_BYTES);
   const validation = validateEventBatch(body, Date.now());
@@ -26,36 +32,30 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
     list.push(e);
     byUser.set(e.userId, list);
   }
+  const itemCategories = await categoriesOf(c.env.DB, validation.events.map((e) => e.itemId)).catch((err: unknown) => {
+    // Affinities are a refinement; the events themselves must still be taken.
+    console.warn(JSON.stringify({ level: "warn", message: "catalog lookup failed; affinities skipped", error: String(err) }));
+    return {};
+  });
+  const region = regionOf(c.req.raw);
   const results = await Promise.all(
-    [...byUser].map(async ([userId, list]) => ({ userId, result: await sessionStub(c.env, userId).ingest(list) })),
+    [...byUser].map(async ([userId, list]) => ({
+      userId,
+      result: await sessionStub(c.env, userId).ingest(list, { region, itemCategories }),
+    })),
   );
 
-  const acceptedIds = new Set(results.flatMap((r) => r.result.accepted));
-  const accepted = validation.events.filter((e) => acceptedIds.has(e.eventId));
-  const redis = await forwardToRedis(c.env, accepted, regionOf(c.req.raw));
+  const accepted = new Set(results.flatMap((r) => r.result.accepted));
   return c.json({
-    accepted: accepted.map((e) => e.eventId),
+    accepted: validation.events.filter((e) => accepted.has(e.eventId)).map((e) => e.eventId),
     duplicates: results.flatMap((r) => r.result.duplicates),
     sessions: Object.fromEntries(results.map((r) => [r.userId, { sessionVersion: r.result.sessionVersion }])),
-    redis,
+    redis: overallDelivery(results.map((r) => r.result.redis)),
   });
 });
 
-async function forwardToRedis(env: Env, accepted: InteractionEvent[], region: string): Promise<DependencyState> {
-  const redis = redisFromEnv(env);
-  if (!redis) return "disabled";
-  if (accepted.length === 0) return "ok";
-  try {
-    await countTrending(redis, accepted, region);
-    return "ok";
-  } catch (err) {
-    console.warn(JSON.stringify({ level: "warn", message: "trending update failed", error: String(err) }));
-    return "unavailable";
-  }
-}
-
-/** The caller's country from Cloudflare's edge metadata, lower-cased; "global" when unknown (e.g. locally). */
-function regionOf(request: Request): string {
-  const country = (request as Request & { cf?: { country?: unknown } }).cf?.country;
-  return typeof country === "string" && /^[A-Z]{2}$/.test(country) ? country.toLowerCase() : "global";
+/** "queued" if any user's events wait in an outbox, else "delivered" or "disabled". */
+function overallDelivery(states: Delivery[]): Delivery {
+  if (states.includes("queued")) return "queued";
+  return states.includes("delivered") ? "delivered" : "disabled";
 }

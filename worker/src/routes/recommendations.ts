@@ -4,12 +4,18 @@ import { isValidId } from "../../../shared/ids";
 import { popularCandidates } from "../../../shared/ranking/popular-candidates";
 import { type AppEnv } from "../http/app-env";
 import { ServerTiming } from "../http/server-timing";
+import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
+import { regionOf } from "../http/region";
 import { loadCurrentIndex } from "../index-store/index-cache";
+import { recordImpression } from "../redis/impressions";
+import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 
 export const SURFACES = ["home"] as const;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
+/** Until experiments land, every user is in this variant. */
+const DEFAULT_VARIANT = "default";
 /** How long a computed list may be served from the Cache API. */
 const CACHE_TTL_S = 300;
 
@@ -31,47 +37,81 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
 
   // Everything the answer depends on is in the key, the session version
   // included, so a user's new event is never answered from a stale list.
+  const region = regionOf(c.req.raw);
   const cacheKey = new Request(
     `https://recs.cache/v1/recommendations?u=${encodeURIComponent(query.userId)}&s=${query.surface}` +
-      `&l=${query.limit}&c=${encodeURIComponent(query.category ?? "")}&iv=${index.version}&sv=${session.sessionVersion}`,
+      `&l=${query.limit}&c=${encodeURIComponent(query.category ?? "")}&r=${region}&iv=${index.version}&sv=${session.sessionVersion}`,
   );
   const cache = caches.default;
   const hit = await timing.measure("cache", () => cache.match(cacheKey));
+  let list: RecommendationList;
   if (hit) {
-    const response = new Response(hit.body, hit);
-    response.headers.set("X-Cache", "hit");
-    response.headers.set("Server-Timing", timing.header());
-    return response;
+    list = await hit.json<RecommendationList>();
+  } else {
+    const result = await timing.measure("rank", async () =>
+      popularCandidates({
+        popular: index.popular,
+        fallbackItemIds: index.manifest.fallbackItemIds,
+        excludeItemIds: new Set(session.seenItemIds),
+        category: query.category,
+        limit: query.limit,
+      }),
+    );
+    list = {
+      userId: query.userId,
+      surface: query.surface,
+      region,
+      indexVersion: index.version,
+      sessionVersion: session.sessionVersion,
+      items: result.items,
+      degraded: [...index.degraded, ...result.degraded],
+    };
+    // Degraded answers are not cached: the next request should try again.
+    if (list.degraded.length === 0) {
+      const stored = new Response(JSON.stringify(list), {
+        headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` },
+      });
+      c.executionCtx.waitUntil(cache.put(cacheKey, stored));
+    }
   }
 
-  const result = await timing.measure("rank", async () =>
-    popularCandidates({
-      popular: index.popular,
-      fallbackItemIds: index.manifest.fallbackItemIds,
-      excludeItemIds: new Set(session.seenItemIds),
-      category: query.category,
-      limit: query.limit,
-    }),
-  );
-  const body = {
-    userId: query.userId,
-    surface: query.surface,
-    indexVersion: index.version,
-    sessionVersion: session.sessionVersion,
-    items: result.items,
-    degraded: [...index.degraded, ...result.degraded],
-  };
-  const response = c.json(body, 200, { "Cache-Control": "private, no-store", "X-Cache": "miss" });
-  // Degraded answers are not cached: the next request should try again.
-  if (body.degraded.length === 0) {
-    const stored = new Response(JSON.stringify(body), {
-      headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` },
-    });
-    c.executionCtx.waitUntil(cache.put(cacheKey, stored));
-  }
-  response.headers.set("Server-Timing", timing.header());
-  return response;
+  // Every showing is its own impression, cached list or not.
+  const impressionId = crypto.randomUUID();
+  c.executionCtx.waitUntil(recordShowing(c.env, query, list, impressionId));
+  return c.json({ ...list, impressionId, variant: DEFAULT_VARIANT }, 200, {
+    "Cache-Control": "private, no-store",
+    "X-Cache": hit ? "hit" : "miss",
+    "Server-Timing": timing.header(),
+  });
 });
+
+/** The cacheable part of a response: everything but the impression id. */
+interface RecommendationList {
+  userId: string;
+  surface: string;
+  /** The caller's region (lower-case country, or "global"). */
+  region: string;
+  indexVersion: string;
+  sessionVersion: number;
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+/** Impression counts in the user's session, and the impression record in Redis for attribution. */
+async function recordShowing(env: Env, query: RecommendationQuery, list: RecommendationList, impressionId: string) {
+  const itemIds = list.items.map((i) => i.itemId);
+  if (itemIds.length === 0) return;
+  const redis = redisFromEnv(env);
+  const results = await Promise.allSettled([
+    sessionStub(env, query.userId).recordImpressions(itemIds),
+    redis
+      ? recordImpression(redis, { impressionId, userId: query.userId, variant: DEFAULT_VARIANT, region: list.region, surface: query.surface, itemIds })
+      : Promise.resolve(),
+  ]);
+  for (const r of results) {
+    if (r.status === "rejected") console.warn(JSON.stringify({ level: "warn", message: "impression not recorded", error: String(r.reason) }));
+  }
+}
 
 function parseQuery(params: URLSearchParams): RecommendationQuery {
   const userId = params.get("user_id");

@@ -26,19 +26,33 @@ export const SESSION_MIGRATIONS: readonly string[][] = [
        interactions INTEGER NOT NULL
      )`,
   ],
+  [
+    // Accepted events not yet delivered to Redis, in acceptance order.
+    `CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL, accepted_ms INTEGER NOT NULL)`,
+    `CREATE TABLE impressions (item_id TEXT PRIMARY KEY, shown INTEGER NOT NULL, last_ms INTEGER NOT NULL)`,
+    `CREATE TABLE affinities (category TEXT PRIMARY KEY, score REAL NOT NULL, updated_ms INTEGER NOT NULL)`,
+    `CREATE TABLE profile (
+       id INTEGER PRIMARY KEY CHECK (id = 1),
+       language TEXT,
+       region TEXT,
+       categories TEXT NOT NULL,
+       updated_ms INTEGER NOT NULL
+     )`,
+  ],
 ];
 
 /** Most events one session keeps; the oldest received are evicted first. */
 export const MAX_SESSION_EVENTS = 2000;
+
+/** Most impression counters one session keeps; the least recently shown go first. */
+export const MAX_IMPRESSION_ITEMS = 5000;
 
 export function migrateSessionSchema(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
   const row = sql.exec<{ value: number }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
   const applied = row?.value ?? 0;
   for (let i = applied; i < SESSION_MIGRATIONS.length; i++) {
-    for (const statement of SESSION_MIGRATIONS[i] ?? []) {
-      sql.exec(statement);
-    }
+    for (const statement of SESSION_MIGRATIONS[i] ?? []) sql.exec(statement);
     sql.exec(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, i + 1);
   }
 }

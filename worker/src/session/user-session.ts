@@ -1,27 +1,54 @@
 import { DurableObject } from "cloudflare:workers";
+import { affinityWeight, decayAffinity } from "../../../shared/events/affinity-weights";
 import { type InteractionEvent } from "../../../shared/events/event";
-import { MAX_SESSION_EVENTS, migrateSessionSchema } from "./schema";
+import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
+import { forwardEvents } from "../redis/event-forwarder";
+import { redisFromEnv } from "../redis/redis-client";
+import { drainOutbox, enqueue, outboxBackoffMs, outboxSize } from "./outbox";
+import { MAX_IMPRESSION_ITEMS, MAX_SESSION_EVENTS, migrateSessionSchema } from "./schema";
 
 /** What a recommendation request needs from the session. */
 export interface SessionSnapshot {
-  /** Bumped by every batch that adds an event; part of every cache key. */
+  /** Bumped by every change that can change an answer; part of every cache key. */
   sessionVersion: number;
   /** Items the user has interacted with, most recent first. */
   seenItemIds: string[];
+  /** Distinct items of the most recent events, most recent first (at most 50). */
+  recentItemIds: string[];
+  /** How often each item was shown to the user. */
+  impressionCounts: Record<string, number>;
+  /** Category -> decayed affinity, strongest first. */
+  affinities: { category: string; score: number }[];
+  profile: UserProfile;
 }
+
+/** Where accepted events stand with Redis after the call. */
+export type Delivery = "delivered" | "queued" | "disabled";
 
 export interface IngestResult {
   accepted: string[];
   duplicates: string[];
   sessionVersion: number;
+  redis: Delivery;
 }
+
+export interface IngestContext {
+  /** Region the events came from (lower-case country or "global"). */
+  region: string;
+  /** Catalog categories of the events' items, for the affinities. */
+  itemCategories: Record<string, string[]>;
+}
+
+const RECENT_ITEMS = 50;
 
 /**
  * One object per user (named by user id), with SQLite storage: recent events,
- * the seen set and the session version. RPC methods, no internal router.
+ * the seen set, impression counts, category affinities, the declared profile,
+ * the session version and an outbox of events owed to Redis. RPC methods.
  */
 export class UserSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private draining: Promise<Delivery> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -30,60 +57,189 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /**
-   * Appends a user's validated events in one transaction. Idempotent on event
-   * id: an id already stored is reported as a duplicate and changes nothing.
+   * Appends a user's validated events in one transaction, with their outbox
+   * entries, then tries to deliver the outbox. Idempotent on event id.
    */
-  ingest(events: InteractionEvent[]): IngestResult {
-    const receivedMs = Date.now();
-    return this.ctx.storage.transactionSync(() => {
-      const accepted: string[] = [];
+  async ingest(events: InteractionEvent[], context: IngestContext): Promise<IngestResult> {
+    const nowMs = Date.now();
+    const redisOn = redisFromEnv(this.env) !== null;
+    const { accepted, duplicates, sessionVersion } = this.ctx.storage.transactionSync(() => {
+      const accepted: InteractionEvent[] = [];
       const duplicates: string[] = [];
       for (const e of events) {
-        // RETURNING yields a row only when the insert happened, i.e. the id is new.
-        const inserted = this.sql.exec(
-          `INSERT INTO events (event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context, received_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(event_id) DO NOTHING RETURNING seq`,
-          e.eventId, e.itemId, e.type, e.timestampMs, e.value ?? null, e.seconds ?? null,
-          e.surface ?? null, e.impressionId ?? null, e.context ? JSON.stringify(e.context) : null, receivedMs,
-        );
-        if (inserted.toArray().length === 0) {
-          duplicates.push(e.eventId);
-          continue;
-        }
-        accepted.push(e.eventId);
-        this.sql.exec(
-          `INSERT INTO seen (item_id, first_ms, last_ms, interactions) VALUES (?, ?, ?, 1)
-           ON CONFLICT(item_id) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms), interactions = interactions + 1`,
-          e.itemId, e.timestampMs, e.timestampMs,
-        );
+        if (this.insertEvent(e, nowMs)) {
+          accepted.push(e);
+          this.updateAffinities(e, context.itemCategories[e.itemId] ?? []);
+        } else duplicates.push(e.eventId);
       }
       if (accepted.length > 0) {
-        this.sql.exec(
-          `DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`,
-          MAX_SESSION_EVENTS,
-        );
-        this.sql.exec(
-          `INSERT INTO meta (key, value) VALUES ('session_version', 1)
-           ON CONFLICT(key) DO UPDATE SET value = value + 1`,
-        );
+        this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
+        if (redisOn) enqueue(this.sql, accepted.map((event) => ({ event, region: context.region })), nowMs);
+        this.bumpVersion();
       }
-      return { accepted, duplicates, sessionVersion: this.sessionVersion() };
+      return { accepted: accepted.map((e) => e.eventId), duplicates, sessionVersion: this.sessionVersion() };
     });
+    const redis = redisOn ? await this.deliver() : "disabled";
+    return { accepted, duplicates, sessionVersion, redis };
   }
 
   snapshot(): SessionSnapshot {
+    const nowMs = Date.now();
     const seen = this.sql.exec<{ item_id: string }>(`SELECT item_id FROM seen ORDER BY last_ms DESC, item_id`).toArray();
-    return { sessionVersion: this.sessionVersion(), seenItemIds: seen.map((r) => r.item_id) };
+    const recent = this.sql
+      .exec<{ item_id: string }>(`SELECT item_id FROM events GROUP BY item_id ORDER BY max(seq) DESC LIMIT ?`, RECENT_ITEMS)
+      .toArray();
+    const impressions = this.sql.exec<{ item_id: string; shown: number }>(`SELECT item_id, shown FROM impressions`).toArray();
+    const affinities = this.sql
+      .exec<{ category: string; score: number; updated_ms: number }>(`SELECT category, score, updated_ms FROM affinities`)
+      .toArray()
+      .map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) }))
+      .sort((a, b) => b.score - a.score);
+    return {
+      sessionVersion: this.sessionVersion(),
+      seenItemIds: seen.map((r) => r.item_id),
+      recentItemIds: recent.map((r) => r.item_id),
+      impressionCounts: Object.fromEntries(impressions.map((r) => [r.item_id, r.shown])),
+      affinities,
+      profile: this.profile(),
+    };
   }
 
-  /** Number of stored events (bounded by `MAX_SESSION_EVENTS`). */
+  /** Counts items as shown once more. Does not change the session version. */
+  recordImpressions(itemIds: string[]): void {
+    const nowMs = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const itemId of new Set(itemIds)) {
+        this.sql.exec(
+          `INSERT INTO impressions (item_id, shown, last_ms) VALUES (?, 1, ?)
+           ON CONFLICT(item_id) DO UPDATE SET shown = shown + 1, last_ms = excluded.last_ms`,
+          itemId, nowMs,
+        );
+      }
+      this.sql.exec(
+        `DELETE FROM impressions WHERE item_id IN (SELECT item_id FROM impressions ORDER BY last_ms DESC LIMIT -1 OFFSET ?)`,
+        MAX_IMPRESSION_ITEMS,
+      );
+    });
+  }
+
+  /** Replaces the declared profile; a new profile can change answers, so the version moves. */
+  setProfile(profile: UserProfile): { profile: UserProfile; sessionVersion: number } {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET language = excluded.language, region = excluded.region,
+           categories = excluded.categories, updated_ms = excluded.updated_ms`,
+        profile.language, profile.region, JSON.stringify(profile.categories), Date.now(),
+      );
+      this.bumpVersion();
+    });
+    return { profile: this.profile(), sessionVersion: this.sessionVersion() };
+  }
+
+  profile(): UserProfile {
+    const row = this.sql
+      .exec<{ language: string | null; region: string | null; categories: string }>(`SELECT language, region, categories FROM profile`)
+      .toArray()[0];
+    return row ? { language: row.language, region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
+  }
+
+  /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
+  async erase(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    migrateSessionSchema(this.sql);
+  }
+
+  /** Stored event ids, oldest first (for audits and the events benchmark). */
+  eventIds(): string[] {
+    return this.sql.exec<{ event_id: string }>(`SELECT event_id FROM events ORDER BY seq`).toArray().map((r) => r.event_id);
+  }
+
   eventCount(): number {
     return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM events`).one().n;
   }
 
+  pendingOutbox(): number {
+    return outboxSize(this.sql);
+  }
+
+  /** Retries delivery of the outbox; re-arms itself until it is empty. */
+  override async alarm(): Promise<void> {
+    await this.deliver();
+  }
+
+  private async deliver(): Promise<Delivery> {
+    // One drain at a time; a caller arriving mid-drain waits, then drains what is left.
+    while (this.draining) await this.draining;
+    this.draining = this.drainOnce().finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<Delivery> {
+    const redis = redisFromEnv(this.env);
+    if (!redis) return "disabled";
+    try {
+      await drainOutbox(this.sql, (items) => forwardEvents(redis, items));
+      this.setMeta("outbox_failures", 0);
+      return "delivered";
+    } catch (err) {
+      const failures = this.meta("outbox_failures") + 1;
+      this.setMeta("outbox_failures", failures);
+      await this.ctx.storage.setAlarm(Date.now() + outboxBackoffMs(failures));
+      console.warn(JSON.stringify({ level: "warn", message: "outbox delivery failed; alarm set", failures, error: String(err) }));
+      return "queued";
+    }
+  }
+
+  private insertEvent(e: InteractionEvent, receivedMs: number): boolean {
+    // RETURNING yields a row only when the insert happened, i.e. the id is new.
+    const inserted = this.sql.exec(
+      `INSERT INTO events (event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context, received_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(event_id) DO NOTHING RETURNING seq`,
+      e.eventId, e.itemId, e.type, e.timestampMs, e.value ?? null, e.seconds ?? null,
+      e.surface ?? null, e.impressionId ?? null, e.context ? JSON.stringify(e.context) : null, receivedMs,
+    );
+    if (inserted.toArray().length === 0) return false;
+    this.sql.exec(
+      `INSERT INTO seen (item_id, first_ms, last_ms, interactions) VALUES (?, ?, ?, 1)
+       ON CONFLICT(item_id) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms), interactions = interactions + 1`,
+      e.itemId, e.timestampMs, e.timestampMs,
+    );
+    return true;
+  }
+
+  private updateAffinities(e: InteractionEvent, categories: string[]): void {
+    const weight = affinityWeight(e.type, e.value, e.seconds);
+    if (weight === 0) return;
+    for (const category of categories) {
+      const row = this.sql
+        .exec<{ score: number; updated_ms: number }>(`SELECT score, updated_ms FROM affinities WHERE category = ?`, category)
+        .toArray()[0];
+      const at = Math.max(e.timestampMs, row?.updated_ms ?? 0);
+      const score = (row ? decayAffinity(row.score, row.updated_ms, at) : 0) + decayAffinity(weight, e.timestampMs, at);
+      this.sql.exec(
+        `INSERT INTO affinities (category, score, updated_ms) VALUES (?, ?, ?)
+         ON CONFLICT(category) DO UPDATE SET score = excluded.score, updated_ms = excluded.updated_ms`,
+        category, score, at,
+      );
+    }
+  }
+
+  private bumpVersion(): void {
+    this.setMeta("session_version", this.sessionVersion() + 1);
+  }
+
   private sessionVersion(): number {
-    const row = this.sql.exec<{ value: number }>(`SELECT value FROM meta WHERE key = 'session_version'`).toArray()[0];
-    return row?.value ?? 0;
+    return this.meta("session_version");
+  }
+
+  private meta(key: string): number {
+    return this.sql.exec<{ value: number }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value ?? 0;
+  }
+
+  private setMeta(key: string, value: number): void {
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value);
   }
 }

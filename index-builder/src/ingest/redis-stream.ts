@@ -1,0 +1,120 @@
+import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
+import { Redis } from "@upstash/redis";
+import { type InteractionEvent } from "../../../shared/events/event";
+import { type Interaction } from "../data/movielens";
+import { DELETED_USERS_KEY, EVENT_STREAM_KEY } from "../../../shared/online/redis-keys";
+
+export interface IngestOptions {
+  url: string;
+  token: string;
+  /** JSON Lines file the events are appended to. */
+  outFile: string;
+  /** Holds the last stream id read, so the next run continues after it. */
+  cursorFile: string;
+  pageSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface IngestReport {
+  read: number;
+  written: number;
+  /** Events of users erased (DELETE /v1/users/:id) at or after the event reached the stream. */
+  droppedErased: number;
+  cursor: string | null;
+}
+
+/** One line of the output: an event as the stream carried it. */
+export type StreamEvent = InteractionEvent & { region: string; streamId: string };
+
+/**
+ * Pages through the Redis event stream from the saved cursor, appending each
+ * event as one JSON line and advancing the cursor after every page. A crash
+ * between the two can repeat a page on the next run; readers dedupe by
+ * `eventId` (see `readLiveEvents`).
+ */
+export async function ingestFromRedis(options: IngestOptions): Promise<IngestReport> {
+  const redis = new Redis({ url: options.url, token: options.token, automaticDeserialization: false, enableTelemetry: false });
+  const pageSize = options.pageSize ?? 1000;
+  const erasedAt = await erasures(redis);
+  let cursor = (await readFile(options.cursorFile, "utf8").catch(() => "")).trim() || null;
+  const report: IngestReport = { read: 0, written: 0, droppedErased: 0, cursor };
+  for (;;) {
+    const start = cursor ? `(${cursor}` : "-";
+    const entries = streamEntries(await redis.xrange(EVENT_STREAM_KEY, start, "+", pageSize));
+    const ids = entries.map(([id]) => id);
+    if (ids.length === 0) break;
+    const lines: string[] = [];
+    for (const [id, fields] of entries) {
+      const event = JSON.parse(fields.event ?? "null") as (InteractionEvent & { region: string }) | null;
+      report.read++;
+      if (!event) continue;
+      const erased = erasedAt.get(event.userId);
+      if (erased !== undefined && streamMs(id) <= erased) {
+        report.droppedErased++;
+        continue;
+      }
+      lines.push(JSON.stringify({ ...event, streamId: id } satisfies StreamEvent));
+    }
+    if (lines.length > 0) await appendFile(options.outFile, lines.join("\n") + "\n");
+    report.written += lines.length;
+    cursor = ids[ids.length - 1] ?? cursor;
+    await writeFile(`${options.cursorFile}.tmp`, `${cursor}\n`);
+    await rename(`${options.cursorFile}.tmp`, options.cursorFile);
+    options.log?.(`read ${report.read} events (cursor ${cursor})`);
+    if (ids.length < pageSize) break;
+  }
+  report.cursor = cursor;
+  return report;
+}
+
+/** Live events from an ingest file, deduplicated by event id, in file order. */
+export async function readLiveEvents(file: string): Promise<StreamEvent[]> {
+  const text = await readFile(file, "utf8");
+  const seen = new Set<string>();
+  const out: StreamEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as StreamEvent;
+    if (seen.has(event.eventId)) continue;
+    seen.add(event.eventId);
+    out.push(event);
+  }
+  return out;
+}
+
+/**
+ * XRANGE entries as (id, fields) pairs. Without automatic deserialization the
+ * client hands back Redis's raw shape, `[[id, [field, value, ...]], ...]`.
+ */
+export function streamEntries(raw: unknown): [string, Record<string, string>][] {
+  if (!Array.isArray(raw)) return Object.entries(raw as Record<string, Record<string, string>>);
+  return (raw as [string, string[]][]).map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
+    return [id, fields];
+  });
+}
+
+/** A live event as a training interaction. */
+export function toInteraction(e: StreamEvent): Interaction {
+  return {
+    userId: e.userId,
+    itemId: e.itemId,
+    rating: e.type === "rating" ? (e.value ?? null) : null,
+    timestampMs: e.timestampMs,
+    type: e.type,
+    ...(e.seconds === undefined ? {} : { seconds: e.seconds }),
+  };
+}
+
+async function erasures(redis: Redis): Promise<Map<string, number>> {
+  const flat = (await redis.zrange(DELETED_USERS_KEY, 0, -1, { withScores: true })) as (string | number)[];
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]));
+  return out;
+}
+
+/** Milliseconds part of a stream id ("1700000000000-3"). */
+function streamMs(id: string): number {
+  return Number(id.split("-")[0]);
+}

@@ -1,0 +1,32 @@
+/**
+ * Redis key layout. One place, so the Worker, the Durable Object and the
+ * builder's stream reader agree.
+ */
+export const EVENT_STREAM_KEY = "events:stream";
+
+/**
+ * Stream trimming policy: XADD keeps roughly the newest this many entries
+ * (`MAXLEN ~`, trimmed by whole nodes, so slightly more may stay). The
+ * builder's `ingest --from-redis` must run before that many events arrive
+ * after its cursor, or the oldest unread ones are gone.
+ */
+export const EVENT_STREAM_MAX_LEN = 1_000_000;
+
+/** How long an event id is remembered in Redis to keep the stream exactly-once. */
+export const EVENT_DEDUPE_TTL_S = 7 * 86_400;
+
+/** Hourly trending buckets live this long. */
+export const TRENDING_BUCKET_TTL_S = 48 * 3600;
+
+/** Impression records (for click attribution) live this long. */
+export const IMPRESSION_TTL_S = 7 * 86_400;
+
+/** Users erased by DELETE /v1/users/:id; the stream reader drops their events. */
+export const DELETED_USERS_KEY = "users:deleted";
+
+export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
+export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
+export const eventDedupeKey = (eventId: string): string => `event:seen:${eventId}`;
+export const impressionKey = (impressionId: string): string => `imp:${impressionId}`;
+export const experimentCounterKey = (variant: string, region: string): string => `exp:${variant}:${region}`;
+export const userFeatureKeyPattern = (userId: string): string => `user:${userId}:*`;

@@ -1,0 +1,96 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { ingestFromRedis } from "../../index-builder/src/ingest/redis-stream";
+import { DELETED_USERS_KEY, impressionKey } from "../../shared/online/redis-keys";
+import { poll, redisClient, streamCounts } from "./stream-helpers";
+
+const base = inject("baseUrl");
+const admin = { Authorization: `Bearer ${inject("adminKey")}` };
+const redis = redisClient(inject("redisUrl"), inject("redisToken"));
+const scratch = await mkdtemp(join(tmpdir(), "feedback-e2e-"));
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+const json = (method: string, body: unknown) => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+const post = (events: unknown[]) => fetch(`${base}/v1/events`, json("POST", { events }));
+const click = (user: string, n: number, itemId: string, extra: Record<string, unknown> = {}) => ({
+  eventId: `${user}-${n}`,
+  userId: user,
+  itemId,
+  type: "click",
+  timestamp: Date.now() - 1000,
+  ...extra,
+});
+
+describe("the feedback loop over HTTP with a real Redis", () => {
+  it("delivers accepted events to the stream exactly once, retries included, and trending reflects them", async () => {
+    const user = `fb-${Date.now()}`;
+    const batch = [click(user, 1, "fb-item-a"), click(user, 2, "fb-item-a"), click(user, 3, "fb-item-b")];
+    const first = (await (await post(batch)).json()) as { accepted: string[]; redis: string };
+    expect(first).toMatchObject({ accepted: batch.map((e) => e.eventId), redis: "delivered" });
+    const retry = (await (await post(batch)).json()) as { accepted: string[]; duplicates: string[] };
+    expect(retry.accepted).toEqual([]);
+    expect(retry.duplicates).toHaveLength(3);
+
+    const counts = await streamCounts(redis);
+    for (const e of batch) expect(counts.get(e.eventId)).toBe(1);
+
+    const trending = (await (await fetch(`${base}/v1/trending?region=global&limit=100`)).json()) as {
+      source: string;
+      items: { itemId: string; score: number }[];
+    };
+    expect(trending.source).toBe("redis");
+    const scoreOf = (id: string) => trending.items.find((i) => i.itemId === id)?.score;
+    expect(scoreOf("fb-item-a")).toBe(2);
+    expect(scoreOf("fb-item-b")).toBe(1);
+  });
+
+  it("attributes clicks to the variant of the impression they came from", async () => {
+    const user = `attr-${Date.now()}`;
+    const recs = (await (await fetch(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as {
+      impressionId: string;
+      region: string;
+      items: { itemId: string }[];
+    };
+    const counters = async () =>
+      ((await (await fetch(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
+        counters: Record<string, number>;
+      }).counters;
+    // The impression is recorded after the response (waitUntil): wait for it, as a real click would.
+    expect(await poll(() => redis.exists(impressionKey(recs.impressionId)), (n) => n === 1, 5000)).toBe(1);
+    const before = await counters();
+    expect(before.impressions ?? 0).toBeGreaterThanOrEqual(1);
+
+    await post([click(user, 1, recs.items[0]!.itemId, { impressionId: recs.impressionId })]);
+    const after = await counters();
+    expect(after["ev:click"]).toBe((before["ev:click"] ?? 0) + 1);
+  });
+
+  it("erases a user: tombstone in Redis, and the stream reader drops their events", async () => {
+    const keep = `keep-${Date.now()}`;
+    const gone = `gone-${Date.now()}`;
+    await post([click(keep, 1, "x1"), click(gone, 1, "x2"), click(gone, 2, "x3")]);
+    const res = await fetch(`${base}/v1/users/${gone}`, { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ erased: true, redis: "erased" });
+    expect(await redis.zscore(DELETED_USERS_KEY, gone)).not.toBeNull();
+
+    const out = join(scratch, "events.jsonl");
+    const cursorFile = join(scratch, "cursor");
+    const options = { url: inject("redisUrl"), token: inject("redisToken"), outFile: out, cursorFile, pageSize: 7 };
+    const report = await ingestFromRedis(options);
+    const lines = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { eventId: string; userId: string });
+    expect(lines.map((l) => l.eventId)).toContain(`${keep}-1`);
+    expect(lines.some((l) => l.userId === gone)).toBe(false);
+    expect(report.droppedErased).toBeGreaterThanOrEqual(2);
+    expect(new Set(lines.map((l) => l.eventId)).size).toBe(lines.length);
+
+    // The cursor makes the next run read only what arrived since.
+    await post([click(keep, 2, "x4")]);
+    const next = await ingestFromRedis(options);
+    expect(next.written).toBe(1);
+    const all = (await readFile(out, "utf8")).trim().split("\n");
+    expect(JSON.parse(all[all.length - 1]!)).toMatchObject({ eventId: `${keep}-2`, itemId: "x4", type: "click" });
+  });
+});

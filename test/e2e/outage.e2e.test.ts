@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../index-builder/src/local/free-port";
+import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
+import { poll, redisClient, streamCounts } from "./stream-helpers";
+
+// Its own stack, because this file stops and restarts redis-server.
+let stack: LocalStack;
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "outage-e2e-"));
+  stack = await startLocalStack({ port: await freePort(), persistTo: join(stateDir, "wrangler"), redis: "required" });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("a Redis outage", () => {
+  it("keeps accepted events in the outbox and delivers each exactly once after Redis returns", async () => {
+    const redis = redisClient(stack.redis!.url, stack.redis!.token);
+    const admin = { Authorization: `Bearer ${stack.adminKey}` };
+    const post = async (events: unknown[]) =>
+      (await (
+        await fetch(`${stack.url}/v1/events`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ events }),
+        })
+      ).json()) as { accepted: string[]; redis: string };
+    const users = ["out-a", "out-b"];
+    const batch = (n: number) => users.map((u) => ({ eventId: `${u}-${n}`, userId: u, itemId: `it-${n}`, type: "view", timestamp: Date.now() - 1000 }));
+
+    expect((await post(batch(1))).redis).toBe("delivered");
+    await stack.redis!.server.stop();
+    const during = [await post(batch(2)), await post(batch(3))];
+    for (const r of during) {
+      expect(r.accepted).toHaveLength(2);
+      expect(r.redis).toBe("queued");
+    }
+    const pending = async () =>
+      Promise.all(users.map(async (u) => ((await (await fetch(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
+    expect(await pending()).toEqual([2, 2]);
+
+    await stack.redis!.server.restart();
+    // Restarted without persistence: the stream now holds only what the outboxes deliver.
+    const drained = await poll(pending, (p) => p.every((n) => n === 0), 20_000);
+    expect(drained).toEqual([0, 0]);
+    const counts = await streamCounts(redis);
+    for (const n of [2, 3]) for (const u of users) expect(counts.get(`${u}-${n}`), `${u}-${n}`).toBe(1);
+    // Order within a user survives the outage.
+    const stored = (await (await fetch(`${stack.url}/admin/users/out-a/events`, { headers: admin })).json()) as { eventIds: string[] };
+    expect(stored.eventIds).toEqual(["out-a-1", "out-a-2", "out-a-3"]);
+  });
+});

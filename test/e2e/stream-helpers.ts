@@ -1,0 +1,31 @@
+import { Redis } from "@upstash/redis";
+import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
+import { EVENT_STREAM_KEY } from "../../shared/online/redis-keys";
+
+export function redisClient(url: string, token: string): Redis {
+  return new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false });
+}
+
+/** How many times each event id appears in the Redis event stream. */
+export async function streamCounts(redis: Redis): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let start = "-";
+  for (;;) {
+    const entries = streamEntries(await redis.xrange(EVENT_STREAM_KEY, start, "+", 1000));
+    for (const [, fields] of entries) {
+      const event = JSON.parse(fields.event ?? "{}") as { eventId: string };
+      counts.set(event.eventId, (counts.get(event.eventId) ?? 0) + 1);
+    }
+    if (entries.length < 1000) return counts;
+    start = `(${entries[entries.length - 1]![0]}`;
+  }
+}
+
+export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

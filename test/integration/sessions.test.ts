@@ -1,0 +1,116 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type OutboxEvent } from "../../worker/src/redis/event-forwarder";
+import { drainOutbox, enqueue, outboxSize } from "../../worker/src/session/outbox";
+import { call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
+
+const stubOf = (userId: string) => env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
+const at = () => Date.now() - 1000;
+
+describe("the user's Durable Object session", () => {
+  beforeAll(async () => {
+    // The catalog gives the events' items their categories (even m* = Drama, odd = Comedy).
+    await publishDemo("v-sessions");
+  });
+
+  it("learns category affinities from events, with rejections pulling down", async () => {
+    const user = freshUser();
+    await postEvents([
+      { eventId: `${user}-1`, userId: user, itemId: "m0", type: "purchase", timestamp: at() },
+      { eventId: `${user}-2`, userId: user, itemId: "m2", type: "like", timestamp: at() },
+      { eventId: `${user}-3`, userId: user, itemId: "m1", type: "dislike", timestamp: at() },
+    ]);
+    const snapshot = await stubOf(user).snapshot();
+    expect(snapshot.affinities.map((a) => a.category)).toEqual(["Drama", "Comedy"]);
+    expect(snapshot.affinities[0]!.score).toBeCloseTo(5, 3);
+    expect(snapshot.affinities[1]!.score).toBeCloseTo(-2, 3);
+    expect(snapshot.recentItemIds).toEqual(["m1", "m2", "m0"]);
+  });
+
+  it("counts impressions of what it was shown", async () => {
+    const user = freshUser();
+    const body = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ impressionId: string; variant: string }>();
+    expect(body.impressionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.variant).toBe("default");
+    let counts: Record<string, number> = {};
+    for (let i = 0; i < 40 && Object.keys(counts).length === 0; i++) {
+      counts = (await stubOf(user).snapshot()).impressionCounts;
+      if (Object.keys(counts).length === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(counts).toEqual({ m0: 1, m1: 1, m2: 1 });
+  });
+
+  it("stores a declared profile, bumps the version, and rejects a bad one without change", async () => {
+    const user = freshUser();
+    const res = await call(`/v1/users/${user}`, jsonInit("PUT", { language: "pt-BR", region: "br", categories: ["Drama", "Drama", "Comedy"] }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      userId: user,
+      profile: { language: "pt-BR", region: "BR", categories: ["Drama", "Comedy"] },
+      sessionVersion: 1,
+    });
+    for (const bad of [{ region: "Brazil" }, { language: 7 }, { categories: "Drama" }, { favourite: "x" }]) {
+      const rejected = await call(`/v1/users/${user}`, jsonInit("PUT", bad));
+      expect(rejected.status, JSON.stringify(bad)).toBe(400);
+      expect((await rejected.json<{ error: { code: string } }>()).error.code).toBe("invalid_request");
+    }
+    const snapshot = await stubOf(user).snapshot();
+    expect(snapshot.profile).toEqual({ language: "pt-BR", region: "BR", categories: ["Drama", "Comedy"] });
+    expect(snapshot.sessionVersion).toBe(1);
+  });
+
+  it("erases everything of a user on DELETE, so their seen items come back", async () => {
+    const user = freshUser();
+    await call(`/v1/users/${user}`, jsonInit("PUT", { categories: ["Drama"] }));
+    await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m0", type: "click", timestamp: at() }]);
+    const before = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ items: { itemId: string }[] }>();
+    expect(before.items.map((i) => i.itemId)).not.toContain("m0");
+
+    const res = await call(`/v1/users/${user}`, { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ userId: user, erased: true, redis: "disabled" });
+    const snapshot = await stubOf(user).snapshot();
+    expect(snapshot).toMatchObject({ seenItemIds: [], recentItemIds: [], affinities: [], impressionCounts: {} });
+    expect(snapshot.profile).toEqual({ language: null, region: null, categories: [] });
+    expect(await stubOf(user).eventCount()).toBe(0);
+    const after = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ items: { itemId: string }[] }>();
+    expect(after.items.map((i) => i.itemId)).toContain("m0");
+    // The erased event id is new again: a user who comes back starts afresh.
+    const again = await (await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m0", type: "click", timestamp: at() }])).json<{ accepted: string[] }>();
+    expect(again.accepted).toEqual([`${user}-1`]);
+  });
+
+  it("drains the outbox in order and keeps what a failed delivery did not take", async () => {
+    const events: OutboxEvent[] = Array.from({ length: 250 }, (_, i) => ({
+      region: "global",
+      event: { eventId: `o${i}`, userId: "u", itemId: `i${i}`, type: "click", timestampMs: 1_700_000_000_000 + i },
+    }));
+    await runInDurableObject(stubOf(freshUser()), async (_instance, state) => {
+      const sql = state.storage.sql;
+      enqueue(sql, events, Date.now());
+      const delivered: string[] = [];
+      let calls = 0;
+      const failing = drainOutbox(sql, async (items) => {
+        if (++calls === 2) throw new Error("redis down");
+        delivered.push(...items.map((x) => x.event.eventId));
+      });
+      await expect(failing).rejects.toThrow("redis down");
+      expect(delivered).toEqual(events.slice(0, 100).map((x) => x.event.eventId));
+      expect(outboxSize(sql)).toBe(150);
+      expect(await drainOutbox(sql, async (items) => void delivered.push(...items.map((x) => x.event.eventId)))).toBe(150);
+      expect(delivered).toEqual(events.map((x) => x.event.eventId));
+      expect(outboxSize(sql)).toBe(0);
+    });
+  });
+});
+
+describe("GET /v1/trending without Redis", () => {
+  it("stands in the popular list and says Redis is off", async () => {
+    await publishDemo("v-sessions");
+    const body = await (await call("/v1/trending?limit=2")).json<{ source: string; items: { itemId: string }[]; degraded: string[] }>();
+    expect(body).toMatchObject({ source: "popular", degraded: ["redis_disabled"] });
+    expect(body.items.map((i) => i.itemId)).toEqual(["m0", "m1"]);
+    expect((await call("/v1/trending?region=narnia")).status).toBe(400);
+  });
+});

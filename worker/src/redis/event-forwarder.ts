@@ -1,0 +1,68 @@
+import { type Redis } from "@upstash/redis/cloudflare";
+import { type InteractionEvent } from "../../../shared/events/event";
+import {
+  EVENT_DEDUPE_TTL_S,
+  EVENT_STREAM_KEY,
+  EVENT_STREAM_MAX_LEN,
+  eventDedupeKey,
+  hourBucket,
+  TRENDING_BUCKET_TTL_S,
+  trendingKey,
+} from "../../../shared/online/redis-keys";
+
+/** An accepted event as the outbox keeps it: the event and the region it came from. */
+export interface OutboxEvent {
+  event: InteractionEvent;
+  region: string;
+}
+
+/*
+ * Runs atomically in Redis, per event: remember the id (SET NX), and only if
+ * it is new append to the stream, count it in the hourly trending sets and
+ * attribute it to the experiment variant of its impression. A retried
+ * delivery therefore changes nothing, which makes the outbox exactly-once.
+ * KEYS: stream, then per event (dedupe, trending-region, trending-global).
+ * ARGV: maxlen, dedupe ttl, trending ttl, then per event (item id, payload, impression id, type).
+ */
+const FORWARD_SCRIPT = `
+local delivered = 0
+local n = (#ARGV - 3) / 4
+for i = 0, n - 1 do
+  local a = 4 + i * 4
+  local k = 2 + i * 3
+  if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
+    redis.call('ZINCRBY', KEYS[k + 1], 1, ARGV[a])
+    redis.call('EXPIRE', KEYS[k + 1], ARGV[3])
+    if KEYS[k + 2] ~= KEYS[k + 1] then
+      redis.call('ZINCRBY', KEYS[k + 2], 1, ARGV[a])
+      redis.call('EXPIRE', KEYS[k + 2], ARGV[3])
+    end
+    if ARGV[a + 2] ~= '' then
+      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region')
+      if imp[1] then
+        redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
+      end
+    end
+    delivered = delivered + 1
+  end
+end
+return delivered
+`;
+
+/**
+ * Delivers events to Redis in order, exactly once. Resolves with how many
+ * were new to Redis; throws when Redis cannot be reached (the caller keeps
+ * them in its outbox and retries).
+ */
+export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const keys = [EVENT_STREAM_KEY];
+  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S)];
+  for (const { event, region } of items) {
+    const bucket = hourBucket(event.timestampMs);
+    keys.push(eventDedupeKey(event.eventId), trendingKey(region, bucket), trendingKey("global", bucket));
+    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type);
+  }
+  return Number(await redis.eval(FORWARD_SCRIPT, keys, args));
+}

@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import { AppError } from "../../../shared/errors";
+import { isValidId } from "../../../shared/ids";
+import { parseUserProfile } from "../../../shared/users/profile";
+import { type AppEnv } from "../http/app-env";
+import { readJson } from "../http/read-json";
+import { redisFromEnv } from "../redis/redis-client";
+import { eraseUserInRedis } from "../redis/user-erasure";
+import { sessionStub } from "../session/session-stub";
+
+function userIdParam(id: string): string {
+  if (!isValidId(id)) throw new AppError("invalid_request", "user id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
+  return id;
+}
+
+export const users = new Hono<AppEnv>()
+  /** Declared language, region and category preferences: the cold-start inputs. */
+  .put("/:id", async (c) => {
+    const userId = userIdParam(c.req.param("id"));
+    const profile = parseUserProfile(await readJson(c, 16 * 1024));
+    if (typeof profile === "string") throw new AppError("invalid_request", `${profile}; the profile was not changed`);
+    const result = await sessionStub(c.env, userId).setProfile(profile);
+    return c.json({ userId, ...result });
+  })
+  /**
+   * Privacy deletion: the user's Durable Object data (events, seen items,
+   * impressions, affinities, profile, pending outbox) and their online
+   * features in Redis. Redis goes first: if it is down, nothing is erased and
+   * the caller gets a 503 to retry; a repeated DELETE is harmless.
+   */
+  .delete("/:id", async (c) => {
+    const userId = userIdParam(c.req.param("id"));
+    const redis = redisFromEnv(c.env);
+    let onlineFeaturesDeleted = 0;
+    if (redis) {
+      try {
+        onlineFeaturesDeleted = await eraseUserInRedis(redis, userId, Date.now());
+      } catch (cause) {
+        throw new AppError("dependency_unavailable", "Redis is unreachable, so nothing was erased; retry the deletion", undefined, { cause });
+      }
+    }
+    await sessionStub(c.env, userId).erase();
+    return c.json({ userId, erased: true, onlineFeaturesDeleted, redis: redis ? "erased" : "disabled" });
+  });
