@@ -134,17 +134,18 @@ function multiplyA(
   alpha: number,
 ): void {
   for (let i = 0; i < d; i++) {
-    let s = lambda * v[i]!;
     const row = i * d;
+    let s = lambda * v[i]!;
     for (let j = 0; j < d; j++) s += gram[row + j]! * v[j]!;
     out[i] = s;
   }
+  const indices = m.indices;
+  const values = m.values;
   for (let k = start; k < end; k++) {
-    const base = m.indices[k]! * d;
-    const extra = alpha * Math.abs(m.values[k]!);
+    const base = indices[k]! * d;
     let s = 0;
     for (let j = 0; j < d; j++) s += other[base + j]! * v[j]!;
-    s *= extra;
+    s *= alpha * Math.abs(values[k]!);
     for (let i = 0; i < d; i++) out[i]! += s * other[base + i]!;
   }
 }

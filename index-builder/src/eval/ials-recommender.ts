@@ -1,0 +1,43 @@
+import { DEFAULT_IALS, type IalsFactors, type IalsOptions, trainImplicitAls } from "../train/implicit-als";
+import { type InteractionTable } from "../train/interaction-table";
+import { userItemMatrix } from "../train/train-ials";
+import { type Recommender } from "./recommender";
+
+/** Implicit ALS with exact scoring: every item's dot product with the user vector. */
+export class IalsRecommender implements Recommender {
+  readonly name: string;
+  readonly params: Record<string, number>;
+  factors: IalsFactors | null = null;
+  private readonly options: IalsOptions;
+
+  /**
+   * `binary` treats every training row as weight 1 (the MSR protocol counts
+   * every rating, even 1 star, as relevant); otherwise the table's values are
+   * used as signed weights.
+   */
+  constructor(options: Partial<IalsOptions> = {}, private readonly binary = true, name?: string) {
+    this.options = { ...DEFAULT_IALS, ...options };
+    this.name = name ?? `ials-${this.options.dims}`;
+    const { dims, sweeps, cgSteps, seed, alpha, regularization, regExponent, initScale } = this.options;
+    this.params = { dims, sweeps, cgSteps, seed, alpha, regularization, regExponent, initScale };
+  }
+
+  fit(train: InteractionTable): void {
+    const table = this.binary ? { ...train, values: new Float32Array(train.values.length).fill(1) } : train;
+    this.factors = trainImplicitAls(userItemMatrix(table), this.options);
+  }
+
+  scoreUser(user: number, out: Float64Array): void {
+    const f = this.factors;
+    if (!f) throw new Error("IalsRecommender.scoreUser before fit");
+    const d = f.dims;
+    const x = f.userVectors.subarray(user * d, user * d + d);
+    const y = f.itemVectors;
+    for (let i = 0; i < out.length; i++) {
+      let s = 0;
+      const base = i * d;
+      for (let j = 0; j < d; j++) s += x[j]! * y[base + j]!;
+      out[i] = s;
+    }
+  }
+}

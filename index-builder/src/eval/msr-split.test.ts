@@ -1,0 +1,31 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ML_100K_DIR } from "./dataset-paths";
+import { readMl100k } from "./ml-100k";
+import { msrStratifiedSplit, roundHalfEven, TEST } from "./msr-split";
+
+describe("roundHalfEven", () => {
+  it("rounds halves to the even neighbour like numpy", () => {
+    expect([0.5, 1.5, 2.5, 0.75 * 2, 0.75 * 6, 3.2, 3.7].map(roundHalfEven)).toEqual([0, 2, 2, 2, 4, 3, 4]);
+  });
+});
+
+describe("msrStratifiedSplit on ML-100K", () => {
+  it("reproduces the published split: counts and the sha256 of the test-row listing", async () => {
+    expect(existsSync(join(ML_100K_DIR, "u.data")), `ML-100K must be at ${ML_100K_DIR}`).toBe(true);
+    const table = await readMl100k(ML_100K_DIR);
+    const mask = msrStratifiedSplit(table, 0.75, 42);
+    const testRows: number[] = [];
+    mask.forEach((m, r) => {
+      if (m === TEST) testRows.push(r);
+    });
+    expect(testRows.length).toBe(24_934);
+    expect(mask.length - testRows.length).toBe(75_066);
+    expect(new Set(testRows.map((r) => table.users[r])).size).toBe(943);
+    expect(testRows.slice(0, 5)).toEqual([1, 2, 7, 11, 12]);
+    const listing = testRows.map((r) => `${r}\n`).join("");
+    expect(createHash("sha256").update(listing).digest("hex")).toBe("2b8518de12b9096ba3cf3b0a0d1dd0a97c3b82023bf98ccab00d545a046c01bb");
+  });
+});

@@ -1,0 +1,16 @@
+import { type InteractionTable } from "../train/interaction-table";
+
+/**
+ * The seam every evaluated model plugs into: fit on training rows, then score
+ * every item for a user. The harness removes the user's training items and
+ * takes the top k, so models need not do either.
+ */
+export interface Recommender {
+  /** Row label in the reports, e.g. "sar" or "ials-128". */
+  readonly name: string;
+  /** Hyper-parameters as they should appear in the report. */
+  readonly params: Record<string, number | string | boolean>;
+  fit(train: InteractionTable): void;
+  /** Writes a score for every dense item index into `out` (size nItems); higher is better. */
+  scoreUser(user: number, out: Float64Array): void;
+}
