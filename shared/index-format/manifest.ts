@@ -1,3 +1,4 @@
+import { type AnnManifestSection, annSectionProblem } from "../ann/ann-manifest";
 import { AppError } from "../errors";
 import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
 
@@ -24,6 +25,8 @@ export interface IndexManifest {
   blobs: Record<string, BlobRef>;
   /** Most popular item ids, served when the popular blob cannot be read. */
   fallbackItemIds: string[];
+  /** The ANN index's parameters and shard map, when the version has one. */
+  ann?: AnnManifestSection;
 }
 
 /** The blobs every manifest of this format must list. */
@@ -59,6 +62,10 @@ export function parseManifest(value: unknown): IndexManifest {
     if (typeof (ref as Record<string, unknown>).contentType !== "string") bad(`blobs.${name} needs a contentType`);
   }
   for (const name of REQUIRED_BLOBS) if (!(name in blobs)) bad(`must list the "${name}" blob`);
+  if (value.ann !== undefined) {
+    const problem = annSectionProblem(value.ann, new Set(Object.keys(blobs)));
+    if (problem) bad(problem);
+  }
   const fallback = value.fallbackItemIds;
   if (!Array.isArray(fallback) || !fallback.every((id) => typeof id === "string")) {
     bad("fallbackItemIds must be an array of item ids");

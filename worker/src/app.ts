@@ -8,6 +8,7 @@ import { events } from "./routes/events";
 import { health } from "./routes/health";
 import { itemsRoute } from "./routes/items";
 import { recommendations } from "./routes/recommendations";
+import { similarRoute } from "./routes/similar";
 import { trending } from "./routes/trending";
 import { users } from "./routes/users";
 
@@ -27,6 +28,7 @@ export function createApp() {
   app.route("/health", health);
   app.route("/v1/recommendations", recommendations);
   app.route("/v1/events", events);
+  app.route("/v1/items", similarRoute);
   app.route("/v1/items", itemsRoute);
   app.route("/v1/users", users);
   app.route("/v1/trending", trending);

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { sha256Hex } from "../../../shared/checksum";
 import { type BlobRef, type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
+import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { type Dataset } from "../data/movielens";
+import { trainIals } from "../train/train-ials";
 import { computePopular, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
 
 /** Length of the bare popular list inlined in the manifest. */
@@ -23,7 +25,7 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void } = {},
+  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean } = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
@@ -33,6 +35,9 @@ export async function buildIndex(
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([
     ["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }],
   ]);
+  // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
+  const ann = options.ann === false ? null : buildAnnBlobs(trainIals(dataset), { log });
+  for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   const refs: Record<string, BlobRef> = {};
   for (const [name, blob] of blobs) {
     refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
@@ -55,6 +60,7 @@ export async function buildIndex(
     },
     blobs: refs,
     fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
+    ...(ann ? { ann: ann.section } : {}),
   };
 
   const dir = join(outDir, version);

@@ -1,0 +1,42 @@
+import { type ScanKernel } from "./kernel/scan-kernel";
+import { type Metric } from "./metric";
+
+/**
+ * Exact search, the ground truth recall is measured against: scores q
+ * against every row (size n*dims, row-major) and keeps the top k. Pins
+ * `rows` in the kernel, so repeated queries copy the matrix once.
+ */
+export function bruteForceSearch(
+  kernel: ScanKernel,
+  metric: Metric,
+  rows: Float32Array,
+  dims: number,
+  q: Float32Array,
+  k: number,
+): { ids: Uint32Array; scores: Float32Array } {
+  const n = rows.length / dims;
+  kernel.pin(rows);
+  const scores = new Float32Array(n);
+  kernel.scoreRows(metric, rows, dims, q, scores);
+  const top = kernel.topK(Math.min(k, n));
+  top.push(scores, positions(n));
+  return top.drain();
+}
+
+let cachedPositions = new Uint32Array(0);
+
+function positions(n: number): Uint32Array {
+  if (cachedPositions.length < n) cachedPositions = Uint32Array.from({ length: n }, (_, i) => i);
+  return cachedPositions.subarray(0, n);
+}
+
+/** Fraction of the true top-k ids (`truth`, best first) found in `found`'s first k. */
+export function recallAtK(found: ArrayLike<number>, truth: ArrayLike<number>, k: number): number {
+  const kk = Math.min(k, truth.length);
+  if (kk === 0) return 1;
+  const wanted = new Set<number>();
+  for (let i = 0; i < kk; i++) wanted.add(truth[i]!);
+  let hits = 0;
+  for (let i = 0; i < Math.min(k, found.length); i++) if (wanted.has(found[i]!)) hits++;
+  return hits / kk;
+}

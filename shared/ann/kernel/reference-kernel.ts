@@ -1,0 +1,145 @@
+import { type Metric } from "../metric";
+import { type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+
+/**
+ * The scan kernel in plain scalar TypeScript: the oracle the WASM kernel is
+ * tested against, and the baseline the benchmark measures its speed-up over.
+ * Loops are written the obvious way on purpose.
+ */
+export const referenceKernel: ScanKernel = {
+  name: "reference-ts",
+  pin() {},
+  scoreRows(metric, rows, dims, q, out) {
+    const n = rows.length / dims;
+    for (let i = 0; i < n; i++) out[i] = score(metric, rows, i * dims, q, 0, dims);
+  },
+  distanceTables(metric, q, cbT, m, ksub, out) {
+    const dsub = q.length / m;
+    for (let s = 0; s < m; s++) {
+      for (let j = 0; j < ksub; j++) {
+        let acc = 0;
+        for (let d = 0; d < dsub; d++) {
+          const c = cbT[(s * dsub + d) * ksub + j]!;
+          const qd = q[s * dsub + d]!;
+          acc += metric === "ip" ? qd * c : -(qd - c) * (qd - c);
+        }
+        out[s * ksub + j] = acc;
+      }
+    }
+  },
+  scanCodes(codes, m, tables, bias, out) {
+    const n = codes.length / m;
+    for (let i = 0; i < n; i++) {
+      let acc = bias;
+      for (let s = 0; s < m; s++) acc += tables[s * 256 + codes[i * m + s]!]!;
+      out[i] = acc;
+    }
+  },
+  topK(capacity) {
+    return new ReferenceTopK(capacity);
+  },
+  sq8Scores(metric, codes, dims, a, b, c0, out) {
+    const n = codes.length / dims;
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let d = 0; d < dims; d++) {
+        const u = codes[i * dims + d]!;
+        if (metric === "ip") acc += a[d]! * u;
+        else acc -= (a[d]! - b[d]! * u) ** 2;
+      }
+      out[i] = metric === "ip" ? c0 + acc : acc;
+    }
+  },
+  assignL2(rows, dims, candidates, outIdx, outScore) {
+    const n = rows.length / dims;
+    const count = candidates.length / dims;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestScore = -Infinity;
+      for (let j = 0; j < count; j++) {
+        const s = score("l2", candidates, j * dims, rows, i * dims, dims);
+        if (s > bestScore) [best, bestScore] = [j, s];
+      }
+      outIdx[i] = best;
+      outScore[i] = bestScore;
+    }
+  },
+  pqEncode(rows, m, cbT, outCodes) {
+    const dims = cbT.length / 256;
+    const n = rows.length / dims;
+    const tables = new Float32Array(m * 256);
+    for (let i = 0; i < n; i++) {
+      referenceKernel.distanceTables("l2", rows.subarray(i * dims, (i + 1) * dims), cbT, m, 256, tables);
+      for (let s = 0; s < m; s++) {
+        let best = 0;
+        for (let j = 1; j < 256; j++) if (tables[s * 256 + j]! > tables[s * 256 + best]!) best = j;
+        outCodes[i * m + s] = best;
+      }
+    }
+  },
+};
+
+function score(metric: Metric, x: Float32Array, xo: number, y: Float32Array, yo: number, dims: number): number {
+  let acc = 0;
+  if (metric === "ip") for (let d = 0; d < dims; d++) acc += x[xo + d]! * y[yo + d]!;
+  else for (let d = 0; d < dims; d++) acc -= (x[xo + d]! - y[yo + d]!) ** 2;
+  return acc;
+}
+
+/** Binary min-heap with the same admission rule and order of operations as the WASM `topkPush`. */
+class ReferenceTopK implements TopK {
+  private readonly scores: Float32Array;
+  private readonly ids: Uint32Array;
+  private size = 0;
+
+  constructor(private readonly capacity: number) {
+    this.scores = new Float32Array(capacity);
+    this.ids = new Uint32Array(capacity);
+  }
+
+  push(scores: Float32Array, ids: Uint32Array): void {
+    for (let i = 0; i < scores.length; i++) {
+      const s = Math.fround(scores[i]!);
+      if (this.size < this.capacity) this.siftUp(s, ids[i]!);
+      else if (this.capacity > 0 && s > this.scores[0]!) this.siftDown(s, ids[i]!);
+    }
+  }
+
+  threshold(): number {
+    return this.size < this.capacity || this.capacity === 0 ? -Infinity : this.scores[0]!;
+  }
+
+  drain(): { ids: Uint32Array; scores: Float32Array } {
+    const out = sortedPairs(this.scores, this.ids, this.size);
+    this.size = 0;
+    return out;
+  }
+
+  private siftUp(score: number, id: number): void {
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.scores[p]! <= score) break;
+      this.scores[i] = this.scores[p]!;
+      this.ids[i] = this.ids[p]!;
+      i = p;
+    }
+    this.scores[i] = score;
+    this.ids[i] = id;
+  }
+
+  private siftDown(score: number, id: number): void {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const c = l + 1 < this.size && this.scores[l + 1]! < this.scores[l]! ? l + 1 : l;
+      if (this.scores[c]! >= score) break;
+      this.scores[i] = this.scores[c]!;
+      this.ids[i] = this.ids[c]!;
+      i = c;
+    }
+    this.scores[i] = score;
+    this.ids[i] = id;
+  }
+}

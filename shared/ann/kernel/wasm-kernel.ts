@@ -1,0 +1,196 @@
+import { AppError } from "../../errors";
+import { metricCode } from "../metric";
+import { type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+
+/** The raw surface of scan-kernel.wasm (assembly/scan-kernel.ts); pointers are byte offsets. Private to this file. */
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  scoreRowsIp(rows: number, n: number, dims: number, q: number, out: number): void;
+  scoreRowsL2(rows: number, n: number, dims: number, q: number, out: number): void;
+  distanceTables(metric: number, q: number, cbT: number, m: number, dsub: number, ksub: number, out: number): void;
+  scanCodes(codes: number, n: number, m: number, tables: number, bias: number, out: number): void;
+  topkPush(scores: number, ids: number, n: number, hs: number, hi: number, size: number, cap: number): number;
+  sq8Scores(metric: number, codes: number, n: number, dims: number, a: number, b: number, c0: number, out: number): void;
+  assignL2(rows: number, n: number, dims: number, cands: number, count: number, scratch: number, outIdx: number, outScore: number): void;
+  pqEncode(rows: number, n: number, m: number, dsub: number, cbT: number, scratch: number, outCodes: number): void;
+}
+
+/** The module imports nothing; both loaders instantiate it with this object. */
+export const KERNEL_IMPORTS: WebAssembly.Imports = {};
+
+/** The kernel's data segment is tiny; our arrays start above its first page. */
+const FIRST_FREE_BYTE = 65536;
+const PAGE = 65536;
+
+/**
+ * Wraps an instance of scan-kernel.wasm as a `ScanKernel`. Pure: each
+ * runtime's loader supplies the instance (workerd imports the module, Node
+ * compiles bytes). Linear memory is laid out as [pinned arrays and heaps |
+ * per-call scratch]; typed-array views are rebuilt whenever memory has grown,
+ * since growth detaches the old buffer.
+ */
+export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
+  const raw = instance.exports as unknown as KernelExports;
+  const memory = new WasmMemory(raw.memory);
+
+  const input = (array: Float32Array | Uint8Array | Uint32Array): number => {
+    const pinned = array instanceof Float32Array ? memory.pinned.get(array) : undefined;
+    if (pinned !== undefined) return pinned;
+    const ptr = memory.scratch(array.byteLength);
+    memory.bytes().set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), ptr);
+    return ptr;
+  };
+  const output = (ptr: number, out: Float32Array | Uint32Array | Uint8Array): void => {
+    out.set(new (out.constructor as Float32ArrayConstructor)(memory.buffer(), ptr, out.length) as never);
+  };
+
+  return {
+    name: "wasm-simd",
+    pin(array) {
+      if (memory.pinned.has(array)) return;
+      const ptr = memory.permanent(array.byteLength);
+      memory.bytes().set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), ptr);
+      memory.pinned.set(array, ptr);
+    },
+    scoreRows(metric, rows, dims, q, out) {
+      memory.reset();
+      const n = rows.length / dims;
+      const [r, qp, o] = [input(rows), input(q), memory.scratch(n * 4)];
+      (metric === "ip" ? raw.scoreRowsIp : raw.scoreRowsL2)(r, n, dims, qp, o);
+      output(o, out.subarray(0, n));
+    },
+    distanceTables(metric, q, cbT, m, ksub, out) {
+      memory.reset();
+      const [qp, c, o] = [input(q), input(cbT), memory.scratch(m * ksub * 4)];
+      raw.distanceTables(metricCode(metric), qp, c, m, q.length / m, ksub, o);
+      output(o, out.subarray(0, m * ksub));
+    },
+    scanCodes(codes, m, tables, bias, out) {
+      memory.reset();
+      const n = codes.length / m;
+      const [c, t, o] = [input(codes), input(tables), memory.scratch(n * 4)];
+      raw.scanCodes(c, n, m, t, bias, o);
+      output(o, out.subarray(0, n));
+    },
+    topK(capacity) {
+      return new WasmTopK(raw, memory, capacity, input);
+    },
+    sq8Scores(metric, codes, dims, a, b, c0, out) {
+      memory.reset();
+      const n = codes.length / dims;
+      const [c, ap, bp, o] = [input(codes), input(a), input(b), memory.scratch(n * 4)];
+      raw.sq8Scores(metricCode(metric), c, n, dims, ap, bp, c0, o);
+      output(o, out.subarray(0, n));
+    },
+    assignL2(rows, dims, candidates, outIdx, outScore) {
+      memory.reset();
+      const n = rows.length / dims;
+      const count = candidates.length / dims;
+      const [r, c, s, oi, os] = [input(rows), input(candidates), memory.scratch(count * 4), memory.scratch(n * 4), memory.scratch(n * 4)];
+      raw.assignL2(r, n, dims, c, count, s, oi, os);
+      output(oi, outIdx.subarray(0, n));
+      output(os, outScore.subarray(0, n));
+    },
+    pqEncode(rows, m, cbT, outCodes) {
+      memory.reset();
+      const dims = cbT.length / 256;
+      const n = rows.length / dims;
+      const [r, c, s, o] = [input(rows), input(cbT), memory.scratch(m * 256 * 4), memory.scratch(n * m)];
+      raw.pqEncode(r, n, m, dims / m, c, s, o);
+      output(o, outCodes.subarray(0, n * m));
+    },
+  };
+}
+
+/** Bump allocation over the module's memory: permanent blocks below, scratch above, reset per call. */
+class WasmMemory {
+  readonly pinned = new WeakMap<Float32Array, number>();
+  /** Released heap blocks by byte size, reused by the next top-k of that size. */
+  readonly spare = new Map<number, number[]>();
+  private permanentEnd = FIRST_FREE_BYTE;
+  private scratchEnd = FIRST_FREE_BYTE;
+  private view = new Uint8Array(0);
+
+  constructor(private readonly memory: WebAssembly.Memory) {}
+
+  buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  bytes(): Uint8Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
+    return this.view;
+  }
+
+  reset(): void {
+    this.scratchEnd = this.permanentEnd;
+  }
+
+  scratch(bytes: number): number {
+    const ptr = this.scratchEnd;
+    this.scratchEnd = align16(ptr + bytes);
+    this.ensure(this.scratchEnd);
+    return ptr;
+  }
+
+  permanent(bytes: number): number {
+    const ptr = this.permanentEnd;
+    this.permanentEnd = align16(ptr + bytes);
+    this.scratchEnd = this.permanentEnd;
+    this.ensure(this.permanentEnd);
+    return ptr;
+  }
+
+  private ensure(end: number): void {
+    const missing = end - this.memory.buffer.byteLength;
+    if (missing <= 0) return;
+    try {
+      this.memory.grow(Math.ceil(missing / PAGE));
+    } catch (cause) {
+      throw new AppError("internal", `scan kernel memory cannot grow to ${end} bytes`, undefined, { cause });
+    }
+  }
+}
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
+}
+
+class WasmTopK implements TopK {
+  private readonly hs: number;
+  private readonly hi: number;
+  private readonly blockBytes: number;
+  private size = 0;
+
+  constructor(
+    private readonly raw: KernelExports,
+    private readonly memory: WasmMemory,
+    private readonly capacity: number,
+    private readonly input: (a: Float32Array | Uint32Array) => number,
+  ) {
+    this.blockBytes = align16(Math.max(capacity, 1) * 4) * 2;
+    this.hs = memory.spare.get(this.blockBytes)?.pop() ?? memory.permanent(this.blockBytes);
+    this.hi = this.hs + this.blockBytes / 2;
+  }
+
+  push(scores: Float32Array, ids: Uint32Array): void {
+    this.memory.reset();
+    const [s, i] = [this.input(scores), this.input(ids)];
+    this.size = this.raw.topkPush(s, i, scores.length, this.hs, this.hi, this.size, this.capacity);
+  }
+
+  threshold(): number {
+    if (this.size < this.capacity || this.capacity === 0) return -Infinity;
+    return new Float32Array(this.memory.buffer(), this.hs, 1)[0]!;
+  }
+
+  drain(): { ids: Uint32Array; scores: Float32Array } {
+    const buffer = this.memory.buffer();
+    const out = sortedPairs(new Float32Array(buffer, this.hs, this.size), new Uint32Array(buffer, this.hi, this.size), this.size);
+    this.size = 0;
+    const spare = this.memory.spare.get(this.blockBytes) ?? [];
+    if (!spare.includes(this.hs)) spare.push(this.hs);
+    this.memory.spare.set(this.blockBytes, spare);
+    return out;
+  }
+}

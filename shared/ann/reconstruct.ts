@@ -1,0 +1,17 @@
+import { type InvertedList, type IvfPqHead } from "./ivfpq-index";
+import { decodeProductCodes } from "./product-quantizer";
+import { decodeSq8 } from "./sq8";
+
+/**
+ * The stored approximation of the vector at `offset` in list `listNo`: its
+ * SQ8 copy when the index has one, else the list's centroid plus its decoded
+ * PQ residual. Lets the Worker query by an item's own vector without shipping
+ * the float vectors.
+ */
+export function reconstructVector(head: IvfPqHead, listNo: number, list: InvertedList, offset: number): Float32Array {
+  const { dims, m } = head.params;
+  if (list.sq8 && head.sq8) return decodeSq8(list.sq8.subarray(offset * dims, (offset + 1) * dims), head.sq8);
+  const residual = decodeProductCodes(list.codes.subarray(offset * m, (offset + 1) * m), head.codebooks, m);
+  for (let d = 0; d < dims; d++) residual[d]! += head.centroids[listNo * dims + d]!;
+  return residual;
+}

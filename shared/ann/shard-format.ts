@@ -1,0 +1,136 @@
+import { AppError } from "../errors";
+import { type InvertedList, type IvfPqParams } from "./ivfpq-index";
+import { metricCode, metricFromCode } from "./metric";
+import { PQ_NBITS } from "./product-quantizer";
+
+/** "ANNS" read as a little-endian u32. */
+export const SHARD_MAGIC = 0x534e4e41;
+export const SHARD_FORMAT_VERSION = 1;
+export const SHARD_HEADER_BYTES = 64;
+
+/** A shard's header fields (bytes 0..63, little-endian). */
+export interface ShardHeader {
+  formatVersion: number;
+  params: IvfPqParams;
+  nbits: number;
+  firstList: number;
+  listCount: number;
+  vectors: number;
+}
+
+/**
+ * Encodes consecutive inverted lists as one KV value:
+ *
+ *   0  u32 magic "ANNS"      4  u16 format version   6  u8 metric (0 ip, 1 l2)
+ *   7  u8 nbits (8)          8  u16 dims            10  u16 m
+ *   12 u32 nlist            16  u32 first list      20  u32 list count
+ *   24 u32 vectors          28  u8 rescore (0 none, 1 sq8), then zeros to 64
+ *   64 u32 offsets, size listCount+1: list j is vectors [offsets[j], offsets[j+1])
+ *   then u32 ids (size vectors), u8 PQ codes (size vectors*m), u8 SQ8 codes (size vectors*dims)
+ *
+ * Every section starts 4-byte aligned, so views need no copy. The checksum is
+ * the blob's SHA-256 in the manifest, verified before decoding.
+ */
+export function encodeShard(params: IvfPqParams, firstList: number, lists: InvertedList[]): Uint8Array {
+  const { m, dims } = params;
+  const vectors = lists.reduce((sum, l) => sum + l.ids.length, 0);
+  const bytes = new Uint8Array(shardBytes(params, lists.length, vectors));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, SHARD_MAGIC, true);
+  view.setUint16(4, SHARD_FORMAT_VERSION, true);
+  view.setUint8(6, metricCode(params.metric));
+  view.setUint8(7, PQ_NBITS);
+  view.setUint16(8, dims, true);
+  view.setUint16(10, m, true);
+  view.setUint32(12, params.nlist, true);
+  view.setUint32(16, firstList, true);
+  view.setUint32(20, lists.length, true);
+  view.setUint32(24, vectors, true);
+  view.setUint8(28, params.rescore === "sq8" ? 1 : 0);
+  const { offsets, ids, codes, sq8 } = sections(bytes, params, lists.length, vectors);
+  let at = 0;
+  lists.forEach((list, j) => {
+    offsets[j] = at;
+    ids.set(list.ids, at);
+    codes.set(list.codes, at * m);
+    if (sq8 && list.sq8) sq8.set(list.sq8, at * dims);
+    at += list.ids.length;
+  });
+  offsets[lists.length] = at;
+  return bytes;
+}
+
+/** Size in bytes of a shard of `listCount` lists holding `vectors` vectors. */
+export function shardBytes(params: IvfPqParams, listCount: number, vectors: number): number {
+  const codes = align4(vectors * params.m);
+  const sq8 = params.rescore === "sq8" ? vectors * params.dims : 0;
+  return SHARD_HEADER_BYTES + 4 * (listCount + 1) + 4 * vectors + codes + sq8;
+}
+
+export function readShardHeader(bytes: Uint8Array): ShardHeader {
+  if (bytes.byteLength < SHARD_HEADER_BYTES) throw corrupt("is shorter than its header");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== SHARD_MAGIC) throw corrupt("has no ANNS magic");
+  const metric = metricFromCode(view.getUint8(6));
+  if (!metric) throw corrupt("names an unknown metric");
+  return {
+    formatVersion: view.getUint16(4, true),
+    nbits: view.getUint8(7),
+    params: {
+      metric,
+      dims: view.getUint16(8, true),
+      m: view.getUint16(10, true),
+      nlist: view.getUint32(12, true),
+      rescore: view.getUint8(28) === 1 ? "sq8" : "none",
+    },
+    firstList: view.getUint32(16, true),
+    listCount: view.getUint32(20, true),
+    vectors: view.getUint32(24, true),
+  };
+}
+
+/**
+ * Decodes a shard into views over its bytes (no copy when `bytes` is 4-byte
+ * aligned), after checking that its header matches what the manifest says.
+ */
+export function decodeShard(bytes: Uint8Array, expected: IvfPqParams & { firstList: number; listCount: number }): InvertedList[] {
+  const header = readShardHeader(bytes);
+  const p = header.params;
+  if (header.formatVersion !== SHARD_FORMAT_VERSION || header.nbits !== PQ_NBITS) throw corrupt(`has format ${header.formatVersion}/${header.nbits} bits`);
+  if (p.metric !== expected.metric || p.dims !== expected.dims || p.m !== expected.m || p.nlist !== expected.nlist || p.rescore !== expected.rescore) {
+    throw corrupt("parameters differ from the manifest's");
+  }
+  if (header.firstList !== expected.firstList || header.listCount !== expected.listCount) throw corrupt("holds other lists than the manifest says");
+  if (bytes.byteLength !== shardBytes(p, header.listCount, header.vectors)) throw corrupt("has the wrong length");
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const { offsets, ids, codes, sq8 } = sections(aligned, p, header.listCount, header.vectors);
+  return Array.from({ length: header.listCount }, (_, j) => {
+    const [start, end] = [offsets[j]!, offsets[j + 1]!];
+    if (!(start <= end && end <= header.vectors)) throw corrupt("has offsets out of order");
+    return {
+      ids: ids.subarray(start, end),
+      codes: codes.subarray(start * p.m, end * p.m),
+      sq8: sq8 ? sq8.subarray(start * p.dims, end * p.dims) : null,
+    };
+  });
+}
+
+function sections(bytes: Uint8Array, params: IvfPqParams, listCount: number, vectors: number) {
+  let at = bytes.byteOffset + SHARD_HEADER_BYTES;
+  const offsets = new Uint32Array(bytes.buffer, at, listCount + 1);
+  at += 4 * (listCount + 1);
+  const ids = new Uint32Array(bytes.buffer, at, vectors);
+  at += 4 * vectors;
+  const codes = new Uint8Array(bytes.buffer, at, vectors * params.m);
+  at += align4(vectors * params.m);
+  const sq8 = params.rescore === "sq8" ? new Uint8Array(bytes.buffer, at, vectors * params.dims) : null;
+  return { offsets, ids, codes, sq8 };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function corrupt(what: string): AppError {
+  return new AppError("invalid_manifest", `ANN shard ${what}`);
+}

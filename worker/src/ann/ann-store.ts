@@ -1,0 +1,84 @@
+import { decodeAnnHead } from "../../../shared/ann/ann-blobs";
+import { ANN_BLOBS, type AnnItems, type AnnManifestSection, shardOfList } from "../../../shared/ann/ann-manifest";
+import { type InvertedList, type IvfPqHead } from "../../../shared/ann/ivfpq-index";
+import { type ListSource } from "../../../shared/ann/ivfpq-search";
+import { decodeShard } from "../../../shared/ann/shard-format";
+import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { ByteLru } from "./byte-lru";
+
+/** What a search needs up front for one version, with a lookup from item id to position. */
+export interface AnnHead {
+  section: AnnManifestSection;
+  head: IvfPqHead;
+  items: AnnItems;
+  positionOf: Map<string, number>;
+}
+
+/** Decoded shards of every version, bounded in bytes: a quarter of the 128 MB isolate. */
+const SHARD_CACHE_BYTES = 32 * 1024 * 1024;
+const shards = new ByteLru<InvertedList[]>(SHARD_CACHE_BYTES);
+const heads = new Map<string, AnnHead>();
+const MAX_HEADS = 2;
+
+/** The ANN head of a version, verified; a fault value names the unusable blob. */
+export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Promise<AnnHead | { degraded: string }> {
+  const section = manifest.ann;
+  if (!section) return { degraded: "ann_not_built" };
+  const hit = heads.get(manifest.version);
+  if (hit) return hit;
+  const names = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ANN_BLOBS.items, ...(section.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
+  const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
+  const bytes = new Map<string, Uint8Array>();
+  for (const [i, read] of reads.entries()) {
+    if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
+    bytes.set(names[i]!, read.bytes);
+  }
+  const head = decodeAnnHead(section, {
+    centroids: bytes.get(ANN_BLOBS.centroids)!,
+    codebooks: bytes.get(ANN_BLOBS.codebooks)!,
+    sq8: bytes.get(ANN_BLOBS.sq8) ?? null,
+  });
+  const items = JSON.parse(new TextDecoder().decode(bytes.get(ANN_BLOBS.items))) as AnnItems;
+  const loaded: AnnHead = { section, head, items, positionOf: new Map(items.ids.map((id, i) => [id, i])) };
+  heads.set(manifest.version, loaded);
+  while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
+  return loaded;
+}
+
+/**
+ * Fetches the shards holding `lists` in parallel (from the isolate's LRU when
+ * there), verifying each against the manifest's checksum. A missing or
+ * corrupt shard is named in `degraded` and its lists are simply absent.
+ */
+export async function fetchLists(kv: KVNamespace, manifest: IndexManifest, section: AnnManifestSection, lists: Iterable<number>): Promise<{ source: ListSource; degraded: string[] }> {
+  const wanted = new Map<string, { firstList: number; listCount: number }>();
+  for (const list of lists) {
+    const shard = shardOfList(section, list);
+    if (shard) wanted.set(shard.name, shard);
+  }
+  const degraded: string[] = [];
+  const decoded = new Map<number, InvertedList[]>();
+  await Promise.all(
+    [...wanted].map(async ([name, ref]) => {
+      const key = `${manifest.version}/${name}`;
+      let lists = shards.get(key);
+      if (!lists) {
+        const read = await readVerifiedBlob(kv, manifest, name);
+        if ("fault" in read) {
+          degraded.push(`${name}_${read.fault}`);
+          console.warn(JSON.stringify({ level: "warn", message: "ANN shard unusable", version: manifest.version, shard: name, fault: read.fault }));
+          return;
+        }
+        lists = decodeShard(read.bytes, { ...section, ...ref });
+        shards.set(key, lists, read.bytes.byteLength);
+      }
+      decoded.set(ref.firstList, lists);
+    }),
+  );
+  const source: ListSource = (list) => {
+    const shard = shardOfList(section, list);
+    return shard ? (decoded.get(shard.firstList)?.[list - shard.firstList] ?? null) : null;
+  };
+  return { source, degraded: degraded.sort() };
+}

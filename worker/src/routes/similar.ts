@@ -1,0 +1,64 @@
+import { Hono } from "hono";
+import { probeLists } from "../../../shared/ann/ivfpq-search";
+import { itemQueryVector, similarItems } from "../../../shared/ann/similar-items";
+import { AppError } from "../../../shared/errors";
+import { isValidId } from "../../../shared/ids";
+import { fetchLists, loadAnnHead } from "../ann/ann-store";
+import { workerdKernel } from "../ann/workerd-kernel";
+import { type AppEnv } from "../http/app-env";
+import { ServerTiming } from "../http/server-timing";
+import { loadCurrentIndex } from "../index-store/index-cache";
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** Defaults tuned on the demo index (recall@20 near 1 against brute force); callers may override per request. */
+const DEFAULT_NPROBE = 16;
+const DEFAULT_SHORTLIST = 200;
+
+/**
+ * `GET /v1/items/:id/similar?limit=&nprobe=&shortlist=`: the items nearest
+ * to the item's own (stored) vector, from the ANN shards in KV. A shard that
+ * is missing or corrupt is skipped and named in `degraded`.
+ */
+export const similarRoute = new Hono<AppEnv>().get("/:id/similar", async (c) => {
+  const id = c.req.param("id");
+  if (!isValidId(id)) throw new AppError("invalid_request", "item id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
+  const params = new URL(c.req.url).searchParams;
+  const limit = intParam(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+  const timing = new ServerTiming();
+  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
+  if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
+  const ann = await timing.measure("ann_head", () => loadAnnHead(c.env.INDEX_KV, index.manifest));
+  const answer = (items: { itemId: string; score: number }[], degraded: string[]) => {
+    c.header("Server-Timing", timing.header());
+    return c.json({ itemId: id, indexVersion: index.version, items, degraded });
+  };
+  if ("degraded" in ann) return answer([], [ann.degraded]);
+
+  const position = ann.positionOf.get(id);
+  if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
+  const nlist = ann.section.nlist;
+  const nprobe = intParam(params, "nprobe", Math.min(DEFAULT_NPROBE, nlist), 1, nlist);
+  const shortlist = intParam(params, "shortlist", DEFAULT_SHORTLIST, 0, 10_000);
+  const kernel = workerdKernel();
+
+  const ownList = ann.items.lists[position]!;
+  const own = await timing.measure("own_shard", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, [ownList]));
+  const query = itemQueryVector(ann.head, own.source, ownList, position);
+  if (!query) return answer([], own.degraded);
+  const probed = probeLists(kernel, ann.head, query, nprobe);
+  const fetched = await timing.measure("shards", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, probed.lists));
+  const found = await timing.measure("search", async () =>
+    similarItems(kernel, ann.head, fetched.source, query, position, { limit, nprobe, shortlist, count: ann.section.count }),
+  );
+  const items = found.positions.map((pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
+  return answer(items, fetched.degraded);
+});
+
+function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new AppError("invalid_request", `${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
