@@ -18,6 +18,7 @@ export async function runDev(options: { port: number }): Promise<void> {
   const stack = await startLocalStack({
     port: options.port,
     redis: "optional",
+    persistentRedis: true,
     adminKey: process.env.ADMIN_KEY || undefined,
     log,
   });

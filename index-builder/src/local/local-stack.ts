@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   /** "required" fails without redis-server; "optional" serves without Redis and says so. */
   redis: "required" | "optional";
   adminKey?: string;
+  /** Redis keeps its data across restarts (append-only file). */
+  persistentRedis?: boolean;
   inherit?: boolean;
   log?: (line: string) => void;
 }
@@ -42,7 +44,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await server?.stop();
   };
   if (findRedisServer()) {
-    server = await startRedisServer();
+    server = await startRedisServer({ persistent: options.persistentRedis ?? false });
     bridge = await startUpstashBridge({ redisHost: server.host, redisPort: server.port, token });
     log(`redis-server on 127.0.0.1:${server.port}, Upstash REST bridge on ${bridge.url}`);
   } else if (options.redis === "required") {

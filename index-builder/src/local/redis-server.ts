@@ -15,15 +15,22 @@ export interface RedisServerOptions {
   dir?: string;
   /** How long to wait for the server to answer PING. */
   startTimeoutMs?: number;
+  /**
+   * Keep data across `restart()` in an append-only file (fsync on every
+   * write), as a production Redis would; off by default for speed.
+   */
+  persistent?: boolean;
 }
 
 /** A running redis-server child process bound to loopback. */
 export interface RedisServerHandle {
   host: "127.0.0.1";
   port: number;
-  /** Terminates the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. Idempotent. */
+  /** Terminates the server (SIGTERM, then SIGKILL after 5 s), waits for it to exit and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** Stops the server if it is running and starts a fresh one on the same port. */
+  /** Terminates the server but keeps its directory, as an outage would; `restart()` brings it back. */
+  halt(): Promise<void>;
+  /** Stops the server if it is running and starts it again on the same port and directory. */
   restart(): Promise<void>;
 }
 
@@ -80,7 +87,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), "redis-local-")));
   const timeoutMs = options.startTimeoutMs ?? 5000;
-  let child: ChildProcess | undefined = await launch(bin, port, dir, timeoutMs);
+  const persistent = options.persistent ?? false;
+  let child: ChildProcess | undefined = await launch(bin, port, dir, timeoutMs, persistent);
 
   const stop = async (): Promise<void> => {
     const current = child;
@@ -88,18 +96,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     if (current) await terminate(current);
     if (ownsDir) await rm(dir, { recursive: true, force: true });
   };
+  const halt = async (): Promise<void> => {
+    const current = child;
+    child = undefined;
+    if (current) await terminate(current);
+  };
   const restart = async (): Promise<void> => {
     if (child) await terminate(child);
     child = undefined;
-    child = await launch(bin, port, dir, timeoutMs);
+    child = await launch(bin, port, dir, timeoutMs, persistent);
   };
-  return { host: HOST, port, stop, restart };
+  return { host: HOST, port, stop, halt, restart };
 }
 
-async function launch(bin: string, port: number, dir: string, timeoutMs: number): Promise<ChildProcess> {
+async function launch(bin: string, port: number, dir: string, timeoutMs: number, persistent: boolean): Promise<ChildProcess> {
   await mkdir(dir, { recursive: true });
   const args = ["--port", String(port), "--bind", HOST, "--protected-mode", "yes"];
-  args.push("--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir);
+  args.push("--save", "", "--daemonize", "no", "--dir", dir);
+  args.push(...(persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   track(child);
   let output = "";
