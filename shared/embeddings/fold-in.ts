@@ -21,8 +21,9 @@ export interface ConfidenceParams {
   /** L2 strength lambda. */
   regularization: number;
   /**
-   * Frequency scaling of lambda: a row with n observed entries uses
-   * lambda*(1+n)^regExponent (Rendle et al. 2022, "Revisiting iALS", nu). 0 = plain HKV.
+   * Frequency scaling of lambda (Rendle et al. 2022, "Revisiting iALS", nu):
+   * a row uses lambda*(N + alpha*Σ|w|)^regExponent, N the number of rows on
+   * the other side: the row's total confidence mass. 0 = plain HKV.
    */
   regExponent: number;
 }
@@ -38,8 +39,9 @@ export function confidenceOf(weight: number, alpha: number): { extra: number; pr
   return { extra: alpha * Math.abs(weight), preference: weight > 0 ? 1 : 0 };
 }
 
-export function rowRegularization(params: ConfidenceParams, observed: number): number {
-  return params.regularization * Math.pow(1 + observed, params.regExponent);
+/** lambda for one row: `weightSum` = Σ|w| over its entries, `otherSide` = rows of the other factor matrix. */
+export function rowRegularization(params: ConfidenceParams, weightSum: number, otherSide: number): number {
+  return params.regExponent === 0 ? params.regularization : params.regularization * Math.pow(otherSide + params.alpha * weightSum, params.regExponent);
 }
 
 /**
@@ -57,9 +59,11 @@ export function foldInUser(model: FoldInModel, history: readonly WeightedItem[],
   const b = new Float64Array(d);
   a.set(model.gram);
   let observed = 0;
+  let weightSum = 0;
   for (const { item, weight } of mergeDuplicates(history)) {
     if (!(item >= 0 && item < nItems) || weight === 0) continue;
     observed++;
+    weightSum += Math.abs(weight);
     const { extra, preference } = confidenceOf(weight, model.params.alpha);
     const base = item * d;
     for (let i = 0; i < d; i++) {
@@ -72,7 +76,7 @@ export function foldInUser(model: FoldInModel, history: readonly WeightedItem[],
     }
   }
   if (observed === 0) return null;
-  const lambda = rowRegularization(model.params, observed);
+  const lambda = rowRegularization(model.params, weightSum, nItems);
   for (let i = 0; i < d; i++) a[i * d + i]! += lambda;
   if (!choleskySolveInPlace(a, b, d)) return null;
   const x = out ?? new Float32Array(d);

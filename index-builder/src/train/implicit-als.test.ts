@@ -25,7 +25,7 @@ function fixture() {
   return csrFromCoo(120, 80, Uint32Array.from(users), Uint32Array.from(items), Float32Array.from(values));
 }
 
-const OPTIONS: IalsOptions = { dims: 8, sweeps: 8, cgSteps: 3, seed: 1, initScale: 0.1, alpha: 2, regularization: 0.5, regExponent: 0.3 };
+const OPTIONS: IalsOptions = { dims: 8, sweeps: 8, cgSteps: 3, seed: 1, initScale: 0.1, alpha: 2, regularization: 0.05, regExponent: 0.5 };
 
 describe("trainImplicitAls", () => {
   it("lowers the objective every sweep", () => {

@@ -92,7 +92,7 @@ function solveSide(m: Csr, target: Float64Array, other: Float64Array, d: number,
   for (let row = 0; row < m.rows; row++) {
     const start = m.indptr[row]!;
     const end = m.indptr[row + 1]!;
-    const lambda = rowRegularization(p, end - start);
+    const lambda = rowRegularization(p, absSum(m.values, start, end), m.cols);
     const x = target.subarray(row * d, row * d + d);
     // r = b − A x
     multiplyA(m, start, end, other, gram, lambda, x, r, d, p.alpha);
@@ -166,26 +166,32 @@ export function ialsObjective(userItems: Csr, factors: IalsFactors, p: Confidenc
   const gy = gramMatrix(factors.itemVectors, d);
   let loss = 0;
   for (let k = 0; k < d * d; k++) loss += gx[k]! * gy[k]!;
-  const itemCounts = new Uint32Array(userItems.cols);
+  const itemMass = new Float64Array(userItems.cols);
   for (let u = 0; u < userItems.rows; u++) {
     const start = userItems.indptr[u]!;
     const end = userItems.indptr[u + 1]!;
     for (let k = start; k < end; k++) {
       const i = userItems.indices[k]!;
-      itemCounts[i]!++;
+      itemMass[i]! += Math.abs(userItems.values[k]!);
       let s = 0;
       for (let j = 0; j < d; j++) s += factors.userVectors[u * d + j]! * factors.itemVectors[i * d + j]!;
       const { extra, preference } = confidenceOf(userItems.values[k]!, p.alpha);
       loss += (1 + extra) * (preference - s) ** 2 - s * s;
     }
-    loss += rowRegularization(p, end - start) * squaredNorm(factors.userVectors, u, d);
+    loss += rowRegularization(p, absSum(userItems.values, start, end), userItems.cols) * squaredNorm(factors.userVectors, u, d);
   }
-  for (let i = 0; i < userItems.cols; i++) loss += rowRegularization(p, itemCounts[i]!) * squaredNorm(factors.itemVectors, i, d);
+  for (let i = 0; i < userItems.cols; i++) loss += rowRegularization(p, itemMass[i]!, userItems.rows) * squaredNorm(factors.itemVectors, i, d);
   return loss;
 }
 
 function squaredNorm(v: Float64Array, row: number, d: number): number {
   let s = 0;
   for (let j = 0; j < d; j++) s += v[row * d + j]! ** 2;
+  return s;
+}
+
+function absSum(values: Float32Array, start: number, end: number): number {
+  let s = 0;
+  for (let k = start; k < end; k++) s += Math.abs(values[k]!);
   return s;
 }

@@ -1,0 +1,96 @@
+import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { type InteractionTable } from "./interaction-table";
+
+export interface CovisitOptions {
+  /** Neighbours kept per item. */
+  topN: number;
+  /**
+   * A co-visit counts 0.5^(age / half-life), its age taken at the later of the
+   * two interactions and measured back from the newest row. Infinity gives
+   * SAR's plain co-occurrence counts.
+   */
+  halfLifeSec: number;
+  /** Pairs seen together by fewer users are dropped (SAR's `threshold`); guards against one-user coincidences. */
+  minUsers: number;
+}
+
+export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
+
+/**
+ * Builds the top-N co-visitation lists with a time-decayed SAR similarity:
+ * C[i,j] = Σᵤ decay(u,i,j), J[i,j] = C[i,j] / (C[i,i] + C[j,j] − C[i,j]). Rows
+ * are computed one at a time into a scratch array, so memory is
+ * O(nItems + rows + output) and the work is Σᵤ nᵤ², never a dense item×item matrix.
+ */
+export function buildCovisitation(table: InteractionTable, options: CovisitOptions = DEFAULT_COVISIT): CovisitLists {
+  const nItems = table.itemIds.length;
+  const nUsers = table.userIds.length;
+  let tNow = -Infinity;
+  for (const t of table.timestampsSec) tNow = Math.max(tNow, t);
+  // Per user: distinct items with the decay of their latest interaction.
+  const latest = new Map<number, number>();
+  for (let r = 0; r < table.users.length; r++) {
+    const key = table.users[r]! * nItems + table.items[r]!;
+    latest.set(key, Math.max(latest.get(key) ?? -Infinity, table.timestampsSec[r]!));
+  }
+  const keys = [...latest.keys()].sort((a, b) => a - b);
+  const userStart = new Uint32Array(nUsers + 1);
+  const userItems = new Uint32Array(keys.length);
+  const userDecay = new Float64Array(keys.length);
+  keys.forEach((key, k) => {
+    const u = Math.floor(key / nItems);
+    userStart[u + 1] = k + 1;
+    userItems[k] = key - u * nItems;
+    userDecay[k] = Number.isFinite(options.halfLifeSec) ? Math.pow(0.5, (tNow - latest.get(key)!) / options.halfLifeSec) : 1;
+  });
+  for (let u = 0; u < nUsers; u++) userStart[u + 1] = Math.max(userStart[u + 1]!, userStart[u]!);
+  // Item -> positions in the per-user arrays.
+  const itemStart = new Uint32Array(nItems + 1);
+  for (const i of userItems) itemStart[i + 1]!++;
+  for (let i = 0; i < nItems; i++) itemStart[i + 1]! += itemStart[i]!;
+  const itemEntries = new Uint32Array(keys.length);
+  const fill = itemStart.slice(0, nItems);
+  for (let k = 0; k < keys.length; k++) itemEntries[fill[userItems[k]!]!++] = k;
+  const entryUser = new Uint32Array(keys.length);
+  for (let u = 0; u < nUsers; u++) entryUser.fill(u, userStart[u]!, userStart[u + 1]!);
+  const diag = new Float64Array(nItems);
+  for (let k = 0; k < keys.length; k++) diag[userItems[k]!]! += userDecay[k]!;
+
+  const co = new Float64Array(nItems);
+  const users = new Uint32Array(nItems);
+  const touched: number[] = [];
+  const offsets = new Uint32Array(nItems + 1);
+  const neighbors: number[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < nItems; i++) {
+    for (let e = itemStart[i]!; e < itemStart[i + 1]!; e++) {
+      const k = itemEntries[e]!;
+      const u = entryUser[k]!;
+      const di = userDecay[k]!;
+      for (let q = userStart[u]!; q < userStart[u + 1]!; q++) {
+        const j = userItems[q]!;
+        if (j === i) continue;
+        if (users[j] === 0) touched.push(j);
+        users[j]!++;
+        co[j]! += Math.min(di, userDecay[q]!);
+      }
+    }
+    const row: { j: number; s: number }[] = [];
+    for (const j of touched) {
+      if (users[j]! >= options.minUsers) {
+        const denom = diag[i]! + diag[j]! - co[j]!;
+        if (denom > 0) row.push({ j, s: co[j]! / denom });
+      }
+      co[j] = 0;
+      users[j] = 0;
+    }
+    touched.length = 0;
+    row.sort((a, b) => b.s - a.s || a.j - b.j);
+    for (const { j, s } of row.slice(0, options.topN)) {
+      neighbors.push(j);
+      scores.push(s);
+    }
+    offsets[i + 1] = neighbors.length;
+  }
+  return { offsets, neighbors: Uint32Array.from(neighbors), scores: Float32Array.from(scores) };
+}
