@@ -1,4 +1,5 @@
 import { type AnnManifestSection, annSectionProblem } from "../ann/ann-manifest";
+import { type FunnelSection, funnelSectionProblem } from "./funnel-section";
 import { AppError } from "../errors";
 import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
 
@@ -27,6 +28,8 @@ export interface IndexManifest {
   fallbackItemIds: string[];
   /** The ANN index's parameters and shard map, when the version has one. */
   ann?: AnnManifestSection;
+  /** Item facts, co-visitation, fold-in data and item vectors for the serving funnel. */
+  funnel?: FunnelSection;
 }
 
 /** The blobs every manifest of this format must list. */
@@ -69,6 +72,10 @@ export function parseManifest(value: unknown): IndexManifest {
   const fallback = value.fallbackItemIds;
   if (!Array.isArray(fallback) || !fallback.every((id) => typeof id === "string")) {
     bad("fallbackItemIds must be an array of item ids");
+  }
+  if (value.funnel !== undefined) {
+    const problem = funnelSectionProblem(value.funnel, new Set(Object.keys(blobs)));
+    if (problem) bad(problem);
   }
   return value as unknown as IndexManifest;
 }

@@ -23,8 +23,9 @@ describe("the user's Durable Object session", () => {
     ]);
     const snapshot = await stubOf(user).snapshot();
     expect(snapshot.affinities.map((a) => a.category)).toEqual(["Drama", "Comedy"]);
-    expect(snapshot.affinities[0]!.score).toBeCloseTo(5, 3);
-    expect(snapshot.affinities[1]!.score).toBeCloseTo(-2, 3);
+    // eventWeight: purchase 8 + like 4 for Drama; dislike -4 for Comedy.
+    expect(snapshot.affinities[0]!.score).toBeCloseTo(12, 3);
+    expect(snapshot.affinities[1]!.score).toBeCloseTo(-4, 3);
     expect(snapshot.recentItemIds).toEqual(["m1", "m2", "m0"]);
   });
 

@@ -5,8 +5,11 @@ import { type BlobRef, type IndexManifest, MANIFEST_FORMAT_VERSION } from "../..
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { type Dataset } from "../data/movielens";
-import { trainIals } from "../train/train-ials";
-import { computePopular, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
+import { buildCovisitation } from "../train/covisitation";
+import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
+import { buildFunnelBlobs } from "./funnel-blobs";
+import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
+import { trainingTable } from "./training-table";
 
 /** Length of the bare popular list inlined in the manifest. */
 const FALLBACK_SIZE = 200;
@@ -31,12 +34,21 @@ export async function buildIndex(
   const now = options.now ?? new Date();
   log(`read ${dataset.items.length} items, ${dataset.interactions.length} interactions from ${dataset.name}`);
 
-  const popular = computePopular(dataset.items, dataset.interactions, options.popularity ?? DEFAULT_POPULARITY);
+  const popularOptions = options.popularity ?? DEFAULT_POPULARITY;
+  const popular = computePopular(dataset.items, dataset.interactions, popularOptions);
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([
     ["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }],
   ]);
+  // One interaction table for every trainer, so vectors and co-visitation share item indices.
+  const table = trainingTable(dataset);
+  const started = Date.now();
+  const embeddings = trainIalsOnTable(table, DEMO_IALS);
+  const covisit = buildCovisitation(table);
+  log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass);
+  for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
-  const ann = options.ann === false ? null : buildAnnBlobs(trainIals(dataset), { log });
+  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   const refs: Record<string, BlobRef> = {};
   for (const [name, blob] of blobs) {
@@ -61,6 +73,7 @@ export async function buildIndex(
     blobs: refs,
     fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
     ...(ann ? { ann: ann.section } : {}),
+    funnel: funnel.section,
   };
 
   const dir = join(outDir, version);

@@ -23,13 +23,7 @@ export function computePopular(
   interactions: readonly Interaction[],
   options: PopularityOptions = DEFAULT_POPULARITY,
 ): PopularBlob {
-  const asOfMs = interactions.reduce((m, x) => Math.max(m, x.timestampMs), 0);
-  const halfLifeMs = options.halfLifeDays * 86_400_000;
-  const mass = new Map<string, number>();
-  for (const x of interactions) {
-    const weight = Math.pow(0.5, (asOfMs - x.timestampMs) / halfLifeMs);
-    mass.set(x.itemId, (mass.get(x.itemId) ?? 0) + weight);
-  }
+  const { asOfMs, mass } = decayedMass(interactions, options.halfLifeDays);
   const ranked: PopularItem[] = items
     .filter((item) => item.available && (mass.get(item.itemId) ?? 0) > 0)
     .map((item) => ({
@@ -60,6 +54,18 @@ export function computePopular(
     byCategory[category] = list.map((x) => position.get(x.itemId) ?? -1);
   }
   return { asOf: new Date(asOfMs).toISOString(), halfLifeDays: options.halfLifeDays, items: listed, byCategory };
+}
+
+/** Each item's time-decayed interaction mass, decayed back from the newest interaction. */
+export function decayedMass(interactions: readonly Interaction[], halfLifeDays: number): { asOfMs: number; mass: Map<string, number> } {
+  const asOfMs = interactions.reduce((m, x) => Math.max(m, x.timestampMs), 0);
+  const halfLifeMs = halfLifeDays * 86_400_000;
+  const mass = new Map<string, number>();
+  for (const x of interactions) {
+    const weight = Math.pow(0.5, (asOfMs - x.timestampMs) / halfLifeMs);
+    mass.set(x.itemId, (mass.get(x.itemId) ?? 0) + weight);
+  }
+  return { asOfMs, mass };
 }
 
 /** Numeric ids compare as numbers, others as strings. */

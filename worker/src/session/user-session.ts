@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { affinityWeight, decayAffinity } from "../../../shared/events/affinity-weights";
+import { eventWeight } from "../../../shared/embeddings/event-weights";
+import { decayAffinity } from "../../../shared/events/affinity-decay";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
 import { forwardEvents } from "../redis/event-forwarder";
@@ -211,7 +212,8 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private updateAffinities(e: InteractionEvent, categories: string[]): void {
-    const weight = affinityWeight(e.type, e.value, e.seconds);
+    // The same signed weight implicit ALS trains with: one notion of "how much this event says".
+    const weight = eventWeight(e.type, e);
     if (weight === 0) return;
     for (const category of categories) {
       const row = this.sql

@@ -1,0 +1,142 @@
+import { AppError } from "../errors";
+
+const MAGIC = 0x31425449; // "ITB1" little-endian
+const HEADER_BYTES = 16;
+const AVAILABLE = 1;
+
+/** One row of the item table as the builder supplies it. */
+export interface ItemTableRow {
+  itemId: string;
+  /** Indices into the table's category names (at most 32 categories). */
+  categories: number[];
+  year: number | null;
+  /** Time-decayed popularity (see index-builder popularity). */
+  popularity: number;
+  available: boolean;
+}
+
+/**
+ * The `item-table` blob: every catalog item's ranking facts, sorted by id so
+ * a reader finds an item by binary search over the bytes, with no per-item
+ * objects and no id map in memory (a 1M-item table stays one ~20 MB value).
+ * Layout, little-endian: u32 magic, u32 count, u32 categoryCount, u32
+ * idBytes; u32 idOffsets[count+1]; u32 categoryMask[count]; f32
+ * popularity[count]; u16 year[count] (0 = unknown); u8 flags[count] (bit 0
+ * available); zero padding to 4 bytes; then the UTF-8 ids back to back.
+ * Row index = position in id order; other blobs (co-visitation, vectors)
+ * address items by it.
+ */
+export interface ItemTable {
+  count: number;
+  categoryCount: number;
+  idOffsets: Uint32Array;
+  categoryMask: Uint32Array;
+  popularity: Float32Array;
+  year: Uint16Array;
+  flags: Uint8Array;
+  idBytes: Uint8Array;
+}
+
+/** Sorts rows by id (byte order) and encodes them; returns the bytes and the row order used. */
+export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: number): { bytes: Uint8Array; order: string[] } {
+  if (categoryCount > 32) throw new AppError("invalid_manifest", "the item table holds at most 32 categories");
+  const enc = new TextEncoder();
+  const encoded = rows.map((row) => ({ row, id: enc.encode(row.itemId) })).sort((a, b) => compareBytes(a.id, b.id));
+  const n = encoded.length;
+  const idBytes = encoded.reduce((s, x) => s + x.id.byteLength, 0);
+  const fixed = HEADER_BYTES + 4 * (n + 1) + 4 * n + 4 * n + 2 * n + n;
+  const padded = Math.ceil(fixed / 4) * 4;
+  const bytes = new Uint8Array(padded + idBytes);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, n, true);
+  view.setUint32(8, categoryCount, true);
+  view.setUint32(12, idBytes, true);
+  const t = viewsOf(bytes, n, idBytes);
+  let at = 0;
+  encoded.forEach(({ row, id }, i) => {
+    if (i > 0 && compareBytes(encoded[i - 1]!.id, id) === 0) throw new AppError("invalid_manifest", `duplicate item id ${row.itemId}`);
+    t.idOffsets[i] = at;
+    t.idBytes.set(id, at);
+    at += id.byteLength;
+    t.categoryMask[i] = row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0);
+    t.popularity[i] = row.popularity;
+    t.year[i] = row.year ?? 0;
+    t.flags[i] = row.available ? AVAILABLE : 0;
+  });
+  t.idOffsets[n] = at;
+  return { bytes, order: encoded.map((x) => x.row.itemId) };
+}
+
+/** Views over an item-table blob (no copy when the bytes are 4-byte aligned). */
+export function decodeItemTable(source: Uint8Array): ItemTable {
+  const bytes = source.byteOffset % 4 === 0 ? source : source.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) {
+    throw new AppError("invalid_manifest", "item table has no ITB1 header");
+  }
+  const n = view.getUint32(4, true);
+  const idBytes = view.getUint32(12, true);
+  const t = viewsOf(bytes, n, idBytes);
+  if (t.end !== bytes.byteLength) throw new AppError("invalid_manifest", "item table length does not match its header");
+  return { count: n, categoryCount: view.getUint32(8, true), ...t };
+}
+
+/** Row index of an item id, or -1 (binary search over the sorted id bytes). */
+export function findItem(table: ItemTable, itemId: string): number {
+  const key = new TextEncoder().encode(itemId);
+  let lo = 0;
+  let hi = table.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareBytes(idAt(table, mid), key);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+export function itemIdAt(table: ItemTable, row: number): string {
+  return new TextDecoder().decode(idAt(table, row));
+}
+
+/** Category indices of a row, ascending. */
+export function categoriesAt(table: ItemTable, row: number): number[] {
+  const mask = table.categoryMask[row] ?? 0;
+  const out: number[] = [];
+  for (let c = 0; c < table.categoryCount; c++) if (mask & (1 << c)) out.push(c);
+  return out;
+}
+
+export function isAvailable(table: ItemTable, row: number): boolean {
+  return ((table.flags[row] ?? 0) & AVAILABLE) !== 0;
+}
+
+function idAt(table: ItemTable, row: number): Uint8Array {
+  return table.idBytes.subarray(table.idOffsets[row]!, table.idOffsets[row + 1]!);
+}
+
+function viewsOf(bytes: Uint8Array, n: number, idBytes: number) {
+  const buf = bytes.buffer;
+  let at = bytes.byteOffset + HEADER_BYTES;
+  const take = <T>(make: (b: ArrayBufferLike, o: number, l: number) => T, size: number, count: number): T => {
+    const v = make(buf, at, count);
+    at += size * count;
+    return v;
+  };
+  const idOffsets = take((b, o, l) => new Uint32Array(b, o, l), 4, n + 1);
+  const categoryMask = take((b, o, l) => new Uint32Array(b, o, l), 4, n);
+  const popularity = take((b, o, l) => new Float32Array(b, o, l), 4, n);
+  const year = take((b, o, l) => new Uint16Array(b, o, l), 2, n);
+  const flags = take((b, o, l) => new Uint8Array(b, o, l), 1, n);
+  at = bytes.byteOffset + Math.ceil((at - bytes.byteOffset) / 4) * 4;
+  const ids = new Uint8Array(buf, at, idBytes);
+  return { idOffsets, categoryMask, popularity, year, flags, idBytes: ids, end: at + idBytes - bytes.byteOffset };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -1,0 +1,55 @@
+import { type ConfidenceParams } from "../embeddings/fold-in";
+
+export const FUNNEL_FORMAT_VERSION = 1;
+
+/** Blobs of the serving funnel; vector pages are `vectorPageName(p)`. */
+export const FUNNEL_BLOBS = {
+  /** Binary `ItemTable` (shared/catalog/item-table.ts): ranking facts of every item, by id. */
+  itemTable: "item-table",
+  /** CVS1 co-visitation lists (shared/covisit/covisit-codec.ts), indexed by item-table row. */
+  covisit: "covisit",
+  /** JSON `FoldInBlob`. */
+  foldIn: "fold-in",
+} as const;
+
+/** Page p holds the vectors of item-table rows [p*pageSize, (p+1)*pageSize): f32 little-endian, row-major. */
+export function vectorPageName(page: number): string {
+  return `vectors-${page}`;
+}
+
+/** The `fold-in` blob: what turns a few items into a user vector (shared/embeddings/fold-in.ts). */
+export interface FoldInBlob {
+  dims: number;
+  params: ConfidenceParams;
+  /** YᵀY over all item vectors, size dims*dims, row-major. */
+  gram: number[];
+  /** Item rows in the model (the "N" of the frequency-scaled regularization). */
+  itemCount: number;
+}
+
+/** The manifest's `funnel` section. */
+export interface FunnelSection {
+  formatVersion: typeof FUNNEL_FORMAT_VERSION;
+  /** Category names; the item table's masks index into this list. */
+  categories: string[];
+  itemCount: number;
+  dims: number;
+  /** What the vectors are (e.g. "ials-64"); the ANN index must hold the same kind. */
+  embedding: string;
+  vectorPageSize: number;
+  vectorPages: number;
+}
+
+/** Checks a `funnel` section against the manifest's blobs; returns the first problem, or null. */
+export function funnelSectionProblem(value: unknown, blobNames: Set<string>): string | null {
+  if (typeof value !== "object" || value === null) return "funnel must be an object";
+  const s = value as Partial<FunnelSection>;
+  if (s.formatVersion !== FUNNEL_FORMAT_VERSION) return `funnel.formatVersion must be ${FUNNEL_FORMAT_VERSION}`;
+  if (!Array.isArray(s.categories) || s.categories.length > 32) return "funnel.categories must list at most 32 names";
+  for (const k of ["itemCount", "dims", "vectorPageSize", "vectorPages"] as const) {
+    if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) return `funnel.${k} must be a non-negative integer`;
+  }
+  for (const name of Object.values(FUNNEL_BLOBS)) if (!blobNames.has(name)) return `funnel needs the "${name}" blob`;
+  for (let p = 0; p < s.vectorPages!; p++) if (!blobNames.has(vectorPageName(p))) return `funnel needs the "${vectorPageName(p)}" blob`;
+  return null;
+}

@@ -1,0 +1,76 @@
+import { type Candidate, type ItemFacts, type Source, type UserContext } from "./candidate";
+
+/**
+ * Weights of the light (linear) ranker. Each source's raw score is first
+ * squashed to (0, 1) by rank within that source's proposals, so scales that
+ * differ by orders of magnitude (inner products, counts, decayed masses)
+ * combine sensibly.
+ */
+export interface LightWeights {
+  source: Record<Source, number>;
+  /** Per unit of log(1 + popularity). */
+  popularity: number;
+  /** Per unit of the item's mean category affinity (affinities are squashed by tanh). */
+  affinity: number;
+  declaredCategory: number;
+  /** Subtracted per earlier impression of the item. */
+  perImpression: number;
+}
+
+export const DEFAULT_LIGHT_WEIGHTS: LightWeights = {
+  source: { ann: 1.0, covisit: 1.0, context: 1.2, trending: 0.5, content: 0.4, fresh: 0.3, editorial: 0.6, popular: 0.2 },
+  popularity: 0.05,
+  affinity: 0.3,
+  declaredCategory: 0.2,
+  perImpression: 0.1,
+};
+
+/** Rank-based normalization of each source's scores: best -> 1, worst -> 1/n. */
+export function sourceRanks(candidates: readonly Candidate[]): Map<string, Partial<Record<Source, number>>> {
+  const perSource = new Map<Source, { itemId: string; score: number }[]>();
+  for (const c of candidates) {
+    for (const [source, score] of Object.entries(c.sources) as [Source, number][]) {
+      const list = perSource.get(source) ?? [];
+      list.push({ itemId: c.itemId, score });
+      perSource.set(source, list);
+    }
+  }
+  const out = new Map<string, Partial<Record<Source, number>>>();
+  for (const [source, list] of perSource) {
+    list.sort((a, b) => b.score - a.score);
+    list.forEach(({ itemId }, i) => {
+      const entry = out.get(itemId) ?? {};
+      entry[source] = 1 - i / list.length;
+      out.set(itemId, entry);
+    });
+  }
+  return out;
+}
+
+/** Light scores, one per candidate, same order. Facts may be missing for unknown items. */
+export function lightScores(
+  candidates: readonly Candidate[],
+  facts: ReadonlyMap<string, ItemFacts>,
+  user: UserContext,
+  weights: LightWeights = DEFAULT_LIGHT_WEIGHTS,
+): Float64Array {
+  const ranks = sourceRanks(candidates);
+  const declared = new Set(user.declaredCategories);
+  const scores = new Float64Array(candidates.length);
+  candidates.forEach((c, i) => {
+    let s = 0;
+    for (const [source, r] of Object.entries(ranks.get(c.itemId) ?? {}) as [Source, number][]) s += weights.source[source] * r;
+    const f = facts.get(c.itemId);
+    if (f) {
+      s += weights.popularity * Math.log1p(f.popularity);
+      // Mean over the item's categories, so a disliked category pulls down too.
+      let sum = 0;
+      for (const cat of f.categories) sum += Math.tanh((user.affinities[cat] ?? 0) / 10);
+      if (f.categories.length > 0) s += (weights.affinity * sum) / f.categories.length;
+      if (f.categories.some((cat) => declared.has(cat))) s += weights.declaredCategory;
+    }
+    s -= weights.perImpression * (user.impressionCounts[c.itemId] ?? 0);
+    scores[i] = s;
+  });
+  return scores;
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { type Candidate, type ItemFacts } from "../candidate";
+import { DEFAULT_POLICY, type PolicyConfig } from "./policy-config";
+import { jaccard, rerank } from "./rerank";
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CATS = ["A", "B", "C", "D"];
+
+function world(n: number, seed: number) {
+  const rand = rng(seed);
+  const candidates: Candidate[] = Array.from({ length: n }, (_, i) => ({ itemId: `i${i}`, sources: { ann: rand() } }));
+  const facts = new Map<string, ItemFacts>(
+    candidates.map((c, i) => [
+      c.itemId,
+      {
+        itemId: c.itemId,
+        title: c.itemId,
+        // Skewed: most high scorers are in A, so relevance alone gives a one-category list.
+        categories: i < n / 2 ? ["A"] : [CATS[Math.floor(rand() * 4)]!, CATS[Math.floor(rand() * 4)]!].filter((x, k, a) => a.indexOf(x) === k),
+        year: 1980 + (i % 40),
+        popularity: 1,
+        available: true,
+        fresh: i % 10 === 0,
+      },
+    ]),
+  );
+  const scores = candidates.map((_, i) => (i < n / 2 ? 10 - i / n : 5 - i / n));
+  return { candidates, facts, scores };
+}
+
+const noExplore: PolicyConfig = { ...DEFAULT_POLICY, explorationRate: 0, freshBoost: 0, frequencyCap: 0 };
+
+function diversity(ids: string[], facts: Map<string, ItemFacts>): number {
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < ids.length; i++)
+    for (let j = i + 1; j < ids.length; j++) {
+      sum += 1 - jaccard(facts.get(ids[i]!)!.categories, facts.get(ids[j]!)!.categories);
+      pairs++;
+    }
+  return sum / pairs;
+}
+
+describe("rerank", () => {
+  it("MMR raises intra-list diversity as lambda falls", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { candidates, facts, scores } = world(100, seed);
+      const ids = (lambda: number) =>
+        rerank(candidates, scores, facts, {}, { ...noExplore, mmrLambda: lambda }, 10, rng(seed)).map((p) => p.candidate.itemId);
+      expect(diversity(ids(0.5), facts)).toBeGreaterThan(diversity(ids(1), facts));
+      expect(ids(1)).toEqual(candidates.slice(0, 10).map((c) => c.itemId));
+    }
+  });
+
+  it("holds category caps, frequency caps and exclusions; pins sit where pinned", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { candidates, facts, scores } = world(80, seed);
+      const impressions = { i1: 8, i2: 3 };
+      const policy: PolicyConfig = {
+        ...DEFAULT_POLICY,
+        maxPerCategory: 3,
+        frequencyCap: 8,
+        rules: [
+          { kind: "exclude", match: { category: "C" } },
+          { kind: "exclude", match: { itemId: "i5" } },
+          { kind: "pin", itemId: "i70", position: 2 },
+          { kind: "pin", itemId: "promo", position: 5 },
+        ],
+      };
+      const placed = rerank(candidates, scores, facts, impressions, policy, 12, rng(seed));
+      const ids = placed.map((p) => p.candidate.itemId);
+      // The category cap may leave the list short: three categories remain, three items each.
+      expect(ids.length).toBeGreaterThanOrEqual(8);
+      expect(ids.length).toBeLessThanOrEqual(12);
+      expect(new Set(ids).size).toBe(ids.length);
+      if (!facts.get("i70")!.categories.includes("C")) expect(ids[1]).toBe("i70");
+      else expect(ids).not.toContain("i70");
+      expect(ids[4]).toBe("promo");
+      expect(ids).not.toContain("i1");
+      expect(ids).not.toContain("i5");
+      for (const id of ids) expect(facts.get(id)?.categories ?? []).not.toContain("C");
+      const unpinned = placed.filter((p) => !p.pinned && !p.explored).map((p) => facts.get(p.candidate.itemId)!.categories);
+      for (const cat of CATS) expect(unpinned.filter((c) => c.includes(cat)).length).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it("boosts and buries move items, and fresh items get their boost", () => {
+    const { candidates, facts, scores } = world(40, 7);
+    const top = (policy: PolicyConfig) => rerank(candidates, scores, facts, {}, { ...policy, mmrLambda: 1 }, 5, rng(1)).map((p) => p.candidate.itemId);
+    expect(top({ ...noExplore, rules: [{ kind: "boost", match: { itemId: "i30" }, by: 100 }] })[0]).toBe("i30");
+    expect(top({ ...noExplore, rules: [{ kind: "bury", match: { itemId: "i0" }, by: 100 }] })).not.toContain("i0");
+    expect(top({ ...noExplore, freshBoost: 100 })[0]).toBe("i0"); // i0, i10, ... are fresh; i0 scores highest among them
+    // With a large fresh boost, the fresh items (every tenth) lead, in score order.
+    expect(top({ ...noExplore, freshBoost: 100 }).slice(0, 4)).toEqual(["i0", "i10", "i20", "i30"]);
+  });
+
+  it("explores at about epsilon from the configured slot, with consistent propensities", () => {
+    const { candidates, facts, scores } = world(60, 3);
+    const policy: PolicyConfig = { ...noExplore, mmrLambda: 1, explorationRate: 0.2, explorationFrom: 4 };
+    const random = rng(99);
+    let eligible = 0;
+    let explored = 0;
+    const runs = 2000;
+    for (let run = 0; run < runs; run++) {
+      const placed = rerank(candidates, scores, facts, {}, policy, 10, random);
+      expect(new Set(placed.map((p) => p.candidate.itemId)).size).toBe(10);
+      placed.forEach((p, slot) => {
+        if (slot < 3) {
+          expect(p.explored).toBe(false);
+          expect(p.propensity).toBe(1);
+          return;
+        }
+        eligible++;
+        if (p.explored) {
+          explored++;
+          expect(p.propensity).toBeLessThan(0.2);
+        } else expect(p.propensity).toBeGreaterThan(0.8);
+        expect(p.propensity).toBeGreaterThan(0);
+      });
+    }
+    // An exploring draw can land on the greedy item (1 chance in m ≈ 50), so the rate is epsilon·(1 - 1/m).
+    expect(explored / eligible).toBeGreaterThan(0.17);
+    expect(explored / eligible).toBeLessThan(0.22);
+  });
+});
