@@ -57,7 +57,9 @@ export function foldInUser(model: FoldInModel, history: readonly WeightedItem[],
   const y = model.itemVectors;
   const a = new Float64Array(d * d);
   const b = new Float64Array(d);
-  a.set(model.gram);
+  // An element loop: V8's TypedArray.set across element types is far slower here.
+  const gram = model.gram;
+  for (let k = 0; k < d * d; k++) a[k] = gram[k]!;
   let observed = 0;
   let weightSum = 0;
   for (const { item, weight } of mergeDuplicates(history)) {
