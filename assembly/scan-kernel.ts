@@ -182,6 +182,37 @@ export function topkPush(scores: usize, ids: usize, n: i32, hs: usize, hi: usize
 }
 
 /**
+ * Top-k with implicit ids: as topkPush, with id idBase + i for scores[i], so
+ * that a list scan need not materialize its candidate handles.
+ */
+export function topkPushRange(scores: usize, idBase: u32, n: i32, hs: usize, hi: usize, size: i32, cap: i32): i32 {
+  let i = 0;
+  while (i < n && size < cap) {
+    pushOne(hs, hi, size, load<f32>(scores + (<usize>i << 2)), idBase + <u32>i);
+    size++;
+    i++;
+  }
+  if (cap == 0) return size;
+  while (i < n) {
+    if (i + 4 <= n) {
+      const v = v128.load(scores + (<usize>i << 2));
+      if (!v128.any_true(f32x4.gt(v, f32x4.splat(load<f32>(hs))))) {
+        i += 4;
+        continue;
+      }
+    }
+    const s = load<f32>(scores + (<usize>i << 2));
+    if (s > load<f32>(hs)) {
+      store<f32>(hs, s);
+      store<u32>(hi, idBase + <u32>i);
+      siftDown(hs, hi, size);
+    }
+    i++;
+  }
+  return size;
+}
+
+/**
  * Re-scoring against SQ8 codes (one byte per dimension, codes size n*dims,
  * dims a multiple of 16). metric 0: out[i] = c0 + sum_d a[d] * u[i,d] with
  * a = q * step; metric 1: out[i] = -sum_d (a[d] - b[d] * u[i,d])^2 with

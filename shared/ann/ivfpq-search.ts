@@ -36,7 +36,7 @@ export function probeLists(kernel: ScanKernel, head: IvfPqHead, q: Float32Array,
   kernel.pin(head.centroids);
   kernel.scoreRows(metric, head.centroids, dims, q, scores);
   const top = kernel.topK(Math.min(nprobe, nlist));
-  top.push(scores, iota(0, nlist));
+  top.pushRange(scores, 0);
   const { ids, scores: best } = top.drain();
   return { lists: ids, scores: best };
 }
@@ -67,7 +67,11 @@ export function scanLists(
   const { m, metric, dims } = head.params;
   kernel.pin(head.codebooksT);
   const tables = new Float32Array(m * KSUB);
-  if (metric === "ip") kernel.distanceTables("ip", q, head.codebooksT, m, KSUB, tables);
+  const scanner = kernel.listScanner(m);
+  if (metric === "ip") {
+    kernel.distanceTables("ip", q, head.codebooksT, m, KSUB, tables);
+    scanner.setTables(tables);
+  }
   const residual = new Float32Array(dims);
   const top = kernel.topK(size);
   const scanned: { base: number; list: InvertedList }[] = [];
@@ -86,11 +90,10 @@ export function scanLists(
     if (metric === "l2") {
       for (let d = 0; d < dims; d++) residual[d] = q[d]! - head.centroids[listNo * dims + d]!;
       kernel.distanceTables("l2", residual, head.codebooksT, m, KSUB, tables);
+      scanner.setTables(tables);
       bias = 0;
     }
-    const scores = new Float32Array(n);
-    kernel.scanCodes(list.codes, m, tables, bias, scores);
-    top.push(scores, iota(base, n));
+    scanner.scanList(list.codes, bias, base, top);
     scanned.push({ base, list });
     base += n;
   }
@@ -139,10 +142,4 @@ export function searchIvfPq(kernel: ScanKernel, head: IvfPqHead, source: ListSou
     return list.ids[offset]!;
   });
   return { ids, scores: shortlist.scores, missingLists: shortlist.missingLists };
-}
-
-function iota(base: number, n: number): Uint32Array {
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = base + i;
-  return out;
 }

@@ -1,5 +1,5 @@
 import { type Metric } from "../metric";
-import { type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+import { type ListScanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
 
 /**
  * The scan kernel in plain scalar TypeScript: the oracle the WASM kernel is
@@ -37,6 +37,19 @@ export const referenceKernel: ScanKernel = {
   },
   topK(capacity) {
     return new ReferenceTopK(capacity);
+  },
+  listScanner(m) {
+    let tables = new Float32Array(m * 256);
+    return {
+      setTables(next) {
+        tables = next.slice();
+      },
+      scanList(codes, bias, idBase, top) {
+        const scores = new Float32Array(codes.length / m);
+        referenceKernel.scanCodes(codes, m, tables, bias, scores);
+        top.pushRange(scores, idBase);
+      },
+    } satisfies ListScanner;
   },
   sq8Scores(metric, codes, dims, a, b, c0, out) {
     const n = codes.length / dims;
@@ -102,6 +115,14 @@ class ReferenceTopK implements TopK {
       const s = Math.fround(scores[i]!);
       if (this.size < this.capacity) this.siftUp(s, ids[i]!);
       else if (this.capacity > 0 && s > this.scores[0]!) this.siftDown(s, ids[i]!);
+    }
+  }
+
+  pushRange(scores: Float32Array, idBase: number): void {
+    for (let i = 0; i < scores.length; i++) {
+      const s = Math.fround(scores[i]!);
+      if (this.size < this.capacity) this.siftUp(s, idBase + i);
+      else if (this.capacity > 0 && s > this.scores[0]!) this.siftDown(s, idBase + i);
     }
   }
 

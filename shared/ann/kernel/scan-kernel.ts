@@ -24,6 +24,8 @@ export interface ScanKernel {
   scanCodes(codes: Uint8Array, m: number, tables: Float32Array, bias: number, out: Float32Array): void;
   /** A bounded top-k of (score, id) pairs; one per search stage. */
   topK(capacity: number): TopK;
+  /** A per-query list scanner for 8-bit PQ codes of m sub-quantizers (faiss's InvertedListScanner). */
+  listScanner(m: number): ListScanner;
   /**
    * Re-scoring against SQ8 codes (size n*dims, dims a multiple of 16).
    * ip: out[i] = c0 + sum_d a[d]*u[i,d]; l2: out[i] = -sum_d (a[d] - b[d]*u[i,d])^2.
@@ -35,19 +37,66 @@ export interface ScanKernel {
   pqEncode(rows: Float32Array, m: number, cbT: Float32Array, outCodes: Uint8Array): void;
 }
 
+/**
+ * Scans inverted lists for one query: `scanCodes` then top-k, fused so that
+ * scores never leave the kernel. Handles are idBase + position in the list.
+ */
+export interface ListScanner {
+  /** The distance tables (size m*256, layout (m, 256)) for the lists that follow; copied once. */
+  setTables(tables: Float32Array): void;
+  /** Scores codes (size n*m) as `scanCodes` with the current tables and offers (score, idBase + i) to `top`. */
+  scanList(codes: Uint8Array, bias: number, idBase: number, top: TopK): void;
+}
+
 /** A bounded min-heap keeping the `capacity` highest scores offered to it. */
 export interface TopK {
   /** Offers scores[i] with ids[i]; a score enters a full heap only if strictly above its weakest. */
   push(scores: Float32Array, ids: Uint32Array): void;
+  /** As `push`, with ids idBase + i. */
+  pushRange(scores: Float32Array, idBase: number): void;
   /** The weakest kept score, or -Infinity while not full. */
   threshold(): number;
   /** The kept pairs, best first (ties by ascending id). Releases the heap: the top-k is not used afterwards. */
   drain(): { ids: Uint32Array; scores: Float32Array };
 }
 
-/** Orders drained heap contents best first, ties by ascending id, so both kernels agree exactly. */
-export function sortedPairs(scores: Float32Array, ids: Uint32Array, size: number): { ids: Uint32Array; scores: Float32Array } {
-  const order = Array.from({ length: size }, (_, i) => i);
-  order.sort((x, y) => scores[y]! - scores[x]! || ids[x]! - ids[y]!);
-  return { ids: Uint32Array.from(order, (i) => ids[i]!), scores: Float32Array.from(order, (i) => scores[i]!) };
+/**
+ * Empties a min-heap (the layout both kernels keep: `size` entries, root
+ * weakest) into best-first order by popping it, then orders runs of equal
+ * scores by ascending id, so that both kernels return identical lists.
+ * Works on copies; O(size log size) with no comparator calls.
+ */
+export function sortedPairs(heapScores: Float32Array, heapIds: Uint32Array, size: number): { ids: Uint32Array; scores: Float32Array } {
+  const hs = heapScores.slice(0, size);
+  const hi = heapIds.slice(0, size);
+  const scores = new Float32Array(size);
+  const ids = new Uint32Array(size);
+  for (let end = size - 1; end >= 0; end--) {
+    scores[end] = hs[0]!;
+    ids[end] = hi[0]!;
+    const score = hs[end]!;
+    const id = hi[end]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= end) break;
+      const c = l + 1 < end && hs[l + 1]! < hs[l]! ? l + 1 : l;
+      if (hs[c]! >= score) break;
+      hs[i] = hs[c]!;
+      hi[i] = hi[c]!;
+      i = c;
+    }
+    hs[i] = score;
+    hi[i] = id;
+  }
+  for (let i = 1; i < size; i++) {
+    const id = ids[i]!;
+    let j = i;
+    while (j > 0 && scores[j - 1] === scores[i] && ids[j - 1]! > id) j--;
+    if (j < i) {
+      ids.copyWithin(j + 1, j, i);
+      ids[j] = id;
+    }
+  }
+  return { ids, scores };
 }

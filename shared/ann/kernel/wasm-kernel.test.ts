@@ -63,9 +63,10 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
     }
   });
 
-  it("keeps exactly the same top-k, ties included", () => {
+  it("keeps exactly the same top-k, ties included, best first", () => {
     for (const cap of [0, 1, 10, 100, 1000]) {
       const [ta, tb] = [wasm.topK(cap), ref.topK(cap)];
+      const offered: number[] = [];
       for (let batch = 0; batch < 20; batch++) {
         const n = 1 + random.int(300);
         // Rounded scores make ties common, which the admission rule must break identically.
@@ -73,10 +74,35 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
         const ids = Uint32Array.from({ length: n }, () => random.int(1 << 30));
         ta.push(scores, ids);
         tb.push(scores, ids);
+        offered.push(...scores);
         expect(ta.threshold()).toBe(tb.threshold());
       }
-      expect(ta.drain()).toEqual(tb.drain());
+      const kept = ta.drain();
+      expect(kept).toEqual(tb.drain());
+      expect(Array.from(kept.scores)).toEqual(offered.sort((x, y) => y - x).slice(0, cap));
+      for (let i = 1; i < kept.ids.length; i++) {
+        if (kept.scores[i] === kept.scores[i - 1]) expect(kept.ids[i]!).toBeGreaterThan(kept.ids[i - 1]!);
+      }
     }
+  });
+
+  it("scans lists into a top-k through the fused list scanner as scanCodes then pushRange would", () => {
+    const m = 16;
+    const tables = gaussians(m * 256);
+    const [ta, tb] = [wasm.topK(50), ref.topK(50)];
+    const [sa, sb] = [wasm.listScanner(m), ref.listScanner(m)];
+    sa.setTables(tables);
+    sb.setTables(tables);
+    let base = 0;
+    for (const n of [0, 7, 300, 64, 1000]) {
+      const codes = bytes(n * m);
+      sa.scanList(codes, 0.5, base, ta);
+      sb.scanList(codes, 0.5, base, tb);
+      base += n;
+    }
+    const [a, b] = [ta.drain(), tb.drain()];
+    expect(a.ids).toEqual(b.ids);
+    expectClose(a.scores, b.scores);
   });
 
   it("assigns rows to the nearest candidate and PQ-encodes like the reference", () => {

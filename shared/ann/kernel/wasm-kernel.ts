@@ -1,6 +1,6 @@
 import { AppError } from "../../errors";
 import { metricCode } from "../metric";
-import { type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+import { type ListScanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
 
 /** The raw surface of scan-kernel.wasm (assembly/scan-kernel.ts); pointers are byte offsets. Private to this file. */
 interface KernelExports {
@@ -10,6 +10,7 @@ interface KernelExports {
   distanceTables(metric: number, q: number, cbT: number, m: number, dsub: number, ksub: number, out: number): void;
   scanCodes(codes: number, n: number, m: number, tables: number, bias: number, out: number): void;
   topkPush(scores: number, ids: number, n: number, hs: number, hi: number, size: number, cap: number): number;
+  topkPushRange(scores: number, idBase: number, n: number, hs: number, hi: number, size: number, cap: number): number;
   sq8Scores(metric: number, codes: number, n: number, dims: number, a: number, b: number, c0: number, out: number): void;
   assignL2(rows: number, n: number, dims: number, cands: number, count: number, scratch: number, outIdx: number, outScore: number): void;
   pqEncode(rows: number, n: number, m: number, dsub: number, cbT: number, scratch: number, outCodes: number): void;
@@ -75,6 +76,27 @@ export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
     topK(capacity) {
       return new WasmTopK(raw, memory, capacity, input);
     },
+    listScanner(m) {
+      // The tables live in a permanent block reused by later scanners of the same size.
+      const bytes = m * 256 * 4;
+      const tables = memory.spare.get(bytes)?.pop() ?? memory.permanent(bytes);
+      const registry = new FinalizationRegistry<number>((ptr) => memory.release(bytes, ptr));
+      const scanner: ListScanner = {
+        setTables(next) {
+          memory.bytes().set(new Uint8Array(next.buffer, next.byteOffset, bytes), tables);
+        },
+        scanList(codes, bias, idBase, top) {
+          if (!(top instanceof WasmTopK)) throw new AppError("internal", "a WASM list scanner needs a top-k of the same kernel");
+          memory.reset();
+          const n = codes.length / m;
+          const [c, scores] = [input(codes), memory.scratch(n * 4)];
+          raw.scanCodes(c, n, m, tables, bias, scores);
+          top.pushRangeAt(scores, idBase, n);
+        },
+      };
+      registry.register(scanner, tables);
+      return scanner;
+    },
     sq8Scores(metric, codes, dims, a, b, c0, out) {
       memory.reset();
       const n = codes.length / dims;
@@ -120,6 +142,12 @@ class WasmMemory {
   bytes(): Uint8Array {
     if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
     return this.view;
+  }
+
+  release(bytes: number, ptr: number): void {
+    const spare = this.spare.get(bytes) ?? [];
+    if (!spare.includes(ptr)) spare.push(ptr);
+    this.spare.set(bytes, spare);
   }
 
   reset(): void {
@@ -179,6 +207,16 @@ class WasmTopK implements TopK {
     this.size = this.raw.topkPush(s, i, scores.length, this.hs, this.hi, this.size, this.capacity);
   }
 
+  pushRange(scores: Float32Array, idBase: number): void {
+    this.memory.reset();
+    this.pushRangeAt(this.input(scores), idBase, scores.length);
+  }
+
+  /** Offers n scores already in kernel memory at `scoresPtr`. */
+  pushRangeAt(scoresPtr: number, idBase: number, n: number): void {
+    this.size = this.raw.topkPushRange(scoresPtr, idBase, n, this.hs, this.hi, this.size, this.capacity);
+  }
+
   threshold(): number {
     if (this.size < this.capacity || this.capacity === 0) return -Infinity;
     return new Float32Array(this.memory.buffer(), this.hs, 1)[0]!;
@@ -188,9 +226,7 @@ class WasmTopK implements TopK {
     const buffer = this.memory.buffer();
     const out = sortedPairs(new Float32Array(buffer, this.hs, this.size), new Uint32Array(buffer, this.hi, this.size), this.size);
     this.size = 0;
-    const spare = this.memory.spare.get(this.blockBytes) ?? [];
-    if (!spare.includes(this.hs)) spare.push(this.hs);
-    this.memory.spare.set(this.blockBytes, spare);
+    this.memory.release(this.blockBytes, this.hs);
     return out;
   }
 }

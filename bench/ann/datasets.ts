@@ -1,0 +1,61 @@
+import { SeededRandom } from "../../shared/ann/random";
+import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
+import { trainIals } from "../../index-builder/src/train/train-ials";
+
+/** Vectors to index and the queries to run against them (maximum inner product). */
+export interface AnnDataset {
+  name: string;
+  dims: number;
+  /** Size n*dims, row-major. */
+  base: Float32Array;
+  /** Size q*dims, row-major. */
+  queries: Float32Array;
+  /** Where the vectors come from, for the report. */
+  source: string;
+}
+
+/** The demo data's trained implicit-ALS vectors (index-builder/src/train/train-ials.ts): items to index, users as queries. */
+export async function demoDataset(dataDir: string): Promise<AnnDataset> {
+  const embeddings = trainIals(await readMovieLensLatest(dataDir));
+  return {
+    name: "demo-items",
+    dims: embeddings.dims,
+    base: embeddings.itemVectors,
+    queries: embeddings.userVectors,
+    source: `ml-latest-small iALS (${embeddings.dims} dims): ${embeddings.itemIds.length} item vectors, ${embeddings.userIds.length} user vectors as queries`,
+  };
+}
+
+/**
+ * The issue's synthetic set: each of n vectors is a random trained item
+ * vector plus Gaussian noise of `noise` x that dimension's standard deviation
+ * across items, from a fixed seed, so that the set is the same on every run
+ * and cannot be made easy. Queries stay the trained user vectors.
+ */
+export function syntheticDataset(demo: AnnDataset, n: number, options: { seed: number; noise: number }): AnnDataset {
+  const { dims, base: items } = demo;
+  const count = items.length / dims;
+  const mean = new Float64Array(dims);
+  const sq = new Float64Array(dims);
+  for (let i = 0; i < count; i++) {
+    for (let d = 0; d < dims; d++) {
+      const v = items[i * dims + d]!;
+      mean[d]! += v;
+      sq[d]! += v * v;
+    }
+  }
+  const sigma = Float32Array.from(mean, (m, d) => options.noise * Math.sqrt(Math.max(0, sq[d]! / count - (m / count) ** 2)));
+  const random = new SeededRandom(options.seed);
+  const base = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    const row = random.int(count);
+    for (let d = 0; d < dims; d++) base[i * dims + d] = items[row * dims + d]! + sigma[d]! * random.gaussian();
+  }
+  return {
+    name: `synthetic-${n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`}`,
+    dims,
+    base,
+    queries: demo.queries,
+    source: `${n} x ${dims}: random demo item vector + N(0, (${options.noise} x per-dimension std)^2), seed ${options.seed}; queries: ${demo.queries.length / dims} demo user vectors`,
+  };
+}
