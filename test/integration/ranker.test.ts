@@ -1,0 +1,99 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../shared/checksum";
+import { blobKey } from "../../shared/index-format/keys";
+import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../shared/ranking/features";
+import { type DenseLayer, mlpScore, type MlpModel } from "../../shared/ranking/mlp";
+import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../shared/ranking/onnx-export";
+import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT } from "../../shared/ranking/onnx-ranker";
+import { heavyRank, rankerReady, warmRanker } from "../../worker/src/ranker/heavy-rank";
+import { loadRanker } from "../../worker/src/ranker/load-ranker";
+
+/** A seeded LCG in [-1, 1): the test needs reproducible values, nothing statistical. */
+function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
+}
+
+function randomMlp(seed: number): MlpModel {
+  const next = uniform(seed);
+  const layer = (inputs: number, outputs: number, activation: DenseLayer["activation"]): DenseLayer => ({
+    inputs,
+    outputs,
+    weights: Float32Array.from({ length: inputs * outputs }, () => next() / Math.sqrt(inputs)),
+    bias: Float32Array.from({ length: outputs }, () => next() * 0.1),
+    activation,
+  });
+  return { layers: [layer(FEATURE_COUNT, 32, "relu"), layer(32, 16, "relu"), layer(16, 1, "sigmoid")] };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+describe("heavy ranker in workerd (onnxruntime-web)", () => {
+  const model = randomMlp(3);
+  const bytes = exportMlpToOnnx(model);
+  const n = 100;
+  const next = uniform(9);
+  const rows = Float32Array.from({ length: n * FEATURE_COUNT }, () => next() * 3);
+
+  // The first call imports ORT (~10 s in the vitest pool, hundreds of ms in a deployed isolate).
+  it("scores a batch as the TypeScript MLP does, and is ready afterwards", { timeout: 90_000 }, async () => {
+    const sha = await sha256Hex(bytes);
+    expect(rankerReady(sha)).toBe(false);
+    const scores = await heavyRank(bytes, rows, n, sha);
+    expect(rankerReady(sha)).toBe(true);
+    expect(scores).toHaveLength(n);
+    expect(maxAbsDiff(scores, mlpScore(model, rows, n))).toBeLessThan(1e-5);
+    expect(await heavyRank(bytes, rows, n, sha)).toEqual(scores);
+  });
+
+  it("serves concurrent calls and an empty batch", async () => {
+    const [a, b, empty] = await Promise.all([heavyRank(bytes, rows, n), heavyRank(bytes, rows.subarray(0, 10 * FEATURE_COUNT), 10), heavyRank(bytes, rows, 0)]);
+    expect(b).toEqual(a.subarray(0, 10));
+    expect(empty).toHaveLength(0);
+  });
+
+  it("loads a published version's ranker from KV, verified against its spec", async () => {
+    const version = "v-ranker";
+    const sha = await sha256Hex(bytes);
+    const spec = encodeRankerSpec({
+      formatVersion: RANKER_SPEC_FORMAT,
+      featureSpecVersion: FEATURE_SPEC_VERSION,
+      featureNames: [...FEATURE_NAMES],
+      input: ONNX_INPUT,
+      output: ONNX_OUTPUT,
+      modelSha256: sha,
+      widths: [FEATURE_COUNT, 32, 16, 1],
+      validation: {},
+    });
+    const manifest: IndexManifest = {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      version,
+      builtAt: "2026-01-01T00:00:00.000Z",
+      source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
+      counts: { items: 0, users: 0, interactions: 0, categories: 0 },
+      blobs: {
+        [RANKER_BLOBS.model]: { bytes: bytes.byteLength, sha256: sha, contentType: "application/octet-stream" },
+        [RANKER_BLOBS.spec]: { bytes: spec.byteLength, sha256: await sha256Hex(spec), contentType: "application/json" },
+      },
+      fallbackItemIds: [],
+    };
+    expect(await loadRanker(env.INDEX_KV, manifest)).toEqual({ degraded: "ranker-model_missing" });
+    await env.INDEX_KV.put(blobKey(version, RANKER_BLOBS.model), bytes);
+    await env.INDEX_KV.put(blobKey(version, RANKER_BLOBS.spec), spec);
+    const ranker = await loadRanker(env.INDEX_KV, manifest);
+    if ("degraded" in ranker) throw new Error(ranker.degraded);
+    expect(ranker.modelSha256).toBe(sha);
+    expect(await warmRanker(ranker.modelBytes, ranker.modelSha256)).toBe(true);
+    expect(mlpScore(ranker.model, rows, n)).toEqual(mlpScore(model, rows, n));
+    expect(await loadRanker(env.INDEX_KV, { ...manifest, version: "v-no-ranker", blobs: {} })).toEqual({ degraded: "ranker_not_built" });
+  });
+});
