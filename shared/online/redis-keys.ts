@@ -21,6 +21,10 @@ export const TRENDING_BUCKET_TTL_S = 48 * 3600;
 /** Impression records (for click attribution) live this long. */
 export const IMPRESSION_TTL_S = 7 * 86_400;
 
+/** The impression log (shown items with propensities), for off-policy evaluation; trimmed like the event stream. */
+export const IMPRESSION_STREAM_KEY = "impressions:stream";
+export const IMPRESSION_STREAM_MAX_LEN = 1_000_000;
+
 /** Users erased by DELETE /v1/users/:id; the stream reader drops their events. */
 export const DELETED_USERS_KEY = "users:deleted";
 

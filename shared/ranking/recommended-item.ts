@@ -1,6 +1,15 @@
 /** Why an item is shown, as a code for machines and a line for people. */
 export interface Reason {
-  code: "popular" | "popular_in_category" | "fallback";
+  code:
+    | "popular"
+    | "because_you_watched"
+    | "similar_to_item"
+    | "for_you"
+    | "trending_in_region"
+    | "matches_your_interests"
+    | "new"
+    | "editorial"
+    | "exploring";
   text: string;
 }
 
@@ -15,4 +24,6 @@ export interface RecommendedItem {
   /** Candidate sources that proposed the item. */
   sources: string[];
   reasons: Reason[];
+  /** Probability that the policy shows this item in this slot (1 outside exploration slots). */
+  propensity?: number;
 }

@@ -67,7 +67,6 @@ describe("the slice end to end over HTTP (wrangler dev + redis-server)", () => {
     const ids = after.body.items.map((i) => i.itemId);
     expect(ids).toHaveLength(20);
     for (const itemId of seen) expect(ids).not.toContain(itemId);
-    expect(ids.slice(0, 17)).toEqual(before.body.items.slice(3).map((i) => i.itemId));
   });
 
   it("rejects a malformed batch with 400 and changes nothing anywhere", async () => {

@@ -27,6 +27,7 @@ describe("the user's Durable Object session", () => {
     expect(snapshot.affinities[0]!.score).toBeCloseTo(12, 3);
     expect(snapshot.affinities[1]!.score).toBeCloseTo(-4, 3);
     expect(snapshot.recentItemIds).toEqual(["m1", "m2", "m0"]);
+    expect(snapshot.recentEvents.map((e) => [e.itemId, e.type])).toEqual([["m1", "dislike"], ["m2", "like"], ["m0", "purchase"]]);
   });
 
   it("counts impressions of what it was shown", async () => {
@@ -72,7 +73,7 @@ describe("the user's Durable Object session", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ userId: user, erased: true, redis: "disabled" });
     const snapshot = await stubOf(user).snapshot();
-    expect(snapshot).toMatchObject({ seenItemIds: [], recentItemIds: [], affinities: [], impressionCounts: {} });
+    expect(snapshot).toMatchObject({ seenItemIds: [], recentItemIds: [], recentEvents: [], affinities: [], impressionCounts: {}, lastShownMs: {} });
     expect(snapshot.profile).toEqual({ language: null, region: null, categories: [] });
     expect(await stubOf(user).eventCount()).toBe(0);
     const after = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ items: { itemId: string }[] }>();

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
@@ -54,26 +54,51 @@ export async function upsertCatalogItems(
   return rows.length;
 }
 
-/** Bound parameters per `IN (...)` lookup, under D1's limit of 100. */
-const IDS_PER_LOOKUP = 90;
-
-/** Categories of the given items (unknown items are absent from the result). */
-export async function categoriesOf(db: D1Database, itemIds: readonly string[]): Promise<Record<string, string[]>> {
-  const orm = drizzle(db);
-  const unique = [...new Set(itemIds)];
-  const out: Record<string, string[]> = {};
-  for (let i = 0; i < unique.length; i += IDS_PER_LOOKUP) {
-    const rows = await orm
-      .select({ itemId: items.itemId, categories: items.categories })
-      .from(items)
-      .where(inArray(items.itemId, unique.slice(i, i + IDS_PER_LOOKUP)));
-    for (const row of rows) out[row.itemId] = row.categories;
-  }
-  return out;
-}
-
 /** Number of catalog rows, for health reporting. */
 export async function countCatalogItems(db: D1Database): Promise<number> {
   const row = await drizzle(db).select({ n: sql<number>`count(*)` }).from(items).get();
   return row?.n ?? 0;
+}
+
+/** A catalog row the funnel may show: published after the index, or looked up for titles. */
+export interface CatalogFacts {
+  itemId: string;
+  title: string;
+  categories: string[];
+  year: number | null;
+  available: boolean;
+}
+
+/**
+ * Items added to the catalog outside an index publication (no index
+ * version), newest first: the "fresh" source, which gives new items
+ * exposure before the next retraining.
+ */
+export async function freshItems(db: D1Database, limit: number): Promise<CatalogFacts[]> {
+  return drizzle(db)
+    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, available: items.available })
+    .from(items)
+    .where(isNull(items.indexVersion))
+    .orderBy(desc(items.updatedAt))
+    .limit(limit);
+}
+
+/** Bound parameters per lookup, under D1's limit of 100. */
+const IDS_PER_QUERY = 90;
+
+/** Current catalog rows of the given items (titles, live availability), in one D1 batch. */
+export async function catalogFacts(db: D1Database, itemIds: readonly string[]): Promise<Map<string, CatalogFacts>> {
+  const unique = [...new Set(itemIds)];
+  if (unique.length === 0) return new Map();
+  const orm = drizzle(db);
+  const query = (ids: string[]) =>
+    orm
+      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, available: items.available })
+      .from(items)
+      .where(inArray(items.itemId, ids));
+  const chunks: string[][] = [];
+  for (let i = 0; i < unique.length; i += IDS_PER_QUERY) chunks.push(unique.slice(i, i + IDS_PER_QUERY));
+  const [first, ...rest] = chunks.map(query);
+  const results = await orm.batch([first!, ...rest]);
+  return new Map(results.flat().map((r) => [r.itemId, r]));
 }

@@ -1,5 +1,11 @@
 import { type Redis } from "@upstash/redis/cloudflare";
-import { experimentCounterKey, IMPRESSION_TTL_S, impressionKey } from "../../../shared/online/redis-keys";
+import {
+  experimentCounterKey,
+  IMPRESSION_STREAM_KEY,
+  IMPRESSION_STREAM_MAX_LEN,
+  IMPRESSION_TTL_S,
+  impressionKey,
+} from "../../../shared/online/redis-keys";
 
 export interface ImpressionRecord {
   impressionId: string;
@@ -8,12 +14,14 @@ export interface ImpressionRecord {
   region: string;
   surface: string;
   itemIds: string[];
+  /** Per shown item, the probability the policy showed it there (for IPS/SNIPS). */
+  propensities: number[];
 }
 
 /**
  * Remembers what was shown under an impression id (so later events can be
- * attributed to its variant) and counts the impression for the variant and
- * region.
+ * attributed to its variant), appends it with its propensities to the
+ * impression log, and counts it for the variant and region.
  */
 export async function recordImpression(redis: Redis, record: ImpressionRecord): Promise<void> {
   const key = impressionKey(record.impressionId);
@@ -24,6 +32,10 @@ export async function recordImpression(redis: Redis, record: ImpressionRecord): 
     userId: record.userId,
     surface: record.surface,
     items: JSON.stringify(record.itemIds),
+  });
+  // The impression log: what was shown, where, and with which propensity.
+  pipeline.xadd(IMPRESSION_STREAM_KEY, "*", { impression: JSON.stringify({ ...record, timestampMs: Date.now() }) }, {
+    trim: { type: "MAXLEN", comparison: "~", threshold: IMPRESSION_STREAM_MAX_LEN },
   });
   pipeline.expire(key, IMPRESSION_TTL_S);
   pipeline.hincrby(experimentCounterKey(record.variant, record.region), "impressions", 1);

@@ -6,6 +6,7 @@ import { KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from ".
 import { VERSION_PATTERN } from "../../../shared/index-format/keys";
 import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
+import { putEditorial, putPolicy } from "../funnel/config-store";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { readBytes, readJson } from "../http/read-json";
@@ -67,6 +68,16 @@ export const admin = new Hono<AppEnv>()
     }
     const upserted = await upsertCatalogItems(c.env.DB, list as CatalogItem[], indexVersion, Date.now());
     return c.json({ upserted });
+  })
+  /** Editorial lists per surface and region: `{"home": {"default": ["id", ...], "us": [...]}}`. */
+  .put("/config/editorial", async (c) => {
+    await putEditorial(c.env.INDEX_KV, await readJson(c, MAX_JSON_BYTES));
+    return c.json({ stored: true });
+  })
+  /** Re-ranking knobs and business rules per surface (`default` for all): see shared/ranking/policy/policy-config.ts. */
+  .put("/config/policy", async (c) => {
+    await putPolicy(c.env.INDEX_KV, await readJson(c, MAX_JSON_BYTES));
+    return c.json({ stored: true });
   })
   /** A user's stored event ids and undelivered outbox size (audits, the events benchmark). */
   .get("/users/:id/events", async (c) => {

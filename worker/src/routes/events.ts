@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { validateEventBatch } from "../../../shared/events/validate-batch";
-import { categoriesOf } from "../catalog/d1-catalog";
+import { catalogFacts } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
 import { regionOf } from "../http/region";
@@ -32,11 +32,14 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
     list.push(e);
     byUser.set(e.userId, list);
   }
-  const itemCategories = await categoriesOf(c.env.DB, validation.events.map((e) => e.itemId)).catch((err: unknown) => {
+  const itemCategories = await catalogFacts(c.env.DB, validation.events.map((e) => e.itemId)).then(
+    (facts) => Object.fromEntries([...facts].map(([id, f]) => [id, f.categories])),
+    (err: unknown) => {
     // Affinities are a refinement; the events themselves must still be taken.
-    console.warn(JSON.stringify({ level: "warn", message: "catalog lookup failed; affinities skipped", error: String(err) }));
-    return {};
-  });
+      console.warn(JSON.stringify({ level: "warn", message: "catalog lookup failed; affinities skipped", error: String(err) }));
+      return {};
+    },
+  );
   const region = regionOf(c.req.raw);
   const results = await Promise.all(
     [...byUser].map(async ([userId, list]) => ({

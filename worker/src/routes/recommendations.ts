@@ -1,19 +1,24 @@
 import { Hono } from "hono";
+import { SeededRandom } from "../../../shared/ann/random";
 import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
-import { popularCandidates } from "../../../shared/ranking/popular-candidates";
-import { type AppEnv } from "../http/app-env";
-import { ServerTiming } from "../http/server-timing";
+import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
+import { runFunnel, type Surface } from "../funnel/run-funnel";
+import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
+import { ServerTiming } from "../http/server-timing";
 import { loadCurrentIndex } from "../index-store/index-cache";
 import { recordImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 
-export const SURFACES = ["home"] as const;
+export const SURFACES = ["home", "up_next", "related"] as const;
 const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
+const MAX_LIMIT = 50;
+/** Items ranked per list; pages are cut from it. */
+const LIST_SIZE = 100;
+const MAX_EXCLUDE = 100;
 /** Until experiments land, every user is in this variant. */
 const DEFAULT_VARIANT = "default";
 /** How long a computed list may be served from the Cache API. */
@@ -21,11 +26,28 @@ const CACHE_TTL_S = 300;
 
 interface RecommendationQuery {
   userId: string;
-  surface: (typeof SURFACES)[number];
+  surface: Surface;
+  contextItemId: string | null;
   limit: number;
   category: string | null;
+  excludeIds: string[];
+  cursor: PageCursor | null;
 }
 
+/** A ranked list as cached: everything but the per-showing impression id and page. */
+interface RankedList {
+  indexVersion: string;
+  sessionVersion: number;
+  region: string;
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+/**
+ * GET /v1/recommendations: cache-first, then the funnel. The cache key holds
+ * everything the list depends on, the session version included, so a new
+ * event is never answered from a stale list.
+ */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
@@ -34,78 +56,88 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV)),
   ]);
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
-
-  // Everything the answer depends on is in the key, the session version
-  // included, so a user's new event is never answered from a stale list.
   const region = regionOf(c.req.raw);
+  // A paging session stays on the list it started with.
+  const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
+  const listVersion = cursor ? cursor.sessionVersion : session.sessionVersion;
   const cacheKey = new Request(
-    `https://recs.cache/v1/recommendations?u=${encodeURIComponent(query.userId)}&s=${query.surface}` +
-      `&l=${query.limit}&c=${encodeURIComponent(query.category ?? "")}&r=${region}&iv=${index.version}&sv=${session.sessionVersion}`,
+    `https://recs.cache/v1/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
+      `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
+      `&v=${DEFAULT_VARIANT}&iv=${index.version}&sv=${listVersion}`,
   );
   const cache = caches.default;
   const hit = await timing.measure("cache", () => cache.match(cacheKey));
-  let list: RecommendationList;
+  let list: RankedList;
+  let offset = cursor?.offset ?? 0;
+  const startedMs = cursor?.startedMs ?? Date.now();
   if (hit) {
-    list = await hit.json<RecommendationList>();
+    list = await hit.json<RankedList>();
   } else {
-    const result = await timing.measure("rank", async () =>
-      popularCandidates({
-        popular: index.popular,
-        fallbackItemIds: index.manifest.fallbackItemIds,
-        excludeItemIds: new Set(session.seenItemIds),
-        category: query.category,
-        limit: query.limit,
-      }),
+    // A list recomputed mid-paging leaves out what this paging session already showed.
+    const shownBefore = query.cursor
+      ? Object.entries(session.lastShownMs).flatMap(([id, ms]) => (ms >= query.cursor!.startedMs ? [id] : []))
+      : [];
+    if (query.cursor) offset = 0;
+    const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
+    const result = await runFunnel(
+      c.env,
+      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE },
+      session,
+      index,
+      timing,
+      random,
     );
-    list = {
-      userId: query.userId,
-      surface: query.surface,
-      region,
-      indexVersion: index.version,
-      sessionVersion: session.sessionVersion,
-      items: result.items,
-      degraded: [...index.degraded, ...result.degraded],
-    };
+    list = { indexVersion: index.version, sessionVersion: session.sessionVersion, region, items: result.items, degraded: result.degraded };
     // Degraded answers are not cached: the next request should try again.
-    if (list.degraded.length === 0) {
-      const stored = new Response(JSON.stringify(list), {
-        headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` },
-      });
+    if (list.degraded.length === 0 && !query.cursor) {
+      const stored = new Response(JSON.stringify(list), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } });
       c.executionCtx.waitUntil(cache.put(cacheKey, stored));
     }
   }
 
+  const page = list.items.slice(offset, offset + query.limit).map((item, i) => ({ ...item, rank: offset + i + 1 }));
+  const next = offset + page.length;
+  const nextCursor =
+    next < list.items.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
-  c.executionCtx.waitUntil(recordShowing(c.env, query, list, impressionId));
-  return c.json({ ...list, impressionId, variant: DEFAULT_VARIANT }, 200, {
-    "Cache-Control": "private, no-store",
-    "X-Cache": hit ? "hit" : "miss",
-    "Server-Timing": timing.header(),
-  });
+  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region));
+  return c.json(
+    {
+      userId: query.userId,
+      surface: query.surface,
+      contextItemId: query.contextItemId,
+      region,
+      indexVersion: list.indexVersion,
+      sessionVersion: session.sessionVersion,
+      variant: DEFAULT_VARIANT,
+      impressionId,
+      items: page,
+      nextCursor,
+      degraded: list.degraded,
+    },
+    200,
+    { "Cache-Control": "private, no-store", "X-Cache": hit ? "hit" : "miss", "Server-Timing": timing.header() },
+  );
 });
 
-/** The cacheable part of a response: everything but the impression id. */
-interface RecommendationList {
-  userId: string;
-  surface: string;
-  /** The caller's region (lower-case country, or "global"). */
-  region: string;
-  indexVersion: string;
-  sessionVersion: number;
-  items: RecommendedItem[];
-  degraded: string[];
-}
-
-/** Impression counts in the user's session, and the impression record in Redis for attribution. */
-async function recordShowing(env: Env, query: RecommendationQuery, list: RecommendationList, impressionId: string) {
-  const itemIds = list.items.map((i) => i.itemId);
+/** Impression counts in the user's session, and the impression record (with propensities) in Redis. */
+async function recordShowing(env: Env, query: RecommendationQuery, page: RecommendedItem[], impressionId: string, region: string) {
+  const itemIds = page.map((i) => i.itemId);
   if (itemIds.length === 0) return;
   const redis = redisFromEnv(env);
   const results = await Promise.allSettled([
     sessionStub(env, query.userId).recordImpressions(itemIds),
     redis
-      ? recordImpression(redis, { impressionId, userId: query.userId, variant: DEFAULT_VARIANT, region: list.region, surface: query.surface, itemIds })
+      ? recordImpression(redis, {
+          impressionId,
+          userId: query.userId,
+          variant: DEFAULT_VARIANT,
+          region,
+          surface: query.surface,
+          itemIds,
+          propensities: page.map((i) => i.propensity ?? 1),
+        })
       : Promise.resolve(),
   ]);
   for (const r of results) {
@@ -113,23 +145,33 @@ async function recordShowing(env: Env, query: RecommendationQuery, list: Recomme
   }
 }
 
+function seededRandom(key: string): () => number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
+  const rng = new SeededRandom(h);
+  return () => rng.next();
+}
+
 function parseQuery(params: URLSearchParams): RecommendationQuery {
+  const bad = (field: string, message: string): never => {
+    throw new AppError("invalid_request", message, { field });
+  };
   const userId = params.get("user_id");
-  if (!isValidId(userId)) {
-    throw new AppError("invalid_request", "user_id is required: 1-128 characters of A-Z a-z 0-9 _ . : @ -", { field: "user_id" });
-  }
+  if (!isValidId(userId)) return bad("user_id", "user_id is required: 1-128 characters of A-Z a-z 0-9 _ . : @ -");
   const surface = params.get("surface") ?? "home";
-  if (!(SURFACES as readonly string[]).includes(surface)) {
-    throw new AppError("invalid_request", `surface must be one of: ${SURFACES.join(", ")}`, { field: "surface" });
-  }
+  if (!(SURFACES as readonly string[]).includes(surface)) bad("surface", `surface must be one of: ${SURFACES.join(", ")}`);
+  const contextItemId = params.get("item_id");
+  if (contextItemId !== null && !isValidId(contextItemId)) bad("item_id", "item_id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
+  if (surface !== "home" && contextItemId === null) bad("item_id", `surface ${surface} needs item_id: the item being watched or viewed`);
   const rawLimit = params.get("limit");
   const limit = rawLimit === null ? DEFAULT_LIMIT : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new AppError("invalid_request", `limit must be an integer from 1 to ${MAX_LIMIT}`, { field: "limit" });
-  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) bad("limit", `limit must be an integer from 1 to ${MAX_LIMIT}`);
   const category = params.get("category");
-  if (category !== null && (category.length === 0 || category.length > 64)) {
-    throw new AppError("invalid_request", "category must be 1-64 characters", { field: "category" });
-  }
-  return { userId, surface: surface as RecommendationQuery["surface"], limit, category };
+  if (category !== null && (category.length === 0 || category.length > 64)) bad("category", "category must be 1-64 characters");
+  const excludeIds = (params.get("exclude") ?? "").split(",").filter(Boolean);
+  if (excludeIds.length > MAX_EXCLUDE || !excludeIds.every(isValidId)) bad("exclude", `exclude must be a comma-separated list of at most ${MAX_EXCLUDE} item ids`);
+  const rawCursor = params.get("cursor");
+  const cursor = rawCursor === null ? null : decodeCursor(rawCursor);
+  if (rawCursor !== null && cursor === null) bad("cursor", "cursor is not one this service issued; start again without it");
+  return { userId: userId!, surface: surface as Surface, contextItemId, limit, category, excludeIds: excludeIds.sort(), cursor };
 }

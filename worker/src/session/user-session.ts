@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { decayAffinity } from "../../../shared/events/affinity-decay";
-import { type InteractionEvent } from "../../../shared/events/event";
+import { type EventType, type InteractionEvent } from "../../../shared/events/event";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
 import { forwardEvents } from "../redis/event-forwarder";
 import { redisFromEnv } from "../redis/redis-client";
@@ -16,8 +16,12 @@ export interface SessionSnapshot {
   seenItemIds: string[];
   /** Distinct items of the most recent events, most recent first (at most 50). */
   recentItemIds: string[];
+  /** The most recent events (at most 50), newest first: what fold-in and co-visitation read. */
+  recentEvents: { itemId: string; type: EventType; value?: number; seconds?: number }[];
   /** How often each item was shown to the user. */
   impressionCounts: Record<string, number>;
+  /** When each item was last shown (epoch ms). */
+  lastShownMs: Record<string, number>;
   /** Category -> decayed affinity, strongest first. */
   affinities: { category: string; score: number }[];
   profile: UserProfile;
@@ -90,7 +94,15 @@ export class UserSession extends DurableObject<Env> {
     const recent = this.sql
       .exec<{ item_id: string }>(`SELECT item_id FROM events GROUP BY item_id ORDER BY max(seq) DESC LIMIT ?`, RECENT_ITEMS)
       .toArray();
-    const impressions = this.sql.exec<{ item_id: string; shown: number }>(`SELECT item_id, shown FROM impressions`).toArray();
+    const events = this.sql
+      .exec<{ item_id: string; type: EventType; value: number | null; seconds: number | null }>(
+        `SELECT item_id, type, value, seconds FROM events ORDER BY seq DESC LIMIT ?`,
+        RECENT_ITEMS,
+      )
+      .toArray();
+    const impressions = this.sql
+      .exec<{ item_id: string; shown: number; last_ms: number }>(`SELECT item_id, shown, last_ms FROM impressions`)
+      .toArray();
     const affinities = this.sql
       .exec<{ category: string; score: number; updated_ms: number }>(`SELECT category, score, updated_ms FROM affinities`)
       .toArray()
@@ -100,7 +112,14 @@ export class UserSession extends DurableObject<Env> {
       sessionVersion: this.sessionVersion(),
       seenItemIds: seen.map((r) => r.item_id),
       recentItemIds: recent.map((r) => r.item_id),
+      recentEvents: events.map((r) => ({
+        itemId: r.item_id,
+        type: r.type,
+        ...(r.value === null ? {} : { value: r.value }),
+        ...(r.seconds === null ? {} : { seconds: r.seconds }),
+      })),
       impressionCounts: Object.fromEntries(impressions.map((r) => [r.item_id, r.shown])),
+      lastShownMs: Object.fromEntries(impressions.map((r) => [r.item_id, r.last_ms])),
       affinities,
       profile: this.profile(),
     };

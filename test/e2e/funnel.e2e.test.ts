@@ -1,0 +1,129 @@
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
+import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
+import { poll, redisClient } from "./stream-helpers";
+
+const base = inject("baseUrl");
+const adminHeaders = { Authorization: `Bearer ${inject("adminKey")}`, "Content-Type": "application/json" };
+const redis = redisClient(inject("redisUrl"), inject("redisToken"));
+
+interface Recs {
+  items: RecommendedItem[];
+  nextCursor: string | null;
+  impressionId: string;
+  degraded: string[];
+}
+
+async function recs(query: string): Promise<Recs> {
+  const res = await fetch(`${base}/v1/recommendations?${query}`);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as Recs;
+}
+const post = (events: unknown[]) =>
+  fetch(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
+const admin = (method: string, path: string, body: unknown) => fetch(`${base}${path}`, { method, headers: adminHeaders, body: JSON.stringify(body) });
+const watched = (user: string, items: string[]) =>
+  post(items.map((itemId, n) => ({ eventId: `${user}-w${n}`, userId: user, itemId, type: "rating", value: 5, timestamp: Date.now() - 1000 })));
+
+afterAll(async () => {
+  await admin("PUT", "/admin/config/policy", {});
+  await admin("PUT", "/admin/config/editorial", {});
+});
+
+describe("the serving funnel on the demo index", () => {
+  it("personalizes from a few events: co-visitation and ANN candidates, with reasons naming what was watched", async () => {
+    const user = `fun-${Date.now()}`;
+    expect((await watched(user, ["1", "3114", "2355"])).status).toBe(200);
+    const body = await recs(`user_id=${user}&limit=20`);
+    const ids = body.items.map((i) => i.itemId);
+    for (const seen of ["1", "3114", "2355"]) expect(ids).not.toContain(seen);
+    const sources = new Set(body.items.flatMap((i) => i.sources));
+    expect(sources.has("covisit")).toBe(true);
+    expect(sources.has("ann")).toBe(true);
+    const because = body.items.flatMap((i) => i.reasons).filter((r) => r.code === "because_you_watched");
+    expect(because.length).toBeGreaterThan(0);
+    expect(because.some((r) => /Toy Story|Bug's Life/.test(r.text))).toBe(true);
+    // Three animated family films in: most of the top five should be animated or for children too.
+    const top = await Promise.all(ids.slice(0, 5).map(async (id) => ((await (await fetch(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories));
+    expect(top.filter((c) => c.includes("Animation") || c.includes("Children")).length).toBeGreaterThanOrEqual(3);
+    expect(body.degraded).toEqual([]);
+    for (const item of body.items) {
+      expect(item.propensity).toBeGreaterThan(0);
+      expect(item.propensity).toBeLessThanOrEqual(1);
+      expect(item.title).toBeTruthy();
+    }
+  });
+
+  it("serves up next and related lists around a context item", async () => {
+    const user = `ctx-${Date.now()}`;
+    const upNext = await recs(`user_id=${user}&surface=up_next&item_id=1&limit=10`);
+    expect(upNext.items.map((i) => i.itemId)).not.toContain("1");
+    expect(upNext.items[0]!.sources).toContain("context");
+    expect(upNext.items.flatMap((i) => i.reasons).some((r) => r.code === "similar_to_item" && r.text.includes("Toy Story"))).toBe(true);
+    const related = await recs(`user_id=${user}&surface=related&item_id=260&limit=10`);
+    expect(related.items.map((i) => i.itemId)).not.toContain("260");
+    const missing = await fetch(`${base}/v1/recommendations?user_id=${user}&surface=related`);
+    expect(missing.status).toBe(400);
+  });
+
+  it("pages through a list without repeating an item, even across a new event", async () => {
+    const user = `page-${Date.now()}`;
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    for (let page = 0; page < 4; page++) {
+      const body: Recs = await recs(`user_id=${user}&limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(body.items).toHaveLength(10);
+      expect(body.items[0]!.rank).toBe(page * 10 + 1);
+      for (const item of body.items) {
+        expect(seen.has(item.itemId), item.itemId).toBe(false);
+        seen.add(item.itemId);
+      }
+      if (page === 1) await post([{ eventId: `${user}-mid`, userId: user, itemId: "296", type: "click", timestamp: Date.now() - 1000 }]);
+      cursor = body.nextCursor;
+      expect(cursor).toBeTruthy();
+    }
+    expect((await fetch(`${base}/v1/recommendations?user_id=${user}&cursor=not-ours!`)).status).toBe(400);
+  });
+
+  it("starts a cold user from declared preferences", async () => {
+    const user = `cold-${Date.now()}`;
+    expect((await admin("PUT", `/v1/users/${user}`, { categories: ["Horror"] })).status).toBe(200);
+    const body = await recs(`user_id=${user}&limit=10`);
+    const interest = body.items.filter((i) => i.reasons.some((r) => r.code === "matches_your_interests" && r.text.includes("Horror")));
+    expect(interest.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("applies editorial lists, pins, exclusions, and gives fresh catalog items exposure", async () => {
+    expect((await admin("POST", "/admin/catalog/items", { items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }] })).status).toBe(200);
+    expect((await admin("PUT", "/admin/config/editorial", { home: { default: ["858"] } })).status).toBe(200);
+    const policy = { default: { explorationRate: 0, freshBoost: 5, rules: [{ kind: "pin", itemId: "858", position: 1 }, { kind: "exclude", match: { category: "Comedy" } }] } };
+    expect((await admin("PUT", "/admin/config/policy", policy)).status).toBe(200);
+    const bad = await admin("PUT", "/admin/config/policy", { default: { explorationRate: 2 } });
+    expect(bad.status).toBe(400);
+
+    const body = await recs(`user_id=rules-${Date.now()}&limit=20`);
+    expect(body.items[0]!.itemId).toBe("858");
+    expect(body.items[0]!.reasons.map((r) => r.code)).toContain("editorial");
+    const fresh = body.items.find((i) => i.itemId === "brand-new-1");
+    expect(fresh?.reasons.map((r) => r.code)).toContain("new");
+    const categories = await Promise.all(
+      body.items.slice(0, 10).map(async (i) => ((await (await fetch(`${base}/v1/items/${i.itemId}`)).json()) as { categories: string[] }).categories),
+    );
+    for (const c of categories) expect(c).not.toContain("Comedy");
+  });
+
+  it("logs each impression with its propensities", async () => {
+    const body = await recs(`user_id=log-${Date.now()}&limit=5`);
+    const entry = await poll(
+      async () => {
+        const entries = streamEntries(await redis.xrevrange(IMPRESSION_STREAM_KEY, "+", "-", 50));
+        return entries.map(([, f]) => JSON.parse(f.impression ?? "{}") as { impressionId: string; itemIds: string[]; propensities: number[] }).find((e) => e.impressionId === body.impressionId);
+      },
+      (e) => e !== undefined,
+      5000,
+    );
+    expect(entry?.itemIds).toEqual(body.items.map((i) => i.itemId));
+    expect(entry?.propensities).toEqual(body.items.map((i) => i.propensity));
+  });
+});

@@ -1,0 +1,88 @@
+import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
+import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
+import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { type FoldInModel } from "../../../shared/embeddings/fold-in";
+import { type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { ByteLru } from "../ann/byte-lru";
+
+/** What the funnel needs up front for one version. */
+export interface FunnelHead {
+  section: FunnelSection;
+  table: ItemTable;
+  covisit: CovisitLists;
+  foldIn: Omit<FoldInModel, "itemVectors">;
+}
+
+const heads = new Map<string, FunnelHead>();
+const MAX_HEADS = 2;
+/** Vector pages of every version, bounded in bytes (64 KiB each). */
+const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
+
+/** The funnel head of a version, verified; a fault value names the unusable blob. */
+export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
+  const section = manifest.funnel;
+  if (!section) return { degraded: "funnel_not_built" };
+  const hit = heads.get(manifest.version);
+  if (hit) return hit;
+  const names = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.covisit, FUNNEL_BLOBS.foldIn];
+  const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
+  const bytes: Uint8Array[] = [];
+  for (const [i, read] of reads.entries()) {
+    if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
+    bytes.push(read.bytes);
+  }
+  const foldIn = JSON.parse(new TextDecoder().decode(bytes[2])) as FoldInBlob;
+  const head: FunnelHead = {
+    section,
+    table: decodeItemTable(bytes[0]!),
+    covisit: decodeCovisit(bytes[1]!),
+    foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram) },
+  };
+  heads.set(manifest.version, head);
+  while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
+  return head;
+}
+
+/**
+ * The stored vectors of item-table rows, reading each needed page once
+ * (isolate LRU first). A missing or corrupt page is named in `degraded`;
+ * its rows are simply absent from the result.
+ */
+export async function vectorsOfRows(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  head: FunnelHead,
+  rows: readonly number[],
+): Promise<{ vectors: Map<number, Float32Array>; degraded: string[] }> {
+  const { vectorPageSize: size, dims } = head.section;
+  const wanted = new Set(rows.map((row) => Math.floor(row / size)));
+  const degraded: string[] = [];
+  const loaded = new Map<number, Float32Array>();
+  await Promise.all(
+    [...wanted].map(async (page) => {
+      const name = vectorPageName(page);
+      const key = `${manifest.version}/${name}`;
+      let values = pages.get(key);
+      if (!values) {
+        const read = await readVerifiedBlob(kv, manifest, name);
+        if ("fault" in read) {
+          degraded.push(`${name}_${read.fault}`);
+          return;
+        }
+        values = new Float32Array(read.bytes.slice().buffer);
+        pages.set(key, values, values.byteLength);
+      }
+      loaded.set(page, values);
+    }),
+  );
+  const vectors = new Map<number, Float32Array>();
+  for (const row of rows) {
+    const page = loaded.get(Math.floor(row / size));
+    if (!page) continue;
+    const at = (row % size) * dims;
+    vectors.set(row, page.subarray(at, at + dims));
+  }
+  return { vectors, degraded: degraded.sort() };
+}

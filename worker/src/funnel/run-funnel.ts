@@ -1,0 +1,289 @@
+import { probeLists, searchIvfPq } from "../../../shared/ann/ivfpq-search";
+import { categoriesAt, findItem, isAvailable, itemIdAt } from "../../../shared/catalog/item-table";
+import { foldInUser } from "../../../shared/embeddings/fold-in";
+import { type PopularItem } from "../../../shared/index-format/popular";
+import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
+import { weightedHistory } from "../../../shared/ranking/history";
+import { lightScores } from "../../../shared/ranking/light-rank";
+import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
+import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
+import { rerank } from "../../../shared/ranking/policy/rerank";
+import { reasonsFor } from "../../../shared/ranking/reasons";
+import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
+import { categoryItems, covisitItems, popularItems } from "../../../shared/ranking/sources";
+import { type AnnHead, fetchLists, loadAnnHead } from "../ann/ann-store";
+import { catalogFacts, freshItems } from "../catalog/d1-catalog";
+import { workerdKernel } from "../ann/workerd-kernel";
+import { type ServerTiming } from "../http/server-timing";
+import { type LoadedIndex } from "../index-store/index-cache";
+import { redisFromEnv } from "../redis/redis-client";
+import { readTrending, DEFAULT_TRENDING } from "../redis/trending";
+import { type SessionSnapshot } from "../session/user-session";
+import { withBudget } from "./budget";
+import { editorialFor, policyFor } from "./config-store";
+import { type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
+
+export type Surface = "home" | "up_next" | "related";
+
+export interface FunnelRequest {
+  userId: string;
+  surface: Surface;
+  /** The item being consumed (up_next) or viewed (related). */
+  contextItemId: string | null;
+  /** Restrict the list to one category. */
+  category: string | null;
+  excludeIds: readonly string[];
+  region: string;
+  /** Length of the ranked list (pages are cut from it). */
+  listSize: number;
+}
+
+export interface FunnelResult {
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+const absent = Promise.resolve({ ok: true as const, value: null });
+
+/** How many candidates each source may contribute. */
+const QUOTA = { ann: 150, covisit: 100, context: 100, trending: 50, content: 60, fresh: 10, editorial: 20, popular: 100 };
+/** Wall-clock budgets (ms) of the stages that wait on I/O. */
+const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, fresh: 150, editorial: 100, titles: 200 };
+const ANN_KNOBS = { nprobe: 16, shortlist: 300 };
+
+/**
+ * The serving funnel: candidate sources in parallel, each under a quota and
+ * a budget; merge with provenance; filters; light ranking; policy
+ * re-ranking with exploration; titles and reasons. Every failing stage is
+ * skipped and named in `degraded`; the popular list always stands behind.
+ */
+export async function runFunnel(
+  env: Env,
+  req: FunnelRequest,
+  session: SessionSnapshot,
+  index: LoadedIndex,
+  timing: ServerTiming,
+  random: () => number,
+): Promise<FunnelResult> {
+  const kv = env.INDEX_KV;
+  const degraded: string[] = [...index.degraded];
+  const note = <T>(r: { ok: true; value: T } | { ok: false; degraded: string }): T | null => {
+    if (r.ok) return r.value;
+    degraded.push(r.degraded);
+    return null;
+  };
+  const unwrap = <T extends object>(v: T | { degraded: string } | null): T | null => {
+    if (v && "degraded" in v) {
+      degraded.push(v.degraded);
+      return null;
+    }
+    return v;
+  };
+
+  const [funnelRead, annRead, policyRead] = await timing.measure("data", () =>
+    Promise.all([
+      // An index built without these sections is smaller, not degraded.
+      index.manifest.funnel ? withBudget("funnel_data", BUDGET.data, () => loadFunnelHead(kv, index.manifest)) : absent,
+      index.manifest.ann ? withBudget("ann_data", BUDGET.data, () => loadAnnHead(kv, index.manifest)) : absent,
+      withBudget("policy_config", BUDGET.editorial, () => policyFor(kv, req.surface)),
+    ]),
+  );
+  const head = unwrap(note(funnelRead));
+  const ann = unwrap(note(annRead));
+  const policy = note(policyRead) ?? DEFAULT_POLICY;
+
+  // History and context as item-table rows.
+  const history = head
+    ? weightedHistory(session.recentEvents).flatMap((h) => {
+        const row = findItem(head.table, h.itemId);
+        return row < 0 ? [] : [{ ...h, row }];
+      })
+    : [];
+  const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
+
+  const query = head ? await timing.measure("user_vector", () => queryVector(kv, index, head, req, history, contextRow, degraded)) : null;
+
+  const proposals = await timing.measure("sources", () =>
+    Promise.all([
+      annSource(kv, index, ann, query, degraded),
+      Promise.resolve(
+        head && history.length > 0 && req.surface === "home"
+          ? { source: "covisit" as const, quota: QUOTA.covisit, items: covisitItems(head.covisit, history, (r) => itemIdAt(head.table, r), QUOTA.covisit) }
+          : null,
+      ),
+      Promise.resolve(
+        head && contextRow >= 0
+          ? {
+              source: "context" as const,
+              quota: QUOTA.context,
+              items: covisitItems(head.covisit, [{ row: contextRow, itemId: req.contextItemId!, weight: 1 }], (r) => itemIdAt(head.table, r), QUOTA.context),
+            }
+          : null,
+      ),
+      trendingSource(env, req.region, degraded),
+      Promise.resolve(contentSource(index, session)),
+      withBudget("fresh", BUDGET.fresh, () => freshItems(env.DB, QUOTA.fresh)).then((r) => note(r)),
+      withBudget("editorial", BUDGET.editorial, () => editorialFor(kv, req.surface, req.region)).then((r) => note(r)),
+    ]),
+  );
+  const [annP, covisitP, contextP, trendingP, contentP, fresh, editorial] = proposals;
+  const all: SourceProposal[] = [];
+  for (const p of [contextP, annP, covisitP, trendingP, contentP]) if (p) all.push(p);
+  if (fresh?.length) all.push({ source: "fresh", quota: QUOTA.fresh, items: fresh.map((f, i) => ({ itemId: f.itemId, score: fresh.length - i })) });
+  if (editorial?.length) all.push({ source: "editorial", quota: QUOTA.editorial, items: editorial.map((itemId, i) => ({ itemId, score: editorial.length - i })) });
+  all.push({ source: "popular", quota: QUOTA.popular, items: popularItems(index.popular, index.manifest.fallbackItemIds, QUOTA.popular) });
+  if (!index.popular) degraded.push("popular_fallback_list");
+
+  const exclude = new Set([...session.seenItemIds, ...req.excludeIds, ...(req.contextItemId ? [req.contextItemId] : [])]);
+  const freshFacts = new Map((fresh ?? []).map((f) => [f.itemId, f]));
+  const facts = new Map<string, ItemFacts>();
+  const popularById = popularIndex(index);
+  const candidates = mergeCandidates(all, exclude).filter((c) => {
+    const f = factsOf(c, head, freshFacts, popularById);
+    if (f) facts.set(c.itemId, f);
+    if (f && !f.available) return false;
+    return req.category === null || (f?.categories.includes(req.category) ?? false);
+  });
+
+  const user: UserContext = {
+    affinities: Object.fromEntries(session.affinities.map((a) => [a.category, a.score])),
+    declaredCategories: session.profile.categories,
+    historyLength: history.length,
+    impressionCounts: session.impressionCounts,
+    surface: req.surface,
+    nowMs: Date.now(),
+  };
+  const scores = lightScores(candidates, facts, user);
+  const placed = rerank(candidates, scores, facts, session.impressionCounts, policy, req.listSize, random);
+
+  const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
+  const catalog = note(await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => catalogFacts(env.DB, contextAndBecause))));
+  const titleOf = (id: string) => catalog?.get(id)?.title ?? null;
+  const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.profile.categories]);
+  const items: RecommendedItem[] = [];
+  for (const p of placed) {
+    const id = p.candidate.itemId;
+    if (catalog && catalog.get(id)?.available === false) continue;
+    const f = facts.get(id);
+    items.push({
+      itemId: id,
+      title: titleOf(id),
+      score: Math.round(p.score * 1e6) / 1e6,
+      rank: items.length + 1,
+      sources: Object.keys(p.candidate.sources),
+      reasons: reasonsFor(p.candidate, {
+        explored: p.explored,
+        region: req.region,
+        contextTitle: req.contextItemId ? titleOf(req.contextItemId) : null,
+        titleOf,
+        categories: (f?.categories ?? []).filter((c) => interests.has(c)),
+      }),
+      propensity: Math.round(p.propensity * 1e6) / 1e6,
+    });
+  }
+  return { items, degraded: [...new Set(degraded)].sort() };
+}
+
+/** The user's folded-in vector (home) or the context item's vector (up next, related); null for a cold start. */
+async function queryVector(
+  kv: KVNamespace,
+  index: LoadedIndex,
+  head: FunnelHead,
+  req: FunnelRequest,
+  history: readonly { row: number; weight: number }[],
+  contextRow: number,
+  degraded: string[],
+): Promise<Float32Array | null> {
+  const rows = req.surface === "home" ? history.map((h) => h.row) : contextRow >= 0 ? [contextRow] : [];
+  if (rows.length === 0) return null;
+  const read = await withBudget("vectors", BUDGET.vectors, () => vectorsOfRows(kv, index.manifest, head, rows));
+  if (!read.ok) {
+    degraded.push(read.degraded);
+    return null;
+  }
+  degraded.push(...read.value.degraded);
+  const { vectors } = read.value;
+  if (req.surface !== "home") return vectors.get(contextRow) ?? null;
+  // A compact model over the history items only: fold-in reads just their rows
+  // (exact while the regularization is not frequency-scaled, as trained).
+  const d = head.foldIn.dims;
+  const present = history.filter((h) => vectors.has(h.row));
+  const itemVectors = new Float32Array(present.length * d);
+  present.forEach((h, i) => itemVectors.set(vectors.get(h.row)!, i * d));
+  return foldInUser({ ...head.foldIn, itemVectors }, present.map((h, i) => ({ item: i, weight: h.weight })));
+}
+
+async function annSource(kv: KVNamespace, index: LoadedIndex, ann: AnnHead | null, query: Float32Array | null, degraded: string[]): Promise<SourceProposal | null> {
+  if (!ann || !query || query.length !== ann.section.dims) return null;
+  const result = await withBudget("ann", BUDGET.ann, async () => {
+    const kernel = workerdKernel();
+    const nprobe = Math.min(ANN_KNOBS.nprobe, ann.section.nlist);
+    const probed = probeLists(kernel, ann.head, query, nprobe);
+    const fetched = await fetchLists(kv, index.manifest, ann.section, probed.lists);
+    degraded.push(...fetched.degraded);
+    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k: QUOTA.ann, nprobe, shortlist: ANN_KNOBS.shortlist });
+    return Array.from(found.ids, (pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
+  });
+  if (!result.ok) {
+    degraded.push(result.degraded);
+    return null;
+  }
+  return { source: "ann", quota: QUOTA.ann, items: result.value };
+}
+
+async function trendingSource(env: Env, region: string, degraded: string[]): Promise<SourceProposal | null> {
+  const redis = redisFromEnv(env);
+  if (!redis) return null;
+  const result = await withBudget("trending", BUDGET.trending, () => readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit: QUOTA.trending }));
+  if (!result.ok) {
+    degraded.push(result.degraded);
+    return null;
+  }
+  return { source: "trending", quota: QUOTA.trending, items: result.value };
+}
+
+/** Popular items of the user's strongest positive affinities, or of the declared categories for a cold start. */
+function contentSource(index: LoadedIndex, session: SessionSnapshot): SourceProposal | null {
+  if (!index.popular) return null;
+  const learned = session.affinities.filter((a) => a.score > 0).slice(0, 3).map((a) => ({ category: a.category, weight: a.score }));
+  const categories = learned.length > 0 ? learned : session.profile.categories.map((category) => ({ category, weight: 1 }));
+  if (categories.length === 0) return null;
+  return { source: "content", quota: QUOTA.content, items: categoryItems(index.popular, categories, QUOTA.content) };
+}
+
+const popularIndexes = new WeakMap<LoadedIndex, Map<string, PopularItem>>();
+
+/** The popular blob's items by id, built once per loaded version. */
+function popularIndex(index: LoadedIndex): Map<string, PopularItem> {
+  let map = popularIndexes.get(index);
+  if (!map) {
+    map = new Map((index.popular?.items ?? []).map((x) => [x.itemId, x]));
+    popularIndexes.set(index, map);
+  }
+  return map;
+}
+
+/** What ranking knows of an item: fresh catalog rows first, then the item table, then the popular blob. */
+function factsOf(
+  c: Candidate,
+  head: FunnelHead | null,
+  fresh: ReadonlyMap<string, { title: string; categories: string[]; year: number | null; available: boolean }>,
+  popular: ReadonlyMap<string, PopularItem>,
+): ItemFacts | null {
+  const f = fresh.get(c.itemId);
+  if (f) return { itemId: c.itemId, title: f.title, categories: f.categories, year: f.year, popularity: 0, available: f.available, fresh: true };
+  const row = head ? findItem(head.table, c.itemId) : -1;
+  if (!head || row < 0) {
+    const p = popular.get(c.itemId);
+    return p ? { itemId: c.itemId, title: p.title, categories: p.categories, year: null, popularity: p.score, available: true, fresh: false } : null;
+  }
+  return {
+    itemId: c.itemId,
+    title: "",
+    categories: categoriesAt(head.table, row).map((k) => head.section.categories[k]!),
+    year: head.table.year[row] || null,
+    popularity: head.table.popularity[row] ?? 0,
+    available: isAvailable(head.table, row),
+    fresh: false,
+  };
+}
