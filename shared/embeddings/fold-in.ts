@@ -12,6 +12,12 @@ export interface FoldInModel {
   /** YᵀY, size dims*dims, row-major (symmetric). */
   gram: Float32Array | Float64Array;
   params: ConfidenceParams;
+  /**
+   * Items in the trained model (the N of the frequency-scaled regularization)
+   * when `itemVectors` holds only some rows, as at serving time where just the
+   * history's vectors are read; defaults to the rows of `itemVectors`.
+   */
+  itemCount?: number;
 }
 
 /** The implicit-ALS loss parameters, shared by training and fold-in. */
@@ -78,7 +84,7 @@ export function foldInUser(model: FoldInModel, history: readonly WeightedItem[],
     }
   }
   if (observed === 0) return null;
-  const lambda = rowRegularization(model.params, weightSum, nItems);
+  const lambda = rowRegularization(model.params, weightSum, model.itemCount ?? nItems);
   for (let i = 0; i < d; i++) a[i * d + i]! += lambda;
   if (!choleskySolveInPlace(a, b, d)) return null;
   const x = out ?? new Float32Array(d);

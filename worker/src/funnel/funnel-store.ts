@@ -38,7 +38,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
     section,
     table: decodeItemTable(bytes[0]!),
     covisit: decodeCovisit(bytes[1]!),
-    foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram) },
+    foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram), itemCount: foldIn.itemCount },
   };
   heads.set(manifest.version, head);
   while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);

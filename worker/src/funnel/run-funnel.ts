@@ -204,8 +204,8 @@ async function queryVector(
   degraded.push(...read.value.degraded);
   const { vectors } = read.value;
   if (req.surface !== "home") return vectors.get(contextRow) ?? null;
-  // A compact model over the history items only: fold-in reads just their rows
-  // (exact while the regularization is not frequency-scaled, as trained).
+  // A compact model over the history items only: fold-in reads just their rows;
+  // `itemCount` keeps the frequency-scaled regularization that of the full model.
   const d = head.foldIn.dims;
   const present = history.filter((h) => vectors.has(h.row));
   const itemVectors = new Float32Array(present.length * d);
