@@ -13,6 +13,7 @@ export class CovisitRecommender implements Recommender {
   readonly params: Record<string, number>;
   lists: CovisitLists | null = null;
   private histories: { item: number; weight: number }[][] = [];
+  private fittedOn: InteractionTable | null = null;
   private readonly options: CovisitOptions;
   private readonly scratch = new Map<number, number>();
 
@@ -28,6 +29,9 @@ export class CovisitRecommender implements Recommender {
   }
 
   fit(train: InteractionTable): void {
+    // A fusion row reuses the instance its standalone row already fitted on the same table.
+    if (this.fittedOn === train) return;
+    this.fittedOn = train;
     this.lists = buildCovisitation(train, this.options);
     let tNow = -Infinity;
     for (const t of train.timestampsSec) tNow = Math.max(tNow, t);

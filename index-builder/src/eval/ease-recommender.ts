@@ -65,23 +65,30 @@ export function invertSpd(a: Float64Array, n: number): Float64Array {
       l[rowI + j] = s / ljj;
     }
   }
-  // Linv (lower triangular), then A⁻¹ = Linvᵀ·Linv.
-  const inv = new Float64Array(n * n);
+  // A⁻¹ = L⁻ᵀ·L⁻¹. Column j of L⁻¹ is built in a contiguous scratch vector and
+  // stored as row j of U = L⁻ᵀ, so every inner loop below walks memory in order.
+  const u = new Float64Array(n * n);
+  const col = new Float64Array(n);
   for (let j = 0; j < n; j++) {
-    inv[j * n + j] = 1 / l[j * n + j]!;
+    col.fill(0);
+    col[j] = 1 / l[j * n + j]!;
     for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
       let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k]! * inv[k * n + j]!;
-      inv[i * n + j] = s / l[i * n + i]!;
+      for (let k = j; k < i; k++) s -= l[rowI + k]! * col[k]!;
+      col[i] = s / l[rowI + i]!;
     }
+    u.set(col, j * n);
   }
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
+    const rowI = i * n;
     for (let j = 0; j <= i; j++) {
+      const rowJ = j * n;
       let s = 0;
-      for (let k = i; k < n; k++) s += inv[k * n + i]! * inv[k * n + j]!;
-      out[i * n + j] = s;
-      out[j * n + i] = s;
+      for (let k = i; k < n; k++) s += u[rowI + k]! * u[rowJ + k]!;
+      out[rowI + j] = s;
+      out[rowJ + i] = s;
     }
   }
   return out;

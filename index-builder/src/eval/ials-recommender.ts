@@ -8,6 +8,7 @@ export class IalsRecommender implements Recommender {
   readonly name: string;
   readonly params: Record<string, number>;
   factors: IalsFactors | null = null;
+  private fittedOn: InteractionTable | null = null;
   private readonly options: IalsOptions;
 
   /**
@@ -23,6 +24,9 @@ export class IalsRecommender implements Recommender {
   }
 
   fit(train: InteractionTable): void {
+    // A fusion row reuses the instance its standalone row already fitted on the same table.
+    if (this.fittedOn === train) return;
+    this.fittedOn = train;
     const table = this.binary ? { ...train, values: new Float32Array(train.values.length).fill(1) } : train;
     this.factors = trainImplicitAls(userItemMatrix(table), this.options);
   }

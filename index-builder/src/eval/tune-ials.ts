@@ -6,7 +6,7 @@ import { selectRows } from "../train/interaction-table";
 import { ML_100K_DIR, REPO_ROOT } from "./dataset-paths";
 import { evaluateRecommender } from "./evaluate";
 import { IalsRecommender } from "./ials-recommender";
-import { MSR_IALS, TIME_IALS, VALIDATION_SEED } from "./ials-tuning";
+import { MSR_IALS, TIME_IALS, VALIDATION_SEED } from "./tuned-params";
 import { msrStratifiedSplit, TEST } from "./msr-split";
 import { loadSplit, MSR_RATIO, TIME_TEST_FRACTION } from "./protocols";
 import { perUserTimeSplit } from "./time-split";

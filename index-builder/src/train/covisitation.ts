@@ -17,6 +17,13 @@ export interface CovisitOptions {
 export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
 
 /**
+ * Tuned on a validation split of the demo data (eval/tuned-params.ts,
+ * TIME_COVISIT): with 9.7k mostly rare items, lists need pairs that at least
+ * 50 users share, or top-N by Jaccard fills with coincidences.
+ */
+export const DEMO_COVISIT: CovisitOptions = { topN: 100, halfLifeSec: 365 * 86_400, minUsers: 50 };
+
+/**
  * Builds the top-N co-visitation lists with a time-decayed SAR similarity:
  * C[i,j] = Σᵤ decay(u,i,j), J[i,j] = C[i,j] / (C[i,i] + C[j,j] − C[i,j]). Rows
  * are computed one at a time into a scratch array, so memory is
