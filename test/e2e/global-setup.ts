@@ -17,6 +17,8 @@ declare module "vitest" {
     redisToken: string;
     stateDir: string;
     indexVersion: string;
+    /** The built demo index directory, for suites that publish it to a stack of their own. */
+    indexDir: string;
   }
 }
 
@@ -42,6 +44,7 @@ export default async function setup(project: TestProject) {
     const built = await buildIndex(dataset, join(stateDir, "index"));
     const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     project.provide("indexVersion", version);
+    project.provide("indexDir", built.dir);
   } catch (err) {
     await stack.stop();
     throw err;

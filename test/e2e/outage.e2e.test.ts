@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
+import { publishIndex } from "../../index-builder/src/publish/publish-index";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 // Its own stack, because this file stops and restarts redis-server.
@@ -13,6 +14,7 @@ let stateDir: string;
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "outage-e2e-"));
   stack = await startLocalStack({ port: await freePort(), persistTo: join(stateDir, "wrangler"), redis: "required", persistentRedis: true });
+  await publishIndex(inject("indexDir"), { url: stack.url, adminKey: stack.adminKey });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -41,6 +43,13 @@ describe("a Redis outage", () => {
       expect(r.accepted).toHaveLength(2);
       expect(r.redis).toBe("queued");
     }
+    // Recommendations still answer, naming the stage Redis took down.
+    const recs = await fetch(`${stack.url}/v1/recommendations?user_id=out-a&limit=10`);
+    expect(recs.status).toBe(200);
+    const body = (await recs.json()) as { items: unknown[]; degraded: string[] };
+    expect(body.items).toHaveLength(10);
+    expect(body.degraded).toContain("trending_error");
+
     const pending = async () =>
       Promise.all(users.map(async (u) => ((await (await fetch(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
     expect(await pending()).toEqual([2, 2]);

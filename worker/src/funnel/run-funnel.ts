@@ -7,6 +7,8 @@ import { weightedHistory } from "../../../shared/ranking/history";
 import { lightScores } from "../../../shared/ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
 import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
+import { featureRows } from "../../../shared/ranking/features";
+import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { rerank } from "../../../shared/ranking/policy/rerank";
 import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
@@ -18,6 +20,8 @@ import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
 import { redisFromEnv } from "../redis/redis-client";
 import { readTrending, DEFAULT_TRENDING } from "../redis/trending";
+import { heavyRank, rankerReady, warmRanker } from "../ranker/heavy-rank";
+import { type LoadedRanker, loadRanker } from "../ranker/load-ranker";
 import { type SessionSnapshot } from "../session/user-session";
 import { withBudget } from "./budget";
 import { editorialFor, policyFor } from "./config-store";
@@ -41,6 +45,8 @@ export interface FunnelRequest {
 export interface FunnelResult {
   items: RecommendedItem[];
   degraded: string[];
+  /** Which scores ordered the list: the ONNX model's, or the light ranker's. */
+  ranker: "heavy" | "light";
 }
 
 const absent = Promise.resolve({ ok: true as const, value: null });
@@ -48,7 +54,9 @@ const absent = Promise.resolve({ ok: true as const, value: null });
 /** How many candidates each source may contribute. */
 const QUOTA = { ann: 150, covisit: 100, context: 100, trending: 50, content: 60, fresh: 10, editorial: 20, popular: 100 };
 /** Wall-clock budgets (ms) of the stages that wait on I/O. */
-const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, fresh: 150, editorial: 100, titles: 200 };
+const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, fresh: 150, editorial: 100, titles: 200, heavy: 100 };
+/** Candidates the heavy ranker scores (the light ranker's best); the rest follow in light order. */
+const HEAVY_N = 100;
 const ANN_KNOBS = { nprobe: 16, shortlist: 300 };
 
 /**
@@ -64,6 +72,8 @@ export async function runFunnel(
   index: LoadedIndex,
   timing: ServerTiming,
   random: () => number,
+  /** Keeps background work (warming ORT) alive after the response. */
+  defer: (work: Promise<unknown>) => void,
 ): Promise<FunnelResult> {
   const kv = env.INDEX_KV;
   const degraded: string[] = [...index.degraded];
@@ -80,14 +90,16 @@ export async function runFunnel(
     return v;
   };
 
-  const [funnelRead, annRead, policyRead] = await timing.measure("data", () =>
+  const [funnelRead, annRead, policyRead, rankerRead] = await timing.measure("data", () =>
     Promise.all([
       // An index built without these sections is smaller, not degraded.
       index.manifest.funnel ? withBudget("funnel_data", BUDGET.data, () => loadFunnelHead(kv, index.manifest)) : absent,
       index.manifest.ann ? withBudget("ann_data", BUDGET.data, () => loadAnnHead(kv, index.manifest)) : absent,
       withBudget("policy_config", BUDGET.editorial, () => policyFor(kv, req.surface)),
+      index.manifest.blobs[RANKER_BLOBS.model] ? withBudget("ranker_data", BUDGET.data, () => loadRanker(kv, index.manifest)) : absent,
     ]),
   );
+  const ranker = unwrap(note(rankerRead));
   const head = unwrap(note(funnelRead));
   const ann = unwrap(note(annRead));
   const policy = note(policyRead) ?? DEFAULT_POLICY;
@@ -153,8 +165,11 @@ export async function runFunnel(
     surface: req.surface,
     nowMs: Date.now(),
   };
-  const scores = lightScores(candidates, facts, user);
-  const placed = rerank(candidates, scores, facts, session.impressionCounts, policy, req.listSize, random);
+  const light = lightScores(candidates, facts, user);
+  const heavy = ranker
+    ? await timing.measure("heavy_rank", () => heavyScores(ranker, candidates, light, facts, user, degraded, defer))
+    : null;
+  const placed = rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random);
 
   const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
   const catalog = note(await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => catalogFacts(env.DB, contextAndBecause))));
@@ -181,7 +196,43 @@ export async function runFunnel(
       propensity: Math.round(p.propensity * 1e6) / 1e6,
     });
   }
-  return { items, degraded: [...new Set(degraded)].sort() };
+  return { items, degraded: [...new Set(degraded)].sort(), ranker: heavy ? "heavy" : "light" };
+}
+
+/**
+ * The ONNX model's scores for the light ranker's best HEAVY_N candidates;
+ * the others keep their light order below them. On an isolate where ORT is
+ * not ready yet, loading starts in the background and the light scores
+ * stand (null), as they do when ORT fails or runs past its budget; each case
+ * is named in `degraded`.
+ */
+async function heavyScores(
+  ranker: LoadedRanker,
+  candidates: readonly Candidate[],
+  light: Float64Array,
+  facts: ReadonlyMap<string, ItemFacts>,
+  user: UserContext,
+  degraded: string[],
+  defer: (work: Promise<unknown>) => void,
+): Promise<Float64Array | null> {
+  if (candidates.length === 0) return null;
+  if (!rankerReady(ranker.modelSha256)) {
+    defer(warmRanker(ranker.modelBytes, ranker.modelSha256));
+    degraded.push("heavy_ranker_warming");
+    return null;
+  }
+  const order = Array.from(light.keys()).sort((a, b) => light[b]! - light[a]!);
+  const top = order.slice(0, HEAVY_N);
+  const rows = featureRows(top.map((i) => candidates[i]!), (id) => facts.get(id) ?? null, user);
+  const scored = await withBudget("heavy_rank", BUDGET.heavy, () => heavyRank(ranker.modelBytes, rows, top.length, ranker.modelSha256));
+  if (!scored.ok) {
+    degraded.push(scored.degraded);
+    return null;
+  }
+  // Model scores lie in (0, 1); the rest go below them, keeping their light order.
+  const out = new Float64Array(candidates.length);
+  order.forEach((i, rank) => (out[i] = rank < top.length ? scored.value[rank]! : -1 - rank / order.length));
+  return out;
 }
 
 /** The user's folded-in vector (home) or the context item's vector (up next, related); null for a cold start. */

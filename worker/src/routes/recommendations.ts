@@ -4,6 +4,7 @@ import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
+import { withBudget } from "../funnel/budget";
 import { runFunnel, type Surface } from "../funnel/run-funnel";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
@@ -12,6 +13,7 @@ import { loadCurrentIndex } from "../index-store/index-cache";
 import { recordImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
+import { EMPTY_SESSION } from "../session/user-session";
 
 export const SURFACES = ["home", "up_next", "related"] as const;
 const DEFAULT_LIMIT = 20;
@@ -21,6 +23,8 @@ const LIST_SIZE = 100;
 const MAX_EXCLUDE = 100;
 /** Until experiments land, every user is in this variant. */
 const DEFAULT_VARIANT = "default";
+/** The session is one Durable Object call; past this the user is served cold. */
+const SESSION_BUDGET_MS = 500;
 /** How long a computed list may be served from the Cache API. */
 const CACHE_TTL_S = 300;
 
@@ -41,6 +45,7 @@ interface RankedList {
   region: string;
   items: RecommendedItem[];
   degraded: string[];
+  ranker: "heavy" | "light";
 }
 
 /**
@@ -51,11 +56,13 @@ interface RankedList {
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
-  const [session, index] = await Promise.all([
-    timing.measure("session", () => sessionStub(c.env, query.userId).snapshot()),
+  const [sessionRead, index] = await Promise.all([
+    timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => sessionStub(c.env, query.userId).snapshot())),
     timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV)),
   ]);
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
+  // Without the session the user is served as a cold start, uncached, and the response says so.
+  const session = sessionRead.ok ? sessionRead.value : EMPTY_SESSION;
   const region = regionOf(c.req.raw);
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
@@ -66,7 +73,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       `&v=${DEFAULT_VARIANT}&iv=${index.version}&sv=${listVersion}`,
   );
   const cache = caches.default;
-  const hit = await timing.measure("cache", () => cache.match(cacheKey));
+  const hit = sessionRead.ok ? await timing.measure("cache", () => cache.match(cacheKey)) : undefined;
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
@@ -86,8 +93,16 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       index,
       timing,
       random,
+      (work) => c.executionCtx.waitUntil(work),
     );
-    list = { indexVersion: index.version, sessionVersion: session.sessionVersion, region, items: result.items, degraded: result.degraded };
+    list = {
+      indexVersion: index.version,
+      sessionVersion: session.sessionVersion,
+      region,
+      items: result.items,
+      degraded: sessionRead.ok ? result.degraded : [sessionRead.degraded, ...result.degraded],
+      ranker: result.ranker,
+    };
     // Degraded answers are not cached: the next request should try again.
     if (list.degraded.length === 0 && !query.cursor) {
       const stored = new Response(JSON.stringify(list), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } });
@@ -114,6 +129,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       impressionId,
       items: page,
       nextCursor,
+      ranker: list.ranker,
       degraded: list.degraded,
     },
     200,

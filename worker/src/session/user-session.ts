@@ -27,6 +27,18 @@ export interface SessionSnapshot {
   profile: UserProfile;
 }
 
+/** What the funnel uses when the session cannot be read: a cold-start user. */
+export const EMPTY_SESSION: SessionSnapshot = {
+  sessionVersion: 0,
+  seenItemIds: [],
+  recentItemIds: [],
+  recentEvents: [],
+  impressionCounts: {},
+  lastShownMs: {},
+  affinities: [],
+  profile: EMPTY_PROFILE,
+};
+
 /** Where accepted events stand with Redis after the call. */
 export type Delivery = "delivered" | "queued" | "disabled";
 

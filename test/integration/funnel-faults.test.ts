@@ -1,0 +1,91 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FUNNEL_BLOBS, vectorPageName } from "../../shared/index-format/funnel-section";
+import { blobKey } from "../../shared/index-format/keys";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
+import { publishFunnelIndex } from "./funnel-fixture";
+
+interface Recs {
+  items: RecommendedItem[];
+  degraded: string[];
+  ranker: string;
+}
+
+async function recs(user: string, extra = ""): Promise<Recs> {
+  const res = await call(`/v1/recommendations?user_id=${user}&limit=10${extra}`);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json<Recs>();
+}
+
+async function userWithHistory(): Promise<string> {
+  const user = freshUser();
+  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
+  expect((await postEvents(events)).status).toBe(200);
+  return user;
+}
+
+async function corrupt(version: string, name: string): Promise<void> {
+  const bytes = new Uint8Array((await env.INDEX_KV.get(blobKey(version, name), "arrayBuffer"))!);
+  bytes[bytes.length >> 1]! ^= 0xff;
+  await env.INDEX_KV.put(blobKey(version, name), bytes);
+}
+
+describe("the funnel under faults: always 200, the degraded stage named", () => {
+  beforeAll(async () => {
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);
+  });
+
+  it("serves every source on a healthy index", async () => {
+    await publishFunnelIndex("v-funnel-ok");
+    const body = await recs(await userWithHistory());
+    expect(body.degraded).toEqual([]);
+    const sources = new Set(body.items.flatMap((i) => i.sources));
+    expect(sources.has("ann")).toBe(true);
+    expect(sources.has("covisit")).toBe(true);
+    for (const seen of ["ann-3", "ann-40", "ann-41"]) expect(body.items.map((i) => i.itemId)).not.toContain(seen);
+    // ann-42 .. ann-46 follow ann-41 in the co-visitation fixture, and its reason names ann-41's title.
+    const covisited = body.items.find((i) => i.itemId === "ann-42");
+    expect(covisited?.reasons.find((r) => r.code === "because_you_watched")?.text).toBe("Because you watched Film 41");
+  });
+
+  it("skips corrupt and missing ANN shards", async () => {
+    const manifest = await publishFunnelIndex("v-funnel-shards");
+    const [first, ...rest] = manifest.ann!.shards;
+    await env.INDEX_KV.delete(blobKey("v-funnel-shards", first!.name));
+    for (const shard of rest) await corrupt("v-funnel-shards", shard.name);
+    const body = await recs(await userWithHistory());
+    expect(body.degraded).toEqual(expect.arrayContaining([`${first!.name}_missing`, `${rest[0]!.name}_checksum_mismatch`]));
+    expect(body.items).toHaveLength(10);
+    expect(body.items.flatMap((i) => i.sources)).not.toContain("ann");
+  });
+
+  it("goes without a user vector when the vector pages are corrupt", async () => {
+    const manifest = await publishFunnelIndex("v-funnel-vectors");
+    const pages = Array.from({ length: manifest.funnel!.vectorPages }, (_, p) => vectorPageName(p));
+    for (const page of pages) await corrupt("v-funnel-vectors", page);
+    const body = await recs(await userWithHistory());
+    expect(body.degraded.some((d) => /^vectors-\d+_checksum_mismatch$/.test(d))).toBe(true);
+    expect(body.items.flatMap((i) => i.sources)).not.toContain("ann");
+    expect(body.items).toHaveLength(10);
+  });
+
+  it("falls back to the popular list when the item table is corrupt", async () => {
+    await publishFunnelIndex("v-funnel-table");
+    await corrupt("v-funnel-table", FUNNEL_BLOBS.itemTable);
+    const body = await recs(await userWithHistory());
+    expect(body.degraded).toContain(`${FUNNEL_BLOBS.itemTable}_checksum_mismatch`);
+    expect(body.items).toHaveLength(10);
+  });
+
+  it("serves a cold-start list when the user's Durable Object throws", async () => {
+    await publishFunnelIndex("v-funnel-do");
+    const user = await userWithHistory();
+    const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(user));
+    await runInDurableObject(stub, (_instance, state) => void state.storage.sql.exec("DROP TABLE events"));
+    const body = await recs(user);
+    expect(body.degraded).toContain("session_error");
+    expect(body.items).toHaveLength(10);
+  });
+});
