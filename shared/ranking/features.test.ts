@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./candidate";
-import { FEATURE_COUNT, FEATURE_NAMES, featureRow, featureRows, slog } from "./features";
+import { FEATURE_COUNT, FEATURE_NAMES, featureRow, featureRows, slog, sourceRanks } from "./features";
 
 const at = (row: Float32Array, name: string) => row[FEATURE_NAMES.indexOf(name)]!;
 
@@ -16,14 +16,14 @@ const ctx: UserContext = {
 
 function row(candidate: Candidate, f: ItemFacts | null = facts, c: UserContext = ctx): Float32Array {
   const out = new Float32Array(FEATURE_COUNT);
-  featureRow(candidate, f, c, out, 0);
+  featureRow(candidate, f, c, sourceRanks([candidate]), 0, out, 0);
   return out;
 }
 
 describe("featureRow", () => {
   it("has one unique name per column", () => {
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_COUNT);
-    expect(FEATURE_COUNT).toBe(2 * SOURCES.length + 12);
+    expect(FEATURE_COUNT).toBe(3 * SOURCES.length + 12);
   });
 
   it("marks exactly the proposing sources, with their slog scores", () => {
@@ -32,6 +32,8 @@ describe("featureRow", () => {
     expect(at(r, "ann_score")).toBeCloseTo(Math.log1p(0.8), 6);
     expect(at(r, "popular_score")).toBeCloseTo(Math.log1p(120), 5);
     expect(at(r, "covisit_score")).toBe(0);
+    expect(at(r, "ann_rank")).toBe(1);
+    expect(at(r, "covisit_rank")).toBe(0);
     expect(at(r, "source_count")).toBe(2);
   });
 
@@ -56,6 +58,20 @@ describe("featureRow", () => {
     expect(at(r, "source_count")).toBe(0);
     expect(at(r, "year_unknown")).toBe(1);
     expect(at(r, "category_count")).toBe(0);
+  });
+
+  it("ranks candidates within each source of the request", () => {
+    const candidates: Candidate[] = [
+      { itemId: "a", sources: { ann: 0.1, covisit: 2 } },
+      { itemId: "b", sources: { ann: 0.9 } },
+      { itemId: "c", sources: { ann: 0.5, covisit: 1 } },
+      { itemId: "d", sources: { popular: 3 } },
+    ];
+    const rows = featureRows(candidates, () => facts, ctx);
+    const col = (name: string) => candidates.map((_, i) => rows[i * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)]);
+    expect(col("ann_rank")).toEqual([1 / 3, 1, 2 / 3, 0].map(Math.fround));
+    expect(col("covisit_rank")).toEqual([1, 0, 0.5, 0]);
+    expect(col("popular_rank")).toEqual([0, 0, 0, 1]);
   });
 
   it("fills rows at their offset and is deterministic", () => {

@@ -7,8 +7,11 @@ import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./can
  * the model's input: bump `FEATURE_SPEC_VERSION`, and an index whose spec
  * names differ is not used for heavy ranking.
  *
- * Per source s (in `SOURCES` order): `s_present` (0/1) and `s_score`
- * (slog of the source's raw score, 0 when absent), then:
+ * Per source s (in `SOURCES` order): `s_present` (0/1), `s_score` (slog
+ * of the source's raw score) and `s_rank` (1 for the source's best
+ * candidate in this request down to 1/k for its k-th; rank-normalised like
+ * the light ranker, so it survives scales that differ per user), all 0 when
+ * the source did not propose the item; then:
  * - `source_count`: how many sources proposed the item;
  * - `log_popularity`: log1p of the index's time-decayed popularity;
  * - `affinity_max`, `affinity_mean`: slog of the user's affinity over the item's categories;
@@ -26,7 +29,7 @@ import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./can
  * bounded enough without needing the other candidates of the request.
  */
 export const FEATURE_NAMES: readonly string[] = [
-  ...SOURCES.flatMap((s) => [`${s}_present`, `${s}_score`]),
+  ...SOURCES.flatMap((s) => [`${s}_present`, `${s}_score`, `${s}_rank`]),
   "source_count",
   "log_popularity",
   "affinity_max",
@@ -46,24 +49,27 @@ export const FEATURE_COUNT = FEATURE_NAMES.length;
 /** Bumped whenever FEATURE_NAMES or the meaning of a column changes. */
 export const FEATURE_SPEC_VERSION = 1;
 
-const SOURCE_BASE = 0;
-const TAIL = 2 * SOURCES.length;
+const PER_SOURCE = 3;
+const TAIL = PER_SOURCE * SOURCES.length;
 
 /**
  * Fills row `offset` of `out` (size at least (offset+1)·FEATURE_COUNT,
- * row-major (row, feature)) for one candidate. `facts` is null for an item
- * the index does not describe; its item columns are then zero. Allocates
- * nothing, so ~100 rows per request cost microseconds.
+ * row-major (row, feature)) for one candidate of a request. `ranks` holds
+ * the request's `sourceRanks` (size candidates·SOURCES.length) and `at` is
+ * this candidate's position in it. `facts` is null for an item the index
+ * does not describe; its item columns are then zero. Allocates nothing, so
+ * ~100 rows per request cost microseconds.
  */
-export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: UserContext, out: Float32Array, offset: number): void {
+export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: UserContext, ranks: Float32Array, at: number, out: Float32Array, offset: number): void {
   const base = offset * FEATURE_COUNT;
   let sourceCount = 0;
   for (let s = 0; s < SOURCES.length; s++) {
     const raw = candidate.sources[SOURCES[s]!];
     const present = raw !== undefined && Number.isFinite(raw);
     if (present) sourceCount++;
-    out[base + SOURCE_BASE + 2 * s] = present ? 1 : 0;
-    out[base + SOURCE_BASE + 2 * s + 1] = present ? slog(raw) : 0;
+    out[base + PER_SOURCE * s] = present ? 1 : 0;
+    out[base + PER_SOURCE * s + 1] = present ? slog(raw) : 0;
+    out[base + PER_SOURCE * s + 2] = present ? (ranks[at * SOURCES.length + s] ?? 0) : 0;
   }
   const categories = facts?.categories ?? [];
   let affinityMax = 0;
@@ -99,13 +105,38 @@ export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: U
 }
 
 /**
- * Rows for a whole candidate list: size candidates.length·FEATURE_COUNT,
- * row-major, row i for candidates[i]. `factsOf` returns null for unknown items.
+ * Rows for the candidates of one request, the list the heavy ranker scores:
+ * size candidates.length·FEATURE_COUNT, row-major, row i for candidates[i].
+ * The rank columns depend on the whole list, so score the list you built
+ * the rows from. `factsOf` returns null for unknown items.
  */
 export function featureRows(candidates: readonly Candidate[], factsOf: (itemId: string) => ItemFacts | null, ctx: UserContext): Float32Array {
   const out = new Float32Array(candidates.length * FEATURE_COUNT);
-  candidates.forEach((c, i) => featureRow(c, factsOf(c.itemId), ctx, out, i));
+  const ranks = sourceRanks(candidates);
+  candidates.forEach((c, i) => featureRow(c, factsOf(c.itemId), ctx, ranks, i, out, i));
   return out;
+}
+
+/**
+ * Each candidate's rank within each source that proposed it, normalised:
+ * the source's best candidate 1, its k-th of n 1 − (k−1)/n; 0 where the
+ * source did not propose it. Size candidates.length·SOURCES.length,
+ * row-major (candidate, source). Ties go to the earlier candidate.
+ */
+export function sourceRanks(candidates: readonly Candidate[]): Float32Array {
+  const ranks = new Float32Array(candidates.length * SOURCES.length);
+  const proposed: number[] = [];
+  for (let s = 0; s < SOURCES.length; s++) {
+    const source = SOURCES[s]!;
+    proposed.length = 0;
+    for (let i = 0; i < candidates.length; i++) {
+      const score = candidates[i]!.sources[source];
+      if (score !== undefined && Number.isFinite(score)) proposed.push(i);
+    }
+    proposed.sort((a, b) => candidates[b]!.sources[source]! - candidates[a]!.sources[source]! || a - b);
+    proposed.forEach((i, k) => (ranks[i * SOURCES.length + s] = 1 - k / proposed.length));
+  }
+  return ranks;
 }
 
 /** sign(x)·log1p(|x|); 0 for non-finite input. */

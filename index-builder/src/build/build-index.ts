@@ -4,6 +4,7 @@ import { sha256Hex } from "../../../shared/checksum";
 import { type BlobRef, type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
+import { buildRanker } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -28,7 +29,7 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean } = {},
+  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean; ranker?: boolean } = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
@@ -50,6 +51,9 @@ export async function buildIndex(
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
   const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
+  // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
+  const ranker = options.ranker === false ? null : await buildRanker(dataset, undefined, log);
+  for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const refs: Record<string, BlobRef> = {};
   for (const [name, blob] of blobs) {
     refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };

@@ -10,6 +10,9 @@ import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type Ra
 import { rankingQuality, type RankingQuality } from "./ranking-quality";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, trainMlp, type TrainingRows } from "./train-mlp";
 
+/** Fewer validation users than this and the comparison means nothing: no ranker is built. */
+const MIN_VALIDATION_GROUPS = 20;
+
 export interface RankerBuildOptions {
   dataset: RankerDatasetOptions;
   training: MlpTrainOptions;
@@ -22,6 +25,8 @@ export const DEFAULT_RANKER_BUILD: RankerBuildOptions = { dataset: DEFAULT_RANKE
 
 /** The offline comparison on validation users, one row per ordering of the same candidates. */
 export interface RankerReport {
+  /** Whether the model goes into the index: only when it beats the light ranker's nDCG@10 on validation. */
+  shipped: boolean;
   rows: number;
   positives: number;
   trainGroups: number;
@@ -39,7 +44,7 @@ export interface RankerBuild {
   onnx: Uint8Array;
   spec: RankerSpec;
   report: RankerReport;
-  /** Index blobs by name (RANKER_BLOBS). */
+  /** Index blobs by name (RANKER_BLOBS); empty when the model is not shipped. */
   blobs: Map<string, { bytes: Uint8Array; contentType: string }>;
 }
 
@@ -48,32 +53,38 @@ export interface RankerBuild {
  * (ranker-dataset.ts), an MLP trained on the training users' lists, the
  * comparison on the validation users against a logistic regression on the
  * same features and the training-free orderings, then the ONNX export and
- * its spec.
+ * its spec. Returns null when the data is too small to validate a model.
  */
-export async function buildRanker(dataset: Dataset, options: RankerBuildOptions = DEFAULT_RANKER_BUILD, log: (line: string) => void = () => {}): Promise<RankerBuild> {
+export async function buildRanker(dataset: Dataset, options: RankerBuildOptions = DEFAULT_RANKER_BUILD, log: (line: string) => void = () => {}): Promise<RankerBuild | null> {
   const t0 = performance.now();
   const data = buildRankerDataset(dataset, options.dataset);
   const t1 = performance.now();
   const { train, validation } = splitGroups(data, options.validationShare, options.seed);
+  if (validation.length < MIN_VALIDATION_GROUPS) {
+    log(`ranker: skipped, ${validation.length} validation users (need ${MIN_VALIDATION_GROUPS})`);
+    return null;
+  }
   const trainRows = gatherRows(data, train);
   const mlp = trainMlp(trainRows, FEATURE_COUNT, options.training);
   const t2 = performance.now();
   const linear = trainMlp(trainRows, FEATURE_COUNT, { ...options.training, hidden: [] });
   const n = data.labels.length;
   const quality = (scores: ArrayLike<number>) => rankingQuality(scores, data.labels, data.groupStart, data.heldOut, validation);
+  const orderings = {
+    mlp: quality(mlpScore(mlp.model, data.features, n)),
+    linear: quality(mlpScore(linear.model, data.features, n)),
+    light: quality(lightRankerScores(data.candidates, data.groupStart, data.contexts, data.facts)),
+    rrf: quality(rrfScores(data.candidates, data.groupStart)),
+    ann: quality(annScores(data.candidates)),
+  };
   const report: RankerReport = {
+    shipped: orderings.mlp.ndcgAt10 > orderings.light.ndcgAt10,
     rows: n,
     positives: data.labels.reduce((s, y) => s + y, 0),
     trainGroups: train.length,
     validationGroups: validation.length,
     candidateRecall: candidateRecall(data, validation),
-    orderings: {
-      mlp: quality(mlpScore(mlp.model, data.features, n)),
-      linear: quality(mlpScore(linear.model, data.features, n)),
-      light: quality(lightRankerScores(data.candidates, data.groupStart, data.contexts, data.facts)),
-      rrf: quality(rrfScores(data.candidates, data.groupStart)),
-      ann: quality(annScores(data.candidates)),
-    },
+    orderings,
     epochLoss: mlp.report.epochLoss.map(round),
     constantFeatures: mlp.report.constantFeatures.map((i) => FEATURE_NAMES[i]!),
     seconds: { candidates: round((t1 - t0) / 1000), training: round((t2 - t1) / 1000) },
@@ -82,6 +93,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     log(`ranker validation ${name.padEnd(6)} nDCG@10 ${q.ndcgAt10.toFixed(4)}  AUC ${q.auc.toFixed(4)}  (${q.groups} users)`);
   }
   log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, MLP trained in ${report.seconds.training} s`);
+  if (!report.shipped) log("ranker: not shipped, it does not beat the light ranker on validation");
 
   const onnx = exportMlpToOnnx(mlp.model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
   const spec: RankerSpec = {
@@ -94,10 +106,10 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     widths: [FEATURE_COUNT, ...options.training.hidden, 1],
     validation: { ...report },
   };
-  const blobs = new Map([
+  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(report.shipped ? [
     [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
     [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
-  ]);
+  ] : []);
   return { model: mlp.model, onnx, spec, report, blobs };
 }
 

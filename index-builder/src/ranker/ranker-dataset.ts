@@ -1,10 +1,11 @@
-import { ratingWeight } from "../../../shared/embeddings/event-weights";
 import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
-import { FEATURE_COUNT, featureRow } from "../../../shared/ranking/features";
+import { FEATURE_COUNT, featureRows } from "../../../shared/ranking/features";
+import { lightScores } from "../../../shared/ranking/light-rank";
 import { type Dataset } from "../data/movielens";
 import { perUserTimeSplit } from "../eval/time-split";
 import { buildCovisitation } from "../train/covisitation";
-import { selectRows, tableFromRows } from "../train/interaction-table";
+import { trainingTable } from "../build/training-table";
+import { selectRows } from "../train/interaction-table";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
 import { DEFAULT_OFFLINE_FUNNEL, type HistoryEvent, offlineCandidates, type OfflineFunnelOptions, type OfflineModels } from "./offline-funnel";
 
@@ -23,7 +24,7 @@ export interface RankerDataset {
   groupUsers: string[];
   /** Size groups: held-out items of the group's user (the ideal list of nDCG). */
   heldOut: Uint32Array;
-  /** Size rows: the merged candidate behind each row, for orderings that use raw source scores. */
+  /** Size rows: the candidate behind each row, in the light ranker's order within its group. */
   candidates: Candidate[];
   /** Size groups: the request context of each group. */
   contexts: UserContext[];
@@ -37,6 +38,8 @@ export interface RankerDatasetOptions {
   /** Popularity decay half-life, as the index's popular list uses. */
   popularityHalfLifeDays: number;
   funnel: OfflineFunnelOptions;
+  /** Candidates the heavy ranker sees per request: the light ranker's top N, as in the serving funnel. */
+  heavyTopN: number;
   /** Overrides for the implicit ALS the candidates come from (tests use fewer sweeps). */
   ials: Partial<typeof DEMO_IALS>;
 }
@@ -51,6 +54,7 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
   heldOutFraction: 0.2,
   popularityHalfLifeDays: 730,
   funnel: DEFAULT_OFFLINE_FUNNEL,
+  heavyTopN: 100,
   ials: { sweeps: 8 },
 };
 
@@ -62,10 +66,8 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
  * positives. Nothing of the held-out window reaches the models or features.
  */
 export function buildRankerDataset(dataset: Dataset, options: RankerDatasetOptions = DEFAULT_RANKER_DATASET): RankerDataset {
-  const table = tableFromRows(
-    dataset.interactions.map((x) => ({ userId: x.userId, itemId: x.itemId, value: x.rating === null ? 1 : ratingWeight(x.rating), timestampSec: x.timestampMs / 1000 })),
-    dataset.items.map((item) => item.itemId),
-  );
+  // The index's own table: live events and ratings carry the weights serving uses.
+  const table = trainingTable(dataset);
   const mask = perUserTimeSplit(table, options.heldOutFraction);
   const train = selectRows(table, mask, 0);
   const embeddings = trainIalsOnTable(train, { ...DEMO_IALS, ...options.ials });
@@ -107,6 +109,7 @@ export function buildRankerDataset(dataset: Dataset, options: RankerDatasetOptio
   }
 
   const itemIndex = new Map(table.itemIds.map((id, i) => [id, i]));
+  const factsById = new Map(facts.map((f) => [f.itemId, f]));
   const chunks: { features: Float32Array; labels: Uint8Array }[] = [];
   const candidates: Candidate[] = [];
   const groupStart = [0];
@@ -118,21 +121,23 @@ export function buildRankerDataset(dataset: Dataset, options: RankerDatasetOptio
     if (truth.size === 0 || history.length === 0) continue;
     history.sort((a, b) => a.timestampMs - b.timestampMs);
     const offline = offlineCandidates(models, history, firstHeldOutMs, options.funnel);
-    const rows = new Float32Array(offline.candidates.length * FEATURE_COUNT);
-    const labels = new Uint8Array(offline.candidates.length);
-    offline.candidates.forEach((c, k) => {
-      const item = itemIndex.get(c.itemId) ?? -1;
-      featureRow(c, facts[item] ?? null, offline.ctx, rows, k);
-      labels[k] = truth.has(item) ? 1 : 0;
-    });
+    // As served: the light ranker orders the merged candidates and the heavy ranker sees its top N.
+    const light = lightScores(offline.candidates, factsById, offline.ctx);
+    const kept = offline.candidates
+      .map((c, k) => ({ c, s: light[k]! }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, options.heavyTopN)
+      .map((x) => x.c);
+    const rows = featureRows(kept, (id) => factsById.get(id) ?? null, offline.ctx);
+    const labels = Uint8Array.from(kept, (c) => (truth.has(itemIndex.get(c.itemId) ?? -1) ? 1 : 0));
     chunks.push({ features: rows, labels });
-    candidates.push(...offline.candidates);
-    groupStart.push(groupStart[groupStart.length - 1]! + offline.candidates.length);
+    candidates.push(...kept);
+    groupStart.push(groupStart[groupStart.length - 1]! + kept.length);
     groupUsers.push(table.userIds[u]!);
     heldOut.push(truth.size);
     contexts.push(offline.ctx);
   }
-  return { ...concat(chunks), groupStart: Uint32Array.from(groupStart), groupUsers, heldOut: Uint32Array.from(heldOut), candidates, contexts, facts: new Map(facts.map((f) => [f.itemId, f])) };
+  return { ...concat(chunks), groupStart: Uint32Array.from(groupStart), groupUsers, heldOut: Uint32Array.from(heldOut), candidates, contexts, facts: factsById };
 }
 
 function concat(chunks: { features: Float32Array; labels: Uint8Array }[]): { features: Float32Array; labels: Uint8Array } {

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { FEATURE_COUNT } from "../../../shared/ranking/features";
+import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
+import { parseRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
+import { type Dataset } from "../data/movielens";
+import { mulberry32 } from "../train/seeded-random";
+import { buildRanker, DEFAULT_RANKER_BUILD } from "./build-ranker";
+import { buildRankerDataset } from "./ranker-dataset";
+
+/** 150 users in three taste clusters over 90 items (30 per genre), 24 ratings each, later ones more on-taste. */
+function synthetic(): Dataset {
+  const next = mulberry32(4);
+  const genres = ["Action", "Drama", "Comedy"];
+  const items = Array.from({ length: 90 }, (_, i) => ({ itemId: String(i + 1), title: `Item ${i + 1}`, categories: [genres[i % 3]!], year: 1980 + (i % 40), tags: [], available: true }));
+  const interactions: Dataset["interactions"] = [];
+  for (let u = 0; u < 150; u++) {
+    const taste = u % 3;
+    const seen = new Set<number>();
+    for (let k = 0; k < 24; k++) {
+      let item: number;
+      do item = next() < 0.8 ? taste + 3 * Math.floor(next() * 30) : Math.floor(next() * 90);
+      while (seen.has(item));
+      seen.add(item);
+      interactions.push({ userId: String(u + 1), itemId: String(item + 1), rating: item % 3 === taste ? 4 + Math.round(next()) : 2, timestampMs: 1_500_000_000_000 + (u * 24 + k) * 3_600_000 });
+    }
+  }
+  return { name: "synthetic", items, interactions };
+}
+
+const options = {
+  ...DEFAULT_RANKER_BUILD,
+  dataset: { ...DEFAULT_RANKER_BUILD.dataset, ials: { dims: 8, sweeps: 3 }, funnel: { ...DEFAULT_RANKER_BUILD.dataset.funnel, ann: 20, covisit: 10, popular: 10, contentPerCategory: 5 }, heavyTopN: 30 },
+  training: { ...DEFAULT_RANKER_BUILD.training, epochs: 3 },
+};
+
+describe("buildRanker", () => {
+  it("labels only held-out items and never proposes what the user had seen", () => {
+    const dataset = synthetic();
+    const data = buildRankerDataset(dataset, options.dataset);
+    expect(data.groupUsers).toHaveLength(150);
+    expect(data.features).toHaveLength(data.labels.length * FEATURE_COUNT);
+    expect([...data.features].every(Number.isFinite)).toBe(true);
+    const byUser = new Map<string, { ms: number; itemId: string }[]>();
+    for (const x of dataset.interactions) byUser.set(x.userId, [...(byUser.get(x.userId) ?? []), { ms: x.timestampMs, itemId: x.itemId }]);
+    data.groupUsers.forEach((user, g) => {
+      const rows = byUser.get(user)!.sort((a, b) => a.ms - b.ms);
+      const cut = rows.length - Math.round(0.2 * rows.length);
+      const history = new Set(rows.slice(0, cut).map((r) => r.itemId));
+      const later = new Set(rows.slice(cut).map((r) => r.itemId));
+      expect(data.heldOut[g]).toBe(later.size);
+      for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) {
+        expect(history.has(data.candidates[r]!.itemId)).toBe(false);
+        expect(data.labels[r]).toBe(later.has(data.candidates[r]!.itemId) ? 1 : 0);
+      }
+    });
+  });
+
+  it("builds the model blob and a spec that checks against this code's features", async () => {
+    const built = await buildRanker(synthetic(), options);
+    expect(built).not.toBeNull();
+    const { report, blobs, model, onnx } = built!;
+    expect(report.validationGroups).toBeGreaterThanOrEqual(20);
+    expect(report.orderings.mlp.groups).toBe(report.validationGroups);
+    expect(mlpFromOnnx(onnx)).toEqual(model);
+    if (report.shipped) {
+      expect(blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(onnx);
+      const spec = parseRankerSpec(blobs.get(RANKER_BLOBS.spec)!.bytes);
+      expect("spec" in spec && spec.spec.widths).toEqual([FEATURE_COUNT, 32, 16, 1]);
+    } else expect(blobs.size).toBe(0);
+  });
+});
