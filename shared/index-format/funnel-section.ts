@@ -2,15 +2,24 @@ import { type ConfidenceParams } from "../embeddings/fold-in";
 
 export const FUNNEL_FORMAT_VERSION = 1;
 
-/** Blobs of the serving funnel; vector pages are `vectorPageName(p)`. */
+/** Blobs of the serving funnel; vector and co-visitation pages are named by the functions below. */
 export const FUNNEL_BLOBS = {
   /** Binary `ItemTable` (shared/catalog/item-table.ts): ranking facts of every item, by id. */
   itemTable: "item-table",
-  /** CVS1 co-visitation lists (shared/covisit/covisit-codec.ts), indexed by item-table row. */
-  covisit: "covisit",
   /** JSON `FoldInBlob`. */
   foldIn: "fold-in",
 } as const;
+
+/**
+ * Page p holds the co-visitation lists of item-table rows [p*size, (p+1)*size)
+ * as CVS1 (shared/covisit/covisit-codec.ts): list k of the page is row
+ * p*size + k; neighbours are item-table rows. Pages keep every value far
+ * below KV's 25 MiB at any catalog size, and a request reads only the pages
+ * of its history.
+ */
+export function covisitPageName(page: number): string {
+  return `covisit-${page}`;
+}
 
 /** Page p holds the vectors of item-table rows [p*pageSize, (p+1)*pageSize): f32 little-endian, row-major. */
 export function vectorPageName(page: number): string {
@@ -38,6 +47,8 @@ export interface FunnelSection {
   embedding: string;
   vectorPageSize: number;
   vectorPages: number;
+  covisitPageSize: number;
+  covisitPages: number;
 }
 
 /** Checks a `funnel` section against the manifest's blobs; returns the first problem, or null. */
@@ -46,10 +57,11 @@ export function funnelSectionProblem(value: unknown, blobNames: Set<string>): st
   const s = value as Partial<FunnelSection>;
   if (s.formatVersion !== FUNNEL_FORMAT_VERSION) return `funnel.formatVersion must be ${FUNNEL_FORMAT_VERSION}`;
   if (!Array.isArray(s.categories) || s.categories.length > 32) return "funnel.categories must list at most 32 names";
-  for (const k of ["itemCount", "dims", "vectorPageSize", "vectorPages"] as const) {
+  for (const k of ["itemCount", "dims", "vectorPageSize", "vectorPages", "covisitPageSize", "covisitPages"] as const) {
     if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) return `funnel.${k} must be a non-negative integer`;
   }
   for (const name of Object.values(FUNNEL_BLOBS)) if (!blobNames.has(name)) return `funnel needs the "${name}" blob`;
   for (let p = 0; p < s.vectorPages!; p++) if (!blobNames.has(vectorPageName(p))) return `funnel needs the "${vectorPageName(p)}" blob`;
+  for (let p = 0; p < s.covisitPages!; p++) if (!blobNames.has(covisitPageName(p))) return `funnel needs the "${covisitPageName(p)}" blob`;
   return null;
 }

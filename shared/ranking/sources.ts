@@ -1,4 +1,4 @@
-import { type CovisitLists, neighborsOf } from "../covisit/covisit-lists";
+
 import { type PopularBlob } from "../index-format/popular";
 import { type SourceProposal } from "./merge-candidates";
 
@@ -7,10 +7,11 @@ type Items = SourceProposal["items"];
 /**
  * Co-visitation candidates: score(j) = Σᵢ wᵢ·sim(i, j) over the history
  * items i (SAR-style), each remembering the history item that contributed
- * most, for "because you watched ...". `history` rows index the lists.
+ * most, for "because you watched ...". `neighborsOf(row)` gives a history
+ * row's list (empty when unknown).
  */
 export function covisitItems(
-  lists: CovisitLists,
+  neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array },
   history: readonly { row: number; itemId: string; weight: number }[],
   idOf: (row: number) => string,
   limit: number,
@@ -18,7 +19,7 @@ export function covisitItems(
   const score = new Map<number, number>();
   const best = new Map<number, { contribution: number; itemId: string }>();
   for (const h of history) {
-    const { items, scores } = neighborsOf(lists, h.row);
+    const { items, scores } = neighborsOf(h.row);
     for (let k = 0; k < items.length; k++) {
       const j = items[k]!;
       const contribution = h.weight * scores[k]!;

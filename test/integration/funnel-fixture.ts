@@ -40,8 +40,8 @@ export async function publishFunnelIndex(version: string): Promise<IndexManifest
   const neighbors = Uint32Array.from({ length: n * 5 }, (_, k) => (Math.floor(k / 5) + 1 + (k % 5)) % n);
   const scores = Float32Array.from({ length: n * 5 }, (_, k) => 1 - (k % 5) * 0.1);
   const funnel = buildFunnelBlobs(
-    { name: "fixture", items: catalog, interactions: [] },
-    { dims, itemIds, itemVectors, userIds: [], userVectors: new Float32Array(0), gram, params: { alpha: 1, regularization: 0.1, regExponent: 0 } },
+    { items: catalog },
+    { dims, itemIds, itemVectors, gram, params: { alpha: 1, regularization: 0.1, regExponent: 0 } },
     { offsets, neighbors, scores },
     new Map(itemIds.map((id, i) => [id, n - i])),
   );

@@ -6,15 +6,31 @@ import {
   FUNNEL_BLOBS,
   FUNNEL_FORMAT_VERSION,
   type FunnelSection,
+  covisitPageName,
   vectorPageName,
 } from "../../../shared/index-format/funnel-section";
-import { type Dataset } from "../data/movielens";
-import { type TrainedEmbeddings } from "../train/train-ials";
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
 
-/** Items per vector page: 256 × 64 dims × 4 bytes = 64 KiB, so fold-in reads few small values. */
-export const VECTOR_PAGE_SIZE = 256;
+/** Page sizes: vectors 256 × 64 dims × 4 bytes = 64 KiB, so fold-in reads few small values; co-visitation 4096 rows. */
+export const DEFAULT_PAGES = { vectorPageSize: 256, covisitPageSize: 4096 };
 
 type Blob = { bytes: Uint8Array; contentType: string };
+
+/**
+ * What the funnel blobs are built from: trained item vectors (the shape of
+ * train-ials' TrainedEmbeddings). Only shared types here, so workerd tests
+ * can build fixture indexes with this module too.
+ */
+export interface FunnelEmbeddings {
+  dims: number;
+  itemIds: string[];
+  /** Size itemIds.length*dims, row-major. */
+  itemVectors: Float32Array;
+  /** YᵀY, size dims*dims. */
+  gram: Float32Array | Float64Array;
+  params: ConfidenceParams;
+}
 
 /**
  * The serving funnel's blobs: the item table (ranking facts by id), the
@@ -23,10 +39,11 @@ type Blob = { bytes: Uint8Array; contentType: string };
  * space (the same interaction table).
  */
 export function buildFunnelBlobs(
-  dataset: Dataset,
-  embeddings: TrainedEmbeddings,
+  dataset: { items: readonly CatalogItem[] },
+  embeddings: FunnelEmbeddings,
   covisit: CovisitLists,
   popularity: Map<string, number>,
+  pages: { vectorPageSize: number; covisitPageSize: number } = DEFAULT_PAGES,
 ): { blobs: Map<string, Blob>; section: FunnelSection } {
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
@@ -52,15 +69,18 @@ export function buildFunnelBlobs(
   const n = order.length;
   const vectors = new Float32Array(n * dims);
   for (let i = 0; i < n; i++) vectors.set(embeddings.itemVectors.subarray(i * dims, (i + 1) * dims), toRow[i]! * dims);
-  const blobs = new Map<string, Blob>([
-    [FUNNEL_BLOBS.itemTable, { bytes: table, contentType: "application/octet-stream" }],
-    [FUNNEL_BLOBS.covisit, { bytes: encodeCovisit(remapCovisit(covisit, toRow)), contentType: "application/octet-stream" }],
-  ]);
+  const blobs = new Map<string, Blob>([[FUNNEL_BLOBS.itemTable, { bytes: table, contentType: "application/octet-stream" }]]);
+  const remapped = remapCovisit(covisit, toRow);
+  const covisitPages = Math.ceil(n / pages.covisitPageSize);
+  for (let p = 0; p < covisitPages; p++) {
+    const page = sliceCovisit(remapped, p * pages.covisitPageSize, Math.min(n, (p + 1) * pages.covisitPageSize));
+    blobs.set(covisitPageName(p), { bytes: encodeCovisit(page), contentType: "application/octet-stream" });
+  }
   const foldIn: FoldInBlob = { dims, params: embeddings.params, gram: Array.from(embeddings.gram), itemCount: n };
   blobs.set(FUNNEL_BLOBS.foldIn, { bytes: new TextEncoder().encode(JSON.stringify(foldIn)), contentType: "application/json" });
-  const pages = Math.ceil(n / VECTOR_PAGE_SIZE);
-  for (let p = 0; p < pages; p++) {
-    const page = vectors.slice(p * VECTOR_PAGE_SIZE * dims, Math.min(n, (p + 1) * VECTOR_PAGE_SIZE) * dims);
+  const vectorPages = Math.ceil(n / pages.vectorPageSize);
+  for (let p = 0; p < vectorPages; p++) {
+    const page = vectors.slice(p * pages.vectorPageSize * dims, Math.min(n, (p + 1) * pages.vectorPageSize) * dims);
     blobs.set(vectorPageName(p), { bytes: new Uint8Array(page.buffer), contentType: "application/octet-stream" });
   }
   return {
@@ -71,9 +91,22 @@ export function buildFunnelBlobs(
       itemCount: n,
       dims,
       embedding: `ials-${dims}`,
-      vectorPageSize: VECTOR_PAGE_SIZE,
-      vectorPages: pages,
+      vectorPageSize: pages.vectorPageSize,
+      vectorPages,
+      covisitPageSize: pages.covisitPageSize,
+      covisitPages,
     },
+  };
+}
+
+/** Rows [from, to) of the lists as lists of their own (neighbour indices unchanged). */
+export function sliceCovisit(lists: CovisitLists, from: number, to: number): CovisitLists {
+  const start = lists.offsets[from]!;
+  const end = lists.offsets[to]!;
+  return {
+    offsets: Uint32Array.from(lists.offsets.subarray(from, to + 1), (o) => o - start),
+    neighbors: lists.neighbors.slice(start, end),
+    scores: lists.scores.slice(start, end),
   };
 }
 

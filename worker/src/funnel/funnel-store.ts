@@ -1,8 +1,8 @@
 import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
-import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { type FoldInModel } from "../../../shared/embeddings/fold-in";
-import { type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { ByteLru } from "../ann/byte-lru";
@@ -11,14 +11,14 @@ import { ByteLru } from "../ann/byte-lru";
 export interface FunnelHead {
   section: FunnelSection;
   table: ItemTable;
-  covisit: CovisitLists;
   foldIn: Omit<FoldInModel, "itemVectors">;
 }
 
 const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
-/** Vector pages of every version, bounded in bytes (64 KiB each). */
+/** Vector and co-visitation pages of every version, bounded in bytes. */
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
+const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -26,18 +26,17 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   if (!section) return { degraded: "funnel_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  const names = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.covisit, FUNNEL_BLOBS.foldIn];
+  const names = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.foldIn];
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
   const bytes: Uint8Array[] = [];
   for (const [i, read] of reads.entries()) {
     if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
     bytes.push(read.bytes);
   }
-  const foldIn = JSON.parse(new TextDecoder().decode(bytes[2])) as FoldInBlob;
+  const foldIn = JSON.parse(new TextDecoder().decode(bytes[1])) as FoldInBlob;
   const head: FunnelHead = {
     section,
     table: decodeItemTable(bytes[0]!),
-    covisit: decodeCovisit(bytes[1]!),
     foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram), itemCount: foldIn.itemCount },
   };
   heads.set(manifest.version, head);
@@ -85,4 +84,41 @@ export async function vectorsOfRows(
     vectors.set(row, page.subarray(at, at + dims));
   }
   return { vectors, degraded: degraded.sort() };
+}
+
+/** Neighbour lists of a set of rows, reading each needed co-visitation page once (isolate LRU first). */
+export async function covisitOfRows(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  head: FunnelHead,
+  rows: readonly number[],
+): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[] }> {
+  const size = head.section.covisitPageSize;
+  const degraded: string[] = [];
+  const loaded = new Map<number, CovisitLists>();
+  await Promise.all(
+    [...new Set(rows.map((row) => Math.floor(row / size)))].map(async (page) => {
+      const name = covisitPageName(page);
+      const key = `${manifest.version}/${name}`;
+      let lists = covisitPages.get(key);
+      if (!lists) {
+        const read = await readVerifiedBlob(kv, manifest, name);
+        if ("fault" in read) {
+          degraded.push(`${name}_${read.fault}`);
+          return;
+        }
+        lists = decodeCovisit(read.bytes);
+        covisitPages.set(key, lists, read.bytes.byteLength);
+      }
+      loaded.set(page, lists);
+    }),
+  );
+  const empty = { items: new Uint32Array(0), scores: new Float32Array(0) };
+  return {
+    neighborsOf: (row) => {
+      const lists = loaded.get(Math.floor(row / size));
+      return lists ? neighborsOf(lists, row % size) : empty;
+    },
+    degraded: degraded.sort(),
+  };
 }

@@ -25,7 +25,7 @@ import { type LoadedRanker, loadRanker } from "../ranker/load-ranker";
 import { type SessionSnapshot } from "../session/user-session";
 import { withBudget } from "./budget";
 import { editorialFor, policyFor } from "./config-store";
-import { type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
+import { covisitOfRows, type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
 
 export type Surface = "home" | "up_next" | "related";
 
@@ -113,22 +113,29 @@ export async function runFunnel(
     : [];
   const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
 
-  const query = head ? await timing.measure("user_vector", () => queryVector(kv, index, head, req, history, contextRow, degraded)) : null;
+  const [query, covisit] = head
+    ? await timing.measure("session_data", () =>
+        Promise.all([
+          queryVector(kv, index, head, req, history, contextRow, degraded),
+          covisitRows(kv, index, head, [...(req.surface === "home" ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])], degraded),
+        ]),
+      )
+    : [null, null];
 
   const proposals = await timing.measure("sources", () =>
     Promise.all([
       annSource(kv, index, ann, query, degraded),
       Promise.resolve(
-        head && history.length > 0 && req.surface === "home"
-          ? { source: "covisit" as const, quota: QUOTA.covisit, items: covisitItems(head.covisit, history, (r) => itemIdAt(head.table, r), QUOTA.covisit) }
+        head && covisit && history.length > 0 && req.surface === "home"
+          ? { source: "covisit" as const, quota: QUOTA.covisit, items: covisitItems(covisit, history, (r) => itemIdAt(head.table, r), QUOTA.covisit) }
           : null,
       ),
       Promise.resolve(
-        head && contextRow >= 0
+        head && covisit && contextRow >= 0
           ? {
               source: "context" as const,
               quota: QUOTA.context,
-              items: covisitItems(head.covisit, [{ row: contextRow, itemId: req.contextItemId!, weight: 1 }], (r) => itemIdAt(head.table, r), QUOTA.context),
+              items: covisitItems(covisit, [{ row: contextRow, itemId: req.contextItemId!, weight: 1 }], (r) => itemIdAt(head.table, r), QUOTA.context),
             }
           : null,
       ),
@@ -262,6 +269,23 @@ async function queryVector(
   const itemVectors = new Float32Array(present.length * d);
   present.forEach((h, i) => itemVectors.set(vectors.get(h.row)!, i * d));
   return foldInUser({ ...head.foldIn, itemVectors }, present.map((h, i) => ({ item: i, weight: h.weight })));
+}
+
+async function covisitRows(
+  kv: KVNamespace,
+  index: LoadedIndex,
+  head: FunnelHead,
+  rows: number[],
+  degraded: string[],
+): Promise<((row: number) => { items: Uint32Array; scores: Float32Array }) | null> {
+  if (rows.length === 0) return null;
+  const read = await withBudget("covisit", BUDGET.vectors, () => covisitOfRows(kv, index.manifest, head, rows));
+  if (!read.ok) {
+    degraded.push(read.degraded);
+    return null;
+  }
+  degraded.push(...read.value.degraded);
+  return read.value.neighborsOf;
 }
 
 async function annSource(kv: KVNamespace, index: LoadedIndex, ann: AnnHead | null, query: Float32Array | null, degraded: string[]): Promise<SourceProposal | null> {
