@@ -5,6 +5,7 @@ import { evaluateRecommender } from "./evaluate";
 import { modelLineup } from "./models";
 import { DatasetMissingError, loadSplit, type ProtocolName } from "./protocols";
 import { type ReportRow, toRow, writeReport } from "./report";
+import { TUNING_NOTES } from "./tuned-params";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
 
@@ -30,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [...TUNING_NOTES[split.protocol]];
   for (const model of modelLineup(split.protocol)) {
     if (only && !only.includes(model.name)) continue;
     const result = evaluateRecommender(model, split.train, split.test);
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     if (!exact) status = 1;
   }
   const paths = await writeReport(resolve(values.out ?? resolve(REPO_ROOT, "bench", "results")), split, rows, notes);
-  console.log(notes.join("\n"));
+  console.log(notes.filter((n) => n.startsWith("SAR")).join("\n"));
   console.log(`wrote ${paths.join(", ")}`);
   return status;
 }
