@@ -90,26 +90,52 @@ export function distanceTables(metric: i32, q: usize, cbT: usize, m: i32, dsub: 
 
 /**
  * PQ list scan: out[i] = bias + sum_s tables[s*ksub + codes[i*m + s]], with
- * 8-bit codes (ksub 256), codes size n*m row-major. Four sub-quantizers are
- * read per 32-bit load; the table lookups themselves have no SIMD form.
+ * 8-bit codes (ksub 256), codes size n*m row-major. The table lookups have no
+ * SIMD form, so the loop is built for instruction-level parallelism instead:
+ * two codes at a time, four sub-quantizers per 32-bit load, eight independent
+ * accumulators so that float additions do not wait on one another.
  */
 export function scanCodes(codes: usize, n: i32, m: i32, tables: usize, bias: f32, out: usize): void {
   const m4 = m & ~3;
-  for (let i = 0; i < n; i++) {
-    const c = codes + <usize>i * <usize>m;
-    let s0: f32 = bias;
-    let s1: f32 = 0;
+  const stride = <usize>m;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const c = codes + <usize>i * stride;
+    let a0: f32 = bias;
+    let a1: f32 = 0;
+    let a2: f32 = 0;
+    let a3: f32 = 0;
+    let b0: f32 = bias;
+    let b1: f32 = 0;
+    let b2: f32 = 0;
+    let b3: f32 = 0;
     let s = 0;
     for (; s < m4; s += 4) {
       const w = load<u32>(c + <usize>s);
+      const v = load<u32>(c + stride + <usize>s);
       const t = tables + (<usize>s << 10);
-      s0 += load<f32>(t + (<usize>(w & 255) << 2));
-      s1 += load<f32>(t + 1024 + (<usize>((w >> 8) & 255) << 2));
-      s0 += load<f32>(t + 2048 + (<usize>((w >> 16) & 255) << 2));
-      s1 += load<f32>(t + 3072 + (<usize>(w >> 24) << 2));
+      a0 += load<f32>(t + (<usize>(w & 255) << 2));
+      b0 += load<f32>(t + (<usize>(v & 255) << 2));
+      a1 += load<f32>(t + 1024 + (<usize>((w >> 8) & 255) << 2));
+      b1 += load<f32>(t + 1024 + (<usize>((v >> 8) & 255) << 2));
+      a2 += load<f32>(t + 2048 + (<usize>((w >> 16) & 255) << 2));
+      b2 += load<f32>(t + 2048 + (<usize>((v >> 16) & 255) << 2));
+      a3 += load<f32>(t + 3072 + (<usize>(w >> 24) << 2));
+      b3 += load<f32>(t + 3072 + (<usize>(v >> 24) << 2));
     }
-    for (; s < m; s++) s0 += load<f32>(tables + (<usize>s << 10) + (<usize>load<u8>(c + <usize>s) << 2));
-    store<f32>(out + (<usize>i << 2), s0 + s1);
+    for (; s < m; s++) {
+      const t = tables + (<usize>s << 10);
+      a0 += load<f32>(t + (<usize>load<u8>(c + <usize>s) << 2));
+      b0 += load<f32>(t + (<usize>load<u8>(c + stride + <usize>s) << 2));
+    }
+    store<f32>(out + (<usize>i << 2), (a0 + a1) + (a2 + a3));
+    store<f32>(out + (<usize>(i + 1) << 2), (b0 + b1) + (b2 + b3));
+  }
+  for (; i < n; i++) {
+    const c = codes + <usize>i * stride;
+    let a0: f32 = bias;
+    for (let s = 0; s < m; s++) a0 += load<f32>(tables + (<usize>s << 10) + (<usize>load<u8>(c + <usize>s) << 2));
+    store<f32>(out + (<usize>i << 2), a0);
   }
 }
 
@@ -251,14 +277,16 @@ export function sq8Scores(metric: i32, codes: usize, n: i32, dims: i32, a: usize
 
 /**
  * Builder helper: for each of n rows (size n*dims), the index of the best
- * scoring of `count` candidates (size count*dims) under L2, written to
- * outIdx (u32). `scratch` holds count floats.
+ * scoring of `count` candidates (size count*dims) under the metric (0 inner
+ * product, 1 L2), written to outIdx (u32) with its score to outScore (f32).
+ * `scratch` holds count floats.
  */
-export function assignL2(rows: usize, n: i32, dims: i32, cands: usize, count: i32, scratch: usize, outIdx: usize, outScore: usize): void {
+export function assign(metric: i32, rows: usize, n: i32, dims: i32, cands: usize, count: i32, scratch: usize, outIdx: usize, outScore: usize): void {
   const bytes = <usize>dims << 2;
   for (let i = 0; i < n; i++) {
     const r = rows + <usize>i * bytes;
-    scoreRowsL2(cands, count, dims, r, scratch);
+    if (metric == 0) scoreRowsIp(cands, count, dims, r, scratch);
+    else scoreRowsL2(cands, count, dims, r, scratch);
     let best = 0;
     let bestScore = load<f32>(scratch);
     for (let j = 1; j < count; j++) {
@@ -275,18 +303,18 @@ export function assignL2(rows: usize, n: i32, dims: i32, cands: usize, count: i3
 
 /**
  * Builder helper: PQ encoding of n rows (size n*m*dsub) against transposed
- * codebooks cbT (layout (m, dsub, 256)); codes size n*m. `scratch` holds
- * m*256 floats.
+ * codebooks cbT (layout (m, dsub, ksub)); codes size n*m, one byte per code.
+ * `scratch` holds m*ksub floats.
  */
-export function pqEncode(rows: usize, n: i32, m: i32, dsub: i32, cbT: usize, scratch: usize, outCodes: usize): void {
+export function pqEncode(rows: usize, n: i32, m: i32, dsub: i32, ksub: i32, cbT: usize, scratch: usize, outCodes: usize): void {
   const bytes = <usize>(m * dsub) << 2;
   for (let i = 0; i < n; i++) {
-    distanceTables(1, rows + <usize>i * bytes, cbT, m, dsub, 256, scratch);
+    distanceTables(1, rows + <usize>i * bytes, cbT, m, dsub, ksub, scratch);
     for (let s = 0; s < m; s++) {
-      const t = scratch + (<usize>s << 10);
+      const t = scratch + (<usize>(s * ksub) << 2);
       let best = 0;
       let bestScore = load<f32>(t);
-      for (let j = 1; j < 256; j++) {
+      for (let j = 1; j < ksub; j++) {
         const v = load<f32>(t + (<usize>j << 2));
         if (v > bestScore) {
           bestScore = v;
@@ -296,4 +324,44 @@ export function pqEncode(rows: usize, n: i32, m: i32, dsub: i32, cbT: usize, scr
       store<u8>(outCodes + <usize>i * <usize>m + <usize>s, <u8>best);
     }
   }
+}
+
+/**
+ * 4-bit PQ "fast scan" (André, Kermarrec and Le Scouarnec, "Cache locality
+ * is not enough", VLDB 2015; faiss's IndexIVFPQFastScan): codes are stored
+ * in blocks of 16 vectors, and for each pair of sub-quantizers (2p, 2p+1) a
+ * block holds 16 bytes, byte j = code_2p(j) | code_2p+1(j) << 4. The
+ * distance tables are quantized to u8 (lut8, layout (m, 16)), so one
+ * i8x16.swizzle looks up one sub-quantizer for 16 vectors at once; sums
+ * accumulate in u16 (m <= 256 keeps them exact). Scores are written as f32,
+ * offset + scale * sum, for n vectors (the padding of the last block is not
+ * written); then offered to the top-k with ids idBase + i. m is even.
+ */
+export function scanPq4(codes: usize, n: i32, m: i32, lut8: usize, scale: f32, offset: f32, idBase: u32, scratch: usize, hs: usize, hi: usize, size: i32, cap: i32): i32 {
+  const blocks = (n + 15) >> 4;
+  const pairs = m >> 1;
+  const nibble = i8x16.splat(15);
+  const lowByte = i16x8.splat(255);
+  const vScale = f32x4.splat(scale);
+  const vOffset = f32x4.splat(offset);
+  for (let b = 0; b < blocks; b++) {
+    const block = codes + (<usize>(b * pairs) << 4);
+    let even = i16x8.splat(0);
+    let odd = i16x8.splat(0);
+    for (let p = 0; p < pairs; p++) {
+      const packed = v128.load(block + (<usize>p << 4));
+      const d0 = i8x16.swizzle(v128.load(lut8 + (<usize>p << 5)), v128.and(packed, nibble));
+      const d1 = i8x16.swizzle(v128.load(lut8 + (<usize>p << 5), 16), i8x16.shr_u(packed, 4));
+      even = i16x8.add(even, i16x8.add(v128.and(d0, lowByte), v128.and(d1, lowByte)));
+      odd = i16x8.add(odd, i16x8.add(i16x8.shr_u(d0, 8), i16x8.shr_u(d1, 8)));
+    }
+    const first = v128.shuffle<u16>(even, odd, 0, 8, 1, 9, 2, 10, 3, 11);
+    const second = v128.shuffle<u16>(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
+    const o = scratch + (<usize>b << 6);
+    v128.store(o, f32x4.add(vOffset, f32x4.mul(vScale, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(first)))));
+    v128.store(o, f32x4.add(vOffset, f32x4.mul(vScale, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(first)))), 16);
+    v128.store(o, f32x4.add(vOffset, f32x4.mul(vScale, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(second)))), 32);
+    v128.store(o, f32x4.add(vOffset, f32x4.mul(vScale, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(second)))), 48);
+  }
+  return topkPushRange(scratch, idBase, n, hs, hi, size, cap);
 }

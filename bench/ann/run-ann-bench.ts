@@ -45,13 +45,15 @@ interface OurConfig {
 function ourConfigs(n: number): OurConfig[] {
   if (n < 100_000) {
     return [
-      { params: { nlist: 64, m: 16, rescore: "sq8" }, settings: [[8, 300], [16, 500], [32, 1000]] },
-      { params: { nlist: 64, m: 32, rescore: "none" }, settings: [[16, 0], [32, 0]] },
+      { params: { nlist: 64, m: 16, nbits: 8, rescore: "sq8" }, settings: [[8, 300], [16, 500], [32, 1000]] },
+      { params: { nlist: 64, m: 32, nbits: 4, rescore: "sq8" }, settings: [[8, 300], [16, 500], [32, 1000]] },
+      { params: { nlist: 64, m: 32, nbits: 8, rescore: "none" }, settings: [[16, 0], [32, 0]] },
     ];
   }
   return [
-    { params: { nlist: 1024, m: 16, rescore: "sq8" }, settings: [[32, 500], [64, 1000], [128, 1000], [256, 1500]] },
-    { params: { nlist: 1024, m: 32, rescore: "none" }, settings: [[64, 0], [128, 0], [256, 0]] },
+    { params: { nlist: 1024, m: 16, nbits: 8, rescore: "sq8" }, settings: [[32, 500], [64, 1000], [128, 1000], [256, 1500]] },
+    { params: { nlist: 1024, m: 32, nbits: 4, rescore: "sq8" }, settings: [[32, 500], [64, 1000], [128, 1000], [256, 1500]] },
+    { params: { nlist: 1024, m: 32, nbits: 8, rescore: "none" }, settings: [[64, 0], [128, 0], [256, 0]] },
   ];
 }
 
@@ -94,10 +96,10 @@ async function main(): Promise<void> {
       // item-id catalogue (ann-items) maps positions to external ids and is not part of the index proper.
       let shipped = 0;
       for (const [name, blob] of blobs) if (name !== ANN_BLOBS.items) shipped += blob.bytes.byteLength;
-      const system = params.rescore === "sq8" ? `ours-ivfpq${params.m}+sq8` : `ours-ivfpq${params.m}`;
+      const system = `ours-ivfpq${params.m}x${params.nbits}${params.rescore === "sq8" ? "+sq8" : ""}`;
       for (const [nprobe, shortlist] of config.settings) {
         const row = measureQueries(queryCount, truth, (i) => searchIvfPq(kernel, index, (l) => index.lists[l]!, query(i), { k: 100, nprobe, shortlist }).ids);
-        results.push({ system, ...common, nprobe, ...row, bytes_per_vector: shipped / count, build_s: buildS, nlist: params.nlist, m: params.m, shortlist });
+        results.push({ system, ...common, nprobe, ...row, bytes_per_vector: shipped / count, build_s: buildS, nlist: params.nlist, m: params.m, nbits: params.nbits, shortlist });
         log(`  ${system} nprobe ${nprobe} shortlist ${shortlist}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`);
       }
       if (ds === synthetic && params.rescore === "sq8") speedups = kernelSpeedups(index, ds, truth, log);

@@ -1,8 +1,8 @@
 import { AppError } from "../errors";
 import { ANN_BLOBS, ANN_FORMAT_VERSION, type AnnItems, type AnnManifestSection, type AnnShardRef } from "./ann-manifest";
 import { type IvfPqHead, type IvfPqIndex, type IvfPqParams } from "./ivfpq-index";
-import { PQ_NBITS, transposeCodebooks } from "./product-quantizer";
-import { encodeShard, shardBytes } from "./shard-format";
+import { ksubOf, transposeCodebooks } from "./product-quantizer";
+import { encodeShard, listCodeBytes, shardBytes } from "./shard-format";
 
 /** KV's value limit; no shard may reach it. */
 export const SHARD_LIMIT_BYTES = 25 * 1024 * 1024;
@@ -51,7 +51,6 @@ export function encodeAnnIndex(
   const section: AnnManifestSection = {
     formatVersion: ANN_FORMAT_VERSION,
     ...params,
-    nbits: PQ_NBITS,
     count: itemIds.length,
     embedding: options.embedding,
     shards,
@@ -64,17 +63,21 @@ export function planShards(params: IvfPqParams, listSizes: number[], target: num
   const runs: Omit<AnnShardRef, "name">[] = [];
   let first = 0;
   let vectors = 0;
+  let codeBytes = 0;
   for (let l = 0; l < listSizes.length; l++) {
     const size = listSizes[l]!;
-    if (shardBytes(params, 1, size) >= SHARD_LIMIT_BYTES) {
+    const codes = listCodeBytes(params, size);
+    if (shardBytes(params, 1, size, codes) >= SHARD_LIMIT_BYTES) {
       throw new AppError("payload_too_large", `inverted list ${l} alone (${size} vectors) exceeds the KV value limit; use more lists`);
     }
-    if (l > first && shardBytes(params, l - first + 1, vectors + size) > target) {
+    if (l > first && shardBytes(params, l - first + 1, vectors + size, codeBytes + codes) > target) {
       runs.push({ firstList: first, listCount: l - first, vectors });
       first = l;
       vectors = 0;
+      codeBytes = 0;
     }
     vectors += size;
+    codeBytes += codes;
   }
   runs.push({ firstList: first, listCount: listSizes.length - first, vectors });
   return runs;
@@ -82,17 +85,17 @@ export function planShards(params: IvfPqParams, listSizes: number[], target: num
 
 /** Rebuilds the search head from the verified head blobs. */
 export function decodeAnnHead(section: AnnManifestSection, blobs: { centroids: Uint8Array; codebooks: Uint8Array; sq8: Uint8Array | null }): IvfPqHead {
-  const { dims, nlist, m } = section;
-  const params: IvfPqParams = { metric: section.metric, dims, nlist, m, rescore: section.rescore };
+  const { dims, nlist, m, nbits } = section;
+  const params: IvfPqParams = { metric: section.metric, dims, nlist, m, nbits, rescore: section.rescore };
   const centroids = floats(blobs.centroids, nlist * dims, "centroids");
-  const codebooks = floats(blobs.codebooks, 256 * dims, "codebooks");
+  const codebooks = floats(blobs.codebooks, ksubOf(nbits) * dims, "codebooks");
   let sq8 = null;
   if (section.rescore === "sq8") {
     if (!blobs.sq8) throw new AppError("invalid_manifest", "ANN index lacks its sq8 blob");
     const both = floats(blobs.sq8, 2 * dims, "sq8");
     sq8 = { min: both.slice(0, dims), step: both.slice(dims) };
   }
-  return { params, centroids, codebooks, codebooksT: transposeCodebooks(codebooks, m), sq8 };
+  return { params, centroids, codebooks, codebooksT: transposeCodebooks(codebooks, m, ksubOf(nbits)), sq8 };
 }
 
 export function floatBytes(values: Float32Array): Uint8Array {

@@ -1,5 +1,4 @@
 import { type IvfPqParams } from "./ivfpq-index";
-import { PQ_NBITS } from "./product-quantizer";
 
 export const ANN_FORMAT_VERSION = 1;
 
@@ -7,7 +6,7 @@ export const ANN_FORMAT_VERSION = 1;
 export const ANN_BLOBS = {
   /** f32 little-endian, size nlist*dims, row-major. */
   centroids: "ann-centroids",
-  /** f32 little-endian, size m*256*dsub, layout (m, 256, dsub). */
+  /** f32 little-endian, size m*ksub*dsub, layout (m, ksub, dsub), ksub = 2^nbits. */
   codebooks: "ann-codebooks",
   /** f32 little-endian: min (size dims) then step (size dims); only with rescore "sq8". */
   sq8: "ann-sq8",
@@ -32,7 +31,6 @@ export interface AnnShardRef {
 /** The manifest's `ann` section: the index's parameters and shard map. */
 export interface AnnManifestSection extends IvfPqParams {
   formatVersion: typeof ANN_FORMAT_VERSION;
-  nbits: typeof PQ_NBITS;
   /** Vectors indexed. */
   count: number;
   /** What the vectors are (e.g. "ials-64"), so a reader knows which query vectors fit. */
@@ -48,7 +46,8 @@ export function annSectionProblem(value: unknown, blobNames: Set<string>): strin
   if (s.formatVersion !== ANN_FORMAT_VERSION) return `ann.formatVersion must be ${ANN_FORMAT_VERSION}`;
   if (s.metric !== "ip" && s.metric !== "l2") return 'ann.metric must be "ip" or "l2"';
   if (s.rescore !== "sq8" && s.rescore !== "none") return 'ann.rescore must be "sq8" or "none"';
-  if (s.nbits !== PQ_NBITS) return `ann.nbits must be ${PQ_NBITS}`;
+  if (s.nbits !== 4 && s.nbits !== 8) return "ann.nbits must be 4 or 8";
+  if (s.nbits === 4 && s.m! % 2 !== 0) return "ann.m must be even for 4-bit codes";
   for (const key of ["dims", "nlist", "m", "count"] as const) {
     if (!Number.isSafeInteger(s[key]) || (s[key] as number) < 0) return `ann.${key} must be a non-negative integer`;
   }

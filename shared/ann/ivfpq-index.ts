@@ -7,8 +7,13 @@ export interface IvfPqParams {
   dims: number;
   /** Coarse centroids (inverted lists). */
   nlist: number;
-  /** PQ sub-quantizers; dims must be a multiple of it. Codes are 8-bit (256 codewords). */
+  /** PQ sub-quantizers; dims must be a multiple of it. */
   m: number;
+  /**
+   * Bits per PQ code: 8 (256 codewords, scanned by table lookups) or 4 (16
+   * codewords, the SIMD fast-scan layout of pq4.ts; m must be even).
+   */
+  nbits: 4 | 8;
   /** "sq8": a one-byte-per-dimension copy of every vector for re-scoring the shortlist. */
   rescore: "sq8" | "none";
 }
@@ -17,7 +22,7 @@ export interface IvfPqParams {
 export interface InvertedList {
   /** Item positions, size n. */
   ids: Uint32Array;
-  /** PQ codes of the residuals to the list's centroid, size n*m, row-major. */
+  /** PQ codes of the residuals to the list's centroid: size n*m row-major for 8 bits, pq4Bytes(n, m) in the block layout for 4. */
   codes: Uint8Array;
   /** SQ8 codes of the vectors themselves, size n*dims, row-major; null without a re-scoring store. */
   sq8: Uint8Array | null;
@@ -31,9 +36,9 @@ export interface IvfPqHead {
   params: IvfPqParams;
   /** Size nlist*dims, row-major. */
   centroids: Float32Array;
-  /** Size m*256*dsub, layout (m, 256, dsub). */
+  /** Size m*ksub*dsub, layout (m, ksub, dsub), ksub = 2^nbits. */
   codebooks: Float32Array;
-  /** The same, layout (m, dsub, 256), as the kernel reads it. */
+  /** The same, layout (m, dsub, ksub), as the kernel reads it. */
   codebooksT: Float32Array;
   sq8: Sq8Params | null;
 }

@@ -1,6 +1,7 @@
 import { type ScanKernel } from "./kernel/scan-kernel";
 import { type InvertedList, type IvfPqHead } from "./ivfpq-index";
-import { KSUB } from "./product-quantizer";
+import { quantizeTables } from "./pq4";
+import { ksubOf } from "./product-quantizer";
 import { sq8QueryTerms } from "./sq8";
 
 /** Per-call knobs (faiss passes nprobe per search too; nothing here is index state). */
@@ -52,7 +53,8 @@ export interface Shortlist {
 
 /**
  * Step 2, list scan: PQ scores of every vector of the probed lists through
- * the distance tables, kept in a top-k of `size`. For ip, one table serves
+ * the distance tables (quantized to u8 for 4-bit codes), kept in a top-k of
+ * `size`. For ip, one table serves
  * every list (score = <q, c> + <q, residual>); for l2 the table is rebuilt
  * per list from q minus the list's centroid.
  */
@@ -64,13 +66,22 @@ export function scanLists(
   source: ListSource,
   size: number,
 ): Shortlist {
-  const { m, metric, dims } = head.params;
+  const { m, metric, dims, nbits } = head.params;
+  const ksub = ksubOf(nbits);
   kernel.pin(head.codebooksT);
-  const tables = new Float32Array(m * KSUB);
-  const scanner = kernel.listScanner(m);
+  const tables = new Float32Array(m * ksub);
+  const scan8 = nbits === 8 ? kernel.listScanner(m) : null;
+  const scan4 = nbits === 4 ? kernel.pq4Scanner(m) : null;
+  const setTables = () => {
+    if (scan8) scan8.setTables(tables);
+    else {
+      const { lut8, scale, offset } = quantizeTables(tables, m);
+      scan4!.setTables(lut8, scale, offset);
+    }
+  };
   if (metric === "ip") {
-    kernel.distanceTables("ip", q, head.codebooksT, m, KSUB, tables);
-    scanner.setTables(tables);
+    kernel.distanceTables("ip", q, head.codebooksT, m, ksub, tables);
+    setTables();
   }
   const residual = new Float32Array(dims);
   const top = kernel.topK(size);
@@ -89,11 +100,12 @@ export function scanLists(
     let bias = probed.scores[p]!;
     if (metric === "l2") {
       for (let d = 0; d < dims; d++) residual[d] = q[d]! - head.centroids[listNo * dims + d]!;
-      kernel.distanceTables("l2", residual, head.codebooksT, m, KSUB, tables);
-      scanner.setTables(tables);
+      kernel.distanceTables("l2", residual, head.codebooksT, m, ksub, tables);
+      setTables();
       bias = 0;
     }
-    scanner.scanList(list.codes, bias, base, top);
+    if (scan8) scan8.scanList(list.codes, bias, base, top);
+    else scan4!.scanList(list.codes, n, bias, base, top);
     scanned.push({ base, list });
     base += n;
   }

@@ -26,7 +26,7 @@ function clustered(n: number, seed: number): Float32Array {
 const data = clustered(4000, 1);
 const queries = clustered(30, 2);
 const build = (params: Partial<IvfPqParams>) =>
-  buildIvfPq(kernel, data, { metric: "ip", dims, nlist: 32, m: 8, rescore: "sq8", ...params }, { seed: 5, kmeansIterations: 8 });
+  buildIvfPq(kernel, data, { metric: "ip", dims, nlist: 32, m: 8, nbits: 8, rescore: "sq8", ...params }, { seed: 5, kmeansIterations: 8 });
 
 function meanRecall(index: IvfPqIndex, nprobe: number, shortlist: number, k = 20): number {
   let sum = 0;
@@ -68,6 +68,15 @@ describe("IVF-PQ build and search", () => {
     expect(meanRecall(index, 32, 0)).toBeLessThan(recalls.at(-1)!);
   });
 
+  it("scans 4-bit fast-scan codes with the same recall behaviour", () => {
+    const pq4 = build({ m: 16, nbits: 4 });
+    const recalls = [1, 4, 32].map((nprobe) => meanRecall(pq4, nprobe, 200));
+    expect(recalls[1]!).toBeGreaterThanOrEqual(recalls[0]!);
+    expect(recalls[2]!).toBeGreaterThanOrEqual(recalls[1]!);
+    expect(recalls[2]!).toBeGreaterThan(0.95);
+    expect(meanRecall(build({ m: 16, nbits: 4, metric: "l2" }), 32, 200)).toBeGreaterThan(0.95);
+  });
+
   it("searches by L2 as well", () => {
     const l2 = build({ metric: "l2" });
     expect(meanRecall(l2, 32, 200)).toBeGreaterThan(0.95);
@@ -80,6 +89,7 @@ describe("IVF-PQ build and search", () => {
     expect(reconstructionError(build({ ...none, nlist: 64, m: 4 }), false)).toBeLessThan(base);
     expect(reconstructionError(build({ ...none, nlist: 4, m: 16 }), false)).toBeLessThan(base);
     expect(reconstructionError(index, true)).toBeLessThan(reconstructionError(index, false));
+    expect(reconstructionError(build({ ...none, nlist: 4, m: 16 }), false)).toBeLessThan(reconstructionError(build({ ...none, nlist: 4, m: 16, nbits: 4 }), false));
   });
 
   it("is reproducible from its seed", () => {

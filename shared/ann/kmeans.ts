@@ -1,7 +1,10 @@
 import { type ScanKernel } from "./kernel/scan-kernel";
+import { type Metric } from "./metric";
 import { gatherRows, SeededRandom } from "./random";
 
 export interface KMeansOptions {
+  /** How rows are assigned to centroids in the Lloyd iterations (seeding is always by L2 distance). */
+  metric?: Metric;
   /** Number of centroids. */
   k: number;
   /** Lloyd iterations after the k-means++ seeding. */
@@ -13,8 +16,9 @@ export interface KMeansOptions {
 }
 
 /**
- * Seeded k-means under L2: k-means++ seeding (Arthur and Vassilvitskii, 2007)
- * and Lloyd iterations on a sample of the rows (size n*dims, row-major).
+ * Seeded k-means: k-means++ seeding (Arthur and Vassilvitskii, 2007)
+ * and Lloyd iterations (assigning by L2, or by inner product as faiss
+ * does for an inner-product index) on a sample of the rows (size n*dims, row-major).
  * Returns the centroids, size k*dims, row-major. With fewer rows than k, the
  * surplus centroids repeat rows, so every centroid is a real point.
  */
@@ -27,7 +31,7 @@ export function trainKMeans(kernel: ScanKernel, rows: Float32Array, dims: number
   const assigned = new Uint32Array(count);
   const scores = new Float32Array(count);
   for (let it = 0; it < options.iterations; it++) {
-    kernel.assignL2(sample, dims, centroids, assigned, scores);
+    kernel.assign(options.metric ?? "l2", sample, dims, centroids, assigned, scores);
     recomputeMeans(sample, dims, assigned, scores, centroids, options.k);
     options.onProgress?.(it + 1, options.iterations);
   }

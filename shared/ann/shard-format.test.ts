@@ -15,7 +15,7 @@ import { decodeShard, readShardHeader, shardBytes } from "./shard-format";
 const dims = 16;
 const random = new SeededRandom(9);
 const vectors = Float32Array.from({ length: 3000 * dims }, () => random.gaussian());
-const params: IvfPqParams = { metric: "l2", dims, nlist: 24, m: 4, rescore: "sq8" };
+const params: IvfPqParams = { metric: "l2", dims, nlist: 24, m: 4, nbits: 8, rescore: "sq8" };
 const index = buildIvfPq(loadNodeKernel(), vectors, params, { seed: 3, kmeansIterations: 4 });
 const itemIds = Array.from({ length: 3000 }, (_, i) => `item-${i}`);
 const { blobs, section } = encodeAnnIndex(index, itemIds, { embedding: "test", shardTargetBytes: 12_000 });
@@ -48,10 +48,10 @@ describe("ANN shards", () => {
   });
 
   it("never plans a shard over the KV limit, and refuses a list that alone exceeds it", () => {
-    const big: IvfPqParams = { metric: "ip", dims: 64, nlist: 8, m: 16, rescore: "sq8" };
+    const big: IvfPqParams = { metric: "ip", dims: 64, nlist: 8, m: 16, nbits: 8, rescore: "sq8" };
     const sizes = [200_000, 150_000, 100_000, 50_000, 1, 0, 290_000, 10];
     for (const run of planShards(big, sizes, SHARD_LIMIT_BYTES - 1)) {
-      expect(shardBytes(big, run.listCount, run.vectors)).toBeLessThan(SHARD_LIMIT_BYTES);
+      expect(shardBytes(big, run.listCount, run.vectors, run.vectors * 16)).toBeLessThan(SHARD_LIMIT_BYTES);
     }
     expect(() => planShards(big, [400_000], SHARD_LIMIT_BYTES - 1)).toThrow(/exceeds the KV value limit/);
   });
@@ -60,7 +60,7 @@ describe("ANN shards", () => {
     for (const shard of section.shards) {
       const bytes = blobs.get(shard.name)!.bytes;
       const header = readShardHeader(bytes);
-      expect(header).toEqual({ formatVersion: 1, nbits: 8, params, firstList: shard.firstList, listCount: shard.listCount, vectors: shard.vectors });
+      expect(header).toEqual({ formatVersion: 1, params, firstList: shard.firstList, listCount: shard.listCount, vectors: shard.vectors });
       const lists = decodeShard(bytes, { ...params, ...shard });
       lists.forEach((list, j) => {
         const original = index.lists[shard.firstList + j]!;

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import { type InvertedList, type IvfPqParams } from "./ivfpq-index";
 import { metricCode, metricFromCode } from "./metric";
-import { PQ_NBITS } from "./product-quantizer";
+import { pq4Bytes } from "./pq4";
 
 /** "ANNS" read as a little-endian u32. */
 export const SHARD_MAGIC = 0x534e4e41;
@@ -12,7 +12,6 @@ export const SHARD_HEADER_BYTES = 64;
 export interface ShardHeader {
   formatVersion: number;
   params: IvfPqParams;
-  nbits: number;
   firstList: number;
   listCount: number;
   vectors: number;
@@ -22,49 +21,57 @@ export interface ShardHeader {
  * Encodes consecutive inverted lists as one KV value:
  *
  *   0  u32 magic "ANNS"      4  u16 format version   6  u8 metric (0 ip, 1 l2)
- *   7  u8 nbits (8)          8  u16 dims            10  u16 m
+ *   7  u8 nbits (4 or 8)     8  u16 dims            10  u16 m
  *   12 u32 nlist            16  u32 first list      20  u32 list count
  *   24 u32 vectors          28  u8 rescore (0 none, 1 sq8), then zeros to 64
  *   64 u32 offsets, size listCount+1: list j is vectors [offsets[j], offsets[j+1])
- *   then u32 ids (size vectors), u8 PQ codes (size vectors*m), u8 SQ8 codes (size vectors*dims)
+ *   then u32 ids (size vectors); PQ codes, list after list (n*m bytes for
+ *   8 bits, pq4Bytes(n, m) for 4), padded to 4 bytes; u8 SQ8 codes (size vectors*dims)
  *
  * Every section starts 4-byte aligned, so views need no copy. The checksum is
  * the blob's SHA-256 in the manifest, verified before decoding.
  */
 export function encodeShard(params: IvfPqParams, firstList: number, lists: InvertedList[]): Uint8Array {
-  const { m, dims } = params;
+  const { dims } = params;
   const vectors = lists.reduce((sum, l) => sum + l.ids.length, 0);
-  const bytes = new Uint8Array(shardBytes(params, lists.length, vectors));
+  const codeBytes = lists.reduce((sum, l) => sum + listCodeBytes(params, l.ids.length), 0);
+  const bytes = new Uint8Array(shardBytes(params, lists.length, vectors, codeBytes));
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SHARD_MAGIC, true);
   view.setUint16(4, SHARD_FORMAT_VERSION, true);
   view.setUint8(6, metricCode(params.metric));
-  view.setUint8(7, PQ_NBITS);
+  view.setUint8(7, params.nbits);
   view.setUint16(8, dims, true);
-  view.setUint16(10, m, true);
+  view.setUint16(10, params.m, true);
   view.setUint32(12, params.nlist, true);
   view.setUint32(16, firstList, true);
   view.setUint32(20, lists.length, true);
   view.setUint32(24, vectors, true);
   view.setUint8(28, params.rescore === "sq8" ? 1 : 0);
-  const { offsets, ids, codes, sq8 } = sections(bytes, params, lists.length, vectors);
+  const { offsets, ids, codes, sq8 } = sections(bytes, params, lists.length, vectors, codeBytes);
   let at = 0;
+  let codeAt = 0;
   lists.forEach((list, j) => {
     offsets[j] = at;
     ids.set(list.ids, at);
-    codes.set(list.codes, at * m);
+    codes.set(list.codes, codeAt);
     if (sq8 && list.sq8) sq8.set(list.sq8, at * dims);
     at += list.ids.length;
+    codeAt += listCodeBytes(params, list.ids.length);
   });
   offsets[lists.length] = at;
   return bytes;
 }
 
-/** Size in bytes of a shard of `listCount` lists holding `vectors` vectors. */
-export function shardBytes(params: IvfPqParams, listCount: number, vectors: number): number {
-  const codes = align4(vectors * params.m);
+/** PQ code bytes of one list of n vectors. */
+export function listCodeBytes(params: IvfPqParams, n: number): number {
+  return params.nbits === 4 ? pq4Bytes(n, params.m) : n * params.m;
+}
+
+/** Size in bytes of a shard of `listCount` lists holding `vectors` vectors with `codeBytes` bytes of PQ codes. */
+export function shardBytes(params: IvfPqParams, listCount: number, vectors: number, codeBytes: number): number {
   const sq8 = params.rescore === "sq8" ? vectors * params.dims : 0;
-  return SHARD_HEADER_BYTES + 4 * (listCount + 1) + 4 * vectors + codes + sq8;
+  return SHARD_HEADER_BYTES + 4 * (listCount + 1) + 4 * vectors + align4(codeBytes) + sq8;
 }
 
 export function readShardHeader(bytes: Uint8Array): ShardHeader {
@@ -73,11 +80,13 @@ export function readShardHeader(bytes: Uint8Array): ShardHeader {
   if (view.getUint32(0, true) !== SHARD_MAGIC) throw corrupt("has no ANNS magic");
   const metric = metricFromCode(view.getUint8(6));
   if (!metric) throw corrupt("names an unknown metric");
+  const nbits = view.getUint8(7);
+  if (nbits !== 4 && nbits !== 8) throw corrupt(`has ${nbits}-bit codes`);
   return {
     formatVersion: view.getUint16(4, true),
-    nbits: view.getUint8(7),
     params: {
       metric,
+      nbits,
       dims: view.getUint16(8, true),
       m: view.getUint16(10, true),
       nlist: view.getUint32(12, true),
@@ -96,33 +105,43 @@ export function readShardHeader(bytes: Uint8Array): ShardHeader {
 export function decodeShard(bytes: Uint8Array, expected: IvfPqParams & { firstList: number; listCount: number }): InvertedList[] {
   const header = readShardHeader(bytes);
   const p = header.params;
-  if (header.formatVersion !== SHARD_FORMAT_VERSION || header.nbits !== PQ_NBITS) throw corrupt(`has format ${header.formatVersion}/${header.nbits} bits`);
-  if (p.metric !== expected.metric || p.dims !== expected.dims || p.m !== expected.m || p.nlist !== expected.nlist || p.rescore !== expected.rescore) {
+  if (header.formatVersion !== SHARD_FORMAT_VERSION) throw corrupt(`has format ${header.formatVersion}`);
+  const differs = (["metric", "dims", "m", "nlist", "rescore", "nbits"] as const).some((key) => p[key] !== expected[key]);
+  if (differs) {
     throw corrupt("parameters differ from the manifest's");
   }
   if (header.firstList !== expected.firstList || header.listCount !== expected.listCount) throw corrupt("holds other lists than the manifest says");
-  if (bytes.byteLength !== shardBytes(p, header.listCount, header.vectors)) throw corrupt("has the wrong length");
+  if (bytes.byteLength < SHARD_HEADER_BYTES + 4 * (header.listCount + 1)) throw corrupt("has the wrong length");
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  const { offsets, ids, codes, sq8 } = sections(aligned, p, header.listCount, header.vectors);
+  const offsets = new Uint32Array(aligned.buffer, aligned.byteOffset + SHARD_HEADER_BYTES, header.listCount + 1);
+  let codeBytes = 0;
+  for (let j = 0; j < header.listCount; j++) {
+    if (!(offsets[j]! <= offsets[j + 1]! && offsets[j + 1]! <= header.vectors)) throw corrupt("has offsets out of order");
+    codeBytes += listCodeBytes(p, offsets[j + 1]! - offsets[j]!);
+  }
+  if (bytes.byteLength !== shardBytes(p, header.listCount, header.vectors, codeBytes)) throw corrupt("has the wrong length");
+  const { ids, codes, sq8 } = sections(aligned, p, header.listCount, header.vectors, codeBytes);
+  let codeAt = 0;
   return Array.from({ length: header.listCount }, (_, j) => {
     const [start, end] = [offsets[j]!, offsets[j + 1]!];
-    if (!(start <= end && end <= header.vectors)) throw corrupt("has offsets out of order");
+    const size = listCodeBytes(p, end - start);
+    codeAt += size;
     return {
       ids: ids.subarray(start, end),
-      codes: codes.subarray(start * p.m, end * p.m),
+      codes: codes.subarray(codeAt - size, codeAt),
       sq8: sq8 ? sq8.subarray(start * p.dims, end * p.dims) : null,
     };
   });
 }
 
-function sections(bytes: Uint8Array, params: IvfPqParams, listCount: number, vectors: number) {
+function sections(bytes: Uint8Array, params: IvfPqParams, listCount: number, vectors: number, codeBytes: number) {
   let at = bytes.byteOffset + SHARD_HEADER_BYTES;
   const offsets = new Uint32Array(bytes.buffer, at, listCount + 1);
   at += 4 * (listCount + 1);
   const ids = new Uint32Array(bytes.buffer, at, vectors);
   at += 4 * vectors;
-  const codes = new Uint8Array(bytes.buffer, at, vectors * params.m);
-  at += align4(vectors * params.m);
+  const codes = new Uint8Array(bytes.buffer, at, codeBytes);
+  at += align4(codeBytes);
   const sq8 = params.rescore === "sq8" ? new Uint8Array(bytes.buffer, at, vectors * params.dims) : null;
   return { offsets, ids, codes, sq8 };
 }

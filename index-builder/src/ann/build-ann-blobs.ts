@@ -8,7 +8,7 @@ import { loadNodeKernel } from "./node-kernel";
 /** Index parameters for a catalogue of n items: about sqrt(n) lists, 16-byte codes, the SQ8 re-scoring store. */
 export function defaultAnnParams(dims: number, n: number): IvfPqParams {
   const nlist = Math.max(1, Math.min(4096, 2 ** Math.round(Math.log2(Math.sqrt(n) / 1.5))));
-  return { metric: "ip", dims, nlist, m: Math.min(16, dims / 4), rescore: "sq8" };
+  return { metric: "ip", dims, nlist, m: Math.min(16, dims / 4), nbits: 8, rescore: "sq8" };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Metric } from "../metric";
-import { type ListScanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+import { pq4CodeAt } from "../pq4";
+import { type ListScanner, type Pq4Scanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
 
 /**
  * The scan kernel in plain scalar TypeScript: the oracle the WASM kernel is
@@ -51,6 +52,25 @@ export const referenceKernel: ScanKernel = {
       },
     } satisfies ListScanner;
   },
+  pq4Scanner(m) {
+    let lut = new Uint8Array(m * 16);
+    let scale = 1;
+    let offset = 0;
+    return {
+      setTables(lut8, s, o) {
+        [lut, scale, offset] = [lut8.slice(), s, o];
+      },
+      scanList(codes, n, bias, idBase, top) {
+        const scores = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          let sum = 0;
+          for (let s = 0; s < m; s++) sum += lut[s * 16 + pq4CodeAt(codes, m, i, s)]!;
+          scores[i] = offset + bias + scale * sum;
+        }
+        top.pushRange(scores, idBase);
+      },
+    } satisfies Pq4Scanner;
+  },
   sq8Scores(metric, codes, dims, a, b, c0, out) {
     const n = codes.length / dims;
     for (let i = 0; i < n; i++) {
@@ -63,29 +83,29 @@ export const referenceKernel: ScanKernel = {
       out[i] = metric === "ip" ? c0 + acc : acc;
     }
   },
-  assignL2(rows, dims, candidates, outIdx, outScore) {
+  assign(metric, rows, dims, candidates, outIdx, outScore) {
     const n = rows.length / dims;
     const count = candidates.length / dims;
     for (let i = 0; i < n; i++) {
       let best = 0;
       let bestScore = -Infinity;
       for (let j = 0; j < count; j++) {
-        const s = score("l2", candidates, j * dims, rows, i * dims, dims);
+        const s = score(metric, candidates, j * dims, rows, i * dims, dims);
         if (s > bestScore) [best, bestScore] = [j, s];
       }
       outIdx[i] = best;
       outScore[i] = bestScore;
     }
   },
-  pqEncode(rows, m, cbT, outCodes) {
-    const dims = cbT.length / 256;
+  pqEncode(rows, m, ksub, cbT, outCodes) {
+    const dims = cbT.length / ksub;
     const n = rows.length / dims;
-    const tables = new Float32Array(m * 256);
+    const tables = new Float32Array(m * ksub);
     for (let i = 0; i < n; i++) {
-      referenceKernel.distanceTables("l2", rows.subarray(i * dims, (i + 1) * dims), cbT, m, 256, tables);
+      referenceKernel.distanceTables("l2", rows.subarray(i * dims, (i + 1) * dims), cbT, m, ksub, tables);
       for (let s = 0; s < m; s++) {
         let best = 0;
-        for (let j = 1; j < 256; j++) if (tables[s * 256 + j]! > tables[s * 256 + best]!) best = j;
+        for (let j = 1; j < ksub; j++) if (tables[s * ksub + j]! > tables[s * ksub + best]!) best = j;
         outCodes[i * m + s] = best;
       }
     }

@@ -11,7 +11,7 @@ import { type Metric } from "../metric";
 export interface ScanKernel {
   readonly name: string;
   /** Promises that `array` will not change again; the WASM kernel then keeps one copy of it. */
-  pin(array: Float32Array): void;
+  pin(array: Float32Array | Uint8Array): void;
   /** out[i] = score(rows[i], q); rows size n*dims row-major, q size dims, out size n. */
   scoreRows(metric: Metric, rows: Float32Array, dims: number, q: Float32Array, out: Float32Array): void;
   /**
@@ -26,15 +26,17 @@ export interface ScanKernel {
   topK(capacity: number): TopK;
   /** A per-query list scanner for 8-bit PQ codes of m sub-quantizers (faiss's InvertedListScanner). */
   listScanner(m: number): ListScanner;
+  /** The same for 4-bit codes in the fast-scan block layout (see pq4.ts); m even. */
+  pq4Scanner(m: number): Pq4Scanner;
   /**
    * Re-scoring against SQ8 codes (size n*dims, dims a multiple of 16).
    * ip: out[i] = c0 + sum_d a[d]*u[i,d]; l2: out[i] = -sum_d (a[d] - b[d]*u[i,d])^2.
    */
   sq8Scores(metric: Metric, codes: Uint8Array, dims: number, a: Float32Array, b: Float32Array, c0: number, out: Float32Array): void;
-  /** Builder: for each row (size n*dims), the L2-nearest of the candidates (size count*dims). */
-  assignL2(rows: Float32Array, dims: number, candidates: Float32Array, outIdx: Uint32Array, outScore: Float32Array): void;
-  /** Builder: 8-bit PQ codes (size n*m) of rows (size n*m*dsub) against `cbT` (layout (m, dsub, 256)). */
-  pqEncode(rows: Float32Array, m: number, cbT: Float32Array, outCodes: Uint8Array): void;
+  /** Builder: for each row (size n*dims), the best scoring of the candidates (size count*dims), and that score. */
+  assign(metric: Metric, rows: Float32Array, dims: number, candidates: Float32Array, outIdx: Uint32Array, outScore: Float32Array): void;
+  /** Builder: PQ codes (size n*m, one byte each) of rows (size n*m*dsub) against `cbT` (layout (m, dsub, ksub)). */
+  pqEncode(rows: Float32Array, m: number, ksub: number, cbT: Float32Array, outCodes: Uint8Array): void;
 }
 
 /**
@@ -46,6 +48,14 @@ export interface ListScanner {
   setTables(tables: Float32Array): void;
   /** Scores codes (size n*m) as `scanCodes` with the current tables and offers (score, idBase + i) to `top`. */
   scanList(codes: Uint8Array, bias: number, idBase: number, top: TopK): void;
+}
+
+/** A list scanner over 4-bit fast-scan codes, with u8-quantized tables (see `quantizeTables`). */
+export interface Pq4Scanner {
+  /** lut8 size m*16, layout (m, 16); a score is offset + bias + scale * sum_s lut8[s][code_s]. */
+  setTables(lut8: Uint8Array, scale: number, offset: number): void;
+  /** Scores the n vectors of packed codes (size pq4Bytes(n, m)) and offers (score, idBase + i) to `top`. */
+  scanList(codes: Uint8Array, n: number, bias: number, idBase: number, top: TopK): void;
 }
 
 /** A bounded min-heap keeping the `capacity` highest scores offered to it. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadNodeKernel } from "../../../index-builder/src/ann/node-kernel";
 import { type Metric } from "../metric";
+import { packPq4, quantizeTables } from "../pq4";
 import { SeededRandom } from "../random";
 import { referenceKernel } from "./reference-kernel";
 
@@ -109,18 +110,45 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
     const dims = 32;
     const rows = gaussians(300 * dims);
     const cands = gaussians(50 * dims);
-    const [ia, ib] = [new Uint32Array(300), new Uint32Array(300)];
-    const [sa, sb] = [new Float32Array(300), new Float32Array(300)];
-    wasm.assignL2(rows, dims, cands, ia, sa);
-    ref.assignL2(rows, dims, cands, ib, sb);
-    expectClose(sa, sb);
-    expect(ia).toEqual(ib);
+    for (const metric of ["ip", "l2"] as Metric[]) {
+      const [ia, ib] = [new Uint32Array(300), new Uint32Array(300)];
+      const [sa, sb] = [new Float32Array(300), new Float32Array(300)];
+      wasm.assign(metric, rows, dims, cands, ia, sa);
+      ref.assign(metric, rows, dims, cands, ib, sb);
+      expectClose(sa, sb);
+      expect(ia).toEqual(ib);
+    }
 
     const cbT = gaussians(dims * 256);
     const [ca, cb] = [new Uint8Array(300 * 8), new Uint8Array(300 * 8)];
-    wasm.pqEncode(rows, 8, cbT, ca);
-    ref.pqEncode(rows, 8, cbT, cb);
+    wasm.pqEncode(rows, 8, 256, cbT, ca);
+    ref.pqEncode(rows, 8, 256, cbT, cb);
     expect(ca).toEqual(cb);
+    const cbT16 = gaussians(dims * 16);
+    wasm.pqEncode(rows, 8, 16, cbT16, ca);
+    ref.pqEncode(rows, 8, 16, cbT16, cb);
+    expect(ca).toEqual(cb);
+  });
+
+  it("scans 4-bit fast-scan blocks exactly as the reference, partial last blocks included", () => {
+    for (const m of [2, 16, 32]) {
+      const tables = gaussians(m * 16);
+      const { lut8, scale, offset } = quantizeTables(tables, m);
+      const [ta, tb] = [wasm.topK(40), ref.topK(40)];
+      const [sa, sb] = [wasm.pq4Scanner(m), ref.pq4Scanner(m)];
+      sa.setTables(lut8, scale, offset);
+      sb.setTables(lut8, scale, offset);
+      let base = 0;
+      for (const n of [0, 1, 15, 16, 17, 300]) {
+        const packed = packPq4(Uint8Array.from({ length: n * m }, () => random.int(16)), m);
+        sa.scanList(packed, n, 0.25, base, ta);
+        sb.scanList(packed, n, 0.25, base, tb);
+        base += n;
+      }
+      const [a, b] = [ta.drain(), tb.drain()];
+      expect(a.ids).toEqual(b.ids);
+      expectClose(a.scores, b.scores);
+    }
   });
 
   it("stays correct after its memory grows past the views it made before", () => {

@@ -1,6 +1,6 @@
 import { AppError } from "../../errors";
 import { metricCode } from "../metric";
-import { type ListScanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
+import { type ListScanner, type Pq4Scanner, type ScanKernel, sortedPairs, type TopK } from "./scan-kernel";
 
 /** The raw surface of scan-kernel.wasm (assembly/scan-kernel.ts); pointers are byte offsets. Private to this file. */
 interface KernelExports {
@@ -12,8 +12,9 @@ interface KernelExports {
   topkPush(scores: number, ids: number, n: number, hs: number, hi: number, size: number, cap: number): number;
   topkPushRange(scores: number, idBase: number, n: number, hs: number, hi: number, size: number, cap: number): number;
   sq8Scores(metric: number, codes: number, n: number, dims: number, a: number, b: number, c0: number, out: number): void;
-  assignL2(rows: number, n: number, dims: number, cands: number, count: number, scratch: number, outIdx: number, outScore: number): void;
-  pqEncode(rows: number, n: number, m: number, dsub: number, cbT: number, scratch: number, outCodes: number): void;
+  assign(metric: number, rows: number, n: number, dims: number, cands: number, count: number, scratch: number, outIdx: number, outScore: number): void;
+  pqEncode(rows: number, n: number, m: number, dsub: number, ksub: number, cbT: number, scratch: number, outCodes: number): void;
+  scanPq4(codes: number, n: number, m: number, lut8: number, scale: number, offset: number, idBase: number, scratch: number, hs: number, hi: number, size: number, cap: number): number;
 }
 
 /** The module imports nothing; both loaders instantiate it with this object. */
@@ -35,7 +36,7 @@ export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
   const memory = new WasmMemory(raw.memory);
 
   const input = (array: Float32Array | Uint8Array | Uint32Array): number => {
-    const pinned = array instanceof Float32Array ? memory.pinned.get(array) : undefined;
+    const pinned = array instanceof Uint32Array ? undefined : memory.pinned.get(array);
     if (pinned !== undefined) return pinned;
     const ptr = memory.scratch(array.byteLength);
     memory.bytes().set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), ptr);
@@ -97,6 +98,27 @@ export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
       registry.register(scanner, tables);
       return scanner;
     },
+    pq4Scanner(m) {
+      const bytes = m * 16;
+      const lut = memory.spare.get(bytes)?.pop() ?? memory.permanent(bytes);
+      const registry = new FinalizationRegistry<number>((ptr) => memory.release(bytes, ptr));
+      let scale = 1;
+      let offset = 0;
+      const scanner: Pq4Scanner = {
+        setTables(lut8, s, o) {
+          memory.bytes().set(lut8.subarray(0, bytes), lut);
+          [scale, offset] = [s, o];
+        },
+        scanList(codes, n, bias, idBase, top) {
+          if (!(top instanceof WasmTopK)) throw new AppError("internal", "a WASM list scanner needs a top-k of the same kernel");
+          memory.reset();
+          const [c, scores] = [input(codes), memory.scratch(Math.ceil(n / 16) * 64)];
+          top.scanPq4(c, n, m, lut, scale, offset + bias, idBase, scores);
+        },
+      };
+      registry.register(scanner, lut);
+      return scanner;
+    },
     sq8Scores(metric, codes, dims, a, b, c0, out) {
       memory.reset();
       const n = codes.length / dims;
@@ -104,21 +126,21 @@ export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
       raw.sq8Scores(metricCode(metric), c, n, dims, ap, bp, c0, o);
       output(o, out.subarray(0, n));
     },
-    assignL2(rows, dims, candidates, outIdx, outScore) {
+    assign(metric, rows, dims, candidates, outIdx, outScore) {
       memory.reset();
       const n = rows.length / dims;
       const count = candidates.length / dims;
       const [r, c, s, oi, os] = [input(rows), input(candidates), memory.scratch(count * 4), memory.scratch(n * 4), memory.scratch(n * 4)];
-      raw.assignL2(r, n, dims, c, count, s, oi, os);
+      raw.assign(metricCode(metric), r, n, dims, c, count, s, oi, os);
       output(oi, outIdx.subarray(0, n));
       output(os, outScore.subarray(0, n));
     },
-    pqEncode(rows, m, cbT, outCodes) {
+    pqEncode(rows, m, ksub, cbT, outCodes) {
       memory.reset();
-      const dims = cbT.length / 256;
+      const dims = cbT.length / ksub;
       const n = rows.length / dims;
-      const [r, c, s, o] = [input(rows), input(cbT), memory.scratch(m * 256 * 4), memory.scratch(n * m)];
-      raw.pqEncode(r, n, m, dims / m, c, s, o);
+      const [r, c, s, o] = [input(rows), input(cbT), memory.scratch(m * ksub * 4), memory.scratch(n * m)];
+      raw.pqEncode(r, n, m, dims / m, ksub, c, s, o);
       output(o, outCodes.subarray(0, n * m));
     },
   };
@@ -126,7 +148,7 @@ export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
 
 /** Bump allocation over the module's memory: permanent blocks below, scratch above, reset per call. */
 class WasmMemory {
-  readonly pinned = new WeakMap<Float32Array, number>();
+  readonly pinned = new WeakMap<Float32Array | Uint8Array, number>();
   /** Released heap blocks by byte size, reused by the next top-k of that size. */
   readonly spare = new Map<number, number[]>();
   private permanentEnd = FIRST_FREE_BYTE;
@@ -210,6 +232,11 @@ class WasmTopK implements TopK {
   pushRange(scores: Float32Array, idBase: number): void {
     this.memory.reset();
     this.pushRangeAt(this.input(scores), idBase, scores.length);
+  }
+
+  /** Runs the fused 4-bit scan into this heap. */
+  scanPq4(codes: number, n: number, m: number, lut: number, scale: number, offset: number, idBase: number, scratch: number): void {
+    this.size = this.raw.scanPq4(codes, n, m, lut, scale, offset, idBase, scratch, this.hs, this.hi, this.size, this.capacity);
   }
 
   /** Offers n scores already in kernel memory at `scoresPtr`. */

@@ -13,7 +13,8 @@ import { itemQueryVector, similarItems } from "../similar-items";
  */
 export const PARITY = {
   n: 1500,
-  params: { metric: "ip", dims: 32, nlist: 16, m: 8, rescore: "sq8" } satisfies IvfPqParams as IvfPqParams,
+  // 4-bit codes, so that workerd runs the SIMD fast-scan path too.
+  params: { metric: "ip", dims: 32, nlist: 16, m: 8, nbits: 4, rescore: "sq8" } satisfies IvfPqParams as IvfPqParams,
   seed: 77,
   shardTargetBytes: 12_000,
   queries: ["ann-0", "ann-7", "ann-123", "ann-999", "ann-1499"],
