@@ -31,28 +31,28 @@ export interface MlpModel {
 export function mlpScore(model: MlpModel, rows: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
   const first = model.layers[0];
   if (!first) throw new AppError("internal", "mlpScore: model has no layers");
-  const widest = Math.max(...model.layers.map((l) => l.outputs));
+  let widest = 1;
+  for (const l of model.layers) widest = Math.max(widest, l.outputs);
   let a = new Float32Array(widest);
   let b = new Float32Array(widest);
   for (let r = 0; r < n; r++) {
-    let x = rows.subarray(r * first.inputs, (r + 1) * first.inputs);
-    for (const layer of model.layers) {
-      denseForward(layer, x, a);
-      x = a.subarray(0, layer.outputs);
+    denseForward(first, rows, r * first.inputs, a);
+    for (let l = 1; l < model.layers.length; l++) {
+      denseForward(model.layers[l]!, a, 0, b);
       [a, b] = [b, a];
     }
-    out[r] = x[0]!;
+    out[r] = a[0]!;
   }
   return out;
 }
 
-/** y (size layer.outputs) = act(W·x + b) for one input x (size layer.inputs). */
-export function denseForward(layer: DenseLayer, x: Float32Array, y: Float32Array): void {
+/** y[0..outputs) = act(W·x + b) for the input x = xs[at..at+inputs). */
+export function denseForward(layer: DenseLayer, xs: Float32Array, at: number, y: Float32Array): void {
   const { inputs, outputs, weights, bias } = layer;
   for (let o = 0; o < outputs; o++) {
     let sum = bias[o]!;
     const w = o * inputs;
-    for (let i = 0; i < inputs; i++) sum += weights[w + i]! * x[i]!;
+    for (let i = 0; i < inputs; i++) sum += weights[w + i]! * xs[at + i]!;
     y[o] = activate(layer.activation, sum);
   }
 }
