@@ -61,8 +61,12 @@ export function markdownTable(results: AnnResult[], speedups: Record<string, num
       ? `operating point <= ${TARGET.compactBytes} bytes/vector: ${compact.system} nprobe ${compact.nprobe}: ${compact.bytes_per_vector.toFixed(1)} B, recall@10 ${compact.recall_at_10.toFixed(3)}, recall@100 ${compact.recall_at_100.toFixed(3)}`
       : `no operating point of ours at <= ${TARGET.compactBytes} bytes/vector`,
   );
-  const endToEnd = speedups.search_nprobe32_shortlist1000 ?? 0;
-  verdict(endToEnd >= TARGET.simdSpeedup, `SIMD kernel vs scalar reference, end-to-end search: ${endToEnd.toFixed(2)}x (target >= ${TARGET.simdSpeedup}x)`);
+  const endToEnd = Object.entries(speedups).filter(([name]) => name.endsWith("search_nprobe64_shortlist1000"));
+  const best = Math.max(0, ...endToEnd.map(([, x]) => x));
+  verdict(
+    best >= TARGET.simdSpeedup,
+    `SIMD kernel vs scalar reference, whole search (nprobe 64, shortlist 1000): ${endToEnd.map(([name, x]) => `${name.split(":")[0]} ${x.toFixed(2)}x`).join(", ")} (target >= ${TARGET.simdSpeedup}x)`,
+  );
 
   lines.push("## Targets (large set)", "", ...verdicts.map((v) => `- ${v}`), "");
   return { table: lines.join("\n"), verdicts, failed };

@@ -5,10 +5,14 @@ import { type IvfPqParams } from "../../../shared/ann/ivfpq-index";
 import { type TrainedEmbeddings } from "../train/train-ials";
 import { loadNodeKernel } from "./node-kernel";
 
-/** Index parameters for a catalogue of n items: about sqrt(n) lists, 16-byte codes, the SQ8 re-scoring store. */
+/**
+ * Index parameters for a catalogue of n items: about sqrt(n) lists, 4-bit
+ * fast-scan codes of dims/2 sub-quantizers (dims/4 bytes), and the SQ8
+ * re-scoring store; see bench/results/ann.md for why.
+ */
 export function defaultAnnParams(dims: number, n: number): IvfPqParams {
   const nlist = Math.max(1, Math.min(4096, 2 ** Math.round(Math.log2(Math.sqrt(n) / 1.5))));
-  return { metric: "ip", dims, nlist, m: Math.min(16, dims / 4), nbits: 8, rescore: "sq8" };
+  return { metric: "ip", dims, nlist, m: dims / 2, nbits: 4, rescore: "sq8" };
 }
 
 /**
