@@ -13,6 +13,7 @@ interface Recs {
   nextCursor: string | null;
   impressionId: string;
   degraded: string[];
+  ranker: string;
 }
 
 async function recs(query: string): Promise<Recs> {
@@ -32,6 +33,18 @@ afterAll(async () => {
 });
 
 describe("the serving funnel on the demo index", () => {
+  it("keeps light scores on a cold isolate, says so, and switches to the ONNX ranker once it has loaded", async () => {
+    const user = `warm-${Date.now()}`;
+    expect((await watched(user, ["296"])).status).toBe(200);
+    const first = await recs(`user_id=${user}&limit=5`);
+    if (first.ranker === "light") expect(first.degraded).toContain("heavy_ranker_warming");
+    // Each attempt needs a new list (lists are cached), so each asks with another exclusion.
+    let attempt = 0;
+    const warm = await poll(() => recs(`user_id=${user}&limit=5&exclude=x${attempt++}`), (r) => r.ranker === "heavy", 15_000);
+    expect(warm.ranker).toBe("heavy");
+    expect(warm.degraded).toEqual([]);
+  });
+
   it("personalizes from a few events: co-visitation and ANN candidates, with reasons naming what was watched", async () => {
     const user = `fun-${Date.now()}`;
     expect((await watched(user, ["1", "3114", "2355"])).status).toBe(200);
@@ -48,6 +61,7 @@ describe("the serving funnel on the demo index", () => {
     const top = await Promise.all(ids.slice(0, 5).map(async (id) => ((await (await fetch(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories));
     expect(top.filter((c) => c.includes("Animation") || c.includes("Children")).length).toBeGreaterThanOrEqual(3);
     expect(body.degraded).toEqual([]);
+    expect(body.ranker).toBe("heavy");
     for (const item of body.items) {
       expect(item.propensity).toBeGreaterThan(0);
       expect(item.propensity).toBeLessThanOrEqual(1);

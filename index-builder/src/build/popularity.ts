@@ -24,6 +24,16 @@ export function computePopular(
   options: PopularityOptions = DEFAULT_POPULARITY,
 ): PopularBlob {
   const { asOfMs, mass } = decayedMass(interactions, options.halfLifeDays);
+  return popularFromMass(items, mass, asOfMs, options);
+}
+
+/** The popular blob from each item's (decayed) mass, measured at `asOfMs`. */
+export function popularFromMass(
+  items: readonly CatalogItem[],
+  mass: ReadonlyMap<string, number>,
+  asOfMs: number,
+  options: PopularityOptions = DEFAULT_POPULARITY,
+): PopularBlob {
   const ranked: PopularItem[] = items
     .filter((item) => item.available && (mass.get(item.itemId) ?? 0) > 0)
     .map((item) => ({

@@ -9,6 +9,8 @@ export interface LocalStack {
   /** Null when Redis is off (redis-server not installed and not required). */
   redis: { url: string; token: string; server: RedisServerHandle } | null;
   dev: DevServer;
+  /** Stops and starts wrangler dev again (same port, state and bindings): a cold isolate. */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,30 +55,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log("redis-server not found: Redis features (trending counters) are OFF. Install it with: apt-get install -y redis-server");
   }
 
+  const devOptions = {
+    port: options.port,
+    persistTo: options.persistTo,
+    inherit: options.inherit,
+    vars: {
+      ADMIN_KEY: adminKey,
+      UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
+      UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",
+    },
+  };
   let dev: DevServer;
   try {
-    dev = await startWranglerDev({
-      port: options.port,
-      persistTo: options.persistTo,
-      inherit: options.inherit,
-      vars: {
-        ADMIN_KEY: adminKey,
-        UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
-        UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",
-      },
-    });
+    dev = await startWranglerDev(devOptions);
   } catch (err) {
     await stopRedis();
     throw err;
   }
-  return {
+  const stack: LocalStack = {
     url: dev.url,
     adminKey,
     redis: server && bridge ? { url: bridge.url, token, server } : null,
     dev,
+    restartWorker: async () => {
+      await stack.dev.stop();
+      stack.dev = await startWranglerDev(devOptions);
+    },
     stop: async () => {
-      await dev.stop();
+      await stack.dev.stop();
       await stopRedis();
     },
   };
+  return stack;
 }

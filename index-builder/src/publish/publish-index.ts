@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/catalog-item";
 import { parseManifest } from "../../../shared/index-format/manifest";
 
+const UPLOAD_CONCURRENCY = 6;
+
 export interface PublishOptions {
   /** Base URL of the Worker, e.g. http://127.0.0.1:8787. */
   url: string;
@@ -25,14 +27,23 @@ export async function publishIndex(dir: string, options: PublishOptions): Promis
   const call = (method: string, path: string, body: BodyInit, headers: Record<string, string>) =>
     request(options, method, path, body, headers);
 
-  for (const [name, ref] of Object.entries(manifest.blobs)) {
-    const bytes = await readFile(join(dir, "blobs", name));
-    await call("PUT", `/admin/index/versions/${version}/blobs/${name}`, bytes, {
-      "Content-Type": ref.contentType,
-      "X-Content-Sha256": ref.sha256,
-    });
-    log(`blob ${name}: ${bytes.byteLength} bytes`);
-  }
+  // Blobs are independent of each other: upload a few at a time (large indexes have thousands of pages).
+  const blobs = Object.entries(manifest.blobs);
+  let next = 0;
+  let bytesSent = 0;
+  const uploader = async () => {
+    while (next < blobs.length) {
+      const [name, ref] = blobs[next++]!;
+      const bytes = await readFile(join(dir, "blobs", name));
+      await call("PUT", `/admin/index/versions/${version}/blobs/${name}`, bytes, {
+        "Content-Type": ref.contentType,
+        "X-Content-Sha256": ref.sha256,
+      });
+      bytesSent += bytes.byteLength;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, blobs.length) }, uploader));
+  log(`${blobs.length} blob(s), ${bytesSent} bytes`);
   await call("PUT", `/admin/index/versions/${version}/manifest`, JSON.stringify(manifest), { "Content-Type": "application/json" });
   log(`manifest ${version}`);
 

@@ -2,6 +2,7 @@ import { desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
+import { Memo } from "../funnel/memo";
 
 /** D1 allows 100 bound parameters per statement; an item row binds 8. */
 const ROWS_PER_STATEMENT = 12;
@@ -51,6 +52,7 @@ export async function upsertCatalogItems(
   }
   const [first, ...rest] = statements;
   if (first) await orm.batch([first, ...rest]);
+  recentRows.clear();
   return rows.length;
 }
 
@@ -86,9 +88,28 @@ export async function freshItems(db: D1Database, limit: number): Promise<Catalog
 /** Bound parameters per lookup, under D1's limit of 100. */
 const IDS_PER_QUERY = 90;
 
-/** Current catalog rows of the given items (titles, live availability), in one D1 batch. */
+/** Catalog rows seen recently, per isolate: titles rarely change, availability may lag by a minute. */
+const recentRows = new Memo<CatalogFacts | null>(60_000, 50_000);
+
+/** Current catalog rows of the given items (titles, availability), from the isolate's memo or one D1 batch. */
 export async function catalogFacts(db: D1Database, itemIds: readonly string[]): Promise<Map<string, CatalogFacts>> {
-  const unique = [...new Set(itemIds)];
+  const out = new Map<string, CatalogFacts>();
+  const missing: string[] = [];
+  for (const id of new Set(itemIds)) {
+    const row = recentRows.get(id);
+    if (row === undefined) missing.push(id);
+    else if (row) out.set(id, row);
+  }
+  const fetched = await fetchCatalogFacts(db, missing);
+  for (const id of missing) {
+    const row = fetched.get(id) ?? null;
+    recentRows.set(id, row);
+    if (row) out.set(id, row);
+  }
+  return out;
+}
+
+async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<string, CatalogFacts>> {
   if (unique.length === 0) return new Map();
   const orm = drizzle(db);
   const query = (ids: string[]) =>

@@ -24,6 +24,7 @@ import { heavyRank, rankerReady, warmRanker } from "../ranker/heavy-rank";
 import { type LoadedRanker, loadRanker } from "../ranker/load-ranker";
 import { type SessionSnapshot } from "../session/user-session";
 import { withBudget } from "./budget";
+import { Memo } from "./memo";
 import { editorialFor, policyFor } from "./config-store";
 import { covisitOfRows, type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
 
@@ -173,9 +174,12 @@ export async function runFunnel(
     nowMs: Date.now(),
   };
   const light = lightScores(candidates, facts, user);
-  const heavy = ranker
-    ? await timing.measure("heavy_rank", () => heavyScores(ranker, candidates, light, facts, user, degraded, defer))
-    : null;
+  // The model learned from users with a history; a cold start stays with the light ranker,
+  // whose declared-category weight is what such a user has to go on.
+  const heavy =
+    ranker && history.length > 0
+      ? await timing.measure("heavy_rank", () => heavyScores(ranker, candidates, light, facts, user, degraded, defer))
+      : null;
   const placed = rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random);
 
   const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
@@ -306,14 +310,20 @@ async function annSource(kv: KVNamespace, index: LoadedIndex, ann: AnnHead | nul
   return { source: "ann", quota: QUOTA.ann, items: result.value };
 }
 
+/** Trending lists change by the hour; each isolate reads a region's at most every 30 s. */
+const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
+
 async function trendingSource(env: Env, region: string, degraded: string[]): Promise<SourceProposal | null> {
   const redis = redisFromEnv(env);
   if (!redis) return null;
+  const memo = trendingMemo.get(region);
+  if (memo) return { source: "trending", quota: QUOTA.trending, items: memo };
   const result = await withBudget("trending", BUDGET.trending, () => readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit: QUOTA.trending }));
   if (!result.ok) {
     degraded.push(result.degraded);
     return null;
   }
+  trendingMemo.set(region, result.value);
   return { source: "trending", quota: QUOTA.trending, items: result.value };
 }
 

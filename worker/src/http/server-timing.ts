@@ -4,6 +4,7 @@
  */
 export class ServerTiming {
   private readonly entries: string[] = [];
+  private readonly startedMs = performance.now();
 
   async measure<T>(stage: string, work: () => Promise<T>): Promise<T> {
     const start = performance.now();
@@ -14,7 +15,8 @@ export class ServerTiming {
     }
   }
 
+  /** The stages, then `total`: time since this object was made (the request's start). */
   header(): string {
-    return this.entries.join(", ");
+    return [...this.entries, `total;dur=${(performance.now() - this.startedMs).toFixed(1)}`].join(", ");
   }
 }

@@ -1,4 +1,6 @@
 import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type CurrentPointer } from "../../../shared/index-format/keys";
+import { Memo } from "../funnel/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
 
@@ -15,9 +17,26 @@ export interface LoadedIndex {
 const MAX_CACHED_VERSIONS = 3;
 const loaded = new Map<string, LoadedIndex>();
 
+/**
+ * The pointer is read from KV at most every few seconds per isolate (KV is
+ * itself eventually consistent for about a minute); a publication through
+ * this isolate's admin API takes effect at once.
+ */
+const POINTER_TTL_MS = 5000;
+const pointers = new Memo<CurrentPointer | null>(POINTER_TTL_MS, 1);
+
+/** Forgets the memoized pointer (after this isolate moved it). */
+export function forgetCurrentPointer(): void {
+  pointers.clear();
+}
+
 /** The version the current pointer names, loaded and verified; null before any publication. */
 export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
-  const pointer = await readCurrentPointer(kv);
+  let pointer = pointers.get("current");
+  if (pointer === undefined) {
+    pointer = await readCurrentPointer(kv);
+    pointers.set("current", pointer);
+  }
   if (!pointer) return null;
   const hit = loaded.get(pointer.version);
   if (hit) return hit;

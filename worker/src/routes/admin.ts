@@ -7,6 +7,7 @@ import { VERSION_PATTERN } from "../../../shared/index-format/keys";
 import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
 import { putEditorial, putPolicy } from "../funnel/config-store";
+import { forgetCurrentPointer } from "../index-store/index-cache";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { readBytes, readJson } from "../http/read-json";
@@ -50,7 +51,9 @@ export const admin = new Hono<AppEnv>()
   .put("/index/current", async (c) => {
     const body = (await readJson(c, 1024)) as { version?: unknown } | null;
     if (typeof body?.version !== "string") throw new AppError("invalid_request", 'send {"version": "<published version>"}');
-    return c.json(await setCurrentVersion(c.env.INDEX_KV, body.version, new Date()));
+    const pointer = await setCurrentVersion(c.env.INDEX_KV, body.version, new Date());
+    forgetCurrentPointer();
+    return c.json(pointer);
   })
   .post("/catalog/items", async (c) => {
     const body = (await readJson(c, MAX_JSON_BYTES)) as { items?: unknown; indexVersion?: unknown } | null;

@@ -1,0 +1,59 @@
+import { quantile, round, runBounded } from "./stats";
+
+/** One response as the load generator saw it. */
+export interface Sample {
+  status: number;
+  clientMs: number;
+  /** Server-Timing stage -> ms (includes `total`). */
+  server: Record<string, number>;
+  cache: string | null;
+}
+
+export interface LatencySummary {
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+
+/** Sends the URLs at fixed concurrency (bounded in time), returning every sample and the rate. */
+export async function drive(urls: string[], concurrency: number, maxMs: number): Promise<{ samples: Sample[]; rps: number }> {
+  const samples: Sample[] = [];
+  const started = performance.now();
+  await runBounded(urls.length, concurrency, Date.now() + maxMs, async (i) => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(urls[i]!);
+      await res.arrayBuffer();
+      samples.push({ status: res.status, clientMs: performance.now() - t0, server: parseServerTiming(res.headers.get("server-timing")), cache: res.headers.get("x-cache") });
+    } catch {
+      samples.push({ status: 0, clientMs: performance.now() - t0, server: {}, cache: null });
+    }
+  });
+  return { samples, rps: round(samples.length / ((performance.now() - started) / 1000), 1) };
+}
+
+export function parseServerTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (header ?? "").split(",")) {
+    const match = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+    if (match) out[match[1]!] = Number(match[2]);
+  }
+  return out;
+}
+
+export function summarize(values: number[]): LatencySummary {
+  return { p50_ms: round(quantile(values, 0.5)), p95_ms: round(quantile(values, 0.95)), p99_ms: round(quantile(values, 0.99)) };
+}
+
+/** Client and server latency, and per Server-Timing stage p50/p95. */
+export function describe(samples: Sample[]) {
+  const ok = samples.filter((s) => s.status === 200);
+  const stages = new Set(ok.flatMap((s) => Object.keys(s.server)));
+  return {
+    ...summarize(ok.map((s) => s.clientMs)),
+    server: summarize(ok.map((s) => s.server.total ?? Number.NaN).filter((x) => !Number.isNaN(x))),
+    stages: Object.fromEntries([...stages].filter((st) => st !== "total").map((st) => [st, summarize(ok.flatMap((s) => (st in s.server ? [s.server[st]!] : [])))])),
+    count: samples.length,
+    errors: samples.length - ok.length,
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * `npm run bench:serve [-- --items 1000000]`: the serving funnel under
+ * bounded loopback load. For the demo index and a synthetic index of
+ * `--items` items (bench/serve/synthetic-index.ts), each on a fresh
+ * `wrangler dev` with redis-server: publish, restart the Worker and time the
+ * first response of the cold isolate, give a set of users histories, then
+ * drive every (user, surface) request once (cache misses) and again (cache
+ * hits) at fixed concurrency, and GET /health the same way as the floor.
+ * Client latency, server latency (Server-Timing `total`) and per-stage
+ * times. Writes bench/results/serve.{json,md}; exits non-zero when a target
+ * is missed (miss server p95 <= 10 ms, hit p95 <= 2 ms, >= 300 req/s, 0 errors).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildIndex } from "../index-builder/src/build/build-index";
+import { readMovieLensLatest } from "../index-builder/src/data/movielens";
+import { freePort } from "../index-builder/src/local/free-port";
+import { type LocalStack, startLocalStack } from "../index-builder/src/local/local-stack";
+import { PROJECT_ROOT } from "../index-builder/src/local/wrangler";
+import { publishIndex } from "../index-builder/src/publish/publish-index";
+import { describe, drive } from "./lib/http-load";
+import { round } from "./lib/stats";
+import { buildSyntheticIndex } from "./serve/synthetic-index";
+
+const { values } = parseArgs({
+  options: {
+    items: { type: "string", default: "1000000" },
+    users: { type: "string", default: "150" },
+    concurrency: { type: "string", default: "8" },
+    "skip-demo": { type: "boolean", default: false },
+  },
+});
+const USERS = Number(values.users);
+const CONCURRENCY = Number(values.concurrency);
+const PHASE_MAX_MS = 120_000;
+const log = (line: string) => console.log(`[bench:serve] ${line}`);
+
+interface Run {
+  catalog_items: number;
+  index_build_s: number;
+  publish_s: number;
+  cold_first_response_ms: number;
+  miss: ReturnType<typeof describe> & { rps: number };
+  hit: ReturnType<typeof describe> & { rps: number };
+  floor: ReturnType<typeof describe> & { rps: number };
+}
+
+async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[] }>): Promise<Run> {
+  const state = await mkdtemp(join(tmpdir(), `bench-serve-${name}-`));
+  const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), redis: "required" });
+  try {
+    let t = performance.now();
+    const built = await build(join(state, "index"));
+    const buildS = (performance.now() - t) / 1000;
+    log(`${name}: built ${built.items} items in ${buildS.toFixed(1)} s`);
+    t = performance.now();
+    await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
+    const publishS = (performance.now() - t) / 1000;
+    log(`${name}: published in ${publishS.toFixed(1)} s`);
+
+    await stack.restartWorker();
+    t = performance.now();
+    const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`);
+    await first.arrayBuffer();
+    const coldMs = performance.now() - t;
+    log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status})`);
+
+    await seedUsers(stack, built.popularIds);
+    const urls = requestMix(stack.url, built.popularIds);
+    const miss = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
+    const hit = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
+    const floor = await drive(urls.map(() => `${stack.url}/health`), CONCURRENCY, PHASE_MAX_MS);
+    const missNotMiss = miss.samples.filter((s) => s.cache !== "miss").length;
+    const hitNotHit = hit.samples.filter((s) => s.cache !== "hit").length;
+    if (missNotMiss + hitNotHit > 0) log(`${name}: ${missNotMiss} first requests were not misses, ${hitNotHit} repeats were not hits`);
+    return {
+      catalog_items: built.items,
+      index_build_s: round(buildS, 1),
+      publish_s: round(publishS, 1),
+      cold_first_response_ms: round(coldMs, 1),
+      miss: { ...describe(miss.samples), rps: miss.rps },
+      hit: { ...describe(hit.samples), rps: hit.rps },
+      floor: { ...describe(floor.samples), rps: floor.rps },
+    };
+  } finally {
+    await stack.stop();
+    await rm(state, { recursive: true, force: true });
+  }
+}
+
+/** Every user gets ten events on popular items, so home lists run the personal sources. */
+async function seedUsers(stack: LocalStack, popularIds: string[]): Promise<void> {
+  for (let u = 0; u < USERS; u++) {
+    const events = Array.from({ length: 10 }, (_, k) => ({
+      eventId: `seed-${u}-${k}`,
+      userId: `bench-u${u}`,
+      itemId: popularIds[(u * 7 + k * 13) % popularIds.length]!,
+      type: k % 3 === 0 ? "purchase" : "click",
+      timestamp: Date.now() - 60_000,
+    }));
+    const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
+    if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+  }
+}
+
+/** Per user: home, up next and related around a popular item: 3 distinct lists each. */
+function requestMix(base: string, popularIds: string[]): string[] {
+  const urls: string[] = [];
+  for (let u = 0; u < USERS; u++) {
+    const context = popularIds[(u * 31) % popularIds.length]!;
+    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=home&limit=20`);
+    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=up_next&item_id=${context}&limit=20`);
+    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=related&item_id=${context}&limit=20`);
+  }
+  return urls;
+}
+
+function table(runs: Run[]): string {
+  const lines = [
+    `Serving benchmark: wrangler dev + redis-server on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${USERS} users x 3 surfaces (each list requested once = miss, then again = hit), /health at the same load as the floor.`,
+    "",
+    "| catalog | phase | client p50 / p95 / p99 ms | server p50 / p95 / p99 ms | req/s | errors |",
+    "| ---: | --- | --- | --- | ---: | ---: |",
+  ];
+  for (const r of runs) {
+    for (const [phase, s] of [["miss", r.miss], ["hit", r.hit], ["floor (/health)", r.floor]] as const) {
+      lines.push(`| ${r.catalog_items} | ${phase} | ${s.p50_ms} / ${s.p95_ms} / ${s.p99_ms} | ${s.server.p50_ms} / ${s.server.p95_ms} / ${s.server.p99_ms} | ${s.rps} | ${s.errors} |`);
+    }
+  }
+  lines.push("", "Cache-miss server stages (p50 / p95 ms):", "");
+  for (const r of runs) {
+    lines.push(`- ${r.catalog_items} items: ` + Object.entries(r.miss.stages).map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`).join(", "));
+  }
+  lines.push("", ...runs.map((r) => `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms.`), "");
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const runs: Run[] = [];
+  if (!values["skip-demo"]) {
+    runs.push(
+      await measure("demo", async (out) => {
+        const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
+        const built = await buildIndex(dataset, out);
+        const popular = built.manifest.fallbackItemIds;
+        return { dir: built.dir, items: dataset.items.length, popularIds: popular };
+      }),
+    );
+  }
+  const n = Number(values.items);
+  runs.push(
+    await measure(`synthetic-${n}`, async (out) => {
+      const built = await buildSyntheticIndex(n, out, log);
+      return { dir: built.dir, items: n, popularIds: built.popularIds };
+    }),
+  );
+  const big = runs[runs.length - 1]!;
+  const result = {
+    catalog_items: big.catalog_items,
+    miss: { p50_ms: big.miss.server.p50_ms, p95_ms: big.miss.server.p95_ms, p99_ms: big.miss.server.p99_ms, client: { p50_ms: big.miss.p50_ms, p95_ms: big.miss.p95_ms, p99_ms: big.miss.p99_ms } },
+    hit: { p50_ms: big.hit.server.p50_ms, p95_ms: big.hit.server.p95_ms, p99_ms: big.hit.server.p99_ms, client: { p50_ms: big.hit.p50_ms, p95_ms: big.hit.p95_ms, p99_ms: big.hit.p99_ms } },
+    rps: Math.min(big.miss.rps, big.hit.rps),
+    errors: big.miss.errors + big.hit.errors,
+    cold_first_response_ms: big.cold_first_response_ms,
+    floor: { p50_ms: big.floor.p50_ms, p95_ms: big.floor.p95_ms, p99_ms: big.floor.p99_ms, rps: big.floor.rps },
+    runs,
+    measured_at: new Date().toISOString(),
+  };
+  await mkdir(join(PROJECT_ROOT, "bench", "results"), { recursive: true });
+  await writeFile(join(PROJECT_ROOT, "bench", "results", "serve.json"), JSON.stringify(result, null, 2) + "\n");
+  await writeFile(join(PROJECT_ROOT, "bench", "results", "serve.md"), table(runs));
+  console.log(table(runs));
+  const misses = [
+    result.miss.p95_ms > 10 && `cache-miss server p95 ${result.miss.p95_ms} ms > 10 ms`,
+    result.hit.p95_ms > 2 && `cache-hit server p95 ${result.hit.p95_ms} ms > 2 ms`,
+    result.rps < 300 && `${result.rps} req/s < 300`,
+    result.errors > 0 && `${result.errors} errors`,
+  ].filter(Boolean);
+  if (misses.length > 0) {
+    console.error(`targets missed: ${misses.join("; ")}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
