@@ -1,7 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { sha256Hex } from "../../../shared/checksum";
-import { type BlobRef, type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../../shared/index-format/manifest";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildRanker } from "../ranker/build-ranker";
@@ -11,6 +8,7 @@ import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
 import { buildFunnelBlobs } from "./funnel-blobs";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
 import { trainingTable } from "./training-table";
+import { writeVersion } from "./write-version";
 
 /** Length of the bare popular list inlined in the manifest. */
 const FALLBACK_SIZE = 200;
@@ -54,38 +52,25 @@ export async function buildIndex(
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   const ranker = options.ranker === false ? null : await buildRanker(dataset, undefined, log);
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
-  const refs: Record<string, BlobRef> = {};
-  for (const [name, blob] of blobs) {
-    refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
-  }
-  // The version names the build time and the content, so equal data gives an equal suffix.
-  const contentHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(refs)))).slice(0, 10);
-  const version = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${contentHash}`;
-
   const users = new Set(dataset.interactions.map((x) => x.userId));
-  const manifest: IndexManifest = {
-    formatVersion: MANIFEST_FORMAT_VERSION,
-    version,
-    builtAt: now.toISOString(),
-    source: { dataset: dataset.name, newestInteractionAt: popular.asOf },
-    counts: {
-      items: dataset.items.length,
-      users: users.size,
-      interactions: dataset.interactions.length,
-      categories: Object.keys(popular.byCategory).length,
+  const { version, dir, manifest } = await writeVersion(
+    outDir,
+    blobs,
+    {
+      source: { dataset: dataset.name, newestInteractionAt: popular.asOf },
+      counts: {
+        items: dataset.items.length,
+        users: users.size,
+        interactions: dataset.interactions.length,
+        categories: Object.keys(popular.byCategory).length,
+      },
+      fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
+      ...(ann ? { ann: ann.section } : {}),
+      funnel: funnel.section,
     },
-    blobs: refs,
-    fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
-    ...(ann ? { ann: ann.section } : {}),
-    funnel: funnel.section,
-  };
-
-  const dir = join(outDir, version);
-  await mkdir(join(dir, "blobs"), { recursive: true });
-  for (const [name, blob] of blobs) await writeFile(join(dir, "blobs", name), blob.bytes);
-  await writeFile(join(dir, "catalog.json"), JSON.stringify(dataset.items));
-  await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
-  await writeFile(join(outDir, "LATEST"), `${version}\n`);
-  log(`wrote index ${version} to ${dir} (${Object.keys(refs).length} blob(s), ${manifest.counts.categories} categories)`);
+    dataset.items,
+    now,
+  );
+  log(`wrote index ${version} to ${dir} (${Object.keys(manifest.blobs).length} blob(s), ${manifest.counts.categories} categories)`);
   return { version, dir, manifest };
 }
