@@ -9,6 +9,8 @@ import { buildFunnelBlobs } from "./funnel-blobs";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
 import { trainingTable } from "./training-table";
 import { writeVersion } from "./write-version";
+import { placeColdItems } from "./cold-items";
+import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
 
 /** Length of the bare popular list inlined in the manifest. */
 const FALLBACK_SIZE = 200;
@@ -43,6 +45,10 @@ export async function buildIndex(
   const started = Date.now();
   const embeddings = trainIalsOnTable(table, DEMO_IALS);
   const covisit = buildCovisitation(table);
+  // Items nobody interacted with get their content vector, so retrieval can find them.
+  const content = placeColdItems(dataset, table, embeddings);
+  blobs.set(CONTENT_MODEL_BLOB, { bytes: encodeContentModel(content.model), contentType: "application/json" });
+  log(`content model fitted; ${content.placed} item(s) without interactions placed by content`);
   log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass);
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);

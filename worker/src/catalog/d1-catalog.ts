@@ -68,6 +68,7 @@ export interface CatalogFacts {
   title: string;
   categories: string[];
   year: number | null;
+  tags: string[];
   available: boolean;
 }
 
@@ -78,7 +79,7 @@ export interface CatalogFacts {
  */
 export async function freshItems(db: D1Database, limit: number): Promise<CatalogFacts[]> {
   return drizzle(db)
-    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, available: items.available })
+    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available })
     .from(items)
     .where(isNull(items.indexVersion))
     .orderBy(desc(items.updatedAt))
@@ -114,7 +115,7 @@ async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<
   const orm = drizzle(db);
   const query = (ids: string[]) =>
     orm
-      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, available: items.available })
+      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available })
       .from(items)
       .where(inArray(items.itemId, ids));
   const chunks: string[][] = [];

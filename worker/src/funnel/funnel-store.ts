@@ -1,6 +1,8 @@
 import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
+import { CONTENT_MODEL_BLOB, decodeContentModel } from "../../../shared/embeddings/content-model-blob";
+import { type ContentModel } from "../../../shared/embeddings/content-vector";
 import { type FoldInModel } from "../../../shared/embeddings/fold-in";
 import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
@@ -11,6 +13,8 @@ import { ByteLru } from "../ann/byte-lru";
 export interface FunnelHead {
   section: FunnelSection;
   table: ItemTable;
+  /** Places brand-new items in the embedding space; null when the index has none. */
+  content: ContentModel | null;
   foldIn: Omit<FoldInModel, "itemVectors">;
 }
 
@@ -26,7 +30,8 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   if (!section) return { degraded: "funnel_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  const names = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.foldIn];
+  const names: string[] = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.foldIn];
+  if (manifest.blobs[CONTENT_MODEL_BLOB]) names.push(CONTENT_MODEL_BLOB);
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
   const bytes: Uint8Array[] = [];
   for (const [i, read] of reads.entries()) {
@@ -37,6 +42,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   const head: FunnelHead = {
     section,
     table: decodeItemTable(bytes[0]!),
+    content: bytes[2] ? decodeContentModel(bytes[2]) : null,
     foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram), itemCount: foldIn.itemCount },
   };
   heads.set(manifest.version, head);

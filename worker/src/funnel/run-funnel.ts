@@ -1,5 +1,6 @@
 import { probeLists, searchIvfPq } from "../../../shared/ann/ivfpq-search";
 import { categoriesAt, findItem, isAvailable, itemIdAt } from "../../../shared/catalog/item-table";
+import { type ContentModel, contentVector } from "../../../shared/embeddings/content-vector";
 import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
 import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
@@ -14,7 +15,7 @@ import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { categoryItems, covisitItems, popularItems } from "../../../shared/ranking/sources";
 import { type AnnHead, fetchLists, loadAnnHead } from "../ann/ann-store";
-import { catalogFacts, freshItems } from "../catalog/d1-catalog";
+import { type CatalogFacts, catalogFacts, freshItems } from "../catalog/d1-catalog";
 import { workerdKernel } from "../ann/workerd-kernel";
 import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
@@ -149,7 +150,7 @@ export async function runFunnel(
   const [annP, covisitP, contextP, trendingP, contentP, fresh, editorial] = proposals;
   const all: SourceProposal[] = [];
   for (const p of [contextP, annP, covisitP, trendingP, contentP]) if (p) all.push(p);
-  if (fresh?.length) all.push({ source: "fresh", quota: QUOTA.fresh, items: fresh.map((f, i) => ({ itemId: f.itemId, score: fresh.length - i })) });
+  if (fresh?.length) all.push({ source: "fresh", quota: QUOTA.fresh, items: freshItemsFor(fresh, head?.content ?? null, query) });
   if (editorial?.length) all.push({ source: "editorial", quota: QUOTA.editorial, items: editorial.map((itemId, i) => ({ itemId, score: editorial.length - i })) });
   all.push({ source: "popular", quota: QUOTA.popular, items: popularItems(index.popular, index.manifest.fallbackItemIds, QUOTA.popular) });
   if (!index.popular) degraded.push("popular_fallback_list");
@@ -273,6 +274,24 @@ async function queryVector(
   const itemVectors = new Float32Array(present.length * d);
   present.forEach((h, i) => itemVectors.set(vectors.get(h.row)!, i * d));
   return foldInUser({ ...head.foldIn, itemVectors }, present.map((h, i) => ({ item: i, weight: h.weight })));
+}
+
+/**
+ * New catalog items, newest first; with a user (or context) vector and the
+ * index's content model, ordered by how well each item's content vector
+ * matches it instead, so a new item reaches the users it suits.
+ */
+function freshItemsFor(fresh: readonly CatalogFacts[], content: ContentModel | null, query: Float32Array | null): SourceProposal["items"] {
+  if (!content || !query || query.length !== content.dims) return fresh.map((f, i) => ({ itemId: f.itemId, score: fresh.length - i }));
+  const v = new Float32Array(content.dims);
+  return fresh
+    .map((f) => {
+      contentVector(content, f, v);
+      let dot = 0;
+      for (let k = 0; k < v.length; k++) dot += v[k]! * query[k]!;
+      return { itemId: f.itemId, score: dot };
+    })
+    .sort((a, b) => b.score - a.score);
 }
 
 async function covisitRows(
