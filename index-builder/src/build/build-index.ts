@@ -3,7 +3,7 @@ import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildRanker } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
-import { buildCovisitation } from "../train/covisitation";
+import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
 import { buildFunnelBlobs } from "./funnel-blobs";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
@@ -44,7 +44,8 @@ export async function buildIndex(
   const table = trainingTable(dataset);
   const started = Date.now();
   const embeddings = trainIalsOnTable(table, DEMO_IALS);
-  const covisit = buildCovisitation(table);
+  // Validated on the demo data's time split (eval/tuned-params.ts): pairs shared by >= 50 users, top 100.
+  const covisit = buildCovisitation(table, DEMO_COVISIT);
   // Items nobody interacted with get their content vector, so retrieval can find them.
   const content = placeColdItems(dataset, table, embeddings);
   blobs.set(CONTENT_MODEL_BLOB, { bytes: encodeContentModel(content.model), contentType: "application/json" });
