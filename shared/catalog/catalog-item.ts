@@ -8,6 +8,8 @@ export interface CatalogItem {
   year: number | null;
   tags: string[];
   available: boolean;
+  /** Lower-case country codes where the item may not be shown; absent means none. */
+  blockedRegions?: string[];
 }
 
 /** Most items accepted in one catalog upsert request. */
@@ -39,5 +41,14 @@ export function catalogItemProblem(v: unknown): string | null {
     return "year: an integer from 1800 to 2200, or null";
   }
   if (typeof item.available !== "boolean") return "available: true or false";
+  if (item.blockedRegions !== undefined) {
+    const r = item.blockedRegions;
+    if (!Array.isArray(r) || r.length > 250 || !r.every((x) => typeof x === "string" && /^[a-z]{2}$/.test(x))) {
+      return "blockedRegions: an array of lower-case two-letter country codes";
+    }
+  }
+  const known = new Set(["itemId", "title", "categories", "year", "tags", "available", "blockedRegions"]);
+  const unknown = Object.keys(item).find((k) => !known.has(k));
+  if (unknown !== undefined) return `${unknown}: unknown field`;
   return null;
 }

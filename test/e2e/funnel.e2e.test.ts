@@ -110,14 +110,23 @@ describe("the serving funnel on the demo index", () => {
 
   it("applies editorial lists, pins, exclusions, and gives fresh catalog items exposure", async () => {
     expect((await admin("POST", "/admin/catalog/items", { items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }] })).status).toBe(200);
+    // Blocked in the caller's region (wrangler dev reports the US): never shown there, even when pinned.
+    expect((await admin("POST", "/admin/catalog/items", { items: [{ itemId: "geo-blocked", title: "Not Here", categories: ["Drama"], year: 2026, tags: [], available: true, blockedRegions: ["us"] }] })).status).toBe(200);
     expect((await admin("PUT", "/admin/config/editorial", { home: { default: ["858"] } })).status).toBe(200);
-    const policy = { default: { explorationRate: 0, freshBoost: 5, rules: [{ kind: "pin", itemId: "858", position: 1 }, { kind: "exclude", match: { category: "Comedy" } }] } };
+    const policy = {
+      default: {
+        explorationRate: 0,
+        freshBoost: 5,
+        rules: [{ kind: "pin", itemId: "858", position: 1 }, { kind: "pin", itemId: "geo-blocked", position: 2 }, { kind: "exclude", match: { category: "Comedy" } }],
+      },
+    };
     expect((await admin("PUT", "/admin/config/policy", policy)).status).toBe(200);
     const bad = await admin("PUT", "/admin/config/policy", { default: { explorationRate: 2 } });
     expect(bad.status).toBe(400);
 
     const body = await recs(`user_id=rules-${Date.now()}&limit=20`);
     expect(body.items[0]!.itemId).toBe("858");
+    expect(body.items.map((i) => i.itemId)).not.toContain("geo-blocked");
     expect(body.items[0]!.reasons.map((r) => r.code)).toContain("editorial");
     const fresh = body.items.find((i) => i.itemId === "brand-new-1");
     expect(fresh?.reasons.map((r) => r.code)).toContain("new");

@@ -14,17 +14,21 @@ const item = (id: string, extra: Record<string, unknown> = {}) => ({
 
 describe("catalog in D1", () => {
   it("upserts items through the admin API and serves them", async () => {
-    const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("c1"), item("c2", { year: null })] }));
+    const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("c1"), item("c2", { year: null, blockedRegions: ["de", "fr"] })] }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ upserted: 2 });
-    expect(await (await call("/v1/items/c1")).json()).toEqual(item("c1"));
-    expect(await (await call("/v1/items/c2")).json()).toEqual(item("c2", { year: null }));
+    expect(await (await call("/v1/items/c1")).json()).toEqual({ ...item("c1"), blockedRegions: [] });
+    expect(await (await call("/v1/items/c2")).json()).toEqual(item("c2", { year: null, blockedRegions: ["de", "fr"] }));
 
     await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("c1", { title: "Renamed", available: false })] }));
     expect(await (await call("/v1/items/c1")).json()).toMatchObject({ title: "Renamed", available: false });
   });
 
   it("writes nothing when any item of the request is invalid", async () => {
+    for (const bad of [{ year: "1999" }, { blockedRegions: ["DE"] }, { colour: "red" }]) {
+      const rejected = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("d1"), item("d2", bad)] }));
+      expect(rejected.status, JSON.stringify(bad)).toBe(400);
+    }
     const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("d1"), item("d2", { year: "1999" })] }));
     expect(res.status).toBe(400);
     const body = await res.json<{ error: { code: string; message: string; index: number } }>();

@@ -4,8 +4,8 @@ import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
 import { Memo } from "../funnel/memo";
 
-/** D1 allows 100 bound parameters per statement; an item row binds 8. */
-const ROWS_PER_STATEMENT = 12;
+/** D1 allows 100 bound parameters per statement; an item row binds 9. */
+const ROWS_PER_STATEMENT = 11;
 
 export async function getCatalogItem(db: D1Database, itemId: string): Promise<CatalogItem | null> {
   const row = await drizzle(db).select().from(items).where(eq(items.itemId, itemId)).get();
@@ -17,6 +17,7 @@ export async function getCatalogItem(db: D1Database, itemId: string): Promise<Ca
     year: row.year,
     tags: row.tags,
     available: row.available,
+    blockedRegions: row.blockedRegions,
   };
 }
 
@@ -29,7 +30,7 @@ export async function upsertCatalogItems(
 ): Promise<number> {
   if (list.length === 0) return 0;
   const orm = drizzle(db);
-  const rows = list.map((item) => ({ ...item, indexVersion, updatedAt: nowMs }));
+  const rows = list.map((item) => ({ ...item, blockedRegions: item.blockedRegions ?? [], indexVersion, updatedAt: nowMs }));
   const statements = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     statements.push(
@@ -44,6 +45,7 @@ export async function upsertCatalogItems(
             year: sql`excluded.year`,
             tags: sql`excluded.tags`,
             available: sql`excluded.available`,
+            blockedRegions: sql`excluded.blocked_regions`,
             indexVersion: sql`excluded.index_version`,
             updatedAt: sql`excluded.updated_at`,
           },
@@ -70,6 +72,7 @@ export interface CatalogFacts {
   year: number | null;
   tags: string[];
   available: boolean;
+  blockedRegions: string[];
 }
 
 /**
@@ -79,7 +82,7 @@ export interface CatalogFacts {
  */
 export async function freshItems(db: D1Database, limit: number): Promise<CatalogFacts[]> {
   return drizzle(db)
-    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available })
+    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available, blockedRegions: items.blockedRegions })
     .from(items)
     .where(isNull(items.indexVersion))
     .orderBy(desc(items.updatedAt))
@@ -115,7 +118,7 @@ async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<
   const orm = drizzle(db);
   const query = (ids: string[]) =>
     orm
-      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available })
+      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available, blockedRegions: items.blockedRegions })
       .from(items)
       .where(inArray(items.itemId, ids));
   const chunks: string[][] = [];

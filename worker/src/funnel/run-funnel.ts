@@ -156,7 +156,7 @@ export async function runFunnel(
   if (!index.popular) degraded.push("popular_fallback_list");
 
   const exclude = new Set([...session.seenItemIds, ...req.excludeIds, ...(req.contextItemId ? [req.contextItemId] : [])]);
-  const freshFacts = new Map((fresh ?? []).map((f) => [f.itemId, f]));
+  const freshFacts = new Map((fresh ?? []).filter((f) => !f.blockedRegions.includes(req.region)).map((f) => [f.itemId, f]));
   const facts = new Map<string, ItemFacts>();
   const popularById = popularIndex(index);
   const candidates = mergeCandidates(all, exclude).filter((c) => {
@@ -190,7 +190,8 @@ export async function runFunnel(
   const items: RecommendedItem[] = [];
   for (const p of placed) {
     const id = p.candidate.itemId;
-    if (catalog && catalog.get(id)?.available === false) continue;
+    const row = catalog?.get(id);
+    if (row && (!row.available || row.blockedRegions.includes(req.region))) continue;
     const f = facts.get(id);
     items.push({
       itemId: id,

@@ -1,0 +1,1 @@
+ALTER TABLE `items` ADD `blocked_regions` text DEFAULT '[]' NOT NULL;
