@@ -32,12 +32,14 @@ async function main(argv: string[]): Promise<number> {
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
   const notes: string[] = [...TUNING_NOTES[split.protocol]];
-  for (const model of modelLineup(split.protocol)) {
+  for (const model of modelLineup(split.protocol, split.items)) {
     if (only && !only.includes(model.name)) continue;
     const result = evaluateRecommender(model, split.train, split.test);
     const row = toRow(model.name, model.params, result.metrics, result.fitMs);
+    const stats = model.stats?.();
+    if (stats && Object.keys(stats).length > 0) row.stats = stats;
     rows.push(row);
-    console.log(`${row.model.padEnd(14)} map ${row.map.toFixed(6)}  ndcg@10 ${row.ndcg_at_10.toFixed(6)}  p@10 ${row.precision_at_10.toFixed(6)}  r@10 ${row.recall_at_10.toFixed(6)}  cov ${row.coverage.toFixed(4)}  fit ${row.fit_seconds}s`);
+    console.log(`${row.model.padEnd(14)} map ${row.map.toFixed(6)}  ndcg@10 ${row.ndcg_at_10.toFixed(6)}  p@10 ${row.precision_at_10.toFixed(6)}  r@10 ${row.recall_at_10.toFixed(6)}  cov ${row.coverage.toFixed(4)}  fit ${row.fit_seconds}s${row.stats ? `  ${JSON.stringify(row.stats)}` : ""}`);
   }
   let status = 0;
   const sar = rows.find((r) => r.model === "sar");

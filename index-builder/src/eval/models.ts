@@ -1,13 +1,20 @@
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { CovisitRecommender } from "./covisit-recommender";
 import { EaseRecommender } from "./ease-recommender";
 import { IalsRecommender } from "./ials-recommender";
 import { FusionRecommender } from "./fusion-recommender";
+import { SERVED_KNOBS } from "./funnel/funnel-candidates";
+import { FunnelRecommender } from "./funnel/funnel-recommender";
+import { SERVED_RANKING } from "./funnel/funnel-order";
+import { ServedFunnel } from "./funnel/served-funnel";
 import {
   EASE_REGULARIZATION,
   MSR_COVISIT,
+  MSR_FUNNEL,
   MSR_FUSION_COVISIT_WEIGHT,
   MSR_IALS,
   TIME_COVISIT,
+  TIME_FUNNEL,
   TIME_FUSION_COVISIT_WEIGHT,
   TIME_IALS,
 } from "./tuned-params";
@@ -15,13 +22,16 @@ import { PopularityRecommender } from "./popularity-recommender";
 import { type ProtocolName } from "./protocols";
 import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
+import { validationMask } from "./validation-split";
 
 /**
  * The models each protocol reports, in report order. EASE needs an
  * item×item inverse, so it only runs on the small ML-100K catalogue. The
- * fusion row reuses the fitted iALS and co-visitation instances.
+ * fusion and funnel rows reuse the fitted iALS and co-visitation instances;
+ * `funnel` and `funnel-light` share one served funnel (`items` is the
+ * catalogue its content source and features read).
  */
-export function modelLineup(protocol: ProtocolName): Recommender[] {
+export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[]): Recommender[] {
   const msr = protocol === "msr";
   const covisit = new CovisitRecommender(msr ? MSR_COVISIT : TIME_COVISIT);
   const ials = new IalsRecommender(msr ? MSR_IALS : TIME_IALS);
@@ -30,5 +40,17 @@ export function modelLineup(protocol: ProtocolName): Recommender[] {
     { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
   ]);
   const ease = msr ? [new EaseRecommender(EASE_REGULARIZATION)] : [];
-  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion];
+  const tuned = msr ? MSR_FUNNEL : TIME_FUNNEL;
+  const served = new ServedFunnel(
+    items,
+    {
+      spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, knobs: SERVED_KNOBS, recentLimit: tuned.recentLimit },
+      ranking: { ...SERVED_RANKING, light: tuned.light },
+      training: tuned.training,
+      carve: (train) => validationMask(train, protocol),
+    },
+    { ials, covisit },
+  );
+  const funnel = [new FunnelRecommender("funnel", served, true), new FunnelRecommender("funnel-light", served, false)];
+  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnel];
 }

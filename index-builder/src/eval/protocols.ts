@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { readMovieLensLatest } from "../data/movielens";
 import { type InteractionTable, selectRows, tableFromRows } from "../train/interaction-table";
 import { readMl100k } from "./ml-100k";
+import { readMl100kItems } from "./ml-100k-items";
 import { msrStratifiedSplit, TEST } from "./msr-split";
 import { perUserTimeSplit } from "./time-split";
 
@@ -14,6 +16,8 @@ export interface EvalSplit {
   protocol: ProtocolName;
   train: InteractionTable;
   test: InteractionTable;
+  /** The catalogue (genres, years) the funnel's content source and ranking features read; absent when the dataset has none. */
+  items: CatalogItem[];
   description: string;
 }
 
@@ -31,12 +35,14 @@ export async function loadSplit(dir: string, protocol: ProtocolName): Promise<Ev
   if (protocol === "msr") {
     requireFile(dir, "u.data", "the MSR protocol needs MovieLens-100K (u.data)");
     const table = await readMl100k(dir);
+    const items = existsSync(join(dir, "u.item")) && existsSync(join(dir, "u.genre")) ? await readMl100kItems(dir) : [];
     const mask = msrStratifiedSplit(table, MSR_RATIO, MSR_SEED);
     return {
       dataset,
       protocol,
       train: selectRows(table, mask, 0),
       test: selectRows(table, mask, TEST),
+      items,
       description:
         `MS Recommenders python_stratified_split(ratio=${MSR_RATIO}, filter_by="item", seed=${MSR_SEED}) as in BASELINES.md §A; ` +
         "every test rating is relevant; full ranking with training items removed; users in both test and predictions.",
@@ -54,6 +60,7 @@ export async function loadSplit(dir: string, protocol: ProtocolName): Promise<Ev
     protocol,
     train: selectRows(table, mask, 0),
     test: selectRows(table, mask, TEST),
+    items: data.items,
     description:
       `per-user temporal split: each user's most recent ${TIME_TEST_FRACTION * 100}% of rows (round, at least 1; ties by file order) test, the rest train; ` +
       "every test rating is relevant; full ranking over all movies with training items removed.",

@@ -13,4 +13,6 @@ export interface Recommender {
   fit(train: InteractionTable): void;
   /** Writes a score for every dense item index into `out` (size nItems); higher is better. */
   scoreUser(user: number, out: Float64Array): void;
+  /** Figures measured while scoring (e.g. the funnel's retrieval recall), for the report. */
+  stats?(): Record<string, number>;
 }

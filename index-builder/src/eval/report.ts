@@ -14,6 +14,8 @@ export interface ReportRow {
   users: number;
   fit_seconds: number;
   params: Record<string, number | string | boolean>;
+  /** Figures a model measured while scoring (the funnel's retrieval recall). */
+  stats?: Record<string, number>;
 }
 
 /** Published MS Recommenders notebook rows (BASELINES.md §A), same split and metrics. */
@@ -78,6 +80,8 @@ export function markdown(split: EvalSplit, rows: ReportRow[], notes: string[]): 
     );
   }
   lines.push("", "## Parameters", "", ...rows.map((r) => `- ${r.model}: ${JSON.stringify(r.params)}`));
+  const measured = rows.filter((r) => r.stats);
+  if (measured.length > 0) lines.push("", "## Measured while scoring", "", ...measured.map((r) => `- ${r.model}: ${JSON.stringify(r.stats)}`));
   if (notes.length > 0) lines.push("", "## Notes", "", ...notes.map((n) => `- ${n}`));
   return `${lines.join("\n")}\n`;
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
+import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../ranker/train-mlp";
 import { type CovisitOptions, DEMO_COVISIT } from "../train/covisitation";
 import { DEFAULT_IALS, type IalsOptions } from "../train/implicit-als";
 
@@ -75,6 +77,17 @@ export const TIME_COVISIT: Partial<CovisitOptions> = DEMO_COVISIT;
  */
 export const MSR_FUSION_COVISIT_WEIGHT = 0.25;
 export const TIME_FUSION_COVISIT_WEIGHT = 0.5;
+
+/** The served funnel's offline choices: what the eval may tune without changing the Worker. */
+export interface FunnelTuning {
+  /** Recent events folded in and used as co-visitation seeds (the Worker's session keeps 50). */
+  recentLimit: number;
+  light: LightWeights;
+  training: MlpTrainOptions;
+}
+
+export const MSR_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: DEFAULT_LIGHT_WEIGHTS, training: DEFAULT_MLP_TRAINING };
+export const TIME_FUNNEL: FunnelTuning = MSR_FUNNEL;
 
 /** How the constants above were chosen, printed under each report. */
 export const TUNING_NOTES: Record<"msr" | "time", string[]> = {
