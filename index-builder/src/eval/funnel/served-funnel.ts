@@ -1,0 +1,99 @@
+import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
+import { type CatalogItem } from "../../../../shared/catalog/catalog-item";
+import { type Candidate } from "../../../../shared/ranking/candidate";
+import { type MlpModel } from "../../../../shared/ranking/mlp";
+import { loadNodeKernel } from "../../ann/node-kernel";
+import { type MlpTrainOptions } from "../../ranker/train-mlp";
+import { type InteractionTable, selectRows } from "../../train/interaction-table";
+import { type CovisitRecommender } from "../covisit-recommender";
+import { itemsByUser } from "../evaluate";
+import { type IalsRecommender } from "../ials-recommender";
+import { TEST } from "../msr-split";
+import { type FunnelCandidates } from "./funnel-candidates";
+import { type FittedFunnel, fitFunnel, funnelRequests, type FunnelSpec } from "./funnel-fit";
+import { type FunnelRanking, servedList } from "./funnel-order";
+import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
+import { retrievalStats, type RetrievalStats } from "./retrieval-stats";
+
+export interface ServedFunnelOptions {
+  spec: FunnelSpec;
+  /** Light weights, heavy top N and policy; `heavy` is filled by `fit`. */
+  ranking: FunnelRanking;
+  training: MlpTrainOptions;
+  /** The validation rows carved from a training table (mask per row, TEST = validation). */
+  carve: (train: InteractionTable) => Uint8Array;
+}
+
+/**
+ * The served funnel evaluated offline. `fit` first learns the heavy ranker
+ * on validation rows carved from the training table (the funnel fitted on
+ * the rest replays each validation user's request; the items they went on
+ * to interact with are the positives), then fits the funnel on the whole
+ * training table, reusing the standalone iALS and co-visitation rows'
+ * models when given. Lists are computed once per user and shared by the
+ * `funnel` and `funnel-light` rows.
+ */
+export class ServedFunnel {
+  heavy: MlpModel | null = null;
+  private fitted: FittedFunnel | null = null;
+  private fittedOn: InteractionTable | null = null;
+  private readonly requests = new Map<number, FunnelCandidates>();
+  private readonly kernel: ScanKernel = loadNodeKernel();
+  /** Seconds spent on the ranker's validation replay and training, and on the final funnel. */
+  readonly seconds = { ranker: 0, funnel: 0 };
+
+  constructor(
+    private readonly catalog: readonly CatalogItem[],
+    readonly options: ServedFunnelOptions,
+    private readonly reuse: { ials?: IalsRecommender; covisit?: CovisitRecommender } = {},
+  ) {}
+
+  fit(train: InteractionTable): void {
+    if (this.fittedOn === train) return;
+    this.fittedOn = train;
+    this.requests.clear();
+    const t0 = performance.now();
+    this.heavy = this.trainRanker(train);
+    const t1 = performance.now();
+    this.reuse.ials?.fit(train);
+    this.reuse.covisit?.fit(train);
+    this.fitted = fitFunnel(train, this.catalog, this.options.spec, { factors: this.reuse.ials?.factors, covisit: this.reuse.covisit?.lists });
+    this.seconds.ranker = (t1 - t0) / 1000;
+    this.seconds.funnel = (performance.now() - t1) / 1000;
+  }
+
+  /** The user's first k served items, with (`heavy`) or without the heavy ranker. */
+  list(user: number, heavy: boolean, k: number): Candidate[] {
+    const request = this.request(user);
+    if (!request) return [];
+    return servedList(request, this.fitted!.index.facts, { ...this.options.ranking, heavy: heavy ? this.heavy : null }, k);
+  }
+
+  /** Retrieval figures over the users listed so far. */
+  stats(): RetrievalStats {
+    if (!this.fitted) throw new Error("ServedFunnel.stats before fit");
+    return retrievalStats(this.fitted, this.requests);
+  }
+
+  private request(user: number): FunnelCandidates | null {
+    if (!this.fitted) throw new Error("ServedFunnel.list before fit");
+    let request = this.requests.get(user);
+    if (!request) {
+      request = funnelRequests(this.fitted, [user], this.kernel, this.options.spec.knobs).get(user);
+      if (!request) return null;
+      this.requests.set(user, request);
+    }
+    return request;
+  }
+
+  private trainRanker(train: InteractionTable): MlpModel {
+    const mask = this.options.carve(train);
+    const fitRows = selectRows(train, mask, 0);
+    const validRows = selectRows(train, mask, TEST);
+    const inner = fitFunnel(fitRows, this.catalog, this.options.spec);
+    const truth = new Map([...itemsByUser(validRows)].map(([u, items]) => [u, new Set([...items].map((i) => train.itemIds[i]!))]));
+    const requests = funnelRequests(inner, truth.keys(), this.kernel, this.options.spec.knobs);
+    const rows = funnelRankerRows(requests, truth, inner.index.facts, this.options.ranking);
+    return trainFunnelRanker(rows, this.options.training);
+  }
+}
