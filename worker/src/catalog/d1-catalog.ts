@@ -64,16 +64,8 @@ export async function countCatalogItems(db: D1Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** A catalog row the funnel may show: published after the index, or looked up for titles. */
-export interface CatalogFacts {
-  itemId: string;
-  title: string;
-  categories: string[];
-  year: number | null;
-  tags: string[];
-  available: boolean;
-  blockedRegions: string[];
-}
+/** A catalog row as the funnel reads it (titles, live availability, region blocks, content). */
+export type CatalogFacts = Required<CatalogItem>;
 
 /**
  * Items added to the catalog outside an index publication (no index

@@ -51,10 +51,42 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
 }
 
 /**
- * The stored vectors of item-table rows, reading each needed page once
- * (isolate LRU first). A missing or corrupt page is named in `degraded`;
- * its rows are simply absent from the result.
+ * The pages holding `rows` (page = row / pageSize), each read once: from the
+ * isolate's LRU, else from KV with its checksum verified. A missing or
+ * corrupt page is named in `degraded`; its rows are simply absent.
  */
+async function pagesOfRows<T>(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  rows: readonly number[],
+  pageSize: number,
+  pageName: (page: number) => string,
+  cache: ByteLru<T>,
+  decode: (bytes: Uint8Array) => T,
+): Promise<{ loaded: Map<number, T>; degraded: string[] }> {
+  const degraded: string[] = [];
+  const loaded = new Map<number, T>();
+  await Promise.all(
+    [...new Set(rows.map((row) => Math.floor(row / pageSize)))].map(async (page) => {
+      const name = pageName(page);
+      const key = `${manifest.version}/${name}`;
+      let value = cache.get(key);
+      if (value === undefined) {
+        const read = await readVerifiedBlob(kv, manifest, name);
+        if ("fault" in read) {
+          degraded.push(`${name}_${read.fault}`);
+          return;
+        }
+        value = decode(read.bytes);
+        cache.set(key, value, read.bytes.byteLength);
+      }
+      loaded.set(page, value);
+    }),
+  );
+  return { loaded, degraded: degraded.sort() };
+}
+
+/** The stored vectors of item-table rows (size dims each). */
 export async function vectorsOfRows(
   kv: KVNamespace,
   manifest: IndexManifest,
@@ -62,26 +94,7 @@ export async function vectorsOfRows(
   rows: readonly number[],
 ): Promise<{ vectors: Map<number, Float32Array>; degraded: string[] }> {
   const { vectorPageSize: size, dims } = head.section;
-  const wanted = new Set(rows.map((row) => Math.floor(row / size)));
-  const degraded: string[] = [];
-  const loaded = new Map<number, Float32Array>();
-  await Promise.all(
-    [...wanted].map(async (page) => {
-      const name = vectorPageName(page);
-      const key = `${manifest.version}/${name}`;
-      let values = pages.get(key);
-      if (!values) {
-        const read = await readVerifiedBlob(kv, manifest, name);
-        if ("fault" in read) {
-          degraded.push(`${name}_${read.fault}`);
-          return;
-        }
-        values = new Float32Array(read.bytes.slice().buffer);
-        pages.set(key, values, values.byteLength);
-      }
-      loaded.set(page, values);
-    }),
-  );
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, vectorPageName, pages, (b) => new Float32Array(b.slice().buffer));
   const vectors = new Map<number, Float32Array>();
   for (const row of rows) {
     const page = loaded.get(Math.floor(row / size));
@@ -89,10 +102,10 @@ export async function vectorsOfRows(
     const at = (row % size) * dims;
     vectors.set(row, page.subarray(at, at + dims));
   }
-  return { vectors, degraded: degraded.sort() };
+  return { vectors, degraded };
 }
 
-/** Neighbour lists of a set of rows, reading each needed co-visitation page once (isolate LRU first). */
+/** Neighbour lists of a set of rows, from their co-visitation pages. */
 export async function covisitOfRows(
   kv: KVNamespace,
   manifest: IndexManifest,
@@ -100,31 +113,13 @@ export async function covisitOfRows(
   rows: readonly number[],
 ): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[] }> {
   const size = head.section.covisitPageSize;
-  const degraded: string[] = [];
-  const loaded = new Map<number, CovisitLists>();
-  await Promise.all(
-    [...new Set(rows.map((row) => Math.floor(row / size)))].map(async (page) => {
-      const name = covisitPageName(page);
-      const key = `${manifest.version}/${name}`;
-      let lists = covisitPages.get(key);
-      if (!lists) {
-        const read = await readVerifiedBlob(kv, manifest, name);
-        if ("fault" in read) {
-          degraded.push(`${name}_${read.fault}`);
-          return;
-        }
-        lists = decodeCovisit(read.bytes);
-        covisitPages.set(key, lists, read.bytes.byteLength);
-      }
-      loaded.set(page, lists);
-    }),
-  );
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, covisitPageName, covisitPages, decodeCovisit);
   const empty = { items: new Uint32Array(0), scores: new Float32Array(0) };
   return {
     neighborsOf: (row) => {
       const lists = loaded.get(Math.floor(row / size));
       return lists ? neighborsOf(lists, row % size) : empty;
     },
-    degraded: degraded.sort(),
+    degraded,
   };
 }
