@@ -41,16 +41,23 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
   ]);
   const ease = msr ? [new EaseRecommender(EASE_REGULARIZATION)] : [];
   const tuned = msr ? MSR_FUNNEL : TIME_FUNNEL;
+  const ranking = { ...SERVED_RANKING, light: tuned.light, policy: { ...SERVED_RANKING.policy, mmrLambda: 1 } };
   const served = new ServedFunnel(
     items,
     {
       spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, knobs: SERVED_KNOBS, recentLimit: tuned.recentLimit },
-      ranking: { ...SERVED_RANKING, light: tuned.light },
+      ranking,
       training: tuned.training,
       carve: (train) => validationMask(train, protocol),
     },
     { ials, covisit },
   );
-  const funnel = [new FunnelRecommender("funnel", served, true), new FunnelRecommender("funnel-light", served, false)];
+  // Relevance only (MMR λ = 1) in the main rows; the -mmr0.8 row applies the served default policy's diversity.
+  const funnel = [
+    new FunnelRecommender("funnel", served, { ...ranking, heavy: true }),
+    new FunnelRecommender("funnel-light", served, { ...ranking, heavy: false }),
+    new FunnelRecommender("funnel-mmr0.8", served, { ...ranking, heavy: true, policy: SERVED_RANKING.policy }),
+    new FunnelRecommender("funnel-light-worker-weights", served, { ...ranking, light: SERVED_RANKING.light, heavy: false }),
+  ];
   return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnel];
 }

@@ -12,12 +12,19 @@ import { TEST } from "../msr-split";
 import { type FunnelCandidates } from "./funnel-candidates";
 import { type FittedFunnel, fitFunnel, funnelRequests, type FunnelSpec } from "./funnel-fit";
 import { type FunnelRanking, servedList } from "./funnel-order";
+import { mulberry32 } from "../../train/seeded-random";
+import { rankingMetrics } from "../metrics";
 import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
 import { retrievalStats, type RetrievalStats } from "./retrieval-stats";
 
+/** Seeds the halving of the validation users into ranker training and ranker comparison. */
+const RANKER_SPLIT_SEED = 11;
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
 export interface ServedFunnelOptions {
   spec: FunnelSpec;
-  /** Light weights, heavy top N and policy; `heavy` is filled by `fit`. */
+  /** Light weights, heavy top N and policy the ranker trains and is validated under; `heavy` is filled by `fit`. */
   ranking: FunnelRanking;
   training: MlpTrainOptions;
   /** The validation rows carved from a training table (mask per row, TEST = validation). */
@@ -34,7 +41,10 @@ export interface ServedFunnelOptions {
  * `funnel` and `funnel-light` rows.
  */
 export class ServedFunnel {
+  /** The heavy ranker, when it beat the light ordering on validation (as build-ranker.ts ships it); else null. */
   heavy: MlpModel | null = null;
+  /** Validation nDCG@10 of the light and heavy orderings on the held-out half of the validation users. */
+  validation = { light: 0, heavy: 0, users: 0 };
   private fitted: FittedFunnel | null = null;
   private fittedOn: InteractionTable | null = null;
   private readonly requests = new Map<number, FunnelCandidates>();
@@ -62,11 +72,11 @@ export class ServedFunnel {
     this.seconds.funnel = (performance.now() - t1) / 1000;
   }
 
-  /** The user's first k served items, with (`heavy`) or without the heavy ranker. */
-  list(user: number, heavy: boolean, k: number): Candidate[] {
+  /** The user's first k served items under `ranking` (its `heavy` is ignored: true uses the trained ranker when it shipped). */
+  list(user: number, ranking: Omit<FunnelRanking, "heavy"> & { heavy: boolean }, k: number): Candidate[] {
     const request = this.request(user);
     if (!request) return [];
-    return servedList(request, this.fitted!.index.facts, { ...this.options.ranking, heavy: heavy ? this.heavy : null }, k);
+    return servedList(request, this.fitted!.index.facts, { ...ranking, heavy: ranking.heavy ? this.heavy : null }, k);
   }
 
   /** Retrieval figures over the users listed so far. */
@@ -86,14 +96,35 @@ export class ServedFunnel {
     return request;
   }
 
-  private trainRanker(train: InteractionTable): MlpModel {
+  /**
+   * The heavy ranker from validation rows carved from `train`: trained on a
+   * seeded half of the validation users and compared with the light
+   * ordering on the other half; shipped (retrained on every validation
+   * user) only when it wins, as build-ranker.ts decides for the index.
+   */
+  private trainRanker(train: InteractionTable): MlpModel | null {
     const mask = this.options.carve(train);
     const fitRows = selectRows(train, mask, 0);
     const validRows = selectRows(train, mask, TEST);
     const inner = fitFunnel(fitRows, this.catalog, this.options.spec);
-    const truth = new Map([...itemsByUser(validRows)].map(([u, items]) => [u, new Set([...items].map((i) => train.itemIds[i]!))]));
+    const dense = itemsByUser(validRows);
+    const truth = new Map([...dense].map(([u, items]) => [u, new Set([...items].map((i) => train.itemIds[i]!))]));
     const requests = funnelRequests(inner, truth.keys(), this.kernel, this.options.spec.knobs);
     const rows = funnelRankerRows(requests, truth, inner.index.facts, this.options.ranking);
-    return trainFunnelRanker(rows, this.options.training);
+    const uniform = mulberry32(RANKER_SPLIT_SEED);
+    const fitGroups: number[] = [];
+    const held = new Set<number>();
+    rows.users.forEach((u, g) => (uniform() < 0.5 ? fitGroups.push(g) : held.add(u)));
+    const candidate = trainFunnelRanker(rows, this.options.training, fitGroups);
+    const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
+    const score = (heavy: MlpModel | null) => {
+      const lists = new Map<number, number[]>();
+      for (const u of held) lists.set(u, servedList(requests.get(u)!, inner.index.facts, { ...this.options.ranking, heavy }, 10).map((c) => itemIndex.get(c.itemId)!));
+      return rankingMetrics(lists, new Map([...dense].filter(([u]) => held.has(u))), 10, train.itemIds.length);
+    };
+    const light = score(null);
+    const heavy = score(candidate);
+    this.validation = { light: round4(light.ndcgAtK), heavy: round4(heavy.ndcgAtK), users: light.users };
+    return heavy.ndcgAtK > light.ndcgAtK ? trainFunnelRanker(rows, this.options.training) : null;
   }
 }

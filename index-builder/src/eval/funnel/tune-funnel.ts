@@ -1,0 +1,130 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { foldInUser } from "../../../../shared/embeddings/fold-in";
+import { type Candidate } from "../../../../shared/ranking/candidate";
+import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../../shared/ranking/light-rank";
+import { type MlpModel } from "../../../../shared/ranking/mlp";
+import { loadNodeKernel } from "../../ann/node-kernel";
+import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../../ranker/train-mlp";
+import { buildCovisitation, DEFAULT_COVISIT } from "../../train/covisitation";
+import { trainImplicitAls } from "../../train/implicit-als";
+import { type InteractionTable, selectRows } from "../../train/interaction-table";
+import { userItemMatrix } from "../../train/train-ials";
+import { mulberry32 } from "../../train/seeded-random";
+import { ML_100K_DIR, REPO_ROOT } from "../dataset-paths";
+import { itemsByUser } from "../evaluate";
+import { rankingMetrics } from "../metrics";
+import { TEST } from "../msr-split";
+import { topK } from "../top-k";
+import { loadSplit, type ProtocolName } from "../protocols";
+import { MSR_COVISIT, MSR_IALS, TIME_COVISIT, TIME_IALS } from "../tuned-params";
+import { validationMask } from "../validation-split";
+import { type FunnelKnobs, SERVED_KNOBS } from "./funnel-candidates";
+import { type FittedFunnel, fitFunnel, funnelRequests, type FunnelSpec } from "./funnel-fit";
+import { type FunnelRanking, SERVED_RANKING, servedList } from "./funnel-order";
+import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
+import { retrievalStats } from "./retrieval-stats";
+
+/** One point of the grid: candidate-side overrides, ranking overrides, and the heavy ranker's training (null: light only). */
+interface Variant {
+  label: string;
+  recentLimit?: number;
+  knobs?: Partial<FunnelKnobs>;
+  light?: Partial<LightWeights> & { source?: Partial<LightWeights["source"]> };
+  mmrLambda?: number;
+  heavyTopN?: number;
+  training?: Partial<MlpTrainOptions> | null;
+  /** Reference instead of the funnel: exact scoring of every unseen item by the folded-in vector. */
+  exact?: boolean;
+}
+
+/**
+ * Scores funnel variants on validation rows carved from the training split
+ * only (validation-split.ts): the funnel is fitted on the rest, the heavy
+ * ranker trains on half of the validation users' requests (seeded) and
+ * every variant is scored by nDCG@10 on the other half. Test rows are never
+ * read. `--grid` is a JSON array of variants.
+ *
+ *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr --grid '[{"label":"served"}]'
+ */
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" } } });
+  const protocol: ProtocolName = values.protocol === "time" ? "time" : "msr";
+  const split = await loadSplit(resolve(values.dataset ?? (protocol === "msr" ? ML_100K_DIR : resolve(REPO_ROOT, "data", "ml-latest-small"))), protocol);
+  const mask = validationMask(split.train, protocol);
+  const fitRows = selectRows(split.train, mask, 0);
+  const validRows = selectRows(split.train, mask, TEST);
+  const ials = protocol === "msr" ? MSR_IALS : TIME_IALS;
+  const covisitOptions = protocol === "msr" ? MSR_COVISIT : TIME_COVISIT;
+  const binary: InteractionTable = { ...fitRows, values: new Float32Array(fitRows.values.length).fill(1) };
+  const factors = trainImplicitAls(userItemMatrix(binary), ials);
+  const covisit = buildCovisitation(fitRows, { ...DEFAULT_COVISIT, ...covisitOptions });
+  const truthDense = itemsByUser(validRows);
+  const truth = new Map([...truthDense].map(([u, items]) => [u, new Set([...items].map((i) => split.train.itemIds[i]!))]));
+  const uniform = mulberry32(11);
+  const users = [...truth.keys()].sort((a, b) => a - b);
+  const isTrainUser = new Map(users.map((u) => [u, uniform() < 0.5]));
+  const scoredTruth = new Map([...truthDense].filter(([u]) => !isTrainUser.get(u)));
+  const kernel = loadNodeKernel();
+  const itemIndex = new Map(split.train.itemIds.map((id, i) => [id, i]));
+
+  const fits = new Map<string, ReturnType<typeof prepare>>();
+  function prepare(spec: FunnelSpec) {
+    const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit });
+    const requests = funnelRequests(fitted, users, kernel, spec.knobs);
+    return { fitted, requests, retrieval: retrievalStats(fitted, requests) };
+  }
+  const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
+  for (const v of grid) {
+    const spec: FunnelSpec = { ials, covisit: covisitOptions, recentLimit: v.recentLimit ?? Infinity, knobs: { ...SERVED_KNOBS, ...v.knobs, quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota } } };
+    const key = JSON.stringify([spec.recentLimit, spec.knobs]);
+    if (!fits.has(key)) fits.set(key, prepare(spec));
+    const { fitted, requests, retrieval } = fits.get(key)!;
+    const ranking: FunnelRanking = {
+      ...SERVED_RANKING,
+      light: { ...DEFAULT_LIGHT_WEIGHTS, ...v.light, source: { ...DEFAULT_LIGHT_WEIGHTS.source, ...v.light?.source } },
+      heavyTopN: v.heavyTopN ?? SERVED_RANKING.heavyTopN,
+      policy: { ...SERVED_RANKING.policy, mmrLambda: v.mmrLambda ?? SERVED_RANKING.policy.mmrLambda },
+    };
+    let heavy: MlpModel | null = null;
+    if (v.training !== null && v.training !== undefined) {
+      const rows = funnelRankerRows(requests, truth, fitted.index.facts, ranking);
+      const groups = rows.users.flatMap((u, g) => (isTrainUser.get(u) ? [g] : []));
+      heavy = trainFunnelRanker(rows, { ...DEFAULT_MLP_TRAINING, ...v.training }, groups);
+    }
+    const lists = new Map<number, number[]>();
+    for (const u of scoredTruth.keys()) {
+      const request = requests.get(u);
+      if (!request) continue;
+      if (v.exact) {
+        lists.set(u, exactTop(fitted, u, 10));
+        continue;
+      }
+      const list: Candidate[] = servedList(request, fitted.index.facts, { ...ranking, heavy }, 10);
+      lists.set(u, list.map((c) => itemIndex.get(c.itemId)!));
+    }
+    const m = rankingMetrics(lists, scoredTruth, 10, split.train.itemIds.length);
+    console.log(JSON.stringify({ label: v.label, valid_ndcg_at_10: round(m.ndcgAtK), valid_map: round(m.map), users: m.users, ann_recall_at_100: retrieval.annRecallAt100, candidates: retrieval.candidates }));
+  }
+}
+
+function exactTop(fitted: FittedFunnel, user: number, k: number): number[] {
+  const session = fitted.users.get(user)!;
+  const { foldIn } = fitted.index;
+  const q = foldInUser(foldIn, session.recent)!;
+  const d = foldIn.dims;
+  const scores = new Float64Array(foldIn.itemVectors.length / d);
+  for (let i = 0; i < scores.length; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += q[j]! * foldIn.itemVectors[i * d + j]!;
+    scores[i] = session.seen.has(i) ? -Infinity : s;
+  }
+  return topK(scores, k);
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
