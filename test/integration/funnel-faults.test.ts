@@ -13,8 +13,8 @@ interface Recs {
   ranker: string;
 }
 
-async function recs(user: string, extra = ""): Promise<Recs> {
-  const res = await call(`/v1/recommendations?user_id=${user}&limit=10${extra}`);
+async function recs(user: string, extra = "&limit=10"): Promise<Recs> {
+  const res = await call(`/v1/recommendations?user_id=${user}${extra}`);
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json<Recs>();
 }
@@ -37,17 +37,22 @@ describe("the funnel under faults: always 200, the degraded stage named", () => 
     expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);
   });
 
-  it("serves every source on a healthy index", async () => {
+  it("serves ANN and context candidates on a healthy index", async () => {
     await publishFunnelIndex("v-funnel-ok");
-    const body = await recs(await userWithHistory());
-    expect(body.degraded).toEqual([]);
-    const sources = new Set(body.items.flatMap((i) => i.sources));
-    expect(sources.has("ann")).toBe(true);
-    expect(sources.has("covisit")).toBe(true);
-    for (const seen of ["ann-3", "ann-40", "ann-41"]) expect(body.items.map((i) => i.itemId)).not.toContain(seen);
-    // ann-42 .. ann-46 follow ann-41 in the co-visitation fixture, and its reason names ann-41's title.
-    const covisited = body.items.find((i) => i.itemId === "ann-42");
-    expect(covisited?.reasons.find((r) => r.code === "because_you_watched")?.text).toBe("Because you watched Film 41");
+    const user = await userWithHistory();
+    const home = await recs(user);
+    expect(home.degraded).toEqual([]);
+    expect(home.items).toHaveLength(10);
+    expect(home.items.every((i) => i.sources.includes("ann"))).toBe(true);
+    for (const seen of ["ann-3", "ann-40", "ann-41"]) expect(home.items.map((i) => i.itemId)).not.toContain(seen);
+    // In the co-visitation fixture ann-42 .. ann-46 follow ann-41: up next after it.
+    const upNext = await recs(user, "&surface=up_next&item_id=ann-41&limit=10");
+    expect(upNext.degraded).toEqual([]);
+    const context = upNext.items.filter((i) => i.sources.includes("context"));
+    expect(context.map((i) => i.itemId)).toContain("ann-42");
+    expect(context.length).toBeGreaterThanOrEqual(2);
+    for (const item of context) expect(item.reasons.map((r) => r.text)).toContain("More like Film 41");
+    expect(upNext.items.map((i) => i.itemId)).not.toContain("ann-41");
   });
 
   it("skips corrupt and missing ANN shards", async () => {

@@ -28,8 +28,13 @@ export interface PolicyConfig {
   rules: BusinessRule[];
 }
 
+/**
+ * mmrLambda 0.9 trades a little accuracy for variety: on ML-100K validation
+ * (tune-funnel.ts, warm light weights) nDCG@10 is 0.2834 at 1, 0.2800 at
+ * 0.95, 0.2779 at 0.9 and 0.2727 at 0.8.
+ */
 export const DEFAULT_POLICY: PolicyConfig = {
-  mmrLambda: 0.8,
+  mmrLambda: 0.9,
   maxPerCategory: 0,
   freshBoost: 0.3,
   frequencyCap: 8,

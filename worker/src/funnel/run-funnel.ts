@@ -5,7 +5,7 @@ import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
 import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
 import { weightedHistory } from "../../../shared/ranking/history";
-import { lightScores } from "../../../shared/ranking/light-rank";
+import { DEFAULT_LIGHT_WEIGHTS, lightScores, WARM_LIGHT_WEIGHTS } from "../../../shared/ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
 import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { featureRows } from "../../../shared/ranking/features";
@@ -174,7 +174,8 @@ export async function runFunnel(
     surface: req.surface,
     nowMs: Date.now(),
   };
-  const light = lightScores(candidates, facts, user);
+  // With a user (or context) vector the ANN score leads; without one, sources and declared interests do.
+  const light = lightScores(candidates, facts, user, query ? WARM_LIGHT_WEIGHTS : DEFAULT_LIGHT_WEIGHTS);
   // The model learned from users with a history; a cold start stays with the light ranker,
   // whose declared-category weight is what such a user has to go on.
   const heavy =
@@ -242,9 +243,12 @@ async function heavyScores(
     degraded.push(scored.degraded);
     return null;
   }
-  // Model scores lie in (0, 1); the rest go below them, keeping their light order.
+  // The rest go just below the lowest model score, keeping their light order: placing them
+  // far below would compress the top's relevance range that MMR normalizes over.
+  let floor = Infinity;
+  for (let k = 0; k < top.length; k++) floor = Math.min(floor, scored.value[k]!);
   const out = new Float64Array(candidates.length);
-  order.forEach((i, rank) => (out[i] = rank < top.length ? scored.value[rank]! : -1 - rank / order.length));
+  order.forEach((i, rank) => (out[i] = rank < top.length ? scored.value[rank]! : floor - 1e-3 - rank * 1e-6));
   return out;
 }
 
