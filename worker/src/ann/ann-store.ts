@@ -34,12 +34,19 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
     if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
     bytes.set(names[i]!, read.bytes);
   }
-  const head = decodeAnnHead(section, {
-    centroids: bytes.get(ANN_BLOBS.centroids)!,
-    codebooks: bytes.get(ANN_BLOBS.codebooks)!,
-    sq8: bytes.get(ANN_BLOBS.sq8) ?? null,
-  });
-  const items = JSON.parse(new TextDecoder().decode(bytes.get(ANN_BLOBS.items))) as AnnItems;
+  let head: IvfPqHead;
+  let items: AnnItems;
+  try {
+    head = decodeAnnHead(section, {
+      centroids: bytes.get(ANN_BLOBS.centroids)!,
+      codebooks: bytes.get(ANN_BLOBS.codebooks)!,
+      sq8: bytes.get(ANN_BLOBS.sq8) ?? null,
+    });
+    items = JSON.parse(new TextDecoder().decode(bytes.get(ANN_BLOBS.items))) as AnnItems;
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "ANN head undecodable", version: manifest.version, error: String(err) }));
+    return { degraded: "ann_head_invalid" };
+  }
   const loaded: AnnHead = { section, head, items, positionOf: new Map(items.ids.map((id, i) => [id, i])) };
   heads.set(manifest.version, loaded);
   while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
@@ -70,7 +77,14 @@ export async function fetchLists(kv: KVNamespace, manifest: IndexManifest, secti
           console.warn(JSON.stringify({ level: "warn", message: "ANN shard unusable", version: manifest.version, shard: name, fault: read.fault }));
           return;
         }
-        lists = decodeShard(read.bytes, { ...section, ...ref });
+        try {
+          lists = decodeShard(read.bytes, { ...section, ...ref });
+        } catch (err) {
+          // Checksummed but inconsistent with the manifest: a builder bug, still not worth a failed request.
+          degraded.push(`${name}_invalid`);
+          console.warn(JSON.stringify({ level: "warn", message: "ANN shard undecodable", version: manifest.version, shard: name, error: String(err) }));
+          return;
+        }
         shards.set(key, lists, read.bytes.byteLength);
       }
       decoded.set(ref.firstList, lists);
