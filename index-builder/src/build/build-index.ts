@@ -46,11 +46,11 @@ export async function buildIndex(
   const embeddings = trainIalsOnTable(table, DEMO_IALS);
   // Validated on the demo data's time split (eval/tuned-params.ts): pairs shared by >= 50 users, top 100.
   const covisit = buildCovisitation(table, DEMO_COVISIT);
+  log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // Items nobody interacted with get their content vector, so retrieval can find them.
   const content = placeColdItems(dataset, table, embeddings);
   blobs.set(CONTENT_MODEL_BLOB, { bytes: encodeContentModel(content.model), contentType: "application/json" });
   log(`content model fitted; ${content.placed} item(s) without interactions placed by content`);
-  log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass);
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
