@@ -126,7 +126,7 @@ export async function runFunnel(
 
   const proposals = await timing.measure("sources", () =>
     Promise.all([
-      annSource(kv, index, ann, query, degraded),
+      annSource(kv, index, ann, query, session.seenItemIds.length, degraded),
       Promise.resolve(
         head && covisit && history.length > 0 && req.surface === "home"
           ? { source: "covisit" as const, quota: QUOTA.covisit, items: covisitItems(covisit, history, (r) => itemIdAt(head.table, r), QUOTA.covisit) }
@@ -316,7 +316,17 @@ async function covisitRows(
   return read.value.neighborsOf;
 }
 
-async function annSource(kv: KVNamespace, index: LoadedIndex, ann: AnnHead | null, query: Float32Array | null, degraded: string[]): Promise<SourceProposal | null> {
+/** Most extra ANN results asked for to make up for items the user has seen (filtered after the merge). */
+const SEEN_PAD_MAX = 300;
+
+async function annSource(
+  kv: KVNamespace,
+  index: LoadedIndex,
+  ann: AnnHead | null,
+  query: Float32Array | null,
+  seenCount: number,
+  degraded: string[],
+): Promise<SourceProposal | null> {
   if (!ann || !query || query.length !== ann.section.dims) return null;
   const result = await withBudget("ann", BUDGET.ann, async () => {
     const kernel = workerdKernel();
@@ -324,7 +334,9 @@ async function annSource(kv: KVNamespace, index: LoadedIndex, ann: AnnHead | nul
     const probed = probeLists(kernel, ann.head, query, nprobe);
     const fetched = await fetchLists(kv, index.manifest, ann.section, probed.lists);
     degraded.push(...fetched.degraded);
-    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k: QUOTA.ann, nprobe, shortlist: ANN_KNOBS.shortlist });
+    // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
+    const k = QUOTA.ann + Math.min(seenCount, SEEN_PAD_MAX);
+    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(ANN_KNOBS.shortlist, k) });
     return Array.from(found.ids, (pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
   });
   if (!result.ok) {

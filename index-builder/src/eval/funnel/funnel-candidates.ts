@@ -17,6 +17,9 @@ export interface FunnelKnobs {
   shortlist: number;
 }
 
+/** Most extra ANN results asked for to make up for seen items (run-funnel.ts does the same). */
+export const SEEN_PAD_MAX = 300;
+
 export const SERVED_KNOBS: FunnelKnobs = { quota: { ann: 150, covisit: 100, content: 60, popular: 100 }, nprobe: 16, shortlist: 300 };
 
 /** One request's merged candidates, its ranking context, and the ANN source's own proposals (dense item indices, best first). */
@@ -42,7 +45,9 @@ export function funnelCandidates(index: FunnelIndex, user: FunnelUser, kernel: S
   if (query) {
     const { head, items, source } = index.ann;
     const nprobe = Math.min(knobs.nprobe, head.params.nlist);
-    const found = searchIvfPq(kernel, head, source, query, { k: knobs.quota.ann, nprobe, shortlist: knobs.shortlist });
+    // As served: ask for as many more as the user has seen, so the quota is filled with unseen items.
+    const k = knobs.quota.ann + Math.min(user.seen.size, SEEN_PAD_MAX);
+    const found = searchIvfPq(kernel, head, source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
     const annProposal = Array.from(found.ids, (pos, i) => ({ itemId: items.ids[pos]!, score: found.scores[i]! }));
     for (const p of annProposal) annItems.push(index.itemIndex.get(p.itemId)!);
     proposals.push({ source: "ann", quota: knobs.quota.ann, items: annProposal });
