@@ -1,4 +1,5 @@
 import { SeededRandom } from "../../shared/ann/random";
+import { dimensionSpread } from "../lib/vectors";
 import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
 import { trainIals } from "../../index-builder/src/train/train-ials";
 
@@ -35,16 +36,7 @@ export async function demoDataset(dataDir: string): Promise<AnnDataset> {
 export function syntheticDataset(demo: AnnDataset, n: number, options: { seed: number; noise: number }): AnnDataset {
   const { dims, base: items } = demo;
   const count = items.length / dims;
-  const mean = new Float64Array(dims);
-  const sq = new Float64Array(dims);
-  for (let i = 0; i < count; i++) {
-    for (let d = 0; d < dims; d++) {
-      const v = items[i * dims + d]!;
-      mean[d]! += v;
-      sq[d]! += v * v;
-    }
-  }
-  const sigma = Float32Array.from(mean, (m, d) => options.noise * Math.sqrt(Math.max(0, sq[d]! / count - (m / count) ** 2)));
+  const sigma = Float32Array.from(dimensionSpread(items, dims), (s) => options.noise * s);
   const random = new SeededRandom(options.seed);
   const base = new Float32Array(n * dims);
   for (let i = 0; i < n; i++) {

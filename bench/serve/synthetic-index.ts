@@ -22,6 +22,7 @@ import { buildCovisitation } from "../../index-builder/src/train/covisitation";
 import { gramMatrix } from "../../index-builder/src/train/implicit-als";
 import { DEMO_IALS, trainIalsOnTable } from "../../index-builder/src/train/train-ials";
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
+import { dimensionSpread } from "../lib/vectors";
 
 const NEIGHBOURS = 10;
 
@@ -112,18 +113,4 @@ export async function buildSyntheticIndex(n: number, outDir: string, log: (line:
   );
   log(`wrote ${written.version}: ${blobs.size} blobs`);
   return { dir: written.dir, version: written.version, catalog, popularIds: popular.items.slice(0, 500).map((x) => x.itemId) };
-}
-
-function dimensionSpread(vectors: Float32Array, dims: number): Float64Array {
-  const n = vectors.length / dims;
-  const mean = new Float64Array(dims);
-  const sq = new Float64Array(dims);
-  for (let i = 0; i < n; i++) {
-    for (let d = 0; d < dims; d++) {
-      const v = vectors[i * dims + d]!;
-      mean[d]! += v;
-      sq[d]! += v * v;
-    }
-  }
-  return mean.map((m, d) => Math.sqrt(Math.max(0, sq[d]! / n - (m / n) ** 2)));
 }

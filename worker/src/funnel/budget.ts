@@ -24,3 +24,23 @@ export async function withBudget<T>(stage: string, budgetMs: number, work: () =>
     if (timer !== undefined) clearTimeout(timer);
   }
 }
+
+/**
+ * `withBudget` for a read that reports its own partial faults (`degraded`):
+ * the budget's failure or the read's faults all land in `degraded`; the
+ * value, or null when the read did not finish.
+ */
+export async function budgetedRead<T extends { degraded: string[] }>(
+  stage: string,
+  budgetMs: number,
+  degraded: string[],
+  work: () => Promise<T>,
+): Promise<T | null> {
+  const read = await withBudget(stage, budgetMs, work);
+  if (!read.ok) {
+    degraded.push(read.degraded);
+    return null;
+  }
+  degraded.push(...read.value.degraded);
+  return read.value;
+}

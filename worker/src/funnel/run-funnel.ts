@@ -24,7 +24,7 @@ import { readTrending, DEFAULT_TRENDING } from "../redis/trending";
 import { heavyRank, rankerReady, warmRanker } from "../ranker/heavy-rank";
 import { type LoadedRanker, loadRanker } from "../ranker/load-ranker";
 import { type SessionSnapshot } from "../session/user-session";
-import { withBudget } from "./budget";
+import { budgetedRead, withBudget } from "./budget";
 import { Memo } from "./memo";
 import { editorialFor, policyFor } from "./config-store";
 import { covisitOfRows, type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
@@ -264,13 +264,9 @@ async function queryVector(
 ): Promise<Float32Array | null> {
   const rows = req.surface === "home" ? history.map((h) => h.row) : contextRow >= 0 ? [contextRow] : [];
   if (rows.length === 0) return null;
-  const read = await withBudget("vectors", BUDGET.vectors, () => vectorsOfRows(kv, index.manifest, head, rows));
-  if (!read.ok) {
-    degraded.push(read.degraded);
-    return null;
-  }
-  degraded.push(...read.value.degraded);
-  const { vectors } = read.value;
+  const read = await budgetedRead("vectors", BUDGET.vectors, degraded, () => vectorsOfRows(kv, index.manifest, head, rows));
+  if (!read) return null;
+  const { vectors } = read;
   if (req.surface !== "home") return vectors.get(contextRow) ?? null;
   // A compact model over the history items only: fold-in reads just their rows;
   // `itemCount` keeps the frequency-scaled regularization that of the full model.
@@ -307,13 +303,8 @@ async function covisitRows(
   degraded: string[],
 ): Promise<((row: number) => { items: Uint32Array; scores: Float32Array }) | null> {
   if (rows.length === 0) return null;
-  const read = await withBudget("covisit", BUDGET.vectors, () => covisitOfRows(kv, index.manifest, head, rows));
-  if (!read.ok) {
-    degraded.push(read.degraded);
-    return null;
-  }
-  degraded.push(...read.value.degraded);
-  return read.value.neighborsOf;
+  const read = await budgetedRead("covisit", BUDGET.vectors, degraded, () => covisitOfRows(kv, index.manifest, head, rows));
+  return read?.neighborsOf ?? null;
 }
 
 /** Most extra ANN results asked for to make up for items the user has seen (filtered after the merge). */
