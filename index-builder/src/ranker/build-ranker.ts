@@ -8,7 +8,7 @@ import { mulberry32 } from "../train/seeded-random";
 import { annScores, lightRankerScores, rrfScores } from "./light-orderings";
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
 import { rankingQuality, type RankingQuality } from "./ranking-quality";
-import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, trainMlp, type TrainingRows } from "./train-mlp";
+import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, selectGroups, trainMlp } from "./train-mlp";
 
 /** Fewer validation users than this and the comparison means nothing: no ranker is built. */
 const MIN_VALIDATION_GROUPS = 20;
@@ -64,7 +64,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     log(`ranker: skipped, ${validation.length} validation users (need ${MIN_VALIDATION_GROUPS})`);
     return null;
   }
-  const trainRows = gatherRows(data, train);
+  const trainRows = selectGroups(data, train, FEATURE_COUNT);
   const mlp = trainMlp(trainRows, FEATURE_COUNT, options.training);
   const t2 = performance.now();
   const linear = trainMlp(trainRows, FEATURE_COUNT, { ...options.training, hidden: [] });
@@ -120,23 +120,6 @@ function splitGroups(data: RankerDataset, share: number, seed: number): { train:
   const validation: number[] = [];
   for (let g = 0; g < data.groupUsers.length; g++) (uniform() < share ? validation : train).push(g);
   return { train, validation };
-}
-
-function gatherRows(data: RankerDataset, groups: readonly number[]): TrainingRows {
-  const total = groups.reduce((s, g) => s + data.groupStart[g + 1]! - data.groupStart[g]!, 0);
-  const features = new Float32Array(total * FEATURE_COUNT);
-  const labels = new Uint8Array(total);
-  const groupStart = new Uint32Array(groups.length + 1);
-  let at = 0;
-  for (const [k, g] of groups.entries()) {
-    const start = data.groupStart[g]!;
-    const end = data.groupStart[g + 1]!;
-    features.set(data.features.subarray(start * FEATURE_COUNT, end * FEATURE_COUNT), at * FEATURE_COUNT);
-    labels.set(data.labels.subarray(start, end), at);
-    at += end - start;
-    groupStart[k + 1] = at;
-  }
-  return { features, labels, groupStart };
 }
 
 function candidateRecall(data: RankerDataset, groups: readonly number[]): number {

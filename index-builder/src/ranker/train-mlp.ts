@@ -38,6 +38,23 @@ export interface TrainingRows {
   groupStart?: Uint32Array;
 }
 
+/** The rows of the chosen groups (request lists), in the given order, as rows of their own; `width` features a row. */
+export function selectGroups(rows: TrainingRows & { groupStart: Uint32Array }, groups: readonly number[], width: number): TrainingRows {
+  const total = groups.reduce((s, g) => s + rows.groupStart[g + 1]! - rows.groupStart[g]!, 0);
+  const features = new Float32Array(total * width);
+  const labels = new Uint8Array(total);
+  const groupStart = new Uint32Array(groups.length + 1);
+  let at = 0;
+  groups.forEach((g, k) => {
+    const [start, end] = [rows.groupStart[g]!, rows.groupStart[g + 1]!];
+    features.set(rows.features.subarray(start * width, end * width), at * width);
+    labels.set(rows.labels.subarray(start, end), at);
+    at += end - start;
+    groupStart[k + 1] = at;
+  });
+  return { features, labels, groupStart };
+}
+
 /**
  * Trains an MLP scorer by mini-batch Adam on the chosen loss. Inputs are
  * standardised with the training rows' mean and deviation during training,

@@ -1,7 +1,7 @@
 import { type ItemFacts } from "../../../../shared/ranking/candidate";
 import { FEATURE_COUNT, featureRows } from "../../../../shared/ranking/features";
 import { type MlpModel } from "../../../../shared/ranking/mlp";
-import { type MlpTrainOptions, trainMlp, type TrainingRows } from "../../ranker/train-mlp";
+import { type MlpTrainOptions, selectGroups, trainMlp, type TrainingRows } from "../../ranker/train-mlp";
 import { type FunnelCandidates } from "./funnel-candidates";
 import { type FunnelRanking, heavyInputs } from "./funnel-order";
 
@@ -49,21 +49,5 @@ export function funnelRankerRows(
 
 /** Trains the heavy ranker's MLP on the rows of `groups` (indices into `rows`' groups; all by default). */
 export function trainFunnelRanker(rows: FunnelRankerRows, options: MlpTrainOptions, groups?: readonly number[]): MlpModel {
-  return trainMlp(groups ? subset(rows, groups) : rows, FEATURE_COUNT, options).model;
-}
-
-function subset(rows: FunnelRankerRows, groups: readonly number[]): TrainingRows {
-  const total = groups.reduce((s, g) => s + rows.groupStart[g + 1]! - rows.groupStart[g]!, 0);
-  const features = new Float32Array(total * FEATURE_COUNT);
-  const labels = new Uint8Array(total);
-  const groupStart = new Uint32Array(groups.length + 1);
-  let at = 0;
-  groups.forEach((g, k) => {
-    const [start, end] = [rows.groupStart[g]!, rows.groupStart[g + 1]!];
-    features.set(rows.features.subarray(start * FEATURE_COUNT, end * FEATURE_COUNT), at * FEATURE_COUNT);
-    labels.set(rows.labels.subarray(start, end), at);
-    at += end - start;
-    groupStart[k + 1] = at;
-  });
-  return { features, labels, groupStart };
+  return trainMlp(groups ? selectGroups(rows, groups, FEATURE_COUNT) : rows, FEATURE_COUNT, options).model;
 }
