@@ -77,31 +77,85 @@ function mmrOrder(pool: Pooled[], slots: number, lambda: number, maxPerCategory:
     lo = Math.min(lo, p.score);
     hi = Math.max(hi, p.score);
   }
-  const relevance = (p: Pooled) => (hi > lo ? (p.score - lo) / (hi - lo) : 1);
-  const remaining = [...pool].sort((a, b) => b.score - a.score);
+  const sorted = [...pool].sort((a, b) => b.score - a.score);
+  const n = sorted.length;
+  const relevance = Float64Array.from(sorted, (p) => (hi > lo ? (p.score - lo) / (hi - lo) : 1));
+  // Categories as bit sets (one bit per distinct category in the pool), so the
+  // n x slots similarity updates are a few integer operations each.
+  const { sets, words, sizes, bitOf } = categoryBitSets(sorted);
+  const counts = new Map<string, number>();
+  const full = new Uint32Array(words);
+  const taken = new Uint8Array(n);
+  const maxSim = new Float64Array(n);
   const out: Pooled[] = [];
-  const perCategory = new Map<string, number>();
-  const maxSim = new Float64Array(remaining.length);
-  while (out.length < slots && remaining.length > 0) {
+  while (out.length < slots && out.length < n) {
     let best = -1;
     let bestValue = -Infinity;
-    for (let i = 0; i < remaining.length; i++) {
-      const p = remaining[i]!;
-      if (maxPerCategory > 0 && p.categories.some((c) => (perCategory.get(c) ?? 0) >= maxPerCategory)) continue;
-      const value = lambda * relevance(p) - (1 - lambda) * maxSim[i]!;
+    for (let i = 0; i < n; i++) {
+      if (taken[i] || (maxPerCategory > 0 && intersects(sets, i, full, words))) continue;
+      const value = lambda * relevance[i]! - (1 - lambda) * maxSim[i]!;
       if (value > bestValue) {
         bestValue = value;
         best = i;
       }
     }
     if (best < 0) break;
-    const [picked] = remaining.splice(best, 1);
-    maxSim.copyWithin(best, best + 1);
-    out.push(picked!);
-    for (const c of picked!.categories) perCategory.set(c, (perCategory.get(c) ?? 0) + 1);
-    for (let i = 0; i < remaining.length; i++) maxSim[i] = Math.max(maxSim[i]!, jaccard(remaining[i]!.categories, picked!.categories));
+    taken[best] = 1;
+    const picked = sorted[best]!;
+    out.push(picked);
+    if (maxPerCategory > 0) {
+      picked.categories.forEach((c) => {
+        const count = (counts.get(c) ?? 0) + 1;
+        counts.set(c, count);
+        const bit = bitOf.get(c)!;
+        if (count >= maxPerCategory) full[bit >>> 5] = full[bit >>> 5]! | (1 << (bit & 31));
+      });
+    }
+    for (let i = 0; i < n; i++) {
+      if (taken[i]) continue;
+      const sim = bitJaccard(sets, i, best, words, sizes);
+      if (sim > maxSim[i]!) maxSim[i] = sim;
+    }
   }
   return out;
+}
+
+/** Per item, its categories as `words` 32-bit words of a bit set; and each item's category count. */
+function categoryBitSets(items: readonly Pooled[]): { sets: Uint32Array; words: number; sizes: Uint16Array; bitOf: Map<string, number> } {
+  const bitOf = new Map<string, number>();
+  for (const p of items) for (const c of p.categories) if (!bitOf.has(c)) bitOf.set(c, bitOf.size);
+  const words = Math.max(1, Math.ceil(bitOf.size / 32));
+  const sets = new Uint32Array(items.length * words);
+  const sizes = new Uint16Array(items.length);
+  items.forEach((p, i) => {
+    for (const c of p.categories) {
+      const bit = bitOf.get(c)!;
+      const at = i * words + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      if (!(sets[at]! & mask)) sizes[i]!++;
+      sets[at] = sets[at]! | mask;
+    }
+  });
+  return { sets, words, sizes, bitOf };
+}
+
+function intersects(sets: Uint32Array, i: number, mask: Uint32Array, words: number): boolean {
+  for (let w = 0; w < words; w++) if (sets[i * words + w]! & mask[w]!) return true;
+  return false;
+}
+
+/** |A ∩ B| / |A ∪ B| of items a's and b's category bit sets; 0 when both are empty. */
+function bitJaccard(sets: Uint32Array, a: number, b: number, words: number, sizes: Uint16Array): number {
+  let inter = 0;
+  for (let w = 0; w < words; w++) inter += popcount(sets[a * words + w]! & sets[b * words + w]!);
+  const union = sizes[a]! + sizes[b]! - inter;
+  return union === 0 ? 0 : inter / union;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /**
@@ -113,20 +167,22 @@ function mmrOrder(pool: Pooled[], slots: number, lambda: number, maxPerCategory:
 function explore(placed: Placed[], pool: Pooled[], policy: PolicyConfig, random: () => number): void {
   const epsilon = policy.explorationRate;
   if (epsilon <= 0) return;
-  const used = new Set<string>();
+  // An option at a slot is a pool item neither placed above it (used) nor still placed below it,
+  // so no item shows twice; `blocked` holds both sets and is kept up to date slot by slot.
+  const blocked = new Set(placed.map((p) => p.candidate.itemId));
+  let blockedInPool = 0;
+  for (const p of pool) if (blocked.has(p.candidate.itemId)) blockedInPool++;
   for (let slot = 0; slot < placed.length; slot++) {
     const greedy = placed[slot]!;
-    if (slot + 1 < policy.explorationFrom) {
-      used.add(greedy.candidate.itemId);
-      continue;
-    }
-    // Items placed above or below this slot are not options, so no item shows twice.
-    const below = new Set(placed.slice(slot + 1).map((q) => q.candidate.itemId));
-    const options = pool.filter((p) => p.candidate.itemId === greedy.candidate.itemId || (!used.has(p.candidate.itemId) && !below.has(p.candidate.itemId)));
-    const m = Math.max(1, options.length);
-    if (random() < epsilon && options.length > 1) {
-      const pick = options[Math.floor(random() * options.length)]!;
-      const isGreedy = pick.candidate.itemId === greedy.candidate.itemId;
+    if (slot + 1 < policy.explorationFrom) continue;
+    const greedyId = greedy.candidate.itemId;
+    // The greedy item is itself an option (it is in the pool: placed items come from it).
+    blocked.delete(greedyId);
+    blockedInPool--;
+    const m = pool.length - blockedInPool;
+    if (random() < epsilon && m > 1) {
+      const pick = nthOption(pool, blocked, Math.floor(random() * m));
+      const isGreedy = pick.candidate.itemId === greedyId;
       placed[slot] = {
         candidate: pick.candidate,
         score: pick.score,
@@ -135,10 +191,21 @@ function explore(placed: Placed[], pool: Pooled[], policy: PolicyConfig, random:
         pinned: false,
       };
     } else {
-      greedy.propensity = 1 - epsilon + epsilon / m;
+      greedy.propensity = 1 - epsilon + epsilon / Math.max(1, m);
     }
-    used.add(placed[slot]!.candidate.itemId);
+    blocked.add(placed[slot]!.candidate.itemId);
+    blockedInPool++;
   }
+}
+
+/** The n-th pool item (in pool order) that is not blocked. */
+function nthOption(pool: readonly Pooled[], blocked: ReadonlySet<string>, n: number): Pooled {
+  let seen = 0;
+  for (const p of pool) {
+    if (blocked.has(p.candidate.itemId)) continue;
+    if (seen++ === n) return p;
+  }
+  throw new Error("nthOption: fewer options than counted");
 }
 
 /** |A ∩ B| / |A ∪ B| of two category lists; 0 when both are empty. */

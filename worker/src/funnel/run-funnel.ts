@@ -159,12 +159,14 @@ export async function runFunnel(
   const freshFacts = new Map((fresh ?? []).filter((f) => !f.blockedRegions.includes(req.region)).map((f) => [f.itemId, f]));
   const facts = new Map<string, ItemFacts>();
   const popularById = popularIndex(index);
-  const candidates = mergeCandidates(all, exclude).filter((c) => {
-    const f = factsOf(c, head, freshFacts, popularById);
-    if (f) facts.set(c.itemId, f);
-    if (f && !f.available) return false;
-    return req.category === null || (f?.categories.includes(req.category) ?? false);
-  });
+  const candidates = timing.measureSync("merge", () =>
+    mergeCandidates(all, exclude).filter((c) => {
+      const f = factsOf(c, head, freshFacts, popularById);
+      if (f) facts.set(c.itemId, f);
+      if (f && !f.available) return false;
+      return req.category === null || (f?.categories.includes(req.category) ?? false);
+    }),
+  );
 
   const user: UserContext = {
     affinities: Object.fromEntries(session.affinities.map((a) => [a.category, a.score])),
@@ -175,41 +177,43 @@ export async function runFunnel(
     nowMs: Date.now(),
   };
   // With a user (or context) vector the ANN score leads; without one, sources and declared interests do.
-  const light = lightScores(candidates, facts, user, query ? WARM_LIGHT_WEIGHTS : DEFAULT_LIGHT_WEIGHTS);
+  const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, query ? WARM_LIGHT_WEIGHTS : DEFAULT_LIGHT_WEIGHTS));
   // The model learned from users with a history; a cold start stays with the light ranker,
   // whose declared-category weight is what such a user has to go on.
   const heavy =
     ranker && history.length > 0
       ? await timing.measure("heavy_rank", () => heavyScores(ranker, candidates, light, facts, user, degraded, defer))
       : null;
-  const placed = rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random);
+  const placed = timing.measureSync("policy", () => rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random));
 
   const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
   const catalog = note(await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => catalogFacts(env.DB, contextAndBecause))));
   const titleOf = (id: string) => catalog?.get(id)?.title ?? null;
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.profile.categories]);
   const items: RecommendedItem[] = [];
-  for (const p of placed) {
-    const id = p.candidate.itemId;
-    const row = catalog?.get(id);
-    if (row && (!row.available || row.blockedRegions.includes(req.region))) continue;
-    const f = facts.get(id);
-    items.push({
-      itemId: id,
-      title: titleOf(id),
-      score: Math.round(p.score * 1e6) / 1e6,
-      rank: items.length + 1,
-      sources: Object.keys(p.candidate.sources),
-      reasons: reasonsFor(p.candidate, {
-        explored: p.explored,
-        region: req.region,
-        contextTitle: req.contextItemId ? titleOf(req.contextItemId) : null,
-        titleOf,
-        categories: (f?.categories ?? []).filter((c) => interests.has(c)),
-      }),
-      propensity: Math.round(p.propensity * 1e6) / 1e6,
-    });
-  }
+  timing.measureSync("reasons", () => {
+    for (const p of placed) {
+      const id = p.candidate.itemId;
+      const row = catalog?.get(id);
+      if (row && (!row.available || row.blockedRegions.includes(req.region))) continue;
+      const f = facts.get(id);
+      items.push({
+        itemId: id,
+        title: titleOf(id),
+        score: Math.round(p.score * 1e6) / 1e6,
+        rank: items.length + 1,
+        sources: Object.keys(p.candidate.sources),
+        reasons: reasonsFor(p.candidate, {
+          explored: p.explored,
+          region: req.region,
+          contextTitle: req.contextItemId ? titleOf(req.contextItemId) : null,
+          titleOf,
+          categories: (f?.categories ?? []).filter((c) => interests.has(c)),
+        }),
+        propensity: Math.round(p.propensity * 1e6) / 1e6,
+      });
+    }
+  });
   return { items, degraded: [...new Set(degraded)].sort(), ranker: heavy ? "heavy" : "light" };
 }
 

@@ -15,6 +15,16 @@ export class ServerTiming {
     }
   }
 
+  /** A synchronous (CPU-only) stage. */
+  measureSync<T>(stage: string, work: () => T): T {
+    const start = performance.now();
+    try {
+      return work();
+    } finally {
+      this.entries.push(`${stage};dur=${(performance.now() - start).toFixed(1)}`);
+    }
+  }
+
   /** The stages, then `total`: time since this object was made (the request's start). */
   header(): string {
     return [...this.entries, `total;dur=${(performance.now() - this.startedMs).toFixed(1)}`].join(", ");
