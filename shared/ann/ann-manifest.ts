@@ -28,6 +28,22 @@ export interface AnnShardRef {
   vectors: number;
 }
 
+/**
+ * Serving knobs the builder measured for this index: the smallest nprobe
+ * whose mean recall@100 against brute-force search reached `targetRecall`
+ * on `queries` sampled query vectors (nlist when none did).
+ */
+export interface AnnCalibration {
+  /** Inverted lists to probe, 1..nlist. */
+  nprobe: number;
+  /** PQ candidates re-scored with SQ8 at that recall. */
+  shortlist: number;
+  /** Mean recall@100 measured at `nprobe`, in [0, 1]. */
+  recallAt100: number;
+  queries: number;
+  targetRecall: number;
+}
+
 /** The manifest's `ann` section: the index's parameters and shard map. */
 export interface AnnManifestSection extends IvfPqParams {
   formatVersion: typeof ANN_FORMAT_VERSION;
@@ -37,6 +53,8 @@ export interface AnnManifestSection extends IvfPqParams {
   embedding: string;
   /** In list order, covering lists 0..nlist-1 without gaps. */
   shards: AnnShardRef[];
+  /** Absent in indexes built before calibration; readers then use their own defaults. */
+  calibration?: AnnCalibration;
 }
 
 /** Checks an `ann` section against the manifest's blobs; returns the first problem, or null. */
@@ -61,9 +79,26 @@ export function annSectionProblem(value: unknown, blobNames: Set<string>): strin
     next += shard.listCount;
   }
   if (next !== s.nlist) return "ann.shards must cover every list";
+  if (s.calibration !== undefined) {
+    const problem = calibrationProblem(s.calibration, s.nlist!);
+    if (problem) return problem;
+  }
   const needed: string[] = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ANN_BLOBS.items, ...(s.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
   const absent = needed.find((name) => !blobNames.has(name));
   return absent ? `ann needs the "${absent}" blob` : null;
+}
+
+function calibrationProblem(value: unknown, nlist: number): string | null {
+  if (typeof value !== "object" || value === null) return "ann.calibration must be an object";
+  const c = value as Partial<AnnCalibration>;
+  if (!Number.isSafeInteger(c.nprobe) || c.nprobe! < 1 || c.nprobe! > nlist) return "ann.calibration.nprobe must be an integer from 1 to ann.nlist";
+  for (const key of ["shortlist", "queries"] as const) {
+    if (!Number.isSafeInteger(c[key]) || c[key]! < 0) return `ann.calibration.${key} must be a non-negative integer`;
+  }
+  for (const key of ["recallAt100", "targetRecall"] as const) {
+    if (typeof c[key] !== "number" || !(c[key] >= 0 && c[key] <= 1)) return `ann.calibration.${key} must be a number from 0 to 1`;
+  }
+  return null;
 }
 
 /** The shard holding `list` (binary search over the shard map). */

@@ -3,7 +3,14 @@ import { type AnnManifestSection } from "../../../shared/ann/ann-manifest";
 import { buildIvfPq } from "../../../shared/ann/build-ivfpq";
 import { type IvfPqParams } from "../../../shared/ann/ivfpq-index";
 import { type TrainedEmbeddings } from "../train/train-ials";
+import { calibrateNprobe, type CalibrationOptions, DEFAULT_CALIBRATION, sampleQueries } from "./calibrate-nprobe";
 import { loadNodeKernel } from "./node-kernel";
+
+/** Seeds the sample of calibration queries. */
+const CALIBRATION_SEED = 17;
+/** Calibration queries at most: the brute-force truth costs n*dims per query, and a 1M build should spend seconds on it. */
+const CALIBRATION_QUERIES = 200;
+const CALIBRATION_BUDGET = 2e9;
 
 /**
  * Index parameters for a catalogue of n items: about sqrt(n) lists, 4-bit
@@ -16,14 +23,31 @@ export function defaultAnnParams(dims: number, n: number): IvfPqParams {
 }
 
 /**
+ * How the serving knobs are calibrated. `queries` caps the sampled query
+ * vectors (default 200, fewer for large indexes); `queryVectors` (size
+ * q*dims) replaces the embeddings' user vectors as the pool they are drawn from.
+ */
+export type AnnCalibrationOptions = Partial<CalibrationOptions> & { queries?: number; queryVectors?: Float32Array };
+
+/**
  * Builds the ANN blobs and the manifest's `ann` section from trained item
  * vectors, for maximum inner product with user vectors (how the funnel
  * queries it). Items whose vector is all zeros (no interactions) are left
- * out: no query can rank them meaningfully.
+ * out: no query can rank them meaningfully. The section's `calibration`
+ * holds the smallest nprobe whose recall@100 against brute force reaches
+ * the target on a seeded sample of the trained user vectors (item vectors
+ * when there are none); `calibration: false` skips it.
  */
 export function buildAnnBlobs(
   embeddings: TrainedEmbeddings,
-  options: { seed?: number; embedding?: string; params?: Partial<IvfPqParams>; shardTargetBytes?: number; log?: (line: string) => void } = {},
+  options: {
+    seed?: number;
+    embedding?: string;
+    params?: Partial<IvfPqParams>;
+    shardTargetBytes?: number;
+    calibration?: AnnCalibrationOptions | false;
+    log?: (line: string) => void;
+  } = {},
 ): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const { dims } = embeddings;
   const keep: number[] = [];
@@ -36,7 +60,8 @@ export function buildAnnBlobs(
   const log = options.log ?? (() => {});
   let lastStep = "";
   const started = Date.now();
-  const index = buildIvfPq(loadNodeKernel(), vectors, params, {
+  const kernel = loadNodeKernel();
+  const index = buildIvfPq(kernel, vectors, params, {
     seed: options.seed ?? 42,
     onProgress: (step, done, total) => {
       if (step !== lastStep || done === total) log(`ann ${step}: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -48,5 +73,23 @@ export function buildAnnBlobs(
     shardTargetBytes: options.shardTargetBytes,
   });
   log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);
-  return encoded;
+  if (options.calibration === false) return encoded;
+
+  const calibrationStarted = Date.now();
+  const wanted = options.calibration?.queries ?? Math.max(20, Math.min(CALIBRATION_QUERIES, Math.floor(CALIBRATION_BUDGET / (keep.length * dims))));
+  const pool = options.calibration?.queryVectors ?? embeddings.userVectors;
+  const fromUsers = sampleQueries(pool, dims, wanted, CALIBRATION_SEED);
+  const queries = fromUsers.length > 0 ? fromUsers : sampleQueries(vectors, dims, wanted, CALIBRATION_SEED);
+  const settings: CalibrationOptions = { ...DEFAULT_CALIBRATION, ...options.calibration };
+  const { calibration, curve, reached } = calibrateNprobe(kernel, index, vectors, queries, settings);
+  const byNprobe = new Map<number, string[]>();
+  for (const step of curve) byNprobe.set(step.nprobe, [...(byNprobe.get(step.nprobe) ?? []), step.recallAt100.toFixed(4)]);
+  log(
+    `ann calibration, recall@100 on ${calibration.queries} ${fromUsers.length > 0 ? "user" : "item"} vectors at shortlists ` +
+      `${[...new Set(curve.map((step) => step.shortlist))].join("/")}: ${[...byNprobe].map(([nprobe, r]) => `nprobe ${nprobe} ${r.join("/")}`).join(", ")}; ` +
+      `chose nprobe ${calibration.nprobe} of ${params.nlist}, shortlist ${calibration.shortlist}, recall@100 ${calibration.recallAt100}` +
+      `${reached ? "" : ` (target ${calibration.targetRecall} not reached: cheapest within ${settings.tolerance} of the best)`} ` +
+      `(${((Date.now() - calibrationStarted) / 1000).toFixed(1)} s)`,
+  );
+  return { blobs: encoded.blobs, section: { ...encoded.section, calibration } };
 }
