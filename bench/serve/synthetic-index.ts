@@ -89,7 +89,7 @@ export async function buildSyntheticIndex(n: number, outDir: string, log: (line:
   const covisit = { offsets, neighbors: neighbors.slice(0, at), scores: scores.slice(0, at) };
 
   const embeddings = { ...trained, itemIds, itemVectors, gram: Float32Array.from(gramMatrix(itemVectors, dims)), userIds: [], userVectors: new Float32Array(0) };
-  const funnel = buildFunnelBlobs({ items: catalogAll }, embeddings, covisit, mass, { vectorPageSize: 1024, covisitPageSize: 16_384 });
+  const funnel = buildFunnelBlobs({ items: catalogAll }, embeddings, covisit, mass);
   log(`funnel blobs: ${funnel.blobs.size}`);
   // About 1 MiB shards: a query probes 16 lists, each in its own shard at this scale, so
   // smaller shards mean fewer bytes read, hashed and decoded per query on an isolate's cache miss.

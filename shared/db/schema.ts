@@ -18,7 +18,13 @@ export const items = sqliteTable(
     /** Epoch milliseconds of the last write. */
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("items_updated_at_idx").on(t.updatedAt)],
+  (t) => [
+    index("items_updated_at_idx").on(t.updatedAt),
+    // The Worker's catalog overlay (worker/src/catalog/catalog-overlay.ts) reads these without a table scan:
+    // items no index holds yet, newest first; and the few items restricted (unavailable or region-blocked).
+    index("items_unindexed_idx").on(t.indexVersion, t.updatedAt),
+    index("items_restricted_idx").on(t.itemId).where(sql`available = 0 OR blocked_regions <> '[]'`),
+  ],
 );
 
 export type ItemRow = typeof items.$inferSelect;

@@ -26,6 +26,11 @@ export function vectorPageName(page: number): string {
   return `vectors-${page}`;
 }
 
+/** Page p holds the titles of item-table rows [p*titlePageSize, ...): a JSON array of strings. */
+export function titlePageName(page: number): string {
+  return `titles-${page}`;
+}
+
 /** The `fold-in` blob: what turns a few items into a user vector (shared/embeddings/fold-in.ts). */
 export interface FoldInBlob {
   dims: number;
@@ -49,6 +54,9 @@ export interface FunnelSection {
   vectorPages: number;
   covisitPageSize: number;
   covisitPages: number;
+  /** Titles as of the build, so a response needs no catalog read per item (absent in older indexes). */
+  titlePageSize?: number;
+  titlePages?: number;
 }
 
 /** Checks a `funnel` section against the manifest's blobs; returns the first problem, or null. */
@@ -60,6 +68,11 @@ export function funnelSectionProblem(value: unknown, blobNames: Set<string>): st
   for (const k of ["itemCount", "dims", "vectorPageSize", "vectorPages", "covisitPageSize", "covisitPages"] as const) {
     if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) return `funnel.${k} must be a non-negative integer`;
   }
+  if ((s.titlePageSize === undefined) !== (s.titlePages === undefined)) return "funnel.titlePageSize and funnel.titlePages come together";
+  for (const k of ["titlePageSize", "titlePages"] as const) {
+    if (s[k] !== undefined && (!Number.isSafeInteger(s[k]) || s[k] < 0)) return `funnel.${k} must be a non-negative integer`;
+  }
+  for (let p = 0; p < (s.titlePages ?? 0); p++) if (!blobNames.has(titlePageName(p))) return `funnel needs the "${titlePageName(p)}" blob`;
   for (const name of Object.values(FUNNEL_BLOBS)) if (!blobNames.has(name)) return `funnel needs the "${name}" blob`;
   for (let p = 0; p < s.vectorPages!; p++) if (!blobNames.has(vectorPageName(p))) return `funnel needs the "${vectorPageName(p)}" blob`;
   for (let p = 0; p < s.covisitPages!; p++) if (!blobNames.has(covisitPageName(p))) return `funnel needs the "${covisitPageName(p)}" blob`;

@@ -7,13 +7,24 @@ import {
   FUNNEL_FORMAT_VERSION,
   type FunnelSection,
   covisitPageName,
+  titlePageName,
   vectorPageName,
 } from "../../../shared/index-format/funnel-section";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
 
-/** Page sizes: vectors 256 × 64 dims × 4 bytes = 64 KiB, so fold-in reads few small values; co-visitation 4096 rows. */
-export const DEFAULT_PAGES = { vectorPageSize: 256, covisitPageSize: 4096 };
+/**
+ * Rows per page. A request reads the pages of its history, context and shown
+ * items, so pages are small (tens of KiB) and many fit an isolate's LRU:
+ * vectors 128 × 64 dims × 4 bytes = 32 KiB; co-visitation 1024 rows of up to
+ * 100 neighbours; titles 512 rows.
+ */
+export interface PageSizes {
+  vectorPageSize: number;
+  covisitPageSize: number;
+  titlePageSize: number;
+}
+export const DEFAULT_PAGES: PageSizes = { vectorPageSize: 128, covisitPageSize: 1024, titlePageSize: 512 };
 
 type Blob = { bytes: Uint8Array; contentType: string };
 
@@ -43,7 +54,7 @@ export function buildFunnelBlobs(
   embeddings: FunnelEmbeddings,
   covisit: CovisitLists,
   popularity: Map<string, number>,
-  pages: { vectorPageSize: number; covisitPageSize: number } = DEFAULT_PAGES,
+  pages: PageSizes = DEFAULT_PAGES,
 ): { blobs: Map<string, Blob>; section: FunnelSection } {
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
@@ -83,6 +94,11 @@ export function buildFunnelBlobs(
     const page = vectors.slice(p * pages.vectorPageSize * dims, Math.min(n, (p + 1) * pages.vectorPageSize) * dims);
     blobs.set(vectorPageName(p), { bytes: new Uint8Array(page.buffer), contentType: "application/octet-stream" });
   }
+  const titlePages = Math.ceil(n / pages.titlePageSize);
+  for (let p = 0; p < titlePages; p++) {
+    const titles = order.slice(p * pages.titlePageSize, (p + 1) * pages.titlePageSize).map((id) => facts.get(id)?.title ?? "");
+    blobs.set(titlePageName(p), { bytes: new TextEncoder().encode(JSON.stringify(titles)), contentType: "application/json" });
+  }
   return {
     blobs,
     section: {
@@ -95,6 +111,8 @@ export function buildFunnelBlobs(
       vectorPages,
       covisitPageSize: pages.covisitPageSize,
       covisitPages,
+      titlePageSize: pages.titlePageSize,
+      titlePages,
     },
   };
 }

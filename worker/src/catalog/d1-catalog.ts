@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
 import { Memo } from "../funnel/memo";
+import { forgetCatalogOverlay } from "./catalog-overlay";
 
 /** D1 allows 100 bound parameters per statement; an item row binds 9. */
 const ROWS_PER_STATEMENT = 11;
@@ -55,6 +56,7 @@ export async function upsertCatalogItems(
   const [first, ...rest] = statements;
   if (first) await orm.batch([first, ...rest]);
   recentRows.clear();
+  forgetCatalogOverlay();
   return rows.length;
 }
 

@@ -4,7 +4,7 @@ import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-
 import { CONTENT_MODEL_BLOB, decodeContentModel } from "../../../shared/embeddings/content-model-blob";
 import { type ContentModel } from "../../../shared/embeddings/content-vector";
 import { type FoldInModel } from "../../../shared/embeddings/fold-in";
-import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { ByteLru } from "../ann/byte-lru";
@@ -23,6 +23,7 @@ const MAX_HEADS = 2;
 /** Vector and co-visitation pages of every version, bounded in bytes. */
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
 const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
+const titlePages = new ByteLru<string[]>(4 * 1024 * 1024);
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -122,4 +123,22 @@ export async function covisitOfRows(
     },
     degraded,
   };
+}
+
+/** Titles of item-table rows as of the build; null when the index has no title pages. */
+export async function titlesOfRows(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  head: FunnelHead,
+  rows: readonly number[],
+): Promise<{ titles: Map<number, string>; degraded: string[] } | null> {
+  const size = head.section.titlePageSize;
+  if (!size) return null;
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, titlePageName, titlePages, (b) => JSON.parse(new TextDecoder().decode(b)) as string[]);
+  const titles = new Map<number, string>();
+  for (const row of rows) {
+    const title = loaded.get(Math.floor(row / size))?.[row % size];
+    if (title) titles.set(row, title);
+  }
+  return { titles, degraded };
 }

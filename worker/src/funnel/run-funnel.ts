@@ -15,7 +15,8 @@ import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { categoryItems, covisitItems, popularItems } from "../../../shared/ranking/sources";
 import { type AnnHead, fetchLists, loadAnnHead } from "../ann/ann-store";
-import { type CatalogFacts, catalogFacts, freshItems } from "../catalog/d1-catalog";
+import { type CatalogFacts, catalogFacts } from "../catalog/d1-catalog";
+import { type CatalogOverlay, catalogOverlay } from "../catalog/catalog-overlay";
 import { workerdKernel } from "../ann/workerd-kernel";
 import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
@@ -27,7 +28,7 @@ import { type SessionSnapshot } from "../session/user-session";
 import { budgetedRead, withBudget } from "./budget";
 import { Memo } from "./memo";
 import { editorialFor, policyFor } from "./config-store";
-import { covisitOfRows, type FunnelHead, loadFunnelHead, vectorsOfRows } from "./funnel-store";
+import { covisitOfRows, type FunnelHead, loadFunnelHead, titlesOfRows, vectorsOfRows } from "./funnel-store";
 
 export type Surface = "home" | "up_next" | "related";
 
@@ -56,9 +57,12 @@ const absent = Promise.resolve({ ok: true as const, value: null });
 /** How many candidates each source may contribute. */
 const QUOTA = { ann: 150, covisit: 100, context: 100, trending: 50, content: 60, fresh: 10, editorial: 20, popular: 100 };
 /** Wall-clock budgets (ms) of the stages that wait on I/O. */
-const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, fresh: 150, editorial: 100, titles: 200, heavy: 100 };
+const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, overlay: 300, editorial: 100, titles: 200, heavy: 100 };
+/** New items read with the catalog overlay: more than the quota, as some may be blocked in the caller's region. */
+const FRESH_READ = 50;
 /** Candidates the heavy ranker scores (the light ranker's best); the rest follow in light order. */
 const HEAVY_N = 100;
+/** IVF-PQ knobs for an index built before the builder calibrated them (manifest `ann.calibration`). */
 const ANN_KNOBS = { nprobe: 16, shortlist: 300 };
 
 /**
@@ -92,15 +96,17 @@ export async function runFunnel(
     return v;
   };
 
-  const [funnelRead, annRead, policyRead, rankerRead] = await timing.measure("data", () =>
+  const [funnelRead, annRead, policyRead, rankerRead, overlayRead] = await timing.measure("data", () =>
     Promise.all([
       // An index built without these sections is smaller, not degraded.
       index.manifest.funnel ? withBudget("funnel_data", BUDGET.data, () => loadFunnelHead(kv, index.manifest)) : absent,
       index.manifest.ann ? withBudget("ann_data", BUDGET.data, () => loadAnnHead(kv, index.manifest)) : absent,
       withBudget("policy_config", BUDGET.editorial, () => policyFor(kv, req.surface)),
       index.manifest.blobs[RANKER_BLOBS.model] ? withBudget("ranker_data", BUDGET.data, () => loadRanker(kv, index.manifest)) : absent,
+      withBudget("catalog_overlay", BUDGET.overlay, () => catalogOverlay(env.DB, index.version, index.publishedAtMs, FRESH_READ, defer)),
     ]),
   );
+  const overlay = note(overlayRead);
   const ranker = unwrap(note(rankerRead));
   const head = unwrap(note(funnelRead));
   const ann = unwrap(note(annRead));
@@ -143,25 +149,26 @@ export async function runFunnel(
       ),
       trendingSource(env, req.region, degraded),
       Promise.resolve(contentSource(index, session)),
-      withBudget("fresh", BUDGET.fresh, () => freshItems(env.DB, QUOTA.fresh)).then((r) => note(r)),
       withBudget("editorial", BUDGET.editorial, () => editorialFor(kv, req.surface, req.region)).then((r) => note(r)),
     ]),
   );
-  const [annP, covisitP, contextP, trendingP, contentP, fresh, editorial] = proposals;
+  const [annP, covisitP, contextP, trendingP, contentP, editorial] = proposals;
+  // Fresh: catalog items the index does not hold yet, shown in the caller's region.
+  const fresh = (overlay?.fresh ?? []).filter((f) => f.available && !f.blockedRegions.includes(req.region) && !(head && findItem(head.table, f.itemId) >= 0));
   const all: SourceProposal[] = [];
   for (const p of [contextP, annP, covisitP, trendingP, contentP]) if (p) all.push(p);
-  if (fresh?.length) all.push({ source: "fresh", quota: QUOTA.fresh, items: freshItemsFor(fresh, head?.content ?? null, query) });
+  if (fresh.length) all.push({ source: "fresh", quota: QUOTA.fresh, items: freshItemsFor(fresh, head?.content ?? null, query) });
   if (editorial?.length) all.push({ source: "editorial", quota: QUOTA.editorial, items: editorial.map((itemId, i) => ({ itemId, score: editorial.length - i })) });
   all.push({ source: "popular", quota: QUOTA.popular, items: popularItems(index.popular, index.manifest.fallbackItemIds, QUOTA.popular) });
   if (!index.popular) degraded.push("popular_fallback_list");
 
   const exclude = new Set([...session.seenItemIds, ...req.excludeIds, ...(req.contextItemId ? [req.contextItemId] : [])]);
-  const freshFacts = new Map((fresh ?? []).filter((f) => !f.blockedRegions.includes(req.region)).map((f) => [f.itemId, f]));
+  const overlayRows = new Map([...(overlay?.fresh ?? []).map((f) => [f.itemId, f] as const), ...(overlay?.rows ?? [])]);
   const facts = new Map<string, ItemFacts>();
   const popularById = popularIndex(index);
   const candidates = timing.measureSync("merge", () =>
     mergeCandidates(all, exclude).filter((c) => {
-      const f = factsOf(c, head, freshFacts, popularById);
+      const f = factsOf(c, head, overlayRows, req.region, popularById);
       if (f) facts.set(c.itemId, f);
       if (f && !f.available) return false;
       return req.category === null || (f?.categories.includes(req.category) ?? false);
@@ -187,8 +194,10 @@ export async function runFunnel(
   const placed = timing.measureSync("policy", () => rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random));
 
   const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
-  const catalog = note(await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => catalogFacts(env.DB, contextAndBecause))));
-  const titleOf = (id: string) => catalog?.get(id)?.title ?? null;
+  const catalog = note(
+    await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => shownCatalog(env.DB, kv, index, head, overlay, overlayRows, contextAndBecause, degraded))),
+  );
+  const titleOf = (id: string) => catalog?.get(id)?.title || null;
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.profile.categories]);
   const items: RecommendedItem[] = [];
   timing.measureSync("reasons", () => {
@@ -325,13 +334,14 @@ async function annSource(
   if (!ann || !query || query.length !== ann.section.dims) return null;
   const result = await withBudget("ann", BUDGET.ann, async () => {
     const kernel = workerdKernel();
-    const nprobe = Math.min(ANN_KNOBS.nprobe, ann.section.nlist);
+    const knobs = ann.section.calibration ?? ANN_KNOBS;
+    const nprobe = Math.min(knobs.nprobe, ann.section.nlist);
     const probed = probeLists(kernel, ann.head, query, nprobe);
     const fetched = await fetchLists(kv, index.manifest, ann.section, probed.lists);
     degraded.push(...fetched.degraded);
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
     const k = QUOTA.ann + Math.min(seenCount, SEEN_PAD_MAX);
-    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(ANN_KNOBS.shortlist, k) });
+    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
     return Array.from(found.ids, (pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
   });
   if (!result.ok) {
@@ -379,16 +389,31 @@ function popularIndex(index: LoadedIndex): Map<string, PopularItem> {
   return map;
 }
 
-/** What ranking knows of an item: fresh catalog rows first, then the item table, then the popular blob. */
+/**
+ * What ranking knows of an item: the catalog overlay's row first (items new
+ * since the build, or changed or restricted since), then the item table,
+ * then the popular blob. Unavailable covers blocked in the caller's region.
+ */
 function factsOf(
   c: Candidate,
   head: FunnelHead | null,
-  fresh: ReadonlyMap<string, { title: string; categories: string[]; year: number | null; available: boolean }>,
+  overlay: ReadonlyMap<string, CatalogFacts>,
+  region: string,
   popular: ReadonlyMap<string, PopularItem>,
 ): ItemFacts | null {
-  const f = fresh.get(c.itemId);
-  if (f) return { itemId: c.itemId, title: f.title, categories: f.categories, year: f.year, popularity: 0, available: f.available, fresh: true };
   const row = head ? findItem(head.table, c.itemId) : -1;
+  const o = overlay.get(c.itemId);
+  if (o) {
+    return {
+      itemId: c.itemId,
+      title: o.title,
+      categories: o.categories,
+      year: o.year,
+      popularity: head && row >= 0 ? (head.table.popularity[row] ?? 0) : 0,
+      available: o.available && !o.blockedRegions.includes(region),
+      fresh: row < 0,
+    };
+  }
   if (!head || row < 0) {
     const p = popular.get(c.itemId);
     return p ? { itemId: c.itemId, title: p.title, categories: p.categories, year: null, popularity: p.score, available: true, fresh: false } : null;
@@ -402,4 +427,46 @@ function factsOf(
     available: isAvailable(head.table, row),
     fresh: false,
   };
+}
+
+/** A shown item's title and whether it may be shown (available; region checked by the caller). */
+type ShownFacts = Pick<CatalogFacts, "title" | "available" | "blockedRegions">;
+
+/**
+ * Titles and availability of the items a response shows (and the items its
+ * reasons name): the overlay's rows, else the index (item table and title
+ * pages). D1 is read only for what neither knows, or for everything when
+ * the overlay is missing or incomplete, or the index has no title pages.
+ */
+async function shownCatalog(
+  db: D1Database,
+  kv: KVNamespace,
+  index: LoadedIndex,
+  head: FunnelHead | null,
+  overlay: CatalogOverlay | null,
+  overlayRows: ReadonlyMap<string, CatalogFacts>,
+  itemIds: readonly string[],
+  degraded: string[],
+): Promise<Map<string, ShownFacts>> {
+  const out = new Map<string, ShownFacts>();
+  const fromIndex: { itemId: string; row: number }[] = [];
+  const ask: string[] = [];
+  const trustIndex = overlay?.complete === true && head?.section.titlePageSize !== undefined;
+  for (const itemId of new Set(itemIds)) {
+    const o = overlayRows.get(itemId);
+    const row = head ? findItem(head.table, itemId) : -1;
+    if (o) out.set(itemId, o);
+    else if (trustIndex && row >= 0) fromIndex.push({ itemId, row });
+    else ask.push(itemId);
+  }
+  const [titles, asked] = await Promise.all([
+    fromIndex.length > 0 && head ? titlesOfRows(kv, index.manifest, head, fromIndex.map((x) => x.row)) : null,
+    catalogFacts(db, ask),
+  ]);
+  degraded.push(...(titles?.degraded ?? []));
+  for (const { itemId, row } of fromIndex) {
+    out.set(itemId, { title: titles?.titles.get(row) ?? "", available: isAvailable(head!.table, row), blockedRegions: [] });
+  }
+  for (const [itemId, row] of asked) out.set(itemId, row);
+  return out;
 }

@@ -11,6 +11,8 @@ export interface LoadedIndex {
   /** Null when the blob is missing or corrupt; `degraded` then says why. */
   popular: PopularBlob | null;
   degraded: string[];
+  /** When the current pointer was moved to this version (epoch ms); catalog rows written later are news to it. */
+  publishedAtMs: number;
 }
 
 /** Versions are immutable, so a fully loaded one is kept for the isolate's life (a few at most). */
@@ -38,12 +40,17 @@ export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | n
     pointers.set("current", pointer);
   }
   if (!pointer) return null;
+  const publishedAtMs = Date.parse(pointer.publishedAt) || 0;
   const hit = loaded.get(pointer.version);
-  if (hit) return hit;
+  if (hit) {
+    // The same version may be pointed at again later (a rollback): the latest publication counts.
+    hit.publishedAtMs = publishedAtMs;
+    return hit;
+  }
   const manifest = await readManifest(kv, pointer.version);
   if (!manifest) return null;
   const result = await loadPopular(kv, manifest);
-  const index: LoadedIndex = { version: manifest.version, manifest, ...result };
+  const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs };
   // A degraded load is not kept: the next request tries the blob again.
   if (index.degraded.length === 0) remember(index);
   return index;

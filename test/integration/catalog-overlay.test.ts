@@ -1,0 +1,112 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
+import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
+import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
+
+interface Recs {
+  items: RecommendedItem[];
+  degraded: string[];
+}
+
+/** Home list of a user who liked three items, asked from Germany. */
+async function homeList(user: string, extra = ""): Promise<Recs> {
+  const res = await call(`/v1/recommendations?user_id=${user}&limit=20${extra}`, { cf: { country: "DE" } } as RequestInit);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json<Recs>();
+}
+
+async function userWithHistory(): Promise<string> {
+  const user = freshUser();
+  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
+  expect((await postEvents(events)).status).toBe(200);
+  return user;
+}
+
+const catalogRow = (itemId: string) => funnelCatalog().find((c) => c.itemId === itemId)!;
+
+describe("the catalog overlay: the index's snapshot plus what changed since", () => {
+  beforeAll(async () => {
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0, mmrLambda: 1 } }))).status).toBe(200);
+  });
+
+  it("takes titles from the index's pages, not from per-request catalog reads", async () => {
+    await publishFunnelIndex("v-overlay-titles");
+    const user = await userWithHistory();
+    // Rows deleted behind the admin API's back: an index-held item still shows, titled from the index.
+    await env.DB.prepare("DELETE FROM items WHERE item_id LIKE 'ann-%'").run();
+    const body = await homeList(user);
+    expect(body.degraded).toEqual([]);
+    expect(body.items.length).toBe(20);
+    for (const item of body.items) expect(item.title).toBe(catalogRow(item.itemId).title);
+  });
+
+  it("applies catalog changes made after publication: titles, availability, region blocks", async () => {
+    await publishFunnelIndex("v-overlay-changes");
+    const user = await userWithHistory();
+    const before = await homeList(user);
+    const [renamed, withdrawn, blocked, elsewhere] = before.items.map((i) => i.itemId);
+    const writes = [
+      { ...catalogRow(renamed!), title: "A New Title" },
+      { ...catalogRow(withdrawn!), available: false },
+      { ...catalogRow(blocked!), blockedRegions: ["de"] },
+      { ...catalogRow(elsewhere!), blockedRegions: ["fr"] },
+    ];
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: writes }))).status).toBe(200);
+    // Another cache key (an exclusion of an item not listed), so the list is computed again.
+    const after = await homeList(user, "&exclude=not-listed");
+    const ids = after.items.map((i) => i.itemId);
+    expect(ids).not.toContain(withdrawn);
+    expect(ids).not.toContain(blocked);
+    expect(ids).toContain(elsewhere);
+    expect(after.items.find((i) => i.itemId === renamed)?.title).toBe("A New Title");
+  });
+
+  it("reads fresh, changed and restricted rows, and says when a part outgrew its limit", async () => {
+    const t0 = Date.now();
+    const put = (itemId: string, fields: Record<string, unknown>, updatedAt: number, indexVersion: string | null) =>
+      env.DB.prepare(
+        "INSERT OR REPLACE INTO items (item_id, title, categories, year, tags, available, blocked_regions, index_version, updated_at) VALUES (?, ?, '[]', NULL, '[]', ?, ?, ?, ?)",
+      )
+        .bind(itemId, `T ${itemId}`, fields.available === false ? 0 : 1, JSON.stringify(fields.blockedRegions ?? []), indexVersion, updatedAt)
+        .run();
+    await put("ov-old-plain", {}, t0 - 5000, "v1");
+    await put("ov-old-blocked", { blockedRegions: ["us"] }, t0 - 5000, "v1");
+    await put("ov-old-gone", { available: false }, t0 - 5000, "v1");
+    await put("ov-changed", {}, t0 + 10, "v1");
+    await put("ov-new", {}, t0 + 20, null);
+    const overlay = await readCatalogOverlay(env.DB, t0, 10, t0);
+    expect(overlay.complete).toBe(true);
+    expect(overlay.fresh.map((f) => f.itemId)[0]).toBe("ov-new");
+    const ids = [...overlay.rows.keys()];
+    expect(ids).toEqual(expect.arrayContaining(["ov-old-blocked", "ov-old-gone", "ov-changed", "ov-new"]));
+    expect(ids).not.toContain("ov-old-plain");
+    expect(overlay.rows.get("ov-old-blocked")?.blockedRegions).toEqual(["us"]);
+    expect((await readCatalogOverlay(env.DB, t0, 10, t0, 1)).complete).toBe(false);
+  });
+
+  it("is read once per isolate for a while, then refreshed in the background", async () => {
+    const t0 = Date.now();
+    const deferred: Promise<unknown>[] = [];
+    const defer = (p: Promise<unknown>) => void deferred.push(p);
+    const first = await catalogOverlay(env.DB, "v-memo", t0, 10, defer, t0);
+    await env.DB.prepare(
+      "INSERT OR REPLACE INTO items (item_id, title, categories, year, tags, available, blocked_regions, index_version, updated_at) VALUES ('ov-late', 'Late', '[]', NULL, '[]', 1, '[]', NULL, ?)",
+    )
+      .bind(t0 + 1)
+      .run();
+    // Within the fresh period: the same read, no query.
+    expect(await catalogOverlay(env.DB, "v-memo", t0, 10, defer, t0 + 5_000)).toBe(first);
+    expect(deferred).toHaveLength(0);
+    // Past it: the stale overlay now, a refresh in the background.
+    expect(await catalogOverlay(env.DB, "v-memo", t0, 10, defer, t0 + 20_000)).toBe(first);
+    expect(deferred).toHaveLength(1);
+    await Promise.all(deferred);
+    const refreshed = await catalogOverlay(env.DB, "v-memo", t0, 10, defer, t0 + 21_000);
+    expect(refreshed.rows.has("ov-late")).toBe(true);
+    // Too old to serve: the request waits for a new read.
+    const waited = await catalogOverlay(env.DB, "v-memo", t0, 10, defer, t0 + 200_000);
+    expect(waited).not.toBe(refreshed);
+  });
+});

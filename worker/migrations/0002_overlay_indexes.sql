@@ -1,0 +1,2 @@
+CREATE INDEX `items_unindexed_idx` ON `items` (`index_version`,`updated_at`);--> statement-breakpoint
+CREATE INDEX `items_restricted_idx` ON `items` (`item_id`) WHERE available = 0 OR blocked_regions <> '[]';
