@@ -11,7 +11,11 @@ import { loadCurrentIndex } from "../index-store/index-cache";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
-/** Defaults tuned on the demo index (recall@20 near 1 against brute force); callers may override per request. */
+/**
+ * Defaults for an index without the builder's calibration (manifest
+ * `ann.calibration`, used when present), tuned on the demo index (recall@20
+ * near 1 against brute force); callers may override per request.
+ */
 const DEFAULT_NPROBE = 16;
 const DEFAULT_SHORTLIST = 200;
 
@@ -38,8 +42,9 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", async (c) => 
   const position = ann.positionOf.get(id);
   if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
   const nlist = ann.section.nlist;
-  const nprobe = intParam(params, "nprobe", Math.min(DEFAULT_NPROBE, nlist), 1, nlist);
-  const shortlist = intParam(params, "shortlist", DEFAULT_SHORTLIST, 0, 10_000);
+  const calibrated = ann.section.calibration;
+  const nprobe = intParam(params, "nprobe", Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist), 1, nlist);
+  const shortlist = intParam(params, "shortlist", calibrated?.shortlist ?? DEFAULT_SHORTLIST, 0, 10_000);
   const kernel = workerdKernel();
 
   const ownList = ann.items.lists[position]!;

@@ -1,3 +1,4 @@
+import { type AnnManifestSection } from "../../../../shared/ann/ann-manifest";
 import { searchIvfPq } from "../../../../shared/ann/ivfpq-search";
 import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
 import { neighborsOf } from "../../../../shared/covisit/covisit-lists";
@@ -11,16 +12,25 @@ import { type FunnelUser } from "./funnel-user";
 /** The Worker's home-surface knobs (worker/src/funnel/run-funnel.ts: QUOTA, ANN_KNOBS). */
 export interface FunnelKnobs {
   quota: { ann: number; covisit: number; content: number; popular: number };
-  /** Inverted lists probed (faiss: nprobe). */
-  nprobe: number;
-  /** PQ candidates re-scored with SQ8 before the ANN's top `quota.ann`. */
-  shortlist: number;
+  /** Inverted lists probed (faiss: nprobe); null: the index's calibrated nprobe, as the Worker does. */
+  nprobe: number | null;
+  /** PQ candidates re-scored with SQ8 before the ANN's top `quota.ann`; null: the index's calibrated shortlist. */
+  shortlist: number | null;
+}
+
+/** What the Worker probes when the index carries no calibration (run-funnel.ts ANN_KNOBS). */
+export const UNCALIBRATED_ANN = { nprobe: 16, shortlist: 300 };
+
+/** The nprobe and shortlist a request uses: explicit knobs, else the index's calibration, else the Worker's defaults. */
+export function annKnobsOf(section: AnnManifestSection, knobs: FunnelKnobs): { nprobe: number; shortlist: number } {
+  const served = section.calibration ?? UNCALIBRATED_ANN;
+  return { nprobe: Math.min(knobs.nprobe ?? served.nprobe, section.nlist), shortlist: knobs.shortlist ?? served.shortlist };
 }
 
 /** Most extra ANN results asked for to make up for seen items (run-funnel.ts does the same). */
 export const SEEN_PAD_MAX = 300;
 
-export const SERVED_KNOBS: FunnelKnobs = { quota: { ann: 150, covisit: 100, content: 60, popular: 100 }, nprobe: 16, shortlist: 300 };
+export const SERVED_KNOBS: FunnelKnobs = { quota: { ann: 150, covisit: 100, content: 60, popular: 100 }, nprobe: null, shortlist: null };
 
 /** One request's merged candidates, its ranking context, and the ANN source's own proposals (dense item indices, best first). */
 export interface FunnelCandidates {
@@ -43,11 +53,11 @@ export function funnelCandidates(index: FunnelIndex, user: FunnelUser, kernel: S
   const annItems: number[] = [];
   const query = foldInUser(index.foldIn, user.recent);
   if (query) {
-    const { head, items, source } = index.ann;
-    const nprobe = Math.min(knobs.nprobe, head.params.nlist);
+    const { head, items, source, section } = index.ann;
+    const { nprobe, shortlist } = annKnobsOf(section, knobs);
     // As served: ask for as many more as the user has seen, so the quota is filled with unseen items.
     const k = knobs.quota.ann + Math.min(user.seen.size, SEEN_PAD_MAX);
-    const found = searchIvfPq(kernel, head, source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
+    const found = searchIvfPq(kernel, head, source, query, { k, nprobe, shortlist: Math.max(shortlist, k) });
     const annProposal = Array.from(found.ids, (pos, i) => ({ itemId: items.ids[pos]!, score: found.scores[i]! }));
     for (const p of annProposal) annItems.push(index.itemIndex.get(p.itemId)!);
     proposals.push({ source: "ann", quota: knobs.quota.ann, items: annProposal });

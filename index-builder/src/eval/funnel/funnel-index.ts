@@ -26,7 +26,8 @@ export interface AnnIndex {
  * shapes the Worker's funnel reads: the fold-in model, the IVF-PQ blobs
  * (built by `buildAnnBlobs` and decoded again, so the search sees exactly
  * the served bytes), co-visitation lists, the popular blob and the item
- * facts. Item rows are the table's dense item indices.
+ * facts. Item rows are the table's dense item indices. The ANN section
+ * carries the builder's calibrated nprobe, as a published index would.
  */
 export interface FunnelIndex {
   itemIds: readonly string[];
@@ -57,7 +58,9 @@ export function buildFunnelIndex(
   const itemVectors = Float32Array.from(factors.itemVectors);
   const gram = Float32Array.from(gramMatrix(factors.itemVectors, dims));
   const params = { alpha: confidence.alpha, regularization: confidence.regularization, regExponent: confidence.regExponent };
-  const embeddings = { dims, itemIds: train.itemIds, itemVectors, userIds: train.userIds, userVectors: new Float32Array(0), gram, params };
+  // The trained user vectors are what the ANN calibration queries with: the full-history fold-in reproduces them.
+  const userVectors = Float32Array.from(factors.userVectors);
+  const embeddings = { dims, itemIds: train.itemIds, itemVectors, userIds: train.userIds, userVectors, gram, params };
 
   const byId = new Map(catalog.map((item) => [item.itemId, item]));
   const items: CatalogItem[] = train.itemIds.map((itemId) => byId.get(itemId) ?? { itemId, title: itemId, categories: [], year: null, tags: [], available: true });

@@ -1,5 +1,6 @@
 import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
+import { annKnobsOf } from "./funnel-candidates";
 import { type FunnelRanking } from "./funnel-order";
 import { type ServedFunnel } from "./served-funnel";
 
@@ -29,8 +30,8 @@ export class FunnelRecommender implements Recommender {
     this.params = {
       embedding: `ials-${spec.ials.dims}`,
       query: Number.isFinite(spec.recentLimit) ? `fold-in of the ${spec.recentLimit} most recent training items` : "fold-in of the whole training history",
-      nprobe: spec.knobs.nprobe,
-      shortlist: spec.knobs.shortlist,
+      nprobe: spec.knobs.nprobe ?? "calibrated at build",
+      shortlist: spec.knobs.shortlist ?? "calibrated at build",
       quotas: `ann ${quota.ann}, covisit ${quota.covisit}, content ${quota.content}, popular ${quota.popular}`,
       light_weights: JSON.stringify({ ...variant.light.source, popularity: variant.light.popularity, affinity: variant.light.affinity }),
       mmr_lambda: variant.policy.mmrLambda,
@@ -44,6 +45,8 @@ export class FunnelRecommender implements Recommender {
   fit(train: InteractionTable): void {
     this.funnel.fit(train);
     this.itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
+    const section = this.funnel.annSection();
+    if (section) Object.assign(this.params, annKnobsOf(section, this.funnel.options.spec.knobs));
     if (this.variant.heavy) this.params.heavy_shipped = this.funnel.heavy !== null;
   }
 
@@ -57,8 +60,10 @@ export class FunnelRecommender implements Recommender {
   stats(): Record<string, number> {
     if (!this.variant.heavy || this.variant.policy.mmrLambda !== 1) return {};
     const v = this.funnel.validation;
+    const calibration = this.funnel.annSection()?.calibration;
     return {
       ...this.funnel.stats(),
+      ...(calibration ? { calibration_nprobe: calibration.nprobe, calibration_recall_at_100: calibration.recallAt100, calibration_queries: calibration.queries } : {}),
       ranker_valid_ndcg_light: v.light,
       ranker_valid_ndcg_heavy: v.heavy,
       ranker_valid_users: v.users,

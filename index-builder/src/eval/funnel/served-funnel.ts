@@ -1,3 +1,4 @@
+import { type AnnManifestSection } from "../../../../shared/ann/ann-manifest";
 import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
 import { type CatalogItem } from "../../../../shared/catalog/catalog-item";
 import { type Candidate } from "../../../../shared/ranking/candidate";
@@ -77,6 +78,11 @@ export class ServedFunnel {
     const request = this.request(user);
     if (!request) return [];
     return servedList(request, this.fitted!.index.facts, { ...ranking, heavy: ranking.heavy ? this.heavy : null }, k);
+  }
+
+  /** The fitted index's ANN section (its calibrated knobs), or null before fit. */
+  annSection(): AnnManifestSection | null {
+    return this.fitted?.index.ann.section ?? null;
   }
 
   /** Retrieval figures over the users listed so far. */
