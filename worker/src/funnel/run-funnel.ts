@@ -3,7 +3,7 @@ import { categoriesAt, findItem, isAvailable, itemIdAt } from "../../../shared/c
 import { type ContentModel, contentVector } from "../../../shared/embeddings/content-vector";
 import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
-import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
+import { type Candidate, type ItemFacts, type Source, type UserContext } from "../../../shared/ranking/candidate";
 import { weightedHistory } from "../../../shared/ranking/history";
 import { DEFAULT_LIGHT_WEIGHTS, lightScores, WARM_LIGHT_WEIGHTS } from "../../../shared/ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
@@ -45,8 +45,22 @@ export interface FunnelRequest {
   listSize: number;
 }
 
+/** One item of a ranked list, before titles and reasons are rendered for the page that shows it. */
+export interface RankedEntry {
+  itemId: string;
+  score: number;
+  sources: Source[];
+  /** The history item that led a co-visitation source here. */
+  becauseOf?: string;
+  explored: boolean;
+  propensity: number;
+  /** The user's interests among the item's categories (for "because you like"). */
+  interests: string[];
+}
+
 export interface FunnelResult {
-  items: RecommendedItem[];
+  /** Available in the caller's region, in shown order. */
+  entries: RankedEntry[];
   degraded: string[];
   /** Which scores ordered the list: the ONNX model's, or the light ranker's. */
   ranker: "heavy" | "light";
@@ -193,37 +207,66 @@ export async function runFunnel(
       : null;
   const placed = timing.measureSync("policy", () => rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random));
 
-  const contextAndBecause = [...placed.map((p) => p.candidate.itemId), ...placed.flatMap((p) => (p.candidate.becauseOf ? [p.candidate.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
-  const catalog = note(
-    await timing.measure("titles", () => withBudget("titles", BUDGET.titles, () => shownCatalog(env.DB, kv, index, head, overlay, overlayRows, contextAndBecause, degraded))),
+  const placedIds = placed.map((p) => p.candidate.itemId);
+  const visible = note(
+    await timing.measure("availability", () => withBudget("availability", BUDGET.titles, () => visibleItems(env.DB, head, overlay, overlayRows, placedIds, req.region))),
   );
-  const titleOf = (id: string) => catalog?.get(id)?.title || null;
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.profile.categories]);
-  const items: RecommendedItem[] = [];
-  timing.measureSync("reasons", () => {
-    for (const p of placed) {
-      const id = p.candidate.itemId;
-      const row = catalog?.get(id);
-      if (row && (!row.available || row.blockedRegions.includes(req.region))) continue;
-      const f = facts.get(id);
-      items.push({
-        itemId: id,
-        title: titleOf(id),
-        score: Math.round(p.score * 1e6) / 1e6,
-        rank: items.length + 1,
-        sources: Object.keys(p.candidate.sources),
-        reasons: reasonsFor(p.candidate, {
-          explored: p.explored,
-          region: req.region,
-          contextTitle: req.contextItemId ? titleOf(req.contextItemId) : null,
-          titleOf,
-          categories: (f?.categories ?? []).filter((c) => interests.has(c)),
-        }),
-        propensity: Math.round(p.propensity * 1e6) / 1e6,
-      });
-    }
-  });
-  return { items, degraded: [...new Set(degraded)].sort(), ranker: heavy ? "heavy" : "light" };
+  const entries: RankedEntry[] = placed
+    .filter((p) => visible?.has(p.candidate.itemId) ?? true)
+    .map((p) => ({
+      itemId: p.candidate.itemId,
+      score: Math.round(p.score * 1e6) / 1e6,
+      sources: Object.keys(p.candidate.sources) as Source[],
+      ...(p.candidate.becauseOf ? { becauseOf: p.candidate.becauseOf } : {}),
+      explored: p.explored,
+      propensity: Math.round(p.propensity * 1e6) / 1e6,
+      interests: (facts.get(p.candidate.itemId)?.categories ?? []).filter((c) => interests.has(c)),
+    }));
+  return { entries, degraded: [...new Set(degraded)].sort(), ranker: heavy ? "heavy" : "light" };
+}
+
+/**
+ * A page of a ranked list as the response shows it: titles (overlay, else
+ * the index's title pages, else D1) and reasons, which name titles. Only the
+ * page's items are looked up, so a long list costs no more than its page.
+ */
+export async function renderPage(
+  env: Env,
+  index: LoadedIndex,
+  entries: readonly RankedEntry[],
+  firstRank: number,
+  req: { region: string; contextItemId: string | null },
+  timing: ServerTiming,
+  defer: (work: Promise<unknown>) => void,
+): Promise<{ items: RecommendedItem[]; degraded: string[] }> {
+  const degraded: string[] = [];
+  const ids = [...entries.map((e) => e.itemId), ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
+  const read = await timing.measure("titles", () =>
+    withBudget("titles", BUDGET.titles, async () => {
+      const [head, overlay] = await Promise.all([
+        index.manifest.funnel ? loadFunnelHead(env.INDEX_KV, index.manifest) : null,
+        catalogOverlay(env.DB, index.version, index.publishedAtMs, FRESH_READ, defer).catch(() => null),
+      ]);
+      const usableHead = head && !("degraded" in head) ? head : null;
+      return titlesOf(env.DB, env.INDEX_KV, index, usableHead, overlay, ids, degraded);
+    }),
+  );
+  if (!read.ok) degraded.push(read.degraded);
+  const titleOf = (id: string) => (read.ok ? read.value.get(id) || null : null);
+  const items = entries.map((e, i) => ({
+    itemId: e.itemId,
+    title: titleOf(e.itemId),
+    score: e.score,
+    rank: firstRank + i,
+    sources: e.sources,
+    reasons: reasonsFor(
+      { itemId: e.itemId, sources: Object.fromEntries(e.sources.map((source) => [source, 0])), ...(e.becauseOf ? { becauseOf: e.becauseOf } : {}) },
+      { explored: e.explored, region: req.region, contextTitle: req.contextItemId ? titleOf(req.contextItemId) : null, titleOf, categories: e.interests },
+    ),
+    propensity: e.propensity,
+  }));
+  return { items, degraded: [...new Set(degraded)].sort() };
 }
 
 /**
@@ -429,33 +472,66 @@ function factsOf(
   };
 }
 
-/** A shown item's title and whether it may be shown (available; region checked by the caller). */
-type ShownFacts = Pick<CatalogFacts, "title" | "available" | "blockedRegions">;
+/** Whether an item may be shown by what the overlay and the item table say: null when neither knows. */
+function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogOverlay | null, overlayRows: ReadonlyMap<string, CatalogFacts>, region: string): boolean | null {
+  const o = overlayRows.get(itemId);
+  if (o) return o.available && !o.blockedRegions.includes(region);
+  const row = head ? findItem(head.table, itemId) : -1;
+  return overlay?.complete && head && row >= 0 ? isAvailable(head.table, row) : null;
+}
 
 /**
- * Titles and availability of the items a response shows (and the items its
- * reasons name): the overlay's rows, else the index (item table and title
- * pages). D1 is read only for what neither knows, or for everything when
- * the overlay is missing or incomplete, or the index has no title pages.
+ * The placed items that may be shown in `region`: the overlay and the item
+ * table decide without I/O; D1 is asked only about what they cannot decide
+ * (no overlay, an incomplete one, or items the index does not hold).
  */
-async function shownCatalog(
+async function visibleItems(
+  db: D1Database,
+  head: FunnelHead | null,
+  overlay: CatalogOverlay | null,
+  overlayRows: ReadonlyMap<string, CatalogFacts>,
+  itemIds: readonly string[],
+  region: string,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  const ask: string[] = [];
+  for (const itemId of itemIds) {
+    const known = visibleByIndex(itemId, head, overlay, overlayRows, region);
+    if (known === null) ask.push(itemId);
+    else if (known) out.add(itemId);
+  }
+  const rows = await catalogFacts(db, ask);
+  for (const itemId of ask) {
+    const row = rows.get(itemId);
+    // Unknown to the catalog too (a pin of an id not published yet): shown, untitled.
+    if (!row || (row.available && !row.blockedRegions.includes(region))) out.add(itemId);
+  }
+  return out;
+}
+
+/**
+ * Titles of items: the overlay's rows, else the index's title pages, else
+ * D1 (for what the index does not hold, or everything when the overlay is
+ * missing or incomplete or the index has no title pages).
+ */
+async function titlesOf(
   db: D1Database,
   kv: KVNamespace,
   index: LoadedIndex,
   head: FunnelHead | null,
   overlay: CatalogOverlay | null,
-  overlayRows: ReadonlyMap<string, CatalogFacts>,
   itemIds: readonly string[],
   degraded: string[],
-): Promise<Map<string, ShownFacts>> {
-  const out = new Map<string, ShownFacts>();
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   const fromIndex: { itemId: string; row: number }[] = [];
   const ask: string[] = [];
   const trustIndex = overlay?.complete === true && head?.section.titlePageSize !== undefined;
+  const fresh = new Map((overlay?.fresh ?? []).map((f) => [f.itemId, f]));
   for (const itemId of new Set(itemIds)) {
-    const o = overlayRows.get(itemId);
+    const o = overlay?.rows.get(itemId) ?? fresh.get(itemId);
     const row = head ? findItem(head.table, itemId) : -1;
-    if (o) out.set(itemId, o);
+    if (o) out.set(itemId, o.title);
     else if (trustIndex && row >= 0) fromIndex.push({ itemId, row });
     else ask.push(itemId);
   }
@@ -465,8 +541,9 @@ async function shownCatalog(
   ]);
   degraded.push(...(titles?.degraded ?? []));
   for (const { itemId, row } of fromIndex) {
-    out.set(itemId, { title: titles?.titles.get(row) ?? "", available: isAvailable(head!.table, row), blockedRegions: [] });
+    const title = titles?.titles.get(row);
+    if (title) out.set(itemId, title);
   }
-  for (const [itemId, row] of asked) out.set(itemId, row);
+  for (const [itemId, row] of asked) out.set(itemId, row.title);
   return out;
 }
