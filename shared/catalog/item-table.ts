@@ -84,17 +84,34 @@ export function decodeItemTable(source: Uint8Array): ItemTable {
 
 /** Row index of an item id, or -1 (binary search over the sorted id bytes). */
 export function findItem(table: ItemTable, itemId: string): number {
-  const key = new TextEncoder().encode(itemId);
+  const key = encodeKey(itemId);
+  const { idBytes, idOffsets } = table;
   let lo = 0;
   let hi = table.count - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareBytes(idAt(table, mid), key);
+    // Compares the row's id bytes with the key in place: no view or copy per step.
+    const start = idOffsets[mid]!;
+    const length = idOffsets[mid + 1]! - start;
+    const n = Math.min(length, key.length);
+    let c = 0;
+    for (let i = 0; i < n && c === 0; i++) c = idBytes[start + i]! - key[i]!;
+    if (c === 0) c = length - key.length;
     if (c === 0) return mid;
     if (c < 0) lo = mid + 1;
     else hi = mid - 1;
   }
   return -1;
+}
+
+const encoder = new TextEncoder();
+let keyBuffer = new Uint8Array(256);
+
+/** The UTF-8 bytes of an id, in a buffer reused across lookups (valid until the next call). */
+function encodeKey(itemId: string): Uint8Array {
+  if (itemId.length * 3 > keyBuffer.length) keyBuffer = new Uint8Array(itemId.length * 3);
+  const { written } = encoder.encodeInto(itemId, keyBuffer);
+  return keyBuffer.subarray(0, written);
 }
 
 export function itemIdAt(table: ItemTable, row: number): string {

@@ -16,7 +16,7 @@ import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
 /**
  * Rows per page. A request reads the pages of its history, context and shown
  * items, so pages are small (tens of KiB) and many fit an isolate's LRU:
- * vectors 128 × 64 dims × 4 bytes = 32 KiB; co-visitation 1024 rows of up to
+ * vectors 128 × 64 dims × 4 bytes = 32 KiB; co-visitation 256 rows of up to
  * 100 neighbours; titles 512 rows.
  */
 export interface PageSizes {
@@ -24,7 +24,7 @@ export interface PageSizes {
   covisitPageSize: number;
   titlePageSize: number;
 }
-export const DEFAULT_PAGES: PageSizes = { vectorPageSize: 128, covisitPageSize: 1024, titlePageSize: 512 };
+export const DEFAULT_PAGES: PageSizes = { vectorPageSize: 128, covisitPageSize: 256, titlePageSize: 512 };
 
 type Blob = { bytes: Uint8Array; contentType: string };
 
