@@ -4,7 +4,7 @@ import { buildIvfPq } from "../../../shared/ann/build-ivfpq";
 import { searchIvfPq } from "../../../shared/ann/ivfpq-search";
 import { SeededRandom } from "../../../shared/ann/random";
 import { buildAnnBlobs } from "./build-ann-blobs";
-import { calibrateNprobe, CALIBRATION_K, nprobeSteps, sampleQueries } from "./calibrate-nprobe";
+import { calibrateNprobe, maxNprobe, CALIBRATION_K, nprobeSteps, sampleQueries } from "./calibrate-nprobe";
 import { loadNodeKernel } from "./node-kernel";
 
 const kernel = loadNodeKernel();
@@ -79,6 +79,19 @@ describe("nprobe calibration", () => {
     const best = Math.max(...curve.map((step) => step.recallAt100));
     expect(recallAt(calibration.nprobe, 100)).toBeGreaterThanOrEqual(best - 0.01);
     for (const step of nprobeSteps(32).filter((p) => p < calibration.nprobe)) expect(recallAt(step, 100)).toBeLessThan(best - 0.01);
+  });
+
+  it("never probes past the scan cap, and settles near the best recall under it", () => {
+    // 3000 vectors in 32 lists: a cap of 600 scanned allows 6 lists.
+    expect(maxNprobe(32, 3000, 600)).toBe(6);
+    expect(maxNprobe(32, 3000, 10)).toBe(1);
+    expect(maxNprobe(32, 3000, 1e9)).toBe(32);
+    const { calibration, curve, reached } = calibrateNprobe(kernel, index, data, queries, { targetRecall: 0.99, shortlists: [300], tolerance: 0.005, maxScanned: 600 });
+    expect(reached).toBe(false);
+    expect(Math.max(...curve.map((step) => step.nprobe))).toBe(6);
+    expect(calibration.nprobe).toBeLessThanOrEqual(6);
+    const best = Math.max(...curve.map((step) => step.recallAt100));
+    expect(recallAt(calibration.nprobe, 300)).toBeGreaterThanOrEqual(best - 0.005);
   });
 
   it("samples non-zero query rows, seeded", () => {

@@ -19,9 +19,22 @@ export interface CalibrationOptions {
   shortlists: number[];
   /** When no knobs reach the target: settle for the cheapest within this much of the best recall measured. */
   tolerance: number;
+  /**
+   * Most vectors a query may scan (nprobe × mean list size): the serving
+   * cost's cap. Lists probed are KV shards a Worker reads and scans per
+   * request, so on a big index recall is bought only up to this; small
+   * indexes never reach it. Default 65,536.
+   */
+  maxScanned?: number;
 }
 
-export const DEFAULT_CALIBRATION: CalibrationOptions = { targetRecall: 0.99, shortlists: [300, 600, 1200, 2400], tolerance: 0.005 };
+export const DEFAULT_CALIBRATION: CalibrationOptions = { targetRecall: 0.99, shortlists: [300, 600, 1200, 2400], tolerance: 0.005, maxScanned: 65_536 };
+
+/** The largest nprobe whose expected scan (nprobe lists of the mean size) stays within `maxScanned`; at least 1. */
+export function maxNprobe(nlist: number, indexed: number, maxScanned: number): number {
+  const meanList = indexed / Math.max(1, nlist);
+  return Math.max(1, Math.min(nlist, Math.floor(maxScanned / Math.max(1, meanList))));
+}
 
 /** One point of the recall surface. */
 export interface CalibrationStep {
@@ -86,7 +99,9 @@ export function calibrateNprobe(
   const shortlists = [...new Set(options.shortlists.map((s) => Math.max(s, CALIBRATION_K)))].sort((a, b) => a - b);
   const curve: CalibrationStep[] = [];
   let reached: CalibrationStep | null = null;
-  for (const nprobe of nprobeSteps(nlist)) {
+  const indexed = index.lists.reduce((sum, list) => sum + list.ids.length, 0);
+  const cap = maxNprobe(nlist, indexed, options.maxScanned ?? DEFAULT_CALIBRATION.maxScanned);
+  for (const nprobe of nprobeSteps(nlist).filter((p) => p <= cap)) {
     const sums = new Float64Array(shortlists.length);
     for (let i = 0; i < count; i++) {
       shortlists.forEach((shortlist, s) => {
