@@ -100,7 +100,7 @@ export function calibrateNprobe(
   const curve: CalibrationStep[] = [];
   let reached: CalibrationStep | null = null;
   const indexed = index.lists.reduce((sum, list) => sum + list.ids.length, 0);
-  const cap = maxNprobe(nlist, indexed, options.maxScanned ?? DEFAULT_CALIBRATION.maxScanned);
+  const cap = maxNprobe(nlist, indexed, options.maxScanned ?? DEFAULT_CALIBRATION.maxScanned ?? Infinity);
   for (const nprobe of nprobeSteps(nlist).filter((p) => p <= cap)) {
     const sums = new Float64Array(shortlists.length);
     for (let i = 0; i < count; i++) {
