@@ -28,11 +28,15 @@ const { values } = parseArgs({
   options: {
     items: { type: "string", default: "1000000" },
     users: { type: "string", default: "150" },
+    "warm-users": { type: "string", default: "100" },
+    "serial-requests": { type: "string", default: "150" },
     concurrency: { type: "string", default: "8" },
     "skip-demo": { type: "boolean", default: false },
   },
 });
 const USERS = Number(values.users);
+const WARM_USERS = Number(values["warm-users"]);
+const SERIAL_REQUESTS = Number(values["serial-requests"]);
 const CONCURRENCY = Number(values.concurrency);
 const PHASE_MAX_MS = 120_000;
 const log = (line: string) => console.log(`[bench:serve] ${line}`);
@@ -44,7 +48,12 @@ interface Run {
   cold_first_response_ms: number;
   miss: ReturnType<typeof describe> & { rps: number };
   hit: ReturnType<typeof describe> & { rps: number };
+  /** One request at a time on the warm isolate: the server's own time, without queueing behind others. */
+  miss_serial: ReturnType<typeof describe> & { rps: number };
+  hit_serial: ReturnType<typeof describe> & { rps: number };
+  /** /health (reads KV, D1 and Redis) and /health/live (no bindings: wrangler dev's own cost per request). */
   floor: ReturnType<typeof describe> & { rps: number };
+  floor_live: ReturnType<typeof describe> & { rps: number };
 }
 
 async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[] }>): Promise<Run> {
@@ -67,11 +76,20 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     const coldMs = performance.now() - t;
     log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status})`);
 
-    await seedUsers(stack, built.popularIds);
-    const urls = requestMix(stack.url, built.popularIds);
+    await seedUsers(stack, built.popularIds, "bench-u", USERS);
+    await seedUsers(stack, built.popularIds, "warm-u", WARM_USERS);
+    await seedUsers(stack, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3));
+    // Warm the isolate (index heads, ONNX Runtime, page caches) on other users' lists, unmeasured.
+    await drive(requestMix(stack.url, built.popularIds, "warm-u", WARM_USERS), CONCURRENCY, PHASE_MAX_MS);
+    log(`${name}: warmed on ${WARM_USERS * 3} lists`);
+    const urls = requestMix(stack.url, built.popularIds, "bench-u", USERS);
     const miss = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
     const hit = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
+    const serialUrls = requestMix(stack.url, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3)).slice(0, SERIAL_REQUESTS);
+    const missSerial = await drive(serialUrls, 1, PHASE_MAX_MS);
+    const hitSerial = await drive(serialUrls, 1, PHASE_MAX_MS);
     const floor = await drive(urls.map(() => `${stack.url}/health`), CONCURRENCY, PHASE_MAX_MS);
+    const floorLive = await drive(urls.map(() => `${stack.url}/health/live`), CONCURRENCY, PHASE_MAX_MS);
     const missNotMiss = miss.samples.filter((s) => s.cache !== "miss").length;
     const hitNotHit = hit.samples.filter((s) => s.cache !== "hit").length;
     if (missNotMiss + hitNotHit > 0) log(`${name}: ${missNotMiss} first requests were not misses, ${hitNotHit} repeats were not hits`);
@@ -82,7 +100,10 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       cold_first_response_ms: round(coldMs, 1),
       miss: { ...describe(miss.samples), rps: miss.rps },
       hit: { ...describe(hit.samples), rps: hit.rps },
+      miss_serial: { ...describe(missSerial.samples), rps: missSerial.rps },
+      hit_serial: { ...describe(hitSerial.samples), rps: hitSerial.rps },
       floor: { ...describe(floor.samples), rps: floor.rps },
+      floor_live: { ...describe(floorLive.samples), rps: floorLive.rps },
     };
   } finally {
     await stack.stop();
@@ -91,11 +112,11 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */
-async function seedUsers(stack: LocalStack, popularIds: string[]): Promise<void> {
-  for (let u = 0; u < USERS; u++) {
+async function seedUsers(stack: LocalStack, popularIds: string[], prefix: string, users: number): Promise<void> {
+  for (let u = 0; u < users; u++) {
     const events = Array.from({ length: 10 }, (_, k) => ({
-      eventId: `seed-${u}-${k}`,
-      userId: `bench-u${u}`,
+      eventId: `seed-${prefix}${u}-${k}`,
+      userId: `${prefix}${u}`,
       itemId: popularIds[(u * 7 + k * 13) % popularIds.length]!,
       type: k % 3 === 0 ? "purchase" : "click",
       timestamp: Date.now() - 60_000,
@@ -106,32 +127,43 @@ async function seedUsers(stack: LocalStack, popularIds: string[]): Promise<void>
 }
 
 /** Per user: home, up next and related around a popular item: 3 distinct lists each. */
-function requestMix(base: string, popularIds: string[]): string[] {
+function requestMix(base: string, popularIds: string[], prefix: string, users: number): string[] {
   const urls: string[] = [];
-  for (let u = 0; u < USERS; u++) {
-    const context = popularIds[(u * 31) % popularIds.length]!;
-    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=home&limit=20`);
-    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=up_next&item_id=${context}&limit=20`);
-    urls.push(`${base}/v1/recommendations?user_id=bench-u${u}&surface=related&item_id=${context}&limit=20`);
+  // Context items differ per prefix, so warming does not pre-load the measured users' contexts.
+  const shift = [...prefix].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 0) % popularIds.length;
+  for (let u = 0; u < users; u++) {
+    const context = popularIds[(u * 31 + shift) % popularIds.length]!;
+    urls.push(`${base}/v1/recommendations?user_id=${prefix}${u}&surface=home&limit=20`);
+    urls.push(`${base}/v1/recommendations?user_id=${prefix}${u}&surface=up_next&item_id=${context}&limit=20`);
+    urls.push(`${base}/v1/recommendations?user_id=${prefix}${u}&surface=related&item_id=${context}&limit=20`);
   }
   return urls;
 }
 
 function table(runs: Run[]): string {
   const lines = [
-    `Serving benchmark: wrangler dev + redis-server on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${USERS} users x 3 surfaces (each list requested once = miss, then again = hit), /health at the same load as the floor.`,
+    `Serving benchmark: wrangler dev + redis-server on 127.0.0.1. The isolate is first warmed on ${WARM_USERS} other users' lists (unmeasured); then ${CONCURRENCY} concurrent clients, ${USERS} users x 3 surfaces (each list requested once = miss, then again = hit); then ${SERIAL_REQUESTS} more lists one request at a time; /health and /health/live at the same load as floors. Server times are Server-Timing \`total\`.`,
     "",
     "| catalog | phase | client p50 / p95 / p99 ms | server p50 / p95 / p99 ms | req/s | errors |",
     "| ---: | --- | --- | --- | ---: | ---: |",
   ];
   for (const r of runs) {
-    for (const [phase, s] of [["miss", r.miss], ["hit", r.hit], ["floor (/health)", r.floor]] as const) {
+    const phases = [
+      ["miss", r.miss],
+      ["hit", r.hit],
+      ["miss, one at a time", r.miss_serial],
+      ["hit, one at a time", r.hit_serial],
+      ["floor (/health)", r.floor],
+      ["floor (/health/live)", r.floor_live],
+    ] as const;
+    for (const [phase, s] of phases) {
       lines.push(`| ${r.catalog_items} | ${phase} | ${s.p50_ms} / ${s.p95_ms} / ${s.p99_ms} | ${s.server.p50_ms} / ${s.server.p95_ms} / ${s.server.p99_ms} | ${s.rps} | ${s.errors} |`);
     }
   }
   lines.push("", "Cache-miss server stages (p50 / p95 ms):", "");
   for (const r of runs) {
     lines.push(`- ${r.catalog_items} items: ` + Object.entries(r.miss.stages).map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`).join(", "));
+    lines.push(`- ${r.catalog_items} items, one at a time: ` + Object.entries(r.miss_serial.stages).map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`).join(", "));
   }
   lines.push("", ...runs.map((r) => `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms.`), "");
   return lines.join("\n");
@@ -165,6 +197,8 @@ async function main(): Promise<void> {
     errors: big.miss.errors + big.hit.errors,
     cold_first_response_ms: big.cold_first_response_ms,
     floor: { p50_ms: big.floor.p50_ms, p95_ms: big.floor.p95_ms, p99_ms: big.floor.p99_ms, rps: big.floor.rps },
+    floor_live: { p50_ms: big.floor_live.p50_ms, p95_ms: big.floor_live.p95_ms, p99_ms: big.floor_live.p99_ms, rps: big.floor_live.rps },
+    serial: { miss: big.miss_serial.server, hit: big.hit_serial.server },
     runs,
     measured_at: new Date().toISOString(),
   };

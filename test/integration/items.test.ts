@@ -54,6 +54,9 @@ describe("cross-cutting HTTP behaviour", () => {
     expect(body.bindings.d1!.status).toBe("ok");
     expect(body.bindings.durableObjects!.status).toBe("ok");
     expect(body.bindings.redis!.status).toBe("disabled");
+    const live = await call("/health/live");
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: "ok" });
   });
 
   it("answers CORS preflights for browsers", async () => {

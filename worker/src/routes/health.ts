@@ -6,8 +6,8 @@ import { redisFromEnv } from "../redis/redis-client";
 
 type Probe = { status: "ok"; [detail: string]: unknown } | { status: "disabled" | "error"; message: string };
 
-/** Liveness and the state of every binding; always 200 so it can tell what is down. */
-export const health = new Hono<AppEnv>().get("/", async (c) => {
+/** The state of every binding; always 200 so it can tell what is down. `/health/live` answers without touching any. */
+export const health = new Hono<AppEnv>().get("/live", (c) => c.json({ status: "ok" })).get("/", async (c) => {
   const [kv, d1, redis] = await Promise.all([
     probe(async () => ({ indexVersion: (await readCurrentPointer(c.env.INDEX_KV))?.version ?? null })),
     probe(async () => ({ catalogItems: await countCatalogItems(c.env.DB) })),
