@@ -13,6 +13,7 @@ import {
   MSR_FUNNEL,
   MSR_FUSION_COVISIT_WEIGHT,
   MSR_IALS,
+  RANKER_CARVES,
   TIME_COVISIT,
   TIME_FUNNEL,
   TIME_FUSION_COVISIT_WEIGHT,
@@ -22,7 +23,7 @@ import { PopularityRecommender } from "./popularity-recommender";
 import { type ProtocolName } from "./protocols";
 import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
-import { validationMask } from "./validation-split";
+import { validationMasks } from "./validation-split";
 
 /**
  * The models each protocol reports, in report order. EASE needs an
@@ -48,7 +49,7 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
       spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, knobs: SERVED_KNOBS, recentLimit: tuned.recentLimit },
       ranking,
       training: tuned.training,
-      carve: (train) => validationMask(train, protocol),
+      carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
     { ials, covisit },
   );

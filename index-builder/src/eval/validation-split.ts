@@ -14,3 +14,14 @@ import { VALIDATION_SEED } from "./tuned-params";
 export function validationMask(train: InteractionTable, protocol: ProtocolName): Uint8Array {
   return protocol === "msr" ? msrStratifiedSplit(train, MSR_RATIO, VALIDATION_SEED) : perUserTimeSplit(train, TIME_TEST_FRACTION);
 }
+
+/**
+ * `count` validation carves of the same training rows, for more labelled
+ * ranker rows: for `msr` the stratified split with seeds VALIDATION_SEED,
+ * VALIDATION_SEED + 1, ...; `time` has one carve only (each user's most
+ * recent 20% is not random), so it returns that one.
+ */
+export function validationMasks(train: InteractionTable, protocol: ProtocolName, count: number): Uint8Array[] {
+  if (protocol !== "msr") return [validationMask(train, protocol)];
+  return Array.from({ length: count }, (_, i) => msrStratifiedSplit(train, MSR_RATIO, VALIDATION_SEED + i));
+}

@@ -51,3 +51,21 @@ export function funnelRankerRows(
 export function trainFunnelRanker(rows: FunnelRankerRows, options: MlpTrainOptions, groups?: readonly number[]): MlpModel {
   return trainMlp(groups ? selectGroups(rows, groups, FEATURE_COUNT) : rows, FEATURE_COUNT, options).model;
 }
+
+/** Several carves' rows as one set, groups in the given order. */
+export function concatRankerRows(parts: readonly FunnelRankerRows[]): FunnelRankerRows {
+  const total = parts.reduce((n, p) => n + p.labels.length, 0);
+  const features = new Float32Array(total * FEATURE_COUNT);
+  const labels = new Uint8Array(total);
+  const groupStart = [0];
+  const users: number[] = [];
+  let at = 0;
+  for (const part of parts) {
+    features.set(part.features, at * FEATURE_COUNT);
+    labels.set(part.labels, at);
+    for (let g = 1; g < part.groupStart.length; g++) groupStart.push(at + part.groupStart[g]!);
+    users.push(...part.users);
+    at += part.labels.length;
+  }
+  return { features, labels, groupStart: Uint32Array.from(groupStart), users };
+}

@@ -67,6 +67,7 @@ export class FunnelRecommender implements Recommender {
       ranker_valid_ndcg_light: v.light,
       ranker_valid_ndcg_heavy: v.heavy,
       ranker_valid_users: v.users,
+      ranker_rows: v.rows,
       ranker_seconds: round1(this.funnel.seconds.ranker),
       funnel_build_seconds: round1(this.funnel.seconds.funnel),
     };

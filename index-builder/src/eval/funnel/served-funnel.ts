@@ -15,7 +15,7 @@ import { type FittedFunnel, fitFunnel, funnelRequests, type FunnelSpec } from ".
 import { type FunnelRanking, servedList } from "./funnel-order";
 import { mulberry32 } from "../../train/seeded-random";
 import { rankingMetrics } from "../metrics";
-import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
+import { concatRankerRows, funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
 import { retrievalStats, type RetrievalStats } from "./retrieval-stats";
 
 /** Seeds the halving of the validation users into ranker training and ranker comparison. */
@@ -28,8 +28,8 @@ export interface ServedFunnelOptions {
   /** Light weights, heavy top N and policy the ranker trains and is validated under; `heavy` is filled by `fit`. */
   ranking: FunnelRanking;
   training: MlpTrainOptions;
-  /** The validation rows carved from a training table (mask per row, TEST = validation). */
-  carve: (train: InteractionTable) => Uint8Array;
+  /** Validation carves of a training table (mask per row, TEST = validation); the first also scores the ranker against the light order. */
+  carves: (train: InteractionTable) => Uint8Array[];
 }
 
 /**
@@ -45,7 +45,7 @@ export class ServedFunnel {
   /** The heavy ranker, when it beat the light ordering on validation (as build-ranker.ts ships it); else null. */
   heavy: MlpModel | null = null;
   /** Validation nDCG@10 of the light and heavy orderings on the held-out half of the validation users. */
-  validation = { light: 0, heavy: 0, users: 0 };
+  validation = { light: 0, heavy: 0, users: 0, rows: 0 };
   private fitted: FittedFunnel | null = null;
   private fittedOn: InteractionTable | null = null;
   private readonly requests = new Map<number, FunnelCandidates>();
@@ -104,24 +104,20 @@ export class ServedFunnel {
 
   /**
    * The heavy ranker from validation rows carved from `train`: trained on a
-   * seeded half of the validation users and compared with the light
-   * ordering on the other half; shipped (retrained on every validation
-   * user) only when it wins, as build-ranker.ts decides for the index.
+   * seeded half of the first carve's validation users (their rows in every
+   * carve) and compared with the light ordering on the other half, whose
+   * rows in no carve are trained on; shipped (retrained on every carve's
+   * users) only when it wins, as build-ranker.ts decides for the index.
    */
   private trainRanker(train: InteractionTable): MlpModel | null {
-    const mask = this.options.carve(train);
-    const fitRows = selectRows(train, mask, 0);
-    const validRows = selectRows(train, mask, TEST);
-    const inner = fitFunnel(fitRows, this.catalog, this.options.spec);
-    const dense = itemsByUser(validRows);
-    const truth = new Map([...dense].map(([u, items]) => [u, new Set([...items].map((i) => train.itemIds[i]!))]));
-    const requests = funnelRequests(inner, truth.keys(), this.kernel, this.options.spec.knobs);
-    const rows = funnelRankerRows(requests, truth, inner.index.facts, this.options.ranking);
+    const [first, ...more] = this.options.carves(train).map((mask) => this.carveRows(train, mask));
+    const { inner, dense, requests, rows } = first!;
     const uniform = mulberry32(RANKER_SPLIT_SEED);
-    const fitGroups: number[] = [];
     const held = new Set<number>();
-    rows.users.forEach((u, g) => (uniform() < 0.5 ? fitGroups.push(g) : held.add(u)));
-    const candidate = trainFunnelRanker(rows, this.options.training, fitGroups);
+    for (const u of rows.users) if (!(uniform() < 0.5)) held.add(u);
+    const all = concatRankerRows([rows, ...more.map((carve) => carve.rows)]);
+    const fitGroups = all.users.flatMap((u, g) => (held.has(u) ? [] : [g]));
+    const candidate = trainFunnelRanker(all, this.options.training, fitGroups);
     const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
     const score = (heavy: MlpModel | null) => {
       const lists = new Map<number, number[]>();
@@ -130,7 +126,16 @@ export class ServedFunnel {
     };
     const light = score(null);
     const heavy = score(candidate);
-    this.validation = { light: round4(light.ndcgAtK), heavy: round4(heavy.ndcgAtK), users: light.users };
-    return heavy.ndcgAtK > light.ndcgAtK ? trainFunnelRanker(rows, this.options.training) : null;
+    this.validation = { light: round4(light.ndcgAtK), heavy: round4(heavy.ndcgAtK), users: light.users, rows: all.labels.length };
+    return heavy.ndcgAtK > light.ndcgAtK ? trainFunnelRanker(all, this.options.training) : null;
+  }
+
+  /** One carve's labelled requests: the funnel fitted on its fit rows replays each validation user's request. */
+  private carveRows(train: InteractionTable, mask: Uint8Array) {
+    const inner = fitFunnel(selectRows(train, mask, 0), this.catalog, this.options.spec);
+    const dense = itemsByUser(selectRows(train, mask, TEST));
+    const truth = new Map([...dense].map(([u, items]) => [u, new Set([...items].map((i) => train.itemIds[i]!))]));
+    const requests = funnelRequests(inner, truth.keys(), this.kernel, this.options.spec.knobs);
+    return { inner, dense, requests, rows: funnelRankerRows(requests, truth, inner.index.facts, this.options.ranking) };
   }
 }
