@@ -1,5 +1,6 @@
 import { type AnnManifestSection, annSectionProblem } from "../ann/ann-manifest";
 import { type FunnelSection, funnelSectionProblem } from "./funnel-section";
+import { type LightWeights, lightWeightsProblem } from "../ranking/light-rank";
 import { AppError } from "../errors";
 import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
 
@@ -30,6 +31,11 @@ export interface IndexManifest {
   ann?: AnnManifestSection;
   /** Item facts, co-visitation, fold-in data and item vectors for the serving funnel. */
   funnel?: FunnelSection;
+  /**
+   * Ranking chosen on this index's own validation data: the light ranker's
+   * weights for a user with a vector (the Worker's WARM_LIGHT_WEIGHTS when absent).
+   */
+  ranking?: { light: LightWeights };
 }
 
 /** The blobs every manifest of this format must list. */
@@ -76,6 +82,10 @@ export function parseManifest(value: unknown): IndexManifest {
   if (value.funnel !== undefined) {
     const problem = funnelSectionProblem(value.funnel, new Set(Object.keys(blobs)));
     if (problem) bad(problem);
+  }
+  if (value.ranking !== undefined) {
+    const problem = isObject(value.ranking) ? lightWeightsProblem(value.ranking.light) : "must be an object";
+    if (problem) bad(`ranking.light: ${problem}`);
   }
   return value as unknown as IndexManifest;
 }

@@ -1,12 +1,15 @@
-import { type Candidate, type ItemFacts, type Source, type UserContext } from "./candidate";
+import { type Candidate, type ItemFacts, type Source, SOURCES, type UserContext } from "./candidate";
 
 /**
- * Weights of the light (linear) ranker. Each source's raw score is first
- * squashed to (0, 1) by rank within that source's proposals, so scales that
- * differ by orders of magnitude (inner products, counts, decayed masses)
- * combine sensibly.
+ * Weights of the light (linear) ranker. Each source's raw scores are first
+ * put on one scale within the request, so scales that differ by orders of
+ * magnitude (inner products, counts, decayed masses) combine sensibly: by
+ * rank within that source's proposals (best 1, worst 1/n), or standardized
+ * (z-scores over that source's proposals, which keep how far apart scores are).
  */
 export interface LightWeights {
+  /** "rank" when absent. */
+  normalize?: "rank" | "zscore";
   source: Record<Source, number>;
   /** Per unit of log(1 + popularity). */
   popularity: number;
@@ -42,8 +45,22 @@ export const WARM_LIGHT_WEIGHTS: LightWeights = {
   affinity: 0,
 };
 
-/** Rank-based normalization of each source's scores: best -> 1, worst -> 1/n. */
-export function sourceRanks(candidates: readonly Candidate[]): Map<string, Partial<Record<Source, number>>> {
+/** Checks light weights from outside (an index manifest); returns the first problem, or null. */
+export function lightWeightsProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return "light weights must be an object";
+  const w = value as Partial<Record<keyof LightWeights, unknown>>;
+  if (w.normalize !== undefined && w.normalize !== "rank" && w.normalize !== "zscore") return 'normalize must be "rank" or "zscore"';
+  for (const k of ["popularity", "affinity", "declaredCategory", "perImpression"] as const) {
+    if (typeof w[k] !== "number" || !Number.isFinite(w[k])) return `${k} must be a finite number`;
+  }
+  const source = w.source as Record<string, unknown> | undefined;
+  if (typeof source !== "object" || source === null) return "source must be an object of weights";
+  for (const s of SOURCES) if (typeof source[s] !== "number" || !Number.isFinite(source[s])) return `source.${s} must be a finite number`;
+  return null;
+}
+
+/** Each source's scores on one scale: by rank (best -> 1, worst -> 1/n) or as z-scores within the source. */
+export function sourceRanks(candidates: readonly Candidate[], normalize: "rank" | "zscore" = "rank"): Map<string, Partial<Record<Source, number>>> {
   const perSource = new Map<Source, { itemId: string; score: number }[]>();
   for (const c of candidates) {
     for (const [source, score] of Object.entries(c.sources) as [Source, number][]) {
@@ -54,10 +71,17 @@ export function sourceRanks(candidates: readonly Candidate[]): Map<string, Parti
   }
   const out = new Map<string, Partial<Record<Source, number>>>();
   for (const [source, list] of perSource) {
-    list.sort((a, b) => b.score - a.score);
-    list.forEach(({ itemId }, i) => {
+    let mean = 0;
+    let spread = 1;
+    if (normalize === "zscore") {
+      for (const x of list) mean += x.score / list.length;
+      let variance = 0;
+      for (const x of list) variance += (x.score - mean) ** 2 / list.length;
+      spread = Math.sqrt(variance) || 1;
+    } else list.sort((a, b) => b.score - a.score);
+    list.forEach(({ itemId, score }, i) => {
       const entry = out.get(itemId) ?? {};
-      entry[source] = 1 - i / list.length;
+      entry[source] = normalize === "zscore" ? (score - mean) / spread : 1 - i / list.length;
       out.set(itemId, entry);
     });
   }
@@ -71,7 +95,7 @@ export function lightScores(
   user: UserContext,
   weights: LightWeights = DEFAULT_LIGHT_WEIGHTS,
 ): Float64Array {
-  const ranks = sourceRanks(candidates);
+  const ranks = sourceRanks(candidates, weights.normalize);
   const declared = new Set(user.declaredCategories);
   const scores = new Float64Array(candidates.length);
   candidates.forEach((c, i) => {

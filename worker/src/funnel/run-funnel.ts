@@ -4,6 +4,7 @@ import { type ContentModel, contentVector } from "../../../shared/embeddings/con
 import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
 import { type Candidate, type ItemFacts, type Source, type UserContext } from "../../../shared/ranking/candidate";
+import { annResultsWanted } from "../../../shared/ranking/ann-request";
 import { weightedHistory } from "../../../shared/ranking/history";
 import { DEFAULT_LIGHT_WEIGHTS, lightScores, WARM_LIGHT_WEIGHTS } from "../../../shared/ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
@@ -198,7 +199,9 @@ export async function runFunnel(
     nowMs: Date.now(),
   };
   // With a user (or context) vector the ANN score leads; without one, sources and declared interests do.
-  const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, query ? WARM_LIGHT_WEIGHTS : DEFAULT_LIGHT_WEIGHTS));
+  // The index's own weights (chosen on its validation data) when it ships them.
+  const warm = index.manifest.ranking?.light ?? WARM_LIGHT_WEIGHTS;
+  const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, query ? warm : DEFAULT_LIGHT_WEIGHTS));
   // The model learned from users with a history; a cold start stays with the light ranker,
   // whose declared-category weight is what such a user has to go on.
   const heavy =
@@ -363,9 +366,6 @@ async function covisitRows(
   return read?.neighborsOf ?? null;
 }
 
-/** Most extra ANN results asked for to make up for items the user has seen (filtered after the merge). */
-const SEEN_PAD_MAX = 300;
-
 async function annSource(
   kv: KVNamespace,
   index: LoadedIndex,
@@ -383,7 +383,7 @@ async function annSource(
     const fetched = await fetchLists(kv, index.manifest, ann.section, probed.lists);
     degraded.push(...fetched.degraded);
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
-    const k = QUOTA.ann + Math.min(seenCount, SEEN_PAD_MAX);
+    const k = annResultsWanted(QUOTA.ann, seenCount);
     const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
     return Array.from(found.ids, (pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
   });

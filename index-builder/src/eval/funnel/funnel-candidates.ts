@@ -5,6 +5,7 @@ import { neighborsOf } from "../../../../shared/covisit/covisit-lists";
 import { foldInUser } from "../../../../shared/embeddings/fold-in";
 import { type Candidate, type UserContext } from "../../../../shared/ranking/candidate";
 import { mergeCandidates, type SourceProposal } from "../../../../shared/ranking/merge-candidates";
+import { annResultsWanted } from "../../../../shared/ranking/ann-request";
 import { categoryItems, covisitItems, popularItems } from "../../../../shared/ranking/sources";
 import { type FunnelIndex } from "./funnel-index";
 import { type FunnelUser } from "./funnel-user";
@@ -27,8 +28,6 @@ export function annKnobsOf(section: AnnManifestSection, knobs: FunnelKnobs): { n
   return { nprobe: Math.min(knobs.nprobe ?? served.nprobe, section.nlist), shortlist: knobs.shortlist ?? served.shortlist };
 }
 
-/** Most extra ANN results asked for to make up for seen items (run-funnel.ts does the same). */
-export const SEEN_PAD_MAX = 300;
 
 export const SERVED_KNOBS: FunnelKnobs = { quota: { ann: 150, covisit: 100, content: 60, popular: 100 }, nprobe: null, shortlist: null };
 
@@ -56,7 +55,7 @@ export function funnelCandidates(index: FunnelIndex, user: FunnelUser, kernel: S
     const { head, items, source, section } = index.ann;
     const { nprobe, shortlist } = annKnobsOf(section, knobs);
     // As served: ask for as many more as the user has seen, so the quota is filled with unseen items.
-    const k = knobs.quota.ann + Math.min(user.seen.size, SEEN_PAD_MAX);
+    const k = annResultsWanted(knobs.quota.ann, user.seen.size);
     const found = searchIvfPq(kernel, head, source, query, { k, nprobe, shortlist: Math.max(shortlist, k) });
     const annProposal = Array.from(found.ids, (pos, i) => ({ itemId: items.ids[pos]!, score: found.scores[i]! }));
     for (const p of annProposal) annItems.push(index.itemIndex.get(p.itemId)!);
