@@ -26,7 +26,7 @@ export function funnelCatalog(): CatalogItem[] {
  * fold-in data and vector pages, the popular list, and the catalog. Published
  * through the admin API like a real build.
  */
-export async function publishFunnelIndex(version: string): Promise<IndexManifest> {
+export async function publishFunnelIndex(version: string, patch: (manifest: IndexManifest) => void = () => {}): Promise<IndexManifest> {
   const catalog = funnelCatalog();
   const { manifest, popularBytes } = await demoBuild(version, catalog.slice(0, 200));
   const dims = PARITY.params.dims;
@@ -53,6 +53,7 @@ export async function publishFunnelIndex(version: string): Promise<IndexManifest
   }
   manifest.ann = ann.section;
   manifest.funnel = funnel.section;
+  patch(manifest);
   for (const [name, blob] of blobs) {
     const res = await adminCall(`/admin/index/versions/${version}/blobs/${name}`, {
       method: "PUT",

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
 import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
@@ -26,7 +27,7 @@ async function userWithHistory(): Promise<string> {
 
 const catalogRow = (itemId: string) => funnelCatalog().find((c) => c.itemId === itemId)!;
 
-describe("the catalog overlay: the index's snapshot plus what changed since", () => {
+describe("serving from the index: its titles, its light weights, and the catalog overlay of what changed since", () => {
   beforeAll(async () => {
     expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0, mmrLambda: 1 } }))).status).toBe(200);
   });
@@ -61,6 +62,18 @@ describe("the catalog overlay: the index's snapshot plus what changed since", ()
     expect(ids).not.toContain(blocked);
     expect(ids).toContain(elsewhere);
     expect(after.items.find((i) => i.itemId === renamed)?.title).toBe("A New Title");
+  });
+
+  it("ranks with the light weights the index ships", async () => {
+    // Weights that ignore the user vector and follow co-visitation alone: the list changes to co-visited items.
+    await publishFunnelIndex("v-weights-ann", (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 1, covisit: 0 } } }));
+    const user = await userWithHistory();
+    const byAnn = await homeList(user);
+    await publishFunnelIndex("v-weights-covisit", (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 0, covisit: 5 } } }));
+    const byCovisit = await homeList(user);
+    const top = (r: Recs) => r.items.slice(0, 5).map((i) => i.sources.includes("covisit"));
+    expect(top(byCovisit).every(Boolean)).toBe(true);
+    expect(top(byAnn).every(Boolean)).toBe(false);
   });
 
   it("reads fresh, changed and restricted rows, and says when a part outgrew its limit", async () => {
