@@ -23,7 +23,7 @@ const MAX_HEADS = 2;
 /** Vector and co-visitation pages of every version, bounded in bytes. */
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
 const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
-const titlePages = new ByteLru<string[]>(4 * 1024 * 1024);
+const titlePages = new ByteLru<string[]>(8 * 1024 * 1024);
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {

@@ -240,13 +240,17 @@ export async function renderPage(
   entries: readonly RankedEntry[],
   firstRank: number,
   req: { region: string; contextItemId: string | null },
+  /** Titles already known (rendered before from the same list). */
+  known: Readonly<Record<string, string>>,
   timing: ServerTiming,
   defer: (work: Promise<unknown>) => void,
-): Promise<{ items: RecommendedItem[]; degraded: string[] }> {
+): Promise<{ items: RecommendedItem[]; titles: Record<string, string>; degraded: string[] }> {
   const degraded: string[] = [];
-  const ids = [...entries.map((e) => e.itemId), ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
+  const wanted = [...entries.map((e) => e.itemId), ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
+  const ids = wanted.filter((id) => !(id in known));
   const read = await timing.measure("titles", () =>
     withBudget("titles", BUDGET.titles, async () => {
+      if (ids.length === 0) return new Map<string, string>();
       const [head, overlay] = await Promise.all([
         index.manifest.funnel ? loadFunnelHead(env.INDEX_KV, index.manifest) : null,
         catalogOverlay(env.DB, index.version, index.publishedAtMs, FRESH_READ, defer).catch(() => null),
@@ -256,7 +260,12 @@ export async function renderPage(
     }),
   );
   if (!read.ok) degraded.push(read.degraded);
-  const titleOf = (id: string) => (read.ok ? read.value.get(id) || null : null);
+  const titles: Record<string, string> = {};
+  for (const id of wanted) {
+    const title = known[id] ?? (read.ok ? read.value.get(id) : undefined);
+    if (title) titles[id] = title;
+  }
+  const titleOf = (id: string) => titles[id] ?? null;
   const items = entries.map((e, i) => ({
     itemId: e.itemId,
     title: titleOf(e.itemId),
@@ -269,7 +278,7 @@ export async function renderPage(
     ),
     propensity: e.propensity,
   }));
-  return { items, degraded: [...new Set(degraded)].sort() };
+  return { items, titles, degraded: [...new Set(degraded)].sort() };
 }
 
 /**

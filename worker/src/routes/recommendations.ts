@@ -27,7 +27,7 @@ const DEFAULT_VARIANT = "default";
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
 /** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
-const LIST_FORMAT = 2;
+const LIST_FORMAT = 3;
 /** How long a computed list may be served from the Cache API. */
 const CACHE_TTL_S = 300;
 /**
@@ -53,6 +53,8 @@ interface RankedList {
   sessionVersion: number;
   region: string;
   entries: RankedEntry[];
+  /** Titles of items already rendered from this list (its first page, and the items its reasons name). */
+  titles: Record<string, string>;
   degraded: string[];
   ranker: "heavy" | "light";
 }
@@ -113,19 +115,22 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       sessionVersion: session.sessionVersion,
       region,
       entries: result.entries,
+      titles: {},
       degraded: sessionRead.ok ? result.degraded : [sessionRead.degraded, ...result.degraded],
       ranker: result.ranker,
     };
-    // Degraded answers are not cached: the next request should try again.
-    if (list.degraded.length === 0 && !query.cursor) {
-      const stored = new Response(JSON.stringify(list), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } });
-      c.executionCtx.waitUntil(cache.put(cacheKey, stored));
-      recentLists.set(cacheKey.url, list);
-    }
   }
 
   const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
-  const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, timing, defer);
+  const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
+  if (!memoized && !hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
+    const stored: RankedList = { ...list, titles: rendered.titles };
+    c.executionCtx.waitUntil(
+      cache.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
+    );
+    recentLists.set(cacheKey.url, stored);
+  }
   const page = rendered.items;
   const next = offset + page.length;
   const nextCursor =
