@@ -7,7 +7,7 @@ import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../shared
 import { type DenseLayer, mlpScore, type MlpModel } from "../../shared/ranking/mlp";
 import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../shared/ranking/onnx-export";
 import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT } from "../../shared/ranking/onnx-ranker";
-import { heavyRank, rankerReady, warmRanker } from "../../worker/src/ranker/heavy-rank";
+import { heavyRank, RANKER_RETRY_MS, rankerFailed, rankerReady, warmRanker } from "../../worker/src/ranker/heavy-rank";
 import { loadRanker } from "../../worker/src/ranker/load-ranker";
 
 /** A seeded LCG in [-1, 1): the test needs reproducible values, nothing statistical. */
@@ -95,5 +95,16 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     expect(await warmRanker(ranker.modelBytes, ranker.modelSha256)).toBe(true);
     expect(mlpScore(ranker.model, rows, n)).toEqual(mlpScore(model, rows, n));
     expect(await loadRanker(env.INDEX_KV, { ...manifest, version: "v-no-ranker", blobs: {} })).toEqual({ degraded: "ranker_not_built" });
+  });
+
+  it("remembers a model ONNX Runtime cannot load, and lets a request retry only after a while", async () => {
+    const garbage = new TextEncoder().encode("not an onnx model");
+    const sha = await sha256Hex(garbage);
+    expect(rankerFailed(sha)).toBe(false);
+    expect(await warmRanker(garbage, sha)).toBe(false);
+    expect(rankerReady(sha)).toBe(false);
+    expect(rankerFailed(sha)).toBe(true);
+    expect(rankerFailed(sha, Date.now() + RANKER_RETRY_MS + 1)).toBe(false);
+    await expect(heavyRank(garbage, new Float32Array(FEATURE_COUNT), 1, sha)).rejects.toThrow(/heavy ranker failed/);
   });
 });

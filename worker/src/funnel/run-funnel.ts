@@ -23,7 +23,7 @@ import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
 import { redisFromEnv } from "../redis/redis-client";
 import { readTrending, DEFAULT_TRENDING } from "../redis/trending";
-import { heavyRank, rankerReady, warmRanker } from "../ranker/heavy-rank";
+import { heavyRank, rankerFailed, rankerReady, warmRanker } from "../ranker/heavy-rank";
 import { type LoadedRanker, loadRanker } from "../ranker/load-ranker";
 import { type SessionSnapshot } from "../session/user-session";
 import { budgetedRead, withBudget } from "./budget";
@@ -298,6 +298,10 @@ async function heavyScores(
   defer: (work: Promise<unknown>) => void,
 ): Promise<Float64Array | null> {
   if (candidates.length === 0) return null;
+  if (rankerFailed(ranker.modelSha256)) {
+    degraded.push("heavy_ranker_error");
+    return null;
+  }
   if (!rankerReady(ranker.modelSha256)) {
     defer(warmRanker(ranker.modelBytes, ranker.modelSha256));
     degraded.push("heavy_ranker_warming");

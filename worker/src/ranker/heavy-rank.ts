@@ -19,12 +19,25 @@ export function rankerReady(modelSha256: string): boolean {
   return ortLoaded() && sessions.get(modelSha256)?.ready != null;
 }
 
-/** Loads ORT and the model's session without scoring; resolves false (and logs) on failure. Meant for `waitUntil`. */
+/** After a model failed to load, requests keep the light scores (and say so) this long before one retries. */
+export const RANKER_RETRY_MS = 60_000;
+const failedAt = new Map<string, number>();
+
+/** True while a model's last load failed less than RANKER_RETRY_MS ago: no request should start another. */
+export function rankerFailed(modelSha256: string, nowMs = Date.now()): boolean {
+  const at = failedAt.get(modelSha256);
+  return at !== undefined && nowMs - at < RANKER_RETRY_MS;
+}
+
+/** Loads ORT and the model's session without scoring; resolves false (and logs, and backs off) on failure. Meant for `waitUntil`. */
 export async function warmRanker(modelBytes: Uint8Array, modelSha256?: string): Promise<boolean> {
+  const key = modelSha256 ?? (await sha256Hex(modelBytes));
   try {
-    await sessionFor(modelBytes, modelSha256 ?? (await sha256Hex(modelBytes)));
+    await sessionFor(modelBytes, key);
+    failedAt.delete(key);
     return true;
   } catch (error) {
+    failedAt.set(key, Date.now());
     console.warn(JSON.stringify({ level: "warn", message: "heavy ranker failed to load", error: String(error) }));
     return false;
   }
@@ -42,7 +55,12 @@ export async function heavyRank(modelBytes: Uint8Array, rows: Float32Array, n: n
   if (n === 0) return new Float32Array(0);
   if (rows.length < n * FEATURE_COUNT) throw new AppError("internal", `heavyRank: ${n} rows need ${n * FEATURE_COUNT} values, got ${rows.length}`);
   const key = modelSha256 ?? (await sha256Hex(modelBytes));
-  const session = await sessionFor(modelBytes, key);
+  let session: Ort.InferenceSession;
+  try {
+    session = await sessionFor(modelBytes, key);
+  } catch (cause) {
+    throw new AppError("internal", "heavy ranker failed to load", undefined, { cause });
+  }
   const entry = sessions.get(key)!;
   const ort = await loadOrt();
   const run = entry.queue.then(async () => {
