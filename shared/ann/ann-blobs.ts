@@ -22,10 +22,17 @@ export interface EncodedBlob {
 export function encodeAnnIndex(
   index: IvfPqIndex,
   itemIds: string[],
-  options: { embedding: string; shardTargetBytes?: number },
+  options: {
+    embedding: string;
+    shardTargetBytes?: number;
+    /** Item-table row of every indexed position: stored in the lists instead of positions, and no `ann-items` blob. */
+    tableRows?: Uint32Array;
+  },
 ): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const { params } = index;
   if (itemIds.length !== index.listOf.length) throw new AppError("invalid_request", "one item id per indexed vector is needed");
+  const rows = options.tableRows;
+  if (rows && rows.length !== itemIds.length) throw new AppError("invalid_request", "one item-table row per indexed vector is needed");
   const target = Math.min(options.shardTargetBytes ?? DEFAULT_SHARD_TARGET_BYTES, SHARD_LIMIT_BYTES - 1);
   const binary = "application/octet-stream";
   const blobs = new Map<string, EncodedBlob>([
@@ -38,13 +45,16 @@ export function encodeAnnIndex(
     both.set(index.sq8.step, params.dims);
     blobs.set(ANN_BLOBS.sq8, { bytes: floatBytes(both), contentType: binary });
   }
-  const items: AnnItems = { ids: itemIds, lists: Array.from(index.listOf) };
-  blobs.set(ANN_BLOBS.items, { bytes: new TextEncoder().encode(JSON.stringify(items)), contentType: "application/json" });
+  if (!rows) {
+    const items: AnnItems = { ids: itemIds, lists: Array.from(index.listOf) };
+    blobs.set(ANN_BLOBS.items, { bytes: new TextEncoder().encode(JSON.stringify(items)), contentType: "application/json" });
+  }
+  const lists = rows ? index.lists.map((list) => ({ ...list, ids: Uint32Array.from(list.ids, (position) => rows[position]!) })) : index.lists;
 
   const shards: AnnShardRef[] = [];
   for (const run of planShards(params, index.lists.map((l) => l.ids.length), target)) {
     const name = `ann-shard-${String(shards.length).padStart(4, "0")}`;
-    const bytes = encodeShard(params, run.firstList, index.lists.slice(run.firstList, run.firstList + run.listCount));
+    const bytes = encodeShard(params, run.firstList, lists.slice(run.firstList, run.firstList + run.listCount));
     blobs.set(name, { bytes, contentType: binary });
     shards.push({ name, ...run });
   }
@@ -54,6 +64,7 @@ export function encodeAnnIndex(
     count: itemIds.length,
     embedding: options.embedding,
     shards,
+    ...(rows ? { idSpace: "item-table" as const } : {}),
   };
   return { blobs, section };
 }

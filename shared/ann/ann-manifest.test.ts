@@ -39,4 +39,11 @@ describe("ann manifest section", () => {
     expect(problem({ recallAt100: Number.NaN })).toMatch(/recallAt100/);
     expect(problem({ targetRecall: undefined })).toMatch(/targetRecall/);
   });
+
+  it("needs ann-items unless the lists store item-table rows", () => {
+    const withoutItems = new Set([...blobs].filter((name) => name !== ANN_BLOBS.items));
+    expect(annSectionProblem(section, withoutItems)).toBe('ann needs the "ann-items" blob');
+    expect(annSectionProblem({ ...section, idSpace: "item-table" }, withoutItems)).toBeNull();
+    expect(annSectionProblem({ ...section, idSpace: "positions" }, blobs)).toMatch(/idSpace/);
+  });
 });

@@ -55,6 +55,14 @@ export interface AnnManifestSection extends IvfPqParams {
   shards: AnnShardRef[];
   /** Absent in indexes built before calibration; readers then use their own defaults. */
   calibration?: AnnCalibration;
+  /**
+   * "item-table": the ids stored in the lists are rows of the funnel's item
+   * table (its id bytes name the item; its vector pages hold the vector), and
+   * there is no `ann-items` blob. Absent: ids are positions in `ann-items`.
+   * At a million items that blob is 14 MB of JSON and, parsed with its
+   * reverse map, most of an isolate's memory.
+   */
+  idSpace?: "item-table";
 }
 
 /** Checks an `ann` section against the manifest's blobs; returns the first problem, or null. */
@@ -83,7 +91,8 @@ export function annSectionProblem(value: unknown, blobNames: Set<string>): strin
     const problem = calibrationProblem(s.calibration, s.nlist!);
     if (problem) return problem;
   }
-  const needed: string[] = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ANN_BLOBS.items, ...(s.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
+  if (s.idSpace !== undefined && s.idSpace !== "item-table") return 'ann.idSpace must be "item-table" when present';
+  const needed: string[] = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ...(s.idSpace ? [] : [ANN_BLOBS.items]), ...(s.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
   const absent = needed.find((name) => !blobNames.has(name));
   return absent ? `ann needs the "${absent}" blob` : null;
 }

@@ -45,7 +45,8 @@ export async function publishFunnelIndex(version: string, patch: (manifest: Inde
     { offsets, neighbors, scores },
     new Map(itemIds.map((id, i) => [id, n - i])),
   );
-  const ann = buildParityIndex(workerdKernel());
+  // The lists store item-table rows, as the builder publishes them.
+  const ann = buildParityIndex(workerdKernel(), Uint32Array.from(itemIds, (id) => funnel.rowOf.get(id)!));
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([["popular", { bytes: popularBytes, contentType: "application/json" }]]);
   for (const [name, blob] of [...funnel.blobs, ...ann.blobs]) blobs.set(name, blob);
   for (const [name, blob] of blobs) {

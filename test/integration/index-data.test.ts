@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ANN_BLOBS } from "../../shared/ann/ann-manifest";
+import { PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/parity-fixture";
 import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
@@ -74,6 +76,32 @@ describe("serving from the index: its titles, its light weights, and the catalog
     const top = (r: Recs) => r.items.slice(0, 5).map((i) => i.sources.includes("covisit"));
     expect(top(byCovisit).every(Boolean)).toBe(true);
     expect(top(byAnn).every(Boolean)).toBe(false);
+  });
+
+  it("names ANN results by item-table rows: no ann-items blob, /similar close to brute force", async () => {
+    const manifest = await publishFunnelIndex("v-rows");
+    expect(manifest.ann!.idSpace).toBe("item-table");
+    expect(manifest.blobs[ANN_BLOBS.items]).toBeUndefined();
+    const ids = parityItemIds();
+    const vectors = parityVectors();
+    const dims = PARITY.params.dims;
+    for (const itemId of ["ann-41", "ann-777", "ann-1203"]) {
+      const res = await call(`/v1/items/${itemId}/similar?limit=20`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = await res.json<{ items: { itemId: string }[]; degraded: string[] }>();
+      expect(body.degraded).toEqual([]);
+      const self = ids.indexOf(itemId);
+      const dot = (j: number) => {
+        let sum = 0;
+        for (let d = 0; d < dims; d++) sum += vectors[self * dims + d]! * vectors[j * dims + d]!;
+        return sum;
+      };
+      const exact = ids.map((id, j) => ({ id, score: dot(j) })).filter((x) => x.id !== itemId).sort((a, b) => b.score - a.score).slice(0, 20).map((x) => x.id);
+      const got = body.items.map((i) => i.itemId);
+      expect(got).not.toContain(itemId);
+      expect(got.filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(16);
+    }
+    expect((await call("/v1/items/not-an-item/similar")).status).toBe(404);
   });
 
   it("reads fresh, changed and restricted rows, and says when a part outgrew its limit", async () => {

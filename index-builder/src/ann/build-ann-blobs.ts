@@ -47,6 +47,8 @@ export function buildAnnBlobs(
     shardTargetBytes?: number;
     calibration?: AnnCalibrationOptions | false;
     log?: (line: string) => void;
+    /** The funnel item table's row of an item: the lists then store rows, and no `ann-items` blob is written. */
+    tableRowOf?: (itemId: string) => number;
   } = {},
 ): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const { dims } = embeddings;
@@ -71,6 +73,7 @@ export function buildAnnBlobs(
   const encoded = encodeAnnIndex(index, keep.map((row) => embeddings.itemIds[row]!), {
     embedding: options.embedding ?? `ials-${dims}`,
     shardTargetBytes: options.shardTargetBytes,
+    ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
   });
   log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);
   if (options.calibration === false) return encoded;

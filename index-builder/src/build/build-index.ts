@@ -68,7 +68,8 @@ export async function buildIndex(
   const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass);
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
-  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log });
+  // Its lists store item-table rows, so the Worker names results from the item table it already holds.
+  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   const ranker = options.ranker === false ? null : await buildRanker(dataset, undefined, log);

@@ -55,7 +55,7 @@ export function buildFunnelBlobs(
   covisit: CovisitLists,
   popularity: Map<string, number>,
   pages: PageSizes = DEFAULT_PAGES,
-): { blobs: Map<string, Blob>; section: FunnelSection } {
+): { blobs: Map<string, Blob>; section: FunnelSection; rowOf: ReadonlyMap<string, number> } {
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
@@ -101,6 +101,7 @@ export function buildFunnelBlobs(
   }
   return {
     blobs,
+    rowOf,
     section: {
       formatVersion: FUNNEL_FORMAT_VERSION,
       categories,

@@ -39,9 +39,14 @@ export function parityVectors(): Float32Array {
   return out;
 }
 
-export function buildParityIndex(kernel: ScanKernel): { index: IvfPqIndex; blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
+export function buildParityIndex(
+  kernel: ScanKernel,
+  /** Item-table rows of the parity items (by position), to store rows instead of positions. */
+  tableRows?: Uint32Array,
+): { index: IvfPqIndex; blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const index = buildIvfPq(kernel, parityVectors(), PARITY.params, { seed: PARITY.seed, kmeansIterations: 6 });
-  return { index, ...encodeAnnIndex(index, parityItemIds(), { embedding: "parity-fixture", shardTargetBytes: PARITY.shardTargetBytes }) };
+  const options = { embedding: "parity-fixture", shardTargetBytes: PARITY.shardTargetBytes, ...(tableRows ? { tableRows } : {}) };
+  return { index, ...encodeAnnIndex(index, parityItemIds(), options) };
 }
 
 /** Node's answers for PARITY.queries, as GET /v1/items/:id/similar gives them. */

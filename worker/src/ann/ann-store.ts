@@ -1,4 +1,5 @@
 import { decodeAnnHead } from "../../../shared/ann/ann-blobs";
+import { itemIdAt, type ItemTable } from "../../../shared/catalog/item-table";
 import { ANN_BLOBS, type AnnItems, type AnnManifestSection, shardOfList } from "../../../shared/ann/ann-manifest";
 import { type InvertedList, type IvfPqHead } from "../../../shared/ann/ivfpq-index";
 import { type ListSource } from "../../../shared/ann/ivfpq-search";
@@ -7,12 +8,16 @@ import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { ByteLru } from "./byte-lru";
 
-/** What a search needs up front for one version, with a lookup from item id to position. */
+/**
+ * What a search needs up front for one version. `items` and `positionOf`
+ * name positions for an index whose lists store positions; null when they
+ * store item-table rows (`section.idSpace`), which the funnel head names.
+ */
 export interface AnnHead {
   section: AnnManifestSection;
   head: IvfPqHead;
-  items: AnnItems;
-  positionOf: Map<string, number>;
+  items: AnnItems | null;
+  positionOf: Map<string, number> | null;
 }
 
 /** Decoded shards of every version, bounded in bytes: a quarter of the 128 MB isolate. */
@@ -21,13 +26,27 @@ const shards = new ByteLru<InvertedList[]>(SHARD_CACHE_BYTES);
 const heads = new Map<string, AnnHead>();
 const MAX_HEADS = 2;
 
+/**
+ * Names the ids a search returns: positions through `ann-items`, or
+ * item-table rows through the funnel's table. Null when the table that
+ * names them is unavailable.
+ */
+export function annIdNamer(ann: AnnHead, table: ItemTable | null): ((id: number) => string) | null {
+  if (ann.items) {
+    const ids = ann.items.ids;
+    return (position) => ids[position]!;
+  }
+  return table ? (row) => itemIdAt(table, row) : null;
+}
+
 /** The ANN head of a version, verified; a fault value names the unusable blob. */
 export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Promise<AnnHead | { degraded: string }> {
   const section = manifest.ann;
   if (!section) return { degraded: "ann_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  const names = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ANN_BLOBS.items, ...(section.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
+  const byRow = section.idSpace === "item-table";
+  const names = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ...(byRow ? [] : [ANN_BLOBS.items]), ...(section.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
   const bytes = new Map<string, Uint8Array>();
   for (const [i, read] of reads.entries()) {
@@ -35,19 +54,19 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
     bytes.set(names[i]!, read.bytes);
   }
   let head: IvfPqHead;
-  let items: AnnItems;
+  let items: AnnItems | null = null;
   try {
     head = decodeAnnHead(section, {
       centroids: bytes.get(ANN_BLOBS.centroids)!,
       codebooks: bytes.get(ANN_BLOBS.codebooks)!,
       sq8: bytes.get(ANN_BLOBS.sq8) ?? null,
     });
-    items = JSON.parse(new TextDecoder().decode(bytes.get(ANN_BLOBS.items))) as AnnItems;
+    if (!byRow) items = JSON.parse(new TextDecoder().decode(bytes.get(ANN_BLOBS.items))) as AnnItems;
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "ANN head undecodable", version: manifest.version, error: String(err) }));
     return { degraded: "ann_head_invalid" };
   }
-  const loaded: AnnHead = { section, head, items, positionOf: new Map(items.ids.map((id, i) => [id, i])) };
+  const loaded: AnnHead = { section, head, items, positionOf: items ? new Map(items.ids.map((id, i) => [id, i])) : null };
   heads.set(manifest.version, loaded);
   while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
   return loaded;

@@ -1,5 +1,5 @@
 import { probeLists, searchIvfPq } from "../../../shared/ann/ivfpq-search";
-import { categoriesAt, findItem, isAvailable, itemIdAt } from "../../../shared/catalog/item-table";
+import { categoriesAt, findItem, isAvailable, itemIdAt, type ItemTable } from "../../../shared/catalog/item-table";
 import { type ContentModel, contentVector } from "../../../shared/embeddings/content-vector";
 import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
@@ -15,7 +15,7 @@ import { rerank } from "../../../shared/ranking/policy/rerank";
 import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { categoryItems, covisitItems, popularItems } from "../../../shared/ranking/sources";
-import { type AnnHead, fetchLists, loadAnnHead } from "../ann/ann-store";
+import { type AnnHead, annIdNamer, fetchLists, loadAnnHead } from "../ann/ann-store";
 import { type CatalogFacts, catalogFacts } from "../catalog/d1-catalog";
 import { type CatalogOverlay, catalogOverlay } from "../catalog/catalog-overlay";
 import { workerdKernel } from "../ann/workerd-kernel";
@@ -147,7 +147,7 @@ export async function runFunnel(
 
   const proposals = await timing.measure("sources", () =>
     Promise.all([
-      annSource(kv, index, ann, query, session.seenItemIds.length, degraded),
+      annSource(kv, index, ann, head?.table ?? null, query, session.seenItemIds.length, degraded),
       Promise.resolve(
         head && covisit && history.length > 0 && req.surface === "home"
           ? { source: "covisit" as const, quota: QUOTA.covisit, items: covisitItems(covisit, history, (r) => itemIdAt(head.table, r), QUOTA.covisit) }
@@ -383,11 +383,17 @@ async function annSource(
   kv: KVNamespace,
   index: LoadedIndex,
   ann: AnnHead | null,
+  table: ItemTable | null,
   query: Float32Array | null,
   seenCount: number,
   degraded: string[],
 ): Promise<SourceProposal | null> {
   if (!ann || !query || query.length !== ann.section.dims) return null;
+  const idOf = annIdNamer(ann, table);
+  if (!idOf) {
+    degraded.push("ann_ids_unavailable");
+    return null;
+  }
   const result = await withBudget("ann", BUDGET.ann, async () => {
     const kernel = workerdKernel();
     const knobs = ann.section.calibration ?? ANN_KNOBS;
@@ -398,7 +404,7 @@ async function annSource(
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
     const k = annResultsWanted(QUOTA.ann, seenCount);
     const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
-    return Array.from(found.ids, (pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
+    return Array.from(found.ids, (id, i) => ({ itemId: idOf(id), score: found.scores[i]! }));
   });
   if (!result.ok) {
     degraded.push(result.degraded);

@@ -3,7 +3,9 @@ import { probeLists } from "../../../shared/ann/ivfpq-search";
 import { itemQueryVector, similarItems } from "../../../shared/ann/similar-items";
 import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
-import { fetchLists, loadAnnHead } from "../ann/ann-store";
+import { annIdNamer, fetchLists, loadAnnHead } from "../ann/ann-store";
+import { findItem } from "../../../shared/catalog/item-table";
+import { loadFunnelHead, vectorsOfRows } from "../funnel/funnel-store";
 import { workerdKernel } from "../ann/workerd-kernel";
 import { type AppEnv } from "../http/app-env";
 import { ServerTiming } from "../http/server-timing";
@@ -39,24 +41,40 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", async (c) => 
   };
   if ("degraded" in ann) return answer([], [ann.degraded]);
 
-  const position = ann.positionOf.get(id);
-  if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
   const nlist = ann.section.nlist;
   const calibrated = ann.section.calibration;
   const nprobe = intParam(params, "nprobe", Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist), 1, nlist);
   const shortlist = intParam(params, "shortlist", calibrated?.shortlist ?? DEFAULT_SHORTLIST, 0, 10_000);
   const kernel = workerdKernel();
 
-  const ownList = ann.items.lists[position]!;
-  const own = await timing.measure("own_shard", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, [ownList]));
-  const query = itemQueryVector(ann.head, own.source, ownList, position);
-  if (!query) return answer([], own.degraded);
+  // The item's own vector and id in the lists: from the funnel's item table and vector pages when
+  // the lists store item-table rows, else from its position's list (the SQ8 copy stored there).
+  let self: { id: number; query: Float32Array | null; degraded: string[] };
+  let idOf: (id: number) => string;
+  if (ann.positionOf && ann.items) {
+    const position = ann.positionOf.get(id);
+    if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
+    const ownList = ann.items.lists[position]!;
+    const own = await timing.measure("own_shard", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, [ownList]));
+    self = { id: position, query: itemQueryVector(ann.head, own.source, ownList, position), degraded: own.degraded };
+    idOf = annIdNamer(ann, null)!;
+  } else {
+    const head = await timing.measure("funnel_head", () => loadFunnelHead(c.env.INDEX_KV, index.manifest));
+    if ("degraded" in head) return answer([], [head.degraded]);
+    const row = findItem(head.table, id);
+    if (row < 0) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
+    const read = await timing.measure("own_vector", () => vectorsOfRows(c.env.INDEX_KV, index.manifest, head, [row]));
+    self = { id: row, query: read.vectors.get(row) ?? null, degraded: read.degraded };
+    idOf = annIdNamer(ann, head.table)!;
+  }
+  const query = self.query;
+  if (!query) return answer([], self.degraded);
   const probed = probeLists(kernel, ann.head, query, nprobe);
   const fetched = await timing.measure("shards", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, probed.lists));
   const found = await timing.measure("search", async () =>
-    similarItems(kernel, ann.head, fetched.source, query, position, { limit, nprobe, shortlist, count: ann.section.count }),
+    similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }),
   );
-  const items = found.positions.map((pos, i) => ({ itemId: ann.items.ids[pos]!, score: found.scores[i]! }));
+  const items = found.positions.map((pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! }));
   return answer(items, fetched.degraded);
 });
 
