@@ -27,7 +27,7 @@ const DEFAULT_VARIANT = "default";
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
 /** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
-const LIST_FORMAT = 3;
+const LIST_FORMAT = 4;
 /** How long a computed list may be served from the Cache API. */
 const CACHE_TTL_S = 300;
 /**
@@ -61,39 +61,42 @@ interface RankedList {
 
 /**
  * GET /v1/recommendations: cache-first, then the funnel. The cache key holds
- * everything the list depends on, the session version included, so a new
- * event is never answered from a stale list.
+ * everything the list depends on but the session version, which the cached
+ * list carries and must match, so a new event is never answered from a stale
+ * list and the cache is read while the session is.
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
-  const [sessionRead, index] = await Promise.all([
-    timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => sessionStub(c.env, query.userId).snapshot())),
-    timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV)),
-  ]);
+  // The session (a Durable Object call) and the cache lookup run side by side: the key leaves the
+  // session version out, and a cached list is used only if it was computed at the version read now.
+  const sessionPending = timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => sessionStub(c.env, query.userId).snapshot()));
+  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
-  // Without the session the user is served as a cold start, uncached, and the response says so.
-  const session = sessionRead.ok ? sessionRead.value : EMPTY_SESSION;
   const region = regionOf(c.req.raw);
-  // A paging session stays on the list it started with.
-  const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
-  const listVersion = cursor ? cursor.sessionVersion : session.sessionVersion;
   const cacheKey = new Request(
     `https://recs.cache/v${LIST_FORMAT}/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
       `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
-      `&v=${DEFAULT_VARIANT}&iv=${index.version}&sv=${listVersion}`,
+      `&v=${DEFAULT_VARIANT}&iv=${index.version}`,
   );
   const cache = caches.default;
-  const memoized = sessionRead.ok ? recentLists.get(cacheKey.url) : undefined;
-  const hit = sessionRead.ok && !memoized ? await timing.measure("cache", () => cache.match(cacheKey)) : undefined;
+  const memoized = recentLists.get(cacheKey.url);
+  const [sessionRead, cached] = await Promise.all([
+    sessionPending,
+    memoized ?? timing.measure("cache", () => cachedList(cache, cacheKey)),
+  ]);
+  // Without the session the user is served as a cold start, uncached, and the response says so.
+  const session = sessionRead.ok ? sessionRead.value : EMPTY_SESSION;
+  // A paging session stays on the list it started with.
+  const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
+  const listVersion = cursor ? cursor.sessionVersion : session.sessionVersion;
+  const hit = sessionRead.ok && cached?.sessionVersion === listVersion ? cached : undefined;
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
-  if (memoized) {
-    list = memoized;
-  } else if (hit) {
-    list = await hit.json<RankedList>();
-    recentLists.set(cacheKey.url, list);
+  if (hit) {
+    list = hit;
+    if (!memoized) recentLists.set(cacheKey.url, hit);
   } else {
     // A list recomputed mid-paging leaves out what this paging session already showed.
     const shownBefore = query.cursor
@@ -124,7 +127,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
   const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
-  if (!memoized && !hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
+  if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
     const stored: RankedList = { ...list, titles: rendered.titles };
     c.executionCtx.waitUntil(
       cache.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
@@ -154,9 +157,19 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       degraded: [...new Set([...list.degraded, ...rendered.degraded])].sort(),
     },
     200,
-    { "Cache-Control": "private, no-store", "X-Cache": memoized || hit ? "hit" : "miss", "Server-Timing": timing.header() },
+    { "Cache-Control": "private, no-store", "X-Cache": hit ? "hit" : "miss", "Server-Timing": timing.header() },
   );
 });
+
+/** The cached list under `key`; none when the cache has none or cannot be read (the list is then computed). */
+async function cachedList(cache: Cache, key: Request): Promise<RankedList | undefined> {
+  try {
+    return await (await cache.match(key))?.json<RankedList>();
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "cache lookup failed", error: String(err) }));
+    return undefined;
+  }
+}
 
 /** Impression counts in the user's session, and the impression record (with propensities) in Redis. */
 async function recordShowing(env: Env, query: RecommendationQuery, page: RecommendedItem[], impressionId: string, region: string) {
