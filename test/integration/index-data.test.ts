@@ -5,6 +5,7 @@ import { PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/
 import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
+import { loadFunnelHead, vectorsOfRows } from "../../worker/src/funnel/funnel-store";
 import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
 import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
 
@@ -102,6 +103,21 @@ describe("serving from the index: its titles, its light weights, and the catalog
       expect(got.filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(16);
     }
     expect((await call("/v1/items/not-an-item/similar")).status).toBe(404);
+  });
+
+  it("shares one KV read among concurrent requests for a page not cached yet", async () => {
+    const manifest = await publishFunnelIndex("v-inflight");
+    const head = await loadFunnelHead(env.INDEX_KV, manifest);
+    if ("degraded" in head) throw new Error(head.degraded);
+    let gets = 0;
+    const counting = { get: (...args: Parameters<KVNamespace["get"]>) => (gets++, env.INDEX_KV.get(...args)) } as unknown as KVNamespace;
+    const rows = [0, 1, head.section.vectorPageSize + 3];
+    const reads = await Promise.all([vectorsOfRows(counting, manifest, head, rows), vectorsOfRows(counting, manifest, head, rows), vectorsOfRows(counting, manifest, head, rows.slice(0, 1))]);
+    expect(gets).toBe(2);
+    for (const read of reads) expect(read.degraded).toEqual([]);
+    expect(reads[0].vectors.get(rows[2]!)).toEqual(reads[1].vectors.get(rows[2]!));
+    await vectorsOfRows(counting, manifest, head, rows);
+    expect(gets).toBe(2);
   });
 
   it("reads fresh, changed and restricted rows, and says when a part outgrew its limit", async () => {

@@ -24,6 +24,8 @@ const MAX_HEADS = 2;
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
 const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
 const titlePages = new ByteLru<string[]>(8 * 1024 * 1024);
+/** Page reads under way, by version/name. */
+const inFlight = new Map<string, Promise<unknown>>();
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -73,13 +75,25 @@ async function pagesOfRows<T>(
       const key = `${manifest.version}/${name}`;
       let value = cache.get(key);
       if (value === undefined) {
-        const read = await readVerifiedBlob(kv, manifest, name);
+        // Concurrent requests for a page not cached yet share one read.
+        let pending = inFlight.get(key) as Promise<{ value: T } | { fault: string }> | undefined;
+        if (!pending) {
+          pending = readVerifiedBlob(kv, manifest, name)
+            .then((read) => {
+              if ("fault" in read) return { fault: read.fault };
+              const decoded = decode(read.bytes);
+              cache.set(key, decoded, read.bytes.byteLength);
+              return { value: decoded };
+            })
+            .finally(() => inFlight.delete(key));
+          inFlight.set(key, pending);
+        }
+        const read = await pending;
         if ("fault" in read) {
           degraded.push(`${name}_${read.fault}`);
           return;
         }
-        value = decode(read.bytes);
-        cache.set(key, value, read.bytes.byteLength);
+        value = read.value;
       }
       loaded.set(page, value);
     }),
