@@ -26,7 +26,7 @@ export function vectorPageName(page: number): string {
   return `vectors-${page}`;
 }
 
-/** Page p holds the titles of item-table rows [p*titlePageSize, ...): a JSON array of strings. */
+/** Page p holds the titles of item-table rows [p*titlePageSize, ...) (shared/catalog/title-page.ts). */
 export function titlePageName(page: number): string {
   return `titles-${page}`;
 }

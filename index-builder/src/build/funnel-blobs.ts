@@ -1,4 +1,5 @@
 import { encodeItemTable } from "../../../shared/catalog/item-table";
+import { encodeTitlePage } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
 import {
@@ -97,7 +98,7 @@ export function buildFunnelBlobs(
   const titlePages = Math.ceil(n / pages.titlePageSize);
   for (let p = 0; p < titlePages; p++) {
     const titles = order.slice(p * pages.titlePageSize, (p + 1) * pages.titlePageSize).map((id) => facts.get(id)?.title ?? "");
-    blobs.set(titlePageName(p), { bytes: new TextEncoder().encode(JSON.stringify(titles)), contentType: "application/json" });
+    blobs.set(titlePageName(p), { bytes: encodeTitlePage(titles), contentType: "application/octet-stream" });
   }
   return {
     blobs,

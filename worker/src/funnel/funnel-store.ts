@@ -1,4 +1,5 @@
 import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
+import { decodeTitlePage, type TitlePage } from "../../../shared/catalog/title-page";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { CONTENT_MODEL_BLOB, decodeContentModel } from "../../../shared/embeddings/content-model-blob";
@@ -23,7 +24,7 @@ const MAX_HEADS = 2;
 /** Vector and co-visitation pages of every version, bounded in bytes. */
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
 const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
-const titlePages = new ByteLru<string[]>(8 * 1024 * 1024);
+const titlePages = new ByteLru<TitlePage>(8 * 1024 * 1024);
 /** Page reads under way, by version/name. */
 const inFlight = new Map<string, Promise<unknown>>();
 
@@ -148,10 +149,10 @@ export async function titlesOfRows(
 ): Promise<{ titles: Map<number, string>; degraded: string[] } | null> {
   const size = head.section.titlePageSize;
   if (!size) return null;
-  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, titlePageName, titlePages, (b) => JSON.parse(new TextDecoder().decode(b)) as string[]);
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, titlePageName, titlePages, decodeTitlePage);
   const titles = new Map<number, string>();
   for (const row of rows) {
-    const title = loaded.get(Math.floor(row / size))?.[row % size];
+    const title = loaded.get(Math.floor(row / size))?.title(row % size);
     if (title) titles.set(row, title);
   }
   return { titles, degraded };
