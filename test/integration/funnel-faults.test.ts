@@ -3,28 +3,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FUNNEL_BLOBS, vectorPageName } from "../../shared/index-format/funnel-section";
 import { blobKey } from "../../shared/index-format/keys";
-import { type RecommendedItem } from "../../shared/ranking/recommended-item";
-import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
-import { publishFunnelIndex } from "./funnel-fixture";
-
-interface Recs {
-  items: RecommendedItem[];
-  degraded: string[];
-  ranker: string;
-}
-
-async function recs(user: string, extra = "&limit=10"): Promise<Recs> {
-  const res = await call(`/v1/recommendations?user_id=${user}${extra}`);
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.json<Recs>();
-}
-
-async function userWithHistory(): Promise<string> {
-  const user = freshUser();
-  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
-  expect((await postEvents(events)).status).toBe(200);
-  return user;
-}
+import { adminCall, jsonInit } from "./fixtures";
+import { publishFunnelIndex, recs, userWithHistory } from "./funnel-fixture";
 
 async function corrupt(version: string, name: string): Promise<void> {
   const bytes = new Uint8Array((await env.INDEX_KV.get(blobKey(version, name), "arrayBuffer"))!);

@@ -1,10 +1,34 @@
+import { expect } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
 import { buildParityIndex, PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/parity-fixture";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { type IndexManifest } from "../../shared/index-format/manifest";
 import { buildFunnelBlobs } from "../../index-builder/src/build/funnel-blobs";
 import { workerdKernel } from "../../worker/src/ann/workerd-kernel";
-import { adminCall, demoBuild, jsonInit } from "./fixtures";
+import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { adminCall, call, demoBuild, freshUser, jsonInit, postEvents } from "./fixtures";
+
+/** The parts of a recommendations response these tests read. */
+export interface Recs {
+  items: RecommendedItem[];
+  degraded: string[];
+  ranker: string;
+}
+
+/** GET /v1/recommendations for a user, expecting 200. */
+export async function recs(user: string, extra = "&limit=10", init: RequestInit = {}): Promise<Recs> {
+  const res = await call(`/v1/recommendations?user_id=${user}${extra}`, init);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json<Recs>();
+}
+
+/** A new user who liked ann-3, ann-40 and ann-41. */
+export async function userWithHistory(): Promise<string> {
+  const user = freshUser();
+  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
+  expect((await postEvents(events)).status).toBe(200);
+  return user;
+}
 
 const CATEGORIES = ["Action", "Drama", "Comedy"];
 

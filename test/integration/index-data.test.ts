@@ -3,30 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ANN_BLOBS } from "../../shared/ann/ann-manifest";
 import { PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/parity-fixture";
 import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
-import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
 import { loadFunnelHead, vectorsOfRows } from "../../worker/src/funnel/funnel-store";
-import { adminCall, call, freshUser, jsonInit, postEvents } from "./fixtures";
-import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
+import { adminCall, call, jsonInit } from "./fixtures";
+import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
 
-interface Recs {
-  items: RecommendedItem[];
-  degraded: string[];
-}
-
-/** Home list of a user who liked three items, asked from Germany. */
-async function homeList(user: string, extra = ""): Promise<Recs> {
-  const res = await call(`/v1/recommendations?user_id=${user}&limit=20${extra}`, { cf: { country: "DE" } } as RequestInit);
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res.json<Recs>();
-}
-
-async function userWithHistory(): Promise<string> {
-  const user = freshUser();
-  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
-  expect((await postEvents(events)).status).toBe(200);
-  return user;
-}
+/** Home list of a user, asked from Germany. */
+const homeList = (user: string, extra = "") => recs(user, `&limit=20${extra}`, { cf: { country: "DE" } } as RequestInit);
 
 const catalogRow = (itemId: string) => funnelCatalog().find((c) => c.itemId === itemId)!;
 
