@@ -136,6 +136,23 @@ describe("the serving funnel on the demo index", () => {
     for (const c of categories) expect(c).not.toContain("Comedy");
   });
 
+  it("serves what is trending in the caller's region from Redis, with its reason", async () => {
+    // Many clicks this hour on an item outside the popular head make it the region's top trending item.
+    const item = "3949";
+    const clicks = Array.from({ length: 40 }, (_, n) => ({ eventId: `tr-${Date.now()}-${n}`, userId: `tr-${Date.now()}-${n}`, itemId: item, type: "click", timestamp: Date.now() }));
+    expect((await post(clicks)).status).toBe(200);
+    // An isolate re-reads a region's trending list at most every 30 s; new cold users until it shows.
+    let attempt = 0;
+    const body = await poll(
+      () => recs(`user_id=trend-${Date.now()}-${attempt++}&limit=50`),
+      (r) => r.items.some((i) => i.itemId === item && i.sources.includes("trending")),
+      45_000,
+    );
+    const shown = body.items.find((i) => i.itemId === item);
+    expect(shown?.sources).toContain("trending");
+    expect(shown?.reasons.map((r) => r.code)).toContain("trending_in_region");
+  }, 60_000);
+
   it("logs each impression with its propensities", async () => {
     const body = await recs(`user_id=log-${Date.now()}&limit=5`);
     const entry = await poll(
