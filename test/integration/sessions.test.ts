@@ -43,6 +43,36 @@ describe("the user's Durable Object session", () => {
     expect(counts).toEqual({ m0: 1, m1: 1, m2: 1 });
   });
 
+  it("answers repeat snapshots from memory that always equals what SQLite holds, pruning included", async () => {
+    const user = freshUser();
+    const stub = stubOf(user);
+    const stored = () =>
+      runInDurableObject(stub, (_instance, state) => {
+        const rows = state.storage.sql.exec<{ item_id: string; shown: number }>("SELECT item_id, shown FROM impressions").toArray();
+        return Object.fromEntries(rows.map((r) => [r.item_id, r.shown]));
+      });
+    expect((await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m1", type: "click", timestamp: at() }])).status).toBe(200);
+    const first = await stub.snapshot();
+    await stub.recordImpressions(["m2", "m3", "m2"]);
+    await stub.recordImpressions(["m3"]);
+    const second = await stub.snapshot();
+    expect(second.impressionCounts).toEqual({ m2: 1, m3: 2 });
+    expect(second.impressionCounts).toEqual(await stored());
+    expect(second.sessionVersion).toBe(first.sessionVersion);
+    // A new event changes the session: the next snapshot reads it.
+    expect((await postEvents([{ eventId: `${user}-2`, userId: user, itemId: "m4", type: "like", timestamp: at() }])).status).toBe(200);
+    const third = await stub.snapshot();
+    expect(third.sessionVersion).toBe(first.sessionVersion + 1);
+    expect(third.recentItemIds).toEqual(["m4", "m1"]);
+    // Past the cap (5,000 items and a slack of 500), the least recently shown go, in memory as on disk.
+    for (let batch = 0; batch < 112; batch++) await stub.recordImpressions(Array.from({ length: 50 }, (_, k) => `p${batch * 50 + k}`));
+    const pruned = await stub.snapshot();
+    expect(pruned.impressionCounts).toEqual(await stored());
+    expect(Object.keys(pruned.impressionCounts).length).toBeLessThanOrEqual(5500);
+    expect(pruned.impressionCounts.m2).toBeUndefined();
+    expect(pruned.impressionCounts.p5599).toBe(1);
+  });
+
   it("stores a declared profile, bumps the version, and rejects a bad one without change", async () => {
     const user = freshUser();
     const res = await call(`/v1/users/${user}`, jsonInit("PUT", { language: "pt-BR", region: "br", categories: ["Drama", "Drama", "Comedy"] }));

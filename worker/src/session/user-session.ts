@@ -57,6 +57,10 @@ export interface IngestContext {
 }
 
 const RECENT_ITEMS = 50;
+/** Impression rows one INSERT writes (two bound parameters each, under SQLite's limit per statement). */
+const IMPRESSION_ROWS_PER_STATEMENT = 40;
+/** Impression rows allowed past MAX_IMPRESSION_ITEMS before the oldest are pruned. */
+const IMPRESSION_PRUNE_SLACK = 500;
 
 /**
  * One object per user (named by user id), with SQLite storage: recent events,
@@ -100,8 +104,33 @@ export class UserSession extends DurableObject<Env> {
     return { accepted, duplicates, sessionVersion, redis };
   }
 
+  /**
+   * The snapshot's parts as last read from SQLite, kept in memory while
+   * nothing changed them: this object is their only writer, so a repeat
+   * request (a cache hit, the next page) costs no query. `state` is cleared
+   * by every change of the session version; `shown` is kept up to date by
+   * recordImpressions.
+   */
+  private state: Omit<SessionSnapshot, "impressionCounts" | "lastShownMs" | "affinities"> & {
+    affinityRows: { category: string; score: number; updated_ms: number }[];
+  } | null = null;
+  private shown: { counts: Record<string, number>; last: Record<string, number>; size: number } | null = null;
+
   snapshot(): SessionSnapshot {
     const nowMs = Date.now();
+    const state = (this.state ??= this.readState());
+    const shown = (this.shown ??= this.readShown());
+    const { affinityRows, ...rest } = state;
+    return {
+      ...rest,
+      impressionCounts: shown.counts,
+      lastShownMs: shown.last,
+      // Decay is a function of the time asked, so it is applied per call.
+      affinities: affinityRows.map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) })).sort((a, b) => b.score - a.score),
+    };
+  }
+
+  private readState(): NonNullable<UserSession["state"]> {
     const seen = this.sql.exec<{ item_id: string }>(`SELECT item_id FROM seen ORDER BY last_ms DESC, item_id`).toArray();
     const recent = this.sql
       .exec<{ item_id: string }>(`SELECT item_id FROM events GROUP BY item_id ORDER BY max(seq) DESC LIMIT ?`, RECENT_ITEMS)
@@ -112,14 +141,6 @@ export class UserSession extends DurableObject<Env> {
         RECENT_ITEMS,
       )
       .toArray();
-    const impressions = this.sql
-      .exec<{ item_id: string; shown: number; last_ms: number }>(`SELECT item_id, shown, last_ms FROM impressions`)
-      .toArray();
-    const affinities = this.sql
-      .exec<{ category: string; score: number; updated_ms: number }>(`SELECT category, score, updated_ms FROM affinities`)
-      .toArray()
-      .map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) }))
-      .sort((a, b) => b.score - a.score);
     return {
       sessionVersion: this.sessionVersion(),
       seenItemIds: seen.map((r) => r.item_id),
@@ -130,29 +151,55 @@ export class UserSession extends DurableObject<Env> {
         ...(r.value === null ? {} : { value: r.value }),
         ...(r.seconds === null ? {} : { seconds: r.seconds }),
       })),
-      impressionCounts: Object.fromEntries(impressions.map((r) => [r.item_id, r.shown])),
-      lastShownMs: Object.fromEntries(impressions.map((r) => [r.item_id, r.last_ms])),
-      affinities,
+      affinityRows: this.sql.exec<{ category: string; score: number; updated_ms: number }>(`SELECT category, score, updated_ms FROM affinities`).toArray(),
       profile: this.profile(),
     };
   }
 
-  /** Counts items as shown once more. Does not change the session version. */
+  private readShown(): NonNullable<UserSession["shown"]> {
+    const rows = this.sql.exec<{ item_id: string; shown: number; last_ms: number }>(`SELECT item_id, shown, last_ms FROM impressions`).toArray();
+    return {
+      counts: Object.fromEntries(rows.map((r) => [r.item_id, r.shown])),
+      last: Object.fromEntries(rows.map((r) => [r.item_id, r.last_ms])),
+      size: rows.length,
+    };
+  }
+
+  /**
+   * Counts items as shown once more (one statement per batch of rows).
+   * Does not change the session version. The least recently shown are
+   * dropped past MAX_IMPRESSION_ITEMS, checked in batches of
+   * IMPRESSION_PRUNE_SLACK so the pruning sort is rare.
+   */
   recordImpressions(itemIds: string[]): void {
     const nowMs = Date.now();
+    const unique = [...new Set(itemIds)];
+    const shown = (this.shown ??= this.readShown());
     this.ctx.storage.transactionSync(() => {
-      for (const itemId of new Set(itemIds)) {
+      for (let i = 0; i < unique.length; i += IMPRESSION_ROWS_PER_STATEMENT) {
+        const chunk = unique.slice(i, i + IMPRESSION_ROWS_PER_STATEMENT);
         this.sql.exec(
-          `INSERT INTO impressions (item_id, shown, last_ms) VALUES (?, 1, ?)
+          `INSERT INTO impressions (item_id, shown, last_ms) VALUES ${chunk.map(() => "(?, 1, ?)").join(", ")}
            ON CONFLICT(item_id) DO UPDATE SET shown = shown + 1, last_ms = excluded.last_ms`,
-          itemId, nowMs,
+          ...chunk.flatMap((itemId) => [itemId, nowMs]),
         );
       }
-      this.sql.exec(
-        `DELETE FROM impressions WHERE item_id IN (SELECT item_id FROM impressions ORDER BY last_ms DESC LIMIT -1 OFFSET ?)`,
-        MAX_IMPRESSION_ITEMS,
-      );
+      if (shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK) {
+        this.sql.exec(
+          `DELETE FROM impressions WHERE item_id IN (SELECT item_id FROM impressions ORDER BY last_ms DESC LIMIT -1 OFFSET ?)`,
+          MAX_IMPRESSION_ITEMS,
+        );
+      }
     });
+    if (shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK) {
+      this.shown = null;
+      return;
+    }
+    for (const itemId of unique) {
+      if (!(itemId in shown.counts)) shown.size++;
+      shown.counts[itemId] = (shown.counts[itemId] ?? 0) + 1;
+      shown.last[itemId] = nowMs;
+    }
   }
 
   /** Replaces the declared profile; a new profile can change answers, so the version moves. */
@@ -178,8 +225,12 @@ export class UserSession extends DurableObject<Env> {
 
   /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
   async erase(): Promise<void> {
+    this.state = null;
+    this.shown = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.state = null;
+    this.shown = null;
     migrateSessionSchema(this.sql);
   }
 
@@ -262,6 +313,7 @@ export class UserSession extends DurableObject<Env> {
 
   private bumpVersion(): void {
     this.setMeta("session_version", this.sessionVersion() + 1);
+    this.state = null;
   }
 
   private sessionVersion(): number {
