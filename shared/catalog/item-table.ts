@@ -83,7 +83,30 @@ export function decodeItemTable(source: Uint8Array): ItemTable {
 }
 
 /** Row index of an item id, or -1 (binary search over the sorted id bytes). */
+/**
+ * Ids looked up or named recently, per table: a request looks the same
+ * candidates up several times (facts, availability, titles) and popular
+ * items recur across requests. Bounded; emptied when full.
+ */
+const rowMemos = new WeakMap<ItemTable, Map<string, number>>();
+const ROW_MEMO_MAX = 65_536;
+
+function rowMemo(table: ItemTable): Map<string, number> {
+  let memo = rowMemos.get(table);
+  if (!memo) rowMemos.set(table, (memo = new Map()));
+  else if (memo.size >= ROW_MEMO_MAX) memo.clear();
+  return memo;
+}
+
+/** The row of an item id, or -1 (binary search over the id bytes, remembered for a while). */
 export function findItem(table: ItemTable, itemId: string): number {
+  const memo = rowMemo(table);
+  let row = memo.get(itemId);
+  if (row === undefined) memo.set(itemId, (row = searchItem(table, itemId)));
+  return row;
+}
+
+function searchItem(table: ItemTable, itemId: string): number {
   const key = encodeKey(itemId);
   const { idBytes, idOffsets } = table;
   let lo = 0;
@@ -115,8 +138,12 @@ function encodeKey(itemId: string): Uint8Array {
 }
 
 export function itemIdAt(table: ItemTable, row: number): string {
-  return new TextDecoder().decode(idAt(table, row));
+  const itemId = idDecoder.decode(idAt(table, row));
+  rowMemo(table).set(itemId, row);
+  return itemId;
 }
+
+const idDecoder = new TextDecoder();
 
 /** Category indices of a row, ascending. */
 export function categoriesAt(table: ItemTable, row: number): number[] {
