@@ -26,6 +26,8 @@ export interface CatalogOverlay {
   readAtMs: number;
 }
 
+/** New items read with the overlay: more than the fresh source's quota, as some may be blocked in the caller's region. */
+export const OVERLAY_FRESH_ROWS = 50;
 /** Rows each part may hold before the overlay calls itself incomplete. */
 export const OVERLAY_MAX_ROWS = 5000;
 /** Served without a refresh for this long; then served while one runs in the background. */

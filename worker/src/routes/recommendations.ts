@@ -6,7 +6,8 @@ import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ran
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { withBudget } from "../funnel/budget";
 import { Memo } from "../funnel/memo";
-import { type RankedEntry, renderPage, runFunnel, type Surface } from "../funnel/run-funnel";
+import { renderPage } from "../funnel/catalog-view";
+import { type RankedEntry, runFunnel, type Surface } from "../funnel/run-funnel";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
