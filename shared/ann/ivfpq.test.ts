@@ -4,24 +4,13 @@ import { bruteForceSearch, recallAtK } from "./brute-force";
 import { buildIvfPq } from "./build-ivfpq";
 import { type IvfPqIndex, type IvfPqParams } from "./ivfpq-index";
 import { searchIvfPq } from "./ivfpq-search";
-import { SeededRandom } from "./random";
 import { reconstructVector } from "./reconstruct";
+import { clusteredVectors } from "./testdata/clustered";
 
 const kernel = loadNodeKernel();
 const dims = 32;
 
-/** Clustered data with a spread of norms, like trained embeddings; queries drawn the same way. */
-function clustered(n: number, seed: number): Float32Array {
-  const random = new SeededRandom(seed);
-  const centers = Float32Array.from({ length: 40 * dims }, () => random.gaussian());
-  const out = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) {
-    const c = random.int(40);
-    const scale = 0.5 + random.next();
-    for (let d = 0; d < dims; d++) out[i * dims + d] = scale * (centers[c * dims + d]! + 0.6 * random.gaussian());
-  }
-  return out;
-}
+const clustered = (n: number, seed: number) => clusteredVectors(n, dims, 40, 0.6, seed);
 
 const data = clustered(4000, 1);
 const queries = clustered(30, 2);

@@ -2,26 +2,15 @@ import { describe, expect, it } from "vitest";
 import { bruteForceSearch, recallAtK } from "../../../shared/ann/brute-force";
 import { buildIvfPq } from "../../../shared/ann/build-ivfpq";
 import { searchIvfPq } from "../../../shared/ann/ivfpq-search";
-import { SeededRandom } from "../../../shared/ann/random";
 import { buildAnnBlobs } from "./build-ann-blobs";
 import { calibrateNprobe, maxNprobe, CALIBRATION_K, nprobeSteps, sampleQueries } from "./calibrate-nprobe";
 import { loadNodeKernel } from "./node-kernel";
+import { clusteredVectors } from "../../../shared/ann/testdata/clustered";
 
 const kernel = loadNodeKernel();
 const dims = 16;
 
-/** Clustered vectors with a spread of norms, like trained embeddings. */
-function clustered(n: number, seed: number): Float32Array {
-  const random = new SeededRandom(seed);
-  const centers = Float32Array.from({ length: 24 * dims }, () => random.gaussian());
-  const out = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) {
-    const c = random.int(24);
-    const scale = 0.5 + random.next();
-    for (let d = 0; d < dims; d++) out[i * dims + d] = scale * (centers[c * dims + d]! + 0.7 * random.gaussian());
-  }
-  return out;
-}
+const clustered = (n: number, seed: number) => clusteredVectors(n, dims, 24, 0.7, seed);
 
 const data = clustered(3000, 1);
 const queries = clustered(40, 2);
