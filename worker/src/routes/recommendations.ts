@@ -4,7 +4,7 @@ import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
-import { withBudget } from "../funnel/budget";
+import { type Budgeted, withBudget } from "../funnel/budget";
 import { Memo } from "../funnel/memo";
 import { renderPage } from "../funnel/catalog-view";
 import { type RankedEntry, runFunnel, type Surface } from "../funnel/run-funnel";
@@ -15,7 +15,7 @@ import { loadCurrentIndex } from "../index-store/index-cache";
 import { recordImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
-import { EMPTY_SESSION } from "../session/user-session";
+import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
 
 export const SURFACES = ["home", "up_next", "related"] as const;
 const DEFAULT_LIMIT = 20;
@@ -64,14 +64,12 @@ interface RankedList {
  * GET /v1/recommendations: cache-first, then the funnel. The cache key holds
  * everything the list depends on but the session version, which the cached
  * list carries and must match, so a new event is never answered from a stale
- * list and the cache is read while the session is.
+ * list. A list this isolate holds needs only the version from the session;
+ * otherwise the whole session and the Cache API are read side by side.
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
-  // The session (a Durable Object call) and the cache lookup run side by side: the key leaves the
-  // session version out, and a cached list is used only if it was computed at the version read now.
-  const sessionPending = timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => sessionStub(c.env, query.userId).snapshot()));
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const region = regionOf(c.req.raw);
@@ -80,24 +78,40 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
       `&v=${DEFAULT_VARIANT}&iv=${index.version}`,
   );
-  const cache = caches.default;
-  const memoized = recentLists.get(cacheKey.url);
-  const [sessionRead, cached] = await Promise.all([
-    sessionPending,
-    memoized ?? timing.measure("cache", () => cachedList(cache, cacheKey)),
-  ]);
-  // Without the session the user is served as a cold start, uncached, and the response says so.
-  const session = sessionRead.ok ? sessionRead.value : EMPTY_SESSION;
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
-  const listVersion = cursor ? cursor.sessionVersion : session.sessionVersion;
-  const hit = sessionRead.ok && cached?.sessionVersion === listVersion ? cached : undefined;
+  const stub = sessionStub(c.env, query.userId);
+  const readSession = () => timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.snapshot()));
+  const memoized = recentLists.get(cacheKey.url);
+  let hit: RankedList | undefined;
+  let sessionRead: Budgeted<SessionSnapshot> | null = null;
+  let currentVersion = 0;
+  if (memoized) {
+    // This isolate holds the list: the session version is all it needs to know it is current.
+    const version = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.version()));
+    if (version.ok && memoized.sessionVersion === (cursor ? cursor.sessionVersion : version.value)) {
+      hit = memoized;
+      currentVersion = version.value;
+    }
+  }
+  if (!hit) {
+    // The session and the Cache API are read side by side: the key leaves the session version out,
+    // and a cached list is used only if it was computed at the version read now.
+    const [read, cached] = await Promise.all([readSession(), timing.measure("cache", () => cachedList(caches.default, cacheKey))]);
+    sessionRead = read;
+    currentVersion = read.ok ? read.value.sessionVersion : 0;
+    if (read.ok && cached?.sessionVersion === (cursor ? cursor.sessionVersion : currentVersion)) {
+      hit = cached;
+      recentLists.set(cacheKey.url, cached);
+    }
+  }
+  // Without the session the user is served as a cold start, uncached, and the response says so.
+  const session = sessionRead?.ok ? sessionRead.value : EMPTY_SESSION;
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
   if (hit) {
     list = hit;
-    if (!memoized) recentLists.set(cacheKey.url, hit);
   } else {
     // A list recomputed mid-paging leaves out what this paging session already showed.
     const shownBefore = query.cursor
@@ -120,7 +134,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       region,
       entries: result.entries,
       titles: {},
-      degraded: sessionRead.ok ? result.degraded : [sessionRead.degraded, ...result.degraded],
+      degraded: sessionRead && !sessionRead.ok ? [sessionRead.degraded, ...result.degraded] : result.degraded,
       ranker: result.ranker,
     };
   }
@@ -131,7 +145,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
     const stored: RankedList = { ...list, titles: rendered.titles };
     c.executionCtx.waitUntil(
-      cache.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
+      caches.default.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
     );
     recentLists.set(cacheKey.url, stored);
   }
@@ -149,7 +163,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       contextItemId: query.contextItemId,
       region,
       indexVersion: list.indexVersion,
-      sessionVersion: session.sessionVersion,
+      sessionVersion: currentVersion,
       variant: DEFAULT_VARIANT,
       impressionId,
       items: page,

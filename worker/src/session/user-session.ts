@@ -116,6 +116,11 @@ export class UserSession extends DurableObject<Env> {
   } | null = null;
   private shown: { counts: Record<string, number>; last: Record<string, number>; size: number } | null = null;
 
+  /** The session version alone: what a request holding a cached list needs to know it is current. */
+  version(): number {
+    return this.state?.sessionVersion ?? this.sessionVersion();
+  }
+
   snapshot(): SessionSnapshot {
     const nowMs = Date.now();
     const state = (this.state ??= this.readState());
