@@ -24,6 +24,17 @@ describe("catalog in D1", () => {
     expect(await (await call("/v1/items/c1")).json()).toMatchObject({ title: "Renamed", available: false });
   });
 
+  it("keeps the version that published an item through later edits; a new item has none until published", async () => {
+    const versionOf = async (id: string) =>
+      (await env.DB.prepare("SELECT index_version AS v FROM items WHERE item_id = ?").bind(id).first<{ v: string | null }>())?.v;
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("v1")], indexVersion: "v-items" }))).status).toBe(200);
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("v1", { available: false }), item("v2")] }))).status).toBe(200);
+    expect(await versionOf("v1")).toBe("v-items");
+    expect(await versionOf("v2")).toBeNull();
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("v1"), item("v2")], indexVersion: "v-next" }))).status).toBe(200);
+    expect([await versionOf("v1"), await versionOf("v2")]).toEqual(["v-next", "v-next"]);
+  });
+
   it("writes nothing when any item of the request is invalid", async () => {
     for (const bad of [{ year: "1999" }, { blockedRegions: ["DE"] }, { colour: "red" }]) {
       const rejected = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("d1"), item("d2", bad)] }));

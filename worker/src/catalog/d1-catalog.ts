@@ -47,7 +47,8 @@ export async function upsertCatalogItems(
             tags: sql`excluded.tags`,
             available: sql`excluded.available`,
             blockedRegions: sql`excluded.blocked_regions`,
-            indexVersion: sql`excluded.index_version`,
+            // An edit outside a publication keeps the version that published the item: it is not new.
+            indexVersion: sql`coalesce(excluded.index_version, ${items.indexVersion})`,
             updatedAt: sql`excluded.updated_at`,
           },
         }),
