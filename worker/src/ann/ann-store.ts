@@ -23,26 +23,21 @@ export interface AnnHead {
 /** Decoded shards of every version, bounded in bytes: a quarter of the 128 MB isolate. */
 const SHARD_CACHE_BYTES = 32 * 1024 * 1024;
 const shards = new ByteLru<InvertedList[]>(SHARD_CACHE_BYTES);
-/** Shard reads under way, by version/name. */
-const shardReads = new Map<string, Promise<{ lists: InvertedList[] } | { fault: string }>>();
-
-/** Reads, verifies and decodes one shard into the LRU; a fault names why it is unusable. */
+/** Reads, verifies and decodes one shard, with its size for the LRU; a fault names why it is unusable. */
 async function readShard(
   kv: KVNamespace,
   manifest: IndexManifest,
   section: AnnManifestSection,
   name: string,
   ref: { firstList: number; listCount: number },
-): Promise<{ lists: InvertedList[] } | { fault: string }> {
+): Promise<{ value: InvertedList[]; bytes: number } | { fault: string }> {
   const read = await readVerifiedBlob(kv, manifest, name);
   if ("fault" in read) {
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard unusable", version: manifest.version, shard: name, fault: read.fault }));
     return { fault: read.fault };
   }
   try {
-    const lists = decodeShard(read.bytes, { ...section, ...ref });
-    shards.set(`${manifest.version}/${name}`, lists, read.bytes.byteLength);
-    return { lists };
+    return { value: decodeShard(read.bytes, { ...section, ...ref }), bytes: read.bytes.byteLength };
   } catch (err) {
     // Checksummed but inconsistent with the manifest: a builder bug, still not worth a failed request.
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard undecodable", version: manifest.version, shard: name, error: String(err) }));
@@ -113,23 +108,12 @@ export async function fetchLists(kv: KVNamespace, manifest: IndexManifest, secti
   const decoded = new Map<number, InvertedList[]>();
   await Promise.all(
     [...wanted].map(async ([name, ref]) => {
-      const key = `${manifest.version}/${name}`;
-      let lists = shards.get(key);
-      if (!lists) {
-        // Concurrent requests for a shard not cached yet share one read.
-        let pending = shardReads.get(key);
-        if (!pending) {
-          pending = readShard(kv, manifest, section, name, ref).finally(() => shardReads.delete(key));
-          shardReads.set(key, pending);
-        }
-        const read = await pending;
-        if ("fault" in read) {
-          degraded.push(`${name}_${read.fault}`);
-          return;
-        }
-        lists = read.lists;
+      const read = await shards.getOrLoad(`${manifest.version}/${name}`, () => readShard(kv, manifest, section, name, ref));
+      if ("fault" in read) {
+        degraded.push(`${name}_${read.fault}`);
+        return;
       }
-      decoded.set(ref.firstList, lists);
+      decoded.set(ref.firstList, read.value);
     }),
   );
   const source: ListSource = (list) => {

@@ -5,6 +5,7 @@
  */
 export class ByteLru<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();
+  private readonly loading = new Map<string, Promise<{ value: V } | { fault: string }>>();
   private total = 0;
 
   constructor(readonly maxBytes: number) {}
@@ -15,6 +16,28 @@ export class ByteLru<V> {
     this.entries.delete(key);
     this.entries.set(key, entry);
     return entry.value;
+  }
+
+  /**
+   * The value under `key`, else what `load` reads: concurrent callers for a
+   * key not cached yet share one load. A loaded value is kept; a fault goes
+   * to every caller waiting on that load and is not kept.
+   */
+  getOrLoad(key: string, load: () => Promise<{ value: V; bytes: number } | { fault: string }>): Promise<{ value: V } | { fault: string }> {
+    const hit = this.get(key);
+    if (hit !== undefined) return Promise.resolve({ value: hit });
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = load()
+        .then((read) => {
+          if ("fault" in read) return read;
+          this.set(key, read.value, read.bytes);
+          return { value: read.value };
+        })
+        .finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
   }
 
   /** Stores a value; one larger than the whole bound is not kept. */

@@ -25,8 +25,6 @@ const MAX_HEADS = 2;
 const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
 const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
 const titlePages = new ByteLru<TitlePage>(8 * 1024 * 1024);
-/** Page reads under way, by version/name. */
-const inFlight = new Map<string, Promise<unknown>>();
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -73,30 +71,15 @@ async function pagesOfRows<T>(
   await Promise.all(
     [...new Set(rows.map((row) => Math.floor(row / pageSize)))].map(async (page) => {
       const name = pageName(page);
-      const key = `${manifest.version}/${name}`;
-      let value = cache.get(key);
-      if (value === undefined) {
-        // Concurrent requests for a page not cached yet share one read.
-        let pending = inFlight.get(key) as Promise<{ value: T } | { fault: string }> | undefined;
-        if (!pending) {
-          pending = readVerifiedBlob(kv, manifest, name)
-            .then((read) => {
-              if ("fault" in read) return { fault: read.fault };
-              const decoded = decode(read.bytes);
-              cache.set(key, decoded, read.bytes.byteLength);
-              return { value: decoded };
-            })
-            .finally(() => inFlight.delete(key));
-          inFlight.set(key, pending);
-        }
-        const read = await pending;
-        if ("fault" in read) {
-          degraded.push(`${name}_${read.fault}`);
-          return;
-        }
-        value = read.value;
+      const read = await cache.getOrLoad(`${manifest.version}/${name}`, async () => {
+        const blob = await readVerifiedBlob(kv, manifest, name);
+        return "fault" in blob ? { fault: blob.fault } : { value: decode(blob.bytes), bytes: blob.bytes.byteLength };
+      });
+      if ("fault" in read) {
+        degraded.push(`${name}_${read.fault}`);
+        return;
       }
-      loaded.set(page, value);
+      loaded.set(page, read.value);
     }),
   );
   return { loaded, degraded: degraded.sort() };
