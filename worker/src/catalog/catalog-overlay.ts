@@ -10,9 +10,10 @@ import { type CatalogFacts } from "./d1-catalog";
  * request (D1 lives in one region; KV pages are read at the edge).
  *
  * - `fresh`: items no index holds yet (no index version), newest first;
- * - `rows`: items written after the current version was published (new
- *   titles, availability), and every restricted item (unavailable or
- *   blocked in some region) whenever it was written.
+ * - `rows`: every row read, by id: the fresh ones, items written after the
+ *   current version was published (new titles, availability), and every
+ *   restricted item (unavailable or blocked in some region) whenever it was
+ *   written.
  *
  * Everything else reads its facts and title from the index. When a part
  * outgrows its limit, `complete` is false and the funnel checks the items
@@ -65,7 +66,7 @@ export async function readCatalogOverlay(
       .limit(maxRows + 1),
   ]);
   const rows = new Map<string, CatalogFacts>();
-  for (const row of [...restricted, ...changed]) rows.set(row.itemId, row);
+  for (const row of [...fresh, ...restricted, ...changed]) rows.set(row.itemId, row);
   return { fresh, rows, complete: changed.length <= maxRows && restricted.length <= maxRows, readAtMs: nowMs };
 }
 

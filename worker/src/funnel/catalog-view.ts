@@ -114,8 +114,8 @@ export function factsOf(
 }
 
 /** Whether an item may be shown by what the overlay and the item table say: null when neither knows. */
-function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogOverlay | null, overlayRows: ReadonlyMap<string, CatalogFacts>, region: string): boolean | null {
-  const o = overlayRows.get(itemId);
+function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogOverlay | null, region: string): boolean | null {
+  const o = overlay?.rows.get(itemId);
   if (o) return o.available && !o.blockedRegions.includes(region);
   const row = head ? findItem(head.table, itemId) : -1;
   return overlay?.complete && head && row >= 0 ? isAvailable(head.table, row) : null;
@@ -130,14 +130,13 @@ export async function visibleItems(
   db: D1Database,
   head: FunnelHead | null,
   overlay: CatalogOverlay | null,
-  overlayRows: ReadonlyMap<string, CatalogFacts>,
   itemIds: readonly string[],
   region: string,
 ): Promise<Set<string>> {
   const out = new Set<string>();
   const ask: string[] = [];
   for (const itemId of itemIds) {
-    const known = visibleByIndex(itemId, head, overlay, overlayRows, region);
+    const known = visibleByIndex(itemId, head, overlay, region);
     if (known === null) ask.push(itemId);
     else if (known) out.add(itemId);
   }
@@ -168,9 +167,8 @@ async function titlesOf(
   const fromIndex: { itemId: string; row: number }[] = [];
   const ask: string[] = [];
   const trustIndex = overlay?.complete === true && head?.section.titlePageSize !== undefined;
-  const fresh = new Map((overlay?.fresh ?? []).map((f) => [f.itemId, f]));
   for (const itemId of new Set(itemIds)) {
-    const o = overlay?.rows.get(itemId) ?? fresh.get(itemId);
+    const o = overlay?.rows.get(itemId);
     const row = head ? findItem(head.table, itemId) : -1;
     if (o) out.set(itemId, o.title);
     else if (trustIndex && row >= 0) fromIndex.push({ itemId, row });

@@ -175,7 +175,7 @@ export async function runFunnel(
   if (!index.popular) degraded.push("popular_fallback_list");
 
   const exclude = new Set([...session.seenItemIds, ...req.excludeIds, ...(req.contextItemId ? [req.contextItemId] : [])]);
-  const overlayRows = new Map([...(overlay?.fresh ?? []).map((f) => [f.itemId, f] as const), ...(overlay?.rows ?? [])]);
+  const overlayRows: ReadonlyMap<string, CatalogFacts> = overlay?.rows ?? new Map();
   const facts = new Map<string, ItemFacts>();
   const popularById = popularIndex(index);
   const candidates = timing.measureSync("merge", () =>
@@ -209,7 +209,7 @@ export async function runFunnel(
 
   const placedIds = placed.map((p) => p.candidate.itemId);
   const visible = note(
-    await timing.measure("availability", () => withBudget("availability", BUDGET.titles, () => visibleItems(env.DB, head, overlay, overlayRows, placedIds, req.region))),
+    await timing.measure("availability", () => withBudget("availability", BUDGET.titles, () => visibleItems(env.DB, head, overlay, placedIds, req.region))),
   );
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.profile.categories]);
   const entries: RankedEntry[] = placed
