@@ -180,6 +180,7 @@ export class UserSession extends DurableObject<Env> {
     const nowMs = Date.now();
     const unique = [...new Set(itemIds)];
     const shown = (this.shown ??= this.readShown());
+    const prune = shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK;
     this.ctx.storage.transactionSync(() => {
       for (let i = 0; i < unique.length; i += IMPRESSION_ROWS_PER_STATEMENT) {
         const chunk = unique.slice(i, i + IMPRESSION_ROWS_PER_STATEMENT);
@@ -189,14 +190,14 @@ export class UserSession extends DurableObject<Env> {
           ...chunk.flatMap((itemId) => [itemId, nowMs]),
         );
       }
-      if (shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK) {
+      if (prune) {
         this.sql.exec(
           `DELETE FROM impressions WHERE item_id IN (SELECT item_id FROM impressions ORDER BY last_ms DESC LIMIT -1 OFFSET ?)`,
           MAX_IMPRESSION_ITEMS,
         );
       }
     });
-    if (shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK) {
+    if (prune) {
       this.shown = null;
       return;
     }
@@ -230,10 +231,9 @@ export class UserSession extends DurableObject<Env> {
 
   /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
   async erase(): Promise<void> {
-    this.state = null;
-    this.shown = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // After the deletion: a snapshot taken while it ran may have filled these.
     this.state = null;
     this.shown = null;
     migrateSessionSchema(this.sql);
