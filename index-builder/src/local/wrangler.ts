@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 export const PROJECT_ROOT = resolve(import.meta.dirname, "../../..");
 
 const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "wrangler");
+const TSX_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
 
 /**
  * Environment that keeps wrangler off the network: no metrics, no error
@@ -54,9 +55,19 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** What startWranglerDev hands dev-worker.ts (as one JSON argument). */
+export interface DevWorkerOptions {
+  port: number;
+  persistTo?: string;
+  vars: Record<string, string>;
+  /** Chrome devtools on 127.0.0.1:9229; off unless asked for (see dev-worker.ts). */
+  inspector?: boolean;
+}
+
 /**
- * Starts `wrangler dev` on 127.0.0.1 and resolves once `/health` answers.
- * `vars` become Worker bindings (vars and, locally, secrets).
+ * Starts wrangler's dev server on 127.0.0.1 (dev-worker.ts, in its own
+ * process group) and resolves once `/health` answers. `vars` become Worker
+ * bindings (vars and, locally, secrets).
  */
 export async function startWranglerDev(options: {
   port: number;
@@ -65,11 +76,8 @@ export async function startWranglerDev(options: {
   inherit?: boolean;
   timeoutMs?: number;
 }): Promise<DevServer> {
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(options.port), "--show-interactive-dev-session=false"];
-  args.push("--inspector-port", "0");
-  if (options.persistTo) args.push("--persist-to", options.persistTo);
-  for (const [k, v] of Object.entries(options.vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn(WRANGLER_BIN, args, {
+  const launch: DevWorkerOptions = { port: options.port, persistTo: options.persistTo, vars: options.vars };
+  const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts"), JSON.stringify(launch)], {
     cwd: PROJECT_ROOT,
     env: offlineWranglerEnv(),
     stdio: ["ignore", "pipe", "pipe"],

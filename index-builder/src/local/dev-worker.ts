@@ -1,0 +1,49 @@
+/**
+ * The local dev server, as its own process: wrangler's dev server (the same
+ * one `wrangler dev` runs: proxy worker, Miniflare, workerd) started through
+ * wrangler's `unstable_startWorker`, because the command line cannot turn off
+ * the devtools inspector. With the inspector on, every subrequest the Worker
+ * makes (each Redis call over HTTP) is reported as four devtools events, each
+ * forwarded to wrangler's Node process as an HTTP request: on this 2-core
+ * machine that cost more CPU than the Redis calls themselves (/health at
+ * 8 concurrent: 110 req/s with it, 243 without). Pass `"inspector": true` to
+ * attach Chrome devtools (port 9229).
+ *
+ * Run by `startWranglerDev` (wrangler.ts) with its options as one JSON
+ * argument; prints `ready <url>` once serving, and stops workerd on SIGTERM
+ * or SIGINT.
+ */
+import { unstable_startWorker } from "wrangler";
+import { type DevWorkerOptions } from "./wrangler";
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? "{}") as DevWorkerOptions;
+  const worker = await unstable_startWorker({
+    config: "wrangler.toml",
+    sendMetrics: false,
+    bindings: Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
+    dev: {
+      remote: false,
+      inspector: options.inspector ? { hostname: "127.0.0.1", port: 9229 } : false,
+      server: { hostname: "127.0.0.1", port: options.port },
+      persist: options.persistTo,
+      watch: false,
+      liveReload: false,
+      // Problems only: at "info" each request's log line is one more HTTP call to wrangler's Node process.
+      logLevel: "warn",
+    },
+  });
+  await worker.ready;
+  console.log(`ready ${(await worker.url).href}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await worker.dispose();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+await main();
