@@ -138,16 +138,26 @@ describe("rerank", () => {
  * score-sorted pool (first best wins ties), then epsilon-greedy where a slot's
  * options are the pool items not placed above it nor still placed below it.
  */
-function referenceOrder(pool: { id: string; score: number; cats: string[] }[], slots: number, lambda: number, epsilon: number, from: number, random: () => number) {
+function referenceOrder(
+  pool: { id: string; score: number; cats: string[] }[],
+  slots: number,
+  lambda: number,
+  epsilon: number,
+  from: number,
+  random: () => number,
+  maxPerCategory = 0,
+) {
   const lo = Math.min(...pool.map((p) => p.score));
   const hi = Math.max(...pool.map((p) => p.score));
   const remaining = [...pool].sort((a, b) => b.score - a.score);
   const chosen: typeof pool = [];
+  const open = (p: (typeof pool)[number]) => maxPerCategory === 0 || p.cats.every((c) => chosen.filter((q) => q.cats.includes(c)).length < maxPerCategory);
   while (chosen.length < slots && remaining.length > 0) {
     const value = (p: (typeof pool)[number]) =>
       lambda * (hi > lo ? (p.score - lo) / (hi - lo) : 1) - (1 - lambda) * Math.max(0, ...chosen.map((q) => jaccard(p.cats, q.cats)));
-    let best = 0;
-    for (let i = 1; i < remaining.length; i++) if (value(remaining[i]!) > value(remaining[best]!)) best = i;
+    let best = -1;
+    for (let i = 0; i < remaining.length; i++) if (open(remaining[i]!) && (best < 0 || value(remaining[i]!) > value(remaining[best]!))) best = i;
+    if (best < 0) break;
     chosen.push(...remaining.splice(best, 1));
   }
   const placed = chosen.map((p) => ({ id: p.id, propensity: 1 }));
@@ -168,22 +178,31 @@ function referenceOrder(pool: { id: string; score: number; cats: string[] }[], s
 
 describe("rerank against the plain definitions", () => {
   it("places the same items with the same propensities over random pools and knobs", () => {
-    for (let seed = 1; seed <= 30; seed++) {
+    for (let seed = 1; seed <= 300; seed++) {
       const rand = rng(seed);
-      const n = 5 + Math.floor(rand() * 60);
+      const n = 5 + Math.floor(rand() * (seed % 10 === 0 ? 300 : 60));
       const cats = Array.from({ length: 1 + Math.floor(rand() * 40) }, (_, k) => `c${k}`);
       const pool = Array.from({ length: n }, (_, i) => ({
         id: `i${i}`,
-        // Ties on purpose: scores on a coarse grid.
-        score: Math.floor(rand() * 8),
+        // Ties on purpose: scores on a coarse grid, or continuous.
+        score: seed % 2 === 0 ? Math.floor(rand() * 8) : rand(),
         cats: cats.filter(() => rand() < 3 / cats.length),
       }));
       const candidates: Candidate[] = pool.map((p) => ({ itemId: p.id, sources: { ann: p.score } }));
       const facts = new Map<string, ItemFacts>(pool.map((p) => [p.id, { itemId: p.id, title: p.id, categories: p.cats, year: null, popularity: 0, available: true, fresh: false }]));
-      const policy: PolicyConfig = { ...noExplore, mmrLambda: rand(), explorationRate: seed % 3 === 0 ? 0 : rand() * 0.5, explorationFrom: 1 + Math.floor(rand() * 5) };
+      // The ends of the lambda range on purpose: relevance only, and diversity only.
+      const mmrLambda = seed % 7 === 0 ? 0 : seed % 7 === 1 ? 1 : rand();
+      const maxPerCategory = seed % 4 === 0 ? 1 + Math.floor(rand() * 4) : 0;
+      const policy: PolicyConfig = {
+        ...noExplore,
+        mmrLambda,
+        maxPerCategory,
+        explorationRate: seed % 3 === 0 ? 0 : rand() * 0.5,
+        explorationFrom: 1 + Math.floor(rand() * 5),
+      };
       const limit = 1 + Math.floor(rand() * n);
       const got = rerank(candidates, pool.map((p) => p.score), facts, {}, policy, limit, rng(seed * 97));
-      const want = referenceOrder(pool, limit, policy.mmrLambda, policy.explorationRate, policy.explorationFrom, rng(seed * 97));
+      const want = referenceOrder(pool, limit, policy.mmrLambda, policy.explorationRate, policy.explorationFrom, rng(seed * 97), maxPerCategory);
       expect(got.map((p) => p.candidate.itemId)).toEqual(want.map((p) => p.id));
       got.forEach((p, i) => expect(p.propensity).toBeCloseTo(want[i]!.propensity, 12));
     }

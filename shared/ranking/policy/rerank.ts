@@ -80,19 +80,32 @@ function mmrOrder(pool: Pooled[], slots: number, lambda: number, maxPerCategory:
   const sorted = [...pool].sort((a, b) => b.score - a.score);
   const n = sorted.length;
   const relevance = Float64Array.from(sorted, (p) => (hi > lo ? (p.score - lo) / (hi - lo) : 1));
-  // Categories as bit sets (one bit per distinct category in the pool), so the
-  // n x slots similarity updates are a few integer operations each.
+  // Categories as bit sets (one bit per distinct category in the pool), so a
+  // similarity is a few integer operations.
   const { sets, words, sizes, bitOf } = categoryBitSets(sorted);
   const counts = new Map<string, number>();
   const full = new Uint32Array(words);
   const taken = new Uint8Array(n);
+  // Lazy greedy: an item's similarity to the picks is brought up to date only
+  // when the scan reaches it (`folded` picks are in `maxSim`), and the scan,
+  // in descending relevance, stops once even a zero penalty could not beat
+  // the best value so far. Same picks as updating every item after every
+  // pick, at a fraction of the n x slots similarity work.
   const maxSim = new Float64Array(n);
+  const folded = new Uint32Array(n);
+  const picks: number[] = [];
   const out: Pooled[] = [];
   while (out.length < slots && out.length < n) {
     let best = -1;
     let bestValue = -Infinity;
     for (let i = 0; i < n; i++) {
       if (taken[i] || (maxPerCategory > 0 && intersects(sets, i, full, words))) continue;
+      if (lambda >= 0 && lambda * relevance[i]! <= bestValue) break;
+      for (let k = folded[i]!; k < picks.length; k++) {
+        const sim = bitJaccard(sets, i, picks[k]!, words, sizes);
+        if (sim > maxSim[i]!) maxSim[i] = sim;
+      }
+      folded[i] = picks.length;
       const value = lambda * relevance[i]! - (1 - lambda) * maxSim[i]!;
       if (value > bestValue) {
         bestValue = value;
@@ -101,6 +114,7 @@ function mmrOrder(pool: Pooled[], slots: number, lambda: number, maxPerCategory:
     }
     if (best < 0) break;
     taken[best] = 1;
+    picks.push(best);
     const picked = sorted[best]!;
     out.push(picked);
     if (maxPerCategory > 0) {
@@ -110,11 +124,6 @@ function mmrOrder(pool: Pooled[], slots: number, lambda: number, maxPerCategory:
         const bit = bitOf.get(c)!;
         if (count >= maxPerCategory) full[bit >>> 5] = full[bit >>> 5]! | (1 << (bit & 31));
       });
-    }
-    for (let i = 0; i < n; i++) {
-      if (taken[i]) continue;
-      const sim = bitJaccard(sets, i, best, words, sizes);
-      if (sim > maxSim[i]!) maxSim[i] = sim;
     }
   }
   return out;
