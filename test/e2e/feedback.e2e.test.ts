@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ingestFromRedis } from "../../index-builder/src/ingest/redis-stream";
-import { DELETED_USERS_KEY, impressionKey } from "../../shared/online/redis-keys";
+import { DELETED_USERS_KEY, IMPRESSION_STREAM_KEY, impressionKey } from "../../shared/online/redis-keys";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 const base = inject("baseUrl");
@@ -65,6 +65,27 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     await post([click(user, 1, recs.items[0]!.itemId, { impressionId: recs.impressionId })]);
     const after = await counters();
     expect(after["ev:click"]).toBe((before["ev:click"] ?? 0) + 1);
+  });
+
+  it("logs every showing once when many arrive together (impressions share batched Redis writes)", async () => {
+    const stamp = Date.now();
+    const showings = await Promise.all(
+      Array.from({ length: 40 }, async (_, u) => {
+        const res = await fetch(`${base}/v1/recommendations?user_id=burst-${stamp}-${u}&limit=5`);
+        expect(res.status).toBe(200);
+        return (await res.json()) as { impressionId: string; region: string; items: { itemId: string; propensity: number }[] };
+      }),
+    );
+    const ids = showings.map((s) => s.impressionId);
+    const logged = () =>
+      streamCounts(redis, IMPRESSION_STREAM_KEY, (fields) => (JSON.parse(fields.impression ?? "{}") as { impressionId: string }).impressionId);
+    const counts = await poll(logged, (c) => ids.every((id) => c.has(id)), 5000);
+    for (const id of ids) expect(counts.get(id), id).toBe(1);
+    // Each impression is also kept under its id, with what was shown, for attribution.
+    for (const s of showings) {
+      const items = await redis.hget<string>(impressionKey(s.impressionId), "items");
+      expect(JSON.parse(items ?? "[]")).toEqual(s.items.map((i) => i.itemId));
+    }
   });
 
   it("erases a user: tombstone in Redis, and the stream reader drops their events", async () => {

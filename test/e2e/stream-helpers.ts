@@ -6,15 +6,22 @@ export function redisClient(url: string, token: string): Redis {
   return new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false });
 }
 
-/** How many times each event id appears in the Redis event stream. */
-export async function streamCounts(redis: Redis): Promise<Map<string, number>> {
+/**
+ * How many times each id appears in a Redis stream: event ids in the event
+ * stream by default, or `idOf` applied to each entry's fields.
+ */
+export async function streamCounts(
+  redis: Redis,
+  stream = EVENT_STREAM_KEY,
+  idOf: (fields: Record<string, string>) => string = (fields) => (JSON.parse(fields.event ?? "{}") as { eventId: string }).eventId,
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let start = "-";
   for (;;) {
-    const entries = streamEntries(await redis.xrange(EVENT_STREAM_KEY, start, "+", 1000));
+    const entries = streamEntries(await redis.xrange(stream, start, "+", 1000));
     for (const [, fields] of entries) {
-      const event = JSON.parse(fields.event ?? "{}") as { eventId: string };
-      counts.set(event.eventId, (counts.get(event.eventId) ?? 0) + 1);
+      const id = idOf(fields);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     if (entries.length < 1000) return counts;
     start = `(${entries[entries.length - 1]![0]}`;

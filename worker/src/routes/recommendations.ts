@@ -12,7 +12,7 @@ import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
 import { loadCurrentIndex } from "../index-store/index-cache";
-import { recordImpression } from "../redis/impressions";
+import { queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
@@ -155,7 +155,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
-  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region));
+  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region, defer));
   return c.json(
     {
       userId: query.userId,
@@ -186,27 +186,25 @@ async function cachedList(cache: Cache, key: Request): Promise<RankedList | unde
   }
 }
 
-/** Impression counts in the user's session, and the impression record (with propensities) in Redis. */
-async function recordShowing(env: Env, query: RecommendationQuery, page: RecommendedItem[], impressionId: string, region: string) {
+/**
+ * Impression counts in the user's session, and the impression record (with
+ * propensities) queued for the isolate's next batched Redis write.
+ */
+async function recordShowing(env: Env, query: RecommendationQuery, page: RecommendedItem[], impressionId: string, region: string, keepAlive: (work: Promise<unknown>) => void) {
   const itemIds = page.map((i) => i.itemId);
   if (itemIds.length === 0) return;
   const redis = redisFromEnv(env);
-  const results = await Promise.allSettled([
-    sessionStub(env, query.userId).recordImpressions(itemIds),
-    redis
-      ? recordImpression(redis, {
-          impressionId,
-          userId: query.userId,
-          variant: DEFAULT_VARIANT,
-          region,
-          surface: query.surface,
-          itemIds,
-          propensities: page.map((i) => i.propensity ?? 1),
-        })
-      : Promise.resolve(),
-  ]);
-  for (const r of results) {
-    if (r.status === "rejected") console.warn(JSON.stringify({ level: "warn", message: "impression not recorded", error: String(r.reason) }));
+  if (redis) {
+    queueImpression(
+      redis,
+      { impressionId, userId: query.userId, variant: DEFAULT_VARIANT, region, surface: query.surface, itemIds, propensities: page.map((i) => i.propensity ?? 1) },
+      keepAlive,
+    );
+  }
+  try {
+    await sessionStub(env, query.userId).recordImpressions(itemIds);
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "impression counts not recorded", error: String(err) }));
   }
 }
 
