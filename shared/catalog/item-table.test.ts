@@ -41,6 +41,52 @@ describe("item table", () => {
     expect(() => encodeItemTable([row, row], 1)).toThrow(/duplicate/);
     expect(() => encodeItemTable([row], 33)).toThrow(/32/);
     const { bytes } = encodeItemTable([row], 1);
-    expect(() => decodeItemTable(bytes.subarray(0, bytes.byteLength - 1))).toThrow();
+    expect(() => decodeItemTable(bytes.subarray(0, bytes.byteLength - 1))).toThrow(/item table/);
+    expect(() => decodeItemTable(bytes.subarray(0, 40))).toThrow(/item table/);
+  });
+
+  it("puts rows in descending popularity, ties in id order, so hot items share pages", () => {
+    const rand = rng(9);
+    const rows: ItemTableRow[] = Array.from({ length: 300 }, (_, i) => ({
+      itemId: `item-${Math.floor(rand() * 1e6)}-${i}`,
+      categories: [],
+      year: null,
+      // Coarse, so ties are common.
+      popularity: Math.floor(rand() * 10),
+      available: true,
+    }));
+    const { bytes, order } = encodeItemTable(rows, 0);
+    const table = decodeItemTable(bytes);
+    const want = [...rows].sort((a, b) => b.popularity - a.popularity || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0)).map((r) => r.itemId);
+    expect(order).toEqual(want);
+    expect(order.map((_, row) => itemIdAt(table, row))).toEqual(want);
+  });
+
+  it("still reads a table written before the id index (ITB1: rows in id order)", () => {
+    const ids = ["a", "b", "c10", "c2", "é"];
+    const enc = new TextEncoder();
+    const idBytes = ids.map((id) => enc.encode(id));
+    const n = ids.length;
+    const total = idBytes.reduce((s, b) => s + b.byteLength, 0);
+    const fixed = 16 + 4 * (n + 1) + 4 * n + 4 * n + 2 * n + n;
+    const bytes = new Uint8Array(Math.ceil(fixed / 4) * 4 + total);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, 0x31425449, true);
+    view.setUint32(4, n, true);
+    view.setUint32(8, 0, true);
+    view.setUint32(12, total, true);
+    let at = 0;
+    idBytes.forEach((b, i) => {
+      view.setUint32(16 + 4 * i, at, true);
+      bytes.set(b, Math.ceil(fixed / 4) * 4 + at);
+      at += b.byteLength;
+    });
+    view.setUint32(16 + 4 * n, at, true);
+    const table = decodeItemTable(bytes);
+    ids.forEach((id, row) => {
+      expect(findItem(table, id)).toBe(row);
+      expect(itemIdAt(table, row)).toBe(id);
+    });
+    expect(findItem(table, "c")).toBe(-1);
   });
 });

@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 
-const MAGIC = 0x31425449; // "ITB1" little-endian
+const MAGIC_V1 = 0x31425449; // "ITB1" little-endian: rows in id order, no id index
+const MAGIC = 0x32425449; // "ITB2": rows by popularity, with an id index
 const HEADER_BYTES = 16;
 const AVAILABLE = 1;
 
@@ -16,15 +17,21 @@ export interface ItemTableRow {
 }
 
 /**
- * The `item-table` blob: every catalog item's ranking facts, sorted by id so
- * a reader finds an item by binary search over the bytes, with no per-item
- * objects and no id map in memory (a 1M-item table stays one ~20 MB value).
+ * The `item-table` blob: every catalog item's ranking facts, found by id
+ * with a binary search over the bytes, with no per-item objects and no id
+ * map in memory (a 1M-item table stays one ~25 MB value).
+ *
+ * Rows are in descending popularity (ties by id). Other blobs (co-visitation,
+ * vectors, titles, ANN lists) address items by row, in pages of consecutive
+ * rows, so the items most often shown share the pages an isolate keeps: with
+ * rows in id order, a page of popular titles was a page of random ones.
+ *
  * Layout, little-endian: u32 magic, u32 count, u32 categoryCount, u32
  * idBytes; u32 idOffsets[count+1]; u32 categoryMask[count]; f32
  * popularity[count]; u16 year[count] (0 = unknown); u8 flags[count] (bit 0
- * available); zero padding to 4 bytes; then the UTF-8 ids back to back.
- * Row index = position in id order; other blobs (co-visitation, vectors)
- * address items by it.
+ * available); zero padding to 4 bytes; u32 byId[count] (the rows in id byte
+ * order); then the UTF-8 ids of the rows back to back. A table without the
+ * id index (ITB1, rows in id order) is still read.
  */
 export interface ItemTable {
   count: number;
@@ -34,28 +41,32 @@ export interface ItemTable {
   popularity: Float32Array;
   year: Uint16Array;
   flags: Uint8Array;
+  /** Rows in id byte order: position k holds the row of the k-th smallest id. */
+  byId: Uint32Array;
   idBytes: Uint8Array;
 }
 
-/** Sorts rows by id (byte order) and encodes them; returns the bytes and the row order used. */
+/** Orders rows by descending popularity (ties by id) and encodes them; returns the bytes and the row order used. */
 export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: number): { bytes: Uint8Array; order: string[] } {
   if (categoryCount > 32) throw new AppError("invalid_manifest", "the item table holds at most 32 categories");
   const enc = new TextEncoder();
-  const encoded = rows.map((row) => ({ row, id: enc.encode(row.itemId) })).sort((a, b) => compareBytes(a.id, b.id));
+  const byIdOrder = rows.map((row) => ({ row, id: enc.encode(row.itemId) })).sort((a, b) => compareBytes(a.id, b.id));
+  byIdOrder.forEach((x, k) => {
+    if (k > 0 && compareBytes(byIdOrder[k - 1]!.id, x.id) === 0) throw new AppError("invalid_manifest", `duplicate item id ${x.row.itemId}`);
+  });
+  // Stable over the id order, so equal popularity keeps id order.
+  const encoded = byIdOrder.map((x, k) => ({ ...x, k })).sort((a, b) => b.row.popularity - a.row.popularity || a.k - b.k);
   const n = encoded.length;
   const idBytes = encoded.reduce((s, x) => s + x.id.byteLength, 0);
-  const fixed = HEADER_BYTES + 4 * (n + 1) + 4 * n + 4 * n + 2 * n + n;
-  const padded = Math.ceil(fixed / 4) * 4;
-  const bytes = new Uint8Array(padded + idBytes);
+  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, n, true);
   view.setUint32(8, categoryCount, true);
   view.setUint32(12, idBytes, true);
-  const t = viewsOf(bytes, n, idBytes);
+  const t = viewsOf(bytes, n, idBytes, true);
   let at = 0;
-  encoded.forEach(({ row, id }, i) => {
-    if (i > 0 && compareBytes(encoded[i - 1]!.id, id) === 0) throw new AppError("invalid_manifest", `duplicate item id ${row.itemId}`);
+  encoded.forEach(({ row, id, k }, i) => {
     t.idOffsets[i] = at;
     t.idBytes.set(id, at);
     at += id.byteLength;
@@ -63,6 +74,7 @@ export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: nu
     t.popularity[i] = row.popularity;
     t.year[i] = row.year ?? 0;
     t.flags[i] = row.available ? AVAILABLE : 0;
+    t.byId[k] = i;
   });
   t.idOffsets[n] = at;
   return { bytes, order: encoded.map((x) => x.row.itemId) };
@@ -72,12 +84,11 @@ export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: nu
 export function decodeItemTable(source: Uint8Array): ItemTable {
   const bytes = source.byteOffset % 4 === 0 ? source : source.slice();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) {
-    throw new AppError("invalid_manifest", "item table has no ITB1 header");
-  }
+  const magic = bytes.byteLength < HEADER_BYTES ? 0 : view.getUint32(0, true);
+  if (magic !== MAGIC && magic !== MAGIC_V1) throw new AppError("invalid_manifest", "item table has no ITB2 (or ITB1) header");
   const n = view.getUint32(4, true);
   const idBytes = view.getUint32(12, true);
-  const t = viewsOf(bytes, n, idBytes);
+  const t = viewsOf(bytes, n, idBytes, magic === MAGIC);
   if (t.end !== bytes.byteLength) throw new AppError("invalid_manifest", "item table length does not match its header");
   return { count: n, categoryCount: view.getUint32(8, true), ...t };
 }
@@ -109,18 +120,20 @@ export function findItem(table: ItemTable, itemId: string): number {
 function searchItem(table: ItemTable, itemId: string): number {
   const key = encodeKey(itemId);
   const { idBytes, idOffsets } = table;
+  const { byId } = table;
   let lo = 0;
   let hi = table.count - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
+    const row = byId[mid]!;
     // Compares the row's id bytes with the key in place: no view or copy per step.
-    const start = idOffsets[mid]!;
-    const length = idOffsets[mid + 1]! - start;
+    const start = idOffsets[row]!;
+    const length = idOffsets[row + 1]! - start;
     const n = Math.min(length, key.length);
     let c = 0;
     for (let i = 0; i < n && c === 0; i++) c = idBytes[start + i]! - key[i]!;
     if (c === 0) c = length - key.length;
-    if (c === 0) return mid;
+    if (c === 0) return row;
     if (c < 0) lo = mid + 1;
     else hi = mid - 1;
   }
@@ -161,9 +174,21 @@ function idAt(table: ItemTable, row: number): Uint8Array {
   return table.idBytes.subarray(table.idOffsets[row]!, table.idOffsets[row + 1]!);
 }
 
-function viewsOf(bytes: Uint8Array, n: number, idBytes: number) {
+/** Byte offsets of the sections after the header, for n rows. */
+function layout(n: number) {
+  const flagsEnd = HEADER_BYTES + 4 * (n + 1) + 4 * n + 4 * n + 2 * n + n;
+  const byIdAt = Math.ceil(flagsEnd / 4) * 4;
+  return { byIdAt, idsAt: byIdAt + 4 * n };
+}
+
+/** Typed views over the sections; an ITB1 table (no id index) gets the identity as its id order. */
+function viewsOf(bytes: Uint8Array, n: number, idBytes: number, hasIdIndex: boolean) {
+  const { byIdAt, idsAt } = layout(n);
+  const idsStart = hasIdIndex ? idsAt : byIdAt;
+  if (idsStart + idBytes > bytes.byteLength) throw new AppError("invalid_manifest", "item table is shorter than its header says");
   const buf = bytes.buffer;
-  let at = bytes.byteOffset + HEADER_BYTES;
+  const base = bytes.byteOffset;
+  let at = base + HEADER_BYTES;
   const take = <T>(make: (b: ArrayBufferLike, o: number, l: number) => T, size: number, count: number): T => {
     const v = make(buf, at, count);
     at += size * count;
@@ -174,9 +199,14 @@ function viewsOf(bytes: Uint8Array, n: number, idBytes: number) {
   const popularity = take((b, o, l) => new Float32Array(b, o, l), 4, n);
   const year = take((b, o, l) => new Uint16Array(b, o, l), 2, n);
   const flags = take((b, o, l) => new Uint8Array(b, o, l), 1, n);
-  at = bytes.byteOffset + Math.ceil((at - bytes.byteOffset) / 4) * 4;
-  const ids = new Uint8Array(buf, at, idBytes);
-  return { idOffsets, categoryMask, popularity, year, flags, idBytes: ids, end: at + idBytes - bytes.byteOffset };
+  let byId: Uint32Array;
+  if (hasIdIndex) byId = new Uint32Array(buf, base + byIdAt, n);
+  else {
+    byId = new Uint32Array(n);
+    for (let k = 0; k < n; k++) byId[k] = k;
+  }
+  const ids = new Uint8Array(buf, base + idsStart, idBytes);
+  return { idOffsets, categoryMask, popularity, year, flags, byId, idBytes: ids, end: idsStart + idBytes };
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
