@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { blobKey } from "../../shared/index-format/keys";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { forgetRecentLists } from "../../worker/src/routes/recommendations";
 import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
 
 interface RecsBody {
@@ -27,9 +28,11 @@ describe("GET /v1/recommendations", () => {
   it("serves the popular list in order, with reasons and timing", async () => {
     const res = await recs(`user_id=${freshUser()}&limit=10`);
     expect(res.status).toBe(200);
-    for (const stage of ["session", "index", "cache", "sources"]) {
+    for (const stage of ["session", "index", "sources"]) {
       expect(res.headers.get("Server-Timing")).toMatch(new RegExp(`\\b${stage};dur=\\d`));
     }
+    // Nothing was stored for a new user: the Cache API is not asked.
+    expect(res.headers.get("Server-Timing")).not.toMatch(/\bcache;dur=/);
     const body = await res.json<RecsBody>();
     expect(body.indexVersion).toBe("v-recs");
     expect(body.items.map((i) => i.itemId)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
@@ -55,7 +58,7 @@ describe("GET /v1/recommendations", () => {
     expect(after.items[0]!.reasons.map((r) => r.code)).toContain("matches_your_interests");
   });
 
-  it("answers a repeated request from the Cache API, and never across a new event", async () => {
+  it("answers a repeated request from this isolate's copy, and never across a new event", async () => {
     const user = freshUser();
     expect((await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache")).toBe("miss");
     // The store happens after the response (waitUntil); poll briefly for it.
@@ -69,6 +72,37 @@ describe("GET /v1/recommendations", () => {
     const res = await recs(`user_id=${user}&limit=4`);
     expect(res.headers.get("X-Cache")).toBe("miss");
     expect((await res.json<RecsBody>()).items.map((i) => i.itemId)).not.toContain("m1");
+  });
+
+  it("finds a list another isolate stored in the Cache API, at the session version it was computed at", async () => {
+    const user = freshUser();
+    const first = await recs(`user_id=${user}&limit=4`);
+    expect(first.headers.get("X-Cache")).toBe("miss");
+    const firstBody = await first.json<RecsBody & { nextCursor: string }>();
+    // As on another isolate: no list in memory, only what the Cache API and the session hold.
+    let res: Response | null = null;
+    for (let i = 0; i < 20; i++) {
+      forgetRecentLists();
+      res = await recs(`user_id=${user}&limit=4`);
+      if (res.headers.get("X-Cache") === "hit") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(res!.headers.get("X-Cache")).toBe("hit");
+    expect(res!.headers.get("Server-Timing")).toMatch(/\bcache;dur=\d/);
+    expect((await res!.json<RecsBody>()).items).toEqual(firstBody.items);
+    // The next page, on yet another isolate, comes from the same stored list.
+    forgetRecentLists();
+    const next = await recs(`user_id=${user}&limit=4&cursor=${encodeURIComponent(firstBody.nextCursor)}`);
+    expect(next.headers.get("X-Cache")).toBe("hit");
+    const nextIds = (await next.json<RecsBody>()).items.map((i) => i.itemId);
+    expect(nextIds).toHaveLength(4);
+    for (const id of nextIds) expect(firstBody.items.map((i) => i.itemId)).not.toContain(id);
+    // After a new event the stored list is stale: computed again, never served.
+    await postEvents([event(user, "m9", 1)]);
+    forgetRecentLists();
+    const after = await recs(`user_id=${user}&limit=4`);
+    expect(after.headers.get("X-Cache")).toBe("miss");
+    expect(after.headers.get("Server-Timing")).not.toMatch(/\bcache;dur=/);
   });
 
   it("restricts to a category's popular list", async () => {

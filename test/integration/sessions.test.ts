@@ -43,6 +43,24 @@ describe("the user's Durable Object session", () => {
     expect(counts).toEqual({ m0: 1, m1: 1, m2: 1 });
   });
 
+  it("remembers the lists stored in the Cache API, newest 64, with their versions; erasure forgets them", async () => {
+    const stub = stubOf(freshUser());
+    await stub.recordImpressions(["m1"], { key: "list-a", sessionVersion: 0 });
+    // Storing a list needs no shown items (an empty page).
+    await stub.recordImpressions([], { key: "list-b", sessionVersion: 3 });
+    expect((await stub.snapshot()).cachedLists).toEqual({ "list-a": 0, "list-b": 3 });
+    expect((await stub.snapshot()).impressionCounts).toEqual({ m1: 1 });
+    // Stored again: the newer version wins and the key becomes the newest.
+    await stub.recordImpressions([], { key: "list-a", sessionVersion: 4 });
+    for (let k = 0; k < 63; k++) await stub.recordImpressions([], { key: `more-${k}`, sessionVersion: 4 });
+    const lists = (await stub.snapshot()).cachedLists;
+    expect(Object.keys(lists)).toHaveLength(64);
+    expect(lists["list-b"]).toBeUndefined();
+    expect(lists["list-a"]).toBe(4);
+    await stub.erase();
+    expect((await stub.snapshot()).cachedLists).toEqual({});
+  });
+
   it("answers repeat snapshots from memory that always equals what SQLite holds, pruning included", async () => {
     const user = freshUser();
     const stub = stubOf(user);

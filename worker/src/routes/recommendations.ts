@@ -38,6 +38,11 @@ const CACHE_TTL_S = 300;
  */
 const recentLists = new Memo<RankedList>(CACHE_TTL_S * 1000, 256);
 
+/** Empties this isolate's list memo, as a fresh isolate starts: how tests reach the Cache API path. */
+export function forgetRecentLists(): void {
+  recentLists.clear();
+}
+
 interface RecommendationQuery {
   userId: string;
   surface: Surface;
@@ -65,7 +70,8 @@ interface RankedList {
  * everything the list depends on but the session version, which the cached
  * list carries and must match, so a new event is never answered from a stale
  * list. A list this isolate holds needs only the version from the session;
- * otherwise the whole session and the Cache API are read side by side.
+ * otherwise the session is read, and then the Cache API when the session
+ * says a list was stored under this key at the version wanted.
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
@@ -95,14 +101,18 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     }
   }
   if (!hit) {
-    // The session and the Cache API are read side by side: the key leaves the session version out,
-    // and a cached list is used only if it was computed at the version read now.
-    const [read, cached] = await Promise.all([readSession(), timing.measure("cache", () => cachedList(caches.default, cacheKey))]);
+    // The Cache API is asked only for a list the session says was stored under this key at the
+    // version wanted: the key leaves the session version out, and a lookup known to miss is skipped.
+    const read = await readSession();
     sessionRead = read;
     currentVersion = read.ok ? read.value.sessionVersion : 0;
-    if (read.ok && cached?.sessionVersion === (cursor ? cursor.sessionVersion : currentVersion)) {
-      hit = cached;
-      recentLists.set(cacheKey.url, cached);
+    const wanted = cursor ? cursor.sessionVersion : currentVersion;
+    if (read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
+      const cached = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
+      if (cached?.sessionVersion === wanted) {
+        hit = cached;
+        recentLists.set(cacheKey.url, cached);
+      }
     }
   }
   // Without the session the user is served as a cold start, uncached, and the response says so.
@@ -142,12 +152,14 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
   const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
+  let storedList: { key: string; sessionVersion: number } | undefined;
   if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
     const stored: RankedList = { ...list, titles: rendered.titles };
     c.executionCtx.waitUntil(
       caches.default.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
     );
     recentLists.set(cacheKey.url, stored);
+    storedList = { key: cacheKey.url, sessionVersion: list.sessionVersion };
   }
   const page = rendered.items;
   const next = offset + page.length;
@@ -155,7 +167,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
-  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region, defer));
+  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region, storedList, defer));
   return c.json(
     {
       userId: query.userId,
@@ -187,14 +199,23 @@ async function cachedList(cache: Cache, key: Request): Promise<RankedList | unde
 }
 
 /**
- * Impression counts in the user's session, and the impression record (with
- * propensities) queued for the isolate's next batched Redis write.
+ * Impression counts in the user's session (with the list just put in the
+ * Cache API, if any), and the impression record (with propensities) queued
+ * for the isolate's next batched Redis write.
  */
-async function recordShowing(env: Env, query: RecommendationQuery, page: RecommendedItem[], impressionId: string, region: string, keepAlive: (work: Promise<unknown>) => void) {
+async function recordShowing(
+  env: Env,
+  query: RecommendationQuery,
+  page: RecommendedItem[],
+  impressionId: string,
+  region: string,
+  storedList: { key: string; sessionVersion: number } | undefined,
+  keepAlive: (work: Promise<unknown>) => void,
+) {
   const itemIds = page.map((i) => i.itemId);
-  if (itemIds.length === 0) return;
+  if (itemIds.length === 0 && !storedList) return;
   const redis = redisFromEnv(env);
-  if (redis) {
+  if (redis && itemIds.length > 0) {
     queueImpression(
       redis,
       { impressionId, userId: query.userId, variant: DEFAULT_VARIANT, region, surface: query.surface, itemIds, propensities: page.map((i) => i.propensity ?? 1) },
@@ -202,7 +223,7 @@ async function recordShowing(env: Env, query: RecommendationQuery, page: Recomme
     );
   }
   try {
-    await sessionStub(env, query.userId).recordImpressions(itemIds);
+    await sessionStub(env, query.userId).recordImpressions(itemIds, storedList);
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "impression counts not recorded", error: String(err) }));
   }

@@ -25,6 +25,14 @@ export interface SessionSnapshot {
   /** Category -> decayed affinity, strongest first. */
   affinities: { category: string; score: number }[];
   profile: UserProfile;
+  /**
+   * Lists of this user put in the Cache API, by cache key, with the session
+   * version each was computed at: a request looks a list up only when one
+   * was stored (a lookup known to miss is a round trip saved). Kept in the
+   * object's memory only; after a restart it is empty, and lists are computed
+   * again.
+   */
+  cachedLists: Record<string, number>;
 }
 
 /** What the funnel uses when the session cannot be read: a cold-start user. */
@@ -37,6 +45,7 @@ export const EMPTY_SESSION: SessionSnapshot = {
   lastShownMs: {},
   affinities: [],
   profile: EMPTY_PROFILE,
+  cachedLists: {},
 };
 
 /** Where accepted events stand with Redis after the call. */
@@ -61,6 +70,8 @@ const RECENT_ITEMS = 50;
 const IMPRESSION_ROWS_PER_STATEMENT = 40;
 /** Impression rows allowed past MAX_IMPRESSION_ITEMS before the oldest are pruned. */
 const IMPRESSION_PRUNE_SLACK = 500;
+/** Cached lists remembered per user (surfaces x contexts x filters seen lately). */
+const CACHED_LISTS_MAX = 64;
 
 /**
  * One object per user (named by user id), with SQLite storage: recent events,
@@ -111,10 +122,12 @@ export class UserSession extends DurableObject<Env> {
    * by every change of the session version; `shown` is kept up to date by
    * recordImpressions.
    */
-  private state: Omit<SessionSnapshot, "impressionCounts" | "lastShownMs" | "affinities"> & {
+  private state: Omit<SessionSnapshot, "impressionCounts" | "lastShownMs" | "affinities" | "cachedLists"> & {
     affinityRows: { category: string; score: number; updated_ms: number }[];
   } | null = null;
   private shown: { counts: Record<string, number>; last: Record<string, number>; size: number } | null = null;
+  /** See SessionSnapshot.cachedLists; the most recently stored last, at most CACHED_LISTS_MAX. */
+  private cachedLists = new Map<string, number>();
 
   /** The session version alone: what a request holding a cached list needs to know it is current. */
   version(): number {
@@ -130,6 +143,7 @@ export class UserSession extends DurableObject<Env> {
       ...rest,
       impressionCounts: shown.counts,
       lastShownMs: shown.last,
+      cachedLists: Object.fromEntries(this.cachedLists),
       // Decay is a function of the time asked, so it is applied per call.
       affinities: affinityRows.map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) })).sort((a, b) => b.score - a.score),
     };
@@ -174,9 +188,16 @@ export class UserSession extends DurableObject<Env> {
    * Counts items as shown once more (one statement per batch of rows).
    * Does not change the session version. The least recently shown are
    * dropped past MAX_IMPRESSION_ITEMS, checked in batches of
-   * IMPRESSION_PRUNE_SLACK so the pruning sort is rare.
+   * IMPRESSION_PRUNE_SLACK so the pruning sort is rare. `storedList` names
+   * a list the caller put in the Cache API (see SessionSnapshot.cachedLists).
    */
-  recordImpressions(itemIds: string[]): void {
+  recordImpressions(itemIds: string[], storedList?: { key: string; sessionVersion: number }): void {
+    if (storedList) {
+      this.cachedLists.delete(storedList.key);
+      this.cachedLists.set(storedList.key, storedList.sessionVersion);
+      if (this.cachedLists.size > CACHED_LISTS_MAX) this.cachedLists.delete(this.cachedLists.keys().next().value!);
+    }
+    if (itemIds.length === 0) return;
     const nowMs = Date.now();
     const unique = [...new Set(itemIds)];
     const shown = (this.shown ??= this.readShown());
@@ -236,6 +257,7 @@ export class UserSession extends DurableObject<Env> {
     // After the deletion: a snapshot taken while it ran may have filled these.
     this.state = null;
     this.shown = null;
+    this.cachedLists.clear();
     migrateSessionSchema(this.sql);
   }
 
