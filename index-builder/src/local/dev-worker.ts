@@ -6,8 +6,8 @@
  * makes (each Redis call over HTTP) is reported as four devtools events, each
  * forwarded to wrangler's Node process as an HTTP request: on this 2-core
  * machine that cost more CPU than the Redis calls themselves (/health at
- * 8 concurrent: 110 req/s with it, 243 without). Pass `"inspector": true` to
- * attach Chrome devtools (port 9229).
+ * 8 concurrent: 110 req/s with it, 243 without). `DEV_INSPECTOR=1 npm start`
+ * turns it on, to profile the Worker from Chrome devtools (127.0.0.1:9229).
  *
  * Run by `startWranglerDev` (wrangler.ts) with its options as one JSON
  * argument; prints `ready <url>` once serving, and stops workerd on SIGTERM

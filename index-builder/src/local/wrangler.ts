@@ -76,7 +76,8 @@ export async function startWranglerDev(options: {
   inherit?: boolean;
   timeoutMs?: number;
 }): Promise<DevServer> {
-  const launch: DevWorkerOptions = { port: options.port, persistTo: options.persistTo, vars: options.vars };
+  // DEV_INSPECTOR=1 attaches Chrome devtools (127.0.0.1:9229) for profiling, at the cost described in dev-worker.ts.
+  const launch: DevWorkerOptions = { port: options.port, persistTo: options.persistTo, vars: options.vars, inspector: process.env.DEV_INSPECTOR === "1" };
   const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts"), JSON.stringify(launch)], {
     cwd: PROJECT_ROOT,
     env: offlineWranglerEnv(),
