@@ -6,6 +6,7 @@ import { type ListSource } from "../../../shared/ann/ivfpq-search";
 import { decodeShard } from "../../../shared/ann/shard-format";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { CACHE_BYTES } from "../cache-budget";
 import { ByteLru } from "./byte-lru";
 
 /**
@@ -20,9 +21,8 @@ export interface AnnHead {
   positionOf: Map<string, number> | null;
 }
 
-/** Decoded shards of every version, bounded in bytes: a quarter of the 128 MB isolate. */
-const SHARD_CACHE_BYTES = 32 * 1024 * 1024;
-const shards = new ByteLru<InvertedList[]>(SHARD_CACHE_BYTES);
+/** Decoded shards of every version, bounded in bytes (see cache-budget.ts). */
+const shards = new ByteLru<InvertedList[]>(CACHE_BYTES.annShards);
 /** Reads, verifies and decodes one shard, with its size for the LRU; a fault names why it is unusable. */
 async function readShard(
   kv: KVNamespace,

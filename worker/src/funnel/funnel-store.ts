@@ -9,6 +9,7 @@ import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, tit
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { ByteLru } from "../ann/byte-lru";
+import { CACHE_BYTES } from "../cache-budget";
 
 /** What the funnel needs up front for one version. */
 export interface FunnelHead {
@@ -21,10 +22,10 @@ export interface FunnelHead {
 
 const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
-/** Vector and co-visitation pages of every version, bounded in bytes. */
-const pages = new ByteLru<Float32Array>(16 * 1024 * 1024);
-const covisitPages = new ByteLru<CovisitLists>(16 * 1024 * 1024);
-const titlePages = new ByteLru<TitlePage>(8 * 1024 * 1024);
+/** Vector, co-visitation and title pages of every version, bounded in bytes (see cache-budget.ts). */
+const pages = new ByteLru<Float32Array>(CACHE_BYTES.vectorPages);
+const covisitPages = new ByteLru<CovisitLists>(CACHE_BYTES.covisitPages);
+const titlePages = new ByteLru<TitlePage>(CACHE_BYTES.titlePages);
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {

@@ -1,0 +1,23 @@
+/**
+ * What this isolate's caches of index data may hold, in bytes. A Worker
+ * isolate has 128 MB for everything; past it the isolate is killed and the
+ * next requests start cold. Measured on the 1M-item synthetic index after
+ * 2,700 cache misses (`DEV_INSPECTOR=1`, the inspector's heap usage): with
+ * the earlier budgets (72 MiB of caches) the isolate held about 111 MiB
+ * (62 MiB of JS heap, 50 MiB of array buffers) before the caches were full,
+ * with the 25 MB item table, lists, memos and ONNX Runtime on top.
+ *
+ * Item-table rows are in popularity order, so the pages of the items most
+ * often shown are few and stay in these caches even when they are small.
+ * Shards are the largest: a query scans nprobe lists, each in one shard.
+ */
+export const CACHE_BYTES = {
+  /** Decoded ANN shards (inverted lists with their codes). */
+  annShards: 24 * 1024 * 1024,
+  /** Item vector pages (fold-in, related items, content placement). */
+  vectorPages: 8 * 1024 * 1024,
+  /** Co-visitation pages. */
+  covisitPages: 8 * 1024 * 1024,
+  /** Title pages. */
+  titlePages: 6 * 1024 * 1024,
+} as const;
