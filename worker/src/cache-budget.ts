@@ -3,17 +3,20 @@
  * isolate has 128 MB for everything; past it the isolate is killed and the
  * next requests start cold. Measured on the 1M-item synthetic index after
  * 2,700 cache misses (`DEV_INSPECTOR=1`, the inspector's heap usage): with
- * the earlier budgets (72 MiB of caches) the isolate held about 111 MiB
+ * the earlier budgets (72 MiB of caches, now 54) the isolate held about 111 MiB
  * (62 MiB of JS heap, 50 MiB of array buffers) before the caches were full,
  * with the 25 MB item table, lists, memos and ONNX Runtime on top.
  *
  * Item-table rows are in popularity order, so the pages of the items most
- * often shown are few and stay in these caches even when they are small.
- * Shards are the largest: a query scans nprobe lists, each in one shard.
+ * often shown are few and stay in these caches even when they are small:
+ * halving the page caches changed no stage of bench:serve. Shards are the
+ * largest and are not row pages: a query scans nprobe lists, each in one
+ * shard, and at 24 MiB the 1M index's ANN stage under load went from
+ * p95 20 ms to 76 ms (shards evicted and read again), so they keep 32.
  */
 export const CACHE_BYTES = {
   /** Decoded ANN shards (inverted lists with their codes). */
-  annShards: 24 * 1024 * 1024,
+  annShards: 32 * 1024 * 1024,
   /** Item vector pages (fold-in, related items, content placement). */
   vectorPages: 8 * 1024 * 1024,
   /** Co-visitation pages. */
