@@ -4,8 +4,9 @@
  * next requests start cold. Measured on the 1M-item synthetic index after
  * 2,700 cache misses (`DEV_INSPECTOR=1`, the inspector's heap usage): with
  * the earlier budgets (72 MiB of caches, now 54) the isolate held about 111 MiB
- * (62 MiB of JS heap, 50 MiB of array buffers) before the caches were full,
- * with the 25 MB item table, lists, memos and ONNX Runtime on top.
+ * (62 MiB of JS heap, garbage not collected, and 50 MiB of array buffers,
+ * the 25 MB item table among them) before its caches were full, and without
+ * ONNX Runtime, which that index does not use.
  *
  * Item-table rows are in popularity order, so the pages of the items most
  * often shown are few and stay in these caches even when they are small:
