@@ -99,14 +99,14 @@ export function sortedPairs(heapScores: Float32Array, heapIds: Uint32Array, size
     hs[i] = score;
     hi[i] = id;
   }
-  for (let i = 1; i < size; i++) {
-    const id = ids[i]!;
-    let j = i;
-    while (j > 0 && scores[j - 1] === scores[i] && ids[j - 1]! > id) j--;
-    if (j < i) {
-      ids.copyWithin(j + 1, j, i);
-      ids[j] = id;
-    }
+  // Runs of equal scores in ascending id order: a typed-array sort per run. 4-bit PQ scores
+  // are sums of quantized tables, so a shortlist has long runs of ties, and an insertion
+  // sort over them was quadratic.
+  for (let start = 0; start < size; ) {
+    let end = start + 1;
+    while (end < size && scores[end] === scores[start]) end++;
+    if (end - start > 1) ids.subarray(start, end).sort();
+    start = end;
   }
   return { ids, scores };
 }
