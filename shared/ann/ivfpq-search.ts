@@ -143,9 +143,18 @@ export function rescoreShortlist(kernel: ScanKernel, head: IvfPqHead, q: Float32
   return { ...top.drain(), missingLists: shortlist.missingLists };
 }
 
-/** The three steps in order, with the knobs of one call. */
-export function searchIvfPq(kernel: ScanKernel, head: IvfPqHead, source: ListSource, q: Float32Array, params: SearchParams): SearchResult {
-  const probed = probeLists(kernel, head, q, params.nprobe);
+/**
+ * The three steps in order, with the knobs of one call. `probed` is step 1's
+ * result when the caller already probed (to fetch those lists first).
+ */
+export function searchIvfPq(
+  kernel: ScanKernel,
+  head: IvfPqHead,
+  source: ListSource,
+  q: Float32Array,
+  params: SearchParams,
+  probed: { lists: Uint32Array; scores: Float32Array } = probeLists(kernel, head, q, params.nprobe),
+): SearchResult {
   const rescore = params.shortlist > 0 && head.sq8 !== null;
   const shortlist = scanLists(kernel, head, q, probed, source, rescore ? Math.max(params.shortlist, params.k) : params.k);
   if (rescore) return rescoreShortlist(kernel, head, q, shortlist, params.k);

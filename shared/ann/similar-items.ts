@@ -22,9 +22,11 @@ export function similarItems(
   query: Float32Array,
   position: number,
   knobs: { limit: number; nprobe: number; shortlist: number; count: number },
+  /** The lists already probed for `query` (searchIvfPq's `probed`). */
+  probed?: { lists: Uint32Array; scores: Float32Array },
 ): { positions: number[]; scores: number[]; missingLists: number[] } {
   const k = Math.min(knobs.limit + 1, knobs.count);
-  const result = searchIvfPq(kernel, head, source, query, { k, nprobe: knobs.nprobe, shortlist: Math.max(knobs.shortlist, k) });
+  const result = searchIvfPq(kernel, head, source, query, { k, nprobe: knobs.nprobe, shortlist: Math.max(knobs.shortlist, k) }, probed);
   const positions: number[] = [];
   const scores: number[] = [];
   result.ids.forEach((pos, i) => {

@@ -348,7 +348,7 @@ async function annSource(
     degraded.push(...fetched.degraded);
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
     const k = annResultsWanted(QUOTA.ann, seenCount);
-    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) });
+    const found = searchIvfPq(kernel, ann.head, fetched.source, query, { k, nprobe, shortlist: Math.max(knobs.shortlist, k) }, probed);
     return Array.from(found.ids, (id, i) => ({ itemId: idOf(id), score: found.scores[i]! }));
   });
   if (!result.ok) {

@@ -72,7 +72,7 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", async (c) => 
   const probed = probeLists(kernel, ann.head, query, nprobe);
   const fetched = await timing.measure("shards", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, probed.lists));
   const found = await timing.measure("search", async () =>
-    similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }),
+    similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }, probed),
   );
   const items = found.positions.map((pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! }));
   return answer(items, fetched.degraded);
