@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { type Candidate, type ItemFacts } from "../candidate";
 import { DEFAULT_POLICY, type PolicyConfig } from "./policy-config";
-import { jaccard, rerank } from "./rerank";
+import { rerank } from "./rerank";
+
+/** |A ∩ B| / |A ∪ B| of two category lists; 0 when both are empty: the plain definition rerank's bit sets must agree with. */
+function jaccard(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 && b.length === 0) return 0;
+  let inter = 0;
+  for (const x of a) if (b.includes(x)) inter++;
+  return inter / (a.length + b.length - inter);
+}
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -216,11 +216,3 @@ function nthOption(pool: readonly Pooled[], blocked: ReadonlySet<string>, n: num
   }
   throw new Error("nthOption: fewer options than counted");
 }
-
-/** |A ∩ B| / |A ∪ B| of two category lists; 0 when both are empty. */
-export function jaccard(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 && b.length === 0) return 0;
-  let inter = 0;
-  for (const x of a) if (b.includes(x)) inter++;
-  return inter / (a.length + b.length - inter);
-}
