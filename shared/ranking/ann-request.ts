@@ -1,3 +1,6 @@
+/** IVF-PQ knobs for an index built before the builder calibrated them (manifest `ann.calibration`): the Worker's funnel and the eval. */
+export const UNCALIBRATED_ANN_KNOBS = { nprobe: 16, shortlist: 300 } as const;
+
 /**
  * Most extra ANN results asked for to make up for items the user has seen
  * (they are filtered after the sources merge). Users with long histories

@@ -4,7 +4,7 @@ import { type ContentModel, contentVector } from "../../../shared/embeddings/con
 import { foldInUser } from "../../../shared/embeddings/fold-in";
 import { type PopularItem } from "../../../shared/index-format/popular";
 import { type Candidate, type ItemFacts, type Source, type UserContext } from "../../../shared/ranking/candidate";
-import { annResultsWanted } from "../../../shared/ranking/ann-request";
+import { annResultsWanted, UNCALIBRATED_ANN_KNOBS } from "../../../shared/ranking/ann-request";
 import { weightedHistory } from "../../../shared/ranking/history";
 import { DEFAULT_LIGHT_WEIGHTS, lightScores, WARM_LIGHT_WEIGHTS } from "../../../shared/ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
@@ -74,8 +74,6 @@ const QUOTA = { ann: 150, covisit: 100, context: 100, trending: 50, content: 60,
 const BUDGET = { data: 1500, vectors: 300, ann: 300, trending: 150, overlay: 300, editorial: 100, titles: 200, heavy: 100 };
 /** Candidates the heavy ranker scores (the light ranker's best); the rest follow in light order. */
 const HEAVY_N = 100;
-/** IVF-PQ knobs for an index built before the builder calibrated them (manifest `ann.calibration`). */
-const ANN_KNOBS = { nprobe: 16, shortlist: 300 };
 
 /**
  * The serving funnel: candidate sources in parallel, each under a quota and
@@ -341,7 +339,7 @@ async function annSource(
   }
   const result = await withBudget("ann", BUDGET.ann, async () => {
     const kernel = workerdKernel();
-    const knobs = ann.section.calibration ?? ANN_KNOBS;
+    const knobs = ann.section.calibration ?? UNCALIBRATED_ANN_KNOBS;
     const nprobe = Math.min(knobs.nprobe, ann.section.nlist);
     const probed = probeLists(kernel, ann.head, query, nprobe);
     const fetched = await fetchLists(kv, index.manifest, ann.section, probed.lists);

@@ -5,12 +5,12 @@ import { neighborsOf } from "../../../../shared/covisit/covisit-lists";
 import { foldInUser } from "../../../../shared/embeddings/fold-in";
 import { type Candidate, type UserContext } from "../../../../shared/ranking/candidate";
 import { mergeCandidates, type SourceProposal } from "../../../../shared/ranking/merge-candidates";
-import { annResultsWanted } from "../../../../shared/ranking/ann-request";
+import { annResultsWanted, UNCALIBRATED_ANN_KNOBS } from "../../../../shared/ranking/ann-request";
 import { categoryItems, covisitItems, popularItems } from "../../../../shared/ranking/sources";
 import { type FunnelIndex } from "./funnel-index";
 import { type FunnelUser } from "./funnel-user";
 
-/** The Worker's home-surface knobs (worker/src/funnel/run-funnel.ts: QUOTA, ANN_KNOBS). */
+/** The Worker's home-surface knobs (worker/src/funnel/run-funnel.ts: QUOTA; shared/ranking/ann-request.ts). */
 export interface FunnelKnobs {
   quota: { ann: number; covisit: number; content: number; popular: number };
   /** Inverted lists probed (faiss: nprobe); null: the index's calibrated nprobe, as the Worker does. */
@@ -19,15 +19,11 @@ export interface FunnelKnobs {
   shortlist: number | null;
 }
 
-/** What the Worker probes when the index carries no calibration (run-funnel.ts ANN_KNOBS). */
-export const UNCALIBRATED_ANN = { nprobe: 16, shortlist: 300 };
-
 /** The nprobe and shortlist a request uses: explicit knobs, else the index's calibration, else the Worker's defaults. */
 export function annKnobsOf(section: AnnManifestSection, knobs: FunnelKnobs): { nprobe: number; shortlist: number } {
-  const served = section.calibration ?? UNCALIBRATED_ANN;
+  const served = section.calibration ?? UNCALIBRATED_ANN_KNOBS;
   return { nprobe: Math.min(knobs.nprobe ?? served.nprobe, section.nlist), shortlist: knobs.shortlist ?? served.shortlist };
 }
-
 
 export const SERVED_KNOBS: FunnelKnobs = { quota: { ann: 150, covisit: 100, content: 60, popular: 100 }, nprobe: null, shortlist: null };
 
