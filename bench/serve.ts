@@ -41,19 +41,22 @@ const CONCURRENCY = Number(values.concurrency);
 const PHASE_MAX_MS = 120_000;
 const log = (line: string) => console.log(`[bench:serve] ${line}`);
 
+/** One phase: client and server latency, errors, and the rate. */
+type PhaseSummary = ReturnType<typeof describe> & { rps: number };
+
 interface Run {
   catalog_items: number;
   index_build_s: number;
   publish_s: number;
   cold_first_response_ms: number;
-  miss: ReturnType<typeof describe> & { rps: number };
-  hit: ReturnType<typeof describe> & { rps: number };
+  miss: PhaseSummary;
+  hit: PhaseSummary;
   /** One request at a time on the warm isolate: the server's own time, without queueing behind others. */
-  miss_serial: ReturnType<typeof describe> & { rps: number };
-  hit_serial: ReturnType<typeof describe> & { rps: number };
+  miss_serial: PhaseSummary;
+  hit_serial: PhaseSummary;
   /** /health (reads KV, D1 and Redis) and /health/live (no bindings: wrangler dev's own cost per request). */
-  floor: ReturnType<typeof describe> & { rps: number };
-  floor_live: ReturnType<typeof describe> & { rps: number };
+  floor: PhaseSummary;
+  floor_live: PhaseSummary;
 }
 
 async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[] }>): Promise<Run> {
@@ -98,17 +101,22 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       index_build_s: round(buildS, 1),
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
-      miss: { ...describe(miss.samples), rps: miss.rps },
-      hit: { ...describe(hit.samples), rps: hit.rps },
-      miss_serial: { ...describe(missSerial.samples), rps: missSerial.rps },
-      hit_serial: { ...describe(hitSerial.samples), rps: hitSerial.rps },
-      floor: { ...describe(floor.samples), rps: floor.rps },
-      floor_live: { ...describe(floorLive.samples), rps: floorLive.rps },
+      miss: summary(miss),
+      hit: summary(hit),
+      miss_serial: summary(missSerial),
+      hit_serial: summary(hitSerial),
+      floor: summary(floor),
+      floor_live: summary(floorLive),
     };
   } finally {
     await stack.stop();
     await rm(state, { recursive: true, force: true });
   }
+}
+
+/** A phase's latencies and errors (describe) with its rate. */
+function summary(phase: Awaited<ReturnType<typeof drive>>): PhaseSummary {
+  return { ...describe(phase.samples), rps: phase.rps };
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */

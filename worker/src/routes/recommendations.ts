@@ -87,7 +87,6 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
   const stub = sessionStub(c.env, query.userId);
-  const readSession = () => timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.snapshot()));
   const memoized = recentLists.get(cacheKey.url);
   let hit: RankedList | undefined;
   let sessionRead: Budgeted<SessionSnapshot> | null = null;
@@ -103,7 +102,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   if (!hit) {
     // The Cache API is asked only for a list the session says was stored under this key at the
     // version wanted: the key leaves the session version out, and a lookup known to miss is skipped.
-    const read = await readSession();
+    const read = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.snapshot()));
     sessionRead = read;
     currentVersion = read.ok ? read.value.sessionVersion : 0;
     const wanted = cursor ? cursor.sessionVersion : currentVersion;
