@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { blobKey } from "../../shared/index-format/keys";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
-import { forgetRecentLists } from "../../worker/src/routes/recommendations";
+import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
 import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
 
 interface RecsBody {
@@ -103,6 +103,29 @@ describe("GET /v1/recommendations", () => {
     const after = await recs(`user_id=${user}&limit=4`);
     expect(after.headers.get("X-Cache")).toBe("miss");
     expect(after.headers.get("Server-Timing")).not.toMatch(/\bcache;dur=/);
+  });
+
+  it("computes the list again when the stored one cannot be read", async () => {
+    const user = freshUser();
+    const first = await recs(`user_id=${user}&limit=4`);
+    expect(first.headers.get("X-Cache")).toBe("miss");
+    const body = await first.json<RecsBody & { region: string; variant: string }>();
+    const key = listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, body.region, body.variant, body.indexVersion);
+    let stored: Response | undefined;
+    for (let i = 0; i < 20 && !stored; i++) {
+      stored = await caches.default.match(key);
+      if (!stored) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(stored).toBeDefined();
+    await stored!.arrayBuffer();
+    // Valid JSON at the right session version, but not a whole list.
+    const broken = JSON.stringify({ format: 1, sessionVersion: body.sessionVersion, ids: ["x"] });
+    await caches.default.put(key, new Response(broken, { headers: { "Cache-Control": "max-age=300" } }));
+    forgetRecentLists();
+    const again = await recs(`user_id=${user}&limit=4`);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("X-Cache")).toBe("miss");
+    expect((await again.json<RecsBody>()).items).toHaveLength(4);
   });
 
   it("restricts to a category's popular list", async () => {

@@ -14,6 +14,8 @@
  * largest and are not row pages: a query scans nprobe lists, each in one
  * shard, and at 24 MiB the 1M index's ANN stage under load went from
  * p95 20 ms to 76 ms (shards evicted and read again), so they keep 32.
+ * Recent lists were 256 decoded lists (about 30 KB each, not counted
+ * above); encoded they are about 5.5 KB, and 6 MiB holds some 1,100.
  */
 export const CACHE_BYTES = {
   /** Decoded ANN shards (inverted lists with their codes). */
@@ -24,4 +26,6 @@ export const CACHE_BYTES = {
   covisitPages: 8 * 1024 * 1024,
   /** Title pages. */
   titlePages: 6 * 1024 * 1024,
+  /** Recently computed or fetched ranked lists, encoded (routes/recommendations.ts). */
+  recentLists: 6 * 1024 * 1024,
 } as const;

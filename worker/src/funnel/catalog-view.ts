@@ -1,6 +1,7 @@
 import { categoriesAt, findItem, isAvailable } from "../../../shared/catalog/item-table";
 import { type PopularItem } from "../../../shared/index-format/popular";
 import { type Candidate, type ItemFacts } from "../../../shared/ranking/candidate";
+import { type RankedEntry } from "../../../shared/ranking/ranked-list";
 import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { type CatalogFacts, catalogFacts } from "../catalog/d1-catalog";
@@ -9,7 +10,6 @@ import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
 import { withBudget } from "./budget";
 import { type FunnelHead, loadFunnelHead, titlesOfRows } from "./funnel-store";
-import { type RankedEntry } from "./run-funnel";
 
 /**
  * What the index and the catalog say about items, for ranking and for the

@@ -12,6 +12,7 @@ import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { featureRows } from "../../../shared/ranking/features";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { rerank } from "../../../shared/ranking/policy/rerank";
+import { type RankedEntry } from "../../../shared/ranking/ranked-list";
 import { categoryItems, covisitItems, popularItems } from "../../../shared/ranking/sources";
 import { type AnnHead, annIdNamer, fetchLists, loadAnnHead } from "../ann/ann-store";
 import { type CatalogFacts } from "../catalog/d1-catalog";
@@ -43,19 +44,6 @@ export interface FunnelRequest {
   region: string;
   /** Length of the ranked list (pages are cut from it). */
   listSize: number;
-}
-
-/** One item of a ranked list, before titles and reasons are rendered for the page that shows it. */
-export interface RankedEntry {
-  itemId: string;
-  score: number;
-  sources: Source[];
-  /** The history item that led a co-visitation source here. */
-  becauseOf?: string;
-  explored: boolean;
-  propensity: number;
-  /** The user's interests among the item's categories (for "because you like"). */
-  interests: string[];
 }
 
 export interface FunnelResult {

@@ -3,11 +3,13 @@ import { SeededRandom } from "../../../shared/ann/random";
 import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
+import { decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
+import { ByteLru } from "../ann/byte-lru";
+import { CACHE_BYTES } from "../cache-budget";
 import { type Budgeted, withBudget } from "../funnel/budget";
-import { Memo } from "../funnel/memo";
 import { renderPage } from "../funnel/catalog-view";
-import { type RankedEntry, runFunnel, type Surface } from "../funnel/run-funnel";
+import { runFunnel, type Surface } from "../funnel/run-funnel";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
@@ -28,19 +30,35 @@ const DEFAULT_VARIANT = "default";
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
 /** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
-const LIST_FORMAT = 4;
+const LIST_FORMAT = 5;
 /** How long a computed list may be served from the Cache API. */
 const CACHE_TTL_S = 300;
 /**
  * The isolate's own copies of lists it computed or fetched recently, in front
- * of the Cache API (same keys, same lifetime): a repeat on a warm isolate costs
- * no cache round trip. About 30 KB a list.
+ * of the Cache API (same keys, same lifetime), stored encoded (ranked-list.ts):
+ * a repeat on a warm isolate costs no cache round trip. Bounded in bytes, a
+ * list of 100 entries being about 5 KB.
  */
-const recentLists = new Memo<RankedList>(CACHE_TTL_S * 1000, 256);
+let recentLists = new ByteLru<{ text: string; storedAtMs: number }>(CACHE_BYTES.recentLists);
 
 /** Empties this isolate's list memo, as a fresh isolate starts: how tests reach the Cache API path. */
 export function forgetRecentLists(): void {
-  recentLists.clear();
+  recentLists = new ByteLru(CACHE_BYTES.recentLists);
+}
+
+function recentList(key: string): RankedList | undefined {
+  const held = recentLists.get(key);
+  if (!held) return undefined;
+  if (Date.now() - held.storedAtMs > CACHE_TTL_S * 1000) {
+    recentLists.delete(key);
+    return undefined;
+  }
+  return decodeRankedList(held.text) ?? undefined;
+}
+
+function rememberList(key: string, text: string): void {
+  // V8 keeps an ASCII or Latin-1 string at a byte a character; the key and the entry add little.
+  recentLists.set(key, { text, storedAtMs: Date.now() }, text.length + key.length + 64);
 }
 
 interface RecommendationQuery {
@@ -51,18 +69,6 @@ interface RecommendationQuery {
   category: string | null;
   excludeIds: string[];
   cursor: PageCursor | null;
-}
-
-/** A ranked list as cached: everything but the per-showing impression id and the rendered page. */
-interface RankedList {
-  indexVersion: string;
-  sessionVersion: number;
-  region: string;
-  entries: RankedEntry[];
-  /** Titles of items already rendered from this list (its first page, and the items its reasons name). */
-  titles: Record<string, string>;
-  degraded: string[];
-  ranker: "heavy" | "light";
 }
 
 /**
@@ -79,15 +85,11 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const region = regionOf(c.req.raw);
-  const cacheKey = new Request(
-    `https://recs.cache/v${LIST_FORMAT}/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
-      `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
-      `&v=${DEFAULT_VARIANT}&iv=${index.version}`,
-  );
+  const cacheKey = listCacheKey(query, region, DEFAULT_VARIANT, index.version);
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
   const stub = sessionStub(c.env, query.userId);
-  const memoized = recentLists.get(cacheKey.url);
+  const memoized = recentList(cacheKey.url);
   let hit: RankedList | undefined;
   let sessionRead: Budgeted<SessionSnapshot> | null = null;
   let currentVersion = 0;
@@ -107,10 +109,11 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     currentVersion = read.ok ? read.value.sessionVersion : 0;
     const wanted = cursor ? cursor.sessionVersion : currentVersion;
     if (read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
-      const cached = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
-      if (cached?.sessionVersion === wanted) {
+      const text = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
+      const cached = text === undefined ? null : decodeRankedList(text);
+      if (text !== undefined && cached?.sessionVersion === wanted) {
         hit = cached;
-        recentLists.set(cacheKey.url, cached);
+        rememberList(cacheKey.url, text);
       }
     }
   }
@@ -153,11 +156,11 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
   if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
-    const stored: RankedList = { ...list, titles: rendered.titles };
+    const stored = encodeRankedList({ ...list, titles: rendered.titles });
     c.executionCtx.waitUntil(
-      caches.default.put(cacheKey, new Response(JSON.stringify(stored), { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
+      caches.default.put(cacheKey, new Response(stored, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
     );
-    recentLists.set(cacheKey.url, stored);
+    rememberList(cacheKey.url, stored);
     storedList = { key: cacheKey.url, sessionVersion: list.sessionVersion };
   }
   const page = rendered.items;
@@ -187,10 +190,24 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   );
 });
 
-/** The cached list under `key`; none when the cache has none or cannot be read (the list is then computed). */
-async function cachedList(cache: Cache, key: Request): Promise<RankedList | undefined> {
+/** The Cache API key of a list: everything it depends on but the session version, which the list carries. */
+export function listCacheKey(
+  query: Pick<RecommendationQuery, "userId" | "surface" | "contextItemId" | "category" | "excludeIds">,
+  region: string,
+  variant: string,
+  indexVersion: string,
+): Request {
+  return new Request(
+    `https://recs.cache/v${LIST_FORMAT}/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
+      `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
+      `&v=${variant}&iv=${indexVersion}`,
+  );
+}
+
+/** The encoded list cached under `key`; none when the cache has none or cannot be read (the list is then computed). */
+async function cachedList(cache: Cache, key: Request): Promise<string | undefined> {
   try {
-    return await (await cache.match(key))?.json<RankedList>();
+    return await (await cache.match(key))?.text();
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "cache lookup failed", error: String(err) }));
     return undefined;
