@@ -128,6 +128,32 @@ describe("GET /v1/recommendations", () => {
     expect((await again.json<RecsBody>()).items).toHaveLength(4);
   });
 
+  it("leaves out items shown as often as the frequency cap, by the counts the session keeps", async () => {
+    const put = (policy: object) => adminCall("/admin/config/policy", jsonInit("PUT", policy));
+    expect((await put({ default: { explorationRate: 0 }, up_next: { explorationRate: 0, frequencyCap: 2 } })).status).toBe(200);
+    try {
+      const user = freshUser();
+      const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(user));
+      const first = (await (await recs(`user_id=${user}&surface=up_next&item_id=m1&limit=4`)).json<RecsBody>()).items.map((i) => i.itemId);
+      expect(first).toHaveLength(4);
+      // The showing is counted after the response; then count two of them once more (twice in all).
+      for (let i = 0; i < 40; i++) {
+        const counts = await stub.impressionCounts();
+        if (first.every((id) => counts[id] === 1)) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await stub.recordImpressions(first.slice(0, 2));
+      // Another list (an exclusion makes its own key), computed with those counts. Without them it
+      // would be the first list again: nothing else changed and exploration is off.
+      const next = (await (await recs(`user_id=${user}&surface=up_next&item_id=m1&limit=4&exclude=zz`)).json<RecsBody>()).items.map((i) => i.itemId);
+      expect(next).toHaveLength(4);
+      expect(next).not.toContain(first[0]);
+      expect(next).not.toContain(first[1]);
+    } finally {
+      await put({ default: { explorationRate: 0 } });
+    }
+  });
+
   it("restricts to a category's popular list", async () => {
     const body = await (await recs(`user_id=${freshUser()}&limit=3&category=Comedy`)).json<RecsBody>();
     expect(body.items.map((i) => i.itemId)).toEqual(["m1", "m3", "m5"]);

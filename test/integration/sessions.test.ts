@@ -1,12 +1,21 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { impressionCount } from "../../shared/ranking/impression-table";
 import { type OutboxEvent } from "../../worker/src/redis/event-forwarder";
 import { drainOutbox, enqueue, outboxSize } from "../../worker/src/session/outbox";
 import { call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
 
 const stubOf = (userId: string) => env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
 const at = () => Date.now() - 1000;
+
+/** The counts a snapshot carries, checked against the object's exact ones, which are returned. */
+async function shownCounts(userId: string): Promise<Record<string, number>> {
+  const [snapshot, counts] = await Promise.all([stubOf(userId).snapshot(), stubOf(userId).impressionCounts()]);
+  expect(snapshot.impressions.length).toBe(Object.keys(counts).length);
+  for (const [itemId, n] of Object.entries(counts)) expect(impressionCount(snapshot.impressions, itemId), itemId).toBe(n);
+  return counts;
+}
 
 describe("the user's Durable Object session", () => {
   beforeAll(async () => {
@@ -37,19 +46,34 @@ describe("the user's Durable Object session", () => {
     expect(body.variant).toBe("default");
     let counts: Record<string, number> = {};
     for (let i = 0; i < 40 && Object.keys(counts).length === 0; i++) {
-      counts = (await stubOf(user).snapshot()).impressionCounts;
+      counts = await shownCounts(user);
       if (Object.keys(counts).length === 0) await new Promise((r) => setTimeout(r, 25));
     }
     expect(counts).toEqual({ m0: 1, m1: 1, m2: 1 });
   });
 
+  it("names the items shown since a paging session started, and only when asked", async () => {
+    const user = freshUser();
+    const stub = stubOf(user);
+    const sleep = () => new Promise((r) => setTimeout(r, 20));
+    await stub.recordImpressions(["a", "b"]);
+    await sleep();
+    const startedMs = Date.now();
+    await sleep();
+    await stub.recordImpressions(["c", "a"]);
+    expect((await stub.snapshot(startedMs)).shownSince.sort()).toEqual(["a", "c"]);
+    expect((await stub.snapshot()).shownSince).toEqual([]);
+    expect(await shownCounts(user)).toEqual({ a: 2, b: 1, c: 1 });
+  });
+
   it("remembers the lists stored in the Cache API, newest 64, with their versions; erasure forgets them", async () => {
-    const stub = stubOf(freshUser());
+    const user = freshUser();
+    const stub = stubOf(user);
     await stub.recordImpressions(["m1"], { key: "list-a", sessionVersion: 0 });
     // Storing a list needs no shown items (an empty page).
     await stub.recordImpressions([], { key: "list-b", sessionVersion: 3 });
     expect((await stub.snapshot()).cachedLists).toEqual({ "list-a": 0, "list-b": 3 });
-    expect((await stub.snapshot()).impressionCounts).toEqual({ m1: 1 });
+    expect(await shownCounts(user)).toEqual({ m1: 1 });
     // Stored again: the newer version wins and the key becomes the newest.
     await stub.recordImpressions([], { key: "list-a", sessionVersion: 4 });
     for (let k = 0; k < 63; k++) await stub.recordImpressions([], { key: `more-${k}`, sessionVersion: 4 });
@@ -74,8 +98,8 @@ describe("the user's Durable Object session", () => {
     await stub.recordImpressions(["m2", "m3", "m2"]);
     await stub.recordImpressions(["m3"]);
     const second = await stub.snapshot();
-    expect(second.impressionCounts).toEqual({ m2: 1, m3: 2 });
-    expect(second.impressionCounts).toEqual(await stored());
+    expect(await shownCounts(user)).toEqual({ m2: 1, m3: 2 });
+    expect(await shownCounts(user)).toEqual(await stored());
     expect(second.sessionVersion).toBe(first.sessionVersion);
     // A new event changes the session: the next snapshot reads it.
     expect((await postEvents([{ eventId: `${user}-2`, userId: user, itemId: "m4", type: "like", timestamp: at() }])).status).toBe(200);
@@ -84,11 +108,11 @@ describe("the user's Durable Object session", () => {
     expect(third.recentItemIds).toEqual(["m4", "m1"]);
     // Past the cap (5,000 items and a slack of 500), the least recently shown go, in memory as on disk.
     for (let batch = 0; batch < 112; batch++) await stub.recordImpressions(Array.from({ length: 50 }, (_, k) => `p${batch * 50 + k}`));
-    const pruned = await stub.snapshot();
-    expect(pruned.impressionCounts).toEqual(await stored());
-    expect(Object.keys(pruned.impressionCounts).length).toBeLessThanOrEqual(5500);
-    expect(pruned.impressionCounts.m2).toBeUndefined();
-    expect(pruned.impressionCounts.p5599).toBe(1);
+    const pruned = await shownCounts(user);
+    expect(pruned).toEqual(await stored());
+    expect(Object.keys(pruned).length).toBeLessThanOrEqual(5500);
+    expect(pruned.m2).toBeUndefined();
+    expect(pruned.p5599).toBe(1);
   });
 
   it("stores a declared profile, bumps the version, and rejects a bad one without change", async () => {
@@ -121,7 +145,8 @@ describe("the user's Durable Object session", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ userId: user, erased: true, redis: "disabled" });
     const snapshot = await stubOf(user).snapshot();
-    expect(snapshot).toMatchObject({ seenItemIds: [], recentItemIds: [], recentEvents: [], affinities: [], impressionCounts: {}, lastShownMs: {} });
+    expect(snapshot).toMatchObject({ seenItemIds: [], recentItemIds: [], recentEvents: [], affinities: [], shownSince: [] });
+    expect(snapshot.impressions).toHaveLength(0);
     expect(snapshot.profile).toEqual({ language: null, region: null, categories: [] });
     expect(await stubOf(user).eventCount()).toBe(0);
     const after = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ items: { itemId: string }[] }>();

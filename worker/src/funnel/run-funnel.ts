@@ -10,6 +10,7 @@ import { DEFAULT_LIGHT_WEIGHTS, lightScores, WARM_LIGHT_WEIGHTS } from "../../..
 import { mergeCandidates, type SourceProposal } from "../../../shared/ranking/merge-candidates";
 import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { featureRows } from "../../../shared/ranking/features";
+import { impressionCountsOf } from "../../../shared/ranking/impression-table";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { rerank } from "../../../shared/ranking/policy/rerank";
 import { type RankedEntry } from "../../../shared/ranking/ranked-list";
@@ -173,11 +174,12 @@ export async function runFunnel(
     }),
   );
 
+  const impressionCounts = impressionCountsOf(session.impressions, candidates.map((c) => c.itemId));
   const user: UserContext = {
     affinities: Object.fromEntries(session.affinities.map((a) => [a.category, a.score])),
     declaredCategories: session.profile.categories,
     historyLength: history.length,
-    impressionCounts: session.impressionCounts,
+    impressionCounts,
     surface: req.surface,
     nowMs: Date.now(),
   };
@@ -191,7 +193,7 @@ export async function runFunnel(
     ranker && history.length > 0
       ? await timing.measure("heavy_rank", () => heavyScores(ranker, candidates, light, facts, user, degraded, defer))
       : null;
-  const placed = timing.measureSync("policy", () => rerank(candidates, heavy ?? light, facts, session.impressionCounts, policy, req.listSize, random));
+  const placed = timing.measureSync("policy", () => rerank(candidates, heavy ?? light, facts, impressionCounts, policy, req.listSize, random));
 
   const placedIds = placed.map((p) => p.candidate.itemId);
   const visible = note(

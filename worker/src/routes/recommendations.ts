@@ -104,7 +104,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   if (!hit) {
     // The Cache API is asked only for a list the session says was stored under this key at the
     // version wanted: the key leaves the session version out, and a lookup known to miss is skipped.
-    const read = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.snapshot()));
+    const read = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.snapshot(query.cursor?.startedMs)));
     sessionRead = read;
     currentVersion = read.ok ? read.value.sessionVersion : 0;
     const wanted = cursor ? cursor.sessionVersion : currentVersion;
@@ -126,9 +126,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     list = hit;
   } else {
     // A list recomputed mid-paging leaves out what this paging session already showed.
-    const shownBefore = query.cursor
-      ? Object.entries(session.lastShownMs).flatMap(([id, ms]) => (ms >= query.cursor!.startedMs ? [id] : []))
-      : [];
+    const shownBefore = query.cursor ? session.shownSince : [];
     if (query.cursor) offset = 0;
     const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
     const result = await runFunnel(

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { decayAffinity } from "../../../shared/events/affinity-decay";
 import { type EventType, type InteractionEvent } from "../../../shared/events/event";
+import { buildImpressionTable, EMPTY_IMPRESSIONS, type ImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
 import { forwardEvents } from "../redis/event-forwarder";
 import { redisFromEnv } from "../redis/redis-client";
@@ -18,10 +19,10 @@ export interface SessionSnapshot {
   recentItemIds: string[];
   /** The most recent events (at most 50), newest first: what fold-in and co-visitation read. */
   recentEvents: { itemId: string; type: EventType; value?: number; seconds?: number }[];
-  /** How often each item was shown to the user. */
-  impressionCounts: Record<string, number>;
-  /** When each item was last shown (epoch ms). */
-  lastShownMs: Record<string, number>;
+  /** How often each item was shown to the user (impression-table.ts). */
+  impressions: ImpressionTable;
+  /** Items last shown at or after the time the snapshot was asked for (a paging session's start); else empty. */
+  shownSince: string[];
   /** Category -> decayed affinity, strongest first. */
   affinities: { category: string; score: number }[];
   profile: UserProfile;
@@ -41,8 +42,8 @@ export const EMPTY_SESSION: SessionSnapshot = {
   seenItemIds: [],
   recentItemIds: [],
   recentEvents: [],
-  impressionCounts: {},
-  lastShownMs: {},
+  impressions: EMPTY_IMPRESSIONS,
+  shownSince: [],
   affinities: [],
   profile: EMPTY_PROFILE,
   cachedLists: {},
@@ -122,10 +123,13 @@ export class UserSession extends DurableObject<Env> {
    * by every change of the session version; `shown` is kept up to date by
    * recordImpressions.
    */
-  private state: Omit<SessionSnapshot, "impressionCounts" | "lastShownMs" | "affinities" | "cachedLists"> & {
+  private state: Omit<SessionSnapshot, "impressions" | "shownSince" | "affinities" | "cachedLists"> & {
     affinityRows: { category: string; score: number; updated_ms: number }[];
   } | null = null;
-  private shown: { counts: Record<string, number>; last: Record<string, number>; size: number } | null = null;
+  /** Shown items: count, last time shown, and itemHash (computed once). */
+  private shown: Map<string, { count: number; lastMs: number; hash: number }> | null = null;
+  /** `shown` as snapshots send it; rebuilt after impressions change it. */
+  private impressionTable: ImpressionTable | null = null;
   /** See SessionSnapshot.cachedLists; the most recently stored last, at most CACHED_LISTS_MAX. */
   private cachedLists = new Map<string, number>();
 
@@ -134,15 +138,18 @@ export class UserSession extends DurableObject<Env> {
     return this.state?.sessionVersion ?? this.sessionVersion();
   }
 
-  snapshot(): SessionSnapshot {
+  /** `shownSinceMs`: a paging session's start, to hear what it already showed. */
+  snapshot(shownSinceMs?: number): SessionSnapshot {
     const nowMs = Date.now();
     const state = (this.state ??= this.readState());
     const shown = (this.shown ??= this.readShown());
     const { affinityRows, ...rest } = state;
+    const shownSince: string[] = [];
+    if (shownSinceMs !== undefined) for (const [itemId, s] of shown) if (s.lastMs >= shownSinceMs) shownSince.push(itemId);
     return {
       ...rest,
-      impressionCounts: shown.counts,
-      lastShownMs: shown.last,
+      impressions: (this.impressionTable ??= buildImpressionTable(shown.values(), shown.size)),
+      shownSince,
       cachedLists: Object.fromEntries(this.cachedLists),
       // Decay is a function of the time asked, so it is applied per call.
       affinities: affinityRows.map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) })).sort((a, b) => b.score - a.score),
@@ -176,12 +183,18 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private readShown(): NonNullable<UserSession["shown"]> {
-    const rows = this.sql.exec<{ item_id: string; shown: number; last_ms: number }>(`SELECT item_id, shown, last_ms FROM impressions`).toArray();
-    return {
-      counts: Object.fromEntries(rows.map((r) => [r.item_id, r.shown])),
-      last: Object.fromEntries(rows.map((r) => [r.item_id, r.last_ms])),
-      size: rows.length,
-    };
+    this.impressionTable = null;
+    const shown: NonNullable<UserSession["shown"]> = new Map();
+    for (const r of this.sql.exec<{ item_id: string; shown: number; last_ms: number }>(`SELECT item_id, shown, last_ms FROM impressions`)) {
+      shown.set(r.item_id, { count: r.shown, lastMs: r.last_ms, hash: itemHash(r.item_id) });
+    }
+    return shown;
+  }
+
+  /** Every shown item's count, exactly (for audits and tests; snapshots carry the compact table). */
+  impressionCounts(): Record<string, number> {
+    const shown = (this.shown ??= this.readShown());
+    return Object.fromEntries([...shown].map(([itemId, s]) => [itemId, s.count]));
   }
 
   /**
@@ -202,6 +215,7 @@ export class UserSession extends DurableObject<Env> {
     const unique = [...new Set(itemIds)];
     const shown = (this.shown ??= this.readShown());
     const prune = shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK;
+    this.impressionTable = null;
     this.ctx.storage.transactionSync(() => {
       for (let i = 0; i < unique.length; i += IMPRESSION_ROWS_PER_STATEMENT) {
         const chunk = unique.slice(i, i + IMPRESSION_ROWS_PER_STATEMENT);
@@ -223,9 +237,11 @@ export class UserSession extends DurableObject<Env> {
       return;
     }
     for (const itemId of unique) {
-      if (!(itemId in shown.counts)) shown.size++;
-      shown.counts[itemId] = (shown.counts[itemId] ?? 0) + 1;
-      shown.last[itemId] = nowMs;
+      const s = shown.get(itemId);
+      if (s) {
+        s.count++;
+        s.lastMs = nowMs;
+      } else shown.set(itemId, { count: 1, lastMs: nowMs, hash: itemHash(itemId) });
     }
   }
 
@@ -257,6 +273,7 @@ export class UserSession extends DurableObject<Env> {
     // After the deletion: a snapshot taken while it ran may have filled these.
     this.state = null;
     this.shown = null;
+    this.impressionTable = null;
     this.cachedLists.clear();
     migrateSessionSchema(this.sql);
   }
