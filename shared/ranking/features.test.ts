@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./candidate";
-import { FEATURE_COUNT, FEATURE_NAMES, featureRow, featureRows, slog, sourceRanks } from "./features";
+import { FEATURE_COUNT, FEATURE_NAMES, featureRow, featureRows, slog } from "./features";
+import { sourceRanks } from "./source-ranks";
 
 const at = (row: Float32Array, name: string) => row[FEATURE_NAMES.indexOf(name)]!;
 

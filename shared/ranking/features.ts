@@ -1,4 +1,5 @@
 import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./candidate";
+import { sourceRanks } from "./source-ranks";
 
 /**
  * The heavy ranker's input columns, in order. Training (index-builder) and
@@ -60,7 +61,7 @@ const TAIL = PER_SOURCE * SOURCES.length;
  * does not describe; its item columns are then zero. Allocates nothing, so
  * ~100 rows per request cost microseconds.
  */
-export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: UserContext, ranks: Float32Array, at: number, out: Float32Array, offset: number): void {
+export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: UserContext, ranks: Float64Array, at: number, out: Float32Array, offset: number): void {
   const base = offset * FEATURE_COUNT;
   let sourceCount = 0;
   for (let s = 0; s < SOURCES.length; s++) {
@@ -115,28 +116,6 @@ export function featureRows(candidates: readonly Candidate[], factsOf: (itemId: 
   const ranks = sourceRanks(candidates);
   candidates.forEach((c, i) => featureRow(c, factsOf(c.itemId), ctx, ranks, i, out, i));
   return out;
-}
-
-/**
- * Each candidate's rank within each source that proposed it, normalised:
- * the source's best candidate 1, its k-th of n 1 − (k−1)/n; 0 where the
- * source did not propose it. Size candidates.length·SOURCES.length,
- * row-major (candidate, source). Ties go to the earlier candidate.
- */
-export function sourceRanks(candidates: readonly Candidate[]): Float32Array {
-  const ranks = new Float32Array(candidates.length * SOURCES.length);
-  const proposed: number[] = [];
-  for (let s = 0; s < SOURCES.length; s++) {
-    const source = SOURCES[s]!;
-    proposed.length = 0;
-    for (let i = 0; i < candidates.length; i++) {
-      const score = candidates[i]!.sources[source];
-      if (score !== undefined && Number.isFinite(score)) proposed.push(i);
-    }
-    proposed.sort((a, b) => candidates[b]!.sources[source]! - candidates[a]!.sources[source]! || a - b);
-    proposed.forEach((i, k) => (ranks[i * SOURCES.length + s] = 1 - k / proposed.length));
-  }
-  return ranks;
 }
 
 /** sign(x)·log1p(|x|); 0 for non-finite input. */

@@ -1,4 +1,5 @@
 import { type Candidate, type ItemFacts, type Source, SOURCES, type UserContext } from "./candidate";
+import { sourceRanks } from "./source-ranks";
 
 /**
  * Weights of the light (linear) ranker. Each source's raw scores are first
@@ -59,35 +60,6 @@ export function lightWeightsProblem(value: unknown): string | null {
   return null;
 }
 
-/** Each source's scores on one scale: by rank (best -> 1, worst -> 1/n) or as z-scores within the source. */
-export function sourceRanks(candidates: readonly Candidate[], normalize: "rank" | "zscore" = "rank"): Map<string, Partial<Record<Source, number>>> {
-  const perSource = new Map<Source, { itemId: string; score: number }[]>();
-  for (const c of candidates) {
-    for (const [source, score] of Object.entries(c.sources) as [Source, number][]) {
-      const list = perSource.get(source) ?? [];
-      list.push({ itemId: c.itemId, score });
-      perSource.set(source, list);
-    }
-  }
-  const out = new Map<string, Partial<Record<Source, number>>>();
-  for (const [source, list] of perSource) {
-    let mean = 0;
-    let spread = 1;
-    if (normalize === "zscore") {
-      for (const x of list) mean += x.score / list.length;
-      let variance = 0;
-      for (const x of list) variance += (x.score - mean) ** 2 / list.length;
-      spread = Math.sqrt(variance) || 1;
-    } else list.sort((a, b) => b.score - a.score);
-    list.forEach(({ itemId, score }, i) => {
-      const entry = out.get(itemId) ?? {};
-      entry[source] = normalize === "zscore" ? (score - mean) / spread : 1 - i / list.length;
-      out.set(itemId, entry);
-    });
-  }
-  return out;
-}
-
 /** Light scores, one per candidate, same order. Facts may be missing for unknown items. */
 export function lightScores(
   candidates: readonly Candidate[],
@@ -96,11 +68,13 @@ export function lightScores(
   weights: LightWeights = DEFAULT_LIGHT_WEIGHTS,
 ): Float64Array {
   const ranks = sourceRanks(candidates, weights.normalize);
+  const width = SOURCES.length;
+  const sourceWeights = SOURCES.map((source) => weights.source[source]);
   const declared = new Set(user.declaredCategories);
   const scores = new Float64Array(candidates.length);
   candidates.forEach((c, i) => {
     let s = 0;
-    for (const [source, r] of Object.entries(ranks.get(c.itemId) ?? {}) as [Source, number][]) s += weights.source[source] * r;
+    for (let k = 0; k < width; k++) s += sourceWeights[k]! * ranks[i * width + k]!;
     const f = facts.get(c.itemId);
     if (f) {
       s += weights.popularity * Math.log1p(f.popularity);
