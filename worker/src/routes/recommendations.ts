@@ -57,8 +57,9 @@ function recentList(key: string): RankedList | undefined {
 }
 
 function rememberList(key: string, text: string): void {
-  // V8 keeps an ASCII or Latin-1 string at a byte a character; the key and the entry add little.
-  recentLists.set(key, { text, storedAtMs: Date.now() }, text.length + key.length + 64);
+  // V8 keeps a Latin-1 string at a byte a character and any other at two (titles in other scripts).
+  const bytesPerChar = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
+  recentLists.set(key, { text, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
 }
 
 interface RecommendationQuery {
