@@ -1,3 +1,5 @@
+import { fnv1a32 } from "../fnv1a";
+
 /**
  * A user's impression counts in the form the Durable Object sends with each
  * session snapshot: one Float64Array holding, per shown item,
@@ -18,11 +20,9 @@ const COUNT_SPAN = 65536;
 
 export const EMPTY_IMPRESSIONS: ImpressionTable = new Float64Array(0);
 
-/** FNV-1a over the id's UTF-16 code units: 32 bits, unsigned. */
+/** The 32-bit hash the table keys an item by. */
 export function itemHash(itemId: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < itemId.length; i++) h = Math.imul(h ^ itemId.charCodeAt(i), 16777619);
-  return h >>> 0;
+  return fnv1a32(itemId);
 }
 
 /** The table of `items` (each with its itemHash and count; counts past 65,535 saturate). */

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { SeededRandom } from "../../../shared/ann/random";
 import { AppError } from "../../../shared/errors";
+import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
@@ -245,9 +246,7 @@ async function recordShowing(
 }
 
 function seededRandom(key: string): () => number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
-  const rng = new SeededRandom(h);
+  const rng = new SeededRandom(fnv1a32(key));
   return () => rng.next();
 }
 
