@@ -40,27 +40,34 @@ const CACHE_TTL_S = 300;
  * a repeat on a warm isolate costs no cache round trip. Bounded in bytes, a
  * list of 100 entries being about 5 KB.
  */
-let recentLists = new ByteLru<{ text: string; storedAtMs: number }>(CACHE_BYTES.recentLists);
+let recentLists = new ByteLru<HeldList>(CACHE_BYTES.recentLists);
+
+/** A list as this isolate holds it: encoded, with the session version it is current at (checked before decoding). */
+interface HeldList {
+  text: string;
+  sessionVersion: number;
+  storedAtMs: number;
+}
 
 /** Empties this isolate's list memo, as a fresh isolate starts: how tests reach the Cache API path. */
 export function forgetRecentLists(): void {
   recentLists = new ByteLru(CACHE_BYTES.recentLists);
 }
 
-function recentList(key: string): RankedList | undefined {
+function heldList(key: string): HeldList | undefined {
   const held = recentLists.get(key);
   if (!held) return undefined;
   if (Date.now() - held.storedAtMs > CACHE_TTL_S * 1000) {
     recentLists.delete(key);
     return undefined;
   }
-  return decodeRankedList(held.text) ?? undefined;
+  return held;
 }
 
-function rememberList(key: string, text: string): void {
+function rememberList(key: string, text: string, sessionVersion: number): void {
   // V8 keeps a Latin-1 string at a byte a character and any other at two (titles in other scripts).
   const bytesPerChar = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
-  recentLists.set(key, { text, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
+  recentLists.set(key, { text, sessionVersion, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
 }
 
 interface RecommendationQuery {
@@ -91,7 +98,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
   const stub = sessionStub(c.env, query.userId);
-  const memoized = recentList(cacheKey.url);
+  const memoized = heldList(cacheKey.url);
   let hit: RankedList | undefined;
   let sessionRead: Budgeted<SessionSnapshot> | null = null;
   let currentVersion = 0;
@@ -99,7 +106,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     // This isolate holds the list: the session version is all it needs to know it is current.
     const version = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.version()));
     if (version.ok && memoized.sessionVersion === (cursor ? cursor.sessionVersion : version.value)) {
-      hit = memoized;
+      hit = decodeRankedList(memoized.text) ?? undefined;
       currentVersion = version.value;
     }
   }
@@ -115,7 +122,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       const cached = text === undefined ? null : decodeRankedList(text);
       if (text !== undefined && cached?.sessionVersion === wanted) {
         hit = cached;
-        rememberList(cacheKey.url, text);
+        rememberList(cacheKey.url, text, wanted);
       }
     }
   }
@@ -160,7 +167,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     c.executionCtx.waitUntil(
       caches.default.put(cacheKey, new Response(stored, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
     );
-    rememberList(cacheKey.url, stored);
+    rememberList(cacheKey.url, stored, list.sessionVersion);
     storedList = { key: cacheKey.url, sessionVersion: list.sessionVersion };
   }
   const page = rendered.items;
