@@ -93,7 +93,6 @@ export function decodeItemTable(source: Uint8Array): ItemTable {
   return { count: n, categoryCount: view.getUint32(8, true), ...t };
 }
 
-/** Row index of an item id, or -1 (binary search over the sorted id bytes). */
 /**
  * Ids looked up or named recently, per table: a request looks the same
  * candidates up several times (facts, availability, titles) and popular
@@ -119,8 +118,7 @@ export function findItem(table: ItemTable, itemId: string): number {
 
 function searchItem(table: ItemTable, itemId: string): number {
   const key = encodeKey(itemId);
-  const { idBytes, idOffsets } = table;
-  const { byId } = table;
+  const { idBytes, idOffsets, byId } = table;
   let lo = 0;
   let hi = table.count - 1;
   while (lo <= hi) {
