@@ -6,7 +6,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 }
 
 /** Null for anything that is not strict unpadded base64url. */
-export function decodeBase64Url(text: string): Uint8Array | null {
+export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
   const out = new Uint8Array(binary.length);

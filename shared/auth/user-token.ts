@@ -130,7 +130,7 @@ function parseJsonPart(part: string): Record<string, unknown> | null {
   const bytes = decodeBase64Url(part);
   if (!bytes) return null;
   try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;

@@ -11,6 +11,7 @@ import { CACHE_BYTES } from "../cache-budget";
 import { type Budgeted, withBudget } from "../funnel/budget";
 import { renderPage } from "../funnel/catalog-view";
 import { runFunnel, type Surface } from "../funnel/run-funnel";
+import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
@@ -90,6 +91,8 @@ interface RecommendationQuery {
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
+  // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
+  requireUser(c, query.userId);
   const timing = new ServerTiming();
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
