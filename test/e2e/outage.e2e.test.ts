@@ -51,6 +51,11 @@ describe("a Redis outage", () => {
     const body = (await recs.json()) as { items: unknown[]; degraded: string[] };
     expect(body.items).toHaveLength(10);
     expect(body.degraded).toContain("trending_error");
+    // The detailed health says so, without quoting the driver's error (it names the address).
+    const health = (await (await api(`${stack.url}/health`)).json()) as { status: string; bindings: { redis: { status: string; message: string } } };
+    expect(health.status).toBe("degraded");
+    expect(health.bindings.redis.status).toBe("error");
+    expect(health.bindings.redis.message).not.toContain("127.0.0.1");
 
     const pending = async () =>
       Promise.all(users.map(async (u) => ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
