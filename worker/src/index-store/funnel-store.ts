@@ -1,24 +1,14 @@
-import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
+import { decodeItemTable } from "../../../shared/catalog/item-table";
+import { type FunnelHead } from "../../../shared/funnel/ports";
 import { decodeTitlePage, type TitlePage } from "../../../shared/catalog/title-page";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { CONTENT_MODEL_BLOB, decodeContentModel } from "../../../shared/embeddings/content-model-blob";
-import { type ContentModel } from "../../../shared/embeddings/content-vector";
-import { type FoldInModel } from "../../../shared/embeddings/fold-in";
-import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
-import { ByteLru } from "../ann/byte-lru";
+import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
-
-/** What the funnel needs up front for one version. */
-export interface FunnelHead {
-  section: FunnelSection;
-  table: ItemTable;
-  /** Places brand-new items in the embedding space; null when the index has none. */
-  content: ContentModel | null;
-  foldIn: Omit<FoldInModel, "itemVectors">;
-}
 
 const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
