@@ -31,3 +31,6 @@ export function funnelSession(snapshot: {
     declaredCategories: snapshot.profile.categories,
   };
 }
+
+/** Events a session keeps as its recent history (fold-in and co-visitation seeds). */
+export const SESSION_RECENT_EVENTS = 50;
