@@ -14,7 +14,7 @@ import { type PolicyConfig } from "../ranking/policy/policy-config";
 /**
  * The funnel's ports: everything `runFunnel` reads, as small interfaces.
  * The Worker binds them to KV, D1, Redis and onnxruntime-web
- * (worker/src/funnel-ports.ts); the builder binds them to an index built in
+ * (worker/src/funnel/worker-ports.ts); the builder binds them to an index built in
  * memory (index-builder/src/funnel/memory-ports.ts), so the offline
  * evaluation and ranker training run this very funnel. A port reports an
  * unusable part as `{ degraded }`, never by throwing; a port that throws or
