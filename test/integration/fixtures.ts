@@ -1,10 +1,12 @@
 import { exports } from "cloudflare:workers";
 import { signUserToken } from "../../shared/auth/user-token";
 import { sha256Hex } from "../../shared/checksum";
-import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
-import { encodePopularBlob, type PopularBlob } from "../../shared/index-format/popular";
+import { encodePopularBlob } from "../../shared/index-format/popular";
+import { demoCatalog, demoPopular } from "../fixtures/funnel-index";
 import { TEST_AUTH } from "./test-auth";
+
+export { demoCatalog, demoPopular };
 
 /** The suite's secret key: what servers and admin tooling send. */
 export const ADMIN_KEY = TEST_AUTH.secretKey;
@@ -48,25 +50,6 @@ export function adminCall(path: string, init: RequestInit = {}): Promise<Respons
 
 export function postEvents(events: unknown[]): Promise<Response> {
   return call("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
-}
-
-/** A small catalog: item i has score 100 - i; even items are Drama, odd ones Comedy. */
-export function demoCatalog(n = 30): CatalogItem[] {
-  return Array.from({ length: n }, (_, i) => ({
-    itemId: `m${i}`,
-    title: `Movie ${i}`,
-    categories: [i % 2 === 0 ? "Drama" : "Comedy"],
-    year: 1990 + (i % 30),
-    tags: [],
-    available: true,
-  }));
-}
-
-export function demoPopular(catalog: CatalogItem[]): PopularBlob {
-  const items = catalog.map((c, i) => ({ itemId: c.itemId, title: c.title, categories: c.categories, score: 100 - i }));
-  const byCategory: Record<string, number[]> = {};
-  items.forEach((item, i) => item.categories.forEach((cat) => (byCategory[cat] ??= []).push(i)));
-  return { asOf: "2026-01-01T00:00:00.000Z", halfLifeDays: 365, items, byCategory };
 }
 
 export async function demoBuild(version: string, catalog = demoCatalog()) {
