@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUserToken } from "../../shared/auth/user-token";
+import { parseAuthConfig } from "../../worker/src/auth/auth-config";
 import { adminCall, browserCall, call, freshUser, jsonInit, publishDemo, rawCall, userToken } from "./fixtures";
 import { TEST_AUTH } from "./test-auth";
 
@@ -270,5 +271,23 @@ describe("anonymous visitors", () => {
     // The merged events now shape the user's list: seen items are left out.
     const list = await (await browserCall(`/v1/recommendations?user_id=${user}&limit=10`, {}, token)).json<{ items: { itemId: string }[] }>();
     expect(list.items.map((i) => i.itemId)).not.toContain("m4");
+  });
+});
+
+describe("the credentials configuration", () => {
+  it("leaves out, and names, every entry that would weaken it", () => {
+    const config = parseAuthConfig({
+      SECRET_KEY_HASHES: `${"ab".repeat(32)}, not-a-digest`,
+      USER_TOKEN_SECRETS: "k1:short,k2:" + "s".repeat(32) + ",nokid",
+      PUBLISHABLE_KEYS: JSON.stringify({ pk_a: ["https://a.example", "*", "null", "http://b.example:8080", "https://c.example/path"], sk_wrong: ["https://x.example"] }),
+      TOKEN_AUDIENCE: "",
+    });
+    expect(config.secretKeyHashes).toHaveLength(1);
+    expect(config.tokenKeys.map((k) => k.kid)).toEqual(["k2"]);
+    expect([...config.publishableKeys.keys()]).toEqual(["pk_a"]);
+    expect([...config.allowedOrigins].sort()).toEqual(["http://b.example:8080", "https://a.example"]);
+    expect(config.audience).toBe("edge-recommender");
+    expect(config.problems).toHaveLength(5);
+    expect(parseAuthConfig({ SECRET_KEY_HASHES: "", USER_TOKEN_SECRETS: "", PUBLISHABLE_KEYS: "{nope", TOKEN_AUDIENCE: "x" }).problems).toEqual(["PUBLISHABLE_KEYS is not JSON"]);
   });
 });
