@@ -110,8 +110,9 @@ describe("an attacker's script", () => {
       if (res.status === 429) refused++;
       else minted.push((await res.json()) as { userId: string; token: string });
     }
-    expect(minted.length).toBeLessThanOrEqual(10);
-    expect(refused).toBeGreaterThanOrEqual(20);
+    // 10 a minute per client; fixed windows, so a run across a window's end may get twice that.
+    expect(minted.length).toBeLessThanOrEqual(20);
+    expect(refused).toBeGreaterThanOrEqual(10);
     // Each clicks the target five times and an item that does not exist once.
     for (const [u, { userId, token }] of minted.entries()) {
       const clicks = Array.from({ length: 5 }, (_, n) => click(userId, `${userId}-${n}`, target));
@@ -150,7 +151,8 @@ describe("an attacker's script", () => {
     const flood = (ip: string) => browser(`${base}/v1/items/1`, { headers: { "CF-Connecting-IP": ip } });
     let first429: Response | undefined;
     let sent = 0;
-    while (!first429 && sent < 400) {
+    // Fixed 60 s windows: a flood that straddles a window's end may pass up to twice the limit.
+    while (!first429 && sent < 2 * 300 + 40) {
       const batch = await Promise.all(Array.from({ length: 20 }, () => flood("192.0.2.99")));
       sent += batch.length;
       first429 = batch.find((r) => r.status === 429);

@@ -199,16 +199,18 @@ describe("HTTP hardening", () => {
 });
 
 describe("rate limits", () => {
+  // The limits count in fixed windows (60 s): a run that straddles a window's end may see up to twice a limit pass.
   it("answer 429 with Retry-After past the per-client limit, for that client only", async () => {
     const flood = (ip: string) => browserCall("/v1/items/m1", { headers: { "CF-Connecting-IP": ip } });
     let refused: Response | undefined;
     let allowed = 0;
-    for (let i = 0; i < 400 && !refused; i++) {
-      const res = await flood("203.0.113.7");
-      if (res.status === 429) refused = res;
-      else allowed++;
+    while (!refused && allowed < 2 * 300 + 20) {
+      for (const res of await Promise.all(Array.from({ length: 10 }, () => flood("203.0.113.7")))) {
+        if (res.status === 429) refused ??= res;
+        else allowed++;
+      }
     }
-    expect(refused, "no 429 within 400 requests").toBeDefined();
+    expect(refused, `no 429 after ${allowed} requests`).toBeDefined();
     expect(allowed).toBeGreaterThanOrEqual(300);
     expect(Number(refused!.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await refused!.json<ErrorBody>()).error.code).toBe("rate_limited");
@@ -217,22 +219,29 @@ describe("rate limits", () => {
 
   it("issue few anonymous ids per client", async () => {
     const mint = () => browserCall("/v1/anonymous", { method: "POST", headers: { "CF-Connecting-IP": "203.0.113.20" } });
-    const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await mint()).status);
-    expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
-    expect(statuses.slice(10)).toEqual([429, 429]);
+    let issued = 0;
+    let status = 201;
+    while (status === 201 && issued < 2 * 10 + 5) {
+      status = (await mint()).status;
+      if (status === 201) issued++;
+    }
+    expect(status).toBe(429);
+    expect(issued).toBeGreaterThanOrEqual(10);
+    expect(issued).toBeLessThanOrEqual(20);
   });
 
-  it("cap event batches per user", async () => {
+  it("cap event batches per user, storing nothing of a refused one", async () => {
     const user = freshUser();
     const token = await userToken(user);
-    const statuses: number[] = [];
-    for (let i = 0; i < 62; i++) {
-      statuses.push((await browserCall("/v1/events", events([click(user, `${user}-${i}`)]), token)).status);
+    let accepted = 0;
+    let status = 200;
+    while (status === 200 && accepted < 2 * 60 + 5) {
+      status = (await browserCall("/v1/events", events([click(user, `${user}-${accepted}`)]), token)).status;
+      if (status === 200) accepted++;
     }
-    expect(statuses.filter((s) => s === 200)).toHaveLength(60);
-    expect(statuses.slice(60)).toEqual([429, 429]);
-    expect(await stubOf(user).eventCount()).toBe(60);
+    expect(status).toBe(429);
+    expect(accepted).toBeGreaterThanOrEqual(60);
+    expect(await stubOf(user).eventCount()).toBe(accepted);
   });
 });
 
