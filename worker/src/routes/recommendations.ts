@@ -15,6 +15,7 @@ import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
 import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
 import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
+import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
@@ -96,6 +97,8 @@ interface RecommendationQuery {
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
+  // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
+  requireUser(c, query.userId);
   const timing = new ServerTiming();
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
