@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUserToken } from "../../shared/auth/user-token";
 import { parseAuthConfig } from "../../worker/src/auth/auth-config";
+import { verifyTokenMemoized } from "../../worker/src/auth/verified-tokens";
 import { adminCall, browserCall, call, freshUser, jsonInit, publishDemo, rawCall, userToken } from "./fixtures";
 import { TEST_AUTH } from "./test-auth";
 
@@ -306,5 +307,25 @@ describe("the credentials configuration", () => {
     expect(config.audience).toBe("edge-recommender");
     expect(config.problems).toHaveLength(5);
     expect(parseAuthConfig({ SECRET_KEY_HASHES: "", USER_TOKEN_SECRETS: "", PUBLISHABLE_KEYS: "{nope", TOKEN_AUDIENCE: "x" }).problems).toEqual(["PUBLISHABLE_KEYS is not JSON"]);
+  });
+});
+
+describe("the isolate's memo of verified tokens", () => {
+  it("serves only the exact token that verified, until it expires, and forgets on a configuration change", async () => {
+    const bindings = { SECRET_KEY_HASHES: "", USER_TOKEN_SECRETS: `k1:${"a".repeat(32)}`, PUBLISHABLE_KEYS: "{}", TOKEN_AUDIENCE: "memo" };
+    const config = parseAuthConfig(bindings);
+    const nowMs = Date.now();
+    const exp = Math.floor(nowMs / 1000) + 60;
+    const token = await signUserToken({ sub: "u1", aud: "memo", exp }, { kid: "k1", secret: "a".repeat(32) });
+    expect((await verifyTokenMemoized(config, token, nowMs, 3600)).ok).toBe(true);
+    expect((await verifyTokenMemoized(config, token, nowMs + 10_000, 3600)).ok).toBe(true);
+    // Same header and claims, another signature: not the same token, so verified (and refused).
+    const forged = `${token.slice(0, token.lastIndexOf(".") + 1)}${"A".repeat(43)}`;
+    expect(await verifyTokenMemoized(config, forged, nowMs, 3600)).toMatchObject({ ok: false, problem: "bad_signature" });
+    const late = await verifyTokenMemoized(config, token, nowMs + 100_000, 3600);
+    expect(late).toMatchObject({ ok: false, problem: "expired" });
+    // A rotation that removed k1: the remembered verification no longer counts.
+    const rotated = parseAuthConfig({ ...bindings, USER_TOKEN_SECRETS: `k2:${"b".repeat(32)}` });
+    expect(await verifyTokenMemoized(rotated, token, nowMs, 3600)).toMatchObject({ ok: false, problem: "unknown_key" });
   });
 });
