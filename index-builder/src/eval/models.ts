@@ -24,34 +24,44 @@ import { type ProtocolName } from "./protocols";
 import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
 import { validationMasks } from "./validation-split";
+import { type TunedChoice } from "../build/tuning-choice";
 
 /**
- * The models each protocol reports, in report order. EASE needs an
- * item×item inverse, so it only runs on the small ML-100K catalogue. The
- * fusion and funnel rows reuse the fitted iALS and co-visitation instances;
- * `funnel` and `funnel-light` share one served funnel (`items` is the
- * catalogue its content source and features read).
+ * The models each protocol reports, in report order. EASE runs where its
+ * dense inverse fits (EaseRecommender.skipReason). The fusion and funnel
+ * rows reuse the fitted iALS and co-visitation instances; `funnel` and
+ * `funnel-light` share one served funnel (`items` is the catalogue its
+ * content source and features read). `tuned` (an imported log) replaces the
+ * constants chosen for MovieLens by what the build's tuning chose on this
+ * split's own validation carve: iALS on the transformed weights, the
+ * co-visitation options and the funnel's light weights; the funnel itself
+ * still trains and folds in binary rows (eval/funnel/funnel-fit.ts).
  */
-export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[]): Recommender[] {
+export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[], tuned?: TunedChoice): Recommender[] {
   const msr = protocol === "msr";
-  const covisit = new CovisitRecommender(msr ? MSR_COVISIT : TIME_COVISIT);
-  const ials = new IalsRecommender(msr ? MSR_IALS : TIME_IALS);
-  const fusion = new FusionRecommender([
-    { model: ials, weight: 1 },
-    { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
-  ]);
-  const ease = msr ? [new EaseRecommender(EASE_REGULARIZATION)] : [];
-  const tuned = msr ? MSR_FUNNEL : TIME_FUNNEL;
-  const ranking = { ...SERVED_RANKING, light: tuned.light, policy: { ...SERVED_RANKING.policy, mmrLambda: 1 } };
+  const ialsOptions = tuned?.ials ?? (msr ? MSR_IALS : TIME_IALS);
+  const covisitOptions = tuned?.covisit ?? (msr ? MSR_COVISIT : TIME_COVISIT);
+  const covisit = new CovisitRecommender(covisitOptions);
+  const ials = tuned ? new IalsRecommender(tuned.ials, false) : new IalsRecommender(ialsOptions);
+  const fusion = tuned
+    ? []
+    : [new FusionRecommender([
+        { model: ials, weight: 1 },
+        { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
+      ])];
+  const ease = new EaseRecommender(EASE_REGULARIZATION);
+  const funnelTuning = msr ? MSR_FUNNEL : TIME_FUNNEL;
+  const ranking = { ...SERVED_RANKING, light: tuned?.light ?? funnelTuning.light, policy: { ...SERVED_RANKING.policy, mmrLambda: 1 } };
   const served = new ServedFunnel(
     items,
     {
-      spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, knobs: SERVED_KNOBS, recentLimit: tuned.recentLimit },
+      spec: { ials: ialsOptions, covisit: covisitOptions, knobs: SERVED_KNOBS, recentLimit: funnelTuning.recentLimit },
       ranking,
-      training: tuned.training,
+      training: funnelTuning.training,
       carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
-    { ials, covisit },
+    // Weighted iALS factors would not match the funnel's binary fold-in: with `tuned` it trains its own.
+    tuned ? { covisit } : { ials, covisit },
   );
   // Relevance only (MMR λ = 1) in the main rows; the -mmr0.8 row applies the served default policy's diversity.
   const funnel = [
@@ -60,5 +70,5 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
     new FunnelRecommender("funnel-mmr0.8", served, { ...ranking, heavy: true, policy: SERVED_RANKING.policy }),
     new FunnelRecommender("funnel-light-worker-weights", served, { ...ranking, light: SERVED_RANKING.light, heavy: false }),
   ];
-  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnel];
+  return [new PopularityRecommender(), new SarRecommender(), covisit, ease, ials, ...fusion, ...funnel];
 }

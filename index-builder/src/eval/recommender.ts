@@ -10,6 +10,8 @@ export interface Recommender {
   readonly name: string;
   /** Hyper-parameters as they should appear in the report. */
   readonly params: Record<string, number | string | boolean>;
+  /** Why this model cannot run on `train` (too large for it), or null; the harness then reports it as skipped instead of fitting. */
+  skipReason?(train: InteractionTable): string | null;
   fit(train: InteractionTable): void;
   /** Writes a score for every dense item index into `out` (size nItems); higher is better. */
   scoreUser(user: number, out: Float64Array): void;
