@@ -41,7 +41,8 @@ export default async function setup(project: TestProject) {
   project.provide("stateDir", stateDir);
   try {
     const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
-    const built = await buildIndex(dataset, join(stateDir, "index"));
+    // A short tuning budget: the served index goes through the tuned path, the suite stays fast.
+    const built = await buildIndex(dataset, join(stateDir, "index"), { tune: { budgetSeconds: 10 } });
     const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     project.provide("indexVersion", version);
     project.provide("indexDir", built.dir);

@@ -13,7 +13,8 @@ import { PROJECT_ROOT } from "./wrangler";
 export async function runDev(options: { port: number }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
   const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
-  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), { log });
+  // Tuning gets 30 s here so the demo starts quickly; `index-builder build` gives it DEFAULT_TUNE's budget.
+  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), { log, tune: { budgetSeconds: 30 } });
 
   const stack = await startLocalStack({
     port: options.port,
