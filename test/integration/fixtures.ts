@@ -1,8 +1,10 @@
 import { exports } from "cloudflare:workers";
 import { sha256Hex } from "../../shared/checksum";
-import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
-import { encodePopularBlob, type PopularBlob } from "../../shared/index-format/popular";
+import { encodePopularBlob } from "../../shared/index-format/popular";
+import { demoCatalog, demoPopular } from "../fixtures/funnel-index";
+
+export { demoCatalog, demoPopular };
 
 export const ADMIN_KEY = "integration-admin-key";
 export const BASE = "http://recs.test";
@@ -20,25 +22,6 @@ export function adminCall(path: string, init: RequestInit = {}): Promise<Respons
 
 export function postEvents(events: unknown[]): Promise<Response> {
   return call("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
-}
-
-/** A small catalog: item i has score 100 - i; even items are Drama, odd ones Comedy. */
-export function demoCatalog(n = 30): CatalogItem[] {
-  return Array.from({ length: n }, (_, i) => ({
-    itemId: `m${i}`,
-    title: `Movie ${i}`,
-    categories: [i % 2 === 0 ? "Drama" : "Comedy"],
-    year: 1990 + (i % 30),
-    tags: [],
-    available: true,
-  }));
-}
-
-export function demoPopular(catalog: CatalogItem[]): PopularBlob {
-  const items = catalog.map((c, i) => ({ itemId: c.itemId, title: c.title, categories: c.categories, score: 100 - i }));
-  const byCategory: Record<string, number[]> = {};
-  items.forEach((item, i) => item.categories.forEach((cat) => (byCategory[cat] ??= []).push(i)));
-  return { asOf: "2026-01-01T00:00:00.000Z", halfLifeDays: 365, items, byCategory };
 }
 
 export async function demoBuild(version: string, catalog = demoCatalog()) {

@@ -2,7 +2,7 @@ import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
-import { buildRanker } from "../ranker/build-ranker";
+import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -87,7 +87,7 @@ export async function buildIndex(
   let choice = start;
   let tuning: TuningReport | null = null;
   if (options.tune !== false) {
-    ({ choice, report: tuning } = tuneOnValidation(datasetTuningData(dataset), start, { ...DEFAULT_TUNE, ...options.tune, log }));
+    ({ choice, report: tuning } = await tuneOnValidation(datasetTuningData(dataset), start, { ...DEFAULT_TUNE, ...options.tune, log }));
   }
   log(`weights: ${dataset.weightKind ?? "ratings"} through ${describeTransform(choice.transform)}`);
   // One interaction table for every trainer, so vectors and co-visitation share item indices.
@@ -110,9 +110,11 @@ export async function buildIndex(
   const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
+  // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve, refused when time cannot carve.
   const rankerRefused = carve.method !== "time" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
-  const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, undefined, log);
+  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light } };
+  const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
   const { version, dir, manifest } = await writeVersion(

@@ -73,7 +73,7 @@ const LIGHT_CONTENT = [0, 0.05];
  * loudly. Nothing here is specific to a dataset: grids are relative to the
  * start point or to the data's own quantiles.
  */
-export function tuneOnValidation(data: TuningData, start: TunedChoice, options: TuneOptions): { choice: TunedChoice; report: TuningReport } {
+export async function tuneOnValidation(data: TuningData, start: TunedChoice, options: TuneOptions): Promise<{ choice: TunedChoice; report: TuningReport }> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const { log } = options;
@@ -119,9 +119,9 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
     }
     return split;
   };
-  const trial = (stage: TuningTrial["stage"], params: TuningTrial["params"], run: () => number): number => {
+  const trial = async (stage: TuningTrial["stage"], params: TuningTrial["params"], run: () => number | Promise<number>): Promise<number> => {
     const t = performance.now();
-    const ndcgAt10 = round(run());
+    const ndcgAt10 = round(await run());
     trials.push({ stage, params, ndcgAt10, seconds: round((performance.now() - t) / 1000) });
     log(`tune ${stage}: ${JSON.stringify(params)} -> nDCG@10 ${ndcgAt10.toFixed(4)}`);
     return ndcgAt10;
@@ -130,13 +130,13 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
   // 1. Weight transform and iALS.
   const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
-    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, () =>
-      evaluateRecommender(new IalsRecommender(ials, false), fit, validation).metrics.ndcgAtK,
+    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () =>
+      (await evaluateRecommender(new IalsRecommender(ials, false), fit, validation)).metrics.ndcgAtK,
     );
   };
   let transform = start.transform;
   let ials = start.ials;
-  const startIals = scoreIals(transform, ials);
+  const startIals = await scoreIals(transform, ials);
   let bestIals = startIals;
   const tried = new Set([JSON.stringify([transform, ials])]);
   const transforms = data.transforms;
@@ -153,7 +153,7 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
         const key = JSON.stringify([t, o]);
         if (tried.has(key) || overBudget()) continue;
         tried.add(key);
-        const score = scoreIals(t, o);
+        const score = await scoreIals(t, o);
         if (score > bestIals) [bestIals, transform, ials] = [score, t, o];
       }
     }
@@ -165,11 +165,11 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
   stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
   const timed = carve.method === "time";
   const scoreCovisit = (o: CovisitOptions) =>
-    trial("covisit", { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" }, () =>
-      evaluateRecommender(new CovisitRecommender(o), fit, validation).metrics.ndcgAtK,
+    trial("covisit", { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" }, async () =>
+      (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
   let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
-  const startCovisit = overBudget() ? 0 : scoreCovisit(covisit);
+  const startCovisit = overBudget() ? 0 : await scoreCovisit(covisit);
   let bestCovisit = startCovisit;
   const covisitGrid: CovisitOptions[] = [
     ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
@@ -177,7 +177,7 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
   ];
   for (const o of covisitGrid) {
     if (overBudget() || JSON.stringify(o) === JSON.stringify(covisit)) continue;
-    const score = scoreCovisit(o);
+    const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
   }
 
@@ -187,17 +187,17 @@ export function tuneOnValidation(data: TuningData, start: TunedChoice, options: 
   let startLight = 0;
   let bestLight = 0;
   if (!overBudget()) {
-    const lists = new ValidationLists(fit, itemsByUser(validation), data.items, trainIalsOnTable(fit, ials), buildCovisitation(fit, covisit), options.lightUsers);
+    const lists = await ValidationLists.gather(fit, itemsByUser(validation), data.items, trainIalsOnTable(fit, ials), buildCovisitation(fit, covisit), options.lightUsers);
     const references = { ann: round(lists.ndcgOfSource("ann")), popularity: round(lists.ndcgOfSource("popularity")) };
     trials.push({ stage: "light", params: { reference: "ann order" }, ndcgAt10: references.ann, seconds: 0 });
     trials.push({ stage: "light", params: { reference: "popularity order" }, ndcgAt10: references.popularity, seconds: 0 });
     log(`tune light: ${lists.users} validation users; ANN order ${references.ann.toFixed(4)}, popularity order ${references.popularity.toFixed(4)}`);
     const scoreLight = (w: LightWeights) => trial("light", lightParams(w), () => lists.ndcgOfLight(w));
-    startLight = scoreLight(light);
+    startLight = await scoreLight(light);
     bestLight = startLight;
     for (const w of lightGrid()) {
       if (overBudget()) break;
-      const score = scoreLight(w);
+      const score = await scoreLight(w);
       if (score > bestLight) [bestLight, light] = [score, w];
     }
     if (bestLight < references.popularity) log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);

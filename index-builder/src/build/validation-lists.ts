@@ -1,72 +1,71 @@
-import { type Candidate, type ItemFacts, type UserContext } from "../../../shared/ranking/candidate";
-import { type LightWeights, lightScores } from "../../../shared/ranking/light-rank";
-import { rankingMetrics } from "../eval/metrics";
-import { type HistoryEvent, offlineCandidates, type OfflineModels } from "../ranker/offline-funnel";
-import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
+import { gatherCandidates, type Gathered } from "../../../shared/funnel/run-funnel";
+import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
+import { type LightWeights, lightScores } from "../../../shared/ranking/light-rank";
+import { loadNodeKernel } from "../ann/node-kernel";
+import { homeRequest } from "../eval/funnel/funnel-fit";
+import { rankingMetrics } from "../eval/metrics";
+import { buildMemoryIndex } from "../funnel/memory-index";
+import { memoryFunnelPorts } from "../funnel/memory-ports";
+import { offlineSession, type PastEvent } from "../funnel/offline-session";
 import { type InteractionTable } from "../train/interaction-table";
 import { type TrainedEmbeddings } from "../train/train-ials";
 import { DEFAULT_POPULARITY } from "./popularity";
 
-/** One validation user's request as the funnel would see it: merged candidates and context. */
-interface ValidationRequest {
-  user: number;
-  candidates: Candidate[];
-  ctx: UserContext;
-}
-
 /**
- * The funnel's candidates for validation users, replayed offline
- * (ranker/offline-funnel.ts) from models fitted on the fit rows, so light
- * weights can be compared on the orders they give the same candidates.
- * Popularity is the builder's decayed mass over the fit rows.
+ * The served funnel's merged candidates for validation users, gathered
+ * once (shared/funnel through in-memory ports over the blobs a build of the
+ * fit rows would publish, the heavy ranker off), so light weights can be
+ * compared on the orders they give the same candidates. Sessions hold each
+ * user's fit rows as events of their training weight, the 50 most recent
+ * folded in, as the Worker's session would.
  */
 export class ValidationLists {
-  private readonly requests: ValidationRequest[] = [];
-  private readonly facts: Map<string, ItemFacts>;
-  private readonly itemIndex: Map<string, number>;
-
-  constructor(
-    fit: InteractionTable,
+  private constructor(
+    private readonly requests: { user: number; g: Gathered }[],
     private readonly relevant: ReadonlyMap<number, ReadonlySet<number>>,
+    private readonly itemIndex: ReadonlyMap<string, number>,
+  ) {}
+
+  static async gather(
+    fit: InteractionTable,
+    relevant: ReadonlyMap<number, ReadonlySet<number>>,
     catalog: readonly CatalogItem[],
     embeddings: TrainedEmbeddings,
     covisit: CovisitLists,
     maxUsers: number,
-  ) {
-    const nItems = fit.itemIds.length;
+  ): Promise<ValidationLists> {
     let asOfSec = -Infinity;
     for (const t of fit.timestampsSec) asOfSec = Math.max(asOfSec, t);
     const halfLifeSec = DEFAULT_POPULARITY.halfLifeDays * 86_400;
-    const mass = new Float64Array(nItems);
-    for (let r = 0; r < fit.items.length; r++) mass[fit.items[r]!]! += Math.pow(0.5, (asOfSec - fit.timestampsSec[r]!) / halfLifeSec);
-    const byId = new Map(catalog.map((item) => [item.itemId, item]));
-    const factList: ItemFacts[] = fit.itemIds.map((itemId, i) => {
-      const item = byId.get(itemId);
-      return { itemId, title: item?.title ?? itemId, categories: item?.categories ?? [], year: item?.year ?? null, popularity: mass[i]!, available: true, fresh: false };
-    });
-    const popularOrder = [...mass.keys()].filter((i) => mass[i]! > 0).sort((a, b) => mass[b]! - mass[a]! || a - b);
-    const byCategory = new Map<string, number[]>();
-    for (const i of popularOrder) for (const c of factList[i]!.categories) byCategory.set(c, [...(byCategory.get(c) ?? []), i]);
-    const models: OfflineModels = { embeddings, covisit, facts: factList, popularOrder, byCategory };
-    this.facts = new Map(factList.map((f) => [f.itemId, f]));
-    this.itemIndex = new Map(fit.itemIds.map((id, i) => [id, i]));
-
-    const histories = new Map<number, HistoryEvent[]>();
+    const mass = new Map<string, number>();
+    for (let r = 0; r < fit.items.length; r++) {
+      const id = fit.itemIds[fit.items[r]!]!;
+      mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (asOfSec - fit.timestampsSec[r]!) / halfLifeSec));
+    }
+    const index = buildMemoryIndex({ version: "tune", catalog, embeddings, covisit, mass, asOfMs: asOfSec * 1000 });
+    const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel() });
+    const categories = new Map(catalog.map((item) => [item.itemId, item.categories]));
+    const histories = new Map<number, PastEvent[]>();
     for (let r = 0; r < fit.users.length; r++) {
       const list = histories.get(fit.users[r]!) ?? [];
-      list.push({ item: fit.items[r]!, weight: fit.values[r]!, timestampMs: fit.timestampsSec[r]! * 1000 });
+      list.push({ itemId: fit.itemIds[fit.items[r]!]!, weight: fit.values[r]!, timestampMs: fit.timestampsSec[r]! * 1000 });
       histories.set(fit.users[r]!, list);
     }
     const users = [...relevant.keys()].filter((u) => histories.has(u)).sort((a, b) => a - b);
-    // An even spread over user indices when there are more than maxUsers.
     const take = Math.min(maxUsers, users.length);
+    const requests: { user: number; g: Gathered }[] = [];
+    // An even spread over user indices when there are more than maxUsers.
     for (let j = 0; j < take; j++) {
       const user = users[Math.floor((j * users.length) / take)]!;
-      const history = histories.get(user)!.sort((a, b) => a.timestampMs - b.timestampMs);
-      const { candidates, ctx } = offlineCandidates(models, history, history[history.length - 1]!.timestampMs);
-      this.requests.push({ user, candidates, ctx });
+      const events = histories.get(user)!.sort((a, b) => a.timestampMs - b.timestampMs);
+      const nowMs = events[events.length - 1]!.timestampMs;
+      const session = offlineSession(events, nowMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS);
+      requests.push({ user, g: await gatherCandidates(ports, homeRequest(nowMs, 100), session, { ...SERVED_KNOBS, heavy: false }) });
     }
+    return new ValidationLists(requests, relevant, new Map(fit.itemIds.map((id, i) => [id, i])));
   }
 
   get users(): number {
@@ -75,22 +74,22 @@ export class ValidationLists {
 
   /** Validation nDCG@10 of the light ranker's order under `weights`. */
   ndcgOfLight(weights: LightWeights): number {
-    return this.ndcgOf((r) => lightScores(r.candidates, this.facts, r.ctx, weights));
+    return this.ndcgOf(({ g }) => lightScores(g.candidates, g.facts, g.user, weights));
   }
 
-  /** nDCG@10 of candidates ordered by one source's raw score (others below), or by popularity. */
+  /** nDCG@10 of the candidates ordered by the ANN source's raw score (others below), or by popularity. */
   ndcgOfSource(source: "ann" | "popularity"): number {
-    return this.ndcgOf((r) => Float64Array.from(r.candidates, (c) => (source === "ann" ? (c.sources.ann ?? -Infinity) : (this.facts.get(c.itemId)?.popularity ?? 0))));
+    return this.ndcgOf(({ g }) => Float64Array.from(g.candidates, (c) => (source === "ann" ? (c.sources.ann ?? -Infinity) : (g.facts.get(c.itemId)?.popularity ?? 0))));
   }
 
-  private ndcgOf(score: (r: ValidationRequest) => Float64Array): number {
+  private ndcgOf(score: (r: { g: Gathered }) => Float64Array): number {
     const lists = new Map<number, number[]>();
     for (const r of this.requests) {
       const s = score(r);
-      const order = r.candidates.map((_, k) => k).sort((a, b) => s[b]! - s[a]! || a - b);
-      lists.set(r.user, order.slice(0, 10).map((k) => this.itemIndex.get(r.candidates[k]!.itemId)!));
+      const order = r.g.candidates.map((_, k) => k).sort((a, b) => s[b]! - s[a]! || a - b);
+      lists.set(r.user, order.slice(0, 10).map((k) => this.itemIndex.get(r.g.candidates[k]!.itemId)!));
     }
-    const relevant = new Map([...this.requests].map((r) => [r.user, this.relevant.get(r.user)!]));
+    const relevant = new Map(this.requests.map((r) => [r.user, this.relevant.get(r.user)!]));
     return rankingMetrics(lists, relevant, 10, this.itemIndex.size).ndcgAtK;
   }
 }

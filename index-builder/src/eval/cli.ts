@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   if (split.imported) {
     const { dataset, tuning } = split.imported;
     const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
-    const result = tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, log: (line) => console.log(line) });
+    const result = await tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, log: (line) => console.log(line) });
     tuned = result.choice;
     split.train = tuning.tableOf(tuned.transform);
     notes.push(...importedNotes(result.report));
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
       notes.push(`${model.name} skipped: ${skip}.`);
       continue;
     }
-    const result = evaluateRecommender(model, split.train, split.test);
+    const result = await evaluateRecommender(model, split.train, split.test);
     const row = toRow(model.name, model.params, result.metrics, result.fitMs);
     const stats = model.stats?.();
     if (stats && Object.keys(stats).length > 0) row.stats = stats;

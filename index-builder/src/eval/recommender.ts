@@ -12,7 +12,10 @@ export interface Recommender {
   readonly params: Record<string, number | string | boolean>;
   /** Why this model cannot run on `train` (too large for it), or null; the harness then reports it as skipped instead of fitting. */
   skipReason?(train: InteractionTable): string | null;
-  fit(train: InteractionTable): void;
+  /** May resolve later: the harness awaits it (the funnel row fits asynchronously). */
+  fit(train: InteractionTable): void | Promise<void>;
+  /** Work that must finish before `scoreUser` for these users (an asynchronous model lists them here). */
+  prepare?(users: readonly number[]): Promise<void>;
   /** Writes a score for every dense item index into `out` (size nItems); higher is better. */
   scoreUser(user: number, out: Float64Array): void;
   /** Figures measured while scoring (e.g. the funnel's retrieval recall), for the report. */

@@ -6,6 +6,8 @@ import { isValidId } from "../../../shared/ids";
 import { parseManifest } from "../../../shared/index-format/manifest";
 import { buildIndex, startChoice } from "../build/build-index";
 import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
+import { type TuningReport } from "../build/tuning-choice";
+import { type CarveReport } from "../eval/carve-check";
 import { evaluateRecommender } from "../eval/evaluate";
 import { modelLineup } from "../eval/models";
 import { loadImportedSplit } from "../eval/protocols";
@@ -13,6 +15,14 @@ import { syntheticPlayLog } from "./fixtures/synthetic-play-log";
 import { importDataset, type ImportOptions } from "./import-dataset";
 
 const dirs: string[] = [];
+
+/** The parts of the manifest's build report this test reads (build-index.ts writes it). */
+interface BuildReport {
+  validationCarve: CarveReport;
+  heavyRanker: { built: boolean };
+  weights: { kind: string };
+  tuning: TuningReport;
+}
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 /**
@@ -35,7 +45,7 @@ describe("a play-count log without timestamps", () => {
     expect(summary).toMatchObject({ rows: log.rows.length, users: 240, timeRange: null });
     const built = await buildIndex(dataset, join(dir, "index"), { log: say, tune: { budgetSeconds: 8 }, importSummary: summary, now: new Date("2026-12-01T00:00:00Z") });
     const manifest = parseManifest(JSON.parse(await readFile(join(built.dir, "manifest.json"), "utf8")));
-    const report = manifest.build as Record<string, any>;
+    const report = manifest.build as unknown as BuildReport;
     // Loudly: the time carve is refused for lack of timestamps, and so is the heavy ranker that needs one.
     expect(report.validationCarve).toMatchObject({ method: "random", problems: [] });
     expect(report.validationCarve.fallbackReasons[0]).toMatch(/no or constant timestamps/);
@@ -52,12 +62,12 @@ describe("a play-count log without timestamps", () => {
     // The eval on the same file: a per-user random test carve, choices made on a validation carve of its training rows.
     const split = await loadImportedSplit(options, say);
     expect(split.carve.method).toBe("random");
-    const tuned = tuneOnValidation(split.imported!.tuning, startChoice(split.imported!.dataset), { ...DEFAULT_TUNE, budgetSeconds: 8, log: say });
+    const tuned = await tuneOnValidation(split.imported!.tuning, startChoice(split.imported!.dataset), { ...DEFAULT_TUNE, budgetSeconds: 8, log: say });
     split.train = split.imported!.tuning.tableOf(tuned.choice.transform);
     const lineup = modelLineup(split.protocol, split.items, tuned.choice);
-    const ndcg = (name: string) => evaluateRecommender(lineup.find((m) => m.name === name)!, split.train, split.test).metrics.ndcgAtK;
-    const popularity = ndcg("popularity");
-    const funnel = ndcg("funnel");
+    const ndcg = async (name: string) => (await evaluateRecommender(lineup.find((m) => m.name === name)!, split.train, split.test)).metrics.ndcgAtK;
+    const popularity = await ndcg("popularity");
+    const funnel = await ndcg("funnel");
     expect(popularity).toBeGreaterThan(0);
     expect(funnel).toBeGreaterThan(popularity);
   });

@@ -1,7 +1,7 @@
 import { desc, gt, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { items } from "../../../shared/db/schema";
-import { type CatalogFacts } from "./d1-catalog";
+import { type CatalogFacts } from "../../../shared/catalog/catalog-item";
 
 /**
  * What the catalog (D1) says that the published index does not: the index

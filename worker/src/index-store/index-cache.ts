@@ -1,6 +1,6 @@
 import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
-import { Memo } from "../funnel/memo";
+import { Memo } from "../cache/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
 

@@ -1,16 +1,19 @@
 import { Hono } from "hono";
-import { SeededRandom } from "../../../shared/ann/random";
+import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
-import { ByteLru } from "../ann/byte-lru";
+import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
-import { type Budgeted, withBudget } from "../funnel/budget";
-import { renderPage } from "../funnel/catalog-view";
-import { runFunnel, type Surface } from "../funnel/run-funnel";
+import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
+import { renderPage } from "../render/render-page";
+import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
+import { runFunnel, type Surface } from "../../../shared/funnel/run-funnel";
+import { funnelSession } from "../../../shared/funnel/session";
+import { workerFunnelPorts } from "../funnel/worker-ports";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
@@ -128,6 +131,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   }
   // Without the session the user is served as a cold start, uncached, and the response says so.
   const session = sessionRead?.ok ? sessionRead.value : EMPTY_SESSION;
+  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
@@ -139,13 +143,11 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     if (query.cursor) offset = 0;
     const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
     const result = await runFunnel(
-      c.env,
-      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE },
-      session,
-      index,
-      timing,
+      workerFunnelPorts(c.env, index, timing, defer),
+      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE, nowMs: Date.now() },
+      funnelSession(session),
+      SERVED_KNOBS,
       random,
-      (work) => c.executionCtx.waitUntil(work),
     );
     list = {
       indexVersion: index.version,
@@ -158,7 +160,6 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     };
   }
 
-  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
   const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;

@@ -1,3 +1,4 @@
+import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { DurableObject } from "cloudflare:workers";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { decayAffinity } from "../../../shared/events/affinity-decay";
@@ -66,7 +67,7 @@ export interface IngestContext {
   itemCategories: Record<string, string[]>;
 }
 
-const RECENT_ITEMS = 50;
+const RECENT_ITEMS = SESSION_RECENT_EVENTS;
 /** Impression rows one INSERT writes (two bound parameters each, under SQLite's limit per statement). */
 const IMPRESSION_ROWS_PER_STATEMENT = 40;
 /** Impression rows allowed past MAX_IMPRESSION_ITEMS before the oldest are pruned. */
