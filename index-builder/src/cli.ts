@@ -23,7 +23,7 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
             --events FILE       also train on live events read by ingest
-            --tune-seconds N    time budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
+            --tune-seconds N    CPU-seconds budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)

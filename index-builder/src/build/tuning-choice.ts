@@ -26,8 +26,10 @@ export interface TuningReport {
   carve: CarveReport;
   /** Why the start point was kept untuned (an unsound carve), or null. */
   skipped: string | null;
+  /** CPU seconds of the process (tune-on-validation.ts), allowed and spent; and the wall-clock time it took. */
   budgetSeconds: number;
   spentSeconds: number;
+  wallSeconds: number;
   /** Whether the budget stopped the walk before the grid's end. */
   budgetCut: boolean;
   /** Validation nDCG@10 of the start point and of the choice, per stage. */
