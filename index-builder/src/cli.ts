@@ -33,7 +33,7 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
             --out FILE          events file (default .index/live-events.jsonl)
             --cursor FILE       cursor file (default .index/live-events.cursor)
-  start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
+  start     Build the demo index (or one from --interactions, options as import), start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
 `;
 
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "start":
-      await runDev({ port: Number(values.port ?? 8787) });
+      await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined });
       return;
     default:
       console.log(USAGE);
