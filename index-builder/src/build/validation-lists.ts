@@ -12,7 +12,7 @@ import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
 import { type InteractionTable } from "../train/interaction-table";
 import { type TrainedEmbeddings } from "../train/train-ials";
-import { DEFAULT_POPULARITY } from "./popularity";
+import { DEFAULT_POPULARITY, tableDecayedMass } from "./popularity";
 
 /**
  * The served funnel's merged candidates for validation users, gathered
@@ -37,15 +37,8 @@ export class ValidationLists {
     covisit: CovisitLists,
     maxUsers: number,
   ): Promise<ValidationLists> {
-    let asOfSec = -Infinity;
-    for (const t of fit.timestampsSec) asOfSec = Math.max(asOfSec, t);
-    const halfLifeSec = DEFAULT_POPULARITY.halfLifeDays * 86_400;
-    const mass = new Map<string, number>();
-    for (let r = 0; r < fit.items.length; r++) {
-      const id = fit.itemIds[fit.items[r]!]!;
-      mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (asOfSec - fit.timestampsSec[r]!) / halfLifeSec));
-    }
-    const index = buildMemoryIndex({ version: "tune", catalog, embeddings, covisit, mass, asOfMs: asOfSec * 1000 });
+    const { asOfMs, mass } = tableDecayedMass(fit, DEFAULT_POPULARITY.halfLifeDays);
+    const index = buildMemoryIndex({ version: "tune", catalog, embeddings, covisit, mass, asOfMs });
     const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel() });
     const categories = new Map(catalog.map((item) => [item.itemId, item.categories]));
     const histories = new Map<number, PastEvent[]>();
