@@ -41,9 +41,8 @@ export default async function setup(project: TestProject) {
   project.provide("stateDir", stateDir);
   try {
     const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
-    // Untuned (the start point: the demo's hand-picked values): funnel.e2e pins behaviour of that index (its heavy
-    // ranker ships; three animated films bring mostly animation). Tuning is tested in index-builder/src/import/import-build-eval.test.ts.
-    const built = await buildIndex(dataset, join(stateDir, "index"), { tune: false });
+    // A short tuning budget (CPU seconds): the served index goes through the tuned path, the suite stays fast.
+    const built = await buildIndex(dataset, join(stateDir, "index"), { tune: { budgetSeconds: 10 } });
     const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     project.provide("indexVersion", version);
     project.provide("indexDir", built.dir);
