@@ -12,6 +12,7 @@ import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
+import { signUserToken } from "../../shared/auth/user-token";
 
 const USAGE = `index-builder <command> [options]
 
@@ -24,15 +25,25 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
             --events FILE       also train on live events read by ingest
             --tune-seconds N    CPU-seconds budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
+            --ranker MODE       auto (ship the heavy ranker only when it beats the light
+                                order on validation; default), always (ship it anyway, e.g.
+                                to test it online), off
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
-            --admin-key KEY     admin key (default: $ADMIN_KEY)
+            --admin-key KEY     a secret key (default: $SECRET_KEY; prefer the environment,
+                                a command line is visible to every local user)
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
-            --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
+            --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
+                                prefer the environment for the token)
             --out FILE          events file (default .index/live-events.jsonl)
             --cursor FILE       cursor file (default .index/live-events.cursor)
+  token     Sign a user token as a customer's backend would (for trying the API)
+            --user ID           the user id (sub)
+            --ttl S             seconds until it expires (default 3600, at most 86400)
+            The secret comes from $USER_TOKEN_SECRETS (kid:secret, the first entry) and
+            the audience from $TOKEN_AUDIENCE (default edge-recommender), never from argv.
   start     Build the demo index (or one from --interactions, options as import), start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
 `;
@@ -56,6 +67,9 @@ async function main(argv: string[]): Promise<void> {
       cursor: { type: "string" },
       ...IMPORT_ARGS,
       "tune-seconds": { type: "string" },
+      user: { type: "string" },
+      ttl: { type: "string" },
+      ranker: { type: "string" },
     },
   });
   switch (command) {
@@ -80,8 +94,11 @@ async function main(argv: string[]): Promise<void> {
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
       const tuneSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
       if (!(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      const ranker = values.ranker ?? "auto";
+      if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
         popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
+        ranker: ranker === "off" ? false : ranker === "always" ? "always" : true,
         log,
         tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
         importSummary,
@@ -89,8 +106,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "publish": {
-      const adminKey = values["admin-key"] ?? process.env.ADMIN_KEY;
-      if (!adminKey) throw new Error("publish needs --admin-key or $ADMIN_KEY");
+      const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
+      if (!adminKey) throw new Error("publish needs a secret key: $SECRET_KEY (or --admin-key)");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
       await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
       return;
@@ -108,6 +125,17 @@ async function main(argv: string[]): Promise<void> {
         log,
       });
       log(`ingested ${report.written} events (${report.droppedErased} of erased users dropped); cursor ${report.cursor ?? "none"}`);
+      return;
+    }
+    case "token": {
+      const entry = (process.env.USER_TOKEN_SECRETS ?? "").split(",")[0]!.trim();
+      const colon = entry.indexOf(":");
+      if (colon <= 0) throw new Error("token needs $USER_TOKEN_SECRETS (kid:secret), as the Worker has it");
+      const ttlS = Number(values.ttl ?? 3600);
+      if (!values.user || !Number.isInteger(ttlS) || ttlS < 1 || ttlS > 86_400) throw new Error("token needs --user ID and a --ttl from 1 to 86400");
+      const nowS = Math.floor(Date.now() / 1000);
+      const claims = { sub: values.user, aud: process.env.TOKEN_AUDIENCE || "edge-recommender", exp: nowS + ttlS, iat: nowS };
+      log(await signUserToken(claims, { kid: entry.slice(0, colon), secret: entry.slice(colon + 1) }));
       return;
     }
     case "start":

@@ -1,4 +1,4 @@
-import { findItem } from "../catalog/item-table";
+import { categoriesAt, findItem } from "../catalog/item-table";
 import { type Candidate, type ItemFacts, type Source, type UserContext } from "../ranking/candidate";
 import { impressionCountsOf } from "../ranking/impression-table";
 import { lightScores } from "../ranking/light-rank";
@@ -7,7 +7,7 @@ import { DEFAULT_POLICY, type PolicyConfig } from "../ranking/policy/policy-conf
 import { rerank } from "../ranking/policy/rerank";
 import { type RankedEntry } from "../ranking/ranked-list";
 import { type Budgeted, withBudget } from "./budget";
-import { factsOf, popularById, visibleItems } from "./item-facts";
+import { factsOf, knownVisible, popularById, visibleItems } from "./item-facts";
 import { type FunnelKnobs, STAGE_BUDGET_MS } from "./knobs";
 import { type CatalogView, type Fault, type FunnelHead, type FunnelPorts, type HeavyModel } from "./ports";
 import { queryVector } from "./query-vector";
@@ -54,6 +54,17 @@ export interface Gathered {
 }
 
 const absent = Promise.resolve({ ok: true as const, value: null });
+
+/**
+ * Codes that describe what the published index can do rather than a failure
+ * of this request: the answer is whole for that index, and may be cached.
+ */
+export const INDEX_LIMITS: ReadonlySet<string> = new Set(["index_popular_only"]);
+
+/** Whether an answer with these degraded codes is whole (nothing failed) and so may be cached. */
+export function wholeAnswer(degraded: readonly string[]): boolean {
+  return degraded.every((code) => INDEX_LIMITS.has(code));
+}
 
 /**
  * The serving funnel: candidate sources in parallel, each under a quota and
@@ -110,8 +121,13 @@ export async function gatherCandidates(
   const head = usable(note(headRead));
   const ann = usable(note(annRead));
   const policy = { ...(note(policyRead) ?? DEFAULT_POLICY), ...knobs.policy };
+  if (overlay?.stale) degraded.push("catalog_overlay_stale");
+  // An index of the popular list alone serves, and says it cannot personalize.
+  if (headRead.ok && headRead.value === null && annRead.ok && annRead.value === null) degraded.push("index_popular_only");
 
-  const home = req.surface === "home";
+  // Home and up next read the session's history (up next: what to watch after this item, for this
+  // user); related reads the item alone (items like this one).
+  const withHistory = req.surface !== "related";
   // History and context as item-table rows.
   const history = head
     ? session.history.flatMap((h) => {
@@ -120,11 +136,11 @@ export async function gatherCandidates(
       })
     : [];
   const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
-  const seedRows = [...(home ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
+  const seedRows = [...(withHistory ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
   const [query, neighbours] = head
     ? await timing.measure("session_data", () =>
         Promise.all([
-          queryVector(index, head, home, history, contextRow, degraded),
+          queryVector(index, head, req.surface, history, contextRow, degraded),
           seedRows.length === 0
             ? null
             : withBudget("covisit", STAGE_BUDGET_MS.vectors, () => index.covisitOfRows(head, seedRows)).then((r) => {
@@ -143,7 +159,7 @@ export async function gatherCandidates(
       withBudget("editorial", STAGE_BUDGET_MS.config, () => ports.config.editorial(req.surface, req.region)).then(note),
     ]),
   );
-  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, home, knobs);
+  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, withHistory, knobs);
   const all: SourceProposal[] = [];
   // Quotas fill in this order: context first, then the user's own signals, then the rest.
   for (const p of [
@@ -151,7 +167,7 @@ export async function gatherCandidates(
     annP,
     covisited.find((p) => p.source === "covisit"),
     trendingP,
-    contentSource(index.popular, session, knobs),
+    contentSource(index.popular, req.surface === "related" && head && contextRow >= 0 ? itemCategories(head, contextRow) : null, session, knobs),
     freshSource(overlay?.fresh ?? [], head, query, req.region, knobs),
     editorialSource(editorial, knobs),
     popularSource(index.popular, index.fallbackItemIds, knobs),
@@ -185,6 +201,11 @@ export async function gatherCandidates(
   return { candidates, facts, user, query, head, overlay, policy, model, degraded, light };
 }
 
+/** The categories of an item-table row, by name. */
+function itemCategories(head: FunnelHead, row: number): string[] {
+  return categoriesAt(head.table, row).map((k) => head.section.categories[k]!);
+}
+
 /**
  * The heavy model's scores, or null when the light scores stand: no model,
  * or a cold start (the model learned from users with a history; the light
@@ -216,10 +237,11 @@ export async function placeCandidates(
     withBudget("availability", STAGE_BUDGET_MS.availability, () => visibleItems(ports.catalog, g.head, g.overlay, placedIds, req.region)),
   );
   if (!visibleRead.ok) g.degraded.push(visibleRead.degraded);
-  const visible = visibleRead.ok ? visibleRead.value : null;
+  // Fail closed: without the catalogue's word, only what the overlay and the item table say may be shown is.
+  const visible = visibleRead.ok ? visibleRead.value : knownVisible(g.head, g.overlay, placedIds, req.region);
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.declaredCategories]);
   return placed
-    .filter((p) => visible?.has(p.candidate.itemId) ?? true)
+    .filter((p) => visible.has(p.candidate.itemId))
     .map((p) => ({
       itemId: p.candidate.itemId,
       score: Math.round(p.score * 1e6) / 1e6,

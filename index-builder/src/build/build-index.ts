@@ -3,6 +3,7 @@ import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/rankin
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
+import { encodeRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -48,7 +49,8 @@ export interface BuildOptions {
   popularity?: PopularityOptions;
   log?: (line: string) => void;
   ann?: boolean;
-  ranker?: boolean;
+  /** false: no heavy ranker; "always": ship the trained model even when validation prefers the light order (to test it online); else only when it wins. */
+  ranker?: boolean | "always";
   /** Tuning on a validation carve (tune-on-validation.ts); false builds from the start point untuned. */
   tune?: Partial<Omit<TuneOptions, "log">> | false;
   /** What the import read, kept in the manifest's build report. */
@@ -110,11 +112,17 @@ export async function buildIndex(
   const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
-  // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve, refused when time cannot carve.
-  const rankerRefused = carve.method !== "time" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
+  // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,
+  // refused when time cannot carve (unless "always": shipped to test it online).
+  const rankerRefused = carve.method !== "time" && options.ranker !== "always" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
   const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light } };
   const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);
+  if (ranker && !ranker.report.shipped && options.ranker === "always") {
+    log("ranker: shipped anyway (--ranker always), though validation prefers the light order");
+    blobs.set(RANKER_BLOBS.model, { bytes: ranker.onnx, contentType: "application/octet-stream" });
+    blobs.set(RANKER_BLOBS.spec, { bytes: encodeRankerSpec({ ...ranker.spec, validation: { ...ranker.spec.validation, forced: true } }), contentType: "application/json" });
+  }
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
   const { version, dir, manifest } = await writeVersion(
