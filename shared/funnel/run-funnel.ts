@@ -13,6 +13,7 @@ import { type CatalogView, type Fault, type FunnelHead, type FunnelPorts, type H
 import { queryVector } from "./query-vector";
 import { heavyScores, lightWeightsFor } from "./rank";
 import { type FunnelSession } from "./session";
+import { categoryGaps, covisitSignals } from "./session-signals";
 import { annSource, contentSource, covisitSources, editorialSource, freshSource, popularSource, trendingSource } from "./sources";
 
 export type Surface = "home" | "up_next" | "related";
@@ -179,6 +180,7 @@ export async function gatherCandidates(
     impressionCounts: impressionCountsOf(session.impressions, candidates.map((c) => c.itemId)),
     surface: req.surface,
     nowMs: req.nowMs,
+    ...(head && home ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) } : {}),
   };
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));
