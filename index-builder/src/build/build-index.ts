@@ -11,6 +11,7 @@ import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions
 import { trainingTable } from "./training-table";
 import { writeVersion } from "./write-version";
 import { placeColdItems } from "./cold-items";
+import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../shared/ranking/ranking-order";
 import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
 
 /**
@@ -91,11 +92,21 @@ export async function buildIndex(
       fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
       ...(ann ? { ann: ann.section } : {}),
       funnel: funnel.section,
-      ranking: { light: DEMO_LIGHT_WEIGHTS },
+      ranking: servedRanking(ranker?.order ?? null),
     },
     dataset.items,
     now,
   );
   log(`wrote index ${version} to ${dir} (${Object.keys(manifest.blobs).length} blob(s), ${manifest.counts.categories} categories)`);
   return { version, dir, manifest };
+}
+
+/**
+ * The manifest's ranking: the order the ranker build chose on validation
+ * (none built: the light ranker), a single source's order as that source's
+ * light weights alone, else the demo's validated light weights.
+ */
+function servedRanking(order: RankingOrder | null): { light: LightWeights; order: RankingOrder } {
+  const source = order ? orderSource(order) : null;
+  return { light: source ? sourceOrderWeights(source) : DEMO_LIGHT_WEIGHTS, order: order ?? "light" };
 }
