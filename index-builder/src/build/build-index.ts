@@ -44,7 +44,7 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean; ranker?: boolean } = {},
+  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean; ranker?: boolean | "always" } = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
@@ -74,7 +74,8 @@ export async function buildIndex(
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   // Its candidates come from the served funnel with the light weights this index ships.
-  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: DEMO_LIGHT_WEIGHTS } };
+  // `ranker: "always"` ships and serves it whatever validation chose (test indexes that exercise the ONNX path).
+  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: DEMO_LIGHT_WEIGHTS }, alwaysShip: options.ranker === "always" };
   const ranker = options.ranker === false ? null : await buildRanker(dataset, rankerOptions, log);
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));

@@ -78,5 +78,10 @@ describe("buildRanker", () => {
       const spec = parseRankerSpec(blobs.get(RANKER_BLOBS.spec)!.bytes);
       expect("spec" in spec && spec.spec.widths).toEqual([FEATURE_COUNT, ...options.training.hidden, 1]);
     } else expect(blobs.size).toBe(0);
+    // A test index may ship and serve the model whatever validation chose; the report keeps the choice.
+    const forced = (await buildRanker(synthetic(), { ...options, alwaysShip: true }))!;
+    expect(forced.order).toBe("heavy");
+    expect(forced.report.choice).toEqual(report.choice);
+    expect(forced.blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(forced.onnx);
   });
 });

@@ -21,6 +21,11 @@ export interface RankerBuildOptions {
   training: MlpTrainOptions;
   /** How the heavy, light and best-source orders are compared on the validation users. */
   bootstrap: BootstrapOptions;
+  /**
+   * Ship the model and serve it whatever validation chose (the report still
+   * records the choice): for test indexes that must exercise the ONNX path.
+   */
+  alwaysShip?: boolean;
   /** Share of users whose requests are kept out of training and used to compare orderings. */
   validationShare: number;
   seed: number;
@@ -36,7 +41,7 @@ export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
 
 /** The offline comparison on validation users, one row per ordering of the same candidates. */
 export interface RankerReport {
-  /** Whether the model goes into the index: only when the order choice (below) picked it. */
+  /** Whether the model goes into the index: only when the order choice (below) picked it, or `alwaysShip`. */
   shipped: boolean;
   /** Heavy, light and the best single source's raw order, compared by a paired bootstrap over validation users. */
   choice: OrderChoice;
@@ -108,7 +113,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     { order: "heavy", perUser: perUser(mlpScores) },
   ], options.bootstrap);
   const report: RankerReport = {
-    shipped: choice.order === "heavy",
+    shipped: choice.order === "heavy" || options.alwaysShip === true,
     choice,
     rows: n,
     positives: data.labels.reduce((s, y) => s + y, 0),
@@ -125,6 +130,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
   }
   log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, MLP (${options.training.loss}) trained in ${report.seconds.training} s`);
   for (const line of describeChoice(choice)) log(`ranker: ${line}`);
+  if (options.alwaysShip && choice.order !== "heavy") log(`ranker: shipped and served anyway (alwaysShip), though validation chose ${choice.order}`);
 
   const onnx = exportMlpToOnnx(mlp.model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
   const spec: RankerSpec = {
@@ -141,7 +147,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
     [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
   ] : []);
-  return { order: choice.order, model: mlp.model, onnx, spec, report, blobs };
+  return { order: report.shipped ? "heavy" : choice.order, model: mlp.model, onnx, spec, report, blobs };
 }
 
 /** A seeded share of the groups (users) for validation; the rest train. */
