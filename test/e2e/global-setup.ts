@@ -52,7 +52,8 @@ export default async function setup(project: TestProject) {
   project.provide("stateDir", stateDir);
   try {
     const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
-    // The demo data's validation keeps the light order (no heavy lead beyond noise); the e2e suites exercise the ONNX path, so this index ships it anyway.
+    // The suites test the ONNX serving path, so the index ships its heavy ranker whether or not it beat
+    // the light order on validation (on the demo data it does not: npm start serves the light order).
     const built = await buildIndex(dataset, join(stateDir, "index"), { ranker: "always" });
     const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     project.provide("indexVersion", version);

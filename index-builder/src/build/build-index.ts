@@ -44,7 +44,14 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean; ranker?: boolean | "always" } = {},
+  options: {
+    now?: Date;
+    popularity?: PopularityOptions;
+    log?: (line: string) => void;
+    ann?: boolean;
+    /** false: no heavy ranker; "always": ship and serve the trained model whatever validation chose (to test it online); else only when validation chooses it. */
+    ranker?: boolean | "always";
+  } = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
