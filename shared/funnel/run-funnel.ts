@@ -204,7 +204,7 @@ export async function gatherCandidates(
     impressionCounts: impressionCountsOf(session.impressions, candidates.map((c) => c.itemId)),
     surface: req.surface,
     nowMs: req.nowMs,
-    ...(head && home ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) } : {}),
+    ...(head && withHistory ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) } : {}),
   };
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));
