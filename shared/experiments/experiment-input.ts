@@ -144,7 +144,7 @@ export function indexVersionsOf(d: Pick<Experiment, "variants">): string[] {
   return [...new Set(d.variants.flatMap((v) => (v.overrides.indexVersion ? [v.overrides.indexVersion] : [])))];
 }
 
-/** Refuses a traffic range that overlaps another unstopped experiment of the same layer (they must exclude each other). */
+/** Refuses a traffic range that overlaps another unstopped experiment of the same layer (they must exclude each other); drafts are checked again when they start. */
 export function assertNoOverlap(d: ExperimentDefinition, others: readonly Experiment[]): void {
   for (const e of others) {
     if (e.id === d.id || e.status === "stopped" || e.layer !== d.layer) continue;

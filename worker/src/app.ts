@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { experimentsAdmin } from "./experiments/admin-routes";
 import { type AppEnv } from "./http/app-env";
 import { notFound, onError } from "./http/on-error";
 import { requestId } from "./http/request-id";
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/v1/items", itemsRoute);
   app.route("/v1/users", users);
   app.route("/v1/trending", trending);
+  app.route("/admin/experiments", experimentsAdmin);
   app.route("/admin", admin);
   app.notFound(notFound);
   app.onError(onError);

@@ -8,6 +8,7 @@ import {
   hourBucket,
   TRENDING_BUCKET_TTL_S,
   trendingKey,
+  USER_ACTIVITY_TTL_S,
 } from "../../../shared/online/redis-keys";
 
 /** An accepted event as the outbox keeps it: the event and the region it came from. */
@@ -19,16 +20,19 @@ export interface OutboxEvent {
 /*
  * Runs atomically in Redis, per event: remember the id (SET NX), and only if
  * it is new append to the stream, count it in the hourly trending sets and
- * attribute it to the experiment variant of its impression. A retried
- * delivery therefore changes nothing, which makes the outbox exactly-once.
+ * attribute it to the experiment variant of its impression, and per user to
+ * each experiment that impression exposed (when the impression was shown to
+ * this same user); count it in the user's lifetime activity (the pre-period
+ * of experiments they enter later). A retried delivery therefore changes
+ * nothing, which makes the outbox exactly-once.
  * KEYS: stream, then per event (dedupe, trending-region, trending-global).
- * ARGV: maxlen, dedupe ttl, trending ttl, then per event (item id, payload, impression id, type).
+ * ARGV: maxlen, dedupe ttl, trending ttl, activity ttl, then per event (item id, payload, impression id, type, user id).
  */
 const FORWARD_SCRIPT = `
 local delivered = 0
-local n = (#ARGV - 3) / 4
+local n = (#ARGV - 4) / 5
 for i = 0, n - 1 do
-  local a = 4 + i * 4
+  local a = 5 + i * 5
   local k = 2 + i * 3
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
@@ -38,12 +42,20 @@ for i = 0, n - 1 do
       redis.call('ZINCRBY', KEYS[k + 2], 1, ARGV[a])
       redis.call('EXPIRE', KEYS[k + 2], ARGV[3])
     end
+    local user = ARGV[a + 4]
     if ARGV[a + 2] ~= '' then
-      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region')
+      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region', 'userId', 'x')
       if imp[1] then
         redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
+        if imp[4] and imp[3] == user then
+          for e in string.gmatch(imp[4], '[^,]+') do
+            redis.call('HINCRBY', 'xu:' .. e, user .. '|e:' .. ARGV[a + 3], 1)
+          end
+        end
       end
     end
+    redis.call('HINCRBY', 'ua:' .. user, 'e:' .. ARGV[a + 3], 1)
+    redis.call('EXPIRE', 'ua:' .. user, ARGV[4])
     delivered = delivered + 1
   end
 end
@@ -58,11 +70,11 @@ return delivered
 export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise<number> {
   if (items.length === 0) return 0;
   const keys = [EVENT_STREAM_KEY];
-  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S)];
+  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S), String(USER_ACTIVITY_TTL_S)];
   for (const { event, region } of items) {
     const bucket = hourBucket(event.timestampMs);
     keys.push(eventDedupeKey(event.eventId), trendingKey(region, bucket), trendingKey("global", bucket));
-    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type);
+    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type, event.userId);
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));
 }
