@@ -157,6 +157,10 @@ function scopeResult(e: Experiment, scope: string, users: readonly ExposedUser[]
   });
   const cuped = cupedApplied
     ? { on: true, usersWithPrePeriod: withPre }
-    : { on: false, usersWithPrePeriod: withPre, reason: withPre === 0 ? "no user has a pre-period (impressions before first exposure)" : "the pre-period has no clicks or a variant has under 2 users" };
+    : {
+        on: false,
+        usersWithPrePeriod: withPre,
+        reason: withPre === 0 ? "no user has a pre-period (impressions before first exposure)" : "the pre-period has no clicks or no variance, or a variant has under 2 users",
+      };
   return { scope, srm, cuped, variants };
 }

@@ -56,7 +56,7 @@ for i = 0, (#ARGV - 4) / 8 - 1 do
   local a = 4 + i * 8
   local imp, user, label, region = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local ids = {}
-  for line in string.gmatch(ARGV[a + 8], '[^\n]+') do
+  for line in string.gmatch(ARGV[a + 8], '[^\\n]+') do
     local e, v, r, t, d = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
     ids[#ids + 1] = e
     local xu = 'xu:' .. e
