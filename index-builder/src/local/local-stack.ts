@@ -25,6 +25,8 @@ export interface LocalStackOptions {
   persistentRedis?: boolean;
   inherit?: boolean;
   log?: (line: string) => void;
+  /** More Worker vars (e.g. TRUST_REGION_HEADER for a bench that plays users from several countries). */
+  vars?: Record<string, string>;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     persistTo: options.persistTo,
     inherit: options.inherit,
     vars: {
+      ...options.vars,
       ADMIN_KEY: adminKey,
       UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
       UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",

@@ -1,4 +1,5 @@
 import { type Redis } from "@upstash/redis/cloudflare";
+import { type ExposureAssignment, type ImpressionRecord } from "../../../shared/experiments/exposure";
 import { latencyBucketMs } from "../../../shared/experiments/guardrails";
 import {
   experimentCounterKey,
@@ -10,35 +11,7 @@ import {
 } from "../../../shared/online/redis-keys";
 import { WriteBatcher } from "../../../shared/online/write-batcher";
 
-/** A unit's place in one experiment, as an exposure records it. */
-export interface ExposureAssignment {
-  experimentId: string;
-  variant: string;
-  /** The region whose allocation applied: the user's region at first exposure. */
-  region: string;
-}
-
-/** What was decided for one showing: the exposure, logged when the list is decided (not on click). */
-export interface ImpressionRecord {
-  impressionId: string;
-  userId: string;
-  /** The variant label of the cache key ("default", "holdout", "exp=variant+..."). */
-  variant: string;
-  region: string;
-  surface: string;
-  indexVersion: string;
-  /** The slate: ids, 1-based positions, scores, and per item the probability the policy showed it there (for IPS/SNIPS/DR). */
-  itemIds: string[];
-  ranks: number[];
-  scores: number[];
-  propensities: number[];
-  /** The exploration the policy ran with (epsilon-greedy rate and first slot), for off-policy estimates of another rate. */
-  exploration: { rate: number; from: number } | null;
-  experiments: ExposureAssignment[];
-  /** Guardrails: the request's server time and whether any stage degraded. */
-  serverMs: number;
-  degraded: boolean;
-}
+export type { ExposureAssignment, ImpressionRecord } from "../../../shared/experiments/exposure";
 
 /*
  * Per impression, atomically: the impression hash (what later events are

@@ -14,7 +14,7 @@ import { type Budgeted, withBudget } from "../funnel/budget";
 import { renderPage } from "../funnel/catalog-view";
 import { runFunnel, type Surface } from "../funnel/run-funnel";
 import { type AppEnv } from "../http/app-env";
-import { regionOf } from "../http/region";
+import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
@@ -106,7 +106,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
   const startedAtMs = Date.now();
-  const region = regionOf(c.req.raw);
+  const region = requestRegion(c.env, c.req.raw);
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
