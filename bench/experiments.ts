@@ -4,8 +4,9 @@
  * Objects, a real redis-server) over loopback HTTP, through an experiment
  * whose variant b truly lifts CTR by +10% in Brazil only. Each user is
  * shown lists before the experiment starts (the CUPED pre-period), then
- * during it; a list is clicked with the user's probability (times 1.10 for b
- * in Brazil) and the click is posted with its impression id. The report
+ * during it; each shown item is clicked with the user's probability (times
+ * 1.10 for b in Brazil), and the clicks are posted with their impression id,
+ * so CTR (clicks per list) is known: 10·p for a user of probability p. The report
  * must recover the lift in Brazil, none in the US or Germany, and no SRM.
  * Users, regions and clicks are seeded per user, so the result does not
  * depend on request order. Writes bench/results/experiments.{json,md}.
@@ -27,15 +28,17 @@ import { quantile, round, runBounded } from "./lib/stats";
 const CONFIG = {
   seed: 20261204,
   /** Users per region; Brazil carries the effect. */
-  users: { br: 900, us: 450, de: 450 } as Record<string, number>,
+  users: { br: 1200, us: 300, de: 300 } as Record<string, number>,
   preLists: 2,
   lists: 8,
-  /** Mean per-list click probability; each user's is this times a log-normal factor (σ 0.5, mean 1). */
-  baseCtr: 0.3,
+  listSize: 10,
+  /** Mean per-item click probability; each user's is this times a log-normal factor (σ 0.3, mean 1). */
+  baseCtr: 0.1,
   trueLift: { br: 0.1, us: 0, de: 0 } as Record<string, number>,
   allocation: { default: { a: 50, b: 50 }, BR: { a: 40, b: 60 } },
   concurrency: 8,
-  maxLoadMs: 420_000,
+  maxPreMs: 240_000,
+  maxLoadMs: 480_000,
 };
 
 interface User {
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
       const clicks: object[] = [];
       for (let k = 0; k < lists; k++) {
         const start = performance.now();
-        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=10`, { headers: { "X-Region": u.region } });
+        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=${CONFIG.listSize}`, { headers: { "X-Region": u.region } });
         latencies.push(performance.now() - start);
         requests++;
         if (res.status !== 200) {
@@ -82,10 +85,10 @@ async function main(): Promise<void> {
           continue;
         }
         const shown = (await res.json()) as Shown;
-        if (u.rng.next() < Math.min(0.95, u.ctr * clickLift(shown.variant)) && shown.items.length > 0) {
-          const item = shown.items[u.rng.int(shown.items.length)]!;
-          clicks.push({ eventId: `${u.id}-${tag}-${k}`, userId: u.id, itemId: item.itemId, type: "click", timestamp: Date.now(), impressionId: shown.impressionId });
-        }
+        const p = Math.min(0.9, u.ctr * clickLift(shown.variant));
+        shown.items.forEach((item, j) => {
+          if (u.rng.next() < p) clicks.push({ eventId: `${u.id}-${tag}-${k}-${j}`, userId: u.id, itemId: item.itemId, type: "click", timestamp: Date.now(), impressionId: shown.impressionId });
+        });
       }
       if (clicks.length > 0) {
         const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: clicks }) });
@@ -93,12 +96,13 @@ async function main(): Promise<void> {
         await res.arrayBuffer();
       }
     };
-    const deadline = Date.now() + CONFIG.maxLoadMs;
-    await runBounded(users.length, CONFIG.concurrency, deadline, (i) => session(users[i]!, CONFIG.preLists, () => 1, "pre"));
+    await runBounded(users.length, CONFIG.concurrency, Date.now() + CONFIG.maxPreMs, (i) => session(users[i]!, CONFIG.preLists, () => 1, "pre"));
     console.log(`pre-period: ${requests} lists in ${round((Date.now() - t0) / 1000, 1)} s`);
 
     await admin(stack, "POST", "/admin/experiments", {
       id,
+      // A fixed salt: the same users land in the same variants on every run.
+      salt: "bench-ctr",
       name: "bench: b lifts CTR +10% in Brazil only",
       control: "a",
       variants: { a: {}, b: { policy: { mmrLambda: 0.95 } } },
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     });
     await admin(stack, "POST", `/admin/experiments/${id}/start`);
     const loadStart = Date.now();
-    await runBounded(users.length, CONFIG.concurrency, deadline, (i) => {
+    const started = await runBounded(users.length, CONFIG.concurrency, Date.now() + CONFIG.maxLoadMs, (i) => {
       const u = users[i]!;
       return session(u, CONFIG.lists, (variant) => (variant === "b" ? 1 + CONFIG.trueLift[u.region]! : 1), "exp");
     });
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
     // Exposures are batched for 25 ms and events delivered before POST /v1/events answers; a moment covers the last batch.
     await new Promise((r) => setTimeout(r, 500));
     const report = (await admin(stack, "GET", `/admin/experiments/${id}/report`)) as ExperimentReport;
-    const result = summarize(report, { requests, errors, loadS, latencies });
+    const result = summarize(report, { requests, errors, loadS, latencies, usersStarted: started, users: users.length });
     await mkdir(join(PROJECT_ROOT, "bench", "results"), { recursive: true });
     await writeFile(join(PROJECT_ROOT, "bench", "results", "experiments.json"), JSON.stringify(result, null, 2) + "\n");
     const md = `# bench:experiments\n\n${result.verdicts.map((v) => `- ${v}`).join("\n")}\n\n${reportMarkdown(report)}`;
@@ -139,7 +143,7 @@ function makeUsers(): User[] {
     for (const [r, [region, count]] of regions.entries()) {
       if (i >= count) continue;
       const rng = new SeededRandom(CONFIG.seed + i * 31 + r);
-      users.push({ id: `bench-${region}-${i}`, region, ctr: CONFIG.baseCtr * Math.exp(0.5 * rng.gaussian() - 0.125), rng });
+      users.push({ id: `bench-${region}-${i}`, region, ctr: CONFIG.baseCtr * Math.exp(0.3 * rng.gaussian() - 0.045), rng });
     }
   }
   return users;
@@ -156,7 +160,7 @@ async function admin(stack: LocalStack, method: string, path: string, body?: unk
   return JSON.parse(text);
 }
 
-function summarize(report: ExperimentReport, load: { requests: number; errors: number; loadS: number; latencies: number[] }) {
+function summarize(report: ExperimentReport, load: { requests: number; errors: number; loadS: number; latencies: number[]; usersStarted: number; users: number }) {
   const scope = (s: ScopeResult) => {
     const b = s.variants.find((v) => v.variant === "b")!;
     const pick = (l: typeof b.lift) => (l ? { relative: round(l.relative, 4), ci: l.relativeCi.map((x) => round(x, 4)), p: round(l.pValue, 4) } : null);
@@ -173,6 +177,7 @@ function summarize(report: ExperimentReport, load: { requests: number; errors: n
   };
   const regions = report.regions.map(scope);
   const covers = (ci: number[] | undefined, x: number) => ci !== undefined && ci[0]! <= x && x <= ci[1]!;
+  // Recovered: every region's CI covers its true lift, and where the lift is real the CI excludes 0.
   const verdicts: string[] = [];
   let passed = !report.srmFlagged;
   verdicts.push(report.srmFlagged ? "SRM flagged: FAIL" : "no SRM in any scope: ok");
@@ -193,6 +198,7 @@ function summarize(report: ExperimentReport, load: { requests: number; errors: n
     regions,
     guardrails: report.guardrails,
     load: {
+      users_in_experiment_phase: `${load.usersStarted} of ${load.users} (the rest were cut by maxLoadMs)`,
       requests: load.requests,
       errors: load.errors,
       experiment_phase_s: round(load.loadS, 1),
