@@ -14,7 +14,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SeededRandom } from "../shared/ann/random";
+import { SeededRandom } from "../shared/seeded-random";
 import { type ExperimentReport, type ScopeResult } from "../shared/experiments/report";
 import { reportMarkdown } from "../shared/experiments/report-markdown";
 import { buildIndex } from "../index-builder/src/build/build-index";
@@ -76,12 +76,12 @@ async function main(): Promise<void> {
       const clicks: object[] = [];
       for (let k = 0; k < lists; k++) {
         const start = performance.now();
-        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=${CONFIG.listSize}`, { headers: { "X-Region": u.region } });
+        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=${CONFIG.listSize}`, { headers: { "X-Region": u.region, Authorization: `Bearer ${stack.adminKey}` }, signal: AbortSignal.timeout(30_000) }).catch(() => null);
         latencies.push(performance.now() - start);
         requests++;
-        if (res.status !== 200) {
+        if (res?.status !== 200) {
           errors++;
-          await res.arrayBuffer();
+          await res?.arrayBuffer();
           continue;
         }
         const shown = (await res.json()) as Shown;
@@ -91,9 +91,9 @@ async function main(): Promise<void> {
         });
       }
       if (clicks.length > 0) {
-        const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: clicks }) });
-        if (res.status !== 200) errors++;
-        await res.arrayBuffer();
+        const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` }, body: JSON.stringify({ events: clicks }), signal: AbortSignal.timeout(30_000) }).catch(() => null);
+        if (res?.status !== 200) errors++;
+        await res?.arrayBuffer();
       }
     };
     await runBounded(users.length, CONFIG.concurrency, Date.now() + CONFIG.maxPreMs, (i) => session(users[i]!, CONFIG.preLists, () => 1, "pre"));

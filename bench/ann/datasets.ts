@@ -1,4 +1,4 @@
-import { SeededRandom } from "../../shared/ann/random";
+import { SeededRandom } from "../../shared/seeded-random";
 import { dimensionSpread } from "../lib/vectors";
 import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
 import { trainIals } from "../../index-builder/src/train/train-ials";

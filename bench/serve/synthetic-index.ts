@@ -8,7 +8,7 @@
  * neighbours are children of the parent's own neighbours. Seeded.
  */
 import { join } from "node:path";
-import { SeededRandom } from "../../shared/ann/random";
+import { SeededRandom } from "../../shared/seeded-random";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { neighborsOf } from "../../shared/covisit/covisit-lists";
 import { buildAnnBlobs } from "../../index-builder/src/ann/build-ann-blobs";

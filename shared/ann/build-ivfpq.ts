@@ -4,7 +4,7 @@ import { type InvertedList, type IvfPqIndex, type IvfPqParams } from "./ivfpq-in
 import { trainKMeans } from "./kmeans";
 import { packPq4 } from "./pq4";
 import { ksubOf, trainProductQuantizer, transposeCodebooks } from "./product-quantizer";
-import { gatherRows, SeededRandom } from "./random";
+import { gatherRows, SeededRandom } from "../seeded-random";
 import { encodeSq8, trainSq8 } from "./sq8";
 
 export interface BuildOptions {

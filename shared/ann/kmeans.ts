@@ -1,6 +1,6 @@
 import { type ScanKernel } from "./kernel/scan-kernel";
 import { type Metric } from "./metric";
-import { gatherRows, SeededRandom } from "./random";
+import { gatherRows, SeededRandom } from "../seeded-random";
 
 export interface KMeansOptions {
   /** How rows are assigned to centroids in the Lloyd iterations (seeding is always by L2 distance). */

@@ -1,6 +1,6 @@
 import { type ScanKernel } from "./kernel/scan-kernel";
 import { recomputeMeans, seedPlusPlus } from "./kmeans";
-import { SeededRandom } from "./random";
+import { SeededRandom } from "../seeded-random";
 
 /** Codewords per sub-quantizer for 8-bit codes. */
 export const KSUB = 256;

@@ -9,7 +9,7 @@ import { decodeAnnHead, encodeAnnIndex, planShards, SHARD_LIMIT_BYTES } from "./
 import { ANN_BLOBS, shardOfList } from "./ann-manifest";
 import { buildIvfPq } from "./build-ivfpq";
 import { type IvfPqParams } from "./ivfpq-index";
-import { SeededRandom } from "./random";
+import { SeededRandom } from "../seeded-random";
 import { decodeShard, readShardHeader, shardBytes } from "./shard-format";
 
 const dims = 16;

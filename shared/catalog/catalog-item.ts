@@ -12,6 +12,9 @@ export interface CatalogItem {
   blockedRegions?: string[];
 }
 
+/** A catalog row as the funnel reads it (titles, live availability, region blocks, content). */
+export type CatalogFacts = Required<CatalogItem>;
+
 /** Most items accepted in one catalog upsert request. */
 export const MAX_ITEMS_PER_UPSERT = 500;
 

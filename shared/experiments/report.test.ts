@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../ann/random";
+import { SeededRandom } from "../seeded-random";
 import { type Experiment } from "./experiment";
 import { parseExperimentDefinition } from "./experiment-input";
 import { parseGuardHash, parseUsersHash } from "./redis-rows";

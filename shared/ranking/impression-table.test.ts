@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../ann/random";
+import { SeededRandom } from "../seeded-random";
 import { buildImpressionTable, EMPTY_IMPRESSIONS, impressionCount, impressionCountsOf, itemHash } from "./impression-table";
 
 function shown(seed: number, n: number): Map<string, number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../ann/random";
+import { SeededRandom } from "../seeded-random";
 import { SOURCES } from "./candidate";
 import { decodeRankedList, encodeRankedList, type RankedEntry, type RankedList } from "./ranked-list";
 

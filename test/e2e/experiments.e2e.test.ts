@@ -4,11 +4,13 @@ import { type Experiment } from "../../shared/experiments/experiment";
 import { type ExperimentReport } from "../../shared/experiments/report";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
+import { serverFetch, sharedCredentials } from "./client";
 import { poll, redisClient } from "./stream-helpers";
 
 const base = inject("baseUrl");
 const admin = { Authorization: `Bearer ${inject("adminKey")}` };
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
+const api = serverFetch(sharedCredentials());
 const json = (method: string, body: unknown) => ({ method, headers: { "Content-Type": "application/json", ...admin }, body: JSON.stringify(body) });
 const id = `e2e-${Date.now()}`;
 
@@ -20,9 +22,9 @@ interface Recs {
   items: { itemId: string }[];
 }
 
-const recs = async (user: string) => (await (await fetch(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as Recs;
+const recs = async (user: string) => (await (await api(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as Recs;
 const click = (user: string, n: number, r: Recs) =>
-  fetch(`${base}/v1/events`, {
+  api(`${base}/v1/events`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ events: [{ eventId: `${user}-c${n}`, userId: user, itemId: r.items[0]!.itemId, type: "click", timestamp: Date.now() - 500, impressionId: r.impressionId }] }),

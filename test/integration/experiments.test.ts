@@ -4,7 +4,7 @@ import { assign, experimentsFor } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
 import { forgetExperiments } from "../../worker/src/experiments/experiment-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
-import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo } from "./fixtures";
+import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -69,7 +69,7 @@ describe("experiments", () => {
     expect(experiment.startedAtMs).toBeGreaterThan(0);
     expect(audit.map((a) => a.action)).toEqual(["create", "update", "start", "stop"]);
     await expectCode(await adminCall("/admin/experiments/nope"), 404, "not_found");
-    expect((await call("/admin/experiments")).status).toBe(401);
+    expect((await rawCall("/admin/experiments")).status).toBe(401);
   });
 
   it("refuses bad configs with a 400 and a code, storing nothing", async () => {
@@ -162,6 +162,18 @@ describe("experiments", () => {
     }
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(40);
+  });
+
+  it("passes a variant's policy knobs through the funnel", async () => {
+    const pin = { policy: { explorationRate: 0, rules: [{ kind: "pin", itemId: "m7", position: 1 }] } };
+    expect((await create({ id: "knobs", control: "a", variants: { a: {}, b: pin }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect((await start("knobs")).status).toBe(200);
+    const firstOf: Record<string, string> = {};
+    for (let i = 0; i < 30 && Object.keys(firstOf).length < 2; i++) {
+      const body = await recsFrom(freshUser());
+      firstOf[body.variant] = body.items[0]!.itemId;
+    }
+    expect(firstOf).toEqual({ a: "m0", b: "m7" });
   });
 
   it("serves a variant routed to another index version from that version", async () => {

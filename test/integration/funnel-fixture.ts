@@ -1,12 +1,12 @@
 import { expect } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
-import { buildParityIndex, PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/parity-fixture";
-import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { type IndexManifest } from "../../shared/index-format/manifest";
-import { buildFunnelBlobs } from "../../index-builder/src/build/funnel-blobs";
-import { workerdKernel } from "../../worker/src/ann/workerd-kernel";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { workerdKernel } from "../../worker/src/ann/workerd-kernel";
+import { fixtureFunnelIndex, funnelCatalog } from "../fixtures/funnel-index";
 import { adminCall, call, demoBuild, freshUser, jsonInit, postEvents } from "./fixtures";
+
+export { funnelCatalog };
 
 /** The parts of a recommendations response these tests read. */
 export interface Recs {
@@ -30,54 +30,26 @@ export async function userWithHistory(): Promise<string> {
   return user;
 }
 
-const CATEGORIES = ["Action", "Drama", "Comedy"];
-
-/** The parity items (ann-0 .. ann-1499) as a catalog: item i is in category i mod 3. */
-export function funnelCatalog(): CatalogItem[] {
-  return parityItemIds().map((itemId, i) => ({
-    itemId,
-    title: `Film ${i}`,
-    categories: [CATEGORIES[i % 3]!],
-    year: 1990 + (i % 30),
-    tags: [],
-    available: true,
-  }));
-}
-
 /**
- * A complete funnel index built inside workerd from the ANN parity fixture:
- * ANN shards, item table, co-visitation (item i's neighbours are i+1..i+5),
- * fold-in data and vector pages, the popular list, and the catalog. Published
- * through the admin API like a real build.
+ * The fixture funnel index (test/fixtures/funnel-index.ts), built inside
+ * workerd and published through the admin API like a real build, with the
+ * catalog. `extra` blobs (a heavy ranker) go in with it.
  */
-export async function publishFunnelIndex(version: string, patch: (manifest: IndexManifest) => void = () => {}): Promise<IndexManifest> {
-  const catalog = funnelCatalog();
+export async function publishFunnelIndex(
+  version: string,
+  patch: (manifest: IndexManifest) => void = () => {},
+  extra: ReadonlyMap<string, { bytes: Uint8Array; contentType: string }> = new Map(),
+): Promise<IndexManifest> {
+  const fixture = fixtureFunnelIndex(workerdKernel());
+  const { catalog } = fixture;
   const { manifest, popularBytes } = await demoBuild(version, catalog.slice(0, 200));
-  const dims = PARITY.params.dims;
-  const itemIds = parityItemIds();
-  const itemVectors = parityVectors();
-  const gram = new Float32Array(dims * dims);
-  for (let i = 0; i < itemIds.length; i++)
-    for (let a = 0; a < dims; a++) for (let b = 0; b < dims; b++) gram[a * dims + b]! += itemVectors[i * dims + a]! * itemVectors[i * dims + b]!;
-  const n = itemIds.length;
-  const offsets = Uint32Array.from({ length: n + 1 }, (_, i) => i * 5);
-  const neighbors = Uint32Array.from({ length: n * 5 }, (_, k) => (Math.floor(k / 5) + 1 + (k % 5)) % n);
-  const scores = Float32Array.from({ length: n * 5 }, (_, k) => 1 - (k % 5) * 0.1);
-  const funnel = buildFunnelBlobs(
-    { items: catalog },
-    { dims, itemIds, itemVectors, gram, params: { alpha: 1, regularization: 0.1, regExponent: 0 } },
-    { offsets, neighbors, scores },
-    new Map(itemIds.map((id, i) => [id, n - i])),
-  );
-  // The lists store item-table rows, as the builder publishes them.
-  const ann = buildParityIndex(workerdKernel(), Uint32Array.from(itemIds, (id) => funnel.rowOf.get(id)!));
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([["popular", { bytes: popularBytes, contentType: "application/json" }]]);
-  for (const [name, blob] of [...funnel.blobs, ...ann.blobs]) blobs.set(name, blob);
+  for (const [name, blob] of [...fixture.blobs, ...extra]) blobs.set(name, blob);
   for (const [name, blob] of blobs) {
     manifest.blobs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
   }
-  manifest.ann = ann.section;
-  manifest.funnel = funnel.section;
+  manifest.ann = fixture.ann;
+  manifest.funnel = fixture.funnel;
   patch(manifest);
   for (const [name, blob] of blobs) {
     const res = await adminCall(`/admin/index/versions/${version}/blobs/${name}`, {

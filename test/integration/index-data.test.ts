@@ -4,7 +4,7 @@ import { ANN_BLOBS } from "../../shared/ann/ann-manifest";
 import { PARITY, parityItemIds, parityVectors } from "../../shared/ann/testdata/parity-fixture";
 import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
-import { loadFunnelHead, vectorsOfRows } from "../../worker/src/funnel/funnel-store";
+import { loadFunnelHead, vectorsOfRows } from "../../worker/src/index-store/funnel-store";
 import { adminCall, call, jsonInit } from "./fixtures";
 import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
 

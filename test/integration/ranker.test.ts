@@ -4,32 +4,12 @@ import { sha256Hex } from "../../shared/checksum";
 import { blobKey } from "../../shared/index-format/keys";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../shared/ranking/features";
-import { type DenseLayer, mlpScore, type MlpModel } from "../../shared/ranking/mlp";
+import { mlpScore } from "../../shared/ranking/mlp";
+import { randomMlp, uniform } from "../fixtures/funnel-index";
 import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../shared/ranking/onnx-export";
 import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT } from "../../shared/ranking/onnx-ranker";
 import { heavyRank, RANKER_RETRY_MS, rankerFailed, rankerReady, warmRanker } from "../../worker/src/ranker/heavy-rank";
 import { loadRanker } from "../../worker/src/ranker/load-ranker";
-
-/** A seeded LCG in [-1, 1): the test needs reproducible values, nothing statistical. */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
-
-function randomMlp(seed: number): MlpModel {
-  const next = uniform(seed);
-  const layer = (inputs: number, outputs: number, activation: DenseLayer["activation"]): DenseLayer => ({
-    inputs,
-    outputs,
-    weights: Float32Array.from({ length: inputs * outputs }, () => next() / Math.sqrt(inputs)),
-    bias: Float32Array.from({ length: outputs }, () => next() * 0.1),
-    activation,
-  });
-  return { layers: [layer(FEATURE_COUNT, 32, "relu"), layer(32, 16, "relu"), layer(16, 1, "sigmoid")] };
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;

@@ -3,7 +3,7 @@ import { bruteForceSearch, recallAtK } from "../../../shared/ann/brute-force";
 import { type IvfPqIndex } from "../../../shared/ann/ivfpq-index";
 import { searchIvfPq } from "../../../shared/ann/ivfpq-search";
 import { type ScanKernel } from "../../../shared/ann/kernel/scan-kernel";
-import { SeededRandom } from "../../../shared/ann/random";
+import { SeededRandom } from "../../../shared/seeded-random";
 
 /** Results per query whose recall is measured: the funnel's ANN quota is of this order. */
 export const CALIBRATION_K = 100;

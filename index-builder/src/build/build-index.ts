@@ -2,7 +2,7 @@ import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
-import { buildRanker } from "../ranker/build-ranker";
+import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -72,7 +72,9 @@ export async function buildIndex(
   const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
-  const ranker = options.ranker === false ? null : await buildRanker(dataset, undefined, log);
+  // Its candidates come from the served funnel with the light weights this index ships.
+  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: DEMO_LIGHT_WEIGHTS } };
+  const ranker = options.ranker === false ? null : await buildRanker(dataset, rankerOptions, log);
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
   const { version, dir, manifest } = await writeVersion(

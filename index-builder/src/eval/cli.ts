@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const notes: string[] = [...TUNING_NOTES[split.protocol]];
   for (const model of modelLineup(split.protocol, split.items)) {
     if (only && !only.includes(model.name)) continue;
-    const result = evaluateRecommender(model, split.train, split.test);
+    const result = await evaluateRecommender(model, split.train, split.test);
     const row = toRow(model.name, model.params, result.metrics, result.fitMs);
     const stats = model.stats?.();
     if (stats && Object.keys(stats).length > 0) row.stats = stats;

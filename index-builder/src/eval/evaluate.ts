@@ -17,17 +17,18 @@ export interface EvaluationResult {
  * Recommenders), remove the user's training items, take the top k, and
  * average the metrics. `train` and `test` share id spaces.
  */
-export function evaluateRecommender(rec: Recommender, train: InteractionTable, test: InteractionTable, k = 10): EvaluationResult {
+export async function evaluateRecommender(rec: Recommender, train: InteractionTable, test: InteractionTable, k = 10): Promise<EvaluationResult> {
   const t0 = performance.now();
-  rec.fit(train);
+  await rec.fit(train);
   const t1 = performance.now();
   const seen = itemsByUser(train);
   const relevant = itemsByUser(test);
   const scores = new Float64Array(train.itemIds.length);
   const lists = new Map<number, number[]>();
-  for (const user of [...relevant.keys()].sort((a, b) => a - b)) {
-    const history = seen.get(user);
-    if (!history) continue;
+  const users = [...relevant.keys()].filter((user) => seen.has(user)).sort((a, b) => a - b);
+  await rec.prepare?.(users);
+  for (const user of users) {
+    const history = seen.get(user)!;
     rec.scoreUser(user, scores);
     for (const i of history) scores[i] = -Infinity;
     lists.set(user, topK(scores, k));

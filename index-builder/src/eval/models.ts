@@ -3,9 +3,8 @@ import { CovisitRecommender } from "./covisit-recommender";
 import { EaseRecommender } from "./ease-recommender";
 import { IalsRecommender } from "./ials-recommender";
 import { FusionRecommender } from "./fusion-recommender";
-import { SERVED_KNOBS } from "./funnel/funnel-candidates";
+import { type FunnelKnobs, SERVED_KNOBS } from "../../../shared/funnel/knobs";
 import { FunnelRecommender } from "./funnel/funnel-recommender";
-import { SERVED_RANKING } from "./funnel/funnel-order";
 import { ServedFunnel } from "./funnel/served-funnel";
 import {
   EASE_REGULARIZATION,
@@ -29,7 +28,7 @@ import { validationMasks } from "./validation-split";
  * The models each protocol reports, in report order. EASE needs an
  * item×item inverse, so it only runs on the small ML-100K catalogue. The
  * fusion and funnel rows reuse the fitted iALS and co-visitation instances;
- * `funnel` and `funnel-light` share one served funnel (`items` is the
+ * the funnel rows share one served funnel (`items` is the
  * catalogue its content source and features read).
  */
 export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[]): Recommender[] {
@@ -42,23 +41,27 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
   ]);
   const ease = msr ? [new EaseRecommender(EASE_REGULARIZATION)] : [];
   const tuned = msr ? MSR_FUNNEL : TIME_FUNNEL;
-  const ranking = { ...SERVED_RANKING, light: tuned.light, policy: { ...SERVED_RANKING.policy, mmrLambda: 1 } };
-  const served = new ServedFunnel(
+  // As served by an index that ships the tuned light weights, with exploration off: an offline list must not depend on a coin.
+  const served: FunnelKnobs = { ...SERVED_KNOBS, light: tuned.light, policy: { explorationRate: 0 } };
+  const relevance: FunnelKnobs = { ...served, policy: { explorationRate: 0, mmrLambda: 1 } };
+  const funnel = new ServedFunnel(
     items,
     {
-      spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, knobs: SERVED_KNOBS, recentLimit: tuned.recentLimit },
-      ranking,
+      spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, recentLimit: tuned.recentLimit },
+      knobs: { ...relevance, heavy: false },
       training: tuned.training,
       carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
     { ials, covisit },
   );
-  // Relevance only (MMR λ = 1) in the main rows; the -mmr0.8 row applies the served default policy's diversity.
-  const funnel = [
-    new FunnelRecommender("funnel", served, { ...ranking, heavy: true }),
-    new FunnelRecommender("funnel-light", served, { ...ranking, heavy: false }),
-    new FunnelRecommender("funnel-mmr0.8", served, { ...ranking, heavy: true, policy: SERVED_RANKING.policy }),
-    new FunnelRecommender("funnel-light-worker-weights", served, { ...ranking, light: SERVED_RANKING.light, heavy: false }),
+  // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda); the -relevance rows rank by relevance only (λ 1).
+  const funnelRows = [
+    new FunnelRecommender("funnel", funnel, served, true),
+    new FunnelRecommender("funnel-light", funnel, { ...served, heavy: false }),
+    new FunnelRecommender("funnel-relevance", funnel, relevance),
+    new FunnelRecommender("funnel-light-relevance", funnel, { ...relevance, heavy: false }),
+    // The Worker's own light weights for a user with a vector (WARM_LIGHT_WEIGHTS), for an index that ships none.
+    new FunnelRecommender("funnel-light-worker-weights", funnel, { ...served, light: null, heavy: false }),
   ];
-  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnel];
+  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnelRows];
 }

@@ -10,7 +10,10 @@ export interface Recommender {
   readonly name: string;
   /** Hyper-parameters as they should appear in the report. */
   readonly params: Record<string, number | string | boolean>;
-  fit(train: InteractionTable): void;
+  /** May resolve later: the harness awaits it (the funnel row fits asynchronously). */
+  fit(train: InteractionTable): void | Promise<void>;
+  /** Work that must finish before `scoreUser` for these users (an asynchronous model lists them here). */
+  prepare?(users: readonly number[]): Promise<void>;
   /** Writes a score for every dense item index into `out` (size nItems); higher is better. */
   scoreUser(user: number, out: Float64Array): void;
   /** Figures measured while scoring (e.g. the funnel's retrieval recall), for the report. */

@@ -39,7 +39,7 @@ describe("SarRecommender", () => {
     const table = await readMl100k(ML_100K_DIR);
     const mask = msrStratifiedSplit(table, 0.75, 42);
     const sar = new SarRecommender();
-    const result = evaluateRecommender(sar, selectRows(table, mask, 0), selectRows(table, mask, TEST));
+    const result = await evaluateRecommender(sar, selectRows(table, mask, 0), selectRows(table, mask, TEST));
     const n = table.itemIds.length;
     expect(sar.cooccurrence[0]).toBe(339);
     expect(sar.similarity[0 * n + 1]).toBe(0.14698162729658792);

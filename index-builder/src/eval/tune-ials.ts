@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
   const results = [];
   for (const overrides of grid) {
     const options = { ...base, ...overrides };
-    const r = evaluateRecommender(new IalsRecommender(options), fitRows, validRows);
+    const r = await evaluateRecommender(new IalsRecommender(options), fitRows, validRows);
     const row = { ...overrides, valid_ndcg_at_10: round(r.metrics.ndcgAtK), valid_map: round(r.metrics.map), fit_seconds: round(r.fitMs / 1000) };
     results.push({ options, ...row });
     console.log(JSON.stringify(row));

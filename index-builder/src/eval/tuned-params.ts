@@ -106,8 +106,11 @@ export interface FunnelTuning {
  * beat the light order there. Folding in only the session's 50 most recent
  * items: MSR 0.2594 vs 0.2814 (ANN order), time 0.1300 vs 0.1281; the whole
  * training history is folded in on both (it reproduces the trained user vector).
- * The served MMR λ = 0.8 costs 0.011 on the light order and 0.03 on the heavy
- * (its scores put the light tail at −1, compressing the top's relevance).
+ * MMR λ = 0.8 (the served default then) cost 0.011 on the light order and
+ * 0.03 on the heavy, whose copy in the eval put the light tail at −1 and so
+ * compressed the top's relevance; the served funnel puts it just below the
+ * lowest model score, and the eval now runs that very funnel (shared/funnel).
+ * The served default is λ 0.9 (shared/ranking/policy/policy-config.ts).
  */
 const FUNNEL_LIGHT = (covisit: number, popularity = 0.03): LightWeights => ({
   ...DEFAULT_LIGHT_WEIGHTS,
@@ -152,9 +155,9 @@ export const MSR_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: MSR_FUNN
 export const TIME_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: DEMO_LIGHT_WEIGHTS, training: FUNNEL_MLP };
 
 const FUNNEL_NOTE =
-  "funnel rows: the Worker's home funnel replayed from the shared code (index-builder/src/eval/funnel/): the user's whole training history folded in (it reproduces the trained user vector; the Worker's session folds in its 50 most recent events), IVF-PQ search in the blobs buildAnnBlobs publishes at the knobs it calibrated for them (ann.calibration: the smallest nprobe, then shortlist, whose recall@100 against brute force on up to 200 trained user vectors reaches 0.99; see calibration_* under the funnel row; k 150), co-visitation, content and popular sources with the Worker's quotas, mergeCandidates with the training items excluded, lightScores, the MLP on the light top 100, policy rerank with exploration off. " +
-  "The heavy ranker's labels are validation rows carved from the training split (funnel fitted on the rest replays each validation user's request); it trains on half of those users and ships (retrained on all) only if it beats the light order on the other half. " +
-  "funnel and funnel-light rank by relevance only (MMR λ 1); funnel-mmr0.8 applies the served default policy's diversity; funnel-light-worker-weights uses the Worker's DEFAULT_LIGHT_WEIGHTS. annRecallAt100: share of the exact iALS top 100 (same folded-in vector, training items removed) among the ANN source's proposals; k 150 counts training items too, annUnseen is what is left of it.";
+  "funnel rows: the served funnel itself (shared/funnel's runFunnel, the code the Worker runs) through in-memory ports over the blobs a build would publish from the training rows (index-builder/src/funnel/): item table, fold-in data and vector pages, co-visitation pages, IVF-PQ head and shards searched at the knobs the build calibrated (ann.calibration: the smallest nprobe, then shortlist, whose recall@100 against brute force on up to 200 trained user vectors reaches 0.99; see calibration_* under the funnel row), the popular list. Each user's session is replayed at their newest training row with the user's whole training history as recent events (it reproduces the trained user vector; the Worker's session keeps its 50 most recent events). Sources with the Worker's quotas, merge with the training items excluded, the light ranker with the tuned weights an index would ship, the heavy MLP on the light top 100 when it shipped, policy rerank with exploration off (an offline list must not depend on a coin). " +
+  "The heavy ranker's labels are validation rows carved from the training split (the funnel fitted on the rest replays each validation user's request); it trains on half of those users and ships (retrained on all) only if it beats the light order on the other half. " +
+  "funnel and funnel-light use the served policy (MMR λ 0.9); funnel-relevance and funnel-light-relevance rank by relevance only (λ 1); funnel-light-worker-weights uses the Worker's WARM_LIGHT_WEIGHTS, what it serves from an index that ships no weights. annRecallAt100: share of the exact iALS top 100 (same folded-in vector, training items removed) among the ANN source's proposals; annUnseen counts those proposals.";
 
 /** How the constants above were chosen, printed under each report. */
 export const TUNING_NOTES: Record<"msr" | "time", string[]> = {

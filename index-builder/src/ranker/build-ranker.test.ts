@@ -29,14 +29,18 @@ function synthetic(): Dataset {
 
 const options = {
   ...DEFAULT_RANKER_BUILD,
-  dataset: { ...DEFAULT_RANKER_BUILD.dataset, ials: { dims: 8, sweeps: 3 }, funnel: { ...DEFAULT_RANKER_BUILD.dataset.funnel, ann: 20, covisit: 10, popular: 10, contentPerCategory: 5 }, heavyTopN: 30 },
+  dataset: {
+    ...DEFAULT_RANKER_BUILD.dataset,
+    ials: { dims: 16, sweeps: 3 },
+    knobs: { ...DEFAULT_RANKER_BUILD.dataset.knobs, quota: { ...DEFAULT_RANKER_BUILD.dataset.knobs.quota, ann: 20, covisit: 10, popular: 10, content: 10 }, heavyTopN: 30 },
+  },
   training: { ...DEFAULT_RANKER_BUILD.training, epochs: 3 },
 };
 
 describe("buildRanker", () => {
-  it("labels only held-out items and never proposes what the user had seen", () => {
+  it("labels only held-out items and never proposes what the user had seen", async () => {
     const dataset = synthetic();
-    const data = buildRankerDataset(dataset, options.dataset);
+    const data = await buildRankerDataset(dataset, options.dataset);
     expect(data.groupUsers).toHaveLength(150);
     expect(data.features).toHaveLength(data.labels.length * FEATURE_COUNT);
     expect([...data.features].every(Number.isFinite)).toBe(true);

@@ -5,7 +5,7 @@ import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../../shared/rankin
 import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { mulberry32 } from "../train/seeded-random";
-import { annScores, lightRankerScores, rrfScores } from "./light-orderings";
+import { annScores, rrfScores } from "./light-orderings";
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
 import { rankingQuality, type RankingQuality } from "./ranking-quality";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, selectGroups, trainMlp } from "./train-mlp";
@@ -49,15 +49,15 @@ export interface RankerBuild {
 }
 
 /**
- * Builds the heavy ranker end to end: offline candidate lists with labels
- * (ranker-dataset.ts), an MLP trained on the training users' lists, the
+ * Builds the heavy ranker end to end: the served funnel's candidate lists
+ * with labels (ranker-dataset.ts), an MLP trained on the training users' lists, the
  * comparison on the validation users against a logistic regression on the
  * same features and the training-free orderings, then the ONNX export and
  * its spec. Returns null when the data is too small to validate a model.
  */
 export async function buildRanker(dataset: Dataset, options: RankerBuildOptions = DEFAULT_RANKER_BUILD, log: (line: string) => void = () => {}): Promise<RankerBuild | null> {
   const t0 = performance.now();
-  const data = buildRankerDataset(dataset, options.dataset);
+  const data = await buildRankerDataset(dataset, options.dataset);
   const t1 = performance.now();
   const { train, validation } = splitGroups(data, options.validationShare, options.seed);
   if (validation.length < MIN_VALIDATION_GROUPS) {
@@ -73,7 +73,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
   const orderings = {
     mlp: quality(mlpScore(mlp.model, data.features, n)),
     linear: quality(mlpScore(linear.model, data.features, n)),
-    light: quality(lightRankerScores(data.candidates, data.groupStart, data.contexts, data.facts)),
+    light: quality(data.light),
     rrf: quality(rrfScores(data.candidates, data.groupStart)),
     ann: quality(annScores(data.candidates)),
   };

@@ -1,5 +1,4 @@
-import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "../../../shared/ranking/candidate";
-import { lightScores } from "../../../shared/ranking/light-rank";
+import { type Candidate, SOURCES } from "../../../shared/ranking/candidate";
 
 /** Reciprocal-rank fusion constant (Cormack, Clarke, Büttcher 2009, "k = 60"). */
 const RRF_K = 60;
@@ -28,14 +27,4 @@ export function rrfScores(candidates: readonly Candidate[], groupStart: Uint32Ar
 /** The ANN source's own order (exact iALS scores); candidates it did not propose come after, in row order. */
 export function annScores(candidates: readonly Candidate[]): Float64Array {
   return Float64Array.from(candidates, (c) => c.sources.ann ?? -Infinity);
-}
-
-/** The serving funnel's light ranker (shared/ranking/light-rank.ts, default weights), group by group. */
-export function lightRankerScores(candidates: readonly Candidate[], groupStart: Uint32Array, contexts: readonly UserContext[], facts: ReadonlyMap<string, ItemFacts>): Float64Array {
-  const scores = new Float64Array(candidates.length);
-  for (let g = 0; g + 1 < groupStart.length; g++) {
-    const start = groupStart[g]!;
-    scores.set(lightScores(candidates.slice(start, groupStart[g + 1]!), facts, contexts[g]!), start);
-  }
-  return scores;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadNodeKernel } from "../../../index-builder/src/ann/node-kernel";
 import { type Metric } from "../metric";
 import { packPq4, quantizeTables } from "../pq4";
-import { SeededRandom } from "../random";
+import { SeededRandom } from "../../seeded-random";
 import { referenceKernel } from "./reference-kernel";
 
 const random = new SeededRandom(2024);

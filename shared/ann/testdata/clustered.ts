@@ -1,4 +1,4 @@
-import { SeededRandom } from "../random";
+import { SeededRandom } from "../../seeded-random";
 
 /**
  * `n` vectors of `dims` drawn around `clusters` Gaussian centres with a

@@ -3,7 +3,7 @@ import { type AnnManifestSection } from "../ann-manifest";
 import { buildIvfPq } from "../build-ivfpq";
 import { type ScanKernel } from "../kernel/scan-kernel";
 import { type IvfPqIndex, type IvfPqParams } from "../ivfpq-index";
-import { SeededRandom } from "../random";
+import { SeededRandom } from "../../seeded-random";
 import { itemQueryVector, similarItems } from "../similar-items";
 
 /**

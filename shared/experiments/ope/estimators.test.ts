@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../ann/random";
+import { SeededRandom } from "../../seeded-random";
 import { type LoggedSample, offPolicyEstimates } from "./estimators";
 
 const K = 5;

@@ -1,4 +1,4 @@
-import { SeededRandom } from "../../ann/random";
+import { SeededRandom } from "../../seeded-random";
 
 /** One logged decision, as the estimators see it. */
 export interface LoggedSample {

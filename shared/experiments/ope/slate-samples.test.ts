@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../ann/random";
+import { SeededRandom } from "../../seeded-random";
 import { type Candidate, type ItemFacts } from "../../ranking/candidate";
 import { DEFAULT_POLICY, type PolicyConfig } from "../../ranking/policy/policy-config";
 import { rerank } from "../../ranking/policy/rerank";
@@ -53,23 +53,23 @@ describe("off-policy estimates of another exploration rate from logged slates", 
   it("recovers the clicks per list the candidate rate really gets", () => {
     const rng = new SeededRandom(99);
     const logging = { ...DEFAULT_POLICY, mmrLambda: 1, explorationRate: 0.1, explorationFrom: 3 };
-    const logged = serve(rng, logging, 20_000);
+    const logged = serve(rng, logging, 12_000);
     // The truth, by serving the candidate itself (many more lists).
-    const truth = serve(rng, { ...logging, explorationRate: 0.3 }, 60_000);
-    const truthPerList = truth.clicks / 60_000;
+    const truth = serve(rng, { ...logging, explorationRate: 0.3 }, 40_000);
+    const truthPerList = truth.clicks / 40_000;
     const { samples, skipped } = slateSamples(logged.impressions, logged.clicked, { kind: "epsilon", rate: 0.3 });
     expect(skipped).toBe(0);
     const est = offPolicyEstimates(samples, { bootstrap: 200, seed: 3 });
     const perList = (x: number) => x * LIMIT;
     console.info(
-      `slate OPE: logged ${(logged.clicks / 20_000).toFixed(4)} clicks/list at rate 0.1; candidate 0.3 served ${truthPerList.toFixed(4)}; ` +
+      `slate OPE: logged ${(logged.clicks / 12_000).toFixed(4)} clicks/list at rate 0.1; candidate 0.3 served ${truthPerList.toFixed(4)}; ` +
         `IPS ${perList(est.ips.value).toFixed(4)}, SNIPS ${perList(est.snips.value).toFixed(4)}, DR ${perList(est.dr.value).toFixed(4)}; ESS ${Math.round(est.effectiveSampleSize)} of ${est.samples}`,
     );
     for (const e of [est.snips, est.dr]) {
       expect(Math.abs(perList(e.value) - truthPerList) / truthPerList).toBeLessThan(0.03);
     }
     // More exploration, fewer clicks: the estimate sees the direction the logs alone cannot show.
-    expect(perList(est.dr.value)).toBeLessThan(logged.clicks / 20_000);
+    expect(perList(est.dr.value)).toBeLessThan(logged.clicks / 12_000);
   });
 
   it("gives the softmax candidate its exact marginals, and no weight where it puts the item elsewhere", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../ann/random";
+import { SeededRandom } from "../../seeded-random";
 import { chiSquareSurvival, srmTest } from "./chi-square";
 import { normalCdf, normalQuantile } from "./normal";
 import { estimateRatios, lift, type UnitTotals } from "./ratio-metric";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../ann/random";
+import { SeededRandom } from "../../seeded-random";
 import { plackettLuceMarginals, samplePlackettLuce } from "./softmax-exploration";
 
 /** P(order) by the product of each pick's share of what is left: the definition, over all n! orders. */

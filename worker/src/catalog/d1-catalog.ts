@@ -1,8 +1,8 @@
 import { desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { type CatalogFacts, type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
-import { Memo } from "../funnel/memo";
+import { Memo } from "../cache/memo";
 import { forgetCatalogOverlay } from "./catalog-overlay";
 
 /** D1 allows 100 bound parameters per statement; an item row binds 9. */
@@ -67,8 +67,6 @@ export async function countCatalogItems(db: D1Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** A catalog row as the funnel reads it (titles, live availability, region blocks, content). */
-export type CatalogFacts = Required<CatalogItem>;
 
 /**
  * Items added to the catalog outside an index publication (no index

@@ -54,23 +54,11 @@ export const experimentsAdmin = new Hono<AppEnv>()
     return c.json({ experiment });
   })
   .post("/:id/start", async (c) => {
-    const current = await getExperiment(c.env.DB, idParam(c.req.param("id")));
-    if (current.status !== "draft") throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only a draft can start`);
-    // Checked again at start: a version may have been collected, or another experiment started, since the draft was written.
-    await validDefinition(c.env, current, current.id);
-    const nowMs = Date.now();
-    const experiment: Experiment = { ...current, status: "running", startedAtMs: nowMs, updatedAtMs: nowMs };
-    await saveExperiment(c.env.DB, experiment, "start", c.get("requestId"), "draft");
-    forgetExperiments();
+    const experiment = await transition(c.env, idParam(c.req.param("id")), "draft", "running", c.get("requestId"));
     return c.json({ experiment });
   })
   .post("/:id/stop", async (c) => {
-    const current = await getExperiment(c.env.DB, idParam(c.req.param("id")));
-    if (current.status !== "running") throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only a running experiment can stop`);
-    const nowMs = Date.now();
-    const experiment: Experiment = { ...current, status: "stopped", stoppedAtMs: nowMs, updatedAtMs: nowMs };
-    await saveExperiment(c.env.DB, experiment, "stop", c.get("requestId"), "running");
-    forgetExperiments();
+    const experiment = await transition(c.env, idParam(c.req.param("id")), "running", "stopped", c.get("requestId"));
     return c.json({ experiment });
   })
   /** Per variant, region and pooled: users, impressions, events, CTR with CIs, lift, CUPED, SRM, guardrails. `?format=markdown` for text. */
@@ -79,6 +67,18 @@ export const experimentsAdmin = new Hono<AppEnv>()
     const report = await experimentReport(c.env, experiment);
     return new URL(c.req.url).searchParams.get("format") === "markdown" ? c.text(report.markdown) : c.json(report.json);
   });
+
+/** draft -> running (checked again: a version may have been collected, or another experiment started, since the draft was written), running -> stopped. */
+async function transition(env: Env, id: string, from: "draft" | "running", to: "running" | "stopped", requestId: string): Promise<Experiment> {
+  const current = await getExperiment(env.DB, id);
+  if (current.status !== from) throw new AppError("experiment_conflict", `experiment "${id}" is ${current.status}: only a ${from} experiment can become ${to}`);
+  if (to === "running") await validDefinition(env, current, current.id);
+  const nowMs = Date.now();
+  const experiment: Experiment = { ...current, status: to, updatedAtMs: nowMs, ...(to === "running" ? { startedAtMs: nowMs } : { stoppedAtMs: nowMs }) };
+  await saveExperiment(env.DB, experiment, to === "running" ? "start" : "stop", requestId, from);
+  forgetExperiments();
+  return experiment;
+}
 
 function idParam(id: string): string {
   if (!isValidId(id)) throw new AppError("invalid_request", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -");

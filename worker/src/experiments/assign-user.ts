@@ -1,6 +1,6 @@
 import { allocatesByRegion, assign, type Assignment, experimentsFor, inHoldout, mergeOverrides, variantKey } from "../../../shared/experiments/assignment";
 import { type VariantOverrides } from "../../../shared/experiments/experiment";
-import { withBudget } from "../funnel/budget";
+import { withBudget } from "../../../shared/funnel/budget";
 import { sessionStub } from "../session/session-stub";
 import { runningExperiments } from "./experiment-store";
 

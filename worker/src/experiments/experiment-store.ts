@@ -7,44 +7,12 @@ import { type ExperimentDefinition } from "../../../shared/experiments/experimen
 
 const HOLDOUT_KEY = "holdout";
 
-function fromRow(r: ExperimentRow): Experiment {
-  return {
-    id: r.experimentId,
-    name: r.name,
-    layer: r.layer,
-    salt: r.salt,
-    status: r.status as ExperimentStatus,
-    trafficStart: r.trafficStart,
-    trafficEnd: r.trafficEnd,
-    control: r.control,
-    variants: r.variants,
-    allocation: r.allocation,
-    surfaces: r.surfaces,
-    createdAtMs: r.createdAt,
-    updatedAtMs: r.updatedAt,
-    startedAtMs: r.startedAt,
-    stoppedAtMs: r.stoppedAt,
-  };
+function fromRow({ experimentId, status, createdAt, updatedAt, startedAt, stoppedAt, ...same }: ExperimentRow): Experiment {
+  return { ...same, id: experimentId, status: status as ExperimentStatus, createdAtMs: createdAt, updatedAtMs: updatedAt, startedAtMs: startedAt, stoppedAtMs: stoppedAt };
 }
 
-function toRow(e: Experiment): ExperimentRow {
-  return {
-    experimentId: e.id,
-    name: e.name,
-    layer: e.layer,
-    salt: e.salt,
-    status: e.status,
-    trafficStart: e.trafficStart,
-    trafficEnd: e.trafficEnd,
-    control: e.control,
-    variants: e.variants,
-    allocation: e.allocation,
-    surfaces: e.surfaces,
-    createdAt: e.createdAtMs,
-    updatedAt: e.updatedAtMs,
-    startedAt: e.startedAtMs,
-    stoppedAt: e.stoppedAtMs,
-  };
+function toRow({ id, createdAtMs, updatedAtMs, startedAtMs, stoppedAtMs, ...same }: Experiment): ExperimentRow {
+  return { ...same, experimentId: id, createdAt: createdAtMs, updatedAt: updatedAtMs, startedAt: startedAtMs, stoppedAt: stoppedAtMs };
 }
 
 export async function listExperiments(db: D1Database, statuses?: ExperimentStatus[]): Promise<Experiment[]> {

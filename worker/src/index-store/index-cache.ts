@@ -1,6 +1,7 @@
+import { AppError } from "../../../shared/errors";
 import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
-import { Memo } from "../funnel/memo";
+import { Memo } from "../cache/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
 
@@ -32,8 +33,31 @@ export function forgetCurrentPointer(): void {
   pointers.clear();
 }
 
-/** The version the current pointer names, loaded and verified; null before any publication. */
+/** The last version this isolate served whole: what it answers from when the index store cannot be read. */
+let lastGood: LoadedIndex | null = null;
+
+/**
+ * The version the current pointer names, loaded and verified; null before
+ * any publication. When KV fails (an error, not a missing key) or the
+ * pointer names a version whose manifest is gone, the isolate's last good
+ * version answers, its `degraded` naming why; with none to fall back on, a
+ * 503 (`dependency_unavailable`), never a 500.
+ */
 export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
+  let index: Awaited<ReturnType<typeof loadPointedIndex>>;
+  try {
+    index = await loadPointedIndex(kv);
+  } catch (cause) {
+    console.warn(JSON.stringify({ level: "warn", message: "index store unreadable", error: String(cause) }));
+    if (lastGood) return { ...lastGood, degraded: [...lastGood.degraded, "index_store_error"] };
+    throw new AppError("dependency_unavailable", "the index store cannot be read right now and this isolate holds no index yet; retry shortly", undefined, { cause });
+  }
+  if (index === "manifest_missing") return lastGood ? { ...lastGood, degraded: [...lastGood.degraded, "index_manifest_missing"] } : null;
+  if (index && index.degraded.length === 0) lastGood = index;
+  return index;
+}
+
+async function loadPointedIndex(kv: KVNamespace): Promise<LoadedIndex | null | "manifest_missing"> {
   let pointer = pointers.get("current");
   if (pointer === undefined) {
     pointer = await readCurrentPointer(kv);
@@ -49,10 +73,11 @@ export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | n
  * build count as news to it, as it was never published as current.
  */
 export async function loadIndexVersion(kv: KVNamespace, version: string): Promise<LoadedIndex | null> {
-  return loadVersion(kv, version, null);
+  const index = await loadVersion(kv, version, null);
+  return index === "manifest_missing" ? null : index;
 }
 
-async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | null> {
+async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
   const hit = loaded.get(version);
   if (hit) {
     // The same version may be pointed at again later (a rollback): the latest publication counts.
@@ -60,7 +85,7 @@ async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: numb
     return hit;
   }
   const manifest = await readManifest(kv, version);
-  if (!manifest) return null;
+  if (!manifest) return "manifest_missing";
   const result = await loadPopular(kv, manifest);
   const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs: publishedAtMs ?? (Date.parse(manifest.builtAt) || 0) };
   // A degraded load is not kept: the next request tries the blob again.
@@ -68,8 +93,19 @@ async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: numb
   return index;
 }
 
+/** Forgets the last good version (tests of a fresh isolate). */
+export function forgetLastGoodIndex(): void {
+  lastGood = null;
+}
+
 async function loadPopular(kv: KVNamespace, manifest: IndexManifest): Promise<Pick<LoadedIndex, "popular" | "degraded">> {
-  const read = await readVerifiedBlob(kv, manifest, "popular");
+  let read: Awaited<ReturnType<typeof readVerifiedBlob>>;
+  try {
+    read = await readVerifiedBlob(kv, manifest, "popular");
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "popular blob unreadable", version: manifest.version, error: String(err) }));
+    return { popular: null, degraded: ["popular_blob_error"] };
+  }
   if ("fault" in read) {
     console.warn(JSON.stringify({ level: "warn", message: "popular blob unusable", version: manifest.version, fault: read.fault }));
     return { popular: null, degraded: [`popular_blob_${read.fault}`] };

@@ -6,7 +6,7 @@ import { KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from ".
 import { VERSION_PATTERN } from "../../../shared/index-format/keys";
 import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
-import { putEditorial, putPolicy } from "../funnel/config-store";
+import { putEditorial, putPolicy } from "../config/config-store";
 import { forgetCurrentPointer } from "../index-store/index-cache";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";

@@ -1,24 +1,29 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Assignment } from "../../../shared/experiments/assignment";
-import { SeededRandom } from "../../../shared/ann/random";
+import { variantKnobs } from "../../../shared/experiments/variant-knobs";
+import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
-import { decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
+import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
+import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
-import { ByteLru } from "../ann/byte-lru";
+import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
-import { type Budgeted, withBudget } from "../funnel/budget";
-import { renderPage } from "../funnel/catalog-view";
-import { runFunnel, type Surface } from "../funnel/run-funnel";
+import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
+import { renderPage } from "../render/render-page";
+import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
+import { funnelSession } from "../../../shared/funnel/session";
+import { workerFunnelPorts } from "../funnel/worker-ports";
+import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
-import { policyFor } from "../funnel/config-store";
+import { policyFor } from "../config/config-store";
 import { countErrors, type ExposureAssignment, queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
@@ -30,6 +35,8 @@ const MAX_LIMIT = 50;
 /** Items ranked per list; pages are cut from it. */
 const LIST_SIZE = 100;
 const MAX_EXCLUDE = 100;
+/** Wall-clock budget of the catalog overlay read that every page is checked against (usually the isolate's memo). */
+const OVERLAY_BUDGET_MS = 300;
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
 /** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
@@ -104,6 +111,8 @@ interface RecommendationQuery {
  */
 export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
+  // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
+  requireUser(c, query.userId);
   const timing = new ServerTiming();
   const startedAtMs = Date.now();
   const region = requestRegion(c.env, c.req.raw);
@@ -145,6 +154,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   }
   // Without the session the user is served as a cold start, uncached, and the response says so.
   const session = sessionRead?.ok ? sessionRead.value : EMPTY_SESSION;
+  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
@@ -156,13 +166,11 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     if (query.cursor) offset = 0;
     const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
     const result = await runFunnel(
-      c.env,
-      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE },
-      session,
-      index,
-      timing,
+      workerFunnelPorts(c.env, index, timing, defer),
+      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE, nowMs: Date.now() },
+      funnelSession(session),
+      variantKnobs(exposure.overrides),
       random,
-      (work) => c.executionCtx.waitUntil(work),
     );
     list = {
       indexVersion: index.version,
@@ -170,16 +178,26 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
       region,
       entries: result.entries,
       titles: {},
-      degraded: [...(sessionRead && !sessionRead.ok ? [sessionRead.degraded] : []), ...result.degraded],
+      degraded: sessionRead && !sessionRead.ok ? [sessionRead.degraded, ...result.degraded] : result.degraded,
       ranker: result.ranker,
     };
   }
 
-  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
-  const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  // Every page, cached or not, is checked against the catalog overlay: a withdrawal or a region block
+  // reaches lists made before it within the overlay's refresh interval.
+  const overlay = await timing.measure("overlay", () =>
+    withBudget("catalog_overlay", OVERLAY_BUDGET_MS, () => catalogOverlay(c.env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer)),
+  );
+  const restricted = (itemId: string) => {
+    const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
+    return row !== undefined && !(row.available && !row.blockedRegions.includes(region));
+  };
+  const { page: shown, next } = cutPage(list.entries, offset, query.limit, restricted);
+  const rendered = await renderPage(c.env, index, shown, offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
-  if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
+  if (!hit && wholeAnswer(list.degraded) && pageDegraded.length === 0 && !query.cursor) {
     const stored = encodeRankedList({ ...list, titles: rendered.titles });
     c.executionCtx.waitUntil(
       caches.default.put(cacheKey, new Response(stored, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
@@ -188,12 +206,11 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     storedList = { key: cacheKey.url, sessionVersion: list.sessionVersion };
   }
   const page = rendered.items;
-  const next = offset + page.length;
   const nextCursor =
     next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
-  const degraded = [...new Set([...list.degraded, ...rendered.degraded, ...exposure.degraded, ...indexDegraded])].sort();
+  const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
   const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];

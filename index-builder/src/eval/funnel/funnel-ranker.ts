@@ -1,9 +1,10 @@
-import { type ItemFacts } from "../../../../shared/ranking/candidate";
+import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
+import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
+import { lightTop } from "../../../../shared/funnel/rank";
 import { FEATURE_COUNT, featureRows } from "../../../../shared/ranking/features";
 import { type MlpModel } from "../../../../shared/ranking/mlp";
 import { type MlpTrainOptions, selectGroups, trainMlp, type TrainingRows } from "../../ranker/train-mlp";
-import { type FunnelCandidates } from "./funnel-candidates";
-import { type FunnelRanking, heavyInputs } from "./funnel-order";
+import { type FittedFunnel, fittedPorts, gathered } from "./funnel-fit";
 
 /** Labelled heavy-ranker inputs, one group per user request, in user order. */
 export interface FunnelRankerRows extends TrainingRows {
@@ -14,26 +15,28 @@ export interface FunnelRankerRows extends TrainingRows {
 
 /**
  * The heavy ranker's training rows, built as it sees them when served: each
- * request's light top N (`ranking.heavyTopN`), its feature rows from
- * shared/ranking/features.ts, label 1 where the user went on to interact
- * with the candidate (`truth`). Users without a truth set are skipped.
+ * user's request through the served funnel (shared/funnel) up to the light
+ * ranker, its light top `knobs.heavyTopN`, the feature rows of
+ * shared/ranking/features.ts, and label 1 where the user went on to
+ * interact with the candidate (`truth`). Users without a truth set are skipped.
  */
-export function funnelRankerRows(
-  requests: ReadonlyMap<number, FunnelCandidates>,
+export async function funnelRankerRows(
+  fitted: FittedFunnel,
+  kernel: ScanKernel,
   truth: ReadonlyMap<number, ReadonlySet<string>>,
-  facts: ReadonlyMap<string, ItemFacts>,
-  ranking: FunnelRanking,
-): FunnelRankerRows {
+  knobs: FunnelKnobs,
+): Promise<FunnelRankerRows> {
+  const ports = fittedPorts(fitted, kernel, null);
   const features: Float32Array[] = [];
   const labels: number[] = [];
   const groupStart = [0];
   const users: number[] = [];
-  for (const u of [...requests.keys()].sort((a, b) => a - b)) {
-    const items = truth.get(u);
-    if (!items || items.size === 0) continue;
-    const request = requests.get(u)!;
-    const { top } = heavyInputs(request, facts, ranking);
-    features.push(featureRows(top, (id) => facts.get(id) ?? null, request.ctx));
+  for (const u of [...truth.keys()].sort((a, b) => a - b)) {
+    const items = truth.get(u)!;
+    const g = items.size > 0 ? await gathered(fitted, ports, u, knobs) : null;
+    if (!g) continue;
+    const top = lightTop(g.light, knobs.heavyTopN).top.map((i) => g.candidates[i]!);
+    features.push(featureRows(top, (id) => g.facts.get(id) ?? null, g.user));
     for (const c of top) labels.push(items.has(c.itemId) ? 1 : 0);
     groupStart.push(labels.length);
     users.push(u);

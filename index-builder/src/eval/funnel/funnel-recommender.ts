@@ -1,64 +1,68 @@
+import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
 import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
-import { annKnobsOf } from "./funnel-candidates";
-import { type FunnelRanking } from "./funnel-order";
 import { type ServedFunnel } from "./served-funnel";
 
 /** Items the served list holds for the eval: its k. */
 const LIST_SIZE = 10;
 
-/** How one report row orders the shared funnel's candidates. */
-export type FunnelVariant = Omit<FunnelRanking, "heavy"> & { heavy: boolean };
-
 /**
- * A report row backed by the served funnel: the list the funnel would serve
- * under `variant`, its items scored by position. Items outside the list
- * score −Infinity, so nothing else can fill it. Rows sharing one
- * `ServedFunnel` share its fitting and candidate generation.
+ * A report row backed by the served funnel: the list shared/funnel's
+ * `runFunnel` serves under `knobs`, its items scored by position. Items
+ * outside the list score −Infinity, so nothing else can fill it. Rows
+ * sharing one `ServedFunnel` share its fitting.
  */
 export class FunnelRecommender implements Recommender {
   readonly params: Record<string, number | string | boolean>;
   private itemIndex = new Map<string, number>();
+  private readonly lists = new Map<number, string[]>();
 
   constructor(
     readonly name: string,
     private readonly funnel: ServedFunnel,
-    private readonly variant: FunnelVariant,
+    private readonly knobs: FunnelKnobs,
+    /** Whether this row reports the funnel's retrieval figures and the ranker's validation comparison (one row does). */
+    private readonly reportsStats = false,
   ) {
     const { spec, training } = funnel.options;
-    const { quota } = spec.knobs;
+    const { quota, light, policy } = knobs;
     this.params = {
       embedding: `ials-${spec.ials.dims}`,
       query: Number.isFinite(spec.recentLimit) ? `fold-in of the ${spec.recentLimit} most recent training items` : "fold-in of the whole training history",
-      nprobe: spec.knobs.nprobe ?? "calibrated at build",
-      shortlist: spec.knobs.shortlist ?? "calibrated at build",
+      nprobe: knobs.ann.nprobe ?? "calibrated at build",
+      shortlist: knobs.ann.shortlist ?? "calibrated at build",
       quotas: `ann ${quota.ann}, covisit ${quota.covisit}, content ${quota.content}, popular ${quota.popular}`,
-      light_weights: JSON.stringify({ ...variant.light.source, popularity: variant.light.popularity, affinity: variant.light.affinity }),
-      mmr_lambda: variant.policy.mmrLambda,
-      exploration: variant.policy.explorationRate,
-      ...(variant.heavy
-        ? { heavy_top_n: variant.heavyTopN, mlp: `${training.loss} [${training.hidden.join(",")}] ${training.epochs} epochs l2 ${training.l2}`, ranker_labels: "validation rows carved from train" }
+      light_weights: light ? JSON.stringify({ ...light.source, popularity: light.popularity, affinity: light.affinity }) : "WARM_LIGHT_WEIGHTS",
+      mmr_lambda: policy.mmrLambda ?? "served default",
+      exploration: policy.explorationRate ?? "served default",
+      ...(knobs.heavy
+        ? { heavy_top_n: knobs.heavyTopN, mlp: `${training.loss} [${training.hidden.join(",")}] ${training.epochs} epochs l2 ${training.l2}`, ranker_labels: "validation rows carved from train" }
         : {}),
     };
   }
 
-  fit(train: InteractionTable): void {
-    this.funnel.fit(train);
+  async fit(train: InteractionTable): Promise<void> {
+    await this.funnel.fit(train);
     this.itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
+    this.lists.clear();
     const section = this.funnel.annSection();
-    if (section) Object.assign(this.params, annKnobsOf(section, this.funnel.options.spec.knobs));
-    if (this.variant.heavy) this.params.heavy_shipped = this.funnel.heavy !== null;
+    if (section?.calibration) Object.assign(this.params, { nprobe: section.calibration.nprobe, shortlist: section.calibration.shortlist });
+    if (this.knobs.heavy) this.params.heavy_shipped = this.funnel.heavy !== null;
+  }
+
+  async prepare(users: readonly number[]): Promise<void> {
+    for (const user of users) this.lists.set(user, (await this.funnel.list(user, this.knobs, LIST_SIZE)).map((e) => e.itemId));
   }
 
   scoreUser(user: number, out: Float64Array): void {
     out.fill(-Infinity);
-    const list = this.funnel.list(user, this.variant, LIST_SIZE);
-    list.forEach((c, rank) => (out[this.itemIndex.get(c.itemId)!] = list.length - rank));
+    const list = this.lists.get(user) ?? [];
+    list.forEach((itemId, rank) => (out[this.itemIndex.get(itemId)!] = list.length - rank));
   }
 
-  /** The funnel's retrieval figures and the ranker's validation comparison, on the first heavy row only. */
+  /** The funnel's retrieval figures and the ranker's validation comparison. */
   stats(): Record<string, number> {
-    if (!this.variant.heavy || this.variant.policy.mmrLambda !== 1) return {};
+    if (!this.reportsStats) return {};
     const v = this.funnel.validation;
     const calibration = this.funnel.annSection()?.calibration;
     return {

@@ -1,6 +1,6 @@
 import { foldInUser } from "../../../../shared/embeddings/fold-in";
+import { type Candidate } from "../../../../shared/ranking/candidate";
 import { topK } from "../top-k";
-import { type FunnelCandidates } from "./funnel-candidates";
 import { type FittedFunnel } from "./funnel-fit";
 
 /** Whether retrieval loses anything, averaged over requests. */
@@ -18,32 +18,38 @@ export interface RetrievalStats {
 
 const EXACT_K = 100;
 
-/** Compares each request's candidates with the exact inner-product top 100 of the same folded-in vector. */
-export function retrievalStats(fitted: FittedFunnel, requests: ReadonlyMap<number, FunnelCandidates>): RetrievalStats {
-  const { foldIn, itemIds } = fitted.index;
-  const d = foldIn.dims;
+/**
+ * Compares each request's merged candidates with the exact inner-product top
+ * 100 of the same session's fold-in over every item vector (the full model,
+ * where the funnel folds in over the history's vector pages).
+ */
+export function retrievalStats(fitted: FittedFunnel, requests: ReadonlyMap<number, readonly Candidate[]>): RetrievalStats {
+  const { dims: d, itemIds, itemVectors, gram, params } = fitted.embeddings;
+  const itemIndex = new Map(itemIds.map((id, i) => [id, i]));
   const scores = new Float64Array(itemIds.length);
   let ann = 0;
   let merged = 0;
   let candidates = 0;
   let annUnseen = 0;
   let counted = 0;
-  for (const [u, request] of requests) {
-    const session = fitted.users.get(u)!;
-    const q = foldInUser(foldIn, session.recent);
+  for (const [u, list] of requests) {
+    const { session } = fitted.sessions.get(u)!;
+    const recent = session.history.flatMap((h) => (itemIndex.has(h.itemId) ? [{ item: itemIndex.get(h.itemId)!, weight: h.weight }] : []));
+    const q = foldInUser({ dims: d, itemVectors, gram, params }, recent);
     if (!q) continue;
+    const seen = new Set(session.seenItemIds);
     for (let i = 0; i < scores.length; i++) {
       let s = 0;
-      for (let k = 0; k < d; k++) s += q[k]! * foldIn.itemVectors[i * d + k]!;
-      scores[i] = session.seen.has(i) ? -Infinity : s;
+      for (let k = 0; k < d; k++) s += q[k]! * itemVectors[i * d + k]!;
+      scores[i] = seen.has(itemIds[i]!) ? -Infinity : s;
     }
-    const exact = topK(scores, EXACT_K);
-    const annSet = new Set(request.annItems);
-    const candidateIds = new Set(request.candidates.map((c) => c.itemId));
-    ann += exact.filter((i) => annSet.has(i)).length / exact.length;
-    merged += exact.filter((i) => candidateIds.has(itemIds[i]!)).length / exact.length;
-    candidates += request.candidates.length;
-    annUnseen += request.annItems.filter((i) => !session.seen.has(i)).length;
+    const exact = topK(scores, EXACT_K).map((i) => itemIds[i]!);
+    const annIds = new Set(list.filter((c) => c.sources.ann !== undefined).map((c) => c.itemId));
+    const candidateIds = new Set(list.map((c) => c.itemId));
+    ann += exact.filter((id) => annIds.has(id)).length / exact.length;
+    merged += exact.filter((id) => candidateIds.has(id)).length / exact.length;
+    candidates += list.length;
+    annUnseen += annIds.size;
     counted++;
   }
   const avg = (x: number) => (counted ? Math.round((x / counted) * 1e4) / 1e4 : 0);

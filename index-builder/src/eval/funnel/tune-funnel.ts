@@ -19,9 +19,8 @@ import { topK } from "../top-k";
 import { loadSplit, type ProtocolName } from "../protocols";
 import { MSR_COVISIT, MSR_IALS, TIME_COVISIT, TIME_IALS } from "../tuned-params";
 import { validationMask } from "../validation-split";
-import { type FunnelKnobs, SERVED_KNOBS } from "./funnel-candidates";
-import { type FittedFunnel, fitFunnel, funnelRequests, type FunnelSpec } from "./funnel-fit";
-import { type FunnelRanking, SERVED_RANKING, servedList } from "./funnel-order";
+import { type FunnelKnobs, SERVED_KNOBS } from "../../../../shared/funnel/knobs";
+import { type FittedFunnel, fittedPorts, fitFunnel, gathered, servedEntries, type FunnelSpec } from "./funnel-fit";
 import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
 import { retrievalStats } from "./retrieval-stats";
 
@@ -29,7 +28,7 @@ import { retrievalStats } from "./retrieval-stats";
 interface Variant {
   label: string;
   recentLimit?: number;
-  knobs?: Partial<FunnelKnobs>;
+  knobs?: Partial<Pick<FunnelKnobs, "ann">> & { quota?: Partial<FunnelKnobs["quota"]> };
   light?: Partial<LightWeights> & { source?: Partial<LightWeights["source"]> };
   mmrLambda?: number;
   heavyTopN?: number;
@@ -68,56 +67,64 @@ async function main(argv: string[]): Promise<void> {
   const kernel = loadNodeKernel();
   const itemIndex = new Map(split.train.itemIds.map((id, i) => [id, i]));
 
-  const fits = new Map<string, ReturnType<typeof prepare>>();
-  function prepare(spec: FunnelSpec) {
+  const fits = new Map<string, Awaited<ReturnType<typeof prepare>>>();
+  async function prepare(spec: FunnelSpec, knobs: FunnelKnobs) {
     const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit });
-    const requests = funnelRequests(fitted, users, kernel, spec.knobs);
-    return { fitted, requests, retrieval: retrievalStats(fitted, requests) };
+    const ports = fittedPorts(fitted, kernel, null);
+    const candidates = new Map<number, Candidate[]>();
+    for (const u of users) candidates.set(u, (await gathered(fitted, ports, u, knobs))?.candidates ?? []);
+    return { fitted, retrieval: retrievalStats(fitted, candidates) };
   }
   const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
   for (const v of grid) {
-    const spec: FunnelSpec = { ials, covisit: covisitOptions, recentLimit: v.recentLimit ?? Infinity, knobs: { ...SERVED_KNOBS, ...v.knobs, quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota } } };
-    const key = JSON.stringify([spec.recentLimit, spec.knobs]);
-    if (!fits.has(key)) fits.set(key, prepare(spec));
-    const { fitted, requests, retrieval } = fits.get(key)!;
-    const ranking: FunnelRanking = {
-      ...SERVED_RANKING,
+    const spec: FunnelSpec = { ials, covisit: covisitOptions, recentLimit: v.recentLimit ?? Infinity };
+    const knobs: FunnelKnobs = {
+      ...SERVED_KNOBS,
+      quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota },
+      ann: { ...SERVED_KNOBS.ann, ...v.knobs?.ann },
       light: { ...DEFAULT_LIGHT_WEIGHTS, ...v.light, source: { ...DEFAULT_LIGHT_WEIGHTS.source, ...v.light?.source } },
-      heavyTopN: v.heavyTopN ?? SERVED_RANKING.heavyTopN,
-      policy: { ...SERVED_RANKING.policy, mmrLambda: v.mmrLambda ?? SERVED_RANKING.policy.mmrLambda },
+      heavyTopN: v.heavyTopN ?? SERVED_KNOBS.heavyTopN,
+      heavy: false,
+      policy: { explorationRate: 0, ...(v.mmrLambda !== undefined ? { mmrLambda: v.mmrLambda } : {}) },
     };
+    const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann]);
+    if (!fits.has(key)) fits.set(key, await prepare(spec, knobs));
+    const { fitted, retrieval } = fits.get(key)!;
     let heavy: MlpModel | null = null;
     if (v.training !== null && v.training !== undefined) {
-      const rows = funnelRankerRows(requests, truth, fitted.index.facts, ranking);
+      const rows = await funnelRankerRows(fitted, kernel, truth, knobs);
       const groups = rows.users.flatMap((u, g) => (isTrainUser.get(u) ? [g] : []));
       heavy = trainFunnelRanker(rows, { ...DEFAULT_MLP_TRAINING, ...v.training }, groups);
     }
+    const ports = fittedPorts(fitted, kernel, heavy);
     const lists = new Map<number, number[]>();
     for (const u of scoredTruth.keys()) {
-      const request = requests.get(u);
-      if (!request) continue;
+      if (!fitted.sessions.has(u)) continue;
       if (v.exact) {
         lists.set(u, exactTop(fitted, u, 10));
         continue;
       }
-      const list: Candidate[] = servedList(request, fitted.index.facts, { ...ranking, heavy }, 10);
-      lists.set(u, list.map((c) => itemIndex.get(c.itemId)!));
+      const entries = await servedEntries(fitted, ports, u, { ...knobs, heavy: heavy !== null }, 10);
+      lists.set(u, entries.map((e) => itemIndex.get(e.itemId)!));
     }
     const m = rankingMetrics(lists, scoredTruth, 10, split.train.itemIds.length);
     console.log(JSON.stringify({ label: v.label, valid_ndcg_at_10: round(m.ndcgAtK), valid_map: round(m.map), users: m.users, ann_recall_at_100: retrieval.annRecallAt100, candidates: retrieval.candidates }));
   }
 }
 
+/** Exact scoring of every unseen item by the session's fold-in over the full model (dense item indices). */
 function exactTop(fitted: FittedFunnel, user: number, k: number): number[] {
-  const session = fitted.users.get(user)!;
-  const { foldIn } = fitted.index;
-  const q = foldInUser(foldIn, session.recent)!;
-  const d = foldIn.dims;
-  const scores = new Float64Array(foldIn.itemVectors.length / d);
+  const { session } = fitted.sessions.get(user)!;
+  const { dims: d, itemIds, itemVectors, gram, params } = fitted.embeddings;
+  const itemIndex = new Map(itemIds.map((id, i) => [id, i]));
+  const recent = session.history.map((h) => ({ item: itemIndex.get(h.itemId)!, weight: h.weight }));
+  const q = foldInUser({ dims: d, itemVectors, gram, params }, recent)!;
+  const seen = new Set(session.seenItemIds);
+  const scores = new Float64Array(itemIds.length);
   for (let i = 0; i < scores.length; i++) {
     let s = 0;
-    for (let j = 0; j < d; j++) s += q[j]! * foldIn.itemVectors[i * d + j]!;
-    scores[i] = session.seen.has(i) ? -Infinity : s;
+    for (let j = 0; j < d; j++) s += q[j]! * itemVectors[i * d + j]!;
+    scores[i] = seen.has(itemIds[i]!) ? -Infinity : s;
   }
   return topK(scores, k);
 }

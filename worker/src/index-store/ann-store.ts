@@ -6,18 +6,12 @@ import { type ListSource } from "../../../shared/ann/ivfpq-search";
 import { decodeShard } from "../../../shared/ann/shard-format";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { type AnnHead as SharedAnnHead } from "../../../shared/funnel/ports";
 import { CACHE_BYTES } from "../cache-budget";
-import { ByteLru } from "./byte-lru";
+import { ByteLru } from "../cache/byte-lru";
 
-/**
- * What a search needs up front for one version. `items` and `positionOf`
- * name positions for an index whose lists store positions; null when they
- * store item-table rows (`section.idSpace`), which the funnel head names.
- */
-export interface AnnHead {
-  section: AnnManifestSection;
-  head: IvfPqHead;
-  items: AnnItems | null;
+/** A version's ANN head (shared/funnel/ports.ts), with the positions of its items by id when its lists store positions. */
+export interface AnnHead extends SharedAnnHead {
   positionOf: Map<string, number> | null;
 }
 

@@ -1,24 +1,14 @@
-import { decodeItemTable, type ItemTable } from "../../../shared/catalog/item-table";
+import { type FunnelHead } from "../../../shared/funnel/ports";
 import { decodeTitlePage, type TitlePage } from "../../../shared/catalog/title-page";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
-import { CONTENT_MODEL_BLOB, decodeContentModel } from "../../../shared/embeddings/content-model-blob";
-import { type ContentModel } from "../../../shared/embeddings/content-vector";
-import { type FoldInModel } from "../../../shared/embeddings/fold-in";
-import { covisitPageName, type FoldInBlob, FUNNEL_BLOBS, type FunnelSection, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
+import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funnel-head";
+import { covisitPageName, FUNNEL_BLOBS, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
-import { ByteLru } from "../ann/byte-lru";
+import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
-
-/** What the funnel needs up front for one version. */
-export interface FunnelHead {
-  section: FunnelSection;
-  table: ItemTable;
-  /** Places brand-new items in the embedding space; null when the index has none. */
-  content: ContentModel | null;
-  foldIn: Omit<FoldInModel, "itemVectors">;
-}
 
 const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
@@ -41,13 +31,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
     if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
     bytes.push(read.bytes);
   }
-  const foldIn = JSON.parse(new TextDecoder().decode(bytes[1])) as FoldInBlob;
-  const head: FunnelHead = {
-    section,
-    table: decodeItemTable(bytes[0]!),
-    content: bytes[2] ? decodeContentModel(bytes[2]) : null,
-    foldIn: { dims: foldIn.dims, params: foldIn.params, gram: Float64Array.from(foldIn.gram), itemCount: foldIn.itemCount },
-  };
+  const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null);
   heads.set(manifest.version, head);
   while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
   return head;
@@ -94,7 +78,7 @@ export async function vectorsOfRows(
   rows: readonly number[],
 ): Promise<{ vectors: Map<number, Float32Array>; degraded: string[] }> {
   const { vectorPageSize: size, dims } = head.section;
-  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, vectorPageName, pages, (b) => new Float32Array(b.slice().buffer));
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, vectorPageName, pages, decodeVectorPage);
   const vectors = new Map<number, Float32Array>();
   for (const row of rows) {
     const page = loaded.get(Math.floor(row / size));

@@ -1,22 +1,14 @@
-import { categoriesAt, findItem, isAvailable } from "../../../shared/catalog/item-table";
-import { type PopularItem } from "../../../shared/index-format/popular";
-import { type Candidate, type ItemFacts } from "../../../shared/ranking/candidate";
+import { findItem } from "../../../shared/catalog/item-table";
 import { type RankedEntry } from "../../../shared/ranking/ranked-list";
 import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
-import { type CatalogFacts, catalogFacts } from "../catalog/d1-catalog";
+import { catalogFacts } from "../catalog/d1-catalog";
 import { type CatalogOverlay, catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type ServerTiming } from "../http/server-timing";
 import { type LoadedIndex } from "../index-store/index-cache";
-import { withBudget } from "./budget";
-import { type FunnelHead, loadFunnelHead, titlesOfRows } from "./funnel-store";
-
-/**
- * What the index and the catalog say about items, for ranking and for the
- * page a response shows: facts, whether an item may be shown in a region,
- * titles. The index is a snapshot; the catalog overlay (catalog-overlay.ts)
- * is what changed since; D1 is asked directly only about what neither knows.
- */
+import { withBudget } from "../../../shared/funnel/budget";
+import { type FunnelHead } from "../../../shared/funnel/ports";
+import { loadFunnelHead, titlesOfRows } from "../index-store/funnel-store";
 
 /** Wall-clock budget (ms) of a page's title lookups. */
 const TITLES_BUDGET_MS = 200;
@@ -71,82 +63,6 @@ export async function renderPage(
     propensity: e.propensity,
   }));
   return { items, titles, degraded: [...new Set(degraded)].sort() };
-}
-
-/**
- * What ranking knows of an item: the catalog overlay's row first (items new
- * since the build, or changed or restricted since), then the item table,
- * then the popular blob. Unavailable covers blocked in the caller's region.
- */
-export function factsOf(
-  c: Candidate,
-  head: FunnelHead | null,
-  overlay: ReadonlyMap<string, CatalogFacts>,
-  region: string,
-  popular: ReadonlyMap<string, PopularItem>,
-): ItemFacts | null {
-  const row = head ? findItem(head.table, c.itemId) : -1;
-  const o = overlay.get(c.itemId);
-  if (o) {
-    return {
-      itemId: c.itemId,
-      title: o.title,
-      categories: o.categories,
-      year: o.year,
-      popularity: head && row >= 0 ? (head.table.popularity[row] ?? 0) : 0,
-      available: o.available && !o.blockedRegions.includes(region),
-      fresh: row < 0,
-    };
-  }
-  if (!head || row < 0) {
-    const p = popular.get(c.itemId);
-    return p ? { itemId: c.itemId, title: p.title, categories: p.categories, year: null, popularity: p.score, available: true, fresh: false } : null;
-  }
-  return {
-    itemId: c.itemId,
-    title: "",
-    categories: categoriesAt(head.table, row).map((k) => head.section.categories[k]!),
-    year: head.table.year[row] || null,
-    popularity: head.table.popularity[row] ?? 0,
-    available: isAvailable(head.table, row),
-    fresh: false,
-  };
-}
-
-/** Whether an item may be shown by what the overlay and the item table say: null when neither knows. */
-function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogOverlay | null, region: string): boolean | null {
-  const o = overlay?.rows.get(itemId);
-  if (o) return o.available && !o.blockedRegions.includes(region);
-  const row = head ? findItem(head.table, itemId) : -1;
-  return overlay?.complete && head && row >= 0 ? isAvailable(head.table, row) : null;
-}
-
-/**
- * The placed items that may be shown in `region`: the overlay and the item
- * table decide without I/O; D1 is asked only about what they cannot decide
- * (no overlay, an incomplete one, or items the index does not hold).
- */
-export async function visibleItems(
-  db: D1Database,
-  head: FunnelHead | null,
-  overlay: CatalogOverlay | null,
-  itemIds: readonly string[],
-  region: string,
-): Promise<Set<string>> {
-  const out = new Set<string>();
-  const ask: string[] = [];
-  for (const itemId of itemIds) {
-    const known = visibleByIndex(itemId, head, overlay, region);
-    if (known === null) ask.push(itemId);
-    else if (known) out.add(itemId);
-  }
-  const rows = await catalogFacts(db, ask);
-  for (const itemId of ask) {
-    const row = rows.get(itemId);
-    // Unknown to the catalog too (a pin of an id not published yet): shown, untitled.
-    if (!row || (row.available && !row.blockedRegions.includes(region))) out.add(itemId);
-  }
-  return out;
 }
 
 /**

@@ -1,0 +1,247 @@
+import { findItem } from "../catalog/item-table";
+import { type Candidate, type ItemFacts, type Source, type UserContext } from "../ranking/candidate";
+import { impressionCountsOf } from "../ranking/impression-table";
+import { lightScores } from "../ranking/light-rank";
+import { mergeCandidates, type SourceProposal } from "../ranking/merge-candidates";
+import { DEFAULT_POLICY, type PolicyConfig } from "../ranking/policy/policy-config";
+import { rerank } from "../ranking/policy/rerank";
+import { type RankedEntry } from "../ranking/ranked-list";
+import { type Budgeted, withBudget } from "./budget";
+import { factsOf, knownVisible, popularById, visibleItems } from "./item-facts";
+import { type FunnelKnobs, STAGE_BUDGET_MS } from "./knobs";
+import { type CatalogView, type Fault, type FunnelHead, type FunnelPorts, type HeavyModel } from "./ports";
+import { queryVector } from "./query-vector";
+import { heavyScores, lightWeightsFor } from "./rank";
+import { type FunnelSession } from "./session";
+import { annSource, contentSource, covisitSources, editorialSource, freshSource, popularSource, trendingSource } from "./sources";
+
+export type Surface = "home" | "up_next" | "related";
+
+export interface FunnelRequest {
+  surface: Surface;
+  /** The item being consumed (up_next) or viewed (related). */
+  contextItemId: string | null;
+  /** Restrict the list to one category. */
+  category: string | null;
+  excludeIds: readonly string[];
+  region: string;
+  /** Length of the ranked list (pages are cut from it). */
+  listSize: number;
+  /** The request's time (epoch ms): what recency features are measured from. */
+  nowMs: number;
+}
+
+export interface FunnelResult {
+  /** Available in the caller's region, in shown order. */
+  entries: RankedEntry[];
+  degraded: string[];
+  /** Which scores ordered the list: the heavy model's, or the light ranker's. */
+  ranker: "heavy" | "light";
+}
+
+/** One request's merged, filtered candidates and what ranking them needs. */
+export interface Gathered {
+  candidates: Candidate[];
+  facts: Map<string, ItemFacts>;
+  user: UserContext;
+  /** The user (or context) vector; null for a cold start. */
+  query: Float32Array | null;
+  head: FunnelHead | null;
+  overlay: CatalogView | null;
+  policy: PolicyConfig;
+  model: HeavyModel | null;
+  degraded: string[];
+}
+
+const absent = Promise.resolve({ ok: true as const, value: null });
+
+/**
+ * Codes that describe what the published index can do rather than a failure
+ * of this request: the answer is whole for that index, and may be cached.
+ */
+export const INDEX_LIMITS: ReadonlySet<string> = new Set(["index_popular_only"]);
+
+/** Whether an answer with these degraded codes is whole (nothing failed) and so may be cached. */
+export function wholeAnswer(degraded: readonly string[]): boolean {
+  return degraded.every((code) => INDEX_LIMITS.has(code));
+}
+
+/**
+ * The serving funnel: candidate sources in parallel, each under a quota and
+ * a budget; merge with provenance; filters; light and heavy ranking; policy
+ * re-ranking with exploration. Every failing stage is skipped and named in
+ * `degraded`; the popular list always stands behind.
+ */
+export async function runFunnel(
+  ports: FunnelPorts,
+  req: FunnelRequest,
+  session: FunnelSession,
+  knobs: FunnelKnobs,
+  random: () => number,
+): Promise<FunnelResult> {
+  const g = await gatherCandidates(ports, req, session, knobs);
+  const scores = await rankCandidates(ports, g, session, knobs);
+  const entries = await placeCandidates(ports, req, session, g, scores ?? g.light, random);
+  return { entries, degraded: [...new Set(g.degraded)].sort(), ranker: scores ? "heavy" : "light" };
+}
+
+/** Sources, merge and filters: the candidates of one request with their facts, and the light scores. */
+export async function gatherCandidates(
+  ports: FunnelPorts,
+  req: FunnelRequest,
+  session: FunnelSession,
+  knobs: FunnelKnobs,
+): Promise<Gathered & { light: Float64Array }> {
+  const { index, timing } = ports;
+  const degraded: string[] = [...index.degraded];
+  const note = <T>(r: Budgeted<T>): T | null => {
+    if (r.ok) return r.value;
+    degraded.push(r.degraded);
+    return null;
+  };
+  const usable = <T extends object>(v: T | Fault | null): T | null => {
+    if (v && "degraded" in v) {
+      degraded.push(v.degraded);
+      return null;
+    }
+    return v;
+  };
+  const ranker = knobs.heavy ? ports.ranker : null;
+  const [headRead, annRead, policyRead, modelRead, overlayRead] = await timing.measure("data", () =>
+    Promise.all([
+      withBudget("funnel_data", STAGE_BUDGET_MS.data, () => index.funnelHead()),
+      withBudget("ann_data", STAGE_BUDGET_MS.data, () => index.annHead()),
+      withBudget("policy_config", STAGE_BUDGET_MS.config, () => ports.config.policy(req.surface)),
+      ranker ? withBudget("ranker_data", STAGE_BUDGET_MS.data, () => ranker.load()) : absent,
+      withBudget("catalog_overlay", STAGE_BUDGET_MS.overlay, () => ports.catalog.overlay()),
+    ]),
+  );
+  const overlay = note(overlayRead);
+  const model = usable(note(modelRead));
+  const head = usable(note(headRead));
+  const ann = usable(note(annRead));
+  const policy = { ...(note(policyRead) ?? DEFAULT_POLICY), ...knobs.policy };
+  if (overlay?.stale) degraded.push("catalog_overlay_stale");
+  // An index of the popular list alone serves, and says it cannot personalize.
+  if (headRead.ok && headRead.value === null && annRead.ok && annRead.value === null) degraded.push("index_popular_only");
+
+  const home = req.surface === "home";
+  // History and context as item-table rows.
+  const history = head
+    ? session.history.flatMap((h) => {
+        const row = findItem(head.table, h.itemId);
+        return row < 0 ? [] : [{ ...h, row }];
+      })
+    : [];
+  const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
+  const seedRows = [...(home ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
+  const [query, neighbours] = head
+    ? await timing.measure("session_data", () =>
+        Promise.all([
+          queryVector(index, head, home, history, contextRow, degraded),
+          seedRows.length === 0
+            ? null
+            : withBudget("covisit", STAGE_BUDGET_MS.vectors, () => index.covisitOfRows(head, seedRows)).then((r) => {
+                const read = note(r);
+                if (read) degraded.push(...read.degraded);
+                return read?.neighborsOf ?? null;
+              }),
+        ]),
+      )
+    : [null, null];
+
+  const [annP, trendingP, editorial] = await timing.measure("sources", () =>
+    Promise.all([
+      annSource(ports, ann, head, query, session.seenItemIds.length, knobs, degraded),
+      trendingSource(ports, req.region, knobs, degraded),
+      withBudget("editorial", STAGE_BUDGET_MS.config, () => ports.config.editorial(req.surface, req.region)).then(note),
+    ]),
+  );
+  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, home, knobs);
+  const all: SourceProposal[] = [];
+  // Quotas fill in this order: context first, then the user's own signals, then the rest.
+  for (const p of [
+    covisited.find((p) => p.source === "context"),
+    annP,
+    covisited.find((p) => p.source === "covisit"),
+    trendingP,
+    contentSource(index.popular, session, knobs),
+    freshSource(overlay?.fresh ?? [], head, query, req.region, knobs),
+    editorialSource(editorial, knobs),
+    popularSource(index.popular, index.fallbackItemIds, knobs),
+  ]) {
+    if (p) all.push(p);
+  }
+  if (!index.popular) degraded.push("popular_fallback_list");
+
+  const exclude = new Set([...session.seenItemIds, ...req.excludeIds, ...(req.contextItemId ? [req.contextItemId] : [])]);
+  const overlayRows = overlay?.rows ?? new Map();
+  const facts = new Map<string, ItemFacts>();
+  const popular = popularById(index.popular);
+  const candidates = timing.measureSync("merge", () =>
+    mergeCandidates(all, exclude).filter((c) => {
+      const f = factsOf(c.itemId, head, overlayRows, req.region, popular);
+      if (f) facts.set(c.itemId, f);
+      if (f && !f.available) return false;
+      return req.category === null || (f?.categories.includes(req.category) ?? false);
+    }),
+  );
+  const user: UserContext = {
+    affinities: Object.fromEntries(session.affinities.map((a) => [a.category, a.score])),
+    declaredCategories: [...session.declaredCategories],
+    historyLength: history.length,
+    impressionCounts: impressionCountsOf(session.impressions, candidates.map((c) => c.itemId)),
+    surface: req.surface,
+    nowMs: req.nowMs,
+  };
+  const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
+  const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));
+  return { candidates, facts, user, query, head, overlay, policy, model, degraded, light };
+}
+
+/**
+ * The heavy model's scores, or null when the light scores stand: no model,
+ * or a cold start (the model learned from users with a history; the light
+ * ranker's declared-category weight is what such a user has to go on).
+ */
+export async function rankCandidates(
+  ports: FunnelPorts,
+  g: Gathered & { light: Float64Array },
+  session: FunnelSession,
+  knobs: FunnelKnobs,
+): Promise<Float64Array | null> {
+  if (!g.model || g.user.historyLength === 0) return null;
+  const model = g.model;
+  return ports.timing.measure("heavy_rank", () => heavyScores(model, g.candidates, g.light, g.facts, g.user, knobs.heavyTopN, g.degraded));
+}
+
+/** Policy re-ranking, then what may be shown in the caller's region, as ranked entries. */
+export async function placeCandidates(
+  ports: FunnelPorts,
+  req: FunnelRequest,
+  session: FunnelSession,
+  g: Gathered,
+  scores: Float64Array,
+  random: () => number,
+): Promise<RankedEntry[]> {
+  const placed = ports.timing.measureSync("policy", () => rerank(g.candidates, scores, g.facts, g.user.impressionCounts, g.policy, req.listSize, random));
+  const placedIds = placed.map((p) => p.candidate.itemId);
+  const visibleRead = await ports.timing.measure("availability", () =>
+    withBudget("availability", STAGE_BUDGET_MS.availability, () => visibleItems(ports.catalog, g.head, g.overlay, placedIds, req.region)),
+  );
+  if (!visibleRead.ok) g.degraded.push(visibleRead.degraded);
+  // Fail closed: without the catalogue's word, only what the overlay and the item table say may be shown is.
+  const visible = visibleRead.ok ? visibleRead.value : knownVisible(g.head, g.overlay, placedIds, req.region);
+  const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.declaredCategories]);
+  return placed
+    .filter((p) => visible.has(p.candidate.itemId))
+    .map((p) => ({
+      itemId: p.candidate.itemId,
+      score: Math.round(p.score * 1e6) / 1e6,
+      sources: Object.keys(p.candidate.sources) as Source[],
+      ...(p.candidate.becauseOf ? { becauseOf: p.candidate.becauseOf } : {}),
+      explored: p.explored,
+      propensity: Math.round(p.propensity * 1e6) / 1e6,
+      interests: (g.facts.get(p.candidate.itemId)?.categories ?? []).filter((c) => interests.has(c)),
+    }));
+}

@@ -1,0 +1,39 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { type FunnelResult } from "../../shared/funnel/run-funnel";
+import { RANKER_BLOBS } from "../../shared/ranking/onnx-ranker";
+import { workerFunnelPorts } from "../../worker/src/funnel/worker-ports";
+import { ServerTiming } from "../../worker/src/http/server-timing";
+import { loadCurrentIndex } from "../../worker/src/index-store/index-cache";
+import { warmRanker } from "../../worker/src/ranker/heavy-rank";
+import { randomMlp, rankerBlobs } from "../fixtures/funnel-index";
+import { runParityCases } from "../fixtures/funnel-parity";
+import parity from "../fixtures/funnel-parity.json";
+import { publishFunnelIndex } from "./funnel-fixture";
+
+describe("the Worker's side of the one-funnel parity check", () => {
+  // The first heavy-ranker call imports ORT (~10 s in the vitest pool).
+  it("answers every parity case as the builder does in Node (funnel-parity.json)", { timeout: 90_000 }, async () => {
+    const ranker = await rankerBlobs(randomMlp(3));
+    const manifest = await publishFunnelIndex("v-parity", () => {}, ranker);
+    const index = await loadCurrentIndex(env.INDEX_KV);
+    expect(index?.version).toBe("v-parity");
+    // A fresh isolate serves light scores while ORT warms: warm it first, as a warm isolate is.
+    expect(await warmRanker(ranker.get(RANKER_BLOBS.model)!.bytes, manifest.blobs[RANKER_BLOBS.model]!.sha256)).toBe(true);
+    const background: Promise<unknown>[] = [];
+    const actual = await runParityCases(workerFunnelPorts(env, index!, new ServerTiming(), (work) => void background.push(work)));
+    await Promise.allSettled(background);
+    const expected = parity as Record<string, FunnelResult>;
+    expect(Object.keys(actual)).toEqual(Object.keys(expected));
+    for (const [name, result] of Object.entries(actual)) {
+      if (name !== "heavy ranker") {
+        expect(result, name).toEqual(expected[name]);
+        continue;
+      }
+      // onnxruntime-web and the builder's TypeScript MLP agree to float32 rounding: same list, scores within 2e-5.
+      expect(result.entries.map((e) => e.itemId), name).toEqual(expected[name]!.entries.map((e) => e.itemId));
+      result.entries.forEach((e, i) => expect(Math.abs(e.score - expected[name]!.entries[i]!.score), `${name} #${i}`).toBeLessThanOrEqual(2e-5));
+      expect({ ...result, entries: [] }).toEqual({ ...expected[name], entries: [] });
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { type FunnelPorts, type HeavyModel, type StageTiming } from "../../../shared/funnel/ports";
+import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
+import { workerdKernel } from "../ann/workerd-kernel";
+import { Memo } from "../cache/memo";
+import { catalogFacts } from "../catalog/d1-catalog";
+import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
+import { editorialFor, policyFor } from "../config/config-store";
+import { fetchLists, loadAnnHead } from "../index-store/ann-store";
+import { covisitOfRows, loadFunnelHead, vectorsOfRows } from "../index-store/funnel-store";
+import { type LoadedIndex } from "../index-store/index-cache";
+import { heavyRank, rankerFailed, rankerReady, warmRanker } from "../ranker/heavy-rank";
+import { loadRanker } from "../ranker/load-ranker";
+import { redisFromEnv } from "../redis/redis-client";
+import { DEFAULT_TRENDING, readTrending } from "../redis/trending";
+
+/** Trending lists change by the hour; each isolate reads a region's at most every 30 s. */
+const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
+
+/**
+ * The funnel's ports bound to this Worker's bindings: the version's blobs in
+ * KV (through the isolate's caches), the catalog overlay and rows in D1,
+ * trending in Redis, configs in KV, the heavy ranker in onnxruntime-web.
+ * `defer` keeps background work (warming ORT, refreshing the overlay) alive
+ * after the response.
+ */
+export function workerFunnelPorts(env: Env, index: LoadedIndex, timing: StageTiming, defer: (work: Promise<unknown>) => void): FunnelPorts {
+  const kv = env.INDEX_KV;
+  const { manifest } = index;
+  const redis = redisFromEnv(env);
+  return {
+    index: {
+      version: index.version,
+      popular: index.popular,
+      fallbackItemIds: manifest.fallbackItemIds,
+      degraded: index.degraded,
+      lightWeights: manifest.ranking?.light ?? null,
+      funnelHead: async () => (manifest.funnel ? loadFunnelHead(kv, manifest) : null),
+      annHead: async () => (manifest.ann ? loadAnnHead(kv, manifest) : null),
+      vectorsOfRows: (head, rows) => vectorsOfRows(kv, manifest, head, rows),
+      covisitOfRows: (head, rows) => covisitOfRows(kv, manifest, head, rows),
+      fetchLists: (section, lists) => fetchLists(kv, manifest, section, lists),
+    },
+    kernel: workerdKernel(),
+    trending: redis
+      ? {
+          read: async (region, limit) => {
+            const key = `${region}|${limit}`;
+            const memo = trendingMemo.get(key);
+            if (memo) return memo;
+            const items = await readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit });
+            trendingMemo.set(key, items);
+            return items;
+          },
+        }
+      : null,
+    config: {
+      policy: (surface) => policyFor(kv, surface),
+      editorial: (surface, region) => editorialFor(kv, surface, region),
+    },
+    catalog: {
+      overlay: () => catalogOverlay(env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer),
+      rowsOf: (itemIds) => catalogFacts(env.DB, itemIds),
+    },
+    ranker: {
+      load: async () => {
+        if (!manifest.blobs[RANKER_BLOBS.model]) return null;
+        const ranker = await loadRanker(kv, manifest);
+        if ("degraded" in ranker) return ranker;
+        const model: HeavyModel = {
+          // On an isolate where ORT is not ready yet, loading starts in the background and the light scores stand.
+          state: () => {
+            if (rankerFailed(ranker.modelSha256)) return "failed";
+            if (rankerReady(ranker.modelSha256)) return "ready";
+            defer(warmRanker(ranker.modelBytes, ranker.modelSha256));
+            return "warming";
+          },
+          score: (rows, n) => heavyRank(ranker.modelBytes, rows, n, ranker.modelSha256),
+        };
+        return model;
+      },
+    },
+    timing,
+  };
+}
