@@ -18,6 +18,8 @@ export interface ImpressionRecord {
   variant: string;
   region: string;
   surface: string;
+  /** The item being watched or viewed (up_next, related), for replaying the context offline. */
+  contextItemId: string | null;
   indexVersion: string;
   /** The slate: ids, 1-based positions, scores, and per item the probability the policy showed it there (for IPS/SNIPS/DR). */
   itemIds: string[];

@@ -1,4 +1,8 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { opeCommand, parsePolicy } from "../../index-builder/src/experiments/experiment-commands";
 import { assign } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
 import { type ExperimentReport } from "../../shared/experiments/report";
@@ -87,6 +91,28 @@ describe("an experiment over HTTP with a real Redis", () => {
     expect(logged).toMatchObject({ experiments: [{ experimentId: id, variant: shown[0]!.variant }], ranks: [1, 2, 3, 4, 5] });
     expect((logged!.scores as number[]).length).toBe(5);
     expect((logged!.propensities as number[]).every((p) => p > 0 && p <= 1)).toBe(true);
+
+    // Off-policy estimates from the same logs: another exploration rate, and the served index replayed offline.
+    const scratch = await mkdtemp(join(tmpdir(), "ope-e2e-"));
+    try {
+      const ope = await opeCommand({
+        redis: { url: inject("redisUrl"), token: inject("redisToken") },
+        policies: [parsePolicy("epsilon:0.3"), parsePolicy(`index:${inject("indexDir")}`)],
+        experiment: id,
+        outDir: scratch,
+        bootstrap: 50,
+        log: () => {},
+      });
+      expect(ope.impressions).toBe(24);
+      const [epsilon, replay] = ope.candidates;
+      expect(epsilon!.positionSamples).toBe(24 * 5);
+      // The version that served the lists, replayed on the logged contexts, agrees with most logged positions.
+      expect(replay!.policy).toContain(inject("indexVersion"));
+      expect(replay!.support).toBeGreaterThan(0.5);
+      expect(JSON.parse(await readFile(join(scratch, "ope.json"), "utf8")).candidates).toHaveLength(2);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
 
     const markdown = await (await fetch(`${base}/admin/experiments/${id}/report?format=markdown`, { headers: admin })).text();
     expect(markdown).toContain(`# Experiment ${id}`);

@@ -8,6 +8,7 @@ import { parseGuardHash, parseUsersHash } from "../../../shared/experiments/redi
 import { buildReport, type ExperimentReport } from "../../../shared/experiments/report";
 import { reportMarkdown } from "../../../shared/experiments/report-markdown";
 import { experimentGuardKey, experimentUsersKey } from "../../../shared/online/redis-keys";
+import { replayThroughIndex } from "./index-replay";
 import { readEventLog, readImpressionLog, scanHash } from "./redis-logs";
 
 export interface RedisAccess {
@@ -38,12 +39,16 @@ export async function experimentReportCommand(options: { id: string; workerUrl: 
   return report;
 }
 
-/** Parses `epsilon:RATE` or `softmax:TEMPERATURE:TOPN`. */
-export function parsePolicy(text: string): CandidatePolicy {
+/** A candidate as the command line names it: a policy, or a built index version to replay the logs through. */
+export type PolicySpec = Exclude<CandidatePolicy, { kind: "lists" }> | { kind: "index"; dir: string };
+
+/** Parses `epsilon:RATE`, `softmax:TEMPERATURE:TOPN` or `index:DIR` (a built version directory). */
+export function parsePolicy(text: string): PolicySpec {
   const [kind, a, b] = text.split(":");
   if (kind === "epsilon" && Number(a) >= 0 && Number(a) <= 1) return { kind: "epsilon", rate: Number(a) };
   if (kind === "softmax" && Number(a) > 0 && Number.isInteger(Number(b)) && Number(b) >= 2) return { kind: "softmax", temperature: Number(a), topN: Number(b) };
-  throw new Error(`policy "${text}": use epsilon:RATE (0-1) or softmax:TEMPERATURE:TOPN (e.g. softmax:0.5:10)`);
+  if (kind === "index" && text.length > 6) return { kind: "index", dir: text.slice(6) };
+  throw new Error(`policy "${text}": use epsilon:RATE (0-1), softmax:TEMPERATURE:TOPN (e.g. softmax:0.5:10) or index:DIR`);
 }
 
 /**
@@ -51,9 +56,10 @@ export function parsePolicy(text: string): CandidatePolicy {
  * and the event log (clicks carrying impression ids) from Redis, and
  * estimates each candidate policy's clicks per list with IPS, SNIPS and DR
  * (bootstrap CIs) and the effective sample size, beside the logged policy's
- * observed value. `experiment`/`variant` restrict to one arm's exposures.
+ * observed value. An `index:DIR` candidate is that built version's funnel
+ * run on each logged context (index-replay.ts). `experiment`/`variant` restrict to one arm's exposures.
  */
-export async function opeCommand(options: { redis: RedisAccess; policies: CandidatePolicy[]; experiment?: string; variant?: string; outDir: string; bootstrap: number; log: (line: string) => void }) {
+export async function opeCommand(options: { redis: RedisAccess; policies: PolicySpec[]; experiment?: string; variant?: string; outDir: string; bootstrap: number; log: (line: string) => void }) {
   const redis = client(options.redis);
   const [all, events] = await Promise.all([readImpressionLog(redis), readEventLog(redis)]);
   const impressions = all.filter(
@@ -64,7 +70,15 @@ export async function opeCommand(options: { redis: RedisAccess; policies: Candid
   const perList = impressions.length > 0 ? slots / impressions.length : 0;
   let loggedClicks = 0;
   for (const i of impressions) for (const item of i.itemIds) if (clicked.has(clickKey(i.impressionId, item))) loggedClicks++;
-  const results = options.policies.map((policy) => {
+  const policies: CandidatePolicy[] = [];
+  for (const spec of options.policies) {
+    if (spec.kind !== "index") policies.push(spec);
+    else {
+      const replayed = await replayThroughIndex(spec.dir, impressions, events);
+      policies.push({ kind: "lists", label: `index ${replayed.version} (logged contexts replayed offline, no exploration)`, lists: replayed.lists });
+    }
+  }
+  const results = policies.map((policy) => {
     const { samples, skipped } = slateSamples(impressions, clicked, policy);
     const est = offPolicyEstimates(samples, { bootstrap: options.bootstrap, seed: 7 });
     const scale = (x: { value: number; ci: [number, number] }) => ({ value: x.value * perList, ci: [x.ci[0] * perList, x.ci[1] * perList] as [number, number] });

@@ -35,6 +35,7 @@ function serve(rng: SeededRandom, policy: PolicyConfig, lists: number): { impres
       variant: "default",
       region: "us",
       surface: "home",
+      contextItemId: null,
       indexVersion: "v",
       itemIds: placed.map((p) => p.candidate.itemId),
       ranks: placed.map((_, k) => k + 1),
@@ -78,5 +79,16 @@ describe("off-policy estimates of another exploration rate from logged slates", 
     // At a temperature near 0, softmax is the greedy order: the logged greedy list gets probability 1 at the top 4.
     expect(samples.slice(0, 4).map((s) => s.targetProb)).toEqual([1, 1, 1, 1].map((x) => expect.closeTo(x, 9)));
     expect(samples.slice(4).map((s) => s.targetProb)).toEqual(imp.propensities.slice(4));
+  });
+});
+
+describe("a replayed list as the candidate", () => {
+  it("weighs a logged position 1/p where the list agrees, 0 where it does not, and skips impressions it lacks", () => {
+    const imp = serve(new SeededRandom(6), { ...DEFAULT_POLICY, explorationRate: 0.5, explorationFrom: 1 }, 1).impressions[0]!;
+    const agreeing = [...imp.itemIds];
+    agreeing[1] = "elsewhere";
+    const { samples, skipped } = slateSamples([imp, { ...imp, impressionId: "unreplayed" }], new Set(), { kind: "lists", label: "x", lists: new Map([[imp.impressionId, agreeing]]) });
+    expect(skipped).toBe(1);
+    expect(samples.map((s) => s.targetProb)).toEqual(agreeing.map((id, k) => (id === imp.itemIds[k] ? 1 : 0)));
   });
 });

@@ -7,10 +7,13 @@ export type CandidatePolicy =
   /** The re-ranker's epsilon-greedy exploration at another rate (same first slot). */
   | { kind: "epsilon"; rate: number }
   /** Softmax (Plackett–Luce) sampling over the logged top n at a temperature (shared/ranking/policy/softmax-exploration.ts). */
-  | { kind: "softmax"; temperature: number; topN: number };
+  | { kind: "softmax"; temperature: number; topN: number }
+  /** A deterministic policy given as its list per logged impression id (another index version replayed offline). */
+  | { kind: "lists"; label: string; lists: ReadonlyMap<string, readonly string[]> };
 
 export function describePolicy(p: CandidatePolicy): string {
-  return p.kind === "epsilon" ? `epsilon-greedy at rate ${p.rate}` : `softmax (Plackett-Luce) over the top ${p.topN} at temperature ${p.temperature}`;
+  if (p.kind === "epsilon") return `epsilon-greedy at rate ${p.rate}`;
+  return p.kind === "softmax" ? `softmax (Plackett-Luce) over the top ${p.topN} at temperature ${p.temperature}` : p.label;
 }
 
 /**
@@ -69,10 +72,15 @@ export const clickKey = (impressionId: string, itemId: string): string => `${imp
  * tells the two apart and gives m, and the candidate rate ε' then gives
  * (1 − ε') + ε'/m or ε'/m. Softmax: the exact Plackett–Luce marginal of the
  * logged item at its position among the logged top n (by logged score);
- * positions below n are left as logged (weight 1).
+ * positions below n are left as logged (weight 1). A list: 1 where it puts
+ * the logged item at the logged position, else 0.
  */
 function targetProbabilities(imp: ImpressionRecord, policy: CandidatePolicy): number[] | null {
   const n = imp.itemIds.length;
+  if (policy.kind === "lists") {
+    const list = policy.lists.get(imp.impressionId);
+    return list ? imp.itemIds.map((itemId, k) => (list[k] === itemId ? 1 : 0)) : null;
+  }
   if (policy.kind === "epsilon") {
     const logged = imp.exploration;
     if (!logged || !(logged.rate > 0 && logged.rate < 0.5)) return null;

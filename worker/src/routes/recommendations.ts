@@ -311,6 +311,7 @@ async function recordShowing(
         variant: showing.exposure.label,
         region: showing.region,
         surface: query.surface,
+        contextItemId: query.contextItemId,
         indexVersion: showing.indexVersion,
         itemIds,
         ranks: page.map((i) => i.rank),
