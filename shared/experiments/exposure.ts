@@ -26,6 +26,8 @@ export interface ImpressionRecord {
   ranks: number[];
   scores: number[];
   propensities: number[];
+  /** Which scores ordered the list (the heavy ranker is not ready on a fresh isolate): what an offline replay must use too. */
+  ranker?: "heavy" | "light";
   /** The exploration the policy ran with (epsilon-greedy rate and first slot), for off-policy estimates of another rate. */
   exploration: { rate: number; from: number } | null;
   experiments: ExposureAssignment[];

@@ -6,23 +6,26 @@ import { streamEntries } from "../ingest/redis-stream";
 
 const PAGE = 1000;
 
-/** Every entry of a Redis stream, parsed from one JSON field, oldest first, in pages. */
-async function readStream<T>(redis: Redis, key: string, field: string): Promise<T[]> {
-  const out: T[] = [];
+/** Every entry of a Redis stream, parsed from one JSON field, with the entry's time (ms, from its id), oldest first, in pages. */
+async function readStream<T>(redis: Redis, key: string, field: string): Promise<(T & { streamMs: number })[]> {
+  const out: (T & { streamMs: number })[] = [];
   let start = "-";
   for (;;) {
     const entries = streamEntries(await redis.xrange(key, start, "+", PAGE));
-    for (const [, fields] of entries) {
+    for (const [id, fields] of entries) {
       const raw = fields[field];
-      if (raw) out.push(JSON.parse(raw) as T);
+      if (raw) out.push({ ...(JSON.parse(raw) as T), streamMs: Number(id.split("-")[0]) });
     }
     if (entries.length < PAGE) return out;
     start = `(${entries[entries.length - 1]![0]}`;
   }
 }
 
-export const readImpressionLog = (redis: Redis): Promise<ImpressionRecord[]> => readStream<ImpressionRecord>(redis, IMPRESSION_STREAM_KEY, "impression");
-export const readEventLog = (redis: Redis): Promise<InteractionEvent[]> => readStream<InteractionEvent>(redis, EVENT_STREAM_KEY, "event");
+/** A logged event with the time Redis received it: what orders it against the lists shown (client timestamps can lag or lead). */
+export type LoggedEvent = InteractionEvent & { streamMs: number };
+
+export const readImpressionLog = (redis: Redis) => readStream<ImpressionRecord>(redis, IMPRESSION_STREAM_KEY, "impression");
+export const readEventLog = (redis: Redis): Promise<LoggedEvent[]> => readStream<InteractionEvent>(redis, EVENT_STREAM_KEY, "event");
 
 /** A whole hash, by HSCAN pages (an experiment's per-user hash can be large). */
 export async function scanHash(redis: Redis, key: string): Promise<Record<string, string>> {

@@ -211,7 +211,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
   const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
-  const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
+  const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, ranker: list.ranker, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];
   return c.json(
@@ -278,6 +278,7 @@ interface Showing {
   impressionId: string;
   region: string;
   indexVersion: string;
+  ranker: "heavy" | "light";
   exposure: UserExposure;
   serverMs: number;
   degraded: boolean;
@@ -313,6 +314,7 @@ async function recordShowing(
         surface: query.surface,
         contextItemId: query.contextItemId,
         indexVersion: showing.indexVersion,
+        ranker: showing.ranker,
         itemIds,
         ranks: page.map((i) => i.rank),
         scores: page.map((i) => i.score),
