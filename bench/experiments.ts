@@ -198,7 +198,7 @@ function summarize(report: ExperimentReport, load: { requests: number; errors: n
     regions,
     guardrails: report.guardrails,
     load: {
-      users_in_experiment_phase: `${load.usersStarted} of ${load.users} (the rest were cut by maxLoadMs)`,
+      users_in_experiment_phase: `${load.usersStarted} of ${load.users}${load.usersStarted < load.users ? " (the rest were cut by maxLoadMs)" : ""}`,
       requests: load.requests,
       errors: load.errors,
       experiment_phase_s: round(load.loadS, 1),
