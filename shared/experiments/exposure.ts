@@ -27,7 +27,7 @@ export interface ImpressionRecord {
   scores: number[];
   propensities: number[];
   /** Which scores ordered the list (the heavy ranker is not ready on a fresh isolate): what an offline replay must use too. */
-  ranker?: "heavy" | "light";
+  ranker?: string;
   /** The exploration the policy ran with (epsilon-greedy rate and first slot), for off-policy estimates of another rate. */
   exploration: { rate: number; from: number } | null;
   experiments: ExposureAssignment[];

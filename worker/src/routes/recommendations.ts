@@ -214,6 +214,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, ranker: list.ranker, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];
+  c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded, shown: page.length });
   return c.json(
     {
       userId: query.userId,
@@ -278,7 +279,7 @@ interface Showing {
   impressionId: string;
   region: string;
   indexVersion: string;
-  ranker: "heavy" | "light";
+  ranker: string;
   exposure: UserExposure;
   serverMs: number;
   degraded: boolean;
