@@ -25,6 +25,13 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "dependency_unavailable"
+  | "invalid_experiment"
+  | "invalid_allocation"
+  | "unknown_index_version"
+  | "unknown_knob"
+  | "overlapping_experiment"
+  | "invalid_holdout"
+  | "experiment_conflict"
   | "internal";
 
 /** The one error type of the project: a code, a message for people, optional details. */

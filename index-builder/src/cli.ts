@@ -12,6 +12,7 @@ import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
+import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { signUserToken } from "../../shared/auth/user-token";
 
 const USAGE = `index-builder <command> [options]
@@ -46,6 +47,19 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             the audience from $TOKEN_AUDIENCE (default edge-recommender), never from argv.
   start     Build the demo index (or one from --interactions, options as import), start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
+  experiment-report  An experiment's report (markdown + JSON) from Redis, per variant, region and pooled
+            --id ID             experiment id
+            --url URL           Worker base URL, for the definition (default http://127.0.0.1:8787)
+            --admin-key KEY     a secret key (default: $SECRET_KEY)
+            --redis-url U --token T  Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
+            --out DIR           output directory (default .index/reports)
+  ope       Off-policy estimates (IPS, SNIPS, DR, bootstrap CIs, ESS) of candidate policies from the logs
+            --policy P          epsilon:RATE, softmax:TEMPERATURE:TOPN or index:DIR (a built version,
+                                the logged contexts replayed through its funnel); repeatable
+            --experiment ID [--variant V]  only that experiment's (variant's) exposures
+            --redis-url U --token T  as above
+            --bootstrap N       bootstrap rounds (default 500)
+            --out DIR           output directory (default .index/reports)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -65,6 +79,12 @@ async function main(argv: string[]): Promise<void> {
       "from-redis": { type: "boolean" },
       token: { type: "string" },
       cursor: { type: "string" },
+      id: { type: "string" },
+      "redis-url": { type: "string" },
+      policy: { type: "string", multiple: true },
+      experiment: { type: "string" },
+      variant: { type: "string" },
+      bootstrap: { type: "string" },
       ...IMPORT_ARGS,
       "tune-seconds": { type: "string" },
       user: { type: "string" },
@@ -72,6 +92,13 @@ async function main(argv: string[]): Promise<void> {
       ranker: { type: "string" },
     },
   });
+  const redisAccess = () => {
+    const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
+    const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
+    if (!url || !token) throw new Error(`${command} needs --redis-url and --token (or $UPSTASH_REDIS_REST_URL/_TOKEN)`);
+    return { url, token };
+  };
+  const reportsDir = resolve(values.out ?? join(PROJECT_ROOT, ".index", "reports"));
   switch (command) {
     case "import": {
       const { summary } = await importDataset(importOptionsFrom(values));
@@ -141,6 +168,19 @@ async function main(argv: string[]): Promise<void> {
     case "start":
       await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined });
       return;
+    case "experiment-report": {
+      const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
+      if (!values.id || !adminKey) throw new Error("experiment-report needs --id and a secret key: $SECRET_KEY (or --admin-key)");
+      await experimentReportCommand({ id: values.id, workerUrl: values.url ?? "http://127.0.0.1:8787", adminKey, redis: redisAccess(), outDir: reportsDir, log });
+      return;
+    }
+    case "ope": {
+      const policies = (values.policy ?? ["epsilon:0.05", "epsilon:0.2", "softmax:0.5:10"]).map(parsePolicy);
+      const bootstrap = Number(values.bootstrap ?? 500);
+      if (!Number.isInteger(bootstrap) || bootstrap < 10) throw new Error("--bootstrap must be an integer of at least 10");
+      await opeCommand({ redis: redisAccess(), policies, experiment: values.experiment, variant: values.variant, outDir: reportsDir, bootstrap, log });
+      return;
+    }
     default:
       console.log(USAGE);
       if (command !== undefined && command !== "help" && command !== "--help") process.exitCode = 2;

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { type VariantOverrides } from "../experiments/experiment";
 
 /** The item catalog, published by the index builder and read by the Worker. */
 export const items = sqliteTable(
@@ -29,3 +30,54 @@ export const items = sqliteTable(
 
 export type ItemRow = typeof items.$inferSelect;
 export type NewItemRow = typeof items.$inferInsert;
+
+/** Experiments (shared/experiments/experiment.ts); JSON columns hold the variants and per-region allocation. */
+export const experiments = sqliteTable(
+  "experiments",
+  {
+    experimentId: text("experiment_id").primaryKey(),
+    name: text("name").notNull(),
+    layer: text("layer").notNull(),
+    salt: text("salt").notNull(),
+    /** draft, running or stopped. */
+    status: text("status").notNull(),
+    /** The layer buckets it owns, [start, end) of 10000. */
+    trafficStart: integer("traffic_start").notNull(),
+    trafficEnd: integer("traffic_end").notNull(),
+    control: text("control").notNull(),
+    variants: text("variants", { mode: "json" }).$type<{ id: string; overrides: VariantOverrides }[]>().notNull(),
+    allocation: text("allocation", { mode: "json" }).$type<Record<string, Record<string, number>>>().notNull(),
+    surfaces: text("surfaces", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    startedAt: integer("started_at"),
+    stoppedAt: integer("stopped_at"),
+  },
+  (t) => [index("experiments_status_idx").on(t.status)],
+);
+
+/** Settings of the experiment system as a whole (the global holdout), one JSON value per key. */
+export const experimentSettings = sqliteTable("experiment_settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** One row per change of an experiment or setting: who can tell what ran when. */
+export const experimentAudit = sqliteTable(
+  "experiment_audit",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    /** The experiment id, or "settings:<key>". */
+    subject: text("subject").notNull(),
+    /** create, update, start, stop, set. */
+    action: text("action").notNull(),
+    /** The row after the change, as JSON. */
+    after: text("after", { mode: "json" }).notNull(),
+    at: integer("at").notNull(),
+    requestId: text("request_id"),
+  },
+  (t) => [index("experiment_audit_subject_idx").on(t.subject, t.seq)],
+);
+
+export type ExperimentRow = typeof experiments.$inferSelect;

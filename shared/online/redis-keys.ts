@@ -40,3 +40,17 @@ export const eventDedupeKeyPattern = (userId: string): string => `event:seen:${u
 export const impressionKey = (impressionId: string): string => `imp:${impressionId}`;
 export const experimentCounterKey = (variant: string, region: string): string => `exp:${variant}:${region}`;
 export const userFeatureKeyPattern = (userId: string): string => `user:${userId}:*`;
+
+/**
+ * Per-user attribution of one experiment (a hash): field `<user>` holds
+ * "variant|region|firstExposureMs" (set once, at first exposure); `<user>|i`
+ * impressions; `<user>|e:<type>` events attributed through an impression id;
+ * `<user>|pi`, `<user>|pc` the user's impressions and clicks before first
+ * exposure (the CUPED pre-period). User ids never contain "|".
+ */
+export const experimentUsersKey = (experimentId: string): string => `xu:${experimentId}`;
+/** Guardrail counters of one experiment (a hash): `<variant>|n`, `|deg`, `|err`, `|t:<ms>` (server-time histogram). */
+export const experimentGuardKey = (experimentId: string): string => `xg:${experimentId}`;
+/** A user's lifetime impressions (`i`) and events (`e:<type>`), for pre-periods; refreshed on every write. */
+export const userActivityKey = (userId: string): string => `ua:${userId}`;
+export const USER_ACTIVITY_TTL_S = 30 * 86_400;

@@ -39,6 +39,8 @@ export interface LocalStackOptions {
   persistentRedis?: boolean;
   inherit?: boolean;
   log?: (line: string) => void;
+  /** More Worker vars (e.g. TRUST_REGION_HEADER for a bench that plays users from several countries). */
+  vars?: Record<string, string>;
 }
 
 const DEFAULT_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"];
@@ -80,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     persistTo: options.persistTo,
     inherit: options.inherit,
     vars: {
+      ...options.vars,
       SECRET_KEY_HASHES: createHash("sha256").update(adminKey).digest("hex"),
       USER_TOKEN_SECRETS: `${tokenKey.kid}:${tokenKey.secret}`,
       PUBLISHABLE_KEYS: JSON.stringify({ [publishableKey]: origins }),

@@ -64,17 +64,30 @@ async function loadPointedIndex(kv: KVNamespace): Promise<LoadedIndex | null | "
     pointers.set("current", pointer);
   }
   if (!pointer) return null;
-  const publishedAtMs = Date.parse(pointer.publishedAt) || 0;
-  const hit = loaded.get(pointer.version);
+  return loadVersion(kv, pointer.version, Date.parse(pointer.publishedAt) || 0);
+}
+
+/**
+ * A published version that the pointer need not name (an experiment variant
+ * routes to it); null when it has no manifest. Catalog rows newer than its
+ * build count as news to it, as it was never published as current.
+ */
+export async function loadIndexVersion(kv: KVNamespace, version: string): Promise<LoadedIndex | null> {
+  const index = await loadVersion(kv, version, null);
+  return index === "manifest_missing" ? null : index;
+}
+
+async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
+  const hit = loaded.get(version);
   if (hit) {
     // The same version may be pointed at again later (a rollback): the latest publication counts.
-    hit.publishedAtMs = publishedAtMs;
+    if (publishedAtMs !== null) hit.publishedAtMs = publishedAtMs;
     return hit;
   }
-  const manifest = await readManifest(kv, pointer.version);
+  const manifest = await readManifest(kv, version);
   if (!manifest) return "manifest_missing";
   const result = await loadPopular(kv, manifest);
-  const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs };
+  const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs: publishedAtMs ?? (Date.parse(manifest.builtAt) || 0) };
   // A degraded load is not kept: the next request tries the blob again.
   if (index.degraded.length === 0) remember(index);
   return index;

@@ -11,6 +11,7 @@ import {
   TRENDING_ONCE_TTL_S,
   trendingKey,
   trendingOnceKey,
+  USER_ACTIVITY_TTL_S,
 } from "../../../shared/online/redis-keys";
 
 /** An accepted event as the outbox keeps it: the event and the region it came from. */
@@ -27,16 +28,19 @@ export interface OutboxEvent {
  * Against poisoning: an event moves trending at most once per user and item
  * within TRENDING_ONCE_TTL_S, and credits a variant only when its impression
  * was shown to this same user, still exists (IMPRESSION_TTL_S: the window),
- * and listed this item, once per impression, item and event type.
+ * and listed this item, once per impression, item and event type; a credited
+ * event also counts, per user, for each experiment that impression exposed
+ * (the report's unit is the user). Every new event counts in the user's
+ * lifetime activity: the pre-period of experiments they enter later.
  * KEYS: stream, then per event (dedupe, trending-region, trending-global, trending-once).
  * ARGV: maxlen, dedupe ttl, trending ttl, trending-once ttl, impression ttl,
- * then per event (item id, payload, impression id, type, user id).
+ * activity ttl, then per event (item id, payload, impression id, type, user id).
  */
 const FORWARD_SCRIPT = `
 local delivered = 0
-local n = (#ARGV - 5) / 5
+local n = (#ARGV - 6) / 5
 for i = 0, n - 1 do
-  local a = 6 + i * 5
+  local a = 7 + i * 5
   local k = 2 + i * 4
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
@@ -49,13 +53,20 @@ for i = 0, n - 1 do
       end
     end
     if ARGV[a + 2] ~= '' then
-      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region', 'userId', 'items')
+      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region', 'userId', 'items', 'x')
       if imp[1] and imp[3] == ARGV[a + 4] and imp[4] and string.find(imp[4], '"' .. ARGV[a] .. '"', 1, true) then
         if redis.call('SET', 'imp:' .. ARGV[a + 2] .. ':credited:' .. ARGV[a + 3] .. ':' .. ARGV[a], '1', 'NX', 'EX', ARGV[5]) then
           redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
+          if imp[5] then
+            for e in string.gmatch(imp[5], '[^,]+') do
+              redis.call('HINCRBY', 'xu:' .. e, ARGV[a + 4] .. '|e:' .. ARGV[a + 3], 1)
+            end
+          end
         end
       end
     end
+    redis.call('HINCRBY', 'ua:' .. ARGV[a + 4], 'e:' .. ARGV[a + 3], 1)
+    redis.call('EXPIRE', 'ua:' .. ARGV[a + 4], ARGV[6])
     delivered = delivered + 1
   end
 end
@@ -70,7 +81,7 @@ return delivered
 export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise<number> {
   if (items.length === 0) return 0;
   const keys = [EVENT_STREAM_KEY];
-  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S), String(TRENDING_ONCE_TTL_S), String(IMPRESSION_TTL_S)];
+  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S), String(TRENDING_ONCE_TTL_S), String(IMPRESSION_TTL_S), String(USER_ACTIVITY_TTL_S)];
   for (const { event, region } of items) {
     const bucket = hourBucket(event.timestampMs);
     keys.push(eventDedupeKey(event.userId, event.eventId), trendingKey(region, bucket), trendingKey("global", bucket), trendingOnceKey(event.userId, event.itemId));

@@ -1,52 +1,83 @@
 import { type Redis } from "@upstash/redis/cloudflare";
+import { type ExposureAssignment, type ImpressionRecord } from "../../../shared/experiments/exposure";
+import { latencyBucketMs } from "../../../shared/experiments/guardrails";
 import {
   experimentCounterKey,
+  experimentGuardKey,
   IMPRESSION_STREAM_KEY,
   IMPRESSION_STREAM_MAX_LEN,
   IMPRESSION_TTL_S,
-  impressionKey,
+  USER_ACTIVITY_TTL_S,
 } from "../../../shared/online/redis-keys";
 import { WriteBatcher } from "../../../shared/online/write-batcher";
 
-export interface ImpressionRecord {
-  impressionId: string;
-  userId: string;
-  variant: string;
-  region: string;
-  surface: string;
-  itemIds: string[];
-  /** Per shown item, the probability the policy showed it there (for IPS/SNIPS). */
-  propensities: number[];
+export type { ExposureAssignment, ImpressionRecord } from "../../../shared/experiments/exposure";
+
+/*
+ * Per impression, atomically: the impression hash (what later events are
+ * attributed through, with the experiments it exposed), the impression log
+ * entry, the legacy per-variant counter, the user's lifetime activity; and per
+ * experiment the user's first exposure (variant, region, time, and the
+ * pre-period counts read before this impression), impressions, and the
+ * variant's guardrail counters.
+ * ARGV: now, impression ttl, stream maxlen, activity ttl, then per impression
+ * (id, user, label, region, surface, items, log payload, exposures as lines "experiment|variant|region|latency bucket|degraded").
+ */
+const EXPOSURE_SCRIPT = `
+local now = ARGV[1]
+for i = 0, (#ARGV - 4) / 8 - 1 do
+  local a = 4 + i * 8
+  local imp, user, label, region = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local ids = {}
+  for line in string.gmatch(ARGV[a + 8], '[^\\n]+') do
+    local e, v, r, t, d = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+    ids[#ids + 1] = e
+    local xu = 'xu:' .. e
+    if redis.call('HSETNX', xu, user, v .. '|' .. r .. '|' .. now) == 1 then
+      local act = redis.call('HMGET', 'ua:' .. user, 'i', 'e:click')
+      redis.call('HSET', xu, user .. '|pi', act[1] or 0, user .. '|pc', act[2] or 0)
+    end
+    redis.call('HINCRBY', xu, user .. '|i', 1)
+    local xg = 'xg:' .. e
+    redis.call('HINCRBY', xg, v .. '|n', 1)
+    redis.call('HINCRBY', xg, v .. '|t:' .. t, 1)
+    if d == '1' then redis.call('HINCRBY', xg, v .. '|deg', 1) end
+  end
+  redis.call('HSET', 'imp:' .. imp, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
+  redis.call('EXPIRE', 'imp:' .. imp, ARGV[2])
+  redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
+  redis.call('HINCRBY', 'exp:' .. label .. ':' .. region, 'impressions', 1)
+  redis.call('HINCRBY', 'ua:' .. user, 'i', 1)
+  redis.call('EXPIRE', 'ua:' .. user, ARGV[4])
+end
+return 1
+`;
+
+/** Writes a batch of impressions (see EXPOSURE_SCRIPT): one Redis request. */
+export async function writeImpressions(redis: Redis, records: ImpressionRecord[]): Promise<void> {
+  const nowMs = Date.now();
+  const args = [String(nowMs), String(IMPRESSION_TTL_S), String(IMPRESSION_STREAM_MAX_LEN), String(USER_ACTIVITY_TTL_S)];
+  for (const r of records) {
+    const bucket = latencyBucketMs(r.serverMs);
+    args.push(
+      r.impressionId,
+      r.userId,
+      r.variant,
+      r.region,
+      r.surface,
+      JSON.stringify(r.itemIds),
+      JSON.stringify({ ...r, timestampMs: nowMs }),
+      r.experiments.map((x) => `${x.experimentId}|${x.variant}|${x.region}|${bucket}|${r.degraded ? 1 : 0}`).join("\n"),
+    );
+  }
+  await redis.eval(EXPOSURE_SCRIPT, [], args);
 }
 
-/**
- * Remembers what was shown under an impression id (so later events can be
- * attributed to its variant), appends it with its propensities to the
- * impression log, and counts it for the variant and region: one pipeline
- * (one HTTP request) for the whole batch.
- */
-export async function writeImpressions(redis: Redis, records: ImpressionRecord[]): Promise<void> {
+/** Counts a failed request against each variant it was assigned (the error-share guardrail). */
+export async function countErrors(redis: Redis, assignments: readonly ExposureAssignment[]): Promise<void> {
+  if (assignments.length === 0) return;
   const pipeline = redis.pipeline();
-  const counts = new Map<string, number>();
-  const nowMs = Date.now();
-  for (const record of records) {
-    const key = impressionKey(record.impressionId);
-    pipeline.hset(key, {
-      variant: record.variant,
-      region: record.region,
-      userId: record.userId,
-      surface: record.surface,
-      items: JSON.stringify(record.itemIds),
-    });
-    pipeline.expire(key, IMPRESSION_TTL_S);
-    // The impression log: what was shown, where, and with which propensity.
-    pipeline.xadd(IMPRESSION_STREAM_KEY, "*", { impression: JSON.stringify({ ...record, timestampMs: nowMs }) }, {
-      trim: { type: "MAXLEN", comparison: "~", threshold: IMPRESSION_STREAM_MAX_LEN },
-    });
-    const counter = experimentCounterKey(record.variant, record.region);
-    counts.set(counter, (counts.get(counter) ?? 0) + 1);
-  }
-  for (const [counter, n] of counts) pipeline.hincrby(counter, "impressions", n);
+  for (const a of assignments) pipeline.hincrby(experimentGuardKey(a.experimentId), `${a.variant}|err`, 1);
   await pipeline.exec();
 }
 

@@ -1,8 +1,10 @@
 import { type Redis } from "@upstash/redis/cloudflare";
-import { DELETED_USERS_KEY, eventDedupeKeyPattern, userFeatureKeyPattern } from "../../../shared/online/redis-keys";
+import { EVENT_TYPES } from "../../../shared/events/event";
+import { DELETED_USERS_KEY, eventDedupeKeyPattern, userActivityKey, userFeatureKeyPattern } from "../../../shared/online/redis-keys";
 
 /**
- * Erases a user's online features and event-id records and records a tombstone (user id -> time of
+ * Erases a user's online features, event-id records, activity counts and
+ * per-experiment attribution (their fields of every `xu:` hash), and records a tombstone (user id -> time of
  * erasure) so the builder's stream reader drops that user's events, which
  * stay in the stream only until it is trimmed.
  */
@@ -17,5 +19,13 @@ export async function eraseUserInRedis(redis: Redis, userId: string, nowMs: numb
       cursor = next;
     } while (String(cursor) !== "0");
   }
+  deleted += await redis.del(userActivityKey(userId));
+  const fields = [userId, ...["i", "pi", "pc", ...EVENT_TYPES.map((t) => `e:${t}`)].map((f) => `${userId}|${f}`)];
+  let cursor: string | number = "0";
+  do {
+    const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { match: "xu:*", count: 500 });
+    for (const key of keys) await redis.hdel(key, ...fields);
+    cursor = next;
+  } while (String(cursor) !== "0");
   return deleted;
 }

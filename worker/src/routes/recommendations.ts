@@ -1,4 +1,7 @@
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { type Assignment } from "../../../shared/experiments/assignment";
+import { variantKnobs } from "../../../shared/experiments/variant-knobs";
 import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
@@ -11,16 +14,17 @@ import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
 import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
 import { renderPage } from "../render/render-page";
-import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
 import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
 import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
 import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
-import { regionOf } from "../http/region";
+import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
-import { loadCurrentIndex } from "../index-store/index-cache";
-import { queueImpression } from "../redis/impressions";
+import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
+import { assignUser, type UserExposure } from "../experiments/assign-user";
+import { policyFor } from "../config/config-store";
+import { countErrors, type ExposureAssignment, queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
@@ -31,8 +35,6 @@ const MAX_LIMIT = 50;
 /** Items ranked per list; pages are cut from it. */
 const LIST_SIZE = 100;
 const MAX_EXCLUDE = 100;
-/** Until experiments land, every user is in this variant. */
-const DEFAULT_VARIANT = "default";
 /** Wall-clock budget of the catalog overlay read that every page is checked against (usually the isolate's memo). */
 const OVERLAY_BUDGET_MS = 300;
 /** The session is one Durable Object call; past this the user is served cold. */
@@ -77,6 +79,18 @@ function rememberList(key: string, text: string, sessionVersion: number): void {
   recentLists.set(key, { text, sessionVersion, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
 }
 
+/** Each request's assignments, for counting its failure against them (the error-share guardrail). */
+const assignedTo = new WeakMap<Request, Assignment[]>();
+
+const countFailures = createMiddleware<AppEnv>(async function countFailures(c, next) {
+  await next();
+  const assignments = assignedTo.get(c.req.raw);
+  const redis = redisFromEnv(c.env);
+  if (c.error && redis && assignments && assignments.length > 0) {
+    c.executionCtx.waitUntil(countErrors(redis, assignments).catch((err) => console.warn(JSON.stringify({ level: "warn", message: "error guardrail not counted", error: String(err) }))));
+  }
+});
+
 interface RecommendationQuery {
   userId: string;
   surface: Surface;
@@ -95,15 +109,18 @@ interface RecommendationQuery {
  * otherwise the session is read, and then the Cache API when the session
  * says a list was stored under this key at the version wanted.
  */
-export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
+export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
   requireUser(c, query.userId);
   const timing = new ServerTiming();
-  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
+  const startedAtMs = Date.now();
+  const region = requestRegion(c.env, c.req.raw);
+  const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
+  assignedTo.set(c.req.raw, exposure.assignments);
+  const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
-  const region = regionOf(c.req.raw);
-  const cacheKey = listCacheKey(query, region, DEFAULT_VARIANT, index.version);
+  const cacheKey = listCacheKey(query, region, exposure.label, index.version);
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
   const stub = sessionStub(c.env, query.userId);
@@ -152,7 +169,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       workerFunnelPorts(c.env, index, timing, defer),
       { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE, nowMs: Date.now() },
       funnelSession(session),
-      SERVED_KNOBS,
+      variantKnobs(exposure.overrides),
       random,
     );
     list = {
@@ -193,8 +210,11 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
-  c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region, storedList, defer));
-  c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded: [...new Set([...list.degraded, ...pageDegraded])], shown: page.length });
+  const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
+  const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, ranker: list.ranker, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
+  c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
+  const first = exposure.assignments[0];
+  c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded, shown: page.length });
   return c.json(
     {
       userId: query.userId,
@@ -203,12 +223,14 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       region,
       indexVersion: list.indexVersion,
       sessionVersion: currentVersion,
-      variant: DEFAULT_VARIANT,
+      experiment: first?.experimentId ?? null,
+      variant: first?.variant ?? exposure.label,
+      experiments: exposure.assignments.map((a) => ({ experiment: a.experimentId, variant: a.variant })),
       impressionId,
       items: page,
       nextCursor,
       ranker: list.ranker,
-      degraded: [...new Set([...list.degraded, ...pageDegraded])].sort(),
+      degraded,
     },
     200,
     { "Cache-Control": "private, no-store", "X-Cache": hit ? "hit" : "miss", "Server-Timing": timing.header() },
@@ -239,17 +261,41 @@ async function cachedList(cache: Cache, key: Request): Promise<string | undefine
   }
 }
 
+/** The index a request is served from: the one its variant routes to, else the current one. */
+async function servedIndex(kv: KVNamespace, exposure: UserExposure): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
+  const pinned = exposure.overrides.indexVersion;
+  if (pinned) {
+    const index = await loadIndexVersion(kv, pinned);
+    if (index) return { index, degraded: [] };
+    // A routed version that vanished (collected after the experiment started): the current one serves, and says so.
+    console.warn(JSON.stringify({ level: "warn", message: "experiment index version missing", version: pinned }));
+    return { index: await loadCurrentIndex(kv), degraded: ["experiment_index_missing"] };
+  }
+  return { index: await loadCurrentIndex(kv), degraded: [] };
+}
+
+/** What the exposure log records of one showing besides the page. */
+interface Showing {
+  impressionId: string;
+  region: string;
+  indexVersion: string;
+  ranker: string;
+  exposure: UserExposure;
+  serverMs: number;
+  degraded: boolean;
+}
+
 /**
  * Impression counts in the user's session (with the list just put in the
- * Cache API, if any), and the impression record (with propensities) queued
- * for the isolate's next batched Redis write.
+ * Cache API, if any), and the exposure (slate with positions, scores and
+ * propensities; experiments and variants; guardrails) queued for the
+ * isolate's next batched Redis write.
  */
 async function recordShowing(
   env: Env,
   query: RecommendationQuery,
   page: RecommendedItem[],
-  impressionId: string,
-  region: string,
+  showing: Showing,
   storedList: { key: string; sessionVersion: number } | undefined,
   keepAlive: (work: Promise<unknown>) => void,
 ) {
@@ -257,9 +303,28 @@ async function recordShowing(
   if (itemIds.length === 0 && !storedList) return;
   const redis = redisFromEnv(env);
   if (redis && itemIds.length > 0) {
+    const policy = { ...(await policyFor(env.INDEX_KV, query.surface).catch(() => null)), ...showing.exposure.overrides.policy };
+    const experiments: ExposureAssignment[] = showing.exposure.assignments.map((a) => ({ experimentId: a.experimentId, variant: a.variant, region: a.region }));
     queueImpression(
       redis,
-      { impressionId, userId: query.userId, variant: DEFAULT_VARIANT, region, surface: query.surface, itemIds, propensities: page.map((i) => i.propensity ?? 1) },
+      {
+        impressionId: showing.impressionId,
+        userId: query.userId,
+        variant: showing.exposure.label,
+        region: showing.region,
+        surface: query.surface,
+        contextItemId: query.contextItemId,
+        indexVersion: showing.indexVersion,
+        ranker: showing.ranker,
+        itemIds,
+        ranks: page.map((i) => i.rank),
+        scores: page.map((i) => i.score),
+        propensities: page.map((i) => i.propensity ?? 1),
+        exploration: policy.explorationRate !== undefined ? { rate: policy.explorationRate, from: policy.explorationFrom ?? 1 } : null,
+        experiments,
+        serverMs: showing.serverMs,
+        degraded: showing.degraded,
+      },
       keepAlive,
     );
   }

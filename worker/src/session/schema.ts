@@ -39,6 +39,10 @@ export const SESSION_MIGRATIONS: readonly string[][] = [
        updated_ms INTEGER NOT NULL
      )`,
   ],
+  [
+    // Per experiment, the user's region at first exposure: it decides their allocation from then on.
+    `CREATE TABLE experiment_regions (experiment_id TEXT PRIMARY KEY, region TEXT NOT NULL, first_ms INTEGER NOT NULL)`,
+  ],
 ];
 
 /** Most events one session keeps; the oldest received are evicted first. */

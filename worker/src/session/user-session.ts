@@ -252,6 +252,40 @@ export class UserSession extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The user's region at first exposure for each of `experimentIds`: the
+   * stored one, or `region` stored now for those met for the first time. A
+   * traveller keeps the allocation of where they entered an experiment.
+   */
+  experimentRegions(experimentIds: string[], region: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const id of experimentIds) {
+      const known = (this.regions ??= this.readRegions()).get(id);
+      if (known) out[id] = known;
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const nowMs = Date.now();
+      this.ctx.storage.transactionSync(() => {
+        for (const id of missing) {
+          this.sql.exec(`INSERT INTO experiment_regions (experiment_id, region, first_ms) VALUES (?, ?, ?) ON CONFLICT(experiment_id) DO NOTHING`, id, region, nowMs);
+          this.regions!.set(id, region);
+          out[id] = region;
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Experiment id -> region at first exposure, as stored; read once per object life. */
+  private regions: Map<string, string> | null = null;
+
+  private readRegions(): Map<string, string> {
+    const rows = this.sql.exec<{ experiment_id: string; region: string }>(`SELECT experiment_id, region FROM experiment_regions`).toArray();
+    return new Map(rows.map((r) => [r.experiment_id, r.region]));
+  }
+
   /** Replaces the declared profile; a new profile can change answers, so the version moves. */
   setProfile(profile: UserProfile): { profile: UserProfile; sessionVersion: number } {
     this.ctx.storage.transactionSync(() => {
@@ -282,6 +316,7 @@ export class UserSession extends DurableObject<Env> {
     this.shown = null;
     this.impressionTable = null;
     this.cachedLists.clear();
+    this.regions = null;
     migrateSessionSchema(this.sql);
   }
 

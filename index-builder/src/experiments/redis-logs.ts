@@ -1,0 +1,40 @@
+import { type Redis } from "@upstash/redis";
+import { type InteractionEvent } from "../../../shared/events/event";
+import { type ImpressionRecord } from "../../../shared/experiments/exposure";
+import { EVENT_STREAM_KEY, IMPRESSION_STREAM_KEY } from "../../../shared/online/redis-keys";
+import { streamEntries } from "../ingest/redis-stream";
+
+const PAGE = 1000;
+
+/** Every entry of a Redis stream, parsed from one JSON field, with the entry's time (ms, from its id), oldest first, in pages. */
+async function readStream<T>(redis: Redis, key: string, field: string): Promise<(T & { streamMs: number })[]> {
+  const out: (T & { streamMs: number })[] = [];
+  let start = "-";
+  for (;;) {
+    const entries = streamEntries(await redis.xrange(key, start, "+", PAGE));
+    for (const [id, fields] of entries) {
+      const raw = fields[field];
+      if (raw) out.push({ ...(JSON.parse(raw) as T), streamMs: Number(id.split("-")[0]) });
+    }
+    if (entries.length < PAGE) return out;
+    start = `(${entries[entries.length - 1]![0]}`;
+  }
+}
+
+/** A logged event with the time Redis received it: what orders it against the lists shown (client timestamps can lag or lead). */
+export type LoggedEvent = InteractionEvent & { streamMs: number };
+
+export const readImpressionLog = (redis: Redis) => readStream<ImpressionRecord>(redis, IMPRESSION_STREAM_KEY, "impression");
+export const readEventLog = (redis: Redis): Promise<LoggedEvent[]> => readStream<InteractionEvent>(redis, EVENT_STREAM_KEY, "event");
+
+/** A whole hash, by HSCAN pages (an experiment's per-user hash can be large). */
+export async function scanHash(redis: Redis, key: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  let cursor: string | number = 0;
+  do {
+    const [next, flat] = (await redis.hscan(key, cursor, { count: 5000 })) as [string | number, (string | number)[]];
+    for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+    cursor = next;
+  } while (String(cursor) !== "0");
+  return out;
+}

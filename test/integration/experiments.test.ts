@@ -1,0 +1,190 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { assign, experimentsFor } from "../../shared/experiments/assignment";
+import { type Experiment } from "../../shared/experiments/experiment";
+import { forgetExperiments } from "../../worker/src/experiments/experiment-store";
+import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
+import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
+
+interface RecsBody {
+  indexVersion: string;
+  region: string;
+  experiment: string | null;
+  variant: string;
+  experiments: { experiment: string; variant: string }[];
+  items: { itemId: string }[];
+}
+
+const create = (body: object) => adminCall("/admin/experiments", jsonInit("POST", body));
+const start = (id: string) => adminCall(`/admin/experiments/${id}/start`, { method: "POST" });
+const stop = (id: string) => adminCall(`/admin/experiments/${id}/stop`, { method: "POST" });
+const get = async (id: string) => (await adminCall(`/admin/experiments/${id}`)).json<{ experiment: Experiment; audit: { action: string }[] }>();
+const list = async () => (await (await adminCall("/admin/experiments")).json<{ experiments: Experiment[] }>()).experiments;
+
+/** A request as the edge sends it from `country` (request.cf). */
+async function recsFrom(user: string, country?: string): Promise<RecsBody> {
+  const res = await call(`/v1/recommendations?user_id=${user}&limit=5`, country ? ({ cf: { country } } as RequestInit) : {});
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json<RecsBody>();
+}
+
+async function expectCode(res: Response, status: number, code: string) {
+  const body = await res.json<{ error: { code: string } }>();
+  expect({ status: res.status, code: body.error.code }).toEqual({ status, code });
+}
+
+const regional = {
+  control: "a",
+  variants: { a: {}, b: { policy: { mmrLambda: 1 } } },
+  allocation: { default: { a: 50, b: 50 }, BR: { a: 10, b: 90 } },
+};
+
+describe("experiments", () => {
+  beforeAll(async () => {
+    await publishDemo("v-exp-a");
+    // A second published version whose popular list runs the other way round, so a list says which one served it.
+    const reversed = demoCatalog().reverse();
+    await publishDemo("v-exp-b", reversed);
+    await publishDemo("v-exp-a");
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);
+  });
+
+  afterEach(async () => {
+    for (const e of await list()) if (e.status === "running") expect((await stop(e.id)).status).toBe(200);
+    await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 0 }));
+  });
+
+  it("creates, updates a draft, starts, stops; one audit row per change; never back", async () => {
+    const created = await create({ id: "life", ...regional });
+    expect(created.status).toBe(201);
+    expect((await create({ id: "life", ...regional })).status).toBe(409);
+    expect((await adminCall("/admin/experiments/life", jsonInit("PUT", { ...regional, name: "renamed" }))).status).toBe(200);
+    expect((await start("life")).status).toBe(200);
+    await expectCode(await adminCall("/admin/experiments/life", jsonInit("PUT", regional)), 409, "experiment_conflict");
+    await expectCode(await start("life"), 409, "experiment_conflict");
+    expect((await stop("life")).status).toBe(200);
+    await expectCode(await start("life"), 409, "experiment_conflict");
+    const { experiment, audit } = await get("life");
+    expect(experiment).toMatchObject({ name: "renamed", status: "stopped" });
+    expect(experiment.startedAtMs).toBeGreaterThan(0);
+    expect(audit.map((a) => a.action)).toEqual(["create", "update", "start", "stop"]);
+    await expectCode(await adminCall("/admin/experiments/nope"), 404, "not_found");
+    expect((await rawCall("/admin/experiments")).status).toBe(401);
+  });
+
+  it("refuses bad configs with a 400 and a code, storing nothing", async () => {
+    const before = await list();
+    const cases: [object, string][] = [
+      [{ id: "bad1", ...regional, allocation: { default: { a: 60, b: 50 } } }, "invalid_allocation"],
+      [{ id: "bad2", ...regional, variants: { a: {}, b: { indexVersion: "v-never-published" } } }, "unknown_index_version"],
+      [{ id: "bad3", ...regional, variants: { a: {}, b: { rankerWeights: {} } } }, "unknown_knob"],
+      [{ id: "bad4", ...regional, variants: { a: {}, b: { policy: { explorationSlot: 2 } } } }, "unknown_knob"],
+      [{ id: "bad5", ...regional, control: "c" }, "invalid_experiment"],
+      [{ id: "holdout", ...regional }, "invalid_experiment"],
+    ];
+    for (const [body, code] of cases) await expectCode(await create(body), 400, code);
+    expect((await create({ id: "layer-1", layer: "l", traffic: 60, ...regional })).status).toBe(201);
+    expect((await start("layer-1")).status).toBe(200);
+    await expectCode(await create({ id: "layer-2", layer: "l", traffic: 50, trafficOffset: 50, ...regional }), 400, "overlapping_experiment");
+    await expectCode(await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 2, offset: 99 })), 400, "invalid_holdout");
+    const after = await list();
+    expect(after.map((e) => e.id).sort()).toEqual([...before.map((e) => e.id), "layer-1"].sort());
+  });
+
+  it("assigns every user as the shared function does, stably across requests and isolates, and keys the cache by variant", async () => {
+    expect((await create({ id: "stable", ...regional })).status).toBe(201);
+    expect((await start("stable")).status).toBe(200);
+    const e = (await get("stable")).experiment;
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const user = freshUser();
+      const first = await recsFrom(user, "US");
+      expect(first).toMatchObject({ experiment: "stable", experiments: [{ experiment: "stable", variant: first.variant }] });
+      expect(first.variant).toBe(assign(e, user, "us").variant);
+      seen.add(first.variant);
+      // As on a fresh isolate: nothing memoized, experiments read again from D1.
+      forgetExperiments();
+      forgetRecentLists();
+      expect((await recsFrom(user, "US")).variant).toBe(first.variant);
+    }
+    expect([...seen].sort()).toEqual(["a", "b"]);
+    // The list is cached under the variant's key, not the other variant's.
+    const user = freshUser();
+    const body = await recsFrom(user, "US");
+    const other = body.variant === "a" ? "b" : "a";
+    const key = (variant: string) => listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion);
+    let stored: Response | undefined;
+    for (let i = 0; i < 20 && !stored; i++) {
+      stored = await caches.default.match(key(body.variant));
+      if (!stored) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(stored).toBeDefined();
+    await stored!.arrayBuffer();
+    expect(await caches.default.match(key(other))).toBeUndefined();
+  });
+
+  it("allocates by the region at first exposure, kept in the session for a traveller", async () => {
+    expect((await create({ id: "regions", ...regional })).status).toBe(201);
+    expect((await start("regions")).status).toBe(200);
+    let inB = 0;
+    const users = Array.from({ length: 60 }, () => freshUser());
+    for (const user of users) if ((await recsFrom(user, "BR")).variant === "b") inB++;
+    // 90% in Brazil: with 60 users, fewer than 44 would be a 1-in-10^4 event.
+    expect(inB).toBeGreaterThanOrEqual(44);
+    // A user met first in Brazil keeps Brazil's allocation in the US; the pure function says what each region gives.
+    const e = (await get("regions")).experiment;
+    const traveller = users.find((u) => assign(e, u, "br").variant !== assign(e, u, "us").variant)!;
+    expect(traveller).toBeDefined();
+    const home = await recsFrom(traveller, "BR");
+    const away = await recsFrom(traveller, "US");
+    expect(away.variant).toBe(home.variant);
+    expect(away.region).toBe("us");
+    const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(traveller));
+    expect(await stub.experimentRegions(["regions"], "us")).toEqual({ regions: "br" });
+  });
+
+  it("serves the holdout the control: no experiment, no variant overrides", async () => {
+    expect((await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 30 }))).status).toBe(200);
+    // Every other user routes to the other index, so a held-out user served v-exp-a got the defaults.
+    expect((await create({ id: "held", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 0, b: 100 } } })).status).toBe(201);
+    expect((await start("held")).status).toBe(200);
+    await expectCode(await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 5 })), 409, "experiment_conflict");
+    const { holdout } = await (await adminCall("/admin/experiments/holdout")).json<{ holdout: { salt: string; start: number; end: number } }>();
+    let held = 0;
+    for (let i = 0; i < 40; i++) {
+      const user = freshUser();
+      const body = await recsFrom(user);
+      const out = experimentsFor({ holdout, running: [(await get("held")).experiment] }, user, "home").length === 0;
+      if (out) {
+        held++;
+        expect(body).toMatchObject({ experiment: null, variant: "holdout", experiments: [], indexVersion: "v-exp-a" });
+      } else expect(body).toMatchObject({ experiment: "held", variant: "b", indexVersion: "v-exp-b" });
+    }
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(40);
+  });
+
+  it("passes a variant's policy knobs through the funnel", async () => {
+    const pin = { policy: { explorationRate: 0, rules: [{ kind: "pin", itemId: "m7", position: 1 }] } };
+    expect((await create({ id: "knobs", control: "a", variants: { a: {}, b: pin }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect((await start("knobs")).status).toBe(200);
+    const firstOf: Record<string, string> = {};
+    for (let i = 0; i < 30 && Object.keys(firstOf).length < 2; i++) {
+      const body = await recsFrom(freshUser());
+      firstOf[body.variant] = body.items[0]!.itemId;
+    }
+    expect(firstOf).toEqual({ a: "m0", b: "m7" });
+  });
+
+  it("serves a variant routed to another index version from that version", async () => {
+    expect((await create({ id: "route", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect((await start("route")).status).toBe(200);
+    const byVariant: Record<string, RecsBody> = {};
+    for (let i = 0; i < 30 && Object.keys(byVariant).length < 2; i++) {
+      const body = await recsFrom(freshUser());
+      byVariant[body.variant] = body;
+    }
+    expect(byVariant.a).toMatchObject({ indexVersion: "v-exp-a", items: [{ itemId: "m0" }, { itemId: "m1" }, { itemId: "m2" }, { itemId: "m3" }, { itemId: "m4" }] });
+    expect(byVariant.b).toMatchObject({ indexVersion: "v-exp-b", items: [{ itemId: "m29" }, { itemId: "m28" }, { itemId: "m27" }, { itemId: "m26" }, { itemId: "m25" }] });
+  });
+});
