@@ -20,11 +20,11 @@ describe("admin publication API (KV)", () => {
       expect(body.error.code).toBe("unauthorized");
       expect(body.error.requestId).toBeTruthy();
     }
-    expect(await env.INDEX_KV.get(blobKey("v-noauth", "popular"))).toBeNull();
+    expect(await env.INDEX_KV.get(blobKey(manifest.blobs.popular!.sha256))).toBeNull();
   });
 
   it("rejects a blob whose bytes do not match the declared checksum", async () => {
-    const { popularBytes } = await demoBuild("v-badsum");
+    const { manifest, popularBytes } = await demoBuild("v-badsum");
     const res = await adminCall("/admin/index/versions/v-badsum/blobs/popular", {
       method: "PUT",
       headers: { "X-Content-Sha256": "0".repeat(64) },
@@ -32,7 +32,7 @@ describe("admin publication API (KV)", () => {
     });
     expect(res.status).toBe(400);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe("checksum_mismatch");
-    expect(await env.INDEX_KV.get(blobKey("v-badsum", "popular"))).toBeNull();
+    expect(await env.INDEX_KV.get(blobKey(manifest.blobs.popular!.sha256))).toBeNull();
   });
 
   it("refuses a manifest before its blobs, and a pointer before its manifest", async () => {

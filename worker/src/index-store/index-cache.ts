@@ -1,4 +1,5 @@
-import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type CanaryPointer, type RoutingUnit, versionFor } from "../../../shared/index-format/canary";
+import { readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
 import { Memo } from "../cache/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
@@ -11,7 +12,10 @@ export interface LoadedIndex {
   /** Null when the blob is missing or corrupt; `degraded` then says why. */
   popular: PopularBlob | null;
   degraded: string[];
-  /** When the current pointer was moved to this version (epoch ms); catalog rows written later are news to it. */
+  /**
+   * When this version first served (epoch ms): its catalog rows had just been
+   * written, so rows written later are news to it, also after a rollback to it.
+   */
   publishedAtMs: number;
 }
 
@@ -25,29 +29,37 @@ const loaded = new Map<string, LoadedIndex>();
  * this isolate's admin API takes effect at once.
  */
 const POINTER_TTL_MS = 5000;
-const pointers = new Memo<CurrentPointer | null>(POINTER_TTL_MS, 1);
+const pointers = new Memo<{ current: CurrentPointer | null; canary: CanaryPointer | null }>(POINTER_TTL_MS, 1);
 
-/** Forgets the memoized pointer (after this isolate moved it). */
+/** Forgets the memoized pointers (after this isolate moved one). */
 export function forgetCurrentPointer(): void {
   pointers.clear();
 }
 
-/** The version the current pointer names, loaded and verified; null before any publication. */
-export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
-  let pointer = pointers.get("current");
-  if (pointer === undefined) {
-    pointer = await readCurrentPointer(kv);
-    pointers.set("current", pointer);
+/**
+ * The version that serves `unit` (the canary's when it covers the unit, else
+ * the current one; the current one when `unit` is null), loaded and
+ * verified; null before any publication.
+ */
+export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null = null): Promise<LoadedIndex | null> {
+  let both = pointers.get("pointers");
+  if (both === undefined) {
+    const [current, canary] = await Promise.all([readCurrentPointer(kv), readCanaryPointer(kv)]);
+    both = { current, canary };
+    pointers.set("pointers", both);
   }
-  if (!pointer) return null;
-  const publishedAtMs = Date.parse(pointer.publishedAt) || 0;
-  const hit = loaded.get(pointer.version);
+  const { current, canary } = both;
+  if (!current) return null;
+  const version = unit ? versionFor(current.version, canary, unit) : current.version;
+  const asOf = version === current.version ? (current.catalogAsOf ?? current.publishedAt) : canary!.catalogAsOf;
+  const publishedAtMs = Date.parse(asOf) || 0;
+  const hit = loaded.get(version);
   if (hit) {
-    // The same version may be pointed at again later (a rollback): the latest publication counts.
+    // The same version may be pointed at again later (a rollback): the pointer says since when it serves.
     hit.publishedAtMs = publishedAtMs;
     return hit;
   }
-  const manifest = await readManifest(kv, pointer.version);
+  const manifest = await readManifest(kv, version);
   if (!manifest) return null;
   const result = await loadPopular(kv, manifest);
   const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs };

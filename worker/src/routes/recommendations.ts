@@ -94,9 +94,9 @@ interface RecommendationQuery {
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
   const timing = new ServerTiming();
-  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
-  if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const region = regionOf(c.req.raw);
+  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV, { userId: query.userId, region }));
+  if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const cacheKey = listCacheKey(query, region, DEFAULT_VARIANT, index.version);
   // A paging session stays on the list it started with.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
