@@ -1,7 +1,17 @@
 import { sha256Hex } from "../checksum";
 import { type CanaryPointer } from "./canary";
 import { type BlobMetadata, type KvPort, type ManifestMetadata } from "./kv-port";
-import { BLOB_KEY_PREFIX, blobKey, CANARY_POINTER_KEY, CURRENT_POINTER_KEY, type CurrentPointer, manifestKey, VERSION_KEY_PREFIX } from "./keys";
+import {
+  BLOB_KEY_PREFIX,
+  blobKey,
+  CANARY_POINTER_KEY,
+  CURRENT_POINTER_KEY,
+  type CurrentPointer,
+  manifestKey,
+  POINTER_HISTORY_KEY,
+  type PointerHistory,
+  VERSION_KEY_PREFIX,
+} from "./keys";
 import { type IndexManifest, parseManifest } from "./manifest";
 
 /** Why a blob could not be used; reading goes on without it. */
@@ -15,6 +25,11 @@ export async function readCurrentPointer(kv: KvPort): Promise<CurrentPointer | n
 export async function readCanaryPointer(kv: KvPort): Promise<CanaryPointer | null> {
   const text = await kv.get(CANARY_POINTER_KEY, { type: "text" });
   return text === null ? null : (JSON.parse(text) as CanaryPointer);
+}
+
+export async function readPointerHistory(kv: KvPort): Promise<PointerHistory> {
+  const text = await kv.get(POINTER_HISTORY_KEY, { type: "text" });
+  return text === null ? [] : (JSON.parse(text) as PointerHistory);
 }
 
 export async function readManifest(kv: KvPort, version: string): Promise<IndexManifest | null> {

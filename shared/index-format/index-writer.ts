@@ -9,11 +9,13 @@ import {
   type CurrentPointer,
   liveSinceKey,
   manifestKey,
+  POINTER_HISTORY_LIMIT,
+  POINTER_HISTORY_KEY,
   SHA256_PATTERN,
   VERSION_PATTERN,
 } from "./keys";
 import { type IndexManifest, parseManifest } from "./manifest";
-import { readCanaryPointer, readCurrentPointer, readManifest } from "./index-reader";
+import { readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory } from "./index-reader";
 
 /** Largest value KV stores (25 MiB). */
 export const KV_VALUE_LIMIT_BYTES = 25 * 1024 * 1024;
@@ -78,6 +80,9 @@ export async function putManifest(kv: KvPort, value: unknown): Promise<IndexMani
 export async function setCurrentVersion(kv: KvPort, version: string, now: Date): Promise<CurrentPointer> {
   await requireManifest(kv, version);
   const pointer: CurrentPointer = { version, publishedAt: now.toISOString(), catalogAsOf: await markLive(kv, version, now) };
+  const history = await readPointerHistory(kv);
+  if (history.at(-1)?.version !== version) history.push({ version, at: pointer.publishedAt });
+  await kv.put(POINTER_HISTORY_KEY, JSON.stringify(history.slice(-POINTER_HISTORY_LIMIT)));
   await kv.put(CURRENT_POINTER_KEY, JSON.stringify(pointer));
   return pointer;
 }

@@ -8,6 +8,8 @@
 export const CURRENT_POINTER_KEY = "index/current";
 /** The canary pointer: a version served to a share of users (or regions) beside the current one. */
 export const CANARY_POINTER_KEY = "index/canary";
+/** The versions the current pointer named, oldest first (JSON `PointerHistory`): rollback's and GC's memory. */
+export const POINTER_HISTORY_KEY = "index/history";
 export const BLOB_KEY_PREFIX = "index/blob/";
 export const VERSION_KEY_PREFIX = "index/v/";
 
@@ -43,3 +45,7 @@ export interface CurrentPointer {
    */
   catalogAsOf?: string;
 }
+
+/** The last versions made current, oldest first (at most POINTER_HISTORY_LIMIT). */
+export type PointerHistory = { version: string; at: string }[];
+export const POINTER_HISTORY_LIMIT = 100;

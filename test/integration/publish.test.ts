@@ -51,12 +51,11 @@ describe("admin publication API (KV)", () => {
     await publishDemo("v-one");
     expect(await (await adminCall("/admin/index/current")).json()).toMatchObject({ version: "v-one" });
 
+    // Blobs are content-addressed, so immutability lives in the manifest: v-one cannot come to list other bytes.
     const other = await demoBuild("v-one", (await demoBuild("x")).catalog.slice(0, 5));
-    const conflict = await adminCall("/admin/index/versions/v-one/blobs/popular", {
-      method: "PUT",
-      headers: { "X-Content-Sha256": other.manifest.blobs.popular!.sha256 },
-      body: other.popularBytes,
-    });
+    const stored = await adminCall(`/admin/index/blobs/${other.manifest.blobs.popular!.sha256}`, { method: "PUT", body: other.popularBytes });
+    expect(stored.status).toBe(201);
+    const conflict = await adminCall("/admin/index/versions/v-one/manifest", jsonInit("PUT", other.manifest));
     expect(conflict.status).toBe(409);
     expect((await conflict.json<{ error: { code: string } }>()).error.code).toBe("version_conflict");
 

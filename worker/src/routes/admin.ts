@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { catalogItemProblem, type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/catalog-item";
 import { AppError } from "../../../shared/errors";
-import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest } from "../../../shared/index-format/index-reader";
+import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory } from "../../../shared/index-format/index-reader";
 import {
   clearCanary,
   deleteBlob,
@@ -72,8 +72,9 @@ export const admin = new Hono<AppEnv>()
     return c.json({ outcome, bytes: bytes.byteLength }, outcome === "stored" ? 201 : 200);
   })
   .get("/index/versions", async (c) => {
-    const [versions, current, canary] = await Promise.all([listVersions(c.env.INDEX_KV), readCurrentPointer(c.env.INDEX_KV), readCanaryPointer(c.env.INDEX_KV)]);
-    return c.json({ versions, current: current?.version ?? null, canary });
+    const kv = c.env.INDEX_KV;
+    const [versions, current, canary, history] = await Promise.all([listVersions(kv), readCurrentPointer(kv), readCanaryPointer(kv), readPointerHistory(kv)]);
+    return c.json({ versions, current: current?.version ?? null, canary, history });
   })
   .get("/index/versions/:version/manifest", async (c) => {
     const manifest = await readManifest(c.env.INDEX_KV, versionParam(c.req.param("version")));
