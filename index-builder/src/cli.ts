@@ -8,6 +8,7 @@ import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
+import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
 
 const USAGE = `index-builder <command> [options]
 
@@ -28,10 +29,11 @@ Commands:
             --cursor FILE       cursor file (default .index/live-events.cursor)
   start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
-`;
+${PUBLICATION_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command && PUBLICATION_COMMANDS.has(command)) return runPublicationCommand(command, rest);
   const log = (line: string) => console.log(line);
   const { values } = parseArgs({
     args: rest,
