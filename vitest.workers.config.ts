@@ -1,8 +1,12 @@
+import { createHash } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { offlineWranglerEnv } from "./index-builder/src/local/wrangler";
+import { TEST_AUTH } from "./test/integration/test-auth";
 
 Object.assign(process.env, offlineWranglerEnv());
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
  * Integration tests inside workerd: the real Worker (main) with local KV, D1,
@@ -19,7 +23,11 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
-            ADMIN_KEY: "integration-admin-key",
+            // Secret keys are stored as their SHA-256; two are active, as during a rotation.
+            SECRET_KEY_HASHES: [TEST_AUTH.secretKey, TEST_AUTH.rotatedSecretKey].map(sha256).join(","),
+            USER_TOKEN_SECRETS: `${TEST_AUTH.tokenKid}:${TEST_AUTH.tokenSecret}`,
+            PUBLISHABLE_KEYS: JSON.stringify({ [TEST_AUTH.publishableKey]: [TEST_AUTH.origin] }),
+            TOKEN_AUDIENCE: TEST_AUTH.audience,
             UPSTASH_REDIS_REST_URL: "",
             UPSTASH_REDIS_REST_TOKEN: "",
           },

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), "bench-events-"));
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(stateDir, "wrangler"), redis: "required", persistentRedis: true });
   try {
+    await seedCatalog(stack);
     const floor = await measureFloor(stack);
     console.log(`floor (GET /health): p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms`);
     const steady = await runLoad(stack, "steady", false);
@@ -74,11 +75,22 @@ async function main(): Promise<void> {
   }
 }
 
+/** Events must name catalog items: items "1".."500", the ids the batches use. */
+async function seedCatalog(stack: LocalStack): Promise<void> {
+  const items = Array.from({ length: 500 }, (_, i) => ({ itemId: String(i + 1), title: `Item ${i + 1}`, categories: ["Bench"], year: 2000, tags: [], available: true }));
+  const res = await fetch(`${stack.url}/admin/catalog/items`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` },
+    body: JSON.stringify({ items }),
+  });
+  if (!res.ok) throw new Error(`catalog seed failed: ${res.status} ${await res.text()}`);
+}
+
 async function measureFloor(stack: LocalStack): Promise<{ p50_ms: number; p99_ms: number }> {
   const latencies: number[] = [];
   await runBounded(CONFIG.floorRequests, CONFIG.concurrency, Date.now() + 30_000, async () => {
     const start = performance.now();
-    await (await fetch(`${stack.url}/health`)).arrayBuffer();
+    await (await fetch(`${stack.url}/health`, { headers: { Authorization: `Bearer ${stack.adminKey}` } })).arrayBuffer();
     latencies.push(performance.now() - start);
   });
   return { p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)) };
@@ -106,7 +118,7 @@ async function runLoad(stack: LocalStack, tag: string, withOutage: boolean): Pro
     try {
       const res = await fetch(`${stack.url}/v1/events`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` },
         body: JSON.stringify({ events: batch }),
       });
       const body = (await res.json()) as { accepted?: string[]; redis?: string };

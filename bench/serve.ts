@@ -74,7 +74,7 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
 
     await stack.restartWorker();
     t = performance.now();
-    const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`);
+    const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`, { headers: serverAuth(stack) });
     await first.arrayBuffer();
     const coldMs = performance.now() - t;
     log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status})`);
@@ -83,16 +83,16 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     await seedUsers(stack, built.popularIds, "warm-u", WARM_USERS);
     await seedUsers(stack, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3));
     // Warm the isolate (index heads, ONNX Runtime, page caches) on other users' lists, unmeasured.
-    await drive(requestMix(stack.url, built.popularIds, "warm-u", WARM_USERS), CONCURRENCY, PHASE_MAX_MS);
+    await drive(requestMix(stack.url, built.popularIds, "warm-u", WARM_USERS), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
     log(`${name}: warmed on ${WARM_USERS * 3} lists`);
     const urls = requestMix(stack.url, built.popularIds, "bench-u", USERS);
-    const miss = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
-    const hit = await drive(urls, CONCURRENCY, PHASE_MAX_MS);
+    const miss = await drive(urls, CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
+    const hit = await drive(urls, CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
     const serialUrls = requestMix(stack.url, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3)).slice(0, SERIAL_REQUESTS);
-    const missSerial = await drive(serialUrls, 1, PHASE_MAX_MS);
-    const hitSerial = await drive(serialUrls, 1, PHASE_MAX_MS);
-    const floor = await drive(urls.map(() => `${stack.url}/health`), CONCURRENCY, PHASE_MAX_MS);
-    const floorLive = await drive(urls.map(() => `${stack.url}/health/live`), CONCURRENCY, PHASE_MAX_MS);
+    const missSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
+    const hitSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
+    const floor = await drive(urls.map(() => `${stack.url}/health`), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
+    const floorLive = await drive(urls.map(() => `${stack.url}/health/live`), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
     const missNotMiss = miss.samples.filter((s) => s.cache !== "miss").length;
     const hitNotHit = hit.samples.filter((s) => s.cache !== "hit").length;
     if (missNotMiss + hitNotHit > 0) log(`${name}: ${missNotMiss} first requests were not misses, ${hitNotHit} repeats were not hits`);
@@ -115,6 +115,11 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
 }
 
 /** A phase's latencies and errors (describe) with its rate. */
+/** The customer's server calling: the stack's secret key. */
+function serverAuth(stack: LocalStack): Record<string, string> {
+  return { Authorization: `Bearer ${stack.adminKey}` };
+}
+
 function summary(phase: Awaited<ReturnType<typeof drive>>): PhaseSummary {
   return { ...describe(phase.samples), rps: phase.rps };
 }
@@ -129,7 +134,7 @@ async function seedUsers(stack: LocalStack, popularIds: string[], prefix: string
       type: k % 3 === 0 ? "purchase" : "click",
       timestamp: Date.now() - 60_000,
     }));
-    const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
+    const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json", ...serverAuth(stack) }, body: JSON.stringify({ events }) });
     if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
   }
 }

@@ -23,7 +23,7 @@ export interface LatencySummary {
  * answers (/health/live at 8 concurrent: 377 req/s with fetch, 866 with
  * this), and on two cores the load generator's CPU is the server's loss.
  */
-export async function drive(urls: string[], concurrency: number, maxMs: number): Promise<{ samples: Sample[]; rps: number }> {
+export async function drive(urls: string[], concurrency: number, maxMs: number, headers: Record<string, string> = {}): Promise<{ samples: Sample[]; rps: number }> {
   const samples: Sample[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const started = performance.now();
@@ -31,7 +31,7 @@ export async function drive(urls: string[], concurrency: number, maxMs: number):
     await runBounded(urls.length, concurrency, Date.now() + maxMs, async (i) => {
       const t0 = performance.now();
       try {
-        const res = await getDrained(urls[i]!, agent);
+        const res = await getDrained(urls[i]!, agent, headers);
         const header = res.headers["server-timing"];
         const cache = res.headers["x-cache"];
         samples.push({
@@ -51,9 +51,9 @@ export async function drive(urls: string[], concurrency: number, maxMs: number):
 }
 
 /** GET `url`, its body read and dropped; rejects on a connection error or after 30 s. */
-function getDrained(url: string, agent: Agent): Promise<IncomingMessage> {
+function getDrained(url: string, agent: Agent, headers: Record<string, string>): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent, timeout: 30_000 }, (res) => {
+    const req = get(url, { agent, timeout: 30_000, headers }, (res) => {
       res.on("data", () => {});
       res.on("end", () => resolve(res));
       res.on("error", reject);

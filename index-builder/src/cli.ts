@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
+import { signUserToken } from "../../shared/auth/user-token";
 
 const USAGE = `index-builder <command> [options]
 
@@ -21,12 +22,19 @@ Commands:
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
-            --admin-key KEY     admin key (default: $ADMIN_KEY)
+            --admin-key KEY     a secret key (default: $SECRET_KEY; prefer the environment,
+                                a command line is visible to every local user)
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
-            --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
+            --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
+                                prefer the environment for the token)
             --out FILE          events file (default .index/live-events.jsonl)
             --cursor FILE       cursor file (default .index/live-events.cursor)
+  token     Sign a user token as a customer's backend would (for trying the API)
+            --user ID           the user id (sub)
+            --ttl S             seconds until it expires (default 3600, at most 86400)
+            The secret comes from $USER_TOKEN_SECRETS (kid:secret, the first entry) and
+            the audience from $TOKEN_AUDIENCE (default edge-recommender), never from argv.
   start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
 ${PUBLICATION_USAGE}`;
@@ -49,6 +57,8 @@ async function main(argv: string[]): Promise<void> {
       "from-redis": { type: "boolean" },
       token: { type: "string" },
       cursor: { type: "string" },
+      user: { type: "string" },
+      ttl: { type: "string" },
     },
   });
   switch (command) {
@@ -68,8 +78,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "publish": {
-      const adminKey = values["admin-key"] ?? process.env.ADMIN_KEY;
-      if (!adminKey) throw new Error("publish needs --admin-key or $ADMIN_KEY");
+      const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
+      if (!adminKey) throw new Error("publish needs a secret key: $SECRET_KEY (or --admin-key)");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
       await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
       return;
@@ -87,6 +97,17 @@ async function main(argv: string[]): Promise<void> {
         log,
       });
       log(`ingested ${report.written} events (${report.droppedErased} of erased users dropped); cursor ${report.cursor ?? "none"}`);
+      return;
+    }
+    case "token": {
+      const entry = (process.env.USER_TOKEN_SECRETS ?? "").split(",")[0]!.trim();
+      const colon = entry.indexOf(":");
+      if (colon <= 0) throw new Error("token needs $USER_TOKEN_SECRETS (kid:secret), as the Worker has it");
+      const ttlS = Number(values.ttl ?? 3600);
+      if (!values.user || !Number.isInteger(ttlS) || ttlS < 1 || ttlS > 86_400) throw new Error("token needs --user ID and a --ttl from 1 to 86400");
+      const nowS = Math.floor(Date.now() / 1000);
+      const claims = { sub: values.user, aud: process.env.TOKEN_AUDIENCE || "edge-recommender", exp: nowS + ttlS, iat: nowS };
+      log(await signUserToken(claims, { kid: entry.slice(0, colon), secret: entry.slice(colon + 1) }));
       return;
     }
     case "start":

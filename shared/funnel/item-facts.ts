@@ -66,6 +66,21 @@ function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: Catalo
 }
 
 /**
+ * Visibility from what is known without asking the catalogue, failing
+ * closed: the overlay's row when it names the item, else the item table's
+ * availability as of the build; an item neither knows is not shown.
+ */
+export function knownVisible(head: FunnelHead | null, overlay: CatalogView | null, itemIds: readonly string[], region: string): Set<string> {
+  const out = new Set<string>();
+  for (const itemId of itemIds) {
+    const o = overlay?.rows.get(itemId);
+    const row = head ? findItem(head.table, itemId) : -1;
+    if (o ? o.available && !o.blockedRegions.includes(region) : row >= 0 && isAvailable(head!.table, row)) out.add(itemId);
+  }
+  return out;
+}
+
+/**
  * The placed items that may be shown in `region`: the overlay and the item
  * table decide without I/O; the catalog is asked only about what they
  * cannot decide (no overlay, an incomplete one, or items the index does not

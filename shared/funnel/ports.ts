@@ -114,6 +114,8 @@ export interface CatalogView {
   rows: ReadonlyMap<string, CatalogFacts>;
   /** False when the overlay outgrew its limit: then what it does not name is asked of `rowsOf`. */
   complete: boolean;
+  /** Set when the catalogue could not be read and this is the last overlay known. */
+  stale?: boolean;
 }
 
 /** The heavy ranker as the funnel uses it. */

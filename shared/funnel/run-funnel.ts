@@ -7,7 +7,7 @@ import { DEFAULT_POLICY, type PolicyConfig } from "../ranking/policy/policy-conf
 import { rerank } from "../ranking/policy/rerank";
 import { type RankedEntry } from "../ranking/ranked-list";
 import { type Budgeted, withBudget } from "./budget";
-import { factsOf, popularById, visibleItems } from "./item-facts";
+import { factsOf, knownVisible, popularById, visibleItems } from "./item-facts";
 import { type FunnelKnobs, STAGE_BUDGET_MS } from "./knobs";
 import { type CatalogView, type Fault, type FunnelHead, type FunnelPorts, type HeavyModel } from "./ports";
 import { queryVector } from "./query-vector";
@@ -54,6 +54,17 @@ export interface Gathered {
 }
 
 const absent = Promise.resolve({ ok: true as const, value: null });
+
+/**
+ * Codes that describe what the published index can do rather than a failure
+ * of this request: the answer is whole for that index, and may be cached.
+ */
+export const INDEX_LIMITS: ReadonlySet<string> = new Set(["index_popular_only"]);
+
+/** Whether an answer with these degraded codes is whole (nothing failed) and so may be cached. */
+export function wholeAnswer(degraded: readonly string[]): boolean {
+  return degraded.every((code) => INDEX_LIMITS.has(code));
+}
 
 /**
  * The serving funnel: candidate sources in parallel, each under a quota and
@@ -110,6 +121,9 @@ export async function gatherCandidates(
   const head = usable(note(headRead));
   const ann = usable(note(annRead));
   const policy = { ...(note(policyRead) ?? DEFAULT_POLICY), ...knobs.policy };
+  if (overlay?.stale) degraded.push("catalog_overlay_stale");
+  // An index of the popular list alone serves, and says it cannot personalize.
+  if (headRead.ok && headRead.value === null && annRead.ok && annRead.value === null) degraded.push("index_popular_only");
 
   const home = req.surface === "home";
   // History and context as item-table rows.
@@ -216,10 +230,11 @@ export async function placeCandidates(
     withBudget("availability", STAGE_BUDGET_MS.availability, () => visibleItems(ports.catalog, g.head, g.overlay, placedIds, req.region)),
   );
   if (!visibleRead.ok) g.degraded.push(visibleRead.degraded);
-  const visible = visibleRead.ok ? visibleRead.value : null;
+  // Fail closed: without the catalogue's word, only what the overlay and the item table say may be shown is.
+  const visible = visibleRead.ok ? visibleRead.value : knownVisible(g.head, g.overlay, placedIds, req.region);
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.declaredCategories]);
   return placed
-    .filter((p) => visible?.has(p.candidate.itemId) ?? true)
+    .filter((p) => visible.has(p.candidate.itemId))
     .map((p) => ({
       itemId: p.candidate.itemId,
       score: Math.round(p.score * 1e6) / 1e6,

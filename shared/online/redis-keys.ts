@@ -18,6 +18,9 @@ export const EVENT_DEDUPE_TTL_S = 7 * 86_400;
 /** Hourly trending buckets live this long. */
 export const TRENDING_BUCKET_TTL_S = 48 * 3600;
 
+/** One user moves one item's trending count at most once in this long (anti-poisoning). */
+export const TRENDING_ONCE_TTL_S = 3600;
+
 /** Impression records (for click attribution) live this long. */
 export const IMPRESSION_TTL_S = 7 * 86_400;
 
@@ -30,6 +33,7 @@ export const DELETED_USERS_KEY = "users:deleted";
 
 export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
 export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
+export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${userId}:${itemId}`;
 export const eventDedupeKey = (eventId: string): string => `event:seen:${eventId}`;
 export const impressionKey = (impressionId: string): string => `imp:${impressionId}`;
 export const experimentCounterKey = (variant: string, region: string): string => `exp:${variant}:${region}`;

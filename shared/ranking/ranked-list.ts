@@ -134,3 +134,15 @@ function isStoredList(s: unknown): s is StoredList {
     v.interests!.every((ks) => Array.isArray(ks) && ks.every((k) => typeof k === "number" && k >= 0 && k < v.categories!.length))
   );
 }
+
+/**
+ * The page of a list from `offset`: up to `limit` entries, skipping those
+ * `hidden` says may no longer be shown (withdrawn or blocked since the list
+ * was made), and the offset the next page starts at.
+ */
+export function cutPage(entries: readonly RankedEntry[], offset: number, limit: number, hidden: (itemId: string) => boolean): { page: RankedEntry[]; next: number } {
+  const page: RankedEntry[] = [];
+  let at = offset;
+  for (; at < entries.length && page.length < limit; at++) if (!hidden(entries[at]!.itemId)) page.push(entries[at]!);
+  return { page, next: at };
+}

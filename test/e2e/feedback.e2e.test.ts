@@ -4,16 +4,18 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ingestFromRedis } from "../../index-builder/src/ingest/redis-stream";
 import { DELETED_USERS_KEY, IMPRESSION_STREAM_KEY, impressionKey } from "../../shared/online/redis-keys";
+import { serverFetch, sharedCredentials } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 const base = inject("baseUrl");
 const admin = { Authorization: `Bearer ${inject("adminKey")}` };
+const api = serverFetch(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 const scratch = await mkdtemp(join(tmpdir(), "feedback-e2e-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 const json = (method: string, body: unknown) => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-const post = (events: unknown[]) => fetch(`${base}/v1/events`, json("POST", { events }));
+const post = (events: unknown[]) => api(`${base}/v1/events`, json("POST", { events }));
 const click = (user: string, n: number, itemId: string, extra: Record<string, unknown> = {}) => ({
   eventId: `${user}-${n}`,
   userId: user,
@@ -26,35 +28,39 @@ const click = (user: string, n: number, itemId: string, extra: Record<string, un
 describe("the feedback loop over HTTP with a real Redis", () => {
   it("delivers accepted events to the stream exactly once, retries included, and trending reflects them", async () => {
     const user = `fb-${Date.now()}`;
-    const batch = [click(user, 1, "fb-item-a"), click(user, 2, "fb-item-a"), click(user, 3, "fb-item-b")];
+    const other = `fb2-${Date.now()}`;
+    // Catalog items nobody else's test clicks; a user moves an item's trending once an hour, however often they click.
+    const [itemA, itemB] = ["193581", "193583"];
+    const trendingScores = async () => {
+      const body = (await (await api(`${base}/v1/trending?region=global&limit=100`)).json()) as { source: string; items: { itemId: string; score: number }[] };
+      expect(body.source).toBe("redis");
+      return (id: string) => body.items.find((i) => i.itemId === id)?.score ?? 0;
+    };
+    const before = await trendingScores();
+    const batch = [click(user, 1, itemA), click(user, 2, itemA), click(user, 3, itemB), click(other, 1, itemA)];
     const first = (await (await post(batch)).json()) as { accepted: string[]; redis: string };
     expect(first).toMatchObject({ accepted: batch.map((e) => e.eventId), redis: "delivered" });
     const retry = (await (await post(batch)).json()) as { accepted: string[]; duplicates: string[] };
     expect(retry.accepted).toEqual([]);
-    expect(retry.duplicates).toHaveLength(3);
+    expect(retry.duplicates).toHaveLength(4);
 
     const counts = await streamCounts(redis);
     for (const e of batch) expect(counts.get(e.eventId)).toBe(1);
 
-    const trending = (await (await fetch(`${base}/v1/trending?region=global&limit=100`)).json()) as {
-      source: string;
-      items: { itemId: string; score: number }[];
-    };
-    expect(trending.source).toBe("redis");
-    const scoreOf = (id: string) => trending.items.find((i) => i.itemId === id)?.score;
-    expect(scoreOf("fb-item-a")).toBe(2);
-    expect(scoreOf("fb-item-b")).toBe(1);
+    const after = await trendingScores();
+    expect(after(itemA) - before(itemA)).toBeCloseTo(2, 6);
+    expect(after(itemB) - before(itemB)).toBeCloseTo(1, 6);
   });
 
   it("attributes clicks to the variant of the impression they came from", async () => {
     const user = `attr-${Date.now()}`;
-    const recs = (await (await fetch(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as {
+    const recs = (await (await api(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as {
       impressionId: string;
       region: string;
       items: { itemId: string }[];
     };
     const counters = async () =>
-      ((await (await fetch(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
+      ((await (await api(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
         counters: Record<string, number>;
       }).counters;
     // The impression is recorded after the response (waitUntil): wait for it, as a real click would.
@@ -71,7 +77,7 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     const stamp = Date.now();
     const showings = await Promise.all(
       Array.from({ length: 40 }, async (_, u) => {
-        const res = await fetch(`${base}/v1/recommendations?user_id=burst-${stamp}-${u}&limit=5`);
+        const res = await api(`${base}/v1/recommendations?user_id=burst-${stamp}-${u}&limit=5`);
         expect(res.status).toBe(200);
         return (await res.json()) as { impressionId: string; region: string; items: { itemId: string; propensity: number }[] };
       }),
@@ -91,8 +97,8 @@ describe("the feedback loop over HTTP with a real Redis", () => {
   it("erases a user: tombstone in Redis, and the stream reader drops their events", async () => {
     const keep = `keep-${Date.now()}`;
     const gone = `gone-${Date.now()}`;
-    await post([click(keep, 1, "x1"), click(gone, 1, "x2"), click(gone, 2, "x3")]);
-    const res = await fetch(`${base}/v1/users/${gone}`, { method: "DELETE" });
+    await post([click(keep, 1, "1"), click(gone, 1, "2"), click(gone, 2, "3")]);
+    const res = await api(`${base}/v1/users/${gone}`, { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ erased: true, redis: "erased" });
     expect(await redis.zscore(DELETED_USERS_KEY, gone)).not.toBeNull();
@@ -108,10 +114,10 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     expect(new Set(lines.map((l) => l.eventId)).size).toBe(lines.length);
 
     // The cursor makes the next run read only what arrived since.
-    await post([click(keep, 2, "x4")]);
+    await post([click(keep, 2, "4")]);
     const next = await ingestFromRedis(options);
     expect(next.written).toBe(1);
     const all = (await readFile(out, "utf8")).trim().split("\n");
-    expect(JSON.parse(all[all.length - 1]!)).toMatchObject({ eventId: `${keep}-2`, itemId: "x4", type: "click" });
+    expect(JSON.parse(all[all.length - 1]!)).toMatchObject({ eventId: `${keep}-2`, itemId: "4", type: "click" });
   });
 });

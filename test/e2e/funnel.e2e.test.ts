@@ -2,9 +2,11 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
+import { serverFetch, sharedCredentials } from "./client";
 import { poll, redisClient } from "./stream-helpers";
 
 const base = inject("baseUrl");
+const api = serverFetch(sharedCredentials());
 const adminHeaders = { Authorization: `Bearer ${inject("adminKey")}`, "Content-Type": "application/json" };
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 
@@ -17,13 +19,13 @@ interface Recs {
 }
 
 async function recs(query: string): Promise<Recs> {
-  const res = await fetch(`${base}/v1/recommendations?${query}`);
+  const res = await api(`${base}/v1/recommendations?${query}`);
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as Recs;
 }
 const post = (events: unknown[]) =>
-  fetch(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
-const admin = (method: string, path: string, body: unknown) => fetch(`${base}${path}`, { method, headers: adminHeaders, body: JSON.stringify(body) });
+  api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
+const admin = (method: string, path: string, body: unknown) => api(`${base}${path}`, { method, headers: adminHeaders, body: JSON.stringify(body) });
 const watched = (user: string, items: string[]) =>
   post(items.map((itemId, n) => ({ eventId: `${user}-w${n}`, userId: user, itemId, type: "rating", value: 5, timestamp: Date.now() - 1000 })));
 
@@ -58,7 +60,7 @@ describe("the serving funnel on the demo index", () => {
     expect(because.length).toBeGreaterThan(0);
     expect(because.some((r) => /Toy Story|Bug's Life/.test(r.text))).toBe(true);
     // Three animated family films in: most of the top five should be animated or for children too.
-    const top = await Promise.all(ids.slice(0, 5).map(async (id) => ((await (await fetch(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories));
+    const top = await Promise.all(ids.slice(0, 5).map(async (id) => ((await (await api(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories));
     expect(top.filter((c) => c.includes("Animation") || c.includes("Children")).length).toBeGreaterThanOrEqual(3);
     expect(body.degraded).toEqual([]);
     expect(body.ranker).toBe("heavy");
@@ -77,7 +79,7 @@ describe("the serving funnel on the demo index", () => {
     expect(upNext.items.flatMap((i) => i.reasons).some((r) => r.code === "similar_to_item" && r.text.includes("Toy Story"))).toBe(true);
     const related = await recs(`user_id=${user}&surface=related&item_id=260&limit=10`);
     expect(related.items.map((i) => i.itemId)).not.toContain("260");
-    const missing = await fetch(`${base}/v1/recommendations?user_id=${user}&surface=related`);
+    const missing = await api(`${base}/v1/recommendations?user_id=${user}&surface=related`);
     expect(missing.status).toBe(400);
   });
 
@@ -97,7 +99,7 @@ describe("the serving funnel on the demo index", () => {
       cursor = body.nextCursor;
       expect(cursor).toBeTruthy();
     }
-    expect((await fetch(`${base}/v1/recommendations?user_id=${user}&cursor=not-ours!`)).status).toBe(400);
+    expect((await api(`${base}/v1/recommendations?user_id=${user}&cursor=not-ours!`)).status).toBe(400);
   });
 
   it("starts a cold user from declared preferences", async () => {
@@ -131,7 +133,7 @@ describe("the serving funnel on the demo index", () => {
     const fresh = body.items.find((i) => i.itemId === "brand-new-1");
     expect(fresh?.reasons.map((r) => r.code)).toContain("new");
     const categories = await Promise.all(
-      body.items.slice(0, 10).map(async (i) => ((await (await fetch(`${base}/v1/items/${i.itemId}`)).json()) as { categories: string[] }).categories),
+      body.items.slice(0, 10).map(async (i) => ((await (await api(`${base}/v1/items/${i.itemId}`)).json()) as { categories: string[] }).categories),
     );
     for (const c of categories) expect(c).not.toContain("Comedy");
   });

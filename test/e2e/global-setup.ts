@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestProject } from "vitest/node";
+import { type TokenKey } from "../../shared/auth/user-token";
 import { freePort } from "../../index-builder/src/local/free-port";
 import { buildIndex } from "../../index-builder/src/build/build-index";
 import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
@@ -12,7 +13,13 @@ import { publishIndex } from "../../index-builder/src/publish/publish-index";
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The stack's secret key. */
     adminKey: string;
+    publishableKey: string;
+    /** The origin the publishable key is bound to. */
+    origin: string;
+    tokenKey: TokenKey;
+    audience: string;
     redisUrl: string;
     redisToken: string;
     stateDir: string;
@@ -36,6 +43,10 @@ export default async function setup(project: TestProject) {
   });
   project.provide("baseUrl", stack.url);
   project.provide("adminKey", stack.adminKey);
+  project.provide("publishableKey", stack.publishableKey);
+  project.provide("origin", stack.origins[0]!);
+  project.provide("tokenKey", stack.tokenKey);
+  project.provide("audience", stack.audience);
   project.provide("redisUrl", stack.redis!.url);
   project.provide("redisToken", stack.redis!.token);
   project.provide("stateDir", stateDir);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
 import { publishIndex } from "../../index-builder/src/publish/publish-index";
+import { serverFetch } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 // Its own stack, because this file stops and restarts redis-server.
@@ -25,16 +26,17 @@ describe("a Redis outage", () => {
   it("keeps accepted events in the outbox and delivers each exactly once after Redis returns", async () => {
     const redis = redisClient(stack.redis!.url, stack.redis!.token);
     const admin = { Authorization: `Bearer ${stack.adminKey}` };
+    const api = serverFetch({ secretKey: stack.adminKey });
     const post = async (events: unknown[]) =>
       (await (
-        await fetch(`${stack.url}/v1/events`, {
+        await api(`${stack.url}/v1/events`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ events }),
         })
       ).json()) as { accepted: string[]; redis: string };
     const users = ["out-a", "out-b"];
-    const batch = (n: number) => users.map((u) => ({ eventId: `${u}-${n}`, userId: u, itemId: `it-${n}`, type: "view", timestamp: Date.now() - 1000 }));
+    const batch = (n: number) => users.map((u) => ({ eventId: `${u}-${n}`, userId: u, itemId: String(n), type: "view", timestamp: Date.now() - 1000 }));
 
     expect((await post(batch(1))).redis).toBe("delivered");
     await stack.redis!.server.halt();
@@ -44,14 +46,19 @@ describe("a Redis outage", () => {
       expect(r.redis).toBe("queued");
     }
     // Recommendations still answer, naming the stage Redis took down.
-    const recs = await fetch(`${stack.url}/v1/recommendations?user_id=out-a&limit=10`);
+    const recs = await api(`${stack.url}/v1/recommendations?user_id=out-a&limit=10`);
     expect(recs.status).toBe(200);
     const body = (await recs.json()) as { items: unknown[]; degraded: string[] };
     expect(body.items).toHaveLength(10);
     expect(body.degraded).toContain("trending_error");
+    // The detailed health says so, without quoting the driver's error (it names the address).
+    const health = (await (await api(`${stack.url}/health`)).json()) as { status: string; bindings: { redis: { status: string; message: string } } };
+    expect(health.status).toBe("degraded");
+    expect(health.bindings.redis.status).toBe("error");
+    expect(health.bindings.redis.message).not.toContain("127.0.0.1");
 
     const pending = async () =>
-      Promise.all(users.map(async (u) => ((await (await fetch(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
+      Promise.all(users.map(async (u) => ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
     expect(await pending()).toEqual([2, 2]);
 
     await stack.redis!.server.restart();
@@ -61,7 +68,7 @@ describe("a Redis outage", () => {
     const counts = await streamCounts(redis);
     for (const n of [1, 2, 3]) for (const u of users) expect(counts.get(`${u}-${n}`), `${u}-${n}`).toBe(1);
     // Order within a user survives the outage.
-    const stored = (await (await fetch(`${stack.url}/admin/users/out-a/events`, { headers: admin })).json()) as { eventIds: string[] };
+    const stored = (await (await api(`${stack.url}/admin/users/out-a/events`, { headers: admin })).json()) as { eventIds: string[] };
     expect(stored.eventIds).toEqual(["out-a-1", "out-a-2", "out-a-3"]);
   });
 });

@@ -1,8 +1,10 @@
 import { Redis } from "@upstash/redis";
 import { describe, expect, inject, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { serverFetch, sharedCredentials } from "./client";
 
 const base = inject("baseUrl");
+const api = serverFetch(sharedCredentials());
 const redis = new Redis({ url: inject("redisUrl"), token: inject("redisToken"), enableTelemetry: false });
 
 interface RecsBody {
@@ -13,12 +15,12 @@ interface RecsBody {
 }
 
 async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${base}${path}`);
+  const res = await api(`${base}${path}`);
   return { status: res.status, body: (await res.json()) as T };
 }
 
 function postEvents(events: unknown[]): Promise<Response> {
-  return fetch(`${base}/v1/events`, {
+  return api(`${base}/v1/events`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ events }),

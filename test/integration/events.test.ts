@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_EVENTS_PER_BATCH } from "../../shared/events/event";
-import { call, freshUser, postEvents } from "./fixtures";
+import { call, demoCatalog, freshUser, postEvents, seedCatalog } from "./fixtures";
 
 interface EventsBody {
   accepted: string[];
@@ -23,6 +23,8 @@ function storedEventCount(userId: string): Promise<number> {
 }
 
 describe("POST /v1/events", () => {
+  beforeAll(() => seedCatalog(demoCatalog(30)));
+
   it("stores a batch in each user's Durable Object and bumps the session version", async () => {
     const [a, b] = [freshUser(), freshUser()];
     const res = await postEvents([
@@ -110,7 +112,7 @@ describe("POST /v1/events", () => {
     const { MAX_SESSION_EVENTS } = await import("../../worker/src/session/schema");
     const user = freshUser();
     for (let start = 0; start < MAX_SESSION_EVENTS + 100; start += MAX_EVENTS_PER_BATCH) {
-      const batch = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => click(user, `${user}-${start + i}`, `i${start + i}`));
+      const batch = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => click(user, `${user}-${start + i}`, `m${(start + i) % 30}`));
       expect((await postEvents(batch)).status).toBe(200);
     }
     expect(await storedEventCount(user)).toBe(MAX_SESSION_EVENTS);

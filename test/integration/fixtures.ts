@@ -1,19 +1,47 @@
 import { env, exports } from "cloudflare:workers";
+import { signUserToken } from "../../shared/auth/user-token";
 import { sha256Hex } from "../../shared/checksum";
 import { readManifest } from "../../shared/index-format/index-reader";
 import { blobKey } from "../../shared/index-format/keys";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../shared/index-format/popular";
 import { demoCatalog, demoPopular } from "../fixtures/funnel-index";
+import { TEST_AUTH } from "./test-auth";
 
 export { demoCatalog, demoPopular };
 
-export const ADMIN_KEY = "integration-admin-key";
+/** The suite's secret key: what servers and admin tooling send. */
+export const ADMIN_KEY = TEST_AUTH.secretKey;
 export const BASE = "http://recs.test";
 
-/** Calls the Worker's own fetch handler, as a client on the network would. */
-export function call(path: string, init: RequestInit = {}): Promise<Response> {
+/** Calls the Worker's own fetch handler exactly as given, as any client on the network could. */
+export function rawCall(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+/** Calls as the customer's server: with the secret key, unless the request brings its own credentials. */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization") && !headers.has("X-Api-Key")) headers.set("Authorization", `Bearer ${ADMIN_KEY}`);
+  return rawCall(path, { ...init, headers });
+}
+
+/** A user token as the customer's backend signs it (`expiresInS` may be negative: already expired). */
+export function userToken(userId: string, options: { expiresInS?: number; audience?: string; secret?: string; kid?: string } = {}): Promise<string> {
+  const nowS = Math.floor(Date.now() / 1000);
+  return signUserToken(
+    { sub: userId, aud: options.audience ?? TEST_AUTH.audience, exp: nowS + (options.expiresInS ?? 600), iat: nowS },
+    { kid: options.kid ?? TEST_AUTH.tokenKid, secret: options.secret ?? TEST_AUTH.tokenSecret },
+  );
+}
+
+/** Calls as a browser on the allowed origin with the publishable key, and the user's token when `token` is given. */
+export function browserCall(path: string, init: RequestInit = {}, token?: string): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("X-Api-Key", TEST_AUTH.publishableKey);
+  if (!headers.has("Origin")) headers.set("Origin", TEST_AUTH.origin);
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  return rawCall(path, { ...init, headers });
 }
 
 export function adminCall(path: string, init: RequestInit = {}): Promise<Response> {
@@ -54,6 +82,11 @@ export async function publishDemo(version: string, catalog = demoCatalog()): Pro
   await expectOk(adminCall("/admin/catalog/items", jsonInit("POST", { items: catalog, indexVersion: version })));
   await expectOk(adminCall("/admin/index/current", jsonInit("PUT", { version })));
   return manifest;
+}
+
+/** Puts `catalog` in D1 outside any index version: events may refer only to catalog items. */
+export async function seedCatalog(catalog = demoCatalog()): Promise<void> {
+  await expectOk(adminCall("/admin/catalog/items", jsonInit("POST", { items: catalog })));
 }
 
 export function jsonInit(method: string, body: unknown): RequestInit {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, call, jsonInit } from "./fixtures";
+import { adminCall, call, jsonInit, rawCall } from "./fixtures";
 
 const item = (id: string, extra: Record<string, unknown> = {}) => ({
   itemId: id,
@@ -70,13 +70,21 @@ describe("cross-cutting HTTP behaviour", () => {
     expect(await live.json()).toEqual({ status: "ok" });
   });
 
-  it("answers CORS preflights for browsers", async () => {
-    const res = await call("/v1/recommendations", {
-      method: "OPTIONS",
-      headers: { Origin: "https://shop.example", "Access-Control-Request-Method": "GET" },
-    });
+  it("answers CORS preflights for the publishable keys' origins only, never with *", async () => {
+    const preflight = (path: string, origin: string) =>
+      rawCall(path, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-api-key" } });
+    const res = await preflight("/v1/recommendations", "https://shop.example");
     expect(res.status).toBeLessThan(300);
-    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
+    expect(res.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("x-api-key");
+    expect(Number(res.headers.get("Access-Control-Max-Age"))).toBeGreaterThan(0);
+    for (const origin of ["https://evil.example", "null"]) {
+      expect((await preflight("/v1/recommendations", origin)).headers.get("Access-Control-Allow-Origin")).toBeNull();
+    }
+    // Admin routes answer no preflight at all: servers do not need CORS.
+    const adminPreflight = await preflight("/admin/index/current", "https://shop.example");
+    expect(adminPreflight.status).toBeGreaterThanOrEqual(400);
+    expect(adminPreflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
   it("uses the error envelope for unknown routes", async () => {

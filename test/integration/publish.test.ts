@@ -1,18 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { blobKey, CURRENT_POINTER_KEY, manifestKey } from "../../shared/index-format/keys";
-import { adminCall, call, demoBuild, jsonInit, publishDemo } from "./fixtures";
+import { adminCall, call, demoBuild, jsonInit, publishDemo, rawCall } from "./fixtures";
 
 describe("admin publication API (KV)", () => {
   it("refuses every admin call without the right key and writes nothing", async () => {
     const { manifest, popularBytes } = await demoBuild("v-noauth");
     const attempts = [
-      call("/admin/index/versions/v-noauth/blobs/popular", {
+      rawCall("/admin/index/versions/v-noauth/blobs/popular", {
         method: "PUT",
         headers: { "X-Content-Sha256": manifest.blobs.popular!.sha256 },
         body: popularBytes,
       }),
-      call("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" } }),
+      rawCall("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" } }),
+      rawCall("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer sk_not-an-active-key", "Content-Type": "application/json" } }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.status).toBe(401);

@@ -37,7 +37,8 @@ describe("GET /v1/recommendations", () => {
     expect(body.items.map((i) => i.itemId)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
     expect(body.items.map((i) => i.rank)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     expect(body.items[0]).toMatchObject({ title: "Movie 0", sources: ["popular"], reasons: [{ code: "popular" }] });
-    expect(body.degraded).toEqual([]);
+    // An index of the popular list alone says so, and the list is still whole (cached).
+    expect(body.degraded).toEqual(["index_popular_only"]);
   });
 
   it("excludes what the user interacted with, from the very next request", async () => {
@@ -176,7 +177,7 @@ describe("GET /v1/recommendations", () => {
     const res = await recs(`user_id=${freshUser()}&limit=3`);
     expect(res.status).toBe(200);
     const body = await res.json<RecsBody>();
-    expect(body.degraded).toEqual(["popular_blob_checksum_mismatch", "popular_fallback_list"]);
+    expect(body.degraded).toEqual(["index_popular_only", "popular_blob_checksum_mismatch", "popular_fallback_list"]);
     expect(body.items.map((i) => i.itemId)).toEqual(["m0", "m1", "m2"]);
     await publishDemo("v-recs");
   });

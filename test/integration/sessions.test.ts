@@ -45,7 +45,7 @@ describe("the user's Durable Object session", () => {
     expect(body.impressionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.variant).toBe("default");
     let counts: Record<string, number> = {};
-    for (let i = 0; i < 40 && Object.keys(counts).length === 0; i++) {
+    for (let i = 0; i < 200 && Object.keys(counts).length === 0; i++) {
       counts = await shownCounts(user);
       if (Object.keys(counts).length === 0) await new Promise((r) => setTimeout(r, 25));
     }

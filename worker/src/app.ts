@@ -1,9 +1,15 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { authConfig } from "./auth/auth-config";
+import { authenticate } from "./auth/authenticate";
 import { type AppEnv } from "./http/app-env";
+import { bodyLimits } from "./http/body-limits";
+import { methodNotAllowed } from "./http/method-not-allowed";
 import { notFound, onError } from "./http/on-error";
 import { requestId } from "./http/request-id";
 import { admin } from "./routes/admin";
+import { anonymous } from "./routes/anonymous";
 import { events } from "./routes/events";
 import { health } from "./routes/health";
 import { itemsRoute } from "./routes/items";
@@ -12,35 +18,49 @@ import { similarRoute } from "./routes/similar";
 import { trending } from "./routes/trending";
 import { users } from "./routes/users";
 
-/** Builds the HTTP app: public API under /v1, publication under /admin. */
+/** How long browsers may reuse a preflight answer. */
+const PREFLIGHT_MAX_AGE_S = 7200;
+
+/**
+ * Builds the HTTP app: the public API under /v1 (a key on every call, CORS
+ * for the publishable keys' origins only), publication and audits under
+ * /admin (secret keys, no CORS), liveness at /health/live.
+ */
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(
-    cors({
-      origin: (origin, c) => allowedOrigin(origin, (c.env as Env).CORS_ALLOWED_ORIGINS),
-      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
-      exposeHeaders: ["X-Request-Id", "Server-Timing", "X-Cache"],
-      maxAge: 600,
+    secureHeaders({
+      // JSON only: nothing here may run script, load anything or be framed.
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      xFrameOptions: "DENY",
     }),
   );
+  app.use(
+    "/v1/*",
+    cors({
+      origin: (origin, c) => (authConfig((c.env as Env)).allowedOrigins.has(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PUT", "DELETE"],
+      allowHeaders: ["Content-Type", "Authorization", "X-Api-Key", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Server-Timing", "X-Cache", "Retry-After"],
+      maxAge: PREFLIGHT_MAX_AGE_S,
+    }),
+  );
+  app.use(bodyLimits());
+  app.use("/v1/*", authenticate());
   app.route("/health", health);
   app.route("/v1/recommendations", recommendations);
   app.route("/v1/events", events);
+  app.route("/v1/anonymous", anonymous);
   app.route("/v1/items", similarRoute);
   app.route("/v1/items", itemsRoute);
   app.route("/v1/users", users);
   app.route("/v1/trending", trending);
   app.route("/admin", admin);
-  app.notFound(notFound);
+  app.notFound((c) => {
+    const wrongMethod = methodNotAllowed(app.routes, c);
+    return wrongMethod ? onError(wrongMethod, c) : notFound(c);
+  });
   app.onError(onError);
   return app;
-}
-
-/** `*` allows any origin; otherwise a comma-separated list of exact origins. */
-function allowedOrigin(origin: string, configured: string): string | null {
-  const allowed = configured.split(",").map((s) => s.trim()).filter(Boolean);
-  if (allowed.includes("*")) return "*";
-  return allowed.includes(origin) ? origin : null;
 }

@@ -9,15 +9,16 @@
  * 8 concurrent: 110 req/s with it, 243 without). `DEV_INSPECTOR=1 npm start`
  * turns it on, to profile the Worker from Chrome devtools (127.0.0.1:9229).
  *
- * Run by `startWranglerDev` (wrangler.ts) with its options as one JSON
- * argument; prints `ready <url>` once serving, and stops workerd on SIGTERM
+ * Run by `startWranglerDev` (wrangler.ts) with its options as JSON in the
+ * environment (they hold secrets: a command line is visible to every user); prints `ready <url>` once serving, and stops workerd on SIGTERM
  * or SIGINT.
  */
 import { unstable_startWorker } from "wrangler";
-import { type DevWorkerOptions } from "./wrangler";
+import { DEV_WORKER_OPTIONS_ENV, type DevWorkerOptions } from "./wrangler";
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? "{}") as DevWorkerOptions;
+  const options = JSON.parse(process.env[DEV_WORKER_OPTIONS_ENV] ?? "{}") as DevWorkerOptions;
+  delete process.env[DEV_WORKER_OPTIONS_ENV];
   const worker = await unstable_startWorker({
     config: "wrangler.toml",
     sendMetrics: false,

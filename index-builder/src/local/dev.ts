@@ -19,7 +19,7 @@ export async function runDev(options: { port: number }): Promise<void> {
     port: options.port,
     redis: "optional",
     persistentRedis: true,
-    adminKey: process.env.ADMIN_KEY || undefined,
+    adminKey: process.env.SECRET_KEY || undefined,
     log,
   });
   let stopping = false;
@@ -46,16 +46,28 @@ export async function runDev(options: { port: number }): Promise<void> {
     throw err;
   }
   const u = stack.url;
+  const origin = stack.origins[0]!;
+  const token = await stack.userToken("1", 24 * 3600);
+  const browser = `-H 'X-Api-Key: ${stack.publishableKey}' -H 'Origin: ${origin}'`;
   console.log(`
 Edge recommender is serving on ${u}  (Ctrl-C stops everything)
 
-  ${u}/health
-  ${u}/v1/recommendations?user_id=1&surface=home&limit=10
-  ${u}/v1/items/1
-  curl -X POST ${u}/v1/events -H 'Content-Type: application/json' \\
+Keys of this run (docs/security.md says what each may do):
+  publishable key (browsers, from ${stack.origins.join(" or ")}): ${stack.publishableKey}
+  secret key (servers and /admin; the Worker stores only its SHA-256): ${stack.adminKey}
+  token for user 1, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
+    ${token}
+  more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user 2
+
+  curl ${u}/health/live
+  curl -H 'Authorization: Bearer ${stack.adminKey}' ${u}/health
+  curl ${browser} -H 'Authorization: Bearer ${token}' \\
+    '${u}/v1/recommendations?user_id=1&surface=home&limit=10'
+  curl ${browser} ${u}/v1/items/1
+  curl ${browser} -H 'Authorization: Bearer ${token}' -X POST ${u}/v1/events -H 'Content-Type: application/json' \\
     -d '{"events":[{"eventId":"e1","userId":"1","itemId":"356","type":"click","timestamp":${Date.now()}}]}'
+  curl ${browser} -X POST ${u}/v1/anonymous
 
 Index version ${built.version}; Redis ${stack.redis ? `on (${stack.redis.url})` : "OFF: install redis-server to enable trending counters"}.
-Admin key for this run: ${stack.adminKey}
 `);
 }

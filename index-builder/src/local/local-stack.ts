@@ -1,11 +1,22 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { generateKey, PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
+import { signUserToken, type TokenKey } from "../../../shared/auth/user-token";
 import { applyLocalMigrations, type DevServer, startWranglerDev } from "./wrangler";
 import { findRedisServer, type RedisServerHandle, startRedisServer } from "./redis-server";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
 
 export interface LocalStack {
   url: string;
+  /** The run's secret key (servers, admin); the Worker holds only its SHA-256. */
   adminKey: string;
+  /** The run's publishable key (browsers) and the origins it is bound to. */
+  publishableKey: string;
+  origins: string[];
+  /** The secret user tokens are signed with, and their audience: what the customer's backend holds. */
+  tokenKey: TokenKey;
+  audience: string;
+  /** A user token as the customer's backend would sign it, valid for `ttlS` seconds. */
+  userToken(userId: string, ttlS?: number): Promise<string>;
   /** Null when Redis is off (redis-server not installed and not required). */
   redis: { url: string; token: string; server: RedisServerHandle } | null;
   dev: DevServer;
@@ -20,12 +31,18 @@ export interface LocalStackOptions {
   persistTo?: string;
   /** "required" fails without redis-server; "optional" serves without Redis and says so. */
   redis: "required" | "optional";
+  /** The secret key (generated when absent). */
   adminKey?: string;
+  /** Origins the publishable key may be used from (default: a local page on port 8080). */
+  origins?: string[];
   /** Redis keeps its data across restarts (append-only file). */
   persistentRedis?: boolean;
   inherit?: boolean;
   log?: (line: string) => void;
 }
+
+const DEFAULT_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"];
+const LOCAL_AUDIENCE = "edge-recommender";
 
 /**
  * Starts what the Worker needs on this machine: D1 migrations applied,
@@ -34,7 +51,10 @@ export interface LocalStackOptions {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
-  const adminKey = options.adminKey ?? randomBytes(18).toString("base64url");
+  const adminKey = options.adminKey ?? generateKey(SECRET_KEY_PREFIX);
+  const publishableKey = generateKey(PUBLISHABLE_KEY_PREFIX);
+  const origins = options.origins ?? DEFAULT_ORIGINS;
+  const tokenKey: TokenKey = { kid: "local", secret: randomBytes(32).toString("base64url") };
   await applyLocalMigrations(options.persistTo);
   log("D1 migrations applied");
 
@@ -60,7 +80,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     persistTo: options.persistTo,
     inherit: options.inherit,
     vars: {
-      ADMIN_KEY: adminKey,
+      SECRET_KEY_HASHES: createHash("sha256").update(adminKey).digest("hex"),
+      USER_TOKEN_SECRETS: `${tokenKey.kid}:${tokenKey.secret}`,
+      PUBLISHABLE_KEYS: JSON.stringify({ [publishableKey]: origins }),
+      TOKEN_AUDIENCE: LOCAL_AUDIENCE,
       UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
       UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",
     },
@@ -75,6 +98,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stack: LocalStack = {
     url: dev.url,
     adminKey,
+    publishableKey,
+    origins,
+    tokenKey,
+    audience: LOCAL_AUDIENCE,
+    userToken: (userId, ttlS = 3600) => {
+      const nowS = Math.floor(Date.now() / 1000);
+      return signUserToken({ sub: userId, aud: LOCAL_AUDIENCE, exp: nowS + ttlS, iat: nowS }, tokenKey);
+    },
     redis: server && bridge ? { url: bridge.url, token, server } : null,
     dev,
     restartWorker: async () => {

@@ -55,7 +55,10 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** What startWranglerDev hands dev-worker.ts (as one JSON argument). */
+/** The environment variable that carries DevWorkerOptions to dev-worker.ts. */
+export const DEV_WORKER_OPTIONS_ENV = "RECS_DEV_WORKER_OPTIONS";
+
+/** What startWranglerDev hands dev-worker.ts (as JSON in DEV_WORKER_OPTIONS_ENV). */
 export interface DevWorkerOptions {
   port: number;
   persistTo?: string;
@@ -66,7 +69,7 @@ export interface DevWorkerOptions {
 
 /**
  * Starts wrangler's dev server on 127.0.0.1 (dev-worker.ts, in its own
- * process group) and resolves once `/health` answers. `vars` become Worker
+ * process group) and resolves once `/health/live` answers. `vars` become Worker
  * bindings (vars and, locally, secrets).
  */
 export async function startWranglerDev(options: {
@@ -78,9 +81,10 @@ export async function startWranglerDev(options: {
 }): Promise<DevServer> {
   // DEV_INSPECTOR=1 attaches Chrome devtools (127.0.0.1:9229) for profiling, at the cost described in dev-worker.ts.
   const launch: DevWorkerOptions = { port: options.port, persistTo: options.persistTo, vars: options.vars, inspector: process.env.DEV_INSPECTOR === "1" };
-  const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts"), JSON.stringify(launch)], {
+  // Through the environment, not argv: the options hold secrets, and any local user can read a command line.
+  const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts")], {
     cwd: PROJECT_ROOT,
-    env: offlineWranglerEnv(),
+    env: { ...offlineWranglerEnv(), [DEV_WORKER_OPTIONS_ENV]: JSON.stringify(launch) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -117,7 +121,7 @@ export async function startWranglerDev(options: {
   while (Date.now() < deadline) {
     if (exited) throw new Error(`wrangler dev exited before serving:\n${output}`);
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return { url, child, output: () => output, stop };
     } catch {
       /* not up yet */

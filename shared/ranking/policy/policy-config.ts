@@ -71,19 +71,40 @@ export function policyProblem(value: unknown): string | null {
   if (p.rules !== undefined) {
     if (!Array.isArray(p.rules) || p.rules.length > 100) return "rules must be an array of at most 100 rules";
     for (const [i, r] of p.rules.entries()) {
-      const rule = r as Record<string, unknown>;
-      if (rule.kind === "pin") {
-        if (typeof rule.itemId !== "string" || !Number.isInteger(rule.position) || (rule.position as number) < 1) return `rules[${i}]: a pin needs itemId and a position >= 1`;
-      } else if (rule.kind === "boost" || rule.kind === "bury" || rule.kind === "exclude") {
-        const m = rule.match as RuleMatch | undefined;
-        if (typeof m !== "object" || m === null || !matchesSomething(m)) return `rules[${i}]: match needs itemId, category or yearBefore`;
-        if (rule.kind !== "exclude" && (typeof rule.by !== "number" || !(rule.by >= 0))) return `rules[${i}]: ${rule.kind} needs by >= 0`;
-      } else return `rules[${i}]: kind must be pin, boost, bury or exclude`;
+      const problem = ruleProblem(r);
+      if (problem) return `rules[${i}]: ${problem}`;
     }
   }
   return null;
 }
 
-function matchesSomething(m: RuleMatch): boolean {
-  return m.itemId !== undefined || m.category !== undefined || m.yearBefore !== undefined;
+const RULE_FIELDS: Record<BusinessRule["kind"], string[]> = { pin: ["kind", "itemId", "position"], boost: ["kind", "match", "by"], bury: ["kind", "match", "by"], exclude: ["kind", "match"] };
+
+function ruleProblem(r: unknown): string | null {
+  if (typeof r !== "object" || r === null || Array.isArray(r)) return "a rule must be an object";
+  const rule = r as Record<string, unknown>;
+  const fields = RULE_FIELDS[rule.kind as BusinessRule["kind"]];
+  if (typeof rule.kind !== "string" || !fields) return "kind must be pin, boost, bury or exclude";
+  const unknown = Object.keys(rule).find((key) => !fields.includes(key));
+  if (unknown) return `unknown field "${unknown}" for a ${rule.kind} rule`;
+  if (rule.kind === "pin") {
+    if (typeof rule.itemId !== "string" || rule.itemId.length === 0 || !Number.isInteger(rule.position) || (rule.position as number) < 1) return "a pin needs itemId and a position >= 1";
+    return null;
+  }
+  const problem = matchProblem(rule.match);
+  if (problem) return problem;
+  if (rule.kind !== "exclude" && (typeof rule.by !== "number" || !Number.isFinite(rule.by) || rule.by < 0)) return `${rule.kind} needs by >= 0`;
+  return null;
+}
+
+function matchProblem(m: unknown): string | null {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return "match needs itemId, category or yearBefore";
+  const match = m as Record<string, unknown>;
+  const unknown = Object.keys(match).find((key) => key !== "itemId" && key !== "category" && key !== "yearBefore");
+  if (unknown) return `unknown match field "${unknown}"`;
+  if (match.itemId === undefined && match.category === undefined && match.yearBefore === undefined) return "match needs itemId, category or yearBefore";
+  if (match.itemId !== undefined && (typeof match.itemId !== "string" || match.itemId.length === 0)) return "match.itemId must be a non-empty string";
+  if (match.category !== undefined && (typeof match.category !== "string" || match.category.length === 0)) return "match.category must be a non-empty string";
+  if (match.yearBefore !== undefined && !Number.isInteger(match.yearBefore)) return "match.yearBefore must be an integer year";
+  return null;
 }

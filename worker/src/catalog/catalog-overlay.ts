@@ -25,6 +25,8 @@ export interface CatalogOverlay {
   complete: boolean;
   /** When it was read (isolate clock, epoch ms). */
   readAtMs: number;
+  /** Set when D1 could not be read and this is the last overlay the isolate read instead. */
+  stale?: boolean;
 }
 
 /** New items read with the overlay: more than the fresh source's quota, as some may be blocked in the caller's region. */
@@ -71,10 +73,13 @@ export async function readCatalogOverlay(
 }
 
 const overlays = new Map<string, { overlay: CatalogOverlay | null; pending: Promise<CatalogOverlay> | null }>();
+/** The newest overlay read, of any version: the last known restrictions, kept for when D1 cannot be read. */
+let lastRead: CatalogOverlay | null = null;
 
 /** Forgets this isolate's overlays (after a catalog write through its admin API). */
 export function forgetCatalogOverlay(): void {
   overlays.clear();
+  lastRead = null;
 }
 
 /**
@@ -103,6 +108,7 @@ export async function catalogOverlay(
     state.pending ??= readCatalogOverlay(db, publishedAtMs, freshLimit, nowMs)
       .then((overlay) => {
         state.overlay = overlay;
+        lastRead = overlay;
         return overlay;
       })
       .finally(() => {
@@ -116,5 +122,13 @@ export async function catalogOverlay(
     defer(refresh().catch((err) => console.warn(JSON.stringify({ level: "warn", message: "catalog overlay refresh failed", error: String(err) }))));
     return state.overlay!;
   }
-  return refresh();
+  try {
+    return await refresh();
+  } catch (err) {
+    // Fail closed on what was known: the last overlay read still hides what was withdrawn or blocked then.
+    const last = state.overlay ?? lastRead;
+    if (!last) throw err;
+    console.warn(JSON.stringify({ level: "warn", message: "catalog overlay unreadable; serving the last one read", readAtMs: last.readAtMs, error: String(err) }));
+    return { ...last, stale: true };
+  }
 }

@@ -1,34 +1,27 @@
 import { createMiddleware } from "hono/factory";
+import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
 import { AppError } from "../../../shared/errors";
+import { authConfig } from "../auth/auth-config";
+import { isSecretKey } from "../auth/authenticate";
 import { type AppEnv } from "./app-env";
 
 /**
- * Guards everything that writes the index or the catalog: the caller must send
- * `Authorization: Bearer <ADMIN_KEY>`. With no key configured, nothing passes.
+ * Guards everything that writes the index, the catalog or configuration, and
+ * every audit: the caller must send one of the active secret keys,
+ * `Authorization: Bearer sk_…`. Publishable keys and user tokens never pass;
+ * with no secret key configured, nothing does.
  */
 export function adminAuth() {
   return createMiddleware<AppEnv>(async function adminAuthMiddleware(c, next) {
-    const expected = c.env.ADMIN_KEY;
-    if (!expected) throw new AppError("unauthorized", "admin API disabled: the ADMIN_KEY secret is not set");
     const header = c.req.header("authorization") ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!(await sameSecret(given, expected))) {
-      throw new AppError("unauthorized", "admin key missing or wrong: send Authorization: Bearer <ADMIN_KEY>");
+    const given = header.startsWith("Bearer ") ? header.slice(7) : (c.req.header("x-api-key") ?? "");
+    if (given.startsWith(PUBLISHABLE_KEY_PREFIX)) throw new AppError("forbidden", "admin routes take a secret key only, never a publishable key");
+    const config = authConfig(c.env);
+    if (config.secretKeyHashes.length === 0) throw new AppError("unauthorized", "admin API disabled: no secret key is configured (SECRET_KEY_HASHES)");
+    if (!given.startsWith(SECRET_KEY_PREFIX) || !(await isSecretKey(config, given))) {
+      throw new AppError("unauthorized", "secret key missing or not active: send Authorization: Bearer sk_…");
     }
+    c.set("caller", { kind: "secret" });
     await next();
   });
-}
-
-/** Compares digests byte by byte without early exit, so timing says nothing about the key. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  const x = new Uint8Array(da);
-  const y = new Uint8Array(db);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }

@@ -12,6 +12,13 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_manifest: 400,
   checksum_mismatch: 400,
   unauthorized: 401,
+  invalid_api_key: 401,
+  token_required: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
+  method_not_allowed: 405,
+  rate_limited: 429,
   not_found: 404,
   item_not_found: 404,
   version_conflict: 409,
@@ -27,6 +34,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId") ?? "";
   if (err instanceof AppError) {
+    if (typeof err.details?.retryAfterS === "number") c.header("Retry-After", String(err.details.retryAfterS));
+    if (typeof err.details?.allow === "string") c.header("Allow", err.details.allow);
     return c.json({ error: { code: err.code, message: err.message, requestId, ...err.details } }, STATUS[err.code]);
   }
   if (err instanceof HTTPException) {

@@ -1,3 +1,4 @@
+import { AppError } from "../../../shared/errors";
 import { type CanaryPointer, type RoutingUnit, versionFor } from "../../../shared/index-format/canary";
 import { readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
@@ -36,12 +37,32 @@ export function forgetCurrentPointer(): void {
   pointers.clear();
 }
 
+/** The last version this isolate served whole: what it answers from when the index store cannot be read. */
+let lastGood: LoadedIndex | null = null;
+
 /**
  * The version that serves `unit` (the canary's when it covers the unit, else
  * the current one; the current one when `unit` is null), loaded and
- * verified; null before any publication.
+ * verified; null before any publication. When KV fails (an error, not a
+ * missing key) or the pointer names a version whose manifest is gone, the
+ * isolate's last good version answers, its `degraded` naming why; with none
+ * to fall back on, a 503 (`dependency_unavailable`), never a 500.
  */
 export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null = null): Promise<LoadedIndex | null> {
+  let index: Awaited<ReturnType<typeof loadPointedIndex>>;
+  try {
+    index = await loadPointedIndex(kv, unit);
+  } catch (cause) {
+    console.warn(JSON.stringify({ level: "warn", message: "index store unreadable", error: String(cause) }));
+    if (lastGood) return { ...lastGood, degraded: [...lastGood.degraded, "index_store_error"] };
+    throw new AppError("dependency_unavailable", "the index store cannot be read right now and this isolate holds no index yet; retry shortly", undefined, { cause });
+  }
+  if (index === "manifest_missing") return lastGood ? { ...lastGood, degraded: [...lastGood.degraded, "index_manifest_missing"] } : null;
+  if (index && index.degraded.length === 0) lastGood = index;
+  return index;
+}
+
+async function loadPointedIndex(kv: KVNamespace, unit: RoutingUnit | null): Promise<LoadedIndex | null | "manifest_missing"> {
   let both = pointers.get("pointers");
   if (both === undefined) {
     const [current, canary] = await Promise.all([readCurrentPointer(kv), readCanaryPointer(kv)]);
@@ -60,7 +81,7 @@ export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null
     return hit;
   }
   const manifest = await readManifest(kv, version);
-  if (!manifest) return null;
+  if (!manifest) return "manifest_missing";
   const result = await loadPopular(kv, manifest);
   const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs };
   // A degraded load is not kept: the next request tries the blob again.
@@ -68,8 +89,19 @@ export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null
   return index;
 }
 
+/** Forgets the last good version (tests of a fresh isolate). */
+export function forgetLastGoodIndex(): void {
+  lastGood = null;
+}
+
 async function loadPopular(kv: KVNamespace, manifest: IndexManifest): Promise<Pick<LoadedIndex, "popular" | "degraded">> {
-  const read = await readVerifiedBlob(kv, manifest, "popular");
+  let read: Awaited<ReturnType<typeof readVerifiedBlob>>;
+  try {
+    read = await readVerifiedBlob(kv, manifest, "popular");
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "popular blob unreadable", version: manifest.version, error: String(err) }));
+    return { popular: null, degraded: ["popular_blob_error"] };
+  }
   if ("fault" in read) {
     console.warn(JSON.stringify({ level: "warn", message: "popular blob unusable", version: manifest.version, fault: read.fault }));
     return { popular: null, degraded: [`popular_blob_${read.fault}`] };

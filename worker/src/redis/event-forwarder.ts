@@ -6,8 +6,11 @@ import {
   EVENT_STREAM_MAX_LEN,
   eventDedupeKey,
   hourBucket,
+  IMPRESSION_TTL_S,
   TRENDING_BUCKET_TTL_S,
+  TRENDING_ONCE_TTL_S,
   trendingKey,
+  trendingOnceKey,
 } from "../../../shared/online/redis-keys";
 
 /** An accepted event as the outbox keeps it: the event and the region it came from. */
@@ -21,27 +24,36 @@ export interface OutboxEvent {
  * it is new append to the stream, count it in the hourly trending sets and
  * attribute it to the experiment variant of its impression. A retried
  * delivery therefore changes nothing, which makes the outbox exactly-once.
- * KEYS: stream, then per event (dedupe, trending-region, trending-global).
- * ARGV: maxlen, dedupe ttl, trending ttl, then per event (item id, payload, impression id, type).
+ * Against poisoning: an event moves trending at most once per user and item
+ * within TRENDING_ONCE_TTL_S, and credits a variant only when its impression
+ * was shown to this same user, still exists (IMPRESSION_TTL_S: the window),
+ * and listed this item, once per impression, item and event type.
+ * KEYS: stream, then per event (dedupe, trending-region, trending-global, trending-once).
+ * ARGV: maxlen, dedupe ttl, trending ttl, trending-once ttl, impression ttl,
+ * then per event (item id, payload, impression id, type, user id).
  */
 const FORWARD_SCRIPT = `
 local delivered = 0
-local n = (#ARGV - 3) / 4
+local n = (#ARGV - 5) / 5
 for i = 0, n - 1 do
-  local a = 4 + i * 4
-  local k = 2 + i * 3
+  local a = 6 + i * 5
+  local k = 2 + i * 4
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
-    redis.call('ZINCRBY', KEYS[k + 1], 1, ARGV[a])
-    redis.call('EXPIRE', KEYS[k + 1], ARGV[3])
-    if KEYS[k + 2] ~= KEYS[k + 1] then
-      redis.call('ZINCRBY', KEYS[k + 2], 1, ARGV[a])
-      redis.call('EXPIRE', KEYS[k + 2], ARGV[3])
+    if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[4]) then
+      redis.call('ZINCRBY', KEYS[k + 1], 1, ARGV[a])
+      redis.call('EXPIRE', KEYS[k + 1], ARGV[3])
+      if KEYS[k + 2] ~= KEYS[k + 1] then
+        redis.call('ZINCRBY', KEYS[k + 2], 1, ARGV[a])
+        redis.call('EXPIRE', KEYS[k + 2], ARGV[3])
+      end
     end
     if ARGV[a + 2] ~= '' then
-      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region')
-      if imp[1] then
-        redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
+      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region', 'userId', 'items')
+      if imp[1] and imp[3] == ARGV[a + 4] and imp[4] and string.find(imp[4], '"' .. ARGV[a] .. '"', 1, true) then
+        if redis.call('SET', 'imp:' .. ARGV[a + 2] .. ':credited:' .. ARGV[a + 3] .. ':' .. ARGV[a], '1', 'NX', 'EX', ARGV[5]) then
+          redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
+        end
       end
     end
     delivered = delivered + 1
@@ -58,11 +70,11 @@ return delivered
 export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise<number> {
   if (items.length === 0) return 0;
   const keys = [EVENT_STREAM_KEY];
-  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S)];
+  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S), String(TRENDING_ONCE_TTL_S), String(IMPRESSION_TTL_S)];
   for (const { event, region } of items) {
     const bucket = hourBucket(event.timestampMs);
-    keys.push(eventDedupeKey(event.eventId), trendingKey(region, bucket), trendingKey("global", bucket));
-    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type);
+    keys.push(eventDedupeKey(event.eventId), trendingKey(region, bucket), trendingKey("global", bucket), trendingOnceKey(event.userId, event.itemId));
+    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type, event.userId);
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));
 }

@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { validateEventBatch } from "../../../shared/events/validate-batch";
+import { requireUser } from "../auth/acting-user";
+import { enforceLimit } from "../auth/rate-limit";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
@@ -11,6 +13,12 @@ import { type Delivery } from "../session/user-session";
 
 /** 500 events of at most ~2 KB each. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How old an event from a browser (publishable key) may be: a page sends
+ * what just happened, and a backdated flood must not reach older trending
+ * hours. Servers (secret keys) may send older events.
+ */
+const BROWSER_MAX_AGE_MS = 24 * 3600 * 1000;
 
 /**
  * Accepts a validated batch: each user's events go to that user's Durable
@@ -20,11 +28,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export const events = new Hono<AppEnv>().post("/", async (c) => {
   const body = await readJson(c, MAX_BODY_BYTES);
   const validation = validateEventBatch(body, Date.now());
-  if (!validation.ok) {
-    const { index, field, reason } = validation.problem;
-    const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
-    throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, { index, field });
-  }
+  if (!validation.ok) rejectEvent(validation.problem.index, validation.problem.field, validation.problem.reason);
 
   const byUser = new Map<string, InteractionEvent[]>();
   for (const e of validation.events) {
@@ -32,14 +36,25 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
     list.push(e);
     byUser.set(e.userId, list);
   }
-  const itemCategories = await catalogFacts(c.env.DB, validation.events.map((e) => e.itemId)).then(
-    (facts) => Object.fromEntries([...facts].map(([id, f]) => [id, f.categories])),
-    (err: unknown) => {
-    // Affinities are a refinement; the events themselves must still be taken.
-      console.warn(JSON.stringify({ level: "warn", message: "catalog lookup failed; affinities skipped", error: String(err) }));
-      return {};
-    },
-  );
+  // Every event acts for its user: a browser may send its own user's events only.
+  for (const userId of byUser.keys()) requireUser(c, userId);
+  const caller = c.get("caller");
+  if (caller.kind === "publishable") {
+    const oldest = Date.now() - BROWSER_MAX_AGE_MS;
+    const stale = validation.events.findIndex((e) => e.timestampMs < oldest);
+    if (stale >= 0) rejectEvent(stale, "timestamp", "lies more than 24 hours in the past (older events come from a server, with a secret key)");
+    await enforceLimit(c.env.USER_EVENTS_RATE_LIMIT, caller.userId!, "event batches for this user");
+  }
+  // Items must exist in the catalog: a made-up id would otherwise reach trending and training.
+  let facts: Awaited<ReturnType<typeof catalogFacts>>;
+  try {
+    facts = await catalogFacts(c.env.DB, validation.events.map((e) => e.itemId));
+  } catch (cause) {
+    throw new AppError("dependency_unavailable", "the catalog cannot be read to check the items; nothing was stored, retry", undefined, { cause });
+  }
+  const unknown = validation.events.findIndex((e) => !facts.has(e.itemId));
+  if (unknown >= 0) rejectEvent(unknown, "itemId", `item ${validation.events[unknown]!.itemId} is not in the catalog`);
+  const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories]));
   const region = regionOf(c.req.raw);
   const results = await Promise.all(
     [...byUser].map(async ([userId, list]) => ({
@@ -56,6 +71,11 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
     redis: overallDelivery(results.map((r) => r.result.redis)),
   });
 });
+
+function rejectEvent(index: number, field: string, reason: string): never {
+  const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
+  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, { index, field });
+}
 
 /** "queued" if any user's events wait in an outbox, else "delivered" or "disabled". */
 function overallDelivery(states: Delivery[]): Delivery {

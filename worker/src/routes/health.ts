@@ -1,13 +1,20 @@
 import { Hono } from "hono";
 import { readCanaryPointer, readCurrentPointer } from "../../../shared/index-format/index-reader";
 import { countCatalogItems } from "../catalog/d1-catalog";
+import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { redisFromEnv } from "../redis/redis-client";
 
 type Probe = { status: "ok"; [detail: string]: unknown } | { status: "disabled" | "error"; message: string };
 
-/** The state of every binding; always 200 so it can tell what is down. `/health/live` answers without touching any. */
-export const health = new Hono<AppEnv>().get("/live", (c) => c.json({ status: "ok" })).get("/", async (c) => {
+/**
+ * `/health/live`: public liveness, touching no binding and saying nothing
+ * about them. `/health`: the state of every binding, for secret-key holders
+ * only; always 200 so it can tell what is down, and `degraded` when any
+ * configured dependency is. Errors are named, never quoted: a driver's text
+ * can carry addresses.
+ */
+export const health = new Hono<AppEnv>().get("/live", (c) => c.json({ status: "ok" })).get("/", adminAuth(), async (c) => {
   const [kv, d1, redis] = await Promise.all([
     probe(async () => {
       const [current, canary] = await Promise.all([readCurrentPointer(c.env.INDEX_KV), readCanaryPointer(c.env.INDEX_KV)]);
@@ -17,8 +24,9 @@ export const health = new Hono<AppEnv>().get("/live", (c) => c.json({ status: "o
     probeRedis(c.env),
   ]);
   const indexVersion = kv.status === "ok" ? (kv.indexVersion as string | null) : null;
+  const healthy = kv.status === "ok" && d1.status === "ok" && redis.status !== "error";
   return c.json({
-    status: kv.status === "ok" && d1.status === "ok" ? "ok" : "degraded",
+    status: healthy ? "ok" : "degraded",
     indexVersion,
     bindings: { kv, d1, durableObjects: { status: c.env.USER_SESSION ? "ok" : "error" }, redis },
   });
@@ -28,7 +36,8 @@ async function probe(check: () => Promise<Record<string, unknown>>): Promise<Pro
   try {
     return { status: "ok", ...(await check()) };
   } catch (err) {
-    return { status: "error", message: err instanceof Error ? err.message : String(err) };
+    console.warn(JSON.stringify({ level: "warn", message: "health probe failed", error: String(err) }));
+    return { status: "error", message: `unreachable (${err instanceof Error ? err.name : "error"}); the Worker's logs have the details` };
   }
 }
 

@@ -4,16 +4,18 @@ import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
 import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
-import { decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
+import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
+import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { ByteLru } from "../cache/byte-lru";
 import { CACHE_BYTES } from "../cache-budget";
 import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
 import { renderPage } from "../render/render-page";
 import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
-import { runFunnel, type Surface } from "../../../shared/funnel/run-funnel";
+import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
 import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
+import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
 import { regionOf } from "../http/region";
 import { ServerTiming } from "../http/server-timing";
@@ -31,6 +33,8 @@ const LIST_SIZE = 100;
 const MAX_EXCLUDE = 100;
 /** Until experiments land, every user is in this variant. */
 const DEFAULT_VARIANT = "default";
+/** Wall-clock budget of the catalog overlay read that every page is checked against (usually the isolate's memo). */
+const OVERLAY_BUDGET_MS = 300;
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
 /** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
@@ -93,6 +97,8 @@ interface RecommendationQuery {
  */
 export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   const query = parseQuery(new URL(c.req.url).searchParams);
+  // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
+  requireUser(c, query.userId);
   const timing = new ServerTiming();
   const region = regionOf(c.req.raw);
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV, { userId: query.userId, region }));
@@ -160,10 +166,21 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     };
   }
 
-  const rendered = await renderPage(c.env, index, list.entries.slice(offset, offset + query.limit), offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  // Every page, cached or not, is checked against the catalog overlay: a withdrawal or a region block
+  // reaches lists made before it within the overlay's refresh interval.
+  const overlay = await timing.measure("overlay", () =>
+    withBudget("catalog_overlay", OVERLAY_BUDGET_MS, () => catalogOverlay(c.env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer)),
+  );
+  const restricted = (itemId: string) => {
+    const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
+    return row !== undefined && !(row.available && !row.blockedRegions.includes(region));
+  };
+  const { page: shown, next } = cutPage(list.entries, offset, query.limit, restricted);
+  const rendered = await renderPage(c.env, index, shown, offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
-  if (!hit && list.degraded.length === 0 && rendered.degraded.length === 0 && !query.cursor) {
+  if (!hit && wholeAnswer(list.degraded) && pageDegraded.length === 0 && !query.cursor) {
     const stored = encodeRankedList({ ...list, titles: rendered.titles });
     c.executionCtx.waitUntil(
       caches.default.put(cacheKey, new Response(stored, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
@@ -172,7 +189,6 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
     storedList = { key: cacheKey.url, sessionVersion: list.sessionVersion };
   }
   const page = rendered.items;
-  const next = offset + page.length;
   const nextCursor =
     next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
   // Every showing is its own impression, cached list or not.
@@ -191,7 +207,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
       items: page,
       nextCursor,
       ranker: list.ranker,
-      degraded: [...new Set([...list.degraded, ...rendered.degraded])].sort(),
+      degraded: [...new Set([...list.degraded, ...pageDegraded])].sort(),
     },
     200,
     { "Cache-Control": "private, no-store", "X-Cache": hit ? "hit" : "miss", "Server-Timing": timing.header() },

@@ -2,10 +2,15 @@ import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { isValidId } from "../../../shared/ids";
 import { parseUserProfile } from "../../../shared/users/profile";
+import { requireUser } from "../auth/acting-user";
+import { verifyAnonymousToken } from "../auth/anonymous-id";
+import { authConfig } from "../auth/auth-config";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
+import { regionOf } from "../http/region";
 import { redisFromEnv } from "../redis/redis-client";
 import { eraseUserInRedis } from "../redis/user-erasure";
+import { mergeAnonymousSession } from "../session/merge-anonymous";
 import { sessionStub } from "../session/session-stub";
 
 function userIdParam(id: string): string {
@@ -13,10 +18,12 @@ function userIdParam(id: string): string {
   return id;
 }
 
+/** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
   /** Declared language, region and category preferences: the cold-start inputs. */
   .put("/:id", async (c) => {
     const userId = userIdParam(c.req.param("id"));
+    requireUser(c, userId);
     const profile = parseUserProfile(await readJson(c, 16 * 1024));
     if (typeof profile === "string") throw new AppError("invalid_request", `${profile}; the profile was not changed`);
     const result = await sessionStub(c.env, userId).setProfile(profile);
@@ -30,6 +37,7 @@ export const users = new Hono<AppEnv>()
    */
   .delete("/:id", async (c) => {
     const userId = userIdParam(c.req.param("id"));
+    requireUser(c, userId);
     const redis = redisFromEnv(c.env);
     let onlineFeaturesDeleted = 0;
     if (redis) {
@@ -41,4 +49,20 @@ export const users = new Hono<AppEnv>()
     }
     await sessionStub(c.env, userId).erase();
     return c.json({ userId, erased: true, onlineFeaturesDeleted, redis: redis ? "erased" : "disabled" });
+  })
+  /**
+   * `{"anonymousToken"}`: on login, the anonymous visitor's session joins
+   * the user's (merge-anonymous.ts). Needs both proofs: the user's token (or
+   * a secret key) and the anonymous id's own token.
+   */
+  .post("/:id/merge", async (c) => {
+    const userId = userIdParam(c.req.param("id"));
+    requireUser(c, userId);
+    const body = await readJson(c, 8 * 1024);
+    const token = body !== null && typeof body === "object" ? (body as Record<string, unknown>).anonymousToken : undefined;
+    if (typeof token !== "string") throw new AppError("invalid_request", "send {\"anonymousToken\": \"<the visitor's anonymous token>\"}", { field: "anonymousToken" });
+    const anonymousId = await verifyAnonymousToken(authConfig(c.env), token, Date.now());
+    if (anonymousId === userId) throw new AppError("invalid_request", "a session cannot be merged into itself", { field: "anonymousToken" });
+    const result = await mergeAnonymousSession(c.env, anonymousId, userId, regionOf(c.req.raw));
+    return c.json({ userId, mergedFrom: anonymousId, ...result });
   });

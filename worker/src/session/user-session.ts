@@ -279,6 +279,33 @@ export class UserSession extends DurableObject<Env> {
     migrateSessionSchema(this.sql);
   }
 
+  /**
+   * What an anonymous session hands the user it is merged into: its events,
+   * oldest first, and its declared profile (null when none was declared).
+   */
+  mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null } {
+    const rows = this.sql
+      .exec<{ event_id: string; item_id: string; type: EventType; ts_ms: number; value: number | null; seconds: number | null; surface: string | null; impression_id: string | null; context: string | null }>(
+        `SELECT event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context FROM events ORDER BY seq`,
+      )
+      .toArray();
+    const declared = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM profile`).one().n > 0;
+    return {
+      events: rows.map((r) => ({
+        eventId: r.event_id,
+        itemId: r.item_id,
+        type: r.type,
+        timestampMs: r.ts_ms,
+        ...(r.value === null ? {} : { value: r.value }),
+        ...(r.seconds === null ? {} : { seconds: r.seconds }),
+        ...(r.surface === null ? {} : { surface: r.surface }),
+        ...(r.impression_id === null ? {} : { impressionId: r.impression_id }),
+        ...(r.context === null ? {} : { context: JSON.parse(r.context) as Record<string, string> }),
+      })),
+      profile: declared ? this.profile() : null,
+    };
+  }
+
   /** Stored event ids, oldest first (for audits and the events benchmark). */
   eventIds(): string[] {
     return this.sql.exec<{ event_id: string }>(`SELECT event_id FROM events ORDER BY seq`).toArray().map((r) => r.event_id);

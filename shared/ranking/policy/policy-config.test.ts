@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_POLICY, policyProblem } from "./policy-config";
+
+describe("policyProblem", () => {
+  it("accepts the default policy and each rule kind", () => {
+    expect(policyProblem(DEFAULT_POLICY)).toBeNull();
+    const rules = [
+      { kind: "pin", itemId: "858", position: 1 },
+      { kind: "boost", match: { category: "Drama" }, by: 0.5 },
+      { kind: "bury", match: { itemId: "1" }, by: 2 },
+      { kind: "exclude", match: { yearBefore: 1950 } },
+    ];
+    expect(policyProblem({ rules })).toBeNull();
+  });
+
+  it("names the problem of every malformed rule instead of throwing", () => {
+    const bad: [unknown, RegExp][] = [
+      [null, /rules\[0\]: a rule must be an object/],
+      [[], /a rule must be an object/],
+      ["pin", /a rule must be an object/],
+      [{}, /kind must be/],
+      [{ kind: "shuffle" }, /kind must be/],
+      [{ kind: "pin", itemId: "1" }, /position >= 1/],
+      [{ kind: "pin", itemId: "1", position: 0 }, /position >= 1/],
+      [{ kind: "pin", itemId: "1", position: 1, extra: true }, /unknown field "extra"/],
+      [{ kind: "boost", match: null, by: 1 }, /match needs/],
+      [{ kind: "boost", match: {}, by: 1 }, /match needs/],
+      [{ kind: "boost", match: { category: 3 }, by: 1 }, /match.category/],
+      [{ kind: "boost", match: { genre: "Drama" }, by: 1 }, /unknown match field "genre"/],
+      [{ kind: "boost", match: { category: "Drama" } }, /by >= 0/],
+      [{ kind: "bury", match: { category: "Drama" }, by: -1 }, /by >= 0/],
+      [{ kind: "exclude", match: { yearBefore: "1950" } }, /yearBefore/],
+    ];
+    for (const [rule, problem] of bad) expect(policyProblem({ rules: [rule] }), JSON.stringify(rule)).toMatch(problem);
+  });
+});

@@ -1,0 +1,54 @@
+import { inject } from "vitest";
+import { signUserToken, type TokenKey } from "../../shared/auth/user-token";
+
+/**
+ * How the e2e suites call the stack: as the customer's server (secret key),
+ * or as a browser (publishable key from its origin, with a user's token).
+ */
+export interface StackCredentials {
+  secretKey: string;
+  publishableKey: string;
+  origin: string;
+  tokenKey: TokenKey;
+  audience: string;
+}
+
+/** The shared stack's credentials, from the global setup. */
+export function sharedCredentials(): StackCredentials {
+  return {
+    secretKey: inject("adminKey"),
+    publishableKey: inject("publishableKey"),
+    origin: inject("origin"),
+    tokenKey: inject("tokenKey"),
+    audience: inject("audience"),
+  };
+}
+
+/** `fetch` with the secret key added, unless the request brings its own credentials. */
+export function serverFetch(credentials: Pick<StackCredentials, "secretKey">) {
+  return (url: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    if (!headers.has("Authorization") && !headers.has("X-Api-Key")) headers.set("Authorization", `Bearer ${credentials.secretKey}`);
+    return fetch(url, { ...init, headers });
+  };
+}
+
+/** `fetch` as a browser on the key's origin; with `token`, acting for that token's user. */
+export function browserFetch(credentials: StackCredentials) {
+  return (url: string, init: RequestInit = {}, token?: string): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    headers.set("X-Api-Key", credentials.publishableKey);
+    if (!headers.has("Origin")) headers.set("Origin", credentials.origin);
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    return fetch(url, { ...init, headers });
+  };
+}
+
+/** A user token as the customer's backend signs it; a negative `ttlS` makes one already expired. */
+export function tokenFor(credentials: StackCredentials, userId: string, ttlS = 600, overrides: { secret?: string; audience?: string } = {}): Promise<string> {
+  const nowS = Math.floor(Date.now() / 1000);
+  return signUserToken(
+    { sub: userId, aud: overrides.audience ?? credentials.audience, exp: nowS + ttlS, iat: nowS },
+    { kid: credentials.tokenKey.kid, secret: overrides.secret ?? credentials.tokenKey.secret },
+  );
+}

@@ -1,0 +1,274 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { signUserToken } from "../../shared/auth/user-token";
+import { adminCall, browserCall, call, freshUser, jsonInit, publishDemo, rawCall, userToken } from "./fixtures";
+import { TEST_AUTH } from "./test-auth";
+
+interface ErrorBody {
+  error: { code: string; message: string; requestId: string; reason?: string };
+}
+
+const stubOf = (userId: string) => env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
+const click = (userId: string, eventId: string, itemId = "m1", timestamp = Date.now() - 1000) => ({ eventId, userId, itemId, type: "click", timestamp });
+const events = (list: unknown[]) => jsonInit("POST", { events: list });
+
+async function expectError(pending: Promise<Response>, status: number, code: string): Promise<ErrorBody> {
+  const res = await pending;
+  const body = await res.json<ErrorBody>();
+  expect({ status: res.status, code: body.error?.code }).toEqual({ status, code });
+  expect(body.error.requestId).toBe(res.headers.get("X-Request-Id"));
+  return body;
+}
+
+/** The victim's stored state: what no refused request may change. */
+async function stateOf(userId: string) {
+  const stub = stubOf(userId);
+  return { events: await stub.eventIds(), impressions: await stub.impressionCounts(), profile: await stub.profile(), version: await stub.version() };
+}
+
+/** Waits until the user's impression counts stop changing (they are recorded after the response). */
+async function settledImpressions(userId: string): Promise<Record<string, number>> {
+  let last = JSON.stringify(await stubOf(userId).impressionCounts());
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    const now = JSON.stringify(await stubOf(userId).impressionCounts());
+    if (now === last && now !== "{}") break;
+    last = now;
+  }
+  return JSON.parse(last) as Record<string, number>;
+}
+
+describe("keys and user tokens", () => {
+  let victim: string;
+  beforeAll(async () => {
+    await publishDemo("v-auth");
+    victim = freshUser();
+    const token = await userToken(victim);
+    expect((await browserCall("/v1/events", events([click(victim, `${victim}-1`, "m1"), click(victim, `${victim}-2`, "m3")]), token)).status).toBe(200);
+    expect((await browserCall(`/v1/users/${victim}`, jsonInit("PUT", { categories: ["Comedy"] }), token)).status).toBe(200);
+  });
+
+  it("refuses every API route without a key", async () => {
+    for (const [method, path] of [
+      ["GET", `/v1/recommendations?user_id=${victim}`],
+      ["GET", "/v1/trending?region=global"],
+      ["GET", "/v1/items/m1"],
+      ["GET", "/v1/items/m1/similar"],
+      ["POST", "/v1/events"],
+      ["PUT", `/v1/users/${victim}`],
+      ["DELETE", `/v1/users/${victim}`],
+      ["POST", "/v1/anonymous"],
+      ["GET", "/health"],
+      ["GET", "/admin/index/current"],
+    ] as const) {
+      await expectError(rawCall(path, { method }), 401, "unauthorized");
+    }
+    expect((await rawCall("/health/live")).status).toBe(200);
+  });
+
+  it("takes a publishable key only from its own origins", async () => {
+    const path = "/v1/trending?region=global";
+    expect((await browserCall(path)).status).toBe(200);
+    await expectError(browserCall(path, { headers: { Origin: "https://evil.example" } }), 403, "origin_not_allowed");
+    await expectError(browserCall(path, { headers: { Origin: "null" } }), 403, "origin_not_allowed");
+    await expectError(rawCall(path, { headers: { "X-Api-Key": TEST_AUTH.publishableKey } }), 403, "origin_not_allowed");
+    await expectError(rawCall(path, { headers: { "X-Api-Key": "pk_revoked", Origin: TEST_AUTH.origin } }), 401, "invalid_api_key");
+  });
+
+  it("serves a personalized list only to the user's own token, or a secret key", async () => {
+    const path = `/v1/recommendations?user_id=${victim}&limit=5`;
+    await expectError(browserCall(path), 401, "token_required");
+    await expectError(browserCall(path, {}, await userToken(freshUser())), 403, "forbidden");
+    expect((await browserCall(path, {}, await userToken(victim))).status).toBe(200);
+    expect((await call(path)).status).toBe(200);
+  });
+
+  it("refuses expired, forged, foreign and long-lived tokens, saying why", async () => {
+    const path = `/v1/recommendations?user_id=${victim}&limit=5`;
+    const cases: [Promise<string>, string][] = [
+      [userToken(victim, { expiresInS: -60 }), "expired"],
+      [userToken(victim, { secret: "an-attacker-guessed-this-secret-0123456789" }), "bad_signature"],
+      [userToken(victim, { audience: "another-service" }), "wrong_audience"],
+      [userToken(victim, { kid: "t9" }), "unknown_key"],
+      [userToken(victim, { expiresInS: 7 * 86_400 }), "lifetime_too_long"],
+      [Promise.resolve("not.a.token"), "malformed"],
+    ];
+    for (const [token, reason] of cases) {
+      const body = await expectError(browserCall(path, {}, await token), 401, "invalid_token");
+      expect(body.error.reason).toBe(reason);
+    }
+    // A token the Worker issued for an anonymous id is not a token for anyone else either.
+    const anon = await (await browserCall("/v1/anonymous", { method: "POST", headers: { "CF-Connecting-IP": "198.51.100.1" } })).json<{ token: string }>();
+    await expectError(browserCall(path, {}, anon.token), 403, "forbidden");
+  });
+
+  it("keeps every refused attempt from writing: events, profile, erasure, impressions", async () => {
+    const before = await stateOf(victim);
+    const attacker = freshUser();
+    const attackerToken = await userToken(attacker);
+    // Impersonation inside a batch: the attacker's own event does not carry the victim's along.
+    await expectError(browserCall("/v1/events", events([click(attacker, `${attacker}-1`), click(victim, `${attacker}-2`, "m5")]), attackerToken), 403, "forbidden");
+    await expectError(browserCall("/v1/events", events([click(victim, `${attacker}-3`, "m5")])), 401, "token_required");
+    await expectError(browserCall(`/v1/users/${victim}`, jsonInit("PUT", { categories: ["Drama"] }), attackerToken), 403, "forbidden");
+    await expectError(browserCall(`/v1/users/${victim}`, { method: "DELETE" }, attackerToken), 403, "forbidden");
+    await expectError(rawCall(`/v1/users/${victim}`, { method: "DELETE", headers: { "X-Api-Key": TEST_AUTH.publishableKey, Origin: "https://evil.example" } }), 403, "origin_not_allowed");
+    // Reading someone's feed is refused, so it cannot frequency-cap them either.
+    for (let i = 0; i < 9; i++) await expectError(browserCall(`/v1/recommendations?user_id=${victim}&limit=10`, {}, attackerToken), 403, "forbidden");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await stateOf(victim)).toEqual(before);
+    expect(await stubOf(attacker).eventCount()).toBe(0);
+  });
+
+  it("records impressions for the token holder's own reads", async () => {
+    const user = freshUser();
+    const res = await browserCall(`/v1/recommendations?user_id=${user}&limit=3`, {}, await userToken(user));
+    const shown = (await res.json<{ items: { itemId: string }[] }>()).items.map((i) => i.itemId);
+    expect(Object.keys(await settledImpressions(user)).sort()).toEqual([...shown].sort());
+  });
+
+  it("lets a user write their own events and profile with their token, and delete themselves", async () => {
+    const user = freshUser();
+    const token = await userToken(user);
+    expect((await browserCall("/v1/events", events([click(user, `${user}-1`)]), token)).status).toBe(200);
+    expect((await browserCall(`/v1/users/${user}`, jsonInit("PUT", { language: "pt-BR" }), token)).status).toBe(200);
+    expect(await stubOf(user).eventCount()).toBe(1);
+    expect((await browserCall(`/v1/users/${user}`, { method: "DELETE" }, token)).status).toBe(200);
+    expect(await stubOf(user).eventCount()).toBe(0);
+  });
+
+  it("takes only secret keys on admin routes, any active one during a rotation", async () => {
+    const current = (key: string) => rawCall("/admin/index/current", { headers: { Authorization: `Bearer ${key}` } });
+    expect((await current(TEST_AUTH.secretKey)).status).toBe(200);
+    expect((await current(TEST_AUTH.rotatedSecretKey)).status).toBe(200);
+    await expectError(current("sk_retired-key"), 401, "unauthorized");
+    await expectError(current(TEST_AUTH.publishableKey), 403, "forbidden");
+    await expectError(current(await userToken(victim)), 401, "unauthorized");
+    await expectError(browserCall("/admin/index/current"), 403, "forbidden");
+  });
+
+  it("refuses browser events that are backdated, and any event for an item not in the catalog", async () => {
+    const user = freshUser();
+    const token = await userToken(user);
+    const old = await expectError(browserCall("/v1/events", events([click(user, `${user}-1`, "m1", Date.now() - 2 * 86_400_000)]), token), 400, "invalid_event_batch");
+    expect(old.error.message).toContain("24 hours");
+    // A server (secret key) may send older events.
+    expect((await call("/v1/events", events([click(user, `${user}-2`, "m1", Date.now() - 2 * 86_400_000)]))).status).toBe(200);
+    const made = await expectError(call("/v1/events", events([click(user, `${user}-3`, "m1"), click(user, `${user}-4`, "not-in-catalog")])), 400, "invalid_event_batch");
+    expect(made.error).toMatchObject({ index: 1, field: "itemId" });
+    expect(await stubOf(user).eventIds()).toEqual([`${user}-2`]);
+  });
+});
+
+describe("HTTP hardening", () => {
+  it("answers a wrong method with 405 and the methods the path takes", async () => {
+    const res = await call("/v1/events", { method: "GET" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("POST");
+    expect((await res.json<ErrorBody>()).error.code).toBe("method_not_allowed");
+    const user = await call("/v1/users/someone", { method: "PATCH" });
+    expect(user.status).toBe(405);
+    expect(user.headers.get("Allow")).toBe("DELETE, PUT");
+    expect((await call("/v1/nothing-here")).status).toBe(404);
+  });
+
+  it("refuses a body over the limit on every route with 413, before reading it", async () => {
+    const big = "x".repeat(1024 * 1024 + 1);
+    for (const [method, path] of [["PUT", "/v1/users/u1"], ["POST", "/v1/events"], ["POST", "/admin/catalog/items"], ["POST", "/v1/users/u1/merge"]] as const) {
+      const res = await call(path, { method, headers: { "Content-Type": "application/json" }, body: big });
+      expect(res.status, path).toBe(413);
+      expect((await res.json<ErrorBody>()).error.code).toBe("payload_too_large");
+    }
+  });
+
+  it("sends security headers on every answer", async () => {
+    for (const res of [await rawCall("/health/live"), await call("/v1/items/nope"), await rawCall("/v1/trending")]) {
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+      expect(res.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
+      expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    }
+  });
+
+  it("does not show bindings on the public liveness route, and needs a secret key for the detailed one", async () => {
+    expect(await (await rawCall("/health/live")).json()).toEqual({ status: "ok" });
+    await expectError(browserCall("/health"), 403, "forbidden");
+    expect((await adminCall("/health")).status).toBe(200);
+  });
+});
+
+describe("rate limits", () => {
+  it("answer 429 with Retry-After past the per-client limit, for that client only", async () => {
+    const flood = (ip: string) => browserCall("/v1/items/m1", { headers: { "CF-Connecting-IP": ip } });
+    let refused: Response | undefined;
+    let allowed = 0;
+    for (let i = 0; i < 400 && !refused; i++) {
+      const res = await flood("203.0.113.7");
+      if (res.status === 429) refused = res;
+      else allowed++;
+    }
+    expect(refused, "no 429 within 400 requests").toBeDefined();
+    expect(allowed).toBeGreaterThanOrEqual(300);
+    expect(Number(refused!.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await refused!.json<ErrorBody>()).error.code).toBe("rate_limited");
+    expect((await flood("203.0.113.8")).status).not.toBe(429);
+  });
+
+  it("issue few anonymous ids per client", async () => {
+    const mint = () => browserCall("/v1/anonymous", { method: "POST", headers: { "CF-Connecting-IP": "203.0.113.20" } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await mint()).status);
+    expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+
+  it("cap event batches per user", async () => {
+    const user = freshUser();
+    const token = await userToken(user);
+    const statuses: number[] = [];
+    for (let i = 0; i < 62; i++) {
+      statuses.push((await browserCall("/v1/events", events([click(user, `${user}-${i}`)]), token)).status);
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(60);
+    expect(statuses.slice(60)).toEqual([429, 429]);
+    expect(await stubOf(user).eventCount()).toBe(60);
+  });
+});
+
+describe("anonymous visitors", () => {
+  it("get a signed id, are personalized under it, renew it, and merge into the user at login", async () => {
+    const ip = { "CF-Connecting-IP": "198.51.100.30" };
+    const issued = await browserCall("/v1/anonymous", { method: "POST", headers: ip });
+    expect(issued.status).toBe(201);
+    const anon = await issued.json<{ userId: string; token: string; expiresAt: string }>();
+    expect(anon.userId).toMatch(/^anon_[A-Za-z0-9_-]{22}$/);
+    expect((await browserCall("/v1/events", events([click(anon.userId, `${anon.userId}-1`, "m4"), click(anon.userId, `${anon.userId}-2`, "m6")]), anon.token)).status).toBe(200);
+    expect((await browserCall(`/v1/users/${anon.userId}`, jsonInit("PUT", { categories: ["Drama"] }), anon.token)).status).toBe(200);
+    const renewed = await (await browserCall("/v1/anonymous", { method: "POST", headers: ip }, anon.token)).json<{ userId: string; renewed: boolean }>();
+    expect(renewed).toMatchObject({ userId: anon.userId, renewed: true });
+
+    const user = freshUser();
+    const token = await userToken(user);
+    expect((await browserCall("/v1/events", events([click(user, `${user}-1`, "m1")]), token)).status).toBe(200);
+    // Both proofs are needed: someone else's login cannot take the visitor's session, nor a forged anonymous token.
+    const other = await userToken(freshUser());
+    await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), other), 403, "forbidden");
+    const forged = await signUserToken({ sub: anon.userId, aud: TEST_AUTH.audience, exp: Math.floor(Date.now() / 1000) + 60, anon: true }, { kid: TEST_AUTH.tokenKid, secret: "x".repeat(40) });
+    await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: forged }), token), 401, "invalid_token");
+    await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: other }), token), 401, "invalid_token");
+
+    const merged = await browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), token);
+    expect(merged.status).toBe(200);
+    expect(await merged.json()).toMatchObject({ userId: user, mergedFrom: anon.userId, mergedEvents: 2, profileAdopted: true });
+    expect(await stubOf(user).eventIds()).toEqual([`${user}-1`, `${anon.userId}-1`, `${anon.userId}-2`]);
+    expect((await stubOf(user).profile()).categories).toEqual(["Drama"]);
+    expect(await stubOf(anon.userId).eventCount()).toBe(0);
+    // A repeated merge finds nothing left and changes nothing.
+    const again = await (await browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), token)).json<{ mergedEvents: number }>();
+    expect(again.mergedEvents).toBe(0);
+    expect(await stubOf(user).eventCount()).toBe(3);
+    // The merged events now shape the user's list: seen items are left out.
+    const list = await (await browserCall(`/v1/recommendations?user_id=${user}&limit=10`, {}, token)).json<{ items: { itemId: string }[] }>();
+    expect(list.items.map((i) => i.itemId)).not.toContain("m4");
+  });
+});

@@ -1,0 +1,100 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../../worker/src/index";
+import { forgetCurrentPointer, forgetLastGoodIndex } from "../../worker/src/index-store/index-cache";
+import { adminCall, BASE, freshUser, jsonInit } from "./fixtures";
+import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
+
+/** `target` whose listed methods throw, as a binding does when its service fails. */
+function failing<T extends object>(target: T, methods: readonly string[]): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (methods.includes(p as string)) {
+        return () => {
+          throw new Error(`injected ${String(p)} failure`);
+        };
+      }
+      const v = Reflect.get(t, p) as unknown;
+      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/** GET through the Worker with some bindings replaced. */
+async function getWith(path: string, bindings: Partial<Env>): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`), { ...env, ...bindings } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+describe("fail safe: every dependency failure is a 200 naming the stage, and safety fails closed", () => {
+  beforeAll(async () => {
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);
+    await publishFunnelIndex("v-fail-safe");
+  });
+
+  it("answers from the last good version when KV errors, and 503 (never 500) when it holds none", async () => {
+    const user = await userWithHistory();
+    expect((await recs(user)).degraded).toEqual([]);
+    forgetCurrentPointer();
+    const kv = failing(env.INDEX_KV, ["get", "getWithMetadata"]);
+    const res = await getWith(`/v1/recommendations?user_id=${user}&limit=5&category=Drama`, { INDEX_KV: kv });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = await res.json<Recs & { indexVersion: string }>();
+    expect(body.indexVersion).toBe("v-fail-safe");
+    expect(body.degraded).toContain("index_store_error");
+    expect(body.items.length).toBeGreaterThan(0);
+
+    forgetCurrentPointer();
+    forgetLastGoodIndex();
+    const cold = await getWith(`/v1/recommendations?user_id=${user}&limit=5`, { INDEX_KV: kv });
+    expect(cold.status).toBe(503);
+    expect((await cold.json<{ error: { code: string } }>()).error.code).toBe("dependency_unavailable");
+    forgetCurrentPointer();
+    expect((await recs(user)).degraded).toEqual([]);
+  });
+
+  it("hides an item nobody can vouch for when D1 cannot be read (a pin of an unknown id), and names the stage", async () => {
+    const policy = { default: { explorationRate: 0, rules: [{ kind: "pin", itemId: "ghost-1", position: 1 }] } };
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", policy))).status).toBe(200);
+    try {
+      const res = await getWith(`/v1/recommendations?user_id=${freshUser()}&limit=5`, { DB: failing(env.DB, ["prepare", "batch", "exec"]) });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = await res.json<Recs>();
+      expect(body.items.map((i) => i.itemId)).not.toContain("ghost-1");
+      expect(body.degraded).toContain("availability_error");
+      // With D1 up, the catalog does not know the id either: shown, untitled, as before.
+      expect((await recs(freshUser(), "&limit=5")).items[0]!.itemId).toBe("ghost-1");
+    } finally {
+      expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);
+    }
+  });
+
+  it("takes a withdrawn item out of a list already cached, on the very next page served", async () => {
+    const user = await userWithHistory();
+    const first = await recs(user, "&limit=10");
+    const withdrawn = first.items[2]!.itemId;
+    const again = await recs(user, "&limit=10");
+    expect(again.items.map((i) => i.itemId)).toEqual(first.items.map((i) => i.itemId));
+    const row = funnelCatalog().find((c) => c.itemId === withdrawn)!;
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [{ ...row, available: false }] }))).status).toBe(200);
+    const res = await worker.fetch(new Request(`${BASE}/v1/recommendations?user_id=${user}&limit=10`), env, createExecutionContext());
+    expect(res.headers.get("X-Cache")).toBe("hit");
+    const after = await res.json<Recs>();
+    expect(after.items.map((i) => i.itemId)).not.toContain(withdrawn);
+    expect(after.items).toHaveLength(10);
+    expect(after.items.map((i) => i.itemId).slice(0, 2)).toEqual(first.items.map((i) => i.itemId).slice(0, 2));
+  });
+
+  it("refuses a malformed policy rule with a 400 and stores nothing", async () => {
+    for (const rules of [[null], ["pin"], [{ kind: "pin" }], [{ kind: "boost", match: { genre: "x" }, by: 1 }]]) {
+      const res = await adminCall("/admin/config/policy", jsonInit("PUT", { default: { rules } }));
+      expect(res.status, JSON.stringify(rules)).toBe(400);
+      expect((await res.json<{ error: { code: string } }>()).error.code).toBe("invalid_request");
+    }
+    const user = freshUser();
+    expect((await recs(user, "&limit=3")).items).toHaveLength(3);
+  });
+});

@@ -1,0 +1,67 @@
+import { createMiddleware } from "hono/factory";
+import { constantTimeEqual, hashSecretKey, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
+import { verifyUserToken } from "../../../shared/auth/user-token";
+import { AppError } from "../../../shared/errors";
+import { type AppEnv } from "../http/app-env";
+import { ANONYMOUS_TOKEN_LIFETIME_S, type AuthConfig, authConfig, MAX_USER_TOKEN_LIFETIME_S } from "./auth-config";
+import { enforceLimit } from "./rate-limit";
+
+/**
+ * Establishes the caller of every API route: a secret key (`Authorization:
+ * Bearer sk_…` or `X-Api-Key: sk_…`), or a publishable key (`X-Api-Key:
+ * pk_…`) sent from one of its origins, with an optional user token
+ * (`Authorization: Bearer <JWT>`) naming the user it acts for. Publishable
+ * callers are rate limited per key and client before their token is checked.
+ */
+export function authenticate() {
+  return createMiddleware<AppEnv>(async function authenticateMiddleware(c, next) {
+    const config = authConfig(c.env);
+    const authorization = c.req.header("authorization") ?? "";
+    const bearer = /^Bearer [^\s]+$/.test(authorization) ? authorization.slice(7) : null;
+    if (authorization && bearer === null) throw new AppError("unauthorized", "Authorization must be: Bearer <secret key or user token>");
+    const apiKey = c.req.header("x-api-key") ?? null;
+    const secret = apiKey?.startsWith(SECRET_KEY_PREFIX) ? apiKey : bearer?.startsWith(SECRET_KEY_PREFIX) ? bearer : null;
+    if (secret !== null) {
+      if (!(await isSecretKey(config, secret))) throw new AppError("invalid_api_key", "this secret key is not active");
+      c.set("caller", { kind: "secret" });
+      return next();
+    }
+    if (apiKey === null) {
+      throw new AppError("unauthorized", "send X-Api-Key: <publishable key> from a browser, or Authorization: Bearer <secret key> from a server");
+    }
+    const origins = config.publishableKeys.get(apiKey);
+    if (!origins) throw new AppError("invalid_api_key", "this publishable key is unknown or revoked");
+    const origin = c.req.header("origin");
+    if (origin === undefined || !origins.has(origin)) {
+      throw new AppError("origin_not_allowed", "this publishable key may not be used from this origin", { origin: origin ?? null });
+    }
+    const client = c.req.header("cf-connecting-ip") ?? "unknown";
+    await enforceLimit(c.env.CLIENT_RATE_LIMIT, `${apiKey}|${client}`, "requests from this client");
+    let userId: string | null = null;
+    let anonymous = false;
+    if (bearer !== null) {
+      const check = await verifyUserToken(bearer, config.tokenKeys, {
+        audience: config.audience,
+        nowMs: Date.now(),
+        maxLifetimeS: Math.max(MAX_USER_TOKEN_LIFETIME_S, ANONYMOUS_TOKEN_LIFETIME_S),
+      });
+      if (!check.ok) throw new AppError("invalid_token", check.message, { reason: check.problem });
+      // The long lifetime is for the anonymous ids this Worker signs; a backend's tokens are short-lived.
+      if (!check.claims.anon && check.claims.exp - Date.now() / 1000 > MAX_USER_TOKEN_LIFETIME_S + 30) {
+        throw new AppError("invalid_token", `user tokens may expire at most ${MAX_USER_TOKEN_LIFETIME_S} s ahead`, { reason: "lifetime_too_long" });
+      }
+      userId = check.claims.sub;
+      anonymous = check.claims.anon === true;
+    }
+    c.set("caller", { kind: "publishable", key: apiKey, client, userId, anonymous });
+    return next();
+  });
+}
+
+/** Hashes the candidate once and compares it with every active digest, without early exit. */
+export async function isSecretKey(config: AuthConfig, candidate: string): Promise<boolean> {
+  const digest = Uint8Array.from((await hashSecretKey(candidate)).match(/../g)!, (b) => parseInt(b, 16));
+  let found = false;
+  for (const stored of config.secretKeyHashes) found = constantTimeEqual(digest, stored) || found;
+  return found;
+}

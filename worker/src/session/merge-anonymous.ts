@@ -1,0 +1,41 @@
+import { type InteractionEvent } from "../../../shared/events/event";
+import { catalogFacts } from "../catalog/d1-catalog";
+import { sessionStub } from "./session-stub";
+
+export interface MergeResult {
+  mergedEvents: number;
+  profileAdopted: boolean;
+  sessionVersion: number;
+}
+
+/**
+ * Merges an anonymous visitor's session into the user who just logged in:
+ * the anonymous events join the user's (same event ids, so a repeated merge
+ * and Redis, which already has them under the event id, count each once),
+ * updating the user's seen items, recent items and affinities; the
+ * anonymous profile is adopted only when the user declared none. Then the
+ * anonymous session is erased, outbox included: whatever it still owed
+ * Redis is now owed by the user's. Impression counts are not carried over.
+ */
+export async function mergeAnonymousSession(env: Env, anonymousId: string, userId: string, region: string): Promise<MergeResult> {
+  const anonymous = sessionStub(env, anonymousId);
+  const user = sessionStub(env, userId);
+  const source = await anonymous.mergeSource();
+  const events: InteractionEvent[] = source.events.map((e) => ({ ...e, userId }));
+  let sessionVersion = await user.version();
+  if (events.length > 0) {
+    const facts = await catalogFacts(env.DB, events.map((e) => e.itemId)).catch(() => new Map());
+    const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories as string[]]));
+    sessionVersion = (await user.ingest(events, { region, itemCategories })).sessionVersion;
+  }
+  let profileAdopted = false;
+  if (source.profile) {
+    const current = await user.profile();
+    if (current.language === null && current.region === null && current.categories.length === 0) {
+      sessionVersion = (await user.setProfile(source.profile)).sessionVersion;
+      profileAdopted = true;
+    }
+  }
+  await anonymous.erase();
+  return { mergedEvents: events.length, profileAdopted, sessionVersion };
+}
