@@ -2,6 +2,8 @@ import { type CanaryPointer, inCanary } from "../../../shared/index-format/canar
 
 export interface CanaryCheckOptions {
   url: string;
+  /** A secret key: probes ask as the customer's server would, for users it names. */
+  adminKey: string;
   /** The candidate under canary. */
   canary: CanaryPointer;
   /** Items to ask related and up-next lists for (from the candidate's popular list). */
@@ -44,7 +46,7 @@ export async function checkCanary(options: CanaryCheckOptions): Promise<{ pass: 
   let health: { status?: string; bindings?: { kv?: { canary?: { version?: string } | null } } } = {};
   let healthStatus = 0;
   for (;;) {
-    const res = await fetch(new URL("/health", options.url)).catch(() => null);
+    const res = await fetch(new URL("/health", options.url), { headers: { Authorization: `Bearer ${options.adminKey}` } }).catch(() => null);
     healthStatus = res?.status ?? 0;
     health = res ? ((await res.json().catch(() => ({}))) as typeof health) : {};
     if (health.bindings?.kv?.canary?.version === canary.version || Date.now() >= settleUntil) break;
@@ -66,7 +68,7 @@ export async function checkCanary(options: CanaryCheckOptions): Promise<{ pass: 
       const path = `/v1/recommendations?user_id=${userId}&${query}&limit=${limit}`;
       let problem: string | null = null;
       for (;;) {
-        problem = await probe(options.url, path, canary.version, allowed, limit);
+        problem = await probe(options, path, canary.version, allowed, limit);
         if (problem === null || !problem.startsWith("served by") || Date.now() >= settleUntil) break;
         await sleep(1000);
       }
@@ -76,8 +78,9 @@ export async function checkCanary(options: CanaryCheckOptions): Promise<{ pass: 
   return { pass: checks.every((c) => c.pass), checks };
 }
 
-async function probe(url: string, path: string, version: string, allowed: Set<string>, limit: number): Promise<string | null> {
-  const res = await fetch(new URL(path, url)).catch((err: unknown) => ({ status: 0, err }) as const);
+async function probe(options: CanaryCheckOptions, path: string, version: string, allowed: Set<string>, limit: number): Promise<string | null> {
+  const headers = { Authorization: `Bearer ${options.adminKey}` };
+  const res = await fetch(new URL(path, options.url), { headers }).catch((err: unknown) => ({ status: 0, err }) as const);
   if (!("json" in res)) return `request failed: ${String(res.err)}`;
   if (res.status !== 200) return `status ${res.status}: ${(await res.text()).slice(0, 200)}`;
   const body = (await res.json()) as RecsBody;

@@ -9,7 +9,7 @@ import { runPipeline } from "./pipeline";
 import { STEPS, type StepName } from "./pipeline-state";
 
 export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upload, canary, promote or roll back, collect garbage
-            --url URL --admin-key KEY   the Worker (default $WORKER_URL, $ADMIN_KEY)
+            --url URL           the Worker (default $WORKER_URL); the secret key comes from $SECRET_KEY (or --admin-key)
             --redis-url URL --redis-token T   the event stream (default $UPSTASH_REDIS_REST_URL/_TOKEN; none: no ingest)
             --work DIR          run state, events, builds, report (default .pipeline)
             --data DIR          base dataset (default data/ml-latest-small)
@@ -57,8 +57,8 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     },
   });
   const url = values.url ?? process.env.WORKER_URL ?? "http://127.0.0.1:8787";
-  const adminKey = values["admin-key"] ?? process.env.ADMIN_KEY;
-  if (!adminKey) throw new Error(`${command} needs --admin-key or $ADMIN_KEY`);
+  const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
+  if (!adminKey) throw new Error(`${command} needs a secret key: $SECRET_KEY (or --admin-key)`);
   const keep = positive(values.keep ?? "5", "--keep");
   if (command === "rollback") {
     await rollback({ url, adminKey, to: values.to, log });

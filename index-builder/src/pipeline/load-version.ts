@@ -32,23 +32,25 @@ export async function readBuiltVersion(dir: string): Promise<VersionBlobs> {
 export async function downloadVersion(client: AdminClient, version: string, cacheDir: string): Promise<VersionBlobs> {
   const manifest = await client.manifest(version);
   await mkdir(cacheDir, { recursive: true });
-  const blobs = new Map<string, Uint8Array>();
-  const refs = Object.entries(manifest.blobs);
+  // One download per checksum: two names may hold the same bytes.
+  const shas = [...new Set(Object.values(manifest.blobs).map((ref) => ref.sha256))];
+  const bytesOf = new Map<string, Uint8Array>();
   let next = 0;
   const worker = async () => {
-    while (next < refs.length) {
-      const [name, ref] = refs[next++]!;
-      const file = join(cacheDir, ref.sha256);
+    while (next < shas.length) {
+      const sha256 = shas[next++]!;
+      const file = join(cacheDir, sha256);
       let bytes: Uint8Array | null = await readFile(file).then((b) => new Uint8Array(b), () => null);
       if (!bytes) {
-        bytes = await client.blob(ref.sha256);
+        bytes = await client.blob(sha256);
         await writeFile(`${file}.tmp`, bytes);
         await rename(`${file}.tmp`, file);
       }
-      blobs.set(name, bytes);
+      bytesOf.set(sha256, bytes);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(6, refs.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(6, shas.length) }, worker));
+  const blobs = new Map(Object.entries(manifest.blobs).map(([name, ref]) => [name, bytesOf.get(ref.sha256)!]));
   return { manifest, blobs };
 }
 

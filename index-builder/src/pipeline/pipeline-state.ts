@@ -31,15 +31,17 @@ const STATE_FILE = "state.json";
 
 /**
  * The run in progress in `workDir`, or a new one when the last run finished
- * (that one is kept as runs/<runId>.json). Written after every step, by
+ * or gated another given build (that one is kept as runs/<runId>.json). Written after every step, by
  * rename, so a crash leaves the last finished step recorded.
  */
-export async function openRun(workDir: string, now: Date): Promise<PipelineState> {
+export async function openRun(workDir: string, now: Date, candidateDir?: string): Promise<PipelineState> {
   await mkdir(join(workDir, "runs"), { recursive: true });
   const text = await readFile(join(workDir, STATE_FILE), "utf8").catch(() => null);
   if (text) {
     const state = JSON.parse(text) as PipelineState;
-    if (!state.outcome) return state;
+    // A run for another given build is not this run's retry: it is set aside unfinished.
+    const sameCandidate = candidateDir === undefined || state.build === undefined || state.build.dir === candidateDir;
+    if (!state.outcome && sameCandidate) return state;
     await rename(join(workDir, STATE_FILE), join(workDir, "runs", `${state.runId}.json`));
   }
   return { runId: now.toISOString().replace(/[-:.]/g, ""), startedAt: now.toISOString() };

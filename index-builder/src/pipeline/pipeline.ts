@@ -61,7 +61,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const log = options.log ?? (() => {});
   const client = new AdminClient(options);
   await mkdir(options.workDir, { recursive: true });
-  const state = await openRun(options.workDir, new Date());
+  const state = await openRun(options.workDir, new Date(), options.candidateDir);
   const eventsFile = join(options.workDir, "live-events.jsonl");
   const protocol = options.holdout ?? DEFAULT_HOLDOUT;
   let loaded: Promise<{ dataset: Dataset; liveEvents: number }> | null = null;
@@ -188,6 +188,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const manifest = await readBuiltManifest(build.dir);
       const result = await checkCanary({
         url: options.url,
+        adminKey: options.adminKey,
         canary: pointer,
         itemIds: manifest.fallbackItemIds.slice(0, 20),
         probes: options.canary.probes,
