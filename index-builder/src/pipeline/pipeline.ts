@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
 import { type Dataset, readMovieLensLatest } from "../data/movielens";
@@ -75,6 +75,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     })());
   const holdoutOf = async () => timeHoldout((await loadDataset()).dataset, protocol);
   const finish = async (outcome: Outcome): Promise<PipelineResult> => {
+    await pruneBuilds(join(options.workDir, "builds"), outcome === "promoted" ? state.build?.version : undefined);
     state.outcome = outcome;
     state.finishedAt = new Date().toISOString();
     await saveRun(options.workDir, state);
@@ -233,6 +234,16 @@ function outcomeLine(state: PipelineState): string {
 function categoriesOf(dataset: Dataset): (itemId: string) => readonly string[] {
   const map = new Map(dataset.items.map((item) => [item.itemId, item.categories]));
   return (itemId) => map.get(itemId) ?? [];
+}
+
+/**
+ * Builds of finished runs go (the work directory is cached between CI runs):
+ * only the version just promoted stays, so the next gate reads the live
+ * version from disk instead of downloading it.
+ */
+async function pruneBuilds(dir: string, keep: string | undefined): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const name of entries) if (name !== keep && name !== "LATEST") await rm(join(dir, name), { recursive: true, force: true });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -87,8 +87,9 @@ export async function uploadVersion(dir: string, options: PublishOptions): Promi
  * re-running is safe and resumes where the last run stopped.
  */
 export async function publishIndex(dir: string, options: PublishOptions): Promise<UploadReport> {
+  const started = performance.now();
   const report = await uploadVersion(dir, options);
   await new AdminClient(options).setCurrent(report.version);
   options.log?.(`current version -> ${report.version}`);
-  return report;
+  return { ...report, seconds: (performance.now() - started) / 1000 };
 }
