@@ -1,4 +1,4 @@
-import { findItem } from "../catalog/item-table";
+import { categoriesAt, findItem } from "../catalog/item-table";
 import { type Candidate, type ItemFacts, type Source, type UserContext } from "../ranking/candidate";
 import { impressionCountsOf } from "../ranking/impression-table";
 import { lightScores } from "../ranking/light-rank";
@@ -125,7 +125,9 @@ export async function gatherCandidates(
   // An index of the popular list alone serves, and says it cannot personalize.
   if (headRead.ok && headRead.value === null && annRead.ok && annRead.value === null) degraded.push("index_popular_only");
 
-  const home = req.surface === "home";
+  // Home and up next read the session's history (up next: what to watch after this item, for this
+  // user); related reads the item alone (items like this one).
+  const withHistory = req.surface !== "related";
   // History and context as item-table rows.
   const history = head
     ? session.history.flatMap((h) => {
@@ -134,11 +136,11 @@ export async function gatherCandidates(
       })
     : [];
   const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
-  const seedRows = [...(home ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
+  const seedRows = [...(withHistory ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
   const [query, neighbours] = head
     ? await timing.measure("session_data", () =>
         Promise.all([
-          queryVector(index, head, home, history, contextRow, degraded),
+          queryVector(index, head, req.surface, history, contextRow, degraded),
           seedRows.length === 0
             ? null
             : withBudget("covisit", STAGE_BUDGET_MS.vectors, () => index.covisitOfRows(head, seedRows)).then((r) => {
@@ -157,7 +159,7 @@ export async function gatherCandidates(
       withBudget("editorial", STAGE_BUDGET_MS.config, () => ports.config.editorial(req.surface, req.region)).then(note),
     ]),
   );
-  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, home, knobs);
+  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, withHistory, knobs);
   const all: SourceProposal[] = [];
   // Quotas fill in this order: context first, then the user's own signals, then the rest.
   for (const p of [
@@ -165,7 +167,7 @@ export async function gatherCandidates(
     annP,
     covisited.find((p) => p.source === "covisit"),
     trendingP,
-    contentSource(index.popular, session, knobs),
+    contentSource(index.popular, req.surface === "related" && head && contextRow >= 0 ? itemCategories(head, contextRow) : null, session, knobs),
     freshSource(overlay?.fresh ?? [], head, query, req.region, knobs),
     editorialSource(editorial, knobs),
     popularSource(index.popular, index.fallbackItemIds, knobs),
@@ -197,6 +199,11 @@ export async function gatherCandidates(
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));
   return { candidates, facts, user, query, head, overlay, policy, model, degraded, light };
+}
+
+/** The categories of an item-table row, by name. */
+function itemCategories(head: FunnelHead, row: number): string[] {
+  return categoriesAt(head.table, row).map((k) => head.section.categories[k]!);
 }
 
 /**

@@ -51,13 +51,13 @@ export async function annSource(
   return { source: "ann", quota, items: result.value };
 }
 
-/** Co-visitation of the recent items (home) or of the context item (up next, related). */
+/** Co-visitation of the context item (up next, related) and of the recent items (home, up next). */
 export function covisitSources(
   head: FunnelHead | null,
   neighbours: Neighbours | null,
   history: readonly { row: number; itemId: string; weight: number }[],
   context: { row: number; itemId: string } | null,
-  home: boolean,
+  withHistory: boolean,
   knobs: FunnelKnobs,
 ): SourceProposal[] {
   if (!head || !neighbours) return [];
@@ -66,7 +66,7 @@ export function covisitSources(
   if (context) {
     out.push({ source: "context", quota: knobs.quota.context, items: covisitItems(neighbours, [{ ...context, weight: 1 }], idOf, knobs.quota.context) });
   }
-  if (home && history.length > 0) {
+  if (withHistory && history.length > 0) {
     out.push({ source: "covisit", quota: knobs.quota.covisit, items: covisitItems(neighbours, history, idOf, knobs.quota.covisit) });
   }
   return out;
@@ -84,11 +84,19 @@ export async function trendingSource(ports: FunnelPorts, region: string, knobs: 
   return { source: "trending", quota: knobs.quota.trending, items: result.value };
 }
 
-/** Popular items of the user's strongest positive affinities, or of the declared categories for a cold start. */
-export function contentSource(popular: PopularBlob | null, session: FunnelSession, knobs: FunnelKnobs): SourceProposal | null {
+/**
+ * Popular items of the context item's categories (related: items like this
+ * one), else of the user's strongest positive affinities, else of the
+ * declared categories for a cold start.
+ */
+export function contentSource(popular: PopularBlob | null, itemCategories: readonly string[] | null, session: FunnelSession, knobs: FunnelKnobs): SourceProposal | null {
   if (!popular) return null;
   const learned = session.affinities.filter((a) => a.score > 0).slice(0, 3).map((a) => ({ category: a.category, weight: a.score }));
-  const categories = learned.length > 0 ? learned : session.declaredCategories.map((category) => ({ category, weight: 1 }));
+  const categories = itemCategories?.length
+    ? itemCategories.map((category) => ({ category, weight: 1 }))
+    : learned.length > 0
+      ? learned
+      : session.declaredCategories.map((category) => ({ category, weight: 1 }));
   if (categories.length === 0) return null;
   return { source: "content", quota: knobs.quota.content, items: categoryItems(popular, categories, knobs.quota.content) };
 }

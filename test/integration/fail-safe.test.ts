@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/src/index";
 import { forgetCurrentPointer, forgetLastGoodIndex } from "../../worker/src/index-store/index-cache";
-import { adminCall, BASE, freshUser, jsonInit } from "./fixtures";
+import { ADMIN_KEY, adminCall, BASE, freshUser, jsonInit } from "./fixtures";
 import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
 
 /** `target` whose listed methods throw, as a binding does when its service fails. */
@@ -21,10 +21,15 @@ function failing<T extends object>(target: T, methods: readonly string[]): T {
   });
 }
 
+/** A GET as the customer's server makes it (secret key). */
+function asServer(path: string): Request<unknown, IncomingRequestCfProperties> {
+  return new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+}
+
 /** GET through the Worker with some bindings replaced. */
 async function getWith(path: string, bindings: Partial<Env>): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${BASE}${path}`), { ...env, ...bindings } as Env, ctx);
+  const res = await worker.fetch(asServer(path), { ...env, ...bindings } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -80,7 +85,7 @@ describe("fail safe: every dependency failure is a 200 naming the stage, and saf
     expect(again.items.map((i) => i.itemId)).toEqual(first.items.map((i) => i.itemId));
     const row = funnelCatalog().find((c) => c.itemId === withdrawn)!;
     expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [{ ...row, available: false }] }))).status).toBe(200);
-    const res = await worker.fetch(new Request(`${BASE}/v1/recommendations?user_id=${user}&limit=10`), env, createExecutionContext());
+    const res = await worker.fetch(asServer(`/v1/recommendations?user_id=${user}&limit=10`), env, createExecutionContext());
     expect(res.headers.get("X-Cache")).toBe("hit");
     const after = await res.json<Recs>();
     expect(after.items.map((i) => i.itemId)).not.toContain(withdrawn);
