@@ -112,4 +112,16 @@ describe("index publication on a KV port", () => {
     const back = await setCurrentVersion(kv, "v1", new Date("2026-02-04T00:00:00Z"));
     expect(back).toEqual({ version: "v1", publishedAt: "2026-02-04T00:00:00.000Z", catalogAsOf: "2026-02-01T00:00:00.000Z" });
   });
+
+  it("checks a large manifest against a listing, and still finds the one blob missing", async () => {
+    const kv = new MemoryKv();
+    const manifest = await manifestFor("big");
+    const blobs = Array.from({ length: 1500 }, (_, i) => new TextEncoder().encode(`blob ${i}`));
+    for (const [i, b] of blobs.entries()) manifest.blobs[`page-${i}`] = { bytes: b.byteLength, sha256: await sha256Hex(b), contentType: "x" };
+    await putBlob(kv, bytes, { sha256: manifest.blobs.popular!.sha256, contentType: "application/json" });
+    for (const b of blobs.slice(1)) await putBlob(kv, b, { sha256: await sha256Hex(b), contentType: "x" });
+    expect(await codeOf(putManifest(kv, manifest))).toBe("index_incomplete");
+    await putBlob(kv, blobs[0]!, { sha256: await sha256Hex(blobs[0]!), contentType: "x" });
+    expect((await putManifest(kv, manifest)).version).toBe("big");
+  });
 });

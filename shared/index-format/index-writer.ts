@@ -1,8 +1,9 @@
 import { sha256Hex } from "../checksum";
 import { AppError } from "../errors";
 import { type CanaryPointer, canaryProblem } from "./canary";
-import { type BlobMetadata, type KvPort, type ManifestMetadata } from "./kv-port";
+import { type BlobMetadata, type KvListPage, type KvPort, type ManifestMetadata } from "./kv-port";
 import {
+  BLOB_KEY_PREFIX,
   blobKey,
   CANARY_POINTER_KEY,
   CURRENT_POINTER_KEY,
@@ -20,8 +21,10 @@ import { readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory
 /** Largest value KV stores (25 MiB). */
 export const KV_VALUE_LIMIT_BYTES = 25 * 1024 * 1024;
 
-/** Blob reads in flight while a manifest is checked (a 1M-item index lists ~14k blobs). */
+/** Blob reads in flight while a manifest is checked. */
 const CHECK_CONCURRENCY = 32;
+/** Manifests listing more blobs than this are checked against a listing first (a 1M-item index lists ~14k). */
+const LIST_FIRST_ABOVE = 200;
 
 /**
  * Stores one blob under its content address after checking its declared
@@ -54,9 +57,24 @@ export async function putBlob(
  */
 export async function putManifest(kv: KvPort, value: unknown): Promise<IndexManifest> {
   const manifest = parseManifest(value);
-  const wanted = [...new Map(Object.entries(manifest.blobs).map(([name, ref]) => [ref.sha256, name]))];
-  for (let i = 0; i < wanted.length; i += CHECK_CONCURRENCY) {
-    const chunk = wanted.slice(i, i + CHECK_CONCURRENCY);
+  const wanted = new Map(Object.entries(manifest.blobs).map(([name, ref]) => [ref.sha256, name]));
+  // One listing (1000 keys a KV operation) answers for most blobs of a large index; KV lists
+  // are eventually consistent, so a blob the listing lacks (a fresh upload) is then read on its own.
+  const listed = new Set<string>();
+  if (wanted.size > LIST_FIRST_ABOVE) {
+    let cursor: string | null = null;
+    do {
+      const page: KvListPage<BlobMetadata> = await kv.list<BlobMetadata>({ prefix: BLOB_KEY_PREFIX, cursor, limit: 1000 });
+      for (const key of page.keys) {
+        const sha256 = key.name.slice(BLOB_KEY_PREFIX.length);
+        if (wanted.has(sha256) && key.metadata?.sha256 === sha256) listed.add(sha256);
+      }
+      cursor = page.list_complete ? null : (page.cursor ?? null);
+    } while (cursor);
+  }
+  const unlisted = [...wanted].filter(([sha256]) => !listed.has(sha256));
+  for (let i = 0; i < unlisted.length; i += CHECK_CONCURRENCY) {
+    const chunk = unlisted.slice(i, i + CHECK_CONCURRENCY);
     const present = await Promise.all(chunk.map(([sha256]) => blobMetadata(kv, sha256)));
     const missing = present.findIndex((meta) => meta === null);
     if (missing >= 0) {

@@ -173,7 +173,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   if (
     await step("upload", async () => {
-      state.upload = await uploadVersion(build.dir, { ...options, log });
+      // The live version's build, when this work directory holds it: only catalog rows that changed are sent.
+      const live = await client.current();
+      const liveDir = live ? join(options.workDir, "builds", live.version) : undefined;
+      const previousDir = liveDir && liveDir !== build.dir && (await exists(join(liveDir, "catalog.json"))) ? liveDir : undefined;
+      state.upload = await uploadVersion(build.dir, { ...options, previousDir, log });
     })
   )
     return stopped();
