@@ -29,6 +29,8 @@ export interface VersionEvaluation {
   annRecallAt100: number | null;
   /** Stages that degraded on some list, with how many lists. */
   degraded: Record<string, number>;
+  /** Whether the version trained on events at or after the cut (its newest interaction is not before it). */
+  sawHoldout: boolean;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function evaluateVersion(version: VersionBlobs, holdout: Holdout, c
     warmUsers,
     annRecallAt100: version.manifest.ann?.calibration?.recallAt100 ?? null,
     degraded,
+    sawHoldout: Date.parse(version.manifest.source.newestInteractionAt) >= holdout.cutMs,
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type VersionEvaluation } from "./evaluate-version";
 import { DEFAULT_GATE, gate, gateTable } from "./gate";
 
-const live: VersionEvaluation = { version: "live", ndcgAt10: 0.4, recallAt10: 0.1, coverage: 0.02, users: 45, warmUsers: 20, annRecallAt100: 0.99, degraded: {} };
+const live: VersionEvaluation = { version: "live", ndcgAt10: 0.4, recallAt10: 0.1, coverage: 0.02, users: 45, warmUsers: 20, annRecallAt100: 0.99, degraded: {}, sawHoldout: false };
 
 describe("the publication gate", () => {
   it("passes a candidate within the tolerance and refuses one beyond it", () => {
@@ -20,6 +20,13 @@ describe("the publication gate", () => {
     expect(failing({ coverage: 0.009 })).toEqual(["catalog coverage@10"]);
     expect(failing({}, ["vectors-3: checksum differs from the manifest"])).toEqual(["malformed blobs"]);
     expect(failing({ degraded: { "covisit-2_missing": 3 } })).toEqual(["degraded lists"]);
+  });
+
+  it("does not compare nDCG with a live version that trained on the held-out events", () => {
+    const report = gate({ ...live, sawHoldout: true, ndcgAt10: 0.6 }, { ...live, version: "c", ndcgAt10: 0.3 }, []);
+    expect(report.pass).toBe(true);
+    expect(report.rows[0]!.rule).toMatch(/not compared/);
+    expect(gate({ ...live, sawHoldout: true, ndcgAt10: 0.6 }, { ...live, version: "c", ndcgAt10: 0.3, sawHoldout: true }, []).pass).toBe(false);
   });
 
   it("holds only the absolute checks on a first publication, and renders the table", () => {

@@ -133,7 +133,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const evaluation = await evaluateVersion(candidate, holdout, categoriesOf((await loadDataset()).dataset)).catch((err: unknown) => {
         // A version whose blobs do not decode cannot be scored: it scores nothing, and the gate names its blobs.
         problems.push(`evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
-        return { version: build.version, ndcgAt10: 0, recallAt10: 0, coverage: 0, users: 0, warmUsers: 0, annRecallAt100: null, degraded: {} };
+        return { version: build.version, ndcgAt10: 0, recallAt10: 0, coverage: 0, users: 0, warmUsers: 0, annRecallAt100: null, degraded: {}, sawHoldout: false };
       });
       state.evaluate = { candidate: evaluation, blobProblems: problems };
       // The protocol and figures travel with the version (before upload: versions are immutable once published).
