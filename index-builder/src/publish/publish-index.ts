@@ -4,11 +4,12 @@ import { type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/
 import { type IndexManifest, parseManifest } from "../../../shared/index-format/manifest";
 import { AdminClient, type AdminClientOptions } from "./admin-client";
 
-const UPLOAD_CONCURRENCY = 6;
+/** Uploads in flight: most blobs are small (vector, title and co-visitation pages), so requests, not bytes, bound the rate. */
+const UPLOAD_CONCURRENCY = 12;
 
 export interface PublishOptions extends AdminClientOptions {
   log?: (line: string) => void;
-  /** Blob uploads in flight (default 6). */
+  /** Blob uploads in flight (default 12). */
   concurrency?: number;
   /**
    * A built version already published (its directory): catalog rows equal to
