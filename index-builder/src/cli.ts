@@ -19,6 +19,9 @@ Commands:
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
             --events FILE       also train on live events read by ingest
+            --ranker MODE       auto (ship the heavy ranker only when it beats the light
+                                order on validation; default), always (ship it anyway, e.g.
+                                to test it online), off
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
       cursor: { type: "string" },
       user: { type: "string" },
       ttl: { type: "string" },
+      ranker: { type: "string" },
     },
   });
   switch (command) {
@@ -71,8 +75,11 @@ async function main(argv: string[]): Promise<void> {
       }
       const halfLifeDays = Number(values["half-life-days"] ?? DEFAULT_POPULARITY.halfLifeDays);
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
+      const ranker = values.ranker ?? "auto";
+      if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
         popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
+        ranker: ranker === "off" ? false : ranker === "always" ? "always" : true,
         log,
       });
       return;

@@ -34,7 +34,9 @@ export const DELETED_USERS_KEY = "users:deleted";
 export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
 export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
 export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${userId}:${itemId}`;
-export const eventDedupeKey = (eventId: string): string => `event:seen:${eventId}`;
+/** Event ids are the user's own: two users may use the same id without one silently dropping the other. */
+export const eventDedupeKey = (userId: string, eventId: string): string => `event:seen:${userId}:${eventId}`;
+export const eventDedupeKeyPattern = (userId: string): string => `event:seen:${userId}:*`;
 export const impressionKey = (impressionId: string): string => `imp:${impressionId}`;
 export const experimentCounterKey = (variant: string, region: string): string => `exp:${variant}:${region}`;
 export const userFeatureKeyPattern = (userId: string): string => `user:${userId}:*`;

@@ -52,6 +52,21 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     expect(after(itemB) - before(itemB)).toBeCloseTo(1, 6);
   });
 
+  it("keeps event ids per user: another user's event with the same id is delivered, not dropped", async () => {
+    const [a, b] = [`ida-${Date.now()}`, `idb-${Date.now()}`];
+    const shared = `same-id-${Date.now()}`;
+    for (const userId of [a, b]) {
+      const body = (await (await post([{ ...click(userId, 0, "193585"), eventId: shared }])).json()) as { accepted: string[]; redis: string };
+      expect(body).toMatchObject({ accepted: [shared], redis: "delivered" });
+    }
+    const users = await streamCounts(redis, undefined, (fields) => {
+      const e = JSON.parse(fields.event ?? "{}") as { eventId: string; userId: string };
+      return `${e.userId}/${e.eventId}`;
+    });
+    expect(users.get(`${a}/${shared}`)).toBe(1);
+    expect(users.get(`${b}/${shared}`)).toBe(1);
+  });
+
   it("attributes clicks to the variant of the impression they came from", async () => {
     const user = `attr-${Date.now()}`;
     const recs = (await (await api(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as {
@@ -111,7 +126,7 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     expect(lines.map((l) => l.eventId)).toContain(`${keep}-1`);
     expect(lines.some((l) => l.userId === gone)).toBe(false);
     expect(report.droppedErased).toBeGreaterThanOrEqual(2);
-    expect(new Set(lines.map((l) => l.eventId)).size).toBe(lines.length);
+    expect(new Set(lines.map((l) => `${l.userId}/${l.eventId}`)).size).toBe(lines.length);
 
     // The cursor makes the next run read only what arrived since.
     await post([click(keep, 2, "4")]);

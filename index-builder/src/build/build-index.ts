@@ -3,6 +3,7 @@ import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/rankin
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
+import { encodeRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -43,7 +44,14 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: { now?: Date; popularity?: PopularityOptions; log?: (line: string) => void; ann?: boolean; ranker?: boolean } = {},
+  options: {
+    now?: Date;
+    popularity?: PopularityOptions;
+    log?: (line: string) => void;
+    ann?: boolean;
+    /** false: no heavy ranker; "always": ship the trained model even when validation prefers the light order (to test it online); else only when it wins. */
+    ranker?: boolean | "always";
+  } = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
@@ -75,6 +83,11 @@ export async function buildIndex(
   // Its candidates come from the served funnel with the light weights this index ships.
   const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: DEMO_LIGHT_WEIGHTS } };
   const ranker = options.ranker === false ? null : await buildRanker(dataset, rankerOptions, log);
+  if (ranker && !ranker.report.shipped && options.ranker === "always") {
+    log("ranker: shipped anyway (--ranker always), though validation prefers the light order");
+    blobs.set(RANKER_BLOBS.model, { bytes: ranker.onnx, contentType: "application/octet-stream" });
+    blobs.set(RANKER_BLOBS.spec, { bytes: encodeRankerSpec({ ...ranker.spec, validation: { ...ranker.spec.validation, forced: true } }), contentType: "application/json" });
+  }
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
   const { version, dir, manifest } = await writeVersion(

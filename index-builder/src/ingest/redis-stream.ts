@@ -30,7 +30,7 @@ export type StreamEvent = InteractionEvent & { region: string; streamId: string 
  * Pages through the Redis event stream from the saved cursor, appending each
  * event as one JSON line and advancing the cursor after every page. A crash
  * between the two can repeat a page on the next run; readers dedupe by
- * `eventId` (see `readLiveEvents`).
+ * user and `eventId` (see `readLiveEvents`).
  */
 export async function ingestFromRedis(options: IngestOptions): Promise<IngestReport> {
   const redis = new Redis({ url: options.url, token: options.token, automaticDeserialization: false, enableTelemetry: false });
@@ -67,7 +67,7 @@ export async function ingestFromRedis(options: IngestOptions): Promise<IngestRep
   return report;
 }
 
-/** Live events from an ingest file, deduplicated by event id, in file order. */
+/** Live events from an ingest file, deduplicated by user and event id (ids are each user's own), in file order. */
 export async function readLiveEvents(file: string): Promise<StreamEvent[]> {
   const text = await readFile(file, "utf8");
   const seen = new Set<string>();
@@ -75,8 +75,9 @@ export async function readLiveEvents(file: string): Promise<StreamEvent[]> {
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     const event = JSON.parse(line) as StreamEvent;
-    if (seen.has(event.eventId)) continue;
-    seen.add(event.eventId);
+    const key = `${event.userId}\u0000${event.eventId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     out.push(event);
   }
   return out;
