@@ -2,7 +2,11 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildIndex } from "./build/build-index";
-import { readMovieLensLatest } from "./data/movielens";
+import { type Dataset, readMovieLensLatest } from "./data/movielens";
+import { DEFAULT_TUNE } from "./build/tune-on-validation";
+import { importDataset } from "./import/import-dataset";
+import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "./import/import-args";
+import { formatSummary, type ImportSummary } from "./import/import-summary";
 import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
@@ -14,11 +18,14 @@ import { signUserToken } from "../../shared/auth/user-token";
 const USAGE = `index-builder <command> [options]
 
 Commands:
-  build     Build an index version from a MovieLens "latest" directory
+  import    Read an interaction log (and item file), check every row, print a summary
+${IMPORT_USAGE.replace(/^/gm, "          ")}
+  build     Build an index version from a MovieLens "latest" directory, or from --interactions (options as import)
             --data DIR          dataset directory (default data/ml-latest-small)
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
             --events FILE       also train on live events read by ingest
+            --tune-seconds N    CPU-seconds budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
             --ranker MODE       auto (ship the heavy ranker only when it beats the light
                                 order on validation; default), always (ship it anyway, e.g.
                                 to test it online), off
@@ -38,7 +45,7 @@ Commands:
             --ttl S             seconds until it expires (default 3600, at most 86400)
             The secret comes from $USER_TOKEN_SECRETS (kid:secret, the first entry) and
             the audience from $TOKEN_AUDIENCE (default edge-recommender), never from argv.
-  start     Build the demo index, start Redis + bridge + wrangler dev, publish, serve
+  start     Build the demo index (or one from --interactions, options as import), start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
 ${PUBLICATION_USAGE}`;
 
@@ -60,14 +67,26 @@ async function main(argv: string[]): Promise<void> {
       "from-redis": { type: "boolean" },
       token: { type: "string" },
       cursor: { type: "string" },
+      ...IMPORT_ARGS,
+      "tune-seconds": { type: "string" },
       user: { type: "string" },
       ttl: { type: "string" },
       ranker: { type: "string" },
     },
   });
   switch (command) {
+    case "import": {
+      const { summary } = await importDataset(importOptionsFrom(values));
+      for (const line of formatSummary(summary)) log(line);
+      return;
+    }
     case "build": {
-      const dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      let importSummary: ImportSummary | undefined;
+      let dataset: Dataset;
+      if (values.interactions) {
+        ({ dataset, summary: importSummary } = await importDataset(importOptionsFrom(values)));
+        for (const line of formatSummary(importSummary)) log(line);
+      } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       if (values.events) {
         const live = await readLiveEvents(resolve(values.events));
         dataset.interactions.push(...live.map(toInteraction));
@@ -75,12 +94,16 @@ async function main(argv: string[]): Promise<void> {
       }
       const halfLifeDays = Number(values["half-life-days"] ?? DEFAULT_POPULARITY.halfLifeDays);
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
+      const tuneSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
+      if (!(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
       const ranker = values.ranker ?? "auto";
       if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
         popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
         ranker: ranker === "off" ? false : ranker === "always" ? "always" : true,
         log,
+        tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
+        importSummary,
       });
       return;
     }
@@ -118,7 +141,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "start":
-      await runDev({ port: Number(values.port ?? 8787) });
+      await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined });
       return;
     default:
       console.log(USAGE);

@@ -36,6 +36,13 @@ export interface IndexManifest {
    * weights for a user with a vector (the Worker's WARM_LIGHT_WEIGHTS when absent).
    */
   ranking?: { light: LightWeights };
+  /**
+   * How the builder made this version: the import summary, the weight
+   * transform, the validation carve and why it was chosen, the tuning grid
+   * with its scores and the choice. For people and audits; the Worker does
+   * not read it.
+   */
+  build?: Record<string, unknown>;
   /** How the publication pipeline's gate scored this version before it was uploaded (index-builder/src/pipeline). */
   evaluation?: ManifestEvaluation;
 }

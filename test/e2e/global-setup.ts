@@ -54,7 +54,8 @@ export default async function setup(project: TestProject) {
     const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
     // The suites test the ONNX serving path, so the index ships its heavy ranker whether or not it beat
     // the light order on validation (on the demo data it does not: npm start serves the light order).
-    const built = await buildIndex(dataset, join(stateDir, "index"), { ranker: "always" });
+    // A short tuning budget (CPU seconds): the served index goes through the tuned path, the suite stays fast.
+    const built = await buildIndex(dataset, join(stateDir, "index"), { ranker: "always", tune: { budgetSeconds: 10 } });
     const { version } = await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     project.provide("indexVersion", version);
     project.provide("indexDir", built.dir);

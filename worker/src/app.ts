@@ -7,6 +7,7 @@ import { type AppEnv } from "./http/app-env";
 import { bodyLimits } from "./http/body-limits";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { notFound, onError } from "./http/on-error";
+import { requestMetrics } from "./http/metrics";
 import { requestId } from "./http/request-id";
 import { admin } from "./routes/admin";
 import { anonymous } from "./routes/anonymous";
@@ -29,6 +30,7 @@ const PREFLIGHT_MAX_AGE_S = 7200;
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(requestMetrics());
   app.use(
     secureHeaders({
       // JSON only: nothing here may run script, load anything or be framed.

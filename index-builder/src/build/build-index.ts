@@ -9,8 +9,15 @@ import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
 import { buildFunnelBlobs } from "./funnel-blobs";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
-import { trainingTable } from "./training-table";
+import { datasetTransform, trainingTable } from "./training-table";
 import { writeVersion } from "./write-version";
+import { describeTransform } from "../data/weights";
+import { describeCarve, soundCarve } from "../eval/carve-check";
+import { type ImportSummary } from "../import/import-summary";
+import { datasetTuningData, DEFAULT_TUNE, type TuneOptions, tuneOnValidation } from "./tune-on-validation";
+import { type TunedChoice, type TuningReport } from "./tuning-choice";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { placeColdItems } from "./cold-items";
 import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
 
@@ -18,7 +25,8 @@ import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddin
  * Light-ranker weights for users with a vector on the demo data, chosen on
  * its time-split validation rows (eval/tuned-params.ts TIME_FUNNEL: 0.1358
  * against 0.1305 for the Worker's WARM_LIGHT_WEIGHTS): scores ranked per
- * source, ANN 1, co-visitation 0.25, popularity 0.03. Shipped in the manifest.
+ * source, ANN 1, co-visitation 0.25, popularity 0.03. The build's tuning
+ * starts from them (`startChoice`); what it picks is shipped in the manifest.
  */
 export const DEMO_LIGHT_WEIGHTS: LightWeights = {
   ...DEFAULT_LIGHT_WEIGHTS,
@@ -36,6 +44,28 @@ export interface BuildResult {
   manifest: IndexManifest;
 }
 
+export interface BuildOptions {
+  now?: Date;
+  popularity?: PopularityOptions;
+  log?: (line: string) => void;
+  ann?: boolean;
+  /** false: no heavy ranker; "always": ship the trained model even when validation prefers the light order (to test it online); else only when it wins. */
+  ranker?: boolean | "always";
+  /** Tuning on a validation carve (tune-on-validation.ts); false builds from the start point untuned. */
+  tune?: Partial<Omit<TuneOptions, "log">> | false;
+  /** What the import read, kept in the manifest's build report. */
+  importSummary?: ImportSummary;
+}
+
+/**
+ * Where tuning starts, and what an untuned build uses: the dataset kind's
+ * weight transform, then iALS, co-visitation and light weights first
+ * chosen on the demo data (DEMO_IALS, DEMO_COVISIT, DEMO_LIGHT_WEIGHTS).
+ */
+export function startChoice(dataset: Dataset): TunedChoice {
+  return { transform: datasetTransform(dataset), ials: DEMO_IALS, covisit: DEMO_COVISIT, light: DEMO_LIGHT_WEIGHTS };
+}
+
 /**
  * Builds one index version into `<outDir>/<version>/`: `blobs/<name>` (the
  * bytes published to KV), `manifest.json`, and `catalog.json` (published to
@@ -44,14 +74,7 @@ export interface BuildResult {
 export async function buildIndex(
   dataset: Dataset,
   outDir: string,
-  options: {
-    now?: Date;
-    popularity?: PopularityOptions;
-    log?: (line: string) => void;
-    ann?: boolean;
-    /** false: no heavy ranker; "always": ship the trained model even when validation prefers the light order (to test it online); else only when it wins. */
-    ranker?: boolean | "always";
-  } = {},
+  options: BuildOptions = {},
 ): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
@@ -62,12 +85,21 @@ export async function buildIndex(
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([
     ["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }],
   ]);
+  const start = startChoice(dataset);
+  let choice = start;
+  let tuning: TuningReport | null = null;
+  if (options.tune !== false) {
+    ({ choice, report: tuning } = await tuneOnValidation(datasetTuningData(dataset), start, { ...DEFAULT_TUNE, ...options.tune, log }));
+  }
+  log(`weights: ${dataset.weightKind ?? "ratings"} through ${describeTransform(choice.transform)}`);
   // One interaction table for every trainer, so vectors and co-visitation share item indices.
-  const table = trainingTable(dataset);
+  const table = trainingTable(dataset, choice.transform);
+  // The heavy ranker below carves each user's most recent rows: refused when time cannot say which those are.
+  const carve = tuning?.carve ?? soundCarve(table, DEFAULT_TUNE.fraction, DEFAULT_TUNE.seed).report;
+  if (!tuning) log(describeCarve("validation", carve));
   const started = Date.now();
-  const embeddings = trainIalsOnTable(table, DEMO_IALS);
-  // Validated on the demo data's time split (eval/tuned-params.ts): pairs shared by >= 50 users, top 100.
-  const covisit = buildCovisitation(table, DEMO_COVISIT);
+  const embeddings = trainIalsOnTable(table, choice.ials);
+  const covisit = buildCovisitation(table, choice.covisit);
   log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // Items nobody interacted with get their content vector, so retrieval can find them.
   const content = placeColdItems(dataset, table, embeddings);
@@ -80,9 +112,12 @@ export async function buildIndex(
   const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
-  // Its candidates come from the served funnel with the light weights this index ships.
-  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: DEMO_LIGHT_WEIGHTS } };
-  const ranker = options.ranker === false ? null : await buildRanker(dataset, rankerOptions, log);
+  // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,
+  // refused when time cannot carve (unless "always": shipped to test it online).
+  const rankerRefused = carve.method !== "time" && options.ranker !== "always" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
+  if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
+  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light } };
+  const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);
   if (ranker && !ranker.report.shipped && options.ranker === "always") {
     log("ranker: shipped anyway (--ranker always), though validation prefers the light order");
     blobs.set(RANKER_BLOBS.model, { bytes: ranker.onnx, contentType: "application/octet-stream" });
@@ -104,11 +139,20 @@ export async function buildIndex(
       fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
       ...(ann ? { ann: ann.section } : {}),
       funnel: funnel.section,
-      ranking: { light: DEMO_LIGHT_WEIGHTS },
+      ranking: { light: choice.light },
+      build: {
+        ...(options.importSummary ? { import: options.importSummary } : {}),
+        weights: { kind: dataset.weightKind ?? "ratings", transform: choice.transform, description: describeTransform(choice.transform) },
+        validationCarve: carve,
+        tuning: tuning ?? { skipped: "tuning off (tune: false)", choice: null },
+        ann: ann ? { knobs: "nprobe and shortlist calibrated on the built index for recall@100 ≥ 0.99 against brute force (ann/calibrate-nprobe.ts)" } : null,
+        heavyRanker: ranker ? { built: true, shipped: ranker.report.shipped } : { built: false, reason: options.ranker === false ? "ranker: false" : (rankerRefused ?? "too few validation users") },
+      },
     },
     dataset.items,
     now,
   );
+  await writeFile(join(dir, "build-report.json"), JSON.stringify(manifest.build, null, 2));
   log(`wrote index ${version} to ${dir} (${Object.keys(manifest.blobs).length} blob(s), ${manifest.counts.categories} categories)`);
   return { version, dir, manifest };
 }

@@ -1,6 +1,7 @@
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type PopularBlob, type PopularItem } from "../../../shared/index-format/popular";
 import { type Interaction } from "../data/movielens";
+import { type InteractionTable } from "../train/interaction-table";
 
 export interface PopularityOptions {
   /** An interaction this many days older than `asOf` counts half. */
@@ -87,4 +88,17 @@ function compareIds(a: string, b: string): number {
 
 function roundScore(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** The same mass over a training table's rows (seconds), decayed back from its newest row; keyed by item id. */
+export function tableDecayedMass(table: InteractionTable, halfLifeDays: number): { asOfMs: number; mass: Map<string, number> } {
+  let asOfSec = -Infinity;
+  for (const t of table.timestampsSec) asOfSec = Math.max(asOfSec, t);
+  const halfLifeSec = halfLifeDays * 86_400;
+  const mass = new Map<string, number>();
+  for (let r = 0; r < table.items.length; r++) {
+    const id = table.itemIds[table.items[r]!]!;
+    mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (asOfSec - table.timestampsSec[r]!) / halfLifeSec));
+  }
+  return { asOfMs: asOfSec * 1000, mass };
 }

@@ -1,25 +1,58 @@
-import { eventWeight, ratingWeight } from "../../../shared/embeddings/event-weights";
+import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { type Dataset } from "../data/movielens";
-import { type InteractionTable, tableFromRows } from "../train/interaction-table";
+import { defaultTransform, isCountKind, transformWeight, type WeightTransform } from "../data/weights";
+import { type InteractionTable, type RawInteraction, tableFromRows } from "../train/interaction-table";
 
 /**
  * The dataset as the trainers take it: every catalog item has an index, and
- * each interaction carries the signed weight serving also uses
- * (shared/embeddings/event-weights.ts): live events by their type, dataset
- * ratings by their stars.
+ * each row carries a signed weight. Live events weigh by their type, as
+ * serving weighs them (shared/embeddings/event-weights.ts). Dataset rows
+ * weigh by the dataset's kind (data/weights.ts): ratings row by row through
+ * `transform` (r ≥ 3 a like, below a dislike); counts (plays, purchases,
+ * clicks) are first summed per (user, item) pair, one row per pair at its
+ * latest time, then transformed, so no count is ever a dislike and no raw
+ * count reaches a trainer. `transform` defaults to the kind's own
+ * (`defaultTransform`); tuning passes others.
  */
-export function trainingTable(dataset: Dataset): InteractionTable {
-  return tableFromRows(
-    dataset.interactions.map((x) => ({
-      userId: x.userId,
-      itemId: x.itemId,
-      value: x.type
-        ? eventWeight(x.type, { value: x.rating ?? undefined, seconds: x.seconds })
-        : x.rating === null
-          ? 1
-          : ratingWeight(x.rating),
-      timestampSec: x.timestampMs / 1000,
-    })),
-    dataset.items.map((item) => item.itemId),
-  );
+export function trainingTable(dataset: Dataset, transform: WeightTransform = datasetTransform(dataset)): InteractionTable {
+  const rows: RawInteraction[] = [];
+  const pairs = new Map<string, RawInteraction>();
+  const counts = isCountKind(dataset.weightKind ?? "ratings");
+  for (const x of dataset.interactions) {
+    const timestampSec = x.timestampMs / 1000;
+    if (x.type) {
+      rows.push({ userId: x.userId, itemId: x.itemId, value: eventWeight(x.type, { value: x.rating ?? undefined, seconds: x.seconds }), timestampSec });
+    } else if (!counts) {
+      rows.push({ userId: x.userId, itemId: x.itemId, value: x.rating === null ? 1 : transformWeight(x.rating, transform), timestampSec });
+    } else {
+      const key = `${x.userId}\u0000${x.itemId}`;
+      const pair = pairs.get(key);
+      if (pair) {
+        pair.value += x.count ?? 1;
+        pair.timestampSec = Math.max(pair.timestampSec, timestampSec);
+      } else {
+        const row = { userId: x.userId, itemId: x.itemId, value: x.count ?? 1, timestampSec };
+        pairs.set(key, row);
+        rows.push(row);
+      }
+    }
+  }
+  for (const pair of pairs.values()) pair.value = transformWeight(pair.value, transform);
+  return tableFromRows(rows, dataset.items.map((item) => item.itemId));
+}
+
+/** The kind's default transform, ε from the dataset's own pair counts. */
+export function datasetTransform(dataset: Dataset): WeightTransform {
+  return defaultTransform(dataset.weightKind ?? "ratings", isCountKind(dataset.weightKind ?? "ratings") ? pairCounts(dataset) : [], dataset.ratingMax);
+}
+
+/** Summed count of every (user, item) pair of dataset rows (live events left out). */
+export function pairCounts(dataset: Dataset): Float64Array {
+  const sums = new Map<string, number>();
+  for (const x of dataset.interactions) {
+    if (x.type) continue;
+    const key = `${x.userId}\u0000${x.itemId}`;
+    sums.set(key, (sums.get(key) ?? 0) + (x.count ?? 1));
+  }
+  return Float64Array.from(sums.values());
 }

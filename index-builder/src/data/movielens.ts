@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type EventType } from "../../../shared/events/event";
 import { csvObjects } from "./csv";
+import { type WeightKind } from "./weights";
 
 /** One user-item interaction read from a dataset. */
 export interface Interaction {
@@ -10,6 +11,9 @@ export interface Interaction {
   itemId: string;
   /** Stars, when the dataset has them. */
   rating: number | null;
+  /** A count (plays, purchases, clicks) when the dataset's weight kind is one; absent counts 1. */
+  count?: number;
+  /** 0 for every row of a dataset without timestamps. */
   timestampMs: number;
   /** Kind of interaction, for live events (dataset rows are ratings). */
   type?: EventType;
@@ -21,6 +25,10 @@ export interface Dataset {
   name: string;
   items: CatalogItem[];
   interactions: Interaction[];
+  /** What the rows' weights mean (data/weights.ts); "ratings" when absent, as MovieLens. */
+  weightKind?: WeightKind;
+  /** Top of the rating scale for "ratings" (5 when absent). */
+  ratingMax?: number;
 }
 
 const MAX_TAGS_PER_ITEM = 20;

@@ -3,16 +3,29 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./dataset-paths";
 import { evaluateRecommender } from "./evaluate";
 import { modelLineup } from "./models";
-import { DatasetMissingError, loadSplit, type ProtocolName } from "./protocols";
+import { DatasetMissingError, loadImportedSplit, loadSplit, type ProtocolName } from "./protocols";
+import { describeCarve } from "./carve-check";
+import { validationCarve } from "./validation-split";
+import { startChoice } from "../build/build-index";
+import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
+import { type TunedChoice, type TuningReport } from "../build/tuning-choice";
+import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "../import/import-args";
 import { type ReportRow, toRow, writeReport } from "./report";
 import { TUNING_NOTES } from "./tuned-params";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
+npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N]
 
   --protocol msr   MovieLens-100K (u.data), MS Recommenders split (BASELINES.md §A)
   --protocol time  MovieLens 'latest' (ratings.csv), per-user temporal split: last 20% of each user test
+                   (a seeded per-user random 20% when timestamps cannot order the rows, said loudly)
+  --interactions   any interaction log, imported as 'index-builder import' reads it, split as --protocol time;
+                   iALS, co-visitation and light weights tuned on a validation carve of its training rows
   --out DIR        where eval-<dataset>-<protocol>.{json,md} go (default bench/results)
-  --models LIST    only these report rows (names as in the report)`;
+  --models LIST    only these report rows (names as in the report)
+
+Import options:
+${IMPORT_USAGE}`;
 
 /** SAR must reproduce the published MSR row to 6 decimals before anything else is trusted. */
 const SAR_PUBLISHED = { map: 0.114038, ndcg_at_10: 0.393819, precision_at_10: 0.340615, recall_at_10: 0.185377 };
@@ -20,20 +33,40 @@ const SAR_PUBLISHED = { map: 0.114038, ndcg_at_10: 0.393819, precision_at_10: 0.
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string" }, protocol: { type: "string" }, out: { type: "string" }, models: { type: "string" } },
+    options: { dataset: { type: "string" }, protocol: { type: "string" }, out: { type: "string" }, models: { type: "string" }, "tune-seconds": { type: "string" }, ...IMPORT_ARGS },
   });
   const protocol = values.protocol;
-  if (!values.dataset || (protocol !== "msr" && protocol !== "time")) {
+  if (!values.interactions && (!values.dataset || (protocol !== "msr" && protocol !== "time"))) {
     console.error(USAGE);
     return 2;
   }
-  const split = await loadSplit(resolve(values.dataset), protocol as ProtocolName);
+  const split = values.interactions ? await loadImportedSplit(importOptionsFrom(values)) : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
+  const notes: string[] = [];
+  let tuned: TunedChoice | undefined;
+  if (split.imported) {
+    const { dataset, tuning } = split.imported;
+    const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
+    const result = await tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, log: (line) => console.log(line) });
+    tuned = result.choice;
+    split.train = tuning.tableOf(tuned.transform);
+    notes.push(...importedNotes(result.report));
+  } else notes.push(...TUNING_NOTES[split.protocol]);
+  if (split.carve.fallbackReasons.length) notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
+  if (split.carve.problems.length) notes.push(`WARNING: the test carve is unsound (${split.carve.problems.join("; ")}): these numbers decide nothing.`);
+  const validation = validationCarve(split.train, split.protocol).report;
+  console.log(describeCarve("validation carve of the training rows", validation));
+  if (validation.fallbackReasons.length) notes.push(`WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`);
   console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
-  const notes: string[] = [...TUNING_NOTES[split.protocol]];
-  for (const model of modelLineup(split.protocol, split.items)) {
+  for (const model of modelLineup(split.protocol, split.items, tuned)) {
     if (only && !only.includes(model.name)) continue;
+    const skip = model.skipReason?.(split.train);
+    if (skip) {
+      console.log(`${model.name.padEnd(14)} SKIPPED: ${skip}`);
+      notes.push(`${model.name} skipped: ${skip}.`);
+      continue;
+    }
     const result = await evaluateRecommender(model, split.train, split.test);
     const row = toRow(model.name, model.params, result.metrics, result.fitMs);
     const stats = model.stats?.();
@@ -48,10 +81,21 @@ async function main(argv: string[]): Promise<number> {
     notes.push(exact ? "SAR reproduces the published MS Recommenders row exactly (6 decimals)." : "SAR does NOT reproduce the published row: the harness is wrong.");
     if (!exact) status = 1;
   }
-  const paths = await writeReport(resolve(values.out ?? resolve(REPO_ROOT, "bench", "results")), split, rows, notes);
+  const paths = await writeReport(resolve(values.out ?? resolve(REPO_ROOT, "bench", "results")), split, rows, notes, { test: split.carve, validation });
   console.log(notes.filter((n) => n.startsWith("SAR")).join("\n"));
   console.log(`wrote ${paths.join(", ")}`);
   return status;
+}
+
+/** Report notes for an imported log: what tuning chose on validation, and from how many trials. */
+function importedNotes(report: TuningReport): string[] {
+  const c = report.choice;
+  return [
+    `Every choice was made on a validation carve of the training rows (${report.carve.method}, ${report.carve.heldOutUsers} users), never on test rows; tuning took ${report.spentSeconds} s of a ${report.budgetSeconds} s budget (${report.trials.length} trials${report.budgetCut ? ", cut by the budget" : ""}).` +
+      (report.skipped ? ` Tuning was SKIPPED: ${report.skipped}; the start point was used.` : ""),
+    `Chosen: weights ${JSON.stringify(c.transform)}; iALS ${JSON.stringify(c.ials)}; co-visitation ${JSON.stringify(c.covisit)}; light ${JSON.stringify({ ...c.light.source, normalize: c.light.normalize ?? "rank", popularity: c.light.popularity })}. Validation nDCG@10 start -> best: iALS ${report.start.ials} -> ${report.best.ials}, co-visitation ${report.start.covisit} -> ${report.best.covisit}, light ${report.start.light} -> ${report.best.light}.`,
+    "The ials row trains on the chosen weights; the funnel rows train and fold in binary rows with the chosen iALS options, co-visitation and light weights.",
+  ];
 }
 
 main(process.argv.slice(2)).then(

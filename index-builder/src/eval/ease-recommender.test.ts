@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tableFromRows } from "../train/interaction-table";
 import { mulberry32 } from "../train/seeded-random";
-import { EaseRecommender, invertSpd } from "./ease-recommender";
+import { EASE_MAX_ITEMS, EaseRecommender, invertSpd } from "./ease-recommender";
 
 describe("invertSpd", () => {
   it("gives A·A⁻¹ = I for a random SPD matrix", () => {
@@ -33,5 +33,16 @@ describe("EaseRecommender", () => {
     const scores = new Float64Array(3);
     ease.scoreUser(3, scores);
     expect(scores[1]).toBeGreaterThan(scores[2]!);
+  });
+});
+
+describe("EaseRecommender size bound", () => {
+  it("says why it skips a catalogue above EASE_MAX_ITEMS, and refuses to fit it, before allocating", () => {
+    const rows = [{ userId: "u", itemId: "a", value: 1, timestampSec: 0 }];
+    const big = tableFromRows(rows, Array.from({ length: EASE_MAX_ITEMS + 1 }, (_, i) => `x${i}`));
+    const ease = new EaseRecommender(300);
+    expect(ease.skipReason(big)).toMatch(/^5002 items need two dense 5002×5002 float64 matrices \(0\.4 GiB\)/);
+    expect(() => ease.fit(big)).toThrow(/EASE runs up to 5000 items/);
+    expect(ease.skipReason(tableFromRows(rows, ["b"]))).toBeNull();
   });
 });

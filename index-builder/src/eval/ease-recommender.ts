@@ -5,8 +5,12 @@ import { type Recommender } from "./recommender";
  * EASE^R (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"):
  * B = I − P·diagMat(1/diag(P)) with P = (XᵀX + λI)⁻¹ on the binary matrix X,
  * scores = X·B. A closed form, so it is a strong, deterministic reference; the
- * item×item inverse limits it to catalogues of a few thousand items.
+ * dense item×item inverse limits it to catalogues of a few thousand items
+ * (EASE_MAX_ITEMS): `skipReason` says so before anything is allocated.
  */
+/** Largest catalogue EASE inverts: 5,000² float64 is 200 MB per matrix, and the inverse is O(n³). */
+export const EASE_MAX_ITEMS = 5000;
+
 export class EaseRecommender implements Recommender {
   readonly name = "ease";
   readonly params: Record<string, number>;
@@ -20,8 +24,17 @@ export class EaseRecommender implements Recommender {
     this.params = { regularization };
   }
 
+  skipReason(train: InteractionTable): string | null {
+    const n = train.itemIds.length;
+    if (n <= EASE_MAX_ITEMS) return null;
+    const gib = (n * n * 8 * 2) / 2 ** 30;
+    return `${n} items need two dense ${n}×${n} float64 matrices (${gib.toFixed(1)} GiB) for the inverse; EASE runs up to ${EASE_MAX_ITEMS} items`;
+  }
+
   fit(train: InteractionTable): void {
     const n = train.itemIds.length;
+    const skip = this.skipReason(train);
+    if (skip) throw new Error(`ease: ${skip}`);
     this.nItems = n;
     const sets = train.userIds.map(() => new Set<number>());
     for (let r = 0; r < train.users.length; r++) sets[train.users[r]!]!.add(train.items[r]!);

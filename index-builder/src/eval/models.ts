@@ -23,36 +23,46 @@ import { type ProtocolName } from "./protocols";
 import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
 import { validationMasks } from "./validation-split";
+import { type TunedChoice } from "../build/tuning-choice";
 
 /**
- * The models each protocol reports, in report order. EASE needs an
- * item×item inverse, so it only runs on the small ML-100K catalogue. The
- * fusion and funnel rows reuse the fitted iALS and co-visitation instances;
- * the funnel rows share one served funnel (`items` is the
- * catalogue its content source and features read).
+ * The models each protocol reports, in report order. EASE runs where its
+ * dense inverse fits (EaseRecommender.skipReason). The fusion and funnel
+ * rows reuse the fitted iALS and co-visitation instances; the funnel rows
+ * share one served funnel (`items` is the catalogue its content source and
+ * features read). `tuned` (an imported log) replaces the constants chosen
+ * for MovieLens by what the build's tuning chose on this split's own
+ * validation carve: iALS on the transformed weights, the co-visitation
+ * options and the funnel's light weights; the funnel itself still trains
+ * and folds in binary rows (eval/funnel/funnel-fit.ts).
  */
-export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[]): Recommender[] {
+export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[], tuned?: TunedChoice): Recommender[] {
   const msr = protocol === "msr";
-  const covisit = new CovisitRecommender(msr ? MSR_COVISIT : TIME_COVISIT);
-  const ials = new IalsRecommender(msr ? MSR_IALS : TIME_IALS);
-  const fusion = new FusionRecommender([
-    { model: ials, weight: 1 },
-    { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
-  ]);
-  const ease = msr ? [new EaseRecommender(EASE_REGULARIZATION)] : [];
-  const tuned = msr ? MSR_FUNNEL : TIME_FUNNEL;
+  const ialsOptions = tuned?.ials ?? (msr ? MSR_IALS : TIME_IALS);
+  const covisitOptions = tuned?.covisit ?? (msr ? MSR_COVISIT : TIME_COVISIT);
+  const covisit = new CovisitRecommender(covisitOptions);
+  const ials = tuned ? new IalsRecommender(tuned.ials, false) : new IalsRecommender(ialsOptions);
+  const fusion = tuned
+    ? []
+    : [new FusionRecommender([
+        { model: ials, weight: 1 },
+        { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
+      ])];
+  const ease = new EaseRecommender(EASE_REGULARIZATION);
+  const funnelTuning = msr ? MSR_FUNNEL : TIME_FUNNEL;
   // As served by an index that ships the tuned light weights, with exploration off: an offline list must not depend on a coin.
-  const served: FunnelKnobs = { ...SERVED_KNOBS, light: tuned.light, policy: { explorationRate: 0 } };
+  const served: FunnelKnobs = { ...SERVED_KNOBS, light: tuned?.light ?? funnelTuning.light, policy: { explorationRate: 0 } };
   const relevance: FunnelKnobs = { ...served, policy: { explorationRate: 0, mmrLambda: 1 } };
   const funnel = new ServedFunnel(
     items,
     {
-      spec: { ials: msr ? MSR_IALS : TIME_IALS, covisit: msr ? MSR_COVISIT : TIME_COVISIT, recentLimit: tuned.recentLimit },
+      spec: { ials: ialsOptions, covisit: covisitOptions, recentLimit: funnelTuning.recentLimit },
       knobs: { ...relevance, heavy: false },
-      training: tuned.training,
+      training: funnelTuning.training,
       carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
-    { ials, covisit },
+    // Weighted iALS factors would not match the funnel's binary fold-in: with `tuned` it trains its own.
+    tuned ? { covisit } : { ials, covisit },
   );
   // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda); the -relevance rows rank by relevance only (λ 1).
   const funnelRows = [
@@ -63,5 +73,5 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
     // The Worker's own light weights for a user with a vector (WARM_LIGHT_WEIGHTS), for an index that ships none.
     new FunnelRecommender("funnel-light-worker-weights", funnel, { ...served, light: null, heavy: false }),
   ];
-  return [new PopularityRecommender(), new SarRecommender(), covisit, ...ease, ials, fusion, ...funnelRows];
+  return [new PopularityRecommender(), new SarRecommender(), covisit, ease, ials, ...fusion, ...funnelRows];
 }

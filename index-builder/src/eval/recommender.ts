@@ -10,6 +10,8 @@ export interface Recommender {
   readonly name: string;
   /** Hyper-parameters as they should appear in the report. */
   readonly params: Record<string, number | string | boolean>;
+  /** Why this model cannot run on `train` (too large for it), or null; the harness then reports it as skipped instead of fitting. */
+  skipReason?(train: InteractionTable): string | null;
   /** May resolve later: the harness awaits it (the funnel row fits asynchronously). */
   fit(train: InteractionTable): void | Promise<void>;
   /** Work that must finish before `scoreUser` for these users (an asynchronous model lists them here). */

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type RankingMetrics } from "./metrics";
+import { type CarveReport } from "./carve-check";
 import { type EvalSplit } from "./protocols";
 
 /** One report row, in the field names CI and the index manifest read. */
@@ -43,7 +44,7 @@ export function toRow(model: string, params: ReportRow["params"], m: RankingMetr
 }
 
 /** Writes eval-<dataset>-<protocol>.json and .md into `dir`; returns their paths. */
-export async function writeReport(dir: string, split: EvalSplit, rows: ReportRow[], notes: string[]): Promise<string[]> {
+export async function writeReport(dir: string, split: EvalSplit, rows: ReportRow[], notes: string[], carves: { test: CarveReport; validation: CarveReport }): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = join(dir, `eval-${split.dataset}-${split.protocol}`);
   const json = {
@@ -53,6 +54,7 @@ export async function writeReport(dir: string, split: EvalSplit, rows: ReportRow
     train_rows: split.train.users.length,
     test_rows: split.test.users.length,
     k: 10,
+    carves,
     rows,
     notes,
   };

@@ -1,19 +1,24 @@
 import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
 import { readMovieLensLatest } from "../data/movielens";
+import { importDataset, type ImportOptions } from "../import/import-dataset";
+import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 
 /**
- * `npm start`: builds the demo index, starts the local stack, publishes the
- * index through the Worker's admin API and serves until Ctrl-C, which stops
- * everything this started.
+ * `npm start`: builds the demo index (or one from an imported log), starts
+ * the local stack, publishes the index through the Worker's admin API and
+ * serves until Ctrl-C, which stops everything this started.
  */
-export async function runDev(options: { port: number }): Promise<void> {
+export async function runDev(options: { port: number; import?: ImportOptions }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
-  const dataset = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
-  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), { log });
+  const imported = options.import ? await importDataset(options.import) : null;
+  for (const line of imported ? formatSummary(imported.summary) : []) log(line);
+  const dataset = imported?.dataset ?? (await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small")));
+  // Tuning gets 30 CPU s here so the demo starts quickly; `index-builder build` gives it DEFAULT_TUNE's budget.
+  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), { log, tune: { budgetSeconds: 30 }, importSummary: imported?.summary });
 
   const stack = await startLocalStack({
     port: options.port,

@@ -1,9 +1,9 @@
-import { ratingWeight } from "../../../shared/embeddings/event-weights";
 import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
 import { type Dataset } from "../data/movielens";
 import { csrFromCoo, type Csr } from "./csr";
 import { DEFAULT_IALS, gramMatrix, type IalsOptions, trainImplicitAls } from "./implicit-als";
-import { type InteractionTable, tableFromRows } from "./interaction-table";
+import { trainingTable } from "../build/training-table";
+import { type InteractionTable } from "./interaction-table";
 
 /** Trained implicit-ALS embeddings in the layout the index and the ANN builder take. */
 export interface TrainedEmbeddings {
@@ -28,18 +28,9 @@ export interface TrainedEmbeddings {
  */
 export const DEMO_IALS: IalsOptions = { ...DEFAULT_IALS, dims: 64, sweeps: 10, alpha: 1, regularization: 0.005, regExponent: 1 };
 
-/** Trains on a MovieLens-style dataset; ratings become signed weights (shared/embeddings/event-weights.ts). */
+/** Trains on a dataset, its rows weighed by their kind (build/training-table.ts). */
 export function trainIals(dataset: Dataset, options: Partial<IalsOptions> = {}): TrainedEmbeddings {
-  const table = tableFromRows(
-    dataset.interactions.map((x) => ({
-      userId: x.userId,
-      itemId: x.itemId,
-      value: x.rating === null ? 1 : ratingWeight(x.rating),
-      timestampSec: x.timestampMs / 1000,
-    })),
-    dataset.items.map((item) => item.itemId),
-  );
-  return trainIalsOnTable(table, { ...DEMO_IALS, ...options });
+  return trainIalsOnTable(trainingTable(dataset), { ...DEMO_IALS, ...options });
 }
 
 /** Same, on a table whose `values` already are signed weights. */

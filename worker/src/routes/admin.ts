@@ -21,6 +21,7 @@ import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { readBytes, readJson } from "../http/read-json";
 import { readExperimentCounters } from "../redis/impressions";
+import { METRICS_TTL_S, metricsKey, summarizeMetrics } from "../../../shared/metrics/request-metrics";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 
@@ -153,6 +154,20 @@ export const admin = new Hono<AppEnv>()
     const stub = sessionStub(c.env, userId);
     const [eventIds, pendingOutbox] = await Promise.all([stub.eventIds(), stub.pendingOutbox()]);
     return c.json({ userId, eventIds, pendingOutbox });
+  })
+  /** Request metrics of the last `minutes` (default 60, at most 2 days): latency percentiles, error, degraded and cache-hit shares per route, heavy-ranker share, CTR per surface. */
+  .get("/metrics", async (c) => {
+    const raw = new URL(c.req.url).searchParams.get("minutes") ?? "60";
+    const minutes = Number(raw);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > METRICS_TTL_S / 60) throw new AppError("invalid_request", `minutes must be an integer from 1 to ${METRICS_TTL_S / 60}`);
+    const redis = redisFromEnv(c.env);
+    if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; the per-minute metrics live there (Analytics Engine holds them on Cloudflare)");
+    const now = Math.floor(Date.now() / 60_000);
+    const pipeline = redis.pipeline();
+    for (let m = now - minutes + 1; m <= now; m++) pipeline.hgetall(metricsKey(m));
+    const hashes = (await pipeline.exec()) as (Record<string, number | string> | null)[];
+    const summary = summarizeMetrics(hashes.map((h) => Object.fromEntries(Object.entries(h ?? {}).map(([f, n]) => [f, Number(n)]))));
+    return c.json(summary);
   })
   /** Impressions and attributed events per type for a variant in a region. */
   .get("/experiments/:variant/counters", async (c) => {

@@ -64,6 +64,9 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
   );
 
   const accepted = new Set(results.flatMap((r) => r.result.accepted));
+  const clicks: Record<string, number> = {};
+  for (const e of validation.events) if (e.type === "click" && e.surface && accepted.has(e.eventId)) clicks[e.surface] = (clicks[e.surface] ?? 0) + 1;
+  c.set("metric", { clicks });
   return c.json({
     accepted: validation.events.filter((e) => accepted.has(e.eventId)).map((e) => e.eventId),
     duplicates: results.flatMap((r) => r.result.duplicates),

@@ -194,6 +194,7 @@ export const recommendations = new Hono<AppEnv>().get("/", async (c) => {
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, impressionId, region, storedList, defer));
+  c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded: [...new Set([...list.degraded, ...pageDegraded])], shown: page.length });
   return c.json(
     {
       userId: query.userId,

@@ -1,0 +1,244 @@
+import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
+import { type Dataset } from "../data/movielens";
+import { describeTransform, isCountKind, transformGrid, type WeightTransform } from "../data/weights";
+import { describeCarve, soundCarve } from "../eval/carve-check";
+import { CovisitRecommender } from "../eval/covisit-recommender";
+import { evaluateRecommender, itemsByUser } from "../eval/evaluate";
+import { IalsRecommender } from "../eval/ials-recommender";
+import { TEST } from "../eval/msr-split";
+import { buildCovisitation, type CovisitOptions } from "../train/covisitation";
+import { type IalsOptions } from "../train/implicit-als";
+import { type InteractionTable, selectRows } from "../train/interaction-table";
+import { trainIalsOnTable } from "../train/train-ials";
+import { choiceForReport, type TunedChoice, type TuningReport, type TuningTrial } from "./tuning-choice";
+import { datasetTransform, pairCounts, trainingTable } from "./training-table";
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { ValidationLists } from "./validation-lists";
+
+export interface TuneOptions {
+  /**
+   * Budget in CPU seconds of this process (user + system): a busy machine
+   * slows the clock, not the search, so the same data walks the same grid
+   * on a loaded CI runner. The walk stops at the first trial that would
+   * start past its stage's share.
+   */
+  budgetSeconds: number;
+  /** Share of each user's rows held out for validation. */
+  fraction: number;
+  /** Seeds the random carve when time cannot carve. */
+  seed: number;
+  /** Validation users the light-weight comparison replays (an even spread). */
+  lightUsers: number;
+  log: (line: string) => void;
+}
+
+/** The training rows tuning carves, under any weight transform, and the catalogue. */
+export interface TuningData {
+  /** The rows weighed by `transform`; every call returns the same rows in the same order. */
+  tableOf(transform: WeightTransform): InteractionTable;
+  /** Transforms to try; the first is the kind's default. */
+  transforms: WeightTransform[];
+  items: readonly CatalogItem[];
+}
+
+/** A dataset's rows as tuning takes them (build/training-table.ts), with its kind's transform grid. */
+export function datasetTuningData(dataset: Dataset): TuningData {
+  const kind = dataset.weightKind ?? "ratings";
+  return {
+    tableOf: (transform) => trainingTable(dataset, transform),
+    transforms: isCountKind(kind) ? transformGrid(kind, pairCounts(dataset), dataset.ratingMax) : [datasetTransform(dataset)],
+    items: dataset.items,
+  };
+}
+
+export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 90, fraction: 0.2, seed: 7, lightUsers: 2000 };
+
+/** Share of the budget by which each stage must have started its last trial. */
+const STAGE_SHARES = { ials: 0.6, covisit: 0.15 };
+/** Item-vector sizes tried: the Worker folds a user in with a dims² solve per request, so 64 is the ceiling. */
+const DIMS_GRID = [32, 64];
+const MIN_USERS_GRID = [2, 5, 10, 20, 50];
+const HALF_LIFE_DAYS_GRID = [30, 365];
+const LIGHT_COVISIT = [0, 0.05, 0.1, 0.25, 0.5];
+const LIGHT_POPULARITY = [0, 0.01, 0.03];
+const LIGHT_CONTENT = [0, 0.05];
+
+/**
+ * Picks the build's knobs on a validation carve of its own training data
+ * (each user's most recent 20%, or a seeded random 20% when time cannot
+ * carve: eval/carve-check.ts), within a time budget, starting from `start`:
+ * 1. iALS: the weight transform (for count kinds: log at several ε, binary),
+ *    then α, λ and dims, one knob at a time, each step keeping the best
+ *    (coordinate ascent on validation nDCG@10 of exact iALS scores), two passes;
+ * 2. co-visitation: support threshold and decay half-life (the "window"),
+ *    scored as a recommender of its own;
+ * 3. light weights: the funnel's candidates for validation users replayed
+ *    offline once, then every grid point orders them.
+ * An unsound carve (too few users, mostly unseen items) keeps `start`,
+ * loudly. Nothing here is specific to a dataset: grids are relative to the
+ * start point or to the data's own quantiles.
+ */
+export async function tuneOnValidation(data: TuningData, start: TunedChoice, options: TuneOptions): Promise<{ choice: TunedChoice; report: TuningReport }> {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const elapsed = () => {
+    const { user, system } = process.cpuUsage(cpu0);
+    return (user + system) / 1e6;
+  };
+  const { log } = options;
+  const base = data.tableOf(start.transform);
+  const { mask, report: carve } = soundCarve(base, options.fraction, options.seed);
+  log(describeCarve("tuning validation", carve));
+  const trials: TuningTrial[] = [];
+  const report = (choice: TunedChoice, skipped: string | null, startScores: TuningReport["start"], best: TuningReport["best"], budgetCut: boolean): TuningReport => ({
+    carve,
+    skipped,
+    budgetSeconds: options.budgetSeconds,
+    spentSeconds: round(elapsed()),
+    wallSeconds: round((performance.now() - wall0) / 1000),
+    budgetCut,
+    start: startScores,
+    best,
+    trials,
+    choice: choiceForReport(choice),
+  });
+  const none = { ials: 0, covisit: 0, light: 0 };
+  if (carve.problems.length > 0) {
+    const why = `validation carve unsound (${carve.problems.join("; ")})`;
+    log(`WARNING: tuning skipped: ${why}; the build keeps its start point`);
+    return { choice: start, report: report(start, why, none, none, false) };
+  }
+  let budgetCut = false;
+  // Each stage has a share of the budget, so a slow iALS cannot starve the cheap light grid.
+  let stageEnd = STAGE_SHARES.ials * options.budgetSeconds;
+  const overBudget = () => {
+    if (elapsed() < stageEnd) return false;
+    budgetCut = true;
+    return true;
+  };
+
+  // Tables of every transform share rows (trainingTable keeps pair order), so one mask splits them all.
+  const splits = new Map<string, { fit: InteractionTable; validation: InteractionTable }>();
+  const splitOf = (transform: WeightTransform) => {
+    const key = JSON.stringify(transform);
+    let split = splits.get(key);
+    if (!split) {
+      const table = key === JSON.stringify(start.transform) ? base : data.tableOf(transform);
+      split = { fit: selectRows(table, mask, 0), validation: selectRows(table, positiveHeldOut(table, mask), TEST) };
+      splits.set(key, split);
+    }
+    return split;
+  };
+  const trial = async (stage: TuningTrial["stage"], params: TuningTrial["params"], run: () => number | Promise<number>): Promise<number> => {
+    const t = performance.now();
+    const ndcgAt10 = round(await run());
+    trials.push({ stage, params, ndcgAt10, seconds: round((performance.now() - t) / 1000) });
+    log(`tune ${stage}: ${JSON.stringify(params)} -> nDCG@10 ${ndcgAt10.toFixed(4)}`);
+    return ndcgAt10;
+  };
+
+  // 1. Weight transform and iALS.
+  const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
+    const { fit, validation } = splitOf(transform);
+    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () =>
+      (await evaluateRecommender(new IalsRecommender(ials, false), fit, validation)).metrics.ndcgAtK,
+    );
+  };
+  let transform = start.transform;
+  let ials = start.ials;
+  const startIals = await scoreIals(transform, ials);
+  let bestIals = startIals;
+  const tried = new Set([JSON.stringify([transform, ials])]);
+  const transforms = data.transforms;
+  for (let pass = 0; pass < 2 && !overBudget(); pass++) {
+    const before = bestIals;
+    const knobs: (() => [WeightTransform, IalsOptions][])[] = [
+      () => transforms.map((t) => [t, ials]),
+      () => [0.25, 0.5, 2, 4].map((f) => [transform, { ...ials, alpha: ials.alpha * f }]),
+      () => [0.25, 0.5, 2, 4].map((f) => [transform, { ...ials, regularization: ials.regularization * f }]),
+      () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
+    ];
+    for (const knob of knobs) {
+      for (const [t, o] of knob()) {
+        const key = JSON.stringify([t, o]);
+        if (tried.has(key) || overBudget()) continue;
+        tried.add(key);
+        const score = await scoreIals(t, o);
+        if (score > bestIals) [bestIals, transform, ials] = [score, t, o];
+      }
+    }
+    if (bestIals <= before && pass > 0) break;
+  }
+  const { fit, validation } = splitOf(transform);
+
+  // 2. Co-visitation support and window; time decay only means something with timestamps.
+  stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
+  const timed = carve.method === "time";
+  const scoreCovisit = (o: CovisitOptions) =>
+    trial("covisit", { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" }, async () =>
+      (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
+    );
+  let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
+  const startCovisit = overBudget() ? 0 : await scoreCovisit(covisit);
+  let bestCovisit = startCovisit;
+  const covisitGrid: CovisitOptions[] = [
+    ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
+    ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
+  ];
+  for (const o of covisitGrid) {
+    if (overBudget() || JSON.stringify(o) === JSON.stringify(covisit)) continue;
+    const score = await scoreCovisit(o);
+    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+  }
+
+  // 3. Light weights over the replayed candidates of validation users: once gathered, the whole grid (cheap: no training).
+  stageEnd = options.budgetSeconds;
+  let light = start.light;
+  let startLight = 0;
+  let bestLight = 0;
+  if (!overBudget()) {
+    const lists = await ValidationLists.gather(fit, itemsByUser(validation), data.items, trainIalsOnTable(fit, ials), buildCovisitation(fit, covisit), options.lightUsers);
+    const references = { ann: round(lists.ndcgOfSource("ann")), popularity: round(lists.ndcgOfSource("popularity")) };
+    trials.push({ stage: "light", params: { reference: "ann order" }, ndcgAt10: references.ann, seconds: 0 });
+    trials.push({ stage: "light", params: { reference: "popularity order" }, ndcgAt10: references.popularity, seconds: 0 });
+    log(`tune light: ${lists.users} validation users; ANN order ${references.ann.toFixed(4)}, popularity order ${references.popularity.toFixed(4)}`);
+    const scoreLight = (w: LightWeights) => trial("light", lightParams(w), () => lists.ndcgOfLight(w));
+    startLight = await scoreLight(light);
+    bestLight = startLight;
+    for (const w of lightGrid()) {
+      const score = await scoreLight(w);
+      if (score > bestLight) [bestLight, light] = [score, w];
+    }
+    if (bestLight < references.popularity) log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
+  }
+  if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
+  const choice: TunedChoice = { transform, ials, covisit, light };
+  log(`tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users; light ${JSON.stringify(lightParams(light))}`);
+  return { choice, report: report(choice, null, { ials: startIals, covisit: startCovisit, light: startLight }, { ials: bestIals, covisit: bestCovisit, light: bestLight }, budgetCut) };
+}
+
+/** The light grid: rank or z-score normalisation × co-visitation × popularity × content; ANN weight 1, the rest as the Worker's defaults. */
+export function lightGrid(): LightWeights[] {
+  const grid: LightWeights[] = [];
+  for (const normalize of ["rank", "zscore"] as const) {
+    for (const covisit of LIGHT_COVISIT) {
+      for (const popularity of LIGHT_POPULARITY) {
+        for (const content of LIGHT_CONTENT) {
+          grid.push({ ...DEFAULT_LIGHT_WEIGHTS, normalize, source: { ...DEFAULT_LIGHT_WEIGHTS.source, ann: 1, covisit, content, popular: 0 }, popularity, affinity: 0 });
+        }
+      }
+    }
+  }
+  return grid;
+}
+
+function lightParams(w: LightWeights): Record<string, number | string> {
+  return { normalize: w.normalize ?? "rank", ann: w.source.ann, covisit: w.source.covisit, content: w.source.content, popular: w.source.popular, popularity: w.popularity, affinity: w.affinity };
+}
+
+/** The carve's held-out rows that say "liked" (weight > 0) stay TEST; held-out dislikes are dropped (2), not fitted. */
+function positiveHeldOut(table: InteractionTable, mask: Uint8Array): Uint8Array {
+  return Uint8Array.from(mask, (m, r) => (m === TEST ? (table.values[r]! > 0 ? TEST : 2) : 0));
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;

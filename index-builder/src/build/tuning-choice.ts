@@ -1,0 +1,57 @@
+import { type LightWeights } from "../../../shared/ranking/light-rank";
+import { type WeightTransform } from "../data/weights";
+import { type CarveReport } from "../eval/carve-check";
+import { type CovisitOptions } from "../train/covisitation";
+import { type IalsOptions } from "../train/implicit-als";
+
+/** Everything the build picks on validation: the weight transform, iALS, co-visitation and the light weights. */
+export interface TunedChoice {
+  transform: WeightTransform;
+  ials: IalsOptions;
+  covisit: CovisitOptions;
+  light: LightWeights;
+}
+
+/** One point of the grid tried, and its validation nDCG@10. */
+export interface TuningTrial {
+  stage: "ials" | "covisit" | "light";
+  params: Record<string, number | string>;
+  ndcgAt10: number;
+  seconds: number;
+}
+
+/** What tuning did, for the manifest and the build log. */
+export interface TuningReport {
+  /** The validation carve of the training rows every trial was scored on. */
+  carve: CarveReport;
+  /** Why the start point was kept untuned (an unsound carve), or null. */
+  skipped: string | null;
+  /** CPU seconds of the process (tune-on-validation.ts), allowed and spent; and the wall-clock time it took. */
+  budgetSeconds: number;
+  spentSeconds: number;
+  wallSeconds: number;
+  /** Whether the budget stopped the walk before the grid's end. */
+  budgetCut: boolean;
+  /** Validation nDCG@10 of the start point and of the choice, per stage. */
+  start: Record<TuningTrial["stage"], number>;
+  best: Record<TuningTrial["stage"], number>;
+  trials: TuningTrial[];
+  /** The choice, as JSON-safe values. */
+  choice: {
+    transform: WeightTransform;
+    ials: Pick<IalsOptions, "dims" | "alpha" | "regularization" | "regExponent" | "sweeps">;
+    covisit: { topN: number; halfLifeDays: number | null; minUsers: number };
+    light: LightWeights;
+  };
+}
+
+export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
+  const { dims, alpha, regularization, regExponent, sweeps } = choice.ials;
+  const { topN, halfLifeSec, minUsers } = choice.covisit;
+  return {
+    transform: choice.transform,
+    ials: { dims, alpha, regularization, regExponent, sweeps },
+    covisit: { topN, halfLifeDays: Number.isFinite(halfLifeSec) ? halfLifeSec / 86_400 : null, minUsers },
+    light: choice.light,
+  };
+}

@@ -1,0 +1,54 @@
+import { resolve } from "node:path";
+import { WEIGHT_KINDS, type WeightKind } from "../data/weights";
+import { type ImportOptions } from "./import-dataset";
+import { IMPORT_FORMATS, type ImportFormat } from "./row-sources";
+
+/** The import's command-line options, in `node:util` parseArgs form; shared by `index-builder` and `npm run eval`. */
+export const IMPORT_ARGS = {
+  interactions: { type: "string" },
+  items: { type: "string" },
+  kind: { type: "string" },
+  "rating-max": { type: "string" },
+  "user-column": { type: "string" },
+  "item-column": { type: "string" },
+  "timestamp-column": { type: "string" },
+  "weight-column": { type: "string" },
+  "event-column": { type: "string" },
+  format: { type: "string" },
+} as const;
+
+export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parquet: user, item; optional timestamp, weight, event
+  --items FILE        item metadata: item id; optional title, categories, created time, available, more columns as tags
+  --kind K            what the weight means: ${WEIGHT_KINDS.join(", ")} (default plays; without a weight column each row counts 1)
+  --rating-max N      top of the rating scale for --kind ratings (default 5)
+  --user-column C, --item-column C, --timestamp-column C, --weight-column C, --event-column C
+                      column names when they are not the usual ones (user_id, item_id, timestamp, weight, event, ...)
+  --format F          csv, tsv, jsonl or parquet when the extension does not say`;
+
+type ImportArgValues = Partial<Record<keyof typeof IMPORT_ARGS, string>>;
+
+/** Checks the parsed options and turns them into ImportOptions; throws a message naming the bad option. */
+export function importOptionsFrom(values: ImportArgValues): ImportOptions {
+  if (!values.interactions) throw new Error("--interactions FILE is required");
+  const kind = values.kind ?? "plays";
+  if (!(WEIGHT_KINDS as readonly string[]).includes(kind)) throw new Error(`--kind must be one of ${WEIGHT_KINDS.join(", ")}`);
+  const format = values.format;
+  if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${IMPORT_FORMATS.join(", ")}`);
+  const ratingMax = values["rating-max"] === undefined ? undefined : Number(values["rating-max"]);
+  if (ratingMax !== undefined && !(ratingMax > 0)) throw new Error("--rating-max must be a positive number");
+  const columns = {
+    user: values["user-column"],
+    item: values["item-column"],
+    timestamp: values["timestamp-column"],
+    weight: values["weight-column"],
+    event: values["event-column"],
+  };
+  return {
+    interactions: resolve(values.interactions),
+    items: values.items ? resolve(values.items) : undefined,
+    kind: kind as WeightKind,
+    ratingMax,
+    columns: Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)),
+    format: format as ImportFormat | undefined,
+  };
+}

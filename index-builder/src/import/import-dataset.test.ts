@@ -1,0 +1,115 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CsvRecordReader, parseCsv } from "../data/csv";
+import { importDataset } from "./import-dataset";
+import { readRows } from "./row-sources";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "import-test-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+const rows = [
+  { user: "alice", item: "a/1", ts: 1_700_000_000, plays: 3 },
+  { user: "bob smith", item: "b,2", ts: 1_700_000_100, plays: 1 },
+  { user: "alice", item: "b,2", ts: 1_700_000_200, plays: 12 },
+  { user: "bob smith", item: "a/1", ts: 1_700_000_300, plays: 0 },
+  { user: "célia", item: "a/1", ts: 1_700_000_400, plays: 2 },
+];
+
+async function write(name: string, content: string | ArrayBuffer): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, typeof content === "string" ? content : new Uint8Array(content));
+  return file;
+}
+
+const csvText = () => "user_id,item_id,timestamp,plays\r\n" + rows.map((r) => `"${r.user}","${r.item}",${r.ts},${r.plays}`).join("\r\n") + "\r\n";
+
+describe("CsvRecordReader", () => {
+  it("gives the same records fed one character at a time as fed whole", () => {
+    const text = 'a,b\n"x, ""y""\r\nz",1\r\n"q",\n';
+    const reader = new CsvRecordReader();
+    const records = [...text].flatMap((ch) => reader.push(ch));
+    records.push(...reader.end());
+    const { header, rows: whole } = parseCsv(text);
+    expect(records).toEqual([header, ...whole]);
+    expect(whole[0]).toEqual(['x, "y"\r\nz', "1"]);
+  });
+});
+
+describe("importDataset", () => {
+  it("reads CSV, JSON Lines and Parquet into the same dataset", async () => {
+    const csv = await write("log.csv", csvText());
+    const jsonl = await write("log.jsonl", rows.map((r) => JSON.stringify({ user_id: r.user, item_id: r.item, timestamp: new Date(r.ts * 1000).toISOString(), plays: r.plays })).join("\n") + "\n");
+    const parquet = await write(
+      "log.parquet",
+      parquetWriteBuffer({
+        columnData: [
+          { name: "user_id", data: rows.map((r) => r.user), type: "STRING" },
+          { name: "item_id", data: rows.map((r) => r.item), type: "STRING" },
+          { name: "timestamp", data: rows.map((r) => BigInt(r.ts * 1000)), type: "INT64" },
+          { name: "plays", data: rows.map((r) => r.plays), type: "INT32" },
+        ],
+        rowGroupSize: 2,
+      }),
+    );
+    const [a, b, c] = await Promise.all([csv, jsonl, parquet].map((file) => importDataset({ interactions: file, kind: "plays" })));
+    expect(a!.dataset.interactions).toEqual(b!.dataset.interactions);
+    expect(a!.dataset.interactions).toEqual(c!.dataset.interactions);
+    // The zero-play row is no interaction; ids that are not Worker ids are rewritten, valid ones kept.
+    expect(a!.dataset.interactions).toHaveLength(4);
+    expect(a!.summary).toMatchObject({ rows: 4, users: 3, items: 2, pairs: 4, zeroRows: 1, rewrittenIds: 4 });
+    expect(a!.summary.timeRange).toMatchObject({ from: "2023-11-14T22:13:20.000Z", to: "2023-11-14T22:20:00.000Z" });
+    expect(a!.summary.weights).toMatchObject({ min: 1, max: 12 });
+    const ids = new Set(a!.dataset.interactions.flatMap((x) => [x.userId, x.itemId]));
+    expect(ids.has("alice")).toBe(true);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_.:@-]{1,128}$/);
+    expect(a!.dataset.items.map((i) => i.title).sort()).toEqual(["b64.YS8x", "b64.Yiwy"]);
+  });
+
+  it("reads Parquet one row group at a time, numbering rows across groups", async () => {
+    const file = await write("groups.parquet", parquetWriteBuffer({ columnData: [{ name: "n", data: Int32Array.from({ length: 7 }, (_, i) => i), type: "INT32" }], rowGroupSize: 3 }));
+    const seen: number[] = [];
+    for await (const { fields, row } of readRows(file)) {
+      expect(row).toBe(Number(fields.n) + 1);
+      seen.push(Number(fields.n));
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it("reads item metadata: categories, created year, availability, other columns as tags", async () => {
+    const log = await write("items-log.csv", "user,item\nu1,m1\nu1,m2\n");
+    // Columns are named by the first record; a title under another name later is an attribute.
+    const items = await write("items.jsonl", [
+      JSON.stringify({ item_id: "m1", title: "First", genres: "Rock|Jazz", created_at: "2019-05-01T00:00:00Z", available: "no", label: "X" }),
+      JSON.stringify({ item_id: "m3", title: "Third", genres: ["Pop"], created_at: 2001 }),
+    ].join("\n"));
+    const { dataset } = await importDataset({ interactions: log, items, kind: "clicks" });
+    const byId = new Map(dataset.items.map((i) => [i.itemId, i]));
+    expect(byId.get("m1")).toEqual({ itemId: "m1", title: "First", categories: ["Rock", "Jazz"], year: 2019, tags: ["label:X"], available: false });
+    expect(byId.get("m3")).toMatchObject({ title: "Third", categories: ["Pop"], year: 2001, available: true });
+    // Met only in the log: its id is its title.
+    expect(byId.get("m2")).toMatchObject({ title: "m2", categories: [], available: true });
+    expect(dataset.interactions.every((x) => x.timestampMs === 0 && x.count === undefined)).toBe(true);
+  });
+
+  it("names the file and row of the first bad value", async () => {
+    const bad = await write("bad.csv", "user_id,item_id,plays\nu1,i1,3\nu2,i2,many\n");
+    await expect(importDataset({ interactions: bad, kind: "plays" })).rejects.toThrow(`${bad} row 2: column "plays": weight "many" is not a non-negative number`);
+    const width = await write("width.csv", "user_id,item_id\nu1,i1\nu2,i2,extra\n");
+    await expect(importDataset({ interactions: width, kind: "plays" })).rejects.toThrow(`${width} row 2: 3 fields, the header has 2`);
+    const json = await write("bad.jsonl", '{"user_id":"u","item_id":"i"}\n{"user_id":\n');
+    await expect(importDataset({ interactions: json, kind: "plays" })).rejects.toThrow(`${json} row 2: not JSON`);
+    const rating = await write("stars.csv", "user_id,item_id,rating\nu,i,7\n");
+    await expect(importDataset({ interactions: rating, kind: "ratings" })).rejects.toThrow(`${rating} row 1: rating 7 is outside (0, 5]`);
+    const event = await write("events.csv", "user_id,item_id,event\nu,i,teleport\n");
+    await expect(importDataset({ interactions: event, kind: "clicks" })).rejects.toThrow(`${event} row 1: event type "teleport" is not one of`);
+    const noUser = await write("nouser.csv", "who,item_id\nu,i\n");
+    await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
+    await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();
+  });
+});

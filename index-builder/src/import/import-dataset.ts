@@ -1,0 +1,173 @@
+import { basename } from "node:path";
+import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { EVENT_TYPES, type EventType } from "../../../shared/events/event";
+import { type Dataset, type Interaction } from "../data/movielens";
+import { isCountKind, type WeightKind } from "../data/weights";
+import { type Parsed, parseBoolean, parseId, parseLabels, parseTimestamp, parseWeight, parseYear } from "./field-values";
+import { type ImportSummary, SummaryCounter } from "./import-summary";
+import { ImportError, type ImportFormat, readRows } from "./row-sources";
+
+/** Which column holds what; absent names are looked up among the usual ones (COLUMN_ALIASES). */
+export type InteractionColumns = Partial<Record<"user" | "item" | "timestamp" | "weight" | "event", string>>;
+
+export interface ImportOptions {
+  interactions: string;
+  items?: string;
+  /** What the weight column means; with no weight column every row counts 1. */
+  kind: WeightKind;
+  /** Top of the rating scale for `ratings` (default 5). */
+  ratingMax?: number;
+  columns?: InteractionColumns;
+  format?: ImportFormat;
+  itemsFormat?: ImportFormat;
+  /** Dataset name in the manifest (default: the interactions file's base name). */
+  name?: string;
+}
+
+/** Column names tried, in order, when a column is not named. */
+export const COLUMN_ALIASES = {
+  user: ["user_id", "userId", "user", "uid", "customer_id", "visitor_id"],
+  item: ["item_id", "itemId", "item", "iid", "product_id", "movieId", "track_id", "artist_id"],
+  timestamp: ["timestamp", "ts", "time", "event_time", "datetime", "created_at"],
+  weight: ["weight", "count", "plays", "play_count", "rating", "value", "quantity"],
+  event: ["event", "event_type", "type"],
+  title: ["title", "name"],
+  categories: ["categories", "category", "genres", "genre"],
+  created: ["created_at", "created", "release_date", "published_at", "year"],
+  available: ["available", "in_stock", "active"],
+} as const;
+
+const EVENT_SET = new Set<string>(EVENT_TYPES);
+const MAX_TITLE = 512;
+const MAX_ATTRIBUTE_TAGS = 20;
+
+/**
+ * Reads an interaction log (and optionally an item file) into the dataset
+ * the builder trains on, streaming, with a summary. Interactions need a user
+ * and an item column; a timestamp, a weight (read as `kind` says) and an
+ * event type (one of shared/events' types) are optional. Items may carry a
+ * title, categories, a created time (its year is kept), availability and
+ * any other column, kept as `column:value` tags. Items met only in the log
+ * get their id as title. The first bad value stops the import with an
+ * ImportError naming the file and row.
+ */
+export async function importDataset(options: ImportOptions): Promise<{ dataset: Dataset; summary: ImportSummary }> {
+  const file = options.interactions;
+  const counter = new SummaryCounter(options.kind);
+  const ids = new Map<string, string>();
+  const intern = (raw: unknown, row: number, what: string): string => {
+    const parsed = must(parseId(raw), file, row, what);
+    const known = ids.get(parsed.id);
+    if (known !== undefined) return known;
+    ids.set(parsed.id, parsed.id);
+    if (parsed.rewritten) counter.rewritten.add(parsed.id);
+    return parsed.id;
+  };
+  const interactions: Interaction[] = [];
+  let columns: Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns = { user: "", item: "" };
+  let first = true;
+  const ratingMax = options.ratingMax ?? 5;
+  for await (const { fields, row } of readRows(file, options.format)) {
+    if (first) {
+      columns = resolveInteractionColumns(file, Object.keys(fields), options.columns ?? {});
+      counter.columns = columns;
+      first = false;
+    }
+    const userId = intern(fields[columns.user], row, `user (column "${columns.user}")`);
+    const itemId = intern(fields[columns.item], row, `item (column "${columns.item}")`);
+    const timestampMs = columns.timestamp ? must(parseTimestamp(fields[columns.timestamp]), file, row, `column "${columns.timestamp}"`) : 0;
+    const weight = columns.weight ? must(parseWeight(fields[columns.weight]), file, row, `column "${columns.weight}"`) : null;
+    const type = columns.event ? eventType(fields[columns.event], file, row) : undefined;
+    const x: Interaction = { userId, itemId, rating: null, timestampMs };
+    if (type) {
+      x.type = type;
+      if (type === "rating") x.rating = (must(weightPresent(weight), file, row, "a rating event's weight") * 5) / ratingMax;
+      if (type === "watch") x.seconds = weight ?? 0;
+    } else if (isCountKind(options.kind)) {
+      if (weight === 0) {
+        counter.zeroRows++;
+        continue;
+      }
+      if (weight !== null) x.count = weight;
+    } else {
+      const stars = must(weightPresent(weight), file, row, "a rating");
+      if (stars <= 0 || stars > ratingMax) throw new ImportError(file, row, `rating ${stars} is outside (0, ${ratingMax}] (set --rating-max for another scale)`);
+      x.rating = stars;
+    }
+    counter.add(x, weight, type);
+    interactions.push(x);
+  }
+  if (interactions.length === 0) throw new ImportError(file, null, "no interactions");
+  const items = options.items ? await importItems(options.items, options.itemsFormat, counter) : [];
+  const known = new Set(items.map((item) => item.itemId));
+  for (const itemId of counter.itemIds()) {
+    if (!known.has(itemId)) items.push({ itemId, title: itemId, categories: [], year: null, tags: [], available: true });
+  }
+  const dataset: Dataset = { name: options.name ?? basename(file).replace(/\.[^.]+$/, ""), items, interactions, weightKind: options.kind, ratingMax };
+  return { dataset, summary: counter.summary(file, items.length) };
+}
+
+/** Reads an item file: id, title, categories, created time, availability, other columns as tags. */
+async function importItems(file: string, format: ImportFormat | undefined, counter: SummaryCounter): Promise<CatalogItem[]> {
+  const items = new Map<string, CatalogItem>();
+  let names: { item: string; title?: string; categories?: string; created?: string; available?: string } | null = null;
+  for await (const { fields, row } of readRows(file, format)) {
+    if (!names) {
+      const keys = Object.keys(fields);
+      const item = findColumn(keys, COLUMN_ALIASES.item);
+      if (!item) throw new ImportError(file, null, `no item id column (looked for ${COLUMN_ALIASES.item.join(", ")})`);
+      names = { item, title: findColumn(keys, COLUMN_ALIASES.title), categories: findColumn(keys, COLUMN_ALIASES.categories), created: findColumn(keys, COLUMN_ALIASES.created), available: findColumn(keys, COLUMN_ALIASES.available) };
+    }
+    const parsed = must(parseId(fields[names.item]), file, row, `item (column "${names.item}")`);
+    if (items.has(parsed.id)) throw new ImportError(file, row, `item "${parsed.id}" listed twice`);
+    if (parsed.rewritten) counter.rewritten.add(parsed.id);
+    const title = names.title ? String(fields[names.title] ?? "").trim().slice(0, MAX_TITLE) : "";
+    const used = new Set(Object.values(names).filter((n): n is string => n !== undefined));
+    const tags = Object.entries(fields)
+      .filter(([k, v]) => !used.has(k) && v !== null && v !== undefined && String(v).trim() !== "")
+      .slice(0, MAX_ATTRIBUTE_TAGS)
+      .map(([k, v]) => `${k}:${String(v).trim()}`.slice(0, 64));
+    items.set(parsed.id, {
+      itemId: parsed.id,
+      title: title || parsed.id,
+      categories: names.categories ? parseLabels(fields[names.categories]) : [],
+      year: names.created ? parseYear(fields[names.created]) : null,
+      tags,
+      available: names.available ? must(parseBoolean(fields[names.available], true), file, row, `column "${names.available}"`) : true,
+    });
+  }
+  return [...items.values()];
+}
+
+function resolveInteractionColumns(file: string, keys: string[], named: InteractionColumns): Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns {
+  const pick = (what: keyof InteractionColumns, required: boolean): string | undefined => {
+    const name = named[what];
+    if (name !== undefined) {
+      if (!keys.includes(name)) throw new ImportError(file, null, `no column "${name}" (columns: ${keys.join(", ")})`);
+      return name;
+    }
+    const found = findColumn(keys, COLUMN_ALIASES[what]);
+    if (!found && required) throw new ImportError(file, null, `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`);
+    return found;
+  };
+  return { user: pick("user", true)!, item: pick("item", true)!, timestamp: pick("timestamp", false), weight: pick("weight", false), event: pick("event", false) };
+}
+
+function findColumn(keys: readonly string[], aliases: readonly string[]): string | undefined {
+  return aliases.find((a) => keys.includes(a));
+}
+
+function eventType(raw: unknown, file: string, row: number): EventType {
+  const text = String(raw ?? "").trim().toLowerCase();
+  if (!EVENT_SET.has(text)) throw new ImportError(file, row, `event type "${String(raw)}" is not one of ${EVENT_TYPES.join(", ")}`);
+  return text as EventType;
+}
+
+function weightPresent(weight: number | null): Parsed<number> {
+  return weight === null ? { problem: "needs a weight column" } : { value: weight };
+}
+
+function must<T>(parsed: Parsed<T>, file: string, row: number, what: string): T {
+  if ("problem" in parsed) throw new ImportError(file, row, `${what}: ${parsed.problem}`);
+  return parsed.value;
+}
