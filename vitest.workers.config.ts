@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { offlineWranglerEnv } from "./index-builder/src/local/wrangler";
-import { TEST_AUTH } from "./test/integration/test-auth";
+import { TEST_AUTH, TEST_LIMITS } from "./test/integration/test-auth";
 
 Object.assign(process.env, offlineWranglerEnv());
 
@@ -21,6 +21,11 @@ export default defineConfig(async () => {
         main: "./worker/src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          ratelimits: {
+            CLIENT_RATE_LIMIT: { simple: { limit: TEST_LIMITS.client, period: 60 } },
+            USER_EVENTS_RATE_LIMIT: { simple: { limit: TEST_LIMITS.userEvents, period: 60 } },
+            ANONYMOUS_RATE_LIMIT: { simple: { limit: TEST_LIMITS.anonymous, period: 60 } },
+          },
           bindings: {
             TEST_MIGRATIONS: migrations,
             // Secret keys are stored as their SHA-256; two are active, as during a rotation.

@@ -50,7 +50,8 @@ export interface VerifyOptions {
 }
 
 const MAX_TOKEN_CHARS = 4096;
-const DEFAULT_LEEWAY_S = 30;
+/** Clock difference tolerated by default between the signer and us, seconds. */
+export const TOKEN_LEEWAY_S = 30;
 const encoder = new TextEncoder();
 /** Imported HMAC keys by secret: importKey costs more than the verification itself. */
 const importedKeys = new Map<string, Promise<CryptoKey>>();
@@ -106,7 +107,7 @@ export async function verifyUserToken(token: string, keys: readonly TokenKey[], 
     return fail("malformed", "the token needs sub (a user id) and exp (epoch seconds)");
   }
   const nowS = options.nowMs / 1000;
-  const leewayS = options.leewayS ?? DEFAULT_LEEWAY_S;
+  const leewayS = options.leewayS ?? TOKEN_LEEWAY_S;
   if (claims.exp + leewayS <= nowS) return fail("expired", "the token has expired; ask your backend for a new one");
   if (typeof claims.nbf === "number" && claims.nbf - leewayS > nowS) return fail("not_yet_valid", "the token is not valid yet (nbf)");
   if (claims.exp - nowS > options.maxLifetimeS + leewayS) {

@@ -10,6 +10,7 @@ import { type FunnelSection } from "../index-format/funnel-section";
 import { type PopularBlob } from "../index-format/popular";
 import { type LightWeights } from "../ranking/light-rank";
 import { type PolicyConfig } from "../ranking/policy/policy-config";
+import { type RankingOrder } from "../ranking/ranking-order";
 
 /**
  * The funnel's ports: everything `runFunnel` reads, as small interfaces.
@@ -69,6 +70,8 @@ export interface IndexPort {
   degraded: readonly string[];
   /** Light-ranker weights chosen on the index's validation data, when it ships them. */
   lightWeights: LightWeights | null;
+  /** The order the index's validation chose for a user with a vector (manifest `ranking.order`); null: heavy when shipped, else light. */
+  order: RankingOrder | null;
   /** Resolves null for an index built without the funnel section (smaller, not degraded). */
   funnelHead(): Promise<FunnelHead | Fault | null>;
   /** Resolves null for an index built without ANN. */

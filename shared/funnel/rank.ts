@@ -43,7 +43,12 @@ export async function heavyScores(
     return null;
   }
   const { order, top } = lightTop(light, topN);
-  const rows = featureRows(top.map((i) => candidates[i]!), (id) => facts.get(id) ?? null, user);
+  const rows = featureRows(
+    top.map((i) => candidates[i]!),
+    (id) => facts.get(id) ?? null,
+    user,
+    top.map((i) => light[i]!),
+  );
   const scored = await withBudget("heavy_rank", STAGE_BUDGET_MS.heavy, () => model.score(rows, top.length));
   if (!scored.ok) {
     degraded.push(scored.degraded);

@@ -6,6 +6,7 @@ import { mergeCandidates, type SourceProposal } from "../ranking/merge-candidate
 import { DEFAULT_POLICY, type PolicyConfig } from "../ranking/policy/policy-config";
 import { rerank } from "../ranking/policy/rerank";
 import { type RankedEntry } from "../ranking/ranked-list";
+import { orderSource, type RankingOrder } from "../ranking/ranking-order";
 import { type Budgeted, withBudget } from "./budget";
 import { factsOf, knownVisible, popularById, visibleItems } from "./item-facts";
 import { type FunnelKnobs, STAGE_BUDGET_MS } from "./knobs";
@@ -13,6 +14,7 @@ import { type CatalogView, type Fault, type FunnelHead, type FunnelPorts, type H
 import { queryVector } from "./query-vector";
 import { heavyScores, lightWeightsFor } from "./rank";
 import { type FunnelSession } from "./session";
+import { categoryGaps, covisitSignals } from "./session-signals";
 import { annSource, contentSource, covisitSources, editorialSource, freshSource, popularSource, trendingSource } from "./sources";
 
 export type Surface = "home" | "up_next" | "related";
@@ -35,8 +37,12 @@ export interface FunnelResult {
   /** Available in the caller's region, in shown order. */
   entries: RankedEntry[];
   degraded: string[];
-  /** Which scores ordered the list: the heavy model's, or the light ranker's. */
-  ranker: "heavy" | "light";
+  /**
+   * Which scores ordered the list: the heavy model's, the light ranker's, or
+   * one source's own order (the index chose it on validation and ships it as
+   * light weights, and this request used them).
+   */
+  ranker: RankingOrder;
 }
 
 /** One request's merged, filtered candidates and what ranking them needs. */
@@ -82,7 +88,8 @@ export async function runFunnel(
   const g = await gatherCandidates(ports, req, session, knobs);
   const scores = await rankCandidates(ports, g, session, knobs);
   const entries = await placeCandidates(ports, req, session, g, scores ?? g.light, random);
-  return { entries, degraded: [...new Set(g.degraded)].sort(), ranker: scores ? "heavy" : "light" };
+  const sourceOrder = ports.index.order && orderSource(ports.index.order) && g.query && !knobs.light ? ports.index.order : null;
+  return { entries, degraded: [...new Set(g.degraded)].sort(), ranker: scores ? "heavy" : (sourceOrder ?? "light") };
 }
 
 /** Sources, merge and filters: the candidates of one request with their facts, and the light scores. */
@@ -106,7 +113,9 @@ export async function gatherCandidates(
     }
     return v;
   };
-  const ranker = knobs.heavy ? ports.ranker : null;
+  // The index's validation decides whether its heavy model serves (ranking.order); absent, a shipped model does.
+  const order = index.order;
+  const ranker = knobs.heavy && (order === null || order === "heavy") ? ports.ranker : null;
   const [headRead, annRead, policyRead, modelRead, overlayRead] = await timing.measure("data", () =>
     Promise.all([
       withBudget("funnel_data", STAGE_BUDGET_MS.data, () => index.funnelHead()),
@@ -195,6 +204,7 @@ export async function gatherCandidates(
     impressionCounts: impressionCountsOf(session.impressions, candidates.map((c) => c.itemId)),
     surface: req.surface,
     nowMs: req.nowMs,
+    ...(head && withHistory ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) } : {}),
   };
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));

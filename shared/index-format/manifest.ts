@@ -1,6 +1,7 @@
 import { type AnnManifestSection, annSectionProblem } from "../ann/ann-manifest";
 import { type FunnelSection, funnelSectionProblem } from "./funnel-section";
 import { type LightWeights, lightWeightsProblem } from "../ranking/light-rank";
+import { type RankingOrder, rankingOrderProblem } from "../ranking/ranking-order";
 import { AppError } from "../errors";
 import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
 
@@ -33,9 +34,12 @@ export interface IndexManifest {
   funnel?: FunnelSection;
   /**
    * Ranking chosen on this index's own validation data: the light ranker's
-   * weights for a user with a vector (the Worker's WARM_LIGHT_WEIGHTS when absent).
+   * weights for a user with a vector (the Worker's WARM_LIGHT_WEIGHTS when
+   * absent), and which order serves such a user (shared/ranking/ranking-order.ts;
+   * absent: the heavy model when the index ships one, else the light ranker).
+   * For a `source:` order the light weights are that source's alone.
    */
-  ranking?: { light: LightWeights };
+  ranking?: { light: LightWeights; order?: RankingOrder };
   /**
    * How the builder made this version: the import summary, the weight
    * transform, the validation carve and why it was chosen, the tuning grid
@@ -107,6 +111,9 @@ export function parseManifest(value: unknown): IndexManifest {
   if (value.ranking !== undefined) {
     const problem = isObject(value.ranking) ? lightWeightsProblem(value.ranking.light) : "must be an object";
     if (problem) bad(`ranking.light: ${problem}`);
+    const order = (value.ranking as Record<string, unknown>).order;
+    const orderProblem = order === undefined ? null : rankingOrderProblem(order);
+    if (orderProblem) bad(`ranking.order: ${orderProblem}`);
   }
   return value as unknown as IndexManifest;
 }

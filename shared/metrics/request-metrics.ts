@@ -15,7 +15,8 @@ export interface RequestMetric {
   waitMs: number;
   surface?: string;
   cache?: "hit" | "miss";
-  ranker?: "heavy" | "light";
+  /** The order that served the list: heavy, light, or a single source's ("source:ann"). */
+  ranker?: string;
   degraded?: readonly string[];
   /** Items shown (recommendations), for CTR. */
   shown?: number;
@@ -71,6 +72,8 @@ export interface MetricsSummary {
   routes: Record<string, RouteSummary>;
   /** Share of recommendation answers ordered by the heavy ranker. */
   heavyShare: number | null;
+  /** Recommendation answers by the order that served them (heavy, light, source:…). */
+  orders: Record<string, number>;
   /** Clicks per item shown, by surface. */
   ctr: Record<string, { shown: number; clicks: number; ctr: number }>;
   degradedCodes: Record<string, number>;
@@ -83,15 +86,17 @@ export function summarizeMetrics(minuteHashes: readonly Record<string, number>[]
   const get = (...parts: (string | number)[]) => total.get(parts.join(FIELD_SEP)) ?? 0;
   const routes = new Set<string>();
   const surfaces = new Set<string>();
+  const orderCounts = new Map<string, number>();
   const degradedCodes: Record<string, number> = {};
   for (const [field, n] of total) {
     const [kind, a] = field.split(FIELD_SEP);
     if (kind === "req" && a) routes.add(a);
     if ((kind === "shown" || kind === "click") && a) surfaces.add(a);
     if (kind === "degcode" && a) degradedCodes[a] = n;
+    if (kind === "ranker" && a) orderCounts.set(a, n);
   }
   const share = (x: number, of: number) => (of > 0 ? round(x / of) : 0);
-  const summary: MetricsSummary = { minutes: minuteHashes.length, routes: {}, heavyShare: null, ctr: {}, degradedCodes };
+  const summary: MetricsSummary = { minutes: minuteHashes.length, routes: {}, heavyShare: null, orders: {}, ctr: {}, degradedCodes };
   for (const route of [...routes].sort()) {
     const byClass = (c: string) => get("req", route, c);
     const requests = ["2xx", "3xx", "4xx", "5xx"].reduce((s, c) => s + byClass(c), 0);
@@ -108,9 +113,9 @@ export function summarizeMetrics(minuteHashes: readonly Record<string, number>[]
       cacheHitRate: hits + misses > 0 ? share(hits, hits + misses) : null,
     };
   }
-  const heavy = get("ranker", "heavy");
-  const light = get("ranker", "light");
-  summary.heavyShare = heavy + light > 0 ? share(heavy, heavy + light) : null;
+  const answers = [...orderCounts.values()].reduce((a, b) => a + b, 0);
+  summary.orders = Object.fromEntries(orderCounts);
+  summary.heavyShare = answers > 0 ? share(orderCounts.get("heavy") ?? 0, answers) : null;
   for (const surface of [...surfaces].sort()) {
     const shown = get("shown", surface);
     const clicks = get("click", surface);

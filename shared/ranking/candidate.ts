@@ -40,4 +40,30 @@ export interface UserContext {
   surface: "home" | "up_next" | "related";
   /** Current time, epoch ms. */
   nowMs: number;
+  /**
+   * Item -> co-visitation of the candidate with the user's recent items,
+   * over every recent item's neighbour list (not cut to the co-visitation
+   * source's quota). Absent for a candidate no recent item lists.
+   */
+  covisitWith?: Record<string, CovisitSignal>;
+  /**
+   * Category -> distinct recent items since the user last met it (0: the
+   * most recent item has it); absent for a category none of the recent
+   * items has. Recent items, not clock time: an offline log may carry no
+   * timestamps, and sessions are bursty.
+   */
+  categoryGap?: Record<string, number>;
 }
+
+/** How strongly a candidate co-occurs with the user's recent items. */
+export interface CovisitSignal {
+  /** Σ wᵢ·sim(i, item) over the recent items i (the co-visitation source's score, uncut). */
+  strength: number;
+  /** Σ sim(i, item) over the `RECENT_SEEDS` most recent items: the session's drift. */
+  recent: number;
+  /** How many recent items list the candidate among their neighbours. */
+  links: number;
+}
+
+/** Recent items whose co-visitation is the `recent` signal. */
+export const RECENT_SEEDS = 5;

@@ -38,5 +38,7 @@ describe("light ranking", () => {
     };
     expect(parseManifest({ ...manifest, ranking: { light: WARM_LIGHT_WEIGHTS } }).ranking?.light).toEqual(WARM_LIGHT_WEIGHTS);
     expect(() => parseManifest({ ...manifest, ranking: { light: { ...WARM_LIGHT_WEIGHTS, affinity: "x" } } })).toThrow(/ranking.light: affinity/);
+    expect(parseManifest({ ...manifest, ranking: { light: WARM_LIGHT_WEIGHTS, order: "source:ann" } }).ranking?.order).toBe("source:ann");
+    expect(() => parseManifest({ ...manifest, ranking: { light: WARM_LIGHT_WEIGHTS, order: "best" } })).toThrow(/ranking.order/);
   });
 });

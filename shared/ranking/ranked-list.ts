@@ -1,4 +1,5 @@
 import { SOURCES, type Source } from "./candidate";
+import { type RankingOrder, rankingOrderProblem } from "./ranking-order";
 
 /** One item of a ranked list, before titles and reasons are rendered for the page that shows it. */
 export interface RankedEntry {
@@ -22,7 +23,7 @@ export interface RankedList {
   /** Titles of items already rendered from this list (its first page, and the items its reasons name). */
   titles: Record<string, string>;
   degraded: string[];
-  ranker: "heavy" | "light";
+  ranker: RankingOrder;
 }
 
 /**
@@ -37,7 +38,7 @@ interface StoredList {
   indexVersion: string;
   sessionVersion: number;
   region: string;
-  ranker: "heavy" | "light";
+  ranker: RankingOrder;
   degraded: string[];
   titles: Record<string, string>;
   ids: string[];
@@ -123,7 +124,7 @@ function isStoredList(s: unknown): s is StoredList {
     typeof v.indexVersion === "string" &&
     typeof v.sessionVersion === "number" &&
     typeof v.region === "string" &&
-    (v.ranker === "heavy" || v.ranker === "light") &&
+    rankingOrderProblem(v.ranker) === null &&
     Array.isArray(v.degraded) &&
     typeof v.titles === "object" &&
     v.titles !== null &&

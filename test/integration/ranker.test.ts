@@ -35,6 +35,13 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     expect(await heavyRank(bytes, rows, n, sha)).toEqual(scores);
   });
 
+  it("scores the linear scorer the builder trains (one Gemm and a Sigmoid) as the TypeScript model does", async () => {
+    const linear = randomMlp(4, []);
+    const linearBytes = exportMlpToOnnx(linear);
+    const scores = await heavyRank(linearBytes, rows, n, await sha256Hex(linearBytes));
+    expect(maxAbsDiff(scores, mlpScore(linear, rows, n))).toBeLessThan(1e-5);
+  });
+
   it("serves concurrent calls and an empty batch", async () => {
     const [a, b, empty] = await Promise.all([heavyRank(bytes, rows, n), heavyRank(bytes, rows.subarray(0, 10 * FEATURE_COUNT), 10), heavyRank(bytes, rows, 0)]);
     expect(b).toEqual(a.subarray(0, 10));

@@ -13,3 +13,9 @@ export const TEST_AUTH = {
   tokenSecret: "integration-token-secret-0123456789abcdef",
   audience: "recs-integration",
 } as const;
+
+/**
+ * The rate limits of the suite's Worker, smaller than wrangler.toml's so the
+ * tests reach them in a few dozen requests (the e2e suite floods the real ones).
+ */
+export const TEST_LIMITS = { client: 40, userEvents: 10, anonymous: 10 } as const;

@@ -3,7 +3,6 @@ import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/rankin
 import { encodePopularBlob } from "../../../shared/index-format/popular";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
-import { encodeRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
@@ -19,6 +18,7 @@ import { type TunedChoice, type TuningReport } from "./tuning-choice";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { placeColdItems } from "./cold-items";
+import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../shared/ranking/ranking-order";
 import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
 
 /**
@@ -49,7 +49,7 @@ export interface BuildOptions {
   popularity?: PopularityOptions;
   log?: (line: string) => void;
   ann?: boolean;
-  /** false: no heavy ranker; "always": ship the trained model even when validation prefers the light order (to test it online); else only when it wins. */
+  /** false: no heavy ranker; "always": ship and serve the trained model whatever validation chose (to test it online); else only when validation chooses it. */
   ranker?: boolean | "always";
   /** Tuning on a validation carve (tune-on-validation.ts); false builds from the start point untuned. */
   tune?: Partial<Omit<TuneOptions, "log">> | false;
@@ -113,16 +113,11 @@ export async function buildIndex(
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,
-  // refused when time cannot carve (unless "always": shipped to test it online).
+  // refused when time cannot carve. `ranker: "always"` ships and serves it whatever validation chose (to test it online).
   const rankerRefused = carve.method !== "time" && options.ranker !== "always" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
-  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light } };
+  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light }, alwaysShip: options.ranker === "always" };
   const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);
-  if (ranker && !ranker.report.shipped && options.ranker === "always") {
-    log("ranker: shipped anyway (--ranker always), though validation prefers the light order");
-    blobs.set(RANKER_BLOBS.model, { bytes: ranker.onnx, contentType: "application/octet-stream" });
-    blobs.set(RANKER_BLOBS.spec, { bytes: encodeRankerSpec({ ...ranker.spec, validation: { ...ranker.spec.validation, forced: true } }), contentType: "application/json" });
-  }
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
   const { version, dir, manifest } = await writeVersion(
@@ -139,14 +134,14 @@ export async function buildIndex(
       fallbackItemIds: popular.items.slice(0, FALLBACK_SIZE).map((x) => x.itemId),
       ...(ann ? { ann: ann.section } : {}),
       funnel: funnel.section,
-      ranking: { light: choice.light },
+      ranking: servedRanking(ranker?.order ?? null, choice.light),
       build: {
         ...(options.importSummary ? { import: options.importSummary } : {}),
         weights: { kind: dataset.weightKind ?? "ratings", transform: choice.transform, description: describeTransform(choice.transform) },
         validationCarve: carve,
         tuning: tuning ?? { skipped: "tuning off (tune: false)", choice: null },
         ann: ann ? { knobs: "nprobe and shortlist calibrated on the built index for recall@100 ≥ 0.99 against brute force (ann/calibrate-nprobe.ts)" } : null,
-        heavyRanker: ranker ? { built: true, shipped: ranker.report.shipped } : { built: false, reason: options.ranker === false ? "ranker: false" : (rankerRefused ?? "too few validation users") },
+        heavyRanker: ranker ? { built: true, shipped: ranker.report.shipped, order: ranker.order } : { built: false, reason: options.ranker === false ? "ranker: false" : (rankerRefused ?? "too few validation users") },
       },
     },
     dataset.items,
@@ -155,4 +150,14 @@ export async function buildIndex(
   await writeFile(join(dir, "build-report.json"), JSON.stringify(manifest.build, null, 2));
   log(`wrote index ${version} to ${dir} (${Object.keys(manifest.blobs).length} blob(s), ${manifest.counts.categories} categories)`);
   return { version, dir, manifest };
+}
+
+/**
+ * The manifest's ranking: the order the ranker build chose on validation
+ * (none built: the light ranker), a single source's order as that source's
+ * light weights alone, else the light weights tuned on validation.
+ */
+function servedRanking(order: RankingOrder | null, light: LightWeights): { light: LightWeights; order: RankingOrder } {
+  const source = order ? orderSource(order) : null;
+  return { light: source ? sourceOrderWeights(source) : light, order: order ?? "light" };
 }

@@ -62,3 +62,14 @@ export function rankingMetrics(
     users,
   };
 }
+
+/** nDCG@k of one ranked list against a user's test items, as `rankingMetrics` averages it. */
+export function listNdcg(list: readonly number[], truth: ReadonlySet<number>, k: number): number {
+  let dcg = 0;
+  list.slice(0, k).forEach((item, i) => {
+    if (truth.has(item)) dcg += 1 / Math.log2(i + 2);
+  });
+  let idcg = 0;
+  for (let i = 0; i < Math.min(truth.size, k); i++) idcg += 1 / Math.log2(i + 2);
+  return idcg === 0 ? 0 : dcg / idcg;
+}

@@ -5,7 +5,7 @@ import { IalsRecommender } from "./ials-recommender";
 import { FusionRecommender } from "./fusion-recommender";
 import { type FunnelKnobs, SERVED_KNOBS } from "../../../shared/funnel/knobs";
 import { FunnelRecommender } from "./funnel/funnel-recommender";
-import { ServedFunnel } from "./funnel/served-funnel";
+import { OFFLINE_SOURCES, ServedFunnel } from "./funnel/served-funnel";
 import {
   EASE_REGULARIZATION,
   MSR_COVISIT,
@@ -64,14 +64,16 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
     // Weighted iALS factors would not match the funnel's binary fold-in: with `tuned` it trains its own.
     tuned ? { covisit } : { ials, covisit },
   );
-  // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda); the -relevance rows rank by relevance only (λ 1).
+  // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda) in the order validation chose; the -relevance rows rank by relevance only (λ 1).
   const funnelRows = [
-    new FunnelRecommender("funnel", funnel, served, true),
-    new FunnelRecommender("funnel-light", funnel, { ...served, heavy: false }),
-    new FunnelRecommender("funnel-relevance", funnel, relevance),
-    new FunnelRecommender("funnel-light-relevance", funnel, { ...relevance, heavy: false }),
+    new FunnelRecommender("funnel", funnel, served, "served", true),
+    new FunnelRecommender("funnel-relevance", funnel, relevance, "served"),
+    new FunnelRecommender("funnel-heavy", funnel, served, "heavy"),
+    new FunnelRecommender("funnel-light", funnel, served, "light"),
+    ...OFFLINE_SOURCES.map((s) => new FunnelRecommender(`funnel-source-${s}`, funnel, served, `source:${s}`)),
+    new FunnelRecommender("funnel-light-relevance", funnel, relevance, "light"),
     // The Worker's own light weights for a user with a vector (WARM_LIGHT_WEIGHTS), for an index that ships none.
-    new FunnelRecommender("funnel-light-worker-weights", funnel, { ...served, light: null, heavy: false }),
+    new FunnelRecommender("funnel-light-worker-weights", funnel, { ...served, light: null }, "light"),
   ];
   return [new PopularityRecommender(), new SarRecommender(), covisit, ease, ials, ...fusion, ...funnelRows];
 }

@@ -5,6 +5,7 @@ import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { type FunnelSection } from "../../../shared/index-format/funnel-section";
 import { type PopularBlob } from "../../../shared/index-format/popular";
+import { type RankingOrder } from "../../../shared/ranking/ranking-order";
 import { type LightWeights } from "../../../shared/ranking/light-rank";
 import { buildAnnBlobs } from "../ann/build-ann-blobs";
 import { buildFunnelBlobs } from "../build/funnel-blobs";
@@ -31,6 +32,8 @@ export interface MemoryIndex {
   fallbackItemIds: string[];
   /** The light weights the manifest ships (`ranking.light`); null: the Worker's defaults. */
   lightWeights: LightWeights | null;
+  /** The order the manifest names (`ranking.order`); absent or null: heavy when a ranker is bound, else light. */
+  order?: RankingOrder | null;
 }
 
 export interface MemoryIndexInput {

@@ -92,6 +92,7 @@ export function memoryFunnelPorts(index: MemoryIndex, options: MemoryPortOptions
       fallbackItemIds: index.fallbackItemIds,
       degraded: [],
       lightWeights: index.lightWeights,
+      order: index.order ?? null,
       funnelHead: async () => d.head,
       annHead: async () => d.ann,
       vectorsOfRows: async (head, rows) => {

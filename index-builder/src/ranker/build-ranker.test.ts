@@ -59,17 +59,29 @@ describe("buildRanker", () => {
     });
   });
 
-  it("builds the model blob and a spec that checks against this code's features", async () => {
+  it("builds the model blob and a spec that checks against this code's features, and ships it only when the order choice picks it", async () => {
     const built = await buildRanker(synthetic(), options);
     expect(built).not.toBeNull();
-    const { report, blobs, model, onnx } = built!;
+    const { report, blobs, model, onnx, order } = built!;
     expect(report.validationGroups).toBeGreaterThanOrEqual(20);
     expect(report.orderings.mlp.groups).toBe(report.validationGroups);
     expect(mlpFromOnnx(onnx)).toEqual(model);
+    // Light first, then the best source, then the model; each duel starts from the order chosen before it.
+    expect(report.choice.duels.map((d) => d.challenger)).toEqual([expect.stringMatching(/^source:/), "heavy"]);
+    expect(report.choice.users).toBe(report.validationGroups);
+    expect(report.choice.ndcgAt10.light).toBeCloseTo(report.orderings.light.ndcgAt10, 10);
+    expect(report.choice.ndcgAt10.heavy).toBeCloseTo(report.orderings.mlp.ndcgAt10, 10);
+    expect(order).toBe(report.choice.order);
+    expect(report.shipped).toBe(order === "heavy");
     if (report.shipped) {
       expect(blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(onnx);
       const spec = parseRankerSpec(blobs.get(RANKER_BLOBS.spec)!.bytes);
-      expect("spec" in spec && spec.spec.widths).toEqual([FEATURE_COUNT, 32, 16, 1]);
+      expect("spec" in spec && spec.spec.widths).toEqual([FEATURE_COUNT, ...options.training.hidden, 1]);
     } else expect(blobs.size).toBe(0);
+    // A test index may ship and serve the model whatever validation chose; the report keeps the choice.
+    const forced = (await buildRanker(synthetic(), { ...options, alwaysShip: true }))!;
+    expect(forced.order).toBe("heavy");
+    expect(forced.report.choice).toEqual(report.choice);
+    expect(forced.blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(forced.onnx);
   });
 });

@@ -2,12 +2,15 @@ import { sha256Hex } from "../../../shared/checksum";
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../../shared/ranking/features";
 import { mlpScore, type MlpModel } from "../../../shared/ranking/mlp";
 import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../../shared/ranking/onnx-export";
+import { type Source, SOURCES } from "../../../shared/ranking/candidate";
+import { type RankingOrder } from "../../../shared/ranking/ranking-order";
 import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { mulberry32 } from "../train/seeded-random";
-import { annScores, rrfScores } from "./light-orderings";
+import { rrfScores, sourceScores } from "./light-orderings";
+import { type BootstrapOptions, chooseOrder, DEFAULT_BOOTSTRAP, describeChoice, type OrderChoice } from "./order-choice";
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
-import { rankingQuality, type RankingQuality } from "./ranking-quality";
+import { groupNdcgAt10, rankingQuality, type RankingQuality } from "./ranking-quality";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, selectGroups, trainMlp } from "./train-mlp";
 
 /** Fewer validation users than this and the comparison means nothing: no ranker is built. */
@@ -16,30 +19,47 @@ const MIN_VALIDATION_GROUPS = 20;
 export interface RankerBuildOptions {
   dataset: RankerDatasetOptions;
   training: MlpTrainOptions;
+  /** How the heavy, light and best-source orders are compared on the validation users. */
+  bootstrap: BootstrapOptions;
+  /**
+   * Ship the model and serve it whatever validation chose (the report still
+   * records the choice): for test indexes that must exercise the ONNX path.
+   */
+  alwaysShip?: boolean;
   /** Share of users whose requests are kept out of training and used to compare orderings. */
   validationShare: number;
   seed: number;
 }
 
-export const DEFAULT_RANKER_BUILD: RankerBuildOptions = { dataset: DEFAULT_RANKER_DATASET, training: DEFAULT_MLP_TRAINING, validationShare: 0.2, seed: 11 };
+export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
+  dataset: DEFAULT_RANKER_DATASET,
+  training: DEFAULT_MLP_TRAINING,
+  bootstrap: DEFAULT_BOOTSTRAP,
+  validationShare: 0.2,
+  seed: 11,
+};
 
 /** The offline comparison on validation users, one row per ordering of the same candidates. */
 export interface RankerReport {
-  /** Whether the model goes into the index: only when it beats the light ranker's nDCG@10 on validation. */
+  /** Whether the model goes into the index: only when the order choice (below) picked it, or `alwaysShip`. */
   shipped: boolean;
+  /** Heavy, light and the best single source's raw order, compared by a paired bootstrap over validation users. */
+  choice: OrderChoice;
   rows: number;
   positives: number;
   trainGroups: number;
   validationGroups: number;
   /** Mean held-out items per validation user that candidate generation retrieved, over all held out. */
   candidateRecall: number;
-  orderings: Record<"mlp" | "linear" | "light" | "rrf" | "ann", RankingQuality>;
+  orderings: Record<"mlp" | "linear" | "light" | "rrf", RankingQuality> & Partial<Record<Source, RankingQuality>>;
   epochLoss: number[];
   constantFeatures: string[];
   seconds: { candidates: number; training: number };
 }
 
 export interface RankerBuild {
+  /** What the index serves to a user with a vector (manifest `ranking.order`). */
+  order: RankingOrder;
   model: MlpModel;
   onnx: Uint8Array;
   spec: RankerSpec;
@@ -52,8 +72,11 @@ export interface RankerBuild {
  * Builds the heavy ranker end to end: the served funnel's candidate lists
  * with labels (ranker-dataset.ts), an MLP trained on the training users' lists, the
  * comparison on the validation users against a logistic regression on the
- * same features and the training-free orderings, then the ONNX export and
- * its spec. Returns null when the data is too small to validate a model.
+ * same features and the training-free orderings, the choice of the served
+ * order (light, the best single source's raw order, or the model: each
+ * must beat the one before by more than a paired bootstrap's noise), then
+ * the ONNX export and its spec. Returns null when the data is too small to
+ * validate a model.
  */
 export async function buildRanker(dataset: Dataset, options: RankerBuildOptions = DEFAULT_RANKER_BUILD, log: (line: string) => void = () => {}): Promise<RankerBuild | null> {
   const t0 = performance.now();
@@ -67,18 +90,31 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
   const trainRows = selectGroups(data, train, FEATURE_COUNT);
   const mlp = trainMlp(trainRows, FEATURE_COUNT, options.training);
   const t2 = performance.now();
-  const linear = trainMlp(trainRows, FEATURE_COUNT, { ...options.training, hidden: [] });
+  // A linear listwise scorer on the same features, for contrast.
+  const linear = trainMlp(trainRows, FEATURE_COUNT, { ...options.training, hidden: [], loss: "listwise" });
   const n = data.labels.length;
   const quality = (scores: ArrayLike<number>) => rankingQuality(scores, data.labels, data.groupStart, data.heldOut, validation);
+  const mlpScores = mlpScore(mlp.model, data.features, n);
+  const sources = Object.fromEntries(
+    SOURCES.filter((s) => data.candidates.some((c) => c.sources[s] !== undefined)).map((s) => [s, quality(sourceScores(data.candidates, s))]),
+  ) as Partial<Record<Source, RankingQuality>>;
   const orderings = {
-    mlp: quality(mlpScore(mlp.model, data.features, n)),
+    mlp: quality(mlpScores),
     linear: quality(mlpScore(linear.model, data.features, n)),
     light: quality(data.light),
     rrf: quality(rrfScores(data.candidates, data.groupStart)),
-    ann: quality(annScores(data.candidates)),
+    ...sources,
   };
+  const bestSource = (Object.keys(sources) as Source[]).sort((a, b) => sources[b]!.ndcgAt10 - sources[a]!.ndcgAt10)[0];
+  const perUser = (scores: ArrayLike<number>) => groupNdcgAt10(scores, data.labels, data.groupStart, data.heldOut, validation);
+  const choice = chooseOrder([
+    { order: "light", perUser: perUser(data.light) },
+    ...(bestSource ? [{ order: `source:${bestSource}` as const, perUser: perUser(sourceScores(data.candidates, bestSource)) }] : []),
+    { order: "heavy", perUser: perUser(mlpScores) },
+  ], options.bootstrap);
   const report: RankerReport = {
-    shipped: orderings.mlp.ndcgAt10 > orderings.light.ndcgAt10,
+    shipped: choice.order === "heavy" || options.alwaysShip === true,
+    choice,
     rows: n,
     positives: data.labels.reduce((s, y) => s + y, 0),
     trainGroups: train.length,
@@ -90,10 +126,11 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     seconds: { candidates: round((t1 - t0) / 1000), training: round((t2 - t1) / 1000) },
   };
   for (const [name, q] of Object.entries(report.orderings)) {
-    log(`ranker validation ${name.padEnd(6)} nDCG@10 ${q.ndcgAt10.toFixed(4)}  AUC ${q.auc.toFixed(4)}  (${q.groups} users)`);
+    log(`ranker validation ${name.padEnd(9)} nDCG@10 ${q.ndcgAt10.toFixed(4)}  AUC ${q.auc.toFixed(4)}  (${q.groups} users)`);
   }
-  log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, MLP trained in ${report.seconds.training} s`);
-  if (!report.shipped) log("ranker: not shipped, it does not beat the light ranker on validation");
+  log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, MLP (${options.training.loss}) trained in ${report.seconds.training} s`);
+  for (const line of describeChoice(choice)) log(`ranker: ${line}`);
+  if (options.alwaysShip && choice.order !== "heavy") log(`ranker: shipped and served anyway (alwaysShip), though validation chose ${choice.order}`);
 
   const onnx = exportMlpToOnnx(mlp.model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
   const spec: RankerSpec = {
@@ -110,7 +147,7 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
     [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
   ] : []);
-  return { model: mlp.model, onnx, spec, report, blobs };
+  return { order: report.shipped ? "heavy" : choice.order, model: mlp.model, onnx, spec, report, blobs };
 }
 
 /** A seeded share of the groups (users) for validation; the rest train. */

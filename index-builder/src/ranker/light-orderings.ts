@@ -1,4 +1,4 @@
-import { type Candidate, SOURCES } from "../../../shared/ranking/candidate";
+import { type Candidate, type Source, SOURCES } from "../../../shared/ranking/candidate";
 
 /** Reciprocal-rank fusion constant (Cormack, Clarke, Büttcher 2009, "k = 60"). */
 const RRF_K = 60;
@@ -24,7 +24,7 @@ export function rrfScores(candidates: readonly Candidate[], groupStart: Uint32Ar
   return scores;
 }
 
-/** The ANN source's own order (exact iALS scores); candidates it did not propose come after, in row order. */
-export function annScores(candidates: readonly Candidate[]): Float64Array {
-  return Float64Array.from(candidates, (c) => c.sources.ann ?? -Infinity);
+/** One source's own order by its raw scores; candidates it did not propose come after, in row order (the light order). */
+export function sourceScores(candidates: readonly Candidate[], source: Source): Float64Array {
+  return Float64Array.from(candidates, (c) => c.sources[source] ?? -Infinity);
 }

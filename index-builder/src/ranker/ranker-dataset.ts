@@ -130,7 +130,7 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
     const kept = top.map((i) => g.candidates[i]!);
     for (const c of kept) facts.set(c.itemId, g.facts.get(c.itemId)!);
     chunks.push({
-      features: featureRows(kept, (id) => g.facts.get(id) ?? null, g.user),
+      features: featureRows(kept, (id) => g.facts.get(id) ?? null, g.user, top.map((i) => g.light[i]!)),
       labels: Uint8Array.from(kept, (c) => (truth.has(c.itemId) ? 1 : 0)),
       light: Float64Array.from(top, (i) => g.light[i]!),
     });

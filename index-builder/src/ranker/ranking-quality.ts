@@ -28,18 +28,10 @@ export function rankingQuality(scores: ArrayLike<number>, labels: Uint8Array, gr
     const truth = heldOut[g]!;
     if (truth === 0) continue;
     counted++;
-    const rows = Array.from({ length: end - start }, (_, k) => start + k).sort((a, b) => scores[b]! - scores[a]! || a - b);
-    let dcg = 0;
-    let hits = 0;
-    rows.slice(0, 10).forEach((r, rank) => {
-      if (labels[r] !== 1) return;
-      hits++;
-      dcg += 1 / Math.log2(rank + 2);
-    });
-    let idcg = 0;
-    for (let k = 0; k < Math.min(truth, 10); k++) idcg += 1 / Math.log2(k + 2);
-    ndcg += dcg / idcg;
-    recall += hits / Math.min(truth, 10);
+    const rows = sortedRows(scores, start, end);
+    const top = topTen(rows, labels, truth);
+    ndcg += top.ndcg;
+    recall += top.hits / Math.min(truth, 10);
     const pairAuc = groupAuc(rows, scores, labels);
     if (pairAuc !== null) {
       auc += pairAuc;
@@ -47,6 +39,34 @@ export function rankingQuality(scores: ArrayLike<number>, labels: Uint8Array, gr
     }
   }
   return { auc: aucGroups ? auc / aucGroups : 0, ndcgAt10: counted ? ndcg / counted : 0, recallAt10: counted ? recall / counted : 0, groups: counted };
+}
+
+/**
+ * nDCG@10 of each of `groups` (same definition as `rankingQuality`), in
+ * that order: the per-user figures a paired bootstrap resamples. A group
+ * without held-out items scores 0.
+ */
+export function groupNdcgAt10(scores: ArrayLike<number>, labels: Uint8Array, groupStart: Uint32Array, heldOut: Uint32Array, groups: readonly number[]): Float64Array {
+  return Float64Array.from(groups, (g) => (heldOut[g]! === 0 ? 0 : topTen(sortedRows(scores, groupStart[g]!, groupStart[g + 1]!), labels, heldOut[g]!).ndcg));
+}
+
+/** Rows start..end−1 by descending score, ties to the lower row. */
+function sortedRows(scores: ArrayLike<number>, start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, k) => start + k).sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+/** Hits and nDCG@10 (binary gains, ideal list min(truth, 10) hits) of rows sorted best first. */
+function topTen(sortedRows: number[], labels: Uint8Array, truth: number): { ndcg: number; hits: number } {
+  let dcg = 0;
+  let hits = 0;
+  sortedRows.slice(0, 10).forEach((r, rank) => {
+    if (labels[r] !== 1) return;
+    hits++;
+    dcg += 1 / Math.log2(rank + 2);
+  });
+  let idcg = 0;
+  for (let k = 0; k < Math.min(truth, 10); k++) idcg += 1 / Math.log2(k + 2);
+  return { ndcg: dcg / idcg, hits };
 }
 
 /** Mann-Whitney AUC of one group, from rows sorted best first; null without both classes. */

@@ -1,10 +1,10 @@
 import { createMiddleware } from "hono/factory";
 import { constantTimeEqual, hashSecretKey, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
-import { verifyUserToken } from "../../../shared/auth/user-token";
 import { AppError } from "../../../shared/errors";
 import { type AppEnv } from "../http/app-env";
 import { ANONYMOUS_TOKEN_LIFETIME_S, type AuthConfig, authConfig, MAX_USER_TOKEN_LIFETIME_S } from "./auth-config";
 import { enforceLimit } from "./rate-limit";
+import { verifyTokenMemoized } from "./verified-tokens";
 
 /**
  * Establishes the caller of every API route: a secret key (`Authorization:
@@ -40,11 +40,7 @@ export function authenticate() {
     let userId: string | null = null;
     let anonymous = false;
     if (bearer !== null) {
-      const check = await verifyUserToken(bearer, config.tokenKeys, {
-        audience: config.audience,
-        nowMs: Date.now(),
-        maxLifetimeS: Math.max(MAX_USER_TOKEN_LIFETIME_S, ANONYMOUS_TOKEN_LIFETIME_S),
-      });
+      const check = await verifyTokenMemoized(config, bearer, Date.now(), Math.max(MAX_USER_TOKEN_LIFETIME_S, ANONYMOUS_TOKEN_LIFETIME_S));
       if (!check.ok) throw new AppError("invalid_token", check.message, { reason: check.problem });
       // The long lifetime is for the anonymous ids this Worker signs; a backend's tokens are short-lived.
       if (!check.claims.anon && check.claims.exp - Date.now() / 1000 > MAX_USER_TOKEN_LIFETIME_S + 30) {

@@ -106,7 +106,12 @@ export async function catalogFacts(db: D1Database, itemIds: readonly string[]): 
   return out;
 }
 
-async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<string, CatalogFacts>> {
+/**
+ * The rows of the given (distinct) items read from D1 now, past the memo:
+ * what decides that an item does not exist, since the memo also remembers
+ * absences for a minute and the item may have been added since.
+ */
+export async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<string, CatalogFacts>> {
   if (unique.length === 0) return new Map();
   const orm = drizzle(db);
   const query = (ids: string[]) =>

@@ -34,6 +34,7 @@ export function workerFunnelPorts(env: Env, index: LoadedIndex, timing: StageTim
       fallbackItemIds: manifest.fallbackItemIds,
       degraded: index.degraded,
       lightWeights: manifest.ranking?.light ?? null,
+      order: manifest.ranking?.order ?? null,
       funnelHead: async () => (manifest.funnel ? loadFunnelHead(kv, manifest) : null),
       annHead: async () => (manifest.ann ? loadAnnHead(kv, manifest) : null),
       vectorsOfRows: (head, rows) => vectorsOfRows(kv, manifest, head, rows),

@@ -4,7 +4,7 @@ import { type InteractionEvent } from "../../../shared/events/event";
 import { validateEventBatch } from "../../../shared/events/validate-batch";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
-import { catalogFacts } from "../catalog/d1-catalog";
+import { catalogFacts, fetchCatalogFacts } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
 import { regionOf } from "../http/region";
@@ -49,6 +49,8 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
   let facts: Awaited<ReturnType<typeof catalogFacts>>;
   try {
     facts = await catalogFacts(c.env.DB, validation.events.map((e) => e.itemId));
+    const absent = [...new Set(validation.events.map((e) => e.itemId).filter((id) => !facts.has(id)))];
+    if (absent.length > 0) for (const [id, row] of await fetchCatalogFacts(c.env.DB, absent)) facts.set(id, row);
   } catch (cause) {
     throw new AppError("dependency_unavailable", "the catalog cannot be read to check the items; nothing was stored, retry", undefined, { cause });
   }

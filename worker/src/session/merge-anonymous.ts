@@ -11,11 +11,13 @@ export interface MergeResult {
 /**
  * Merges an anonymous visitor's session into the user who just logged in:
  * the anonymous events join the user's (same event ids, so a repeated merge
- * and Redis, which already has them under the event id, count each once),
- * updating the user's seen items, recent items and affinities; the
- * anonymous profile is adopted only when the user declared none. Then the
- * anonymous session is erased, outbox included: whatever it still owed
- * Redis is now owed by the user's. Impression counts are not carried over.
+ * stores each once), updating the user's seen items, recent items and
+ * affinities; the anonymous profile is adopted only when the user declared
+ * none. Events Redis already has (under the anonymous id) are not delivered
+ * again, so the stream, trending and experiment counters count each once;
+ * those still in the anonymous outbox are delivered as the user's. Then the
+ * anonymous session is erased, outbox included. Impression counts are not
+ * carried over.
  */
 export async function mergeAnonymousSession(env: Env, anonymousId: string, userId: string, region: string): Promise<MergeResult> {
   const anonymous = sessionStub(env, anonymousId);
@@ -26,7 +28,9 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
   if (events.length > 0) {
     const facts = await catalogFacts(env.DB, events.map((e) => e.itemId)).catch(() => new Map());
     const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories as string[]]));
-    sessionVersion = (await user.ingest(events, { region, itemCategories })).sessionVersion;
+    const undelivered = new Set(source.undelivered);
+    const deliveredElsewhere = events.filter((e) => !undelivered.has(e.eventId)).map((e) => e.eventId);
+    sessionVersion = (await user.ingest(events, { region, itemCategories, deliveredElsewhere })).sessionVersion;
   }
   let profileAdopted = false;
   if (source.profile) {

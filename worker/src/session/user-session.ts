@@ -65,6 +65,11 @@ export interface IngestContext {
   region: string;
   /** Catalog categories of the events' items, for the affinities. */
   itemCategories: Record<string, string[]>;
+  /**
+   * Ids of events Redis already has under another user (an anonymous
+   * session merged into this one): stored here, not delivered again.
+   */
+  deliveredElsewhere?: string[];
 }
 
 const RECENT_ITEMS = SESSION_RECENT_EVENTS;
@@ -108,7 +113,8 @@ export class UserSession extends DurableObject<Env> {
       }
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
-        if (redisOn) enqueue(this.sql, accepted.map((event) => ({ event, region: context.region })), nowMs);
+        const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
+        if (redisOn && owed.length > 0) enqueue(this.sql, owed.map((event) => ({ event, region: context.region })), nowMs);
         this.bumpVersion();
       }
       return { accepted: accepted.map((e) => e.eventId), duplicates, sessionVersion: this.sessionVersion() };
@@ -281,9 +287,10 @@ export class UserSession extends DurableObject<Env> {
 
   /**
    * What an anonymous session hands the user it is merged into: its events,
-   * oldest first, and its declared profile (null when none was declared).
+   * oldest first, its declared profile (null when none was declared), and
+   * the ids of those still waiting in its outbox for Redis.
    */
-  mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null } {
+  mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null; undelivered: string[] } {
     const rows = this.sql
       .exec<{ event_id: string; item_id: string; type: EventType; ts_ms: number; value: number | null; seconds: number | null; surface: string | null; impression_id: string | null; context: string | null }>(
         `SELECT event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context FROM events ORDER BY seq`,
@@ -303,6 +310,10 @@ export class UserSession extends DurableObject<Env> {
         ...(r.context === null ? {} : { context: JSON.parse(r.context) as Record<string, string> }),
       })),
       profile: declared ? this.profile() : null,
+      undelivered: this.sql
+        .exec<{ payload: string }>(`SELECT payload FROM outbox ORDER BY seq`)
+        .toArray()
+        .map((r) => (JSON.parse(r.payload) as { event: { eventId: string } }).event.eventId),
     };
   }
 

@@ -35,8 +35,9 @@ export async function funnelRankerRows(
     const items = truth.get(u)!;
     const g = items.size > 0 ? await gathered(fitted, ports, u, knobs) : null;
     if (!g) continue;
-    const top = lightTop(g.light, knobs.heavyTopN).top.map((i) => g.candidates[i]!);
-    features.push(featureRows(top, (id) => g.facts.get(id) ?? null, g.user));
+    const picked = lightTop(g.light, knobs.heavyTopN).top;
+    const top = picked.map((i) => g.candidates[i]!);
+    features.push(featureRows(top, (id) => g.facts.get(id) ?? null, g.user, picked.map((i) => g.light[i]!)));
     for (const c of top) labels.push(items.has(c.itemId) ? 1 : 0);
     groupStart.push(labels.length);
     users.push(u);

@@ -1,4 +1,5 @@
 import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
+import { orderSource, type RankingOrder } from "../../../../shared/ranking/ranking-order";
 import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
 import { type ServedFunnel } from "./served-funnel";
@@ -21,6 +22,8 @@ export class FunnelRecommender implements Recommender {
     readonly name: string,
     private readonly funnel: ServedFunnel,
     private readonly knobs: FunnelKnobs,
+    /** The order of the list: "served" is the one validation chose (what an index would ship). */
+    private readonly order: RankingOrder | "served",
     /** Whether this row reports the funnel's retrieval figures and the ranker's validation comparison (one row does). */
     private readonly reportsStats = false,
   ) {
@@ -32,11 +35,20 @@ export class FunnelRecommender implements Recommender {
       nprobe: knobs.ann.nprobe ?? "calibrated at build",
       shortlist: knobs.ann.shortlist ?? "calibrated at build",
       quotas: `ann ${quota.ann}, covisit ${quota.covisit}, content ${quota.content}, popular ${quota.popular}`,
-      light_weights: light ? JSON.stringify({ ...light.source, popularity: light.popularity, affinity: light.affinity }) : "WARM_LIGHT_WEIGHTS",
+      order: order === "served" ? "chosen on validation" : order,
+      light_weights: orderSource(order === "served" ? "light" : order)
+        ? "that source alone"
+        : light
+          ? JSON.stringify({ ...light.source, popularity: light.popularity, affinity: light.affinity })
+          : "WARM_LIGHT_WEIGHTS",
       mmr_lambda: policy.mmrLambda ?? "served default",
       exploration: policy.explorationRate ?? "served default",
-      ...(knobs.heavy
-        ? { heavy_top_n: knobs.heavyTopN, mlp: `${training.loss} [${training.hidden.join(",")}] ${training.epochs} epochs l2 ${training.l2}`, ranker_labels: "validation rows carved from train" }
+      ...(order === "served" || order === "heavy"
+        ? {
+            heavy_top_n: knobs.heavyTopN,
+            mlp: `${training.loss}${training.loss === "lambdarank" ? `@${training.ndcgAt ?? 10}` : ""} [${training.hidden.join(",")}] ${training.epochs} epochs lr ${training.learningRate} l2 ${training.l2}`,
+            ranker_labels: "validation rows carved from train",
+          }
         : {}),
     };
   }
@@ -47,11 +59,11 @@ export class FunnelRecommender implements Recommender {
     this.lists.clear();
     const section = this.funnel.annSection();
     if (section?.calibration) Object.assign(this.params, { nprobe: section.calibration.nprobe, shortlist: section.calibration.shortlist });
-    if (this.knobs.heavy) this.params.heavy_shipped = this.funnel.heavy !== null;
+    if (this.order === "served") this.params.order = this.funnel.choice?.order ?? "light";
   }
 
   async prepare(users: readonly number[]): Promise<void> {
-    for (const user of users) this.lists.set(user, (await this.funnel.list(user, this.knobs, LIST_SIZE)).map((e) => e.itemId));
+    for (const user of users) this.lists.set(user, (await this.funnel.list(user, this.knobs, this.order, LIST_SIZE)).map((e) => e.itemId));
   }
 
   scoreUser(user: number, out: Float64Array): void {
@@ -64,12 +76,21 @@ export class FunnelRecommender implements Recommender {
   stats(): Record<string, number> {
     if (!this.reportsStats) return {};
     const v = this.funnel.validation;
+    const duels = Object.fromEntries(
+      (this.funnel.choice?.duels ?? []).flatMap((d) => [
+        [`choice_${d.challenger}_vs_${d.incumbent}_lead`, round4(d.interval.lead)],
+        [`choice_${d.challenger}_vs_${d.incumbent}_ci_lo`, round4(d.interval.lo)],
+        [`choice_${d.challenger}_vs_${d.incumbent}_ci_hi`, round4(d.interval.hi)],
+      ]),
+    );
     const calibration = this.funnel.annSection()?.calibration;
     return {
       ...this.funnel.stats(),
       ...(calibration ? { calibration_nprobe: calibration.nprobe, calibration_recall_at_100: calibration.recallAt100, calibration_queries: calibration.queries } : {}),
       ranker_valid_ndcg_light: v.light,
       ranker_valid_ndcg_heavy: v.heavy,
+      ranker_valid_ndcg_best_source: v.bestSource,
+      ...duels,
       ranker_valid_users: v.users,
       ranker_rows: v.rows,
       ranker_seconds: round1(this.funnel.seconds.ranker),
@@ -79,3 +100,4 @@ export class FunnelRecommender implements Recommender {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -12,8 +12,11 @@ import { mulberry32 } from "../../train/seeded-random";
 import { type CovisitRecommender } from "../covisit-recommender";
 import { itemsByUser } from "../evaluate";
 import { type IalsRecommender } from "../ials-recommender";
-import { rankingMetrics } from "../metrics";
 import { TEST } from "../msr-split";
+import { listNdcg } from "../metrics";
+import { chooseOrder, type BootstrapOptions, type OrderChoice, type OrderScores } from "../../ranker/order-choice";
+import { type Source } from "../../../../shared/ranking/candidate";
+import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../../shared/ranking/ranking-order";
 import { type FittedFunnel, fittedPorts, fitFunnel, gathered, servedEntries, type FunnelSpec } from "./funnel-fit";
 import { concatRankerRows, funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
 import { retrievalStats, type RetrievalStats } from "./retrieval-stats";
@@ -30,6 +33,23 @@ export interface ServedFunnelOptions {
   training: MlpTrainOptions;
   /** Validation carves of a training table (mask per row, TEST = validation); the first also scores the ranker against the light order. */
   carves: (train: InteractionTable) => Uint8Array[];
+  bootstrap?: BootstrapOptions;
+}
+
+/** Sources the offline replay can produce (no trending store, editorial list or catalog overlay): the raw orders compared. */
+export const OFFLINE_SOURCES: readonly Source[] = ["ann", "covisit", "content", "popular"];
+
+/** `knobs` ordered as `order` says: the heavy model on its light top N, the light weights, or one source's order as light weights. */
+export function orderKnobs(knobs: FunnelKnobs, order: RankingOrder): FunnelKnobs {
+  const source = orderSource(order);
+  if (source) return { ...knobs, light: sourceOrderWeights(source), heavy: false };
+  return { ...knobs, heavy: order === "heavy" };
+}
+
+function mean(x: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i]!;
+  return x.length ? sum / x.length : 0;
 }
 
 /**
@@ -42,10 +62,12 @@ export interface ServedFunnelOptions {
  * standalone iALS and co-visitation rows' models when given.
  */
 export class ServedFunnel {
-  /** The heavy ranker, when it beat the light ordering on validation (as build-ranker.ts ships it); else null. */
+  /** The heavy ranker trained on every validation user's rows; whether it serves is `choice.order`. */
   heavy: MlpModel | null = null;
-  /** Validation nDCG@10 of the light and heavy orderings on the held-out half of the validation users. */
-  validation = { light: 0, heavy: 0, users: 0, rows: 0 };
+  /** The order served, chosen on validation users (heavy, light, best single source) by a paired bootstrap, as build-ranker.ts does. */
+  choice: OrderChoice | null = null;
+  /** Validation figures of the choice (cross-fitted heavy scores on every validation user). */
+  validation = { light: 0, heavy: 0, bestSource: 0, users: 0, rows: 0 };
   private fitted: FittedFunnel | null = null;
   private fittedOn: InteractionTable | null = null;
   /** Merged candidates of each user listed under the options' knobs, for the retrieval figures. */
@@ -65,7 +87,7 @@ export class ServedFunnel {
     this.fittedOn = train;
     this.candidates.clear();
     const t0 = performance.now();
-    this.heavy = await this.trainRanker(train);
+    await this.chooseRanking(train);
     const t1 = performance.now();
     this.reuse.ials?.fit(train);
     this.reuse.covisit?.fit(train);
@@ -74,12 +96,13 @@ export class ServedFunnel {
     this.seconds.funnel = (performance.now() - t1) / 1000;
   }
 
-  /** The user's first k served entries under `knobs` (the trained heavy ranker runs when `knobs.heavy` and it shipped). */
-  async list(user: number, knobs: FunnelKnobs, k: number): Promise<RankedEntry[]> {
+  /** The user's first k served entries under `knobs`, ordered as `order` says ("served": the validation's choice). */
+  async list(user: number, knobs: FunnelKnobs, order: RankingOrder | "served", k: number): Promise<RankedEntry[]> {
     const fitted = this.fittedOrThrow();
-    const ports = fittedPorts(fitted, this.kernel, knobs.heavy ? this.heavy : null);
+    const ordered = orderKnobs(knobs, order === "served" ? (this.choice?.order ?? "light") : order);
+    const ports = fittedPorts(fitted, this.kernel, ordered.heavy ? this.heavy : null);
     if (!this.candidates.has(user)) this.candidates.set(user, (await gathered(fitted, ports, user, this.options.knobs))?.candidates ?? []);
-    return servedEntries(fitted, ports, user, knobs, k);
+    return servedEntries(fitted, ports, user, ordered, k);
   }
 
   /** The fitted index's ANN section (its calibrated knobs), or null before fit. */
@@ -98,36 +121,52 @@ export class ServedFunnel {
   }
 
   /**
-   * The heavy ranker from validation rows carved from `train`: trained on a
-   * seeded half of the first carve's validation users (their rows in every
-   * carve) and compared with the light ordering on the other half, whose
-   * rows in no carve are trained on; shipped (retrained on every carve's
-   * users) only when it wins, as build-ranker.ts decides for the index.
+   * The heavy ranker and the served order from validation rows carved from
+   * `train`. The first carve's validation users fall in two seeded halves;
+   * a model trained on one half's rows (in every carve) scores the other
+   * half's served lists, so every validation user gets a heavy score from a
+   * model that never saw them (cross-fitting). Those lists, the light
+   * order's and each offline source's raw order (as light weights) are
+   * compared by `chooseOrder`; the heavy ranker kept is retrained on all.
    */
-  private async trainRanker(train: InteractionTable): Promise<MlpModel | null> {
+  private async chooseRanking(train: InteractionTable): Promise<void> {
     const carves = [];
     for (const mask of this.options.carves(train)) carves.push(await this.carveRows(train, mask));
     const [{ inner, dense, rows }, ...more] = carves as [(typeof carves)[number], ...typeof carves];
     const uniform = mulberry32(RANKER_SPLIT_SEED);
-    const held = new Set<number>();
-    for (const u of rows.users) if (!(uniform() < 0.5)) held.add(u);
+    const halves: [Set<number>, Set<number>] = [new Set(), new Set()];
+    for (const u of rows.users) halves[uniform() < 0.5 ? 0 : 1].add(u);
     const all = concatRankerRows([rows, ...more.map((carve) => carve.rows)]);
-    const fitGroups = all.users.flatMap((u, g) => (held.has(u) ? [] : [g]));
-    const candidate = trainFunnelRanker(all, this.options.training, fitGroups);
     const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
-    const score = async (heavy: MlpModel | null) => {
+    const users = [...halves[0], ...halves[1]];
+    const ndcgOf = async (heavy: MlpModel | null, knobs: FunnelKnobs, of: readonly number[]) => {
       const ports = fittedPorts(inner, this.kernel, heavy);
-      const knobs = { ...this.options.knobs, heavy: heavy !== null };
-      const lists = new Map<number, number[]>();
-      for (const u of held) lists.set(u, (await servedEntries(inner, ports, u, knobs, 10)).map((e) => itemIndex.get(e.itemId)!));
-      return rankingMetrics(lists, new Map([...dense].filter(([u]) => held.has(u))), 10, train.itemIds.length);
+      const out: number[] = [];
+      for (const u of of) {
+        const list = (await servedEntries(inner, ports, u, knobs, 10)).map((e) => itemIndex.get(e.itemId)!);
+        out.push(listNdcg(list, dense.get(u)!, 10));
+      }
+      return out;
     };
-    const light = await score(null);
-    const heavy = await score(candidate);
-    this.validation = { light: round4(light.ndcgAtK), heavy: round4(heavy.ndcgAtK), users: light.users, rows: all.labels.length };
-    return heavy.ndcgAtK > light.ndcgAtK ? trainFunnelRanker(all, this.options.training) : null;
+    const base = this.options.knobs;
+    const light = Float64Array.from(await ndcgOf(null, orderKnobs(base, "light"), users));
+    const heavyPerUser: number[] = [];
+    for (const [k, half] of halves.entries()) {
+      const fitGroups = all.users.flatMap((u, g) => (halves[1 - k]!.has(u) ? [g] : []));
+      const model = trainFunnelRanker(all, this.options.training, fitGroups);
+      heavyPerUser.push(...(await ndcgOf(model, orderKnobs(base, "heavy"), [...half])));
+    }
+    let best: OrderScores | null = null;
+    for (const source of OFFLINE_SOURCES) {
+      const order = `source:${source}` as const;
+      const perUser = Float64Array.from(await ndcgOf(null, orderKnobs(base, order), users));
+      if (!best || mean(perUser) > mean(best.perUser)) best = { order, perUser };
+    }
+    const heavy = Float64Array.from(heavyPerUser);
+    this.choice = chooseOrder([{ order: "light", perUser: light }, ...(best ? [best] : []), { order: "heavy", perUser: heavy }], this.options.bootstrap);
+    this.validation = { light: round4(mean(light)), heavy: round4(mean(heavy)), bestSource: round4(best ? mean(best.perUser) : 0), users: users.length, rows: all.labels.length };
+    this.heavy = trainFunnelRanker(all, this.options.training);
   }
-
   /** One carve's labelled requests: the funnel fitted on its fit rows replays each validation user's request. */
   private async carveRows(train: InteractionTable, mask: Uint8Array) {
     const inner = fitFunnel(selectRows(train, mask, 0), this.catalog, this.options.spec);
