@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
+import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
 import { signUserToken } from "../../shared/auth/user-token";
 
 const USAGE = `index-builder <command> [options]
@@ -60,10 +61,11 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --redis-url U --token T  as above
             --bootstrap N       bootstrap rounds (default 500)
             --out DIR           output directory (default .index/reports)
-`;
+${PUBLICATION_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command && PUBLICATION_COMMANDS.has(command)) return runPublicationCommand(command, rest);
   const log = (line: string) => console.log(line);
   const { values } = parseArgs({
     args: rest,

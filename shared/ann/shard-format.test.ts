@@ -3,7 +3,7 @@ import { loadNodeKernel } from "../../index-builder/src/ann/node-kernel";
 import { sha256Hex } from "../checksum";
 import { readVerifiedBlob } from "../index-format/index-reader";
 import { blobKey } from "../index-format/keys";
-import { type KvPort } from "../index-format/kv-port";
+import { MemoryKv } from "../index-format/memory-kv";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION, parseManifest } from "../index-format/manifest";
 import { decodeAnnHead, encodeAnnIndex, planShards, SHARD_LIMIT_BYTES } from "./ann-blobs";
 import { ANN_BLOBS, shardOfList } from "./ann-manifest";
@@ -19,18 +19,6 @@ const params: IvfPqParams = { metric: "l2", dims, nlist: 24, m: 4, nbits: 8, res
 const index = buildIvfPq(loadNodeKernel(), vectors, params, { seed: 3, kmeansIterations: 4 });
 const itemIds = Array.from({ length: 3000 }, (_, i) => `item-${i}`);
 const { blobs, section } = encodeAnnIndex(index, itemIds, { embedding: "test", shardTargetBytes: 12_000 });
-
-class MapKv implements KvPort {
-  readonly data = new Map<string, Uint8Array>();
-  async get(key: string): Promise<never> {
-    const value = this.data.get(key);
-    return (value ? value.slice().buffer : null) as never;
-  }
-  async getWithMetadata<M>(): Promise<{ value: ReadableStream | null; metadata: M | null }> {
-    return { value: null, metadata: null };
-  }
-  async put(): Promise<void> {}
-}
 
 describe("ANN shards", () => {
   it("cover every list in order, each under its target and the KV limit", () => {
@@ -92,14 +80,14 @@ describe("ANN shards", () => {
       fallbackItemIds: [],
       ann: section,
     });
-    const kv = new MapKv();
+    const kv = new MemoryKv();
     const shard = section.shards[1]!;
     const bytes = blobs.get(shard.name)!.bytes;
-    kv.data.set(blobKey("v1", shard.name), bytes);
+    await kv.put(blobKey(refs[shard.name]!.sha256), bytes);
     expect(await readVerifiedBlob(kv, manifest, shard.name)).toEqual({ bytes });
     const flipped = bytes.slice();
     flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
-    kv.data.set(blobKey("v1", shard.name), flipped);
+    await kv.put(blobKey(refs[shard.name]!.sha256), flipped);
     expect(await readVerifiedBlob(kv, manifest, shard.name)).toEqual({ fault: "checksum_mismatch" });
 
     expect(() => decodeShard(bytes, { ...params, ...section.shards[0]! })).toThrow(/other lists/);

@@ -1,33 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../checksum";
 import { AppError } from "../errors";
-import { readCurrentPointer, readManifest, readVerifiedBlob } from "./index-reader";
-import { putBlob, putManifest, setCurrentVersion } from "./index-writer";
+import { inCanary } from "./canary";
+import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "./index-reader";
+import { deleteBlob, deleteVersion, putBlob, putManifest, setCanary, setCurrentVersion } from "./index-writer";
 import { blobKey, CURRENT_POINTER_KEY } from "./keys";
-import { type KvPort } from "./kv-port";
+import { MemoryKv } from "./memory-kv";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "./manifest";
-
-/** In-memory stand-in for a KV namespace, for these pure unit tests only. */
-class MemoryKv implements KvPort {
-  readonly data = new Map<string, { value: Uint8Array; metadata: unknown }>();
-  writes: string[] = [];
-
-  async get(key: string, options: { type: "arrayBuffer" } | { type: "text" }): Promise<never> {
-    const entry = this.data.get(key);
-    if (!entry) return null as never;
-    return (options.type === "text" ? new TextDecoder().decode(entry.value) : entry.value.slice().buffer) as never;
-  }
-  async getWithMetadata<M>(key: string): Promise<{ value: ReadableStream | null; metadata: M | null }> {
-    const entry = this.data.get(key);
-    if (!entry) return { value: null, metadata: null };
-    return { value: new Blob([entry.value as BlobPart]).stream(), metadata: entry.metadata as M };
-  }
-  async put(key: string, value: string | ArrayBuffer, options?: { metadata?: unknown }): Promise<void> {
-    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(value);
-    this.data.set(key, { value: bytes, metadata: options?.metadata ?? null });
-    this.writes.push(key);
-  }
-}
 
 const bytes = new TextEncoder().encode('{"items":[],"byCategory":{}}');
 
@@ -56,11 +35,11 @@ describe("index publication on a KV port", () => {
   it("publishes in order and reads back a verified version", async () => {
     const kv = new MemoryKv();
     const manifest = await manifestFor("v1");
-    expect(await putBlob(kv, "v1", "popular", bytes, { sha256: manifest.blobs.popular!.sha256, contentType: "application/json" })).toBe("stored");
+    expect(await putBlob(kv, bytes, { sha256: manifest.blobs.popular!.sha256, contentType: "application/json" })).toBe("stored");
     await putManifest(kv, manifest);
     await setCurrentVersion(kv, "v1", new Date("2026-02-02T00:00:00Z"));
     expect(kv.writes.at(-1)).toBe(CURRENT_POINTER_KEY);
-    expect(await readCurrentPointer(kv)).toEqual({ version: "v1", publishedAt: "2026-02-02T00:00:00.000Z" });
+    expect(await readCurrentPointer(kv)).toEqual({ version: "v1", publishedAt: "2026-02-02T00:00:00.000Z", catalogAsOf: "2026-02-02T00:00:00.000Z" });
     const read = await readManifest(kv, "v1");
     expect(read).toEqual(manifest);
     expect(await readVerifiedBlob(kv, read!, "popular")).toEqual({ bytes });
@@ -70,27 +49,79 @@ describe("index publication on a KV port", () => {
     const kv = new MemoryKv();
     const manifest = await manifestFor("v1");
     const sha256 = manifest.blobs.popular!.sha256;
-    expect(await codeOf(putBlob(kv, "v1", "popular", bytes, { sha256: "f".repeat(64), contentType: "x" }))).toBe("checksum_mismatch");
+    expect(await codeOf(putBlob(kv, bytes, { sha256: "f".repeat(64), contentType: "x" }))).toBe("checksum_mismatch");
     expect(await codeOf(putManifest(kv, manifest))).toBe("index_incomplete");
     expect(await codeOf(setCurrentVersion(kv, "v1", new Date()))).toBe("not_found");
     expect(kv.writes).toEqual([]);
 
-    await putBlob(kv, "v1", "popular", bytes, { sha256, contentType: "application/json" });
-    expect(await putBlob(kv, "v1", "popular", bytes, { sha256, contentType: "application/json" })).toBe("unchanged");
+    await putBlob(kv, bytes, { sha256, contentType: "application/json" });
+    expect(await putBlob(kv, bytes, { sha256, contentType: "application/json" })).toBe("unchanged");
     const other = new TextEncoder().encode("{}");
-    expect(await codeOf(putBlob(kv, "v1", "popular", other, { sha256: await sha256Hex(other), contentType: "x" }))).toBe("version_conflict");
     expect(await codeOf(putManifest(kv, await manifestFor("v1", other)))).toBe("index_incomplete");
     await putManifest(kv, manifest);
     expect(await codeOf(putManifest(kv, { ...manifest, fallbackItemIds: ["changed"] }))).toBe("version_conflict");
-    expect(await codeOf(putBlob(kv, "../x", "popular", bytes, { sha256, contentType: "x" }))).toBe("invalid_request");
   });
 
   it("reports a corrupt or missing blob as a fault value", async () => {
     const kv = new MemoryKv();
     const manifest = await manifestFor("v1");
     expect(await readVerifiedBlob(kv, manifest, "popular")).toEqual({ fault: "missing" });
-    await kv.put(blobKey("v1", "popular"), "tampered");
+    await kv.put(blobKey(manifest.blobs.popular!.sha256), "tampered");
     expect(await readVerifiedBlob(kv, manifest, "popular")).toEqual({ fault: "checksum_mismatch" });
     expect(await readVerifiedBlob(kv, manifest, "absent")).toEqual({ fault: "missing" });
+  });
+
+  it("stores a blob two versions share once, and lists versions and blobs", async () => {
+    const kv = new MemoryKv();
+    const v1 = await manifestFor("v1");
+    const v2 = { ...(await manifestFor("v2")), builtAt: "2026-01-02T00:00:00Z" };
+    const sha256 = v1.blobs.popular!.sha256;
+    expect(await putBlob(kv, bytes, { sha256, contentType: "application/json" }, 5)).toBe("stored");
+    expect(await putBlob(kv, bytes, { sha256, contentType: "application/json" }, 6)).toBe("unchanged");
+    await putManifest(kv, v1);
+    await putManifest(kv, v2);
+    expect(await listBlobs(kv, null)).toEqual({ blobs: [{ sha256, bytes: bytes.byteLength, contentType: "application/json", storedAtMs: 5 }], cursor: null });
+    expect(await listVersions(kv)).toEqual([
+      { version: "v1", builtAt: "2026-01-01T00:00:00Z" },
+      { version: "v2", builtAt: "2026-01-02T00:00:00Z" },
+    ]);
+  });
+
+  it("keeps a version's first-live time across a rollback, routes a canary share, and refuses to delete what serves", async () => {
+    const kv = new MemoryKv();
+    const v1 = await manifestFor("v1");
+    const v2 = await manifestFor("v2");
+    await putBlob(kv, bytes, { sha256: v1.blobs.popular!.sha256, contentType: "application/json" });
+    await putManifest(kv, v1);
+    await putManifest(kv, v2);
+    await setCurrentVersion(kv, "v1", new Date("2026-02-01T00:00:00Z"));
+    const canary = await setCanary(kv, { version: "v2", share: 0.25 }, new Date("2026-02-02T00:00:00Z"));
+    expect(await readCanaryPointer(kv)).toEqual(canary);
+    const served = Array.from({ length: 4000 }, (_, i) => inCanary(canary, { userId: `u${i}`, region: "global" })).filter(Boolean).length;
+    expect(served / 4000).toBeGreaterThan(0.22);
+    expect(served / 4000).toBeLessThan(0.28);
+    expect(inCanary({ ...canary, regions: ["pt"] }, { userId: "u1", region: "global" })).toBe(false);
+    expect(await codeOf(setCanary(kv, { version: "v1", share: 0.1 }, new Date()))).toBe("invalid_request");
+    expect(await codeOf(setCanary(kv, { version: "v2", share: 2 }, new Date()))).toBe("invalid_request");
+
+    expect(await codeOf(deleteVersion(kv, "v1"))).toBe("version_conflict");
+    expect(await codeOf(deleteVersion(kv, "v2"))).toBe("version_conflict");
+    expect(await codeOf(deleteBlob(kv, v1.blobs.popular!.sha256))).toBe("version_conflict");
+
+    await setCurrentVersion(kv, "v2", new Date("2026-02-03T00:00:00Z"));
+    const back = await setCurrentVersion(kv, "v1", new Date("2026-02-04T00:00:00Z"));
+    expect(back).toEqual({ version: "v1", publishedAt: "2026-02-04T00:00:00.000Z", catalogAsOf: "2026-02-01T00:00:00.000Z" });
+  });
+
+  it("checks a large manifest against a listing, and still finds the one blob missing", async () => {
+    const kv = new MemoryKv();
+    const manifest = await manifestFor("big");
+    const blobs = Array.from({ length: 1500 }, (_, i) => new TextEncoder().encode(`blob ${i}`));
+    for (const [i, b] of blobs.entries()) manifest.blobs[`page-${i}`] = { bytes: b.byteLength, sha256: await sha256Hex(b), contentType: "x" };
+    await putBlob(kv, bytes, { sha256: manifest.blobs.popular!.sha256, contentType: "application/json" });
+    for (const b of blobs.slice(1)) await putBlob(kv, b, { sha256: await sha256Hex(b), contentType: "x" });
+    expect(await codeOf(putManifest(kv, manifest))).toBe("index_incomplete");
+    await putBlob(kv, blobs[0]!, { sha256: await sha256Hex(blobs[0]!), contentType: "x" });
+    expect((await putManifest(kv, manifest)).version).toBe("big");
   });
 });

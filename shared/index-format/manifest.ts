@@ -47,6 +47,20 @@ export interface IndexManifest {
    * not read it.
    */
   build?: Record<string, unknown>;
+  /** How the publication pipeline's gate scored this version before it was uploaded (index-builder/src/pipeline). */
+  evaluation?: ManifestEvaluation;
+}
+
+/** A version's offline evaluation, recorded so later runs and people can see the protocol and the figures. */
+export interface ManifestEvaluation {
+  /** The holdout protocol, e.g. `{"kind": "global-time-cut", "heldOutFraction": 0.05, ...}`. */
+  protocol: Record<string, unknown>;
+  /** ISO-8601 time of the cut: the version trained on events before it and was scored on events after. */
+  cutAt: string;
+  ndcgAt10: number;
+  recallAt10: number;
+  coverage: number;
+  users: number;
 }
 
 /** The blobs every manifest of this format must list. */

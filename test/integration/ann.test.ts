@@ -3,9 +3,8 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
 import parity from "../../shared/ann/testdata/parity.json";
 import { buildParityIndex, PARITY } from "../../shared/ann/testdata/parity-fixture";
-import { blobKey } from "../../shared/index-format/keys";
 import { workerdKernel } from "../../worker/src/ann/workerd-kernel";
-import { adminCall, call, demoBuild, demoCatalog, jsonInit } from "./fixtures";
+import { adminCall, call, demoBuild, demoCatalog, jsonInit, versionBlobKey } from "./fixtures";
 
 interface SimilarBody {
   itemId: string;
@@ -57,10 +56,10 @@ describe("ANN in workerd: built, published to KV as shards, searched by the Work
   it("skips a corrupt or missing shard, names it, and still answers", async () => {
     const { manifest } = await publishAnn("v-ann-bad");
     const [first, second] = manifest.ann!.shards;
-    const stored = new Uint8Array((await env.INDEX_KV.get(blobKey("v-ann-bad", second!.name), "arrayBuffer"))!);
+    const stored = new Uint8Array((await env.INDEX_KV.get(await versionBlobKey("v-ann-bad", second!.name), "arrayBuffer"))!);
     stored[100]! ^= 0xff;
-    await env.INDEX_KV.put(blobKey("v-ann-bad", second!.name), stored);
-    await env.INDEX_KV.delete(blobKey("v-ann-bad", first!.name));
+    await env.INDEX_KV.put(await versionBlobKey("v-ann-bad", second!.name), stored);
+    await env.INDEX_KV.delete(await versionBlobKey("v-ann-bad", first!.name));
     const res = await similar("ann-1499", "limit=10&nprobe=16&shortlist=50");
     expect(res.status).toBe(200);
     const body = await res.json<SimilarBody>();

@@ -1,6 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { signUserToken } from "../../shared/auth/user-token";
 import { sha256Hex } from "../../shared/checksum";
+import { readManifest } from "../../shared/index-format/index-reader";
+import { blobKey } from "../../shared/index-format/keys";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../shared/index-format/popular";
 import { demoCatalog, demoPopular } from "../fixtures/funnel-index";
@@ -105,4 +107,12 @@ let counter = 0;
 export function freshUser(): string {
   counter += 1;
   return `user-${Date.now().toString(36)}-${counter}`;
+}
+
+/** The KV key of a published version's blob (blobs are stored by content address). */
+export async function versionBlobKey(version: string, name: string): Promise<string> {
+  const manifest = await readManifest(env.INDEX_KV, version);
+  const ref = manifest?.blobs[name];
+  if (!ref) throw new Error(`version ${version} lists no blob ${name}`);
+  return blobKey(ref.sha256);
 }

@@ -2,14 +2,14 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FUNNEL_BLOBS, vectorPageName } from "../../shared/index-format/funnel-section";
-import { blobKey } from "../../shared/index-format/keys";
-import { adminCall, jsonInit } from "./fixtures";
+import { adminCall, jsonInit, versionBlobKey } from "./fixtures";
 import { publishFunnelIndex, recs, userWithHistory } from "./funnel-fixture";
 
 async function corrupt(version: string, name: string): Promise<void> {
-  const bytes = new Uint8Array((await env.INDEX_KV.get(blobKey(version, name), "arrayBuffer"))!);
+  const key = await versionBlobKey(version, name);
+  const bytes = new Uint8Array((await env.INDEX_KV.get(key, "arrayBuffer"))!);
   bytes[bytes.length >> 1]! ^= 0xff;
-  await env.INDEX_KV.put(blobKey(version, name), bytes);
+  await env.INDEX_KV.put(key, bytes);
 }
 
 describe("the funnel under faults: always 200, the degraded stage named", () => {
@@ -38,7 +38,7 @@ describe("the funnel under faults: always 200, the degraded stage named", () => 
   it("skips corrupt and missing ANN shards", async () => {
     const manifest = await publishFunnelIndex("v-funnel-shards");
     const [first, ...rest] = manifest.ann!.shards;
-    await env.INDEX_KV.delete(blobKey("v-funnel-shards", first!.name));
+    await env.INDEX_KV.delete(await versionBlobKey("v-funnel-shards", first!.name));
     for (const shard of rest) await corrupt("v-funnel-shards", shard.name);
     const body = await recs(await userWithHistory());
     expect(body.degraded).toEqual(expect.arrayContaining([`${first!.name}_missing`, `${rest[0]!.name}_checksum_mismatch`]));

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { blobKey } from "../../shared/index-format/keys";
 import { workerFunnelPorts } from "../../worker/src/funnel/worker-ports";
 import { ServerTiming } from "../../worker/src/http/server-timing";
 import { loadCurrentIndex } from "../../worker/src/index-store/index-cache";
 import { describeIndexPortContract } from "../fixtures/index-port-contract";
+import { versionBlobKey } from "./fixtures";
 import { publishFunnelIndex } from "./funnel-fixture";
 
 let opened = 0;
@@ -12,7 +12,7 @@ describeIndexPortContract("KV (the Worker)", async (drop) => {
   // A version of its own each time: the isolate caches heads and pages by version.
   const version = `v-contract-${++opened}`;
   await publishFunnelIndex(version);
-  for (const name of drop) await env.INDEX_KV.delete(blobKey(version, name));
+  for (const name of drop) await env.INDEX_KV.delete(await versionBlobKey(version, name));
   const index = await loadCurrentIndex(env.INDEX_KV);
   if (index?.version !== version) throw new Error(`published ${version}, serving ${index?.version}`);
   return workerFunnelPorts(env, index, new ServerTiming(), () => {}).index;

@@ -21,11 +21,11 @@ describe("admin publication API (KV)", () => {
       expect(body.error.code).toBe("unauthorized");
       expect(body.error.requestId).toBeTruthy();
     }
-    expect(await env.INDEX_KV.get(blobKey("v-noauth", "popular"))).toBeNull();
+    expect(await env.INDEX_KV.get(blobKey(manifest.blobs.popular!.sha256))).toBeNull();
   });
 
   it("rejects a blob whose bytes do not match the declared checksum", async () => {
-    const { popularBytes } = await demoBuild("v-badsum");
+    const { manifest, popularBytes } = await demoBuild("v-badsum");
     const res = await adminCall("/admin/index/versions/v-badsum/blobs/popular", {
       method: "PUT",
       headers: { "X-Content-Sha256": "0".repeat(64) },
@@ -33,7 +33,7 @@ describe("admin publication API (KV)", () => {
     });
     expect(res.status).toBe(400);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe("checksum_mismatch");
-    expect(await env.INDEX_KV.get(blobKey("v-badsum", "popular"))).toBeNull();
+    expect(await env.INDEX_KV.get(blobKey(manifest.blobs.popular!.sha256))).toBeNull();
   });
 
   it("refuses a manifest before its blobs, and a pointer before its manifest", async () => {
@@ -52,12 +52,11 @@ describe("admin publication API (KV)", () => {
     await publishDemo("v-one");
     expect(await (await adminCall("/admin/index/current")).json()).toMatchObject({ version: "v-one" });
 
+    // Blobs are content-addressed, so immutability lives in the manifest: v-one cannot come to list other bytes.
     const other = await demoBuild("v-one", (await demoBuild("x")).catalog.slice(0, 5));
-    const conflict = await adminCall("/admin/index/versions/v-one/blobs/popular", {
-      method: "PUT",
-      headers: { "X-Content-Sha256": other.manifest.blobs.popular!.sha256 },
-      body: other.popularBytes,
-    });
+    const stored = await adminCall(`/admin/index/blobs/${other.manifest.blobs.popular!.sha256}`, { method: "PUT", body: other.popularBytes });
+    expect(stored.status).toBe(201);
+    const conflict = await adminCall("/admin/index/versions/v-one/manifest", jsonInit("PUT", other.manifest));
     expect(conflict.status).toBe(409);
     expect((await conflict.json<{ error: { code: string } }>()).error.code).toBe("version_conflict");
 

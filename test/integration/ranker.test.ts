@@ -74,8 +74,8 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
       fallbackItemIds: [],
     };
     expect(await loadRanker(env.INDEX_KV, manifest)).toEqual({ degraded: "ranker-model_missing" });
-    await env.INDEX_KV.put(blobKey(version, RANKER_BLOBS.model), bytes);
-    await env.INDEX_KV.put(blobKey(version, RANKER_BLOBS.spec), spec);
+    await env.INDEX_KV.put(blobKey(sha), bytes, { metadata: { sha256: sha, bytes: bytes.byteLength, contentType: "application/octet-stream" } });
+    await env.INDEX_KV.put(blobKey(manifest.blobs[RANKER_BLOBS.spec]!.sha256), spec);
     const ranker = await loadRanker(env.INDEX_KV, manifest);
     if ("degraded" in ranker) throw new Error(ranker.degraded);
     expect(ranker.modelSha256).toBe(sha);

@@ -1,9 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { blobKey } from "../../shared/index-format/keys";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
-import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
+import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo, versionBlobKey } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -174,7 +173,7 @@ describe("GET /v1/recommendations", () => {
 
   it("falls back to the manifest's list when the popular blob is corrupt, and says so", async () => {
     await publishDemo("v-corrupt");
-    await env.INDEX_KV.put(blobKey("v-corrupt", "popular"), "not the published bytes");
+    await env.INDEX_KV.put(await versionBlobKey("v-corrupt", "popular"), "not the published bytes");
     const res = await recs(`user_id=${freshUser()}&limit=3`);
     expect(res.status).toBe(200);
     const body = await res.json<RecsBody>();

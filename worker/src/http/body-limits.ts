@@ -5,6 +5,8 @@ import { type AppEnv } from "./app-env";
 
 /** Index blobs are single KV values, at most 25 MiB each. */
 const BLOB_UPLOAD_MAX_BYTES = 25 * 1024 * 1024;
+/** A manifest lists every blob: a one-million-item index's is about 2 MiB (admin.ts reads at most 4). */
+const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 /** Everything else: the largest is an event batch (500 events of ~2 KB). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 
@@ -12,6 +14,7 @@ const tooLarge = (maxBytes: number) => () => {
   throw new AppError("payload_too_large", `the body exceeds ${maxBytes} bytes; nothing was read or stored`);
 };
 const blobLimit = bodyLimit({ maxSize: BLOB_UPLOAD_MAX_BYTES, onError: tooLarge(BLOB_UPLOAD_MAX_BYTES) });
+const manifestLimit = bodyLimit({ maxSize: MANIFEST_MAX_BYTES, onError: tooLarge(MANIFEST_MAX_BYTES) });
 const defaultLimit = bodyLimit({ maxSize: DEFAULT_MAX_BYTES, onError: tooLarge(DEFAULT_MAX_BYTES) });
 
 /**
@@ -21,7 +24,9 @@ const defaultLimit = bodyLimit({ maxSize: DEFAULT_MAX_BYTES, onError: tooLarge(D
  */
 export function bodyLimits() {
   return createMiddleware<AppEnv>(async function bodyLimitsMiddleware(c, next) {
-    const isBlob = c.req.method === "PUT" && /^\/admin\/index\/versions\/[^/]+\/blobs\//.test(c.req.path);
-    return (isBlob ? blobLimit : defaultLimit)(c, next);
+    const put = c.req.method === "PUT";
+    const isBlob = put && /^\/admin\/index\/(versions\/[^/]+\/blobs|blobs)\/[^/]+$/.test(c.req.path);
+    const isManifest = put && /^\/admin\/index\/versions\/[^/]+\/manifest$/.test(c.req.path);
+    return (isBlob ? blobLimit : isManifest ? manifestLimit : defaultLimit)(c, next);
   });
 }

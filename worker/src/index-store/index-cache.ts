@@ -1,5 +1,6 @@
 import { AppError } from "../../../shared/errors";
-import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { type CanaryPointer, type RoutingUnit, versionFor } from "../../../shared/index-format/canary";
+import { readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
 import { Memo } from "../cache/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
@@ -12,7 +13,10 @@ export interface LoadedIndex {
   /** Null when the blob is missing or corrupt; `degraded` then says why. */
   popular: PopularBlob | null;
   degraded: string[];
-  /** When the current pointer was moved to this version (epoch ms); catalog rows written later are news to it. */
+  /**
+   * When this version first served (epoch ms): its catalog rows had just been
+   * written, so rows written later are news to it, also after a rollback to it.
+   */
   publishedAtMs: number;
 }
 
@@ -26,9 +30,9 @@ const loaded = new Map<string, LoadedIndex>();
  * this isolate's admin API takes effect at once.
  */
 const POINTER_TTL_MS = 5000;
-const pointers = new Memo<CurrentPointer | null>(POINTER_TTL_MS, 1);
+const pointers = new Memo<{ current: CurrentPointer | null; canary: CanaryPointer | null }>(POINTER_TTL_MS, 1);
 
-/** Forgets the memoized pointer (after this isolate moved it). */
+/** Forgets the memoized pointers (after this isolate moved one). */
 export function forgetCurrentPointer(): void {
   pointers.clear();
 }
@@ -37,16 +41,17 @@ export function forgetCurrentPointer(): void {
 let lastGood: LoadedIndex | null = null;
 
 /**
- * The version the current pointer names, loaded and verified; null before
- * any publication. When KV fails (an error, not a missing key) or the
- * pointer names a version whose manifest is gone, the isolate's last good
- * version answers, its `degraded` naming why; with none to fall back on, a
- * 503 (`dependency_unavailable`), never a 500.
+ * The version that serves `unit` (the canary's when it covers the unit, else
+ * the current one; the current one when `unit` is null), loaded and
+ * verified; null before any publication. When KV fails (an error, not a
+ * missing key) or the pointer names a version whose manifest is gone, the
+ * isolate's last good version answers, its `degraded` naming why; with none
+ * to fall back on, a 503 (`dependency_unavailable`), never a 500.
  */
-export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
+export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null = null): Promise<LoadedIndex | null> {
   let index: Awaited<ReturnType<typeof loadPointedIndex>>;
   try {
-    index = await loadPointedIndex(kv);
+    index = await loadPointedIndex(kv, unit);
   } catch (cause) {
     console.warn(JSON.stringify({ level: "warn", message: "index store unreadable", error: String(cause) }));
     if (lastGood) return { ...lastGood, degraded: [...lastGood.degraded, "index_store_error"] };
@@ -57,14 +62,19 @@ export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | n
   return index;
 }
 
-async function loadPointedIndex(kv: KVNamespace): Promise<LoadedIndex | null | "manifest_missing"> {
-  let pointer = pointers.get("current");
-  if (pointer === undefined) {
-    pointer = await readCurrentPointer(kv);
-    pointers.set("current", pointer);
+async function loadPointedIndex(kv: KVNamespace, unit: RoutingUnit | null): Promise<LoadedIndex | null | "manifest_missing"> {
+  let both = pointers.get("pointers");
+  if (both === undefined) {
+    const [current, canary] = await Promise.all([readCurrentPointer(kv), readCanaryPointer(kv)]);
+    both = { current, canary };
+    pointers.set("pointers", both);
   }
-  if (!pointer) return null;
-  return loadVersion(kv, pointer.version, Date.parse(pointer.publishedAt) || 0);
+  const { current, canary } = both;
+  if (!current) return null;
+  const version = unit ? versionFor(current.version, canary, unit) : current.version;
+  const asOf = version === current.version ? (current.catalogAsOf ?? current.publishedAt) : canary!.catalogAsOf;
+  // The same version may be pointed at again later (a rollback): the pointer says since when it serves.
+  return loadVersion(kv, version, Date.parse(asOf) || 0);
 }
 
 /**
@@ -80,7 +90,6 @@ export async function loadIndexVersion(kv: KVNamespace, version: string): Promis
 async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
   const hit = loaded.get(version);
   if (hit) {
-    // The same version may be pointed at again later (a rollback): the latest publication counts.
     if (publishedAtMs !== null) hit.publishedAtMs = publishedAtMs;
     return hit;
   }

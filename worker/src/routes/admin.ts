@@ -1,9 +1,18 @@
 import { Hono } from "hono";
 import { catalogItemProblem, type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/catalog-item";
 import { AppError } from "../../../shared/errors";
-import { readCurrentPointer } from "../../../shared/index-format/index-reader";
-import { KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from "../../../shared/index-format/index-writer";
-import { VERSION_PATTERN } from "../../../shared/index-format/keys";
+import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory } from "../../../shared/index-format/index-reader";
+import {
+  clearCanary,
+  deleteBlob,
+  deleteVersion,
+  KV_VALUE_LIMIT_BYTES,
+  putBlob,
+  putManifest,
+  setCanary,
+  setCurrentVersion,
+} from "../../../shared/index-format/index-writer";
+import { blobKey, BLOB_NAME_PATTERN, SHA256_PATTERN, VERSION_PATTERN } from "../../../shared/index-format/keys";
 import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
 import { putEditorial, putPolicy } from "../config/config-store";
@@ -25,15 +34,70 @@ const MAX_JSON_BYTES = 4 * 1024 * 1024;
  */
 export const admin = new Hono<AppEnv>()
   .use(adminAuth())
+  /** A blob by content address: the path names the SHA-256 its body must have. */
+  .put("/index/blobs/:sha256", async (c) => {
+    const sha256 = shaParam(c.req.param("sha256"));
+    const bytes = await readBytes(c, KV_VALUE_LIMIT_BYTES);
+    const contentType = c.req.header("content-type") ?? "application/octet-stream";
+    const outcome = await putBlob(c.env.INDEX_KV, bytes, { sha256, contentType });
+    return c.json({ outcome, bytes: bytes.byteLength }, outcome === "stored" ? 201 : 200);
+  })
+  /** Stored blobs, a page (at most 1000) at a time: `?cursor=` from the previous page. */
+  .get("/index/blobs", async (c) => {
+    const cursor = new URL(c.req.url).searchParams.get("cursor");
+    if (cursor !== null && (cursor.length === 0 || cursor.length > 1024)) throw new AppError("invalid_request", "cursor must come from the previous page");
+    return c.json(await listBlobs(c.env.INDEX_KV, cursor));
+  })
+  .get("/index/blobs/:sha256", async (c) => {
+    const sha256 = shaParam(c.req.param("sha256"));
+    const bytes = await c.env.INDEX_KV.get(blobKey(sha256), "arrayBuffer");
+    if (bytes === null) throw new AppError("not_found", `no blob ${sha256}`);
+    return c.body(bytes, 200, { "Content-Type": "application/octet-stream" });
+  })
+  /** Garbage collection: refused for a blob the current or the canary version lists. */
+  .delete("/index/blobs/:sha256", async (c) => {
+    await deleteBlob(c.env.INDEX_KV, shaParam(c.req.param("sha256")));
+    return c.json({ deleted: true });
+  })
+  /** The upload route of builders before content addressing: same storage, the name is only checked. */
   .put("/index/versions/:version/blobs/:name", async (c) => {
     const sha256 = c.req.header("x-content-sha256");
     if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
       throw new AppError("invalid_request", "send the blob's hex SHA-256 in the X-Content-Sha256 header");
     }
+    versionParam(c.req.param("version"));
+    if (!BLOB_NAME_PATTERN.test(c.req.param("name"))) throw new AppError("invalid_request", `blob name "${c.req.param("name")}" is not allowed`);
     const bytes = await readBytes(c, KV_VALUE_LIMIT_BYTES);
     const contentType = c.req.header("content-type") ?? "application/octet-stream";
-    const outcome = await putBlob(c.env.INDEX_KV, c.req.param("version"), c.req.param("name"), bytes, { sha256, contentType });
+    const outcome = await putBlob(c.env.INDEX_KV, bytes, { sha256, contentType });
     return c.json({ outcome, bytes: bytes.byteLength }, outcome === "stored" ? 201 : 200);
+  })
+  .get("/index/versions", async (c) => {
+    const kv = c.env.INDEX_KV;
+    const [versions, current, canary, history] = await Promise.all([listVersions(kv), readCurrentPointer(kv), readCanaryPointer(kv), readPointerHistory(kv)]);
+    return c.json({ versions, current: current?.version ?? null, canary, history });
+  })
+  .get("/index/versions/:version/manifest", async (c) => {
+    const manifest = await readManifest(c.env.INDEX_KV, versionParam(c.req.param("version")));
+    if (!manifest) throw new AppError("not_found", `index version ${c.req.param("version")} has no manifest`);
+    return c.json(manifest);
+  })
+  /** Garbage collection: refused for the current and the canary version. */
+  .delete("/index/versions/:version", async (c) => {
+    await deleteVersion(c.env.INDEX_KV, versionParam(c.req.param("version")));
+    return c.json({ deleted: true });
+  })
+  .get("/index/canary", async (c) => c.json({ canary: await readCanaryPointer(c.env.INDEX_KV) }))
+  /** `{"version", "share", "regions"?}`: serve a published version to a share of users (in some regions). */
+  .put("/index/canary", async (c) => {
+    const canary = await setCanary(c.env.INDEX_KV, await readJson(c, 16 * 1024), new Date());
+    forgetCurrentPointer();
+    return c.json(canary);
+  })
+  .delete("/index/canary", async (c) => {
+    await clearCanary(c.env.INDEX_KV);
+    forgetCurrentPointer();
+    return c.json({ canary: null });
   })
   .put("/index/versions/:version/manifest", async (c) => {
     const body = await readJson(c, MAX_JSON_BYTES);
@@ -116,3 +180,13 @@ export const admin = new Hono<AppEnv>()
     if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; experiment counters live there");
     return c.json({ variant, region, counters: await readExperimentCounters(redis, variant, region) });
   });
+
+function shaParam(value: string): string {
+  if (!SHA256_PATTERN.test(value)) throw new AppError("invalid_request", "a blob is named by its lower-case hex SHA-256");
+  return value;
+}
+
+function versionParam(value: string): string {
+  if (!VERSION_PATTERN.test(value)) throw new AppError("invalid_request", "index version must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  return value;
+}

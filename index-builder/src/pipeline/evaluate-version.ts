@@ -1,0 +1,82 @@
+import { SERVED_KNOBS, type FunnelKnobs } from "../../../shared/funnel/knobs";
+import { runFunnel } from "../../../shared/funnel/run-funnel";
+import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
+import { loadNodeKernel } from "../ann/node-kernel";
+import { homeRequest } from "../eval/funnel/funnel-fit";
+import { rankingMetrics } from "../eval/metrics";
+import { memoryFunnelPorts } from "../funnel/memory-ports";
+import { offlineSession } from "../funnel/offline-session";
+import { type Holdout, weightOf } from "./holdout";
+import { memoryIndexOf, type VersionBlobs } from "./load-version";
+
+/** Recent events the Worker's session folds in (its Durable Object keeps 50). */
+const SESSION_RECENT = 50;
+
+/** The served policy with exploration off and the light ranker (the heavy ranker's ONNX is scored only in the Worker). */
+export const GATE_KNOBS: FunnelKnobs = { ...SERVED_KNOBS, heavy: false, policy: { explorationRate: 0 } };
+
+/** One version's figures on the holdout. */
+export interface VersionEvaluation {
+  version: string;
+  ndcgAt10: number;
+  recallAt10: number;
+  /** Distinct items in any list / items in the index. */
+  coverage: number;
+  users: number;
+  /** Evaluated users with a training history (the rest are cold starts). */
+  warmUsers: number;
+  /** Mean recall@100 of the ANN index against brute force, as its build calibrated it; null without one. */
+  annRecallAt100: number | null;
+  /** Stages that degraded on some list, with how many lists. */
+  degraded: Record<string, number>;
+  /** Whether the version trained on events at or after the cut (its newest interaction is not before it). */
+  sawHoldout: boolean;
+}
+
+/**
+ * Runs the served funnel (shared/funnel through the builder's in-memory
+ * ports over the version's very blobs) for every holdout user and scores
+ * the lists against what they did after the cut.
+ */
+export async function evaluateVersion(version: VersionBlobs, holdout: Holdout, categoriesOf: (itemId: string) => readonly string[]): Promise<VersionEvaluation> {
+  const index = memoryIndexOf(version);
+  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: null, policy: DEFAULT_POLICY });
+  const ids = new Map<string, number>();
+  const idOf = (itemId: string) => {
+    let id = ids.get(itemId);
+    if (id === undefined) ids.set(itemId, (id = ids.size));
+    return id;
+  };
+  const lists = new Map<number, number[]>();
+  const relevant = new Map<number, Set<number>>();
+  const degraded: Record<string, number> = {};
+  let user = 0;
+  let warmUsers = 0;
+  for (const [userId, truth] of holdout.relevant) {
+    const events = (holdout.history.get(userId) ?? []).map((x) => ({ itemId: x.itemId, weight: weightOf(x), timestampMs: x.timestampMs }));
+    if (events.length > 0) warmUsers++;
+    const nowMs = events.length > 0 ? events[events.length - 1]!.timestampMs : holdout.cutMs;
+    const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
+    const result = await runFunnel(ports, homeRequest(nowMs, holdout.protocol.k), session, GATE_KNOBS, () => 1);
+    for (const stage of result.degraded) degraded[stage] = (degraded[stage] ?? 0) + 1;
+    lists.set(user, result.entries.map((e) => idOf(e.itemId)));
+    relevant.set(user, new Set([...truth].map(idOf)));
+    user++;
+  }
+  const metrics = rankingMetrics(lists, relevant, holdout.protocol.k, version.manifest.counts.items);
+  return {
+    version: version.manifest.version,
+    ndcgAt10: round(metrics.ndcgAtK),
+    recallAt10: round(metrics.recallAtK),
+    coverage: round(metrics.coverage),
+    users: metrics.users,
+    warmUsers,
+    annRecallAt100: version.manifest.ann?.calibration?.recallAt100 ?? null,
+    degraded,
+    sawHoldout: Date.parse(version.manifest.source.newestInteractionAt) >= holdout.cutMs,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}

@@ -1,0 +1,54 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type CanaryCheck } from "./canary-check";
+import { type VersionEvaluation } from "./evaluate-version";
+import { type GateReport } from "./gate";
+import { type GcPlan } from "../publish/garbage-collect";
+import { type UploadReport } from "../publish/publish-index";
+
+export const STEPS = ["ingest", "build", "evaluate", "gate", "upload", "canary", "promote", "gc"] as const;
+export type StepName = (typeof STEPS)[number];
+
+export type Outcome = "promoted" | "refused" | "rolled_back";
+
+/** What each finished step recorded; a step with a record is not run again. */
+export interface PipelineState {
+  runId: string;
+  startedAt: string;
+  ingest?: { written: number; droppedErased: number; cursor: string | null } | { skipped: string };
+  build?: { dir: string; version: string; cutAt: string; trainEvents: number; liveEvents: number };
+  evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };
+  gate?: GateReport;
+  upload?: UploadReport;
+  canary?: { pass: boolean; checks: CanaryCheck[] } | { skipped: string };
+  promote?: { from: string | null; to: string };
+  gc?: GcPlan;
+  outcome?: Outcome;
+  finishedAt?: string;
+}
+
+const STATE_FILE = "state.json";
+
+/**
+ * The run in progress in `workDir`, or a new one when the last run finished
+ * or gated another given build (that one is kept as runs/<runId>.json). Written after every step, by
+ * rename, so a crash leaves the last finished step recorded.
+ */
+export async function openRun(workDir: string, now: Date, candidateDir?: string): Promise<PipelineState> {
+  await mkdir(join(workDir, "runs"), { recursive: true });
+  const text = await readFile(join(workDir, STATE_FILE), "utf8").catch(() => null);
+  if (text) {
+    const state = JSON.parse(text) as PipelineState;
+    // A run for another given build is not this run's retry: it is set aside unfinished.
+    const sameCandidate = candidateDir === undefined || state.build === undefined || state.build.dir === candidateDir;
+    if (!state.outcome && sameCandidate) return state;
+    await rename(join(workDir, STATE_FILE), join(workDir, "runs", `${state.runId}.json`));
+  }
+  return { runId: now.toISOString().replace(/[-:.]/g, ""), startedAt: now.toISOString() };
+}
+
+export async function saveRun(workDir: string, state: PipelineState): Promise<void> {
+  const file = join(workDir, STATE_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify(state, null, 2));
+  await rename(`${file}.tmp`, file);
+}

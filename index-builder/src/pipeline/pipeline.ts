@@ -1,0 +1,258 @@
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { buildIndex } from "../build/build-index";
+import { type Dataset, readMovieLensLatest } from "../data/movielens";
+import { ingestFromRedis, readLiveEvents, toInteraction } from "../ingest/redis-stream";
+import { AdminClient, type AdminClientOptions } from "../publish/admin-client";
+import { garbageCollect } from "../publish/garbage-collect";
+import { readBuiltManifest, uploadVersion } from "../publish/publish-index";
+import { type VersionReferences } from "../publish/versions-in-use";
+import { blobProblems } from "./blob-check";
+import { checkCanary } from "./canary-check";
+import { evaluateVersion } from "./evaluate-version";
+import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
+import { DEFAULT_HOLDOUT, type HoldoutProtocol, timeHoldout } from "./holdout";
+import { downloadVersion, readBuiltVersion } from "./load-version";
+import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
+
+export interface PipelineOptions extends AdminClientOptions {
+  /**
+   * Where the run's state, the ingested events with their stream cursor,
+   * builds and the report live. The cursor sits beside the events it
+   * covers, so the two can never disagree: CI keeps this directory between
+   * runs (actions/cache); if it is lost, both are, and ingest starts again
+   * from the oldest event the stream still holds.
+   */
+  workDir: string;
+  /** The base dataset (MovieLens "latest" layout). */
+  dataDir: string;
+  /** Upstash REST URL and token of the event stream; null skips ingest. */
+  redis: { url: string; token: string } | null;
+  /** Gate an existing build instead of building (step 2 records it). */
+  candidateDir?: string;
+  /** Train the heavy ranker in the build (default true). */
+  ranker?: boolean;
+  holdout?: HoldoutProtocol;
+  gate?: GateConfig;
+  /** Null: promote without a canary. */
+  canary: { share: number; regions: string[] | null; probes: number; settleMs: number } | null;
+  gc: { keep: number; apply: boolean; graceMs?: number };
+  references?: VersionReferences;
+  /** Stop (successfully) after this step; the next run resumes after it. */
+  stopAfter?: StepName;
+  log?: (line: string) => void;
+}
+
+export interface PipelineResult {
+  outcome: Outcome | "stopped";
+  state: PipelineState;
+  /** The gate table in markdown, once the gate ran. */
+  table: string | null;
+}
+
+/**
+ * `index-builder pipeline`: ingest, build, evaluate, gate, upload, canary,
+ * promote or roll back, garbage-collect. Each step records its result in
+ * the run's state before the next starts; a rerun after a failure resumes at
+ * the first unfinished step, and a run that reached an outcome is archived
+ * and the next invocation starts afresh.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const log = options.log ?? (() => {});
+  const client = new AdminClient(options);
+  await mkdir(options.workDir, { recursive: true });
+  const state = await openRun(options.workDir, new Date(), options.candidateDir);
+  const eventsFile = join(options.workDir, "live-events.jsonl");
+  const protocol = options.holdout ?? DEFAULT_HOLDOUT;
+  let loaded: Promise<{ dataset: Dataset; liveEvents: number }> | null = null;
+  // The base data plus every ingested event: read once per invocation, after ingest.
+  const loadDataset = () =>
+    (loaded ??= (async () => {
+      const dataset = await readMovieLensLatest(options.dataDir);
+      const live = (await exists(eventsFile)) ? await readLiveEvents(eventsFile) : [];
+      dataset.interactions.push(...live.map(toInteraction));
+      return { dataset, liveEvents: live.length };
+    })());
+  const holdoutOf = async () => timeHoldout((await loadDataset()).dataset, protocol);
+  const finish = async (outcome: Outcome): Promise<PipelineResult> => {
+    await pruneBuilds(join(options.workDir, "builds"), outcome === "promoted" ? state.build?.version : undefined);
+    state.outcome = outcome;
+    state.finishedAt = new Date().toISOString();
+    await saveRun(options.workDir, state);
+    await writeReport(options.workDir, state);
+    log(`pipeline: ${outcome}`);
+    return { outcome, state, table: state.gate ? gateTable(state.gate) : null };
+  };
+  const step = async (name: StepName, run: () => Promise<void>): Promise<boolean> => {
+    if (state[name] === undefined) {
+      log(`pipeline: ${name}`);
+      await run();
+      await saveRun(options.workDir, state);
+    } else log(`pipeline: ${name} (done in an earlier attempt)`);
+    return options.stopAfter === name;
+  };
+  const stopped = async (): Promise<PipelineResult> => {
+    await writeReport(options.workDir, state);
+    return { outcome: "stopped", state, table: state.gate ? gateTable(state.gate) : null };
+  };
+
+  if (
+    await step("ingest", async () => {
+      if (!options.redis) {
+        state.ingest = { skipped: "no Upstash URL and token" };
+        return;
+      }
+      const r = await ingestFromRedis({ ...options.redis, outFile: eventsFile, cursorFile: join(options.workDir, "live-events.cursor"), log });
+      state.ingest = { written: r.written, droppedErased: r.droppedErased, cursor: r.cursor };
+    })
+  )
+    return stopped();
+
+  if (
+    await step("build", async () => {
+      const { liveEvents } = await loadDataset();
+      const holdout = await holdoutOf();
+      const record = { cutAt: new Date(holdout.cutMs).toISOString(), trainEvents: holdout.train.interactions.length, liveEvents };
+      if (options.candidateDir) {
+        const manifest = await readBuiltManifest(options.candidateDir);
+        state.build = { dir: options.candidateDir, version: manifest.version, ...record };
+        return;
+      }
+      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log });
+      state.build = { dir: built.dir, version: built.version, ...record };
+    })
+  )
+    return stopped();
+  const build = state.build!;
+
+  if (
+    await step("evaluate", async () => {
+      const holdout = await holdoutOf();
+      const candidate = await readBuiltVersion(build.dir);
+      const problems = await blobProblems(candidate);
+      const evaluation = await evaluateVersion(candidate, holdout, categoriesOf((await loadDataset()).dataset)).catch((err: unknown) => {
+        // A version whose blobs do not decode cannot be scored: it scores nothing, and the gate names its blobs.
+        problems.push(`evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
+        return { version: build.version, ndcgAt10: 0, recallAt10: 0, coverage: 0, users: 0, warmUsers: 0, annRecallAt100: null, degraded: {}, sawHoldout: false };
+      });
+      state.evaluate = { candidate: evaluation, blobProblems: problems };
+      // The protocol and figures travel with the version (before upload: versions are immutable once published).
+      const manifestFile = join(build.dir, "manifest.json");
+      const manifest = JSON.parse(await readFile(manifestFile, "utf8")) as Record<string, unknown>;
+      manifest.evaluation = {
+        protocol: { ...protocol },
+        cutAt: build.cutAt,
+        ndcgAt10: evaluation.ndcgAt10,
+        recallAt10: evaluation.recallAt10,
+        coverage: evaluation.coverage,
+        users: evaluation.users,
+      };
+      await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
+      log(`candidate ${evaluation.version}: nDCG@10 ${evaluation.ndcgAt10}, coverage ${evaluation.coverage}, ${evaluation.users} users; ${problems.length} blob problem(s)`);
+    })
+  )
+    return stopped();
+
+  if (
+    await step("gate", async () => {
+      const current = await client.current();
+      let live = null;
+      if (current) {
+        const localDir = join(options.workDir, "builds", current.version);
+        const blobs = (await exists(join(localDir, "manifest.json")))
+          ? await readBuiltVersion(localDir)
+          : await downloadVersion(client, current.version, join(options.workDir, "blob-cache"));
+        live = await evaluateVersion(blobs, await holdoutOf(), categoriesOf((await loadDataset()).dataset));
+      }
+      state.gate = gate(live, state.evaluate!.candidate, state.evaluate!.blobProblems, options.gate ?? DEFAULT_GATE);
+      log(gateTable(state.gate));
+    })
+  )
+    return stopped();
+  if (!state.gate!.pass) return finish("refused");
+
+  if (
+    await step("upload", async () => {
+      // The live version's build, when this work directory holds it: only catalog rows that changed are sent.
+      const live = await client.current();
+      const liveDir = live ? join(options.workDir, "builds", live.version) : undefined;
+      const previousDir = liveDir && liveDir !== build.dir && (await exists(join(liveDir, "catalog.json"))) ? liveDir : undefined;
+      state.upload = await uploadVersion(build.dir, { ...options, previousDir, log });
+    })
+  )
+    return stopped();
+
+  if (
+    await step("canary", async () => {
+      const current = await client.current();
+      if (!options.canary || !current) {
+        state.canary = { skipped: options.canary ? "no live version to compare with: first publication" : "canary disabled" };
+        return;
+      }
+      const pointer = await client.setCanary({ version: build.version, share: options.canary.share, regions: options.canary.regions });
+      const manifest = await readBuiltManifest(build.dir);
+      const result = await checkCanary({
+        url: options.url,
+        adminKey: options.adminKey,
+        canary: pointer,
+        itemIds: manifest.fallbackItemIds.slice(0, 20),
+        probes: options.canary.probes,
+        settleMs: options.canary.settleMs,
+      });
+      state.canary = result;
+      for (const c of result.checks.filter((c) => !c.pass)) log(`canary check failed: ${c.name}: ${c.detail}`);
+      if (!result.pass) await client.clearCanary();
+    })
+  )
+    return stopped();
+  if (state.canary && "pass" in state.canary && !state.canary.pass) return finish("rolled_back");
+
+  if (
+    await step("promote", async () => {
+      const current = await client.current();
+      await client.setCurrent(build.version);
+      if ((await client.versions()).canary) await client.clearCanary();
+      state.promote = { from: current?.version ?? null, to: build.version };
+      log(`current version ${current?.version ?? "(none)"} -> ${build.version}`);
+    })
+  )
+    return stopped();
+
+  await step("gc", async () => {
+    state.gc = await garbageCollect({ ...options, ...options.gc, references: options.references, log });
+  });
+  return finish("promoted");
+}
+
+/** report.json (the whole run) and gate.md (the gate table) in the work directory: the CI job's summary and artifact. */
+async function writeReport(workDir: string, state: PipelineState): Promise<void> {
+  await writeFile(join(workDir, "report.json"), JSON.stringify(state, null, 2));
+  if (state.gate) await writeFile(join(workDir, "gate.md"), gateTable(state.gate) + outcomeLine(state));
+}
+
+function outcomeLine(state: PipelineState): string {
+  const steps = STEPS.filter((s) => state[s] !== undefined).join(", ");
+  return `\nOutcome: **${state.outcome ?? "in progress"}** (steps done: ${steps})\n`;
+}
+
+function categoriesOf(dataset: Dataset): (itemId: string) => readonly string[] {
+  const map = new Map(dataset.items.map((item) => [item.itemId, item.categories]));
+  return (itemId) => map.get(itemId) ?? [];
+}
+
+/**
+ * Builds of finished runs go (the work directory is cached between CI runs):
+ * only the version just promoted stays, so the next gate reads the live
+ * version from disk instead of downloading it.
+ */
+async function pruneBuilds(dir: string, keep: string | undefined): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const name of entries) if (name !== keep && name !== "LATEST") await rm(join(dir, name), { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
