@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assign, experimentsFor } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
 import { forgetExperiments } from "../../worker/src/experiments/experiment-store";
-import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
+import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
 
 interface RecsBody {

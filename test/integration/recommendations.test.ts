@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
-import { forgetRecentLists, listCacheKey } from "../../worker/src/routes/recommendations";
+import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo, versionBlobKey } from "./fixtures";
 
 interface RecsBody {

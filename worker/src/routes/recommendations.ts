@@ -10,8 +10,6 @@ import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ran
 import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
-import { ByteLru } from "../cache/byte-lru";
-import { CACHE_BYTES } from "../cache-budget";
 import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
 import { renderPage } from "../render/render-page";
 import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
@@ -19,6 +17,7 @@ import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
 import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
+import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { type RoutingUnit } from "../../../shared/index-format/canary";
@@ -40,46 +39,6 @@ const MAX_EXCLUDE = 100;
 const OVERLAY_BUDGET_MS = 300;
 /** The session is one Durable Object call; past this the user is served cold. */
 const SESSION_BUDGET_MS = 500;
-/** The cached list's shape: part of the key, so a deploy that changes it never reads an older shape. */
-const LIST_FORMAT = 5;
-/** How long a computed list may be served from the Cache API. */
-const CACHE_TTL_S = 300;
-/**
- * The isolate's own copies of lists it computed or fetched recently, in front
- * of the Cache API (same keys, same lifetime), stored encoded (ranked-list.ts):
- * a repeat on a warm isolate costs no cache round trip. Bounded in bytes, a
- * list of 100 entries being about 5 KB.
- */
-let recentLists = new ByteLru<HeldList>(CACHE_BYTES.recentLists);
-
-/** A list as this isolate holds it: encoded, with the session version it is current at (checked before decoding). */
-interface HeldList {
-  text: string;
-  sessionVersion: number;
-  storedAtMs: number;
-}
-
-/** Empties this isolate's list memo, as a fresh isolate starts: how tests reach the Cache API path. */
-export function forgetRecentLists(): void {
-  recentLists = new ByteLru(CACHE_BYTES.recentLists);
-}
-
-function heldList(key: string): HeldList | undefined {
-  const held = recentLists.get(key);
-  if (!held) return undefined;
-  if (Date.now() - held.storedAtMs > CACHE_TTL_S * 1000) {
-    recentLists.delete(key);
-    return undefined;
-  }
-  return held;
-}
-
-function rememberList(key: string, text: string, sessionVersion: number): void {
-  // V8 keeps a Latin-1 string at a byte a character and any other at two (titles in other scripts).
-  const bytesPerChar = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
-  recentLists.set(key, { text, sessionVersion, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
-}
-
 /** Each request's assignments, for counting its failure against them (the error-share guardrail). */
 const assignedTo = new WeakMap<Request, Assignment[]>();
 
@@ -92,7 +51,7 @@ const countFailures = createMiddleware<AppEnv>(async function countFailures(c, n
   }
 });
 
-interface RecommendationQuery {
+export interface RecommendationQuery {
   userId: string;
   surface: Surface;
   contextItemId: string | null;
@@ -237,30 +196,6 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     { "Cache-Control": "private, no-store", "X-Cache": hit ? "hit" : "miss", "Server-Timing": timing.header() },
   );
 });
-
-/** The Cache API key of a list: everything it depends on but the session version, which the list carries. */
-export function listCacheKey(
-  query: Pick<RecommendationQuery, "userId" | "surface" | "contextItemId" | "category" | "excludeIds">,
-  region: string,
-  variant: string,
-  indexVersion: string,
-): Request {
-  return new Request(
-    `https://recs.cache/v${LIST_FORMAT}/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
-      `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
-      `&v=${variant}&iv=${indexVersion}`,
-  );
-}
-
-/** The encoded list cached under `key`; none when the cache has none or cannot be read (the list is then computed). */
-async function cachedList(cache: Cache, key: Request): Promise<string | undefined> {
-  try {
-    return await (await cache.match(key))?.text();
-  } catch (err) {
-    console.warn(JSON.stringify({ level: "warn", message: "cache lookup failed", error: String(err) }));
-    return undefined;
-  }
-}
 
 /** The index a request is served from: the one its variant routes to, else the current one. */
 async function servedIndex(kv: KVNamespace, exposure: UserExposure, unit: RoutingUnit): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
