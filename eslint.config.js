@@ -6,13 +6,26 @@ const RUNTIME_BOUND = [
   { group: ["node:*"], message: "shared/ runs in Node and workerd: no Node APIs." },
   { group: ["hono", "hono/*"], message: "shared/ is not HTTP code: keep Hono in worker/." },
   {
-    group: ["drizzle-orm/d1", "drizzle-orm/better-sqlite3", "drizzle-orm/libsql", "drizzle-orm/node-postgres", "better-sqlite3", "@libsql/*", "pg", "@upstash/*", "ioredis"],
+    group: [
+      "drizzle-orm/d1",
+      "drizzle-orm/better-sqlite3",
+      "drizzle-orm/libsql",
+      "drizzle-orm/node-postgres",
+      "better-sqlite3",
+      "@libsql/*",
+      "pg",
+      "@upstash/*",
+      "ioredis",
+    ],
     message: "shared/ takes data and small deps objects; drivers belong to worker/ or index-builder/.",
   },
 ];
 /** Adapters live in worker/ (KV, D1, Redis, ORT) and index-builder/ (in-memory); shared/funnel/ and the rest of shared/ see only their ports. */
 const ADAPTER_SIDES = [
-  { group: ["**/worker/**", "**/worker/src/**"], message: "shared/ is the core: it never imports the Worker's adapters (bind ports in worker/src/funnel/worker-ports.ts)." },
+  {
+    group: ["**/worker/**", "**/worker/src/**"],
+    message: "shared/ is the core: it never imports the Worker's adapters (bind ports in worker/src/funnel/worker-ports.ts).",
+  },
   { group: ["**/index-builder/**"], message: "shared/ is the core: it never imports the builder (its in-memory ports live in index-builder/src/funnel/)." },
   { group: ["**/test/**"], message: "shared/ never imports test fixtures outside test files." },
 ];
@@ -31,7 +44,13 @@ export default tseslint.config(
     files: ["shared/**/*.ts"],
     ignores: ["shared/**/*.test.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [...RUNTIME_BOUND, ...ADAPTER_SIDES], paths: NODE_BUILTINS.map((name) => ({ name, message: "shared/ runs in Node and workerd: no Node APIs." })) }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [...RUNTIME_BOUND, ...ADAPTER_SIDES],
+          paths: NODE_BUILTINS.map((name) => ({ name, message: "shared/ runs in Node and workerd: no Node APIs." })),
+        },
+      ],
     },
   },
 );

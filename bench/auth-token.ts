@@ -122,7 +122,11 @@ async function workerdArms(stack: LocalStack): Promise<Record<Arm, number> & { r
     await runBounded(REQUESTS_PER_BLOCK, CONCURRENCY, Date.now() + 120_000, async () => {
       const n = ip++;
       // A client address per request keeps the per-client rate limit out of the measurement.
-      const headers: Record<string, string> = { "X-Api-Key": stack.publishableKey, Origin: stack.origins[0]!, "CF-Connecting-IP": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+      const headers: Record<string, string> = {
+        "X-Api-Key": stack.publishableKey,
+        Origin: stack.origins[0]!,
+        "CF-Connecting-IP": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+      };
       if (arm === "sameToken") headers.Authorization = `Bearer ${same}`;
       if (arm === "freshToken") headers.Authorization = `Bearer ${fresh.pop()}`;
       const res = await fetch(url, { headers });
@@ -135,10 +139,11 @@ async function workerdArms(stack: LocalStack): Promise<Record<Arm, number> & { r
   // Warm-up: one block of each (the fresh arm's tokens include one spare block for it).
   for (const arm of arms) await run(arm);
   const total: Record<Arm, number> = { keyOnly: 0, freshToken: 0, sameToken: 0 };
-  for (let b = 0; b < BLOCKS; b++) for (let k = 0; k < arms.length; k++) {
-    const arm = arms[(b + k) % arms.length]!;
-    total[arm] += await run(arm);
-  }
+  for (let b = 0; b < BLOCKS; b++)
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(b + k) % arms.length]!;
+      total[arm] += await run(arm);
+    }
   return { keyOnly: total.keyOnly / requests, freshToken: total.freshToken / requests, sameToken: total.sameToken / requests, requests };
 }
 

@@ -77,7 +77,14 @@ async function main(): Promise<void> {
 
 /** Events must name catalog items: items "1".."500", the ids the batches use. */
 async function seedCatalog(stack: LocalStack): Promise<void> {
-  const items = Array.from({ length: 500 }, (_, i) => ({ itemId: String(i + 1), title: `Item ${i + 1}`, categories: ["Bench"], year: 2000, tags: [], available: true }));
+  const items = Array.from({ length: 500 }, (_, i) => ({
+    itemId: String(i + 1),
+    title: `Item ${i + 1}`,
+    categories: ["Bench"],
+    year: 2000,
+    tags: [],
+    available: true,
+  }));
   const res = await fetch(`${stack.url}/admin/catalog/items`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` },
@@ -152,7 +159,10 @@ async function runLoad(stack: LocalStack, tag: string, withOutage: boolean): Pro
   const inSessions = new Map<string, number>();
   for (const ids of sessions.values()) for (const id of ids) inSessions.set(id, (inSessions.get(id) ?? 0) + 1);
   const stream = await streamCounts(redisClient(stack.redis!.url, stack.redis!.token));
-  let inS = 0, inR = 0, dup = 0, lost = 0;
+  let inS = 0,
+    inR = 0,
+    dup = 0,
+    lost = 0;
   for (const id of accepted) {
     const s = inSessions.get(id) ?? 0;
     const r = stream.get(id) ?? 0;

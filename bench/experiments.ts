@@ -76,7 +76,10 @@ async function main(): Promise<void> {
       const clicks: object[] = [];
       for (let k = 0; k < lists; k++) {
         const start = performance.now();
-        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=${CONFIG.listSize}`, { headers: { "X-Region": u.region, Authorization: `Bearer ${stack.adminKey}` }, signal: AbortSignal.timeout(30_000) }).catch(() => null);
+        const res = await fetch(`${stack.url}/v1/recommendations?user_id=${u.id}&limit=${CONFIG.listSize}`, {
+          headers: { "X-Region": u.region, Authorization: `Bearer ${stack.adminKey}` },
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => null);
         latencies.push(performance.now() - start);
         requests++;
         if (res?.status !== 200) {
@@ -87,11 +90,24 @@ async function main(): Promise<void> {
         const shown = (await res.json()) as Shown;
         const p = Math.min(0.9, u.ctr * clickLift(shown.variant));
         shown.items.forEach((item, j) => {
-          if (u.rng.next() < p) clicks.push({ eventId: `${u.id}-${tag}-${k}-${j}`, userId: u.id, itemId: item.itemId, type: "click", timestamp: Date.now(), impressionId: shown.impressionId });
+          if (u.rng.next() < p)
+            clicks.push({
+              eventId: `${u.id}-${tag}-${k}-${j}`,
+              userId: u.id,
+              itemId: item.itemId,
+              type: "click",
+              timestamp: Date.now(),
+              impressionId: shown.impressionId,
+            });
         });
       }
       if (clicks.length > 0) {
-        const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` }, body: JSON.stringify({ events: clicks }), signal: AbortSignal.timeout(30_000) }).catch(() => null);
+        const res = await fetch(`${stack.url}/v1/events`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack.adminKey}` },
+          body: JSON.stringify({ events: clicks }),
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => null);
         if (res?.status !== 200) errors++;
         await res?.arrayBuffer();
       }
@@ -160,7 +176,10 @@ async function admin(stack: LocalStack, method: string, path: string, body?: unk
   return JSON.parse(text);
 }
 
-function summarize(report: ExperimentReport, load: { requests: number; errors: number; loadS: number; latencies: number[]; usersStarted: number; users: number }) {
+function summarize(
+  report: ExperimentReport,
+  load: { requests: number; errors: number; loadS: number; latencies: number[]; usersStarted: number; users: number },
+) {
   const scope = (s: ScopeResult) => {
     const b = s.variants.find((v) => v.variant === "b")!;
     const pick = (l: typeof b.lift) => (l ? { relative: round(l.relative, 4), ci: l.relativeCi.map((x) => round(x, 4)), p: round(l.pValue, 4) } : null);

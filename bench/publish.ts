@@ -111,7 +111,16 @@ try {
 
 function summary(r: UploadReport) {
   const phases = Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v, 2)]));
-  return { version: r.version, blobs: r.blobs, bytes: r.bytes, sent_blobs: r.sentBlobs, sent_bytes: r.sentBytes, catalog_rows_sent: r.catalogItems, seconds: round(r.seconds, 2), phases_s: phases };
+  return {
+    version: r.version,
+    blobs: r.blobs,
+    bytes: r.bytes,
+    sent_blobs: r.sentBlobs,
+    sent_bytes: r.sentBytes,
+    catalog_rows_sent: r.catalogItems,
+    seconds: round(r.seconds, 2),
+    phases_s: phases,
+  };
 }
 
 function mib(bytes: number): string {

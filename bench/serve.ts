@@ -91,8 +91,18 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     const serialUrls = requestMix(stack.url, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3)).slice(0, SERIAL_REQUESTS);
     const missSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
     const hitSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
-    const floor = await drive(urls.map(() => `${stack.url}/health`), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
-    const floorLive = await drive(urls.map(() => `${stack.url}/health/live`), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
+    const floor = await drive(
+      urls.map(() => `${stack.url}/health`),
+      CONCURRENCY,
+      PHASE_MAX_MS,
+      serverAuth(stack),
+    );
+    const floorLive = await drive(
+      urls.map(() => `${stack.url}/health/live`),
+      CONCURRENCY,
+      PHASE_MAX_MS,
+      serverAuth(stack),
+    );
     const missNotMiss = miss.samples.filter((s) => s.cache !== "miss").length;
     const hitNotHit = hit.samples.filter((s) => s.cache !== "hit").length;
     if (missNotMiss + hitNotHit > 0) log(`${name}: ${missNotMiss} first requests were not misses, ${hitNotHit} repeats were not hits`);
@@ -134,7 +144,11 @@ async function seedUsers(stack: LocalStack, popularIds: string[], prefix: string
       type: k % 3 === 0 ? "purchase" : "click",
       timestamp: Date.now() - 60_000,
     }));
-    const res = await fetch(`${stack.url}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json", ...serverAuth(stack) }, body: JSON.stringify({ events }) });
+    const res = await fetch(`${stack.url}/v1/events`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...serverAuth(stack) },
+      body: JSON.stringify({ events }),
+    });
     if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
   }
 }
@@ -182,10 +196,27 @@ function table(runs: Run[]): string {
   }
   lines.push("", "Cache-miss server stages (p50 / p95 ms):", "");
   for (const r of runs) {
-    lines.push(`- ${r.catalog_items} items: ` + Object.entries(r.miss.stages).map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`).join(", "));
-    lines.push(`- ${r.catalog_items} items, one at a time: ` + Object.entries(r.miss_serial.stages).map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`).join(", "));
+    lines.push(
+      `- ${r.catalog_items} items: ` +
+        Object.entries(r.miss.stages)
+          .map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`)
+          .join(", "),
+    );
+    lines.push(
+      `- ${r.catalog_items} items, one at a time: ` +
+        Object.entries(r.miss_serial.stages)
+          .map(([st, s]) => `${st} ${s.p50_ms}/${s.p95_ms}`)
+          .join(", "),
+    );
   }
-  lines.push("", ...runs.map((r) => `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms.`), "");
+  lines.push(
+    "",
+    ...runs.map(
+      (r) =>
+        `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms.`,
+    ),
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -211,8 +242,18 @@ async function main(): Promise<void> {
   const big = runs[runs.length - 1]!;
   const result = {
     catalog_items: big.catalog_items,
-    miss: { p50_ms: big.miss.server.p50_ms, p95_ms: big.miss.server.p95_ms, p99_ms: big.miss.server.p99_ms, client: { p50_ms: big.miss.p50_ms, p95_ms: big.miss.p95_ms, p99_ms: big.miss.p99_ms } },
-    hit: { p50_ms: big.hit.server.p50_ms, p95_ms: big.hit.server.p95_ms, p99_ms: big.hit.server.p99_ms, client: { p50_ms: big.hit.p50_ms, p95_ms: big.hit.p95_ms, p99_ms: big.hit.p99_ms } },
+    miss: {
+      p50_ms: big.miss.server.p50_ms,
+      p95_ms: big.miss.server.p95_ms,
+      p99_ms: big.miss.server.p99_ms,
+      client: { p50_ms: big.miss.p50_ms, p95_ms: big.miss.p95_ms, p99_ms: big.miss.p99_ms },
+    },
+    hit: {
+      p50_ms: big.hit.server.p50_ms,
+      p95_ms: big.hit.server.p95_ms,
+      p99_ms: big.hit.server.p99_ms,
+      client: { p50_ms: big.hit.p50_ms, p95_ms: big.hit.p95_ms, p99_ms: big.hit.p99_ms },
+    },
     rps: Math.min(big.miss.rps, big.hit.rps),
     errors: big.miss.errors + big.hit.errors,
     cold_first_response_ms: big.cold_first_response_ms,

@@ -26,7 +26,7 @@ export function kernelSpeedups(index: IvfPqIndex, ds: AnnDataset, log: (line: st
   const tables = new Float32Array(m * ksub);
   referenceKernel.distanceTables("ip", q, index.codebooksT, m, ksub, tables);
   const quantized = quantizeTables(tables, m);
-  const scores = Float32Array.from({ length: 100_000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+  const scores = Float32Array.from({ length: 100_000 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
   const terms = sq8QueryTerms("ip", q, index.sq8!);
   const scanAll = (k: ScanKernel) => {
     const top = k.topK(1000);
@@ -59,7 +59,8 @@ export function kernelSpeedups(index: IvfPqIndex, ds: AnnDataset, log: (line: st
     sq8_rescore: (k) => k.sq8Scores("ip", sq8, dims, terms.a, terms.b, terms.c0, new Float32Array(1000)),
     score_rows: (k) => k.scoreRows("ip", rows, dims, q, new Float32Array(65_536)),
     search_nprobe64_shortlist1000: (k) => {
-      for (let i = 0; i < 20; i++) searchIvfPq(k, index, (l) => index.lists[l]!, ds.queries.subarray(i * dims, (i + 1) * dims), { k: 100, nprobe: 64, shortlist: 1000 });
+      for (let i = 0; i < 20; i++)
+        searchIvfPq(k, index, (l) => index.lists[l]!, ds.queries.subarray(i * dims, (i + 1) * dims), { k: 100, nprobe: 64, shortlist: 1000 });
     },
   };
   const out: Record<string, number> = {};

@@ -5,7 +5,11 @@ import { type AnnResult } from "./measure";
 const TARGET = { recall: 0.95, p99Ms: 5, faissQpsRatio: 0.5, compactBytes: 48, simdSpeedup: 3 };
 
 /** The markdown report: one table per data set, kernel speed-ups, and a verdict per target. */
-export function markdownTable(results: AnnResult[], speedups: Record<string, number>, datasets: AnnDataset[]): { table: string; verdicts: string[]; failed: boolean } {
+export function markdownTable(
+  results: AnnResult[],
+  speedups: Record<string, number>,
+  datasets: AnnDataset[],
+): { table: string; verdicts: string[]; failed: boolean } {
   const lines: string[] = ["# ANN benchmark (`npm run bench:ann`)", ""];
   for (const ds of datasets) {
     lines.push(`## ${ds.name}`, "", ds.source, "");
@@ -51,7 +55,10 @@ export function markdownTable(results: AnnResult[], speedups: Record<string, num
       continue;
     }
     const ratio = match.qps / f.qps;
-    verdict(ratio >= TARGET.faissQpsRatio, `vs ${label}: ours ${match.system} nprobe ${match.nprobe} at ${match.qps.toFixed(0)} QPS = ${ratio.toFixed(2)}x (target >= ${TARGET.faissQpsRatio}x${ratio >= 1 ? ", beats it" : ""})`);
+    verdict(
+      ratio >= TARGET.faissQpsRatio,
+      `vs ${label}: ours ${match.system} nprobe ${match.nprobe} at ${match.qps.toFixed(0)} QPS = ${ratio.toFixed(2)}x (target >= ${TARGET.faissQpsRatio}x${ratio >= 1 ? ", beats it" : ""})`,
+    );
   }
 
   const compact = ours.filter((r) => r.bytes_per_vector <= TARGET.compactBytes).sort((a, b) => b.recall_at_100 - a.recall_at_100)[0];

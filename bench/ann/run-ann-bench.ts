@@ -45,16 +45,59 @@ interface OurConfig {
 function ourConfigs(n: number): OurConfig[] {
   if (n < 100_000) {
     return [
-      { params: { nlist: 64, m: 16, nbits: 8, rescore: "sq8" }, settings: [[8, 300], [16, 500], [32, 1000]] },
-      { params: { nlist: 64, m: 32, nbits: 4, rescore: "sq8" }, settings: [[8, 300], [16, 500], [32, 1000]] },
-      { params: { nlist: 64, m: 32, nbits: 8, rescore: "none" }, settings: [[16, 0], [32, 0]] },
+      {
+        params: { nlist: 64, m: 16, nbits: 8, rescore: "sq8" },
+        settings: [
+          [8, 300],
+          [16, 500],
+          [32, 1000],
+        ],
+      },
+      {
+        params: { nlist: 64, m: 32, nbits: 4, rescore: "sq8" },
+        settings: [
+          [8, 300],
+          [16, 500],
+          [32, 1000],
+        ],
+      },
+      {
+        params: { nlist: 64, m: 32, nbits: 8, rescore: "none" },
+        settings: [
+          [16, 0],
+          [32, 0],
+        ],
+      },
     ];
   }
   return [
-    { params: { nlist: 1024, m: 16, nbits: 8, rescore: "sq8" }, settings: [[32, 500], [64, 1000], [128, 1000], [256, 1500]] },
+    {
+      params: { nlist: 1024, m: 16, nbits: 8, rescore: "sq8" },
+      settings: [
+        [32, 500],
+        [64, 1000],
+        [128, 1000],
+        [256, 1500],
+      ],
+    },
     // 4-bit scores are coarser, so the shortlist grows with nprobe: re-scoring is cheap next to the scan.
-    { params: { nlist: 1024, m: 32, nbits: 4, rescore: "sq8" }, settings: [[32, 500], [64, 1000], [96, 1500], [128, 2000], [256, 2000]] },
-    { params: { nlist: 1024, m: 32, nbits: 8, rescore: "none" }, settings: [[64, 0], [128, 0]] },
+    {
+      params: { nlist: 1024, m: 32, nbits: 4, rescore: "sq8" },
+      settings: [
+        [32, 500],
+        [64, 1000],
+        [96, 1500],
+        [128, 2000],
+        [256, 2000],
+      ],
+    },
+    {
+      params: { nlist: 1024, m: 32, nbits: 8, rescore: "none" },
+      settings: [
+        [64, 0],
+        [128, 0],
+      ],
+    },
   ];
 }
 
@@ -91,7 +134,11 @@ async function main(): Promise<void> {
           lastStep = step;
         },
       });
-      const { blobs } = encodeAnnIndex(index, Array.from({ length: count }, (_, i) => String(i)), { embedding: ds.name });
+      const { blobs } = encodeAnnIndex(
+        index,
+        Array.from({ length: count }, (_, i) => String(i)),
+        { embedding: ds.name },
+      );
       const buildS = (performance.now() - started) / 1000;
       // Everything a search needs is shipped: shards (ids, codes, SQ8 store) and the head blobs. The
       // item-id catalogue (ann-items) maps positions to external ids and is not part of the index proper.
@@ -103,8 +150,21 @@ async function main(): Promise<void> {
       const system = `ours-ivfpq${params.m}x${params.nbits}${params.rescore === "sq8" ? "+sq8" : ""}`;
       for (const [nprobe, shortlist] of config.settings) {
         const row = measureQueries(queryCount, truth, (i) => searchIvfPq(kernel, index, (l) => index.lists[l]!, query(i), { k: 100, nprobe, shortlist }).ids);
-        results.push({ system, ...common, nprobe, ...row, bytes_per_vector: shipped / count, build_s: buildS, nlist: params.nlist, m: params.m, nbits: params.nbits, shortlist });
-        log(`  ${system} nprobe ${nprobe} shortlist ${shortlist}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`);
+        results.push({
+          system,
+          ...common,
+          nprobe,
+          ...row,
+          bytes_per_vector: shipped / count,
+          build_s: buildS,
+          nlist: params.nlist,
+          m: params.m,
+          nbits: params.nbits,
+          shortlist,
+        });
+        log(
+          `  ${system} nprobe ${nprobe} shortlist ${shortlist}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`,
+        );
       }
       if (ds === synthetic && params.rescore === "sq8") Object.assign(speedups, kernelSpeedups(index, ds, log));
     }
@@ -155,8 +215,15 @@ function runFaiss(ds: AnnDataset, truth: Uint32Array): AnnResult[] {
       log(`FAISS failed (is python3-faiss installed? apt-get install -y python3-faiss): ${run.stderr || run.error}`);
       return [];
     }
-    const rows = run.stdout.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as AnnResult);
-    for (const row of rows) log(`  ${row.system} nprobe ${row.nprobe} shortlist ${String(row.shortlist)}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`);
+    const rows = run.stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AnnResult);
+    for (const row of rows)
+      log(
+        `  ${row.system} nprobe ${row.nprobe} shortlist ${String(row.shortlist)}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`,
+      );
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -180,7 +247,11 @@ function runHnsw(ds: AnnDataset, truth: Uint32Array, common: Pick<AnnResult, "da
   const rows: AnnResult[] = [];
   for (const ef of [100, 200, 400]) {
     index.setEf(ef);
-    const row = measureQueries(ds.queries.length / ds.dims, truth, (i) => index.searchKnn(Array.from(ds.queries.subarray(i * ds.dims, (i + 1) * ds.dims)), 100).neighbors);
+    const row = measureQueries(
+      ds.queries.length / ds.dims,
+      truth,
+      (i) => index.searchKnn(Array.from(ds.queries.subarray(i * ds.dims, (i + 1) * ds.dims)), 100).neighbors,
+    );
     rows.push({ system: "hnswlib-node", ...common, nprobe: null, ...row, bytes_per_vector: bytesPerVector, build_s: buildS, ef, M });
     log(`  hnswlib ef ${ef}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`);
   }

@@ -23,7 +23,12 @@ export interface LatencySummary {
  * answers (/health/live at 8 concurrent: 377 req/s with fetch, 866 with
  * this), and on two cores the load generator's CPU is the server's loss.
  */
-export async function drive(urls: string[], concurrency: number, maxMs: number, headers: Record<string, string> = {}): Promise<{ samples: Sample[]; rps: number }> {
+export async function drive(
+  urls: string[],
+  concurrency: number,
+  maxMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ samples: Sample[]; rps: number }> {
   const samples: Sample[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const started = performance.now();
@@ -83,7 +88,9 @@ export function describe(samples: Sample[]) {
   return {
     ...summarize(ok.map((s) => s.clientMs)),
     server: summarize(ok.map((s) => s.server.total ?? Number.NaN).filter((x) => !Number.isNaN(x))),
-    stages: Object.fromEntries([...stages].filter((st) => st !== "total").map((st) => [st, summarize(ok.flatMap((s) => (st in s.server ? [s.server[st]!] : [])))])),
+    stages: Object.fromEntries(
+      [...stages].filter((st) => st !== "total").map((st) => [st, summarize(ok.flatMap((s) => (st in s.server ? [s.server[st]!] : [])))]),
+    ),
     count: samples.length,
     errors: samples.length - ok.length,
   };

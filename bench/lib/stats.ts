@@ -13,12 +13,7 @@ export const round = (x: number, digits = 2): number => Math.round(x * 10 ** dig
  * stopping early (not starting new tasks) once `deadlineMs` has passed.
  * Resolves with how many tasks were started.
  */
-export async function runBounded(
-  count: number,
-  concurrency: number,
-  deadlineMs: number,
-  task: (i: number) => Promise<void>,
-): Promise<number> {
+export async function runBounded(count: number, concurrency: number, deadlineMs: number, task: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const worker = async () => {
     while (next < count && Date.now() < deadlineMs) await task(next++);

@@ -88,16 +88,31 @@ export async function buildSyntheticIndex(n: number, outDir: string, log: (line:
   offsets[n] = at;
   const covisit = { offsets, neighbors: neighbors.slice(0, at), scores: scores.slice(0, at) };
 
-  const embeddings = { ...trained, itemIds, itemVectors, gram: Float32Array.from(gramMatrix(itemVectors, dims)), userIds: [], userVectors: new Float32Array(0) };
+  const embeddings = {
+    ...trained,
+    itemIds,
+    itemVectors,
+    gram: Float32Array.from(gramMatrix(itemVectors, dims)),
+    userIds: [],
+    userVectors: new Float32Array(0),
+  };
   const funnel = buildFunnelBlobs({ items: catalogAll }, embeddings, covisit, mass);
   log(`funnel blobs: ${funnel.blobs.size}`);
   // About 1 MiB shards: a query probes 16 lists, each in its own shard at this scale, so
   // smaller shards mean fewer bytes read, hashed and decoded per query on an isolate's cache miss.
   // Calibrated on the demo users' vectors: the synthetic items live in their space and have no users of their own.
-  const ann = buildAnnBlobs(embeddings, { log, shardTargetBytes: 1024 * 1024, calibration: { queryVectors: trained.userVectors }, tableRowOf: (id) => funnel.rowOf.get(id)! });
+  const ann = buildAnnBlobs(embeddings, {
+    log,
+    shardTargetBytes: 1024 * 1024,
+    calibration: { queryVectors: trained.userVectors },
+    tableRowOf: (id) => funnel.rowOf.get(id)!,
+  });
   const popular = popularFromMass(catalogAll, mass, demoMass.asOfMs);
   const blobs = new Map([["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }], ...funnel.blobs, ...ann.blobs]);
-  const top = [...mass].sort((a, b) => b[1] - a[1]).slice(0, 20_000).map(([id]) => Number(id.slice(1)));
+  const top = [...mass]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20_000)
+    .map(([id]) => Number(id.slice(1)));
   const catalog = top.map((i) => catalogAll[i]!);
   const written = await writeVersion(
     outDir,

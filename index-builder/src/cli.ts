@@ -173,7 +173,14 @@ async function main(argv: string[]): Promise<void> {
     case "experiment-report": {
       const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
       if (!values.id || !adminKey) throw new Error("experiment-report needs --id and a secret key: $SECRET_KEY (or --admin-key)");
-      await experimentReportCommand({ id: values.id, workerUrl: values.url ?? "http://127.0.0.1:8787", adminKey, redis: redisAccess(), outDir: reportsDir, log });
+      await experimentReportCommand({
+        id: values.id,
+        workerUrl: values.url ?? "http://127.0.0.1:8787",
+        adminKey,
+        redis: redisAccess(),
+        outDir: reportsDir,
+        log,
+      });
       return;
     }
     case "ope": {

@@ -52,7 +52,11 @@ export function encodeAnnIndex(
   const lists = rows ? index.lists.map((list) => ({ ...list, ids: Uint32Array.from(list.ids, (position) => rows[position]!) })) : index.lists;
 
   const shards: AnnShardRef[] = [];
-  for (const run of planShards(params, index.lists.map((l) => l.ids.length), target)) {
+  for (const run of planShards(
+    params,
+    index.lists.map((l) => l.ids.length),
+    target,
+  )) {
     const name = `ann-shard-${String(shards.length).padStart(4, "0")}`;
     const bytes = encodeShard(params, run.firstList, lists.slice(run.firstList, run.firstList + run.listCount));
     blobs.set(name, { bytes, contentType: binary });

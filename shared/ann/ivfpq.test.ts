@@ -78,7 +78,9 @@ describe("IVF-PQ build and search", () => {
     expect(reconstructionError(build({ ...none, nlist: 64, m: 4 }), false)).toBeLessThan(base);
     expect(reconstructionError(build({ ...none, nlist: 4, m: 16 }), false)).toBeLessThan(base);
     expect(reconstructionError(index, true)).toBeLessThan(reconstructionError(index, false));
-    expect(reconstructionError(build({ ...none, nlist: 4, m: 16 }), false)).toBeLessThan(reconstructionError(build({ ...none, nlist: 4, m: 16, nbits: 4 }), false));
+    expect(reconstructionError(build({ ...none, nlist: 4, m: 16 }), false)).toBeLessThan(
+      reconstructionError(build({ ...none, nlist: 4, m: 16, nbits: 4 }), false),
+    );
   });
 
   it("is reproducible from its seed", () => {

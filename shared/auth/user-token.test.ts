@@ -105,9 +105,12 @@ describe("secret keys", () => {
   });
 
   it("base64url round-trips any bytes and refuses other alphabets", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-      expect(decodeBase64Url(encodeBase64Url(bytes))).toEqual(bytes);
-    }), { seed: 14 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect(decodeBase64Url(encodeBase64Url(bytes))).toEqual(bytes);
+      }),
+      { seed: 14 },
+    );
     expect(decodeBase64Url("ab+/")).toBeNull();
     expect(decodeBase64Url("abc=")).toBeNull();
   });

@@ -29,14 +29,7 @@ export interface TokenKey {
 }
 
 export type TokenProblem =
-  | "malformed"
-  | "unsupported_algorithm"
-  | "unknown_key"
-  | "bad_signature"
-  | "expired"
-  | "not_yet_valid"
-  | "wrong_audience"
-  | "lifetime_too_long";
+  "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "expired" | "not_yet_valid" | "wrong_audience" | "lifetime_too_long";
 
 export type TokenCheck = { ok: true; claims: UserTokenClaims } | { ok: false; problem: TokenProblem; message: string };
 

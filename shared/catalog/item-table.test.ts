@@ -3,7 +3,7 @@ import { categoriesAt, decodeItemTable, encodeItemTable, findItem, isAvailable, 
 
 function rng(seed: number) {
   let a = seed >>> 0;
-  return () => ((a = (Math.imul(a ^ (a >>> 15), 1 | a) + 0x6d2b79f5) >>> 0) / 4294967296);
+  return () => (a = (Math.imul(a ^ (a >>> 15), 1 | a) + 0x6d2b79f5) >>> 0) / 4294967296;
 }
 
 describe("item table", () => {
@@ -12,7 +12,7 @@ describe("item table", () => {
     const rows: ItemTableRow[] = Array.from({ length: 500 }, (_, i) => ({
       itemId: i % 7 === 0 ? `é-${i}` : String(Math.floor(rand() * 1e6)) + `-${i}`,
       categories: [0, 5, 31].filter(() => rand() < 0.5),
-      year: rand() < 0.2 ? null : 1900 + i % 120,
+      year: rand() < 0.2 ? null : 1900 + (i % 120),
       popularity: rand() * 100,
       available: rand() < 0.9,
     }));

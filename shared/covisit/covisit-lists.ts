@@ -31,11 +31,7 @@ export function neighborsOf(lists: CovisitLists, item: number): { items: Uint32A
  * weights (dislikes) push neighbours down. Returns how many history items had
  * a list, so a caller can tell "no co-visitation evidence" from low scores.
  */
-export function scoreByCovisitation(
-  lists: CovisitLists,
-  history: readonly { item: number; weight: number }[],
-  out: Map<number, number>,
-): number {
+export function scoreByCovisitation(lists: CovisitLists, history: readonly { item: number; weight: number }[], out: Map<number, number>): number {
   out.clear();
   let used = 0;
   for (const { item, weight } of history) {

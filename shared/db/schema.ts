@@ -13,7 +13,10 @@ export const items = sqliteTable(
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
     available: integer("available", { mode: "boolean" }).notNull().default(true),
     /** Lower-case country codes where the item may not be shown (licensing, law). */
-    blockedRegions: text("blocked_regions", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    blockedRegions: text("blocked_regions", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     /** Index version whose publication last wrote this row. */
     indexVersion: text("index_version"),
     /** Epoch milliseconds of the last write. */
@@ -24,7 +27,9 @@ export const items = sqliteTable(
     // The Worker's catalog overlay (worker/src/catalog/catalog-overlay.ts) reads these without a table scan:
     // items no index holds yet, newest first; and the few items restricted (unavailable or region-blocked).
     index("items_unindexed_idx").on(t.indexVersion, t.updatedAt),
-    index("items_restricted_idx").on(t.itemId).where(sql`available = 0 OR blocked_regions <> '[]'`),
+    index("items_restricted_idx")
+      .on(t.itemId)
+      .where(sql`available = 0 OR blocked_regions <> '[]'`),
   ],
 );
 
@@ -47,7 +52,10 @@ export const experiments = sqliteTable(
     control: text("control").notNull(),
     variants: text("variants", { mode: "json" }).$type<{ id: string; overrides: VariantOverrides }[]>().notNull(),
     allocation: text("allocation", { mode: "json" }).$type<Record<string, Record<string, number>>>().notNull(),
-    surfaces: text("surfaces", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    surfaces: text("surfaces", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     startedAt: integer("started_at"),

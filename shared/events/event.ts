@@ -1,16 +1,5 @@
 /** The kinds of interaction a client may report. */
-export const EVENT_TYPES = [
-  "view",
-  "click",
-  "like",
-  "dislike",
-  "watch",
-  "add_to_cart",
-  "purchase",
-  "rating",
-  "skip",
-  "share",
-] as const;
+export const EVENT_TYPES = ["view", "click", "like", "dislike", "watch", "add_to_cart", "purchase", "rating", "skip", "share"] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,13 +1,5 @@
 import { isValidId } from "../ids";
-import {
-  EVENT_TYPES,
-  type EventType,
-  type InteractionEvent,
-  MAX_EVENTS_PER_BATCH,
-  MAX_FUTURE_SKEW_MS,
-  MIN_TIMESTAMP_MS,
-  RATING_RANGE,
-} from "./event";
+import { EVENT_TYPES, type EventType, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
 
 /** Where and why a batch was rejected; `index` is -1 for the batch itself. */
 export interface BatchProblem {
@@ -16,22 +8,9 @@ export interface BatchProblem {
   reason: string;
 }
 
-export type BatchValidation =
-  | { ok: true; events: InteractionEvent[] }
-  | { ok: false; problem: BatchProblem };
+export type BatchValidation = { ok: true; events: InteractionEvent[] } | { ok: false; problem: BatchProblem };
 
-const KNOWN_FIELDS = new Set([
-  "eventId",
-  "userId",
-  "itemId",
-  "type",
-  "timestamp",
-  "value",
-  "seconds",
-  "surface",
-  "impressionId",
-  "context",
-]);
+const KNOWN_FIELDS = new Set(["eventId", "userId", "itemId", "type", "timestamp", "value", "seconds", "surface", "impressionId", "context"]);
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const SURFACE_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
 const MAX_CONTEXT_KEYS = 16;
@@ -46,7 +25,7 @@ const MAX_CONTEXT_VALUE_LENGTH = 256;
  */
 export function validateEventBatch(body: unknown, nowMs: number): BatchValidation {
   if (!isPlainObject(body) || !Array.isArray(body.events)) {
-    return fail(-1, "events", "body must be a JSON object with an array field \"events\"");
+    return fail(-1, "events", 'body must be a JSON object with an array field "events"');
   }
   const extra = Object.keys(body).find((k) => k !== "events");
   if (extra !== undefined) return fail(-1, extra, "unknown field");
@@ -67,11 +46,7 @@ export function validateEventBatch(body: unknown, nowMs: number): BatchValidatio
   return { ok: true, events };
 }
 
-function validateEvent(
-  e: unknown,
-  index: number,
-  nowMs: number,
-): { event: InteractionEvent } | { problem: BatchProblem } {
+function validateEvent(e: unknown, index: number, nowMs: number): { event: InteractionEvent } | { problem: BatchProblem } {
   const bad = (field: string, reason: string) => ({ problem: { index, field, reason } });
   if (!isPlainObject(e)) return bad("", "event must be a JSON object");
   const unknown = Object.keys(e).find((k) => !KNOWN_FIELDS.has(k));

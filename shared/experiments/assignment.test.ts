@@ -11,7 +11,12 @@ function experiment(body: Record<string, unknown>): Experiment {
   return { ...parseExperimentDefinition(body), status: "running", createdAtMs: 0, updatedAtMs: 0, startedAtMs: 0, stoppedAtMs: null };
 }
 
-const base = { id: "exp1", control: "a", variants: { a: {}, b: { policy: { explorationRate: 0.2 } } }, allocation: { default: { a: 50, b: 50 }, BR: { a: 10, b: 90 } } };
+const base = {
+  id: "exp1",
+  control: "a",
+  variants: { a: {}, b: { policy: { explorationRate: 0.2 } } },
+  allocation: { default: { a: 50, b: 50 }, BR: { a: 10, b: 90 } },
+};
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

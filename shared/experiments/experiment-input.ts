@@ -7,7 +7,10 @@ import { BUCKETS } from "./bucket-hash";
 import { type Experiment, type Holdout, type RegionAllocation, type VariantOverrides } from "./experiment";
 
 /** The fields an admin sends to create or update a draft; the rest (status, times) the store sets. */
-export type ExperimentDefinition = Pick<Experiment, "id" | "name" | "layer" | "salt" | "trafficStart" | "trafficEnd" | "control" | "variants" | "allocation" | "surfaces">;
+export type ExperimentDefinition = Pick<
+  Experiment,
+  "id" | "name" | "layer" | "salt" | "trafficStart" | "trafficEnd" | "control" | "variants" | "allocation" | "surfaces"
+>;
 
 const TOP_LEVEL = new Set(["id", "name", "layer", "salt", "traffic", "trafficOffset", "control", "variants", "allocation", "surfaces"]);
 const OVERRIDE_KNOBS = new Set(["indexVersion", "lightWeights", "heavyRanker", "policy", "sourceQuotas"]);
@@ -59,14 +62,26 @@ export function parseExperimentDefinition(body: unknown): ExperimentDefinition {
     return { id: vid, overrides: parseOverrides(overrides, `variants.${vid}`) };
   });
   const ids = variants.map((v) => v.id);
-  if (typeof b.control !== "string" || !ids.includes(b.control)) fail("invalid_experiment", `control must name one of the variants (${ids.join(", ")})`, "control");
+  if (typeof b.control !== "string" || !ids.includes(b.control))
+    fail("invalid_experiment", `control must name one of the variants (${ids.join(", ")})`, "control");
 
   const allocation = parseAllocation(b.allocation, ids);
   const surfaces = b.surfaces ?? [];
   if (!Array.isArray(surfaces) || !surfaces.every((s) => s === "home" || s === "up_next" || s === "related")) {
     fail("invalid_experiment", "surfaces must be a list of home, up_next, related (empty = all)", "surfaces");
   }
-  return { id, name, layer: layer as string, salt, trafficStart, trafficEnd, control: b.control as string, variants, allocation, surfaces: [...new Set(surfaces as string[])] };
+  return {
+    id,
+    name,
+    layer: layer as string,
+    salt,
+    trafficStart,
+    trafficEnd,
+    control: b.control as string,
+    variants,
+    allocation,
+    surfaces: [...new Set(surfaces as string[])],
+  };
 }
 
 function percentField(v: unknown, field: string): number {
@@ -86,7 +101,8 @@ function parseAllocation(value: unknown, variantIds: string[]): Record<string, R
     const field = `allocation.${rawRegion}`;
     if (!REGION_KEY.test(region)) fail("invalid_allocation", `region "${rawRegion}" must be a two-letter country code, global or default`, field);
     if (out[region]) fail("invalid_allocation", `region "${rawRegion}" appears twice`, field);
-    if (typeof shares !== "object" || shares === null || Array.isArray(shares)) fail("invalid_allocation", `${field} must be an object of variant -> percent`, field);
+    if (typeof shares !== "object" || shares === null || Array.isArray(shares))
+      fail("invalid_allocation", `${field} must be an object of variant -> percent`, field);
     let total = 0;
     const parsed: RegionAllocation = {};
     for (const [variant, share] of Object.entries(shares as Record<string, unknown>)) {
@@ -110,7 +126,8 @@ export function parseOverrides(value: unknown, field: string): VariantOverrides 
   }
   const out: VariantOverrides = {};
   if (o.indexVersion !== undefined) {
-    if (typeof o.indexVersion !== "string" || o.indexVersion.length === 0) fail("invalid_experiment", `${field}.indexVersion must be a version string`, `${field}.indexVersion`);
+    if (typeof o.indexVersion !== "string" || o.indexVersion.length === 0)
+      fail("invalid_experiment", `${field}.indexVersion must be a version string`, `${field}.indexVersion`);
     out.indexVersion = o.indexVersion;
   }
   if (o.lightWeights !== undefined) {
@@ -129,10 +146,13 @@ export function parseOverrides(value: unknown, field: string): VariantOverrides 
   }
   if (o.sourceQuotas !== undefined) {
     const q = o.sourceQuotas;
-    if (typeof q !== "object" || q === null || Array.isArray(q)) fail("invalid_experiment", `${field}.sourceQuotas must be an object of source -> count`, `${field}.sourceQuotas`);
+    if (typeof q !== "object" || q === null || Array.isArray(q))
+      fail("invalid_experiment", `${field}.sourceQuotas must be an object of source -> count`, `${field}.sourceQuotas`);
     for (const [source, n] of Object.entries(q as Record<string, unknown>)) {
-      if (!(SOURCES as readonly string[]).includes(source)) fail("unknown_knob", `${field}.sourceQuotas: unknown source "${source}" (known: ${SOURCES.join(", ")})`, `${field}.sourceQuotas.${source}`);
-      if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_QUOTA) fail("invalid_experiment", `${field}.sourceQuotas.${source} must be an integer from 0 to ${MAX_QUOTA}`, `${field}.sourceQuotas.${source}`);
+      if (!(SOURCES as readonly string[]).includes(source))
+        fail("unknown_knob", `${field}.sourceQuotas: unknown source "${source}" (known: ${SOURCES.join(", ")})`, `${field}.sourceQuotas.${source}`);
+      if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_QUOTA)
+        fail("invalid_experiment", `${field}.sourceQuotas.${source} must be an integer from 0 to ${MAX_QUOTA}`, `${field}.sourceQuotas.${source}`);
     }
     out.sourceQuotas = q as VariantOverrides["sourceQuotas"];
   }

@@ -72,19 +72,43 @@ const MIN_USERS_PER_SCOPE = 20;
  * when users have a pre-period; a sample-ratio-mismatch chi-square on
  * exposed users against the configured allocation, per region and pooled.
  */
-export function buildReport(e: Experiment, users: readonly ExposedUser[], guards: ReadonlyMap<string, VariantGuardCounts>, nowMs: number, confidence = 0.95): ExperimentReport {
+export function buildReport(
+  e: Experiment,
+  users: readonly ExposedUser[],
+  guards: ReadonlyMap<string, VariantGuardCounts>,
+  nowMs: number,
+  confidence = 0.95,
+): ExperimentReport {
   const regions = [...new Set(users.map((u) => u.region))].sort();
   const pooled = scopeResult(e, "pooled", users, confidence);
-  const perRegion = regions.map((r) => scopeResult(e, r, users.filter((u) => u.region === r), confidence));
+  const perRegion = regions.map((r) =>
+    scopeResult(
+      e,
+      r,
+      users.filter((u) => u.region === r),
+      confidence,
+    ),
+  );
   const srmFlagged = [pooled, ...perRegion].some((s) => s.srm.mismatch);
   const notes: string[] = [];
   if (srmFlagged) {
     const where = [pooled, ...perRegion].filter((s) => s.srm.mismatch).map((s) => `${s.scope} (p = ${s.srm.pValue.toExponential(2)})`);
     notes.push(`SAMPLE RATIO MISMATCH in ${where.join(", ")}: users did not split as configured; do not read this report's metrics until the cause is found.`);
   }
-  for (const s of [pooled, ...perRegion]) if (s.srm.observed && Object.values(s.srm.observed).reduce((a, b) => a + b, 0) < MIN_USERS_PER_SCOPE) notes.push(`${s.scope}: fewer than ${MIN_USERS_PER_SCOPE} users; too few to read.`);
+  for (const s of [pooled, ...perRegion])
+    if (s.srm.observed && Object.values(s.srm.observed).reduce((a, b) => a + b, 0) < MIN_USERS_PER_SCOPE)
+      notes.push(`${s.scope}: fewer than ${MIN_USERS_PER_SCOPE} users; too few to read.`);
   return {
-    experiment: { id: e.id, name: e.name, status: e.status, control: e.control, layer: e.layer, startedAtMs: e.startedAtMs, stoppedAtMs: e.stoppedAtMs, variants: e.variants.map((v) => v.id) },
+    experiment: {
+      id: e.id,
+      name: e.name,
+      status: e.status,
+      control: e.control,
+      layer: e.layer,
+      startedAtMs: e.startedAtMs,
+      stoppedAtMs: e.stoppedAtMs,
+      variants: e.variants.map((v) => v.id),
+    },
     generatedAtMs: nowMs,
     confidence,
     srmFlagged,
@@ -135,9 +159,17 @@ function scopeResult(e: Experiment, scope: string, users: readonly ExposedUser[]
     // The pre-period's CTR, linearized like the metric (clicks − rate·impressions): fixed before exposure, so unaffected by the variant.
     ...(cuped ? { covariate: Float64Array.from(list, (u) => u.preClicks - preRate * u.preImpressions) } : {}),
   });
-  const plain = estimateRatios(groups.map((g) => totals(g, false)), confidence);
+  const plain = estimateRatios(
+    groups.map((g) => totals(g, false)),
+    confidence,
+  );
   const cupedOn = withPre > 0 && preNum > 0 && groups.every((g) => g.length > 1);
-  const adjusted = cupedOn ? estimateRatios(groups.map((g) => totals(g, true)), confidence) : null;
+  const adjusted = cupedOn
+    ? estimateRatios(
+        groups.map((g) => totals(g, true)),
+        confidence,
+      )
+    : null;
   const cupedApplied = adjusted !== null && adjusted.every((r) => r.cuped);
   const variants: VariantResult[] = order.map((variant, k) => {
     const list = groups[k]!;
@@ -160,7 +192,10 @@ function scopeResult(e: Experiment, scope: string, users: readonly ExposedUser[]
     : {
         on: false,
         usersWithPrePeriod: withPre,
-        reason: withPre === 0 ? "no user has a pre-period (impressions before first exposure)" : "the pre-period has no clicks or no variance, or a variant has under 2 users",
+        reason:
+          withPre === 0
+            ? "no user has a pre-period (impressions before first exposure)"
+            : "the pre-period has no clicks or no variance, or a variant has under 2 users",
       };
   return { scope, srm, cuped, variants };
 }

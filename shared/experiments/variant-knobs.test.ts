@@ -9,7 +9,13 @@ describe("variant knobs", () => {
   });
 
   it("lay each override over the served knobs and leave the rest", () => {
-    const knobs = variantKnobs({ sourceQuotas: { trending: 5 }, heavyRanker: false, lightWeights: DEFAULT_LIGHT_WEIGHTS, policy: { explorationRate: 0.3 }, indexVersion: "v2" });
+    const knobs = variantKnobs({
+      sourceQuotas: { trending: 5 },
+      heavyRanker: false,
+      lightWeights: DEFAULT_LIGHT_WEIGHTS,
+      policy: { explorationRate: 0.3 },
+      indexVersion: "v2",
+    });
     expect(knobs).toEqual({
       ...SERVED_KNOBS,
       quota: { ...SERVED_KNOBS.quota, trending: 5 },

@@ -13,10 +13,7 @@ export async function withBudget<T>(stage: string, budgetMs: number, work: () =>
     timer = setTimeout(() => resolve({ ok: false, degraded: `${stage}_timeout` }), budgetMs);
   });
   try {
-    return await Promise.race([
-      work().then((value): Budgeted<T> => ({ ok: true, value })),
-      timeout,
-    ]);
+    return await Promise.race([work().then((value): Budgeted<T> => ({ ok: true, value })), timeout]);
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "funnel stage failed", stage, error: String(err) }));
     return { ok: false, degraded: `${stage}_error` };

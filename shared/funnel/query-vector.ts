@@ -38,5 +38,8 @@ export async function queryVector(
   const present = history.filter((h) => vectors.has(h.row));
   const itemVectors = new Float32Array(present.length * d);
   present.forEach((h, i) => itemVectors.set(vectors.get(h.row)!, i * d));
-  return foldInUser({ ...head.foldIn, itemVectors }, present.map((h, i) => ({ item: i, weight: h.weight })));
+  return foldInUser(
+    { ...head.foldIn, itemVectors },
+    present.map((h, i) => ({ item: i, weight: h.weight })),
+  );
 }

@@ -60,4 +60,3 @@ export async function heavyScores(
   order.forEach((i, rank) => (out[i] = rank < top.length ? scored.value[rank]! : floor - 1e-3 - rank * 1e-6));
   return out;
 }
-

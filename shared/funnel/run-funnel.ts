@@ -201,10 +201,15 @@ export async function gatherCandidates(
     affinities: Object.fromEntries(session.affinities.map((a) => [a.category, a.score])),
     declaredCategories: [...session.declaredCategories],
     historyLength: history.length,
-    impressionCounts: impressionCountsOf(session.impressions, candidates.map((c) => c.itemId)),
+    impressionCounts: impressionCountsOf(
+      session.impressions,
+      candidates.map((c) => c.itemId),
+    ),
     surface: req.surface,
     nowMs: req.nowMs,
-    ...(head && withHistory ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) } : {}),
+    ...(head && withHistory
+      ? { covisitWith: covisitSignals(head.table, neighbours, history, candidates), categoryGap: categoryGaps(head.table, head.section.categories, history) }
+      : {}),
   };
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));

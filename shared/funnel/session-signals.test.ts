@@ -22,7 +22,11 @@ describe("covisitSignals", () => {
       r === oldest
         ? { items: Uint32Array.from([row("m10"), row("m11")]), scores: Float32Array.from([0.5, 0.25]) }
         : { items: Uint32Array.from([row("m10")]), scores: Float32Array.from([0.5]) };
-    const out = covisitSignals(table, neighbours, history, [{ itemId: "m10", sources: {} }, { itemId: "m11", sources: {} }, { itemId: "m9", sources: {} }]);
+    const out = covisitSignals(table, neighbours, history, [
+      { itemId: "m10", sources: {} },
+      { itemId: "m11", sources: {} },
+      { itemId: "m9", sources: {} },
+    ]);
     const weights = history.reduce((s, h) => s + h.weight, 0);
     expect(out.m10).toEqual({ strength: 0.5 * weights, recent: 0.5 * RECENT_SEEDS, links: RECENT_SEEDS + 1 });
     expect(out.m11).toEqual({ strength: 0.25 * (RECENT_SEEDS + 1), recent: 0, links: 1 });

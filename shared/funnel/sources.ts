@@ -89,9 +89,17 @@ export async function trendingSource(ports: FunnelPorts, region: string, knobs: 
  * one), else of the user's strongest positive affinities, else of the
  * declared categories for a cold start.
  */
-export function contentSource(popular: PopularBlob | null, itemCategories: readonly string[] | null, session: FunnelSession, knobs: FunnelKnobs): SourceProposal | null {
+export function contentSource(
+  popular: PopularBlob | null,
+  itemCategories: readonly string[] | null,
+  session: FunnelSession,
+  knobs: FunnelKnobs,
+): SourceProposal | null {
   if (!popular) return null;
-  const learned = session.affinities.filter((a) => a.score > 0).slice(0, 3).map((a) => ({ category: a.category, weight: a.score }));
+  const learned = session.affinities
+    .filter((a) => a.score > 0)
+    .slice(0, 3)
+    .map((a) => ({ category: a.category, weight: a.score }));
   const categories = itemCategories?.length
     ? itemCategories.map((category) => ({ category, weight: 1 }))
     : learned.length > 0

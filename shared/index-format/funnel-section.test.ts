@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { covisitPageName, FUNNEL_BLOBS, FUNNEL_FORMAT_VERSION, type FunnelSection, funnelSectionProblem, titlePageName, vectorPageName } from "./funnel-section";
+import {
+  covisitPageName,
+  FUNNEL_BLOBS,
+  FUNNEL_FORMAT_VERSION,
+  type FunnelSection,
+  funnelSectionProblem,
+  titlePageName,
+  vectorPageName,
+} from "./funnel-section";
 
 const section: FunnelSection = {
   formatVersion: FUNNEL_FORMAT_VERSION,

@@ -41,11 +41,7 @@ export async function readManifest(kv: KvPort, version: string): Promise<IndexMa
  * Reads one blob and checks it against the manifest's checksum. A missing or
  * corrupt blob is a value, not an exception: callers fall back and say so.
  */
-export async function readVerifiedBlob(
-  kv: KvPort,
-  manifest: IndexManifest,
-  name: string,
-): Promise<{ bytes: Uint8Array } | { fault: BlobFault }> {
+export async function readVerifiedBlob(kv: KvPort, manifest: IndexManifest, name: string): Promise<{ bytes: Uint8Array } | { fault: BlobFault }> {
   const ref = manifest.blobs[name];
   if (!ref) return { fault: "missing" };
   const buffer = await kv.get(blobKey(ref.sha256), { type: "arrayBuffer" });

@@ -5,10 +5,7 @@
 export interface KvPort {
   get(key: string, options: { type: "arrayBuffer" }): Promise<ArrayBuffer | null>;
   get(key: string, options: { type: "text" }): Promise<string | null>;
-  getWithMetadata<M>(
-    key: string,
-    options: { type: "stream" },
-  ): Promise<{ value: ReadableStream | null; metadata: M | null }>;
+  getWithMetadata<M>(key: string, options: { type: "stream" }): Promise<{ value: ReadableStream | null; metadata: M | null }>;
   put(key: string, value: string | ArrayBuffer, options?: { metadata?: unknown }): Promise<void>;
   list<M>(options: { prefix: string; cursor?: string | null; limit?: number }): Promise<KvListPage<M>>;
   delete(key: string): Promise<void>;

@@ -20,9 +20,14 @@ describe("request metrics", () => {
   it("puts each percentile in the bucket that holds it, against a sort of the raw values", () => {
     const rng = new SeededRandom(3);
     const waits = Array.from({ length: 2000 }, () => Math.exp(rng.gaussian() * 1.5 + 2));
-    const summary = summarizeMetrics(minutes([waits.slice(0, 1000), waits.slice(1000)].map((w) => w.map((waitMs) => ({ route: "/v1/x", status: 200, waitMs })))));
+    const summary = summarizeMetrics(
+      minutes([waits.slice(0, 1000), waits.slice(1000)].map((w) => w.map((waitMs) => ({ route: "/v1/x", status: 200, waitMs })))),
+    );
     const sorted = [...waits].sort((a, b) => a - b);
-    for (const [q, got] of [[0.5, summary.routes["/v1/x"]!.p50Ms], [0.95, summary.routes["/v1/x"]!.p95Ms]] as const) {
+    for (const [q, got] of [
+      [0.5, summary.routes["/v1/x"]!.p50Ms],
+      [0.95, summary.routes["/v1/x"]!.p95Ms],
+    ] as const) {
       const exact = sorted[Math.ceil(q * sorted.length) - 1]!;
       expect(got).toBe(LATENCY_BOUNDS_MS[latencyBucket(exact)]);
     }

@@ -64,7 +64,7 @@ describe("WriteBatcher", () => {
   it("writes every record exactly once, in order, whatever the interleaving of adds and time", async () => {
     for (let seed = 1; seed <= 50; seed++) {
       let s = seed;
-      const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
       const { batcher, written } = recorder();
       const kept: Promise<void>[] = [];
       const all: number[] = [];
@@ -84,7 +84,23 @@ describe("WriteBatcher", () => {
   });
 
   it("refuses a window or batch size that cannot work", () => {
-    expect(() => new WriteBatcher<number>(async () => {}, () => {}, -1, 4)).toThrow(RangeError);
-    expect(() => new WriteBatcher<number>(async () => {}, () => {}, 10, 0)).toThrow(RangeError);
+    expect(
+      () =>
+        new WriteBatcher<number>(
+          async () => {},
+          () => {},
+          -1,
+          4,
+        ),
+    ).toThrow(RangeError);
+    expect(
+      () =>
+        new WriteBatcher<number>(
+          async () => {},
+          () => {},
+          10,
+          0,
+        ),
+    ).toThrow(RangeError);
   });
 });

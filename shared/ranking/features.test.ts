@@ -16,7 +16,15 @@ const ctx: UserContext = {
 
 function row(candidate: Candidate, f: ItemFacts | null = facts, c: UserContext = ctx): Float32Array {
   const out = new Float32Array(FEATURE_COUNT);
-  featureRow(candidate, f, c, listColumns([candidate], () => f, [0]), 0, out, 0);
+  featureRow(
+    candidate,
+    f,
+    c,
+    listColumns([candidate], () => f, [0]),
+    0,
+    out,
+    0,
+  );
   return out;
 }
 

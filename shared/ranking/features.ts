@@ -98,7 +98,15 @@ export function listColumns(candidates: readonly Candidate[], factsOf: (itemId: 
  * does not describe; its item columns are then zero. Allocates nothing, so
  * ~100 rows per request cost microseconds.
  */
-export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: UserContext, list: ListColumns, at: number, out: Float32Array, offset: number): void {
+export function featureRow(
+  candidate: Candidate,
+  facts: ItemFacts | null,
+  ctx: UserContext,
+  list: ListColumns,
+  at: number,
+  out: Float32Array,
+  offset: number,
+): void {
   const base = offset * FEATURE_COUNT;
   let sourceCount = 0;
   for (let s = 0; s < SOURCES.length; s++) {
@@ -161,7 +169,12 @@ export function featureRow(candidate: Candidate, facts: ItemFacts | null, ctx: U
  * list, so score the list you built the rows from. `factsOf` returns null
  * for unknown items.
  */
-export function featureRows(candidates: readonly Candidate[], factsOf: (itemId: string) => ItemFacts | null, ctx: UserContext, light: ArrayLike<number>): Float32Array {
+export function featureRows(
+  candidates: readonly Candidate[],
+  factsOf: (itemId: string) => ItemFacts | null,
+  ctx: UserContext,
+  light: ArrayLike<number>,
+): Float32Array {
   const out = new Float32Array(candidates.length * FEATURE_COUNT);
   const list = listColumns(candidates, factsOf, light);
   candidates.forEach((c, i) => featureRow(c, factsOf(c.itemId), ctx, list, i, out, i));

@@ -17,7 +17,12 @@ const tableOf = (counts: Map<string, number>) =>
 
 describe("impression table", () => {
   it("reads every shown item's count, and 0 for items not shown, as a map would", () => {
-    for (const [seed, n] of [[1, 0], [2, 1], [3, 17], [4, 5000]] as const) {
+    for (const [seed, n] of [
+      [1, 0],
+      [2, 1],
+      [3, 17],
+      [4, 5000],
+    ] as const) {
       const counts = shown(seed, n);
       const table = tableOf(counts);
       expect(table.length).toBe(counts.size);
@@ -30,7 +35,13 @@ describe("impression table", () => {
   });
 
   it("saturates counts past 65,535 and keeps the table sorted", () => {
-    const table = buildImpressionTable([{ hash: itemHash("a"), count: 70_000 }, { hash: itemHash("b"), count: 3 }], 2);
+    const table = buildImpressionTable(
+      [
+        { hash: itemHash("a"), count: 70_000 },
+        { hash: itemHash("b"), count: 3 },
+      ],
+      2,
+    );
     expect(impressionCount(table, "a")).toBe(65_535);
     expect(impressionCount(table, "b")).toBe(3);
     expect([...table]).toEqual([...table].sort((x, y) => x - y));

@@ -44,7 +44,11 @@ export function parseRankerSpec(bytes: Uint8Array): { spec: RankerSpec } | { pro
   if (typeof spec !== "object" || spec === null || spec.formatVersion !== RANKER_SPEC_FORMAT || !Array.isArray(spec.featureNames)) {
     return { problem: "ranker_spec_invalid" };
   }
-  if (spec.featureSpecVersion !== FEATURE_SPEC_VERSION || spec.featureNames.length !== FEATURE_NAMES.length || spec.featureNames.some((n, i) => n !== FEATURE_NAMES[i])) {
+  if (
+    spec.featureSpecVersion !== FEATURE_SPEC_VERSION ||
+    spec.featureNames.length !== FEATURE_NAMES.length ||
+    spec.featureNames.some((n, i) => n !== FEATURE_NAMES[i])
+  ) {
     return { problem: "ranker_feature_mismatch" };
   }
   return { spec };

@@ -112,7 +112,15 @@ export function decodeRankedList(text: string): RankedList | null {
       interests: s.interests[i]!.map((k) => s.categories[k]!),
     };
   });
-  return { indexVersion: s.indexVersion, sessionVersion: s.sessionVersion, region: s.region, entries, titles: s.titles, degraded: s.degraded, ranker: s.ranker };
+  return {
+    indexVersion: s.indexVersion,
+    sessionVersion: s.sessionVersion,
+    region: s.region,
+    entries,
+    titles: s.titles,
+    degraded: s.degraded,
+    ranker: s.ranker,
+  };
 }
 
 function isStoredList(s: unknown): s is StoredList {
@@ -141,7 +149,12 @@ function isStoredList(s: unknown): s is StoredList {
  * `hidden` says may no longer be shown (withdrawn or blocked since the list
  * was made), and the offset the next page starts at.
  */
-export function cutPage(entries: readonly RankedEntry[], offset: number, limit: number, hidden: (itemId: string) => boolean): { page: RankedEntry[]; next: number } {
+export function cutPage(
+  entries: readonly RankedEntry[],
+  offset: number,
+  limit: number,
+  hidden: (itemId: string) => boolean,
+): { page: RankedEntry[]; next: number } {
   const page: RankedEntry[] = [];
   let at = offset;
   for (; at < entries.length && page.length < limit; at++) if (!hidden(entries[at]!.itemId)) page.push(entries[at]!);

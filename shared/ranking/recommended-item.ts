@@ -1,15 +1,6 @@
 /** Why an item is shown, as a code for machines and a line for people. */
 export interface Reason {
-  code:
-    | "popular"
-    | "because_you_watched"
-    | "similar_to_item"
-    | "for_you"
-    | "trending_in_region"
-    | "matches_your_interests"
-    | "new"
-    | "editorial"
-    | "exploring";
+  code: "popular" | "because_you_watched" | "similar_to_item" | "for_you" | "trending_in_region" | "matches_your_interests" | "new" | "editorial" | "exploring";
   text: string;
 }
 

@@ -7,7 +7,9 @@ import { sourceRanks } from "./source-ranks";
 function reference(candidates: readonly Candidate[], normalize: "rank" | "zscore"): Map<string, Partial<Record<Source, number>>> {
   const out = new Map<string, Partial<Record<Source, number>>>(candidates.map((c) => [c.itemId, {}]));
   for (const source of SOURCES) {
-    const list = candidates.flatMap((c) => (c.sources[source] !== undefined && Number.isFinite(c.sources[source]) ? [{ itemId: c.itemId, score: c.sources[source]! }] : []));
+    const list = candidates.flatMap((c) =>
+      c.sources[source] !== undefined && Number.isFinite(c.sources[source]) ? [{ itemId: c.itemId, score: c.sources[source]! }] : [],
+    );
     const mean = list.reduce((a, x) => a + x.score, 0) / list.length;
     const spread = Math.sqrt(list.reduce((a, x) => a + (x.score - mean) ** 2, 0) / list.length) || 1;
     if (normalize === "rank") list.sort((a, b) => b.score - a.score);

@@ -18,7 +18,15 @@ const idOf = (row: number) => `i${row}`;
 
 describe("candidate sources, each alone", () => {
   it("co-visitation sums weighted similarities and remembers the strongest contributor", () => {
-    const items = covisitItems((row) => neighborsOf(lists, row), [{ row: 0, itemId: "i0", weight: 1 }, { row: 1, itemId: "i1", weight: 2 }], idOf, 10);
+    const items = covisitItems(
+      (row) => neighborsOf(lists, row),
+      [
+        { row: 0, itemId: "i0", weight: 1 },
+        { row: 1, itemId: "i1", weight: 2 },
+      ],
+      idOf,
+      10,
+    );
     // i2: 1*0.5 (from i0) + 2*0.9 (from i1) = 2.3; i3: 2*0.5 = 1.0; i1: 0.9 from i0.
     expect(items.map((x) => [x.itemId, Number(x.score.toFixed(3)), x.becauseOf])).toEqual([
       ["i2", 2.3, "i1"],
@@ -36,7 +44,15 @@ describe("candidate sources, each alone", () => {
       items: ["a1", "a2", "a3", "b1", "b2", "ab"].map((itemId, i) => ({ itemId, title: itemId, categories: [], score: 10 - i })),
       byCategory: { A: [0, 1, 2, 5], B: [3, 4, 5] },
     };
-    const items = categoryItems(popular, [{ category: "A", weight: 3 }, { category: "B", weight: 1 }, { category: "none", weight: 5 }], 10);
+    const items = categoryItems(
+      popular,
+      [
+        { category: "A", weight: 3 },
+        { category: "B", weight: 1 },
+        { category: "none", weight: 5 },
+      ],
+      10,
+    );
     const ids = items.map((x) => x.itemId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.slice(0, 4).filter((id) => id.startsWith("a")).length).toBe(3);
@@ -45,7 +61,10 @@ describe("candidate sources, each alone", () => {
   });
 
   it("popular falls back to the manifest's bare list", () => {
-    expect(popularItems(null, ["x", "y", "z"], 2)).toEqual([{ itemId: "x", score: 3 }, { itemId: "y", score: 2 }]);
+    expect(popularItems(null, ["x", "y", "z"], 2)).toEqual([
+      { itemId: "x", score: 3 },
+      { itemId: "y", score: 2 },
+    ]);
   });
 });
 
@@ -53,7 +72,16 @@ describe("merging and light ranking", () => {
   it("keeps every source's score per item, cuts each source to its quota, and drops excluded items", () => {
     const merged = mergeCandidates(
       [
-        { source: "ann", quota: 2, items: [{ itemId: "a", score: 3 }, { itemId: "seen", score: 2 }, { itemId: "b", score: 1 }, { itemId: "c", score: 0 }] },
+        {
+          source: "ann",
+          quota: 2,
+          items: [
+            { itemId: "a", score: 3 },
+            { itemId: "seen", score: 2 },
+            { itemId: "b", score: 1 },
+            { itemId: "c", score: 0 },
+          ],
+        },
         { source: "covisit", quota: 5, items: [{ itemId: "b", score: 7, becauseOf: "x" }] },
       ],
       new Set(["seen"]),

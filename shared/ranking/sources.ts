@@ -1,4 +1,3 @@
-
 import { type PopularBlob } from "../index-format/popular";
 import { type SourceProposal } from "./merge-candidates";
 

@@ -11,8 +11,17 @@ const json = (method: string, body: unknown): RequestInit => ({ method, headers:
 
 describe("an anonymous visitor who logs in, with a real Redis", () => {
   it("is merged into the user, and Redis counts the visitor's events once", async () => {
-    const anon = (await (await browser(`${base}/v1/anonymous`, { method: "POST", headers: { "CF-Connecting-IP": "192.0.2.77" } })).json()) as { userId: string; token: string };
-    const events = ["1", "2"].map((itemId, n) => ({ eventId: `${anon.userId}-${n}`, userId: anon.userId, itemId, type: "click", timestamp: Date.now() - 1000 }));
+    const anon = (await (await browser(`${base}/v1/anonymous`, { method: "POST", headers: { "CF-Connecting-IP": "192.0.2.77" } })).json()) as {
+      userId: string;
+      token: string;
+    };
+    const events = ["1", "2"].map((itemId, n) => ({
+      eventId: `${anon.userId}-${n}`,
+      userId: anon.userId,
+      itemId,
+      type: "click",
+      timestamp: Date.now() - 1000,
+    }));
     const posted = (await (await browser(`${base}/v1/events`, json("POST", { events }), anon.token)).json()) as { redis: string };
     expect(posted.redis).toBe("delivered");
 

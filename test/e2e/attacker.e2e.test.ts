@@ -39,14 +39,27 @@ async function victimState() {
 describe("an attacker's script", () => {
   it("cannot act as the victim: impersonation, profile, deletion, reading their feed", async () => {
     const victimToken = await tokenFor(credentials, victim);
-    expect((await browser(`${base}/v1/events`, json("POST", { events: [click(victim, `${victim}-1`, "1"), click(victim, `${victim}-2`, "260")] }), victimToken)).status).toBe(200);
+    expect(
+      (await browser(`${base}/v1/events`, json("POST", { events: [click(victim, `${victim}-1`, "1"), click(victim, `${victim}-2`, "260")] }), victimToken))
+        .status,
+    ).toBe(200);
     expect((await browser(`${base}/v1/users/${victim}`, json("PUT", { categories: ["Comedy"] }), victimToken)).status).toBe(200);
     const before = await victimState();
     const own = await tokenFor(credentials, attacker);
 
     const attempts: [string, Promise<Response>, number, string][] = [
-      ["events for the victim with the attacker's token", browser(`${base}/v1/events`, json("POST", { events: [click(victim, `x-${stamp}-1`, "1")] }), own), 403, "forbidden"],
-      ["events for the victim without a token", browser(`${base}/v1/events`, json("POST", { events: [click(victim, `x-${stamp}-2`, "1")] })), 401, "token_required"],
+      [
+        "events for the victim with the attacker's token",
+        browser(`${base}/v1/events`, json("POST", { events: [click(victim, `x-${stamp}-1`, "1")] }), own),
+        403,
+        "forbidden",
+      ],
+      [
+        "events for the victim without a token",
+        browser(`${base}/v1/events`, json("POST", { events: [click(victim, `x-${stamp}-2`, "1")] })),
+        401,
+        "token_required",
+      ],
       ["events with no key at all", fetch(`${base}/v1/events`, json("POST", { events: [click(victim, `x-${stamp}-3`, "1")] })), 401, "unauthorized"],
       ["the victim's profile", browser(`${base}/v1/users/${victim}`, json("PUT", { categories: ["Horror"] }), own), 403, "forbidden"],
       ["deleting the victim", browser(`${base}/v1/users/${victim}`, { method: "DELETE" }, own), 403, "forbidden"],
@@ -130,7 +143,11 @@ describe("an attacker's script", () => {
       variant: string;
       items: { itemId: string }[];
     };
-    await poll(() => redis.exists(`imp:${shown.impressionId}`), (n) => n === 1, 5000);
+    await poll(
+      () => redis.exists(`imp:${shown.impressionId}`),
+      (n) => n === 1,
+      5000,
+    );
     const counter = experimentCounterKey(shown.variant, shown.region);
     const purchasesBefore = Number((await redis.hget(counter, "ev:purchase")) ?? 0);
     for (const { userId, token } of minted) {

@@ -31,7 +31,11 @@ const click = (user: string, n: number, r: Recs) =>
   api(`${base}/v1/events`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ events: [{ eventId: `${user}-c${n}`, userId: user, itemId: r.items[0]!.itemId, type: "click", timestamp: Date.now() - 500, impressionId: r.impressionId }] }),
+    body: JSON.stringify({
+      events: [
+        { eventId: `${user}-c${n}`, userId: user, itemId: r.items[0]!.itemId, type: "click", timestamp: Date.now() - 500, impressionId: r.impressionId },
+      ],
+    }),
   });
 
 afterAll(async () => {
@@ -48,7 +52,10 @@ describe("an experiment over HTTP with a real Redis", () => {
       if (i % 3 === 0) await recs(user);
     }
 
-    const created = await fetch(`${base}/admin/experiments`, json("POST", { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } }));
+    const created = await fetch(
+      `${base}/admin/experiments`,
+      json("POST", { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } }),
+    );
     expect(created.status).toBe(201);
     const started = await fetch(`${base}/admin/experiments/${id}/start`, { method: "POST", headers: admin });
     expect(started.status).toBe(200);

@@ -75,11 +75,19 @@ describe("the feedback loop over HTTP with a real Redis", () => {
       items: { itemId: string }[];
     };
     const counters = async () =>
-      ((await (await api(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
-        counters: Record<string, number>;
-      }).counters;
+      (
+        (await (await api(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
+          counters: Record<string, number>;
+        }
+      ).counters;
     // The impression is recorded after the response (waitUntil): wait for it, as a real click would.
-    expect(await poll(() => redis.exists(impressionKey(recs.impressionId)), (n) => n === 1, 5000)).toBe(1);
+    expect(
+      await poll(
+        () => redis.exists(impressionKey(recs.impressionId)),
+        (n) => n === 1,
+        5000,
+      ),
+    ).toBe(1);
     const before = await counters();
     expect(before.impressions ?? 0).toBeGreaterThanOrEqual(1);
 
@@ -122,7 +130,10 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     const cursorFile = join(scratch, "cursor");
     const options = { url: inject("redisUrl"), token: inject("redisToken"), outFile: out, cursorFile, pageSize: 7 };
     const report = await ingestFromRedis(options);
-    const lines = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { eventId: string; userId: string });
+    const lines = (await readFile(out, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { eventId: string; userId: string });
     expect(lines.map((l) => l.eventId)).toContain(`${keep}-1`);
     expect(lines.some((l) => l.userId === gone)).toBe(false);
     expect(report.droppedErased).toBeGreaterThanOrEqual(2);

@@ -42,7 +42,11 @@ describe("the serving funnel on the demo index", () => {
     if (first.ranker === "light") expect(first.degraded).toContain("heavy_ranker_warming");
     // Each attempt needs a new list (lists are cached), so each asks with another exclusion.
     let attempt = 0;
-    const warm = await poll(() => recs(`user_id=${user}&limit=5&exclude=x${attempt++}`), (r) => r.ranker === "heavy", 15_000);
+    const warm = await poll(
+      () => recs(`user_id=${user}&limit=5&exclude=x${attempt++}`),
+      (r) => r.ranker === "heavy",
+      15_000,
+    );
     expect(warm.ranker).toBe("heavy");
     expect(warm.degraded).toEqual([]);
   });
@@ -60,7 +64,9 @@ describe("the serving funnel on the demo index", () => {
     expect(because.length).toBeGreaterThan(0);
     expect(because.some((r) => /Toy Story|Bug's Life/.test(r.text))).toBe(true);
     // Three animated family films in: most of the top five should be animated or for children too.
-    const top = await Promise.all(ids.slice(0, 5).map(async (id) => ((await (await api(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories));
+    const top = await Promise.all(
+      ids.slice(0, 5).map(async (id) => ((await (await api(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories),
+    );
     expect(top.filter((c) => c.includes("Animation") || c.includes("Children")).length).toBeGreaterThanOrEqual(3);
     expect(body.degraded).toEqual([]);
     expect(body.ranker).toBe("heavy");
@@ -111,15 +117,31 @@ describe("the serving funnel on the demo index", () => {
   });
 
   it("applies editorial lists, pins, exclusions, and gives fresh catalog items exposure", async () => {
-    expect((await admin("POST", "/admin/catalog/items", { items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }] })).status).toBe(200);
+    expect(
+      (
+        await admin("POST", "/admin/catalog/items", {
+          items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }],
+        })
+      ).status,
+    ).toBe(200);
     // Blocked in the caller's region (wrangler dev reports the US): never shown there, even when pinned.
-    expect((await admin("POST", "/admin/catalog/items", { items: [{ itemId: "geo-blocked", title: "Not Here", categories: ["Drama"], year: 2026, tags: [], available: true, blockedRegions: ["us"] }] })).status).toBe(200);
+    expect(
+      (
+        await admin("POST", "/admin/catalog/items", {
+          items: [{ itemId: "geo-blocked", title: "Not Here", categories: ["Drama"], year: 2026, tags: [], available: true, blockedRegions: ["us"] }],
+        })
+      ).status,
+    ).toBe(200);
     expect((await admin("PUT", "/admin/config/editorial", { home: { default: ["858"] } })).status).toBe(200);
     const policy = {
       default: {
         explorationRate: 0,
         freshBoost: 5,
-        rules: [{ kind: "pin", itemId: "858", position: 1 }, { kind: "pin", itemId: "geo-blocked", position: 2 }, { kind: "exclude", match: { category: "Comedy" } }],
+        rules: [
+          { kind: "pin", itemId: "858", position: 1 },
+          { kind: "pin", itemId: "geo-blocked", position: 2 },
+          { kind: "exclude", match: { category: "Comedy" } },
+        ],
       },
     };
     expect((await admin("PUT", "/admin/config/policy", policy)).status).toBe(200);
@@ -141,7 +163,13 @@ describe("the serving funnel on the demo index", () => {
   it("serves what is trending in the caller's region from Redis, with its reason", async () => {
     // Many clicks this hour on an item outside the popular head make it the region's top trending item.
     const item = "3949";
-    const clicks = Array.from({ length: 40 }, (_, n) => ({ eventId: `tr-${Date.now()}-${n}`, userId: `tr-${Date.now()}-${n}`, itemId: item, type: "click", timestamp: Date.now() }));
+    const clicks = Array.from({ length: 40 }, (_, n) => ({
+      eventId: `tr-${Date.now()}-${n}`,
+      userId: `tr-${Date.now()}-${n}`,
+      itemId: item,
+      type: "click",
+      timestamp: Date.now(),
+    }));
     expect((await post(clicks)).status).toBe(200);
     // An isolate re-reads a region's trending list at most every 30 s; new cold users until it shows.
     let attempt = 0;
@@ -160,7 +188,9 @@ describe("the serving funnel on the demo index", () => {
     const entry = await poll(
       async () => {
         const entries = streamEntries(await redis.xrevrange(IMPRESSION_STREAM_KEY, "+", "-", 50));
-        return entries.map(([, f]) => JSON.parse(f.impression ?? "{}") as { impressionId: string; itemIds: string[]; propensities: number[] }).find((e) => e.impressionId === body.impressionId);
+        return entries
+          .map(([, f]) => JSON.parse(f.impression ?? "{}") as { impressionId: string; itemIds: string[]; propensities: number[] })
+          .find((e) => e.impressionId === body.impressionId);
       },
       (e) => e !== undefined,
       5000,

@@ -34,9 +34,7 @@ return redis.sha1hex(table.concat(parts, '\\n'))
 `;
 
 async function stateDigest(): Promise<string> {
-  const users = await Promise.all(
-    [...victims, attacker].map(async (u) => JSON.stringify(await (await server(`${base}/admin/users/${u}/events`)).json())),
-  );
+  const users = await Promise.all([...victims, attacker].map(async (u) => JSON.stringify(await (await server(`${base}/admin/users/${u}/events`)).json())));
   return `${String(await redis.eval(REDIS_DIGEST, [], []))}\n${users.join("\n")}`;
 }
 
@@ -50,7 +48,11 @@ describe("fuzzed requests over HTTP with a real Redis", () => {
     const empty = await stateDigest();
     for (const victim of victims) {
       const events = [0, 1].map((n) => ({ eventId: `${victim}-${n}`, userId: victim, itemId: String(n + 1), type: "click", timestamp: Date.now() - 1000 }));
-      const res = await browser(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) }, await tokenFor(credentials, victim));
+      const res = await browser(
+        `${base}/v1/events`,
+        { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) },
+        await tokenFor(credentials, victim),
+      );
       expect(res.status).toBe(200);
     }
     // The digest sees an accepted write (else the property below could not fail).

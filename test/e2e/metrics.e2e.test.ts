@@ -16,12 +16,25 @@ describe("request metrics an operator can read", () => {
       // Each list twice: a miss, then a hit.
       for (let k = 0; k < 2; k++) expect((await api(`${base}/v1/recommendations?user_id=${user}&surface=home&limit=5&exclude=x${i}`)).status).toBe(200);
     }
-    const clicks = [0, 1, 2].map((n) => ({ eventId: `${user}-c${n}`, userId: user, itemId: "1", type: "click", surface: "home", timestamp: Date.now() - 1000 }));
-    expect((await api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: clicks }) })).status).toBe(200);
+    const clicks = [0, 1, 2].map((n) => ({
+      eventId: `${user}-c${n}`,
+      userId: user,
+      itemId: "1",
+      type: "click",
+      surface: "home",
+      timestamp: Date.now() - 1000,
+    }));
+    expect(
+      (await api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: clicks }) })).status,
+    ).toBe(200);
     expect((await api(`${base}/v1/recommendations?user_id=${user}&limit=0`)).status).toBe(400);
 
     const recsBefore = before.routes["/v1/recommendations"]?.requests ?? 0;
-    const after = await poll(summary, (s) => (s.routes["/v1/recommendations"]?.requests ?? 0) >= recsBefore + 2 * lists + 1 && (s.ctr.home?.clicks ?? 0) >= (before.ctr.home?.clicks ?? 0) + 3, 5000);
+    const after = await poll(
+      summary,
+      (s) => (s.routes["/v1/recommendations"]?.requests ?? 0) >= recsBefore + 2 * lists + 1 && (s.ctr.home?.clicks ?? 0) >= (before.ctr.home?.clicks ?? 0) + 3,
+      5000,
+    );
     const recs = after.routes["/v1/recommendations"]!;
     expect(recs.requests - recsBefore).toBeGreaterThanOrEqual(2 * lists + 1);
     expect(recs.clientErrorShare).toBeGreaterThan(0);

@@ -58,7 +58,11 @@ describe("a Redis outage", () => {
     expect(health.bindings.redis.message).not.toContain("127.0.0.1");
 
     const pending = async () =>
-      Promise.all(users.map(async (u) => ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox));
+      Promise.all(
+        users.map(
+          async (u) => ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox,
+        ),
+      );
     expect(await pending()).toEqual([2, 2]);
 
     await stack.redis!.server.restart();

@@ -134,7 +134,10 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(result.state.canary).toMatchObject({ pass: false });
     const failed = (result.state.canary as { checks: { pass: boolean; detail: string }[] }).checks.filter((c) => !c.pass);
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((c) => c.detail.startsWith("degraded:")), JSON.stringify(failed)).toBe(true);
+    expect(
+      failed.every((c) => c.detail.startsWith("degraded:")),
+      JSON.stringify(failed),
+    ).toBe(true);
     expect((await client.current())!.version).toBe(versions.b);
     expect((await client.versions()).canary).toBeNull();
   });

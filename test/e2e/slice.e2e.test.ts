@@ -53,9 +53,7 @@ describe("the slice end to end over HTTP (wrangler dev + redis-server)", () => {
     const seen = before.body.items.slice(0, 3).map((i) => i.itemId);
 
     const timestamp = Date.now() - 1000;
-    const res = await postEvents(
-      seen.map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "click", timestamp })),
-    );
+    const res = await postEvents(seen.map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "click", timestamp })));
     expect(res.status).toBe(200);
     const posted = (await res.json()) as { accepted: string[]; redis: string };
     expect(posted.accepted).toHaveLength(3);
@@ -95,7 +93,11 @@ describe("the slice end to end over HTTP (wrangler dev + redis-server)", () => {
   });
 
   it("keeps the admin API closed without the key", async () => {
-    const res = await fetch(`${base}/admin/index/current`, { method: "PUT", body: JSON.stringify({ version }), headers: { "Content-Type": "application/json" } });
+    const res = await fetch(`${base}/admin/index/current`, {
+      method: "PUT",
+      body: JSON.stringify({ version }),
+      headers: { "Content-Type": "application/json" },
+    });
     expect(res.status).toBe(401);
   });
 });

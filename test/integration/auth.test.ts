@@ -109,11 +109,19 @@ describe("keys and user tokens", () => {
     const attacker = freshUser();
     const attackerToken = await userToken(attacker);
     // Impersonation inside a batch: the attacker's own event does not carry the victim's along.
-    await expectError(browserCall("/v1/events", events([click(attacker, `${attacker}-1`), click(victim, `${attacker}-2`, "m5")]), attackerToken), 403, "forbidden");
+    await expectError(
+      browserCall("/v1/events", events([click(attacker, `${attacker}-1`), click(victim, `${attacker}-2`, "m5")]), attackerToken),
+      403,
+      "forbidden",
+    );
     await expectError(browserCall("/v1/events", events([click(victim, `${attacker}-3`, "m5")])), 401, "token_required");
     await expectError(browserCall(`/v1/users/${victim}`, jsonInit("PUT", { categories: ["Drama"] }), attackerToken), 403, "forbidden");
     await expectError(browserCall(`/v1/users/${victim}`, { method: "DELETE" }, attackerToken), 403, "forbidden");
-    await expectError(rawCall(`/v1/users/${victim}`, { method: "DELETE", headers: { "X-Api-Key": TEST_AUTH.publishableKey, Origin: "https://evil.example" } }), 403, "origin_not_allowed");
+    await expectError(
+      rawCall(`/v1/users/${victim}`, { method: "DELETE", headers: { "X-Api-Key": TEST_AUTH.publishableKey, Origin: "https://evil.example" } }),
+      403,
+      "origin_not_allowed",
+    );
     // Reading someone's feed is refused, so it cannot frequency-cap them either.
     for (let i = 0; i < 9; i++) await expectError(browserCall(`/v1/recommendations?user_id=${victim}&limit=10`, {}, attackerToken), 403, "forbidden");
     await new Promise((r) => setTimeout(r, 100));
@@ -151,17 +159,27 @@ describe("keys and user tokens", () => {
   it("refuses browser events that are backdated, and any event for an item not in the catalog", async () => {
     const user = freshUser();
     const token = await userToken(user);
-    const old = await expectError(browserCall("/v1/events", events([click(user, `${user}-1`, "m1", Date.now() - 2 * 86_400_000)]), token), 400, "invalid_event_batch");
+    const old = await expectError(
+      browserCall("/v1/events", events([click(user, `${user}-1`, "m1", Date.now() - 2 * 86_400_000)]), token),
+      400,
+      "invalid_event_batch",
+    );
     expect(old.error.message).toContain("24 hours");
     // A server (secret key) may send older events.
     expect((await call("/v1/events", events([click(user, `${user}-2`, "m1", Date.now() - 2 * 86_400_000)]))).status).toBe(200);
-    const made = await expectError(call("/v1/events", events([click(user, `${user}-3`, "m1"), click(user, `${user}-4`, "not-in-catalog")])), 400, "invalid_event_batch");
+    const made = await expectError(
+      call("/v1/events", events([click(user, `${user}-3`, "m1"), click(user, `${user}-4`, "not-in-catalog")])),
+      400,
+      "invalid_event_batch",
+    );
     expect(made.error).toMatchObject({ index: 1, field: "itemId" });
     expect(await stubOf(user).eventIds()).toEqual([`${user}-2`]);
     // An item added since (by another isolate: straight into D1, this isolate's memo untouched) is accepted at once.
     const fresh = `fresh-${user}`;
     await expectError(call("/v1/events", events([click(user, `${user}-5`, fresh)])), 400, "invalid_event_batch");
-    await env.DB.prepare(`INSERT INTO items (item_id, title, categories, year, tags, available, blocked_regions, updated_at) VALUES (?, 'Fresh', '[]', 2026, '[]', 1, '[]', ?)`)
+    await env.DB.prepare(
+      `INSERT INTO items (item_id, title, categories, year, tags, available, blocked_regions, updated_at) VALUES (?, 'Fresh', '[]', 2026, '[]', 1, '[]', ?)`,
+    )
       .bind(fresh, Date.now())
       .run();
     expect((await call("/v1/events", events([click(user, `${user}-6`, fresh)]))).status).toBe(200);
@@ -182,7 +200,12 @@ describe("HTTP hardening", () => {
 
   it("refuses a body over the limit on every route with 413, before reading it", async () => {
     const big = "x".repeat(1024 * 1024 + 1);
-    for (const [method, path] of [["PUT", "/v1/users/u1"], ["POST", "/v1/events"], ["POST", "/admin/catalog/items"], ["POST", "/v1/users/u1/merge"]] as const) {
+    for (const [method, path] of [
+      ["PUT", "/v1/users/u1"],
+      ["POST", "/v1/events"],
+      ["POST", "/admin/catalog/items"],
+      ["POST", "/v1/users/u1/merge"],
+    ] as const) {
       const res = await call(path, { method, headers: { "Content-Type": "application/json" }, body: big });
       expect(res.status, path).toBe(413);
       expect((await res.json<ErrorBody>()).error.code).toBe("payload_too_large");
@@ -261,7 +284,10 @@ describe("anonymous visitors", () => {
     expect(issued.status).toBe(201);
     const anon = await issued.json<{ userId: string; token: string; expiresAt: string }>();
     expect(anon.userId).toMatch(/^anon_[A-Za-z0-9_-]{22}$/);
-    expect((await browserCall("/v1/events", events([click(anon.userId, `${anon.userId}-1`, "m4"), click(anon.userId, `${anon.userId}-2`, "m6")]), anon.token)).status).toBe(200);
+    expect(
+      (await browserCall("/v1/events", events([click(anon.userId, `${anon.userId}-1`, "m4"), click(anon.userId, `${anon.userId}-2`, "m6")]), anon.token))
+        .status,
+    ).toBe(200);
     expect((await browserCall(`/v1/users/${anon.userId}`, jsonInit("PUT", { categories: ["Drama"] }), anon.token)).status).toBe(200);
     const renewed = await (await browserCall("/v1/anonymous", { method: "POST", headers: ip }, anon.token)).json<{ userId: string; renewed: boolean }>();
     expect(renewed).toMatchObject({ userId: anon.userId, renewed: true });
@@ -272,7 +298,10 @@ describe("anonymous visitors", () => {
     // Both proofs are needed: someone else's login cannot take the visitor's session, nor a forged anonymous token.
     const other = await userToken(freshUser());
     await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), other), 403, "forbidden");
-    const forged = await signUserToken({ sub: anon.userId, aud: TEST_AUTH.audience, exp: Math.floor(Date.now() / 1000) + 60, anon: true }, { kid: TEST_AUTH.tokenKid, secret: "x".repeat(40) });
+    const forged = await signUserToken(
+      { sub: anon.userId, aud: TEST_AUTH.audience, exp: Math.floor(Date.now() / 1000) + 60, anon: true },
+      { kid: TEST_AUTH.tokenKid, secret: "x".repeat(40) },
+    );
     await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: forged }), token), 401, "invalid_token");
     await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: other }), token), 401, "invalid_token");
 
@@ -283,7 +312,9 @@ describe("anonymous visitors", () => {
     expect((await stubOf(user).profile()).categories).toEqual(["Drama"]);
     expect(await stubOf(anon.userId).eventCount()).toBe(0);
     // A repeated merge finds nothing left and changes nothing.
-    const again = await (await browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), token)).json<{ mergedEvents: number }>();
+    const again = await (
+      await browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), token)
+    ).json<{ mergedEvents: number }>();
     expect(again.mergedEvents).toBe(0);
     expect(await stubOf(user).eventCount()).toBe(3);
     // The merged events now shape the user's list: seen items are left out.
@@ -297,7 +328,10 @@ describe("the credentials configuration", () => {
     const config = parseAuthConfig({
       SECRET_KEY_HASHES: `${"ab".repeat(32)}, not-a-digest`,
       USER_TOKEN_SECRETS: "k1:short,k2:" + "s".repeat(32) + ",nokid",
-      PUBLISHABLE_KEYS: JSON.stringify({ pk_a: ["https://a.example", "*", "null", "http://b.example:8080", "https://c.example/path"], sk_wrong: ["https://x.example"] }),
+      PUBLISHABLE_KEYS: JSON.stringify({
+        pk_a: ["https://a.example", "*", "null", "http://b.example:8080", "https://c.example/path"],
+        sk_wrong: ["https://x.example"],
+      }),
       TOKEN_AUDIENCE: "",
     });
     expect(config.secretKeyHashes).toHaveLength(1);
@@ -306,7 +340,9 @@ describe("the credentials configuration", () => {
     expect([...config.allowedOrigins].sort()).toEqual(["http://b.example:8080", "https://a.example"]);
     expect(config.audience).toBe("edge-recommender");
     expect(config.problems).toHaveLength(5);
-    expect(parseAuthConfig({ SECRET_KEY_HASHES: "", USER_TOKEN_SECRETS: "", PUBLISHABLE_KEYS: "{nope", TOKEN_AUDIENCE: "x" }).problems).toEqual(["PUBLISHABLE_KEYS is not JSON"]);
+    expect(parseAuthConfig({ SECRET_KEY_HASHES: "", USER_TOKEN_SECRETS: "", PUBLISHABLE_KEYS: "{nope", TOKEN_AUDIENCE: "x" }).problems).toEqual([
+      "PUBLISHABLE_KEYS is not JSON",
+    ]);
   });
 });
 

@@ -112,7 +112,8 @@ describe("experiments", () => {
     const user = freshUser();
     const body = await recsFrom(user, "US");
     const other = body.variant === "a" ? "b" : "a";
-    const key = (variant: string) => listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion);
+    const key = (variant: string) =>
+      listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion);
     let stored: Response | undefined;
     for (let i = 0; i < 20 && !stored; i++) {
       stored = await caches.default.match(key(body.variant));
@@ -146,7 +147,9 @@ describe("experiments", () => {
   it("serves the holdout the control: no experiment, no variant overrides", async () => {
     expect((await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 30 }))).status).toBe(200);
     // Every other user routes to the other index, so a held-out user served v-exp-a got the defaults.
-    expect((await create({ id: "held", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 0, b: 100 } } })).status).toBe(201);
+    expect(
+      (await create({ id: "held", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 0, b: 100 } } })).status,
+    ).toBe(201);
     expect((await start("held")).status).toBe(200);
     await expectCode(await adminCall("/admin/experiments/holdout", jsonInit("PUT", { percent: 5 })), 409, "experiment_conflict");
     const { holdout } = await (await adminCall("/admin/experiments/holdout")).json<{ holdout: { salt: string; start: number; end: number } }>();
@@ -177,14 +180,22 @@ describe("experiments", () => {
   });
 
   it("serves a variant routed to another index version from that version", async () => {
-    expect((await create({ id: "route", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect(
+      (await create({ id: "route", control: "a", variants: { a: {}, b: { indexVersion: "v-exp-b" } }, allocation: { default: { a: 50, b: 50 } } })).status,
+    ).toBe(201);
     expect((await start("route")).status).toBe(200);
     const byVariant: Record<string, RecsBody> = {};
     for (let i = 0; i < 30 && Object.keys(byVariant).length < 2; i++) {
       const body = await recsFrom(freshUser());
       byVariant[body.variant] = body;
     }
-    expect(byVariant.a).toMatchObject({ indexVersion: "v-exp-a", items: [{ itemId: "m0" }, { itemId: "m1" }, { itemId: "m2" }, { itemId: "m3" }, { itemId: "m4" }] });
-    expect(byVariant.b).toMatchObject({ indexVersion: "v-exp-b", items: [{ itemId: "m29" }, { itemId: "m28" }, { itemId: "m27" }, { itemId: "m26" }, { itemId: "m25" }] });
+    expect(byVariant.a).toMatchObject({
+      indexVersion: "v-exp-a",
+      items: [{ itemId: "m0" }, { itemId: "m1" }, { itemId: "m2" }, { itemId: "m3" }, { itemId: "m4" }],
+    });
+    expect(byVariant.b).toMatchObject({
+      indexVersion: "v-exp-b",
+      items: [{ itemId: "m29" }, { itemId: "m28" }, { itemId: "m27" }, { itemId: "m26" }, { itemId: "m25" }],
+    });
   });
 });

@@ -25,7 +25,13 @@ export async function recs(user: string, extra = "&limit=10", init: RequestInit 
 /** A new user who liked ann-3, ann-40 and ann-41. */
 export async function userWithHistory(): Promise<string> {
   const user = freshUser();
-  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({ eventId: `${user}-${n}`, userId: user, itemId, type: "like", timestamp: Date.now() - 1000 }));
+  const events = ["ann-3", "ann-40", "ann-41"].map((itemId, n) => ({
+    eventId: `${user}-${n}`,
+    userId: user,
+    itemId,
+    type: "like",
+    timestamp: Date.now() - 1000,
+  }));
   expect((await postEvents(events)).status).toBe(200);
   return user;
 }

@@ -31,7 +31,10 @@ describe("the Worker's side of the one-funnel parity check", () => {
         continue;
       }
       // onnxruntime-web and the builder's TypeScript MLP agree to float32 rounding: same list, scores within 2e-5.
-      expect(result.entries.map((e) => e.itemId), name).toEqual(expected[name]!.entries.map((e) => e.itemId));
+      expect(
+        result.entries.map((e) => e.itemId),
+        name,
+      ).toEqual(expected[name]!.entries.map((e) => e.itemId));
       result.entries.forEach((e, i) => expect(Math.abs(e.score - expected[name]!.entries[i]!.score), `${name} #${i}`).toBeLessThanOrEqual(2e-5));
       expect({ ...result, entries: [] }).toEqual({ ...expected[name], entries: [] });
     }

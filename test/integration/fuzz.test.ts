@@ -32,13 +32,21 @@ async function stateDigest(): Promise<string> {
     for (const key of page.keys) parts.push(`kv ${key.name} ${await digest((await env.INDEX_KV.get(key.name, "arrayBuffer")) ?? "")}`);
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
-  const tables = await env.DB.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`).all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`,
+  ).all<{ name: string }>();
   for (const { name } of tables.results) {
     parts.push(`d1 ${name} ${await digest(JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}" ORDER BY 1`).all()).results))}`);
   }
   for (const user of [...victims, attacker]) {
     const stub = stubOf(user);
-    const [events, impressions, profile, version, outbox] = await Promise.all([stub.eventIds(), stub.impressionCounts(), stub.profile(), stub.version(), stub.pendingOutbox()]);
+    const [events, impressions, profile, version, outbox] = await Promise.all([
+      stub.eventIds(),
+      stub.impressionCounts(),
+      stub.profile(),
+      stub.version(),
+      stub.pendingOutbox(),
+    ]);
     parts.push(`do ${user} ${JSON.stringify({ events, impressions, profile, version, outbox })}`);
   }
   return parts.join("\n");
@@ -59,12 +67,20 @@ describe("fuzzed requests against every route", () => {
     for (const victim of victims) {
       const token = await userToken(victim);
       const events = [0, 1].map((n) => ({ eventId: `${victim}-${n}`, userId: victim, itemId: `m${n}`, type: "click", timestamp: Date.now() - 1000 }));
-      expect((await browserCall("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) }, token)).status).toBe(200);
+      expect(
+        (await browserCall("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) }, token)).status,
+      ).toBe(200);
     }
   });
 
   it(`never answer 5xx, refuse with a coded envelope, and write nothing (${RUNS} cases)`, async () => {
-    const credentials = { secretKey: TEST_AUTH.secretKey, publishableKey: TEST_AUTH.publishableKey, origin: TEST_AUTH.origin, tokenKey: { kid: TEST_AUTH.tokenKid, secret: TEST_AUTH.tokenSecret }, audience: TEST_AUTH.audience };
+    const credentials = {
+      secretKey: TEST_AUTH.secretKey,
+      publishableKey: TEST_AUTH.publishableKey,
+      origin: TEST_AUTH.origin,
+      tokenKey: { kid: TEST_AUTH.tokenKid, secret: TEST_AUTH.tokenSecret },
+      audience: TEST_AUTH.audience,
+    };
     const tokens = await fuzzTokens(credentials, attacker);
     const catalogItemIds = demoCatalog().map((c) => c.itemId);
     const report = await runFuzz({

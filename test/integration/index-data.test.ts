@@ -52,10 +52,16 @@ describe("serving from the index: its titles, its light weights, and the catalog
 
   it("ranks with the light weights the index ships", async () => {
     // Weights that ignore the user vector and follow co-visitation alone: the list changes to co-visited items.
-    await publishFunnelIndex("v-weights-ann", (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 1, covisit: 0 } } }));
+    await publishFunnelIndex(
+      "v-weights-ann",
+      (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 1, covisit: 0 } } }),
+    );
     const user = await userWithHistory();
     const byAnn = await homeList(user);
-    await publishFunnelIndex("v-weights-covisit", (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 0, covisit: 5 } } }));
+    await publishFunnelIndex(
+      "v-weights-covisit",
+      (m) => void (m.ranking = { light: { ...WARM_LIGHT_WEIGHTS, source: { ...WARM_LIGHT_WEIGHTS.source, ann: 0, covisit: 5 } } }),
+    );
     const byCovisit = await homeList(user);
     const top = (r: Recs) => r.items.slice(0, 5).map((i) => i.sources.includes("covisit"));
     expect(top(byCovisit).every(Boolean)).toBe(true);
@@ -80,7 +86,12 @@ describe("serving from the index: its titles, its light weights, and the catalog
         for (let d = 0; d < dims; d++) sum += vectors[self * dims + d]! * vectors[j * dims + d]!;
         return sum;
       };
-      const exact = ids.map((id, j) => ({ id, score: dot(j) })).filter((x) => x.id !== itemId).sort((a, b) => b.score - a.score).slice(0, 20).map((x) => x.id);
+      const exact = ids
+        .map((id, j) => ({ id, score: dot(j) }))
+        .filter((x) => x.id !== itemId)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 20)
+        .map((x) => x.id);
       const got = body.items.map((i) => i.itemId);
       expect(got).not.toContain(itemId);
       expect(got.filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(16);
@@ -95,7 +106,11 @@ describe("serving from the index: its titles, its light weights, and the catalog
     let gets = 0;
     const counting = { get: (...args: Parameters<KVNamespace["get"]>) => (gets++, env.INDEX_KV.get(...args)) } as unknown as KVNamespace;
     const rows = [0, 1, head.section.vectorPageSize + 3];
-    const reads = await Promise.all([vectorsOfRows(counting, manifest, head, rows), vectorsOfRows(counting, manifest, head, rows), vectorsOfRows(counting, manifest, head, rows.slice(0, 1))]);
+    const reads = await Promise.all([
+      vectorsOfRows(counting, manifest, head, rows),
+      vectorsOfRows(counting, manifest, head, rows),
+      vectorsOfRows(counting, manifest, head, rows.slice(0, 1)),
+    ]);
     expect(gets).toBe(2);
     for (const read of reads) expect(read.degraded).toEqual([]);
     expect(reads[0].vectors.get(rows[2]!)).toEqual(reads[1].vectors.get(rows[2]!));

@@ -12,8 +12,14 @@ describe("admin publication API (KV)", () => {
         headers: { "X-Content-Sha256": manifest.blobs.popular!.sha256 },
         body: popularBytes,
       }),
-      rawCall("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" } }),
-      rawCall("/admin/index/current", { ...jsonInit("PUT", { version: "v-noauth" }), headers: { Authorization: "Bearer sk_not-an-active-key", "Content-Type": "application/json" } }),
+      rawCall("/admin/index/current", {
+        ...jsonInit("PUT", { version: "v-noauth" }),
+        headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" },
+      }),
+      rawCall("/admin/index/current", {
+        ...jsonInit("PUT", { version: "v-noauth" }),
+        headers: { Authorization: "Bearer sk_not-an-active-key", "Content-Type": "application/json" },
+      }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.status).toBe(401);

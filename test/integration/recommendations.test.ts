@@ -110,7 +110,12 @@ describe("GET /v1/recommendations", () => {
     const first = await recs(`user_id=${user}&limit=4`);
     expect(first.headers.get("X-Cache")).toBe("miss");
     const body = await first.json<RecsBody & { region: string; variant: string }>();
-    const key = listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, body.region, body.variant, body.indexVersion);
+    const key = listCacheKey(
+      { userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] },
+      body.region,
+      body.variant,
+      body.indexVersion,
+    );
     let stored: Response | undefined;
     for (let i = 0; i < 20 && !stored; i++) {
       stored = await caches.default.match(key);

@@ -36,7 +36,11 @@ describe("the user's Durable Object session", () => {
     expect(snapshot.affinities[0]!.score).toBeCloseTo(12, 3);
     expect(snapshot.affinities[1]!.score).toBeCloseTo(-4, 3);
     expect(snapshot.recentItemIds).toEqual(["m1", "m2", "m0"]);
-    expect(snapshot.recentEvents.map((e) => [e.itemId, e.type])).toEqual([["m1", "dislike"], ["m2", "like"], ["m0", "purchase"]]);
+    expect(snapshot.recentEvents.map((e) => [e.itemId, e.type])).toEqual([
+      ["m1", "dislike"],
+      ["m2", "like"],
+      ["m0", "purchase"],
+    ]);
   });
 
   it("counts impressions of what it was shown", async () => {
@@ -152,7 +156,9 @@ describe("the user's Durable Object session", () => {
     const after = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ items: { itemId: string }[] }>();
     expect(after.items.map((i) => i.itemId)).toContain("m0");
     // The erased event id is new again: a user who comes back starts afresh.
-    const again = await (await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m0", type: "click", timestamp: at() }])).json<{ accepted: string[] }>();
+    const again = await (
+      await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m0", type: "click", timestamp: at() }])
+    ).json<{ accepted: string[] }>();
     expect(again.accepted).toEqual([`${user}-1`]);
   });
 

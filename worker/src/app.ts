@@ -42,7 +42,7 @@ export function createApp() {
   app.use(
     "/v1/*",
     cors({
-      origin: (origin, c) => (authConfig((c.env as Env)).allowedOrigins.has(origin) ? origin : null),
+      origin: (origin, c) => (authConfig(c.env as Env).allowedOrigins.has(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PUT", "DELETE"],
       allowHeaders: ["Content-Type", "Authorization", "X-Api-Key", "X-Request-Id"],
       exposeHeaders: ["X-Request-Id", "Server-Timing", "X-Cache", "Retry-After"],

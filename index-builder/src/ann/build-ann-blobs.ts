@@ -70,11 +70,15 @@ export function buildAnnBlobs(
       lastStep = step;
     },
   });
-  const encoded = encodeAnnIndex(index, keep.map((row) => embeddings.itemIds[row]!), {
-    embedding: options.embedding ?? `ials-${dims}`,
-    shardTargetBytes: options.shardTargetBytes,
-    ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
-  });
+  const encoded = encodeAnnIndex(
+    index,
+    keep.map((row) => embeddings.itemIds[row]!),
+    {
+      embedding: options.embedding ?? `ials-${dims}`,
+      shardTargetBytes: options.shardTargetBytes,
+      ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
+    },
+  );
   log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);
   if (options.calibration === false) return encoded;
 

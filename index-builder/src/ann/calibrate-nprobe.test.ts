@@ -75,7 +75,12 @@ describe("nprobe calibration", () => {
     expect(maxNprobe(32, 3000, 600)).toBe(6);
     expect(maxNprobe(32, 3000, 10)).toBe(1);
     expect(maxNprobe(32, 3000, 1e9)).toBe(32);
-    const { calibration, curve, reached } = calibrateNprobe(kernel, index, data, queries, { targetRecall: 0.99, shortlists: [300], tolerance: 0.005, maxScanned: 600 });
+    const { calibration, curve, reached } = calibrateNprobe(kernel, index, data, queries, {
+      targetRecall: 0.99,
+      shortlists: [300],
+      tolerance: 0.005,
+      maxScanned: 600,
+    });
     expect(reached).toBe(false);
     expect(Math.max(...curve.map((step) => step.nprobe))).toBe(6);
     expect(calibration.nprobe).toBeLessThanOrEqual(6);

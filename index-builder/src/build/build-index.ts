@@ -71,11 +71,7 @@ export function startChoice(dataset: Dataset): TunedChoice {
  * bytes published to KV), `manifest.json`, and `catalog.json` (published to
  * D1). `<outDir>/LATEST` then names the version.
  */
-export async function buildIndex(
-  dataset: Dataset,
-  outDir: string,
-  options: BuildOptions = {},
-): Promise<BuildResult> {
+export async function buildIndex(dataset: Dataset, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
   log(`read ${dataset.items.length} items, ${dataset.interactions.length} interactions from ${dataset.name}`);
@@ -116,7 +112,11 @@ export async function buildIndex(
   // refused when time cannot carve. `ranker: "always"` ships and serves it whatever validation chose (to test it online).
   const rankerRefused = carve.method !== "time" && options.ranker !== "always" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
-  const rankerOptions = { ...DEFAULT_RANKER_BUILD, dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light }, alwaysShip: options.ranker === "always" };
+  const rankerOptions = {
+    ...DEFAULT_RANKER_BUILD,
+    dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light },
+    alwaysShip: options.ranker === "always",
+  };
   const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);
   for (const [name, blob] of ranker?.blobs ?? []) blobs.set(name, blob);
   const users = new Set(dataset.interactions.map((x) => x.userId));
@@ -141,7 +141,9 @@ export async function buildIndex(
         validationCarve: carve,
         tuning: tuning ?? { skipped: "tuning off (tune: false)", choice: null },
         ann: ann ? { knobs: "nprobe and shortlist calibrated on the built index for recall@100 ≥ 0.99 against brute force (ann/calibrate-nprobe.ts)" } : null,
-        heavyRanker: ranker ? { built: true, shipped: ranker.report.shipped, order: ranker.order } : { built: false, reason: options.ranker === false ? "ranker: false" : (rankerRefused ?? "too few validation users") },
+        heavyRanker: ranker
+          ? { built: true, shipped: ranker.report.shipped, order: ranker.order }
+          : { built: false, reason: options.ranker === false ? "ranker: false" : (rankerRefused ?? "too few validation users") },
       },
     },
     dataset.items,

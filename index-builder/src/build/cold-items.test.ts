@@ -34,7 +34,9 @@ describe("placing items without interactions", () => {
     expect(placed).toBe(1);
     const vec = (id: string) => embeddings.itemVectors.subarray(table.itemIds.indexOf(id) * d, (table.itemIds.indexOf(id) + 1) * d);
     const cosine = (a: Float32Array, b: Float32Array) => {
-      let ab = 0, aa = 0, bb = 0;
+      let ab = 0,
+        aa = 0,
+        bb = 0;
       for (let k = 0; k < d; k++) {
         ab += a[k]! * b[k]!;
         aa += a[k]! ** 2;

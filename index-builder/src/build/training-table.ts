@@ -38,7 +38,10 @@ export function trainingTable(dataset: Dataset, transform: WeightTransform = dat
     }
   }
   for (const pair of pairs.values()) pair.value = transformWeight(pair.value, transform);
-  return tableFromRows(rows, dataset.items.map((item) => item.itemId));
+  return tableFromRows(
+    rows,
+    dataset.items.map((item) => item.itemId),
+  );
 }
 
 /** The kind's default transform, ε from the dataset's own pair counts. */

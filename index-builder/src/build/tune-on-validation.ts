@@ -90,7 +90,13 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   const { mask, report: carve } = soundCarve(base, options.fraction, options.seed);
   log(describeCarve("tuning validation", carve));
   const trials: TuningTrial[] = [];
-  const report = (choice: TunedChoice, skipped: string | null, startScores: TuningReport["start"], best: TuningReport["best"], budgetCut: boolean): TuningReport => ({
+  const report = (
+    choice: TunedChoice,
+    skipped: string | null,
+    startScores: TuningReport["start"],
+    best: TuningReport["best"],
+    budgetCut: boolean,
+  ): TuningReport => ({
     carve,
     skipped,
     budgetSeconds: options.budgetSeconds,
@@ -140,8 +146,10 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // 1. Weight transform and iALS.
   const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
-    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () =>
-      (await evaluateRecommender(new IalsRecommender(ials, false), fit, validation)).metrics.ndcgAtK,
+    return trial(
+      "ials",
+      { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization },
+      async () => (await evaluateRecommender(new IalsRecommender(ials, false), fit, validation)).metrics.ndcgAtK,
     );
   };
   let transform = start.transform;
@@ -175,8 +183,10 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
   const timed = carve.method === "time";
   const scoreCovisit = (o: CovisitOptions) =>
-    trial("covisit", { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" }, async () =>
-      (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
+    trial(
+      "covisit",
+      { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" },
+      async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
   let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
   const startCovisit = overBudget() ? 0 : await scoreCovisit(covisit);
@@ -197,7 +207,14 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let startLight = 0;
   let bestLight = 0;
   if (!overBudget()) {
-    const lists = await ValidationLists.gather(fit, itemsByUser(validation), data.items, trainIalsOnTable(fit, ials), buildCovisitation(fit, covisit), options.lightUsers);
+    const lists = await ValidationLists.gather(
+      fit,
+      itemsByUser(validation),
+      data.items,
+      trainIalsOnTable(fit, ials),
+      buildCovisitation(fit, covisit),
+      options.lightUsers,
+    );
     const references = { ann: round(lists.ndcgOfSource("ann")), popularity: round(lists.ndcgOfSource("popularity")) };
     trials.push({ stage: "light", params: { reference: "ann order" }, ndcgAt10: references.ann, seconds: 0 });
     trials.push({ stage: "light", params: { reference: "popularity order" }, ndcgAt10: references.popularity, seconds: 0 });
@@ -209,12 +226,24 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       const score = await scoreLight(w);
       if (score > bestLight) [bestLight, light] = [score, w];
     }
-    if (bestLight < references.popularity) log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
+    if (bestLight < references.popularity)
+      log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
   }
   if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
   const choice: TunedChoice = { transform, ials, covisit, light };
-  log(`tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users; light ${JSON.stringify(lightParams(light))}`);
-  return { choice, report: report(choice, null, { ials: startIals, covisit: startCovisit, light: startLight }, { ials: bestIals, covisit: bestCovisit, light: bestLight }, budgetCut) };
+  log(
+    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users; light ${JSON.stringify(lightParams(light))}`,
+  );
+  return {
+    choice,
+    report: report(
+      choice,
+      null,
+      { ials: startIals, covisit: startCovisit, light: startLight },
+      { ials: bestIals, covisit: bestCovisit, light: bestLight },
+      budgetCut,
+    ),
+  };
 }
 
 /** The light grid: rank or z-score normalisation × co-visitation × popularity × content; ANN weight 1, the rest as the Worker's defaults. */
@@ -224,7 +253,13 @@ export function lightGrid(): LightWeights[] {
     for (const covisit of LIGHT_COVISIT) {
       for (const popularity of LIGHT_POPULARITY) {
         for (const content of LIGHT_CONTENT) {
-          grid.push({ ...DEFAULT_LIGHT_WEIGHTS, normalize, source: { ...DEFAULT_LIGHT_WEIGHTS.source, ann: 1, covisit, content, popular: 0 }, popularity, affinity: 0 });
+          grid.push({
+            ...DEFAULT_LIGHT_WEIGHTS,
+            normalize,
+            source: { ...DEFAULT_LIGHT_WEIGHTS.source, ann: 1, covisit, content, popular: 0 },
+            popularity,
+            affinity: 0,
+          });
         }
       }
     }
@@ -233,7 +268,15 @@ export function lightGrid(): LightWeights[] {
 }
 
 function lightParams(w: LightWeights): Record<string, number | string> {
-  return { normalize: w.normalize ?? "rank", ann: w.source.ann, covisit: w.source.covisit, content: w.source.content, popular: w.source.popular, popularity: w.popularity, affinity: w.affinity };
+  return {
+    normalize: w.normalize ?? "rank",
+    ann: w.source.ann,
+    covisit: w.source.covisit,
+    content: w.source.content,
+    popular: w.source.popular,
+    popularity: w.popularity,
+    affinity: w.affinity,
+  };
 }
 
 /** The carve's held-out rows that say "liked" (weight > 0) stay TEST; held-out dislikes are dropped (2), not fitted. */

@@ -72,7 +72,9 @@ export class ValidationLists {
 
   /** nDCG@10 of the candidates ordered by the ANN source's raw score (others below), or by popularity. */
   ndcgOfSource(source: "ann" | "popularity"): number {
-    return this.ndcgOf(({ g }) => Float64Array.from(g.candidates, (c) => (source === "ann" ? (c.sources.ann ?? -Infinity) : (g.facts.get(c.itemId)?.popularity ?? 0))));
+    return this.ndcgOf(({ g }) =>
+      Float64Array.from(g.candidates, (c) => (source === "ann" ? (c.sources.ann ?? -Infinity) : (g.facts.get(c.itemId)?.popularity ?? 0))),
+    );
   }
 
   private ndcgOf(score: (r: { g: Gathered }) => Float64Array): number {
@@ -80,7 +82,10 @@ export class ValidationLists {
     for (const r of this.requests) {
       const s = score(r);
       const order = r.g.candidates.map((_, k) => k).sort((a, b) => s[b]! - s[a]! || a - b);
-      lists.set(r.user, order.slice(0, 10).map((k) => this.itemIndex.get(r.g.candidates[k]!.itemId)!));
+      lists.set(
+        r.user,
+        order.slice(0, 10).map((k) => this.itemIndex.get(r.g.candidates[k]!.itemId)!),
+      );
     }
     const relevant = new Map(this.requests.map((r) => [r.user, this.relevant.get(r.user)!]));
     return rankingMetrics(lists, relevant, 10, this.itemIndex.size).ndcgAtK;

@@ -27,7 +27,10 @@ export async function writeVersion(
     refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
   }
   const contentHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(refs)))).slice(0, 10);
-  const version = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${contentHash}`;
+  const version = `${now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${contentHash}`;
   const manifest: IndexManifest = { formatVersion: MANIFEST_FORMAT_VERSION, version, builtAt: now.toISOString(), blobs: refs, ...body };
   const dir = join(outDir, version);
   await mkdir(join(dir, "blobs"), { recursive: true });

@@ -7,7 +7,8 @@ import { perUserTimeSplit } from "./time-split";
 /** users × itemsPerUser rows; item of row k of user u is (u + k) mod items; time from `time(u, k)`. */
 function table(users: number, perUser: number, items: number, time: (u: number, k: number) => number) {
   const rows = [];
-  for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) rows.push({ userId: `u${u}`, itemId: `i${(u + k) % items}`, value: 1, timestampSec: time(u, k) });
+  for (let u = 0; u < users; u++)
+    for (let k = 0; k < perUser; k++) rows.push({ userId: `u${u}`, itemId: `i${(u + k) % items}`, value: 1, timestampSec: time(u, k) });
   return tableFromRows(rows);
 }
 

@@ -75,15 +75,30 @@ export function soundCarve(table: InteractionTable, fraction: number, seed: numb
 }
 
 /** The report of a carve made some other way (the MSR split), checked the same way. */
-export function reportOf(table: InteractionTable, mask: Uint8Array, method: CarveReport["method"], fallbackReasons: string[], problems = carveProblems(table, mask, method === "time")): CarveReport {
+export function reportOf(
+  table: InteractionTable,
+  mask: Uint8Array,
+  method: CarveReport["method"],
+  fallbackReasons: string[],
+  problems = carveProblems(table, mask, method === "time"),
+): CarveReport {
   const stats = carveStats(table, mask);
-  return { method, fallbackReasons, problems, heldOutUsers: stats.heldOutUsers, heldOutRows: stats.heldOutRows, unseenShare: Math.round(stats.unseenShare * 1e4) / 1e4 };
+  return {
+    method,
+    fallbackReasons,
+    problems,
+    heldOutUsers: stats.heldOutUsers,
+    heldOutRows: stats.heldOutRows,
+    unseenShare: Math.round(stats.unseenShare * 1e4) / 1e4,
+  };
 }
 
 /** One line for a log: which carve, and loudly why when it is not the time carve asked for. */
 export function describeCarve(what: string, report: CarveReport): string {
   const base = `${what}: ${report.method} carve, ${report.heldOutUsers} users, ${report.heldOutRows} held-out rows, ${pct(report.unseenShare)} on items unseen in fit rows`;
-  const fallback = report.fallbackReasons.length ? `\nWARNING: ${what}: the time carve is unsound (${report.fallbackReasons.join("; ")}); using a seeded per-user random carve instead` : "";
+  const fallback = report.fallbackReasons.length
+    ? `\nWARNING: ${what}: the time carve is unsound (${report.fallbackReasons.join("; ")}); using a seeded per-user random carve instead`
+    : "";
   const problems = report.problems.length ? `\nWARNING: ${what}: the carve is still unsound (${report.problems.join("; ")}); its scores decide nothing` : "";
   return base + fallback + problems;
 }
@@ -121,7 +136,13 @@ function carveStats(table: InteractionTable, mask: Uint8Array) {
     cut++;
     if (fit >= t) tied++;
   }
-  return { distinctTimestamps: distinct.size, heldOutUsers: heldUsers.size, heldOutRows, unseenShare: heldOutRows ? unseen / heldOutRows : 0, tiedCutShare: cut ? tied / cut : 0 };
+  return {
+    distinctTimestamps: distinct.size,
+    heldOutUsers: heldUsers.size,
+    heldOutRows,
+    unseenShare: heldOutRows ? unseen / heldOutRows : 0,
+    tiedCutShare: cut ? tied / cut : 0,
+  };
 }
 
 function rowsByUser(table: InteractionTable): Map<number, number[]> {

@@ -33,7 +33,14 @@ const SAR_PUBLISHED = { map: 0.114038, ndcg_at_10: 0.393819, precision_at_10: 0.
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string" }, protocol: { type: "string" }, out: { type: "string" }, models: { type: "string" }, "tune-seconds": { type: "string" }, ...IMPORT_ARGS },
+    options: {
+      dataset: { type: "string" },
+      protocol: { type: "string" },
+      out: { type: "string" },
+      models: { type: "string" },
+      "tune-seconds": { type: "string" },
+      ...IMPORT_ARGS,
+    },
   });
   const protocol = values.protocol;
   if (!values.interactions && (!values.dataset || (protocol !== "msr" && protocol !== "time"))) {
@@ -51,11 +58,13 @@ async function main(argv: string[]): Promise<number> {
     split.train = tuning.tableOf(tuned.transform);
     notes.push(...importedNotes(result.report));
   } else notes.push(...TUNING_NOTES[split.protocol]);
-  if (split.carve.fallbackReasons.length) notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
+  if (split.carve.fallbackReasons.length)
+    notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
   if (split.carve.problems.length) notes.push(`WARNING: the test carve is unsound (${split.carve.problems.join("; ")}): these numbers decide nothing.`);
   const validation = validationCarve(split.train, split.protocol).report;
   console.log(describeCarve("validation carve of the training rows", validation));
-  if (validation.fallbackReasons.length) notes.push(`WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`);
+  if (validation.fallbackReasons.length)
+    notes.push(`WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`);
   console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
@@ -72,13 +81,17 @@ async function main(argv: string[]): Promise<number> {
     const stats = model.stats?.();
     if (stats && Object.keys(stats).length > 0) row.stats = stats;
     rows.push(row);
-    console.log(`${row.model.padEnd(14)} map ${row.map.toFixed(6)}  ndcg@10 ${row.ndcg_at_10.toFixed(6)}  p@10 ${row.precision_at_10.toFixed(6)}  r@10 ${row.recall_at_10.toFixed(6)}  cov ${row.coverage.toFixed(4)}  fit ${row.fit_seconds}s${row.stats ? `  ${JSON.stringify(row.stats)}` : ""}`);
+    console.log(
+      `${row.model.padEnd(14)} map ${row.map.toFixed(6)}  ndcg@10 ${row.ndcg_at_10.toFixed(6)}  p@10 ${row.precision_at_10.toFixed(6)}  r@10 ${row.recall_at_10.toFixed(6)}  cov ${row.coverage.toFixed(4)}  fit ${row.fit_seconds}s${row.stats ? `  ${JSON.stringify(row.stats)}` : ""}`,
+    );
   }
   let status = 0;
   const sar = rows.find((r) => r.model === "sar");
   if (split.protocol === "msr" && sar) {
     const exact = (Object.keys(SAR_PUBLISHED) as (keyof typeof SAR_PUBLISHED)[]).every((key) => sar[key] === SAR_PUBLISHED[key]);
-    notes.push(exact ? "SAR reproduces the published MS Recommenders row exactly (6 decimals)." : "SAR does NOT reproduce the published row: the harness is wrong.");
+    notes.push(
+      exact ? "SAR reproduces the published MS Recommenders row exactly (6 decimals)." : "SAR does NOT reproduce the published row: the harness is wrong.",
+    );
     if (!exact) status = 1;
   }
   const paths = await writeReport(resolve(values.out ?? resolve(REPO_ROOT, "bench", "results")), split, rows, notes, { test: split.carve, validation });

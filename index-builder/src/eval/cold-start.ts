@@ -76,7 +76,8 @@ async function main(argv: string[]): Promise<void> {
   await mkdir(out, { recursive: true });
   await writeFile(resolve(out, `eval-cold-start-${report.dataset}.json`), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`${coldList.length} cold items, ${held.users.length} held-out rows, ridge ${ridge}`);
-  for (const r of rows) console.log(`${r.model.padEnd(28)} ndcg@10 ${r.metrics.ndcgAtK}  recall@10 ${r.metrics.recallAtK}  map ${r.metrics.map}  users ${r.metrics.users}`);
+  for (const r of rows)
+    console.log(`${r.model.padEnd(28)} ndcg@10 ${r.metrics.ndcgAtK}  recall@10 ${r.metrics.recallAtK}  map ${r.metrics.map}  users ${r.metrics.users}`);
 }
 
 /** Ridge λ by mean cosine between fitted and trained vectors on a 90/10 split of the warm items. */
@@ -112,7 +113,10 @@ function rank(held: InteractionTable, coldList: number[], users: Float32Array, i
       for (let j = 0; j < d; j++) s += users[u * d + j]! * items[i * d + j]!;
       scores[k] = s;
     });
-    lists.set(u, topK(scores, 10).map((k) => coldList[k]!));
+    lists.set(
+      u,
+      topK(scores, 10).map((k) => coldList[k]!),
+    );
   }
   return { metrics: rankingMetrics(lists, relevant, 10, coldList.length) };
 }
@@ -124,7 +128,10 @@ function rankRandom(held: InteractionTable, coldList: number[]): { metrics: Rank
   const scores = new Float64Array(coldList.length);
   for (const u of [...relevant.keys()].sort((a, b) => a - b)) {
     for (let k = 0; k < scores.length; k++) scores[k] = rng.nextDouble();
-    lists.set(u, topK(scores, 10).map((k) => coldList[k]!));
+    lists.set(
+      u,
+      topK(scores, 10).map((k) => coldList[k]!),
+    );
   }
   return { metrics: rankingMetrics(lists, relevant, 10, coldList.length) };
 }

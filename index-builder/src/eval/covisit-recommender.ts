@@ -17,7 +17,10 @@ export class CovisitRecommender implements Recommender {
   private readonly options: CovisitOptions;
   private readonly scratch = new Map<number, number>();
 
-  constructor(options: Partial<CovisitOptions> = {}, private readonly affinityHalfLifeSec = 30 * 86_400) {
+  constructor(
+    options: Partial<CovisitOptions> = {},
+    private readonly affinityHalfLifeSec = 30 * 86_400,
+  ) {
     this.options = { ...DEFAULT_COVISIT, ...options };
     this.name = `covisit-top${this.options.topN}`;
     this.params = {

@@ -25,7 +25,13 @@ describe("invertSpd", () => {
 describe("EaseRecommender", () => {
   it("has a zero diagonal and recommends the item that co-occurs with the history", () => {
     const rows = [
-      ["a", "1"], ["a", "2"], ["b", "1"], ["b", "2"], ["c", "1"], ["c", "3"], ["d", "1"],
+      ["a", "1"],
+      ["a", "2"],
+      ["b", "1"],
+      ["b", "2"],
+      ["c", "1"],
+      ["c", "3"],
+      ["d", "1"],
     ].map(([userId, itemId]) => ({ userId: userId!, itemId: itemId!, value: 1, timestampSec: 0 }));
     const ease = new EaseRecommender(0.5);
     ease.fit(tableFromRows(rows));
@@ -39,7 +45,10 @@ describe("EaseRecommender", () => {
 describe("EaseRecommender size bound", () => {
   it("says why it skips a catalogue above EASE_MAX_ITEMS, and refuses to fit it, before allocating", () => {
     const rows = [{ userId: "u", itemId: "a", value: 1, timestampSec: 0 }];
-    const big = tableFromRows(rows, Array.from({ length: EASE_MAX_ITEMS + 1 }, (_, i) => `x${i}`));
+    const big = tableFromRows(
+      rows,
+      Array.from({ length: EASE_MAX_ITEMS + 1 }, (_, i) => `x${i}`),
+    );
     const ease = new EaseRecommender(300);
     expect(ease.skipReason(big)).toMatch(/^5002 items need two dense 5002×5002 float64 matrices \(0\.4 GiB\)/);
     expect(() => ease.fit(big)).toThrow(/EASE runs up to 5000 items/);

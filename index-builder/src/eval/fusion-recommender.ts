@@ -11,7 +11,10 @@ export class FusionRecommender implements Recommender {
   readonly params: Record<string, number | string>;
   private scratch = new Float64Array(0);
 
-  constructor(private readonly parts: readonly { model: Recommender; weight: number }[], name?: string) {
+  constructor(
+    private readonly parts: readonly { model: Recommender; weight: number }[],
+    name?: string,
+  ) {
     this.name = name ?? parts.map((p) => p.model.name).join("+");
     this.params = Object.fromEntries(parts.map((p) => [`weight_${p.model.name}`, p.weight]));
   }

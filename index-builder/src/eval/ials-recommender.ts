@@ -16,7 +16,11 @@ export class IalsRecommender implements Recommender {
    * every rating, even 1 star, as relevant); otherwise the table's values are
    * used as signed weights.
    */
-  constructor(options: Partial<IalsOptions> = {}, private readonly binary = true, name?: string) {
+  constructor(
+    options: Partial<IalsOptions> = {},
+    private readonly binary = true,
+    name?: string,
+  ) {
     this.options = { ...DEFAULT_IALS, ...options };
     this.name = name ?? `ials-${this.options.dims}`;
     const { dims, sweeps, cgSteps, seed, alpha, regularization, regExponent, initScale } = this.options;

@@ -44,10 +44,12 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
   const ials = tuned ? new IalsRecommender(tuned.ials, false) : new IalsRecommender(ialsOptions);
   const fusion = tuned
     ? []
-    : [new FusionRecommender([
-        { model: ials, weight: 1 },
-        { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
-      ])];
+    : [
+        new FusionRecommender([
+          { model: ials, weight: 1 },
+          { model: covisit, weight: msr ? MSR_FUSION_COVISIT_WEIGHT : TIME_FUSION_COVISIT_WEIGHT },
+        ]),
+      ];
   const ease = new EaseRecommender(EASE_REGULARIZATION);
   const funnelTuning = msr ? MSR_FUNNEL : TIME_FUNNEL;
   // As served by an index that ships the tuned light weights, with exploration off: an offline list must not depend on a coin.

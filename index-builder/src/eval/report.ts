@@ -44,7 +44,13 @@ export function toRow(model: string, params: ReportRow["params"], m: RankingMetr
 }
 
 /** Writes eval-<dataset>-<protocol>.json and .md into `dir`; returns their paths. */
-export async function writeReport(dir: string, split: EvalSplit, rows: ReportRow[], notes: string[], carves: { test: CarveReport; validation: CarveReport }): Promise<string[]> {
+export async function writeReport(
+  dir: string,
+  split: EvalSplit,
+  rows: ReportRow[],
+  notes: string[],
+  carves: { test: CarveReport; validation: CarveReport },
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = join(dir, `eval-${split.dataset}-${split.protocol}`);
   const json = {
@@ -72,7 +78,10 @@ export function markdown(split: EvalSplit, rows: ReportRow[], notes: string[]): 
     "",
     "| model | MAP | nDCG@10 | Precision@10 | Recall@10 | coverage | users | fit s |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map((r) => `| ${r.model} | ${f(r.map)} | ${f(r.ndcg_at_10)} | ${f(r.precision_at_10)} | ${f(r.recall_at_10)} | ${f(r.coverage)} | ${r.users} | ${r.fit_seconds} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${f(r.map)} | ${f(r.ndcg_at_10)} | ${f(r.precision_at_10)} | ${f(r.recall_at_10)} | ${f(r.coverage)} | ${r.users} | ${r.fit_seconds} |`,
+    ),
   ];
   if (split.protocol === "msr") {
     lines.push(

@@ -24,8 +24,17 @@ const client = (r: RedisAccess) => new Redis({ url: r.url, token: r.token, autom
  * Redis in pages (no size limit, unlike the Worker's report route), the
  * report built by the same shared code. Writes report.json and report.md.
  */
-export async function experimentReportCommand(options: { id: string; workerUrl: string; adminKey: string; redis: RedisAccess; outDir: string; log: (line: string) => void }): Promise<ExperimentReport> {
-  const res = await fetch(`${options.workerUrl}/admin/experiments/${encodeURIComponent(options.id)}`, { headers: { Authorization: `Bearer ${options.adminKey}` } });
+export async function experimentReportCommand(options: {
+  id: string;
+  workerUrl: string;
+  adminKey: string;
+  redis: RedisAccess;
+  outDir: string;
+  log: (line: string) => void;
+}): Promise<ExperimentReport> {
+  const res = await fetch(`${options.workerUrl}/admin/experiments/${encodeURIComponent(options.id)}`, {
+    headers: { Authorization: `Bearer ${options.adminKey}` },
+  });
   if (!res.ok) throw new Error(`GET /admin/experiments/${options.id}: ${res.status} ${await res.text()}`);
   const { experiment } = (await res.json()) as { experiment: Experiment };
   const redis = client(options.redis);
@@ -59,11 +68,21 @@ export function parsePolicy(text: string): PolicySpec {
  * observed value. An `index:DIR` candidate is that built version's funnel
  * run on each logged context (index-replay.ts). `experiment`/`variant` restrict to one arm's exposures.
  */
-export async function opeCommand(options: { redis: RedisAccess; policies: PolicySpec[]; experiment?: string; variant?: string; outDir: string; bootstrap: number; log: (line: string) => void }) {
+export async function opeCommand(options: {
+  redis: RedisAccess;
+  policies: PolicySpec[];
+  experiment?: string;
+  variant?: string;
+  outDir: string;
+  bootstrap: number;
+  log: (line: string) => void;
+}) {
   const redis = client(options.redis);
   const [all, events] = await Promise.all([readImpressionLog(redis), readEventLog(redis)]);
   const impressions = all.filter(
-    (i) => options.experiment === undefined || i.experiments?.some((x) => x.experimentId === options.experiment && (options.variant === undefined || x.variant === options.variant)),
+    (i) =>
+      options.experiment === undefined ||
+      i.experiments?.some((x) => x.experimentId === options.experiment && (options.variant === undefined || x.variant === options.variant)),
   );
   const clicked = new Set(events.filter((e) => e.type === "click" && e.impressionId).map((e) => clickKey(e.impressionId!, e.itemId)));
   const slots = impressions.reduce((n, i) => n + i.itemIds.length, 0);
@@ -81,7 +100,10 @@ export async function opeCommand(options: { redis: RedisAccess; policies: Policy
   const results = policies.map((policy) => {
     const { samples, skipped } = slateSamples(impressions, clicked, policy);
     const est = offPolicyEstimates(samples, { bootstrap: options.bootstrap, seed: 7 });
-    const scale = (x: { value: number; ci: [number, number] }) => ({ value: x.value * perList, ci: [x.ci[0] * perList, x.ci[1] * perList] as [number, number] });
+    const scale = (x: { value: number; ci: [number, number] }) => ({
+      value: x.value * perList,
+      ci: [x.ci[0] * perList, x.ci[1] * perList] as [number, number],
+    });
     return {
       policy: describePolicy(policy),
       impressionsUsed: impressions.length - skipped,

@@ -24,7 +24,8 @@ export async function readBuiltIndex(dir: string): Promise<{ index: MemoryIndex;
   const manifest: IndexManifest = parseManifest(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")));
   if (!manifest.funnel) throw new Error(`${dir}: the version has no funnel section; replay needs the serving funnel's blobs`);
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>();
-  for (const [name, ref] of Object.entries(manifest.blobs)) blobs.set(name, { bytes: new Uint8Array(await readFile(join(dir, "blobs", name))), contentType: ref.contentType });
+  for (const [name, ref] of Object.entries(manifest.blobs))
+    blobs.set(name, { bytes: new Uint8Array(await readFile(join(dir, "blobs", name))), contentType: ref.contentType });
   const popularBytes = blobs.get("popular")?.bytes;
   if (!popularBytes) throw new Error(`${dir}: no popular blob`);
   const catalog = JSON.parse(await readFile(join(dir, "catalog.json"), "utf8")) as CatalogItem[];
@@ -83,17 +84,31 @@ export async function replayThroughIndex(
     const counts = shownBefore.get(imp.userId) ?? new Map<string, number>();
     const session = {
       ...offlineSession(past, at, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS),
-      impressions: buildImpressionTable([...counts].map(([itemId, count]) => ({ hash: itemHash(itemId), count })), counts.size),
+      impressions: buildImpressionTable(
+        [...counts].map(([itemId, count]) => ({ hash: itemHash(itemId), count })),
+        counts.size,
+      ),
     };
     const result = await runFunnel(
       ports,
-      { surface: imp.surface as Surface, contextItemId: imp.contextItemId ?? null, category: null, excludeIds: [], region: imp.region, listSize: imp.itemIds.length, nowMs: at },
+      {
+        surface: imp.surface as Surface,
+        contextItemId: imp.contextItemId ?? null,
+        category: null,
+        excludeIds: [],
+        region: imp.region,
+        listSize: imp.itemIds.length,
+        nowMs: at,
+      },
       session,
       // As the logged list was ranked: a fresh isolate serves light scores while its heavy ranker loads.
       { ...knobs, heavy: imp.ranker !== "light" },
       () => 0.5,
     );
-    lists.set(imp.impressionId, result.entries.map((e) => e.itemId));
+    lists.set(
+      imp.impressionId,
+      result.entries.map((e) => e.itemId),
+    );
     for (const itemId of imp.itemIds) counts.set(itemId, (counts.get(itemId) ?? 0) + 1);
     shownBefore.set(imp.userId, counts);
   }

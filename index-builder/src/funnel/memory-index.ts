@@ -55,9 +55,7 @@ export interface MemoryIndexInput {
 /** Builds a version's blobs in memory with the builder's own blob code (build/funnel-blobs.ts, ann/build-ann-blobs.ts). */
 export function buildMemoryIndex(input: MemoryIndexInput): MemoryIndex {
   const byId = new Map(input.catalog.map((item) => [item.itemId, item]));
-  const items = input.embeddings.itemIds.map(
-    (itemId) => byId.get(itemId) ?? { itemId, title: itemId, categories: [], year: null, tags: [], available: true },
-  );
+  const items = input.embeddings.itemIds.map((itemId) => byId.get(itemId) ?? { itemId, title: itemId, categories: [], year: null, tags: [], available: true });
   const funnel = buildFunnelBlobs({ items }, input.embeddings, input.covisit, new Map(input.mass));
   const blobs = new Map<string, EncodedBlob>(funnel.blobs);
   let ann: AnnManifestSection | null = null;

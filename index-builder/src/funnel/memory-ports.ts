@@ -127,7 +127,11 @@ export function memoryFunnelPorts(index: MemoryIndex, options: MemoryPortOptions
         const shards = new Map<number, InvertedList[] | null>();
         for (const list of wanted) {
           const ref = shardOfList(section, list);
-          if (ref && !shards.has(ref.firstList)) shards.set(ref.firstList, d.page(ref.name, (b) => decodeShard(b, { ...section, ...ref }), degraded));
+          if (ref && !shards.has(ref.firstList))
+            shards.set(
+              ref.firstList,
+              d.page(ref.name, (b) => decodeShard(b, { ...section, ...ref }), degraded),
+            );
         }
         return {
           source: (list: number) => {

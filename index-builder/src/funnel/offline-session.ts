@@ -39,9 +39,7 @@ export function offlineSession(
     history: [...weights].map(([itemId, weight]) => ({ itemId, weight })),
     seenItemIds: [...new Set(events.map((e) => e.itemId))],
     impressions: EMPTY_IMPRESSIONS,
-    affinities: [...affinity]
-      .map(([category, score]) => ({ category, score }))
-      .sort((a, b) => b.score - a.score || a.category.localeCompare(b.category)),
+    affinities: [...affinity].map(([category, score]) => ({ category, score })).sort((a, b) => b.score - a.score || a.category.localeCompare(b.category)),
     declaredCategories: [],
   };
 }

@@ -11,9 +11,20 @@ import { memoryFunnelPorts } from "./memory-ports";
 
 const kernel = loadNodeKernel();
 const fixture = fixtureFunnelIndex(kernel);
-const request: FunnelRequest = { surface: "home", contextItemId: null, category: null, excludeIds: [], region: "us", listSize: 30, nowMs: Date.UTC(2026, 0, 1) };
+const request: FunnelRequest = {
+  surface: "home",
+  contextItemId: null,
+  category: null,
+  excludeIds: [],
+  region: "us",
+  listSize: 30,
+  nowMs: Date.UTC(2026, 0, 1),
+};
 const warm: FunnelSession = {
-  history: [{ itemId: "ann-3", weight: 2 }, { itemId: "ann-40", weight: 1 }],
+  history: [
+    { itemId: "ann-3", weight: 2 },
+    { itemId: "ann-40", weight: 1 },
+  ],
   seenItemIds: ["ann-3", "ann-40"],
   impressions: EMPTY_IMPRESSIONS,
   affinities: [],

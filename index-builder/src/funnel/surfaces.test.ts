@@ -14,7 +14,13 @@ const knobs = { ...SERVED_KNOBS, policy: { explorationRate: 0, mmrLambda: 1 } };
 const categoryOf = new Map(funnelCatalog().map((c) => [c.itemId, c.categories[0]!]));
 
 function session(history: string[]): FunnelSession {
-  return { history: history.map((itemId) => ({ itemId, weight: 1 })), seenItemIds: history, impressions: EMPTY_IMPRESSIONS, affinities: [], declaredCategories: [] };
+  return {
+    history: history.map((itemId) => ({ itemId, weight: 1 })),
+    seenItemIds: history,
+    impressions: EMPTY_IMPRESSIONS,
+    affinities: [],
+    declaredCategories: [],
+  };
 }
 
 async function entries(surface: FunnelRequest["surface"], contextItemId: string, history: string[]) {

@@ -64,7 +64,13 @@ export function parseBoolean(raw: unknown, fallback: boolean): Parsed<boolean> {
 
 /** Labels from an array, or a text split on `|` or `;` (a comma-free choice, so CSV needs no quoting); trimmed, deduplicated. */
 export function parseLabels(raw: unknown, maxLabels = 64, maxLength = 64): string[] {
-  const parts = Array.isArray(raw) ? raw.map((x) => String(x)) : typeof raw === "string" ? raw.split(/[|;]/) : raw === undefined || raw === null ? [] : [String(raw)];
+  const parts = Array.isArray(raw)
+    ? raw.map((x) => String(x))
+    : typeof raw === "string"
+      ? raw.split(/[|;]/)
+      : raw === undefined || raw === null
+        ? []
+        : [String(raw)];
   const labels = new Set<string>();
   for (const p of parts) {
     const label = p.trim().slice(0, maxLength);

@@ -43,7 +43,12 @@ describe("a play-count log without timestamps", () => {
 
     const { dataset, summary } = await importDataset(options);
     expect(summary).toMatchObject({ rows: log.rows.length, users: 240, timeRange: null });
-    const built = await buildIndex(dataset, join(dir, "index"), { log: say, tune: { budgetSeconds: 8 }, importSummary: summary, now: new Date("2026-12-01T00:00:00Z") });
+    const built = await buildIndex(dataset, join(dir, "index"), {
+      log: say,
+      tune: { budgetSeconds: 8 },
+      importSummary: summary,
+      now: new Date("2026-12-01T00:00:00Z"),
+    });
     const manifest = parseManifest(JSON.parse(await readFile(join(built.dir, "manifest.json"), "utf8")));
     const report = manifest.build as unknown as BuildReport;
     // Loudly: the time carve is refused for lack of timestamps, and so is the heavy ranker that needs one.
@@ -65,7 +70,14 @@ describe("a play-count log without timestamps", () => {
     const tuned = await tuneOnValidation(split.imported!.tuning, startChoice(split.imported!.dataset), { ...DEFAULT_TUNE, budgetSeconds: 8, log: say });
     split.train = split.imported!.tuning.tableOf(tuned.choice.transform);
     const lineup = modelLineup(split.protocol, split.items, tuned.choice);
-    const ndcg = async (name: string) => (await evaluateRecommender(lineup.find((m) => m.name === name)!, split.train, split.test)).metrics.ndcgAtK;
+    const ndcg = async (name: string) =>
+      (
+        await evaluateRecommender(
+          lineup.find((m) => m.name === name)!,
+          split.train,
+          split.test,
+        )
+      ).metrics.ndcgAtK;
     const popularity = await ndcg("popularity");
     const funnel = await ndcg("funnel");
     expect(popularity).toBeGreaterThan(0);

@@ -44,7 +44,10 @@ describe("CsvRecordReader", () => {
 describe("importDataset", () => {
   it("reads CSV, JSON Lines and Parquet into the same dataset", async () => {
     const csv = await write("log.csv", csvText());
-    const jsonl = await write("log.jsonl", rows.map((r) => JSON.stringify({ user_id: r.user, item_id: r.item, timestamp: new Date(r.ts * 1000).toISOString(), plays: r.plays })).join("\n") + "\n");
+    const jsonl = await write(
+      "log.jsonl",
+      rows.map((r) => JSON.stringify({ user_id: r.user, item_id: r.item, timestamp: new Date(r.ts * 1000).toISOString(), plays: r.plays })).join("\n") + "\n",
+    );
     const parquet = await write(
       "log.parquet",
       parquetWriteBuffer({
@@ -72,7 +75,10 @@ describe("importDataset", () => {
   });
 
   it("reads Parquet one row group at a time, numbering rows across groups", async () => {
-    const file = await write("groups.parquet", parquetWriteBuffer({ columnData: [{ name: "n", data: Int32Array.from({ length: 7 }, (_, i) => i), type: "INT32" }], rowGroupSize: 3 }));
+    const file = await write(
+      "groups.parquet",
+      parquetWriteBuffer({ columnData: [{ name: "n", data: Int32Array.from({ length: 7 }, (_, i) => i), type: "INT32" }], rowGroupSize: 3 }),
+    );
     const seen: number[] = [];
     for await (const { fields, row } of readRows(file)) {
       expect(row).toBe(Number(fields.n) + 1);
@@ -84,10 +90,13 @@ describe("importDataset", () => {
   it("reads item metadata: categories, created year, availability, other columns as tags", async () => {
     const log = await write("items-log.csv", "user,item\nu1,m1\nu1,m2\n");
     // Columns are named by the first record; a title under another name later is an attribute.
-    const items = await write("items.jsonl", [
-      JSON.stringify({ item_id: "m1", title: "First", genres: "Rock|Jazz", created_at: "2019-05-01T00:00:00Z", available: "no", label: "X" }),
-      JSON.stringify({ item_id: "m3", title: "Third", genres: ["Pop"], created_at: 2001 }),
-    ].join("\n"));
+    const items = await write(
+      "items.jsonl",
+      [
+        JSON.stringify({ item_id: "m1", title: "First", genres: "Rock|Jazz", created_at: "2019-05-01T00:00:00Z", available: "no", label: "X" }),
+        JSON.stringify({ item_id: "m3", title: "Third", genres: ["Pop"], created_at: 2001 }),
+      ].join("\n"),
+    );
     const { dataset } = await importDataset({ interactions: log, items, kind: "clicks" });
     const byId = new Map(dataset.items.map((i) => [i.itemId, i]));
     expect(byId.get("m1")).toEqual({ itemId: "m1", title: "First", categories: ["Rock", "Jazz"], year: 2019, tags: ["label:X"], available: false });
@@ -99,7 +108,9 @@ describe("importDataset", () => {
 
   it("names the file and row of the first bad value", async () => {
     const bad = await write("bad.csv", "user_id,item_id,plays\nu1,i1,3\nu2,i2,many\n");
-    await expect(importDataset({ interactions: bad, kind: "plays" })).rejects.toThrow(`${bad} row 2: column "plays": weight "many" is not a non-negative number`);
+    await expect(importDataset({ interactions: bad, kind: "plays" })).rejects.toThrow(
+      `${bad} row 2: column "plays": weight "many" is not a non-negative number`,
+    );
     const width = await write("width.csv", "user_id,item_id\nu1,i1\nu2,i2,extra\n");
     await expect(importDataset({ interactions: width, kind: "plays" })).rejects.toThrow(`${width} row 2: 3 fields, the header has 2`);
     const json = await write("bad.jsonl", '{"user_id":"u","item_id":"i"}\n{"user_id":\n');

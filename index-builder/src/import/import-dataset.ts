@@ -91,7 +91,8 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
       if (weight !== null) x.count = weight;
     } else {
       const stars = must(weightPresent(weight), file, row, "a rating");
-      if (stars <= 0 || stars > ratingMax) throw new ImportError(file, row, `rating ${stars} is outside (0, ${ratingMax}] (set --rating-max for another scale)`);
+      if (stars <= 0 || stars > ratingMax)
+        throw new ImportError(file, row, `rating ${stars} is outside (0, ${ratingMax}] (set --rating-max for another scale)`);
       x.rating = stars;
     }
     counter.add(x, weight, type);
@@ -116,12 +117,22 @@ async function importItems(file: string, format: ImportFormat | undefined, count
       const keys = Object.keys(fields);
       const item = findColumn(keys, COLUMN_ALIASES.item);
       if (!item) throw new ImportError(file, null, `no item id column (looked for ${COLUMN_ALIASES.item.join(", ")})`);
-      names = { item, title: findColumn(keys, COLUMN_ALIASES.title), categories: findColumn(keys, COLUMN_ALIASES.categories), created: findColumn(keys, COLUMN_ALIASES.created), available: findColumn(keys, COLUMN_ALIASES.available) };
+      names = {
+        item,
+        title: findColumn(keys, COLUMN_ALIASES.title),
+        categories: findColumn(keys, COLUMN_ALIASES.categories),
+        created: findColumn(keys, COLUMN_ALIASES.created),
+        available: findColumn(keys, COLUMN_ALIASES.available),
+      };
     }
     const parsed = must(parseId(fields[names.item]), file, row, `item (column "${names.item}")`);
     if (items.has(parsed.id)) throw new ImportError(file, row, `item "${parsed.id}" listed twice`);
     if (parsed.rewritten) counter.rewritten.add(parsed.id);
-    const title = names.title ? String(fields[names.title] ?? "").trim().slice(0, MAX_TITLE) : "";
+    const title = names.title
+      ? String(fields[names.title] ?? "")
+          .trim()
+          .slice(0, MAX_TITLE)
+      : "";
     const used = new Set(Object.values(names).filter((n): n is string => n !== undefined));
     const tags = Object.entries(fields)
       .filter(([k, v]) => !used.has(k) && v !== null && v !== undefined && String(v).trim() !== "")
@@ -139,7 +150,11 @@ async function importItems(file: string, format: ImportFormat | undefined, count
   return [...items.values()];
 }
 
-function resolveInteractionColumns(file: string, keys: string[], named: InteractionColumns): Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns {
+function resolveInteractionColumns(
+  file: string,
+  keys: string[],
+  named: InteractionColumns,
+): Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns {
   const pick = (what: keyof InteractionColumns, required: boolean): string | undefined => {
     const name = named[what];
     if (name !== undefined) {
@@ -147,10 +162,17 @@ function resolveInteractionColumns(file: string, keys: string[], named: Interact
       return name;
     }
     const found = findColumn(keys, COLUMN_ALIASES[what]);
-    if (!found && required) throw new ImportError(file, null, `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`);
+    if (!found && required)
+      throw new ImportError(file, null, `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`);
     return found;
   };
-  return { user: pick("user", true)!, item: pick("item", true)!, timestamp: pick("timestamp", false), weight: pick("weight", false), event: pick("event", false) };
+  return {
+    user: pick("user", true)!,
+    item: pick("item", true)!,
+    timestamp: pick("timestamp", false),
+    weight: pick("weight", false),
+    event: pick("event", false),
+  };
 }
 
 function findColumn(keys: readonly string[], aliases: readonly string[]): string | undefined {
@@ -158,7 +180,9 @@ function findColumn(keys: readonly string[], aliases: readonly string[]): string
 }
 
 function eventType(raw: unknown, file: string, row: number): EventType {
-  const text = String(raw ?? "").trim().toLowerCase();
+  const text = String(raw ?? "")
+    .trim()
+    .toLowerCase();
   if (!EVENT_SET.has(text)) throw new ImportError(file, row, `event type "${String(raw)}" is not one of ${EVENT_TYPES.join(", ")}`);
   return text as EventType;
 }

@@ -89,7 +89,10 @@ export class SummaryCounter {
 
 /** The summary as a few lines for a terminal. */
 export function formatSummary(s: ImportSummary): string[] {
-  const cols = Object.entries(s.columns).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(", ");
+  const cols = Object.entries(s.columns)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
   const lines = [
     `${s.file}: ${s.rows} rows (${s.kind}), ${s.users} users, ${s.items} items with interactions (${s.catalogItems} in the catalog), ${s.pairs} user-item pairs, density ${s.density.toExponential(2)}`,
     `columns: ${cols}`,
@@ -101,7 +104,8 @@ export function formatSummary(s: ImportSummary): string[] {
       : "weights: none (every row counts 1)",
   ];
   if (s.zeroRows) lines.push(`skipped ${s.zeroRows} rows with a count of 0`);
-  if (s.rewrittenIds) lines.push(`${s.rewrittenIds} ids were not valid Worker ids (1-128 of A-Z a-z 0-9 _ . : @ -) and were rewritten as b64.<base64url> or h.<sha256>`);
+  if (s.rewrittenIds)
+    lines.push(`${s.rewrittenIds} ids were not valid Worker ids (1-128 of A-Z a-z 0-9 _ . : @ -) and were rewritten as b64.<base64url> or h.<sha256>`);
   if (Object.keys(s.eventTypes).length) lines.push(`event types: ${JSON.stringify(s.eventTypes)}`);
   return lines;
 }

@@ -24,7 +24,10 @@ const CASES: Array<[string, Buffer, RespValue]> = [
   [
     "nested array",
     b("*2\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*3\r\n*0\r\n$-1\r\n*1\r\n*-1\r\n"),
-    [[b("1-0"), [b("f"), b("v")]], [[], null, [null]]],
+    [
+      [b("1-0"), [b("f"), b("v")]],
+      [[], null, [null]],
+    ],
   ],
   ["array with error", b("*2\r\n-ERR boom\r\n:1\r\n"), [new RespError("ERR boom"), 1]],
 ];
@@ -101,7 +104,10 @@ async function fakeServer(replies: Buffer[]): Promise<{ port: number; server: ne
     let seen = 0;
     socket.on("data", (chunk) => {
       // Commands are arrays, so count the '*' headers at the start of each command to know how many arrived.
-      seen += chunk.toString("latin1").split("\r\n").filter((l) => l.startsWith("*")).length;
+      seen += chunk
+        .toString("latin1")
+        .split("\r\n")
+        .filter((l) => l.startsWith("*")).length;
       while (replies.length > 0 && seen > 0) {
         seen--;
         const reply = replies.shift() as Buffer;

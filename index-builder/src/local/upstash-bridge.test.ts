@@ -103,8 +103,14 @@ describe.skipIf(findRedisServer() === null)("upstash bridge against a real redis
       const m2 = client.multi();
       m2.set("p", "x").get("p").incr("p").del("p");
       const kept = await m2.exec({ keepErrors: true });
-      expect(kept.map((r) => r.error), mode).toEqual([undefined, undefined, expect.stringMatching(/not an integer/), undefined]);
-      expect(kept.map((r) => r.result), mode).toEqual(["OK", "x", undefined, 1]);
+      expect(
+        kept.map((r) => r.error),
+        mode,
+      ).toEqual([undefined, undefined, expect.stringMatching(/not an integer/), undefined]);
+      expect(
+        kept.map((r) => r.result),
+        mode,
+      ).toEqual(["OK", "x", undefined, 1]);
     }
   });
 
@@ -116,7 +122,10 @@ describe.skipIf(findRedisServer() === null)("upstash bridge against a real redis
     const res = await post("/", ["INCR", "e"]);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: expect.stringMatching(/^ERR value is not an integer/) });
-    const piped = await post("/pipeline", [["INCR", "e"], ["GET", "e"]]);
+    const piped = await post("/pipeline", [
+      ["INCR", "e"],
+      ["GET", "e"],
+    ]);
     expect(piped.status).toBe(200);
     expect(await piped.json()).toEqual([{ error: expect.stringMatching(/^ERR/) }, { result: "not a number" }]);
     const aborted = await post("/multi-exec", [["SET", "e", "1"], ["NOSUCHCMD"]]);

@@ -34,9 +34,7 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
     child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolvePromise(output) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}:\n${output}`)),
-    );
+    child.on("exit", (code) => (code === 0 ? resolvePromise(output) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}:\n${output}`))));
   });
 }
 

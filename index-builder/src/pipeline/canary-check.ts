@@ -53,7 +53,11 @@ export async function checkCanary(options: CanaryCheckOptions): Promise<{ pass: 
     await sleep(1000);
   }
   const named = health.bindings?.kv?.canary?.version === canary.version;
-  checks.push({ name: "health", pass: healthStatus === 200 && health.status === "ok" && named, detail: `status ${healthStatus}, ${health.status ?? "?"}, canary ${named ? "named" : "not named"}` });
+  checks.push({
+    name: "health",
+    pass: healthStatus === 200 && health.status === "ok" && named,
+    detail: `status ${healthStatus}, ${health.status ?? "?"}, canary ${named ? "named" : "not named"}`,
+  });
 
   const users: string[] = [];
   // Regions cannot be chosen from here: a region canary is probed from wherever this runs.

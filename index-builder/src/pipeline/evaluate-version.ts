@@ -38,7 +38,11 @@ export interface VersionEvaluation {
  * ports over the version's very blobs) for every holdout user and scores
  * the lists against what they did after the cut.
  */
-export async function evaluateVersion(version: VersionBlobs, holdout: Holdout, categoriesOf: (itemId: string) => readonly string[]): Promise<VersionEvaluation> {
+export async function evaluateVersion(
+  version: VersionBlobs,
+  holdout: Holdout,
+  categoriesOf: (itemId: string) => readonly string[],
+): Promise<VersionEvaluation> {
   const index = memoryIndexOf(version);
   const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: null, policy: DEFAULT_POLICY });
   const ids = new Map<string, number>();
@@ -59,7 +63,10 @@ export async function evaluateVersion(version: VersionBlobs, holdout: Holdout, c
     const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
     const result = await runFunnel(ports, homeRequest(nowMs, holdout.protocol.k), session, GATE_KNOBS, () => 1);
     for (const stage of result.degraded) degraded[stage] = (degraded[stage] ?? 0) + 1;
-    lists.set(user, result.entries.map((e) => idOf(e.itemId)));
+    lists.set(
+      user,
+      result.entries.map((e) => idOf(e.itemId)),
+    );
     relevant.set(user, new Set([...truth].map(idOf)));
     user++;
   }

@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { type VersionEvaluation } from "./evaluate-version";
 import { DEFAULT_GATE, gate, gateTable } from "./gate";
 
-const live: VersionEvaluation = { version: "live", ndcgAt10: 0.4, recallAt10: 0.1, coverage: 0.02, users: 45, warmUsers: 20, annRecallAt100: 0.99, degraded: {}, sawHoldout: false };
+const live: VersionEvaluation = {
+  version: "live",
+  ndcgAt10: 0.4,
+  recallAt10: 0.1,
+  coverage: 0.02,
+  users: 45,
+  warmUsers: 20,
+  annRecallAt100: 0.99,
+  degraded: {},
+  sawHoldout: false,
+};
 
 describe("the publication gate", () => {
   it("passes a candidate within the tolerance and refuses one beyond it", () => {
@@ -14,7 +24,9 @@ describe("the publication gate", () => {
 
   it("refuses a low ANN recall, collapsed coverage, malformed blobs and degraded lists, each on its own row", () => {
     const failing = (candidate: Partial<VersionEvaluation>, problems: string[] = []) =>
-      gate(live, { ...live, version: "c", ...candidate }, problems).rows.filter((r) => !r.pass).map((r) => r.check);
+      gate(live, { ...live, version: "c", ...candidate }, problems)
+        .rows.filter((r) => !r.pass)
+        .map((r) => r.check);
     expect(failing({ annRecallAt100: 0.8 })).toEqual(["ANN calibration recall@100"]);
     expect(failing({ annRecallAt100: null })).toEqual(["ANN calibration recall@100"]);
     expect(failing({ coverage: 0.009 })).toEqual(["catalog coverage@10"]);

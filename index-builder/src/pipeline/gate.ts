@@ -87,7 +87,13 @@ export function gate(live: VersionEvaluation | null, candidate: VersionEvaluatio
     rule: "= 0",
     pass: degraded === 0,
   });
-  rows.push({ check: "users evaluated (warm)", live: live ? `${live.users} (${live.warmUsers})` : "–", candidate: `${candidate.users} (${candidate.warmUsers})`, rule: "> 0", pass: candidate.users > 0 });
+  rows.push({
+    check: "users evaluated (warm)",
+    live: live ? `${live.users} (${live.warmUsers})` : "–",
+    candidate: `${candidate.users} (${candidate.warmUsers})`,
+    rule: "> 0",
+    pass: candidate.users > 0,
+  });
   return { pass: rows.every((r) => r.pass), rows, live, candidate, config, blobProblems: problems };
 }
 
@@ -96,6 +102,12 @@ export function gateTable(report: GateReport): string {
   const head = `Gate: **${report.pass ? "pass" : "REFUSED"}** — live ${report.live?.version ?? "(none)"} vs candidate ${report.candidate.version}\n\n`;
   const lines = ["| check | live | candidate | rule | result |", "| --- | ---: | ---: | --- | --- |"];
   for (const r of report.rows) lines.push(`| ${r.check} | ${r.live} | ${r.candidate} | ${r.rule} | ${r.pass ? "pass" : "FAIL"} |`);
-  const problems = report.blobProblems.length > 0 ? `\n\nMalformed blobs:\n${report.blobProblems.slice(0, 20).map((p) => `- ${p}`).join("\n")}\n` : "\n";
+  const problems =
+    report.blobProblems.length > 0
+      ? `\n\nMalformed blobs:\n${report.blobProblems
+          .slice(0, 20)
+          .map((p) => `- ${p}`)
+          .join("\n")}\n`
+      : "\n";
   return head + lines.join("\n") + problems;
 }

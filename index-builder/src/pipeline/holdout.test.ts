@@ -7,7 +7,8 @@ const DAY = 86_400_000;
 function dataset(): Dataset {
   const interactions = [];
   for (let u = 0; u < 30; u++) {
-    for (let d = 0; d < 10; d++) interactions.push({ userId: `u${u}`, itemId: `i${(u + d) % 17}`, rating: d === 9 && u % 2 === 0 ? 1 : 4, timestampMs: (u * 10 + d) * DAY });
+    for (let d = 0; d < 10; d++)
+      interactions.push({ userId: `u${u}`, itemId: `i${(u + d) % 17}`, rating: d === 9 && u % 2 === 0 ? 1 : 4, timestampMs: (u * 10 + d) * DAY });
   }
   return { name: "t", items: [], interactions };
 }

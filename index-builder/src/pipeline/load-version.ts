@@ -40,7 +40,10 @@ export async function downloadVersion(client: AdminClient, version: string, cach
     while (next < shas.length) {
       const sha256 = shas[next++]!;
       const file = join(cacheDir, sha256);
-      let bytes: Uint8Array | null = await readFile(file).then((b) => new Uint8Array(b), () => null);
+      let bytes: Uint8Array | null = await readFile(file).then(
+        (b) => new Uint8Array(b),
+        () => null,
+      );
       if (!bytes) {
         bytes = await client.blob(sha256);
         await writeFile(`${file}.tmp`, bytes);

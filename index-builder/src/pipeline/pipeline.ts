@@ -133,7 +133,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const evaluation = await evaluateVersion(candidate, holdout, categoriesOf((await loadDataset()).dataset)).catch((err: unknown) => {
         // A version whose blobs do not decode cannot be scored: it scores nothing, and the gate names its blobs.
         problems.push(`evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
-        return { version: build.version, ndcgAt10: 0, recallAt10: 0, coverage: 0, users: 0, warmUsers: 0, annRecallAt100: null, degraded: {}, sawHoldout: false };
+        return {
+          version: build.version,
+          ndcgAt10: 0,
+          recallAt10: 0,
+          coverage: 0,
+          users: 0,
+          warmUsers: 0,
+          annRecallAt100: null,
+          degraded: {},
+          sawHoldout: false,
+        };
       });
       state.evaluate = { candidate: evaluation, blobProblems: problems };
       // The protocol and figures travel with the version (before upload: versions are immutable once published).
@@ -148,7 +158,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         users: evaluation.users,
       };
       await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
-      log(`candidate ${evaluation.version}: nDCG@10 ${evaluation.ndcgAt10}, coverage ${evaluation.coverage}, ${evaluation.users} users; ${problems.length} blob problem(s)`);
+      log(
+        `candidate ${evaluation.version}: nDCG@10 ${evaluation.ndcgAt10}, coverage ${evaluation.coverage}, ${evaluation.users} users; ${problems.length} blob problem(s)`,
+      );
     })
   )
     return stopped();

@@ -25,7 +25,8 @@ describe("GitHub workflow files", async () => {
   });
 
   it("would catch a broken workflow", () => {
-    const broken = "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n      - uses: actions/checkout@v4\n        with: 3\n";
+    const broken =
+      "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n      - uses: actions/checkout@v4\n        with: 3\n";
     expect(lint(broken, "broken.yml").length).toBeGreaterThan(0);
   });
 });

@@ -46,7 +46,9 @@ export class AdminClient {
   }
 
   async putBlob(sha256: string, bytes: Uint8Array, contentType: string): Promise<"stored" | "unchanged"> {
-    const body = (await this.send("PUT", `/admin/index/blobs/${sha256}`, bytes as Uint8Array<ArrayBuffer>, { "Content-Type": contentType })) as { outcome: "stored" | "unchanged" };
+    const body = (await this.send("PUT", `/admin/index/blobs/${sha256}`, bytes as Uint8Array<ArrayBuffer>, { "Content-Type": contentType })) as {
+      outcome: "stored" | "unchanged";
+    };
     return body.outcome;
   }
 

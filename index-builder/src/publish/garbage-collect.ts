@@ -47,7 +47,10 @@ export async function garbageCollect(options: GcOptions): Promise<GcPlan> {
   for (const v of versions) if (v.builtAt === null || nowMs - Date.parse(v.builtAt) < graceMs) keep.add(v.version);
   const published = new Set(versions.map((v) => v.version));
   const kept = [...keep].filter((v) => published.has(v)).sort();
-  const deletedVersions = versions.map((v) => v.version).filter((v) => !keep.has(v)).sort();
+  const deletedVersions = versions
+    .map((v) => v.version)
+    .filter((v) => !keep.has(v))
+    .sort();
 
   const referenced = new Set<string>();
   for (const version of kept) for (const ref of Object.values((await client.manifest(version)).blobs)) referenced.add(ref.sha256);
@@ -61,7 +64,9 @@ export async function garbageCollect(options: GcOptions): Promise<GcPlan> {
     keptBlobs: stored.size - doomed.length,
     applied: options.apply,
   };
-  log(`gc${options.apply ? "" : " (dry run)"}: keep ${kept.length} version(s) [${kept.join(", ")}], delete ${deletedVersions.length} [${deletedVersions.join(", ")}]; delete ${doomed.length} blob(s) (${plan.deletedBytes} bytes), keep ${plan.keptBlobs}`);
+  log(
+    `gc${options.apply ? "" : " (dry run)"}: keep ${kept.length} version(s) [${kept.join(", ")}], delete ${deletedVersions.length} [${deletedVersions.join(", ")}]; delete ${doomed.length} blob(s) (${plan.deletedBytes} bytes), keep ${plan.keptBlobs}`,
+  );
   if (!options.apply) return plan;
   // Manifests first: a blob is deleted only once no listed version names it.
   for (const version of deletedVersions) await client.deleteVersion(version);

@@ -64,7 +64,18 @@ export async function uploadVersion(dir: string, options: PublishOptions): Promi
   // One upload per distinct checksum: two names may hold the same bytes.
   const byContent = new Map<string, { name: string; bytes: number; contentType: string }>();
   for (const [name, ref] of Object.entries(manifest.blobs)) byContent.set(ref.sha256, { name, bytes: ref.bytes, contentType: ref.contentType });
-  const report: UploadReport = { version: manifest.version, blobs: 0, bytes: 0, sentBlobs: 0, sentBytes: 0, skippedBlobs: 0, skippedBytes: 0, catalogItems: 0, seconds: 0, phases };
+  const report: UploadReport = {
+    version: manifest.version,
+    blobs: 0,
+    bytes: 0,
+    sentBlobs: 0,
+    sentBytes: 0,
+    skippedBlobs: 0,
+    skippedBytes: 0,
+    catalogItems: 0,
+    seconds: 0,
+    phases,
+  };
   const missing: [string, { name: string; contentType: string }][] = [];
   for (const [sha256, ref] of byContent) {
     report.blobs++;

@@ -11,7 +11,14 @@ import { buildRankerDataset } from "./ranker-dataset";
 function synthetic(): Dataset {
   const next = mulberry32(4);
   const genres = ["Action", "Drama", "Comedy"];
-  const items = Array.from({ length: 90 }, (_, i) => ({ itemId: String(i + 1), title: `Item ${i + 1}`, categories: [genres[i % 3]!], year: 1980 + (i % 40), tags: [], available: true }));
+  const items = Array.from({ length: 90 }, (_, i) => ({
+    itemId: String(i + 1),
+    title: `Item ${i + 1}`,
+    categories: [genres[i % 3]!],
+    year: 1980 + (i % 40),
+    tags: [],
+    available: true,
+  }));
   const interactions: Dataset["interactions"] = [];
   for (let u = 0; u < 150; u++) {
     const taste = u % 3;
@@ -21,7 +28,12 @@ function synthetic(): Dataset {
       do item = next() < 0.8 ? taste + 3 * Math.floor(next() * 30) : Math.floor(next() * 90);
       while (seen.has(item));
       seen.add(item);
-      interactions.push({ userId: String(u + 1), itemId: String(item + 1), rating: item % 3 === taste ? 4 + Math.round(next()) : 2, timestampMs: 1_500_000_000_000 + (u * 24 + k) * 3_600_000 });
+      interactions.push({
+        userId: String(u + 1),
+        itemId: String(item + 1),
+        rating: item % 3 === taste ? 4 + Math.round(next()) : 2,
+        timestampMs: 1_500_000_000_000 + (u * 24 + k) * 3_600_000,
+      });
     }
   }
   return { name: "synthetic", items, interactions };
@@ -32,7 +44,11 @@ const options = {
   dataset: {
     ...DEFAULT_RANKER_BUILD.dataset,
     ials: { dims: 16, sweeps: 3 },
-    knobs: { ...DEFAULT_RANKER_BUILD.dataset.knobs, quota: { ...DEFAULT_RANKER_BUILD.dataset.knobs.quota, ann: 20, covisit: 10, popular: 10, content: 10 }, heavyTopN: 30 },
+    knobs: {
+      ...DEFAULT_RANKER_BUILD.dataset.knobs,
+      quota: { ...DEFAULT_RANKER_BUILD.dataset.knobs.quota, ann: 20, covisit: 10, popular: 10, content: 10 },
+      heavyTopN: 30,
+    },
   },
   training: { ...DEFAULT_RANKER_BUILD.training, epochs: 3 },
 };

@@ -78,7 +78,11 @@ export interface RankerBuild {
  * the ONNX export and its spec. Returns null when the data is too small to
  * validate a model.
  */
-export async function buildRanker(dataset: Dataset, options: RankerBuildOptions = DEFAULT_RANKER_BUILD, log: (line: string) => void = () => {}): Promise<RankerBuild | null> {
+export async function buildRanker(
+  dataset: Dataset,
+  options: RankerBuildOptions = DEFAULT_RANKER_BUILD,
+  log: (line: string) => void = () => {},
+): Promise<RankerBuild | null> {
   const t0 = performance.now();
   const data = await buildRankerDataset(dataset, options.dataset);
   const t1 = performance.now();
@@ -107,11 +111,14 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
   };
   const bestSource = (Object.keys(sources) as Source[]).sort((a, b) => sources[b]!.ndcgAt10 - sources[a]!.ndcgAt10)[0];
   const perUser = (scores: ArrayLike<number>) => groupNdcgAt10(scores, data.labels, data.groupStart, data.heldOut, validation);
-  const choice = chooseOrder([
-    { order: "light", perUser: perUser(data.light) },
-    ...(bestSource ? [{ order: `source:${bestSource}` as const, perUser: perUser(sourceScores(data.candidates, bestSource)) }] : []),
-    { order: "heavy", perUser: perUser(mlpScores) },
-  ], options.bootstrap);
+  const choice = chooseOrder(
+    [
+      { order: "light", perUser: perUser(data.light) },
+      ...(bestSource ? [{ order: `source:${bestSource}` as const, perUser: perUser(sourceScores(data.candidates, bestSource)) }] : []),
+      { order: "heavy", perUser: perUser(mlpScores) },
+    ],
+    options.bootstrap,
+  );
   const report: RankerReport = {
     shipped: choice.order === "heavy" || options.alwaysShip === true,
     choice,
@@ -143,10 +150,14 @@ export async function buildRanker(dataset: Dataset, options: RankerBuildOptions 
     widths: [FEATURE_COUNT, ...options.training.hidden, 1],
     validation: { ...report },
   };
-  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(report.shipped ? [
-    [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
-    [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
-  ] : []);
+  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(
+    report.shipped
+      ? [
+          [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
+          [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
+        ]
+      : [],
+  );
   return { order: report.shipped ? "heavy" : choice.order, model: mlp.model, onnx, spec, report, blobs };
 }
 

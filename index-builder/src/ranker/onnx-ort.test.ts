@@ -12,7 +12,15 @@ describe("ONNX export scored by onnxruntime-web in Node", () => {
     const n = 400;
     const features = Float32Array.from({ length: n * FEATURE_COUNT }, () => next() * 4 - 1);
     const labels = Uint8Array.from({ length: n }, (_, r) => (features[r * FEATURE_COUNT]! + features[r * FEATURE_COUNT + 3]! > 1 ? 1 : 0));
-    const { model } = trainMlp({ features, labels }, FEATURE_COUNT, { hidden, loss: "pointwise", batchSize: 32, epochs: 2, learningRate: 0.01, l2: 0, seed: 1 });
+    const { model } = trainMlp({ features, labels }, FEATURE_COUNT, {
+      hidden,
+      loss: "pointwise",
+      batchSize: 32,
+      epochs: 2,
+      learningRate: 0.01,
+      l2: 0,
+      seed: 1,
+    });
 
     // The Node build of onnxruntime-web runs the same WebAssembly backend; one thread, no worker proxy.
     const ort = await import("onnxruntime-web");

@@ -76,6 +76,11 @@ describe("chooseOrder", () => {
 
   it("never ships a worse model", () => {
     const [light, heavy] = simulate(1000, [0, -0.02], 0.05, 7) as [Float64Array, Float64Array];
-    expect(chooseOrder([{ order: "light", perUser: light }, { order: "heavy", perUser: heavy }]).order).toBe("light");
+    expect(
+      chooseOrder([
+        { order: "light", perUser: light },
+        { order: "heavy", perUser: heavy },
+      ]).order,
+    ).toBe("light");
   });
 });

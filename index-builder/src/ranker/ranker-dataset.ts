@@ -94,7 +94,15 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
     const id = train.itemIds[train.items[r]!]!;
     mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (asOfSec - train.timestampsSec[r]!) / halfLifeSec));
   }
-  const index = buildMemoryIndex({ version: "ranker", catalog: dataset.items, embeddings, covisit, mass, asOfMs: asOfSec * 1000, lightWeights: options.lightWeights });
+  const index = buildMemoryIndex({
+    version: "ranker",
+    catalog: dataset.items,
+    embeddings,
+    covisit,
+    mass,
+    asOfMs: asOfSec * 1000,
+    lightWeights: options.lightWeights,
+  });
   const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel() });
   const categories = new Map(dataset.items.map((item) => [item.itemId, item.categories]));
 
@@ -130,7 +138,12 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
     const kept = top.map((i) => g.candidates[i]!);
     for (const c of kept) facts.set(c.itemId, g.facts.get(c.itemId)!);
     chunks.push({
-      features: featureRows(kept, (id) => g.facts.get(id) ?? null, g.user, top.map((i) => g.light[i]!)),
+      features: featureRows(
+        kept,
+        (id) => g.facts.get(id) ?? null,
+        g.user,
+        top.map((i) => g.light[i]!),
+      ),
       labels: Uint8Array.from(kept, (c) => (truth.has(c.itemId) ? 1 : 0)),
       light: Float64Array.from(top, (i) => g.light[i]!),
     });

@@ -16,7 +16,13 @@ export interface RankingQuality {
  * `heldOut[g]` counts all of the user's held-out items, retrieved or not,
  * so candidate generation's misses count against every ordering alike.
  */
-export function rankingQuality(scores: ArrayLike<number>, labels: Uint8Array, groupStart: Uint32Array, heldOut: Uint32Array, groups?: readonly number[]): RankingQuality {
+export function rankingQuality(
+  scores: ArrayLike<number>,
+  labels: Uint8Array,
+  groupStart: Uint32Array,
+  heldOut: Uint32Array,
+  groups?: readonly number[],
+): RankingQuality {
   let auc = 0;
   let aucGroups = 0;
   let ndcg = 0;
@@ -46,7 +52,13 @@ export function rankingQuality(scores: ArrayLike<number>, labels: Uint8Array, gr
  * that order: the per-user figures a paired bootstrap resamples. A group
  * without held-out items scores 0.
  */
-export function groupNdcgAt10(scores: ArrayLike<number>, labels: Uint8Array, groupStart: Uint32Array, heldOut: Uint32Array, groups: readonly number[]): Float64Array {
+export function groupNdcgAt10(
+  scores: ArrayLike<number>,
+  labels: Uint8Array,
+  groupStart: Uint32Array,
+  heldOut: Uint32Array,
+  groups: readonly number[],
+): Float64Array {
   return Float64Array.from(groups, (g) => (heldOut[g]! === 0 ? 0 : topTen(sortedRows(scores, groupStart[g]!, groupStart[g + 1]!), labels, heldOut[g]!).ndcg));
 }
 
@@ -81,7 +93,7 @@ function groupAuc(sortedRows: number[], scores: ArrayLike<number>, labels: Uint8
   // Walk from the worst: each positive beats the negatives already passed, and half of any tied ones.
   let below = 0;
   let wins = 0;
-  for (let k = sortedRows.length - 1; k >= 0; ) {
+  for (let k = sortedRows.length - 1; k >= 0;) {
     let j = k;
     let tiedPos = 0;
     let tiedNeg = 0;

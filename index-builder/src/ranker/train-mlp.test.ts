@@ -26,7 +26,15 @@ describe("trainMlp", () => {
   for (const loss of ["pointwise", "listwise"] as const) {
     it(`learns a nonlinear signal with the ${loss} loss; its loss falls`, () => {
       const data = synthetic(1);
-      const { model, report } = trainMlp(data, data.inputs, { hidden: [8], loss, epochs: 12, batchSize: loss === "listwise" ? 4 : 32, learningRate: 0.02, l2: 0, seed: 3 });
+      const { model, report } = trainMlp(data, data.inputs, {
+        hidden: [8],
+        loss,
+        epochs: 12,
+        batchSize: loss === "listwise" ? 4 : 32,
+        learningRate: 0.02,
+        l2: 0,
+        seed: 3,
+      });
       expect(report.epochLoss.at(-1)!).toBeLessThan(report.epochLoss[0]!);
       const quality = rankingQuality(mlpScore(model, data.features, data.n), data.labels, data.groupStart, data.heldOut);
       expect(quality.auc).toBeGreaterThan(0.85);

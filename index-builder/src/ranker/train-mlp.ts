@@ -30,7 +30,16 @@ export interface MlpTrainOptions {
  * A linear scorer under LambdaRank@10: on the funnel's validation rows it led
  * the light order where the [32,16] and [16] networks trailed it (eval/tuned-params.ts).
  */
-export const DEFAULT_MLP_TRAINING: MlpTrainOptions = { hidden: [], loss: "lambdarank", ndcgAt: 10, epochs: 20, batchSize: 8, learningRate: 0.01, l2: 1e-4, seed: 7 };
+export const DEFAULT_MLP_TRAINING: MlpTrainOptions = {
+  hidden: [],
+  loss: "lambdarank",
+  ndcgAt: 10,
+  epochs: 20,
+  batchSize: 8,
+  learningRate: 0.01,
+  l2: 1e-4,
+  seed: 7,
+};
 
 /** What training saw, for the report. */
 export interface MlpTrainReport {
@@ -201,7 +210,14 @@ function forwardLayer(layer: TrainLayer, x: Float64Array, y: Float64Array, relu:
 }
 
 /** Accumulates dL/dW, dL/db from `delta` (dL/dz of this layer) and writes dL/dz of the layer below into `below`. */
-function backwardLayer(layer: TrainLayer, grad: { w: Float64Array; b: Float64Array }, x: Float64Array, delta: Float64Array, below: Float64Array, belowIsRelu: boolean): void {
+function backwardLayer(
+  layer: TrainLayer,
+  grad: { w: Float64Array; b: Float64Array },
+  x: Float64Array,
+  delta: Float64Array,
+  below: Float64Array,
+  belowIsRelu: boolean,
+): void {
   if (belowIsRelu) below.fill(0, 0, layer.ins);
   for (let o = 0; o < layer.outs; o++) {
     const d = delta[o]!;

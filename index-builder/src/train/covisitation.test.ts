@@ -38,7 +38,8 @@ describe("buildCovisitation", () => {
   it("without decay keeps SAR's Jaccard top-N per item", () => {
     const rand = mulberry32(3);
     const rows = [];
-    for (let u = 0; u < 60; u++) for (let i = 0; i < 40; i++) if (rand() < 0.15 + (i % 5) * 0.05) rows.push({ userId: String(u), itemId: String(i), value: 1, timestampSec: u });
+    for (let u = 0; u < 60; u++)
+      for (let i = 0; i < 40; i++) if (rand() < 0.15 + (i % 5) * 0.05) rows.push({ userId: String(u), itemId: String(i), value: 1, timestampSec: u });
     const table = tableFromRows(rows);
     const n = table.itemIds.length;
     const lists = buildCovisitation(table, { topN: 7, halfLifeSec: Infinity, minUsers: 1 });
@@ -60,7 +61,16 @@ describe("buildCovisitation", () => {
     const lists = decodeCovisit(encodeCovisit(buildCovisitation(tableFromRows(rows), { topN: 2, halfLifeSec: Infinity, minUsers: 2 })));
     expect(Array.from(lists.offsets)).toEqual([0, 2, 4, 6]);
     const out = new Map<number, number>();
-    expect(scoreByCovisitation(lists, [{ item: 0, weight: 2 }, { item: 9, weight: 1 }], out)).toBe(1);
+    expect(
+      scoreByCovisitation(
+        lists,
+        [
+          { item: 0, weight: 2 },
+          { item: 9, weight: 1 },
+        ],
+        out,
+      ),
+    ).toBe(1);
     expect([...out]).toEqual([
       [1, 2],
       [2, 2],

@@ -42,11 +42,7 @@ export interface IalsFactors {
  * minimises the loss exactly restricted to one side's rows up to CG accuracy,
  * so the objective never rises. `onSweep` sees the factors after each sweep.
  */
-export function trainImplicitAls(
-  userItems: Csr,
-  options: IalsOptions,
-  onSweep?: (sweep: number, factors: IalsFactors) => void,
-): IalsFactors {
+export function trainImplicitAls(userItems: Csr, options: IalsOptions, onSweep?: (sweep: number, factors: IalsFactors) => void): IalsFactors {
   const d = options.dims;
   const normal = normalSource(mulberry32(options.seed));
   const init = (n: number) => {

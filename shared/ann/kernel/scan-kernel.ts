@@ -102,7 +102,7 @@ export function sortedPairs(heapScores: Float32Array, heapIds: Uint32Array, size
   // Runs of equal scores in ascending id order: a typed-array sort per run. 4-bit PQ scores
   // are sums of quantized tables, so a shortlist has long runs of ties, and an insertion
   // sort over them was quadratic.
-  for (let start = 0; start < size; ) {
+  for (let start = 0; start < size;) {
     let end = start + 1;
     while (end < size && scores[end] === scores[start]) end++;
     if (end - start > 1) ids.subarray(start, end).sort();

@@ -32,7 +32,11 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
     });
 
     it(`builds PQ distance tables (${metric})`, () => {
-      for (const [m, dsub] of [[16, 4], [8, 8], [32, 2]] as const) {
+      for (const [m, dsub] of [
+        [16, 4],
+        [8, 8],
+        [32, 2],
+      ] as const) {
         const cbT = gaussians(m * dsub * 256);
         const q = gaussians(m * dsub);
         const [a, b] = [new Float32Array(m * 256), new Float32Array(m * 256)];
@@ -140,7 +144,10 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
       sb.setTables(lut8, scale, offset);
       let base = 0;
       for (const n of [0, 1, 15, 16, 17, 300]) {
-        const packed = packPq4(Uint8Array.from({ length: n * m }, () => random.int(16)), m);
+        const packed = packPq4(
+          Uint8Array.from({ length: n * m }, () => random.int(16)),
+          m,
+        );
         sa.scanList(packed, n, 0.25, base, ta);
         sb.scanList(packed, n, 0.25, base, tb);
         base += n;
@@ -162,7 +169,10 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
     const top = kernel.topK(5);
     const scores = new Float32Array(62_500);
     kernel.scoreRows("ip", big, 16, small, scores);
-    top.push(scores, Uint32Array.from(scores, (_, i) => i));
+    top.push(
+      scores,
+      Uint32Array.from(scores, (_, i) => i),
+    );
     kernel.scoreRows("ip", small, 16, small, out);
     expect(out[0]).toBe(before);
     const expected = new Float32Array(62_500);

@@ -14,7 +14,20 @@ interface KernelExports {
   sq8Scores(metric: number, codes: number, n: number, dims: number, a: number, b: number, c0: number, out: number): void;
   assign(metric: number, rows: number, n: number, dims: number, cands: number, count: number, scratch: number, outIdx: number, outScore: number): void;
   pqEncode(rows: number, n: number, m: number, dsub: number, ksub: number, cbT: number, scratch: number, outCodes: number): void;
-  scanPq4(codes: number, n: number, m: number, lut8: number, scale: number, offset: number, idBase: number, scratch: number, hs: number, hi: number, size: number, cap: number): number;
+  scanPq4(
+    codes: number,
+    n: number,
+    m: number,
+    lut8: number,
+    scale: number,
+    offset: number,
+    idBase: number,
+    scratch: number,
+    hs: number,
+    hi: number,
+    size: number,
+    cap: number,
+  ): number;
 }
 
 /** The module imports nothing; both loaders instantiate it with this object. */

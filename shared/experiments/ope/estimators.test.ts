@@ -19,10 +19,20 @@ function softmax(scores: number[], temperature: number): number[] {
  */
 function world(rng: SeededRandom) {
   const q = Array.from({ length: CONTEXTS }, () => Array.from({ length: K }, () => 0.02 + 0.3 * rng.next()));
-  const logging = q.map((row) => softmax(row.map((x) => x + 0.2 * rng.gaussian()), 0.3));
-  const target = q.map((row) => softmax(row.map((x) => x + 0.1 * rng.gaussian()), 0.1));
+  const logging = q.map((row) =>
+    softmax(
+      row.map((x) => x + 0.2 * rng.gaussian()),
+      0.3,
+    ),
+  );
+  const target = q.map((row) =>
+    softmax(
+      row.map((x) => x + 0.1 * rng.gaussian()),
+      0.1,
+    ),
+  );
   let truth = 0;
-  for (let x = 0; x < CONTEXTS; x++) for (let a = 0; a < K; a++) truth += target[x]![a]! * q[x]![a]! / CONTEXTS;
+  for (let x = 0; x < CONTEXTS; x++) for (let a = 0; a < K; a++) truth += (target[x]![a]! * q[x]![a]!) / CONTEXTS;
   return { q, logging, target, truth };
 }
 

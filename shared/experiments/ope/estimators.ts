@@ -39,7 +39,10 @@ export interface OffPolicyEstimates {
  *   DR    = (1/n) Σ [ q̂(x_i, π_e) + w_i (r_i − q̂(x_i, a_i)) ]   (Dudík, Langford & Li 2011)
  * with percentile bootstrap CIs (resampling logged samples, seeded).
  */
-export function offPolicyEstimates(samples: readonly LoggedSample[], options: { bootstrap?: number; confidence?: number; seed?: number } = {}): OffPolicyEstimates {
+export function offPolicyEstimates(
+  samples: readonly LoggedSample[],
+  options: { bootstrap?: number; confidence?: number; seed?: number } = {},
+): OffPolicyEstimates {
   const n = samples.length;
   const w = Float64Array.from(samples, (s) => s.targetProb / s.loggingProb);
   const r = Float64Array.from(samples, (s) => s.reward);

@@ -11,7 +11,9 @@ const N_ITEMS = 30;
 const LIMIT = 8;
 const candidates: Candidate[] = Array.from({ length: N_ITEMS }, (_, i) => ({ itemId: `i${i}`, sources: { popular: N_ITEMS - i } }));
 const scores = Float64Array.from({ length: N_ITEMS }, (_, i) => 1 - i / N_ITEMS);
-const facts = new Map<string, ItemFacts>(candidates.map((c) => [c.itemId, { itemId: c.itemId, title: c.itemId, categories: [], year: null, popularity: 0, available: true, fresh: false }]));
+const facts = new Map<string, ItemFacts>(
+  candidates.map((c) => [c.itemId, { itemId: c.itemId, title: c.itemId, categories: [], year: null, popularity: 0, available: true, fresh: false }]),
+);
 /** Click probability of an item at a position: the best items are the most clicked, and lower positions are seen less. */
 const clickProb = (itemId: string, k: number) => (0.25 - 0.006 * Number(itemId.slice(1))) / (1 + 0.3 * k);
 
@@ -87,7 +89,11 @@ describe("a replayed list as the candidate", () => {
     const imp = serve(new SeededRandom(6), { ...DEFAULT_POLICY, explorationRate: 0.5, explorationFrom: 1 }, 1).impressions[0]!;
     const agreeing = [...imp.itemIds];
     agreeing[1] = "elsewhere";
-    const { samples, skipped } = slateSamples([imp, { ...imp, impressionId: "unreplayed" }], new Set(), { kind: "lists", label: "x", lists: new Map([[imp.impressionId, agreeing]]) });
+    const { samples, skipped } = slateSamples([imp, { ...imp, impressionId: "unreplayed" }], new Set(), {
+      kind: "lists",
+      label: "x",
+      lists: new Map([[imp.impressionId, agreeing]]),
+    });
     expect(skipped).toBe(1);
     expect(samples.map((s) => s.targetProb)).toEqual(agreeing.map((id, k) => (id === imp.itemIds[k] ? 1 : 0)));
   });

@@ -24,7 +24,11 @@ export function describePolicy(p: CandidatePolicy): string {
  * The reward model for DR is the logged click rate of each position (one
  * number per position; Σ_a π(a|x) q̂(k) = q̂(k)).
  */
-export function slateSamples(impressions: readonly ImpressionRecord[], clicked: ReadonlySet<string>, policy: CandidatePolicy): { samples: LoggedSample[]; skipped: number } {
+export function slateSamples(
+  impressions: readonly ImpressionRecord[],
+  clicked: ReadonlySet<string>,
+  policy: CandidatePolicy,
+): { samples: LoggedSample[]; skipped: number } {
   const positionClicks = new Map<number, { clicks: number; shown: number }>();
   for (const imp of impressions) {
     imp.itemIds.forEach((itemId, k) => {
@@ -100,7 +104,10 @@ function targetProbabilities(imp: ImpressionRecord, policy: CandidatePolicy): nu
     .sort((a, b) => (imp.scores[b] ?? 0) - (imp.scores[a] ?? 0))
     .slice(0, top);
   const inTop = new Map(order.map((k, j) => [k, j]));
-  const marginals = plackettLuceMarginals(order.map((k) => imp.scores[k] ?? 0), policy.temperature);
+  const marginals = plackettLuceMarginals(
+    order.map((k) => imp.scores[k] ?? 0),
+    policy.temperature,
+  );
   return imp.itemIds.map((_, k) => {
     if (k >= top) return imp.propensities[k] ?? 1;
     const j = inTop.get(k);

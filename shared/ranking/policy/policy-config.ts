@@ -78,7 +78,12 @@ export function policyProblem(value: unknown): string | null {
   return null;
 }
 
-const RULE_FIELDS: Record<BusinessRule["kind"], string[]> = { pin: ["kind", "itemId", "position"], boost: ["kind", "match", "by"], bury: ["kind", "match", "by"], exclude: ["kind", "match"] };
+const RULE_FIELDS: Record<BusinessRule["kind"], string[]> = {
+  pin: ["kind", "itemId", "position"],
+  boost: ["kind", "match", "by"],
+  bury: ["kind", "match", "by"],
+  exclude: ["kind", "match"],
+};
 
 function ruleProblem(r: unknown): string | null {
   if (typeof r !== "object" || r === null || Array.isArray(r)) return "a rule must be an object";
@@ -88,7 +93,8 @@ function ruleProblem(r: unknown): string | null {
   const unknown = Object.keys(rule).find((key) => !fields.includes(key));
   if (unknown) return `unknown field "${unknown}" for a ${rule.kind} rule`;
   if (rule.kind === "pin") {
-    if (typeof rule.itemId !== "string" || rule.itemId.length === 0 || !Number.isInteger(rule.position) || (rule.position as number) < 1) return "a pin needs itemId and a position >= 1";
+    if (typeof rule.itemId !== "string" || rule.itemId.length === 0 || !Number.isInteger(rule.position) || (rule.position as number) < 1)
+      return "a pin needs itemId and a position >= 1";
     return null;
   }
   const problem = matchProblem(rule.match);

@@ -62,8 +62,7 @@ describe("rerank", () => {
   it("MMR raises intra-list diversity as lambda falls", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const { candidates, facts, scores } = world(100, seed);
-      const ids = (lambda: number) =>
-        rerank(candidates, scores, facts, {}, { ...noExplore, mmrLambda: lambda }, 10, rng(seed)).map((p) => p.candidate.itemId);
+      const ids = (lambda: number) => rerank(candidates, scores, facts, {}, { ...noExplore, mmrLambda: lambda }, 10, rng(seed)).map((p) => p.candidate.itemId);
       expect(diversity(ids(0.5), facts)).toBeGreaterThan(diversity(ids(1), facts));
       expect(ids(1)).toEqual(candidates.slice(0, 10).map((c) => c.itemId));
     }
@@ -197,7 +196,9 @@ describe("rerank against the plain definitions", () => {
         cats: cats.filter(() => rand() < 3 / cats.length),
       }));
       const candidates: Candidate[] = pool.map((p) => ({ itemId: p.id, sources: { ann: p.score } }));
-      const facts = new Map<string, ItemFacts>(pool.map((p) => [p.id, { itemId: p.id, title: p.id, categories: p.cats, year: null, popularity: 0, available: true, fresh: false }]));
+      const facts = new Map<string, ItemFacts>(
+        pool.map((p) => [p.id, { itemId: p.id, title: p.id, categories: p.cats, year: null, popularity: 0, available: true, fresh: false }]),
+      );
       // The ends of the lambda range on purpose: relevance only, and diversity only.
       const mmrLambda = seed % 7 === 0 ? 0 : seed % 7 === 1 ? 1 : rand();
       const maxPerCategory = seed % 4 === 0 ? 1 + Math.floor(rand() * 4) : 0;
@@ -209,7 +210,15 @@ describe("rerank against the plain definitions", () => {
         explorationFrom: 1 + Math.floor(rand() * 5),
       };
       const limit = 1 + Math.floor(rand() * n);
-      const got = rerank(candidates, pool.map((p) => p.score), facts, {}, policy, limit, rng(seed * 97));
+      const got = rerank(
+        candidates,
+        pool.map((p) => p.score),
+        facts,
+        {},
+        policy,
+        limit,
+        rng(seed * 97),
+      );
       const want = referenceOrder(pool, limit, policy.mmrLambda, policy.explorationRate, policy.explorationFrom, rng(seed * 97), maxPerCategory);
       expect(got.map((p) => p.candidate.itemId)).toEqual(want.map((p) => p.id));
       got.forEach((p, i) => expect(p.propensity).toBeCloseTo(want[i]!.propensity, 12));

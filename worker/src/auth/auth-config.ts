@@ -73,5 +73,8 @@ export function parseAuthConfig(env: Pick<Env, "SECRET_KEY_HASHES" | "USER_TOKEN
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -59,7 +59,11 @@ export async function readCatalogOverlay(
   const orm = drizzle(db);
   const [fresh, changed, restricted] = await orm.batch([
     orm.select(columns).from(items).where(isNull(items.indexVersion)).orderBy(desc(items.updatedAt)).limit(freshLimit),
-    orm.select(columns).from(items).where(gt(items.updatedAt, publishedAtMs)).limit(maxRows + 1),
+    orm
+      .select(columns)
+      .from(items)
+      .where(gt(items.updatedAt, publishedAtMs))
+      .limit(maxRows + 1),
     // Same predicate as the partial index items_restricted_idx, so SQLite reads only that index.
     orm
       .select(columns)
@@ -128,7 +132,9 @@ export async function catalogOverlay(
     // Fail closed on what was known: the last overlay read still hides what was withdrawn or blocked then.
     const last = state.overlay ?? lastRead;
     if (!last) throw err;
-    console.warn(JSON.stringify({ level: "warn", message: "catalog overlay unreadable; serving the last one read", readAtMs: last.readAtMs, error: String(err) }));
+    console.warn(
+      JSON.stringify({ level: "warn", message: "catalog overlay unreadable; serving the last one read", readAtMs: last.readAtMs, error: String(err) }),
+    );
     return { ...last, stale: true };
   }
 }

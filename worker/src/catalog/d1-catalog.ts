@@ -23,12 +23,7 @@ export async function getCatalogItem(db: D1Database, itemId: string): Promise<Ca
 }
 
 /** Inserts or replaces items in one D1 batch, which D1 runs as one transaction. */
-export async function upsertCatalogItems(
-  db: D1Database,
-  list: CatalogItem[],
-  indexVersion: string | null,
-  nowMs: number,
-): Promise<number> {
+export async function upsertCatalogItems(db: D1Database, list: CatalogItem[], indexVersion: string | null, nowMs: number): Promise<number> {
   if (list.length === 0) return 0;
   const orm = drizzle(db);
   const rows = list.map((item) => ({ ...item, blockedRegions: item.blockedRegions ?? [], indexVersion, updatedAt: nowMs }));
@@ -63,10 +58,12 @@ export async function upsertCatalogItems(
 
 /** Number of catalog rows, for health reporting. */
 export async function countCatalogItems(db: D1Database): Promise<number> {
-  const row = await drizzle(db).select({ n: sql<number>`count(*)` }).from(items).get();
+  const row = await drizzle(db)
+    .select({ n: sql<number>`count(*)` })
+    .from(items)
+    .get();
   return row?.n ?? 0;
 }
-
 
 /**
  * Items added to the catalog outside an index publication (no index
@@ -75,7 +72,15 @@ export async function countCatalogItems(db: D1Database): Promise<number> {
  */
 export async function freshItems(db: D1Database, limit: number): Promise<CatalogFacts[]> {
   return drizzle(db)
-    .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available, blockedRegions: items.blockedRegions })
+    .select({
+      itemId: items.itemId,
+      title: items.title,
+      categories: items.categories,
+      year: items.year,
+      tags: items.tags,
+      available: items.available,
+      blockedRegions: items.blockedRegions,
+    })
     .from(items)
     .where(isNull(items.indexVersion))
     .orderBy(desc(items.updatedAt))
@@ -116,7 +121,15 @@ export async function fetchCatalogFacts(db: D1Database, unique: string[]): Promi
   const orm = drizzle(db);
   const query = (ids: string[]) =>
     orm
-      .select({ itemId: items.itemId, title: items.title, categories: items.categories, year: items.year, tags: items.tags, available: items.available, blockedRegions: items.blockedRegions })
+      .select({
+        itemId: items.itemId,
+        title: items.title,
+        categories: items.categories,
+        year: items.year,
+        tags: items.tags,
+        available: items.available,
+        blockedRegions: items.blockedRegions,
+      })
       .from(items)
       .where(inArray(items.itemId, ids));
   const chunks: string[][] = [];

@@ -1,7 +1,13 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type Experiment } from "../../../shared/experiments/experiment";
-import { assertNoOverlap, type ExperimentDefinition, indexVersionsOf, parseExperimentDefinition, parseHoldout } from "../../../shared/experiments/experiment-input";
+import {
+  assertNoOverlap,
+  type ExperimentDefinition,
+  indexVersionsOf,
+  parseExperimentDefinition,
+  parseHoldout,
+} from "../../../shared/experiments/experiment-input";
 import { isValidId } from "../../../shared/ids";
 import { readManifest } from "../../../shared/index-format/index-reader";
 import { adminAuth } from "../http/admin-auth";
@@ -26,7 +32,10 @@ export const experimentsAdmin = new Hono<AppEnv>()
     const holdout = parseHoldout(await readJson(c, MAX_BODY_BYTES));
     const running = await listExperiments(c.env.DB, ["running"]);
     if (running.length > 0) {
-      throw new AppError("experiment_conflict", `stop the running experiments first (${running.map((e) => e.id).join(", ")}): a new holdout would move their users; nothing was stored`);
+      throw new AppError(
+        "experiment_conflict",
+        `stop the running experiments first (${running.map((e) => e.id).join(", ")}): a new holdout would move their users; nothing was stored`,
+      );
     }
     await writeHoldout(c.env.DB, holdout, c.get("requestId"), Date.now());
     forgetExperiments();
@@ -46,7 +55,8 @@ export const experimentsAdmin = new Hono<AppEnv>()
   /** Replaces a draft's definition; a running or stopped experiment cannot change (its users' assignments would). */
   .put("/:id", async (c) => {
     const current = await getExperiment(c.env.DB, idParam(c.req.param("id")));
-    if (current.status !== "draft") throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only drafts can change; nothing was stored`);
+    if (current.status !== "draft")
+      throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only drafts can change; nothing was stored`);
     const body = await readJson(c, MAX_BODY_BYTES);
     const definition = await validDefinition(c.env, { ...(body as object), id: current.id });
     const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
@@ -87,9 +97,7 @@ function idParam(id: string): string {
 
 /** The definition, checked against what only the Worker can read: published index versions and the layer's other experiments. */
 async function validDefinition(env: Env, body: unknown, selfId?: string): Promise<ExperimentDefinition> {
-  const definition = parseExperimentDefinition(
-    selfId === undefined ? body : { ...pickDefinition(body as Experiment) },
-  );
+  const definition = parseExperimentDefinition(selfId === undefined ? body : { ...pickDefinition(body as Experiment) });
   if (definition.id === "holdout") throw new AppError("invalid_experiment", 'the id "holdout" is reserved; nothing was stored', { field: "id" });
   for (const version of indexVersionsOf(definition)) {
     if (!(await readManifest(env.INDEX_KV, version))) {

@@ -31,7 +31,8 @@ export async function assignUser(env: Env, userId: string, surface: string, regi
   const read = await withBudget("experiments", EXPERIMENTS_BUDGET_MS, () => runningExperiments(env.DB, defer));
   if (!read.ok) return { heldOut: false, assignments: [], label: "default", overrides: {}, degraded: [read.degraded] };
   const set = read.value;
-  if (set.running.length === 0 && set.holdout.end <= set.holdout.start) return { heldOut: false, assignments: [], label: "default", overrides: {}, degraded: [] };
+  if (set.running.length === 0 && set.holdout.end <= set.holdout.start)
+    return { heldOut: false, assignments: [], label: "default", overrides: {}, degraded: [] };
   if (inHoldout(set, userId)) return { heldOut: true, assignments: [], label: "holdout", overrides: {}, degraded: [] };
   let experiments = experimentsFor(set, userId, surface);
   const degraded: string[] = [];

@@ -8,7 +8,15 @@ import { type ExperimentDefinition } from "../../../shared/experiments/experimen
 const HOLDOUT_KEY = "holdout";
 
 function fromRow({ experimentId, status, createdAt, updatedAt, startedAt, stoppedAt, ...same }: ExperimentRow): Experiment {
-  return { ...same, id: experimentId, status: status as ExperimentStatus, createdAtMs: createdAt, updatedAtMs: updatedAt, startedAtMs: startedAt, stoppedAtMs: stoppedAt };
+  return {
+    ...same,
+    id: experimentId,
+    status: status as ExperimentStatus,
+    createdAtMs: createdAt,
+    updatedAtMs: updatedAt,
+    startedAtMs: startedAt,
+    stoppedAtMs: stoppedAt,
+  };
 }
 
 function toRow({ id, createdAtMs, updatedAtMs, startedAtMs, stoppedAtMs, ...same }: Experiment): ExperimentRow {
@@ -36,7 +44,11 @@ export async function saveExperiment(db: D1Database, e: Experiment, action: stri
   const orm = drizzle(db);
   const { experimentId: _id, createdAt: _created, ...changes } = toRow(e);
   const write = expectStatus
-    ? orm.update(experiments).set(changes).where(and(eq(experiments.experimentId, e.id), eq(experiments.status, expectStatus))).toSQL()
+    ? orm
+        .update(experiments)
+        .set(changes)
+        .where(and(eq(experiments.experimentId, e.id), eq(experiments.status, expectStatus)))
+        .toSQL()
     : orm.insert(experiments).values(toRow(e)).onConflictDoNothing().toSQL();
   // One D1 batch (a transaction); the audit row goes in only when the write changed a row (changes() counts
   // the previous statement's). Drizzle cannot batch raw SQL, so both go to D1 as prepared statements.
@@ -61,10 +73,13 @@ export async function readHoldout(db: D1Database): Promise<Holdout> {
 export async function writeHoldout(db: D1Database, holdout: Holdout, requestId: string, nowMs: number): Promise<void> {
   const orm = drizzle(db);
   await orm.batch([
-    orm.insert(experimentSettings).values({ key: HOLDOUT_KEY, value: holdout, updatedAt: nowMs }).onConflictDoUpdate({
-      target: experimentSettings.key,
-      set: { value: holdout, updatedAt: nowMs },
-    }),
+    orm
+      .insert(experimentSettings)
+      .values({ key: HOLDOUT_KEY, value: holdout, updatedAt: nowMs })
+      .onConflictDoUpdate({
+        target: experimentSettings.key,
+        set: { value: holdout, updatedAt: nowMs },
+      }),
     orm.insert(experimentAudit).values({ subject: `settings:${HOLDOUT_KEY}`, action: "set", after: holdout, at: nowMs, requestId }),
   ]);
 }

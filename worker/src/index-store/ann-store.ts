@@ -92,7 +92,12 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
  * there), verifying each against the manifest's checksum. A missing or
  * corrupt shard is named in `degraded` and its lists are simply absent.
  */
-export async function fetchLists(kv: KVNamespace, manifest: IndexManifest, section: AnnManifestSection, lists: Iterable<number>): Promise<{ source: ListSource; degraded: string[] }> {
+export async function fetchLists(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  section: AnnManifestSection,
+  lists: Iterable<number>,
+): Promise<{ source: ListSource; degraded: string[] }> {
   const wanted = new Map<string, { firstList: number; listCount: number }>();
   for (const list of lists) {
     const shard = shardOfList(section, list);

@@ -55,7 +55,9 @@ export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null
   } catch (cause) {
     console.warn(JSON.stringify({ level: "warn", message: "index store unreadable", error: String(cause) }));
     if (lastGood) return { ...lastGood, degraded: [...lastGood.degraded, "index_store_error"] };
-    throw new AppError("dependency_unavailable", "the index store cannot be read right now and this isolate holds no index yet; retry shortly", undefined, { cause });
+    throw new AppError("dependency_unavailable", "the index store cannot be read right now and this isolate holds no index yet; retry shortly", undefined, {
+      cause,
+    });
   }
   if (index === "manifest_missing") return lastGood ? { ...lastGood, degraded: [...lastGood.degraded, "index_manifest_missing"] } : null;
   if (index && index.degraded.length === 0) lastGood = index;

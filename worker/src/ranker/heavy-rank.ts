@@ -96,7 +96,10 @@ function sessionFor(modelBytes: Uint8Array, key: string): Promise<Ort.InferenceS
   );
   while (sessions.size > MAX_SESSIONS) {
     const oldest = sessions.keys().next().value!;
-    void sessions.get(oldest)?.pending.then((s) => s.release()).catch(() => undefined);
+    void sessions
+      .get(oldest)
+      ?.pending.then((s) => s.release())
+      .catch(() => undefined);
     sessions.delete(oldest);
   }
   return pending;

@@ -81,10 +81,22 @@ return delivered
 export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise<number> {
   if (items.length === 0) return 0;
   const keys = [EVENT_STREAM_KEY];
-  const args: string[] = [String(EVENT_STREAM_MAX_LEN), String(EVENT_DEDUPE_TTL_S), String(TRENDING_BUCKET_TTL_S), String(TRENDING_ONCE_TTL_S), String(IMPRESSION_TTL_S), String(USER_ACTIVITY_TTL_S)];
+  const args: string[] = [
+    String(EVENT_STREAM_MAX_LEN),
+    String(EVENT_DEDUPE_TTL_S),
+    String(TRENDING_BUCKET_TTL_S),
+    String(TRENDING_ONCE_TTL_S),
+    String(IMPRESSION_TTL_S),
+    String(USER_ACTIVITY_TTL_S),
+  ];
   for (const { event, region } of items) {
     const bucket = hourBucket(event.timestampMs);
-    keys.push(eventDedupeKey(event.userId, event.eventId), trendingKey(region, bucket), trendingKey("global", bucket), trendingOnceKey(event.userId, event.itemId));
+    keys.push(
+      eventDedupeKey(event.userId, event.eventId),
+      trendingKey(region, bucket),
+      trendingKey("global", bucket),
+      trendingOnceKey(event.userId, event.itemId),
+    );
     args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type, event.userId);
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));

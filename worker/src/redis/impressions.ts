@@ -103,7 +103,15 @@ export function queueImpression(redis: Redis, record: ImpressionRecord, keepAliv
     batcher = new WriteBatcher<ImpressionRecord>(
       (records) => writeImpressions(redis, records),
       (error, records) =>
-        console.warn(JSON.stringify({ level: "warn", message: "impressions not recorded in Redis", count: records.length, impressionIds: records.map((r) => r.impressionId), error: String(error) })),
+        console.warn(
+          JSON.stringify({
+            level: "warn",
+            message: "impressions not recorded in Redis",
+            count: records.length,
+            impressionIds: records.map((r) => r.impressionId),
+            error: String(error),
+          }),
+        ),
       IMPRESSION_WINDOW_MS,
       IMPRESSION_BATCH_MAX,
     );

@@ -30,7 +30,11 @@ export async function renderPage(
   defer: (work: Promise<unknown>) => void,
 ): Promise<{ items: RecommendedItem[]; titles: Record<string, string>; degraded: string[] }> {
   const degraded: string[] = [];
-  const wanted = [...entries.map((e) => e.itemId), ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])), ...(req.contextItemId ? [req.contextItemId] : [])];
+  const wanted = [
+    ...entries.map((e) => e.itemId),
+    ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])),
+    ...(req.contextItemId ? [req.contextItemId] : []),
+  ];
   const ids = wanted.filter((id) => !(id in known));
   const read = await timing.measure("titles", () =>
     withBudget("titles", TITLES_BUDGET_MS, async () => {
@@ -91,7 +95,14 @@ async function titlesOf(
     else ask.push(itemId);
   }
   const [titles, asked] = await Promise.all([
-    fromIndex.length > 0 && head ? titlesOfRows(kv, index.manifest, head, fromIndex.map((x) => x.row)) : null,
+    fromIndex.length > 0 && head
+      ? titlesOfRows(
+          kv,
+          index.manifest,
+          head,
+          fromIndex.map((x) => x.row),
+        )
+      : null,
     catalogFacts(db, ask),
   ]);
   degraded.push(...(titles?.degraded ?? []));

@@ -159,9 +159,11 @@ export const admin = new Hono<AppEnv>()
   .get("/metrics", async (c) => {
     const raw = new URL(c.req.url).searchParams.get("minutes") ?? "60";
     const minutes = Number(raw);
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > METRICS_TTL_S / 60) throw new AppError("invalid_request", `minutes must be an integer from 1 to ${METRICS_TTL_S / 60}`);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > METRICS_TTL_S / 60)
+      throw new AppError("invalid_request", `minutes must be an integer from 1 to ${METRICS_TTL_S / 60}`);
     const redis = redisFromEnv(c.env);
-    if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; the per-minute metrics live there (Analytics Engine holds them on Cloudflare)");
+    if (!redis)
+      throw new AppError("dependency_unavailable", "Redis is not configured; the per-minute metrics live there (Analytics Engine holds them on Cloudflare)");
     const now = Math.floor(Date.now() / 60_000);
     const pipeline = redis.pipeline();
     for (let m = now - minutes + 1; m <= now; m++) pipeline.hgetall(metricsKey(m));

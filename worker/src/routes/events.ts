@@ -48,7 +48,10 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
   // Items must exist in the catalog: a made-up id would otherwise reach trending and training.
   let facts: Awaited<ReturnType<typeof catalogFacts>>;
   try {
-    facts = await catalogFacts(c.env.DB, validation.events.map((e) => e.itemId));
+    facts = await catalogFacts(
+      c.env.DB,
+      validation.events.map((e) => e.itemId),
+    );
     const absent = [...new Set(validation.events.map((e) => e.itemId).filter((id) => !facts.has(id)))];
     if (absent.length > 0) for (const [id, row] of await fetchCatalogFacts(c.env.DB, absent)) facts.set(id, row);
   } catch (cause) {

@@ -14,23 +14,25 @@ type Probe = { status: "ok"; [detail: string]: unknown } | { status: "disabled" 
  * configured dependency is. Errors are named, never quoted: a driver's text
  * can carry addresses.
  */
-export const health = new Hono<AppEnv>().get("/live", (c) => c.json({ status: "ok" })).get("/", adminAuth(), async (c) => {
-  const [kv, d1, redis] = await Promise.all([
-    probe(async () => {
-      const [current, canary] = await Promise.all([readCurrentPointer(c.env.INDEX_KV), readCanaryPointer(c.env.INDEX_KV)]);
-      return { indexVersion: current?.version ?? null, canary: canary ? { version: canary.version, share: canary.share, regions: canary.regions } : null };
-    }),
-    probe(async () => ({ catalogItems: await countCatalogItems(c.env.DB) })),
-    probeRedis(c.env),
-  ]);
-  const indexVersion = kv.status === "ok" ? (kv.indexVersion as string | null) : null;
-  const healthy = kv.status === "ok" && d1.status === "ok" && redis.status !== "error";
-  return c.json({
-    status: healthy ? "ok" : "degraded",
-    indexVersion,
-    bindings: { kv, d1, durableObjects: { status: c.env.USER_SESSION ? "ok" : "error" }, redis },
+export const health = new Hono<AppEnv>()
+  .get("/live", (c) => c.json({ status: "ok" }))
+  .get("/", adminAuth(), async (c) => {
+    const [kv, d1, redis] = await Promise.all([
+      probe(async () => {
+        const [current, canary] = await Promise.all([readCurrentPointer(c.env.INDEX_KV), readCanaryPointer(c.env.INDEX_KV)]);
+        return { indexVersion: current?.version ?? null, canary: canary ? { version: canary.version, share: canary.share, regions: canary.regions } : null };
+      }),
+      probe(async () => ({ catalogItems: await countCatalogItems(c.env.DB) })),
+      probeRedis(c.env),
+    ]);
+    const indexVersion = kv.status === "ok" ? (kv.indexVersion as string | null) : null;
+    const healthy = kv.status === "ok" && d1.status === "ok" && redis.status !== "error";
+    return c.json({
+      status: healthy ? "ok" : "degraded",
+      indexVersion,
+      bindings: { kv, d1, durableObjects: { status: c.env.USER_SESSION ? "ok" : "error" }, redis },
+    });
   });
-});
 
 async function probe(check: () => Promise<Record<string, unknown>>): Promise<Probe> {
   try {

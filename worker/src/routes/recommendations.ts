@@ -47,7 +47,11 @@ const countFailures = createMiddleware<AppEnv>(async function countFailures(c, n
   const assignments = assignedTo.get(c.req.raw);
   const redis = redisFromEnv(c.env);
   if (c.error && redis && assignments && assignments.length > 0) {
-    c.executionCtx.waitUntil(countErrors(redis, assignments).catch((err) => console.warn(JSON.stringify({ level: "warn", message: "error guardrail not counted", error: String(err) }))));
+    c.executionCtx.waitUntil(
+      countErrors(redis, assignments).catch((err) =>
+        console.warn(JSON.stringify({ level: "warn", message: "error guardrail not counted", error: String(err) })),
+      ),
+    );
   }
 });
 
@@ -171,7 +175,15 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
   const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
-  const showing: Showing = { impressionId, region, indexVersion: list.indexVersion, ranker: list.ranker, exposure, serverMs: Date.now() - startedAtMs, degraded: degraded.length > 0 };
+  const showing: Showing = {
+    impressionId,
+    region,
+    indexVersion: list.indexVersion,
+    ranker: list.ranker,
+    exposure,
+    serverMs: Date.now() - startedAtMs,
+    degraded: degraded.length > 0,
+  };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];
   c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded, shown: page.length });
@@ -294,7 +306,8 @@ function parseQuery(params: URLSearchParams): RecommendationQuery {
   const category = params.get("category");
   if (category !== null && (category.length === 0 || category.length > 64)) bad("category", "category must be 1-64 characters");
   const excludeIds = (params.get("exclude") ?? "").split(",").filter(Boolean);
-  if (excludeIds.length > MAX_EXCLUDE || !excludeIds.every(isValidId)) bad("exclude", `exclude must be a comma-separated list of at most ${MAX_EXCLUDE} item ids`);
+  if (excludeIds.length > MAX_EXCLUDE || !excludeIds.every(isValidId))
+    bad("exclude", `exclude must be a comma-separated list of at most ${MAX_EXCLUDE} item ids`);
   const rawCursor = params.get("cursor");
   const cursor = rawCursor === null ? null : decodeCursor(rawCursor);
   if (rawCursor !== null && cursor === null) bad("cursor", "cursor is not one this service issued; start again without it");

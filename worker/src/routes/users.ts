@@ -60,7 +60,8 @@ export const users = new Hono<AppEnv>()
     requireUser(c, userId);
     const body = await readJson(c, 8 * 1024);
     const token = body !== null && typeof body === "object" ? (body as Record<string, unknown>).anonymousToken : undefined;
-    if (typeof token !== "string") throw new AppError("invalid_request", "send {\"anonymousToken\": \"<the visitor's anonymous token>\"}", { field: "anonymousToken" });
+    if (typeof token !== "string")
+      throw new AppError("invalid_request", 'send {"anonymousToken": "<the visitor\'s anonymous token>"}', { field: "anonymousToken" });
     const anonymousId = await verifyAnonymousToken(authConfig(c.env), token, Date.now());
     if (anonymousId === userId) throw new AppError("invalid_request", "a session cannot be merged into itself", { field: "anonymousToken" });
     const result = await mergeAnonymousSession(c.env, anonymousId, userId, regionOf(c.req.raw));

@@ -26,7 +26,10 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
   const events: InteractionEvent[] = source.events.map((e) => ({ ...e, userId }));
   let sessionVersion = await user.version();
   if (events.length > 0) {
-    const facts = await catalogFacts(env.DB, events.map((e) => e.itemId)).catch(() => new Map());
+    const facts = await catalogFacts(
+      env.DB,
+      events.map((e) => e.itemId),
+    ).catch(() => new Map());
     const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories as string[]]));
     const undelivered = new Set(source.undelivered);
     const deliveredElsewhere = events.filter((e) => !undelivered.has(e.eventId)).map((e) => e.eventId);

@@ -26,9 +26,7 @@ export function outboxSize(sql: SqlStorage): number {
 export async function drainOutbox(sql: SqlStorage, deliver: (items: OutboxEvent[]) => Promise<unknown>): Promise<number> {
   let sent = 0;
   for (;;) {
-    const rows = sql
-      .exec<{ seq: number; payload: string }>(`SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?`, DRAIN_CHUNK)
-      .toArray();
+    const rows = sql.exec<{ seq: number; payload: string }>(`SELECT seq, payload FROM outbox ORDER BY seq LIMIT ?`, DRAIN_CHUNK).toArray();
     const last = rows.at(-1);
     if (!last) return sent;
     await deliver(rows.map((r) => JSON.parse(r.payload) as OutboxEvent));

@@ -114,7 +114,12 @@ export class UserSession extends DurableObject<Env> {
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
         const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
-        if (redisOn && owed.length > 0) enqueue(this.sql, owed.map((event) => ({ event, region: context.region })), nowMs);
+        if (redisOn && owed.length > 0)
+          enqueue(
+            this.sql,
+            owed.map((event) => ({ event, region: context.region })),
+            nowMs,
+          );
         this.bumpVersion();
       }
       return { accepted: accepted.map((e) => e.eventId), duplicates, sessionVersion: this.sessionVersion() };
@@ -130,9 +135,11 @@ export class UserSession extends DurableObject<Env> {
    * by every change of the session version; `shown` is kept up to date by
    * recordImpressions.
    */
-  private state: Omit<SessionSnapshot, "impressions" | "shownSince" | "affinities" | "cachedLists"> & {
-    affinityRows: { category: string; score: number; updated_ms: number }[];
-  } | null = null;
+  private state:
+    | (Omit<SessionSnapshot, "impressions" | "shownSince" | "affinities" | "cachedLists"> & {
+        affinityRows: { category: string; score: number; updated_ms: number }[];
+      })
+    | null = null;
   /** Shown items: count, last time shown, and itemHash (computed once). */
   private shown: Map<string, { count: number; lastMs: number; hash: number }> | null = null;
   /** `shown` as snapshots send it; rebuilt after impressions change it. */
@@ -165,9 +172,7 @@ export class UserSession extends DurableObject<Env> {
 
   private readState(): NonNullable<UserSession["state"]> {
     const seen = this.sql.exec<{ item_id: string }>(`SELECT item_id FROM seen ORDER BY last_ms DESC, item_id`).toArray();
-    const recent = this.sql
-      .exec<{ item_id: string }>(`SELECT item_id FROM events GROUP BY item_id ORDER BY max(seq) DESC LIMIT ?`, RECENT_ITEMS)
-      .toArray();
+    const recent = this.sql.exec<{ item_id: string }>(`SELECT item_id FROM events GROUP BY item_id ORDER BY max(seq) DESC LIMIT ?`, RECENT_ITEMS).toArray();
     const events = this.sql
       .exec<{ item_id: string; type: EventType; value: number | null; seconds: number | null }>(
         `SELECT item_id, type, value, seconds FROM events ORDER BY seq DESC LIMIT ?`,
@@ -269,7 +274,12 @@ export class UserSession extends DurableObject<Env> {
       const nowMs = Date.now();
       this.ctx.storage.transactionSync(() => {
         for (const id of missing) {
-          this.sql.exec(`INSERT INTO experiment_regions (experiment_id, region, first_ms) VALUES (?, ?, ?) ON CONFLICT(experiment_id) DO NOTHING`, id, region, nowMs);
+          this.sql.exec(
+            `INSERT INTO experiment_regions (experiment_id, region, first_ms) VALUES (?, ?, ?) ON CONFLICT(experiment_id) DO NOTHING`,
+            id,
+            region,
+            nowMs,
+          );
           this.regions!.set(id, region);
           out[id] = region;
         }
@@ -293,7 +303,10 @@ export class UserSession extends DurableObject<Env> {
         `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET language = excluded.language, region = excluded.region,
            categories = excluded.categories, updated_ms = excluded.updated_ms`,
-        profile.language, profile.region, JSON.stringify(profile.categories), Date.now(),
+        profile.language,
+        profile.region,
+        JSON.stringify(profile.categories),
+        Date.now(),
       );
       this.bumpVersion();
     });
@@ -327,9 +340,17 @@ export class UserSession extends DurableObject<Env> {
    */
   mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null; undelivered: string[] } {
     const rows = this.sql
-      .exec<{ event_id: string; item_id: string; type: EventType; ts_ms: number; value: number | null; seconds: number | null; surface: string | null; impression_id: string | null; context: string | null }>(
-        `SELECT event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context FROM events ORDER BY seq`,
-      )
+      .exec<{
+        event_id: string;
+        item_id: string;
+        type: EventType;
+        ts_ms: number;
+        value: number | null;
+        seconds: number | null;
+        surface: string | null;
+        impression_id: string | null;
+        context: string | null;
+      }>(`SELECT event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context FROM events ORDER BY seq`)
       .toArray();
     const declared = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM profile`).one().n > 0;
     return {
@@ -354,7 +375,10 @@ export class UserSession extends DurableObject<Env> {
 
   /** Stored event ids, oldest first (for audits and the events benchmark). */
   eventIds(): string[] {
-    return this.sql.exec<{ event_id: string }>(`SELECT event_id FROM events ORDER BY seq`).toArray().map((r) => r.event_id);
+    return this.sql
+      .exec<{ event_id: string }>(`SELECT event_id FROM events ORDER BY seq`)
+      .toArray()
+      .map((r) => r.event_id);
   }
 
   eventCount(): number {
@@ -399,14 +423,24 @@ export class UserSession extends DurableObject<Env> {
       `INSERT INTO events (event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context, received_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(event_id) DO NOTHING RETURNING seq`,
-      e.eventId, e.itemId, e.type, e.timestampMs, e.value ?? null, e.seconds ?? null,
-      e.surface ?? null, e.impressionId ?? null, e.context ? JSON.stringify(e.context) : null, receivedMs,
+      e.eventId,
+      e.itemId,
+      e.type,
+      e.timestampMs,
+      e.value ?? null,
+      e.seconds ?? null,
+      e.surface ?? null,
+      e.impressionId ?? null,
+      e.context ? JSON.stringify(e.context) : null,
+      receivedMs,
     );
     if (inserted.toArray().length === 0) return false;
     this.sql.exec(
       `INSERT INTO seen (item_id, first_ms, last_ms, interactions) VALUES (?, ?, ?, 1)
        ON CONFLICT(item_id) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms), interactions = interactions + 1`,
-      e.itemId, e.timestampMs, e.timestampMs,
+      e.itemId,
+      e.timestampMs,
+      e.timestampMs,
     );
     return true;
   }
@@ -416,15 +450,15 @@ export class UserSession extends DurableObject<Env> {
     const weight = eventWeight(e.type, e);
     if (weight === 0) return;
     for (const category of categories) {
-      const row = this.sql
-        .exec<{ score: number; updated_ms: number }>(`SELECT score, updated_ms FROM affinities WHERE category = ?`, category)
-        .toArray()[0];
+      const row = this.sql.exec<{ score: number; updated_ms: number }>(`SELECT score, updated_ms FROM affinities WHERE category = ?`, category).toArray()[0];
       const at = Math.max(e.timestampMs, row?.updated_ms ?? 0);
       const score = (row ? decayAffinity(row.score, row.updated_ms, at) : 0) + decayAffinity(weight, e.timestampMs, at);
       this.sql.exec(
         `INSERT INTO affinities (category, score, updated_ms) VALUES (?, ?, ?)
          ON CONFLICT(category) DO UPDATE SET score = excluded.score, updated_ms = excluded.updated_ms`,
-        category, score, at,
+        category,
+        score,
+        at,
       );
     }
   }

@@ -74,7 +74,11 @@ export function fitFunnel(
 }
 
 /** Each user's session at their newest row of `table`, every row an event of weight 1 (the eval's iALS trains on binary rows). */
-export function tableSessions(table: InteractionTable, catalog: readonly CatalogItem[], recentLimit: number): Map<number, { session: FunnelSession; nowMs: number }> {
+export function tableSessions(
+  table: InteractionTable,
+  catalog: readonly CatalogItem[],
+  recentLimit: number,
+): Map<number, { session: FunnelSession; nowMs: number }> {
   const categories = new Map(catalog.map((item) => [item.itemId, item.categories]));
   const rowsOf = new Map<number, number[]>();
   for (let r = 0; r < table.users.length; r++) {
@@ -111,7 +115,12 @@ export async function servedEntries(fitted: FittedFunnel, ports: FunnelPorts, us
 }
 
 /** A user's merged candidates and their light scores, as the funnel gathers them; null without a session. */
-export async function gathered(fitted: FittedFunnel, ports: FunnelPorts, user: number, knobs: FunnelKnobs): Promise<(Gathered & { light: Float64Array }) | null> {
+export async function gathered(
+  fitted: FittedFunnel,
+  ports: FunnelPorts,
+  user: number,
+  knobs: FunnelKnobs,
+): Promise<(Gathered & { light: Float64Array }) | null> {
   const s = fitted.sessions.get(user);
   return s ? gatherCandidates(ports, homeRequest(s.nowMs, 100), s.session, knobs) : null;
 }

@@ -37,7 +37,14 @@ export async function funnelRankerRows(
     if (!g) continue;
     const picked = lightTop(g.light, knobs.heavyTopN).top;
     const top = picked.map((i) => g.candidates[i]!);
-    features.push(featureRows(top, (id) => g.facts.get(id) ?? null, g.user, picked.map((i) => g.light[i]!)));
+    features.push(
+      featureRows(
+        top,
+        (id) => g.facts.get(id) ?? null,
+        g.user,
+        picked.map((i) => g.light[i]!),
+      ),
+    );
     for (const c of top) labels.push(items.has(c.itemId) ? 1 : 0);
     groupStart.push(labels.length);
     users.push(u);

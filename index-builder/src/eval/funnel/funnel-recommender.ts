@@ -63,7 +63,11 @@ export class FunnelRecommender implements Recommender {
   }
 
   async prepare(users: readonly number[]): Promise<void> {
-    for (const user of users) this.lists.set(user, (await this.funnel.list(user, this.knobs, this.order, LIST_SIZE)).map((e) => e.itemId));
+    for (const user of users)
+      this.lists.set(
+        user,
+        (await this.funnel.list(user, this.knobs, this.order, LIST_SIZE)).map((e) => e.itemId),
+      );
   }
 
   scoreUser(user: number, out: Float64Array): void {
@@ -86,7 +90,9 @@ export class FunnelRecommender implements Recommender {
     const calibration = this.funnel.annSection()?.calibration;
     return {
       ...this.funnel.stats(),
-      ...(calibration ? { calibration_nprobe: calibration.nprobe, calibration_recall_at_100: calibration.recallAt100, calibration_queries: calibration.queries } : {}),
+      ...(calibration
+        ? { calibration_nprobe: calibration.nprobe, calibration_recall_at_100: calibration.recallAt100, calibration_queries: calibration.queries }
+        : {}),
       ranker_valid_ndcg_light: v.light,
       ranker_valid_ndcg_heavy: v.heavy,
       ranker_valid_ndcg_best_source: v.bestSource,

@@ -164,7 +164,13 @@ export class ServedFunnel {
     }
     const heavy = Float64Array.from(heavyPerUser);
     this.choice = chooseOrder([{ order: "light", perUser: light }, ...(best ? [best] : []), { order: "heavy", perUser: heavy }], this.options.bootstrap);
-    this.validation = { light: round4(mean(light)), heavy: round4(mean(heavy)), bestSource: round4(best ? mean(best.perUser) : 0), users: users.length, rows: all.labels.length };
+    this.validation = {
+      light: round4(mean(light)),
+      heavy: round4(mean(heavy)),
+      bestSource: round4(best ? mean(best.perUser) : 0),
+      users: users.length,
+      rows: all.labels.length,
+    };
     this.heavy = trainFunnelRanker(all, this.options.training);
   }
   /** One carve's labelled requests: the funnel fitted on its fit rows replays each validation user's request. */

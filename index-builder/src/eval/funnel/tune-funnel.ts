@@ -105,10 +105,22 @@ async function main(argv: string[]): Promise<void> {
         continue;
       }
       const entries = await servedEntries(fitted, ports, u, { ...knobs, heavy: heavy !== null }, 10);
-      lists.set(u, entries.map((e) => itemIndex.get(e.itemId)!));
+      lists.set(
+        u,
+        entries.map((e) => itemIndex.get(e.itemId)!),
+      );
     }
     const m = rankingMetrics(lists, scoredTruth, 10, split.train.itemIds.length);
-    console.log(JSON.stringify({ label: v.label, valid_ndcg_at_10: round(m.ndcgAtK), valid_map: round(m.map), users: m.users, ann_recall_at_100: retrieval.annRecallAt100, candidates: retrieval.candidates }));
+    console.log(
+      JSON.stringify({
+        label: v.label,
+        valid_ndcg_at_10: round(m.ndcgAtK),
+        valid_map: round(m.map),
+        users: m.users,
+        ann_recall_at_100: retrieval.annRecallAt100,
+        candidates: retrieval.candidates,
+      }),
+    );
   }
 }
 
