@@ -8,6 +8,7 @@ import { type LightWeights } from "../../../shared/ranking/light-rank";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { type Dataset } from "../data/movielens";
 import { perUserTimeSplit } from "../eval/time-split";
+import { tableDecayedMass } from "../build/popularity";
 import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
@@ -86,21 +87,14 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
   const embeddings = trainIalsOnTable(train, { ...DEMO_IALS, ...options.ials });
   const covisit = buildCovisitation(train);
 
-  let asOfSec = 0;
-  for (const t of train.timestampsSec) asOfSec = Math.max(asOfSec, t);
-  const halfLifeSec = options.popularityHalfLifeDays * 86_400;
-  const mass = new Map<string, number>();
-  for (let r = 0; r < train.items.length; r++) {
-    const id = train.itemIds[train.items[r]!]!;
-    mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (asOfSec - train.timestampsSec[r]!) / halfLifeSec));
-  }
+  const { mass, asOfMs } = tableDecayedMass(train, options.popularityHalfLifeDays);
   const index = buildMemoryIndex({
     version: "ranker",
     catalog: dataset.items,
     embeddings,
     covisit,
     mass,
-    asOfMs: asOfSec * 1000,
+    asOfMs,
     lightWeights: options.lightWeights,
   });
   const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel() });

@@ -9,7 +9,7 @@ import { type FunnelSession } from "../../../../shared/funnel/session";
 import { type MlpModel } from "../../../../shared/ranking/mlp";
 import { DEFAULT_POLICY } from "../../../../shared/ranking/policy/policy-config";
 import { type RankedEntry } from "../../../../shared/ranking/ranked-list";
-import { DEFAULT_POPULARITY } from "../../build/popularity";
+import { DEFAULT_POPULARITY, tableDecayedMass } from "../../build/popularity";
 import { buildMemoryIndex, type MemoryIndex } from "../../funnel/memory-index";
 import { memoryFunnelPorts } from "../../funnel/memory-ports";
 import { offlineSession } from "../../funnel/offline-session";
@@ -61,15 +61,8 @@ export function fitFunnel(
     params: { alpha: spec.ials.alpha, regularization: spec.ials.regularization, regExponent: spec.ials.regExponent },
   };
   // Popularity as the builder measures it: time-decayed mass back from the newest training row.
-  let newestSec = -Infinity;
-  for (const t of train.timestampsSec) newestSec = Math.max(newestSec, t);
-  const halfLifeSec = DEFAULT_POPULARITY.halfLifeDays * 86_400;
-  const mass = new Map<string, number>();
-  for (let r = 0; r < train.items.length; r++) {
-    const id = train.itemIds[train.items[r]!]!;
-    mass.set(id, (mass.get(id) ?? 0) + Math.pow(0.5, (newestSec - train.timestampsSec[r]!) / halfLifeSec));
-  }
-  const index = buildMemoryIndex({ version: "eval", catalog, embeddings, covisit, mass, asOfMs: newestSec * 1000, ann: spec.ann });
+  const { mass, asOfMs } = tableDecayedMass(train, DEFAULT_POPULARITY.halfLifeDays);
+  const index = buildMemoryIndex({ version: "eval", catalog, embeddings, covisit, mass, asOfMs, ann: spec.ann });
   return { index, embeddings, sessions: tableSessions(train, catalog, spec.recentLimit) };
 }
 
