@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
 import { FEATURE_NAMES, FEATURE_SPEC_VERSION } from "./features";
+import { ONNX_INPUT, ONNX_OUTPUT } from "./onnx-export";
 
 /** Index blobs of the heavy ranker. */
 export const RANKER_BLOBS = {
@@ -25,6 +26,20 @@ export interface RankerSpec {
   widths: number[];
   /** Offline validation figures, for people and CI (see index-builder/src/ranker). */
   validation: Record<string, unknown>;
+}
+
+/** The spec of a model trained by this code's features (its input and output names, FEATURE_SPEC_VERSION, FEATURE_NAMES). */
+export function rankerSpecOf(modelSha256: string, widths: number[], validation: Record<string, unknown>): RankerSpec {
+  return {
+    formatVersion: RANKER_SPEC_FORMAT,
+    featureSpecVersion: FEATURE_SPEC_VERSION,
+    featureNames: [...FEATURE_NAMES],
+    input: ONNX_INPUT,
+    output: ONNX_OUTPUT,
+    modelSha256,
+    widths,
+    validation,
+  };
 }
 
 /**

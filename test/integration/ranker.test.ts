@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
 import { blobKey } from "../../shared/index-format/keys";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../shared/ranking/features";
+import { FEATURE_COUNT } from "../../shared/ranking/features";
 import { mlpScore } from "../../shared/ranking/mlp";
 import { randomMlp, uniform } from "../fixtures/funnel-index";
-import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../shared/ranking/onnx-export";
-import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT } from "../../shared/ranking/onnx-ranker";
+import { exportMlpToOnnx } from "../../shared/ranking/onnx-export";
+import { encodeRankerSpec, RANKER_BLOBS, rankerSpecOf } from "../../shared/ranking/onnx-ranker";
 import { heavyRank, RANKER_RETRY_MS, rankerFailed, rankerReady, warmRanker } from "../../worker/src/ranker/heavy-rank";
 import { loadRanker } from "../../worker/src/ranker/load-ranker";
 
@@ -51,16 +51,7 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
   it("loads a published version's ranker from KV, verified against its spec", async () => {
     const version = "v-ranker";
     const sha = await sha256Hex(bytes);
-    const spec = encodeRankerSpec({
-      formatVersion: RANKER_SPEC_FORMAT,
-      featureSpecVersion: FEATURE_SPEC_VERSION,
-      featureNames: [...FEATURE_NAMES],
-      input: ONNX_INPUT,
-      output: ONNX_OUTPUT,
-      modelSha256: sha,
-      widths: [FEATURE_COUNT, 32, 16, 1],
-      validation: {},
-    });
+    const spec = encodeRankerSpec(rankerSpecOf(sha, [FEATURE_COUNT, 32, 16, 1], {}));
     const manifest: IndexManifest = {
       formatVersion: MANIFEST_FORMAT_VERSION,
       version,

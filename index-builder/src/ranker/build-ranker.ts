@@ -1,10 +1,10 @@
 import { sha256Hex } from "../../../shared/checksum";
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../../shared/ranking/features";
 import { mlpScore, type MlpModel } from "../../../shared/ranking/mlp";
-import { exportMlpToOnnx, ONNX_INPUT, ONNX_OUTPUT } from "../../../shared/ranking/onnx-export";
+import { exportMlpToOnnx } from "../../../shared/ranking/onnx-export";
 import { type Source, SOURCES } from "../../../shared/ranking/candidate";
 import { type RankingOrder } from "../../../shared/ranking/ranking-order";
-import { encodeRankerSpec, RANKER_BLOBS, RANKER_SPEC_FORMAT, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
+import { encodeRankerSpec, RANKER_BLOBS, rankerSpecOf, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { mulberry32 } from "../train/seeded-random";
 import { rrfScores, sourceScores } from "./light-orderings";
@@ -140,16 +140,7 @@ export async function buildRanker(
   if (options.alwaysShip && choice.order !== "heavy") log(`ranker: shipped and served anyway (alwaysShip), though validation chose ${choice.order}`);
 
   const onnx = exportMlpToOnnx(mlp.model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
-  const spec: RankerSpec = {
-    formatVersion: RANKER_SPEC_FORMAT,
-    featureSpecVersion: FEATURE_SPEC_VERSION,
-    featureNames: [...FEATURE_NAMES],
-    input: ONNX_INPUT,
-    output: ONNX_OUTPUT,
-    modelSha256: await sha256Hex(onnx),
-    widths: [FEATURE_COUNT, ...options.training.hidden, 1],
-    validation: { ...report },
-  };
+  const spec: RankerSpec = rankerSpecOf(await sha256Hex(onnx), [FEATURE_COUNT, ...options.training.hidden, 1], { ...report });
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(
     report.shipped
       ? [

@@ -38,7 +38,8 @@ export const OVERLAY_FRESH_MS = 10_000;
 /** Older than this, a request waits for the refresh. */
 export const OVERLAY_MAX_AGE_MS = 60_000;
 
-const columns = {
+/** The columns of a catalog row as the funnel reads it (`CatalogFacts`). */
+export const CATALOG_FACTS_COLUMNS = {
   itemId: items.itemId,
   title: items.title,
   categories: items.categories,
@@ -58,15 +59,15 @@ export async function readCatalogOverlay(
 ): Promise<CatalogOverlay> {
   const orm = drizzle(db);
   const [fresh, changed, restricted] = await orm.batch([
-    orm.select(columns).from(items).where(isNull(items.indexVersion)).orderBy(desc(items.updatedAt)).limit(freshLimit),
+    orm.select(CATALOG_FACTS_COLUMNS).from(items).where(isNull(items.indexVersion)).orderBy(desc(items.updatedAt)).limit(freshLimit),
     orm
-      .select(columns)
+      .select(CATALOG_FACTS_COLUMNS)
       .from(items)
       .where(gt(items.updatedAt, publishedAtMs))
       .limit(maxRows + 1),
     // Same predicate as the partial index items_restricted_idx, so SQLite reads only that index.
     orm
-      .select(columns)
+      .select(CATALOG_FACTS_COLUMNS)
       .from(items)
       .where(sql`${items.available} = 0 OR ${items.blockedRegions} <> '[]'`)
       .limit(maxRows + 1),

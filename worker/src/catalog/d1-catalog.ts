@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { type CatalogFacts, type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
 import { Memo } from "../cache/memo";
-import { forgetCatalogOverlay } from "./catalog-overlay";
+import { CATALOG_FACTS_COLUMNS, forgetCatalogOverlay } from "./catalog-overlay";
 
 /** D1 allows 100 bound parameters per statement; an item row binds 9. */
 const ROWS_PER_STATEMENT = 11;
@@ -71,20 +71,7 @@ export async function countCatalogItems(db: D1Database): Promise<number> {
  * exposure before the next retraining.
  */
 export async function freshItems(db: D1Database, limit: number): Promise<CatalogFacts[]> {
-  return drizzle(db)
-    .select({
-      itemId: items.itemId,
-      title: items.title,
-      categories: items.categories,
-      year: items.year,
-      tags: items.tags,
-      available: items.available,
-      blockedRegions: items.blockedRegions,
-    })
-    .from(items)
-    .where(isNull(items.indexVersion))
-    .orderBy(desc(items.updatedAt))
-    .limit(limit);
+  return drizzle(db).select(CATALOG_FACTS_COLUMNS).from(items).where(isNull(items.indexVersion)).orderBy(desc(items.updatedAt)).limit(limit);
 }
 
 /** Bound parameters per lookup, under D1's limit of 100. */
@@ -119,19 +106,7 @@ export async function catalogFacts(db: D1Database, itemIds: readonly string[]): 
 export async function fetchCatalogFacts(db: D1Database, unique: string[]): Promise<Map<string, CatalogFacts>> {
   if (unique.length === 0) return new Map();
   const orm = drizzle(db);
-  const query = (ids: string[]) =>
-    orm
-      .select({
-        itemId: items.itemId,
-        title: items.title,
-        categories: items.categories,
-        year: items.year,
-        tags: items.tags,
-        available: items.available,
-        blockedRegions: items.blockedRegions,
-      })
-      .from(items)
-      .where(inArray(items.itemId, ids));
+  const query = (ids: string[]) => orm.select(CATALOG_FACTS_COLUMNS).from(items).where(inArray(items.itemId, ids));
   const chunks: string[][] = [];
   for (let i = 0; i < unique.length; i += IDS_PER_QUERY) chunks.push(unique.slice(i, i + IDS_PER_QUERY));
   const [first, ...rest] = chunks.map(query);
