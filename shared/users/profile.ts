@@ -1,3 +1,6 @@
+import * as v from "valibot";
+import { firstIssue, rankOf } from "../schema/issues";
+
 /** What a user declares about themself: the cold-start inputs. */
 export interface UserProfile {
   /** BCP 47 language tag, e.g. "en" or "pt-BR". */
@@ -11,36 +14,61 @@ export interface UserProfile {
 export const EMPTY_PROFILE: UserProfile = { language: null, region: null, categories: [] };
 
 const MAX_CATEGORIES = 32;
-const KNOWN = new Set(["language", "region", "categories"]);
+const ORDER = ["language", "region", "categories"];
+const NOT_OBJECT = "body: must be a JSON object";
+const CATEGORIES_RULE = `categories: an array of at most ${MAX_CATEGORIES} category names (1-64 characters each)`;
+
+const entries = {
+  language: v.nullish(
+    v.pipe(
+      v.string('language: a BCP 47 tag such as "en" or "pt-BR"'),
+      v.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'language: a BCP 47 tag such as "en" or "pt-BR"'),
+      v.description('BCP 47 language tag, such as "en" or "pt-BR"'),
+    ),
+  ),
+  region: v.nullish(
+    v.pipe(
+      v.string('region: an ISO 3166-1 alpha-2 code such as "US"'),
+      v.regex(/^[A-Za-z]{2}$/, 'region: an ISO 3166-1 alpha-2 code such as "US"'),
+      v.description("ISO 3166-1 alpha-2 country code (any case; stored upper case)"),
+    ),
+  ),
+  categories: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(CATEGORIES_RULE), v.minLength(1, CATEGORIES_RULE), v.maxLength(64, CATEGORIES_RULE)), CATEGORIES_RULE),
+      v.maxLength(MAX_CATEGORIES, CATEGORIES_RULE),
+      v.description("Catalog categories the user likes"),
+    ),
+  ),
+};
+
+/**
+ * The `PUT /v1/users/:id` body: absent fields are cleared (PUT replaces the
+ * profile); unknown fields are refused. Output: the normalized profile.
+ */
+export const userProfileSchema = v.pipe(
+  v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), NOT_OBJECT),
+  v.strictObject(entries, (issue) =>
+    issue.path?.at(-1)?.origin === "key" ? `${String(issue.path.at(-1)!.key)}: unknown field (allowed: language, region, categories)` : NOT_OBJECT,
+  ),
+  v.transform((p): UserProfile => ({ language: p.language ?? null, region: p.region?.toUpperCase() ?? null, categories: [...new Set(p.categories ?? [])] })),
+);
 
 /**
  * Validates a `PUT /v1/users/:id` body into a profile, or returns the problem
- * as `field: reason`. Absent fields are cleared (PUT replaces the profile).
+ * as `field: reason` (an unknown field first, then language, region,
+ * categories).
  */
 export function parseUserProfile(body: unknown): UserProfile | string {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return "body: must be a JSON object";
-  const input = body as Record<string, unknown>;
-  const unknown = Object.keys(input).find((k) => !KNOWN.has(k));
-  if (unknown !== undefined) return `${unknown}: unknown field (allowed: language, region, categories)`;
-  const profile: UserProfile = { language: null, region: null, categories: [] };
-  if (input.language !== undefined && input.language !== null) {
-    if (typeof input.language !== "string" || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language)) {
-      return 'language: a BCP 47 tag such as "en" or "pt-BR"';
-    }
-    profile.language = input.language;
-  }
-  if (input.region !== undefined && input.region !== null) {
-    if (typeof input.region !== "string" || !/^[A-Za-z]{2}$/.test(input.region)) {
-      return 'region: an ISO 3166-1 alpha-2 code such as "US"';
-    }
-    profile.region = input.region.toUpperCase();
-  }
-  if (input.categories !== undefined) {
-    const c = input.categories;
-    if (!Array.isArray(c) || c.length > MAX_CATEGORIES || !c.every((x) => typeof x === "string" && x.length > 0 && x.length <= 64)) {
-      return `categories: an array of at most ${MAX_CATEGORIES} category names (1-64 characters each)`;
-    }
-    profile.categories = [...new Set(c as string[])];
-  }
-  return profile;
+  const result = v.safeParse(userProfileSchema, body, { abortEarly: false });
+  return result.success ? result.output : parseUserProfileIssues(result.issues);
+}
+
+/** The problem, as `field: reason`, of the profile schema's issues: not an object, then an unknown field, then language, region, categories. */
+export function parseUserProfileIssues(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): string {
+  return firstIssue(issues, (issue) => {
+    const first = issue.path?.[0];
+    if (!first) return [0];
+    return first.origin === "key" ? [1] : [2 + rankOf(ORDER, first.key)];
+  }).message;
 }

@@ -14,6 +14,14 @@ export function requireUser(c: Context<AppEnv>, userId: string): void {
   if (caller.userId !== userId) throw new AppError("forbidden", "the user token is for another user");
 }
 
+/** `requireUser` for the user named by the route's validated `:id` path parameter. */
+export function actsForPathUser() {
+  return createMiddleware<AppEnv, string, { out: { param: { id: string } } }>(async function actsForPathUser(c, next) {
+    requireUser(c, c.req.valid("param").id);
+    await next();
+  });
+}
+
 /** The user a publishable caller's token names, if any (secret-key callers name users explicitly). */
 export function tokenUserId(c: Context<AppEnv>): string | null {
   const caller = c.get("caller");

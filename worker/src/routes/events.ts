@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
-import { validateEventBatch } from "../../../shared/events/validate-batch";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
 import { catalogFacts, fetchCatalogFacts } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
-import { readJson } from "../http/read-json";
+import { eventBatch, eventBatchError, eventBatchIssuesError } from "../http/schemas/events";
+import { validJson } from "../http/schemas/validate";
 import { regionOf } from "../http/region";
 import { sessionStub } from "../session/session-stub";
 import { type Delivery } from "../session/user-session";
@@ -25,10 +25,8 @@ const BROWSER_MAX_AGE_MS = 24 * 3600 * 1000;
  * Object, which stores them and owns their delivery to Redis (stream,
  * trending, experiment counters) through its outbox.
  */
-export const events = new Hono<AppEnv>().post("/", async (c) => {
-  const body = await readJson(c, MAX_BODY_BYTES);
-  const validation = validateEventBatch(body, Date.now());
-  if (!validation.ok) rejectEvent(validation.problem.index, validation.problem.field, validation.problem.reason);
+export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BODY_BYTES, eventBatchIssuesError), async (c) => {
+  const validation = c.req.valid("json");
 
   const byUser = new Map<string, InteractionEvent[]>();
   for (const e of validation.events) {
@@ -81,8 +79,7 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
 });
 
 function rejectEvent(index: number, field: string, reason: string): never {
-  const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
-  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, { index, field });
+  throw eventBatchError(index, field, reason);
 }
 
 /** "queued" if any user's events wait in an outbox, else "delivered" or "disabled". */

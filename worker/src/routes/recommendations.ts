@@ -5,18 +5,19 @@ import { variantKnobs } from "../../../shared/experiments/variant-knobs";
 import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
-import { isValidId } from "../../../shared/ids";
-import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
+import { encodeCursor } from "../../../shared/ranking/page-cursor";
 import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
 import { renderPage } from "../render/render-page";
-import { runFunnel, type Surface, wholeAnswer } from "../../../shared/funnel/run-funnel";
+import { runFunnel, wholeAnswer } from "../../../shared/funnel/run-funnel";
 import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
 import { requireUser } from "../auth/acting-user";
 import { type AppEnv } from "../http/app-env";
+import { type RecommendationQuery, recommendationsQuery, recommendationsQueryError } from "../http/schemas/recommendations";
+import { validQuery } from "../http/schemas/validate";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
@@ -29,12 +30,8 @@ import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
 
-export const SURFACES = ["home", "up_next", "related"] as const;
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 50;
 /** Items ranked per list; pages are cut from it. */
 const LIST_SIZE = 100;
-const MAX_EXCLUDE = 100;
 /** Wall-clock budget of the catalog overlay read that every page is checked against (usually the isolate's memo). */
 const OVERLAY_BUDGET_MS = 300;
 /** The session is one Durable Object call; past this the user is served cold. */
@@ -55,15 +52,7 @@ const countFailures = createMiddleware<AppEnv>(async function countFailures(c, n
   }
 });
 
-export interface RecommendationQuery {
-  userId: string;
-  surface: Surface;
-  contextItemId: string | null;
-  limit: number;
-  category: string | null;
-  excludeIds: string[];
-  cursor: PageCursor | null;
-}
+export type { RecommendationQuery };
 
 /**
  * GET /v1/recommendations: cache-first, then the funnel. The cache key holds
@@ -73,8 +62,8 @@ export interface RecommendationQuery {
  * otherwise the session is read, and then the Cache API when the session
  * says a list was stored under this key at the version wanted.
  */
-export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", async (c) => {
-  const query = parseQuery(new URL(c.req.url).searchParams);
+export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", validQuery(recommendationsQuery, recommendationsQueryError), async (c) => {
+  const query = c.req.valid("query");
   // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
   requireUser(c, query.userId);
   const timing = new ServerTiming();
@@ -287,29 +276,4 @@ async function recordShowing(
 function seededRandom(key: string): () => number {
   const rng = new SeededRandom(fnv1a32(key));
   return () => rng.next();
-}
-
-function parseQuery(params: URLSearchParams): RecommendationQuery {
-  const bad = (field: string, message: string): never => {
-    throw new AppError("invalid_request", message, { field });
-  };
-  const userId = params.get("user_id");
-  if (!isValidId(userId)) return bad("user_id", "user_id is required: 1-128 characters of A-Z a-z 0-9 _ . : @ -");
-  const surface = params.get("surface") ?? "home";
-  if (!(SURFACES as readonly string[]).includes(surface)) bad("surface", `surface must be one of: ${SURFACES.join(", ")}`);
-  const contextItemId = params.get("item_id");
-  if (contextItemId !== null && !isValidId(contextItemId)) bad("item_id", "item_id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
-  if (surface !== "home" && contextItemId === null) bad("item_id", `surface ${surface} needs item_id: the item being watched or viewed`);
-  const rawLimit = params.get("limit");
-  const limit = rawLimit === null ? DEFAULT_LIMIT : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) bad("limit", `limit must be an integer from 1 to ${MAX_LIMIT}`);
-  const category = params.get("category");
-  if (category !== null && (category.length === 0 || category.length > 64)) bad("category", "category must be 1-64 characters");
-  const excludeIds = (params.get("exclude") ?? "").split(",").filter(Boolean);
-  if (excludeIds.length > MAX_EXCLUDE || !excludeIds.every(isValidId))
-    bad("exclude", `exclude must be a comma-separated list of at most ${MAX_EXCLUDE} item ids`);
-  const rawCursor = params.get("cursor");
-  const cursor = rawCursor === null ? null : decodeCursor(rawCursor);
-  if (rawCursor !== null && cursor === null) bad("cursor", "cursor is not one this service issued; start again without it");
-  return { userId: userId!, surface: surface as Surface, contextItemId, limit, category, excludeIds: excludeIds.sort(), cursor };
 }

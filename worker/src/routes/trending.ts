@@ -1,28 +1,21 @@
 import { Hono } from "hono";
-import { AppError } from "../../../shared/errors";
 import { type AppEnv } from "../http/app-env";
+import { trendingQuery, trendingQueryError } from "../http/schemas/catalog-reads";
+import { validQuery } from "../http/schemas/validate";
 import { regionOf } from "../http/region";
 import { loadCurrentIndex } from "../index-store/index-cache";
 import { redisFromEnv } from "../redis/redis-client";
 import { DEFAULT_TRENDING, readTrending } from "../redis/trending";
-
-const MAX_LIMIT = 100;
 
 /**
  * Items trending in a region (`?region=us`, default the caller's), from the
  * hourly Redis counters merged with decay. Without Redis, the index's
  * popular list stands in and the response says so.
  */
-export const trending = new Hono<AppEnv>().get("/", async (c) => {
-  const params = new URL(c.req.url).searchParams;
-  const region = (params.get("region") ?? regionOf(c.req.raw)).toLowerCase();
-  if (!/^([a-z]{2}|global)$/.test(region)) {
-    throw new AppError("invalid_request", 'region must be a two-letter country code or "global"', { field: "region" });
-  }
-  const limit = Number(params.get("limit") ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new AppError("invalid_request", `limit must be an integer from 1 to ${MAX_LIMIT}`, { field: "limit" });
-  }
+export const trending = new Hono<AppEnv>().get("/", validQuery(trendingQuery, trendingQueryError), async (c) => {
+  const query = c.req.valid("query");
+  const region = query.region ?? regionOf(c.req.raw);
+  const limit = query.limit;
   const redis = redisFromEnv(c.env);
   if (redis) {
     try {

@@ -1,31 +1,26 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
-import { isValidId } from "../../../shared/ids";
-import { parseUserProfile } from "../../../shared/users/profile";
-import { requireUser } from "../auth/acting-user";
+import { actsForPathUser } from "../auth/acting-user";
 import { verifyAnonymousToken } from "../auth/anonymous-id";
 import { authConfig } from "../auth/auth-config";
 import { type AppEnv } from "../http/app-env";
-import { readJson } from "../http/read-json";
+import { idParamError, mergeBody, mergeError, profileBody, profileError, userIdParam } from "../http/schemas/users";
+import { validJson, validParams } from "../http/schemas/validate";
 import { regionOf } from "../http/region";
 import { redisFromEnv } from "../redis/redis-client";
 import { eraseUserInRedis } from "../redis/user-erasure";
 import { mergeAnonymousSession } from "../session/merge-anonymous";
 import { sessionStub } from "../session/session-stub";
 
-function userIdParam(id: string): string {
-  if (!isValidId(id)) throw new AppError("invalid_request", "user id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
-  return id;
-}
+/** The user in the path, checked, then the caller's right to act for them: before any body is read. */
+const pathUser = [validParams(userIdParam, idParamError), actsForPathUser()] as const;
 
 /** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
   /** Declared language, region and category preferences: the cold-start inputs. */
-  .put("/:id", async (c) => {
-    const userId = userIdParam(c.req.param("id"));
-    requireUser(c, userId);
-    const profile = parseUserProfile(await readJson(c, 16 * 1024));
-    if (typeof profile === "string") throw new AppError("invalid_request", `${profile}; the profile was not changed`);
+  .put("/:id", ...pathUser, validJson(profileBody, 16 * 1024, profileError), async (c) => {
+    const userId = c.req.valid("param").id;
+    const profile = c.req.valid("json");
     const result = await sessionStub(c.env, userId).setProfile(profile);
     return c.json({ userId, ...result });
   })
@@ -35,9 +30,8 @@ export const users = new Hono<AppEnv>()
    * features in Redis. Redis goes first: if it is down, nothing is erased and
    * the caller gets a 503 to retry; a repeated DELETE is harmless.
    */
-  .delete("/:id", async (c) => {
-    const userId = userIdParam(c.req.param("id"));
-    requireUser(c, userId);
+  .delete("/:id", ...pathUser, async (c) => {
+    const userId = c.req.valid("param").id;
     const redis = redisFromEnv(c.env);
     let onlineFeaturesDeleted = 0;
     if (redis) {
@@ -55,13 +49,9 @@ export const users = new Hono<AppEnv>()
    * the user's (merge-anonymous.ts). Needs both proofs: the user's token (or
    * a secret key) and the anonymous id's own token.
    */
-  .post("/:id/merge", async (c) => {
-    const userId = userIdParam(c.req.param("id"));
-    requireUser(c, userId);
-    const body = await readJson(c, 8 * 1024);
-    const token = body !== null && typeof body === "object" ? (body as Record<string, unknown>).anonymousToken : undefined;
-    if (typeof token !== "string")
-      throw new AppError("invalid_request", 'send {"anonymousToken": "<the visitor\'s anonymous token>"}', { field: "anonymousToken" });
+  .post("/:id/merge", ...pathUser, validJson(mergeBody, 8 * 1024, mergeError), async (c) => {
+    const userId = c.req.valid("param").id;
+    const token = c.req.valid("json").anonymousToken;
     const anonymousId = await verifyAnonymousToken(authConfig(c.env), token, Date.now());
     if (anonymousId === userId) throw new AppError("invalid_request", "a session cannot be merged into itself", { field: "anonymousToken" });
     const result = await mergeAnonymousSession(c.env, anonymousId, userId, regionOf(c.req.raw));

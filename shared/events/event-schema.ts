@@ -1,0 +1,226 @@
+import * as v from "valibot";
+import { ID_PATTERN } from "../ids";
+import { documentedAs } from "../schema/documented";
+import { firstIssue, issuePath, rankOf } from "../schema/issues";
+import { EVENT_TYPES, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
+
+/** Where and why a batch was rejected; `index` is -1 for the batch itself. */
+export interface BatchProblem {
+  index: number;
+  field: string;
+  reason: string;
+}
+
+const SURFACE_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+const CONTEXT_KEY_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
+const MAX_CONTEXT_KEYS = 16;
+const MAX_CONTEXT_VALUE_LENGTH = 256;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const BODY_MESSAGE = 'body must be a JSON object with an array field "events"';
+const NOT_OBJECT = "event must be a JSON object";
+const UNKNOWN_FIELD = "unknown field";
+const DUPLICATE = "duplicate eventId within the batch";
+const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+const TYPE_RULE = `must be one of ${EVENT_TYPES.join(", ")}`;
+const TIMESTAMP_RULE = "required; epoch milliseconds or an ISO-8601 date-time";
+/** What a missing required field is told: the same as a wrong one. */
+const MISSING = { eventId: `required; ${ID_RULE}`, userId: `required; ${ID_RULE}`, itemId: `required; ${ID_RULE}`, type: TYPE_RULE, timestamp: TIMESTAMP_RULE };
+
+const requiredId = (description: string) => v.pipe(v.string(`required; ${ID_RULE}`), v.regex(ID_PATTERN, `required; ${ID_RULE}`), v.description(description));
+
+/** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone. */
+function parseTimestamp(value: unknown): number | null {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  if (typeof value !== "string" || !ISO_DATE_TIME.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The reason a `context` map is refused, or null: at most 16 keys of A-Z a-z 0-9 _, string values of at most 256 characters. */
+function contextProblem(value: unknown): string | null {
+  if (!isPlainObject(value)) return "must be an object of strings";
+  const entries = Object.entries(value);
+  if (entries.length > MAX_CONTEXT_KEYS) return `at most ${MAX_CONTEXT_KEYS} keys`;
+  for (const [k, x] of entries) {
+    if (!CONTEXT_KEY_PATTERN.test(k)) return `key "${k}" must be 1-32 characters of A-Z a-z 0-9 _`;
+    if (typeof x !== "string" || x.length > MAX_CONTEXT_VALUE_LENGTH)
+      return `value of "${k}" must be a string of at most ${MAX_CONTEXT_VALUE_LENGTH} characters`;
+  }
+  return null;
+}
+
+/** Fields of an event in the order they are checked (after "is it an object" and "any unknown field"). */
+const FIELD_ORDER = ["eventId", "userId", "itemId", "type", "timestamp", "value", "seconds", "surface", "impressionId", "context"];
+
+/** One event as a client sends it; `clock` is the server's time for the future-skew check. */
+function eventSchema(clock: () => number) {
+  const entries = {
+    eventId: requiredId("The client's id of this event: a retried batch with the same ids is stored once."),
+    userId: requiredId("The user who acted; a browser may send its own user's events only."),
+    itemId: requiredId("A catalog item."),
+    type: v.picklist(EVENT_TYPES, TYPE_RULE),
+    timestamp: v.pipe(
+      v.custom<number | string>((x) => parseTimestamp(x) !== null, TIMESTAMP_RULE),
+      documentedAs<number | string>({
+        description: "Epoch milliseconds or an ISO-8601 date-time with a zone; at most 5 minutes ahead, not before 2000, from a browser at most 24 hours old.",
+        anyOf: [
+          { type: "integer", minimum: 0 },
+          { type: "string", format: "date-time" },
+        ],
+      }),
+      v.transform((x) => parseTimestamp(x)!),
+      v.check((ms) => ms <= clock() + MAX_FUTURE_SKEW_MS, "lies more than 5 minutes in the future"),
+      v.check((ms) => ms >= MIN_TIMESTAMP_MS, "lies before 2000-01-01"),
+    ),
+    // Whether these may be present depends on `type`: checked across fields below.
+    value: v.optional(
+      v.pipe(
+        v.unknown(),
+        documentedAs({ type: "number", minimum: RATING_RANGE.min, maximum: RATING_RANGE.max, description: "Stars: `rating` events only, and required there." }),
+      ),
+    ),
+    seconds: v.optional(
+      v.pipe(v.unknown(), documentedAs({ type: "number", minimum: 0, description: "Seconds watched: `watch` events only, and required there." })),
+    ),
+    surface: v.optional(
+      v.pipe(
+        v.string("lower-case letters, digits and _, at most 32 characters"),
+        v.regex(SURFACE_PATTERN, "lower-case letters, digits and _, at most 32 characters"),
+        v.description("Where the item was shown (`home`, `up_next`, ...): counts towards that surface's CTR."),
+      ),
+    ),
+    impressionId: v.optional(
+      v.pipe(
+        v.string(ID_RULE),
+        v.regex(ID_PATTERN, ID_RULE),
+        v.description("The `impressionId` of the list that showed the item: attributes the event to it."),
+      ),
+    ),
+    context: v.optional(
+      v.pipe(
+        v.custom<Record<string, string>>(
+          (x) => contextProblem(x) === null,
+          (issue) => contextProblem(issue.input)!,
+        ),
+        documentedAs<Record<string, string>>({
+          type: "object",
+          maxProperties: MAX_CONTEXT_KEYS,
+          propertyNames: { pattern: CONTEXT_KEY_PATTERN.source },
+          additionalProperties: { type: "string", maxLength: MAX_CONTEXT_VALUE_LENGTH },
+          description: "A small string map of the client's own (page, device, ...).",
+        }),
+      ),
+    ),
+  };
+  return v.pipe(
+    v.strictObject(entries, (issue) => {
+      const key = issue.path?.at(-1)?.key;
+      if (issue.path?.at(-1)?.origin !== "key" || typeof key !== "string") return NOT_OBJECT;
+      return key in MISSING ? MISSING[key as keyof typeof MISSING] : UNKNOWN_FIELD;
+    }),
+    v.forward(
+      v.partialCheck(
+        [["type"], ["value"]],
+        (e) => (e.type === "rating" ? typeof e.value === "number" && e.value >= RATING_RANGE.min && e.value <= RATING_RANGE.max : e.value === undefined),
+        (issue) =>
+          (issue.input as { type?: unknown }).type === "rating"
+            ? `a rating needs a value from ${RATING_RANGE.min} to ${RATING_RANGE.max}`
+            : "only rating events carry a value",
+      ),
+      ["value"],
+    ),
+    v.forward(
+      v.partialCheck(
+        [["type"], ["seconds"]],
+        (e) => (e.type === "watch" ? typeof e.seconds === "number" && Number.isFinite(e.seconds) && e.seconds >= 0 : e.seconds === undefined),
+        (issue) => ((issue.input as { type?: unknown }).type === "watch" ? "a watch needs seconds >= 0" : "only watch events carry seconds"),
+      ),
+      ["seconds"],
+    ),
+    v.transform((e): InteractionEvent => {
+      const event: InteractionEvent = { eventId: e.eventId, userId: e.userId, itemId: e.itemId, type: e.type, timestampMs: e.timestamp };
+      if (e.type === "rating") event.value = e.value as number;
+      if (e.type === "watch") event.seconds = e.seconds as number;
+      if (e.surface !== undefined) event.surface = e.surface;
+      if (e.impressionId !== undefined) event.impressionId = e.impressionId;
+      if (e.context !== undefined) event.context = e.context;
+      return event;
+    }),
+  );
+}
+
+/**
+ * The `POST /v1/events` body: `{"events": [...]}`, 1 to 500 events, no
+ * unknown field anywhere (a misspelt field is refused, never dropped), no
+ * event id twice in one batch (across batches ids are idempotent: storage
+ * handles that). `clock` is read when a timestamp is checked.
+ */
+export function eventBatchSchema(clock: () => number = Date.now) {
+  const event = eventSchema(clock);
+  const entries = {
+    events: v.pipe(
+      v.array(v.unknown(), BODY_MESSAGE),
+      v.description(`1 to ${MAX_EVENTS_PER_BATCH} events, validated whole: the first problem rejects the batch and nothing of it is stored.`),
+      v.check((list) => list.length > 0, "batch is empty"),
+      v.check(
+        (list) => list.length <= MAX_EVENTS_PER_BATCH,
+        (issue) => `batch has ${(issue.input as unknown[]).length} events; at most ${MAX_EVENTS_PER_BATCH} are allowed`,
+      ),
+      v.array(event),
+      v.rawCheck(({ dataset, addIssue }) => {
+        const list = dataset.value as { eventId?: unknown }[];
+        const seen = new Set<unknown>();
+        for (let i = 0; i < list.length; i++) {
+          const id = list[i]?.eventId;
+          if (typeof id === "string" && seen.has(id)) {
+            addIssue({ message: DUPLICATE, path: [{ type: "array", origin: "value", input: list, key: i, value: list[i] }] });
+            return;
+          }
+          seen.add(id);
+        }
+      }),
+    ),
+  };
+  return v.strictObject(entries, (issue) => (issue.path?.at(-1)?.origin === "key" && issue.path.at(-1)?.key !== "events" ? UNKNOWN_FIELD : BODY_MESSAGE));
+}
+
+type BatchIssue = v.BaseIssue<unknown>;
+
+/**
+ * The problem a check of the batch in order would meet first: the body's
+ * shape, an unknown top-level field, its size, then event by event (is it
+ * an object, an unknown field, then its fields in FIELD_ORDER, then a
+ * duplicate id).
+ */
+export function batchProblem(issues: readonly [BatchIssue, ...BatchIssue[]]): BatchProblem {
+  const issue = firstIssue(issues, batchRank);
+  const path = issuePath(issue);
+  if (path.length < 2) {
+    const key = path[0];
+    const unknownTop = issue.path?.[0]?.origin === "key" && key !== "events";
+    return { index: -1, field: unknownTop ? String(key) : "events", reason: issue.message };
+  }
+  const index = path[1] as number;
+  if (Array.isArray(issue.path?.[1]?.value)) return { index, field: "", reason: NOT_OBJECT };
+  if (issue.message === DUPLICATE && path.length === 2) return { index, field: "eventId", reason: DUPLICATE };
+  return { index, field: path.length > 2 ? String(path[2]) : "", reason: issue.message };
+}
+
+function batchRank(issue: BatchIssue): number[] {
+  const path = issuePath(issue);
+  const top = issue.path?.[0];
+  if (path.length === 0) return [0];
+  if (path.length === 1) {
+    if (top?.origin === "key") return [top.key === "events" ? 0 : 1];
+    return issue.type === "array" ? [0] : [2];
+  }
+  const index = path[1] as number;
+  if (Array.isArray(issue.path?.[1]?.value) || path.length === 2) return [3, index, issue.message === DUPLICATE ? FIELD_ORDER.length + 2 : 0];
+  const field = issue.path?.[2];
+  if (field?.origin === "key" && !FIELD_ORDER.includes(String(field.key))) return [3, index, 1];
+  return [3, index, 2 + rankOf(FIELD_ORDER, field?.key)];
+}

@@ -1,0 +1,40 @@
+import * as v from "valibot";
+import { AppError } from "../../../../shared/errors";
+import { parseUserProfileIssues, userProfileSchema } from "../../../../shared/users/profile";
+import { idSchema, ID_RULE } from "./common";
+import { type IssuesToError } from "./validate";
+
+export const userIdParam = v.object({ id: idSchema(`user id must be ${ID_RULE}`) });
+/** Path ids were never named as a field in the error. */
+export const idParamError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message);
+
+export const profileBody = userProfileSchema;
+export const profileError: IssuesToError = (issues) => new AppError("invalid_request", `${parseUserProfileIssues(issues)}; the profile was not changed`);
+
+const MERGE_MESSAGE = 'send {"anonymousToken": "<the visitor\'s anonymous token>"}';
+export const mergeBody = v.object(
+  {
+    anonymousToken: v.pipe(v.string(MERGE_MESSAGE), v.description("The visitor's anonymous token (from POST /v1/anonymous).")),
+  },
+  MERGE_MESSAGE,
+);
+export const mergeError: IssuesToError = () => new AppError("invalid_request", MERGE_MESSAGE, { field: "anonymousToken" });
+
+export const profileResponse = v.object({
+  userId: v.string(),
+  profile: v.object({ language: v.nullable(v.string()), region: v.nullable(v.string()), categories: v.array(v.string()) }),
+  sessionVersion: v.number(),
+});
+export const mergeResponse = v.object({
+  userId: v.string(),
+  mergedFrom: v.pipe(v.string(), v.description("The anonymous id whose session joined the user's.")),
+  mergedEvents: v.number(),
+  profileAdopted: v.boolean(),
+  sessionVersion: v.number(),
+});
+export const eraseResponse = v.object({
+  userId: v.string(),
+  erased: v.literal(true),
+  onlineFeaturesDeleted: v.number(),
+  redis: v.picklist(["erased", "disabled"]),
+});
