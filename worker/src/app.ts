@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { experimentsAdmin } from "./experiments/admin-routes";
+import { erasuresAdmin } from "./privacy/erasure-routes";
 import { secureHeaders } from "hono/secure-headers";
 import { authConfig } from "./auth/auth-config";
 import { authenticate } from "./auth/authenticate";
@@ -60,6 +61,7 @@ export function createApp() {
   app.route("/v1/users", users);
   app.route("/v1/trending", trending);
   app.route("/admin/experiments", experimentsAdmin);
+  app.route("/admin/erasures", erasuresAdmin);
   app.route("/admin", admin);
   app.notFound((c) => {
     const wrongMethod = methodNotAllowed(app.routes, c);
