@@ -4,7 +4,7 @@ import { documentedAs } from "../schema/documented";
 import { firstIssue, issuePath, rankOf } from "../schema/issues";
 import { EVENT_TYPES, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
 
-/** Where and why a batch was rejected; `index` is -1 for the batch itself. */
+/** Where and why a batch, or one event of it, was rejected; `index` is -1 for the batch itself. */
 export interface BatchProblem {
   index: number;
   field: string;
@@ -19,7 +19,6 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 const BODY_MESSAGE = 'body must be a JSON object with an array field "events"';
 const NOT_OBJECT = "event must be a JSON object";
 const UNKNOWN_FIELD = "unknown field";
-const DUPLICATE = "duplicate eventId within the batch";
 const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 const TYPE_RULE = `must be one of ${EVENT_TYPES.join(", ")}`;
 const TIMESTAMP_RULE = "required; epoch milliseconds or an ISO-8601 date-time";
@@ -56,8 +55,8 @@ function contextProblem(value: unknown): string | null {
 /** Fields of an event in the order they are checked (after "is it an object" and "any unknown field"). */
 const FIELD_ORDER = ["eventId", "userId", "itemId", "type", "timestamp", "value", "seconds", "surface", "impressionId", "context"];
 
-/** One event as a client sends it; `clock` is the server's time for the future-skew check. */
-function eventSchema(clock: () => number) {
+/** One event as a client sends it; `clock` is the server's time for the future-skew check. Output: the normalized event. */
+export function eventSchema(clock: () => number) {
   const entries = {
     eventId: requiredId("The client's id of this event: a retried batch with the same ids is stored once."),
     userId: requiredId("The user who acted; a browser may send its own user's events only."),
@@ -153,74 +152,66 @@ function eventSchema(clock: () => number) {
   );
 }
 
+const eventsField = v.pipe(
+  v.array(v.unknown(), BODY_MESSAGE),
+  v.check((list) => list.length > 0, "batch is empty"),
+  v.check(
+    (list) => list.length <= MAX_EVENTS_PER_BATCH,
+    (issue) => `batch has ${(issue.input as unknown[]).length} events; at most ${MAX_EVENTS_PER_BATCH} are allowed`,
+  ),
+);
+const envelopeMessage: v.ErrorMessage<v.StrictObjectIssue> = (issue) =>
+  issue.path?.at(-1)?.origin === "key" && issue.path.at(-1)?.key !== "events" ? UNKNOWN_FIELD : BODY_MESSAGE;
+
 /**
- * The `POST /v1/events` body: `{"events": [...]}`, 1 to 500 events, no
- * unknown field anywhere (a misspelt field is refused, never dropped), no
- * event id twice in one batch (across batches ids are idempotent: storage
- * handles that). `clock` is read when a timestamp is checked.
+ * The `POST /v1/events` envelope, all or nothing: `{"events": [...]}` with
+ * 1 to 500 events and no other field. Each event is then judged on its own
+ * (eventSchema), so one bad event does not hold back the others.
  */
-export function eventBatchSchema(clock: () => number = Date.now) {
-  const event = eventSchema(clock);
-  const entries = {
+export const eventBatchEnvelope = v.strictObject({ events: eventsField }, envelopeMessage);
+
+/** The envelope with its events as clients send them: what the API reference and the typed client show. */
+export const eventBatchDocumented = v.strictObject(
+  {
     events: v.pipe(
-      v.array(v.unknown(), BODY_MESSAGE),
-      v.description(`1 to ${MAX_EVENTS_PER_BATCH} events, validated whole: the first problem rejects the batch and nothing of it is stored.`),
-      v.check((list) => list.length > 0, "batch is empty"),
-      v.check(
-        (list) => list.length <= MAX_EVENTS_PER_BATCH,
-        (issue) => `batch has ${(issue.input as unknown[]).length} events; at most ${MAX_EVENTS_PER_BATCH} are allowed`,
+      v.array(eventSchema(Date.now)),
+      v.minLength(1),
+      v.maxLength(MAX_EVENTS_PER_BATCH),
+      v.description(
+        `1 to ${MAX_EVENTS_PER_BATCH} events. Each is judged on its own (\`results\`); the batch is refused (400) only when its envelope is wrong or no event is valid.`,
       ),
-      v.array(event),
-      v.rawCheck(({ dataset, addIssue }) => {
-        const list = dataset.value as { eventId?: unknown }[];
-        const seen = new Set<unknown>();
-        for (let i = 0; i < list.length; i++) {
-          const id = list[i]?.eventId;
-          if (typeof id === "string" && seen.has(id)) {
-            addIssue({ message: DUPLICATE, path: [{ type: "array", origin: "value", input: list, key: i, value: list[i] }] });
-            return;
-          }
-          seen.add(id);
-        }
-      }),
     ),
-  };
-  return v.strictObject(entries, (issue) => (issue.path?.at(-1)?.origin === "key" && issue.path.at(-1)?.key !== "events" ? UNKNOWN_FIELD : BODY_MESSAGE));
-}
+  },
+  envelopeMessage,
+);
 
-type BatchIssue = v.BaseIssue<unknown>;
+type Issue = v.BaseIssue<unknown>;
+
+/** The envelope's first problem: its shape, then an unknown field, then its size. */
+export function envelopeProblem(issues: readonly [Issue, ...Issue[]]): BatchProblem {
+  const issue = firstIssue(issues, (i) => {
+    const top = i.path?.[0];
+    if (!top) return [0];
+    if (top.origin === "key") return [top.key === "events" ? 0 : 1];
+    return i.type === "array" ? [0] : [2];
+  });
+  const top = issue.path?.[0];
+  const unknownTop = top?.origin === "key" && top.key !== "events";
+  return { index: -1, field: unknownTop ? String(top.key) : "events", reason: issue.message };
+}
 
 /**
- * The problem a check of the batch in order would meet first: the body's
- * shape, an unknown top-level field, its size, then event by event (is it
- * an object, an unknown field, then its fields in FIELD_ORDER, then a
- * duplicate id).
+ * The problem of event `index` a check in order would meet first: is it an
+ * object, an unknown field, then its fields in FIELD_ORDER.
  */
-export function batchProblem(issues: readonly [BatchIssue, ...BatchIssue[]]): BatchProblem {
-  const issue = firstIssue(issues, batchRank);
+export function eventProblem(issues: readonly [Issue, ...Issue[]], index: number, input: unknown): BatchProblem {
+  if (Array.isArray(input)) return { index, field: "", reason: NOT_OBJECT };
+  const issue = firstIssue(issues, (i) => {
+    const first = i.path?.[0];
+    if (!first) return [0];
+    if (first.origin === "key" && !FIELD_ORDER.includes(String(first.key))) return [1];
+    return [2 + rankOf(FIELD_ORDER, first.key)];
+  });
   const path = issuePath(issue);
-  if (path.length < 2) {
-    const key = path[0];
-    const unknownTop = issue.path?.[0]?.origin === "key" && key !== "events";
-    return { index: -1, field: unknownTop ? String(key) : "events", reason: issue.message };
-  }
-  const index = path[1] as number;
-  if (Array.isArray(issue.path?.[1]?.value)) return { index, field: "", reason: NOT_OBJECT };
-  if (issue.message === DUPLICATE && path.length === 2) return { index, field: "eventId", reason: DUPLICATE };
-  return { index, field: path.length > 2 ? String(path[2]) : "", reason: issue.message };
-}
-
-function batchRank(issue: BatchIssue): number[] {
-  const path = issuePath(issue);
-  const top = issue.path?.[0];
-  if (path.length === 0) return [0];
-  if (path.length === 1) {
-    if (top?.origin === "key") return [top.key === "events" ? 0 : 1];
-    return issue.type === "array" ? [0] : [2];
-  }
-  const index = path[1] as number;
-  if (Array.isArray(issue.path?.[1]?.value) || path.length === 2) return [3, index, issue.message === DUPLICATE ? FIELD_ORDER.length + 2 : 0];
-  const field = issue.path?.[2];
-  if (field?.origin === "key" && !FIELD_ORDER.includes(String(field.key))) return [3, index, 1];
-  return [3, index, 2 + rankOf(FIELD_ORDER, field?.key)];
+  return { index, field: path.length > 0 ? String(path[0]) : "", reason: issue.message };
 }

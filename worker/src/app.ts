@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { experimentsAdmin } from "./experiments/admin-routes";
+import { erasuresAdmin } from "./privacy/erasure-routes";
 import { secureHeaders } from "hono/secure-headers";
 import { authConfig } from "./auth/auth-config";
 import { authenticate } from "./auth/authenticate";
@@ -62,6 +63,7 @@ export function createApp() {
     .route("/v1/users", users)
     .route("/v1/trending", trending)
     .route("/admin/experiments", experimentsAdmin)
+    .route("/admin/erasures", erasuresAdmin)
     .route("/admin", admin);
   app.notFound((c) => {
     const wrongMethod = methodNotAllowed(app.routes, c);
