@@ -15,6 +15,7 @@ import { admin } from "./routes/admin";
 import { anonymous } from "./routes/anonymous";
 import { events } from "./routes/events";
 import { health } from "./routes/health";
+import { openApi } from "./routes/openapi";
 import { itemsRoute } from "./routes/items";
 import { recommendations } from "./routes/recommendations";
 import { similarRoute } from "./routes/similar";
@@ -54,6 +55,7 @@ export function createApp() {
   app.use("/v1/*", authenticate());
   // Chained, so the routes' types reach hono/client (client/index.ts) through AppType.
   const routes = app
+    .route("/", openApi)
     .route("/health", health)
     .route("/v1/recommendations", recommendations)
     .route("/v1/events", events)

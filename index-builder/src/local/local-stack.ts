@@ -85,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     persistTo: options.persistTo,
     inherit: options.inherit,
     vars: {
+      API_REFERENCE: "1",
       ...options.vars,
       SECRET_KEY_HASHES: createHash("sha256").update(adminKey).digest("hex"),
       USER_TOKEN_SECRETS: `${tokenKey.kid}:${tokenKey.secret}`,

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { AppError } from "../../../../shared/errors";
+import { documentedAs } from "../../../../shared/schema/documented";
 import { firstFieldError, ID_RULE, idSchema, intParam } from "./common";
 import { type IssuesToError } from "./validate";
 
@@ -23,6 +24,11 @@ export const trendingQuery = v.object({
       v.description("A two-letter country code (any case) or `global`; the caller's country when absent."),
       v.toLowerCase(),
       v.regex(/^([a-z]{2}|global)$/, REGION_MESSAGE),
+      documentedAs<string>({
+        type: "string",
+        pattern: "^([A-Za-z]{2}|global)$",
+        description: "A two-letter country code (any case) or `global`; the caller's country when absent.",
+      }),
     ),
   ),
   limit: intParam("limit", 20, 1, 100),

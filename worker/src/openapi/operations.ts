@@ -1,0 +1,268 @@
+import type * as v from "valibot";
+import * as admin from "../http/schemas/admin";
+import {
+  anonymousResponse,
+  catalogItemResponse,
+  itemIdParam,
+  similarQuery,
+  similarResponse,
+  trendingQuery,
+  trendingResponse,
+} from "../http/schemas/catalog-reads";
+import { eventBatchDocumented } from "../../../shared/events/event-schema";
+import { eventsResponse } from "../http/schemas/events";
+import { recommendationsQuery, recommendationsResponse } from "../http/schemas/recommendations";
+import { eraseResponse, mergeBody, mergeResponse, profileBody, profileResponse, userIdParam } from "../http/schemas/users";
+
+type Schema = v.GenericSchema;
+type ObjectSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
+
+/** Who may call: each inner list is one way in (all its schemes together), as in OpenAPI's `security`. */
+export type Credentials = "public" | "publishable" | "user" | "secret";
+
+/** One route of the API as the reference documents it: the same schemas the route validates with. */
+export interface Operation {
+  method: "get" | "put" | "post" | "delete";
+  /** OpenAPI form: `{id}` for `:id`. */
+  path: string;
+  tag: "Recommendations" | "Events" | "Users" | "Catalog" | "Health" | "Index" | "Configuration" | "Audits" | "Experiments";
+  summary: string;
+  description?: string;
+  credentials: Credentials;
+  params?: ObjectSchema;
+  /** The query's object schema (possibly wrapped in a pipe whose first item is the object). */
+  query?: Schema;
+  body?: Schema | { contentType: string; description: string };
+  /** The success status and its body (`text`: a non-JSON answer). */
+  success: { status: number; description: string; schema?: Schema; contentType?: string };
+  /** Refusals besides the ones every route of its kind may give (401/403/429 from credentials, 405, 413). */
+  errors?: number[];
+}
+
+export const OPERATIONS: Operation[] = [
+  {
+    method: "get",
+    path: "/v1/recommendations",
+    tag: "Recommendations",
+    summary: "A personalized list: home feed, up next or related items",
+    description:
+      "Cache-first, then the funnel (candidate sources, filters, light and heavy ranking, policy). The `Server-Timing` header names every stage; `degraded` names what failed, and the answer is still a 200.",
+    credentials: "user",
+    query: recommendationsQuery,
+    success: { status: 200, description: "The page of the list.", schema: recommendationsResponse },
+    errors: [400, 503],
+  },
+  {
+    method: "post",
+    path: "/v1/events",
+    tag: "Events",
+    summary: "Send interaction events (at most 500)",
+    description:
+      "Each event acts for its user: a browser sends its own user's events only. Answers one result per event, so a client resends exactly what failed. Event ids are the user's own and idempotent for 7 days.",
+    credentials: "user",
+    body: eventBatchDocumented,
+    success: { status: 200, description: "What became of each event.", schema: eventsResponse },
+    errors: [400, 415, 503],
+  },
+  {
+    method: "post",
+    path: "/v1/anonymous",
+    tag: "Users",
+    summary: "A signed anonymous id for a visitor (or its renewal)",
+    description: "201 with a new id; with a still-valid anonymous token, 200 renewing that id. Rate limited per key and client.",
+    credentials: "publishable",
+    success: { status: 201, description: "The visitor's id and token.", schema: anonymousResponse },
+  },
+  {
+    method: "put",
+    path: "/v1/users/{id}",
+    tag: "Users",
+    summary: "Declare the user's language, region and categories (cold start)",
+    credentials: "user",
+    params: userIdParam,
+    body: profileBody,
+    success: { status: 200, description: "The stored profile.", schema: profileResponse },
+    errors: [400, 415],
+  },
+  {
+    method: "delete",
+    path: "/v1/users/{id}",
+    tag: "Users",
+    summary: "Privacy deletion: erase the user everywhere, with a receipt",
+    credentials: "user",
+    params: userIdParam,
+    success: { status: 200, description: "The erasure receipt.", schema: eraseResponse },
+    errors: [400, 503],
+  },
+  {
+    method: "post",
+    path: "/v1/users/{id}/merge",
+    tag: "Users",
+    summary: "At login: merge the anonymous visitor's session into the user",
+    credentials: "user",
+    params: userIdParam,
+    body: mergeBody,
+    success: { status: 200, description: "What was merged.", schema: mergeResponse },
+    errors: [400, 415],
+  },
+  {
+    method: "get",
+    path: "/v1/items/{id}",
+    tag: "Catalog",
+    summary: "A catalog item",
+    credentials: "publishable",
+    params: itemIdParam,
+    success: { status: 200, description: "The item.", schema: catalogItemResponse },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/v1/items/{id}/similar",
+    tag: "Catalog",
+    summary: "Items nearest to an item (ANN over the index)",
+    credentials: "publishable",
+    params: itemIdParam,
+    query: similarQuery,
+    success: { status: 200, description: "The nearest items.", schema: similarResponse },
+    errors: [400, 404, 503],
+  },
+  {
+    method: "get",
+    path: "/v1/trending",
+    tag: "Catalog",
+    summary: "Items trending in a region",
+    credentials: "publishable",
+    query: trendingQuery,
+    success: { status: 200, description: "Trending items, or the popular list when Redis is off.", schema: trendingResponse },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/health/live",
+    tag: "Health",
+    summary: "Liveness: touches no binding",
+    credentials: "public",
+    success: { status: 200, description: "Alive." },
+  },
+  {
+    method: "get",
+    path: "/health",
+    tag: "Health",
+    summary: "The state of every binding",
+    credentials: "secret",
+    success: { status: 200, description: "Binding states." },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    tag: "Health",
+    summary: "This document (OpenAPI 3.1)",
+    credentials: "public",
+    success: { status: 200, description: "The OpenAPI document." },
+  },
+  {
+    method: "get",
+    path: "/docs",
+    tag: "Health",
+    summary: "The API reference page, rendered from this document (only where API_REFERENCE is 1)",
+    credentials: "public",
+    success: { status: 200, description: "HTML.", contentType: "text/html" },
+    errors: [404],
+  },
+  ...adminOperations(),
+];
+
+function adminOperations(): Operation[] {
+  const op = (
+    method: Operation["method"],
+    path: string,
+    tag: Operation["tag"],
+    summary: string,
+    extra: Partial<Operation> = {},
+    success: Operation["success"] = { status: 200, description: "Done." },
+  ): Operation => ({ method, path, tag, summary, credentials: "secret", success, ...extra });
+  const blob = { contentType: "application/octet-stream", description: "The blob's bytes (at most 25 MiB)." };
+  return [
+    op(
+      "put",
+      "/admin/index/blobs/{sha256}",
+      "Index",
+      "Upload a blob under its content address",
+      { params: admin.sha256Param, body: blob, errors: [400] },
+      { status: 201, description: "Stored (200: already there)." },
+    ),
+    op("get", "/admin/index/blobs", "Index", "Stored blobs, 1000 per page", { query: admin.blobsQuery, errors: [400] }),
+    op(
+      "get",
+      "/admin/index/blobs/{sha256}",
+      "Index",
+      "A blob's bytes",
+      { params: admin.sha256Param, errors: [400, 404] },
+      { status: 200, description: "The bytes.", contentType: "application/octet-stream" },
+    ),
+    op("delete", "/admin/index/blobs/{sha256}", "Index", "Garbage-collect a blob", { params: admin.sha256Param, errors: [400, 409] }),
+    op(
+      "put",
+      "/admin/index/versions/{version}/blobs/{name}",
+      "Index",
+      "Upload a blob (older builders; X-Content-Sha256 must match)",
+      { params: admin.versionBlobParams, body: blob, errors: [400] },
+      { status: 201, description: "Stored (200: already there)." },
+    ),
+    op("get", "/admin/index/versions", "Index", "Published versions, current and canary pointers, history"),
+    op("get", "/admin/index/versions/{version}/manifest", "Index", "A published manifest", { params: admin.versionParam, errors: [400, 404] }),
+    op(
+      "put",
+      "/admin/index/versions/{version}/manifest",
+      "Index",
+      "Publish a manifest (every blob it lists must be present)",
+      { params: admin.versionParam, body: admin.manifestBody, errors: [400, 409, 415] },
+      { status: 201, description: "Published." },
+    ),
+    op("delete", "/admin/index/versions/{version}", "Index", "Garbage-collect a version", { params: admin.versionParam, errors: [400, 409] }),
+    op("get", "/admin/index/current", "Index", "The live version", { errors: [503] }),
+    op("put", "/admin/index/current", "Index", "Make a published version live (or roll back)", { body: admin.currentBody, errors: [400, 409, 415] }),
+    op("get", "/admin/index/canary", "Index", "The canary pointer"),
+    op("put", "/admin/index/canary", "Index", "Serve a published version to a share of users", { body: admin.canaryBody, errors: [400, 415] }),
+    op("delete", "/admin/index/canary", "Index", "Withdraw the canary"),
+    op("post", "/admin/catalog/items", "Configuration", "Upsert up to 500 catalog items, atomically", { body: admin.catalogItemsBody, errors: [400, 415] }),
+    op("put", "/admin/config/editorial", "Configuration", "Editorial lists per surface and region", { body: admin.editorialBody, errors: [400, 415] }),
+    op("put", "/admin/config/policy", "Configuration", "Re-ranking knobs and business rules per surface", { body: admin.policyBody, errors: [400, 415] }),
+    op("get", "/admin/users/{id}/events", "Audits", "A user's stored event ids and undelivered outbox size", { params: admin.adminUserParam, errors: [400] }),
+    op("get", "/admin/metrics", "Audits", "Request metrics of the last minutes", { query: admin.metricsQuery, errors: [400, 503] }),
+    op("get", "/admin/experiments/{variant}/counters", "Audits", "Impressions and attributed events of a variant", {
+      params: admin.variantParam,
+      query: admin.countersQuery,
+      errors: [400, 503],
+    }),
+    op("get", "/admin/erasures", "Audits", "Erasure receipts (latest, or a user's)", { query: admin.erasuresQuery, errors: [400] }),
+    op("get", "/admin/erasures/{receiptId}", "Audits", "One erasure receipt", { params: admin.receiptParam, errors: [404] }),
+    op("get", "/admin/experiments/holdout", "Experiments", "The global holdout"),
+    op("put", "/admin/experiments/holdout", "Experiments", "Set the global holdout (refused while experiments run)", {
+      body: admin.holdoutBody,
+      errors: [400, 409, 415],
+    }),
+    op("get", "/admin/experiments", "Experiments", "Experiments, with the holdout"),
+    op(
+      "post",
+      "/admin/experiments",
+      "Experiments",
+      "Create a draft experiment",
+      { body: admin.experimentBody, errors: [400, 415] },
+      { status: 201, description: "The draft." },
+    ),
+    op("get", "/admin/experiments/{id}", "Experiments", "An experiment and its audit trail", { params: admin.experimentParam, errors: [400, 404] }),
+    op("put", "/admin/experiments/{id}", "Experiments", "Replace a draft's definition", {
+      params: admin.experimentParam,
+      body: admin.experimentBody,
+      errors: [400, 404, 409, 415],
+    }),
+    op("post", "/admin/experiments/{id}/start", "Experiments", "Start a draft", { params: admin.experimentParam, errors: [400, 404, 409] }),
+    op("post", "/admin/experiments/{id}/stop", "Experiments", "Stop a running experiment", { params: admin.experimentParam, errors: [400, 404, 409] }),
+    op("get", "/admin/experiments/{id}/report", "Experiments", "The experiment's report", {
+      params: admin.experimentParam,
+      query: admin.reportQuery,
+      errors: [400, 404, 503],
+    }),
+  ];
+}
