@@ -25,7 +25,6 @@
  * Writes bench/results/auth-token.{json,md}; exits non-zero when verifying
  * a token costs more than 0.2 ms of workerd CPU (measure 2).
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +34,7 @@ import { freePort } from "../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../index-builder/src/local/local-stack";
 import { offlineWranglerEnv, PROJECT_ROOT } from "../index-builder/src/local/wrangler";
 import { round, runBounded } from "./lib/stats";
+import { workerdCpuMs } from "./lib/workerd-cpu";
 
 const NODE_TOKENS = 20_000;
 const ISOLATE_TOKENS = 5_000;
@@ -55,30 +55,6 @@ async function nodeVerifyCpuMs(): Promise<number> {
   for (const t of tokens) if (!(await verifyUserToken(t, [key], options)).ok) throw new Error("a token failed to verify");
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000 / NODE_TOKENS;
-}
-
-/** CPU milliseconds so far of every workerd process under `rootPid`. */
-function workerdCpuMs(rootPid: number): number {
-  const stats = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => {
-      try {
-        const text = readFileSync(`/proc/${d}/stat`, "utf8");
-        const close = text.lastIndexOf(")");
-        const fields = text.slice(close + 2).split(" ");
-        return { pid: Number(d), comm: text.slice(text.indexOf("(") + 1, close), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-      } catch {
-        return null;
-      }
-    })
-    .filter((s) => s !== null);
-  const byPid = new Map(stats.map((s) => [s.pid, s]));
-  const under = (pid: number): boolean => {
-    for (let p = byPid.get(pid); p; p = byPid.get(p.ppid)) if (p.pid === rootPid) return true;
-    return false;
-  };
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  return stats.filter((s) => s.comm.startsWith("workerd") && under(s.pid)).reduce((sum, s) => sum + s.ticks, 0) / ticksPerMs;
 }
 
 /** CPU ms per verification in a workerd isolate that does nothing else (measure 2). */
