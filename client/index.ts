@@ -1,5 +1,5 @@
 import { hc } from "hono/client";
-import { type AppType } from "../worker/src/app";
+import type { AppType } from "../worker/src/app";
 
 /** Credentials a client sends; each may be a value or a function read on every request (a token refreshed by the page). */
 export interface ClientOptions {

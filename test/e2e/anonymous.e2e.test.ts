@@ -1,34 +1,35 @@
 import { describe, expect, inject, it } from "vitest";
-import { browserFetch, serverFetch, sharedCredentials, tokenFor } from "./client";
+import { browserClient, serverClient, sharedCredentials, tokenFor } from "./client";
 import { redisClient, streamCounts } from "./stream-helpers";
 
-const base = inject("baseUrl");
 const credentials = sharedCredentials();
-const browser = browserFetch(credentials);
-const server = serverFetch(credentials);
+const server = serverClient(credentials);
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
-const json = (method: string, body: unknown): RequestInit => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
-describe("an anonymous visitor who logs in, with a real Redis", () => {
+describe("an anonymous visitor who logs in, with a real Redis (through the typed client)", () => {
   it("is merged into the user, and Redis counts the visitor's events once", async () => {
-    const anon = (await (await browser(`${base}/v1/anonymous`, { method: "POST", headers: { "CF-Connecting-IP": "192.0.2.77" } })).json()) as {
-      userId: string;
-      token: string;
-    };
+    const session: { token?: string } = {};
+    const visitor = browserClient(credentials, () => session.token, { "CF-Connecting-IP": "192.0.2.77" });
+    const issued = await visitor.v1.anonymous.$post();
+    expect(issued.status).toBe(201);
+    const anon = await issued.json();
+    if (!("token" in anon)) throw new Error(`no anonymous id: ${JSON.stringify(anon)}`);
+    session.token = anon.token;
     const events = ["1", "2"].map((itemId, n) => ({
       eventId: `${anon.userId}-${n}`,
       userId: anon.userId,
       itemId,
-      type: "click",
+      type: "click" as const,
       timestamp: Date.now() - 1000,
     }));
-    const posted = (await (await browser(`${base}/v1/events`, json("POST", { events }), anon.token)).json()) as { redis: string };
-    expect(posted.redis).toBe("delivered");
+    const posted = await (await visitor.v1.events.$post({ json: { events } })).json();
+    expect(posted).toMatchObject({ redis: "delivered", accepted: events.map((e) => e.eventId) });
 
     const user = `login-${Date.now()}`;
-    const merged = await browser(`${base}/v1/users/${user}/merge`, json("POST", { anonymousToken: anon.token }), await tokenFor(credentials, user));
+    const loggedIn = browserClient(credentials, await tokenFor(credentials, user), { "CF-Connecting-IP": "192.0.2.77" });
+    const merged = await loggedIn.v1.users[":id"].merge.$post({ param: { id: user }, json: { anonymousToken: anon.token } });
     expect(await merged.json()).toMatchObject({ mergedFrom: anon.userId, mergedEvents: 2 });
-    const audit = (await (await server(`${base}/admin/users/${user}/events`)).json()) as { eventIds: string[]; pendingOutbox: number };
+    const audit = await (await server.admin.users[":id"].events.$get({ param: { id: user } })).json();
     expect(audit).toMatchObject({ eventIds: events.map((e) => e.eventId), pendingOutbox: 0 });
     // Delivered once, under the anonymous id; not again as the user's.
     const counts = await streamCounts(redis);

@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import { createClient } from "../../client";
 import { signUserToken, type TokenKey } from "../../shared/auth/user-token";
 
 /**
@@ -51,4 +52,19 @@ export function tokenFor(credentials: StackCredentials, userId: string, ttlS = 6
     { sub: userId, aud: overrides.audience ?? credentials.audience, exp: nowS + ttlS, iat: nowS },
     { kid: credentials.tokenKey.kid, secret: overrides.secret ?? credentials.tokenKey.secret },
   );
+}
+
+/**
+ * The typed client (client/index.ts) as a browser on the key's origin,
+ * acting for `token`'s user when one is given (a function is read on every
+ * request, as a page refreshing its token would). `headers` adds to every
+ * request (a client address of its own, for the rate limits).
+ */
+export function browserClient(credentials: StackCredentials, token?: string | (() => string | undefined), headers: Record<string, string> = {}) {
+  return createClient(inject("baseUrl"), { publishableKey: credentials.publishableKey, userToken: token, headers: { Origin: credentials.origin, ...headers } });
+}
+
+/** The typed client as the customer's server, with the secret key. */
+export function serverClient(credentials: Pick<StackCredentials, "secretKey">) {
+  return createClient(inject("baseUrl"), { secretKey: credentials.secretKey });
 }
