@@ -174,12 +174,12 @@ describe("the user's Durable Object session", () => {
       let calls = 0;
       const failing = drainOutbox(sql, async (items) => {
         if (++calls === 2) throw new Error("redis down");
-        delivered.push(...items.map((x) => x.event.eventId));
+        delivered.push(...items.map((x) => (x as OutboxEvent).event.eventId));
       });
       await expect(failing).rejects.toThrow("redis down");
       expect(delivered).toEqual(events.slice(0, 100).map((x) => x.event.eventId));
       expect(outboxSize(sql)).toBe(150);
-      expect(await drainOutbox(sql, async (items) => void delivered.push(...items.map((x) => x.event.eventId)))).toBe(150);
+      expect(await drainOutbox(sql, async (items) => void delivered.push(...items.map((x) => (x as OutboxEvent).event.eventId)))).toBe(150);
       expect(delivered).toEqual(events.map((x) => x.event.eventId));
       expect(outboxSize(sql)).toBe(0);
     });

@@ -147,13 +147,13 @@ export const admin = new Hono<AppEnv>()
     await putPolicy(c.env.INDEX_KV, await readJson(c, MAX_JSON_BYTES));
     return c.json({ stored: true });
   })
-  /** A user's stored event ids and undelivered outbox size (audits, the events benchmark). */
+  /** A user's stored event ids and undelivered outbox size, events and impressions (audits, the events benchmark). */
   .get("/users/:id/events", async (c) => {
     const userId = c.req.param("id");
     if (!isValidId(userId)) throw new AppError("invalid_request", "user id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
     const stub = sessionStub(c.env, userId);
-    const [eventIds, pendingOutbox] = await Promise.all([stub.eventIds(), stub.pendingOutbox()]);
-    return c.json({ userId, eventIds, pendingOutbox });
+    const [eventIds, pendingOutbox, pendingImpressions] = await Promise.all([stub.eventIds(), stub.pendingOutbox(), stub.pendingImpressions()]);
+    return c.json({ userId, eventIds, pendingOutbox, pendingImpressions });
   })
   /** Request metrics of the last `minutes` (default 60, at most 2 days): latency percentiles, error, degraded and cache-hit shares per route, heavy-ranker share, CTR per surface. */
   .get("/metrics", async (c) => {

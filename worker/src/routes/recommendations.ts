@@ -6,7 +6,7 @@ import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
-import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
+import { cursorFitsList, decodeCursor, encodeCursor, listFingerprint, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
@@ -26,6 +26,7 @@ import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { policyFor } from "../config/config-store";
 import { countErrors, type ExposureAssignment, queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
+import { requeueImpressions } from "../session/requeue-impressions";
 import { sessionStub } from "../session/session-stub";
 import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
 
@@ -85,8 +86,20 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure, { userId: query.userId, region }));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const cacheKey = listCacheKey(query, region, exposure.label, index.version);
-  // A paging session stays on the list it started with.
+  // A paging session stays on the list it started with; when that list is gone (the version moved, as in a
+  // rollback, or it was recomputed mid-paging), a new list is computed without what the session already showed.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
+  const continues = (list: RankedList | null): list is RankedList =>
+    list !== null &&
+    (!query.cursor ||
+      (cursor !== null &&
+        cursorFitsList(
+          cursor,
+          listFingerprint(
+            list.indexVersion,
+            list.entries.map((e) => e.itemId),
+          ),
+        )));
   const stub = sessionStub(c.env, query.userId);
   const memoized = heldList(cacheKey.url);
   let hit: RankedList | undefined;
@@ -96,7 +109,8 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     // This isolate holds the list: the session version is all it needs to know it is current.
     const version = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.version()));
     if (version.ok && memoized.sessionVersion === (cursor ? cursor.sessionVersion : version.value)) {
-      hit = decodeRankedList(memoized.text) ?? undefined;
+      const held = decodeRankedList(memoized.text);
+      if (continues(held)) hit = held;
       currentVersion = version.value;
     }
   }
@@ -110,7 +124,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     if (read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
       const text = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
       const cached = text === undefined ? null : decodeRankedList(text);
-      if (text !== undefined && cached?.sessionVersion === wanted) {
+      if (text !== undefined && cached?.sessionVersion === wanted && continues(cached)) {
         hit = cached;
         rememberList(cacheKey.url, text, wanted);
       }
@@ -171,7 +185,18 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   }
   const page = rendered.items;
   const nextCursor =
-    next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
+    next < list.entries.length
+      ? encodeCursor({
+          offset: next,
+          sessionVersion: list.sessionVersion,
+          indexVersion: list.indexVersion,
+          startedMs,
+          listId: listFingerprint(
+            list.indexVersion,
+            list.entries.map((e) => e.itemId),
+          ),
+        })
+      : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
   const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
@@ -275,6 +300,7 @@ async function recordShowing(
         degraded: showing.degraded,
       },
       keepAlive,
+      (records) => requeueImpressions(env, records),
     );
   }
   try {
