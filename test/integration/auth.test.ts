@@ -140,7 +140,7 @@ describe("keys and user tokens", () => {
     const user = freshUser();
     const token = await userToken(user);
     expect((await browserCall("/v1/events", events([click(user, `${user}-1`)]), token)).status).toBe(200);
-    expect((await browserCall(`/v1/users/${user}`, jsonInit("PUT", { language: "pt-BR" }), token)).status).toBe(200);
+    expect((await browserCall(`/v1/users/${user}`, jsonInit("PUT", { region: "BR" }), token)).status).toBe(200);
     expect(await stubOf(user).eventCount()).toBe(1);
     expect((await browserCall(`/v1/users/${user}`, { method: "DELETE" }, token)).status).toBe(200);
     expect(await stubOf(user).eventCount()).toBe(0);

@@ -142,10 +142,13 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     // A list recomputed mid-paging leaves out what this paging session already showed.
     const shownBefore = query.cursor ? session.shownSince : [];
     if (query.cursor) offset = 0;
+    // Where Cloudflare does not say where the caller is, the region the user declared picks the regional
+    // sources (trending, editorial) and the region blocks. A profile change moves the session version.
+    const listRegion = region === "global" && session.profile.region ? session.profile.region.toLowerCase() : region;
     const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
     const result = await runFunnel(
       workerFunnelPorts(c.env, index, timing, defer),
-      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE, nowMs: Date.now() },
+      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() },
       funnelSession(session),
       variantKnobs(exposure.overrides),
       random,
@@ -153,7 +156,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     list = {
       indexVersion: index.version,
       sessionVersion: session.sessionVersion,
-      region,
+      region: listRegion,
       entries: result.entries,
       titles: {},
       degraded: sessionRead && !sessionRead.ok ? [sessionRead.degraded, ...result.degraded] : result.degraded,
@@ -168,10 +171,10 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   );
   const restricted = (itemId: string) => {
     const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
-    return row !== undefined && !(row.available && !row.blockedRegions.includes(region));
+    return row !== undefined && !(row.available && !row.blockedRegions.includes(list.region));
   };
   const { page: shown, next } = cutPage(list.entries, offset, query.limit, restricted);
-  const rendered = await renderPage(c.env, index, shown, offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  const rendered = await renderPage(c.env, index, shown, offset + 1, { region: list.region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
@@ -217,7 +220,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
       userId: query.userId,
       surface: query.surface,
       contextItemId: query.contextItemId,
-      region,
+      region: list.region,
       indexVersion: list.indexVersion,
       sessionVersion: currentVersion,
       experiment: first?.experimentId ?? null,

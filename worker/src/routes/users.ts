@@ -20,7 +20,7 @@ function userIdParam(id: string): string {
 
 /** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
-  /** Declared language, region and category preferences: the cold-start inputs. */
+  /** Declared region and category preferences: the cold-start inputs. */
   .put("/:id", async (c) => {
     const userId = userIdParam(c.req.param("id"));
     requireUser(c, userId);

@@ -40,7 +40,7 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
   let profileAdopted = false;
   if (source.profile) {
     const current = await user.profile();
-    if (current.language === null && current.region === null && current.categories.length === 0) {
+    if (current.region === null && current.categories.length === 0) {
       sessionVersion = (await user.setProfile(source.profile)).sessionVersion;
       profileAdopted = true;
     }

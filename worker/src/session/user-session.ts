@@ -303,10 +303,9 @@ export class UserSession extends DurableObject<Env> {
   setProfile(profile: UserProfile): { profile: UserProfile; sessionVersion: number } {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET language = excluded.language, region = excluded.region,
+        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, NULL, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET language = NULL, region = excluded.region,
            categories = excluded.categories, updated_ms = excluded.updated_ms`,
-        profile.language,
         profile.region,
         JSON.stringify(profile.categories),
         Date.now(),
@@ -317,10 +316,8 @@ export class UserSession extends DurableObject<Env> {
   }
 
   profile(): UserProfile {
-    const row = this.sql
-      .exec<{ language: string | null; region: string | null; categories: string }>(`SELECT language, region, categories FROM profile`)
-      .toArray()[0];
-    return row ? { language: row.language, region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
+    const row = this.sql.exec<{ region: string | null; categories: string }>(`SELECT region, categories FROM profile`).toArray()[0];
+    return row ? { region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
   }
 
   /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
