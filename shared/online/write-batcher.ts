@@ -20,7 +20,7 @@ export class WriteBatcher<T> {
 
   constructor(
     private readonly write: (records: T[]) => Promise<void>,
-    private readonly onError: (error: unknown, records: T[]) => void | Promise<void>,
+    private readonly onError: (error: unknown, records: T[]) => unknown,
     private readonly windowMs: number,
     private readonly maxBatch: number,
   ) {

@@ -91,7 +91,7 @@ export const events = new Hono<AppEnv>().post("/", async (c) => {
     if (event.type === "click" && event.surface && results[index]!.status === "accepted") clicks[event.surface] = (clicks[event.surface] ?? 0) + 1;
   }
   c.set("metric", { clicks });
-  const stored = [...outcomes.entries()].filter((o): o is [string, IngestResult] => o[1] !== null);
+  const stored = [...outcomes.entries()].flatMap(([userId, r]) => (r ? [[userId, r] as const] : []));
   const answer = {
     results,
     accepted: results.filter((r) => r.status === "accepted").map((r) => r.eventId!),

@@ -320,8 +320,19 @@ export class UserSession extends DurableObject<Env> {
     return row ? { region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
   }
 
-  /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
-  async erase(): Promise<void> {
+  /**
+   * Privacy deletion: every row of this user, the pending outbox and any
+   * alarm. A delivery under way finishes first, so nothing of this user
+   * reaches Redis after the erasure that follows. Answers the rows removed
+   * per table (meta, the object's own bookkeeping, aside), for the receipt.
+   */
+  async erase(): Promise<Record<string, number>> {
+    while (this.draining) await this.draining.catch(() => undefined);
+    const removed: Record<string, number> = {};
+    const tables = this.sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'meta'`)
+      .toArray();
+    for (const { name } of tables) removed[name] = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // After the deletion: a snapshot taken while it ran may have filled these.
@@ -331,6 +342,7 @@ export class UserSession extends DurableObject<Env> {
     this.cachedLists.clear();
     this.regions = null;
     migrateSessionSchema(this.sql);
+    return removed;
   }
 
   /**
