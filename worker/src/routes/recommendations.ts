@@ -2,9 +2,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Assignment } from "../../../shared/experiments/assignment";
 import { variantKnobs } from "../../../shared/experiments/variant-knobs";
-import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
-import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
 import { cursorFitsList, decodeCursor, encodeCursor, listFingerprint, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
@@ -23,8 +21,10 @@ import { ServerTiming } from "../http/server-timing";
 import { type RoutingUnit } from "../../../shared/index-format/canary";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
-import { policyFor } from "../config/config-store";
-import { countErrors, type ExposureAssignment, queueImpression } from "../redis/impressions";
+import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
+import { explorationRandom } from "../../../shared/ranking/policy/exploration";
+import { impressionTotal } from "../../../shared/ranking/impression-table";
+import { countErrors, type ExposureAssignment, type ImpressionRecord, queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { requeueImpressions } from "../session/requeue-impressions";
 import { sessionStub } from "../session/session-stub";
@@ -145,14 +145,11 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     // Where Cloudflare does not say where the caller is, the region the user declared picks the regional
     // sources (trending, editorial) and the region blocks. A profile change moves the session version.
     const listRegion = region === "global" && session.profile.region ? session.profile.region.toLowerCase() : region;
-    const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
-    const result = await runFunnel(
-      workerFunnelPorts(c.env, index, timing, defer),
-      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() },
-      funnelSession(session),
-      variantKnobs(exposure.overrides),
-      random,
-    );
+    const random = explorationRandom(query.userId, query.surface, index.version, session.sessionVersion);
+    const seen = { trendingAsOfMs: null };
+    const request = { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() };
+    const knobs = variantKnobs(exposure.overrides);
+    const result = await runFunnel(workerFunnelPorts(c.env, index, timing, defer, seen), request, funnelSession(session), knobs, random);
     list = {
       indexVersion: index.version,
       sessionVersion: session.sessionVersion,
@@ -161,6 +158,17 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
       titles: {},
       degraded: sessionRead && !sessionRead.ok ? [sessionRead.degraded, ...result.degraded] : result.degraded,
       ranker: result.ranker,
+      decision: {
+        atMs: request.nowMs,
+        trendingAsOfMs: seen.trendingAsOfMs,
+        exploration: result.exploration,
+        excludeIds: request.excludeIds,
+        shownTotal: impressionTotal(session.impressions),
+        profileCategories: [...session.profile.categories],
+        knobs: { ...knobs, policy: result.inputs.policy, exploration: result.exploration },
+        editorial: result.inputs.editorial,
+        overlayRows: result.inputs.overlayRows,
+      },
     };
   }
 
@@ -173,7 +181,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
     return row !== undefined && !(row.available && !row.blockedRegions.includes(list.region));
   };
-  const { page: shown, next } = cutPage(list.entries, offset, query.limit, restricted);
+  const { page: shown, positions, next } = cutPage(list.entries, offset, query.limit, restricted);
   const rendered = await renderPage(c.env, index, shown, offset + 1, { region: list.region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
@@ -211,6 +219,10 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
     exposure,
     serverMs: Date.now() - startedAtMs,
     degraded: degraded.length > 0,
+    exploration: list.decision?.exploration ?? null,
+    decision: list.decision
+      ? listDecision(list.decision, list.sessionVersion, { listSize: LIST_SIZE, positions, cached: hit !== undefined, category: query.category })
+      : undefined,
   };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];
@@ -260,6 +272,8 @@ interface Showing {
   exposure: UserExposure;
   serverMs: number;
   degraded: boolean;
+  exploration: ImpressionRecord["exploration"];
+  decision: ListDecision | undefined;
 }
 
 /**
@@ -280,7 +294,6 @@ async function recordShowing(
   if (itemIds.length === 0 && !storedList) return;
   const redis = redisFromEnv(env);
   if (redis && itemIds.length > 0) {
-    const policy = { ...(await policyFor(env.INDEX_KV, query.surface).catch(() => null)), ...showing.exposure.overrides.policy };
     const experiments: ExposureAssignment[] = showing.exposure.assignments.map((a) => ({ experimentId: a.experimentId, variant: a.variant, region: a.region }));
     queueImpression(
       redis,
@@ -297,7 +310,8 @@ async function recordShowing(
         ranks: page.map((i) => i.rank),
         scores: page.map((i) => i.score),
         propensities: page.map((i) => i.propensity ?? 1),
-        exploration: policy.explorationRate !== undefined ? { rate: policy.explorationRate, from: policy.explorationFrom ?? 1 } : null,
+        exploration: showing.exploration,
+        ...(showing.decision ? { decision: showing.decision } : {}),
         experiments,
         serverMs: showing.serverMs,
         degraded: showing.degraded,
@@ -311,11 +325,6 @@ async function recordShowing(
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "impression counts not recorded", error: String(err) }));
   }
-}
-
-function seededRandom(key: string): () => number {
-  const rng = new SeededRandom(fnv1a32(key));
-  return () => rng.next();
 }
 
 function parseQuery(params: URLSearchParams): RecommendationQuery {

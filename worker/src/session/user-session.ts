@@ -117,10 +117,12 @@ export class UserSession extends DurableObject<Env> {
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
         const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
+        // Each event carries the session version it first counts in: an offline replay rebuilds the session a list saw from the log.
+        const sessionVersion = this.sessionVersion() + 1;
         if (redisOn && owed.length > 0)
           enqueue(
             this.sql,
-            owed.map((event) => ({ event, region: context.region })),
+            owed.map((event) => ({ event, region: context.region, sessionVersion })),
             nowMs,
           );
         this.bumpVersion();
