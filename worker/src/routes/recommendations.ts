@@ -18,7 +18,6 @@ import { type AppEnv } from "../http/app-env";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
-import { type RoutingUnit } from "../../../shared/index-format/canary";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
@@ -83,7 +82,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   const region = requestRegion(c.env, c.req.raw);
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
-  const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure, { userId: query.userId, region }));
+  const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const cacheKey = listCacheKey(query, region, exposure.label, index.version);
   // A paging session stays on the list it started with; when that list is gone (the version moved, as in a
@@ -249,18 +248,17 @@ export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", as
   );
 });
 
-/** The index a request is served from: the one its variant routes to, else the current one. */
-async function servedIndex(kv: KVNamespace, exposure: UserExposure, unit: RoutingUnit): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
+/** The index a request is served from: the one its variant pins (per-region routing, the publication canary), else the current one. */
+async function servedIndex(kv: KVNamespace, exposure: UserExposure): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
   const pinned = exposure.overrides.indexVersion;
   if (pinned) {
     const index = await loadIndexVersion(kv, pinned);
     if (index) return { index, degraded: [] };
     // A routed version that vanished (collected after the experiment started): the current one serves, and says so.
     console.warn(JSON.stringify({ level: "warn", message: "experiment index version missing", version: pinned }));
-    return { index: await loadCurrentIndex(kv, unit), degraded: ["experiment_index_missing"] };
+    return { index: await loadCurrentIndex(kv), degraded: ["experiment_index_missing"] };
   }
-  // Not pinned by an experiment: the publication canary routes a share of users (shared/index-format/canary.ts).
-  return { index: await loadCurrentIndex(kv, unit), degraded: [] };
+  return { index: await loadCurrentIndex(kv), degraded: [] };
 }
 
 /** What the exposure log records of one showing besides the page. */
