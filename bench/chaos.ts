@@ -21,7 +21,7 @@ import { freePort } from "../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../index-builder/src/local/local-stack";
 import { PROJECT_ROOT } from "../index-builder/src/local/wrangler";
 import { publishIndex } from "../index-builder/src/publish/publish-index";
-import { redisClient, streamCounts } from "../test/e2e/stream-helpers";
+import { auditAcceptedEvents } from "./lib/event-audit";
 import { quantile, round, runBounded } from "./lib/stats";
 
 const CONFIG = {
@@ -205,33 +205,8 @@ async function run(stack: LocalStack, catalog: CatalogItem[], blocked: { withdra
   await redisWork;
   log(`load done: ${sent} requests in ${round(loadS, 1)} s; redis ${redisSteps.join(", ")}`);
 
-  // Every accepted event must reach its Durable Object and the stream once: wait for the outboxes (alarms) to drain.
-  const drainStart = performance.now();
-  const sessions = new Map<string, string[]>();
-  const deadline = Date.now() + CONFIG.maxDrainMs;
-  let pending = 0;
-  for (;;) {
-    pending = 0;
-    for (const u of users) {
-      const body = (await (await fetch(`${stack.url}/admin/users/${u}/events`, { headers: auth })).json()) as { eventIds: string[]; pendingOutbox: number };
-      sessions.set(u, body.eventIds);
-      pending += body.pendingOutbox;
-    }
-    if (pending === 0 || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  const drainS = (performance.now() - drainStart) / 1000;
-  const inSessions = new Map<string, number>();
-  for (const ids of sessions.values()) for (const id of ids) inSessions.set(id, (inSessions.get(id) ?? 0) + 1);
-  const stream = await streamCounts(redisClient(stack.redis!.url, stack.redis!.token));
-  let lost = 0;
-  let duplicated = 0;
-  for (const id of accepted) {
-    const s = inSessions.get(id) ?? 0;
-    const r = stream.get(id) ?? 0;
-    if (s === 0 || r === 0) lost++;
-    if (s > 1 || r > 1) duplicated++;
-  }
+  // Every accepted event must reach its Durable Object and the stream once: the audit waits for the outboxes (alarms) to drain.
+  const events = await auditAcceptedEvents(stack, users, accepted, CONFIG.maxDrainMs);
   const fivexx = Object.values(statuses).reduce((sum, m) => sum + Object.entries(m).reduce((s, [k, v]) => s + (Number(k) >= 500 ? v : 0), 0), 0);
   const summary = (xs: number[]) => ({ n: xs.length, p50_ms: round(quantile(xs, 0.5)), p99_ms: round(quantile(xs, 0.99)) });
   return {
@@ -244,10 +219,10 @@ async function run(stack: LocalStack, catalog: CatalogItem[], blocked: { withdra
       status_5xx: fivexx,
       network_errors: networkErrors,
       events_accepted: accepted.size,
-      events_lost: lost,
-      events_duplicated: duplicated,
-      outbox_pending_at_end: pending,
-      drain_s: round(drainS, 1),
+      events_lost: events.lost,
+      events_duplicated: events.duplicates,
+      outbox_pending_at_end: events.outbox_pending,
+      drain_s: events.drain_s,
       blocked_items_served: servedBlocked.length,
       blocked_examples: servedBlocked.slice(0, 10),
     },
