@@ -1,3 +1,5 @@
+import { EVENT_ID_HORIZON_MS } from "../events/event";
+
 /**
  * Redis key layout. One place, so the Worker, the Durable Object and the
  * builder's stream reader agree.
@@ -12,8 +14,8 @@ export const EVENT_STREAM_KEY = "events:stream";
  */
 export const EVENT_STREAM_MAX_LEN = 1_000_000;
 
-/** How long an event id is remembered in Redis to keep the stream exactly-once. */
-export const EVENT_DEDUPE_TTL_S = 7 * 86_400;
+/** How long an event id is remembered in Redis to keep the stream exactly-once: the ids' idempotency horizon. */
+export const EVENT_DEDUPE_TTL_S = EVENT_ID_HORIZON_MS / 1000;
 
 /** Hourly trending buckets live this long. */
 export const TRENDING_BUCKET_TTL_S = 48 * 3600;
