@@ -1,6 +1,7 @@
 import { type InteractionEvent } from "../../../shared/events/event";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { sessionStub } from "./session-stub";
+import { linkForErasure } from "../privacy/merged-ids";
 
 export interface MergeResult {
   mergedEvents: number;
@@ -46,5 +47,6 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
     }
   }
   await anonymous.erase();
+  await linkForErasure(env, anonymousId, userId);
   return { mergedEvents: events.length, profileAdopted, sessionVersion };
 }
