@@ -190,7 +190,7 @@ describe("experiments", () => {
     let b = 0;
     for (let i = 0; i < 40 && b < 12; i++) {
       const res = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`);
-      const body = await res.json<RecsBody & { items: { itemId: string; score: number; propensity: number }[] }>();
+      const body = await res.json<Omit<RecsBody, "items"> & { items: { itemId: string; score: number; propensity: number }[] }>();
       if (body.variant === "a") {
         // Epsilon-greedy is off (the configured policy): the control shows the greedy list, every propensity 1.
         expect(body.items.map((x) => x.propensity)).toEqual([1, 1, 1, 1, 1]);

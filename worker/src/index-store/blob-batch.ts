@@ -24,7 +24,7 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   const body = await readBytes(c, KV_VALUE_LIMIT_BYTES);
   let form: FormData;
   try {
-    form = await new Response(body, { headers: { "content-type": type } }).formData();
+    form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": type } }).formData();
   } catch (cause) {
     throw new AppError("invalid_request", "the body is not valid multipart/form-data", undefined, { cause });
   }
