@@ -40,7 +40,11 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   return { stored, bytes: blobs.reduce((a, b) => a + b.bytes.byteLength, 0) };
 }
 
-/** `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs the Worker does not hold, in one request. */
+/**
+ * `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs
+ * the Worker does not hold, in one request. Many are answered by a listing
+ * alone: one that KV's eventually consistent list missed is sent again, harmlessly.
+ */
 export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: string[] }> {
   const body = (await readJson(c, 4 * 1024 * 1024)) as { sha256?: unknown } | null;
   const list = body?.sha256;
@@ -48,6 +52,6 @@ export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: strin
     throw new AppError("invalid_request", `send {"sha256": [...]} with at most ${MAX_LOOKUP_BLOBS} lower-case hex SHA-256 checksums`);
   }
   const wanted = new Set(list as string[]);
-  const present = await presentBlobs(c.env.INDEX_KV, wanted);
+  const present = await presentBlobs(c.env.INDEX_KV, wanted, true);
   return { missing: [...wanted].filter((sha256) => !present.has(sha256)) };
 }
