@@ -8,6 +8,7 @@ import {
   IMPRESSION_STREAM_MAX_LEN,
   IMPRESSION_TTL_S,
   USER_ACTIVITY_TTL_S,
+  USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
 import { WriteBatcher } from "../../../shared/online/write-batcher";
 
@@ -19,7 +20,8 @@ export type { ExposureAssignment, ImpressionRecord } from "../../../shared/exper
  * entry, the legacy per-variant counter, the user's lifetime activity; and per
  * experiment the user's first exposure (variant, region, time, and the
  * pre-period counts read before this impression), impressions, and the
- * variant's guardrail counters.
+ * variant's guardrail counters. The log entry and the impression hash join
+ * the user's trail (userTrailKey), for erasure.
  * ARGV: now, impression ttl, stream maxlen, activity ttl, then per impression
  * (id, user, label, region, surface, items, log payload, exposures as lines "experiment|variant|region|latency bucket|degraded").
  */
@@ -45,7 +47,9 @@ for i = 0, (#ARGV - 4) / 8 - 1 do
   end
   redis.call('HSET', 'imp:' .. imp, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
   redis.call('EXPIRE', 'imp:' .. imp, ARGV[2])
-  redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
+  local sid = redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
+  redis.call('RPUSH', 'ut:' .. user, 'i ' .. sid, 'h ' .. imp)
+  redis.call('EXPIRE', 'ut:' .. user, ${USER_TRAIL_TTL_S})
   redis.call('HINCRBY', 'exp:' .. label .. ':' .. region, 'impressions', 1)
   redis.call('HINCRBY', 'ua:' .. user, 'i', 1)
   redis.call('EXPIRE', 'ua:' .. user, ARGV[4])

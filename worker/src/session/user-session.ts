@@ -2,7 +2,7 @@ import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { DurableObject } from "cloudflare:workers";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { decayAffinity } from "../../../shared/events/affinity-decay";
-import { type EventType, type InteractionEvent } from "../../../shared/events/event";
+import { EVENT_ID_HORIZON_MS, type EventType, type InteractionEvent } from "../../../shared/events/event";
 import { buildImpressionTable, EMPTY_IMPRESSIONS, type ImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
 import { forwardEvents } from "../redis/event-forwarder";
@@ -97,12 +97,15 @@ export class UserSession extends DurableObject<Env> {
 
   /**
    * Appends a user's validated events in one transaction, with their outbox
-   * entries, then tries to deliver the outbox. Idempotent on event id.
+   * entries, then tries to deliver the outbox. Idempotent on event id for
+   * EVENT_ID_HORIZON_MS after an id's first receipt (`event_ids`, pruned
+   * here); a resent id older than that is a new event.
    */
   async ingest(events: InteractionEvent[], context: IngestContext): Promise<IngestResult> {
     const nowMs = Date.now();
     const redisOn = redisFromEnv(this.env) !== null;
     const { accepted, duplicates, sessionVersion } = this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM event_ids WHERE received_ms <= ?`, nowMs - EVENT_ID_HORIZON_MS);
       const accepted: InteractionEvent[] = [];
       const duplicates: string[] = [];
       for (const e of events) {
@@ -320,8 +323,19 @@ export class UserSession extends DurableObject<Env> {
     return row ? { language: row.language, region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
   }
 
-  /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
-  async erase(): Promise<void> {
+  /**
+   * Privacy deletion: every row of this user, the pending outbox and any
+   * alarm. A delivery under way finishes first, so nothing of this user
+   * reaches Redis after the erasure that follows. Answers the rows removed
+   * per table (meta, the object's own bookkeeping, aside), for the receipt.
+   */
+  async erase(): Promise<Record<string, number>> {
+    while (this.draining) await this.draining.catch(() => undefined);
+    const removed: Record<string, number> = {};
+    const tables = this.sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'meta'`)
+      .toArray();
+    for (const { name } of tables) removed[name] = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // After the deletion: a snapshot taken while it ran may have filled these.
@@ -331,6 +345,7 @@ export class UserSession extends DurableObject<Env> {
     this.cachedLists.clear();
     this.regions = null;
     migrateSessionSchema(this.sql);
+    return removed;
   }
 
   /**
@@ -418,11 +433,18 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private insertEvent(e: InteractionEvent, receivedMs: number): boolean {
-    // RETURNING yields a row only when the insert happened, i.e. the id is new.
-    const inserted = this.sql.exec(
+    // RETURNING yields a row only when the insert happened, i.e. the id is new within the horizon.
+    const fresh = this.sql.exec(
+      `INSERT INTO event_ids (event_id, received_ms) VALUES (?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING 1`,
+      e.eventId,
+      receivedMs,
+    );
+    if (fresh.toArray().length === 0) return false;
+    // An id past the horizon may still name a stored event: the new one replaces it.
+    this.sql.exec(`DELETE FROM events WHERE event_id = ?`, e.eventId);
+    this.sql.exec(
       `INSERT INTO events (event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context, received_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(event_id) DO NOTHING RETURNING seq`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       e.eventId,
       e.itemId,
       e.type,
@@ -434,7 +456,6 @@ export class UserSession extends DurableObject<Env> {
       e.context ? JSON.stringify(e.context) : null,
       receivedMs,
     );
-    if (inserted.toArray().length === 0) return false;
     this.sql.exec(
       `INSERT INTO seen (item_id, first_ms, last_ms, interactions) VALUES (?, ?, ?, 1)
        ON CONFLICT(item_id) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms), interactions = interactions + 1`,
