@@ -24,12 +24,14 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   const body = await readBytes(c, KV_VALUE_LIMIT_BYTES);
   let form: FormData;
   try {
-    form = await new Response(body, { headers: { "content-type": type } }).formData();
+    form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": type } }).formData();
   } catch (cause) {
     throw new AppError("invalid_request", "the body is not valid multipart/form-data", undefined, { cause });
   }
+  const parts: [string, File | string][] = [];
+  form.forEach((part, name) => parts.push([name, part]));
   const blobs: { bytes: Uint8Array; sha256: string; contentType: string }[] = [];
-  for (const [sha256, part] of form) {
+  for (const [sha256, part] of parts) {
     if (!SHA256_PATTERN.test(sha256))
       throw new AppError("invalid_request", `part "${sha256.slice(0, 80)}" must be named by its lower-case hex SHA-256; nothing was stored`);
     if (typeof part === "string") throw new AppError("invalid_request", `part ${sha256} must be a file; nothing was stored`);
