@@ -37,6 +37,7 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --url URL           Worker base URL (default http://127.0.0.1:8787)
             --admin-key KEY     a secret key (default: $SECRET_KEY; prefer the environment,
                                 a command line is visible to every local user)
+            --batch-blobs N     blobs per upload request (default and most 100)
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
             --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
@@ -96,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
       user: { type: "string" },
       ttl: { type: "string" },
       ranker: { type: "string" },
+      "batch-blobs": { type: "string" },
     },
   });
   const redisAccess = () => {
@@ -146,7 +148,9 @@ async function main(argv: string[]): Promise<void> {
       const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
       if (!adminKey) throw new Error("publish needs a secret key: $SECRET_KEY (or --admin-key)");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
-      await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
+      const batchBlobs = Number(values["batch-blobs"] ?? 100);
+      if (!Number.isInteger(batchBlobs) || batchBlobs < 1 || batchBlobs > 100) throw new Error("--batch-blobs must be an integer from 1 to 100");
+      await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, batchBlobs, log });
       return;
     }
     case "ingest": {

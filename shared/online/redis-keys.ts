@@ -52,6 +52,13 @@ export const ERASURE_APPLIED_KEY = "users:deleted:applied";
 export const userTrailKey = (userId: string): string => `ut:${userId}`;
 export const USER_TRAIL_TTL_S = 400 * 86_400;
 
+/**
+ * Anonymous ids merged into a user on login (a list), kept as long as a
+ * trail: their events stay in the stream under the anonymous id, and the
+ * user's erasure erases those ids too.
+ */
+export const mergedIdsKey = (userId: string): string => `um:${userId}`;
+
 export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
 export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
 export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${userId}:${itemId}`;

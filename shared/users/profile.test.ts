@@ -4,7 +4,7 @@ import { parseUserProfile, type UserProfile } from "./profile";
 
 /** The hand-written parser the schema replaced: the reference it must agree with, answer for answer. */
 const MAX_CATEGORIES = 32;
-const KNOWN = new Set(["language", "region", "categories"]);
+const KNOWN = new Set(["region", "categories"]);
 
 /**
  * Validates a `PUT /v1/users/:id` body into a profile, or returns the problem
@@ -13,15 +13,10 @@ const KNOWN = new Set(["language", "region", "categories"]);
 function referenceParseUserProfile(body: unknown): UserProfile | string {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return "body: must be a JSON object";
   const input = body as Record<string, unknown>;
+  if (input.language !== undefined) return "language: not supported: the catalog has no language attribute to match a declared language against";
   const unknown = Object.keys(input).find((k) => !KNOWN.has(k));
-  if (unknown !== undefined) return `${unknown}: unknown field (allowed: language, region, categories)`;
-  const profile: UserProfile = { language: null, region: null, categories: [] };
-  if (input.language !== undefined && input.language !== null) {
-    if (typeof input.language !== "string" || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language)) {
-      return 'language: a BCP 47 tag such as "en" or "pt-BR"';
-    }
-    profile.language = input.language;
-  }
+  if (unknown !== undefined) return `${unknown}: unknown field (allowed: region, categories)`;
+  const profile: UserProfile = { region: null, categories: [] };
   if (input.region !== undefined && input.region !== null) {
     if (typeof input.region !== "string" || !/^[A-Za-z]{2}$/.test(input.region)) {
       return 'region: an ISO 3166-1 alpha-2 code such as "US"';

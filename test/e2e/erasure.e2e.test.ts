@@ -9,7 +9,7 @@ import { ingestFromRedis, readLiveEvents, type StreamEvent, streamEntries, toInt
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { EVENT_STREAM_KEY, IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { erasureTag } from "../../shared/privacy/erasure-tag";
-import { serverFetch, sharedCredentials } from "./client";
+import { browserFetch, serverFetch, sharedCredentials } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 const base = inject("baseUrl");
@@ -106,6 +106,25 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
         timestamp: Date.now() - 1000,
       })),
     ];
+    // Before logging in, the user browsed anonymously: those events reach the stream under the anonymous id.
+    const browser = browserFetch(sharedCredentials());
+    const anon = (await (await browser(`${base}/v1/anonymous`, { method: "POST", headers: { "CF-Connecting-IP": "192.0.2.88" } })).json()) as {
+      userId: string;
+      token: string;
+    };
+    const anonEvents = ["4", "5"].map((itemId, n) => ({ eventId: `anon-${n}`, userId: anon.userId, itemId, type: "click", timestamp: Date.now() - 3000 }));
+    const anonPost = await browser(
+      `${base}/v1/events`,
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: anonEvents }) },
+      anon.token,
+    );
+    expect(anonPost.status).toBe(200);
+    const merge = await api(`${base}/v1/users/${gone}/merge`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ anonymousToken: anon.token }),
+    });
+    expect(merge.status).toBe(200);
     const sent = [...events(gone), ...events(keep)];
     expect(
       (await api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: sent }) })).status,
@@ -113,10 +132,11 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     const userOf = (f: Record<string, string>) => (JSON.parse(f.event ?? "{}") as { userId?: string }).userId ?? "";
     const inStream = await poll(
       () => streamCounts(redis, EVENT_STREAM_KEY, userOf),
-      (c) => (c.get(gone) ?? 0) === events(gone).length && (c.get(keep) ?? 0) === events(keep).length,
+      (c) => (c.get(gone) ?? 0) === events(gone).length && (c.get(keep) ?? 0) === events(keep).length && (c.get(anon.userId) ?? 0) === anonEvents.length,
       10_000,
     );
     expect(inStream.get(gone)).toBe(events(gone).length);
+    expect(inStream.get(anon.userId)).toBe(anonEvents.length);
     const impressionUser = (f: Record<string, string>) => (JSON.parse(f.impression ?? "{}") as { userId?: string }).userId ?? "";
     await poll(
       () => streamCounts(redis, IMPRESSION_STREAM_KEY, impressionUser),
@@ -131,6 +151,8 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     await ingest();
     const before = await readLiveEvents(outFile);
     expect(before.filter((e) => e.userId === gone)).toHaveLength(events(gone).length);
+    expect(before.filter((e) => e.userId === anon.userId)).toHaveLength(anonEvents.length);
+    const theirs = (e: StreamEvent) => e.userId === gone || e.userId === anon.userId;
     // An entry of theirs the erasure cannot find through their trail (as when it expired): the builder's tombstone check must catch it.
     await redis.xadd(EVENT_STREAM_KEY, "*", {
       event: JSON.stringify({ eventId: `${gone}-stray`, userId: gone, itemId: "5", type: "view", timestampMs: Date.now(), region: "global" }),
@@ -144,28 +166,31 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     expect(receipt.subject).toBe(await erasureTag(key, gone));
     expect(JSON.stringify(receipt)).not.toContain(gone);
     const store = (name: string) => receipt.stores.find((s) => s.store === name);
-    expect(store("session")).toMatchObject({ status: "erased", removed: { events: events(gone).length } });
+    expect(store("session")).toMatchObject({ status: "erased", removed: { events: events(gone).length + anonEvents.length } });
     expect(store("redis")?.status).toBe("erased");
-    expect(store("redis")?.removed?.eventStreamEntries).toBe(events(gone).length);
+    expect(store("redis")?.removed).toMatchObject({ eventStreamEntries: events(gone).length + anonEvents.length, mergedAnonymousIds: 1 });
     expect(store("redis")?.removed?.impressionLogEntries).toBeGreaterThanOrEqual(1);
     expect(store("redis")?.removed?.impressionRecords).toBeGreaterThanOrEqual(1);
     expect(store("builder-files")?.status).toBe("pending");
     expect(store("index")?.status).toBe("pending");
 
     // Redis keeps only the stray entry, for the builder.
-    expect(mentions(await redisDump(redis), gone).map((l) => l.split("\t")[0])).toEqual([EVENT_STREAM_KEY]);
+    const dumpErased = await redisDump(redis);
+    expect(mentions(dumpErased, gone).map((l) => l.split("\t")[0])).toEqual([EVENT_STREAM_KEY]);
+    expect(mentions(dumpErased, anon.userId)).toEqual([]);
     // The builder's next ingest scrubs its file and the stream.
     const report = await ingest();
-    expect(report.scrubbed).toBe(events(gone).length);
+    expect(report.scrubbed).toBe(events(gone).length + anonEvents.length);
     expect(report.droppedErased).toBe(1);
     const after = await readLiveEvents(outFile);
-    expect(after.some((e) => e.userId === gone)).toBe(false);
-    expect(after).toEqual(before.filter((e) => e.userId !== gone));
+    expect(after.some(theirs)).toBe(false);
+    expect(after).toEqual(before.filter((e) => !theirs(e)));
     expect(after.filter((e) => e.userId === keep)).toHaveLength(events(keep).length);
     const dumpAfter = await redisDump(redis);
     expect(mentions(dumpAfter, gone)).toEqual([]);
+    expect(mentions(dumpAfter, anon.userId)).toEqual([]);
     expect(mentions(dumpAfter, keep).length).toBeGreaterThan(3);
-    for (const file of await filesUnder(scratch)) expect(file.text.includes(gone), file.path).toBe(false);
+    for (const file of await filesUnder(scratch)) expect(file.text.includes(gone) || file.text.includes(anon.userId), file.path).toBe(false);
 
     // The next index: built from the scrubbed file it is the index of a world where the user never was,
     // and differs from one built with them (their events did shape it).
@@ -178,13 +203,13 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
       });
     const rebuilt = await build(after, "rebuilt");
     const never = await build(
-      before.filter((e) => e.userId !== gone),
+      before.filter((e) => !theirs(e)),
       "never",
     );
     const withThem = await build(before, "with");
     expect(rebuilt.manifest.blobs).toEqual(never.manifest.blobs);
     expect(withThem.manifest.blobs).not.toEqual(never.manifest.blobs);
-    for (const file of await filesUnder(rebuilt.dir)) expect(file.text.includes(gone), file.path).toBe(false);
+    for (const file of await filesUnder(rebuilt.dir)) expect(file.text.includes(gone) || file.text.includes(anon.userId), file.path).toBe(false);
 
     // The receipt, read back by an operator who knows the id, shows the builder's part done.
     const listed = (await (await api(`${base}/admin/erasures?user=${gone}`)).json()) as { receipts: Receipt[] };

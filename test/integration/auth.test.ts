@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUserToken } from "../../shared/auth/user-token";
 import { parseAuthConfig } from "../../worker/src/auth/auth-config";
@@ -77,6 +77,26 @@ describe("keys and user tokens", () => {
     await expectError(rawCall(path, { headers: { "X-Api-Key": "pk_revoked", Origin: TEST_AUTH.origin } }), 401, "invalid_api_key");
   });
 
+  it("takes a same-origin browser GET, which carries no Origin, as coming from the request's own origin", async () => {
+    const path = "/v1/trending?region=global";
+    const onSite = (site: string, url = `${TEST_AUTH.origin}${path}`) =>
+      exports.default.fetch(new Request(url, { headers: { "X-Api-Key": TEST_AUTH.publishableKey, "Sec-Fetch-Site": site } }));
+    expect((await onSite("same-origin")).status).toBe(200);
+    // The Worker's own origin must be one of the key's: recs.test is not.
+    await expectError(rawCall(path, { headers: { "X-Api-Key": TEST_AUTH.publishableKey, "Sec-Fetch-Site": "same-origin" } }), 403, "origin_not_allowed");
+    for (const site of ["cross-site", "same-site", "none"]) await expectError(onSite(site), 403, "origin_not_allowed");
+    // An Origin header, when sent, is what counts.
+    await expectError(
+      exports.default.fetch(
+        new Request(`${TEST_AUTH.origin}${path}`, {
+          headers: { "X-Api-Key": TEST_AUTH.publishableKey, "Sec-Fetch-Site": "same-origin", Origin: "https://evil.example" },
+        }),
+      ),
+      403,
+      "origin_not_allowed",
+    );
+  });
+
   it("serves a personalized list only to the user's own token, or a secret key", async () => {
     const path = `/v1/recommendations?user_id=${victim}&limit=5`;
     await expectError(browserCall(path), 401, "token_required");
@@ -140,7 +160,7 @@ describe("keys and user tokens", () => {
     const user = freshUser();
     const token = await userToken(user);
     expect((await browserCall("/v1/events", events([click(user, `${user}-1`)]), token)).status).toBe(200);
-    expect((await browserCall(`/v1/users/${user}`, jsonInit("PUT", { language: "pt-BR" }), token)).status).toBe(200);
+    expect((await browserCall(`/v1/users/${user}`, jsonInit("PUT", { region: "BR" }), token)).status).toBe(200);
     expect(await stubOf(user).eventCount()).toBe(1);
     expect((await browserCall(`/v1/users/${user}`, { method: "DELETE" }, token)).status).toBe(200);
     expect(await stubOf(user).eventCount()).toBe(0);

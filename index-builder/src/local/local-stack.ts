@@ -35,7 +35,7 @@ export interface LocalStackOptions {
   redis: "required" | "optional";
   /** The secret key (generated when absent). */
   adminKey?: string;
-  /** Origins the publishable key may be used from (default: a local page on port 8080). */
+  /** Origins the publishable key may be used from (default: a local page on port 8080); the Worker's own is always added. */
   origins?: string[];
   /** Redis keeps its data across restarts (append-only file). */
   persistentRedis?: boolean;
@@ -57,7 +57,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? (() => {});
   const adminKey = options.adminKey ?? generateKey(SECRET_KEY_PREFIX);
   const publishableKey = generateKey(PUBLISHABLE_KEY_PREFIX);
-  const origins = options.origins ?? DEFAULT_ORIGINS;
+  // The Worker's own origin too: the playground it serves at /playground calls the API with this key.
+  const origins = [...(options.origins ?? DEFAULT_ORIGINS), `http://127.0.0.1:${options.port}`];
   const tokenKey: TokenKey = { kid: "local", secret: randomBytes(32).toString("base64url") };
   const erasureKey = randomBytes(32).toString("base64url");
   await applyLocalMigrations(options.persistTo);

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { erasureReceipts, type ErasureReceiptRow } from "../../../shared/db/schema";
 import { AppError } from "../../../shared/errors";
 import { erasureTag, MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
+import { mergedIdsKey } from "../../../shared/online/redis-keys";
 import { redisFromEnv } from "../redis/redis-client";
 import { eraseUserInRedis } from "../redis/user-erasure";
 import { sessionStub } from "../session/session-stub";
@@ -40,20 +41,31 @@ export function erasureKey(env: Env): string {
  * Erases a user everywhere the Worker can reach, in this order: their
  * Durable Object (so nothing more of theirs is delivered to Redis), Redis
  * (stream and log entries, impression records, per-user keys, experiment
- * fields, and the tombstone the builder honours), then writes the receipt
+ * fields, and the tombstone the builder honours; the same for anonymous ids
+ * merged into the user on login), then writes the receipt
  * to D1. A failure stops there with a 503: what was erased stays erased and
  * a retry (idempotent) finishes the rest. An unknown user gets a receipt
  * with zero counts.
  */
 export async function eraseUser(env: Env, userId: string, requestId: string | null): Promise<ErasureReceipt> {
-  const subject = await erasureTag(erasureKey(env), userId);
+  const key = erasureKey(env);
+  const subject = await erasureTag(key, userId);
   const requestedMs = Date.now();
   const session = await sessionStub(env, userId).erase();
   const redis = redisFromEnv(env);
   let redisPart: StoreErasure = { store: "redis", status: "disabled", note: "Redis is not configured" };
   if (redis) {
     try {
-      redisPart = { store: "redis", status: "erased", removed: { ...(await eraseUserInRedis(redis, userId, subject, requestedMs)) } };
+      const removed: Record<string, number> = { ...(await eraseUserInRedis(redis, userId, subject, requestedMs)) };
+      // Anonymous ids merged into this user on login: what Redis holds under them is theirs too.
+      const merged = (await redis.lrange<string>(mergedIdsKey(userId), 0, -1)).map(String);
+      for (const anonymousId of merged) {
+        const part = await eraseUserInRedis(redis, anonymousId, await erasureTag(key, anonymousId), requestedMs);
+        for (const [k, n] of Object.entries(part)) removed[k] = (removed[k] ?? 0) + n;
+      }
+      await redis.del(mergedIdsKey(userId));
+      removed.mergedAnonymousIds = merged.length;
+      redisPart = { store: "redis", status: "erased", removed };
     } catch (cause) {
       throw new AppError("dependency_unavailable", "the session was erased but Redis is unreachable; retry the deletion to finish it", undefined, { cause });
     }

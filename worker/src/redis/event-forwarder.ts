@@ -19,6 +19,8 @@ import {
 export interface OutboxEvent {
   event: InteractionEvent;
   region: string;
+  /** The user's session version once this event counted (absent in entries queued before it was recorded). */
+  sessionVersion?: number;
 }
 
 /*
@@ -93,7 +95,7 @@ export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise
     String(IMPRESSION_TTL_S),
     String(USER_ACTIVITY_TTL_S),
   ];
-  for (const { event, region } of items) {
+  for (const { event, region, sessionVersion } of items) {
     const bucket = hourBucket(event.timestampMs);
     keys.push(
       eventDedupeKey(event.userId, event.eventId),
@@ -101,7 +103,13 @@ export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise
       trendingKey("global", bucket),
       trendingOnceKey(event.userId, event.itemId),
     );
-    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type, event.userId);
+    args.push(
+      event.itemId,
+      JSON.stringify({ ...event, region, ...(sessionVersion === undefined ? {} : { sessionVersion }) }),
+      event.impressionId ?? "",
+      event.type,
+      event.userId,
+    );
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));
 }

@@ -20,66 +20,63 @@ import { loadCurrentIndex } from "../index-store/index-cache";
 const DEFAULT_NPROBE = 16;
 const DEFAULT_SHORTLIST = 200;
 
+const validatedInput = [validParams(itemIdParam, plainQueryError), validQuery(similarQuery, plainQueryError)] as const;
+
 /**
  * `GET /v1/items/:id/similar?limit=&nprobe=&shortlist=`: the items nearest
  * to the item's own (stored) vector, from the ANN shards in KV. A shard that
  * is missing or corrupt is skipped and named in `degraded`.
  */
-export const similarRoute = new Hono<AppEnv>().get(
-  "/:id/similar",
-  validParams(itemIdParam, plainQueryError),
-  validQuery(similarQuery, plainQueryError),
-  async (c) => {
-    const id = c.req.valid("param").id;
-    const params = new URL(c.req.url).searchParams;
-    const { limit } = c.req.valid("query");
-    const timing = new ServerTiming();
-    const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
-    if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
-    const ann = await timing.measure("ann_head", () => loadAnnHead(c.env.INDEX_KV, index.manifest));
-    const answer = (items: { itemId: string; score: number }[], degraded: string[]) => {
-      c.header("Server-Timing", timing.header());
-      return c.json({ itemId: id, indexVersion: index.version, items, degraded });
-    };
-    if ("degraded" in ann) return answer([], [ann.degraded]);
+export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedInput, async (c) => {
+  const id = c.req.valid("param").id;
+  const params = new URL(c.req.url).searchParams;
+  const { limit } = c.req.valid("query");
+  const timing = new ServerTiming();
+  const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
+  if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
+  const ann = await timing.measure("ann_head", () => loadAnnHead(c.env.INDEX_KV, index.manifest));
+  const answer = (items: { itemId: string; score: number }[], degraded: string[]) => {
+    c.header("Server-Timing", timing.header());
+    return c.json({ itemId: id, indexVersion: index.version, items, degraded });
+  };
+  if ("degraded" in ann) return answer([], [ann.degraded]);
 
-    const nlist = ann.section.nlist;
-    const calibrated = ann.section.calibration;
-    const nprobe = intParam(params, "nprobe", Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist), 1, nlist);
-    const shortlist = intParam(params, "shortlist", calibrated?.shortlist ?? DEFAULT_SHORTLIST, 0, 10_000);
-    const kernel = workerdKernel();
+  const nlist = ann.section.nlist;
+  const calibrated = ann.section.calibration;
+  const nprobe = intParam(params, "nprobe", Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist), 1, nlist);
+  const shortlist = intParam(params, "shortlist", calibrated?.shortlist ?? DEFAULT_SHORTLIST, 0, 10_000);
+  const kernel = workerdKernel();
 
-    // The item's own vector and id in the lists: from the funnel's item table and vector pages when
-    // the lists store item-table rows, else from its position's list (the SQ8 copy stored there).
-    let self: { id: number; query: Float32Array | null; degraded: string[] };
-    let idOf: (id: number) => string;
-    if (ann.positionOf && ann.items) {
-      const position = ann.positionOf.get(id);
-      if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
-      const ownList = ann.items.lists[position]!;
-      const own = await timing.measure("own_shard", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, [ownList]));
-      self = { id: position, query: itemQueryVector(ann.head, own.source, ownList, position), degraded: own.degraded };
-      idOf = annIdNamer(ann, null)!;
-    } else {
-      const head = await timing.measure("funnel_head", () => loadFunnelHead(c.env.INDEX_KV, index.manifest));
-      if ("degraded" in head) return answer([], [head.degraded]);
-      const row = findItem(head.table, id);
-      if (row < 0) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
-      const read = await timing.measure("own_vector", () => vectorsOfRows(c.env.INDEX_KV, index.manifest, head, [row]));
-      self = { id: row, query: read.vectors.get(row) ?? null, degraded: read.degraded };
-      idOf = annIdNamer(ann, head.table)!;
-    }
-    const query = self.query;
-    if (!query) return answer([], self.degraded);
-    const probed = probeLists(kernel, ann.head, query, nprobe);
-    const fetched = await timing.measure("shards", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, probed.lists));
-    const found = await timing.measure("search", async () =>
-      similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }, probed),
-    );
-    const items = found.positions.map((pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! }));
-    return answer(items, fetched.degraded);
-  },
-);
+  // The item's own vector and id in the lists: from the funnel's item table and vector pages when
+  // the lists store item-table rows, else from its position's list (the SQ8 copy stored there).
+  let self: { id: number; query: Float32Array | null; degraded: string[] };
+  let idOf: (id: number) => string;
+  if (ann.positionOf && ann.items) {
+    const position = ann.positionOf.get(id);
+    if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
+    const ownList = ann.items.lists[position]!;
+    const own = await timing.measure("own_shard", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, [ownList]));
+    self = { id: position, query: itemQueryVector(ann.head, own.source, ownList, position), degraded: own.degraded };
+    idOf = annIdNamer(ann, null)!;
+  } else {
+    const head = await timing.measure("funnel_head", () => loadFunnelHead(c.env.INDEX_KV, index.manifest));
+    if ("degraded" in head) return answer([], [head.degraded]);
+    const row = findItem(head.table, id);
+    if (row < 0) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
+    const read = await timing.measure("own_vector", () => vectorsOfRows(c.env.INDEX_KV, index.manifest, head, [row]));
+    self = { id: row, query: read.vectors.get(row) ?? null, degraded: read.degraded };
+    idOf = annIdNamer(ann, head.table)!;
+  }
+  const query = self.query;
+  if (!query) return answer([], self.degraded);
+  const probed = probeLists(kernel, ann.head, query, nprobe);
+  const fetched = await timing.measure("shards", () => fetchLists(c.env.INDEX_KV, index.manifest, ann.section, probed.lists));
+  const found = await timing.measure("search", async () =>
+    similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }, probed),
+  );
+  const items = found.positions.map((pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! }));
+  return answer(items, fetched.degraded);
+});
 
 function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = params.get(name);

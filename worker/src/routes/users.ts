@@ -16,7 +16,7 @@ const pathUser = [validParams(userIdParam, idParamError), actsForPathUser()] as 
 
 /** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
-  /** Declared language, region and category preferences: the cold-start inputs. */
+  /** Declared region and category preferences: the cold-start inputs. */
   .put("/:id", ...pathUser, validJson(profileBody, 16 * 1024, profileError), async (c) => {
     const userId = c.req.valid("param").id;
     const profile = c.req.valid("json");

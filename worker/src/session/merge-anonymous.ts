@@ -1,6 +1,7 @@
 import { type InteractionEvent } from "../../../shared/events/event";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { sessionStub } from "./session-stub";
+import { linkForErasure } from "../privacy/merged-ids";
 
 export interface MergeResult {
   mergedEvents: number;
@@ -40,11 +41,12 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
   let profileAdopted = false;
   if (source.profile) {
     const current = await user.profile();
-    if (current.language === null && current.region === null && current.categories.length === 0) {
+    if (current.region === null && current.categories.length === 0) {
       sessionVersion = (await user.setProfile(source.profile)).sessionVersion;
       profileAdopted = true;
     }
   }
   await anonymous.erase();
+  await linkForErasure(env, anonymousId, userId);
   return { mergedEvents: events.length, profileAdopted, sessionVersion };
 }

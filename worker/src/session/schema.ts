@@ -50,6 +50,10 @@ export const SESSION_MIGRATIONS: readonly string[][] = [
     `CREATE INDEX event_ids_by_time ON event_ids (received_ms)`,
     `INSERT INTO event_ids (event_id, received_ms) SELECT event_id, received_ms FROM events`,
   ],
+  [
+    // The outbox also carries impressions whose direct write to Redis failed.
+    `ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'`,
+  ],
 ];
 
 /**

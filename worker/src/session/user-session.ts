@@ -5,9 +5,9 @@ import { decayAffinity } from "../../../shared/events/affinity-decay";
 import { EVENT_ID_HORIZON_MS, type EventType, type InteractionEvent } from "../../../shared/events/event";
 import { buildImpressionTable, EMPTY_IMPRESSIONS, type ImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
-import { forwardEvents } from "../redis/event-forwarder";
+import { type ImpressionRecord } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
-import { drainOutbox, enqueue, outboxBackoffMs, outboxSize } from "./outbox";
+import { drainOutbox, enqueue, forwardOutboxItems, outboxBackoffMs, outboxSize } from "./outbox";
 import { MAX_IMPRESSION_ITEMS, MAX_SESSION_EVENTS, migrateSessionSchema } from "./schema";
 
 /** What a recommendation request needs from the session. */
@@ -117,10 +117,12 @@ export class UserSession extends DurableObject<Env> {
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
         const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
+        // Each event carries the session version it first counts in: an offline replay rebuilds the session a list saw from the log.
+        const sessionVersion = this.sessionVersion() + 1;
         if (redisOn && owed.length > 0)
           enqueue(
             this.sql,
-            owed.map((event) => ({ event, region: context.region })),
+            owed.map((event) => ({ event, region: context.region, sessionVersion })),
             nowMs,
           );
         this.bumpVersion();
@@ -303,10 +305,9 @@ export class UserSession extends DurableObject<Env> {
   setProfile(profile: UserProfile): { profile: UserProfile; sessionVersion: number } {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET language = excluded.language, region = excluded.region,
+        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, NULL, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET language = NULL, region = excluded.region,
            categories = excluded.categories, updated_ms = excluded.updated_ms`,
-        profile.language,
         profile.region,
         JSON.stringify(profile.categories),
         Date.now(),
@@ -317,10 +318,8 @@ export class UserSession extends DurableObject<Env> {
   }
 
   profile(): UserProfile {
-    const row = this.sql
-      .exec<{ language: string | null; region: string | null; categories: string }>(`SELECT language, region, categories FROM profile`)
-      .toArray()[0];
-    return row ? { language: row.language, region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
+    const row = this.sql.exec<{ region: string | null; categories: string }>(`SELECT region, categories FROM profile`).toArray()[0];
+    return row ? { region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
   }
 
   /**
@@ -382,7 +381,7 @@ export class UserSession extends DurableObject<Env> {
       })),
       profile: declared ? this.profile() : null,
       undelivered: this.sql
-        .exec<{ payload: string }>(`SELECT payload FROM outbox ORDER BY seq`)
+        .exec<{ payload: string }>(`SELECT payload FROM outbox WHERE kind = 'event' ORDER BY seq`)
         .toArray()
         .map((r) => (JSON.parse(r.payload) as { event: { eventId: string } }).event.eventId),
     };
@@ -404,6 +403,28 @@ export class UserSession extends DurableObject<Env> {
     return outboxSize(this.sql);
   }
 
+  /** Impressions waiting in the outbox for Redis. */
+  pendingImpressions(): number {
+    return outboxSize(this.sql, "impression");
+  }
+
+  /**
+   * Takes impressions whose write to Redis failed, to deliver them like
+   * events: in the outbox, in order, retried by the alarm. Redis has just
+   * failed, so the first attempt waits for the alarm's backoff.
+   */
+  async queueImpressions(records: ImpressionRecord[]): Promise<void> {
+    if (records.length === 0 || !redisFromEnv(this.env)) return;
+    this.ctx.storage.transactionSync(() =>
+      enqueue(
+        this.sql,
+        records.map((impression) => ({ impression })),
+        Date.now(),
+      ),
+    );
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + outboxBackoffMs(this.meta("outbox_failures") + 1));
+  }
+
   /** Retries delivery of the outbox; re-arms itself until it is empty. */
   override async alarm(): Promise<void> {
     await this.deliver();
@@ -420,7 +441,7 @@ export class UserSession extends DurableObject<Env> {
     const redis = redisFromEnv(this.env);
     if (!redis) return "disabled";
     try {
-      await drainOutbox(this.sql, (items) => forwardEvents(redis, items));
+      await drainOutbox(this.sql, (items) => forwardOutboxItems(redis, items));
       this.setMeta("outbox_failures", 0);
       return "delivered";
     } catch (err) {

@@ -26,12 +26,10 @@ export const erasuresQuery = v.object({
   limit: v.optional(v.pipe(v.string(), v.description("1 to 500; 50 when absent."))),
 });
 
-export const currentBody = v.object({ version: v.pipe(v.string(), v.description("A published version: made live (also how rollback is done).")) });
-export const canaryBody = v.object({
-  version: v.string(),
-  share: v.pipe(v.number(), v.minValue(0), v.maxValue(100), v.description("Percent of users (by a hash of the user id).")),
-  regions: v.optional(v.array(v.string())),
+export const missingBody = v.object({
+  sha256: v.pipe(v.array(v.pipe(v.string(), v.regex(SHA256_PATTERN))), v.description("Content addresses the upload would send.")),
 });
+export const currentBody = v.object({ version: v.pipe(v.string(), v.description("A published version: made live (also how rollback is done).")) });
 export const catalogItemsBody = v.object({
   items: v.pipe(
     v.array(

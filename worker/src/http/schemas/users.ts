@@ -22,7 +22,7 @@ export const mergeError: IssuesToError = () => new AppError("invalid_request", M
 
 export const profileResponse = v.object({
   userId: v.string(),
-  profile: v.object({ language: v.nullable(v.string()), region: v.nullable(v.string()), categories: v.array(v.string()) }),
+  profile: v.object({ region: v.nullable(v.string()), categories: v.array(v.string()) }),
   sessionVersion: v.number(),
 });
 export const mergeResponse = v.object({
