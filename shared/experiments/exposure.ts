@@ -42,7 +42,7 @@ export interface ImpressionRecord {
   /** Guardrails: the request's server time and whether any stage degraded. */
   serverMs: number;
   degraded: boolean;
-  /** When it was written (added by the log writer). */
+  /** When it was shown (stamped when queued; the log writer adds it if absent). */
   timestampMs?: number;
 }
 

@@ -12,6 +12,7 @@ import {
   trendingKey,
   trendingOnceKey,
   USER_ACTIVITY_TTL_S,
+  USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
 
 /** An accepted event as the outbox keeps it: the event and the region it came from. */
@@ -33,7 +34,8 @@ export interface OutboxEvent {
  * and listed this item, once per impression, item and event type; a credited
  * event also counts, per user, for each experiment that impression exposed
  * (the report's unit is the user). Every new event counts in the user's
- * lifetime activity: the pre-period of experiments they enter later.
+ * lifetime activity: the pre-period of experiments they enter later. The
+ * stream entry's id joins the user's trail (userTrailKey), for erasure.
  * KEYS: stream, then per event (dedupe, trending-region, trending-global, trending-once).
  * ARGV: maxlen, dedupe ttl, trending ttl, trending-once ttl, impression ttl,
  * activity ttl, then per event (item id, payload, impression id, type, user id).
@@ -45,7 +47,9 @@ for i = 0, n - 1 do
   local a = 7 + i * 5
   local k = 2 + i * 4
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
+    local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
+    redis.call('RPUSH', 'ut:' .. ARGV[a + 4], 'e ' .. sid)
+    redis.call('EXPIRE', 'ut:' .. ARGV[a + 4], ${USER_TRAIL_TTL_S})
     if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[4]) then
       redis.call('ZINCRBY', KEYS[k + 1], 1, ARGV[a])
       redis.call('EXPIRE', KEYS[k + 1], ARGV[3])
