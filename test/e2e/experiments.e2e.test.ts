@@ -43,6 +43,16 @@ const click = (user: string, n: number, r: Recs) =>
     }),
   });
 
+/** `index-builder ope` over the stack's logs, with a short bootstrap. */
+const ope50 = (policies: string[], options: { experiment: string; outDir: string; indexRoot?: string }) =>
+  opeCommand({
+    redis: { url: inject("redisUrl"), token: inject("redisToken") },
+    policies: policies.map(parsePolicy),
+    bootstrap: 50,
+    log: () => {},
+    ...options,
+  });
+
 afterAll(async () => {
   // The stack is shared with the other e2e files: leave nothing running.
   for (const e of [id, `${id}-sm`, `${id}-p`]) await fetch(`${base}/admin/experiments/${e}/stop`, { method: "POST", headers: admin });
@@ -107,14 +117,7 @@ describe("an experiment over HTTP with a real Redis", () => {
     // Off-policy estimates from the same logs: another exploration rate, and the served index replayed offline.
     const scratch = await mkdtemp(join(tmpdir(), "ope-e2e-"));
     try {
-      const ope = await opeCommand({
-        redis: { url: inject("redisUrl"), token: inject("redisToken") },
-        policies: [parsePolicy("epsilon:0.3"), parsePolicy(`index:${inject("indexDir")}`)],
-        experiment: id,
-        outDir: scratch,
-        bootstrap: 50,
-        log: () => {},
-      });
+      const ope = await ope50(["epsilon:0.3", `index:${inject("indexDir")}`], { experiment: id, outDir: scratch });
       expect(ope.impressions).toBe(24);
       const [epsilon, replay] = ope.candidates;
       expect(epsilon!.positionSamples).toBe(24 * 5);
@@ -217,14 +220,7 @@ describe("an experiment over HTTP with a real Redis", () => {
 
     const scratch = await mkdtemp(join(tmpdir(), "ope-e2e-"));
     try {
-      const ope = await opeCommand({
-        redis: { url: inject("redisUrl"), token: inject("redisToken") },
-        policies: [parsePolicy("softmax:0.1:6:2"), parsePolicy(`index:${inject("indexDir")}`)],
-        experiment: sm,
-        outDir: scratch,
-        bootstrap: 50,
-        log: () => {},
-      });
+      const ope = await ope50(["softmax:0.1:6:2", `index:${inject("indexDir")}`], { experiment: sm, outDir: scratch });
       const [other, replay] = ope.candidates;
       // Another temperature over the same window: exact from every log (softmax logs carry the window, epsilon pages show it).
       expect(other!.impressionsSkipped).toBe(0);
@@ -236,15 +232,7 @@ describe("an experiment over HTTP with a real Redis", () => {
 
       // Without the versions that served the logs, the replay cannot be checked: the estimates are withheld.
       const empty = await mkdtemp(join(tmpdir(), "ope-e2e-root-"));
-      const blind = await opeCommand({
-        redis: { url: inject("redisUrl"), token: inject("redisToken") },
-        policies: [parsePolicy(`index:${inject("indexDir")}`)],
-        experiment: sm,
-        indexRoot: empty,
-        outDir: scratch,
-        bootstrap: 50,
-        log: () => {},
-      });
+      const blind = await ope50([`index:${inject("indexDir")}`], { experiment: sm, indexRoot: empty, outDir: scratch });
       await rm(empty, { recursive: true, force: true });
       expect(blind.candidates[0]).toMatchObject({ clicksPerList: null, refused: expect.stringContaining("cannot be checked") });
       expect(await readFile(join(scratch, "ope.md"), "utf8")).toContain("REFUSED");

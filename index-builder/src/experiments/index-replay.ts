@@ -63,7 +63,15 @@ export interface Reproduction {
   /** Logged versions without a built directory to replay them in. */
   versionsMissing: string[];
   /** A few positions the replay got wrong: where to look when the share falls. */
-  mismatches: { impressionId: string; position: number; logged: string; replayed: string | null }[];
+  mismatches: {
+    impressionId: string;
+    position: number;
+    logged: string;
+    replayed: string | null;
+    loggedScore: number;
+    replayedScore: number | null;
+    loggedAt: number;
+  }[];
 }
 
 /** The decision context of a logged showing, rebuilt from the logs, or why it cannot be. */
@@ -121,7 +129,10 @@ export async function replayThroughIndex(
       continue;
     }
     const greedy = await decide(candidate, context, { ...context.knobs, exploration: NO_EXPLORATION }, () => 1);
-    lists.set(imp.impressionId, greedy);
+    lists.set(
+      imp.impressionId,
+      greedy.map((e) => e.itemId),
+    );
 
     const servedDir = dirs.logged.get(imp.indexVersion);
     if (!servedDir) {
@@ -135,9 +146,18 @@ export async function replayThroughIndex(
     imp.itemIds.forEach((itemId, k) => {
       const position = imp.decision!.positions[k]!;
       reproduction.positions++;
-      if (again[position] === itemId) reproduction.reproduced++;
+      if (again[position]?.itemId === itemId) reproduction.reproduced++;
       else if (reproduction.mismatches.length < 20)
-        reproduction.mismatches.push({ impressionId: imp.impressionId, position, logged: itemId, replayed: again[position] ?? null });
+        reproduction.mismatches.push({
+          impressionId: imp.impressionId,
+          position,
+          logged: itemId,
+          replayed: again[position]?.itemId ?? null,
+          loggedScore: imp.scores[k] ?? NaN,
+          replayedScore: again[position]?.score ?? null,
+          // Where the replay put the logged item (-1: not in its list).
+          loggedAt: again.findIndex((e) => e.itemId === itemId),
+        });
     });
   }
   reproduction.share = reproduction.positions > 0 ? reproduction.reproduced / reproduction.positions : 0;
@@ -166,7 +186,7 @@ async function decide(
   context: Extract<Context, { ok: true }>,
   knobs: FunnelKnobs,
   random: () => number,
-): Promise<string[]> {
+): Promise<{ itemId: string; score: number }[]> {
   const { imp } = context;
   const d = imp.decision!;
   replay.setEditorial(d.editorial);
@@ -186,7 +206,7 @@ async function decide(
     knobs,
     random,
   );
-  return result.entries.map((e) => e.itemId);
+  return result.entries;
 }
 
 /** Each user's logged events in the order Redis received them (the order their session took them in). */
