@@ -56,6 +56,10 @@ describe("a Redis outage", () => {
     expect(health.status).toBe("degraded");
     expect(health.bindings.redis.status).toBe("error");
     expect(health.bindings.redis.message).not.toContain("127.0.0.1");
+    // Experiment counters live in Redis: a coded 503, never a 500.
+    const counters = await api(`${stack.url}/admin/experiments/default/counters?region=global`, { headers: admin });
+    expect(counters.status).toBe(503);
+    expect(((await counters.json()) as { error: { code: string } }).error.code).toBe("dependency_unavailable");
 
     const pending = async () =>
       Promise.all(

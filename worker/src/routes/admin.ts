@@ -63,8 +63,16 @@ export const admin = new Hono<AppEnv>()
     if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
       throw new AppError("invalid_request", "send the blob's hex SHA-256 in the X-Content-Sha256 header");
     }
-    versionParam(c.req.param("version"));
-    if (!BLOB_NAME_PATTERN.test(c.req.param("name"))) throw new AppError("invalid_request", `blob name "${c.req.param("name")}" is not allowed`);
+    const version = versionParam(c.req.param("version"));
+    const name = c.req.param("name");
+    if (!BLOB_NAME_PATTERN.test(name)) throw new AppError("invalid_request", `blob name "${name}" is not allowed`);
+    // A published version is immutable: it takes again only the blobs its manifest lists, with their checksums.
+    const published = await readManifest(c.env.INDEX_KV, version);
+    const listed = published?.blobs[name];
+    if (published && listed?.sha256 !== sha256.toLowerCase()) {
+      const why = listed ? `lists blob "${name}" with another checksum` : `lists no blob "${name}"`;
+      throw new AppError("version_conflict", `version ${version} is published and immutable: its manifest ${why}`, { version, name });
+    }
     const bytes = await readBytes(c, KV_VALUE_LIMIT_BYTES);
     const contentType = c.req.header("content-type") ?? "application/octet-stream";
     const outcome = await putBlob(c.env.INDEX_KV, bytes, { sha256, contentType });
@@ -166,7 +174,10 @@ export const admin = new Hono<AppEnv>()
     }
     const redis = redisFromEnv(c.env);
     if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; experiment counters live there");
-    return c.json({ variant, region, counters: await readExperimentCounters(redis, variant, region) });
+    const counters = await readExperimentCounters(redis, variant, region).catch((cause: unknown) => {
+      throw new AppError("dependency_unavailable", "Redis, where experiment counters live, cannot be reached; retry", { retryAfterS: 5 }, { cause });
+    });
+    return c.json({ variant, region, counters });
   });
 
 /** Index versions a draft or running experiment's variant pins: garbage collection must spare them. */
