@@ -6,7 +6,7 @@ import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../../shared/ran
 import { type MlpModel } from "../../../../shared/ranking/mlp";
 import { loadNodeKernel } from "../../ann/node-kernel";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../../ranker/train-mlp";
-import { buildCovisitation, DEFAULT_COVISIT } from "../../train/covisitation";
+import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../../train/covisitation";
 import { trainImplicitAls } from "../../train/implicit-als";
 import { type InteractionTable, selectRows } from "../../train/interaction-table";
 import { userItemMatrix } from "../../train/train-ials";
@@ -28,6 +28,8 @@ import { retrievalStats } from "./retrieval-stats";
 interface Variant {
   label: string;
   recentLimit?: number;
+  /** Co-visitation list overrides (e.g. {"similarity":"ease","easeRegularization":300,"topN":200}). */
+  covisit?: Partial<CovisitOptions>;
   knobs?: Partial<Pick<FunnelKnobs, "ann">> & { quota?: Partial<FunnelKnobs["quota"]> };
   light?: Partial<LightWeights> & { source?: Partial<LightWeights["source"]> };
   mmrLambda?: number;
@@ -68,8 +70,8 @@ async function main(argv: string[]): Promise<void> {
   const itemIndex = new Map(split.train.itemIds.map((id, i) => [id, i]));
 
   const fits = new Map<string, Awaited<ReturnType<typeof prepare>>>();
-  async function prepare(spec: FunnelSpec, knobs: FunnelKnobs) {
-    const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit });
+  async function prepare(spec: FunnelSpec, knobs: FunnelKnobs, own: boolean) {
+    const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit: own ? null : covisit });
     const ports = fittedPorts(fitted, kernel, null);
     const candidates = new Map<number, Candidate[]>();
     for (const u of users) candidates.set(u, (await gathered(fitted, ports, u, knobs))?.candidates ?? []);
@@ -77,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
   for (const v of grid) {
-    const spec: FunnelSpec = { ials, covisit: covisitOptions, recentLimit: v.recentLimit ?? Infinity };
+    const spec: FunnelSpec = { ials, covisit: { ...covisitOptions, ...v.covisit }, recentLimit: v.recentLimit ?? Infinity };
     const knobs: FunnelKnobs = {
       ...SERVED_KNOBS,
       quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota },
@@ -87,8 +89,8 @@ async function main(argv: string[]): Promise<void> {
       heavy: false,
       policy: { explorationRate: 0, ...(v.mmrLambda !== undefined ? { mmrLambda: v.mmrLambda } : {}) },
     };
-    const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann]);
-    if (!fits.has(key)) fits.set(key, await prepare(spec, knobs));
+    const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann, v.covisit]);
+    if (!fits.has(key)) fits.set(key, await prepare(spec, knobs, v.covisit !== undefined));
     const { fitted, retrieval } = fits.get(key)!;
     let heavy: MlpModel | null = null;
     if (v.training !== null && v.training !== undefined) {
