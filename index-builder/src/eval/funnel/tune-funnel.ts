@@ -8,7 +8,8 @@ import { loadNodeKernel } from "../../ann/node-kernel";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../../ranker/train-mlp";
 import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../../train/covisitation";
 import { trainImplicitAls } from "../../train/implicit-als";
-import { type InteractionTable, selectRows } from "../../train/interaction-table";
+import { selectRows } from "../../train/interaction-table";
+import { type RowWeighting, weighTable } from "../../data/weights";
 import { userItemMatrix } from "../../train/train-ials";
 import { mulberry32 } from "../../train/seeded-random";
 import { ML_100K_DIR, REPO_ROOT } from "../dataset-paths";
@@ -46,10 +47,15 @@ interface Variant {
  * every variant is scored by nDCG@10 on the other half. Test rows are never
  * read. `--grid` is a JSON array of variants.
  *
- *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr --grid '[{"label":"served"}]'
+ *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr [--weighting stars] --grid '[{"label":"served"}]'
  */
 async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" }, weighting: { type: "string" } },
+  });
+  // The rows' weighting as npm run eval chooses it (choose-weighting.ts): binary, stars or rating.
+  const weighting: RowWeighting = values.weighting === "stars" || values.weighting === "rating" ? { kind: values.weighting, ratingMax: 5 } : "binary";
   const protocol: ProtocolName = values.protocol === "time" ? "time" : "msr";
   const split = await loadSplit(resolve(values.dataset ?? (protocol === "msr" ? ML_100K_DIR : resolve(REPO_ROOT, "data", "ml-latest-small"))), protocol);
   const mask = validationMask(split.train, protocol);
@@ -57,8 +63,7 @@ async function main(argv: string[]): Promise<void> {
   const validRows = selectRows(split.train, mask, TEST);
   const ials = protocol === "msr" ? MSR_IALS : TIME_IALS;
   const covisitOptions = protocol === "msr" ? MSR_COVISIT : TIME_COVISIT;
-  const binary: InteractionTable = { ...fitRows, values: new Float32Array(fitRows.values.length).fill(1) };
-  const factors = trainImplicitAls(userItemMatrix(binary), ials);
+  const factors = trainImplicitAls(userItemMatrix(weighTable(fitRows, weighting)), ials);
   const covisit = buildCovisitation(fitRows, { ...DEFAULT_COVISIT, ...covisitOptions });
   const truthDense = itemsByUser(validRows);
   const truth = new Map([...truthDense].map(([u, items]) => [u, new Set([...items].map((i) => split.train.itemIds[i]!))]));
@@ -79,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
   for (const v of grid) {
-    const spec: FunnelSpec = { ials, covisit: { ...covisitOptions, ...v.covisit }, recentLimit: v.recentLimit ?? Infinity };
+    const spec: FunnelSpec = { ials, covisit: { ...covisitOptions, ...v.covisit }, recentLimit: v.recentLimit ?? Infinity, weighting };
     const knobs: FunnelKnobs = {
       ...SERVED_KNOBS,
       quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota },
