@@ -55,6 +55,8 @@ type PhaseSummary = ReturnType<typeof describe> & { rps: number; /** workerd pro
 interface Run {
   catalog_items: number;
   index_build_s: number;
+  /** Peak resident memory of this process once the index was built (the build runs in it; KiB from getrusage, in MiB). */
+  build_peak_rss_mib: number;
   publish_s: number;
   cold_first_response_ms: number;
   miss: PhaseSummary;
@@ -81,7 +83,8 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     let t = performance.now();
     const built = await build(join(state, "index"));
     const buildS = (performance.now() - t) / 1000;
-    log(`${name}: built ${built.items} items in ${buildS.toFixed(1)} s`);
+    const peakRssMib = round(process.resourceUsage().maxRSS / 1024, 0);
+    log(`${name}: built ${built.items} items in ${buildS.toFixed(1)} s, peak RSS ${peakRssMib} MiB`);
     t = performance.now();
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     const publishS = (performance.now() - t) / 1000;
@@ -133,6 +136,7 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     return {
       catalog_items: built.items,
       index_build_s: round(buildS, 1),
+      build_peak_rss_mib: peakRssMib,
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
       miss: summary(miss),
@@ -274,7 +278,7 @@ function table(runs: Run[]): string {
     "",
     ...runs.map(
       (r) =>
-        `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
+        `- ${r.catalog_items} items: index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB), publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
         `workerd CPU per miss minus /health/live's ${r.cpu_per_miss_ms.concurrent} ms at ${CONCURRENCY} concurrent, ${r.cpu_per_miss_ms.one_at_a_time} ms one at a time; ` +
         (r.heap
           ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} MiB, ${r.heap.after_gc.usedSize} MiB after GC` +
