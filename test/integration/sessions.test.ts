@@ -48,8 +48,8 @@ describe("the user's Durable Object session", () => {
     const body = await (await call(`/v1/recommendations?user_id=${user}&limit=3`)).json<{ impressionId: string; variant: string }>();
     expect(body.impressionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.variant).toBe("default");
-    // Recorded after the response: wait for it, then compare the snapshot with the counts (read together, they could
-    // straddle the recording).
+    // The impressions are recorded after the response: wait for them, then compare the snapshot with the counts
+    // (read together while the recording may still land between the two reads, they could disagree).
     for (let i = 0; i < 200 && Object.keys(await stubOf(user).impressionCounts()).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await shownCounts(user)).toEqual({ m0: 1, m1: 1, m2: 1 });
   });
