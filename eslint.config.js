@@ -32,7 +32,17 @@ const ADAPTER_SIDES = [
 const NODE_BUILTINS = ["fs", "path", "os", "crypto", "child_process", "net", "http", "url", "util", "stream", "events", "buffer", "zlib"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", ".index/", "worker-configuration.d.ts", "bench/results/"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".wrangler/",
+      ".index/",
+      "worker-configuration.d.ts",
+      "bench/results/",
+      "playground/public/playground/playground.js",
+      "test-results/",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

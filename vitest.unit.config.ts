@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     name: "unit",
     environment: "node",
-    include: ["shared/**/*.test.ts", "index-builder/**/*.test.ts"],
+    include: ["shared/**/*.test.ts", "index-builder/**/*.test.ts", "playground/**/*.test.ts"],
     testTimeout: 20_000,
   },
 });

@@ -35,6 +35,7 @@ export default defineConfig(async () => {
             TOKEN_AUDIENCE: TEST_AUTH.audience,
             UPSTASH_REDIS_REST_URL: "",
             UPSTASH_REDIS_REST_TOKEN: "",
+            ERASURE_KEY: TEST_AUTH.erasureKey,
           },
         },
       }),

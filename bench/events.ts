@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { freePort } from "../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../index-builder/src/local/local-stack";
 import { PROJECT_ROOT } from "../index-builder/src/local/wrangler";
-import { redisClient, streamCounts } from "../test/e2e/stream-helpers";
+import { auditAcceptedEvents } from "./lib/event-audit";
 import { quantile, round, runBounded } from "./lib/stats";
 
 const CONFIG = {
@@ -140,50 +140,20 @@ async function runLoad(stack: LocalStack, tag: string, withOutage: boolean): Pro
   const loadS = (performance.now() - started) / 1000;
   await outageStep;
 
-  const drainStart = performance.now();
-  const admin = { Authorization: `Bearer ${stack.adminKey}` };
-  const sessions = new Map<string, string[]>();
-  const deadline = Date.now() + CONFIG.maxDrainMs;
-  for (;;) {
-    let pending = 0;
-    for (const u of userIds) {
-      const body = (await (await fetch(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { eventIds: string[]; pendingOutbox: number };
-      sessions.set(u, body.eventIds);
-      pending += body.pendingOutbox;
-    }
-    if (pending === 0 || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const drainS = (performance.now() - drainStart) / 1000;
-
-  const inSessions = new Map<string, number>();
-  for (const ids of sessions.values()) for (const id of ids) inSessions.set(id, (inSessions.get(id) ?? 0) + 1);
-  const stream = await streamCounts(redisClient(stack.redis!.url, stack.redis!.token));
-  let inS = 0,
-    inR = 0,
-    dup = 0,
-    lost = 0;
-  for (const id of accepted) {
-    const s = inSessions.get(id) ?? 0;
-    const r = stream.get(id) ?? 0;
-    if (s >= 1) inS++;
-    if (r >= 1) inR++;
-    if (s > 1 || r > 1) dup++;
-    if (s === 0 || r === 0) lost++;
-  }
+  const audit = await auditAcceptedEvents(stack, userIds, accepted, CONFIG.maxDrainMs);
   return {
     accepted: accepted.size,
-    in_sessions: inS,
-    in_stream: inR,
-    duplicates: dup,
-    lost,
+    in_sessions: audit.in_sessions,
+    in_stream: audit.in_stream,
+    duplicates: audit.duplicates,
+    lost: audit.lost,
     events_per_s: round(accepted.size / loadS, 1),
     p50_ms: round(quantile(latencies, 0.5)),
     p99_ms: round(quantile(latencies, 0.99)),
     batches: latencies.length,
     errors,
     queued_batches: queued,
-    drain_s: round(drainS, 1),
+    drain_s: audit.drain_s,
   };
 }
 

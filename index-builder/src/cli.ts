@@ -11,6 +11,7 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
+import { scrubBeforeBuild } from "./ingest/erasures";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
@@ -25,7 +26,8 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --data DIR          dataset directory (default data/ml-latest-small)
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
-            --events FILE       also train on live events read by ingest
+            --events FILE       also train on live events read by ingest; with $UPSTASH_REDIS_REST_URL/_TOKEN
+                                (or --redis-url/--token) and $ERASURE_KEY, erased users are removed first
             --tune-seconds N    CPU-seconds budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
             --ranker MODE       auto (ship the heavy ranker only when it beats the light
                                 order on validation; default), always (ship it anyway, e.g.
@@ -35,12 +37,15 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --url URL           Worker base URL (default http://127.0.0.1:8787)
             --admin-key KEY     a secret key (default: $SECRET_KEY; prefer the environment,
                                 a command line is visible to every local user)
+            --batch-blobs N     blobs per upload request (default and most 100)
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
             --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
                                 prefer the environment for the token)
             --out FILE          events file (default .index/live-events.jsonl)
             --cursor FILE       cursor file (default .index/live-events.cursor)
+                                Users erased since the last run are removed from the file first; this
+                                needs $ERASURE_KEY (the Worker's secret) once anyone was erased.
   token     Sign a user token as a customer's backend would (for trying the API)
             --user ID           the user id (sub)
             --ttl S             seconds until it expires (default 3600, at most 86400)
@@ -92,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
       user: { type: "string" },
       ttl: { type: "string" },
       ranker: { type: "string" },
+      "batch-blobs": { type: "string" },
     },
   });
   const redisAccess = () => {
@@ -115,6 +121,10 @@ async function main(argv: string[]): Promise<void> {
         for (const line of formatSummary(importSummary)) log(line);
       } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       if (values.events) {
+        const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
+        const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
+        if (url && token) log(`removed ${await scrubBeforeBuild(resolve(values.events), { url, token }, process.env.ERASURE_KEY)} events of erased users`);
+        else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked (ingest, which checks it, scrubbed the file when it last ran)");
         const live = await readLiveEvents(resolve(values.events));
         dataset.interactions.push(...live.map(toInteraction));
         log(`added ${live.length} live events from ${values.events}`);
@@ -138,7 +148,9 @@ async function main(argv: string[]): Promise<void> {
       const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
       if (!adminKey) throw new Error("publish needs a secret key: $SECRET_KEY (or --admin-key)");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
-      await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log });
+      const batchBlobs = Number(values["batch-blobs"] ?? 100);
+      if (!Number.isInteger(batchBlobs) || batchBlobs < 1 || batchBlobs > 100) throw new Error("--batch-blobs must be an integer from 1 to 100");
+      await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, batchBlobs, log });
       return;
     }
     case "ingest": {
@@ -153,7 +165,9 @@ async function main(argv: string[]): Promise<void> {
         cursorFile: resolve(values.cursor ?? join(PROJECT_ROOT, ".index", "live-events.cursor")),
         log,
       });
-      log(`ingested ${report.written} events (${report.droppedErased} of erased users dropped); cursor ${report.cursor ?? "none"}`);
+      log(
+        `ingested ${report.written} events (${report.droppedErased} of erased users dropped, ${report.scrubbed} removed from the file); cursor ${report.cursor ?? "none"}`,
+      );
       return;
     }
     case "token": {

@@ -89,3 +89,25 @@ export const experimentAudit = sqliteTable(
 );
 
 export type ExperimentRow = typeof experiments.$inferSelect;
+
+/**
+ * One row per erasure (DELETE /v1/users/:id): what was removed from which
+ * store, and when. The user appears only as `subject`, a keyed hash of their
+ * id (shared/privacy/erasure-tag.ts): an operator holding the id can find the
+ * receipt, a reader of this table alone cannot tell whom it was about.
+ */
+export const erasureReceipts = sqliteTable(
+  "erasure_receipts",
+  {
+    receiptId: text("receipt_id").primaryKey(),
+    subject: text("subject").notNull(),
+    requestedAt: integer("requested_at").notNull(),
+    completedAt: integer("completed_at").notNull(),
+    /** Per store: `{store, removed: {what: count}, note?}`, as JSON. */
+    stores: text("stores", { mode: "json" }).notNull(),
+    requestId: text("request_id"),
+  },
+  (t) => [index("erasure_receipts_subject_idx").on(t.subject, t.requestedAt)],
+);
+
+export type ErasureReceiptRow = typeof erasureReceipts.$inferSelect;

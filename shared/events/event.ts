@@ -15,6 +15,15 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 /** Events older than this instant (2000-01-01) are rejected as nonsense. */
 export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 
+/**
+ * How long an event id stays idempotent for its user: a resent id whose first
+ * receipt is younger than this is a duplicate (stored and counted once, in
+ * the session and in Redis); older, it is a new event. The session keeps
+ * every id for this long, however many events it keeps, and Redis remembers
+ * delivered ids as long (EVENT_DEDUPE_TTL_S).
+ */
+export const EVENT_ID_HORIZON_MS = 7 * 86_400_000;
+
 /** A validated, normalized interaction event. */
 export interface InteractionEvent {
   eventId: string;

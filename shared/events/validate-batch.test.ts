@@ -5,9 +5,11 @@ import { validateEventBatch } from "./validate-batch";
 const NOW = Date.UTC(2026, 10, 21, 12);
 const base = { eventId: "e1", userId: "u1", itemId: "i1", type: "click", timestamp: NOW - 1000 };
 
+/** The first event's problem when the batch is refused, else the problems of events rejected one by one. */
 function problemOf(events: unknown[]) {
   const result = validateEventBatch({ events }, NOW);
-  return result.ok ? null : result.problem;
+  if (!result.ok) return result.problem;
+  return result.rejected[0] ?? null;
 }
 
 describe("validateEventBatch", () => {
@@ -25,9 +27,10 @@ describe("validateEventBatch", () => {
     );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.events[1]).toEqual({ eventId: "e2", userId: "u1", itemId: "i1", type: "rating", value: 0.5, timestampMs: Date.UTC(2026, 10, 21, 11) });
-    expect(result.events[2]).toMatchObject({ seconds: 0, surface: "up_next", impressionId: "imp-1", context: { page: "home" } });
-    expect(result.events[3]!.timestampMs).toBe(Date.UTC(2026, 10, 21, 9, 0, 0, 123));
+    expect(result.events.map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    expect(result.events[1]!.event).toEqual({ eventId: "e2", userId: "u1", itemId: "i1", type: "rating", value: 0.5, timestampMs: Date.UTC(2026, 10, 21, 11) });
+    expect(result.events[2]!.event).toMatchObject({ seconds: 0, surface: "up_next", impressionId: "imp-1", context: { page: "home" } });
+    expect(result.events[3]!.event.timestampMs).toBe(Date.UTC(2026, 10, 21, 9, 0, 0, 123));
   });
 
   it("accepts a timestamp just inside the skew allowance and rejects one just outside", () => {
@@ -54,8 +57,17 @@ describe("validateEventBatch", () => {
     [{ ...base, context: { k: 1 } }, "context"],
     [{ ...base, extra: true }, "extra"],
     ["not an object", ""],
-  ])("rejects %j on field %s", (event, field) => {
-    expect(problemOf([{ ...base, eventId: "first" }, event])).toMatchObject({ index: 1, field });
+  ])("rejects %j on field %s, alone: the valid events of its batch go on", (event, field) => {
+    const result = validateEventBatch({ events: [{ ...base, eventId: "first" }, event] }, NOW);
+    expect(result).toMatchObject({ ok: true, rejected: [{ index: 1, field, code: "invalid_event" }] });
+    if (result.ok) expect(result.events.map((e) => e.event.eventId)).toEqual(["first"]);
+    expect(validateEventBatch({ events: [event] }, NOW)).toMatchObject({ ok: false, problem: { index: 0, field } });
+  });
+
+  it("scopes event ids to their user: a repeat for the same user is rejected, another user's same id is not", () => {
+    const result = validateEventBatch({ events: [base, { ...base, userId: "u2" }, { ...base, itemId: "i2" }] }, NOW);
+    expect(result).toMatchObject({ ok: true, rejected: [{ index: 2, field: "eventId", code: "duplicate_in_batch" }] });
+    if (result.ok) expect(result.events.map((e) => e.index)).toEqual([0, 1]);
   });
 
   it("rejects malformed batches as a whole", () => {
@@ -65,6 +77,20 @@ describe("validateEventBatch", () => {
     expect(validateEventBatch({ events: [] }, NOW)).toMatchObject({ ok: false, problem: { field: "events" } });
     const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, (_, i) => ({ ...base, eventId: `e${i}` }));
     expect(validateEventBatch({ events: tooMany }, NOW)).toMatchObject({ ok: false, problem: { field: "events" } });
-    expect(validateEventBatch({ events: [base, base] }, NOW)).toMatchObject({ ok: false, problem: { index: 1, field: "eventId" } });
+    expect(validateEventBatch({ events: [{ ...base, type: "hover" }, base, base] }, NOW)).toMatchObject({ ok: true, rejected: [{ index: 0 }, { index: 2 }] });
+    expect(
+      validateEventBatch(
+        {
+          events: [
+            { ...base, type: "hover" },
+            { ...base, eventId: "" },
+          ],
+        },
+        NOW,
+      ),
+    ).toMatchObject({
+      ok: false,
+      problem: { index: 0, field: "type" },
+    });
   });
 });

@@ -1,14 +1,31 @@
 import { isValidId } from "../ids";
 import { EVENT_TYPES, type EventType, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
+import { type EventRejection } from "./event-results";
 
-/** Where and why a batch was rejected; `index` is -1 for the batch itself. */
+/** Where and why a batch, or one event of it, was rejected; `index` is -1 for the batch itself. */
 export interface BatchProblem {
   index: number;
   field: string;
   reason: string;
 }
 
-export type BatchValidation = { ok: true; events: InteractionEvent[] } | { ok: false; problem: BatchProblem };
+/** One event of a batch that is not taken, and why. */
+export interface RejectedEvent extends BatchProblem {
+  code: EventRejection;
+}
+
+/** A valid event and its position in the batch. */
+export interface IndexedEvent {
+  index: number;
+  event: InteractionEvent;
+}
+
+/**
+ * `ok` when the batch itself is well formed and at least one of its events
+ * is valid: the valid ones go on, each rejected one is reported on its own.
+ * Otherwise the first problem (the batch's, or its first event's) refuses it whole.
+ */
+export type BatchValidation = { ok: true; events: IndexedEvent[]; rejected: RejectedEvent[] } | { ok: false; problem: BatchProblem; rejected: RejectedEvent[] };
 
 const KNOWN_FIELDS = new Set(["eventId", "userId", "itemId", "type", "timestamp", "value", "seconds", "surface", "impressionId", "context"]);
 const TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
@@ -17,10 +34,13 @@ const MAX_CONTEXT_KEYS = 16;
 const MAX_CONTEXT_VALUE_LENGTH = 256;
 
 /**
- * Validates a whole `POST /v1/events` body. The batch is all-or-nothing: the
- * first problem found rejects it, naming the event index and field. Unknown
- * fields are rejected so that a misspelt field is never silently dropped.
- * Duplicate event ids inside one batch are rejected; across batches they are
+ * Validates a whole `POST /v1/events` body. The envelope (an object with a
+ * non-empty array of at most MAX_EVENTS_PER_BATCH events, nothing else) is
+ * all-or-nothing; each event is then judged on its own, so one bad event
+ * does not hold back the others. Unknown fields are rejected so that a
+ * misspelt field is never silently dropped. An event id repeated for the
+ * same user inside one batch is rejected after its first occurrence (ids
+ * are the user's own: two users may share one); across batches ids are
  * idempotent (handled by storage).
  */
 export function validateEventBatch(body: unknown, nowMs: number): BatchValidation {
@@ -34,16 +54,31 @@ export function validateEventBatch(body: unknown, nowMs: number): BatchValidatio
   if (raw.length > MAX_EVENTS_PER_BATCH) {
     return fail(-1, "events", `batch has ${raw.length} events; at most ${MAX_EVENTS_PER_BATCH} are allowed`);
   }
-  const events: InteractionEvent[] = [];
+  const events: IndexedEvent[] = [];
+  const rejected: RejectedEvent[] = [];
   const idsInBatch = new Set<string>();
   for (let i = 0; i < raw.length; i++) {
     const result = validateEvent(raw[i], i, nowMs);
-    if ("problem" in result) return { ok: false, problem: result.problem };
-    if (idsInBatch.has(result.event.eventId)) return fail(i, "eventId", "duplicate eventId within the batch");
-    idsInBatch.add(result.event.eventId);
-    events.push(result.event);
+    if ("problem" in result) {
+      rejected.push({ ...result.problem, code: "invalid_event" });
+      continue;
+    }
+    const scopedId = `${result.event.userId}\n${result.event.eventId}`;
+    if (idsInBatch.has(scopedId)) {
+      rejected.push({ index: i, field: "eventId", reason: "this user's eventId appears earlier in the batch", code: "duplicate_in_batch" });
+      continue;
+    }
+    idsInBatch.add(scopedId);
+    events.push({ index: i, event: result.event });
   }
-  return { ok: true, events };
+  if (events.length === 0) return { ok: false, problem: firstProblem(rejected), rejected };
+  return { ok: true, events, rejected };
+}
+
+/** The problem that names a refused batch: its first rejected event's. */
+export function firstProblem(rejected: readonly RejectedEvent[]): BatchProblem {
+  const first = rejected.reduce((a, b) => (b.index < a.index ? b : a));
+  return { index: first.index, field: first.field, reason: first.reason };
 }
 
 function validateEvent(e: unknown, index: number, nowMs: number): { event: InteractionEvent } | { problem: BatchProblem } {
@@ -133,5 +168,5 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function fail(index: number, field: string, reason: string): BatchValidation {
-  return { ok: false, problem: { index, field, reason } };
+  return { ok: false, problem: { index, field, reason }, rejected: [] };
 }

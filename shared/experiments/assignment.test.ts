@@ -6,6 +6,7 @@ import vectors from "./bucket-hash.vectors.json";
 import { type Experiment, type ExperimentSet, NO_HOLDOUT } from "./experiment";
 import { assertNoOverlap, parseExperimentDefinition, parseHoldout } from "./experiment-input";
 import { srmTest } from "./stats/chi-square";
+import { variantKnobs } from "./variant-knobs";
 
 function experiment(body: Record<string, unknown>): Experiment {
   return { ...parseExperimentDefinition(body), status: "running", createdAtMs: 0, updatedAtMs: 0, startedAtMs: 0, stoppedAtMs: null };
@@ -139,6 +140,26 @@ describe("experiment definitions", () => {
     expect(codeOf(() => parseExperimentDefinition({ ...base, control: "z" }))).toBe("invalid_experiment");
     expect(codeOf(() => parseExperimentDefinition({ ...base, traffic: 60, trafficOffset: 50 }))).toBe("invalid_experiment");
     expect(codeOf(() => parseHoldout({ percent: 2, offset: 99 }))).toBe("invalid_holdout");
+    const exploration = (e: unknown) => codeOf(() => parseExperimentDefinition({ ...base, variants: { a: {}, b: { exploration: e } } }));
+    expect(exploration({ policy: "softmax", temperature: 0.5, topN: 8, from: 4 })).toBeUndefined();
+    expect(exploration({ policy: "epsilon", rate: 0.2, from: 3 })).toBeUndefined();
+    expect(exploration({ policy: "thompson", rate: 0.2, from: 3 })).toBe("invalid_experiment");
+    expect(exploration({ policy: "softmax", temperature: 0.5, topN: 13, from: 4 })).toBe("invalid_experiment");
+    expect(exploration({ policy: "softmax", temperature: 0, topN: 8, from: 4 })).toBe("invalid_experiment");
+    expect(exploration({ policy: "softmax", temperature: 0.5, from: 4 })).toBe("invalid_experiment");
+    expect(exploration({ policy: "epsilon", rate: 0.2, from: 3, temperature: 1 })).toBe("unknown_knob");
+  });
+
+  it("carries a variant's exploration policy into its funnel knobs, the first layer winning", () => {
+    const softmax = { policy: "softmax" as const, temperature: 0.5, topN: 8, from: 4 };
+    const d = parseExperimentDefinition({ ...base, variants: { a: {}, b: { exploration: softmax } } });
+    expect(d.variants[1]!.overrides.exploration).toEqual(softmax);
+    const merged = mergeOverrides([
+      { experimentId: "x", variant: "b", region: "us", overrides: { exploration: softmax } },
+      { experimentId: "y", variant: "b", region: "us", overrides: { exploration: { policy: "epsilon", rate: 0.3, from: 2 } } },
+    ]);
+    expect(variantKnobs(merged).exploration).toEqual(softmax);
+    expect(variantKnobs({}).exploration).toBeNull();
   });
 
   it("refuses a traffic range that overlaps an unstopped experiment of the same layer", () => {

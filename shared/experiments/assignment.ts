@@ -73,6 +73,7 @@ export function mergeOverrides(assignments: readonly Assignment[]): VariantOverr
     if (o.lightWeights !== undefined) merged.lightWeights = o.lightWeights;
     if (o.heavyRanker !== undefined) merged.heavyRanker = o.heavyRanker;
     if (o.policy !== undefined) merged.policy = { ...merged.policy, ...o.policy };
+    if (o.exploration !== undefined) merged.exploration = o.exploration;
     if (o.sourceQuotas !== undefined) merged.sourceQuotas = { ...merged.sourceQuotas, ...o.sourceQuotas };
   }
   return merged;

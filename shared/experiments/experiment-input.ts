@@ -2,6 +2,7 @@ import { AppError, type ErrorCode } from "../errors";
 import { isValidId } from "../ids";
 import { SOURCES } from "../ranking/candidate";
 import { lightWeightsProblem, type LightWeights } from "../ranking/light-rank";
+import { type Exploration, explorationProblem } from "../ranking/policy/exploration";
 import { type PolicyConfig, policyProblem } from "../ranking/policy/policy-config";
 import { BUCKETS } from "./bucket-hash";
 import { type Experiment, type Holdout, type RegionAllocation, type VariantOverrides } from "./experiment";
@@ -13,7 +14,7 @@ export type ExperimentDefinition = Pick<
 >;
 
 const TOP_LEVEL = new Set(["id", "name", "layer", "salt", "traffic", "trafficOffset", "control", "variants", "allocation", "surfaces"]);
-const OVERRIDE_KNOBS = new Set(["indexVersion", "lightWeights", "heavyRanker", "policy", "sourceQuotas"]);
+const OVERRIDE_KNOBS = new Set(["indexVersion", "lightWeights", "heavyRanker", "policy", "exploration", "sourceQuotas"]);
 const REGION_KEY = /^([a-z]{2}|global|default)$/;
 const MAX_VARIANTS = 10;
 const MAX_QUOTA = 1000;
@@ -143,6 +144,11 @@ export function parseOverrides(value: unknown, field: string): VariantOverrides 
     const problem = policyProblem(o.policy);
     if (problem) fail(problem.startsWith("unknown") ? "unknown_knob" : "invalid_experiment", `${field}.policy: ${problem}`, `${field}.policy`);
     out.policy = o.policy as Partial<PolicyConfig>;
+  }
+  if (o.exploration !== undefined) {
+    const problem = explorationProblem(o.exploration);
+    if (problem) fail(problem.startsWith("unknown") ? "unknown_knob" : "invalid_experiment", `${field}.exploration: ${problem}`, `${field}.exploration`);
+    out.exploration = o.exploration as Exploration;
   }
   if (o.sourceQuotas !== undefined) {
     const q = o.sourceQuotas;

@@ -1,5 +1,6 @@
 import { type SOURCES } from "../ranking/candidate";
 import { type LightWeights } from "../ranking/light-rank";
+import { type Exploration } from "../ranking/policy/exploration";
 import { type PolicyConfig } from "../ranking/policy/policy-config";
 
 /** draft -> running -> stopped, never back. */
@@ -19,6 +20,8 @@ export interface VariantOverrides {
   heavyRanker?: boolean;
   /** Re-ranking knobs over the configured policy: MMR, exploration rate and slot, freshness, caps, rules. */
   policy?: Partial<PolicyConfig>;
+  /** The exploration policy (epsilon-greedy or softmax, its rate or temperature, its first slot), over the policy's epsilon-greedy. */
+  exploration?: Exploration;
   /** Candidates each source may contribute. */
   sourceQuotas?: Partial<Record<(typeof SOURCES)[number], number>>;
 }

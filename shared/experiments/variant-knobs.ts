@@ -4,7 +4,8 @@ import { type VariantOverrides } from "./experiment";
 /**
  * The funnel's knobs for a variant: the served ones with the variant's
  * overrides on top (source quotas per source, light weights whole, the heavy
- * ranker on or off, policy knobs over the surface's configured policy). The
+ * ranker on or off, policy knobs over the surface's configured policy, the
+ * exploration policy whole). The
  * index version is not a knob: the caller loads the version the variant names.
  */
 export function variantKnobs(overrides: VariantOverrides, base: FunnelKnobs = SERVED_KNOBS): FunnelKnobs {
@@ -14,5 +15,6 @@ export function variantKnobs(overrides: VariantOverrides, base: FunnelKnobs = SE
     light: overrides.lightWeights ?? base.light,
     heavy: overrides.heavyRanker ?? base.heavy,
     policy: { ...base.policy, ...overrides.policy },
+    exploration: overrides.exploration ?? base.exploration,
   };
 }

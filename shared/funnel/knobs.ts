@@ -1,5 +1,6 @@
 import { type Source } from "../ranking/candidate";
 import { type LightWeights } from "../ranking/light-rank";
+import { type Exploration } from "../ranking/policy/exploration";
 import { type PolicyConfig } from "../ranking/policy/policy-config";
 
 /**
@@ -20,6 +21,8 @@ export interface FunnelKnobs {
   heavyTopN: number;
   /** Applied over the configured policy of the surface. */
   policy: Partial<PolicyConfig>;
+  /** The exploration policy; null: the surface policy's epsilon-greedy (its explorationRate from explorationFrom). */
+  exploration: Exploration | null;
 }
 
 export const SERVED_KNOBS: FunnelKnobs = {
@@ -29,6 +32,7 @@ export const SERVED_KNOBS: FunnelKnobs = {
   heavy: true,
   heavyTopN: 100,
   policy: {},
+  exploration: null,
 };
 
 /** Wall-clock budgets (ms) of the stages that wait on I/O. */

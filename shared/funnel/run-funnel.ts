@@ -4,7 +4,8 @@ import { impressionCountsOf } from "../ranking/impression-table";
 import { lightScores } from "../ranking/light-rank";
 import { mergeCandidates, type SourceProposal } from "../ranking/merge-candidates";
 import { DEFAULT_POLICY, type PolicyConfig } from "../ranking/policy/policy-config";
-import { rerank } from "../ranking/policy/rerank";
+import { type AppliedExploration, type Exploration, explorationOf } from "../ranking/policy/exploration";
+import { rerank, roundScore } from "../ranking/policy/rerank";
 import { type RankedEntry } from "../ranking/ranked-list";
 import { orderSource, type RankingOrder } from "../ranking/ranking-order";
 import { type Budgeted, withBudget } from "./budget";
@@ -43,6 +44,20 @@ export interface FunnelResult {
    * light weights, and this request used them).
    */
   ranker: RankingOrder;
+  /** The exploration the policy ran (softmax: with its window's scores): what the exposure log records. */
+  exploration: AppliedExploration;
+  /** What the list was decided from beyond the index, the session and the request: what an exact replay needs logged. */
+  inputs: FunnelInputs;
+}
+
+/** The configured and catalogue inputs of one run of the funnel. */
+export interface FunnelInputs {
+  /** The policy the list was re-ranked with: the surface's configured one under the request's knobs. */
+  policy: PolicyConfig;
+  /** The editorial list read for the surface and region. */
+  editorial: string[];
+  /** Catalogue rows the overlay held beyond the index (changed, restricted or fresh); 0: the index alone described the catalogue. */
+  overlayRows: number;
 }
 
 /** One request's merged, filtered candidates and what ranking them needs. */
@@ -57,6 +72,7 @@ export interface Gathered {
   policy: PolicyConfig;
   model: HeavyModel | null;
   degraded: string[];
+  editorial: string[];
 }
 
 const absent = Promise.resolve({ ok: true as const, value: null });
@@ -87,9 +103,16 @@ export async function runFunnel(
 ): Promise<FunnelResult> {
   const g = await gatherCandidates(ports, req, session, knobs);
   const scores = await rankCandidates(ports, g, session, knobs);
-  const entries = await placeCandidates(ports, req, session, g, scores ?? g.light, random);
+  const exploration = knobs.exploration ?? explorationOf(g.policy);
+  const { entries, window } = await placeCandidates(ports, req, session, g, scores ?? g.light, random, exploration);
   const sourceOrder = ports.index.order && orderSource(ports.index.order) && g.query && !knobs.light ? ports.index.order : null;
-  return { entries, degraded: [...new Set(g.degraded)].sort(), ranker: scores ? "heavy" : (sourceOrder ?? "light") };
+  return {
+    entries,
+    degraded: [...new Set(g.degraded)].sort(),
+    ranker: scores ? "heavy" : (sourceOrder ?? "light"),
+    exploration: window ? { ...exploration, window } : exploration,
+    inputs: { policy: g.policy, editorial: g.editorial, overlayRows: g.overlay ? g.overlay.rows.size + g.overlay.fresh.length : 0 },
+  };
 }
 
 /** Sources, merge and filters: the candidates of one request with their facts, and the light scores. */
@@ -231,7 +254,7 @@ export async function gatherCandidates(
   };
   const weights = lightWeightsFor(query !== null, knobs.light ?? index.lightWeights);
   const light = timing.measureSync("light_rank", () => lightScores(candidates, facts, user, weights));
-  return { candidates, facts, user, query, head, overlay, policy, model, degraded, light };
+  return { candidates, facts, user, query, head, overlay, policy, model, degraded, light, editorial: editorial ?? [] };
 }
 
 /** The categories of an item-table row, by name. */
@@ -255,7 +278,10 @@ export async function rankCandidates(
   return ports.timing.measure("heavy_rank", () => heavyScores(model, g.candidates, g.light, g.facts, g.user, knobs.heavyTopN, g.degraded));
 }
 
-/** Policy re-ranking, then what may be shown in the caller's region, as ranked entries. */
+/**
+ * Policy re-ranking with `exploration`, then what may be shown in the caller's region, as ranked entries;
+ * and a softmax window's scores when one was drawn.
+ */
 export async function placeCandidates(
   ports: FunnelPorts,
   req: FunnelRequest,
@@ -263,8 +289,11 @@ export async function placeCandidates(
   g: Gathered,
   scores: Float64Array,
   random: () => number,
-): Promise<RankedEntry[]> {
-  const placed = ports.timing.measureSync("policy", () => rerank(g.candidates, scores, g.facts, g.user.impressionCounts, g.policy, req.listSize, random));
+  exploration: Exploration,
+): Promise<{ entries: RankedEntry[]; window: number[] | null }> {
+  const placed = ports.timing.measureSync("policy", () =>
+    rerank(g.candidates, scores, g.facts, g.user.impressionCounts, g.policy, req.listSize, random, exploration),
+  );
   const placedIds = placed.map((p) => p.candidate.itemId);
   const visibleRead = await ports.timing.measure("availability", () =>
     withBudget("availability", STAGE_BUDGET_MS.availability, () => visibleItems(ports.catalog, g.head, g.overlay, placedIds, req.region)),
@@ -273,15 +302,17 @@ export async function placeCandidates(
   // Fail closed: without the catalogue's word, only what the overlay and the item table say may be shown is.
   const visible = visibleRead.ok ? visibleRead.value : knownVisible(g.head, g.overlay, placedIds, req.region);
   const interests = new Set([...session.affinities.filter((a) => a.score > 0).map((a) => a.category), ...session.declaredCategories]);
-  return placed
+  const entries = placed
     .filter((p) => visible.has(p.candidate.itemId))
     .map((p) => ({
       itemId: p.candidate.itemId,
-      score: Math.round(p.score * 1e6) / 1e6,
+      score: roundScore(p.score),
       sources: Object.keys(p.candidate.sources) as Source[],
       ...(p.candidate.becauseOf ? { becauseOf: p.candidate.becauseOf } : {}),
       explored: p.explored,
-      propensity: Math.round(p.propensity * 1e6) / 1e6,
+      // Unrounded: an inverse propensity weight needs the probability itself, however small.
+      propensity: p.propensity,
       interests: (g.facts.get(p.candidate.itemId)?.categories ?? []).filter((c) => interests.has(c)),
     }));
+  return { entries, window: placed.find((p) => p.window)?.window ?? null };
 }

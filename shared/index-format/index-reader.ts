@@ -1,10 +1,8 @@
 import { sha256Hex } from "../checksum";
-import { type CanaryPointer } from "./canary";
 import { type BlobMetadata, type KvPort, type ManifestMetadata } from "./kv-port";
 import {
   BLOB_KEY_PREFIX,
   blobKey,
-  CANARY_POINTER_KEY,
   CURRENT_POINTER_KEY,
   type CurrentPointer,
   manifestKey,
@@ -20,11 +18,6 @@ export type BlobFault = "missing" | "checksum_mismatch";
 export async function readCurrentPointer(kv: KvPort): Promise<CurrentPointer | null> {
   const text = await kv.get(CURRENT_POINTER_KEY, { type: "text" });
   return text === null ? null : (JSON.parse(text) as CurrentPointer);
-}
-
-export async function readCanaryPointer(kv: KvPort): Promise<CanaryPointer | null> {
-  const text = await kv.get(CANARY_POINTER_KEY, { type: "text" });
-  return text === null ? null : (JSON.parse(text) as CanaryPointer);
 }
 
 export async function readPointerHistory(kv: KvPort): Promise<PointerHistory> {

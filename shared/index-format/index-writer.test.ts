@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../checksum";
 import { AppError } from "../errors";
-import { inCanary } from "./canary";
-import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "./index-reader";
-import { deleteBlob, deleteVersion, putBlob, putManifest, setCanary, setCurrentVersion } from "./index-writer";
+import { listBlobs, listVersions, readCurrentPointer, readManifest, readVerifiedBlob } from "./index-reader";
+import { deleteBlob, deleteVersion, presentBlobs, putBlob, putBlobs, putManifest, setCurrentVersion } from "./index-writer";
 import { blobKey, CURRENT_POINTER_KEY } from "./keys";
 import { MemoryKv } from "./memory-kv";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "./manifest";
@@ -87,26 +86,22 @@ describe("index publication on a KV port", () => {
     ]);
   });
 
-  it("keeps a version's first-live time across a rollback, routes a canary share, and refuses to delete what serves", async () => {
+  it("keeps a version's first-live time across a rollback, and refuses to delete what serves or an experiment pins", async () => {
     const kv = new MemoryKv();
     const v1 = await manifestFor("v1");
-    const v2 = await manifestFor("v2");
+    const other = new TextEncoder().encode('{"items":[],"byCategory":{"x":[]}}');
+    const v2 = await manifestFor("v2", other);
     await putBlob(kv, bytes, { sha256: v1.blobs.popular!.sha256, contentType: "application/json" });
+    await putBlob(kv, other, { sha256: v2.blobs.popular!.sha256, contentType: "application/json" });
     await putManifest(kv, v1);
     await putManifest(kv, v2);
     await setCurrentVersion(kv, "v1", new Date("2026-02-01T00:00:00Z"));
-    const canary = await setCanary(kv, { version: "v2", share: 0.25 }, new Date("2026-02-02T00:00:00Z"));
-    expect(await readCanaryPointer(kv)).toEqual(canary);
-    const served = Array.from({ length: 4000 }, (_, i) => inCanary(canary, { userId: `u${i}`, region: "global" })).filter(Boolean).length;
-    expect(served / 4000).toBeGreaterThan(0.22);
-    expect(served / 4000).toBeLessThan(0.28);
-    expect(inCanary({ ...canary, regions: ["pt"] }, { userId: "u1", region: "global" })).toBe(false);
-    expect(await codeOf(setCanary(kv, { version: "v1", share: 0.1 }, new Date()))).toBe("invalid_request");
-    expect(await codeOf(setCanary(kv, { version: "v2", share: 2 }, new Date()))).toBe("invalid_request");
 
     expect(await codeOf(deleteVersion(kv, "v1"))).toBe("version_conflict");
-    expect(await codeOf(deleteVersion(kv, "v2"))).toBe("version_conflict");
     expect(await codeOf(deleteBlob(kv, v1.blobs.popular!.sha256))).toBe("version_conflict");
+    // v2 is pinned by an experiment's variant: neither it nor its blob may go while that holds.
+    expect(await codeOf(deleteVersion(kv, "v2", ["v2"]))).toBe("version_conflict");
+    expect(await codeOf(deleteBlob(kv, v2.blobs.popular!.sha256, ["v2"]))).toBe("version_conflict");
 
     await setCurrentVersion(kv, "v2", new Date("2026-02-03T00:00:00Z"));
     const back = await setCurrentVersion(kv, "v1", new Date("2026-02-04T00:00:00Z"));
@@ -123,5 +118,51 @@ describe("index publication on a KV port", () => {
     expect(await codeOf(putManifest(kv, manifest))).toBe("index_incomplete");
     await putBlob(kv, blobs[0]!, { sha256: await sha256Hex(blobs[0]!), contentType: "x" });
     expect((await putManifest(kv, manifest)).version).toBe("big");
+  });
+
+  it("stores a batch only when every checksum holds, and says which of many blobs are missing", async () => {
+    const kv = new MemoryKv();
+    const blobs = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const b = new TextEncoder().encode(`batch blob ${i}`);
+        return { bytes: b, sha256: await sha256Hex(b), contentType: "x" };
+      }),
+    );
+    const bad = [...blobs.slice(0, 5), { ...blobs[5]!, sha256: blobs[6]!.sha256 }];
+    expect(await codeOf(putBlobs(kv, bad))).toBe("checksum_mismatch");
+    expect(kv.writes).toEqual([]);
+    expect(await putBlobs(kv, blobs.slice(0, 250), 7)).toBe(250);
+    const wanted = new Set(blobs.map((b) => b.sha256));
+    const present = await presentBlobs(kv, wanted);
+    expect([...present].sort()).toEqual(
+      blobs
+        .slice(0, 250)
+        .map((b) => b.sha256)
+        .sort(),
+    );
+    // Few enough to read one by one (no listing), and the same answer.
+    expect([...(await presentBlobs(kv, new Set([blobs[0]!.sha256, blobs[299]!.sha256])))]).toEqual([blobs[0]!.sha256]);
+    expect((await listBlobs(kv, null)).blobs[0]).toMatchObject({ storedAtMs: 7, contentType: "x" });
+  });
+
+  it("does not look the live version's blobs up again when a manifest shares them", async () => {
+    const kv = new MemoryKv();
+    const v1 = await manifestFor("v1");
+    await putBlob(kv, bytes, { sha256: v1.blobs.popular!.sha256, contentType: "application/json" });
+    await putManifest(kv, v1);
+    await setCurrentVersion(kv, "v1", new Date("2026-02-01T00:00:00Z"));
+    const extra = new TextEncoder().encode("extra");
+    const v2 = await manifestFor("v2");
+    v2.blobs.extra = { bytes: extra.byteLength, sha256: await sha256Hex(extra), contentType: "x" };
+    expect(await codeOf(putManifest(kv, v2))).toBe("index_incomplete");
+    await putBlob(kv, extra, { sha256: v2.blobs.extra.sha256, contentType: "x" });
+    const reads: string[] = [];
+    const getWithMetadata = kv.getWithMetadata.bind(kv);
+    kv.getWithMetadata = async <M>(key: string) => {
+      reads.push(key);
+      return getWithMetadata<M>(key);
+    };
+    await putManifest(kv, v2);
+    expect(reads).toEqual([blobKey(v2.blobs.extra.sha256)]);
   });
 });

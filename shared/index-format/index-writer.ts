@@ -1,11 +1,9 @@
 import { sha256Hex } from "../checksum";
 import { AppError } from "../errors";
-import { type CanaryPointer, canaryProblem } from "./canary";
 import { type BlobMetadata, type KvListPage, type KvPort, type ManifestMetadata } from "./kv-port";
 import {
   BLOB_KEY_PREFIX,
   blobKey,
-  CANARY_POINTER_KEY,
   CURRENT_POINTER_KEY,
   type CurrentPointer,
   liveSinceKey,
@@ -16,7 +14,7 @@ import {
   VERSION_PATTERN,
 } from "./keys";
 import { type IndexManifest, parseManifest } from "./manifest";
-import { readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory } from "./index-reader";
+import { readCurrentPointer, readManifest, readPointerHistory } from "./index-reader";
 
 /** Largest value KV stores (25 MiB). */
 export const KV_VALUE_LIMIT_BYTES = 25 * 1024 * 1024;
@@ -51,36 +49,80 @@ export async function putBlob(
 }
 
 /**
- * Stores a version's manifest once every blob it lists is present with the
- * listed checksum, so that a manifest never points at a missing blob.
- * Versions are immutable: a different manifest under the same version is a conflict.
+ * Stores several blobs, each under its content address, after checking every
+ * declared checksum: one mismatch refuses the whole batch and nothing is
+ * written. No existence check first (the caller asked `presentBlobs` which
+ * are missing); re-storing identical bytes only renews `storedAtMs`.
  */
-export async function putManifest(kv: KvPort, value: unknown): Promise<IndexManifest> {
-  const manifest = parseManifest(value);
-  const wanted = new Map(Object.entries(manifest.blobs).map(([name, ref]) => [ref.sha256, name]));
-  // One listing (1000 keys a KV operation) answers for most blobs of a large index; KV lists
-  // are eventually consistent, so a blob the listing lacks (a fresh upload) is then read on its own.
-  const listed = new Set<string>();
+export async function putBlobs(kv: KvPort, blobs: { bytes: Uint8Array; sha256: string; contentType: string }[], nowMs = Date.now()): Promise<number> {
+  const checked = await Promise.all(
+    blobs.map(async (blob) => {
+      if (blob.bytes.byteLength > KV_VALUE_LIMIT_BYTES) {
+        throw new AppError(
+          "payload_too_large",
+          `blob ${blob.sha256} is ${blob.bytes.byteLength} bytes; KV holds at most ${KV_VALUE_LIMIT_BYTES}; nothing was stored`,
+        );
+      }
+      const sha256 = await sha256Hex(blob.bytes);
+      if (sha256 !== blob.sha256.toLowerCase()) {
+        throw new AppError("checksum_mismatch", `a blob has sha256 ${sha256}, not the declared ${blob.sha256}; nothing was stored`);
+      }
+      return { ...blob, sha256 };
+    }),
+  );
+  await Promise.all(
+    checked.map((b) =>
+      kv.put(blobKey(b.sha256), toArrayBuffer(b.bytes), {
+        metadata: { sha256: b.sha256, bytes: b.bytes.byteLength, contentType: b.contentType, storedAtMs: nowMs } satisfies BlobMetadata,
+      }),
+    ),
+  );
+  return checked.length;
+}
+
+/**
+ * Which of `wanted` (checksums) are stored, verified by their metadata.
+ * Many are answered by one listing (1000 keys a KV operation; a 1M-item
+ * index has ~14k blobs); KV lists are eventually consistent, so whatever
+ * the listing lacks (a fresh upload) is then read on its own.
+ */
+export async function presentBlobs(kv: KvPort, wanted: ReadonlySet<string>): Promise<Set<string>> {
+  const present = new Set<string>();
   if (wanted.size > LIST_FIRST_ABOVE) {
     let cursor: string | null = null;
     do {
       const page: KvListPage<BlobMetadata> = await kv.list<BlobMetadata>({ prefix: BLOB_KEY_PREFIX, cursor, limit: 1000 });
       for (const key of page.keys) {
         const sha256 = key.name.slice(BLOB_KEY_PREFIX.length);
-        if (wanted.has(sha256) && key.metadata?.sha256 === sha256) listed.add(sha256);
+        if (wanted.has(sha256) && key.metadata?.sha256 === sha256) present.add(sha256);
       }
       cursor = page.list_complete ? null : (page.cursor ?? null);
     } while (cursor);
   }
-  const unlisted = [...wanted].filter(([sha256]) => !listed.has(sha256));
+  const unlisted = [...wanted].filter((sha256) => !present.has(sha256));
   for (let i = 0; i < unlisted.length; i += CHECK_CONCURRENCY) {
     const chunk = unlisted.slice(i, i + CHECK_CONCURRENCY);
-    const present = await Promise.all(chunk.map(([sha256]) => blobMetadata(kv, sha256)));
-    const missing = present.findIndex((meta) => meta === null);
-    if (missing >= 0) {
-      throw new AppError("index_incomplete", `blob "${chunk[missing]![1]}" of version ${manifest.version} has not been uploaded`);
-    }
+    const found = await Promise.all(chunk.map((sha256) => blobMetadata(kv, sha256)));
+    chunk.forEach((sha256, k) => found[k] && present.add(sha256));
   }
+  return present;
+}
+
+/**
+ * Stores a version's manifest once every blob it lists is present with the
+ * listed checksum, so that a manifest never points at a missing blob. The
+ * current version's blobs are not looked up again: deleteBlob refuses them.
+ * Versions are immutable: a different manifest under the same version is a conflict.
+ */
+export async function putManifest(kv: KvPort, value: unknown): Promise<IndexManifest> {
+  const manifest = parseManifest(value);
+  const wanted = new Map(Object.entries(manifest.blobs).map(([name, ref]) => [ref.sha256, name]));
+  const current = await readCurrentPointer(kv);
+  const serving = current && current.version !== manifest.version ? await readManifest(kv, current.version) : null;
+  for (const ref of Object.values(serving?.blobs ?? {})) wanted.delete(ref.sha256);
+  const present = await presentBlobs(kv, new Set(wanted.keys()));
+  const missing = [...wanted].find(([sha256]) => !present.has(sha256));
+  if (missing) throw new AppError("index_incomplete", `blob "${missing[1]}" of version ${manifest.version} has not been uploaded`);
   const text = JSON.stringify(manifest);
   const existing = await kv.get(manifestKey(manifest.version), { type: "text" });
   if (existing !== null && existing !== text) {
@@ -105,37 +147,22 @@ export async function setCurrentVersion(kv: KvPort, version: string, now: Date):
   return pointer;
 }
 
-/** Routes a share of users (optionally only in some regions) to a published version. */
-export async function setCanary(kv: KvPort, value: unknown, now: Date): Promise<CanaryPointer> {
-  const problem = canaryProblem(value);
-  if (problem) throw new AppError("invalid_request", problem);
-  const body = value as Pick<CanaryPointer, "version" | "share" | "regions">;
-  await requireManifest(kv, body.version);
-  const current = await readCurrentPointer(kv);
-  if (current?.version === body.version) throw new AppError("invalid_request", `version ${body.version} is already the current version`);
-  const catalogAsOf = await markLive(kv, body.version, now);
-  const canary: CanaryPointer = { version: body.version, share: body.share, regions: body.regions ?? null, startedAt: now.toISOString(), catalogAsOf };
-  await kv.put(CANARY_POINTER_KEY, JSON.stringify(canary));
-  return canary;
-}
-
-export async function clearCanary(kv: KvPort): Promise<void> {
-  await kv.delete(CANARY_POINTER_KEY);
-}
-
-/** Deletes a version's manifest; refused for the current and the canary version. Its blobs stay until collected. */
-export async function deleteVersion(kv: KvPort, version: string): Promise<void> {
+/**
+ * Deletes a version's manifest; refused for the current version and for
+ * `pinned` (versions experiments route users to). Its blobs stay until collected.
+ */
+export async function deleteVersion(kv: KvPort, version: string, pinned: readonly string[] = []): Promise<void> {
   checkVersion(version);
-  const inUse = await versionsInUse(kv);
-  if (inUse.has(version)) throw new AppError("version_conflict", `version ${version} is serving (current or canary); it cannot be deleted`);
+  const inUse = await versionsInUse(kv, pinned);
+  if (inUse.has(version)) throw new AppError("version_conflict", `version ${version} is serving (current, or pinned by an experiment); it cannot be deleted`);
   await kv.delete(manifestKey(version));
   await kv.delete(liveSinceKey(version));
 }
 
-/** Deletes one blob; refused when the current or the canary version lists it. */
-export async function deleteBlob(kv: KvPort, sha256: string): Promise<void> {
+/** Deletes one blob; refused when the current version or one of `pinned` lists it. */
+export async function deleteBlob(kv: KvPort, sha256: string, pinned: readonly string[] = []): Promise<void> {
   if (!SHA256_PATTERN.test(sha256)) throw new AppError("invalid_request", "a blob is named by its lower-case hex SHA-256");
-  for (const version of await versionsInUse(kv)) {
+  for (const version of await versionsInUse(kv, pinned)) {
     const manifest = await readManifest(kv, version);
     if (manifest && Object.values(manifest.blobs).some((ref) => ref.sha256 === sha256)) {
       throw new AppError("version_conflict", `blob ${sha256} belongs to serving version ${version}; it cannot be deleted`);
@@ -144,9 +171,9 @@ export async function deleteBlob(kv: KvPort, sha256: string): Promise<void> {
   await kv.delete(blobKey(sha256));
 }
 
-async function versionsInUse(kv: KvPort): Promise<Set<string>> {
-  const [current, canary] = await Promise.all([readCurrentPointer(kv), readCanaryPointer(kv)]);
-  return new Set([current?.version, canary?.version].filter((v): v is string => v !== undefined));
+async function versionsInUse(kv: KvPort, pinned: readonly string[]): Promise<Set<string>> {
+  const current = await readCurrentPointer(kv);
+  return new Set([current?.version, ...pinned].filter((v): v is string => v !== undefined));
 }
 
 /** The version's first-live time, recorded now when it never served. */

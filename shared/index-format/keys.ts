@@ -6,8 +6,6 @@
  * and `CURRENT_POINTER_KEY` last, so a reader never sees half a version.
  */
 export const CURRENT_POINTER_KEY = "index/current";
-/** The canary pointer: a version served to a share of users (or regions) beside the current one. */
-export const CANARY_POINTER_KEY = "index/canary";
 /** The versions the current pointer named, oldest first (JSON `PointerHistory`): rollback's and GC's memory. */
 export const POINTER_HISTORY_KEY = "index/history";
 export const BLOB_KEY_PREFIX = "index/blob/";

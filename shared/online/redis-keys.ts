@@ -1,3 +1,5 @@
+import { EVENT_ID_HORIZON_MS } from "../events/event";
+
 /**
  * Redis key layout. One place, so the Worker, the Durable Object and the
  * builder's stream reader agree.
@@ -12,8 +14,8 @@ export const EVENT_STREAM_KEY = "events:stream";
  */
 export const EVENT_STREAM_MAX_LEN = 1_000_000;
 
-/** How long an event id is remembered in Redis to keep the stream exactly-once. */
-export const EVENT_DEDUPE_TTL_S = 7 * 86_400;
+/** How long an event id is remembered in Redis to keep the stream exactly-once: the ids' idempotency horizon. */
+export const EVENT_DEDUPE_TTL_S = EVENT_ID_HORIZON_MS / 1000;
 
 /** Hourly trending buckets live this long. */
 export const TRENDING_BUCKET_TTL_S = 48 * 3600;
@@ -28,12 +30,39 @@ export const IMPRESSION_TTL_S = 7 * 86_400;
 export const IMPRESSION_STREAM_KEY = "impressions:stream";
 export const IMPRESSION_STREAM_MAX_LEN = 1_000_000;
 
-/** Users erased by DELETE /v1/users/:id; the stream reader drops their events. */
+/**
+ * Users erased by DELETE /v1/users/:id, as a sorted set: member the user's
+ * erasure tag (shared/privacy/erasure-tag.ts, never the id), score the time of
+ * the erasure (ms). The builder's ingest drops their events and scrubs them
+ * from the files it wrote before; the next build trains without them.
+ */
 export const DELETED_USERS_KEY = "users:deleted";
+
+/** What the builder has done for each erasure (a hash: tag -> JSON {scrubbedAtMs, linesRemoved}), for the receipt. */
+export const ERASURE_APPLIED_KEY = "users:deleted:applied";
+
+/**
+ * A user's trail (a list): where their records sit in the append-only logs,
+ * so an erasure finds them without scanning whole streams. Entries are
+ * "e <event stream id>", "i <impression stream id>", "h <impression id>".
+ * Refreshed on every write; it outlives any stream entry it points to
+ * unless the user is silent for longer than this (then the stream trim and
+ * the builder's tombstone check are what remain).
+ */
+export const userTrailKey = (userId: string): string => `ut:${userId}`;
+export const USER_TRAIL_TTL_S = 400 * 86_400;
+
+/**
+ * Anonymous ids merged into a user on login (a list), kept as long as a
+ * trail: their events stay in the stream under the anonymous id, and the
+ * user's erasure erases those ids too.
+ */
+export const mergedIdsKey = (userId: string): string => `um:${userId}`;
 
 export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
 export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
 export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${userId}:${itemId}`;
+export const trendingOnceKeyPattern = (userId: string): string => `trending:once:${userId}:*`;
 /** Event ids are the user's own: two users may use the same id without one silently dropping the other. */
 export const eventDedupeKey = (userId: string, eventId: string): string => `event:seen:${userId}:${eventId}`;
 export const eventDedupeKeyPattern = (userId: string): string => `event:seen:${userId}:*`;

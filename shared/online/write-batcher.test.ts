@@ -61,6 +61,26 @@ describe("WriteBatcher", () => {
     expect(written).toEqual([[3]]);
   });
 
+  it("keeps the batch's promise pending until an asynchronous onError has handed the lost records on", async () => {
+    const handed: number[][] = [];
+    const batcher = new WriteBatcher<number>(
+      () => Promise.reject(new Error("redis down")),
+      async (_err, records) => {
+        await new Promise((r) => setTimeout(r, 30));
+        handed.push(records);
+      },
+      10,
+      4,
+    );
+    let settled = false;
+    const first = batcher.add(1)!.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect([settled, handed]).toEqual([false, []]);
+    await vi.advanceTimersByTimeAsync(30);
+    await first;
+    expect([settled, handed]).toEqual([true, [[1]]]);
+  });
+
   it("writes every record exactly once, in order, whatever the interleaving of adds and time", async () => {
     for (let seed = 1; seed <= 50; seed++) {
       let s = seed;

@@ -10,7 +10,8 @@
  * that join the batch are handed nothing, because their records are written
  * by that promise. No promise crosses from one request to another.
  *
- * A failed write is reported to `onError` with the records it lost; later
+ * A failed write is reported to `onError` with the records it lost (which
+ * may hand them elsewhere: its promise is part of the batch's); later
  * batches are unaffected.
  */
 export class WriteBatcher<T> {
@@ -19,7 +20,7 @@ export class WriteBatcher<T> {
 
   constructor(
     private readonly write: (records: T[]) => Promise<void>,
-    private readonly onError: (error: unknown, records: T[]) => void,
+    private readonly onError: (error: unknown, records: T[]) => unknown,
     private readonly windowMs: number,
     private readonly maxBatch: number,
   ) {
@@ -63,7 +64,7 @@ export class WriteBatcher<T> {
       try {
         await this.write(batch.records);
       } catch (error) {
-        this.onError(error, batch.records);
+        await this.onError(error, batch.records);
       }
     });
   }

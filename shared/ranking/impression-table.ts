@@ -57,3 +57,10 @@ export function impressionCountsOf(table: ImpressionTable, itemIds: Iterable<str
   }
   return out;
 }
+
+/** The sum of the table's counts: how many item showings it holds (what a replay matches the logged showings against). */
+export function impressionTotal(table: ImpressionTable): number {
+  let total = 0;
+  for (const x of table) total += x % COUNT_SPAN;
+  return total;
+}

@@ -1,4 +1,6 @@
 import { SOURCES, type Source } from "./candidate";
+import { type FunnelKnobs } from "../funnel/knobs";
+import { type AppliedExploration } from "./policy/exploration";
 import { type RankingOrder, rankingOrderProblem } from "./ranking-order";
 
 /** One item of a ranked list, before titles and reasons are rendered for the page that shows it. */
@@ -24,6 +26,29 @@ export interface RankedList {
   titles: Record<string, string>;
   degraded: string[];
   ranker: RankingOrder;
+  /** How the list was decided, beyond the session version: what an exact offline replay needs (shared/experiments/exposure.ts). */
+  decision?: ListDecisionInputs;
+}
+
+/** The inputs of a list's decision that neither the index nor the event log holds. */
+export interface ListDecisionInputs {
+  /** The funnel's clock (epoch ms): what recency features and affinities were measured from. */
+  atMs: number;
+  /** When the trending list the funnel read left Redis (the isolate memoizes it); null when none was read. */
+  trendingAsOfMs: number | null;
+  exploration: AppliedExploration;
+  /** Items the request left out (its exclude parameter, what a paging session already showed). */
+  excludeIds: string[];
+  /** The session's impression counts summed (impression-table.ts impressionTotal): which earlier showings it held. */
+  shownTotal: number;
+  /** The user's declared categories (their profile), which the event log does not hold. */
+  profileCategories: string[];
+  /** The knobs the funnel ran with: the variant's, with the policy as resolved over the surface's configuration. */
+  knobs: FunnelKnobs;
+  /** The editorial list the funnel read. */
+  editorial: string[];
+  /** Catalogue rows the overlay held beyond the index; 0: the index alone described the catalogue. */
+  overlayRows: number;
 }
 
 /**
@@ -53,6 +78,7 @@ interface StoredList {
   categories: string[];
   /** Per entry, indices into `categories`. */
   interests: number[][];
+  decision?: ListDecisionInputs;
 }
 
 const FORMAT = 1;
@@ -85,6 +111,7 @@ export function encodeRankedList(list: RankedList): string {
     propensities: list.entries.map((e) => e.propensity),
     categories,
     interests: list.entries.map((e) => e.interests.map(indexOf)),
+    ...(list.decision ? { decision: list.decision } : {}),
   };
   return JSON.stringify(stored);
 }
@@ -120,6 +147,7 @@ export function decodeRankedList(text: string): RankedList | null {
     titles: s.titles,
     degraded: s.degraded,
     ranker: s.ranker,
+    ...(s.decision ? { decision: s.decision } : {}),
   };
 }
 
@@ -140,6 +168,7 @@ function isStoredList(s: unknown): s is StoredList {
     [v.scores, v.sources, v.becauseOf, v.propensities, v.interests].every((a) => Array.isArray(a) && a.length === n) &&
     Array.isArray(v.explored) &&
     Array.isArray(v.categories) &&
+    (v.decision === undefined || (typeof v.decision === "object" && v.decision !== null && typeof v.decision.atMs === "number")) &&
     v.interests!.every((ks) => Array.isArray(ks) && ks.every((k) => typeof k === "number" && k >= 0 && k < v.categories!.length))
   );
 }
@@ -147,16 +176,21 @@ function isStoredList(s: unknown): s is StoredList {
 /**
  * The page of a list from `offset`: up to `limit` entries, skipping those
  * `hidden` says may no longer be shown (withdrawn or blocked since the list
- * was made), and the offset the next page starts at.
+ * was made), their positions in the list, and the offset the next page starts at.
  */
 export function cutPage(
   entries: readonly RankedEntry[],
   offset: number,
   limit: number,
   hidden: (itemId: string) => boolean,
-): { page: RankedEntry[]; next: number } {
+): { page: RankedEntry[]; positions: number[]; next: number } {
   const page: RankedEntry[] = [];
+  const positions: number[] = [];
   let at = offset;
-  for (; at < entries.length && page.length < limit; at++) if (!hidden(entries[at]!.itemId)) page.push(entries[at]!);
-  return { page, next: at };
+  for (; at < entries.length && page.length < limit; at++) {
+    if (hidden(entries[at]!.itemId)) continue;
+    page.push(entries[at]!);
+    positions.push(at);
+  }
+  return { page, positions, next: at };
 }

@@ -1,17 +1,19 @@
-/** What a user declares about themself: the cold-start inputs. */
+/**
+ * What a user declares about themself: the cold-start inputs. There is no
+ * language: the catalog has no language attribute to match it against, so a
+ * declared language would be stored and never used (the API refuses it).
+ */
 export interface UserProfile {
-  /** BCP 47 language tag, e.g. "en" or "pt-BR". */
-  language: string | null;
-  /** ISO 3166-1 alpha-2 country code, upper case. */
+  /** ISO 3166-1 alpha-2 country code, upper case: the region of the regional sources and blocks when Cloudflare does not know the caller's. */
   region: string | null;
   /** Catalog categories the user says they like. */
   categories: string[];
 }
 
-export const EMPTY_PROFILE: UserProfile = { language: null, region: null, categories: [] };
+export const EMPTY_PROFILE: UserProfile = { region: null, categories: [] };
 
 const MAX_CATEGORIES = 32;
-const KNOWN = new Set(["language", "region", "categories"]);
+const KNOWN = new Set(["region", "categories"]);
 
 /**
  * Validates a `PUT /v1/users/:id` body into a profile, or returns the problem
@@ -20,15 +22,10 @@ const KNOWN = new Set(["language", "region", "categories"]);
 export function parseUserProfile(body: unknown): UserProfile | string {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return "body: must be a JSON object";
   const input = body as Record<string, unknown>;
+  if (input.language !== undefined) return "language: not supported: the catalog has no language attribute to match a declared language against";
   const unknown = Object.keys(input).find((k) => !KNOWN.has(k));
-  if (unknown !== undefined) return `${unknown}: unknown field (allowed: language, region, categories)`;
-  const profile: UserProfile = { language: null, region: null, categories: [] };
-  if (input.language !== undefined && input.language !== null) {
-    if (typeof input.language !== "string" || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.language)) {
-      return 'language: a BCP 47 tag such as "en" or "pt-BR"';
-    }
-    profile.language = input.language;
-  }
+  if (unknown !== undefined) return `${unknown}: unknown field (allowed: region, categories)`;
+  const profile: UserProfile = { region: null, categories: [] };
   if (input.region !== undefined && input.region !== null) {
     if (typeof input.region !== "string" || !/^[A-Za-z]{2}$/.test(input.region)) {
       return 'region: an ISO 3166-1 alpha-2 code such as "US"';

@@ -29,7 +29,8 @@ describe("an anonymous visitor who logs in, with a real Redis", () => {
     const merged = await browser(`${base}/v1/users/${user}/merge`, json("POST", { anonymousToken: anon.token }), await tokenFor(credentials, user));
     expect(await merged.json()).toMatchObject({ mergedFrom: anon.userId, mergedEvents: 2 });
     const audit = (await (await server(`${base}/admin/users/${user}/events`)).json()) as { eventIds: string[]; pendingOutbox: number };
-    expect(audit).toMatchObject({ eventIds: events.map((e) => e.eventId), pendingOutbox: 0 });
+    // The visitor's ids, prefixed with the anonymous id: event ids are each user's own.
+    expect(audit).toMatchObject({ eventIds: events.map((e) => `${anon.userId}:${e.eventId}`), pendingOutbox: 0 });
     // Delivered once, under the anonymous id; not again as the user's.
     const counts = await streamCounts(redis);
     for (const e of events) expect(counts.get(e.eventId), e.eventId).toBe(1);

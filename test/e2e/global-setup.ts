@@ -19,6 +19,8 @@ declare module "vitest" {
     /** The origin the publishable key is bound to. */
     origin: string;
     tokenKey: TokenKey;
+    /** The Worker's ERASURE_KEY, as the builder's ingest gets it. */
+    erasureKey: string;
     audience: string;
     redisUrl: string;
     redisToken: string;
@@ -46,6 +48,7 @@ export default async function setup(project: TestProject) {
   project.provide("publishableKey", stack.publishableKey);
   project.provide("origin", stack.origins[0]!);
   project.provide("tokenKey", stack.tokenKey);
+  project.provide("erasureKey", stack.erasureKey);
   project.provide("audience", stack.audience);
   project.provide("redisUrl", stack.redis!.url);
   project.provide("redisToken", stack.redis!.token);

@@ -56,6 +56,10 @@ describe("a Redis outage", () => {
     expect(health.status).toBe("degraded");
     expect(health.bindings.redis.status).toBe("error");
     expect(health.bindings.redis.message).not.toContain("127.0.0.1");
+    // Experiment counters live in Redis: a coded 503, never a 500.
+    const counters = await api(`${stack.url}/admin/experiments/default/counters?region=global`, { headers: admin });
+    expect(counters.status).toBe(503);
+    expect(((await counters.json()) as { error: { code: string } }).error.code).toBe("dependency_unavailable");
 
     const pending = async () =>
       Promise.all(
@@ -74,5 +78,49 @@ describe("a Redis outage", () => {
     // Order within a user survives the outage.
     const stored = (await (await api(`${stack.url}/admin/users/out-a/events`, { headers: admin })).json()) as { eventIds: string[] };
     expect(stored.eventIds).toEqual(["out-a-1", "out-a-2", "out-a-3"]);
+  });
+
+  it("queues the impressions shown while Redis is down in the users' outboxes and logs each once when it returns", async () => {
+    const redis = redisClient(stack.redis!.url, stack.redis!.token);
+    const admin = { Authorization: `Bearer ${stack.adminKey}` };
+    const api = serverFetch({ secretKey: stack.adminKey });
+    const users = ["imp-a", "imp-b", "imp-c"];
+    const shown = new Map<string, number>();
+    await stack.redis!.server.halt();
+    const haltedAt = Date.now();
+    for (let round = 0; round < 4; round++) {
+      for (const u of users) {
+        const res = await api(`${stack.url}/v1/recommendations?user_id=${u}&limit=5&exclude=${round}`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { impressionId: string; items: unknown[] };
+        expect(body.items).toHaveLength(5);
+        shown.set(body.impressionId, Date.now());
+      }
+    }
+    const pending = async () =>
+      Promise.all(
+        users.map(
+          async (u) =>
+            ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingImpressions: number }).pendingImpressions,
+        ),
+      );
+    // The failed writes reach the sessions after the responses, within the Redis client's timeout.
+    expect(await poll(pending, (p) => p.reduce((a, b) => a + b, 0) === shown.size, 20_000)).toEqual([4, 4, 4]);
+
+    await stack.redis!.server.restart();
+    expect(await poll(pending, (p) => p.every((n) => n === 0), 60_000)).toEqual([0, 0, 0]);
+    const logged = new Map<string, { count: number; timestampMs: number }>();
+    const counts = await streamCounts(redis, "impressions:stream", (fields) => {
+      const record = JSON.parse(fields.impression ?? "{}") as { impressionId: string; timestampMs: number };
+      logged.set(record.impressionId, { count: (logged.get(record.impressionId)?.count ?? 0) + 1, timestampMs: record.timestampMs });
+      return record.impressionId;
+    });
+    for (const [id, at] of shown) {
+      expect(counts.get(id), id).toBe(1);
+      // Logged with the time it was shown, not the time it was delivered.
+      expect(logged.get(id)!.timestampMs).toBeGreaterThanOrEqual(haltedAt);
+      expect(logged.get(id)!.timestampMs).toBeLessThanOrEqual(at);
+      expect(await redis.exists(`imp:${id}`)).toBe(1);
+    }
   });
 });

@@ -59,11 +59,15 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
   it("resumes an upload killed half way without re-sending the blobs that arrived", async () => {
     const manifest = await readBuiltManifest(source);
     const total = new Set(Object.values(manifest.blobs).map((b) => b.sha256)).size;
-    const child = spawn(process.execPath, ["--import", "tsx", "index-builder/src/cli.ts", "publish", "--dir", source, "--url", stack.url], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, SECRET_KEY: stack.adminKey },
-      stdio: "ignore",
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "index-builder/src/cli.ts", "publish", "--dir", source, "--url", stack.url, "--batch-blobs", "2"],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, SECRET_KEY: stack.adminKey },
+        stdio: "ignore",
+      },
+    );
     let stored = 0;
     while (stored < total / 4) {
       await new Promise((r) => setTimeout(r, 20));
@@ -98,8 +102,18 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(result.state.upload!.sentBytes).toBeLessThan(result.state.upload!.bytes / 20);
     expect(result.state.canary).toMatchObject({ pass: true });
     expect((await client.current())!.version).toBe("v-retitled");
-    expect((await client.versions()).canary).toBeNull();
+    // The canary was an experiment whose treatment pinned the candidate; promotion stopped it.
+    const canary = (await client.experiment((result.state.canary as { experimentId: string }).experimentId))!;
+    expect(canary).toMatchObject({ layer: "canary", status: "stopped" });
+    expect(canary.variants.find((v) => v.id === "candidate")!.overrides.indexVersion).toBe("v-retitled");
     expect(result.table).toContain("| nDCG@10 |");
+    // Both versions were scored in the order their manifests name (this suite's index serves its heavy model).
+    const order = (await readBuiltManifest(source)).ranking?.order ?? null;
+    expect(order).toBe("heavy");
+    for (const side of [result.state.gate!.live!, result.state.gate!.candidate]) {
+      expect(side.order).toBe(order);
+      expect(side.rankers.heavy).toBeGreaterThan(0);
+    }
     // The manifest records the protocol it was gated on.
     const published = await client.manifest("v-retitled");
     expect(published.evaluation).toMatchObject({ protocol: { kind: "global-time-cut" }, users: result.state.gate!.candidate.users });
@@ -122,12 +136,16 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
   });
 
   it("rolls back automatically when the canary's checks fail", async () => {
-    const dir = await deriveVersion(source, join(state, "variants"), "v-canary-bad", retitle(5, "(canary)"));
+    // Its own popular blob (the same list, one more byte of JSON whitespace), which every list it serves reads.
+    const dir = await deriveVersion(source, join(state, "variants"), "v-canary-bad", (manifest, blobs, catalog) => {
+      retitle(5, "(canary)")(manifest, blobs, catalog);
+      blobs.set("popular", new Uint8Array([...blobs.get("popular")!, 0x20]));
+    });
     const work = join(state, "work");
     const uploaded = await runPipeline({ ...base, workDir: work, candidateDir: dir, stopAfter: "upload" });
     expect(uploaded.outcome).toBe("stopped");
     // The candidate loses a blob in KV after upload: the Worker serving it degrades.
-    await client.deleteBlob(await shaOf(dir, titlePageName(0)));
+    await client.deleteBlob(await shaOf(dir, "popular"));
     const result = await runPipeline({ ...base, workDir: work, candidateDir: dir });
     expect(result.outcome).toBe("rolled_back");
     expect(result.state.upload).toEqual(uploaded.state.upload);
@@ -139,23 +157,34 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
       JSON.stringify(failed),
     ).toBe(true);
     expect((await client.current())!.version).toBe(versions.b);
-    expect((await client.versions()).canary).toBeNull();
+    expect(await client.experiment((result.state.canary as { experimentId: string }).experimentId)).toMatchObject({ status: "stopped" });
+    expect((await recs("user_id=after-rollback&limit=5")).indexVersion).toBe(versions.b);
   });
 
   it("collects only unreferenced blobs (dry run first), never the live version's or an experiment's", async () => {
     const dir = await deriveVersion(source, join(state, "variants"), "v-unused", retitle(3, "(unused)"));
     await uploadVersion(dir, { url: stack.url, adminKey: stack.adminKey });
     const unusedTitles = await shaOf(dir, titlePageName(0));
-    const options = { url: stack.url, adminKey: stack.adminKey, keep: 1, graceMs: 0, references: { referencedVersions: async () => new Set([versions.a!]) } };
+    // A draft experiment pins the first version (not current, and past `keep`): it must survive.
+    await client.createExperiment({
+      id: "pin-first-version",
+      layer: "gc-test",
+      control: "a",
+      variants: { a: {}, b: { indexVersion: versions.a } },
+      allocation: { default: { a: 50, b: 50 } },
+    });
+    const options = { url: stack.url, adminKey: stack.adminKey, keep: 1, graceMs: 0 };
     const before = await client.storedBlobs();
     const dry = await garbageCollect({ ...options, apply: false });
     expect(dry.deletedVersions).toEqual(["v-canary-bad", "v-unused"]);
     expect(dry.keptVersions).toEqual([versions.a, versions.b].sort());
-    expect(dry.deletedBlobs).toBe(1);
+    expect(dry.pinnedByExperiments).toEqual([versions.a]);
+    // v-unused's title page and v-canary-bad's (its popular blob is gone already).
+    expect(dry.deletedBlobs).toBe(2);
     expect((await client.storedBlobs()).size).toBe(before.size);
 
     const applied = await garbageCollect({ ...options, apply: true });
-    expect(applied.deletedBlobs).toBe(1);
+    expect(applied.deletedBlobs).toBe(2);
     const after = await client.storedBlobs();
     expect(after.has(unusedTitles)).toBe(false);
     for (const version of [versions.a!, versions.b!]) {
@@ -163,10 +192,11 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
       for (const ref of Object.values(manifest.blobs)) expect(after.has(ref.sha256), `${version} blob`).toBe(true);
     }
     expect((await client.versions()).versions.map((v) => v.version).sort()).toEqual([versions.a, versions.b].sort());
-    // The Worker itself refuses to delete what serves.
+    // The Worker itself refuses to delete what serves, and what an experiment pins.
     const live = await client.manifest(versions.b!);
     await expect(client.deleteBlob(live.blobs.popular!.sha256)).rejects.toMatchObject({ status: 409, code: "version_conflict" });
     await expect(client.deleteVersion(versions.b!)).rejects.toMatchObject({ status: 409 });
+    await expect(client.deleteVersion(versions.a!)).rejects.toMatchObject({ status: 409, code: "version_conflict" });
     expect((await recs("user_id=after-gc&limit=5")).degraded).toEqual([]);
   });
 

@@ -77,13 +77,14 @@ describe("the slice end to end over HTTP (wrangler dev + redis-server)", () => {
     const hourKey = `trending:global:${Math.floor(timestamp / 3_600_000)}`;
     const trendingBefore = await redis.zscore(hourKey, target);
 
+    // Each event is judged alone; a batch with no valid event is refused whole and writes nothing.
     const res = await postEvents([
-      { eventId: `${user}-ok`, userId: user, itemId: target, type: "click", timestamp },
       { eventId: `${user}-bad`, userId: user, itemId: target, type: "rating", value: 11, timestamp },
+      { eventId: `${user}-bad2`, userId: user, itemId: target, type: "click", timestamp, colour: "red" },
     ]);
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; index: number; field: string; requestId: string } };
-    expect(body.error).toMatchObject({ code: "invalid_event_batch", index: 1, field: "value" });
+    expect(body.error).toMatchObject({ code: "invalid_event_batch", index: 0, field: "value" });
     expect(body.error.requestId).toBeTruthy();
 
     const after = await getJson<RecsBody>(`/v1/recommendations?user_id=${user}&limit=10`);

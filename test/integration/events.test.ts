@@ -1,17 +1,60 @@
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_EVENTS_PER_BATCH } from "../../shared/events/event";
-import { call, demoCatalog, freshUser, postEvents, seedCatalog } from "./fixtures";
+import { EVENT_ID_HORIZON_MS, MAX_EVENTS_PER_BATCH } from "../../shared/events/event";
+import { type EventResult } from "../../shared/events/event-results";
+import worker from "../../worker/src/index";
+import { ADMIN_KEY, BASE, call, demoCatalog, freshUser, postEvents, seedCatalog } from "./fixtures";
 
 interface EventsBody {
+  results: EventResult[];
   accepted: string[];
   duplicates: string[];
   sessions: Record<string, { sessionVersion: number }>;
   redis: string;
 }
 interface ErrorBody {
-  error: { code: string; message: string; index: number; field: string };
+  error: { code: string; message: string; index: number; field: string; results?: EventResult[] };
+}
+
+/** The session namespace, with every call to `victim`'s object throwing as a failing Durable Object does. */
+function sessionsFailingFor(victim: string): Env["USER_SESSION"] {
+  const sessions = env.USER_SESSION;
+  const victimId = sessions.idFromName(victim);
+  const broken = new Proxy(
+    {},
+    {
+      get: () => () => Promise.reject(new Error("injected Durable Object failure")),
+    },
+  );
+  return new Proxy(sessions, {
+    get(target, p) {
+      if (p === "get") return (id: DurableObjectId) => (id.equals(victimId) ? broken : target.get(id));
+      const v = Reflect.get(target, p) as unknown;
+      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** POST /v1/events through the Worker with the session namespace replaced. */
+async function postEventsWith(events: unknown[], sessions: Env["USER_SESSION"]): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}/v1/events`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
+  const res = await worker.fetch(request, { ...env, USER_SESSION: sessions } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** Moves the first receipt of `eventId` back by `ageMs` in the user's idempotency table. */
+function ageEventId(userId: string, eventId: string, ageMs: number): Promise<void> {
+  const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
+  return runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(`UPDATE event_ids SET received_ms = ? WHERE event_id = ?`, Date.now() - ageMs, eventId);
+  });
 }
 
 const now = () => Date.now() - 1000;
@@ -68,28 +111,107 @@ describe("POST /v1/events", () => {
     ["unknown field", (u) => ({ ...click(u, "x1"), colour: "red" }), 1, "colour"],
   ];
   for (const [label, make, index, field] of invalid) {
-    it(`rejects the whole batch on ${label}, naming index and field, and writes nothing`, async () => {
+    it(`rejects the event alone on ${label}, naming index, field and code; the batch's valid events are stored`, async () => {
       const user = freshUser();
       const res = await postEvents([click(user, `${user}-ok`), make(user)]);
+      expect(res.status).toBe(200);
+      const body = await res.json<EventsBody>();
+      expect(body.results[0]).toEqual({ index: 0, eventId: `${user}-ok`, userId: user, status: "accepted" });
+      expect(body.results[index]).toMatchObject({ index, status: "rejected", code: "invalid_event", field });
+      expect(body.results[index]!.message).toEqual(expect.any(String));
+      expect(body.accepted).toEqual([`${user}-ok`]);
+      expect(await storedEventCount(user)).toBe(1);
+    });
+    it(`refuses a batch whose every event is rejected (${label}) with a 400 naming index and field, and writes nothing`, async () => {
+      const user = freshUser();
+      const res = await postEvents([make(user)]);
       expect(res.status).toBe(400);
       const body = await res.json<ErrorBody>();
-      expect(body.error).toMatchObject({ code: "invalid_event_batch", index, field });
-      expect(body.error.message).toContain(`events[${index}].${field}`);
+      expect(body.error).toMatchObject({ code: "invalid_event_batch", index: 0, field });
+      expect(body.error.message).toContain(`events[0].${field}`);
+      expect(body.error.results).toEqual([expect.objectContaining({ index: 0, status: "rejected", code: "invalid_event", field })]);
       expect(await storedEventCount(user)).toBe(0);
     });
   }
 
-  it("rejects duplicate ids within one batch, empty and oversized batches", async () => {
+  it("rejects an event whose item is not in the catalog, alone", async () => {
+    const user = freshUser();
+    const body = await (await postEvents([click(user, `${user}-1`, "no-such-item"), click(user, `${user}-2`)])).json<EventsBody>();
+    expect(body.results.map((r) => [r.status, r.code])).toEqual([
+      ["rejected", "unknown_item"],
+      ["accepted", undefined],
+    ]);
+    expect(await storedEventCount(user)).toBe(1);
+  });
+
+  it("scopes event ids to their user: two users' same id are two events", async () => {
+    const [a, b] = [freshUser(), freshUser()];
+    const body = await (await postEvents([click(a, "shared-id"), click(b, "shared-id")])).json<EventsBody>();
+    expect(body.results.map((r) => r.status)).toEqual(["accepted", "accepted"]);
+    const again = await (await postEvents([click(b, "shared-id"), click(a, "shared-id")])).json<EventsBody>();
+    expect(again.results.map((r) => [r.userId, r.status])).toEqual([
+      [b, "duplicate"],
+      [a, "duplicate"],
+    ]);
+    expect([await storedEventCount(a), await storedEventCount(b)]).toEqual([1, 1]);
+  });
+
+  it("answers retry_later for the events of a user whose Durable Object fails, stores the others, and takes the retry", async () => {
+    const [ok, victim] = [freshUser(), freshUser()];
+    const batch = [click(ok, `${ok}-1`), click(victim, `${victim}-1`), click(ok, `${ok}-2`, "m2"), click(victim, `${victim}-2`, "m2")];
+    const res = await postEventsWith(batch, sessionsFailingFor(victim));
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsBody>();
+    expect(body.results.map((r) => r.status)).toEqual(["accepted", "retry_later", "accepted", "retry_later"]);
+    expect(body.results[1]).toMatchObject({ eventId: `${victim}-1`, userId: victim, code: "session_unavailable" });
+    expect(body.accepted).toEqual([`${ok}-1`, `${ok}-2`]);
+    expect(Object.keys(body.sessions)).toEqual([ok]);
+    expect([await storedEventCount(ok), await storedEventCount(victim)]).toEqual([2, 0]);
+
+    // The client resends exactly what failed; a whole resend is as safe (the stored ones are duplicates).
+    const retry = await (await postEvents(batch)).json<EventsBody>();
+    expect(retry.results.map((r) => r.status)).toEqual(["duplicate", "accepted", "duplicate", "accepted"]);
+    expect([await storedEventCount(ok), await storedEventCount(victim)]).toEqual([2, 2]);
+  });
+
+  it("answers 503 with the per-event results when no event could be stored, never 500", async () => {
+    const victim = freshUser();
+    const res = await postEventsWith([click(victim, `${victim}-1`)], sessionsFailingFor(victim));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("1");
+    const body = await res.json<ErrorBody>();
+    expect(body.error.code).toBe("dependency_unavailable");
+    expect(body.error.results).toEqual([
+      { index: 0, eventId: `${victim}-1`, userId: victim, status: "retry_later", code: "session_unavailable", message: expect.any(String) },
+    ]);
+    expect(await storedEventCount(victim)).toBe(0);
+  });
+
+  it("keeps an id idempotent for exactly the horizon after its first receipt", async () => {
+    const user = freshUser();
+    await postEvents([click(user, "inside"), click(user, "outside")]);
+    await ageEventId(user, "inside", EVENT_ID_HORIZON_MS - 60_000);
+    await ageEventId(user, "outside", EVENT_ID_HORIZON_MS + 1);
+    const body = await (await postEvents([click(user, "inside"), click(user, "outside")])).json<EventsBody>();
+    expect(body.results.map((r) => r.status)).toEqual(["duplicate", "accepted"]);
+    // Past the horizon the resent id is a new event: it replaces the stored copy, not a second row.
+    expect(await storedEventCount(user)).toBe(2);
+    expect((await (await postEvents([click(user, "outside")])).json<EventsBody>()).results[0]!.status).toBe("duplicate");
+  });
+
+  it("rejects a user's id repeated within one batch after its first occurrence; refuses empty and oversized batches whole", async () => {
     const user = freshUser();
     const dup = await postEvents([click(user, "same"), click(user, "same", "m2")]);
-    expect(dup.status).toBe(400);
-    expect((await dup.json<ErrorBody>()).error).toMatchObject({ index: 1, field: "eventId" });
+    expect(dup.status).toBe(200);
+    expect((await dup.json<EventsBody>()).results[1]).toMatchObject({ index: 1, status: "rejected", code: "duplicate_in_batch", field: "eventId" });
+    expect(await storedEventCount(user)).toBe(1);
+    const other = freshUser();
     expect((await postEvents([])).status).toBe(400);
-    const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, (_, i) => click(user, `${user}-${i}`));
+    const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, (_, i) => click(other, `${other}-${i}`));
     const big = await postEvents(tooMany);
     expect(big.status).toBe(400);
     expect((await big.json<ErrorBody>()).error.field).toBe("events");
-    expect(await storedEventCount(user)).toBe(0);
+    expect(await storedEventCount(other)).toBe(0);
   });
 
   it("answers non-JSON bodies and wrong content types with their own codes", async () => {
@@ -108,13 +230,17 @@ describe("POST /v1/events", () => {
     expect((await huge.json<ErrorBody>()).error.code).toBe("payload_too_large");
   });
 
-  it("keeps at most the configured number of events per session, oldest evicted first", async () => {
+  it("keeps at most the configured number of events per session, oldest evicted first, and the evicted ids idempotent", async () => {
     const { MAX_SESSION_EVENTS } = await import("../../worker/src/session/schema");
     const user = freshUser();
     for (let start = 0; start < MAX_SESSION_EVENTS + 100; start += MAX_EVENTS_PER_BATCH) {
       const batch = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => click(user, `${user}-${start + i}`, `m${(start + i) % 30}`));
       expect((await postEvents(batch)).status).toBe(200);
     }
+    expect(await storedEventCount(user)).toBe(MAX_SESSION_EVENTS);
+    // The first id left the session's events long ago, but not the horizon: it still counts once.
+    const resent = await (await postEvents([click(user, `${user}-0`, "m0")])).json<EventsBody>();
+    expect(resent.results[0]!.status).toBe("duplicate");
     expect(await storedEventCount(user)).toBe(MAX_SESSION_EVENTS);
   });
 });

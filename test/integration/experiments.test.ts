@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assign, experimentsFor } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
+import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { forgetExperiments } from "../../worker/src/experiments/experiment-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
@@ -177,6 +178,34 @@ describe("experiments", () => {
       firstOf[body.variant] = body.items[0]!.itemId;
     }
     expect(firstOf).toEqual({ a: "m0", b: "m7" });
+  });
+
+  it("serves a variant's softmax exploration, each shown item with its exact Plackett–Luce propensity", async () => {
+    const softmax = { policy: "softmax", temperature: 0.02, topN: 5, from: 1 };
+    expect(
+      (await create({ id: "softmax", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } })).status,
+    ).toBe(201);
+    expect((await start("softmax")).status).toBe(200);
+    const orders = new Set<string>();
+    let b = 0;
+    for (let i = 0; i < 40 && b < 12; i++) {
+      const res = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`);
+      const body = await res.json<Omit<RecsBody, "items"> & { items: { itemId: string; score: number; propensity: number }[] }>();
+      if (body.variant === "a") {
+        // Epsilon-greedy is off (the configured policy): the control shows the greedy list, every propensity 1.
+        expect(body.items.map((x) => x.propensity)).toEqual([1, 1, 1, 1, 1]);
+        continue;
+      }
+      b++;
+      // The window is the whole page: its scores are the window's, and each item's propensity is its marginal at its slot.
+      const scores = body.items.map((x) => x.score);
+      const marginals = plackettLuceMarginals(scores, softmax.temperature);
+      body.items.forEach((x, k) => expect(x.propensity).toBeCloseTo(marginals[scores.indexOf(x.score) * 5 + k]!, 12));
+      orders.add(body.items.map((x) => x.itemId).join(","));
+    }
+    expect(b).toBeGreaterThanOrEqual(5);
+    // The draws differ by user: softmax reorders the greedy top five.
+    expect(orders.size).toBeGreaterThan(1);
   });
 
   it("serves a variant routed to another index version from that version", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../shared/checksum";
 import { blobKey, CURRENT_POINTER_KEY, manifestKey } from "../../shared/index-format/keys";
 import { adminCall, call, demoBuild, jsonInit, publishDemo, rawCall } from "./fixtures";
 
@@ -80,5 +81,41 @@ describe("admin publication API (KV)", () => {
     const body = await res.json<{ error: { code: string; message: string } }>();
     expect(body.error.code).toBe("invalid_manifest");
     expect(body.error.message).toContain("popular");
+  });
+
+  it("stores a batch of blobs in one request only when every checksum holds, and says which blobs are missing", async () => {
+    const blobs = await Promise.all(
+      ["batch a", "batch b", "batch c"].map(async (text) => {
+        const bytes = new TextEncoder().encode(text);
+        return { bytes, sha256: await sha256Hex(bytes) };
+      }),
+    );
+    const form = (parts: { sha256: string; bytes: Uint8Array }[]) => {
+      const body = new FormData();
+      for (const p of parts) body.append(p.sha256, new Blob([p.bytes], { type: "text/plain" }), p.sha256);
+      return body;
+    };
+    const lookup = async (sha256: unknown) =>
+      (await adminCall("/admin/index/blobs/missing", jsonInit("POST", { sha256 }))).json<{ missing?: string[]; error?: { code: string } }>();
+    expect((await lookup(blobs.map((b) => b.sha256))).missing).toEqual(blobs.map((b) => b.sha256));
+
+    // One part whose bytes do not hash to its name: nothing of the batch is stored.
+    const bad = await adminCall("/admin/index/blobs", { method: "POST", body: form([blobs[0]!, { ...blobs[1]!, sha256: blobs[2]!.sha256 }]) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json<{ error: { code: string } }>()).error.code).toBe("checksum_mismatch");
+    expect(await env.INDEX_KV.get(blobKey(blobs[0]!.sha256))).toBeNull();
+    for (const body of [JSON.stringify({ a: 1 }), form([{ sha256: "not-a-sha", bytes: blobs[0]!.bytes }])]) {
+      const refused = await adminCall("/admin/index/blobs", { method: "POST", body });
+      expect(refused.status).toBe(400);
+      expect((await refused.json<{ error: { code: string } }>()).error.code).toBe("invalid_request");
+    }
+
+    const ok = await adminCall("/admin/index/blobs", { method: "POST", body: form(blobs.slice(0, 2)) });
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toEqual({ stored: 2, bytes: 14 });
+    expect(await env.INDEX_KV.get(blobKey(blobs[1]!.sha256))).toBe("batch b");
+    expect((await env.INDEX_KV.getWithMetadata(blobKey(blobs[0]!.sha256))).metadata).toMatchObject({ sha256: blobs[0]!.sha256, contentType: "text/plain" });
+    expect((await lookup(blobs.map((b) => b.sha256))).missing).toEqual([blobs[2]!.sha256]);
+    expect((await lookup(["XYZ"])).error?.code).toBe("invalid_request");
   });
 });

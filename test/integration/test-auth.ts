@@ -11,6 +11,7 @@ export const TEST_AUTH = {
   origin: "https://shop.example",
   tokenKid: "t1",
   tokenSecret: "integration-token-secret-0123456789abcdef",
+  erasureKey: "integration-erasure-key-0123456789abcdef",
   audience: "recs-integration",
 } as const;
 

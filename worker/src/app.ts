@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { experimentsAdmin } from "./experiments/admin-routes";
+import { erasuresAdmin } from "./privacy/erasure-routes";
 import { secureHeaders } from "hono/secure-headers";
 import { authConfig } from "./auth/auth-config";
 import { authenticate } from "./auth/authenticate";
@@ -51,20 +52,26 @@ export function createApp() {
   );
   app.use(bodyLimits());
   app.use("/v1/*", authenticate());
-  app.route("/health", health);
-  app.route("/v1/recommendations", recommendations);
-  app.route("/v1/events", events);
-  app.route("/v1/anonymous", anonymous);
-  app.route("/v1/items", similarRoute);
-  app.route("/v1/items", itemsRoute);
-  app.route("/v1/users", users);
-  app.route("/v1/trending", trending);
-  app.route("/admin/experiments", experimentsAdmin);
-  app.route("/admin", admin);
+  // Chained, so the routes' types reach hono/client (client/index.ts) through AppType.
+  const routes = app
+    .route("/health", health)
+    .route("/v1/recommendations", recommendations)
+    .route("/v1/events", events)
+    .route("/v1/anonymous", anonymous)
+    .route("/v1/items", similarRoute)
+    .route("/v1/items", itemsRoute)
+    .route("/v1/users", users)
+    .route("/v1/trending", trending)
+    .route("/admin/experiments", experimentsAdmin)
+    .route("/admin/erasures", erasuresAdmin)
+    .route("/admin", admin);
   app.notFound((c) => {
     const wrongMethod = methodNotAllowed(app.routes, c);
     return wrongMethod ? onError(wrongMethod, c) : notFound(c);
   });
   app.onError(onError);
-  return app;
+  return routes;
 }
+
+/** The app's routes with their inputs and outputs, for hono/client (client/index.ts). */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { offPolicyEstimates } from "../../../shared/experiments/ope/estimators";
@@ -8,8 +8,33 @@ import { parseGuardHash, parseUsersHash } from "../../../shared/experiments/redi
 import { buildReport, type ExperimentReport } from "../../../shared/experiments/report";
 import { reportMarkdown } from "../../../shared/experiments/report-markdown";
 import { experimentGuardKey, experimentUsersKey } from "../../../shared/online/redis-keys";
-import { replayThroughIndex } from "./index-replay";
+import { replayThroughIndex, type Reproduction } from "./index-replay";
 import { readEventLog, readImpressionLog, scanHash } from "./redis-logs";
+
+/** Share of logged positions a replay of the logging policy must reproduce before an index candidate is estimated from it. */
+export const MIN_REPRODUCTION = 0.99;
+
+/** The built directories of `versions` under `root` (`<root>/<version>/manifest.json`), those that exist. */
+async function builtVersions(root: string, versions: ReadonlySet<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const version of versions) {
+    const dir = join(root, version);
+    if (
+      await access(join(dir, "manifest.json")).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.set(version, dir);
+  }
+  return out;
+}
+
+function describeUnreplayable(r: Reproduction): string {
+  const parts = Object.entries(r.unreplayable).map(([reason, n]) => `${n} list(s): ${reason}`);
+  if (r.versionsMissing.length > 0) parts.push(`versions without a built directory: ${r.versionsMissing.join(", ")}`);
+  return parts.length > 0 ? parts.join("; ") : "none";
+}
 
 export interface RedisAccess {
   url: string;
@@ -66,11 +91,18 @@ export function parsePolicy(text: string): PolicySpec {
  * estimates each candidate policy's clicks per list with IPS, SNIPS and DR
  * (bootstrap CIs) and the effective sample size, beside the logged policy's
  * observed value. An `index:DIR` candidate is that built version's funnel
- * run on each logged context (index-replay.ts). `experiment`/`variant` restrict to one arm's exposures.
+ * run on each logged context (index-replay.ts); the same replay in the
+ * versions that served the logs must reproduce at least `minReproduction`
+ * of the logged positions, or the candidate's estimates are withheld and
+ * the report says why. `experiment`/`variant` restrict to one arm's exposures.
  */
 export async function opeCommand(options: {
   redis: RedisAccess;
   policies: PolicySpec[];
+  /** Where the built versions that served the logs are (`<root>/<version>`); default: each index candidate's parent directory. */
+  indexRoot?: string;
+  /** Least share of logged positions the replay must reproduce for an index candidate's estimates to be given (default MIN_REPRODUCTION). */
+  minReproduction?: number;
   experiment?: string;
   variant?: string;
   outDir: string;
@@ -89,15 +121,28 @@ export async function opeCommand(options: {
   const perList = impressions.length > 0 ? slots / impressions.length : 0;
   let loggedClicks = 0;
   for (const i of impressions) for (const item of i.itemIds) if (clicked.has(clickKey(i.impressionId, item))) loggedClicks++;
-  const policies: CandidatePolicy[] = [];
+  const policies: { policy: CandidatePolicy; replay?: Reproduction; refused?: string }[] = [];
+  const minShare = options.minReproduction ?? MIN_REPRODUCTION;
   for (const spec of options.policies) {
-    if (spec.kind !== "index") policies.push(spec);
+    if (spec.kind !== "index") policies.push({ policy: spec });
     else {
-      const replayed = await replayThroughIndex(spec.dir, impressions, events);
-      policies.push({ kind: "lists", label: `index ${replayed.version} (logged contexts replayed offline, no exploration)`, lists: replayed.lists });
+      const logged = await builtVersions(options.indexRoot ?? dirname(spec.dir), new Set(impressions.map((i) => i.indexVersion)));
+      const replayed = await replayThroughIndex({ candidate: spec.dir, logged }, impressions, all, events);
+      const r = replayed.reproduction;
+      const refused =
+        r.positions === 0
+          ? `no logged list could be replayed in the version that served it (${describeUnreplayable(r)}): the replay cannot be checked`
+          : r.share < minShare
+            ? `replaying the logging policy reproduces ${(r.share * 100).toFixed(1)}% of logged positions (< ${(minShare * 100).toFixed(0)}%): the replayed contexts are not the logged ones`
+            : undefined;
+      policies.push({
+        policy: { kind: "lists", label: `index ${replayed.version} (logged contexts replayed offline, no exploration)`, lists: replayed.lists },
+        replay: r,
+        ...(refused ? { refused } : {}),
+      });
     }
   }
-  const results = policies.map((policy) => {
+  const results = policies.map(({ policy, replay, refused }) => {
     const { samples, skipped } = slateSamples(impressions, clicked, policy);
     const est = offPolicyEstimates(samples, { bootstrap: options.bootstrap, seed: 7 });
     const scale = (x: { value: number; ci: [number, number] }) => ({
@@ -109,10 +154,13 @@ export async function opeCommand(options: {
       impressionsUsed: impressions.length - skipped,
       impressionsSkipped: skipped,
       positionSamples: est.samples,
-      clicksPerList: { ips: scale(est.ips), snips: scale(est.snips), dr: scale(est.dr) },
+      // A replay that does not reproduce the logging policy's lists estimates nothing trustworthy: withheld, with why.
+      clicksPerList: refused ? null : { ips: scale(est.ips), snips: scale(est.snips), dr: scale(est.dr) },
       effectiveSampleSize: Math.round(est.effectiveSampleSize),
       support: est.support,
       maxWeight: est.maxWeight,
+      ...(replay ? { replay: { ...replay, mismatches: replay.mismatches.slice(0, 5) } } : {}),
+      ...(refused ? { refused } : {}),
     };
   });
   const out = {
@@ -134,11 +182,20 @@ export async function opeCommand(options: {
     "",
     "| candidate | IPS [CI] | SNIPS [CI] | DR [CI] | ESS | support |",
     "|---|---|---|---|---:|---:|",
-    ...results.map(
-      (r) =>
-        `| ${r.policy} | ${f(r.clicksPerList.ips.value)} [${f(r.clicksPerList.ips.ci[0])}, ${f(r.clicksPerList.ips.ci[1])}] | ` +
-        `${f(r.clicksPerList.snips.value)} [${f(r.clicksPerList.snips.ci[0])}, ${f(r.clicksPerList.snips.ci[1])}] | ` +
-        `${f(r.clicksPerList.dr.value)} [${f(r.clicksPerList.dr.ci[0])}, ${f(r.clicksPerList.dr.ci[1])}] | ${r.effectiveSampleSize} | ${(r.support * 100).toFixed(1)}% |`,
+    ...results.map((r) => {
+      const cell = (x: { value: number; ci: [number, number] } | undefined) => (x ? `${f(x.value)} [${f(x.ci[0])}, ${f(x.ci[1])}]` : "withheld");
+      const c = r.clicksPerList;
+      return `| ${r.policy} | ${cell(c?.ips)} | ${cell(c?.snips)} | ${cell(c?.dr)} | ${r.effectiveSampleSize} | ${(r.support * 100).toFixed(1)}% |`;
+    }),
+    ...results.flatMap((r) =>
+      r.replay
+        ? [
+            "",
+            `${r.policy}: replaying the logged lists in the versions that served them reproduces ${r.replay.reproduced} of ${r.replay.positions} positions ` +
+              `(${(r.replay.share * 100).toFixed(2)}%); not replayed: ${describeUnreplayable(r.replay)}.` +
+              (r.refused ? ` REFUSED: ${r.refused}.` : ""),
+          ]
+        : [],
     ),
   ];
   await writeFile(join(options.outDir, "ope.md"), lines.join("\n") + "\n");

@@ -3,20 +3,22 @@ import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { type ImpressionRecord } from "../../../shared/experiments/exposure";
-import { SERVED_KNOBS } from "../../../shared/funnel/knobs";
+import { type FunnelKnobs } from "../../../shared/funnel/knobs";
+import { type FunnelPorts, type TrendingPort } from "../../../shared/funnel/ports";
 import { runFunnel, type Surface } from "../../../shared/funnel/run-funnel";
-import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
+import { type FunnelSession, SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
+import { type IndexManifest, parseManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob } from "../../../shared/index-format/popular";
+import { hourBucket, TRENDING_ONCE_TTL_S } from "../../../shared/online/redis-keys";
+import { DEFAULT_TRENDING, mergeTrendingBuckets } from "../../../shared/online/trending-merge";
+import { buildImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
-import { type IndexManifest, parseManifest } from "../../../shared/index-format/manifest";
+import { explorationRandom, NO_EXPLORATION } from "../../../shared/ranking/policy/exploration";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { FALLBACK_SIZE, type MemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
-import { buildImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
-import { type TrendingPort } from "../../../shared/funnel/ports";
-import { hourBucket, TRENDING_ONCE_TTL_S } from "../../../shared/online/redis-keys";
 import { type LoggedEvent } from "./redis-logs";
 
 /** A built version directory (`.index/<version>`) read back into memory: the blobs it would publish. */
@@ -38,81 +40,204 @@ export async function readBuiltIndex(dir: string): Promise<{ index: MemoryIndex;
       popular: decodePopularBlob(popularBytes),
       fallbackItemIds: manifest.fallbackItemIds.slice(0, FALLBACK_SIZE),
       lightWeights: manifest.ranking?.light ?? null,
+      order: manifest.ranking?.order ?? null,
     },
     catalog,
   };
 }
 
+/** A logged showing with the time Redis received it. */
+export type LoggedImpression = ImpressionRecord & { streamMs: number };
+
+/** How faithfully the replay decides the logged lists again. */
+export interface Reproduction {
+  /** Logged lists of a version that was replayed, with the logged exploration draws. */
+  impressions: number;
+  positions: number;
+  /** Positions where the replay shows the logged item. */
+  reproduced: number;
+  /** reproduced / positions (0 when none were replayed). */
+  share: number;
+  /** Logged lists not replayed, by why (each reason names an input the log lacks). */
+  unreplayable: Record<string, number>;
+  /** Logged versions without a built directory to replay them in. */
+  versionsMissing: string[];
+  /** A few positions the replay got wrong: where to look when the share falls. */
+  mismatches: { impressionId: string; position: number; logged: string; replayed: string | null }[];
+}
+
+/** The decision context of a logged showing, rebuilt from the logs, or why it cannot be. */
+type Context = { ok: true; session: FunnelSession; knobs: FunnelKnobs; imp: LoggedImpression } | { ok: false; reason: string };
+
 /**
- * Replays each logged showing through another index version's funnel,
- * offline: the user's session is rebuilt from the event log as it stood
- * when the list was shown (events before it, the session's recent window),
- * with the impression counts of the lists shown to them before, and the
- * funnel runs without exploration. The result is that version's
- * list for the logged context: a deterministic candidate, whose probability
- * of the logged item at each logged position is 1 when it puts that item
- * there and 0 otherwise. Regional trending is recounted from the event log
- * as the Worker's counters held it then. Not replayed: a declared profile,
- * editorial lists, the configured policy (the defaults stand) and catalog
- * rows newer than the version.
+ * Replays logged showings offline through the built versions of `dirs`
+ * (`candidate`: the version to estimate; `logged`: the versions that served,
+ * to check the replay against). Each logged list is decided again from what
+ * its decision record holds (ListDecision in shared/experiments/exposure.ts):
+ * - the session: the user's logged events up to the session version the
+ *   list was computed at (each event carries the version it first counted
+ *   in), the recent window and affinities as the Durable Object keeps them
+ *   (offline-session.ts), the profile's categories as logged, and the
+ *   impressions of the user's earliest logged showings whose counts add up
+ *   to the total the session held;
+ * - the funnel's clock, the knobs (the variant's, the policy as resolved
+ *   over the surface's configuration), the editorial list, the exclusions;
+ * - trending as Redis held it when the Worker read it (recounted from the
+ *   event log, see ReplayedTrending);
+ * - the exploration draws: the same seed (user, surface, version, session version).
+ * Not replayable: a list whose catalogue overlay held rows (catalogue
+ * changes after the build; the log counts them, it does not hold them), and
+ * lists logged before decision records were written.
+ *
+ * `reproduction` replays each list in the version that served it, with its
+ * exploration: the share of logged positions it reproduces says whether the
+ * contexts are right. `lists` are the candidate's greedy lists (no
+ * exploration) on the same contexts, by impression id.
  */
 export async function replayThroughIndex(
-  dir: string,
-  impressions: readonly (ImpressionRecord & { streamMs: number })[],
+  dirs: { candidate: string; logged: ReadonlyMap<string, string> },
+  impressions: readonly LoggedImpression[],
+  allShowings: readonly LoggedImpression[],
   events: readonly LoggedEvent[],
-): Promise<{ version: string; lists: Map<string, string[]> }> {
+): Promise<{ version: string; lists: Map<string, string[]>; reproduction: Reproduction }> {
+  const trending = new ReplayedTrending(events);
+  const loaded = new Map<string, Promise<{ ports: FunnelPorts; setEditorial: (ids: string[]) => void; categories: Map<string, string[]> }>>();
+  const portsOf = (dir: string) => {
+    let p = loaded.get(dir);
+    if (!p) loaded.set(dir, (p = replayPorts(dir, trending)));
+    return p;
+  };
+  const candidate = await portsOf(dirs.candidate);
+  const byUser = userEvents(events);
+  const showings = userShowings(allShowings);
+
+  const lists = new Map<string, string[]>();
+  const reproduction: Reproduction = { impressions: 0, positions: 0, reproduced: 0, share: 0, unreplayable: {}, versionsMissing: [], mismatches: [] };
+  const missing = new Set<string>();
+  for (const imp of impressions) {
+    const context = replayContext(imp, byUser.get(imp.userId) ?? [], showings.get(imp.userId) ?? [], candidate.categories);
+    if (!context.ok) {
+      reproduction.unreplayable[context.reason] = (reproduction.unreplayable[context.reason] ?? 0) + 1;
+      continue;
+    }
+    const greedy = await decide(candidate, context, { ...context.knobs, exploration: NO_EXPLORATION }, () => 1);
+    lists.set(imp.impressionId, greedy);
+
+    const servedDir = dirs.logged.get(imp.indexVersion);
+    if (!servedDir) {
+      missing.add(imp.indexVersion);
+      continue;
+    }
+    const served = await portsOf(servedDir);
+    const random = explorationRandom(imp.userId, imp.surface, imp.indexVersion, imp.decision!.sessionVersion);
+    const again = await decide(served, context, context.knobs, random);
+    reproduction.impressions++;
+    imp.itemIds.forEach((itemId, k) => {
+      const position = imp.decision!.positions[k]!;
+      reproduction.positions++;
+      if (again[position] === itemId) reproduction.reproduced++;
+      else if (reproduction.mismatches.length < 20)
+        reproduction.mismatches.push({ impressionId: imp.impressionId, position, logged: itemId, replayed: again[position] ?? null });
+    });
+  }
+  reproduction.share = reproduction.positions > 0 ? reproduction.reproduced / reproduction.positions : 0;
+  reproduction.versionsMissing = [...missing].sort();
+  const version = JSON.parse(await readFile(join(dirs.candidate, "manifest.json"), "utf8")) as { version: string };
+  return { version: version.version, lists, reproduction };
+}
+
+async function replayPorts(dir: string, trending: TrendingPort) {
   const { index, catalog } = await readBuiltIndex(dir);
   // The heavy ranker the version ships, scored in process (the ONNX export computes the same function).
   const model = index.blobs.get(RANKER_BLOBS.model);
-  const trending = new ReplayedTrending(events);
-  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: model ? mlpFromOnnx(model.bytes) : null, trending });
-  const categories = new Map(catalog.map((c) => [c.itemId, c.categories]));
-  // Ordered by when Redis received them, as the session saw them; impressions likewise by when they were logged.
-  const byUser = new Map<string, (PastEvent & { receivedMs: number })[]>();
+  let editorial: string[] = [];
+  const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: model ? mlpFromOnnx(model.bytes) : null, trending });
+  const ports: FunnelPorts = { ...base, config: { ...base.config, editorial: async () => editorial } };
+  return { ports, setEditorial: (ids: string[]) => (editorial = ids), categories: new Map(catalog.map((c) => [c.itemId, c.categories])) };
+}
+
+async function decide(
+  replay: { ports: FunnelPorts; setEditorial: (ids: string[]) => void },
+  context: Extract<Context, { ok: true }>,
+  knobs: FunnelKnobs,
+  random: () => number,
+): Promise<string[]> {
+  const { imp } = context;
+  const d = imp.decision!;
+  replay.setEditorial(d.editorial);
+  (replay.ports.trending as ReplayedTrending).atMs = d.trendingAsOfMs ?? d.atMs;
+  const result = await runFunnel(
+    replay.ports,
+    {
+      surface: imp.surface as Surface,
+      contextItemId: imp.contextItemId ?? null,
+      category: d.category,
+      excludeIds: d.excludeIds,
+      region: imp.region,
+      listSize: d.listSize,
+      nowMs: d.atMs,
+    },
+    context.session,
+    knobs,
+    random,
+  );
+  return result.entries.map((e) => e.itemId);
+}
+
+/** Each user's logged events in the order Redis received them (the order their session took them in). */
+function userEvents(events: readonly LoggedEvent[]): Map<string, LoggedEvent[]> {
+  const byUser = new Map<string, LoggedEvent[]>();
   for (const e of [...events].sort((a, b) => a.streamMs - b.streamMs)) {
     const list = byUser.get(e.userId) ?? [];
-    list.push({ itemId: e.itemId, weight: eventWeight(e.type, e), timestampMs: e.timestampMs, receivedMs: e.streamMs });
+    list.push(e);
     byUser.set(e.userId, list);
   }
-  const shownBefore = new Map<string, Map<string, number>>();
-  const knobs = { ...SERVED_KNOBS, policy: { explorationRate: 0 } };
-  const lists = new Map<string, string[]>();
-  for (const imp of [...impressions].sort((a, b) => a.streamMs - b.streamMs)) {
-    const at = imp.streamMs;
-    trending.atMs = at;
-    const past = (byUser.get(imp.userId) ?? []).filter((e) => e.receivedMs < at);
-    const counts = shownBefore.get(imp.userId) ?? new Map<string, number>();
-    const session = {
-      ...offlineSession(past, at, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS),
-      impressions: buildImpressionTable(
-        [...counts].map(([itemId, count]) => ({ hash: itemHash(itemId), count })),
-        counts.size,
-      ),
-    };
-    const result = await runFunnel(
-      ports,
-      {
-        surface: imp.surface as Surface,
-        contextItemId: imp.contextItemId ?? null,
-        category: null,
-        excludeIds: [],
-        region: imp.region,
-        listSize: imp.itemIds.length,
-        nowMs: at,
-      },
-      session,
-      // As the logged list was ranked: a fresh isolate serves light scores while its heavy ranker loads.
-      { ...knobs, heavy: imp.ranker !== "light" },
-      () => 0.5,
-    );
-    lists.set(
-      imp.impressionId,
-      result.entries.map((e) => e.itemId),
-    );
-    for (const itemId of imp.itemIds) counts.set(itemId, (counts.get(itemId) ?? 0) + 1);
-    shownBefore.set(imp.userId, counts);
+  return byUser;
+}
+
+/** Each user's logged showings, oldest first. */
+function userShowings(showings: readonly LoggedImpression[]): Map<string, LoggedImpression[]> {
+  const byUser = new Map<string, LoggedImpression[]>();
+  for (const s of [...showings].sort((a, b) => (a.timestampMs ?? a.streamMs) - (b.timestampMs ?? b.streamMs) || a.streamMs - b.streamMs)) {
+    const list = byUser.get(s.userId) ?? [];
+    list.push(s);
+    byUser.set(s.userId, list);
   }
-  return { version: index.version, lists };
+  return byUser;
+}
+
+function replayContext(
+  imp: LoggedImpression,
+  events: readonly LoggedEvent[],
+  showings: readonly LoggedImpression[],
+  categories: Map<string, string[]>,
+): Context {
+  const d = imp.decision;
+  if (!d || !d.knobs) return { ok: false, reason: "no decision record (logged before decisions were recorded)" };
+  if (d.overlayRows > 0) return { ok: false, reason: "the catalogue overlay held rows the index does not (catalogue changes are not logged)" };
+  // The session held the events up to its version; events logged before versions were recorded are placed by time.
+  const past: PastEvent[] = events
+    .filter((e) => (e.sessionVersion !== undefined ? e.sessionVersion <= d.sessionVersion : e.streamMs < d.atMs))
+    .map((e) => ({ itemId: e.itemId, weight: eventWeight(e.type, e), timestampMs: e.timestampMs }));
+  // The session's impressions: the user's earliest showings whose item counts add up to what it held.
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const s of showings) {
+    if (total >= d.shownTotal) break;
+    for (const itemId of new Set(s.itemIds)) counts.set(itemId, (counts.get(itemId) ?? 0) + 1);
+    total += new Set(s.itemIds).size;
+  }
+  if (total !== d.shownTotal) return { ok: false, reason: "the session's impressions do not match the logged showings (some were not logged)" };
+  const session: FunnelSession = {
+    ...offlineSession(past, d.atMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS),
+    impressions: buildImpressionTable(
+      [...counts].map(([itemId, count]) => ({ hash: itemHash(itemId), count })),
+      counts.size,
+    ),
+    declaredCategories: d.profileCategories,
+  };
+  // A fresh isolate serves light scores while its heavy ranker loads: as the logged list was ranked.
+  return { ok: true, session, knobs: { ...d.knobs, heavy: d.knobs.heavy && imp.ranker !== "light" }, imp };
 }
 
 /**
@@ -133,23 +258,21 @@ class ReplayedTrending implements TrendingPort {
       const last = lastCounted.get(key);
       if (last !== undefined && e.streamMs - last < TRENDING_ONCE_TTL_S * 1000) continue;
       lastCounted.set(key, e.streamMs);
-      const region = (e as LoggedEvent & { region?: string }).region ?? "global";
-      this.counted.push({ region, itemId: e.itemId, bucket: hourBucket(e.timestampMs), receivedMs: e.streamMs });
+      this.counted.push({ region: e.region ?? "global", itemId: e.itemId, bucket: hourBucket(e.timestampMs), receivedMs: e.streamMs });
     }
   }
 
   async read(region: string, limit: number): Promise<{ itemId: string; score: number }[]> {
     const current = hourBucket(this.atMs);
-    const scores = new Map<string, number>();
+    // Per bucket age, per item: the counter's value; summed as the Worker sums them, bucket by bucket (same rounding).
+    const buckets = Array.from({ length: DEFAULT_TRENDING.hours }, () => new Map<string, number>());
     for (const c of this.counted) {
       if (c.receivedMs >= this.atMs || (c.region !== region && region !== "global")) continue;
-      const age = current - c.bucket;
-      if (age < 0 || age >= 24) continue;
-      scores.set(c.itemId, (scores.get(c.itemId) ?? 0) + Math.pow(0.5, age / 6));
+      const bucket = buckets[current - c.bucket];
+      if (bucket) bucket.set(c.itemId, (bucket.get(c.itemId) ?? 0) + 1);
     }
-    return [...scores]
-      .map(([itemId, score]) => ({ itemId, score: Math.round(score * 1e6) / 1e6 }))
-      .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1))
-      .slice(0, limit);
+    // As Redis returns a bucket's top entries: highest count first, ties by member descending.
+    const top = buckets.map((counts) => [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).slice(0, DEFAULT_TRENDING.perBucket));
+    return mergeTrendingBuckets(top, { ...DEFAULT_TRENDING, limit });
   }
 }

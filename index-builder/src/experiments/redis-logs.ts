@@ -21,11 +21,14 @@ async function readStream<T>(redis: Redis, key: string, field: string): Promise<
   }
 }
 
-/** A logged event with the time Redis received it: what orders it against the lists shown (client timestamps can lag or lead). */
-export type LoggedEvent = InteractionEvent & { streamMs: number };
+/**
+ * A logged event with the time Redis received it (what orders it against the lists shown: client timestamps can lag
+ * or lead), the region it came from and the session version it first counted in (absent in older entries).
+ */
+export type LoggedEvent = InteractionEvent & { streamMs: number; region?: string; sessionVersion?: number };
 
 export const readImpressionLog = (redis: Redis) => readStream<ImpressionRecord>(redis, IMPRESSION_STREAM_KEY, "impression");
-export const readEventLog = (redis: Redis): Promise<LoggedEvent[]> => readStream<InteractionEvent>(redis, EVENT_STREAM_KEY, "event");
+export const readEventLog = (redis: Redis): Promise<LoggedEvent[]> => readStream<Omit<LoggedEvent, "streamMs">>(redis, EVENT_STREAM_KEY, "event");
 
 /** A whole hash, by HSCAN pages (an experiment's per-user hash can be large). */
 export async function scanHash(redis: Redis, key: string): Promise<Record<string, string>> {

@@ -2,7 +2,8 @@ import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 import { Redis } from "@upstash/redis";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { type Interaction } from "../data/movielens";
-import { DELETED_USERS_KEY, EVENT_STREAM_KEY } from "../../../shared/online/redis-keys";
+import { EVENT_STREAM_KEY } from "../../../shared/online/redis-keys";
+import { erasedCheck, readErasures, scrubEventsFile, streamMs } from "./erasures";
 
 export interface IngestOptions {
   url: string;
@@ -12,6 +13,8 @@ export interface IngestOptions {
   /** Holds the last stream id read, so the next run continues after it. */
   cursorFile: string;
   pageSize?: number;
+  /** The Worker's ERASURE_KEY: needed once any user was erased (default $ERASURE_KEY). */
+  erasureKey?: string;
   log?: (line: string) => void;
 }
 
@@ -20,6 +23,8 @@ export interface IngestReport {
   written: number;
   /** Events of users erased (DELETE /v1/users/:id) at or after the event reached the stream. */
   droppedErased: number;
+  /** Lines of erased users removed from the file written by earlier runs. */
+  scrubbed: number;
   cursor: string | null;
 }
 
@@ -27,34 +32,43 @@ export interface IngestReport {
 export type StreamEvent = InteractionEvent & { region: string; streamId: string };
 
 /**
- * Pages through the Redis event stream from the saved cursor, appending each
- * event as one JSON line and advancing the cursor after every page. A crash
+ * First removes users erased since the last run from the file (erasures.ts),
+ * then pages through the Redis event stream from the saved cursor, appending
+ * each event of a user not erased as one JSON line and advancing the cursor
+ * after every page; an erased user's entry the Worker's erasure missed is
+ * deleted from the stream here. A crash
  * between the two can repeat a page on the next run; readers dedupe by
  * user and `eventId` (see `readLiveEvents`).
  */
 export async function ingestFromRedis(options: IngestOptions): Promise<IngestReport> {
   const redis = new Redis({ url: options.url, token: options.token, automaticDeserialization: false, enableTelemetry: false });
   const pageSize = options.pageSize ?? 1000;
-  const erasedAt = await erasures(redis);
+  const erasures = await readErasures(redis);
+  const isErased = erasedCheck(erasures, options.erasureKey ?? process.env.ERASURE_KEY);
+  const scrubbed = await scrubEventsFile(options.outFile, redis, erasures, isErased);
+  if (scrubbed > 0) options.log?.(`removed ${scrubbed} events of erased users from ${options.outFile}`);
   let cursor = (await readFile(options.cursorFile, "utf8").catch(() => "")).trim() || null;
-  const report: IngestReport = { read: 0, written: 0, droppedErased: 0, cursor };
+  const report: IngestReport = { read: 0, written: 0, droppedErased: 0, scrubbed, cursor };
   for (;;) {
     const start = cursor ? `(${cursor}` : "-";
     const entries = streamEntries(await redis.xrange(EVENT_STREAM_KEY, start, "+", pageSize));
     const ids = entries.map(([id]) => id);
     if (ids.length === 0) break;
     const lines: string[] = [];
+    const dropped: string[] = [];
     for (const [id, fields] of entries) {
       const event = JSON.parse(fields.event ?? "null") as (InteractionEvent & { region: string }) | null;
       report.read++;
       if (!event) continue;
-      const erased = erasedAt.get(event.userId);
-      if (erased !== undefined && streamMs(id) <= erased) {
-        report.droppedErased++;
+      if ((await isErased(event.userId, streamMs(id))) !== null) {
+        dropped.push(id);
         continue;
       }
       lines.push(JSON.stringify({ ...event, streamId: id } satisfies StreamEvent));
     }
+    // Entries the erasure did not find (the user's trail had expired): gone from the stream too.
+    if (dropped.length > 0) await redis.xdel(EVENT_STREAM_KEY, dropped);
+    report.droppedErased += dropped.length;
     if (lines.length > 0) await appendFile(options.outFile, lines.join("\n") + "\n");
     report.written += lines.length;
     cursor = ids[ids.length - 1] ?? cursor;
@@ -106,16 +120,4 @@ export function toInteraction(e: StreamEvent): Interaction {
     type: e.type,
     ...(e.seconds === undefined ? {} : { seconds: e.seconds }),
   };
-}
-
-async function erasures(redis: Redis): Promise<Map<string, number>> {
-  const flat = (await redis.zrange(DELETED_USERS_KEY, 0, -1, { withScores: true })) as (string | number)[];
-  const out = new Map<string, number>();
-  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]));
-  return out;
-}
-
-/** Milliseconds part of a stream id ("1700000000000-3"). */
-function streamMs(id: string): number {
-  return Number(id.split("-")[0]);
 }

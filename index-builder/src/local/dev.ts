@@ -6,6 +6,10 @@ import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
+import { playgroundUrl } from "../../../playground/src/fragment";
+
+/** Demo users the playground link carries tokens for. */
+const PLAYGROUND_USERS = ["1", "2", "3"];
 
 /**
  * `npm start`: builds the demo index (or one from an imported log), starts
@@ -53,9 +57,14 @@ export async function runDev(options: { port: number; import?: ImportOptions }):
   const u = stack.url;
   const origin = stack.origins[0]!;
   const token = await stack.userToken("1", 24 * 3600);
+  const playgroundUsers = await Promise.all(PLAYGROUND_USERS.map(async (userId) => ({ userId, token: await stack.userToken(userId, 24 * 3600) })));
+  const playground = playgroundUrl(u, { publishableKey: stack.publishableKey, users: playgroundUsers });
   const browser = `-H 'X-Api-Key: ${stack.publishableKey}' -H 'Origin: ${origin}'`;
   console.log(`
 Edge recommender is serving on ${u}  (Ctrl-C stops everything)
+
+Playground, signed in as users ${PLAYGROUND_USERS.join(", ")} (the link carries this run's key and their tokens; keep it local):
+  ${playground}
 
 Keys of this run (docs/security.md says what each may do):
   publishable key (browsers, from ${stack.origins.join(" or ")}): ${stack.publishableKey}
@@ -63,6 +72,7 @@ Keys of this run (docs/security.md says what each may do):
   token for user 1, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
     ${token}
   more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user 2
+  erasure key (the builder's ingest needs it to scrub erased users): ERASURE_KEY='${stack.erasureKey}'
 
   curl ${u}/health/live
   curl -H 'Authorization: Bearer ${stack.adminKey}' ${u}/health

@@ -15,6 +15,8 @@ export interface LocalStack {
   /** The secret user tokens are signed with, and their audience: what the customer's backend holds. */
   tokenKey: TokenKey;
   audience: string;
+  /** The Worker's ERASURE_KEY (erased users are known by an HMAC under it); the builder's ingest needs it too. */
+  erasureKey: string;
   /** A user token as the customer's backend would sign it, valid for `ttlS` seconds. */
   userToken(userId: string, ttlS?: number): Promise<string>;
   /** Null when Redis is off (redis-server not installed and not required). */
@@ -33,7 +35,7 @@ export interface LocalStackOptions {
   redis: "required" | "optional";
   /** The secret key (generated when absent). */
   adminKey?: string;
-  /** Origins the publishable key may be used from (default: a local page on port 8080). */
+  /** Origins the publishable key may be used from (default: a local page on port 8080); the Worker's own is always added. */
   origins?: string[];
   /** Redis keeps its data across restarts (append-only file). */
   persistentRedis?: boolean;
@@ -55,8 +57,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? (() => {});
   const adminKey = options.adminKey ?? generateKey(SECRET_KEY_PREFIX);
   const publishableKey = generateKey(PUBLISHABLE_KEY_PREFIX);
-  const origins = options.origins ?? DEFAULT_ORIGINS;
+  // The Worker's own origin too: the playground it serves at /playground calls the API with this key.
+  const origins = [...(options.origins ?? DEFAULT_ORIGINS), `http://127.0.0.1:${options.port}`];
   const tokenKey: TokenKey = { kid: "local", secret: randomBytes(32).toString("base64url") };
+  const erasureKey = randomBytes(32).toString("base64url");
   await applyLocalMigrations(options.persistTo);
   log("D1 migrations applied");
 
@@ -89,6 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TOKEN_AUDIENCE: LOCAL_AUDIENCE,
       UPSTASH_REDIS_REST_URL: bridge?.url ?? "",
       UPSTASH_REDIS_REST_TOKEN: bridge ? token : "",
+      ERASURE_KEY: erasureKey,
     },
   };
   let dev: DevServer;
@@ -105,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     origins,
     tokenKey,
     audience: LOCAL_AUDIENCE,
+    erasureKey,
     userToken: (userId, ttlS = 3600) => {
       const nowS = Math.floor(Date.now() / 1000);
       return signUserToken({ sub: userId, aud: LOCAL_AUDIENCE, exp: nowS + ttlS, iat: nowS }, tokenKey);

@@ -30,6 +30,8 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
   /** Terminates the server but keeps its directory, as an outage would; `restart()` brings it back. */
   halt(): Promise<void>;
+  /** Kills the server outright (SIGKILL: no shutdown, no final save), as a crash would; `restart()` brings it back. */
+  crash(): Promise<void>;
   /** Stops the server if it is running and starts it again on the same port and directory. */
   restart(): Promise<void>;
 }
@@ -101,12 +103,21 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child = undefined;
     if (current) await terminate(current);
   };
+  const crash = async (): Promise<void> => {
+    const current = child;
+    child = undefined;
+    if (current && current.exitCode === null && current.signalCode === null) {
+      const exited = once(current, "exit");
+      current.kill("SIGKILL");
+      await exited;
+    }
+  };
   const restart = async (): Promise<void> => {
     if (child) await terminate(child);
     child = undefined;
     child = await launch(bin, port, dir, timeoutMs, persistent);
   };
-  return { host: HOST, port, stop, halt, restart };
+  return { host: HOST, port, stop, halt, crash, restart };
 }
 
 async function launch(bin: string, port: number, dir: string, timeoutMs: number, persistent: boolean): Promise<ChildProcess> {

@@ -17,13 +17,15 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --no-ranker         build without the heavy ranker
             --ndcg-tolerance X  largest relative nDCG@10 drop (default ${DEFAULT_GATE.ndcgTolerance})
             --ann-recall-floor X  (default ${DEFAULT_GATE.annRecallFloor})   --coverage-floor X  (default ${DEFAULT_GATE.coverageFloorRatio})
-            --canary-share X    share of users on the candidate (default 0.1; 0 disables the canary)
+            --canary-share X    share of users on the candidate (default 0.1; 0 disables the canary);
+                                the canary is an experiment in layer "canary" whose treatment pins the candidate
             --canary-regions a,b  only these regions   --canary-probes N (default 5)   --canary-settle-s S (default 70)
             --keep N            versions kept by gc (default 5)   --gc-apply  delete (default: dry run)
             --stop-after STEP   ${STEPS.join("|")}
             Exit code 0 promoted, 2 refused by the gate, 3 rolled back by the canary.
-  rollback  Make an earlier version current   --to VERSION (default: the previous one)  --url --admin-key
-  gc        Collect unreferenced versions and blobs   --keep N (default 5)  --apply  --url --admin-key
+  rollback  Stop a running canary, make an earlier version current   --to VERSION (default: the previous one)  --url --admin-key
+  gc        Collect versions and blobs nothing references (the current version, experiments' pinned versions, the last N)
+            --keep N (default 5)  --apply  --url --admin-key
 `;
 
 export const PUBLICATION_COMMANDS = new Set(["pipeline", "rollback", "gc"]);

@@ -7,13 +7,18 @@ import { rankingMetrics } from "../eval/metrics";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession } from "../funnel/offline-session";
 import { type Holdout, weightOf } from "./holdout";
-import { memoryIndexOf, type VersionBlobs } from "./load-version";
+import { memoryIndexOf, rankerOfVersion, type VersionBlobs } from "./load-version";
 
 /** Recent events the Worker's session folds in (its Durable Object keeps 50). */
 const SESSION_RECENT = 50;
 
-/** The served policy with exploration off and the light ranker (the heavy ranker's ONNX is scored only in the Worker). */
-export const GATE_KNOBS: FunnelKnobs = { ...SERVED_KNOBS, heavy: false, policy: { explorationRate: 0 } };
+/**
+ * The served knobs with exploration off: each version ranks in the order its
+ * manifest names (ranking.order: heavy, light or one source's), its heavy
+ * model scored in process from the very ONNX bytes it ships (shared/ranking/mlp.ts
+ * computes what ONNX Runtime does), as the Worker's funnel would.
+ */
+export const GATE_KNOBS: FunnelKnobs = { ...SERVED_KNOBS, policy: { explorationRate: 0 } };
 
 /** One version's figures on the holdout. */
 export interface VersionEvaluation {
@@ -29,6 +34,10 @@ export interface VersionEvaluation {
   annRecallAt100: number | null;
   /** Stages that degraded on some list, with how many lists. */
   degraded: Record<string, number>;
+  /** The order the manifest names (null: heavy when it ships a model, else light). */
+  order: string | null;
+  /** Which order ranked each list, with how many lists (a cold-start list is light whatever the order). */
+  rankers: Record<string, number>;
   /** Whether the version trained on events at or after the cut (its newest interaction is not before it). */
   sawHoldout: boolean;
 }
@@ -44,7 +53,10 @@ export async function evaluateVersion(
   categoriesOf: (itemId: string) => readonly string[],
 ): Promise<VersionEvaluation> {
   const index = memoryIndexOf(version);
-  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: null, policy: DEFAULT_POLICY });
+  const ranker = rankerOfVersion(version);
+  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: ranker && !("degraded" in ranker) ? ranker : null, policy: DEFAULT_POLICY });
+  // A model the Worker could not use: its funnel keeps the light scores and names why, and so does this one.
+  if (ranker && "degraded" in ranker) ports.ranker = { load: async () => ranker };
   const ids = new Map<string, number>();
   const idOf = (itemId: string) => {
     let id = ids.get(itemId);
@@ -54,6 +66,7 @@ export async function evaluateVersion(
   const lists = new Map<number, number[]>();
   const relevant = new Map<number, Set<number>>();
   const degraded: Record<string, number> = {};
+  const rankers: Record<string, number> = {};
   let user = 0;
   let warmUsers = 0;
   for (const [userId, truth] of holdout.relevant) {
@@ -63,6 +76,7 @@ export async function evaluateVersion(
     const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
     const result = await runFunnel(ports, homeRequest(nowMs, holdout.protocol.k), session, GATE_KNOBS, () => 1);
     for (const stage of result.degraded) degraded[stage] = (degraded[stage] ?? 0) + 1;
+    rankers[result.ranker] = (rankers[result.ranker] ?? 0) + 1;
     lists.set(
       user,
       result.entries.map((e) => idOf(e.itemId)),
@@ -80,6 +94,8 @@ export async function evaluateVersion(
     warmUsers,
     annRecallAt100: version.manifest.ann?.calibration?.recallAt100 ?? null,
     degraded,
+    order: version.manifest.ranking?.order ?? null,
+    rankers,
     sawHoldout: Date.parse(version.manifest.source.newestInteractionAt) >= holdout.cutMs,
   };
 }

@@ -11,6 +11,8 @@ const live: VersionEvaluation = {
   warmUsers: 20,
   annRecallAt100: 0.99,
   degraded: {},
+  order: "heavy",
+  rankers: { heavy: 20, light: 25 },
   sawHoldout: false,
 };
 
@@ -46,6 +48,7 @@ describe("the publication gate", () => {
     expect(report.pass).toBe(true);
     const table = gateTable(report);
     expect(table).toContain("live (none) vs candidate first");
+    expect(table).toContain("| ranking order (lists) | – | heavy (light 25, heavy 20) |");
     expect(table.split("\n").filter((l) => l.startsWith("| ")).length).toBe(report.rows.length + 2);
   });
 });

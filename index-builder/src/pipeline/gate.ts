@@ -88,6 +88,13 @@ export function gate(live: VersionEvaluation | null, candidate: VersionEvaluatio
     pass: degraded === 0,
   });
   rows.push({
+    check: "ranking order (lists)",
+    live: live ? orderCell(live) : "–",
+    candidate: orderCell(candidate),
+    rule: "as each manifest names it (ranking.order)",
+    pass: true,
+  });
+  rows.push({
     check: "users evaluated (warm)",
     live: live ? `${live.users} (${live.warmUsers})` : "–",
     candidate: `${candidate.users} (${candidate.warmUsers})`,
@@ -95,6 +102,14 @@ export function gate(live: VersionEvaluation | null, candidate: VersionEvaluatio
     pass: candidate.users > 0,
   });
   return { pass: rows.every((r) => r.pass), rows, live, candidate, config, blobProblems: problems };
+}
+
+function orderCell(e: VersionEvaluation): string {
+  const lists = Object.entries(e.rankers)
+    .sort((a, b) => b[1] - a[1])
+    .map(([ranker, n]) => `${ranker} ${n}`)
+    .join(", ");
+  return `${e.order ?? "default"}${lists ? ` (${lists})` : ""}`;
 }
 
 /** The gate as a markdown table (the CI job summary). */

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { type EncodedBlob } from "../../../shared/ann/ann-blobs";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob } from "../../../shared/index-format/popular";
+import { type MlpModel } from "../../../shared/ranking/mlp";
+import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
+import { parseRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type MemoryIndex } from "../funnel/memory-index";
 import { type AdminClient } from "../publish/admin-client";
 import { readBuiltManifest } from "../publish/publish-index";
@@ -71,5 +74,27 @@ export function memoryIndexOf({ manifest, blobs }: VersionBlobs): MemoryIndex {
     popular: popular ? decodePopularBlob(popular) : { asOf: manifest.builtAt, halfLifeDays: 1, items: [], byCategory: {} },
     fallbackItemIds: manifest.fallbackItemIds,
     lightWeights: manifest.ranking?.light ?? null,
+    order: manifest.ranking?.order ?? null,
   };
+}
+
+/**
+ * The version's heavy ranker as the Worker would load it (worker/src/ranker/load-ranker.ts):
+ * null when it ships none, a `degraded` code when its spec or model cannot be used.
+ */
+export function rankerOfVersion({ manifest, blobs }: VersionBlobs): MlpModel | { degraded: string } | null {
+  const model = blobs.get(RANKER_BLOBS.model);
+  const spec = blobs.get(RANKER_BLOBS.spec);
+  const modelRef = manifest.blobs[RANKER_BLOBS.model];
+  if (!modelRef || !manifest.blobs[RANKER_BLOBS.spec]) return null;
+  if (!model) return { degraded: `${RANKER_BLOBS.model}_missing` };
+  if (!spec) return { degraded: `${RANKER_BLOBS.spec}_missing` };
+  const parsed = parseRankerSpec(spec);
+  if ("problem" in parsed) return { degraded: parsed.problem };
+  if (parsed.spec.modelSha256 !== modelRef.sha256) return { degraded: "ranker_spec_mismatch" };
+  try {
+    return mlpFromOnnx(model);
+  } catch {
+    return { degraded: "ranker_model_invalid" };
+  }
 }

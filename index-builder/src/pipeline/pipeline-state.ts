@@ -20,7 +20,8 @@ export interface PipelineState {
   evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };
   gate?: GateReport;
   upload?: UploadReport;
-  canary?: { pass: boolean; checks: CanaryCheck[] } | { skipped: string };
+  /** The canary experiment (its id, so promotion or rollback stops it) and its checks. */
+  canary?: { experimentId: string; pass: boolean; checks: CanaryCheck[] } | { skipped: string };
   promote?: { from: string | null; to: string };
   gc?: GcPlan;
   outcome?: Outcome;

@@ -6,9 +6,9 @@ import { ingestFromRedis, readLiveEvents, toInteraction } from "../ingest/redis-
 import { AdminClient, type AdminClientOptions } from "../publish/admin-client";
 import { garbageCollect } from "../publish/garbage-collect";
 import { readBuiltManifest, uploadVersion } from "../publish/publish-index";
-import { type VersionReferences } from "../publish/versions-in-use";
 import { blobProblems } from "./blob-check";
 import { checkCanary } from "./canary-check";
+import { type CanaryConfig, startCanary, stopCanary } from "./canary-experiment";
 import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, type HoldoutProtocol, timeHoldout } from "./holdout";
@@ -34,10 +34,9 @@ export interface PipelineOptions extends AdminClientOptions {
   ranker?: boolean;
   holdout?: HoldoutProtocol;
   gate?: GateConfig;
-  /** Null: promote without a canary. */
-  canary: { share: number; regions: string[] | null; probes: number; settleMs: number } | null;
+  /** The canary experiment's share (or regions) and its probes; null: promote without a canary. */
+  canary: (CanaryConfig & { probes: number; settleMs: number }) | null;
   gc: { keep: number; apply: boolean; graceMs?: number };
-  references?: VersionReferences;
   /** Stop (successfully) after this step; the next run resumes after it. */
   stopAfter?: StepName;
   log?: (line: string) => void;
@@ -142,6 +141,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
           warmUsers: 0,
           annRecallAt100: null,
           degraded: {},
+          order: null,
+          rankers: {},
           sawHoldout: false,
         };
       });
@@ -201,19 +202,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         state.canary = { skipped: options.canary ? "no live version to compare with: first publication" : "canary disabled" };
         return;
       }
-      const pointer = await client.setCanary({ version: build.version, share: options.canary.share, regions: options.canary.regions });
+      const { experiment, holdout } = await startCanary(client, state.runId, build.version, options.canary, log);
       const manifest = await readBuiltManifest(build.dir);
       const result = await checkCanary({
         url: options.url,
         adminKey: options.adminKey,
-        canary: pointer,
+        experiment,
+        holdout,
+        version: build.version,
+        liveVersion: current.version,
         itemIds: manifest.fallbackItemIds.slice(0, 20),
         probes: options.canary.probes,
         settleMs: options.canary.settleMs,
       });
-      state.canary = result;
+      state.canary = { experimentId: experiment.id, ...result };
       for (const c of result.checks.filter((c) => !c.pass)) log(`canary check failed: ${c.name}: ${c.detail}`);
-      if (!result.pass) await client.clearCanary();
+      if (!result.pass) await stopCanary(client, experiment.id);
     })
   )
     return stopped();
@@ -222,8 +226,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   if (
     await step("promote", async () => {
       const current = await client.current();
+      // The pointer first, then the canary stops: its candidate users stay on the candidate throughout.
       await client.setCurrent(build.version);
-      if ((await client.versions()).canary) await client.clearCanary();
+      if (state.canary && "experimentId" in state.canary) await stopCanary(client, state.canary.experimentId);
       state.promote = { from: current?.version ?? null, to: build.version };
       log(`current version ${current?.version ?? "(none)"} -> ${build.version}`);
     })
@@ -231,7 +236,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     return stopped();
 
   await step("gc", async () => {
-    state.gc = await garbageCollect({ ...options, ...options.gc, references: options.references, log });
+    state.gc = await garbageCollect({ ...options, ...options.gc, log });
   });
   return finish("promoted");
 }

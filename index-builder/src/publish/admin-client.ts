@@ -1,4 +1,4 @@
-import { type CanaryPointer } from "../../../shared/index-format/canary";
+import { type Experiment, type Holdout } from "../../../shared/experiments/experiment";
 import { type CurrentPointer, type PointerHistory } from "../../../shared/index-format/keys";
 import { type BlobMetadata } from "../../../shared/index-format/kv-port";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
@@ -52,6 +52,23 @@ export class AdminClient {
     return body.outcome;
   }
 
+  /** Several blobs in one request (multipart, each part named by its checksum); every checksum is checked before any is stored. */
+  async putBlobs(blobs: { sha256: string; bytes: Uint8Array; contentType: string }[]): Promise<number> {
+    const form = new FormData();
+    for (const b of blobs) form.append(b.sha256, new Blob([b.bytes as Uint8Array<ArrayBuffer>], { type: b.contentType }), b.sha256);
+    return ((await this.send("POST", "/admin/index/blobs", form, {})) as { stored: number }).stored;
+  }
+
+  /** Which of these checksums the Worker does not hold (one request per 50k). */
+  async missingBlobs(sha256s: string[]): Promise<Set<string>> {
+    const missing = new Set<string>();
+    for (let i = 0; i < sha256s.length; i += 50_000) {
+      const body = (await this.json("POST", "/admin/index/blobs/missing", { sha256: sha256s.slice(i, i + 50_000) })) as { missing: string[] };
+      for (const sha256 of body.missing) missing.add(sha256);
+    }
+    return missing;
+  }
+
   async blob(sha256: string): Promise<Uint8Array> {
     return new Uint8Array(await (await this.raw("GET", `/admin/index/blobs/${sha256}`)).arrayBuffer());
   }
@@ -72,7 +89,6 @@ export class AdminClient {
   async versions(): Promise<{
     versions: { version: string; builtAt: string | null }[];
     current: string | null;
-    canary: CanaryPointer | null;
     history: PointerHistory;
   }> {
     return (await this.json("GET", "/admin/index/versions")) as Awaited<ReturnType<AdminClient["versions"]>>;
@@ -96,12 +112,32 @@ export class AdminClient {
     return (await this.json("PUT", "/admin/index/current", { version })) as CurrentPointer;
   }
 
-  async setCanary(canary: { version: string; share: number; regions: string[] | null }): Promise<CanaryPointer> {
-    return (await this.json("PUT", "/admin/index/canary", canary)) as CanaryPointer;
+  /** Every experiment (any status) and the global holdout. */
+  async experiments(): Promise<{ experiments: Experiment[]; holdout: Holdout }> {
+    return (await this.json("GET", "/admin/experiments")) as { experiments: Experiment[]; holdout: Holdout };
   }
 
-  async clearCanary(): Promise<void> {
-    await this.json("DELETE", "/admin/index/canary");
+  /** One experiment, or null when there is none by that id. */
+  async experiment(id: string): Promise<Experiment | null> {
+    try {
+      return ((await this.json("GET", `/admin/experiments/${encodeURIComponent(id)}`)) as { experiment: Experiment }).experiment;
+    } catch (err) {
+      if (err instanceof AdminApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Creates a draft from a definition in the experiments API's input form (worker/src/experiments/admin-routes.ts). */
+  async createExperiment(definition: Record<string, unknown>): Promise<Experiment> {
+    return ((await this.json("POST", "/admin/experiments", definition)) as { experiment: Experiment }).experiment;
+  }
+
+  async startExperiment(id: string): Promise<Experiment> {
+    return ((await this.json("POST", `/admin/experiments/${encodeURIComponent(id)}/start`)) as { experiment: Experiment }).experiment;
+  }
+
+  async stopExperiment(id: string): Promise<Experiment> {
+    return ((await this.json("POST", `/admin/experiments/${encodeURIComponent(id)}/stop`)) as { experiment: Experiment }).experiment;
   }
 
   async upsertCatalog(items: unknown[], indexVersion: string): Promise<void> {

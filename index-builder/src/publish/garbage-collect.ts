@@ -1,20 +1,21 @@
 import { AdminClient, type AdminClientOptions } from "./admin-client";
-import { NO_REFERENCES, type VersionReferences } from "./versions-in-use";
+import { experimentVersions } from "./versions-in-use";
 
 export interface GcOptions extends AdminClientOptions {
-  /** How many of the versions most recently made current to keep (besides the current and the canary). */
+  /** How many of the versions most recently made current to keep (besides the current one and those experiments pin). */
   keep: number;
   /** Delete only when true; otherwise report what would go. */
   apply: boolean;
   /** Spare blobs and versions younger than this: a publication may be uploading them (default 1 h). */
   graceMs?: number;
-  references?: VersionReferences;
   nowMs?: number;
   log?: (line: string) => void;
 }
 
 export interface GcPlan {
   keptVersions: string[];
+  /** Kept because a draft or running experiment pins them. */
+  pinnedByExperiments: string[];
   deletedVersions: string[];
   deletedBlobs: number;
   deletedBytes: number;
@@ -23,22 +24,24 @@ export interface GcPlan {
 }
 
 /**
- * Garbage collection of published indexes. Kept: the current version, the
- * canary, every version an experiment references, the last `keep` versions
- * made current, and versions built within the grace period. Every other
- * manifest is deleted, then every blob no kept manifest lists and older than
- * the grace period. Dry-run unless `apply`. The Worker refuses to delete the
- * current or canary version or any blob they list, whatever this computes.
+ * Garbage collection of published indexes. Kept: the current version,
+ * every version a draft or running experiment's variant pins (the canary's
+ * candidate among them), the last `keep` versions made current, and
+ * versions built within the grace period. Every other manifest is deleted,
+ * then every blob no kept manifest lists and older than the grace period.
+ * Dry-run unless `apply`. The Worker refuses to delete the current version,
+ * a version an unstopped experiment pins, or any blob they list, whatever
+ * this computes.
  */
 export async function garbageCollect(options: GcOptions): Promise<GcPlan> {
   const log = options.log ?? (() => {});
   const client = new AdminClient(options);
   const nowMs = options.nowMs ?? Date.now();
   const graceMs = options.graceMs ?? 3_600_000;
-  const { versions, current, canary, history } = await client.versions();
-  const keep = new Set<string>([...(await (options.references ?? NO_REFERENCES).referencedVersions())]);
+  const { versions, current, history } = await client.versions();
+  const pinned = await experimentVersions(client);
+  const keep = new Set<string>(pinned);
   if (current) keep.add(current);
-  if (canary) keep.add(canary.version);
   const recent: string[] = [];
   for (let i = history.length - 1; i >= 0 && recent.length < options.keep; i--) {
     if (!recent.includes(history[i]!.version)) recent.push(history[i]!.version);
@@ -58,6 +61,7 @@ export async function garbageCollect(options: GcOptions): Promise<GcPlan> {
   const doomed = [...stored.values()].filter((b) => !referenced.has(b.sha256) && nowMs - (b.storedAtMs ?? 0) >= graceMs);
   const plan: GcPlan = {
     keptVersions: kept,
+    pinnedByExperiments: [...pinned].filter((v) => published.has(v)).sort(),
     deletedVersions,
     deletedBlobs: doomed.length,
     deletedBytes: doomed.reduce((a, b) => a + b.bytes, 0),

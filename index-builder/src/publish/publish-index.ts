@@ -4,13 +4,19 @@ import { type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/
 import { type IndexManifest, parseManifest } from "../../../shared/index-format/manifest";
 import { AdminClient, type AdminClientOptions } from "./admin-client";
 
-/** Uploads in flight: most blobs are small (vector, title and co-visitation pages), so requests, not bytes, bound the rate. */
-const UPLOAD_CONCURRENCY = 12;
+/** Batches in flight: the Worker stores a batch's blobs in parallel, so a few suffice. */
+const UPLOAD_CONCURRENCY = 4;
+/** A batch holds at most this many bytes (and MAX_BATCH_BLOBS blobs); a larger blob goes alone. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** Blobs per batch (the Worker's limit, worker/src/index-store/blob-batch.ts). */
+const BATCH_BLOBS = 100;
 
 export interface PublishOptions extends AdminClientOptions {
   log?: (line: string) => void;
-  /** Blob uploads in flight (default 12). */
+  /** Batches in flight (default 4). */
   concurrency?: number;
+  /** Blobs per batch (default and most 100). */
+  batchBlobs?: number;
   /**
    * A built version already published (its directory): catalog rows equal to
    * its rows are not sent again. Without it, every row is sent.
@@ -30,9 +36,15 @@ export interface UploadReport {
   skippedBytes: number;
   /** Catalog rows sent (new or changed since `previousDir`'s catalog). */
   catalogItems: number;
+  /** Requests that carried blobs. */
+  blobRequests: number;
   seconds: number;
-  /** Seconds per phase: listing stored blobs, sending blobs, the manifest (the Worker checks every blob), the catalog. */
-  phases: { list: number; blobs: number; manifest: number; catalog: number };
+  /**
+   * Seconds per phase: finding what the Worker lacks, sending blobs, the
+   * manifest (the Worker checks every blob the live version does not
+   * share), the catalog rows.
+   */
+  phases: { lookup: number; blobs: number; manifest: number; catalog: number };
 }
 
 /** Reads a built version directory's manifest. */
@@ -42,67 +54,89 @@ export async function readBuiltManifest(dir: string): Promise<IndexManifest> {
 
 /**
  * Uploads a built version without making it live: the blobs the Worker does
- * not hold yet (blobs are content-addressed, so a version that shares blobs
- * with published ones sends only the difference, and a rerun after an
- * interruption sends only what is still missing), then the manifest (which
- * the Worker accepts only once every blob is there), then the catalog rows.
+ * not hold yet, in batches (blobs are content-addressed, so a version that
+ * shares blobs with published ones sends only the difference, and a rerun
+ * after an interruption sends only what is still missing), then the
+ * manifest (which the Worker accepts only once every blob is there), then
+ * the catalog rows. The live version's blobs are not even looked up: the
+ * Worker refuses to delete them.
  */
 export async function uploadVersion(dir: string, options: PublishOptions): Promise<UploadReport> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   const client = new AdminClient(options);
   const manifest = await readBuiltManifest(dir);
-  const phases = { list: 0, blobs: 0, manifest: 0, catalog: 0 };
+  // Reading and comparing two catalogs of a large index takes a while: it runs while the blobs go.
+  const catalogRows = changedCatalogRows(dir, options.previousDir);
+  catalogRows.catch(() => {});
+  const phases = { lookup: 0, blobs: 0, manifest: 0, catalog: 0 };
   let mark = performance.now();
   const lap = (phase: keyof typeof phases) => {
     const now = performance.now();
     phases[phase] = (now - mark) / 1000;
     mark = now;
   };
-  const stored = await client.storedBlobs();
-  lap("list");
   // One upload per distinct checksum: two names may hold the same bytes.
   const byContent = new Map<string, { name: string; bytes: number; contentType: string }>();
   for (const [name, ref] of Object.entries(manifest.blobs)) byContent.set(ref.sha256, { name, bytes: ref.bytes, contentType: ref.contentType });
+  const live = await client.current();
+  const shared = new Set<string>();
+  if (live && live.version !== manifest.version) for (const ref of Object.values((await client.manifest(live.version)).blobs)) shared.add(ref.sha256);
+  const missing = await client.missingBlobs([...byContent.keys()].filter((sha256) => !shared.has(sha256)));
+  lap("lookup");
   const report: UploadReport = {
     version: manifest.version,
-    blobs: 0,
+    blobs: byContent.size,
     bytes: 0,
     sentBlobs: 0,
     sentBytes: 0,
     skippedBlobs: 0,
     skippedBytes: 0,
     catalogItems: 0,
+    blobRequests: 0,
     seconds: 0,
     phases,
   };
-  const missing: [string, { name: string; contentType: string }][] = [];
+  const batches: { sha256: string; name: string; contentType: string; bytes: number }[][] = [];
+  let batch: (typeof batches)[number] = [];
+  let batchBytes = 0;
   for (const [sha256, ref] of byContent) {
-    report.blobs++;
     report.bytes += ref.bytes;
-    if (stored.get(sha256)?.bytes === ref.bytes) {
+    if (!missing.has(sha256)) {
       report.skippedBlobs++;
       report.skippedBytes += ref.bytes;
-    } else missing.push([sha256, ref]);
+      continue;
+    }
+    if (batch.length > 0 && (batch.length >= (options.batchBlobs ?? BATCH_BLOBS) || batchBytes + ref.bytes > BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push({ sha256, ...ref });
+    batchBytes += ref.bytes;
   }
+  if (batch.length > 0) batches.push(batch);
   let next = 0;
   const uploader = async () => {
-    while (next < missing.length) {
-      const [sha256, ref] = missing[next++]!;
-      const bytes = await readFile(join(dir, "blobs", ref.name));
-      await client.putBlob(sha256, bytes, ref.contentType);
-      report.sentBlobs++;
-      report.sentBytes += bytes.byteLength;
+    while (next < batches.length) {
+      const blobs = await Promise.all(batches[next++]!.map(async (b) => ({ ...b, bytes: new Uint8Array(await readFile(join(dir, "blobs", b.name))) })));
+      if (blobs.length === 1) await client.putBlob(blobs[0]!.sha256, blobs[0]!.bytes, blobs[0]!.contentType);
+      else await client.putBlobs(blobs);
+      report.blobRequests++;
+      report.sentBlobs += blobs.length;
+      report.sentBytes += blobs.reduce((a, b) => a + b.bytes.byteLength, 0);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? UPLOAD_CONCURRENCY, missing.length) }, uploader));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? UPLOAD_CONCURRENCY, batches.length) }, uploader));
   lap("blobs");
-  log(`${report.blobs} blob(s), ${report.bytes} bytes: sent ${report.sentBlobs} (${report.sentBytes} bytes), ${report.skippedBlobs} already stored`);
+  log(
+    `${report.blobs} blob(s), ${report.bytes} bytes: sent ${report.sentBlobs} (${report.sentBytes} bytes) in ${report.blobRequests} request(s), ${report.skippedBlobs} already stored`,
+  );
   await client.putManifest(manifest);
   lap("manifest");
   log(`manifest ${manifest.version}`);
 
-  const catalog = await changedCatalogRows(dir, options.previousDir);
+  const catalog = await catalogRows;
   for (let i = 0; i < catalog.length; i += MAX_ITEMS_PER_UPSERT) await client.upsertCatalog(catalog.slice(i, i + MAX_ITEMS_PER_UPSERT), manifest.version);
   report.catalogItems = catalog.length;
   lap("catalog");

@@ -1,11 +1,12 @@
-/**
- * Versions something other than the pointers still references. Experiments
- * (a variant pinning an index version) have not landed yet: the null object
- * below answers none, and the experiments module supplies the real one
- * (their variants' pinned versions) when it lands.
- */
-export interface VersionReferences {
-  referencedVersions(): Promise<Set<string>>;
-}
+import { indexVersionsOf } from "../../../shared/experiments/experiment-input";
+import { type AdminClient } from "./admin-client";
 
-export const NO_REFERENCES: VersionReferences = { referencedVersions: async () => new Set() };
+/**
+ * Index versions experiments route users to, or will once started: those a
+ * draft or running experiment's variant pins (the publication canary among
+ * them), read through the admin API. A stopped experiment pins nothing.
+ */
+export async function experimentVersions(client: AdminClient): Promise<Set<string>> {
+  const { experiments } = await client.experiments();
+  return new Set(experiments.filter((e) => e.status !== "stopped").flatMap(indexVersionsOf));
+}

@@ -1,3 +1,4 @@
+import { type AppliedExploration } from "../../ranking/policy/exploration";
 import { plackettLuceMarginals, MAX_PLACKETT_LUCE_ITEMS } from "../../ranking/policy/softmax-exploration";
 import { type ImpressionRecord } from "../exposure";
 import { type LoggedSample } from "./estimators";
@@ -6,14 +7,14 @@ import { type LoggedSample } from "./estimators";
 export type CandidatePolicy =
   /** The re-ranker's epsilon-greedy exploration at another rate (same first slot). */
   | { kind: "epsilon"; rate: number }
-  /** Softmax (Plackett–Luce) sampling over the logged top n at a temperature (shared/ranking/policy/softmax-exploration.ts). */
-  | { kind: "softmax"; temperature: number; topN: number }
+  /** Softmax (Plackett–Luce) reordering of list slots from .. from+topN−1 (default from 1) at a temperature, as the re-ranker's softmax exploration. */
+  | { kind: "softmax"; temperature: number; topN: number; from?: number }
   /** A deterministic policy given as its list per logged impression id (another index version replayed offline). */
   | { kind: "lists"; label: string; lists: ReadonlyMap<string, readonly string[]> };
 
 export function describePolicy(p: CandidatePolicy): string {
   if (p.kind === "epsilon") return `epsilon-greedy at rate ${p.rate}`;
-  return p.kind === "softmax" ? `softmax (Plackett-Luce) over the top ${p.topN} at temperature ${p.temperature}` : p.label;
+  return p.kind === "softmax" ? `softmax (Plackett-Luce) over slots ${p.from ?? 1}-${(p.from ?? 1) + p.topN - 1} at temperature ${p.temperature}` : p.label;
 }
 
 /**
@@ -67,6 +68,16 @@ export function slateSamples(
 
 export const clickKey = (impressionId: string, itemId: string): string => `${impressionId}\u0000${itemId}`;
 
+/** The logged exploration as the funnel ran it; entries from before the policy was recorded hold {rate, from}: epsilon-greedy. */
+export function loggedExploration(imp: Pick<ImpressionRecord, "exploration">): AppliedExploration | null {
+  const e = imp.exploration;
+  if (!e) return null;
+  return "policy" in e ? e : { policy: "epsilon", rate: e.rate, from: e.from };
+}
+
+/** The 0-based position in the decided list of the logged item at page index k (its rank, in entries written before positions were). */
+const slotOf = (imp: ImpressionRecord, k: number): number => imp.decision?.positions[k] ?? (imp.ranks[k] ?? k + 1) - 1;
+
 /**
  * Per position, the probability the candidate puts the logged item there;
  * null when the log lacks what that needs.
@@ -74,24 +85,27 @@ export const clickKey = (impressionId: string, itemId: string): string => `${imp
  * Epsilon-greedy at logged rate ε with m options at a slot logs (1 − ε) + ε/m
  * for the greedy item and ε/m for an explored one; as ε < 1/2, p > 1 − ε
  * tells the two apart and gives m, and the candidate rate ε' then gives
- * (1 − ε') + ε'/m or ε'/m. Softmax: the exact Plackett–Luce marginal of the
- * logged item at its position among the logged top n (by logged score);
- * positions below n are left as logged (weight 1). A list: 1 where it puts
- * the logged item at the logged position, else 0.
+ * (1 − ε') + ε'/m or ε'/m. Softmax over list slots from .. from+n−1: the
+ * exact Plackett–Luce marginal of the logged item's score at its slot among
+ * the window's scores, which a softmax log of the same window records whole
+ * (equal scores have equal marginals, so the score names the item) and which
+ * an epsilon log gives when its page shows the whole window; slots outside
+ * the window are left as logged (weight 1). A list: 1 where it puts the
+ * logged item at the logged list position, else 0.
  */
 function targetProbabilities(imp: ImpressionRecord, policy: CandidatePolicy): number[] | null {
-  const n = imp.itemIds.length;
   if (policy.kind === "lists") {
     const list = policy.lists.get(imp.impressionId);
-    return list ? imp.itemIds.map((itemId, k) => (list[k] === itemId ? 1 : 0)) : null;
+    return list ? imp.itemIds.map((itemId, k) => (list[slotOf(imp, k)] === itemId ? 1 : 0)) : null;
   }
+  const logged = loggedExploration(imp);
   if (policy.kind === "epsilon") {
-    const logged = imp.exploration;
-    if (!logged || !(logged.rate > 0 && logged.rate < 0.5)) return null;
+    // The greedy item and m are read off epsilon-greedy propensities only.
+    if (!logged || logged.policy !== "epsilon" || !(logged.rate > 0 && logged.rate < 0.5)) return null;
     const eps = logged.rate;
     return imp.itemIds.map((_, k) => {
       const p = imp.propensities[k] ?? 1;
-      if ((imp.ranks[k] ?? k + 1) < logged.from || p >= 1) return 1;
+      if (slotOf(imp, k) + 1 < logged.from || p >= 1) return 1;
       if (p > 1 - eps) {
         const m = eps / (p - 1 + eps);
         return 1 - policy.rate + policy.rate / m;
@@ -99,18 +113,25 @@ function targetProbabilities(imp: ImpressionRecord, policy: CandidatePolicy): nu
       return policy.rate * (p / eps);
     });
   }
-  const top = Math.min(policy.topN, n, MAX_PLACKETT_LUCE_ITEMS);
-  const order = Array.from({ length: n }, (_, k) => k)
-    .sort((a, b) => (imp.scores[b] ?? 0) - (imp.scores[a] ?? 0))
-    .slice(0, top);
-  const inTop = new Map(order.map((k, j) => [k, j]));
-  const marginals = plackettLuceMarginals(
-    order.map((k) => imp.scores[k] ?? 0),
-    policy.temperature,
-  );
+  const from = policy.from ?? 1;
+  const top = Math.min(policy.topN, MAX_PLACKETT_LUCE_ITEMS);
+  const start = from - 1;
+  const inWindow = (slot: number) => slot >= start && slot < start + top;
+  let window: number[] | null = null;
+  if (logged?.policy === "softmax" && logged.from === from && logged.topN === top && logged.window) window = logged.window;
+  else {
+    // Otherwise the page must show the whole window.
+    const bySlot = new Map(imp.itemIds.map((_, k) => [slotOf(imp, k), imp.scores[k] ?? 0]));
+    const slots = Array.from({ length: top }, (_, j) => start + j);
+    if (slots.every((slot) => bySlot.has(slot))) window = slots.map((slot) => bySlot.get(slot)!);
+  }
+  if (!window && imp.itemIds.some((_, k) => inWindow(slotOf(imp, k)))) return null;
+  const marginals = window ? plackettLuceMarginals(window, policy.temperature) : null;
+  const n = window?.length ?? 0;
   return imp.itemIds.map((_, k) => {
-    if (k >= top) return imp.propensities[k] ?? 1;
-    const j = inTop.get(k);
-    return j === undefined ? 0 : marginals[j * top + k]!;
+    const slot = slotOf(imp, k);
+    if (!inWindow(slot) || !window || slot - start >= n) return imp.propensities[k] ?? 1;
+    const j = window.indexOf(imp.scores[k] ?? NaN);
+    return j < 0 ? 0 : marginals![j * n + (slot - start)]!;
   });
 }

@@ -225,3 +225,76 @@ describe("rerank against the plain definitions", () => {
     }
   });
 });
+
+/** P(order) as the product of each pick's share exp(s/τ) of what is left, summed over every order of the window: P(item at slot). */
+function enumeratedMarginals(scores: number[], temperature: number): number[][] {
+  const n = scores.length;
+  const w = scores.map((s) => Math.exp(s / temperature));
+  const out = scores.map(() => new Array<number>(n).fill(0));
+  const walk = (prefix: number[], p: number) => {
+    if (prefix.length === n) return prefix.forEach((item, slot) => (out[item]![slot]! += p));
+    const rest = w.reduce((sum, x, i) => (prefix.includes(i) ? sum : sum + x), 0);
+    for (let i = 0; i < n; i++) if (!prefix.includes(i)) walk([...prefix, i], (p * w[i]!) / rest);
+  };
+  walk([], 1);
+  return out;
+}
+
+describe("softmax exploration", () => {
+  const { candidates, facts, scores } = world(80, 4);
+  const policy = { ...noExplore, mmrLambda: 1 };
+  const softmax = { policy: "softmax" as const, temperature: 0.02, topN: 6, from: 3 };
+  const greedy = rerank(candidates, scores, facts, {}, policy, 20, rng(1), { policy: "epsilon", rate: 0, from: 1 });
+  const window = greedy.slice(2, 8);
+  const windowScores = window.map((p) => Math.round(p.score * 1e6) / 1e6);
+  const exact = enumeratedMarginals(windowScores, softmax.temperature);
+
+  it("reorders only the window's greedy items, each with its exact marginal at the slot it lands in, as enumeration over all orders gives", () => {
+    let moved = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const got = rerank(candidates, scores, facts, {}, policy, 20, rng(seed), softmax);
+      expect(got.map((p) => p.candidate.itemId).filter((_, k) => k < 2 || k >= 8)).toEqual(
+        greedy.map((p) => p.candidate.itemId).filter((_, k) => k < 2 || k >= 8),
+      );
+      expect(new Set(got.slice(2, 8).map((p) => p.candidate.itemId))).toEqual(new Set(window.map((p) => p.candidate.itemId)));
+      got.forEach((p, k) => {
+        if (k < 2 || k >= 8) return expect(p.propensity).toBe(1);
+        const j = window.findIndex((g) => g.candidate.itemId === p.candidate.itemId);
+        expect(p.propensity).toBeCloseTo(exact[j]![k - 2]!, 12);
+        expect(p.window).toEqual(windowScores);
+        if (p.explored) moved++;
+        expect(p.explored).toBe(j !== k - 2);
+      });
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it("puts each item in each slot as often as its propensity says, and a slot's propensities over the window sum to 1", () => {
+    const trials = 20_000;
+    const counts = new Map<string, number>();
+    const stated = new Map<string, number>();
+    for (let seed = 1; seed <= trials; seed++) {
+      rerank(candidates, scores, facts, {}, policy, 20, rng(seed * 7919), softmax)
+        .slice(2, 8)
+        .forEach((p, k) => {
+          const key = `${p.candidate.itemId}@${k}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          stated.set(key, p.propensity);
+        });
+    }
+    for (const [key, p] of stated) expect(Math.abs(counts.get(key)! / trials - p)).toBeLessThan(0.012);
+    for (let k = 0; k < 6; k++) {
+      const column = window.reduce((sum, _, j) => sum + exact[j]![k]!, 0);
+      expect(column).toBeCloseTo(1, 12);
+      const seen = [...stated].filter(([key]) => key.endsWith(`@${k}`)).reduce((sum, [, p]) => sum + p, 0);
+      // Every item reached every slot at this temperature, so the stated propensities cover the column.
+      expect(seen).toBeCloseTo(1, 12);
+    }
+  });
+
+  it("keeps the greedy list and propensity 1 for a one-slot window", () => {
+    const got = rerank(candidates, scores, facts, {}, policy, 20, rng(3), { ...softmax, topN: 1 });
+    expect(got.map((p) => p.candidate.itemId)).toEqual(greedy.map((p) => p.candidate.itemId));
+    expect(got.every((p) => p.propensity === 1 && !p.explored)).toBe(true);
+  });
+});

@@ -1,5 +1,7 @@
 import { type Candidate, type ItemFacts } from "../candidate";
+import { type Exploration, explorationOf } from "./exploration";
 import { matches, type PolicyConfig } from "./policy-config";
+import { samplePlackettLuce } from "./softmax-exploration";
 
 /** One shown item after re-ranking. */
 export interface Placed {
@@ -9,15 +11,18 @@ export interface Placed {
   propensity: number;
   explored: boolean;
   pinned: boolean;
+  /** Softmax exploration: the scores of the window this item was drawn in (the same array on each of its items). */
+  window?: number[];
 }
 
 /**
  * Policy re-ranking of scored candidates into a list of `limit`:
  * exclusions (which also beat pins), boosts/buries, freshness boost and frequency caps; then greedy
  * MMR (Carbonell & Goldstein 1998) with category-Jaccard similarity and an
- * optional per-category cap; then epsilon-greedy exploration from
- * `explorationFrom` on, recording each slot's propensity; pins last.
- * `random` must be seeded per impression so a list can be reproduced.
+ * optional per-category cap; then exploration (`exploration`, by default the
+ * policy's epsilon-greedy from `explorationFrom` on), recording each slot's
+ * propensity; pins last. `random` must be seeded per impression so a list
+ * can be reproduced.
  */
 export function rerank(
   candidates: readonly Candidate[],
@@ -27,6 +32,7 @@ export function rerank(
   policy: PolicyConfig,
   limit: number,
   random: () => number,
+  exploration: Exploration = explorationOf(policy),
 ): Placed[] {
   const pool: { candidate: Candidate; score: number; categories: string[] }[] = [];
   const excluded = new Set<string>();
@@ -56,7 +62,8 @@ export function rerank(
 
   const chosen = mmrOrder(open, slots, policy.mmrLambda, policy.maxPerCategory);
   const placed: Placed[] = chosen.map((p) => ({ candidate: p.candidate, score: p.score, propensity: 1, explored: false, pinned: false }));
-  explore(placed, open, policy, random);
+  if (exploration.policy === "softmax") softmaxExplore(placed, exploration, random);
+  else explore(placed, open, exploration, random);
 
   for (const pin of [...pinned].sort((a, b) => a.position - b.position)) {
     const entry = pool.find((p) => p.candidate.itemId === pin.itemId);
@@ -173,8 +180,8 @@ function popcount(x: number): number {
  * included), else the greedy item stays. Propensities: greedy item
  * (1 - epsilon) + epsilon/m, any other epsilon/m.
  */
-function explore(placed: Placed[], pool: Pooled[], policy: PolicyConfig, random: () => number): void {
-  const epsilon = policy.explorationRate;
+function explore(placed: Placed[], pool: Pooled[], exploration: Exploration & { policy: "epsilon" }, random: () => number): void {
+  const epsilon = exploration.rate;
   if (epsilon <= 0) return;
   // An option at a slot is a pool item neither placed above it (used) nor still placed below it,
   // so no item shows twice; `blocked` holds both sets and is kept up to date slot by slot.
@@ -183,7 +190,7 @@ function explore(placed: Placed[], pool: Pooled[], policy: PolicyConfig, random:
   for (const p of pool) if (blocked.has(p.candidate.itemId)) blockedInPool++;
   for (let slot = 0; slot < placed.length; slot++) {
     const greedy = placed[slot]!;
-    if (slot + 1 < policy.explorationFrom) continue;
+    if (slot + 1 < exploration.from) continue;
     const greedyId = greedy.candidate.itemId;
     // The greedy item is itself an option (it is in the pool: placed items come from it).
     blocked.delete(greedyId);
@@ -206,6 +213,26 @@ function explore(placed: Placed[], pool: Pooled[], policy: PolicyConfig, random:
     blockedInPool++;
   }
 }
+
+/**
+ * Softmax exploration: the greedy items of slots from .. from+topN-1 are
+ * reordered by one Plackett–Luce draw at the temperature over their scores
+ * rounded as the list logs them (so the log alone recomputes the marginals);
+ * each gets its exact marginal probability of the slot it lands in.
+ */
+function softmaxExplore(placed: Placed[], exploration: Exploration & { policy: "softmax" }, random: () => number): void {
+  const start = exploration.from - 1;
+  const window = placed.slice(start, start + exploration.topN);
+  if (window.length === 0) return;
+  const scores = window.map((p) => roundScore(p.score));
+  const { order, propensities } = samplePlackettLuce(scores, exploration.temperature, random);
+  order.forEach((j, k) => {
+    placed[start + k] = { ...window[j]!, propensity: propensities[k]!, explored: j !== k, window: scores };
+  });
+}
+
+/** A score as lists and logs carry it: rounded to 1e-6. */
+export const roundScore = (score: number): number => Math.round(score * 1e6) / 1e6;
 
 /** The n-th pool item (in pool order) that is not blocked. */
 function nthOption(pool: readonly Pooled[], blocked: ReadonlySet<string>, n: number): Pooled {

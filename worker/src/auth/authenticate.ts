@@ -31,7 +31,7 @@ export function authenticate() {
     }
     const origins = config.publishableKeys.get(apiKey);
     if (!origins) throw new AppError("invalid_api_key", "this publishable key is unknown or revoked");
-    const origin = c.req.header("origin");
+    const origin = callerOrigin(c.req.raw);
     if (origin === undefined || !origins.has(origin)) {
       throw new AppError("origin_not_allowed", "this publishable key may not be used from this origin", { origin: origin ?? null });
     }
@@ -52,6 +52,20 @@ export function authenticate() {
     c.set("caller", { kind: "publishable", key: apiKey, client, userId, anonymous });
     return next();
   });
+}
+
+/**
+ * The page a browser request comes from: its Origin header, else the
+ * request's own origin when the browser says the page is on it
+ * (`Sec-Fetch-Site: same-origin`), since browsers send no Origin with a
+ * same-origin GET (the playground at /playground calling this API). No
+ * script can set either header; outside a browser both could be forged
+ * anyway, which is why the origin binding only guards browsers.
+ */
+function callerOrigin(request: Request): string | undefined {
+  const origin = request.headers.get("origin");
+  if (origin !== null) return origin;
+  return request.headers.get("sec-fetch-site") === "same-origin" ? new URL(request.url).origin : undefined;
 }
 
 /** Hashes the candidate once and compares it with every active digest, without early exit. */

@@ -12,13 +12,18 @@ export class Memo<V> {
   ) {}
 
   get(key: string, nowMs = Date.now()): V | undefined {
+    return this.entry(key, nowMs)?.value;
+  }
+
+  /** The value with the time it was set. */
+  entry(key: string, nowMs = Date.now()): { value: V; at: number } | undefined {
     const hit = this.entries.get(key);
     if (!hit) return undefined;
     if (nowMs - hit.at > this.ttlMs) {
       this.entries.delete(key);
       return undefined;
     }
-    return hit.value;
+    return hit;
   }
 
   set(key: string, value: V, nowMs = Date.now()): void {

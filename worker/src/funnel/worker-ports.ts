@@ -21,9 +21,16 @@ const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
  * KV (through the isolate's caches), the catalog overlay and rows in D1,
  * trending in Redis, configs in KV, the heavy ranker in onnxruntime-web.
  * `defer` keeps background work (warming ORT, refreshing the overlay) alive
- * after the response.
+ * after the response. `seen` hears when the trending list read was read
+ * from Redis (what an offline replay recounts trending at).
  */
-export function workerFunnelPorts(env: Env, index: LoadedIndex, timing: StageTiming, defer: (work: Promise<unknown>) => void): FunnelPorts {
+export function workerFunnelPorts(
+  env: Env,
+  index: LoadedIndex,
+  timing: StageTiming,
+  defer: (work: Promise<unknown>) => void,
+  seen: { trendingAsOfMs: number | null } = { trendingAsOfMs: null },
+): FunnelPorts {
   const kv = env.INDEX_KV;
   const { manifest } = index;
   const redis = redisFromEnv(env);
@@ -46,10 +53,15 @@ export function workerFunnelPorts(env: Env, index: LoadedIndex, timing: StageTim
       ? {
           read: async (region, limit) => {
             const key = `${region}|${limit}`;
-            const memo = trendingMemo.get(key);
-            if (memo) return memo;
-            const items = await readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit });
-            trendingMemo.set(key, items);
+            const memo = trendingMemo.entry(key);
+            if (memo) {
+              seen.trendingAsOfMs = memo.at;
+              return memo.value;
+            }
+            const readAtMs = Date.now();
+            const items = await readTrending(redis, region, readAtMs, { ...DEFAULT_TRENDING, limit });
+            trendingMemo.set(key, items, readAtMs);
+            seen.trendingAsOfMs = readAtMs;
             return items;
           },
         }

@@ -5,7 +5,7 @@ import { type AppEnv } from "./app-env";
 
 /** Index blobs are single KV values, at most 25 MiB each. */
 const BLOB_UPLOAD_MAX_BYTES = 25 * 1024 * 1024;
-/** A manifest lists every blob: a one-million-item index's is about 2 MiB (admin.ts reads at most 4). */
+/** A manifest lists every blob: a one-million-item index's is about 2 MiB (admin.ts reads at most 4); so does a list of checksums to look up. */
 const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 /** Everything else: the largest is an event batch (500 events of ~2 KB). */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -25,8 +25,10 @@ const defaultLimit = bodyLimit({ maxSize: DEFAULT_MAX_BYTES, onError: tooLarge(D
 export function bodyLimits() {
   return createMiddleware<AppEnv>(async function bodyLimitsMiddleware(c, next) {
     const put = c.req.method === "PUT";
-    const isBlob = put && /^\/admin\/index\/(versions\/[^/]+\/blobs|blobs)\/[^/]+$/.test(c.req.path);
-    const isManifest = put && /^\/admin\/index\/versions\/[^/]+\/manifest$/.test(c.req.path);
+    const post = c.req.method === "POST";
+    // A batch of blobs (POST /admin/index/blobs) is held to one blob's limit too.
+    const isBlob = (put && /^\/admin\/index\/(versions\/[^/]+\/blobs|blobs)\/[^/]+$/.test(c.req.path)) || (post && c.req.path === "/admin/index/blobs");
+    const isManifest = (put && /^\/admin\/index\/versions\/[^/]+\/manifest$/.test(c.req.path)) || (post && c.req.path === "/admin/index/blobs/missing");
     return (isBlob ? blobLimit : isManifest ? manifestLimit : defaultLimit)(c, next);
   });
 }

@@ -1,6 +1,5 @@
 import { AppError } from "../../../shared/errors";
-import { type CanaryPointer, type RoutingUnit, versionFor } from "../../../shared/index-format/canary";
-import { readCanaryPointer, readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
+import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
 import { Memo } from "../cache/memo";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
@@ -30,7 +29,7 @@ const loaded = new Map<string, LoadedIndex>();
  * this isolate's admin API takes effect at once.
  */
 const POINTER_TTL_MS = 5000;
-const pointers = new Memo<{ current: CurrentPointer | null; canary: CanaryPointer | null }>(POINTER_TTL_MS, 1);
+const pointers = new Memo<CurrentPointer | null>(POINTER_TTL_MS, 1);
 
 /** Forgets the memoized pointers (after this isolate moved one). */
 export function forgetCurrentPointer(): void {
@@ -41,17 +40,17 @@ export function forgetCurrentPointer(): void {
 let lastGood: LoadedIndex | null = null;
 
 /**
- * The version that serves `unit` (the canary's when it covers the unit, else
- * the current one; the current one when `unit` is null), loaded and
- * verified; null before any publication. When KV fails (an error, not a
+ * The current version, loaded and verified; null before any publication
+ * (an experiment variant that pins another version is served through
+ * `loadIndexVersion`). When KV fails (an error, not a
  * missing key) or the pointer names a version whose manifest is gone, the
  * isolate's last good version answers, its `degraded` naming why; with none
  * to fall back on, a 503 (`dependency_unavailable`), never a 500.
  */
-export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null = null): Promise<LoadedIndex | null> {
+export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | null> {
   let index: Awaited<ReturnType<typeof loadPointedIndex>>;
   try {
-    index = await loadPointedIndex(kv, unit);
+    index = await loadPointedIndex(kv);
   } catch (cause) {
     console.warn(JSON.stringify({ level: "warn", message: "index store unreadable", error: String(cause) }));
     if (lastGood) return { ...lastGood, degraded: [...lastGood.degraded, "index_store_error"] };
@@ -64,19 +63,15 @@ export async function loadCurrentIndex(kv: KVNamespace, unit: RoutingUnit | null
   return index;
 }
 
-async function loadPointedIndex(kv: KVNamespace, unit: RoutingUnit | null): Promise<LoadedIndex | null | "manifest_missing"> {
-  let both = pointers.get("pointers");
-  if (both === undefined) {
-    const [current, canary] = await Promise.all([readCurrentPointer(kv), readCanaryPointer(kv)]);
-    both = { current, canary };
-    pointers.set("pointers", both);
+async function loadPointedIndex(kv: KVNamespace): Promise<LoadedIndex | null | "manifest_missing"> {
+  let current = pointers.get("current");
+  if (current === undefined) {
+    current = await readCurrentPointer(kv);
+    pointers.set("current", current);
   }
-  const { current, canary } = both;
   if (!current) return null;
-  const version = unit ? versionFor(current.version, canary, unit) : current.version;
-  const asOf = version === current.version ? (current.catalogAsOf ?? current.publishedAt) : canary!.catalogAsOf;
   // The same version may be pointed at again later (a rollback): the pointer says since when it serves.
-  return loadVersion(kv, version, Date.parse(asOf) || 0);
+  return loadVersion(kv, current.version, Date.parse(current.catalogAsOf ?? current.publishedAt) || 0);
 }
 
 /**

@@ -12,12 +12,15 @@ import {
   trendingKey,
   trendingOnceKey,
   USER_ACTIVITY_TTL_S,
+  USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
 
 /** An accepted event as the outbox keeps it: the event and the region it came from. */
 export interface OutboxEvent {
   event: InteractionEvent;
   region: string;
+  /** The user's session version once this event counted (absent in entries queued before it was recorded). */
+  sessionVersion?: number;
 }
 
 /*
@@ -31,7 +34,8 @@ export interface OutboxEvent {
  * and listed this item, once per impression, item and event type; a credited
  * event also counts, per user, for each experiment that impression exposed
  * (the report's unit is the user). Every new event counts in the user's
- * lifetime activity: the pre-period of experiments they enter later.
+ * lifetime activity: the pre-period of experiments they enter later. The
+ * stream entry's id joins the user's trail (userTrailKey), for erasure.
  * KEYS: stream, then per event (dedupe, trending-region, trending-global, trending-once).
  * ARGV: maxlen, dedupe ttl, trending ttl, trending-once ttl, impression ttl,
  * activity ttl, then per event (item id, payload, impression id, type, user id).
@@ -43,7 +47,9 @@ for i = 0, n - 1 do
   local a = 7 + i * 5
   local k = 2 + i * 4
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
+    local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
+    redis.call('RPUSH', 'ut:' .. ARGV[a + 4], 'e ' .. sid)
+    redis.call('EXPIRE', 'ut:' .. ARGV[a + 4], ${USER_TRAIL_TTL_S})
     if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[4]) then
       redis.call('ZINCRBY', KEYS[k + 1], 1, ARGV[a])
       redis.call('EXPIRE', KEYS[k + 1], ARGV[3])
@@ -89,7 +95,7 @@ export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise
     String(IMPRESSION_TTL_S),
     String(USER_ACTIVITY_TTL_S),
   ];
-  for (const { event, region } of items) {
+  for (const { event, region, sessionVersion } of items) {
     const bucket = hourBucket(event.timestampMs);
     keys.push(
       eventDedupeKey(event.userId, event.eventId),
@@ -97,7 +103,13 @@ export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise
       trendingKey("global", bucket),
       trendingOnceKey(event.userId, event.itemId),
     );
-    args.push(event.itemId, JSON.stringify({ ...event, region }), event.impressionId ?? "", event.type, event.userId);
+    args.push(
+      event.itemId,
+      JSON.stringify({ ...event, region, ...(sessionVersion === undefined ? {} : { sessionVersion }) }),
+      event.impressionId ?? "",
+      event.type,
+      event.userId,
+    );
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));
 }

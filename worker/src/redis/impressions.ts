@@ -8,6 +8,7 @@ import {
   IMPRESSION_STREAM_MAX_LEN,
   IMPRESSION_TTL_S,
   USER_ACTIVITY_TTL_S,
+  USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
 import { WriteBatcher } from "../../../shared/online/write-batcher";
 
@@ -19,7 +20,9 @@ export type { ExposureAssignment, ImpressionRecord } from "../../../shared/exper
  * entry, the legacy per-variant counter, the user's lifetime activity; and per
  * experiment the user's first exposure (variant, region, time, and the
  * pre-period counts read before this impression), impressions, and the
- * variant's guardrail counters.
+ * variant's guardrail counters. The log entry and the impression hash join
+ * the user's trail (userTrailKey), for erasure. An impression id already
+ * written is skipped, so a write retried (from a user's outbox) counts once.
  * ARGV: now, impression ttl, stream maxlen, activity ttl, then per impression
  * (id, user, label, region, surface, items, log payload, exposures as lines "experiment|variant|region|latency bucket|degraded").
  */
@@ -28,27 +31,31 @@ local now = ARGV[1]
 for i = 0, (#ARGV - 4) / 8 - 1 do
   local a = 4 + i * 8
   local imp, user, label, region = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local ids = {}
-  for line in string.gmatch(ARGV[a + 8], '[^\\n]+') do
-    local e, v, r, t, d = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-    ids[#ids + 1] = e
-    local xu = 'xu:' .. e
-    if redis.call('HSETNX', xu, user, v .. '|' .. r .. '|' .. now) == 1 then
-      local act = redis.call('HMGET', 'ua:' .. user, 'i', 'e:click')
-      redis.call('HSET', xu, user .. '|pi', act[1] or 0, user .. '|pc', act[2] or 0)
+  if redis.call('EXISTS', 'imp:' .. imp) == 0 then
+    local ids = {}
+    for line in string.gmatch(ARGV[a + 8], '[^\\n]+') do
+      local e, v, r, t, d = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+      ids[#ids + 1] = e
+      local xu = 'xu:' .. e
+      if redis.call('HSETNX', xu, user, v .. '|' .. r .. '|' .. now) == 1 then
+        local act = redis.call('HMGET', 'ua:' .. user, 'i', 'e:click')
+        redis.call('HSET', xu, user .. '|pi', act[1] or 0, user .. '|pc', act[2] or 0)
+      end
+      redis.call('HINCRBY', xu, user .. '|i', 1)
+      local xg = 'xg:' .. e
+      redis.call('HINCRBY', xg, v .. '|n', 1)
+      redis.call('HINCRBY', xg, v .. '|t:' .. t, 1)
+      if d == '1' then redis.call('HINCRBY', xg, v .. '|deg', 1) end
     end
-    redis.call('HINCRBY', xu, user .. '|i', 1)
-    local xg = 'xg:' .. e
-    redis.call('HINCRBY', xg, v .. '|n', 1)
-    redis.call('HINCRBY', xg, v .. '|t:' .. t, 1)
-    if d == '1' then redis.call('HINCRBY', xg, v .. '|deg', 1) end
+    redis.call('HSET', 'imp:' .. imp, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
+    redis.call('EXPIRE', 'imp:' .. imp, ARGV[2])
+    local sid = redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
+    redis.call('RPUSH', 'ut:' .. user, 'i ' .. sid, 'h ' .. imp)
+    redis.call('EXPIRE', 'ut:' .. user, ${USER_TRAIL_TTL_S})
+    redis.call('HINCRBY', 'exp:' .. label .. ':' .. region, 'impressions', 1)
+    redis.call('HINCRBY', 'ua:' .. user, 'i', 1)
+    redis.call('EXPIRE', 'ua:' .. user, ARGV[4])
   end
-  redis.call('HSET', 'imp:' .. imp, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
-  redis.call('EXPIRE', 'imp:' .. imp, ARGV[2])
-  redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
-  redis.call('HINCRBY', 'exp:' .. label .. ':' .. region, 'impressions', 1)
-  redis.call('HINCRBY', 'ua:' .. user, 'i', 1)
-  redis.call('EXPIRE', 'ua:' .. user, ARGV[4])
 end
 return 1
 `;
@@ -66,7 +73,7 @@ export async function writeImpressions(redis: Redis, records: ImpressionRecord[]
       r.region,
       r.surface,
       JSON.stringify(r.itemIds),
-      JSON.stringify({ ...r, timestampMs: nowMs }),
+      JSON.stringify({ ...r, timestampMs: r.timestampMs ?? nowMs }),
       r.experiments.map((x) => `${x.experimentId}|${x.variant}|${x.region}|${bucket}|${r.degraded ? 1 : 0}`).join("\n"),
     );
   }
@@ -95,29 +102,39 @@ const batchers = new WeakMap<Redis, WriteBatcher<ImpressionRecord>>();
 /**
  * Queues an impression for the isolate's next impression write. When it
  * starts a batch, that batch's write is handed to `keepAlive` (the request's
- * `waitUntil`); failures are logged with the impressions they lost.
+ * `waitUntil`). The batch's records are handed to `requeue` when the write
+ * fails (Redis down: the users' sessions deliver them later); `requeue` is
+ * fixed by the call that creates this isolate's batcher.
  */
-export function queueImpression(redis: Redis, record: ImpressionRecord, keepAlive: (work: Promise<unknown>) => void): void {
+export function queueImpression(
+  redis: Redis,
+  record: ImpressionRecord,
+  keepAlive: (work: Promise<unknown>) => void,
+  requeue: (records: ImpressionRecord[]) => Promise<void>,
+): void {
   let batcher = batchers.get(redis);
   if (!batcher) {
     batcher = new WriteBatcher<ImpressionRecord>(
       (records) => writeImpressions(redis, records),
-      (error, records) =>
+      async (error, records) => {
         console.warn(
           JSON.stringify({
             level: "warn",
-            message: "impressions not recorded in Redis",
+            message: "impressions not written to Redis; handed to the users' outboxes",
             count: records.length,
             impressionIds: records.map((r) => r.impressionId),
             error: String(error),
           }),
-        ),
+        );
+        await requeue(records);
+      },
       IMPRESSION_WINDOW_MS,
       IMPRESSION_BATCH_MAX,
     );
     batchers.set(redis, batcher);
   }
-  const write = batcher.add(record);
+  // Stamped when shown: a write delivered later from an outbox keeps the time it happened.
+  const write = batcher.add({ ...record, timestampMs: record.timestampMs ?? Date.now() });
   if (write) keepAlive(write);
 }
 

@@ -1,17 +1,8 @@
 import { type Redis } from "@upstash/redis/cloudflare";
 import { hourBucket, trendingKey } from "../../../shared/online/redis-keys";
+import { DEFAULT_TRENDING, mergeTrendingBuckets, type TrendingOptions } from "../../../shared/online/trending-merge";
 
-export interface TrendingOptions {
-  /** How many hourly buckets back to read. */
-  hours: number;
-  /** A bucket this many hours old counts half. */
-  halfLifeHours: number;
-  /** Top entries read from each bucket. */
-  perBucket: number;
-  limit: number;
-}
-
-export const DEFAULT_TRENDING: TrendingOptions = { hours: 24, halfLifeHours: 6, perBucket: 200, limit: 50 };
+export { DEFAULT_TRENDING, type TrendingOptions } from "../../../shared/online/trending-merge";
 
 /**
  * Trending items for a region: the hourly counters of the last `hours`
@@ -29,16 +20,8 @@ export async function readTrending(
     pipeline.zrange(trendingKey(region, current - age), 0, options.perBucket - 1, { rev: true, withScores: true });
   }
   const buckets = (await pipeline.exec()) as (string | number)[][];
-  const scores = new Map<string, number>();
-  buckets.forEach((flat, age) => {
-    const weight = Math.pow(0.5, age / options.halfLifeHours);
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const itemId = String(flat[i]);
-      scores.set(itemId, (scores.get(itemId) ?? 0) + weight * Number(flat[i + 1]));
-    }
-  });
-  return [...scores]
-    .map(([itemId, score]) => ({ itemId, score: Math.round(score * 1e6) / 1e6 }))
-    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1))
-    .slice(0, options.limit);
+  return mergeTrendingBuckets(
+    buckets.map((flat) => Array.from({ length: flat.length >> 1 }, (_, i): [string, number] => [String(flat[2 * i]), Number(flat[2 * i + 1])])),
+    options,
+  );
 }

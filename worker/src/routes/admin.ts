@@ -1,21 +1,15 @@
 import { Hono } from "hono";
 import { catalogItemProblem, type CatalogItem, MAX_ITEMS_PER_UPSERT } from "../../../shared/catalog/catalog-item";
 import { AppError } from "../../../shared/errors";
-import { listBlobs, listVersions, readCanaryPointer, readCurrentPointer, readManifest, readPointerHistory } from "../../../shared/index-format/index-reader";
-import {
-  clearCanary,
-  deleteBlob,
-  deleteVersion,
-  KV_VALUE_LIMIT_BYTES,
-  putBlob,
-  putManifest,
-  setCanary,
-  setCurrentVersion,
-} from "../../../shared/index-format/index-writer";
+import { listBlobs, listVersions, readCurrentPointer, readManifest, readPointerHistory } from "../../../shared/index-format/index-reader";
+import { deleteBlob, deleteVersion, KV_VALUE_LIMIT_BYTES, putBlob, putManifest, setCurrentVersion } from "../../../shared/index-format/index-writer";
 import { blobKey, BLOB_NAME_PATTERN, SHA256_PATTERN, VERSION_PATTERN } from "../../../shared/index-format/keys";
+import { indexVersionsOf } from "../../../shared/experiments/experiment-input";
 import { isValidId } from "../../../shared/ids";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
 import { putEditorial, putPolicy } from "../config/config-store";
+import { missingBlobs, storeBlobBatch } from "../index-store/blob-batch";
+import { listExperiments } from "../experiments/experiment-store";
 import { forgetCurrentPointer } from "../index-store/index-cache";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
@@ -42,6 +36,10 @@ export const admin = new Hono<AppEnv>()
     const outcome = await putBlob(c.env.INDEX_KV, bytes, { sha256, contentType });
     return c.json({ outcome, bytes: bytes.byteLength }, outcome === "stored" ? 201 : 200);
   })
+  /** Several blobs in one multipart body, each part named by its SHA-256 (worker/src/index-store/blob-batch.ts). */
+  .post("/index/blobs", async (c) => c.json(await storeBlobBatch(c), 201))
+  /** `{"sha256": [...]}` -> `{"missing": [...]}`: what an upload still has to send. */
+  .post("/index/blobs/missing", async (c) => c.json(await missingBlobs(c)))
   /** Stored blobs, a page (at most 1000) at a time: `?cursor=` from the previous page. */
   .get("/index/blobs", async (c) => {
     const cursor = new URL(c.req.url).searchParams.get("cursor");
@@ -54,9 +52,9 @@ export const admin = new Hono<AppEnv>()
     if (bytes === null) throw new AppError("not_found", `no blob ${sha256}`);
     return c.body(bytes, 200, { "Content-Type": "application/octet-stream" });
   })
-  /** Garbage collection: refused for a blob the current or the canary version lists. */
+  /** Garbage collection: refused for a blob the current version, or one a draft or running experiment pins, lists. */
   .delete("/index/blobs/:sha256", async (c) => {
-    await deleteBlob(c.env.INDEX_KV, shaParam(c.req.param("sha256")));
+    await deleteBlob(c.env.INDEX_KV, shaParam(c.req.param("sha256")), await pinnedVersions(c.env.DB));
     return c.json({ deleted: true });
   })
   /** The upload route of builders before content addressing: same storage, the name is only checked. */
@@ -65,8 +63,16 @@ export const admin = new Hono<AppEnv>()
     if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
       throw new AppError("invalid_request", "send the blob's hex SHA-256 in the X-Content-Sha256 header");
     }
-    versionParam(c.req.param("version"));
-    if (!BLOB_NAME_PATTERN.test(c.req.param("name"))) throw new AppError("invalid_request", `blob name "${c.req.param("name")}" is not allowed`);
+    const version = versionParam(c.req.param("version"));
+    const name = c.req.param("name");
+    if (!BLOB_NAME_PATTERN.test(name)) throw new AppError("invalid_request", `blob name "${name}" is not allowed`);
+    // A published version is immutable: it takes again only the blobs its manifest lists, with their checksums.
+    const published = await readManifest(c.env.INDEX_KV, version);
+    const listed = published?.blobs[name];
+    if (published && listed?.sha256 !== sha256.toLowerCase()) {
+      const why = listed ? `lists blob "${name}" with another checksum` : `lists no blob "${name}"`;
+      throw new AppError("version_conflict", `version ${version} is published and immutable: its manifest ${why}`, { version, name });
+    }
     const bytes = await readBytes(c, KV_VALUE_LIMIT_BYTES);
     const contentType = c.req.header("content-type") ?? "application/octet-stream";
     const outcome = await putBlob(c.env.INDEX_KV, bytes, { sha256, contentType });
@@ -74,30 +80,18 @@ export const admin = new Hono<AppEnv>()
   })
   .get("/index/versions", async (c) => {
     const kv = c.env.INDEX_KV;
-    const [versions, current, canary, history] = await Promise.all([listVersions(kv), readCurrentPointer(kv), readCanaryPointer(kv), readPointerHistory(kv)]);
-    return c.json({ versions, current: current?.version ?? null, canary, history });
+    const [versions, current, history] = await Promise.all([listVersions(kv), readCurrentPointer(kv), readPointerHistory(kv)]);
+    return c.json({ versions, current: current?.version ?? null, history });
   })
   .get("/index/versions/:version/manifest", async (c) => {
     const manifest = await readManifest(c.env.INDEX_KV, versionParam(c.req.param("version")));
     if (!manifest) throw new AppError("not_found", `index version ${c.req.param("version")} has no manifest`);
     return c.json(manifest);
   })
-  /** Garbage collection: refused for the current and the canary version. */
+  /** Garbage collection: refused for the current version and those a draft or running experiment pins. */
   .delete("/index/versions/:version", async (c) => {
-    await deleteVersion(c.env.INDEX_KV, versionParam(c.req.param("version")));
+    await deleteVersion(c.env.INDEX_KV, versionParam(c.req.param("version")), await pinnedVersions(c.env.DB));
     return c.json({ deleted: true });
-  })
-  .get("/index/canary", async (c) => c.json({ canary: await readCanaryPointer(c.env.INDEX_KV) }))
-  /** `{"version", "share", "regions"?}`: serve a published version to a share of users (in some regions). */
-  .put("/index/canary", async (c) => {
-    const canary = await setCanary(c.env.INDEX_KV, await readJson(c, 16 * 1024), new Date());
-    forgetCurrentPointer();
-    return c.json(canary);
-  })
-  .delete("/index/canary", async (c) => {
-    await clearCanary(c.env.INDEX_KV);
-    forgetCurrentPointer();
-    return c.json({ canary: null });
   })
   .put("/index/versions/:version/manifest", async (c) => {
     const body = await readJson(c, MAX_JSON_BYTES);
@@ -147,13 +141,13 @@ export const admin = new Hono<AppEnv>()
     await putPolicy(c.env.INDEX_KV, await readJson(c, MAX_JSON_BYTES));
     return c.json({ stored: true });
   })
-  /** A user's stored event ids and undelivered outbox size (audits, the events benchmark). */
+  /** A user's stored event ids and undelivered outbox size, events and impressions (audits, the events benchmark). */
   .get("/users/:id/events", async (c) => {
     const userId = c.req.param("id");
     if (!isValidId(userId)) throw new AppError("invalid_request", "user id must be 1-128 characters of A-Z a-z 0-9 _ . : @ -");
     const stub = sessionStub(c.env, userId);
-    const [eventIds, pendingOutbox] = await Promise.all([stub.eventIds(), stub.pendingOutbox()]);
-    return c.json({ userId, eventIds, pendingOutbox });
+    const [eventIds, pendingOutbox, pendingImpressions] = await Promise.all([stub.eventIds(), stub.pendingOutbox(), stub.pendingImpressions()]);
+    return c.json({ userId, eventIds, pendingOutbox, pendingImpressions });
   })
   /** Request metrics of the last `minutes` (default 60, at most 2 days): latency percentiles, error, degraded and cache-hit shares per route, heavy-ranker share, CTR per surface. */
   .get("/metrics", async (c) => {
@@ -180,8 +174,16 @@ export const admin = new Hono<AppEnv>()
     }
     const redis = redisFromEnv(c.env);
     if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; experiment counters live there");
-    return c.json({ variant, region, counters: await readExperimentCounters(redis, variant, region) });
+    const counters = await readExperimentCounters(redis, variant, region).catch((cause: unknown) => {
+      throw new AppError("dependency_unavailable", "Redis, where experiment counters live, cannot be reached; retry", { retryAfterS: 5 }, { cause });
+    });
+    return c.json({ variant, region, counters });
   });
+
+/** Index versions a draft or running experiment's variant pins: garbage collection must spare them. */
+async function pinnedVersions(db: D1Database): Promise<string[]> {
+  return (await listExperiments(db, ["draft", "running"])).flatMap(indexVersionsOf);
+}
 
 function shaParam(value: string): string {
   if (!SHA256_PATTERN.test(value)) throw new AppError("invalid_request", "a blob is named by its lower-case hex SHA-256");

@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
-import { validateEventBatch } from "../../../shared/events/validate-batch";
+import { batchStatus, type EventResult } from "../../../shared/events/event-results";
+import { type BatchProblem, firstProblem, type IndexedEvent, type RejectedEvent, validateEventBatch } from "../../../shared/events/validate-batch";
+import { isValidId } from "../../../shared/ids";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
 import { catalogFacts, fetchCatalogFacts } from "../catalog/d1-catalog";
@@ -9,7 +11,7 @@ import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
 import { regionOf } from "../http/region";
 import { sessionStub } from "../session/session-stub";
-import { type Delivery } from "../session/user-session";
+import { type Delivery, type IngestResult } from "../session/user-session";
 
 /** 500 events of at most ~2 KB each. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,70 +23,122 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const BROWSER_MAX_AGE_MS = 24 * 3600 * 1000;
 
 /**
- * Accepts a validated batch: each user's events go to that user's Durable
- * Object, which stores them and owns their delivery to Redis (stream,
- * trending, experiment counters) through its outbox.
+ * Accepts a batch, answering for each event (shared/events/event-results.ts):
+ * each user's valid events go to that user's Durable Object, which stores
+ * them and owns their delivery to Redis (stream, trending, experiment
+ * counters) through its outbox. A user whose object fails leaves their
+ * events to be retried; the others' are stored all the same.
  */
 export const events = new Hono<AppEnv>().post("/", async (c) => {
   const body = await readJson(c, MAX_BODY_BYTES);
-  const validation = validateEventBatch(body, Date.now());
-  if (!validation.ok) rejectEvent(validation.problem.index, validation.problem.field, validation.problem.reason);
+  const nowMs = Date.now();
+  const validation = validateEventBatch(body, nowMs);
+  if (!validation.ok) refuseBatch(validation.problem, validation.rejected, body);
+  const rejected: RejectedEvent[] = [...validation.rejected];
+  let valid = validation.events;
 
-  const byUser = new Map<string, InteractionEvent[]>();
-  for (const e of validation.events) {
-    const list = byUser.get(e.userId) ?? [];
-    list.push(e);
-    byUser.set(e.userId, list);
-  }
   // Every event acts for its user: a browser may send its own user's events only.
-  for (const userId of byUser.keys()) requireUser(c, userId);
+  for (const userId of new Set(valid.map((v) => v.event.userId))) requireUser(c, userId);
   const caller = c.get("caller");
   if (caller.kind === "publishable") {
-    const oldest = Date.now() - BROWSER_MAX_AGE_MS;
-    const stale = validation.events.findIndex((e) => e.timestampMs < oldest);
-    if (stale >= 0) rejectEvent(stale, "timestamp", "lies more than 24 hours in the past (older events come from a server, with a secret key)");
+    const oldest = nowMs - BROWSER_MAX_AGE_MS;
+    valid = valid.filter(({ index, event }) => {
+      if (event.timestampMs >= oldest) return true;
+      const reason = "lies more than 24 hours in the past (older events come from a server, with a secret key)";
+      rejected.push({ index, field: "timestamp", reason, code: "invalid_event" });
+      return false;
+    });
     await enforceLimit(c.env.USER_EVENTS_RATE_LIMIT, caller.userId!, "event batches for this user");
   }
   // Items must exist in the catalog: a made-up id would otherwise reach trending and training.
+  const itemIds = valid.map((v) => v.event.itemId);
   let facts: Awaited<ReturnType<typeof catalogFacts>>;
   try {
-    facts = await catalogFacts(
-      c.env.DB,
-      validation.events.map((e) => e.itemId),
-    );
-    const absent = [...new Set(validation.events.map((e) => e.itemId).filter((id) => !facts.has(id)))];
+    facts = await catalogFacts(c.env.DB, itemIds);
+    const absent = [...new Set(itemIds.filter((id) => !facts.has(id)))];
     if (absent.length > 0) for (const [id, row] of await fetchCatalogFacts(c.env.DB, absent)) facts.set(id, row);
   } catch (cause) {
     throw new AppError("dependency_unavailable", "the catalog cannot be read to check the items; nothing was stored, retry", undefined, { cause });
   }
-  const unknown = validation.events.findIndex((e) => !facts.has(e.itemId));
-  if (unknown >= 0) rejectEvent(unknown, "itemId", `item ${validation.events[unknown]!.itemId} is not in the catalog`);
+  valid = valid.filter(({ index, event }) => {
+    if (facts.has(event.itemId)) return true;
+    rejected.push({ index, field: "itemId", reason: `item ${event.itemId} is not in the catalog`, code: "unknown_item" });
+    return false;
+  });
+  if (valid.length === 0) refuseBatch(firstProblem(rejected), rejected, body);
+
+  const byUser = new Map<string, InteractionEvent[]>();
+  for (const { event } of valid) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
   const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories]));
   const region = regionOf(c.req.raw);
-  const results = await Promise.all(
-    [...byUser].map(async ([userId, list]) => ({
-      userId,
-      result: await sessionStub(c.env, userId).ingest(list, { region, itemCategories }),
-    })),
+  const outcomes = new Map(
+    await Promise.all(
+      [...byUser].map(async ([userId, list]) => {
+        try {
+          return [userId, await sessionStub(c.env, userId).ingest(list, { region, itemCategories })] as const;
+        } catch (err) {
+          // Nothing of this user's was stored (ingest commits in one transaction before it delivers): a retry is safe.
+          console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), message: "session unavailable for events", error: String(err) }));
+          return [userId, null] as const;
+        }
+      }),
+    ),
   );
 
-  const accepted = new Set(results.flatMap((r) => r.result.accepted));
+  const results = eventResults(body, valid, rejected, outcomes);
   const clicks: Record<string, number> = {};
-  for (const e of validation.events) if (e.type === "click" && e.surface && accepted.has(e.eventId)) clicks[e.surface] = (clicks[e.surface] ?? 0) + 1;
+  for (const { index, event } of valid) {
+    if (event.type === "click" && event.surface && results[index]!.status === "accepted") clicks[event.surface] = (clicks[event.surface] ?? 0) + 1;
+  }
   c.set("metric", { clicks });
-  return c.json({
-    accepted: validation.events.filter((e) => accepted.has(e.eventId)).map((e) => e.eventId),
-    duplicates: results.flatMap((r) => r.result.duplicates),
-    sessions: Object.fromEntries(results.map((r) => [r.userId, { sessionVersion: r.result.sessionVersion }])),
-    redis: overallDelivery(results.map((r) => r.result.redis)),
-  });
+  const stored = [...outcomes.entries()].flatMap(([userId, r]) => (r ? [[userId, r] as const] : []));
+  const answer = {
+    results,
+    accepted: results.filter((r) => r.status === "accepted").map((r) => r.eventId!),
+    duplicates: results.filter((r) => r.status === "duplicate").map((r) => r.eventId!),
+    sessions: Object.fromEntries(stored.map(([userId, r]) => [userId, { sessionVersion: r.sessionVersion }])),
+    redis: overallDelivery(stored.map(([, r]) => r.redis)),
+  };
+  if (batchStatus(results) === 503) {
+    throw new AppError("dependency_unavailable", "no event was stored: the users' sessions could not be reached; retry the events marked retry_later", {
+      retryAfterS: 1,
+      results,
+    });
+  }
+  return c.json(answer);
 });
 
-function rejectEvent(index: number, field: string, reason: string): never {
-  const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
-  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, { index, field });
+/** One result per event of the request, in its order. */
+function eventResults(body: unknown, valid: IndexedEvent[], rejected: RejectedEvent[], outcomes: Map<string, IngestResult | null>): EventResult[] {
+  const raw = (body as { events: unknown[] }).events;
+  const results: EventResult[] = raw.map((e, index) => ({ index, ...idsOf(e), status: "rejected" }));
+  for (const r of rejected) results[r.index] = { ...results[r.index]!, status: "rejected", code: r.code, field: r.field, message: r.reason };
+  const duplicates = new Map([...outcomes].map(([userId, o]) => [userId, new Set(o?.duplicates)]));
+  for (const { index, event } of valid) {
+    const outcome = outcomes.get(event.userId);
+    const base = { index, eventId: event.eventId, userId: event.userId };
+    if (!outcome)
+      results[index] = { ...base, status: "retry_later", code: "session_unavailable", message: "the user's session could not be reached; resend this event" };
+    else results[index] = { ...base, status: duplicates.get(event.userId)!.has(event.eventId) ? "duplicate" : "accepted" };
+  }
+  return results;
 }
 
+/** The event's id and user as sent, when they are valid ids (for the client to match results). */
+function idsOf(e: unknown): { eventId?: string; userId?: string } {
+  if (typeof e !== "object" || e === null) return {};
+  const { eventId, userId } = e as Record<string, unknown>;
+  return { ...(isValidId(eventId) ? { eventId: eventId as string } : {}), ...(isValidId(userId) ? { userId: userId as string } : {}) };
+}
+
+/** Nothing of the batch can be taken: 400 naming the first problem, with every event's result when it got that far. */
+function refuseBatch(problem: BatchProblem, rejected: RejectedEvent[], body: unknown): never {
+  const { index, field, reason } = problem;
+  const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
+  const details: Record<string, unknown> = { index, field };
+  if (rejected.length > 0) details.results = eventResults(body, [], rejected, new Map());
+  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, details);
+}
 /** "queued" if any user's events wait in an outbox, else "delivered" or "disabled". */
 function overallDelivery(states: Delivery[]): Delivery {
   if (states.includes("queued")) return "queued";

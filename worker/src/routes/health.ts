@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { readCanaryPointer, readCurrentPointer } from "../../../shared/index-format/index-reader";
+import { readCurrentPointer } from "../../../shared/index-format/index-reader";
 import { countCatalogItems } from "../catalog/d1-catalog";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
@@ -18,10 +18,7 @@ export const health = new Hono<AppEnv>()
   .get("/live", (c) => c.json({ status: "ok" }))
   .get("/", adminAuth(), async (c) => {
     const [kv, d1, redis] = await Promise.all([
-      probe(async () => {
-        const [current, canary] = await Promise.all([readCurrentPointer(c.env.INDEX_KV), readCanaryPointer(c.env.INDEX_KV)]);
-        return { indexVersion: current?.version ?? null, canary: canary ? { version: canary.version, share: canary.share, regions: canary.regions } : null };
-      }),
+      probe(async () => ({ indexVersion: (await readCurrentPointer(c.env.INDEX_KV))?.version ?? null })),
       probe(async () => ({ catalogItems: await countCatalogItems(c.env.DB) })),
       probeRedis(c.env),
     ]);

@@ -2,11 +2,9 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Assignment } from "../../../shared/experiments/assignment";
 import { variantKnobs } from "../../../shared/experiments/variant-knobs";
-import { SeededRandom } from "../../../shared/seeded-random";
 import { AppError } from "../../../shared/errors";
-import { fnv1a32 } from "../../../shared/fnv1a";
 import { isValidId } from "../../../shared/ids";
-import { decodeCursor, encodeCursor, type PageCursor } from "../../../shared/ranking/page-cursor";
+import { cursorFitsList, decodeCursor, encodeCursor, listFingerprint, type PageCursor } from "../../../shared/ranking/page-cursor";
 import { cutPage, decodeRankedList, encodeRankedList, type RankedList } from "../../../shared/ranking/ranked-list";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
@@ -21,12 +19,14 @@ import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from ".
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
-import { type RoutingUnit } from "../../../shared/index-format/canary";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
-import { policyFor } from "../config/config-store";
-import { countErrors, type ExposureAssignment, queueImpression } from "../redis/impressions";
+import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
+import { explorationRandom } from "../../../shared/ranking/policy/exploration";
+import { impressionTotal } from "../../../shared/ranking/impression-table";
+import { countErrors, type ExposureAssignment, type ImpressionRecord, queueImpression } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
+import { requeueImpressions } from "../session/requeue-impressions";
 import { sessionStub } from "../session/session-stub";
 import { EMPTY_SESSION, type SessionSnapshot } from "../session/user-session";
 
@@ -83,11 +83,23 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   const region = requestRegion(c.env, c.req.raw);
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
-  const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure, { userId: query.userId, region }));
+  const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
   const cacheKey = listCacheKey(query, region, exposure.label, index.version);
-  // A paging session stays on the list it started with.
+  // A paging session stays on the list it started with; when that list is gone (the version moved, as in a
+  // rollback, or it was recomputed mid-paging), a new list is computed without what the session already showed.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
+  const continues = (list: RankedList | null): list is RankedList =>
+    list !== null &&
+    (!query.cursor ||
+      (cursor !== null &&
+        cursorFitsList(
+          cursor,
+          listFingerprint(
+            list.indexVersion,
+            list.entries.map((e) => e.itemId),
+          ),
+        )));
   const stub = sessionStub(c.env, query.userId);
   const memoized = heldList(cacheKey.url);
   let hit: RankedList | undefined;
@@ -97,7 +109,8 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     // This isolate holds the list: the session version is all it needs to know it is current.
     const version = await timing.measure("session", () => withBudget("session", SESSION_BUDGET_MS, () => stub.version()));
     if (version.ok && memoized.sessionVersion === (cursor ? cursor.sessionVersion : version.value)) {
-      hit = decodeRankedList(memoized.text) ?? undefined;
+      const held = decodeRankedList(memoized.text);
+      if (continues(held)) hit = held;
       currentVersion = version.value;
     }
   }
@@ -111,7 +124,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     if (read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
       const text = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
       const cached = text === undefined ? null : decodeRankedList(text);
-      if (text !== undefined && cached?.sessionVersion === wanted) {
+      if (text !== undefined && cached?.sessionVersion === wanted && continues(cached)) {
         hit = cached;
         rememberList(cacheKey.url, text, wanted);
       }
@@ -129,22 +142,33 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     // A list recomputed mid-paging leaves out what this paging session already showed.
     const shownBefore = query.cursor ? session.shownSince : [];
     if (query.cursor) offset = 0;
-    const random = seededRandom(`${query.userId}|${query.surface}|${index.version}|${session.sessionVersion}`);
-    const result = await runFunnel(
-      workerFunnelPorts(c.env, index, timing, defer),
-      { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region, listSize: LIST_SIZE, nowMs: Date.now() },
-      funnelSession(session),
-      variantKnobs(exposure.overrides),
-      random,
-    );
+    // Where Cloudflare does not say where the caller is, the region the user declared picks the regional
+    // sources (trending, editorial) and the region blocks. A profile change moves the session version.
+    const listRegion = region === "global" && session.profile.region ? session.profile.region.toLowerCase() : region;
+    const random = explorationRandom(query.userId, query.surface, index.version, session.sessionVersion);
+    const seen = { trendingAsOfMs: null };
+    const request = { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() };
+    const knobs = variantKnobs(exposure.overrides);
+    const result = await runFunnel(workerFunnelPorts(c.env, index, timing, defer, seen), request, funnelSession(session), knobs, random);
     list = {
       indexVersion: index.version,
       sessionVersion: session.sessionVersion,
-      region,
+      region: listRegion,
       entries: result.entries,
       titles: {},
       degraded: sessionRead && !sessionRead.ok ? [sessionRead.degraded, ...result.degraded] : result.degraded,
       ranker: result.ranker,
+      decision: {
+        atMs: request.nowMs,
+        trendingAsOfMs: seen.trendingAsOfMs,
+        exploration: result.exploration,
+        excludeIds: request.excludeIds,
+        shownTotal: impressionTotal(session.impressions),
+        profileCategories: [...session.profile.categories],
+        knobs: { ...knobs, policy: result.inputs.policy, exploration: result.exploration },
+        editorial: result.inputs.editorial,
+        overlayRows: result.inputs.overlayRows,
+      },
     };
   }
 
@@ -155,10 +179,10 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   );
   const restricted = (itemId: string) => {
     const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
-    return row !== undefined && !(row.available && !row.blockedRegions.includes(region));
+    return row !== undefined && !(row.available && !row.blockedRegions.includes(list.region));
   };
-  const { page: shown, next } = cutPage(list.entries, offset, query.limit, restricted);
-  const rendered = await renderPage(c.env, index, shown, offset + 1, { region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  const { page: shown, positions, next } = cutPage(list.entries, offset, query.limit, restricted);
+  const rendered = await renderPage(c.env, index, shown, offset + 1, { region: list.region, contextItemId: query.contextItemId }, list.titles, timing, defer);
   const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
@@ -172,7 +196,18 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   }
   const page = rendered.items;
   const nextCursor =
-    next < list.entries.length ? encodeCursor({ offset: next, sessionVersion: list.sessionVersion, indexVersion: list.indexVersion, startedMs }) : null;
+    next < list.entries.length
+      ? encodeCursor({
+          offset: next,
+          sessionVersion: list.sessionVersion,
+          indexVersion: list.indexVersion,
+          startedMs,
+          listId: listFingerprint(
+            list.indexVersion,
+            list.entries.map((e) => e.itemId),
+          ),
+        })
+      : null;
   // Every showing is its own impression, cached list or not.
   const impressionId = crypto.randomUUID();
   const degraded = [...new Set([...list.degraded, ...pageDegraded, ...exposure.degraded, ...indexDegraded])].sort();
@@ -184,6 +219,10 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     exposure,
     serverMs: Date.now() - startedAtMs,
     degraded: degraded.length > 0,
+    exploration: list.decision?.exploration ?? null,
+    decision: list.decision
+      ? listDecision(list.decision, list.sessionVersion, { listSize: LIST_SIZE, positions, cached: hit !== undefined, category: query.category })
+      : undefined,
   };
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
   const first = exposure.assignments[0];
@@ -193,7 +232,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
       userId: query.userId,
       surface: query.surface,
       contextItemId: query.contextItemId,
-      region,
+      region: list.region,
       indexVersion: list.indexVersion,
       sessionVersion: currentVersion,
       experiment: first?.experimentId ?? null,
@@ -210,18 +249,17 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   );
 });
 
-/** The index a request is served from: the one its variant routes to, else the current one. */
-async function servedIndex(kv: KVNamespace, exposure: UserExposure, unit: RoutingUnit): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
+/** The index a request is served from: the one its variant pins (per-region routing, the publication canary), else the current one. */
+async function servedIndex(kv: KVNamespace, exposure: UserExposure): Promise<{ index: LoadedIndex | null; degraded: string[] }> {
   const pinned = exposure.overrides.indexVersion;
   if (pinned) {
     const index = await loadIndexVersion(kv, pinned);
     if (index) return { index, degraded: [] };
     // A routed version that vanished (collected after the experiment started): the current one serves, and says so.
     console.warn(JSON.stringify({ level: "warn", message: "experiment index version missing", version: pinned }));
-    return { index: await loadCurrentIndex(kv, unit), degraded: ["experiment_index_missing"] };
+    return { index: await loadCurrentIndex(kv), degraded: ["experiment_index_missing"] };
   }
-  // Not pinned by an experiment: the publication canary routes a share of users (shared/index-format/canary.ts).
-  return { index: await loadCurrentIndex(kv, unit), degraded: [] };
+  return { index: await loadCurrentIndex(kv), degraded: [] };
 }
 
 /** What the exposure log records of one showing besides the page. */
@@ -233,6 +271,8 @@ interface Showing {
   exposure: UserExposure;
   serverMs: number;
   degraded: boolean;
+  exploration: ImpressionRecord["exploration"];
+  decision: ListDecision | undefined;
 }
 
 /**
@@ -253,7 +293,6 @@ async function recordShowing(
   if (itemIds.length === 0 && !storedList) return;
   const redis = redisFromEnv(env);
   if (redis && itemIds.length > 0) {
-    const policy = { ...(await policyFor(env.INDEX_KV, query.surface).catch(() => null)), ...showing.exposure.overrides.policy };
     const experiments: ExposureAssignment[] = showing.exposure.assignments.map((a) => ({ experimentId: a.experimentId, variant: a.variant, region: a.region }));
     queueImpression(
       redis,
@@ -270,12 +309,14 @@ async function recordShowing(
         ranks: page.map((i) => i.rank),
         scores: page.map((i) => i.score),
         propensities: page.map((i) => i.propensity ?? 1),
-        exploration: policy.explorationRate !== undefined ? { rate: policy.explorationRate, from: policy.explorationFrom ?? 1 } : null,
+        exploration: showing.exploration,
+        ...(showing.decision ? { decision: showing.decision } : {}),
         experiments,
         serverMs: showing.serverMs,
         degraded: showing.degraded,
       },
       keepAlive,
+      (records) => requeueImpressions(env, records),
     );
   }
   try {
@@ -283,11 +324,6 @@ async function recordShowing(
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "impression counts not recorded", error: String(err) }));
   }
-}
-
-function seededRandom(key: string): () => number {
-  const rng = new SeededRandom(fnv1a32(key));
-  return () => rng.next();
 }
 
 function parseQuery(params: URLSearchParams): RecommendationQuery {

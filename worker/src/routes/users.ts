@@ -8,8 +8,7 @@ import { authConfig } from "../auth/auth-config";
 import { type AppEnv } from "../http/app-env";
 import { readJson } from "../http/read-json";
 import { regionOf } from "../http/region";
-import { redisFromEnv } from "../redis/redis-client";
-import { eraseUserInRedis } from "../redis/user-erasure";
+import { eraseUser } from "../privacy/erase-user";
 import { mergeAnonymousSession } from "../session/merge-anonymous";
 import { sessionStub } from "../session/session-stub";
 
@@ -20,7 +19,7 @@ function userIdParam(id: string): string {
 
 /** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
-  /** Declared language, region and category preferences: the cold-start inputs. */
+  /** Declared region and category preferences: the cold-start inputs. */
   .put("/:id", async (c) => {
     const userId = userIdParam(c.req.param("id"));
     requireUser(c, userId);
@@ -30,25 +29,16 @@ export const users = new Hono<AppEnv>()
     return c.json({ userId, ...result });
   })
   /**
-   * Privacy deletion: the user's Durable Object data (events, seen items,
-   * impressions, affinities, profile, pending outbox) and their online
-   * features in Redis. Redis goes first: if it is down, nothing is erased and
-   * the caller gets a 503 to retry; a repeated DELETE is harmless.
+   * Privacy deletion everywhere (privacy/erase-user.ts): the Durable Object,
+   * Redis, and a tombstone the builder honours for its files and the next
+   * index. Answers the receipt; a repeated DELETE is harmless and gets one
+   * of its own. A store that cannot be reached is a 503 to retry.
    */
   .delete("/:id", async (c) => {
     const userId = userIdParam(c.req.param("id"));
     requireUser(c, userId);
-    const redis = redisFromEnv(c.env);
-    let onlineFeaturesDeleted = 0;
-    if (redis) {
-      try {
-        onlineFeaturesDeleted = await eraseUserInRedis(redis, userId, Date.now());
-      } catch (cause) {
-        throw new AppError("dependency_unavailable", "Redis is unreachable, so nothing was erased; retry the deletion", undefined, { cause });
-      }
-    }
-    await sessionStub(c.env, userId).erase();
-    return c.json({ userId, erased: true, onlineFeaturesDeleted, redis: redis ? "erased" : "disabled" });
+    const receipt = await eraseUser(c.env, userId, c.get("requestId"));
+    return c.json({ userId, erased: true, redis: receipt.stores.find((s) => s.store === "redis")?.status, receipt });
   })
   /**
    * `{"anonymousToken"}`: on login, the anonymous visitor's session joins

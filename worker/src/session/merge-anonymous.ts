@@ -1,6 +1,7 @@
 import { type InteractionEvent } from "../../../shared/events/event";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { sessionStub } from "./session-stub";
+import { linkForErasure } from "../privacy/merged-ids";
 
 export interface MergeResult {
   mergedEvents: number;
@@ -10,8 +11,10 @@ export interface MergeResult {
 
 /**
  * Merges an anonymous visitor's session into the user who just logged in:
- * the anonymous events join the user's (same event ids, so a repeated merge
- * stores each once), updating the user's seen items, recent items and
+ * the anonymous events join the user's under ids prefixed with the
+ * anonymous id (event ids are each user's own: the visitor's "e1" is not
+ * the user's "e1"; a repeated merge derives the same ids, so it stores each
+ * once), updating the user's seen items, recent items and
  * affinities; the anonymous profile is adopted only when the user declared
  * none. Events Redis already has (under the anonymous id) are not delivered
  * again, so the stream, trending and experiment counters count each once;
@@ -23,7 +26,7 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
   const anonymous = sessionStub(env, anonymousId);
   const user = sessionStub(env, userId);
   const source = await anonymous.mergeSource();
-  const events: InteractionEvent[] = source.events.map((e) => ({ ...e, userId }));
+  const events: InteractionEvent[] = source.events.map((e) => ({ ...e, userId, eventId: `${anonymousId}:${e.eventId}` }));
   let sessionVersion = await user.version();
   if (events.length > 0) {
     const facts = await catalogFacts(
@@ -31,18 +34,19 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
       events.map((e) => e.itemId),
     ).catch(() => new Map());
     const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories as string[]]));
-    const undelivered = new Set(source.undelivered);
+    const undelivered = new Set(source.undelivered.map((eventId) => `${anonymousId}:${eventId}`));
     const deliveredElsewhere = events.filter((e) => !undelivered.has(e.eventId)).map((e) => e.eventId);
     sessionVersion = (await user.ingest(events, { region, itemCategories, deliveredElsewhere })).sessionVersion;
   }
   let profileAdopted = false;
   if (source.profile) {
     const current = await user.profile();
-    if (current.language === null && current.region === null && current.categories.length === 0) {
+    if (current.region === null && current.categories.length === 0) {
       sessionVersion = (await user.setProfile(source.profile)).sessionVersion;
       profileAdopted = true;
     }
   }
   await anonymous.erase();
+  await linkForErasure(env, anonymousId, userId);
   return { mergedEvents: events.length, profileAdopted, sessionVersion };
 }

@@ -43,9 +43,23 @@ export const SESSION_MIGRATIONS: readonly string[][] = [
     // Per experiment, the user's region at first exposure: it decides their allocation from then on.
     `CREATE TABLE experiment_regions (experiment_id TEXT PRIMARY KEY, region TEXT NOT NULL, first_ms INTEGER NOT NULL)`,
   ],
+  [
+    // Every event id received within the idempotency horizon (EVENT_ID_HORIZON_MS), however many
+    // events the session keeps: what decides that a resent id is a duplicate.
+    `CREATE TABLE event_ids (event_id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)`,
+    `CREATE INDEX event_ids_by_time ON event_ids (received_ms)`,
+    `INSERT INTO event_ids (event_id, received_ms) SELECT event_id, received_ms FROM events`,
+  ],
+  [
+    // The outbox also carries impressions whose direct write to Redis failed.
+    `ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'`,
+  ],
 ];
 
-/** Most events one session keeps; the oldest received are evicted first. */
+/**
+ * Most events one session keeps (what features read); the oldest received
+ * are evicted first. Idempotency does not depend on it: see `event_ids`.
+ */
 export const MAX_SESSION_EVENTS = 2000;
 
 /** Most impression counters one session keeps; the least recently shown go first. */

@@ -2,12 +2,12 @@ import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { DurableObject } from "cloudflare:workers";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
 import { decayAffinity } from "../../../shared/events/affinity-decay";
-import { type EventType, type InteractionEvent } from "../../../shared/events/event";
+import { EVENT_ID_HORIZON_MS, type EventType, type InteractionEvent } from "../../../shared/events/event";
 import { buildImpressionTable, EMPTY_IMPRESSIONS, type ImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
-import { forwardEvents } from "../redis/event-forwarder";
+import { type ImpressionRecord } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
-import { drainOutbox, enqueue, outboxBackoffMs, outboxSize } from "./outbox";
+import { drainOutbox, enqueue, forwardOutboxItems, outboxBackoffMs, outboxSize } from "./outbox";
 import { MAX_IMPRESSION_ITEMS, MAX_SESSION_EVENTS, migrateSessionSchema } from "./schema";
 
 /** What a recommendation request needs from the session. */
@@ -97,12 +97,15 @@ export class UserSession extends DurableObject<Env> {
 
   /**
    * Appends a user's validated events in one transaction, with their outbox
-   * entries, then tries to deliver the outbox. Idempotent on event id.
+   * entries, then tries to deliver the outbox. Idempotent on event id for
+   * EVENT_ID_HORIZON_MS after an id's first receipt (`event_ids`, pruned
+   * here); a resent id older than that is a new event.
    */
   async ingest(events: InteractionEvent[], context: IngestContext): Promise<IngestResult> {
     const nowMs = Date.now();
     const redisOn = redisFromEnv(this.env) !== null;
     const { accepted, duplicates, sessionVersion } = this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM event_ids WHERE received_ms <= ?`, nowMs - EVENT_ID_HORIZON_MS);
       const accepted: InteractionEvent[] = [];
       const duplicates: string[] = [];
       for (const e of events) {
@@ -114,10 +117,12 @@ export class UserSession extends DurableObject<Env> {
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
         const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
+        // Each event carries the session version it first counts in: an offline replay rebuilds the session a list saw from the log.
+        const sessionVersion = this.sessionVersion() + 1;
         if (redisOn && owed.length > 0)
           enqueue(
             this.sql,
-            owed.map((event) => ({ event, region: context.region })),
+            owed.map((event) => ({ event, region: context.region, sessionVersion })),
             nowMs,
           );
         this.bumpVersion();
@@ -300,10 +305,9 @@ export class UserSession extends DurableObject<Env> {
   setProfile(profile: UserProfile): { profile: UserProfile; sessionVersion: number } {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET language = excluded.language, region = excluded.region,
+        `INSERT INTO profile (id, language, region, categories, updated_ms) VALUES (1, NULL, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET language = NULL, region = excluded.region,
            categories = excluded.categories, updated_ms = excluded.updated_ms`,
-        profile.language,
         profile.region,
         JSON.stringify(profile.categories),
         Date.now(),
@@ -314,14 +318,23 @@ export class UserSession extends DurableObject<Env> {
   }
 
   profile(): UserProfile {
-    const row = this.sql
-      .exec<{ language: string | null; region: string | null; categories: string }>(`SELECT language, region, categories FROM profile`)
-      .toArray()[0];
-    return row ? { language: row.language, region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
+    const row = this.sql.exec<{ region: string | null; categories: string }>(`SELECT region, categories FROM profile`).toArray()[0];
+    return row ? { region: row.region, categories: JSON.parse(row.categories) as string[] } : EMPTY_PROFILE;
   }
 
-  /** Privacy deletion: every row of this user, the pending outbox and any alarm. */
-  async erase(): Promise<void> {
+  /**
+   * Privacy deletion: every row of this user, the pending outbox and any
+   * alarm. A delivery under way finishes first, so nothing of this user
+   * reaches Redis after the erasure that follows. Answers the rows removed
+   * per table (meta, the object's own bookkeeping, aside), for the receipt.
+   */
+  async erase(): Promise<Record<string, number>> {
+    while (this.draining) await this.draining.catch(() => undefined);
+    const removed: Record<string, number> = {};
+    const tables = this.sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'meta'`)
+      .toArray();
+    for (const { name } of tables) removed[name] = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // After the deletion: a snapshot taken while it ran may have filled these.
@@ -331,6 +344,7 @@ export class UserSession extends DurableObject<Env> {
     this.cachedLists.clear();
     this.regions = null;
     migrateSessionSchema(this.sql);
+    return removed;
   }
 
   /**
@@ -367,7 +381,7 @@ export class UserSession extends DurableObject<Env> {
       })),
       profile: declared ? this.profile() : null,
       undelivered: this.sql
-        .exec<{ payload: string }>(`SELECT payload FROM outbox ORDER BY seq`)
+        .exec<{ payload: string }>(`SELECT payload FROM outbox WHERE kind = 'event' ORDER BY seq`)
         .toArray()
         .map((r) => (JSON.parse(r.payload) as { event: { eventId: string } }).event.eventId),
     };
@@ -389,6 +403,28 @@ export class UserSession extends DurableObject<Env> {
     return outboxSize(this.sql);
   }
 
+  /** Impressions waiting in the outbox for Redis. */
+  pendingImpressions(): number {
+    return outboxSize(this.sql, "impression");
+  }
+
+  /**
+   * Takes impressions whose write to Redis failed, to deliver them like
+   * events: in the outbox, in order, retried by the alarm. Redis has just
+   * failed, so the first attempt waits for the alarm's backoff.
+   */
+  async queueImpressions(records: ImpressionRecord[]): Promise<void> {
+    if (records.length === 0 || !redisFromEnv(this.env)) return;
+    this.ctx.storage.transactionSync(() =>
+      enqueue(
+        this.sql,
+        records.map((impression) => ({ impression })),
+        Date.now(),
+      ),
+    );
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + outboxBackoffMs(this.meta("outbox_failures") + 1));
+  }
+
   /** Retries delivery of the outbox; re-arms itself until it is empty. */
   override async alarm(): Promise<void> {
     await this.deliver();
@@ -405,7 +441,7 @@ export class UserSession extends DurableObject<Env> {
     const redis = redisFromEnv(this.env);
     if (!redis) return "disabled";
     try {
-      await drainOutbox(this.sql, (items) => forwardEvents(redis, items));
+      await drainOutbox(this.sql, (items) => forwardOutboxItems(redis, items));
       this.setMeta("outbox_failures", 0);
       return "delivered";
     } catch (err) {
@@ -418,11 +454,18 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private insertEvent(e: InteractionEvent, receivedMs: number): boolean {
-    // RETURNING yields a row only when the insert happened, i.e. the id is new.
-    const inserted = this.sql.exec(
+    // RETURNING yields a row only when the insert happened, i.e. the id is new within the horizon.
+    const fresh = this.sql.exec(
+      `INSERT INTO event_ids (event_id, received_ms) VALUES (?, ?) ON CONFLICT(event_id) DO NOTHING RETURNING 1`,
+      e.eventId,
+      receivedMs,
+    );
+    if (fresh.toArray().length === 0) return false;
+    // An id past the horizon may still name a stored event: the new one replaces it.
+    this.sql.exec(`DELETE FROM events WHERE event_id = ?`, e.eventId);
+    this.sql.exec(
       `INSERT INTO events (event_id, item_id, type, ts_ms, value, seconds, surface, impression_id, context, received_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(event_id) DO NOTHING RETURNING seq`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       e.eventId,
       e.itemId,
       e.type,
@@ -434,7 +477,6 @@ export class UserSession extends DurableObject<Env> {
       e.context ? JSON.stringify(e.context) : null,
       receivedMs,
     );
-    if (inserted.toArray().length === 0) return false;
     this.sql.exec(
       `INSERT INTO seen (item_id, first_ms, last_ms, interactions) VALUES (?, ?, ?, 1)
        ON CONFLICT(item_id) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms), interactions = interactions + 1`,

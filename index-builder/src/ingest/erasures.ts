@@ -1,0 +1,90 @@
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { Redis } from "@upstash/redis";
+import { DELETED_USERS_KEY, ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
+import { erasureTagger, MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
+
+/** Erased users as the Worker recorded them: erasure tag -> time of the erasure (ms). */
+export type Erasures = Map<string, number>;
+
+/** The erasure tag when an event of `userId`, received by the stream at `streamMs`, belongs to an erased user; else null. */
+export type ErasedCheck = (userId: string, streamMs: number) => Promise<string | null>;
+
+export async function readErasures(redis: Redis): Promise<Erasures> {
+  const flat = (await redis.zrange(DELETED_USERS_KEY, 0, -1, { withScores: true })) as (string | number)[];
+  const out: Erasures = new Map();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), Number(flat[i + 1]));
+  return out;
+}
+
+/**
+ * The check ingest and build apply to every event. An event the stream took
+ * before its user's erasure is erased; one after it is a returning user's
+ * new data. Needs the Worker's ERASURE_KEY once anyone was erased: without
+ * it the builder cannot recognise them, and refuses rather than train on them.
+ */
+export function erasedCheck(erasures: Erasures, key: string | undefined): ErasedCheck {
+  if (erasures.size === 0) return async () => null;
+  if (!key || key.length < MIN_ERASURE_KEY_CHARS) {
+    throw new Error(`${erasures.size} users were erased: set $ERASURE_KEY (the Worker's secret) so their events can be recognised and removed`);
+  }
+  const tagOf = erasureTagger(key);
+  return async (userId, streamMs) => {
+    const tag = await tagOf(userId);
+    const at = erasures.get(tag);
+    return at !== undefined && streamMs <= at ? tag : null;
+  };
+}
+
+/** Milliseconds part of a stream id ("1700000000000-3"). */
+export function streamMs(id: string): number {
+  return Number(id.split("-")[0]);
+}
+
+/**
+ * Removes erased users' events from an events file the builder wrote before
+ * their erasure (rewritten whole, then renamed over the old one), when the
+ * erasure list has entries this file has not yet been scrubbed for (kept in
+ * `<file>.erasures.json`). Reports each newly applied erasure to Redis
+ * (ERASURE_APPLIED_KEY), where the Worker's receipt route reads it.
+ */
+export async function scrubEventsFile(file: string, redis: Redis, erasures: Erasures, isErased: ErasedCheck, nowMs = Date.now()): Promise<number> {
+  const stateFile = `${file}.erasures.json`;
+  const applied = JSON.parse(await readFile(stateFile, "utf8").catch(() => "{}")) as Record<string, number>;
+  const pending = [...erasures].filter(([tag, at]) => applied[tag] !== at);
+  if (pending.length === 0) return 0;
+  const text = await readFile(file, "utf8").catch(() => "");
+  const kept: string[] = [];
+  const removedBy = new Map<string, number>();
+  let removed = 0;
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const event = JSON.parse(line) as { userId: string; streamId: string };
+    const tag = await isErased(event.userId, streamMs(event.streamId));
+    if (tag === null) kept.push(line);
+    else {
+      removedBy.set(tag, (removedBy.get(tag) ?? 0) + 1);
+      removed++;
+    }
+  }
+  if (removed > 0) {
+    await writeFile(`${file}.tmp`, kept.length > 0 ? kept.join("\n") + "\n" : "");
+    await rename(`${file}.tmp`, file);
+  }
+  const progress = pending.map(([tag]) => [tag, JSON.stringify({ appliedAtMs: nowMs, linesRemoved: removedBy.get(tag) ?? 0 })]);
+  await redis.hset(ERASURE_APPLIED_KEY, Object.fromEntries(progress));
+  for (const [tag, at] of pending) applied[tag] = at;
+  await writeFile(`${stateFile}.tmp`, JSON.stringify(applied));
+  await rename(`${stateFile}.tmp`, stateFile);
+  return removed;
+}
+
+/**
+ * What `build --events` runs before reading the file: the same scrub as
+ * ingest, so a build from a file ingest wrote before an erasure (ingest not
+ * run since) still trains without the erased users.
+ */
+export async function scrubBeforeBuild(file: string, access: { url: string; token: string }, key: string | undefined): Promise<number> {
+  const redis = new Redis({ url: access.url, token: access.token, automaticDeserialization: false, enableTelemetry: false });
+  const erasures = await readErasures(redis);
+  return scrubEventsFile(file, redis, erasures, erasedCheck(erasures, key));
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { assign, experimentsFor } from "../../../shared/experiments/assignment";
+import { type Experiment, NO_HOLDOUT } from "../../../shared/experiments/experiment";
+import { parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
+import { canaryProbeUsers } from "./canary-check";
+import { canaryDefinition, CANARY_LAYER } from "./canary-experiment";
+
+function running(definition: Record<string, unknown>): Experiment {
+  const d = parseExperimentDefinition(definition);
+  return { ...d, status: "running", createdAtMs: 0, updatedAtMs: 0, startedAtMs: 0, stoppedAtMs: null };
+}
+
+/** Share of 20k users the experiment serves the candidate, in `region`. */
+function candidateShare(e: Experiment, region: string): number {
+  const set = { running: [e], holdout: NO_HOLDOUT };
+  let n = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const user = `u${i}`;
+    if (experimentsFor(set, user, "home").length > 0 && assign(e, user, region).overrides.indexVersion === "v2") n++;
+  }
+  return n / 20_000;
+}
+
+describe("the publication canary as an experiment", () => {
+  it("serves the candidate to the configured share, beside a control group of the same size on the live version", () => {
+    const e = running(canaryDefinition("canary-run1", "v2", { share: 0.1, regions: null }));
+    expect(e.layer).toBe(CANARY_LAYER);
+    expect(e.trafficEnd - e.trafficStart).toBe(2000);
+    expect(e.allocation).toEqual({ default: { live: 50, candidate: 50 } });
+    expect(candidateShare(e, "global")).toBeGreaterThan(0.09);
+    expect(candidateShare(e, "global")).toBeLessThan(0.11);
+    const big = running(canaryDefinition("canary-run2", "v2", { share: 0.7, regions: null }));
+    expect([big.trafficEnd - big.trafficStart, big.allocation.default]).toEqual([10_000, { live: 30, candidate: 70 }]);
+  });
+
+  it("serves a region canary only in its regions", () => {
+    const e = running(canaryDefinition("canary-run3", "v2", { share: 0.25, regions: ["pt"] }));
+    expect(candidateShare(e, "us")).toBe(0);
+    expect(candidateShare(e, "pt")).toBeGreaterThan(0.22);
+    expect(candidateShare(e, "pt")).toBeLessThan(0.28);
+  });
+
+  it("probes with users the Worker's assignment routes to the candidate, from the canary's region", () => {
+    const e = running(canaryDefinition("canary-run4", "v2", { share: 0.05, regions: ["pt", "br"] }));
+    const users = canaryProbeUsers(e, NO_HOLDOUT, 5);
+    expect(users).toHaveLength(5);
+    for (const { userId, region } of users) {
+      expect(region).toBe("pt");
+      expect(assign(e, userId, "pt").variant).toBe("candidate");
+      expect(experimentsFor({ running: [e], holdout: NO_HOLDOUT }, userId, "related")).toEqual([e]);
+    }
+    // Users in the global holdout are in no experiment: never chosen as probes.
+    const holdout = { salt: "holdout", start: 0, end: 5000 };
+    for (const { userId } of canaryProbeUsers(e, holdout, 5)) expect(experimentsFor({ running: [e], holdout }, userId, "home")).toEqual([e]);
+  });
+});

@@ -1,0 +1,66 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { erasureTag } from "../../shared/privacy/erasure-tag";
+import { call, freshUser, postEvents, publishDemo } from "./fixtures";
+import { TEST_AUTH } from "./test-auth";
+
+interface Receipt {
+  receiptId: string;
+  subject: string;
+  requestedAt: string;
+  stores: { store: string; status: string; removed?: Record<string, number> }[];
+}
+
+const erase = async (user: string) => {
+  const res = await call(`/v1/users/${user}`, { method: "DELETE" });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json<{ receipt: Receipt }>()).receipt;
+};
+
+describe("erasure receipts", () => {
+  beforeAll(async () => {
+    await publishDemo("v-erasure");
+  });
+
+  it("records what each store gave up, under a keyed hash of the id, readable by id or receipt", async () => {
+    const user = freshUser();
+    await postEvents([
+      { eventId: `${user}-1`, userId: user, itemId: "m0", type: "click", timestamp: Date.now() - 1000 },
+      { eventId: `${user}-2`, userId: user, itemId: "m1", type: "like", timestamp: Date.now() - 1000 },
+    ]);
+    const receipt = await erase(user);
+    expect(receipt.subject).toBe(await erasureTag(TEST_AUTH.erasureKey, user));
+    expect(receipt.subject).not.toContain(user);
+    expect(receipt.stores.map((s) => s.store)).toEqual(["session", "redis", "builder-files", "index", "list-cache"]);
+    expect(receipt.stores[0]).toMatchObject({ status: "erased", removed: { events: 2, seen: 2 } });
+    // This suite runs without Redis: the receipt says so instead of claiming an erasure.
+    expect(receipt.stores[1]!.status).toBe("disabled");
+
+    const stored = await env.DB.prepare("SELECT * FROM erasure_receipts WHERE receipt_id = ?").bind(receipt.receiptId).first<Record<string, unknown>>();
+    expect(JSON.stringify(stored)).not.toContain(user);
+    const one = await (await call(`/admin/erasures/${receipt.receiptId}`)).json<Receipt>();
+    expect(one).toMatchObject({ receiptId: receipt.receiptId, subject: receipt.subject, stores: receipt.stores });
+    const listed = await (await call(`/admin/erasures?user=${user}`)).json<{ receipts: Receipt[] }>();
+    expect(listed.receipts.map((r) => r.receiptId)).toEqual([receipt.receiptId]);
+  });
+
+  it("erases an unknown user or the same user twice with a receipt each and nothing more to remove", async () => {
+    const user = freshUser();
+    const first = await erase(user);
+    expect(first.stores[0]!.removed?.events).toBe(0);
+    const second = await erase(user);
+    expect(second.receiptId).not.toBe(first.receiptId);
+    expect(Object.values(second.stores[0]!.removed ?? {}).every((n) => n === 0)).toBe(true);
+    const listed = await (await call(`/admin/erasures?user=${user}`)).json<{ receipts: Receipt[] }>();
+    expect(listed.receipts.map((r) => r.receiptId).sort()).toEqual([first.receiptId, second.receiptId].sort());
+  });
+
+  it("refuses bad receipt queries with a code, and keeps receipts from browsers", async () => {
+    expect((await call(`/admin/erasures?user=${encodeURIComponent("no spaces")}`)).status).toBe(400);
+    expect((await call(`/admin/erasures?limit=0`)).status).toBe(400);
+    const missing = await call(`/admin/erasures/not-a-receipt`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json<{ error: { code: string } }>()).error.code).toBe("not_found");
+    expect((await call(`/admin/erasures`, { headers: { Authorization: "Bearer sk_wrong" } })).status).toBe(401);
+  });
+});

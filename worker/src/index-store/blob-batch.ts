@@ -1,0 +1,53 @@
+import { type Context } from "hono";
+import { AppError } from "../../../shared/errors";
+import { KV_VALUE_LIMIT_BYTES, presentBlobs, putBlobs } from "../../../shared/index-format/index-writer";
+import { SHA256_PATTERN } from "../../../shared/index-format/keys";
+import { type AppEnv } from "../http/app-env";
+import { readBytes, readJson } from "../http/read-json";
+
+/** Parts of one batch: enough that a catalog-only publication of a 1M-item index (~800 changed pages) takes a dozen requests. */
+export const MAX_BATCH_BLOBS = 100;
+/** Checksums one lookup may name: a 1M-item index lists ~14k blobs. */
+export const MAX_LOOKUP_BLOBS = 50_000;
+
+/**
+ * `POST /admin/index/blobs`: several blobs in one multipart/form-data body,
+ * each part a file named by its SHA-256 and typed with its content type.
+ * One request instead of one per blob: on a local stack the request, not
+ * the bytes, is most of a small blob's cost. Every checksum is checked
+ * before anything is written.
+ */
+export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: number; bytes: number }> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.startsWith("multipart/form-data"))
+    throw new AppError("invalid_request", "send the blobs as multipart/form-data, one file per blob named by its SHA-256");
+  const body = await readBytes(c, KV_VALUE_LIMIT_BYTES);
+  let form: FormData;
+  try {
+    form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": type } }).formData();
+  } catch (cause) {
+    throw new AppError("invalid_request", "the body is not valid multipart/form-data", undefined, { cause });
+  }
+  const blobs: { bytes: Uint8Array; sha256: string; contentType: string }[] = [];
+  for (const [sha256, part] of form) {
+    if (!SHA256_PATTERN.test(sha256))
+      throw new AppError("invalid_request", `part "${sha256.slice(0, 80)}" must be named by its lower-case hex SHA-256; nothing was stored`);
+    if (typeof part === "string") throw new AppError("invalid_request", `part ${sha256} must be a file; nothing was stored`);
+    blobs.push({ sha256, bytes: new Uint8Array(await part.arrayBuffer()), contentType: part.type || "application/octet-stream" });
+  }
+  if (blobs.length === 0 || blobs.length > MAX_BATCH_BLOBS) throw new AppError("invalid_request", `send 1 to ${MAX_BATCH_BLOBS} blobs per batch`);
+  const stored = await putBlobs(c.env.INDEX_KV, blobs);
+  return { stored, bytes: blobs.reduce((a, b) => a + b.bytes.byteLength, 0) };
+}
+
+/** `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs the Worker does not hold, in one request. */
+export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: string[] }> {
+  const body = (await readJson(c, 4 * 1024 * 1024)) as { sha256?: unknown } | null;
+  const list = body?.sha256;
+  if (!Array.isArray(list) || list.length > MAX_LOOKUP_BLOBS || !list.every((s) => typeof s === "string" && SHA256_PATTERN.test(s))) {
+    throw new AppError("invalid_request", `send {"sha256": [...]} with at most ${MAX_LOOKUP_BLOBS} lower-case hex SHA-256 checksums`);
+  }
+  const wanted = new Set(list as string[]);
+  const present = await presentBlobs(c.env.INDEX_KV, wanted);
+  return { missing: [...wanted].filter((sha256) => !present.has(sha256)) };
+}

@@ -1,0 +1,86 @@
+import { Hono } from "hono";
+import { AppError } from "../../../shared/errors";
+import { isValidId } from "../../../shared/ids";
+import { readCurrentPointer, readManifest } from "../../../shared/index-format/index-reader";
+import { ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
+import { erasureTag } from "../../../shared/privacy/erasure-tag";
+import { adminAuth } from "../http/admin-auth";
+import { type AppEnv } from "../http/app-env";
+import { redisFromEnv } from "../redis/redis-client";
+import { erasureKey, type ErasureReceipt, readReceipt, readReceipts } from "./erase-user";
+
+/** What the builder reports per erasure (index-builder/src/ingest/erasures.ts). */
+interface BuilderProgress {
+  appliedAtMs: number;
+  linesRemoved: number;
+}
+
+/**
+ * Erasure receipts for operators: `GET /admin/erasures?user=<id>` (the id is
+ * turned into its tag here and not stored), `GET /admin/erasures` (latest),
+ * `GET /admin/erasures/:receiptId`. The stored receipt is completed with the
+ * builder's progress: when its ingest scrubbed the user's events from its
+ * files, and whether the live index was built after that.
+ */
+export const erasuresAdmin = new Hono<AppEnv>()
+  .use(adminAuth())
+  .get("/", async (c) => {
+    const user = c.req.query("user");
+    if (user !== undefined && !isValidId(user)) throw new AppError("invalid_request", "user must be a user id", { field: "user" });
+    const limitText = c.req.query("limit") ?? "50";
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new AppError("invalid_request", "limit must be an integer from 1 to 500", { field: "limit" });
+    const subject = user === undefined ? null : await erasureTag(erasureKey(c.env), user);
+    const receipts = await readReceipts(c.env.DB, subject, limit);
+    return c.json({ receipts: await withBuilderProgress(c.env, receipts) });
+  })
+  .get("/:receiptId", async (c) => {
+    const receipt = await readReceipt(c.env.DB, c.req.param("receiptId"));
+    if (!receipt) throw new AppError("not_found", "no erasure receipt with this id");
+    return c.json((await withBuilderProgress(c.env, [receipt]))[0]);
+  });
+
+async function withBuilderProgress(env: Env, receipts: ErasureReceipt[]): Promise<ErasureReceipt[]> {
+  const redis = redisFromEnv(env);
+  if (!redis || receipts.length === 0) return receipts;
+  let progress: (BuilderProgress | null)[];
+  let builtAtMs: number | null = null;
+  let version: string | null = null;
+  try {
+    const found = (await redis.hmget<Record<string, unknown>>(ERASURE_APPLIED_KEY, ...receipts.map((r) => r.subject))) ?? {};
+    progress = receipts.map((r) => progressOf(found[r.subject]));
+    const pointer = await readCurrentPointer(env.INDEX_KV);
+    const manifest = pointer ? await readManifest(env.INDEX_KV, pointer.version) : null;
+    if (manifest) [builtAtMs, version] = [Date.parse(manifest.builtAt), manifest.version];
+  } catch {
+    return receipts.map((r) => ({ ...r, builderProgress: "unknown: Redis or the index store is unreachable" }));
+  }
+  return receipts.map((r, i) => {
+    const done = progress[i];
+    if (!done || done.appliedAtMs < Date.parse(r.requestedAt)) return r;
+    return {
+      ...r,
+      stores: r.stores.map((s) => {
+        if (s.store === "builder-files")
+          return { ...s, status: "done", removed: { lines: done.linesRemoved }, note: `scrubbed at ${new Date(done.appliedAtMs).toISOString()}` };
+        if (s.store === "index" && builtAtMs !== null && builtAtMs >= done.appliedAtMs)
+          return { ...s, status: "done", note: `live index ${version} was built without them` };
+        return s;
+      }),
+    };
+  });
+}
+
+/** The builder's JSON, as the client hands it back (parsed already, or a string). */
+function progressOf(value: unknown): BuilderProgress | null {
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return null;
+    }
+  }
+  const p = value as Partial<BuilderProgress> | null | undefined;
+  return typeof p?.appliedAtMs === "number" && typeof p.linesRemoved === "number" ? (p as BuilderProgress) : null;
+}
