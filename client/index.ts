@@ -1,5 +1,7 @@
 import { hc } from "hono/client";
-import { type AppType } from "../worker/src/app";
+// `import type`, not `import { type … }`: under verbatimModuleSyntax the latter keeps a bare import of the
+// Worker in the emitted code, and a browser bundle of this client would carry the whole Worker.
+import type { AppType } from "../worker/src/app";
 
 /** Credentials a client sends; each may be a value or a function read on every request (a token refreshed by the page). */
 export interface ClientOptions {

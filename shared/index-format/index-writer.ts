@@ -84,9 +84,11 @@ export async function putBlobs(kv: KvPort, blobs: { bytes: Uint8Array; sha256: s
  * Which of `wanted` (checksums) are stored, verified by their metadata.
  * Many are answered by one listing (1000 keys a KV operation; a 1M-item
  * index has ~14k blobs); KV lists are eventually consistent, so whatever
- * the listing lacks (a fresh upload) is then read on its own.
+ * the listing lacks (a fresh upload) is then read on its own, unless
+ * `trustListing` (an upload's lookup: a blob the listing missed is only
+ * sent again, while reading thousands of absent keys one by one is slow).
  */
-export async function presentBlobs(kv: KvPort, wanted: ReadonlySet<string>): Promise<Set<string>> {
+export async function presentBlobs(kv: KvPort, wanted: ReadonlySet<string>, trustListing = false): Promise<Set<string>> {
   const present = new Set<string>();
   if (wanted.size > LIST_FIRST_ABOVE) {
     let cursor: string | null = null;
@@ -99,6 +101,7 @@ export async function presentBlobs(kv: KvPort, wanted: ReadonlySet<string>): Pro
       cursor = page.list_complete ? null : (page.cursor ?? null);
     } while (cursor);
   }
+  if (trustListing && wanted.size > LIST_FIRST_ABOVE) return present;
   const unlisted = [...wanted].filter((sha256) => !present.has(sha256));
   for (let i = 0; i < unlisted.length; i += CHECK_CONCURRENCY) {
     const chunk = unlisted.slice(i, i + CHECK_CONCURRENCY);

@@ -12,10 +12,10 @@ import { decodePopularBlob } from "../../../shared/index-format/popular";
 import { hourBucket, TRENDING_ONCE_TTL_S } from "../../../shared/online/redis-keys";
 import { DEFAULT_TRENDING, mergeTrendingBuckets } from "../../../shared/online/trending-merge";
 import { buildImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
-import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { explorationRandom, NO_EXPLORATION } from "../../../shared/ranking/policy/exploration";
 import { loadNodeKernel } from "../ann/node-kernel";
+import { nodeOrtRanker } from "../ranker/node-ort-ranker";
 import { FALLBACK_SIZE, type MemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
@@ -148,11 +148,16 @@ export async function replayThroughIndex(
 
 async function replayPorts(dir: string, trending: TrendingPort) {
   const { index, catalog } = await readBuiltIndex(dir);
-  // The heavy ranker the version ships, scored in process (the ONNX export computes the same function).
+  // The heavy ranker the version ships, scored by the Worker's own runtime: the same float32 scores.
   const model = index.blobs.get(RANKER_BLOBS.model);
+  const heavy = model ? await nodeOrtRanker(model.bytes) : null;
   let editorial: string[] = [];
-  const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: model ? mlpFromOnnx(model.bytes) : null, trending });
-  const ports: FunnelPorts = { ...base, config: { ...base.config, editorial: async () => editorial } };
+  const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), trending });
+  const ports: FunnelPorts = {
+    ...base,
+    ranker: heavy ? { load: async () => heavy } : null,
+    config: { ...base.config, editorial: async () => editorial },
+  };
   return { ports, setEditorial: (ids: string[]) => (editorial = ids), categories: new Map(catalog.map((c) => [c.itemId, c.categories])) };
 }
 

@@ -52,7 +52,7 @@ export const canaryId = (runId: string) => `canary-${runId}`;
 
 /**
  * Creates and starts the run's canary experiment, or picks it up where an
- * interrupted attempt left it. A canary of another run still running (its
+ * interrupted attempt left it ("stopped" when that attempt had stopped it). A canary of another run still running (its
  * run's state was lost) is stopped first: two cannot share the layer's traffic.
  */
 export async function startCanary(
@@ -61,11 +61,12 @@ export async function startCanary(
   version: string,
   config: CanaryConfig,
   log: (line: string) => void,
-): Promise<{ experiment: Experiment; holdout: Holdout }> {
+): Promise<{ experiment: Experiment; holdout: Holdout } | "stopped"> {
   const id = canaryId(runId);
   const { experiments, holdout } = await client.experiments();
   let experiment = experiments.find((e) => e.id === id) ?? null;
-  if (experiment?.status === "stopped") throw new Error(`canary experiment ${id} was stopped already; start a new pipeline run`);
+  // Only a failed check stops the canary inside its step: an attempt that stopped it and then crashed had failed.
+  if (experiment?.status === "stopped") return "stopped";
   for (const stale of experiments.filter((e) => e.layer === CANARY_LAYER && e.status === "running" && e.id !== id)) {
     log(`stopping canary ${stale.id} of an earlier run`);
     await client.stopExperiment(stale.id);

@@ -8,7 +8,7 @@ import { garbageCollect } from "../publish/garbage-collect";
 import { readBuiltManifest, uploadVersion } from "../publish/publish-index";
 import { blobProblems } from "./blob-check";
 import { checkCanary } from "./canary-check";
-import { type CanaryConfig, startCanary, stopCanary } from "./canary-experiment";
+import { type CanaryConfig, canaryId, startCanary, stopCanary } from "./canary-experiment";
 import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, type HoldoutProtocol, timeHoldout } from "./holdout";
@@ -202,7 +202,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         state.canary = { skipped: options.canary ? "no live version to compare with: first publication" : "canary disabled" };
         return;
       }
-      const { experiment, holdout } = await startCanary(client, state.runId, build.version, options.canary, log);
+      const started = await startCanary(client, state.runId, build.version, options.canary, log);
+      if (started === "stopped") {
+        const detail = "stopped by an earlier attempt of this run, whose checks failed";
+        state.canary = { experimentId: canaryId(state.runId), pass: false, checks: [{ name: "canary", pass: false, detail }] };
+        return;
+      }
+      const { experiment, holdout } = started;
       const manifest = await readBuiltManifest(build.dir);
       const result = await checkCanary({
         url: options.url,

@@ -81,7 +81,12 @@ export async function uploadVersion(dir: string, options: PublishOptions): Promi
   for (const [name, ref] of Object.entries(manifest.blobs)) byContent.set(ref.sha256, { name, bytes: ref.bytes, contentType: ref.contentType });
   const live = await client.current();
   const shared = new Set<string>();
-  if (live && live.version !== manifest.version) for (const ref of Object.values((await client.manifest(live.version)).blobs)) shared.add(ref.sha256);
+  if (live && live.version !== manifest.version) {
+    // The live version's manifest: from its build directory when that is the one given, else from the Worker.
+    const previous = options.previousDir ? await readBuiltManifest(options.previousDir).catch(() => null) : null;
+    const liveManifest = previous?.version === live.version ? previous : await client.manifest(live.version);
+    for (const ref of Object.values(liveManifest.blobs)) shared.add(ref.sha256);
+  }
   const missing = await client.missingBlobs([...byContent.keys()].filter((sha256) => !shared.has(sha256)));
   lap("lookup");
   const report: UploadReport = {

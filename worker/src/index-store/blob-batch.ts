@@ -28,8 +28,10 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   } catch (cause) {
     throw new AppError("invalid_request", "the body is not valid multipart/form-data", undefined, { cause });
   }
+  const parts: [string, File | string][] = [];
+  form.forEach((part, name) => parts.push([name, part]));
   const blobs: { bytes: Uint8Array; sha256: string; contentType: string }[] = [];
-  for (const [sha256, part] of form) {
+  for (const [sha256, part] of parts) {
     if (!SHA256_PATTERN.test(sha256))
       throw new AppError("invalid_request", `part "${sha256.slice(0, 80)}" must be named by its lower-case hex SHA-256; nothing was stored`);
     if (typeof part === "string") throw new AppError("invalid_request", `part ${sha256} must be a file; nothing was stored`);
@@ -40,7 +42,11 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   return { stored, bytes: blobs.reduce((a, b) => a + b.bytes.byteLength, 0) };
 }
 
-/** `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs the Worker does not hold, in one request. */
+/**
+ * `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs
+ * the Worker does not hold, in one request. Many are answered by a listing
+ * alone: one that KV's eventually consistent list missed is sent again, harmlessly.
+ */
 export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: string[] }> {
   const body = (await readJson(c, 4 * 1024 * 1024)) as { sha256?: unknown } | null;
   const list = body?.sha256;
@@ -48,6 +54,6 @@ export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: strin
     throw new AppError("invalid_request", `send {"sha256": [...]} with at most ${MAX_LOOKUP_BLOBS} lower-case hex SHA-256 checksums`);
   }
   const wanted = new Set(list as string[]);
-  const present = await presentBlobs(c.env.INDEX_KV, wanted);
+  const present = await presentBlobs(c.env.INDEX_KV, wanted, true);
   return { missing: [...wanted].filter((sha256) => !present.has(sha256)) };
 }
