@@ -71,7 +71,7 @@ interface Run {
   /** workerd CPU per miss minus /health/live's per request at the same concurrency: the funnel's own CPU. */
   cpu_per_miss_ms: { concurrent: number; one_at_a_time: number };
   /** The isolate after HEAP_MISSES misses for distinct users, on a fresh isolate with the inspector on (MiB). */
-  heap: { misses: number; errors: number; before_gc: HeapMiB; after_gc: HeapMiB } | null;
+  heap: { misses: number; errors: number; before_gc: HeapMiB; after_gc: HeapMiB | null } | null;
 }
 
 type HeapMiB = Record<keyof HeapUsage, number>;
@@ -193,8 +193,11 @@ async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: st
     return null;
   }
   const mib = (h: HeapUsage) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, round(Number(v) / 2 ** 20, 1)])) as HeapMiB;
-  log(`${name}: heap after ${HEAP_MISSES} misses (${errors} errors): ${JSON.stringify(mib(heap.after_gc))} MiB after GC (${heap.target})`);
-  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: mib(heap.after_gc) };
+  const after = heap.after_gc ? mib(heap.after_gc) : null;
+  log(
+    `${name}: heap after ${HEAP_MISSES} misses (${errors} errors): ${JSON.stringify(mib(heap.before_gc))} MiB, after GC ${JSON.stringify(after)} (${heap.target})`,
+  );
+  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after };
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */
@@ -281,8 +284,9 @@ function table(runs: Run[]): string {
         `- ${r.catalog_items} items: index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB), publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
         `workerd CPU per miss minus /health/live's ${r.cpu_per_miss_ms.concurrent} ms at ${CONCURRENCY} concurrent, ${r.cpu_per_miss_ms.one_at_a_time} ms one at a time; ` +
         (r.heap
-          ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} MiB, ${r.heap.after_gc.usedSize} MiB after GC` +
-            (r.heap.after_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.after_gc.backingStorageSize} MiB` : "") +
+          ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} of ${r.heap.before_gc.totalSize} MiB` +
+            (r.heap.before_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.before_gc.backingStorageSize} MiB` : "") +
+            (r.heap.after_gc ? `, ${r.heap.after_gc.usedSize} MiB used after GC` : ", no forced GC") +
             (r.heap.errors > 0 ? ` (${r.heap.errors} errors)` : "") +
             "."
           : "heap not measured."),
