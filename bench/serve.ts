@@ -7,7 +7,11 @@
  * drive every (user, surface) request once (cache misses) and again (cache
  * hits) at fixed concurrency, and GET /health the same way as the floor.
  * Client latency, server latency (Server-Timing `total`) and per-stage
- * times. Writes bench/results/serve.{json,md}; exits non-zero when a target
+ * times; KV reads per request (Server-Timing `kv-reads`); workerd's process
+ * CPU per request (/proc, over each phase) against /health/live's in the
+ * same run; then, on a fresh isolate with the devtools inspector on, the
+ * isolate's heap after `--heap-misses` misses for as many distinct users.
+ * Writes bench/results/serve.{json,md}; exits non-zero when a target
  * is missed (miss server p95 <= 10 ms, hit p95 <= 2 ms, >= 300 req/s, 0 errors).
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -23,6 +27,8 @@ import { publishIndex } from "../index-builder/src/publish/publish-index";
 import { describe, drive } from "./lib/http-load";
 import { round } from "./lib/stats";
 import { buildSyntheticIndex } from "./serve/synthetic-index";
+import { type HeapUsage, isolateHeap } from "./lib/isolate-heap";
+import { cpuMs, workerdPids } from "./lib/workerd-cpu";
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +37,7 @@ const { values } = parseArgs({
     "warm-users": { type: "string", default: "100" },
     "serial-requests": { type: "string", default: "150" },
     concurrency: { type: "string", default: "8" },
+    "heap-misses": { type: "string", default: "1000" },
     "skip-demo": { type: "boolean", default: false },
   },
 });
@@ -38,15 +45,18 @@ const USERS = Number(values.users);
 const WARM_USERS = Number(values["warm-users"]);
 const SERIAL_REQUESTS = Number(values["serial-requests"]);
 const CONCURRENCY = Number(values.concurrency);
+const HEAP_MISSES = Number(values["heap-misses"]);
 const PHASE_MAX_MS = 120_000;
 const log = (line: string) => console.log(`[bench:serve] ${line}`);
 
 /** One phase: client and server latency, errors, and the rate. */
-type PhaseSummary = ReturnType<typeof describe> & { rps: number };
+type PhaseSummary = ReturnType<typeof describe> & { rps: number; /** workerd process CPU over the phase, per request. */ cpu_ms_per_request: number };
 
 interface Run {
   catalog_items: number;
   index_build_s: number;
+  /** Peak resident memory of this process once the index was built (the build runs in it; KiB from getrusage, in MiB). */
+  build_peak_rss_mib: number;
   publish_s: number;
   cold_first_response_ms: number;
   miss: PhaseSummary;
@@ -57,7 +67,14 @@ interface Run {
   /** /health (reads KV, D1 and Redis) and /health/live (no bindings: wrangler dev's own cost per request). */
   floor: PhaseSummary;
   floor_live: PhaseSummary;
+  floor_live_serial: PhaseSummary;
+  /** workerd CPU per miss minus /health/live's per request at the same concurrency: the funnel's own CPU. */
+  cpu_per_miss_ms: { concurrent: number; one_at_a_time: number };
+  /** The isolate after HEAP_MISSES misses for distinct users, on a fresh isolate with the inspector on (MiB). */
+  heap: { misses: number; errors: number; before_gc: HeapMiB; after_gc: HeapMiB | null } | null;
 }
+
+type HeapMiB = Record<keyof HeapUsage, number>;
 
 async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[] }>): Promise<Run> {
   const state = await mkdtemp(join(tmpdir(), `bench-serve-${name}-`));
@@ -66,13 +83,21 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     let t = performance.now();
     const built = await build(join(state, "index"));
     const buildS = (performance.now() - t) / 1000;
-    log(`${name}: built ${built.items} items in ${buildS.toFixed(1)} s`);
+    const peakRssMib = round(process.resourceUsage().maxRSS / 1024, 0);
+    log(`${name}: built ${built.items} items in ${buildS.toFixed(1)} s, peak RSS ${peakRssMib} MiB`);
     t = performance.now();
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey });
     const publishS = (performance.now() - t) / 1000;
     log(`${name}: published in ${publishS.toFixed(1)} s`);
 
     await stack.restartWorker();
+    const pids = workerdPids(stack.dev.child.pid!);
+    if (pids.length === 0) log(`${name}: no workerd process found: CPU per request reads 0`);
+    const run = async (urls: string[], concurrency: number) => {
+      const c0 = cpuMs(pids);
+      const phase = await drive(urls, concurrency, PHASE_MAX_MS, serverAuth(stack));
+      return { ...phase, cpuMs: cpuMs(pids) - c0 };
+    };
     t = performance.now();
     const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`, { headers: serverAuth(stack) });
     await first.arrayBuffer();
@@ -86,29 +111,32 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     await drive(requestMix(stack.url, built.popularIds, "warm-u", WARM_USERS), CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
     log(`${name}: warmed on ${WARM_USERS * 3} lists`);
     const urls = requestMix(stack.url, built.popularIds, "bench-u", USERS);
-    const miss = await drive(urls, CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
-    const hit = await drive(urls, CONCURRENCY, PHASE_MAX_MS, serverAuth(stack));
+    const miss = await run(urls, CONCURRENCY);
+    const hit = await run(urls, CONCURRENCY);
     const serialUrls = requestMix(stack.url, built.popularIds, "serial-u", Math.ceil(SERIAL_REQUESTS / 3)).slice(0, SERIAL_REQUESTS);
-    const missSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
-    const hitSerial = await drive(serialUrls, 1, PHASE_MAX_MS, serverAuth(stack));
-    const floor = await drive(
+    const missSerial = await run(serialUrls, 1);
+    const hitSerial = await run(serialUrls, 1);
+    const floor = await run(
       urls.map(() => `${stack.url}/health`),
       CONCURRENCY,
-      PHASE_MAX_MS,
-      serverAuth(stack),
     );
-    const floorLive = await drive(
+    const floorLive = await run(
       urls.map(() => `${stack.url}/health/live`),
       CONCURRENCY,
-      PHASE_MAX_MS,
-      serverAuth(stack),
     );
+    const floorLiveSerial = await run(
+      serialUrls.map(() => `${stack.url}/health/live`),
+      1,
+    );
+    const perRequest = (phase: { samples: unknown[]; cpuMs: number }) => phase.cpuMs / Math.max(1, phase.samples.length);
+    const heap = HEAP_MISSES > 0 ? await heapAfterMisses(stack, built.popularIds, name) : null;
     const missNotMiss = miss.samples.filter((s) => s.cache !== "miss").length;
     const hitNotHit = hit.samples.filter((s) => s.cache !== "hit").length;
     if (missNotMiss + hitNotHit > 0) log(`${name}: ${missNotMiss} first requests were not misses, ${hitNotHit} repeats were not hits`);
     return {
       catalog_items: built.items,
       index_build_s: round(buildS, 1),
+      build_peak_rss_mib: peakRssMib,
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
       miss: summary(miss),
@@ -117,6 +145,12 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       hit_serial: summary(hitSerial),
       floor: summary(floor),
       floor_live: summary(floorLive),
+      floor_live_serial: summary(floorLiveSerial),
+      cpu_per_miss_ms: {
+        concurrent: round(perRequest(miss) - perRequest(floorLive)),
+        one_at_a_time: round(perRequest(missSerial) - perRequest(floorLiveSerial)),
+      },
+      heap,
     };
   } finally {
     await stack.stop();
@@ -130,8 +164,40 @@ function serverAuth(stack: LocalStack): Record<string, string> {
   return { Authorization: `Bearer ${stack.adminKey}` };
 }
 
-function summary(phase: Awaited<ReturnType<typeof drive>>): PhaseSummary {
-  return { ...describe(phase.samples), rps: phase.rps };
+function summary(phase: Awaited<ReturnType<typeof drive>> & { cpuMs: number }): PhaseSummary {
+  return { ...describe(phase.samples), rps: phase.rps, cpu_ms_per_request: round(phase.cpuMs / Math.max(1, phase.samples.length)) };
+}
+
+/**
+ * A fresh isolate with the devtools inspector on (it slows subrequests, so
+ * only the heap is read from this phase): HEAP_MISSES users with histories,
+ * one cache miss each (surfaces in turn), then the isolate's heap.
+ */
+async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: string): Promise<Run["heap"]> {
+  await seedUsers(stack, popularIds, "heap-u", HEAP_MISSES);
+  const inspectorPort = await freePort();
+  await stack.restartWorker({ inspectorPort });
+  const surfaces = ["home", "up_next", "related"];
+  const urls = Array.from({ length: HEAP_MISSES }, (_, u) => {
+    const surface = surfaces[u % 3]!;
+    const context = surface === "home" ? "" : `&item_id=${popularIds[(u * 17) % popularIds.length]!}`;
+    return `${stack.url}/v1/recommendations?user_id=heap-u${u}&surface=${surface}${context}&limit=20`;
+  });
+  const phase = await drive(urls, CONCURRENCY, 4 * PHASE_MAX_MS, serverAuth(stack));
+  const errors = phase.samples.filter((s) => s.status !== 200).length;
+  let heap: Awaited<ReturnType<typeof isolateHeap>>;
+  try {
+    heap = await isolateHeap(inspectorPort);
+  } catch (err) {
+    log(`${name}: heap not read: ${String(err)}`);
+    return null;
+  }
+  const mib = (h: HeapUsage) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, round(Number(v) / 2 ** 20, 1)])) as HeapMiB;
+  const after = heap.after_gc ? mib(heap.after_gc) : null;
+  log(
+    `${name}: heap after ${HEAP_MISSES} misses (${errors} errors): ${JSON.stringify(mib(heap.before_gc))} MiB, after GC ${JSON.stringify(after)} (${heap.target})`,
+  );
+  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after };
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */
@@ -176,8 +242,8 @@ function table(runs: Run[]): string {
   const lines = [
     `Serving benchmark: wrangler dev + redis-server on 127.0.0.1. The isolate is first warmed on ${WARM_USERS} other users' lists (unmeasured); then ${CONCURRENCY} concurrent clients, ${USERS} users x 3 surfaces (each list requested once = miss, then again = hit); then ${SERIAL_REQUESTS} more lists one request at a time; /health and /health/live at the same load as floors. Server times are Server-Timing \`total\`. /health/live touches no binding: its rate is this machine's ceiling in this run, and the ratio to it compares runs on a machine whose speed varies (it moved by half between runs of the same code).`,
     "",
-    "| catalog | phase | client p50 / p95 / p99 ms | server p50 / p95 / p99 ms | req/s | req/s ÷ /health/live's | errors |",
-    "| ---: | --- | --- | --- | ---: | ---: | ---: |",
+    "| catalog | phase | client p50 / p95 / p99 ms | server p50 / p95 / p99 ms | req/s | req/s ÷ /health/live's | workerd CPU ms/req | KV reads/req mean / p95 | errors |",
+    "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of runs) {
     const phases = [
@@ -187,10 +253,12 @@ function table(runs: Run[]): string {
       ["hit, one at a time", r.hit_serial],
       ["floor (/health)", r.floor],
       ["floor (/health/live)", r.floor_live],
+      ["floor (/health/live), one at a time", r.floor_live_serial],
     ] as const;
     for (const [phase, s] of phases) {
+      const kv = s.kv_reads ? `${s.kv_reads.mean} / ${s.kv_reads.p95}` : "–";
       lines.push(
-        `| ${r.catalog_items} | ${phase} | ${s.p50_ms} / ${s.p95_ms} / ${s.p99_ms} | ${serverTimes(s.server)} | ${s.rps} | ${round(s.rps / r.floor_live.rps, 3)} | ${s.errors} |`,
+        `| ${r.catalog_items} | ${phase} | ${s.p50_ms} / ${s.p95_ms} / ${s.p99_ms} | ${serverTimes(s.server)} | ${s.rps} | ${round(s.rps / r.floor_live.rps, 3)} | ${s.cpu_ms_per_request} | ${kv} | ${s.errors} |`,
       );
     }
   }
@@ -213,7 +281,15 @@ function table(runs: Run[]): string {
     "",
     ...runs.map(
       (r) =>
-        `- ${r.catalog_items} items: index build ${r.index_build_s} s, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms.`,
+        `- ${r.catalog_items} items: index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB), publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
+        `workerd CPU per miss minus /health/live's ${r.cpu_per_miss_ms.concurrent} ms at ${CONCURRENCY} concurrent, ${r.cpu_per_miss_ms.one_at_a_time} ms one at a time; ` +
+        (r.heap
+          ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} of ${r.heap.before_gc.totalSize} MiB` +
+            (r.heap.before_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.before_gc.backingStorageSize} MiB` : "") +
+            (r.heap.after_gc ? `, ${r.heap.after_gc.usedSize} MiB used after GC` : ", no forced GC") +
+            (r.heap.errors > 0 ? ` (${r.heap.errors} errors)` : "") +
+            "."
+          : "heap not measured."),
     ),
     "",
   );
@@ -262,6 +338,9 @@ async function main(): Promise<void> {
     /** Rates as fractions of /health/live's in the same run: comparable across runs on a machine whose speed varies. */
     rps_vs_floor_live: { miss: round(big.miss.rps / big.floor_live.rps, 3), hit: round(big.hit.rps / big.floor_live.rps, 3) },
     serial: { miss: big.miss_serial.server, hit: big.hit_serial.server },
+    kv_reads_per_miss: { concurrent: big.miss.kv_reads, one_at_a_time: big.miss_serial.kv_reads },
+    cpu_per_miss_ms: big.cpu_per_miss_ms,
+    heap_mib: big.heap,
     runs,
     measured_at: new Date().toISOString(),
   };

@@ -8,6 +8,8 @@ export interface Sample {
   /** Server-Timing stage -> ms (includes `total`). */
   server: Record<string, number>;
   cache: string | null;
+  /** KV reads the Worker made answering (Server-Timing `kv-reads;desc="N"`); null when it does not say. */
+  kvReads: number | null;
 }
 
 export interface LatencySummary {
@@ -44,9 +46,10 @@ export async function drive(
           clientMs: performance.now() - t0,
           server: parseServerTiming(typeof header === "string" ? header : null),
           cache: typeof cache === "string" ? cache : null,
+          kvReads: kvReadsOf(typeof header === "string" ? header : null),
         });
       } catch {
-        samples.push({ status: 0, clientMs: performance.now() - t0, server: {}, cache: null });
+        samples.push({ status: 0, clientMs: performance.now() - t0, server: {}, cache: null, kvReads: null });
       }
     });
   } finally {
@@ -77,6 +80,12 @@ export function parseServerTiming(header: string | null): Record<string, number>
   return out;
 }
 
+/** The `kv-reads;desc="N"` entry of a Server-Timing header (worker/src/http/count-kv-reads.ts). */
+function kvReadsOf(header: string | null): number | null {
+  const match = /\bkv-reads;desc="?(\d+)/.exec(header ?? "");
+  return match ? Number(match[1]) : null;
+}
+
 export function summarize(values: number[]): LatencySummary {
   return { p50_ms: round(quantile(values, 0.5)), p95_ms: round(quantile(values, 0.95)), p99_ms: round(quantile(values, 0.99)) };
 }
@@ -93,5 +102,12 @@ export function describe(samples: Sample[]) {
     ),
     count: samples.length,
     errors: samples.length - ok.length,
+    kv_reads: kvReadsSummary(ok.flatMap((s) => (s.kvReads === null ? [] : [s.kvReads]))),
   };
+}
+
+/** KV reads per request: mean, p50, p95, max; null when no response counted them. */
+function kvReadsSummary(values: number[]): { mean: number; p50: number; p95: number; max: number } | null {
+  if (values.length === 0) return null;
+  return { mean: round(values.reduce((a, b) => a + b, 0) / values.length), p50: quantile(values, 0.5), p95: quantile(values, 0.95), max: Math.max(...values) };
 }

@@ -60,8 +60,10 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --redis-url U --token T  Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN)
             --out DIR           output directory (default .index/reports)
   ope       Off-policy estimates (IPS, SNIPS, DR, bootstrap CIs, ESS) of candidate policies from the logs
-            --policy P          epsilon:RATE, softmax:TEMPERATURE:TOPN or index:DIR (a built version,
-                                the logged contexts replayed through its funnel); repeatable
+            --policy P          epsilon:RATE, softmax:TEMPERATURE:TOPN[:FROM] or index:DIR (a built version,
+                                the logged contexts replayed through its funnel; the versions that served
+                                the logs are looked up beside it and must reproduce 99% of logged
+                                positions, else its estimates are withheld); repeatable
             --experiment ID [--variant V]  only that experiment's (variant's) exposures
             --redis-url U --token T  as above
             --bootstrap N       bootstrap rounds (default 500)

@@ -49,13 +49,7 @@ export interface ItemTable {
 /** Orders rows by descending popularity (ties by id) and encodes them; returns the bytes and the row order used. */
 export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: number): { bytes: Uint8Array; order: string[] } {
   if (categoryCount > 32) throw new AppError("invalid_manifest", "the item table holds at most 32 categories");
-  const enc = new TextEncoder();
-  const byIdOrder = rows.map((row) => ({ row, id: enc.encode(row.itemId) })).sort((a, b) => compareBytes(a.id, b.id));
-  byIdOrder.forEach((x, k) => {
-    if (k > 0 && compareBytes(byIdOrder[k - 1]!.id, x.id) === 0) throw new AppError("invalid_manifest", `duplicate item id ${x.row.itemId}`);
-  });
-  // Stable over the id order, so equal popularity keeps id order.
-  const encoded = byIdOrder.map((x, k) => ({ ...x, k })).sort((a, b) => b.row.popularity - a.row.popularity || a.k - b.k);
+  const encoded = orderItemRows(rows);
   const n = encoded.length;
   const idBytes = encoded.reduce((s, x) => s + x.id.byteLength, 0);
   const bytes = new Uint8Array(layout(n).idsAt + idBytes);
@@ -78,6 +72,20 @@ export function encodeItemTable(rows: readonly ItemTableRow[], categoryCount: nu
   });
   t.idOffsets[n] = at;
   return { bytes, order: encoded.map((x) => x.row.itemId) };
+}
+
+/**
+ * Rows in item-table order: descending popularity, ties by id bytes; each
+ * with its UTF-8 id and `k`, its position in id order. Throws on a duplicate id.
+ */
+export function orderItemRows<R extends { itemId: string; popularity: number }>(rows: readonly R[]): { row: R; id: Uint8Array; k: number }[] {
+  const enc = new TextEncoder();
+  const byIdOrder = rows.map((row) => ({ row, id: enc.encode(row.itemId) })).sort((a, b) => compareBytes(a.id, b.id));
+  byIdOrder.forEach((x, k) => {
+    if (k > 0 && compareBytes(byIdOrder[k - 1]!.id, x.id) === 0) throw new AppError("invalid_manifest", `duplicate item id ${x.row.itemId}`);
+  });
+  // Stable over the id order, so equal popularity keeps id order.
+  return byIdOrder.map((x, k) => ({ ...x, k })).sort((a, b) => b.row.popularity - a.row.popularity || a.k - b.k);
 }
 
 /** Views over an item-table blob (no copy when the bytes are 4-byte aligned). */

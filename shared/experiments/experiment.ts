@@ -77,3 +77,6 @@ export interface ExperimentSet {
 
 /** The layer hash's salt: a unit's place in a layer is independent of every other layer and of the variant hash. */
 export const layerSalt = (layer: string): string => `layer:${layer}`;
+
+/** An isolate serves its copy of the running experiments this long before it reads D1 again: a change reaches every isolate within about this. */
+export const EXPERIMENTS_FRESH_MS = 10_000;

@@ -1,5 +1,5 @@
 import { type CatalogFacts } from "../catalog/catalog-item";
-import { categoriesAt, findItem, isAvailable } from "../catalog/item-table";
+import { categoriesOf } from "../catalog/item-lookup";
 import { type PopularBlob, type PopularItem } from "../index-format/popular";
 import { type ItemFacts } from "../ranking/candidate";
 import { type CatalogPort, type CatalogView, type FunnelHead } from "./ports";
@@ -16,7 +16,7 @@ export function factsOf(
   region: string,
   popular: ReadonlyMap<string, PopularItem>,
 ): ItemFacts | null {
-  const row = head ? findItem(head.table, itemId) : -1;
+  const row = head ? head.table.rowOf(itemId) : -1;
   const o = overlay.get(itemId);
   if (o) {
     return {
@@ -24,7 +24,7 @@ export function factsOf(
       title: o.title,
       categories: o.categories,
       year: o.year,
-      popularity: head && row >= 0 ? (head.table.popularity[row] ?? 0) : 0,
+      popularity: head && row >= 0 ? head.table.popularity(row) : 0,
       available: o.available && !o.blockedRegions.includes(region),
       fresh: row < 0,
     };
@@ -36,10 +36,10 @@ export function factsOf(
   return {
     itemId,
     title: "",
-    categories: categoriesAt(head.table, row).map((k) => head.section.categories[k]!),
-    year: head.table.year[row] || null,
-    popularity: head.table.popularity[row] ?? 0,
-    available: isAvailable(head.table, row),
+    categories: categoriesOf(head.table, row).map((k) => head.section.categories[k]!),
+    year: head.table.year(row) || null,
+    popularity: head.table.popularity(row),
+    available: head.table.available(row),
     fresh: false,
   };
 }
@@ -61,8 +61,8 @@ export function popularById(popular: PopularBlob | null): ReadonlyMap<string, Po
 function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogView | null, region: string): boolean | null {
   const o = overlay?.rows.get(itemId);
   if (o) return o.available && !o.blockedRegions.includes(region);
-  const row = head ? findItem(head.table, itemId) : -1;
-  return overlay?.complete && head && row >= 0 ? isAvailable(head.table, row) : null;
+  const row = head ? head.table.rowOf(itemId) : -1;
+  return overlay?.complete && head && row >= 0 ? head.table.available(row) : null;
 }
 
 /**
@@ -74,8 +74,8 @@ export function knownVisible(head: FunnelHead | null, overlay: CatalogView | nul
   const out = new Set<string>();
   for (const itemId of itemIds) {
     const o = overlay?.rows.get(itemId);
-    const row = head ? findItem(head.table, itemId) : -1;
-    if (o ? o.available && !o.blockedRegions.includes(region) : row >= 0 && isAvailable(head!.table, row)) out.add(itemId);
+    const row = head ? head.table.rowOf(itemId) : -1;
+    if (o ? o.available && !o.blockedRegions.includes(region) : row >= 0 && head!.table.available(row)) out.add(itemId);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { type IvfPqHead } from "../ann/ivfpq-index";
 import { type ListSource } from "../ann/ivfpq-search";
 import { type ScanKernel } from "../ann/kernel/scan-kernel";
 import { type CatalogFacts } from "../catalog/catalog-item";
-import { type ItemTable } from "../catalog/item-table";
+import { type ItemLookup } from "../catalog/item-lookup";
 import { type ContentModel } from "../embeddings/content-vector";
 import { type FoldInModel } from "../embeddings/fold-in";
 import { type FunnelSection } from "../index-format/funnel-section";
@@ -42,7 +42,8 @@ export interface Fault {
 /** What the funnel needs up front from a version's funnel section. */
 export interface FunnelHead {
   section: FunnelSection;
-  table: ItemTable;
+  /** The item table; a request works on its own `table.view()` (shared/catalog/item-lookup.ts). */
+  table: ItemLookup;
   /** Places brand-new items in the embedding space; null when the index has none. */
   content: ContentModel | null;
   foldIn: Omit<FoldInModel, "itemVectors">;

@@ -1,4 +1,4 @@
-import { categoriesAt, findItem } from "../catalog/item-table";
+import { categoriesOf } from "../catalog/item-lookup";
 import { type Candidate, type ItemFacts, type Source, type UserContext } from "../ranking/candidate";
 import { impressionCountsOf } from "../ranking/impression-table";
 import { lightScores } from "../ranking/light-rank";
@@ -150,7 +150,9 @@ export async function gatherCandidates(
   );
   const overlay = note(overlayRead);
   const model = usable(note(modelRead));
-  const head = usable(note(headRead));
+  const sharedHead = usable(note(headRead));
+  // This request's own view of the item table: what it prepares stays answerable until it ends.
+  const head = sharedHead ? { ...sharedHead, table: sharedHead.table.view() } : null;
   const ann = usable(note(annRead));
   const policy = { ...(note(policyRead) ?? DEFAULT_POLICY), ...knobs.policy };
   if (overlay?.stale) degraded.push("catalog_overlay_stale");
@@ -160,14 +162,19 @@ export async function gatherCandidates(
   // Home and up next read the session's history (up next: what to watch after this item, for this
   // user); related reads the item alone (items like this one).
   const withHistory = req.surface !== "related";
-  // History and context as item-table rows.
+  // History and context as item-table rows (a paged table reads their id pages first).
+  if (head) {
+    const seedIds = [...session.history.map((h) => h.itemId), ...(req.contextItemId ? [req.contextItemId] : [])];
+    const read = await timing.measure("items", () => withBudget("item_pages", STAGE_BUDGET_MS.vectors, () => head.table.prepare(seedIds, [])));
+    degraded.push(...(note(read) ?? []));
+  }
   const history = head
     ? session.history.flatMap((h) => {
-        const row = findItem(head.table, h.itemId);
+        const row = head.table.rowOf(h.itemId);
         return row < 0 ? [] : [{ ...h, row }];
       })
     : [];
-  const contextRow = head && req.contextItemId ? findItem(head.table, req.contextItemId) : -1;
+  const contextRow = head && req.contextItemId ? head.table.rowOf(req.contextItemId) : -1;
   const seedRows = [...(withHistory ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
   const [query, neighbours] = head
     ? await timing.measure("session_data", () =>
@@ -184,14 +191,25 @@ export async function gatherCandidates(
       )
     : [null, null];
 
-  const [annP, trendingP, editorial] = await timing.measure("sources", () =>
+  const context = contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null;
+  const [annP, trendingP, editorial, covisited] = await timing.measure("sources", () =>
     Promise.all([
       annSource(ports, ann, head, query, session.seenItemIds.length, knobs, degraded),
       trendingSource(ports, req.region, knobs, degraded),
       withBudget("editorial", STAGE_BUDGET_MS.config, () => ports.config.editorial(req.surface, req.region)).then(note),
+      covisitSources(head, neighbours, history, context, withHistory, knobs, degraded),
     ]),
   );
-  const covisited = covisitSources(head, neighbours, history, contextRow >= 0 ? { row: contextRow, itemId: req.contextItemId! } : null, withHistory, knobs);
+  const contentP = contentSource(index.popular, req.surface === "related" && head && contextRow >= 0 ? itemCategories(head, contextRow) : null, session, knobs);
+  const editorialP = editorialSource(editorial, knobs);
+  const popularP = popularSource(index.popular, index.fallbackItemIds, knobs);
+  if (head) {
+    // Candidates named by id: a paged item table reads their id pages (rows and facts) now.
+    const named = [trendingP, contentP, editorialP, popularP].flatMap((p) => p?.items.map((x) => x.itemId) ?? []);
+    const freshIds = (overlay?.fresh ?? []).map((f) => f.itemId);
+    const read = await timing.measure("items", () => withBudget("item_pages", STAGE_BUDGET_MS.vectors, () => head.table.prepare([...named, ...freshIds], [])));
+    degraded.push(...(note(read) ?? []));
+  }
   const all: SourceProposal[] = [];
   // Quotas fill in this order: context first, then the user's own signals, then the rest.
   for (const p of [
@@ -199,10 +217,10 @@ export async function gatherCandidates(
     annP,
     covisited.find((p) => p.source === "covisit"),
     trendingP,
-    contentSource(index.popular, req.surface === "related" && head && contextRow >= 0 ? itemCategories(head, contextRow) : null, session, knobs),
+    contentP,
     freshSource(overlay?.fresh ?? [], head, query, req.region, knobs),
-    editorialSource(editorial, knobs),
-    popularSource(index.popular, index.fallbackItemIds, knobs),
+    editorialP,
+    popularP,
   ]) {
     if (p) all.push(p);
   }
@@ -241,7 +259,7 @@ export async function gatherCandidates(
 
 /** The categories of an item-table row, by name. */
 function itemCategories(head: FunnelHead, row: number): string[] {
-  return categoriesAt(head.table, row).map((k) => head.section.categories[k]!);
+  return categoriesOf(head.table, row).map((k) => head.section.categories[k]!);
 }
 
 /**

@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { decodeItemTable, encodeItemTable, findItem } from "../catalog/item-table";
+import { wholeItemLookup } from "../catalog/item-lookup";
+import { decodeItemTable, encodeItemTable } from "../catalog/item-table";
 import { RECENT_SEEDS } from "../ranking/candidate";
 import { categoryGaps, covisitSignals } from "./session-signals";
 
 const NAMES = ["Action", "Drama", "Comedy"];
-const table = decodeItemTable(
-  encodeItemTable(
-    Array.from({ length: 12 }, (_, i) => ({ itemId: `m${i}`, categories: [i % 3], year: null, popularity: 12 - i, available: true })),
-    NAMES.length,
-  ).bytes,
+const table = wholeItemLookup(
+  decodeItemTable(
+    encodeItemTable(
+      Array.from({ length: 12 }, (_, i) => ({ itemId: `m${i}`, categories: [i % 3], year: null, popularity: 12 - i, available: true })),
+      NAMES.length,
+    ).bytes,
+  ),
 );
-const row = (id: string) => findItem(table, id);
+const row = (id: string) => table.rowOf(id);
 
 describe("covisitSignals", () => {
   it("sums every recent item's co-visitation with each candidate, the few most recent apart, and counts the links", () => {

@@ -1,4 +1,4 @@
-import { categoriesAt, findItem, type ItemTable } from "../catalog/item-table";
+import { categoriesOf, type ItemLookup } from "../catalog/item-lookup";
 import { type Candidate, type CovisitSignal, RECENT_SEEDS } from "../ranking/candidate";
 
 type Neighbours = (row: number) => { items: Uint32Array; scores: Float32Array };
@@ -11,7 +11,7 @@ type Neighbours = (row: number) => { items: Uint32Array; scores: Float32Array };
  * recent item lists are absent.
  */
 export function covisitSignals(
-  table: ItemTable,
+  table: ItemLookup,
   neighbours: Neighbours | null,
   history: readonly { row: number; weight: number }[],
   candidates: readonly Candidate[],
@@ -20,7 +20,7 @@ export function covisitSignals(
   if (!neighbours || history.length === 0) return out;
   const byRow = new Map<number, string>();
   for (const c of candidates) {
-    const row = findItem(table, c.itemId);
+    const row = table.rowOf(c.itemId);
     if (row >= 0) byRow.set(row, c.itemId);
   }
   history.forEach((h, k) => {
@@ -38,10 +38,10 @@ export function covisitSignals(
 }
 
 /** Category -> position of the most recent history item (most recent first) that has it. */
-export function categoryGaps(table: ItemTable, categoryNames: readonly string[], history: readonly { row: number }[]): Record<string, number> {
+export function categoryGaps(table: ItemLookup, categoryNames: readonly string[], history: readonly { row: number }[]): Record<string, number> {
   const out: Record<string, number> = {};
   history.forEach((h, k) => {
-    for (const c of categoriesAt(table, h.row)) {
+    for (const c of categoriesOf(table, h.row)) {
       const name = categoryNames[c];
       if (name !== undefined && out[name] === undefined) out[name] = k;
     }

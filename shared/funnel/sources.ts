@@ -1,11 +1,10 @@
 import { probeLists, searchIvfPq } from "../ann/ivfpq-search";
 import { type CatalogFacts } from "../catalog/catalog-item";
-import { findItem, itemIdAt } from "../catalog/item-table";
 import { type ContentModel, contentVector } from "../embeddings/content-vector";
 import { type PopularBlob } from "../index-format/popular";
 import { annResultsWanted, UNCALIBRATED_ANN_KNOBS } from "../ranking/ann-request";
 import { type SourceProposal } from "../ranking/merge-candidates";
-import { categoryItems, covisitItems, popularItems } from "../ranking/sources";
+import { categoryItems, covisitRows, popularItems } from "../ranking/sources";
 import { withBudget } from "./budget";
 import { type FunnelKnobs, STAGE_BUDGET_MS } from "./knobs";
 import { type AnnHead, type FunnelHead, type FunnelPorts } from "./ports";
@@ -26,7 +25,7 @@ export async function annSource(
   if (!ann || !query || query.length !== ann.section.dims) return null;
   const items = ann.items;
   const table = head?.table ?? null;
-  const idOf = items ? (position: number) => items.ids[position]! : table ? (row: number) => itemIdAt(table, row) : null;
+  const idOf = items ? (position: number) => items.ids[position] ?? null : table ? (row: number) => table.idAt(row) : null;
   if (!idOf) {
     degraded.push("ann_ids_unavailable");
     return null;
@@ -42,7 +41,11 @@ export async function annSource(
     const k = annResultsWanted(quota, seenCount);
     const shortlist = Math.max(knobs.ann.shortlist ?? calibrated.shortlist, k);
     const found = searchIvfPq(ports.kernel, ann.head, fetched.source, query, { k, nprobe, shortlist }, probed);
-    return Array.from(found.ids, (id, i) => ({ itemId: idOf(id), score: found.scores[i]! }));
+    // Rows of a paged item table are named from their pages, read now.
+    if (!items && table) degraded.push(...(await table.prepare([], found.ids)));
+    return Array.from(found.ids, (id, i) => ({ itemId: idOf(id), score: found.scores[i]! })).filter(
+      (x): x is { itemId: string; score: number } => x.itemId !== null,
+    );
   });
   if (!result.ok) {
     degraded.push(result.degraded);
@@ -51,25 +54,39 @@ export async function annSource(
   return { source: "ann", quota, items: result.value };
 }
 
-/** Co-visitation of the context item (up next, related) and of the recent items (home, up next). */
-export function covisitSources(
+/**
+ * Co-visitation of the context item (up next, related) and of the recent
+ * items (home, up next). The best rows are chosen first and only they are
+ * named, so a paged item table reads their pages alone.
+ */
+export async function covisitSources(
   head: FunnelHead | null,
   neighbours: Neighbours | null,
   history: readonly { row: number; itemId: string; weight: number }[],
   context: { row: number; itemId: string } | null,
   withHistory: boolean,
   knobs: FunnelKnobs,
-): SourceProposal[] {
+  degraded: string[],
+): Promise<SourceProposal[]> {
   if (!head || !neighbours) return [];
-  const idOf = (row: number) => itemIdAt(head.table, row);
-  const out: SourceProposal[] = [];
-  if (context) {
-    out.push({ source: "context", quota: knobs.quota.context, items: covisitItems(neighbours, [{ ...context, weight: 1 }], idOf, knobs.quota.context) });
-  }
-  if (withHistory && history.length > 0) {
-    out.push({ source: "covisit", quota: knobs.quota.covisit, items: covisitItems(neighbours, history, idOf, knobs.quota.covisit) });
-  }
-  return out;
+  const picked: { source: "context" | "covisit"; quota: number; rows: ReturnType<typeof covisitRows> }[] = [];
+  if (context) picked.push({ source: "context", quota: knobs.quota.context, rows: covisitRows(neighbours, [{ ...context, weight: 1 }], knobs.quota.context) });
+  if (withHistory && history.length > 0)
+    picked.push({ source: "covisit", quota: knobs.quota.covisit, rows: covisitRows(neighbours, history, knobs.quota.covisit) });
+  degraded.push(
+    ...(await head.table.prepare(
+      [],
+      picked.flatMap((p) => p.rows.map((r) => r.row)),
+    )),
+  );
+  return picked.map(({ source, quota, rows }) => ({
+    source,
+    quota,
+    items: rows.flatMap(({ row, score, becauseOf }) => {
+      const itemId = head.table.idAt(row);
+      return itemId === null ? [] : [{ itemId, score, becauseOf }];
+    }),
+  }));
 }
 
 /** Trending in the caller's region. */
@@ -122,7 +139,7 @@ export function freshSource(
   region: string,
   knobs: FunnelKnobs,
 ): SourceProposal | null {
-  const shown = fresh.filter((f) => f.available && !f.blockedRegions.includes(region) && !(head && findItem(head.table, f.itemId) >= 0));
+  const shown = fresh.filter((f) => f.available && !f.blockedRegions.includes(region) && !(head && head.table.rowOf(f.itemId) >= 0));
   if (shown.length === 0) return null;
   return { source: "fresh", quota: knobs.quota.fresh, items: freshOrder(shown, head?.content ?? null, query) };
 }

@@ -12,9 +12,21 @@ type Items = SourceProposal["items"];
 export function covisitItems(
   neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array },
   history: readonly { row: number; itemId: string; weight: number }[],
-  idOf: (row: number) => string,
+  idOf: (row: number) => string | null,
   limit: number,
 ): Items {
+  return covisitRows(neighborsOf, history, limit).flatMap(({ row, score, becauseOf }) => {
+    const itemId = idOf(row);
+    return itemId === null ? [] : [{ itemId, score, becauseOf }];
+  });
+}
+
+/** `covisitItems` before naming: the best rows, so a paged item table reads only their pages. */
+export function covisitRows(
+  neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array },
+  history: readonly { row: number; itemId: string; weight: number }[],
+  limit: number,
+): { row: number; score: number; becauseOf: string }[] {
   const score = new Map<number, number>();
   const best = new Map<number, { contribution: number; itemId: string }>();
   for (const h of history) {
@@ -31,7 +43,7 @@ export function covisitItems(
     .filter(([, s]) => s > 0)
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, limit)
-    .map(([row, s]) => ({ itemId: idOf(row), score: s, becauseOf: best.get(row)!.itemId }));
+    .map(([row, s]) => ({ row, score: s, becauseOf: best.get(row)!.itemId }));
 }
 
 /**

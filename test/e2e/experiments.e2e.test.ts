@@ -2,9 +2,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { opeCommand, parsePolicy } from "../../index-builder/src/experiments/experiment-commands";
+import { opeCommand, parsePolicy, replayRefusal } from "../../index-builder/src/experiments/experiment-commands";
+import { replayThroughIndex } from "../../index-builder/src/experiments/index-replay";
+import { readEventLog, readImpressionLog } from "../../index-builder/src/experiments/redis-logs";
+import { type ImpressionRecord } from "../../shared/experiments/exposure";
+import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { assign } from "../../shared/experiments/assignment";
-import { type Experiment } from "../../shared/experiments/experiment";
+import { EXPERIMENTS_FRESH_MS, type Experiment } from "../../shared/experiments/experiment";
 import { type ExperimentReport } from "../../shared/experiments/report";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
@@ -23,6 +27,7 @@ interface Recs {
   region: string;
   experiment: string | null;
   variant: string;
+  experiments: { experiment: string; variant: string }[];
   items: { itemId: string }[];
 }
 
@@ -38,9 +43,19 @@ const click = (user: string, n: number, r: Recs) =>
     }),
   });
 
+/** `index-builder ope` over the stack's logs, with a short bootstrap. */
+const ope50 = (policies: string[], options: { experiment: string; outDir: string; indexRoot?: string }) =>
+  opeCommand({
+    redis: { url: inject("redisUrl"), token: inject("redisToken") },
+    policies: policies.map(parsePolicy),
+    bootstrap: 50,
+    log: () => {},
+    ...options,
+  });
+
 afterAll(async () => {
   // The stack is shared with the other e2e files: leave nothing running.
-  await fetch(`${base}/admin/experiments/${id}/stop`, { method: "POST", headers: admin });
+  for (const e of [id, `${id}-sm`, `${id}-p`]) await fetch(`${base}/admin/experiments/${e}/stop`, { method: "POST", headers: admin });
 });
 
 describe("an experiment over HTTP with a real Redis", () => {
@@ -102,20 +117,16 @@ describe("an experiment over HTTP with a real Redis", () => {
     // Off-policy estimates from the same logs: another exploration rate, and the served index replayed offline.
     const scratch = await mkdtemp(join(tmpdir(), "ope-e2e-"));
     try {
-      const ope = await opeCommand({
-        redis: { url: inject("redisUrl"), token: inject("redisToken") },
-        policies: [parsePolicy("epsilon:0.3"), parsePolicy(`index:${inject("indexDir")}`)],
-        experiment: id,
-        outDir: scratch,
-        bootstrap: 50,
-        log: () => {},
-      });
+      const ope = await ope50(["epsilon:0.3", `index:${inject("indexDir")}`], { experiment: id, outDir: scratch });
       expect(ope.impressions).toBe(24);
       const [epsilon, replay] = ope.candidates;
       expect(epsilon!.positionSamples).toBe(24 * 5);
       // The version that served the lists, replayed on every logged context.
       expect(replay!.policy).toContain(inject("indexVersion"));
-      console.info(`replay: ${JSON.stringify(replay!.replay)} refused: ${replay!.refused}`);
+      // Decided again from the logs alone (decision records, events with their session versions, the built version).
+      expect(replay!.replay).toMatchObject({ impressions: 24, positions: 120, unreplayable: {}, versionsMissing: [] });
+      expect(replay!.replay!.share).toBeGreaterThanOrEqual(0.99);
+      expect(replay!.refused).toBeUndefined();
       expect(replay!.impressionsUsed).toBe(24);
       expect(replay!.positionSamples).toBe(24 * 5);
       expect(JSON.parse(await readFile(join(scratch, "ope.json"), "utf8")).candidates).toHaveLength(2);
@@ -132,5 +143,162 @@ describe("an experiment over HTTP with a real Redis", () => {
     expect(markdown).toContain(`# Experiment ${id}`);
     expect(markdown).toMatch(/SRM: chi-square/);
     expect(markdown).toMatch(/CUPED: on/);
+  });
+
+  it("serves a variant's softmax exploration with exact logged propensities, and replays every logged list, cached and paged ones too", async () => {
+    await fetch(`${base}/admin/experiments/${id}/stop`, { method: "POST", headers: admin });
+    const sm = `${id}-sm`;
+    const softmax = { policy: "softmax", temperature: 0.05, topN: 6, from: 2 };
+    const created = await fetch(
+      `${base}/admin/experiments`,
+      json("POST", { id: sm, layer: "explore", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } }),
+    );
+    expect(created.status).toBe(201);
+    expect((await fetch(`${base}/admin/experiments/${sm}/start`, { method: "POST", headers: admin })).status).toBe(200);
+
+    type Page = Omit<Recs, "items"> & { nextCursor: string | null; items: { itemId: string; score: number; propensity: number }[] };
+    const get = async (user: string, query: string) => {
+      const res = await api(`${base}/v1/recommendations?user_id=${user}&${query}`);
+      expect(res.status).toBe(200);
+      return { body: (await res.json()) as Page, cache: res.headers.get("X-Cache") };
+    };
+    const clickOn = async (user: string, n: number, page: Page) => {
+      // Exposures are written after the response; a click follows a list by more than that.
+      await new Promise((res) => setTimeout(res, 60));
+      expect((await click(user, n, page)).status).toBe(200);
+    };
+    const shown: Page[] = [];
+    let hits = 0;
+    for (let i = 0; i < 10; i++) {
+      const user = `${sm}-u${i}`;
+      const first = await get(user, "limit=10");
+      const again = await get(user, "limit=10");
+      // Nothing changed the session: the same list, from the cache, a showing of its own.
+      expect(again.body.items).toEqual(first.body.items);
+      if (again.cache === "hit") hits++;
+      await clickOn(user, 0, first.body);
+      const second = await get(user, "limit=10");
+      const next = await get(user, `limit=10&cursor=${encodeURIComponent(second.body.nextCursor!)}`);
+      const upNext = await get(user, `limit=10&surface=up_next&item_id=${second.body.items[1]!.itemId}`);
+      await clickOn(user, 1, upNext.body);
+      shown.push(first.body, again.body, second.body, next.body, upNext.body);
+    }
+    expect(hits).toBeGreaterThan(0);
+
+    const logged = await poll(
+      async () =>
+        streamEntries(await redis.xrevrange(IMPRESSION_STREAM_KEY, "+", "-", 500))
+          .map(([, f]) => JSON.parse(f.impression ?? "{}") as ImpressionRecord)
+          .filter((x) => x.experiments?.some((e) => e.experimentId === sm)),
+      (xs) => xs.length >= shown.length,
+      10_000,
+    );
+    expect(logged).toHaveLength(shown.length);
+    let explored = 0;
+    for (const imp of logged) {
+      const variant = imp.experiments.find((e) => e.experimentId === sm)!.variant;
+      const served = shown.find((p) => p.impressionId === imp.impressionId)!;
+      // What the response says is what the log holds, to the last bit.
+      expect(imp.propensities).toEqual(served.items.map((x) => x.propensity));
+      if (variant === "a") {
+        expect(imp.exploration).toMatchObject({ policy: "epsilon" });
+        continue;
+      }
+      const { window, ...ran } = imp.exploration as { window: number[] };
+      expect(ran).toEqual(softmax);
+      // The reference: Plackett–Luce marginals of the logged window's scores; each slot's column sums to 1.
+      const marginals = plackettLuceMarginals(window, softmax.temperature);
+      for (let k = 0; k < window.length; k++) expect(window.reduce((sum, _, j) => sum + marginals[j * window.length + k]!, 0)).toBeCloseTo(1, 12);
+      imp.itemIds.forEach((_, k) => {
+        const slot = imp.decision!.positions[k]! - (softmax.from - 1);
+        if (slot < 0 || slot >= window.length) return expect(imp.propensities[k]).toBe(1);
+        expect(imp.propensities[k]).toBe(marginals[window.indexOf(imp.scores[k]!) * window.length + slot]);
+        if (imp.propensities[k]! < 0.99) explored++;
+      });
+    }
+    expect(explored).toBeGreaterThan(0);
+
+    const scratch = await mkdtemp(join(tmpdir(), "ope-e2e-"));
+    try {
+      const ope = await ope50(["softmax:0.1:6:2", `index:${inject("indexDir")}`], { experiment: sm, outDir: scratch });
+      const [other, replay] = ope.candidates;
+      // Another temperature over the same window: exact from every log (softmax logs carry the window, epsilon pages show it).
+      expect(other!.impressionsSkipped).toBe(0);
+      // Cached showings, later pages and up next, with both exploration policies: all decided again as logged.
+      console.info(`replaying the logging policy: ${replay!.replay!.reproduced} of ${replay!.replay!.positions} logged positions reproduced`);
+      expect(replay!.replay).toMatchObject({ impressions: shown.length, unreplayable: {} });
+      expect(replay!.replay!.share).toBeGreaterThanOrEqual(0.99);
+      expect(replay!.clicksPerList).not.toBeNull();
+
+      // Without the versions that served the logs, the replay cannot be checked: the estimates are withheld.
+      const empty = await mkdtemp(join(tmpdir(), "ope-e2e-root-"));
+      const blind = await ope50([`index:${inject("indexDir")}`], { experiment: sm, indexRoot: empty, outDir: scratch });
+      await rm(empty, { recursive: true, force: true });
+      expect(blind.candidates[0]).toMatchObject({ clicksPerList: null, refused: expect.stringContaining("cannot be checked") });
+      expect(await readFile(join(scratch, "ope.md"), "utf8")).toContain("REFUSED");
+
+      // A log that lost the clicks rebuilds the wrong sessions: the replay says so and is refused.
+      const impressions = (await readImpressionLog(redis)).filter((x) => x.experiments?.some((e) => e.experimentId === sm));
+      const events = (await readEventLog(redis)).filter((e) => e.type !== "click");
+      const lossy = await replayThroughIndex(
+        { candidate: inject("indexDir"), logged: new Map([[inject("indexVersion"), inject("indexDir")]]) },
+        impressions,
+        impressions,
+        events,
+      );
+      console.info(`without the clicks in the event log: ${(lossy.reproduction.share * 100).toFixed(1)}% of logged positions reproduced`);
+      expect(lossy.reproduction.share).toBeLessThan(0.99);
+      expect(replayRefusal(lossy.reproduction)).toMatch(/reproduces .*% of logged positions/);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    expect((await fetch(`${base}/admin/experiments/${sm}/stop`, { method: "POST", headers: admin })).status).toBe(200);
+  });
+
+  it("serves an experiment started or stopped through the admin API within the refresh interval, never a stopped variant's cached list", async () => {
+    const p = `${id}-p`;
+    const user = `${p}-u`;
+    const get = async () => {
+      const res = await api(`${base}/v1/recommendations?user_id=${user}&limit=10`);
+      expect(res.status).toBe(200);
+      return { body: (await res.json()) as Recs, cache: res.headers.get("X-Cache") };
+    };
+    /** Requests every 100 ms until `done`; how long after `sinceMs` the first such answer came. */
+    const until = async (done: (r: { body: Recs; cache: string | null }) => boolean, sinceMs: number) => {
+      for (;;) {
+        const r = await get();
+        const elapsedMs = Date.now() - sinceMs;
+        if (done(r)) return { ...r, elapsedMs };
+        expect(elapsedMs).toBeLessThan(EXPERIMENTS_FRESH_MS + 2_000);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const before = await get();
+    expect(before.body.experiments).toEqual([]);
+    const variant = { policy: { mmrLambda: 0.5, explorationRate: 0 } };
+    expect(
+      (
+        await fetch(
+          `${base}/admin/experiments`,
+          json("POST", { id: p, control: "a", variants: { a: variant, b: variant }, allocation: { default: { a: 50, b: 50 } } }),
+        )
+      ).status,
+    ).toBe(201);
+    const startedMs = Date.now();
+    expect((await fetch(`${base}/admin/experiments/${p}/start`, { method: "POST", headers: admin })).status).toBe(200);
+    const inside = await until((r) => r.body.experiment === p, startedMs);
+    console.info(`started experiment served after ${inside.elapsedMs} ms (refresh interval ${EXPERIMENTS_FRESH_MS} ms)`);
+    // The variant's list, cached under its own key.
+    expect((await get()).cache).toBe("hit");
+
+    const stoppedMs = Date.now();
+    expect((await fetch(`${base}/admin/experiments/${p}/stop`, { method: "POST", headers: admin })).status).toBe(200);
+    const after = await until((r) => r.body.experiment === null, stoppedMs);
+    console.info(`stopped experiment gone after ${after.elapsedMs} ms`);
+    // Out of the experiment, the user gets the list of no variant (the one cached before it started), not the stopped variant's.
+    expect(after.body.variant).toBe("default");
+    expect(after.body.items).toEqual(before.body.items);
+    expect(after.body.items).not.toEqual(inside.body.items);
+    for (let i = 0; i < 3; i++) expect((await get()).body).toMatchObject({ experiment: null, variant: "default" });
   });
 });

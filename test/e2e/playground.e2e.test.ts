@@ -89,6 +89,17 @@ describe.runIf(chromiumPresent("the playground in a browser (playground.e2e.test
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  it("is served as static assets with a CSP that allows only its own files and this origin", async () => {
+    const res = await fetch(`${base}/playground/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get("Content-Security-Policy") ?? "";
+    for (const directive of ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) expect(csp).toContain(directive);
+    const bare = await fetch(`${base}/playground`, { redirect: "manual" });
+    expect([bare.status, bare.headers.get("Location")]).toEqual([307, "/playground/"]);
+    // The assets' header rules are not themselves served.
+    expect((await fetch(`${base}/_headers`)).status).toBe(404);
+  });
+
   it("loads nothing from anywhere but this Worker, and breaks no rule of its CSP", () => {
     expect(requested.length).toBeGreaterThan(0);
     for (const url of requested) expect(url.startsWith(`${base}/`), url).toBe(true);

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { assign, experimentsFor } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
-import { forgetExperiments } from "../../worker/src/experiments/experiment-store";
+import { EXPERIMENTS_FRESH_MS, forgetExperiments, saveExperiment } from "../../worker/src/experiments/experiment-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
 
@@ -206,6 +206,35 @@ describe("experiments", () => {
     expect(b).toBeGreaterThanOrEqual(5);
     // The draws differ by user: softmax reorders the greedy top five.
     expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it("serves a change made on another isolate within the refresh interval, and never a stale assignment past it", { timeout: 60_000 }, async () => {
+    expect((await create({ id: "old", control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect((await create({ id: "new", layer: "other", control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } })).status).toBe(201);
+    expect((await start("old")).status).toBe(200);
+    const user = freshUser();
+    // This isolate reads the set now (the admin call above cleared its copy).
+    const primedAtMs = Date.now();
+    expect((await recsFrom(user)).experiments).toEqual([{ experiment: "old", variant: expect.any(String) }]);
+    // Another isolate stops "old" and starts "new": D1 changes, this isolate's copy does not hear of it.
+    const nowMs = Date.now();
+    const { experiment: old } = await get("old");
+    const { experiment: fresh } = await get("new");
+    await saveExperiment(env.DB, { ...old, status: "stopped", stoppedAtMs: nowMs, updatedAtMs: nowMs }, "stop", "other-isolate", "running");
+    await saveExperiment(env.DB, { ...fresh, status: "running", startedAtMs: nowMs, updatedAtMs: nowMs }, "start", "other-isolate", "draft");
+    const seen: { atMs: number; experiments: string }[] = [];
+    for (;;) {
+      const body = await recsFrom(user);
+      const atMs = Date.now();
+      seen.push({ atMs: atMs - primedAtMs, experiments: body.experiments.map((e) => e.experiment).join(",") });
+      if (body.experiments.length === 1 && body.experiments[0]!.experiment === "new") break;
+      expect(atMs - primedAtMs, JSON.stringify(seen)).toBeLessThan(EXPERIMENTS_FRESH_MS + 2_000);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Served as it was within the interval (the isolate's copy), then the change, and nothing stale after it.
+    expect(seen.filter((s) => s.atMs < EXPERIMENTS_FRESH_MS - 500).every((s) => s.experiments === "old")).toBe(true);
+    expect(seen.at(-1)!.atMs).toBeGreaterThanOrEqual(EXPERIMENTS_FRESH_MS);
+    for (let i = 0; i < 3; i++) expect((await recsFrom(user)).experiments.map((e) => e.experiment)).toEqual(["new"]);
   });
 
   it("serves a variant routed to another index version from that version", async () => {

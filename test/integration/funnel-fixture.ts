@@ -3,6 +3,7 @@ import { sha256Hex } from "../../shared/checksum";
 import { type IndexManifest } from "../../shared/index-format/manifest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { workerdKernel } from "../../worker/src/ann/workerd-kernel";
+import { type PageSizes } from "../../index-builder/src/build/funnel-blobs";
 import { fixtureFunnelIndex, funnelCatalog } from "../fixtures/funnel-index";
 import { adminCall, call, demoBuild, freshUser, jsonInit, postEvents } from "./fixtures";
 
@@ -39,14 +40,16 @@ export async function userWithHistory(): Promise<string> {
 /**
  * The fixture funnel index (test/fixtures/funnel-index.ts), built inside
  * workerd and published through the admin API like a real build, with the
- * catalog. `extra` blobs (a heavy ranker) go in with it.
+ * catalog. `extra` blobs (a heavy ranker) go in with it; `pages` overrides
+ * the page sizes (PAGED_ITEMS: a paged item table).
  */
 export async function publishFunnelIndex(
   version: string,
   patch: (manifest: IndexManifest) => void = () => {},
   extra: ReadonlyMap<string, { bytes: Uint8Array; contentType: string }> = new Map(),
+  pages: Partial<PageSizes> = {},
 ): Promise<IndexManifest> {
-  const fixture = fixtureFunnelIndex(workerdKernel());
+  const fixture = fixtureFunnelIndex(workerdKernel(), pages);
   const { catalog } = fixture;
   const { manifest, popularBytes } = await demoBuild(version, catalog.slice(0, 200));
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([["popular", { bytes: popularBytes, contentType: "application/json" }]]);

@@ -32,6 +32,8 @@ describe("GET /v1/recommendations", () => {
     }
     // Nothing was stored for a new user: the Cache API is not asked.
     expect(res.headers.get("Server-Timing")).not.toMatch(/\bcache;dur=/);
+    // The index store's reads are counted (bench:serve reports them per miss).
+    expect(res.headers.get("Server-Timing")).toMatch(/\bkv-reads;desc="\d+"/);
     const body = await res.json<RecsBody>();
     expect(body.indexVersion).toBe("v-recs");
     expect(body.items.map((i) => i.itemId)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));

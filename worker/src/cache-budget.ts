@@ -24,6 +24,12 @@ export const CACHE_BYTES = {
   vectorPages: 8 * 1024 * 1024,
   /** Co-visitation pages. */
   covisitPages: 8 * 1024 * 1024,
+  /**
+   * Row and id pages of a paged item table (catalogs past the builder's
+   * `wholeItemTableMax`, 100,000 items; shared/catalog/item-directory.ts),
+   * which at 1M items replaced the 22 MB whole table held outside this budget.
+   */
+  itemPages: 10 * 1024 * 1024,
   /** Title pages. */
   titlePages: 6 * 1024 * 1024,
   /** Recently computed or fetched ranked lists, encoded (routes/recommendations.ts). */

@@ -114,7 +114,14 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
   const rankerOptions = {
     ...DEFAULT_RANKER_BUILD,
-    dataset: { ...DEFAULT_RANKER_BUILD.dataset, lightWeights: choice.light },
+    // The tuned iALS, lists and weights (with the ranker split's fewer sweeps), so its candidates are the index's.
+    dataset: {
+      ...DEFAULT_RANKER_BUILD.dataset,
+      lightWeights: choice.light,
+      ials: { ...choice.ials, ...DEFAULT_RANKER_BUILD.dataset.ials },
+      covisit: choice.covisit,
+      transform: choice.transform,
+    },
     alwaysShip: options.ranker === "always",
   };
   const ranker = options.ranker === false || rankerRefused ? null : await buildRanker(dataset, rankerOptions, log);

@@ -1,4 +1,5 @@
-import { encodeItemTable } from "../../../shared/catalog/item-table";
+import { encodeItemPages, HOT_ROWS } from "../../../shared/catalog/item-directory";
+import { encodeItemTable, type ItemTableRow, orderItemRows } from "../../../shared/catalog/item-table";
 import { encodeTitlePage } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
@@ -8,6 +9,8 @@ import {
   FUNNEL_FORMAT_VERSION,
   type FunnelSection,
   covisitPageName,
+  ITEM_DIRECTORY_BLOB,
+  itemPageName,
   titlePageName,
   vectorPageName,
 } from "../../../shared/index-format/funnel-section";
@@ -24,8 +27,24 @@ export interface PageSizes {
   vectorPageSize: number;
   covisitPageSize: number;
   titlePageSize: number;
+  /**
+   * Rows (and ids) per page of a paged item table, used past
+   * `wholeItemTableMax` items: 1,024 rows are about 30 KiB.
+   */
+  itemPageSize: number;
+  /** Up to this many items the item table is one blob (about 25 bytes an item), read once per isolate. */
+  wholeItemTableMax: number;
+  /** Of a paged table, the most popular rows found by id through their row pages (shared/catalog/item-directory.ts). */
+  itemHotRows: number;
 }
-export const DEFAULT_PAGES: PageSizes = { vectorPageSize: 128, covisitPageSize: 256, titlePageSize: 512 };
+export const DEFAULT_PAGES: PageSizes = {
+  vectorPageSize: 128,
+  covisitPageSize: 256,
+  titlePageSize: 512,
+  itemPageSize: 1024,
+  wholeItemTableMax: 100_000,
+  itemHotRows: HOT_ROWS,
+};
 
 type Blob = { bytes: Uint8Array; contentType: string };
 
@@ -60,19 +79,43 @@ export function buildFunnelBlobs(
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
-  const { bytes: table, order } = encodeItemTable(
-    embeddings.itemIds.map((itemId) => {
-      const item = facts.get(itemId);
-      return {
-        itemId,
-        categories: (item?.categories ?? []).flatMap((c) => (categoryIndex.has(c) ? [categoryIndex.get(c)!] : [])),
-        year: item?.year ?? null,
-        popularity: popularity.get(itemId) ?? 0,
-        available: item?.available ?? true,
-      };
-    }),
-    categories.length,
-  );
+  const tableRows: ItemTableRow[] = embeddings.itemIds.map((itemId) => {
+    const item = facts.get(itemId);
+    return {
+      itemId,
+      categories: (item?.categories ?? []).flatMap((c) => (categoryIndex.has(c) ? [categoryIndex.get(c)!] : [])),
+      year: item?.year ?? null,
+      popularity: popularity.get(itemId) ?? 0,
+      available: item?.available ?? true,
+    };
+  });
+  const paged = tableRows.length > pages.wholeItemTableMax;
+  const itemBlobs = new Map<string, Blob>();
+  let order: string[];
+  let itemPages: FunnelSection["itemPages"];
+  if (paged) {
+    const ordered = orderItemRows(tableRows);
+    order = ordered.map((x) => x.row.itemId);
+    const encoded = encodeItemPages(
+      ordered.map(({ row, k }) => ({
+        itemId: row.itemId,
+        categoryMask: row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0),
+        popularity: row.popularity,
+        year: row.year ?? 0,
+        available: row.available,
+        idRank: k,
+      })),
+      { rowPageSize: pages.itemPageSize, idPageSize: pages.itemPageSize, hotRows: pages.itemHotRows },
+    );
+    itemBlobs.set(ITEM_DIRECTORY_BLOB, { bytes: encoded.head, contentType: "application/octet-stream" });
+    encoded.rowPages.forEach((bytes, p) => itemBlobs.set(itemPageName("rows", p), { bytes, contentType: "application/octet-stream" }));
+    encoded.idPages.forEach((bytes, p) => itemBlobs.set(itemPageName("ids", p), { bytes, contentType: "application/octet-stream" }));
+    itemPages = encoded.section;
+  } else {
+    const whole = encodeItemTable(tableRows, categories.length);
+    order = whole.order;
+    itemBlobs.set(FUNNEL_BLOBS.itemTable, { bytes: whole.bytes, contentType: "application/octet-stream" });
+  }
   // Training index -> item-table row.
   const rowOf = new Map(order.map((id, row) => [id, row]));
   const toRow = Uint32Array.from(embeddings.itemIds, (id) => rowOf.get(id)!);
@@ -81,7 +124,7 @@ export function buildFunnelBlobs(
   const n = order.length;
   const vectors = new Float32Array(n * dims);
   for (let i = 0; i < n; i++) vectors.set(embeddings.itemVectors.subarray(i * dims, (i + 1) * dims), toRow[i]! * dims);
-  const blobs = new Map<string, Blob>([[FUNNEL_BLOBS.itemTable, { bytes: table, contentType: "application/octet-stream" }]]);
+  const blobs = itemBlobs;
   const remapped = remapCovisit(covisit, toRow);
   const covisitPages = Math.ceil(n / pages.covisitPageSize);
   for (let p = 0; p < covisitPages; p++) {
@@ -115,6 +158,7 @@ export function buildFunnelBlobs(
       covisitPages,
       titlePageSize: pages.titlePageSize,
       titlePages,
+      ...(itemPages ? { itemPages } : {}),
     },
   };
 }

@@ -18,10 +18,14 @@ describe("tuneOnValidation", () => {
     expect(lines.some((l) => l.startsWith("WARNING: tuning skipped"))).toBe(true);
   });
 
-  it("offers count kinds their transforms and ratings only theirs", () => {
+  it("offers count kinds their transforms and ratings theirs: dislikes below 3, stars as confidence, binary", () => {
     const base = { name: "d", items: [], interactions: [{ userId: "u", itemId: "i", rating: null, count: 9, timestampMs: 0 }] };
     expect(datasetTuningData({ ...base, weightKind: "plays" }).transforms.map((t) => t.kind)).toEqual(["log", "binary"]);
-    expect(datasetTuningData({ ...base, interactions: [{ ...base.interactions[0]!, rating: 4 }] }).transforms).toEqual([{ kind: "rating", ratingMax: 5 }]);
+    expect(datasetTuningData({ ...base, interactions: [{ ...base.interactions[0]!, rating: 4 }] }).transforms).toEqual([
+      { kind: "rating", ratingMax: 5 },
+      { kind: "stars", ratingMax: 5 },
+      { kind: "binary" },
+    ]);
   });
 
   it("grids light weights with ANN as the backbone and every other source weight finite", () => {

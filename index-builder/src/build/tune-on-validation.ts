@@ -11,7 +11,7 @@ import { type IalsOptions } from "../train/implicit-als";
 import { type InteractionTable, selectRows } from "../train/interaction-table";
 import { trainIalsOnTable } from "../train/train-ials";
 import { choiceForReport, type TunedChoice, type TuningReport, type TuningTrial } from "./tuning-choice";
-import { datasetTransform, pairCounts, trainingTable } from "./training-table";
+import { pairCounts, trainingTable } from "./training-table";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { ValidationLists } from "./validation-lists";
 
@@ -46,7 +46,7 @@ export function datasetTuningData(dataset: Dataset): TuningData {
   const kind = dataset.weightKind ?? "ratings";
   return {
     tableOf: (transform) => trainingTable(dataset, transform),
-    transforms: isCountKind(kind) ? transformGrid(kind, pairCounts(dataset), dataset.ratingMax) : [datasetTransform(dataset)],
+    transforms: transformGrid(kind, isCountKind(kind) ? pairCounts(dataset) : [], dataset.ratingMax),
     items: dataset.items,
   };
 }
@@ -149,7 +149,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     return trial(
       "ials",
       { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization },
-      async () => (await evaluateRecommender(new IalsRecommender(ials, false), fit, validation)).metrics.ndcgAtK,
+      async () => (await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation)).metrics.ndcgAtK,
     );
   };
   let transform = start.transform;

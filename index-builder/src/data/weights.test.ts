@@ -22,13 +22,21 @@ describe("weight transforms", () => {
     expect(defaultTransform("plays", counts)).toEqual({ kind: "log", epsilon: 5 });
     expect(defaultTransform("purchases", counts)).toEqual({ kind: "log", epsilon: 1 });
     expect(defaultTransform("clicks", [])).toEqual({ kind: "log", epsilon: 1 });
-    expect(transformGrid("ratings", counts)).toEqual([{ kind: "rating", ratingMax: 5 }]);
+    expect(transformGrid("ratings", counts)).toEqual([{ kind: "rating", ratingMax: 5 }, { kind: "stars", ratingMax: 5 }, { kind: "binary" }]);
   });
 
   it("keeps ratings' r-2 / r-3 rule, rescaled from other scales", () => {
     for (const r of [0.5, 1, 2, 2.5, 3, 4, 5]) expect(transformWeight(r, { kind: "rating", ratingMax: 5 })).toBe(ratingWeight(r));
     expect(transformWeight(10, { kind: "rating", ratingMax: 10 })).toBe(3);
     expect(transformWeight(2, { kind: "rating", ratingMax: 10 })).toBe(-2);
+  });
+
+  it("makes every rating a like under stars, its confidence growing with the stars (3 of 5 -> 1)", () => {
+    const stars = { kind: "stars", ratingMax: 5 } as const;
+    expect(transformWeight(3, stars)).toBe(1);
+    expect(transformWeight(1, stars)).toBeGreaterThan(0);
+    expect(transformWeight(5, stars)).toBeGreaterThan(transformWeight(4, stars));
+    expect(transformWeight(10, { kind: "stars", ratingMax: 10 })).toBe(transformWeight(5, stars));
   });
 });
 

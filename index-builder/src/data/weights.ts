@@ -1,11 +1,14 @@
 import { ratingWeight } from "../../../shared/embeddings/event-weights";
+import { type InteractionTable } from "../train/interaction-table";
 
 /**
  * What an imported weight column means. Each kind has its own transform to
  * the signed preference weight implicit ALS takes (shared/embeddings/event-weights.ts):
  * - `ratings`: stars on a 0.5-5 scale (ratingMax rescales others); 3 and up
  *   is a like (+1..+3), below 3 a dislike (2 stars -> -1): a rating is the
- *   only kind that can say "no".
+ *   only kind that can say "no". Tuning also tries `stars` (every rating a
+ *   like of confidence stars/3 on the 5 scale: whoever rated an item met it,
+ *   which is what a log scored by "will they interact" rewards) and binary.
  * - `plays`, `purchases`, `clicks`: counts of a (user, item) pair. Summed per
  *   pair, then confidence-transformed; never negative, so a one-play row is
  *   a weak like, not a dislike, and a 350,000-play row does not drown the
@@ -18,7 +21,7 @@ export type WeightKind = (typeof WEIGHT_KINDS)[number];
  * How a pair's summed count becomes a weight: `binary` (any count is 1) or
  * `log` (log(1 + count/ε), ε in the count's own units). Ratings use `rating`.
  */
-export type WeightTransform = { kind: "rating"; ratingMax: number } | { kind: "binary" } | { kind: "log"; epsilon: number };
+export type WeightTransform = { kind: "rating"; ratingMax: number } | { kind: "stars"; ratingMax: number } | { kind: "binary" } | { kind: "log"; epsilon: number };
 
 export function isCountKind(kind: WeightKind): boolean {
   return kind !== "ratings";
@@ -29,6 +32,8 @@ export function transformWeight(value: number, transform: WeightTransform): numb
   switch (transform.kind) {
     case "rating":
       return ratingWeight((value * 5) / transform.ratingMax);
+    case "stars":
+      return (value * 5) / transform.ratingMax / 3;
     case "binary":
       return value > 0 ? 1 : 0;
     case "log":
@@ -47,10 +52,10 @@ export function defaultTransform(kind: WeightKind, pairCounts: ArrayLike<number>
   return { kind: "log", epsilon: kind === "plays" ? Math.max(1, quantile(pairCounts, 0.5)) : 1 };
 }
 
-/** The transforms tuning tries for a kind: the default, binary, and log with ε at the 25th and 90th percentile pair count. */
+/** The transforms tuning tries for a kind: the default; for ratings stars-as-confidence and binary; for counts binary and log with ε at the 25th and 90th percentile pair count. */
 export function transformGrid(kind: WeightKind, pairCounts: ArrayLike<number>, ratingMax = 5): WeightTransform[] {
   const start = defaultTransform(kind, pairCounts, ratingMax);
-  if (start.kind === "rating") return [start];
+  if (start.kind === "rating") return [start, { kind: "stars", ratingMax }, { kind: "binary" }];
   const grid: WeightTransform[] = [start, { kind: "binary" }];
   for (const q of [0.25, 0.9]) {
     const epsilon = Math.max(1, quantile(pairCounts, q));
@@ -60,7 +65,9 @@ export function transformGrid(kind: WeightKind, pairCounts: ArrayLike<number>, r
 }
 
 export function describeTransform(t: WeightTransform): string {
-  return t.kind === "rating" ? `rating (stars on a ${t.ratingMax} scale: ≥ 3/5 like, below dislike)` : t.kind === "binary" ? "binary" : `log(1 + count/${t.epsilon})`;
+  if (t.kind === "rating") return `rating (stars on a ${t.ratingMax} scale: ≥ 3/5 like, below dislike)`;
+  if (t.kind === "stars") return `stars as confidence (every rating a like, stars on a ${t.ratingMax} scale / 3 of 5)`;
+  return t.kind === "binary" ? "binary" : `log(1 + count/${t.epsilon})`;
 }
 
 /** The q-quantile (nearest rank) of the values; 0 for none. */
@@ -68,4 +75,14 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   if (values.length === 0) return 0;
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** How a table's rows weigh: every row 1, the values as they are (already weighed), or a transform of them (ratings, counts). */
+export type RowWeighting = "binary" | "values" | WeightTransform;
+
+/** `table` with every row's value replaced by its weight under `weighting`. */
+export function weighTable(table: InteractionTable, weighting: RowWeighting): InteractionTable {
+  if (weighting === "values") return table;
+  if (weighting === "binary" || weighting.kind === "binary") return { ...table, values: new Float32Array(table.values.length).fill(1) };
+  return { ...table, values: Float32Array.from(table.values, (v) => transformWeight(v, weighting)) };
 }

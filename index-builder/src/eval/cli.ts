@@ -11,7 +11,9 @@ import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
 import { type TunedChoice, type TuningReport } from "../build/tuning-choice";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "../import/import-args";
 import { type ReportRow, toRow, writeReport } from "./report";
-import { TUNING_NOTES } from "./tuned-params";
+import { MSR_IALS, TIME_IALS, TUNING_NOTES } from "./tuned-params";
+import { chooseWeighting } from "./choose-weighting";
+import { describeTransform, type RowWeighting } from "../data/weights";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
 npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N]
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   const split = values.interactions ? await loadImportedSplit(importOptionsFrom(values)) : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
   const notes: string[] = [];
   let tuned: TunedChoice | undefined;
+  let weighting: RowWeighting = "binary";
   if (split.imported) {
     const { dataset, tuning } = split.imported;
     const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
@@ -57,7 +60,14 @@ async function main(argv: string[]): Promise<number> {
     tuned = result.choice;
     split.train = tuning.tableOf(tuned.transform);
     notes.push(...importedNotes(result.report));
-  } else notes.push(...TUNING_NOTES[split.protocol]);
+  } else {
+    notes.push(...TUNING_NOTES[split.protocol]);
+    const choice = await chooseWeighting(split.train, split.protocol, split.protocol === "msr" ? MSR_IALS : TIME_IALS);
+    weighting = choice.transform;
+    const line = `Rating weights for iALS and the funnel (its training and fold-in), chosen on the validation carve by iALS nDCG@10: ${choice.trials.map((t) => `${t.transform} ${t.ndcgAt10}`).join("; ")} -> ${describeTransform(choice.transform)}. SAR and co-visitation use the raw rows.`;
+    console.log(line);
+    notes.push(line);
+  }
   if (split.carve.fallbackReasons.length)
     notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
   if (split.carve.problems.length) notes.push(`WARNING: the test carve is unsound (${split.carve.problems.join("; ")}): these numbers decide nothing.`);
@@ -68,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
-  for (const model of modelLineup(split.protocol, split.items, tuned)) {
+  for (const model of modelLineup(split.protocol, split.items, tuned, weighting)) {
     if (only && !only.includes(model.name)) continue;
     const skip = model.skipReason?.(split.train);
     if (skip) {
@@ -107,7 +117,7 @@ function importedNotes(report: TuningReport): string[] {
     `Every choice was made on a validation carve of the training rows (${report.carve.method}, ${report.carve.heldOutUsers} users), never on test rows; tuning took ${report.spentSeconds} s of a ${report.budgetSeconds} s budget (${report.trials.length} trials${report.budgetCut ? ", cut by the budget" : ""}).` +
       (report.skipped ? ` Tuning was SKIPPED: ${report.skipped}; the start point was used.` : ""),
     `Chosen: weights ${JSON.stringify(c.transform)}; iALS ${JSON.stringify(c.ials)}; co-visitation ${JSON.stringify(c.covisit)}; light ${JSON.stringify({ ...c.light.source, normalize: c.light.normalize ?? "rank", popularity: c.light.popularity })}. Validation nDCG@10 start -> best: iALS ${report.start.ials} -> ${report.best.ials}, co-visitation ${report.start.covisit} -> ${report.best.covisit}, light ${report.start.light} -> ${report.best.light}.`,
-    "The ials row trains on the chosen weights; the funnel rows train and fold in binary rows with the chosen iALS options, co-visitation and light weights.",
+    "The ials row and the funnel rows train (and the funnel folds in) on the chosen weights, with the chosen iALS options; the funnel with the chosen co-visitation and light weights.",
   ];
 }
 

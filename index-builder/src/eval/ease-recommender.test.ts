@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tableFromRows } from "../train/interaction-table";
 import { mulberry32 } from "../train/seeded-random";
-import { EASE_MAX_ITEMS, EaseRecommender, invertSpd } from "./ease-recommender";
+import { EASE_MAX_ITEMS, invertSpd } from "../train/ease";
+import { EaseRecommender } from "./ease-recommender";
 
 describe("invertSpd", () => {
   it("gives A·A⁻¹ = I for a random SPD matrix", () => {

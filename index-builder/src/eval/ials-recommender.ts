@@ -1,3 +1,4 @@
+import { type RowWeighting, weighTable } from "../data/weights";
 import { DEFAULT_IALS, type IalsFactors, type IalsOptions, trainImplicitAls } from "../train/implicit-als";
 import { type InteractionTable } from "../train/interaction-table";
 import { userItemMatrix } from "../train/train-ials";
@@ -12,13 +13,14 @@ export class IalsRecommender implements Recommender {
   private readonly options: IalsOptions;
 
   /**
-   * `binary` treats every training row as weight 1 (the MSR protocol counts
-   * every rating, even 1 star, as relevant); otherwise the table's values are
-   * used as signed weights.
+   * `weighting`: "binary" treats every training row as weight 1 (the MSR
+   * protocol counts every rating, even 1 star, as relevant); "values" takes
+   * the table's values as signed weights; a transform weighs the values
+   * (ratings, counts) as data/weights.ts says.
    */
   constructor(
     options: Partial<IalsOptions> = {},
-    private readonly binary = true,
+    private readonly weighting: RowWeighting = "binary",
     name?: string,
   ) {
     this.options = { ...DEFAULT_IALS, ...options };
@@ -31,7 +33,7 @@ export class IalsRecommender implements Recommender {
     // A fusion row reuses the instance its standalone row already fitted on the same table.
     if (this.fittedOn === train) return;
     this.fittedOn = train;
-    const table = this.binary ? { ...train, values: new Float32Array(train.values.length).fill(1) } : train;
+    const table = weighTable(train, this.weighting);
     this.factors = trainImplicitAls(userItemMatrix(table), this.options);
   }
 

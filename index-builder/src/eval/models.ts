@@ -24,6 +24,7 @@ import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
 import { validationMasks } from "./validation-split";
 import { type TunedChoice } from "../build/tuning-choice";
+import { type RowWeighting } from "../data/weights";
 
 /**
  * The models each protocol reports, in report order. EASE runs where its
@@ -33,15 +34,17 @@ import { type TunedChoice } from "../build/tuning-choice";
  * features read). `tuned` (an imported log) replaces the constants chosen
  * for MovieLens by what the build's tuning chose on this split's own
  * validation carve: iALS on the transformed weights, the co-visitation
- * options and the funnel's light weights; the funnel itself still trains
- * and folds in binary rows (eval/funnel/funnel-fit.ts).
+ * options and the funnel's light weights; its rows come weighed already.
+ * Otherwise `weighting` (chosen on validation, cli.ts) weighs the rows iALS
+ * and the funnel train and fold in on; SAR and co-visitation keep the raw rows.
  */
-export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[], tuned?: TunedChoice): Recommender[] {
+export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[], tuned?: TunedChoice, weighting: RowWeighting = "binary"): Recommender[] {
   const msr = protocol === "msr";
   const ialsOptions = tuned?.ials ?? (msr ? MSR_IALS : TIME_IALS);
   const covisitOptions = tuned?.covisit ?? (msr ? MSR_COVISIT : TIME_COVISIT);
   const covisit = new CovisitRecommender(covisitOptions);
-  const ials = tuned ? new IalsRecommender(tuned.ials, false) : new IalsRecommender(ialsOptions);
+  const rows: RowWeighting = tuned ? "values" : weighting;
+  const ials = new IalsRecommender(ialsOptions, rows);
   const fusion = tuned
     ? []
     : [
@@ -58,13 +61,12 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
   const funnel = new ServedFunnel(
     items,
     {
-      spec: { ials: ialsOptions, covisit: covisitOptions, recentLimit: funnelTuning.recentLimit },
+      spec: { ials: ialsOptions, covisit: covisitOptions, recentLimit: funnelTuning.recentLimit, weighting: rows },
       knobs: { ...relevance, heavy: false },
       training: funnelTuning.training,
       carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
-    // Weighted iALS factors would not match the funnel's binary fold-in: with `tuned` it trains its own.
-    tuned ? { covisit } : { ials, covisit },
+    { ials, covisit },
   );
   // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda) in the order validation chose; the -relevance rows rank by relevance only (λ 1).
   const funnelRows = [

@@ -169,6 +169,14 @@ export const RANKER_CARVES = 1;
  */
 const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.05, 0), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.05, 0).source, content: 0.05 } };
 
+/*
+ * EASE as the co-visitation lists (train/ease.ts: row i of EASE's B, λ 300,
+ * cut to its top 200 positive weights), with the light weights above and the
+ * covisit weight 0.1 / 0.2 / 0.3 / 0.5: MSR validation nDCG@10 (binary rows,
+ * half of the validation users) 0.2816 / 0.2826 / 0.2852 / 0.2802 against
+ * 0.2852 for the Jaccard lists: no gain on validation, so the funnel keeps
+ * the Jaccard lists (tune-funnel.ts --grid with "covisit":{"similarity":"ease",...}).
+ */
 export const MSR_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: MSR_FUNNEL_LIGHT, training: FUNNEL_MLP };
 /** Time validation with the ANN padding of up to 1,000 seen items: covisit 0.25 / pop 0.03 0.1358; 0.1 / 0.03 0.1329; 0.05 / 0.01 0.1305. */
 export const TIME_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: DEMO_LIGHT_WEIGHTS, training: FUNNEL_MLP };

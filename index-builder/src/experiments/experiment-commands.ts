@@ -30,6 +30,14 @@ async function builtVersions(root: string, versions: ReadonlySet<string>): Promi
   return out;
 }
 
+/** Why an index candidate's estimates must not be given from this replay, or undefined when they may. */
+export function replayRefusal(r: Reproduction, minShare = MIN_REPRODUCTION): string | undefined {
+  if (r.positions === 0) return `no logged list could be replayed in the version that served it (${describeUnreplayable(r)}): the replay cannot be checked`;
+  if (r.share < minShare)
+    return `replaying the logging policy reproduces ${(r.share * 100).toFixed(1)}% of logged positions (< ${(minShare * 100).toFixed(0)}%): the replayed contexts are not the logged ones`;
+  return undefined;
+}
+
 function describeUnreplayable(r: Reproduction): string {
   const parts = Object.entries(r.unreplayable).map(([reason, n]) => `${n} list(s): ${reason}`);
   if (r.versionsMissing.length > 0) parts.push(`versions without a built directory: ${r.versionsMissing.join(", ")}`);
@@ -76,13 +84,15 @@ export async function experimentReportCommand(options: {
 /** A candidate as the command line names it: a policy, or a built index version to replay the logs through. */
 export type PolicySpec = Exclude<CandidatePolicy, { kind: "lists" }> | { kind: "index"; dir: string };
 
-/** Parses `epsilon:RATE`, `softmax:TEMPERATURE:TOPN` or `index:DIR` (a built version directory). */
+/** Parses `epsilon:RATE`, `softmax:TEMPERATURE:TOPN[:FROM]` or `index:DIR` (a built version directory). */
 export function parsePolicy(text: string): PolicySpec {
-  const [kind, a, b] = text.split(":");
+  const [kind, a, b, c] = text.split(":");
   if (kind === "epsilon" && Number(a) >= 0 && Number(a) <= 1) return { kind: "epsilon", rate: Number(a) };
-  if (kind === "softmax" && Number(a) > 0 && Number.isInteger(Number(b)) && Number(b) >= 2) return { kind: "softmax", temperature: Number(a), topN: Number(b) };
+  const from = c === undefined ? 1 : Number(c);
+  if (kind === "softmax" && Number(a) > 0 && Number.isInteger(Number(b)) && Number(b) >= 2 && Number.isInteger(from) && from >= 1)
+    return { kind: "softmax", temperature: Number(a), topN: Number(b), from };
   if (kind === "index" && text.length > 6) return { kind: "index", dir: text.slice(6) };
-  throw new Error(`policy "${text}": use epsilon:RATE (0-1), softmax:TEMPERATURE:TOPN (e.g. softmax:0.5:10) or index:DIR`);
+  throw new Error(`policy "${text}": use epsilon:RATE (0-1), softmax:TEMPERATURE:TOPN[:FROM] (e.g. softmax:0.5:10:4) or index:DIR`);
 }
 
 /**
@@ -129,12 +139,7 @@ export async function opeCommand(options: {
       const logged = await builtVersions(options.indexRoot ?? dirname(spec.dir), new Set(impressions.map((i) => i.indexVersion)));
       const replayed = await replayThroughIndex({ candidate: spec.dir, logged }, impressions, all, events);
       const r = replayed.reproduction;
-      const refused =
-        r.positions === 0
-          ? `no logged list could be replayed in the version that served it (${describeUnreplayable(r)}): the replay cannot be checked`
-          : r.share < minShare
-            ? `replaying the logging policy reproduces ${(r.share * 100).toFixed(1)}% of logged positions (< ${(minShare * 100).toFixed(0)}%): the replayed contexts are not the logged ones`
-            : undefined;
+      const refused = replayRefusal(r, minShare);
       policies.push({
         policy: { kind: "lists", label: `index ${replayed.version} (logged contexts replayed offline, no exploration)`, lists: replayed.lists },
         replay: r,
@@ -159,7 +164,7 @@ export async function opeCommand(options: {
       effectiveSampleSize: Math.round(est.effectiveSampleSize),
       support: est.support,
       maxWeight: est.maxWeight,
-      ...(replay ? { replay: { ...replay, mismatches: replay.mismatches.slice(0, 5) } } : {}),
+      ...(replay ? { replay } : {}),
       ...(refused ? { refused } : {}),
     };
   });

@@ -12,10 +12,10 @@ import { decodePopularBlob } from "../../../shared/index-format/popular";
 import { hourBucket, TRENDING_ONCE_TTL_S } from "../../../shared/online/redis-keys";
 import { DEFAULT_TRENDING, mergeTrendingBuckets } from "../../../shared/online/trending-merge";
 import { buildImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
-import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { explorationRandom, NO_EXPLORATION } from "../../../shared/ranking/policy/exploration";
 import { loadNodeKernel } from "../ann/node-kernel";
+import { nodeOrtRanker } from "../ranker/node-ort-ranker";
 import { FALLBACK_SIZE, type MemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
@@ -63,7 +63,15 @@ export interface Reproduction {
   /** Logged versions without a built directory to replay them in. */
   versionsMissing: string[];
   /** A few positions the replay got wrong: where to look when the share falls. */
-  mismatches: { impressionId: string; position: number; logged: string; replayed: string | null }[];
+  mismatches: {
+    impressionId: string;
+    position: number;
+    logged: string;
+    replayed: string | null;
+    loggedScore: number;
+    replayedScore: number | null;
+    loggedAt: number;
+  }[];
 }
 
 /** The decision context of a logged showing, rebuilt from the logs, or why it cannot be. */
@@ -121,7 +129,10 @@ export async function replayThroughIndex(
       continue;
     }
     const greedy = await decide(candidate, context, { ...context.knobs, exploration: NO_EXPLORATION }, () => 1);
-    lists.set(imp.impressionId, greedy);
+    lists.set(
+      imp.impressionId,
+      greedy.map((e) => e.itemId),
+    );
 
     const servedDir = dirs.logged.get(imp.indexVersion);
     if (!servedDir) {
@@ -135,9 +146,18 @@ export async function replayThroughIndex(
     imp.itemIds.forEach((itemId, k) => {
       const position = imp.decision!.positions[k]!;
       reproduction.positions++;
-      if (again[position] === itemId) reproduction.reproduced++;
+      if (again[position]?.itemId === itemId) reproduction.reproduced++;
       else if (reproduction.mismatches.length < 20)
-        reproduction.mismatches.push({ impressionId: imp.impressionId, position, logged: itemId, replayed: again[position] ?? null });
+        reproduction.mismatches.push({
+          impressionId: imp.impressionId,
+          position,
+          logged: itemId,
+          replayed: again[position]?.itemId ?? null,
+          loggedScore: imp.scores[k] ?? NaN,
+          replayedScore: again[position]?.score ?? null,
+          // Where the replay put the logged item (-1: not in its list).
+          loggedAt: again.findIndex((e) => e.itemId === itemId),
+        });
     });
   }
   reproduction.share = reproduction.positions > 0 ? reproduction.reproduced / reproduction.positions : 0;
@@ -148,11 +168,16 @@ export async function replayThroughIndex(
 
 async function replayPorts(dir: string, trending: TrendingPort) {
   const { index, catalog } = await readBuiltIndex(dir);
-  // The heavy ranker the version ships, scored in process (the ONNX export computes the same function).
+  // The heavy ranker the version ships, scored by the Worker's own runtime: the same float32 scores.
   const model = index.blobs.get(RANKER_BLOBS.model);
+  const heavy = model ? await nodeOrtRanker(model.bytes) : null;
   let editorial: string[] = [];
-  const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: model ? mlpFromOnnx(model.bytes) : null, trending });
-  const ports: FunnelPorts = { ...base, config: { ...base.config, editorial: async () => editorial } };
+  const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), trending });
+  const ports: FunnelPorts = {
+    ...base,
+    ranker: heavy ? { load: async () => heavy } : null,
+    config: { ...base.config, editorial: async () => editorial },
+  };
   return { ports, setEditorial: (ids: string[]) => (editorial = ids), categories: new Map(catalog.map((c) => [c.itemId, c.categories])) };
 }
 
@@ -161,7 +186,7 @@ async function decide(
   context: Extract<Context, { ok: true }>,
   knobs: FunnelKnobs,
   random: () => number,
-): Promise<string[]> {
+): Promise<{ itemId: string; score: number }[]> {
   const { imp } = context;
   const d = imp.decision!;
   replay.setEditorial(d.editorial);
@@ -181,7 +206,7 @@ async function decide(
     knobs,
     random,
   );
-  return result.entries.map((e) => e.itemId);
+  return result.entries;
 }
 
 /** Each user's logged events in the order Redis received them (the order their session took them in). */

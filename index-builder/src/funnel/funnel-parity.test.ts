@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { fixtureFunnelIndex, randomMlp } from "../../../test/fixtures/funnel-index";
+import { fixtureFunnelIndex, PAGED_ITEMS, randomMlp } from "../../../test/fixtures/funnel-index";
 import { runParityCases } from "../../../test/fixtures/funnel-parity";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { memoryFunnelPorts } from "./memory-ports";
@@ -21,5 +21,14 @@ describe("the builder's side of the one-funnel parity check", () => {
       expect(result.entries.length, name).toBeGreaterThanOrEqual(20);
       expect(result.ranker, name).toBe(name === "heavy ranker" ? "heavy" : "light");
     }
+  });
+
+  it("answers the same over the same index with its item table paged (as a large catalog's is)", async () => {
+    const kernel = loadNodeKernel();
+    const fixture = fixtureFunnelIndex(kernel, PAGED_ITEMS);
+    expect(fixture.funnel.itemPages?.idPages).toBeGreaterThan(1);
+    const index = { version: "v-parity-paged", ...fixture, lightWeights: null };
+    const actual = await runParityCases(memoryFunnelPorts(index, { kernel, ranker: randomMlp(3) }));
+    expect(actual).toEqual(JSON.parse(await readFile(FILE, "utf8")));
   });
 });

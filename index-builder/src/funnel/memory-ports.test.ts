@@ -1,12 +1,16 @@
 import { loadNodeKernel } from "../ann/node-kernel";
-import { fixtureFunnelIndex } from "../../../test/fixtures/funnel-index";
+import { fixtureFunnelIndex, PAGED_ITEMS } from "../../../test/fixtures/funnel-index";
 import { describeIndexPortContract } from "../../../test/fixtures/index-port-contract";
 import { memoryFunnelPorts } from "./memory-ports";
 
 const kernel = loadNodeKernel();
-const fixture = fixtureFunnelIndex(kernel);
 
-describeIndexPortContract("in-memory (the builder)", async (drop) => {
-  const blobs = new Map([...fixture.blobs].filter(([name]) => !drop.includes(name)));
-  return memoryFunnelPorts({ version: "v-contract", ...fixture, blobs, lightWeights: null }, { kernel }).index;
-});
+for (const [name, fixture] of [
+  ["in-memory (the builder)", fixtureFunnelIndex(kernel)],
+  ["in-memory (the builder), paged item table", fixtureFunnelIndex(kernel, PAGED_ITEMS)],
+] as const) {
+  describeIndexPortContract(name, async (drop) => {
+    const blobs = new Map([...fixture.blobs].filter(([name]) => !drop.includes(name)));
+    return memoryFunnelPorts({ version: "v-contract", ...fixture, blobs, lightWeights: null }, { kernel }).index;
+  });
+}

@@ -8,7 +8,8 @@ import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funnel-head";
 import { type AnnHead, type CatalogView, type Fault, type FunnelHead, type FunnelPorts, NO_TIMING, type TrendingPort } from "../../../shared/funnel/ports";
-import { covisitPageName, FUNNEL_BLOBS, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, FUNNEL_BLOBS, itemPageName, itemTableBlob, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { decodeItemPage } from "../../../shared/catalog/item-page";
 import { type MlpModel, mlpScore } from "../../../shared/ranking/mlp";
 import { DEFAULT_POLICY, type PolicyConfig } from "../../../shared/ranking/policy/policy-config";
 import { type MemoryIndex } from "./memory-index";
@@ -33,13 +34,18 @@ class DecodedIndex {
   private readonly pages = new Map<string, unknown>();
 
   constructor(private readonly index: MemoryIndex) {
-    const itemTable = this.bytes(FUNNEL_BLOBS.itemTable);
+    const tableBlob = itemTableBlob(index.funnel);
+    const itemTable = this.bytes(tableBlob);
     const foldIn = this.bytes(FUNNEL_BLOBS.foldIn);
+    const readItemPage = async (kind: "rows" | "ids", p: number) => {
+      const page = this.page(itemPageName(kind, p), decodeItemPage, []);
+      return page ? { value: page } : { fault: "missing" };
+    };
     this.head = !itemTable
-      ? { degraded: `${FUNNEL_BLOBS.itemTable}_missing` }
+      ? { degraded: `${tableBlob}_missing` }
       : !foldIn
         ? { degraded: `${FUNNEL_BLOBS.foldIn}_missing` }
-        : decodeFunnelHead(index.funnel, itemTable, foldIn, null);
+        : decodeFunnelHead(index.funnel, itemTable, foldIn, null, readItemPage);
     this.ann = index.ann ? this.annHead(index.ann) : null;
   }
 

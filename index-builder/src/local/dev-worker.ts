@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     bindings: Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: "plain_text" as const, value }])),
     dev: {
       remote: false,
-      inspector: options.inspector ? { hostname: "127.0.0.1", port: 9229 } : false,
+      inspector: options.inspectorPort ? { hostname: "127.0.0.1", port: options.inspectorPort } : false,
       server: { hostname: "127.0.0.1", port: options.port },
       persist: options.persistTo,
       watch: false,

@@ -22,8 +22,8 @@ export interface LocalStack {
   /** Null when Redis is off (redis-server not installed and not required). */
   redis: { url: string; token: string; server: RedisServerHandle } | null;
   dev: DevServer;
-  /** Stops and starts wrangler dev again (same port, state and bindings): a cold isolate. */
-  restartWorker(): Promise<void>;
+  /** Stops and starts wrangler dev again (same port, state and bindings): a cold isolate; with the devtools inspector on `inspectorPort` when given. */
+  restartWorker(options?: { inspectorPort?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,9 +118,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     redis: server && bridge ? { url: bridge.url, token, server } : null,
     dev,
-    restartWorker: async () => {
+    restartWorker: async (restart = {}) => {
       await stack.dev.stop();
-      stack.dev = await startWranglerDev(devOptions);
+      stack.dev = await startWranglerDev({ ...devOptions, ...restart });
     },
     stop: async () => {
       await stack.dev.stop();

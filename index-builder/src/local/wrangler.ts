@@ -61,8 +61,8 @@ export interface DevWorkerOptions {
   port: number;
   persistTo?: string;
   vars: Record<string, string>;
-  /** Chrome devtools on 127.0.0.1:9229; off unless asked for (see dev-worker.ts). */
-  inspector?: boolean;
+  /** Chrome devtools on 127.0.0.1 at this port; off unless asked for (see dev-worker.ts). */
+  inspectorPort?: number;
 }
 
 /**
@@ -76,9 +76,16 @@ export async function startWranglerDev(options: {
   vars: Record<string, string>;
   inherit?: boolean;
   timeoutMs?: number;
+  /** The devtools inspector on this port (bench:serve reads the isolate's heap through it). */
+  inspectorPort?: number;
 }): Promise<DevServer> {
   // DEV_INSPECTOR=1 attaches Chrome devtools (127.0.0.1:9229) for profiling, at the cost described in dev-worker.ts.
-  const launch: DevWorkerOptions = { port: options.port, persistTo: options.persistTo, vars: options.vars, inspector: process.env.DEV_INSPECTOR === "1" };
+  const launch: DevWorkerOptions = {
+    port: options.port,
+    persistTo: options.persistTo,
+    vars: options.vars,
+    inspectorPort: options.inspectorPort ?? (process.env.DEV_INSPECTOR === "1" ? 9229 : undefined),
+  };
   // Through the environment, not argv: the options hold secrets, and any local user can read a command line.
   const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts")], {
     cwd: PROJECT_ROOT,

@@ -6,7 +6,8 @@ import { sha256Hex } from "../../../shared/checksum";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
 import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funnel-head";
-import { covisitPageName, FUNNEL_BLOBS, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, FUNNEL_BLOBS, itemPageName, itemTableBlob, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { decodeItemPage } from "../../../shared/catalog/item-page";
 import { decodePopularBlob } from "../../../shared/index-format/popular";
 import { type VersionBlobs } from "./load-version";
 
@@ -37,8 +38,9 @@ export async function blobProblems({ manifest, blobs }: VersionBlobs): Promise<s
   decode("popular", decodePopularBlob);
   const funnel = manifest.funnel;
   if (funnel) {
-    decode(FUNNEL_BLOBS.itemTable, (table) => {
-      const head = decodeFunnelHead(funnel, table, blobs.get(FUNNEL_BLOBS.foldIn)!, blobs.get(CONTENT_MODEL_BLOB) ?? null);
+    decode(itemTableBlob(funnel), (table) => {
+      const pageReader = async () => ({ fault: "not read here" });
+      const head = decodeFunnelHead(funnel, table, blobs.get(FUNNEL_BLOBS.foldIn)!, blobs.get(CONTENT_MODEL_BLOB) ?? null, pageReader);
       if (head.table.count !== funnel.itemCount) throw new Error(`item table has ${head.table.count} rows, manifest says ${funnel.itemCount}`);
     });
     for (let p = 0; p < funnel.vectorPages; p++) {
@@ -49,6 +51,8 @@ export async function blobProblems({ manifest, blobs }: VersionBlobs): Promise<s
       });
     }
     for (let p = 0; p < funnel.covisitPages; p++) decode(covisitPageName(p), decodeCovisit);
+    for (let p = 0; p < (funnel.itemPages?.rowPages ?? 0); p++) decode(itemPageName("rows", p), decodeItemPage);
+    for (let p = 0; p < (funnel.itemPages?.idPages ?? 0); p++) decode(itemPageName("ids", p), decodeItemPage);
     for (let p = 0; p < (funnel.titlePages ?? 0); p++) decode(titlePageName(p), decodeTitlePage);
   }
   const ann = manifest.ann;

@@ -13,7 +13,9 @@ import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
 import { trainingTable } from "../build/training-table";
-import { buildCovisitation } from "../train/covisitation";
+import { buildCovisitation, type CovisitOptions } from "../train/covisitation";
+import { type IalsOptions } from "../train/implicit-als";
+import { type WeightTransform } from "../data/weights";
 import { selectRows } from "../train/interaction-table";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
 
@@ -51,8 +53,12 @@ export interface RankerDatasetOptions {
   knobs: FunnelKnobs;
   /** The light weights the index ships (manifest `ranking.light`); null: the Worker's defaults. */
   lightWeights: LightWeights | null;
-  /** Overrides for the implicit ALS the candidates come from (tests use fewer sweeps). */
-  ials: Partial<typeof DEMO_IALS>;
+  /** The implicit ALS the candidates come from: the build passes the options its tuning chose (tests use fewer sweeps). */
+  ials: Partial<IalsOptions>;
+  /** The co-visitation lists' options the build chose (default DEFAULT_COVISIT). */
+  covisit?: CovisitOptions;
+  /** The weight transform the build chose (default the dataset kind's own). */
+  transform?: WeightTransform;
 }
 
 /**
@@ -81,11 +87,11 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
  */
 export async function buildRankerDataset(dataset: Dataset, options: RankerDatasetOptions = DEFAULT_RANKER_DATASET): Promise<RankerDataset> {
   // The index's own table: live events and ratings carry the weights serving uses.
-  const table = trainingTable(dataset);
+  const table = trainingTable(dataset, options.transform);
   const mask = perUserTimeSplit(table, options.heldOutFraction);
   const train = selectRows(table, mask, 0);
   const embeddings = trainIalsOnTable(train, { ...DEMO_IALS, ...options.ials });
-  const covisit = buildCovisitation(train);
+  const covisit = buildCovisitation(train, options.covisit);
 
   const { mass, asOfMs } = tableDecayedMass(train, options.popularityHalfLifeDays);
   const index = buildMemoryIndex({

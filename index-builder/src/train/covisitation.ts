@@ -1,4 +1,5 @@
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { easeLists } from "./ease";
 import { type InteractionTable } from "./interaction-table";
 
 export interface CovisitOptions {
@@ -12,6 +13,14 @@ export interface CovisitOptions {
   halfLifeSec: number;
   /** Pairs seen together by fewer users are dropped (SAR's `threshold`); guards against one-user coincidences. */
   minUsers: number;
+  /**
+   * "sar" (default): the decayed Jaccard above. "ease": row i of EASE's
+   * weights (Steck 2019) cut to its top N, with λ `easeRegularization`
+   * (train/ease.ts); the decay and support threshold do not apply. Only for
+   * catalogues up to EASE_MAX_ITEMS; chosen on validation like the rest.
+   */
+  similarity?: "sar" | "ease";
+  easeRegularization?: number;
 }
 
 export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
@@ -30,6 +39,10 @@ export const DEMO_COVISIT: CovisitOptions = { topN: 100, halfLifeSec: 365 * 86_4
  * O(nItems + rows + output) and the work is Σᵤ nᵤ², never a dense item×item matrix.
  */
 export function buildCovisitation(table: InteractionTable, options: CovisitOptions = DEFAULT_COVISIT): CovisitLists {
+  if (options.similarity === "ease") {
+    if (!(options.easeRegularization! > 0)) throw new RangeError("EASE lists need easeRegularization > 0");
+    return easeLists(table, options.easeRegularization!, options.topN);
+  }
   const nItems = table.itemIds.length;
   const nUsers = table.userIds.length;
   let tNow = -Infinity;

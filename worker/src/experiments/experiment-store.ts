@@ -2,7 +2,14 @@ import { and, eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { experimentAudit, experiments, experimentSettings, type ExperimentRow } from "../../../shared/db/schema";
 import { AppError } from "../../../shared/errors";
-import { type Experiment, type ExperimentSet, type ExperimentStatus, type Holdout, NO_HOLDOUT } from "../../../shared/experiments/experiment";
+import {
+  EXPERIMENTS_FRESH_MS,
+  type Experiment,
+  type ExperimentSet,
+  type ExperimentStatus,
+  type Holdout,
+  NO_HOLDOUT,
+} from "../../../shared/experiments/experiment";
 import { type ExperimentDefinition } from "../../../shared/experiments/experiment-input";
 
 const HOLDOUT_KEY = "holdout";
@@ -97,8 +104,8 @@ export function newDraft(d: ExperimentDefinition, nowMs: number): Experiment {
   return { ...d, status: "draft", createdAtMs: nowMs, updatedAtMs: nowMs, startedAtMs: null, stoppedAtMs: null };
 }
 
-/** Served without a refresh for this long, like the catalog overlay: a change reaches every isolate within about this. */
-export const EXPERIMENTS_FRESH_MS = 10_000;
+/** Served without a refresh for this long, like the catalog overlay. */
+export { EXPERIMENTS_FRESH_MS };
 /** Older than this, a request waits for the refresh. */
 const EXPERIMENTS_MAX_AGE_MS = 60_000;
 

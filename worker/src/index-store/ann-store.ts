@@ -1,5 +1,5 @@
 import { decodeAnnHead } from "../../../shared/ann/ann-blobs";
-import { itemIdAt, type ItemTable } from "../../../shared/catalog/item-table";
+import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 import { ANN_BLOBS, type AnnItems, type AnnManifestSection, shardOfList } from "../../../shared/ann/ann-manifest";
 import { type InvertedList, type IvfPqHead } from "../../../shared/ann/ivfpq-index";
 import { type ListSource } from "../../../shared/ann/ivfpq-search";
@@ -43,15 +43,15 @@ const MAX_HEADS = 2;
 
 /**
  * Names the ids a search returns: positions through `ann-items`, or
- * item-table rows through the funnel's table. Null when the table that
- * names them is unavailable.
+ * item-table rows through the funnel's table (a view that prepared them).
+ * Null when the table that names them is unavailable.
  */
-export function annIdNamer(ann: AnnHead, table: ItemTable | null): ((id: number) => string) | null {
+export function annIdNamer(ann: AnnHead, table: ItemLookup | null): ((id: number) => string | null) | null {
   if (ann.items) {
     const ids = ann.items.ids;
-    return (position) => ids[position]!;
+    return (position) => ids[position] ?? null;
   }
-  return table ? (row) => itemIdAt(table, row) : null;
+  return table ? (row) => table.idAt(row) : null;
 }
 
 /** The ANN head of a version, verified; a fault value names the unusable blob. */

@@ -1,10 +1,11 @@
 import { type FunnelHead } from "../../../shared/funnel/ports";
+import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page";
 import { decodeTitlePage, type TitlePage } from "../../../shared/catalog/title-page";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
 import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funnel-head";
-import { covisitPageName, FUNNEL_BLOBS, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
+import { covisitPageName, FUNNEL_BLOBS, itemPageName, itemTableBlob, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { ByteLru } from "../cache/byte-lru";
@@ -16,6 +17,8 @@ const MAX_HEADS = 2;
 const pages = new ByteLru<Float32Array>(CACHE_BYTES.vectorPages);
 const covisitPages = new ByteLru<CovisitLists>(CACHE_BYTES.covisitPages);
 const titlePages = new ByteLru<TitlePage>(CACHE_BYTES.titlePages);
+/** Row and id pages of paged item tables (shared/catalog/item-directory.ts). */
+const itemPages = new ByteLru<ItemPage>(CACHE_BYTES.itemPages);
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -23,7 +26,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   if (!section) return { degraded: "funnel_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  const names: string[] = [FUNNEL_BLOBS.itemTable, FUNNEL_BLOBS.foldIn];
+  const names: string[] = [itemTableBlob(section), FUNNEL_BLOBS.foldIn];
   if (manifest.blobs[CONTENT_MODEL_BLOB]) names.push(CONTENT_MODEL_BLOB);
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
   const bytes: Uint8Array[] = [];
@@ -31,10 +34,18 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
     if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
     bytes.push(read.bytes);
   }
-  const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null);
+  const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null, (kind, page) => readItemPage(kv, manifest, itemPageName(kind, page)));
   heads.set(manifest.version, head);
   while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
   return head;
+}
+
+/** A page of a paged item table, from the isolate's LRU or KV (checksum verified). */
+function readItemPage(kv: KVNamespace, manifest: IndexManifest, name: string): Promise<{ value: ItemPage } | { fault: string }> {
+  return itemPages.getOrLoad(`${manifest.version}/${name}`, async () => {
+    const blob = await readVerifiedBlob(kv, manifest, name);
+    return "fault" in blob ? { fault: blob.fault } : { value: decodeItemPage(blob.bytes), bytes: blob.bytes.byteLength };
+  });
 }
 
 /**

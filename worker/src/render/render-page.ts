@@ -1,4 +1,3 @@
-import { findItem } from "../../../shared/catalog/item-table";
 import { type RankedEntry } from "../../../shared/ranking/ranked-list";
 import { reasonsFor } from "../../../shared/ranking/reasons";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
@@ -87,9 +86,12 @@ async function titlesOf(
   const fromIndex: { itemId: string; row: number }[] = [];
   const ask: string[] = [];
   const trustIndex = overlay?.complete === true && head?.section.titlePageSize !== undefined;
+  // Rows of the ids: a paged item table reads their id pages (mostly still cached from the funnel).
+  const table = trustIndex && head ? head.table.view() : null;
+  if (table) degraded.push(...(await table.prepare(itemIds, [])));
   for (const itemId of new Set(itemIds)) {
     const o = overlay?.rows.get(itemId);
-    const row = head ? findItem(head.table, itemId) : -1;
+    const row = table ? table.rowOf(itemId) : -1;
     if (o) out.set(itemId, o.title);
     else if (trustIndex && row >= 0) fromIndex.push({ itemId, row });
     else ask.push(itemId);

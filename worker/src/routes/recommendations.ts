@@ -19,6 +19,7 @@ import { validQuery } from "../http/schemas/validate";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
+import { countKvReads } from "../http/count-kv-reads";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
@@ -64,7 +65,7 @@ const validatedQuery = validQuery(recommendationsQuery, recommendationsQueryErro
  * otherwise the session is read, and then the Cache API when the session
  * says a list was stored under this key at the version wanted.
  */
-export const recommendations = new Hono<AppEnv>().use(countFailures).get("/", validatedQuery, async (c) => {
+export const recommendations = new Hono<AppEnv>().use(countFailures, countKvReads).get("/", validatedQuery, async (c) => {
   const query = c.req.valid("query");
   // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
   requireUser(c, query.userId);

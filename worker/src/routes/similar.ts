@@ -3,7 +3,7 @@ import { probeLists } from "../../../shared/ann/ivfpq-search";
 import { itemQueryVector, similarItems } from "../../../shared/ann/similar-items";
 import { AppError } from "../../../shared/errors";
 import { annIdNamer, fetchLists, loadAnnHead } from "../index-store/ann-store";
-import { findItem } from "../../../shared/catalog/item-table";
+import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 import { loadFunnelHead, vectorsOfRows } from "../index-store/funnel-store";
 import { workerdKernel } from "../ann/workerd-kernel";
 import { type AppEnv } from "../http/app-env";
@@ -50,7 +50,8 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedI
   // The item's own vector and id in the lists: from the funnel's item table and vector pages when
   // the lists store item-table rows, else from its position's list (the SQ8 copy stored there).
   let self: { id: number; query: Float32Array | null; degraded: string[] };
-  let idOf: (id: number) => string;
+  let idOf: (id: number) => string | null;
+  let table: ItemLookup | null = null;
   if (ann.positionOf && ann.items) {
     const position = ann.positionOf.get(id);
     if (position === undefined) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
@@ -61,11 +62,14 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedI
   } else {
     const head = await timing.measure("funnel_head", () => loadFunnelHead(c.env.INDEX_KV, index.manifest));
     if ("degraded" in head) return answer([], [head.degraded]);
-    const row = findItem(head.table, id);
+    table = head.table.view();
+    const prepared = await timing.measure("item_pages", () => table!.prepare([id], []));
+    if (prepared.length > 0) return answer([], prepared);
+    const row = table.rowOf(id);
     if (row < 0) throw new AppError("item_not_found", `item ${id} has no vector in index ${index.version}`);
     const read = await timing.measure("own_vector", () => vectorsOfRows(c.env.INDEX_KV, index.manifest, head, [row]));
     self = { id: row, query: read.vectors.get(row) ?? null, degraded: read.degraded };
-    idOf = annIdNamer(ann, head.table)!;
+    idOf = annIdNamer(ann, table)!;
   }
   const query = self.query;
   if (!query) return answer([], self.degraded);
@@ -74,8 +78,11 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedI
   const found = await timing.measure("search", async () =>
     similarItems(kernel, ann.head, fetched.source, query, self.id, { limit, nprobe, shortlist, count: ann.section.count }, probed),
   );
-  const items = found.positions.map((pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! }));
-  return answer(items, fetched.degraded);
+  const named = table ? await timing.measure("item_pages", () => table.prepare([], found.positions)) : [];
+  const items = Array.from(found.positions, (pos, i) => ({ itemId: idOf(pos), score: found.scores[i]! })).filter(
+    (x): x is { itemId: string; score: number } => x.itemId !== null,
+  );
+  return answer(items, [...fetched.degraded, ...named]);
 });
 
 function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {

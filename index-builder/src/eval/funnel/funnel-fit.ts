@@ -16,6 +16,7 @@ import { offlineSession } from "../../funnel/offline-session";
 import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../../train/covisitation";
 import { gramMatrix, type IalsFactors, type IalsOptions, trainImplicitAls } from "../../train/implicit-als";
 import { type InteractionTable } from "../../train/interaction-table";
+import { type RowWeighting, weighTable } from "../../data/weights";
 import { type TrainedEmbeddings, userItemMatrix } from "../../train/train-ials";
 
 /** Everything that decides the index and the sessions, apart from the data. */
@@ -26,6 +27,8 @@ export interface FunnelSpec {
   recentLimit: number;
   /** IVF-PQ parameter overrides (tuning only; default `defaultAnnParams`). */
   ann?: Partial<IvfPqParams>;
+  /** How the training rows weigh in iALS and in the sessions' fold-in (default "binary"). */
+  weighting?: RowWeighting;
 }
 
 /** A fitted funnel: the index built from one training table, and each user's session at their newest training row. */
@@ -36,9 +39,9 @@ export interface FittedFunnel {
 }
 
 /**
- * Trains what the builder would publish on `train` (binary rows, as the
- * eval's iALS), builds that version's blobs in memory, and replays each
- * user's session. `reuse` passes factors or lists already fitted on this
+ * Trains what the builder would publish on `train` (rows weighed by
+ * `spec.weighting`, as the eval's iALS), builds that version's blobs in
+ * memory, and replays each user's session with the same weights. `reuse` passes factors or lists already fitted on this
  * very table (the standalone rows' models).
  */
 export function fitFunnel(
@@ -47,8 +50,8 @@ export function fitFunnel(
   spec: FunnelSpec,
   reuse: { factors?: IalsFactors | null; covisit?: CovisitLists | null } = {},
 ): FittedFunnel {
-  const binary = { ...train, values: new Float32Array(train.values.length).fill(1) };
-  const factors = reuse.factors ?? trainImplicitAls(userItemMatrix(binary), spec.ials);
+  const weighed = weighTable(train, spec.weighting ?? "binary");
+  const factors = reuse.factors ?? trainImplicitAls(userItemMatrix(weighed), spec.ials);
   const covisit = reuse.covisit ?? buildCovisitation(train, { ...DEFAULT_COVISIT, ...spec.covisit });
   const embeddings: TrainedEmbeddings = {
     dims: factors.dims,
@@ -63,10 +66,10 @@ export function fitFunnel(
   // Popularity as the builder measures it: time-decayed mass back from the newest training row.
   const { mass, asOfMs } = tableDecayedMass(train, DEFAULT_POPULARITY.halfLifeDays);
   const index = buildMemoryIndex({ version: "eval", catalog, embeddings, covisit, mass, asOfMs, ann: spec.ann });
-  return { index, embeddings, sessions: tableSessions(train, catalog, spec.recentLimit) };
+  return { index, embeddings, sessions: tableSessions(weighed, catalog, spec.recentLimit) };
 }
 
-/** Each user's session at their newest row of `table`, every row an event of weight 1 (the eval's iALS trains on binary rows). */
+/** Each user's session at their newest row of `table`, every row an event of the row's value (the weight iALS trained on). */
 export function tableSessions(
   table: InteractionTable,
   catalog: readonly CatalogItem[],
@@ -82,7 +85,7 @@ export function tableSessions(
   const out = new Map<number, { session: FunnelSession; nowMs: number }>();
   for (const [user, rows] of rowsOf) {
     rows.sort((a, b) => table.timestampsSec[a]! - table.timestampsSec[b]! || a - b);
-    const events = rows.map((r) => ({ itemId: table.itemIds[table.items[r]!]!, weight: 1, timestampMs: table.timestampsSec[r]! * 1000 }));
+    const events = rows.map((r) => ({ itemId: table.itemIds[table.items[r]!]!, weight: table.values[r]!, timestampMs: table.timestampsSec[r]! * 1000 }));
     const nowMs = events[events.length - 1]!.timestampMs;
     out.set(user, { session: offlineSession(events, nowMs, (id) => categories.get(id) ?? [], recentLimit), nowMs });
   }

@@ -6,9 +6,10 @@ import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../../shared/ran
 import { type MlpModel } from "../../../../shared/ranking/mlp";
 import { loadNodeKernel } from "../../ann/node-kernel";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../../ranker/train-mlp";
-import { buildCovisitation, DEFAULT_COVISIT } from "../../train/covisitation";
+import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../../train/covisitation";
 import { trainImplicitAls } from "../../train/implicit-als";
-import { type InteractionTable, selectRows } from "../../train/interaction-table";
+import { selectRows } from "../../train/interaction-table";
+import { type RowWeighting, weighTable } from "../../data/weights";
 import { userItemMatrix } from "../../train/train-ials";
 import { mulberry32 } from "../../train/seeded-random";
 import { ML_100K_DIR, REPO_ROOT } from "../dataset-paths";
@@ -28,6 +29,8 @@ import { retrievalStats } from "./retrieval-stats";
 interface Variant {
   label: string;
   recentLimit?: number;
+  /** Co-visitation list overrides (e.g. {"similarity":"ease","easeRegularization":300,"topN":200}). */
+  covisit?: Partial<CovisitOptions>;
   knobs?: Partial<Pick<FunnelKnobs, "ann">> & { quota?: Partial<FunnelKnobs["quota"]> };
   light?: Partial<LightWeights> & { source?: Partial<LightWeights["source"]> };
   mmrLambda?: number;
@@ -44,10 +47,15 @@ interface Variant {
  * every variant is scored by nDCG@10 on the other half. Test rows are never
  * read. `--grid` is a JSON array of variants.
  *
- *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr --grid '[{"label":"served"}]'
+ *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr [--weighting stars] --grid '[{"label":"served"}]'
  */
 async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" }, weighting: { type: "string" } },
+  });
+  // The rows' weighting as npm run eval chooses it (choose-weighting.ts): binary, stars or rating.
+  const weighting: RowWeighting = values.weighting === "stars" || values.weighting === "rating" ? { kind: values.weighting, ratingMax: 5 } : "binary";
   const protocol: ProtocolName = values.protocol === "time" ? "time" : "msr";
   const split = await loadSplit(resolve(values.dataset ?? (protocol === "msr" ? ML_100K_DIR : resolve(REPO_ROOT, "data", "ml-latest-small"))), protocol);
   const mask = validationMask(split.train, protocol);
@@ -55,8 +63,7 @@ async function main(argv: string[]): Promise<void> {
   const validRows = selectRows(split.train, mask, TEST);
   const ials = protocol === "msr" ? MSR_IALS : TIME_IALS;
   const covisitOptions = protocol === "msr" ? MSR_COVISIT : TIME_COVISIT;
-  const binary: InteractionTable = { ...fitRows, values: new Float32Array(fitRows.values.length).fill(1) };
-  const factors = trainImplicitAls(userItemMatrix(binary), ials);
+  const factors = trainImplicitAls(userItemMatrix(weighTable(fitRows, weighting)), ials);
   const covisit = buildCovisitation(fitRows, { ...DEFAULT_COVISIT, ...covisitOptions });
   const truthDense = itemsByUser(validRows);
   const truth = new Map([...truthDense].map(([u, items]) => [u, new Set([...items].map((i) => split.train.itemIds[i]!))]));
@@ -68,8 +75,8 @@ async function main(argv: string[]): Promise<void> {
   const itemIndex = new Map(split.train.itemIds.map((id, i) => [id, i]));
 
   const fits = new Map<string, Awaited<ReturnType<typeof prepare>>>();
-  async function prepare(spec: FunnelSpec, knobs: FunnelKnobs) {
-    const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit });
+  async function prepare(spec: FunnelSpec, knobs: FunnelKnobs, own: boolean) {
+    const fitted = fitFunnel(fitRows, split.items, spec, { factors, covisit: own ? null : covisit });
     const ports = fittedPorts(fitted, kernel, null);
     const candidates = new Map<number, Candidate[]>();
     for (const u of users) candidates.set(u, (await gathered(fitted, ports, u, knobs))?.candidates ?? []);
@@ -77,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
   for (const v of grid) {
-    const spec: FunnelSpec = { ials, covisit: covisitOptions, recentLimit: v.recentLimit ?? Infinity };
+    const spec: FunnelSpec = { ials, covisit: { ...covisitOptions, ...v.covisit }, recentLimit: v.recentLimit ?? Infinity, weighting };
     const knobs: FunnelKnobs = {
       ...SERVED_KNOBS,
       quota: { ...SERVED_KNOBS.quota, ...v.knobs?.quota },
@@ -87,8 +94,8 @@ async function main(argv: string[]): Promise<void> {
       heavy: false,
       policy: { explorationRate: 0, ...(v.mmrLambda !== undefined ? { mmrLambda: v.mmrLambda } : {}) },
     };
-    const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann]);
-    if (!fits.has(key)) fits.set(key, await prepare(spec, knobs));
+    const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann, v.covisit]);
+    if (!fits.has(key)) fits.set(key, await prepare(spec, knobs, v.covisit !== undefined));
     const { fitted, retrieval } = fits.get(key)!;
     let heavy: MlpModel | null = null;
     if (v.training !== null && v.training !== undefined) {

@@ -1,0 +1,104 @@
+import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
+import { type InteractionTable } from "./interaction-table";
+
+/** Largest catalogue EASE inverts: 5,000² float64 is 200 MB per matrix, and the inverse is O(n³). */
+export const EASE_MAX_ITEMS = 5000;
+
+/** Each user's distinct items, ascending. */
+export function distinctHistories(train: InteractionTable): number[][] {
+  const sets = train.userIds.map(() => new Set<number>());
+  for (let r = 0; r < train.users.length; r++) sets[train.users[r]!]!.add(train.items[r]!);
+  return sets.map((s) => [...s].sort((a, b) => a - b));
+}
+
+/**
+ * EASE's item-item weights B (size n*n, row-major, zero diagonal) from the
+ * users' distinct items: B = I − P·diagMat(1/diag(P)), P = (XᵀX + λI)⁻¹ on the binary X.
+ */
+export function easeWeights(histories: readonly (readonly number[])[], n: number, regularization: number): Float64Array {
+  const g = new Float64Array(n * n);
+  for (const items of histories) for (const i of items) for (const j of items) g[i * n + j]! += 1;
+  for (let i = 0; i < n; i++) g[i * n + i]! += regularization;
+  const p = invertSpd(g, n);
+  for (let j = 0; j < n; j++) {
+    const scale = -1 / p[j * n + j]!;
+    for (let i = 0; i < n; i++) p[i * n + j]! *= scale;
+  }
+  for (let i = 0; i < n; i++) p[i * n + i] = 0;
+  return p;
+}
+
+/** Inverse of a symmetric positive definite matrix (size n*n, row-major) by Cholesky; returns a new matrix. */
+export function invertSpd(a: Float64Array, n: number): Float64Array {
+  const l = Float64Array.from(a);
+  for (let j = 0; j < n; j++) {
+    const rowJ = j * n;
+    let diag = l[rowJ + j]!;
+    for (let k = 0; k < j; k++) diag -= l[rowJ + k]! * l[rowJ + k]!;
+    if (!(diag > 0)) throw new Error("invertSpd: matrix is not positive definite");
+    const ljj = Math.sqrt(diag);
+    l[rowJ + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let s = l[rowI + j]!;
+      for (let k = 0; k < j; k++) s -= l[rowI + k]! * l[rowJ + k]!;
+      l[rowI + j] = s / ljj;
+    }
+  }
+  // A⁻¹ = L⁻ᵀ·L⁻¹. Column j of L⁻¹ is built in a contiguous scratch vector and
+  // stored as row j of U = L⁻ᵀ, so every inner loop below walks memory in order.
+  const u = new Float64Array(n * n);
+  const col = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    col.fill(0);
+    col[j] = 1 / l[j * n + j]!;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let s = 0;
+      for (let k = j; k < i; k++) s -= l[rowI + k]! * col[k]!;
+      col[i] = s / l[rowI + i]!;
+    }
+    u.set(col, j * n);
+  }
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const rowI = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rowJ = j * n;
+      let s = 0;
+      for (let k = i; k < n; k++) s += u[rowI + k]! * u[rowJ + k]!;
+      out[rowI + j] = s;
+      out[rowJ + i] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * EASE as item-to-item lists in the co-visitation format: item i's list is
+ * row i of B cut to its `topN` largest positive weights, so the
+ * co-visitation source's Σᵢ wᵢ·sim(i, j) over a history becomes EASE's
+ * score (x·B) restricted to the strongest links. Negative weights are
+ * dropped (the lists hold only neighbours); a dense n×n inverse, so only
+ * for catalogues up to EASE_MAX_ITEMS.
+ */
+export function easeLists(table: InteractionTable, regularization: number, topN: number): CovisitLists {
+  const n = table.itemIds.length;
+  if (n > EASE_MAX_ITEMS) throw new RangeError(`EASE lists need a dense ${n}×${n} inverse; they run up to ${EASE_MAX_ITEMS} items`);
+  const b = easeWeights(distinctHistories(table), n, regularization);
+  const offsets = new Uint32Array(n + 1);
+  const neighbors: number[] = [];
+  const scores: number[] = [];
+  const row: number[] = [];
+  for (let i = 0; i < n; i++) {
+    row.length = 0;
+    for (let j = 0; j < n; j++) if (b[i * n + j]! > 0) row.push(j);
+    row.sort((x, y) => b[i * n + y]! - b[i * n + x]! || x - y);
+    for (const j of row.slice(0, topN)) {
+      neighbors.push(j);
+      scores.push(b[i * n + j]!);
+    }
+    offsets[i + 1] = neighbors.length;
+  }
+  return { offsets, neighbors: Uint32Array.from(neighbors), scores: Float32Array.from(scores) };
+}
