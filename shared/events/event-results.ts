@@ -7,7 +7,8 @@
  * - `rejected`: never stored; resending it unchanged is rejected again
  *   (`code` says why, `field` where);
  * - `retry_later`: not stored, through no fault of the event (the user's
- *   session could not be reached); resend it with the same id.
+ *   session could not be reached, or the catalog could not be read and this
+ *   isolate has never seen the item); resend it with the same id.
  */
 export const EVENT_STATUSES = ["accepted", "duplicate", "rejected", "retry_later"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -17,7 +18,7 @@ export const EVENT_REJECTIONS = ["invalid_event", "duplicate_in_batch", "unknown
 export type EventRejection = (typeof EVENT_REJECTIONS)[number];
 
 /** Why an event should be sent again later. */
-export const EVENT_RETRY_CODES = ["session_unavailable"] as const;
+export const EVENT_RETRY_CODES = ["session_unavailable", "catalog_unavailable"] as const;
 export type EventRetryCode = (typeof EVENT_RETRY_CODES)[number];
 
 /** One event's outcome, in the order of the request's `events`. */

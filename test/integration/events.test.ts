@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { EVENT_ID_HORIZON_MS, MAX_EVENTS_PER_BATCH } from "../../shared/events/event";
 import { type EventResult } from "../../shared/events/event-results";
 import worker from "../../worker/src/index";
-import { ADMIN_KEY, BASE, call, demoCatalog, freshUser, postEvents, seedCatalog } from "./fixtures";
+import { ADMIN_KEY, BASE, call, demoCatalog, failing, freshUser, postEvents, seedCatalog } from "./fixtures";
 
 interface EventsBody {
   results: EventResult[];
@@ -12,6 +12,7 @@ interface EventsBody {
   duplicates: string[];
   sessions: Record<string, { sessionVersion: number }>;
   redis: string;
+  degraded?: string[];
 }
 interface ErrorBody {
   error: { code: string; message: string; index: number; field: string; results?: EventResult[] };
@@ -36,15 +37,15 @@ function sessionsFailingFor(victim: string): Env["USER_SESSION"] {
   });
 }
 
-/** POST /v1/events through the Worker with the session namespace replaced. */
-async function postEventsWith(events: unknown[], sessions: Env["USER_SESSION"]): Promise<Response> {
+/** POST /v1/events through the Worker with some bindings replaced. */
+async function postEventsWith(events: unknown[], bindings: Partial<Env>): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}/v1/events`, {
     method: "POST",
     headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
     body: JSON.stringify({ events }),
   });
-  const res = await worker.fetch(request, { ...env, USER_SESSION: sessions } as Env, ctx);
+  const res = await worker.fetch(request, { ...env, ...bindings } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -159,7 +160,7 @@ describe("POST /v1/events", () => {
   it("answers retry_later for the events of a user whose Durable Object fails, stores the others, and takes the retry", async () => {
     const [ok, victim] = [freshUser(), freshUser()];
     const batch = [click(ok, `${ok}-1`), click(victim, `${victim}-1`), click(ok, `${ok}-2`, "m2"), click(victim, `${victim}-2`, "m2")];
-    const res = await postEventsWith(batch, sessionsFailingFor(victim));
+    const res = await postEventsWith(batch, { USER_SESSION: sessionsFailingFor(victim) });
     expect(res.status).toBe(200);
     const body = await res.json<EventsBody>();
     expect(body.results.map((r) => r.status)).toEqual(["accepted", "retry_later", "accepted", "retry_later"]);
@@ -174,9 +175,37 @@ describe("POST /v1/events", () => {
     expect([await storedEventCount(ok), await storedEventCount(victim)]).toEqual([2, 2]);
   });
 
+  it("checks items against the rows it last read while D1 fails: those events are stored, the rest wait (retry_later), never a 5xx for the batch", async () => {
+    const user = freshUser();
+    // This isolate reads m3's row now; "m-never-read" it has never read (nor does the catalog have it).
+    expect((await postEvents([click(user, `${user}-0`, "m3")])).status).toBe(200);
+    const noD1 = { DB: failing(env.DB, ["prepare", "batch", "exec"]) };
+    const res = await postEventsWith([click(user, `${user}-1`, "m3"), click(user, `${user}-2`, "m-never-read")], noD1);
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsBody>();
+    expect(body.degraded).toEqual(["catalog_unavailable"]);
+    expect(body.results.map((r) => [r.status, r.code])).toEqual([
+      ["accepted", undefined],
+      ["retry_later", "catalog_unavailable"],
+    ]);
+    expect(await storedEventCount(user)).toBe(2);
+
+    // Only never-read items: nothing can be stored, so 503 with the results; nothing is written.
+    const waiting = await postEventsWith([click(user, `${user}-3`, "m-never-read")], noD1);
+    expect(waiting.status).toBe(503);
+    const refused = await waiting.json<ErrorBody>();
+    expect(refused.error.code).toBe("dependency_unavailable");
+    expect(refused.error.results?.map((r) => [r.status, r.code])).toEqual([["retry_later", "catalog_unavailable"]]);
+    expect(await storedEventCount(user)).toBe(2);
+
+    // With D1 back, the catalog decides again: the made-up item is rejected, not kept waiting.
+    const back = await (await postEvents([click(user, `${user}-3`, "m-never-read")])).json<ErrorBody>();
+    expect(back.error.results?.map((r) => [r.status, r.code])).toEqual([["rejected", "unknown_item"]]);
+  });
+
   it("answers 503 with the per-event results when no event could be stored, never 500", async () => {
     const victim = freshUser();
-    const res = await postEventsWith([click(victim, `${victim}-1`)], sessionsFailingFor(victim));
+    const res = await postEventsWith([click(victim, `${victim}-1`)], { USER_SESSION: sessionsFailingFor(victim) });
     expect(res.status).toBe(503);
     expect(res.headers.get("Retry-After")).toBe("1");
     const body = await res.json<ErrorBody>();

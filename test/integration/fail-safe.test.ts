@@ -3,23 +3,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/src/index";
 import { forgetCurrentPointer, forgetLastGoodIndex } from "../../worker/src/index-store/index-cache";
-import { ADMIN_KEY, adminCall, BASE, freshUser, jsonInit } from "./fixtures";
+import { ADMIN_KEY, adminCall, BASE, failing, freshUser, jsonInit } from "./fixtures";
 import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
-
-/** `target` whose listed methods throw, as a binding does when its service fails. */
-function failing<T extends object>(target: T, methods: readonly string[]): T {
-  return new Proxy(target, {
-    get(t, p) {
-      if (methods.includes(p as string)) {
-        return () => {
-          throw new Error(`injected ${String(p)} failure`);
-        };
-      }
-      const v = Reflect.get(t, p) as unknown;
-      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
 
 /** A GET as the customer's server makes it (secret key). */
 function asServer(path: string): Request<unknown, IncomingRequestCfProperties> {

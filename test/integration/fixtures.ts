@@ -116,3 +116,18 @@ export async function versionBlobKey(version: string, name: string): Promise<str
   if (!ref) throw new Error(`version ${version} lists no blob ${name}`);
   return blobKey(ref.sha256);
 }
+
+/** `target` whose listed methods throw, as a binding does when its service fails. */
+export function failing<T extends object>(target: T, methods: readonly string[]): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (methods.includes(p as string)) {
+        return () => {
+          throw new Error(`injected ${String(p)} failure`);
+        };
+      }
+      const v = Reflect.get(t, p) as unknown;
+      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}

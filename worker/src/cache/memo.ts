@@ -18,12 +18,16 @@ export class Memo<V> {
   /** The value with the time it was set. */
   entry(key: string, nowMs = Date.now()): { value: V; at: number } | undefined {
     const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    if (nowMs - hit.at > this.ttlMs) {
-      this.entries.delete(key);
-      return undefined;
-    }
+    if (!hit || nowMs - hit.at > this.ttlMs) return undefined;
     return hit;
+  }
+
+  /**
+   * The last value set, however old (until the entry bound pushes it out):
+   * what a caller falls back to when the source cannot be read now.
+   */
+  lastKnown(key: string): V | undefined {
+    return this.entries.get(key)?.value;
   }
 
   set(key: string, value: V, nowMs = Date.now()): void {

@@ -99,6 +99,20 @@ export async function catalogFacts(db: D1Database, itemIds: readonly string[]): 
 }
 
 /**
+ * The rows this isolate last read for the given items, however old: what the
+ * events route checks items against while D1 cannot be read. An item whose
+ * last read found no row, or that was never read here, is not in the map.
+ */
+export function lastKnownCatalogFacts(itemIds: readonly string[]): Map<string, CatalogFacts> {
+  const out = new Map<string, CatalogFacts>();
+  for (const id of new Set(itemIds)) {
+    const row = recentRows.lastKnown(id);
+    if (row) out.set(id, row);
+  }
+  return out;
+}
+
+/**
  * The rows of the given (distinct) items read from D1 now, past the memo:
  * what decides that an item does not exist, since the memo also remembers
  * absences for a minute and the item may have been added since.

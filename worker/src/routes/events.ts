@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type InteractionEvent } from "../../../shared/events/event";
-import { batchStatus, type EventResult } from "../../../shared/events/event-results";
+import { batchStatus, type EventResult, type EventRetryCode } from "../../../shared/events/event-results";
 import { type BatchProblem, firstProblem, type IndexedEvent, type RejectedEvent, validateEventBatch } from "../../../shared/events/validate-batch";
 import { isValidId } from "../../../shared/ids";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
-import { catalogFacts, fetchCatalogFacts } from "../catalog/d1-catalog";
+import { catalogFacts, fetchCatalogFacts, lastKnownCatalogFacts } from "../catalog/d1-catalog";
 import { type AppEnv } from "../http/app-env";
 import { eventBatch, eventBatchIssuesError } from "../http/schemas/events";
 import { validJson } from "../http/schemas/validate";
@@ -52,21 +52,29 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
     await enforceLimit(c.env.USER_EVENTS_RATE_LIMIT, caller.userId!, "event batches for this user");
   }
   // Items must exist in the catalog: a made-up id would otherwise reach trending and training.
+  // When D1 cannot be read, the rows this isolate last read vouch for their items; the
+  // others wait (retry_later), and the answer names the degraded check.
   const itemIds = valid.map((v) => v.event.itemId);
   let facts: Awaited<ReturnType<typeof catalogFacts>>;
+  const degraded: string[] = [];
   try {
     facts = await catalogFacts(c.env.DB, itemIds);
     const absent = [...new Set(itemIds.filter((id) => !facts.has(id)))];
     if (absent.length > 0) for (const [id, row] of await fetchCatalogFacts(c.env.DB, absent)) facts.set(id, row);
   } catch (cause) {
-    throw new AppError("dependency_unavailable", "the catalog cannot be read to check the items; nothing was stored, retry", undefined, { cause });
+    console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), message: "catalog unavailable for events", error: String(cause) }));
+    facts = lastKnownCatalogFacts(itemIds);
+    degraded.push("catalog_unavailable");
   }
+  const waiting: WaitingEvent[] = [];
   valid = valid.filter(({ index, event }) => {
     if (facts.has(event.itemId)) return true;
-    rejected.push({ index, field: "itemId", reason: `item ${event.itemId} is not in the catalog`, code: "unknown_item" });
+    if (degraded.length > 0)
+      waiting.push({ index, event, code: "catalog_unavailable", message: "the catalog could not be read to check this item; resend this event" });
+    else rejected.push({ index, field: "itemId", reason: `item ${event.itemId} is not in the catalog`, code: "unknown_item" });
     return false;
   });
-  if (valid.length === 0) refuseBatch(firstProblem(rejected), rejected, body);
+  if (valid.length === 0 && waiting.length === 0) refuseBatch(firstProblem(rejected), rejected, body);
 
   const byUser = new Map<string, InteractionEvent[]>();
   for (const { event } of valid) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
@@ -86,7 +94,7 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
     ),
   );
 
-  const results = eventResults(body, valid, rejected, outcomes);
+  const results = eventResults(body, valid, rejected, outcomes, waiting);
   const clicks: Record<string, number> = {};
   for (const { index, event } of valid) {
     if (event.type === "click" && event.surface && results[index]!.status === "accepted") clicks[event.surface] = (clicks[event.surface] ?? 0) + 1;
@@ -99,9 +107,11 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
     duplicates: results.filter((r) => r.status === "duplicate").map((r) => r.eventId!),
     sessions: Object.fromEntries(stored.map(([userId, r]) => [userId, { sessionVersion: r.sessionVersion }])),
     redis: overallDelivery(stored.map(([, r]) => r.redis)),
+    ...(degraded.length > 0 ? { degraded } : {}),
   };
   if (batchStatus(results) === 503) {
-    throw new AppError("dependency_unavailable", "no event was stored: the users' sessions could not be reached; retry the events marked retry_later", {
+    const what = degraded.length > 0 ? "the catalog or the users' sessions could not be reached" : "the users' sessions could not be reached";
+    throw new AppError("dependency_unavailable", `no event was stored: ${what}; retry the events marked retry_later`, {
       retryAfterS: 1,
       results,
     });
@@ -109,11 +119,25 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
   return c.json(answer);
 });
 
+/** A valid event that was not offered to its session, to be sent again later. */
+interface WaitingEvent extends IndexedEvent {
+  code: EventRetryCode;
+  message: string;
+}
+
 /** One result per event of the request, in its order. */
-function eventResults(body: unknown, valid: IndexedEvent[], rejected: RejectedEvent[], outcomes: Map<string, IngestResult | null>): EventResult[] {
+function eventResults(
+  body: unknown,
+  valid: IndexedEvent[],
+  rejected: RejectedEvent[],
+  outcomes: Map<string, IngestResult | null>,
+  waiting: readonly WaitingEvent[] = [],
+): EventResult[] {
   const raw = (body as { events: unknown[] }).events;
   const results: EventResult[] = raw.map((e, index) => ({ index, ...idsOf(e), status: "rejected" }));
   for (const r of rejected) results[r.index] = { ...results[r.index]!, status: "rejected", code: r.code, field: r.field, message: r.reason };
+  for (const w of waiting)
+    results[w.index] = { index: w.index, eventId: w.event.eventId, userId: w.event.userId, status: "retry_later", code: w.code, message: w.message };
   const duplicates = new Map([...outcomes].map(([userId, o]) => [userId, new Set(o?.duplicates)]));
   for (const { index, event } of valid) {
     const outcome = outcomes.get(event.userId);

@@ -37,4 +37,12 @@ export const eventsResponse = v.object({
   duplicates: v.pipe(v.array(v.string()), v.description("Event ids already stored by an earlier batch: counted once everywhere.")),
   sessions: v.pipe(v.record(v.string(), v.object({ sessionVersion: v.number() })), v.description("Each user's new session version.")),
   redis: v.pipe(v.picklist(["delivered", "queued", "disabled"]), v.description("`queued`: Redis is unreachable; the events wait in the users' outboxes.")),
+  degraded: v.optional(
+    v.pipe(
+      v.array(v.picklist(["catalog_unavailable"])),
+      v.description(
+        "`catalog_unavailable`: the catalog could not be read; items this isolate had read before were checked against those rows, the others' events are `retry_later`.",
+      ),
+    ),
+  ),
 });
