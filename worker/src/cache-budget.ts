@@ -26,8 +26,8 @@ export const CACHE_BYTES = {
   covisitPages: 8 * 1024 * 1024,
   /**
    * Row and id pages of a paged item table (catalogs past the builder's
-   * `wholeItemTableMax`, 100,000 items; shared/catalog/item-directory.ts),
-   * which at 1M items replaced the 22 MB whole table held outside this budget.
+   * `wholeItemTableMax`, 1,000,000 items; shared/catalog/item-directory.ts).
+   * Up to that size the whole table (22 MB at 1M) is held outside this budget.
    */
   itemPages: 10 * 1024 * 1024,
   /** Title pages. */
