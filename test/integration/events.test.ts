@@ -5,6 +5,7 @@ import { EVENT_ID_HORIZON_MS, MAX_EVENTS_PER_BATCH } from "../../shared/events/e
 import { type EventResult } from "../../shared/events/event-results";
 import worker from "../../worker/src/index";
 import { ADMIN_KEY, BASE, call, demoCatalog, failing, freshUser, postEvents, seedCatalog } from "./fixtures";
+import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
 
 interface EventsBody {
   results: EventResult[];
@@ -201,6 +202,23 @@ describe("POST /v1/events", () => {
     // With D1 back, the catalog decides again: the made-up item is rejected, not kept waiting.
     const back = await (await postEvents([click(user, `${user}-3`, "m-never-read")])).json<ErrorBody>();
     expect(back.error.results?.map((r) => [r.status, r.code])).toEqual([["rejected", "unknown_item"]]);
+  });
+
+  it("while D1 fails, also takes events for items the live index holds, which this isolate never read from D1", async () => {
+    await publishFunnelIndex("v-events-no-d1");
+    const indexed = funnelCatalog().at(-1)!.itemId;
+    const user = freshUser();
+    const res = await postEventsWith([click(user, `${user}-1`, indexed), click(user, `${user}-2`, "m-not-indexed")], {
+      DB: failing(env.DB, ["prepare", "batch", "exec"]),
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsBody>();
+    expect(body.degraded).toEqual(["catalog_unavailable"]);
+    expect(body.results.map((r) => [r.status, r.code])).toEqual([
+      ["accepted", undefined],
+      ["retry_later", "catalog_unavailable"],
+    ]);
+    expect(await storedEventCount(user)).toBe(1);
   });
 
   it("answers 503 with the per-event results when no event could be stored, never 500", async () => {

@@ -7,6 +7,7 @@ import { isValidId } from "../../../shared/ids";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
 import { catalogFacts, fetchCatalogFacts, lastKnownCatalogFacts } from "../catalog/d1-catalog";
+import { indexKnownItems } from "../catalog/index-known-items";
 import { type AppEnv } from "../http/app-env";
 import { eventBatch, eventBatchIssuesError } from "../http/schemas/events";
 import { validJson } from "../http/schemas/validate";
@@ -52,10 +53,11 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
     await enforceLimit(c.env.USER_EVENTS_RATE_LIMIT, caller.userId!, "event batches for this user");
   }
   // Items must exist in the catalog: a made-up id would otherwise reach trending and training.
-  // When D1 cannot be read, the rows this isolate last read vouch for their items; the
-  // others wait (retry_later), and the answer names the degraded check.
+  // When D1 cannot be read, the rows this isolate last read, then the live index's item
+  // table, vouch for their items; the others wait (retry_later), and the answer names
+  // the degraded check.
   const itemIds = valid.map((v) => v.event.itemId);
-  let facts: Awaited<ReturnType<typeof catalogFacts>>;
+  let facts: Map<string, { categories: string[] }>;
   const degraded: string[] = [];
   try {
     facts = await catalogFacts(c.env.DB, itemIds);
@@ -64,6 +66,8 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
   } catch (cause) {
     console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), message: "catalog unavailable for events", error: String(cause) }));
     facts = lastKnownCatalogFacts(itemIds);
+    const unread = itemIds.filter((id) => !facts.has(id));
+    for (const [id, known] of await indexKnownItems(c.env.INDEX_KV, unread)) facts.set(id, known);
     degraded.push("catalog_unavailable");
   }
   const waiting: WaitingEvent[] = [];

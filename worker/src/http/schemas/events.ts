@@ -41,7 +41,7 @@ export const eventsResponse = v.object({
     v.pipe(
       v.array(v.picklist(["catalog_unavailable"])),
       v.description(
-        "`catalog_unavailable`: the catalog could not be read; items this isolate had read before were checked against those rows, the others' events are `retry_later`.",
+        "`catalog_unavailable`: the catalog could not be read; items were checked against the rows this isolate read before and the live index's items, the others' events are `retry_later`.",
       ),
     ),
   ),
