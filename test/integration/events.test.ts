@@ -51,6 +51,22 @@ async function postEventsWith(events: unknown[], bindings: Partial<Env>): Promis
   return res;
 }
 
+/** POST /v1/events with every D1 call throwing. */
+function postEventsWithoutD1(events: unknown[]): Promise<Response> {
+  return postEventsWith(events, { DB: failing(env.DB, ["prepare", "batch", "exec"]) });
+}
+
+/** A 200 that names the degraded catalog check: the first event stored, the second waiting for the catalog. */
+async function expectStoredThenWaiting(res: Response): Promise<void> {
+  expect(res.status).toBe(200);
+  const body = await res.json<EventsBody>();
+  expect(body.degraded).toEqual(["catalog_unavailable"]);
+  expect(body.results.map((r) => [r.status, r.code])).toEqual([
+    ["accepted", undefined],
+    ["retry_later", "catalog_unavailable"],
+  ]);
+}
+
 /** Moves the first receipt of `eventId` back by `ageMs` in the user's idempotency table. */
 function ageEventId(userId: string, eventId: string, ageMs: number): Promise<void> {
   const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
@@ -180,19 +196,11 @@ describe("POST /v1/events", () => {
     const user = freshUser();
     // This isolate reads m3's row now; "m-never-read" it has never read (nor does the catalog have it).
     expect((await postEvents([click(user, `${user}-0`, "m3")])).status).toBe(200);
-    const noD1 = { DB: failing(env.DB, ["prepare", "batch", "exec"]) };
-    const res = await postEventsWith([click(user, `${user}-1`, "m3"), click(user, `${user}-2`, "m-never-read")], noD1);
-    expect(res.status).toBe(200);
-    const body = await res.json<EventsBody>();
-    expect(body.degraded).toEqual(["catalog_unavailable"]);
-    expect(body.results.map((r) => [r.status, r.code])).toEqual([
-      ["accepted", undefined],
-      ["retry_later", "catalog_unavailable"],
-    ]);
+    await expectStoredThenWaiting(await postEventsWithoutD1([click(user, `${user}-1`, "m3"), click(user, `${user}-2`, "m-never-read")]));
     expect(await storedEventCount(user)).toBe(2);
 
     // Only never-read items: nothing can be stored, so 503 with the results; nothing is written.
-    const waiting = await postEventsWith([click(user, `${user}-3`, "m-never-read")], noD1);
+    const waiting = await postEventsWithoutD1([click(user, `${user}-3`, "m-never-read")]);
     expect(waiting.status).toBe(503);
     const refused = await waiting.json<ErrorBody>();
     expect(refused.error.code).toBe("dependency_unavailable");
@@ -208,16 +216,7 @@ describe("POST /v1/events", () => {
     await publishFunnelIndex("v-events-no-d1");
     const indexed = funnelCatalog().at(-1)!.itemId;
     const user = freshUser();
-    const res = await postEventsWith([click(user, `${user}-1`, indexed), click(user, `${user}-2`, "m-not-indexed")], {
-      DB: failing(env.DB, ["prepare", "batch", "exec"]),
-    });
-    expect(res.status).toBe(200);
-    const body = await res.json<EventsBody>();
-    expect(body.degraded).toEqual(["catalog_unavailable"]);
-    expect(body.results.map((r) => [r.status, r.code])).toEqual([
-      ["accepted", undefined],
-      ["retry_later", "catalog_unavailable"],
-    ]);
+    await expectStoredThenWaiting(await postEventsWithoutD1([click(user, `${user}-1`, indexed), click(user, `${user}-2`, "m-not-indexed")]));
     expect(await storedEventCount(user)).toBe(1);
   });
 
