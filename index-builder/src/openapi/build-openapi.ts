@@ -75,7 +75,7 @@ function parameters(schema: Schema | undefined, where: "path" | "query" | "heade
       in: where,
       required: where === "path" || !optional,
       ...(description ? { description } : {}),
-      schema: { ...json, ...(fallback !== undefined ? { default: fallback } : {}) },
+      schema: { ...json, ...(fallback !== undefined ? { default: json.type === "integer" ? Number(fallback) : fallback } : {}) },
     };
   });
 }

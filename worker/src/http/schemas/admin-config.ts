@@ -7,7 +7,7 @@ import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
 import { parsePolicyOverrides } from "../../config/config-store";
-import { ID_RULE } from "./common";
+import { ID_RULE, intParam } from "./common";
 import { type IssuesToError, parsedBy, parserError } from "./validate";
 
 /** The catalog, configuration and audit routes of the admin API. */
@@ -138,20 +138,7 @@ export const userEventsResponse = v.object({
 });
 
 const MAX_MINUTES = METRICS_TTL_S / 60;
-const MINUTES_MESSAGE = `minutes must be an integer from 1 to ${MAX_MINUTES}`;
-export const metricsQuery = v.object({
-  minutes: v.optional(
-    v.pipe(
-      v.string(),
-      v.description(`Window in minutes, 1 to ${MAX_MINUTES}; 60 when absent.`),
-      v.transform(Number),
-      v.integer(MINUTES_MESSAGE),
-      v.minValue(1, MINUTES_MESSAGE),
-      v.maxValue(MAX_MINUTES, MINUTES_MESSAGE),
-    ),
-    "60",
-  ),
-});
+export const metricsQuery = v.object({ minutes: intParam("minutes", 60, 1, MAX_MINUTES, `Window in minutes, 1 to ${MAX_MINUTES}; 60 when absent.`) });
 const routeSummary = v.object({
   requests: v.number(),
   p50Ms: v.number(),
