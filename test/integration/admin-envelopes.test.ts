@@ -8,6 +8,7 @@ import * as config from "../../worker/src/http/schemas/admin-config";
 import { errorEnvelope } from "../../worker/src/http/schemas/common";
 import * as erasures from "../../worker/src/http/schemas/erasures";
 import * as experiments from "../../worker/src/http/schemas/experiments";
+import * as health from "../../worker/src/http/schemas/health";
 import { EDITORIAL_KEY, POLICY_KEY } from "../../worker/src/config/config-store";
 import { adminCall, call, demoBuild, demoCatalog, freshUser, jsonInit, publishDemo } from "./fixtures";
 
@@ -274,6 +275,8 @@ describe("admin answers match their documented schemas", () => {
 
   it("for the index, catalog, configuration, audit, erasure and experiment routes", async () => {
     await publishDemo("v-admin-shapes");
+    await expectShape(health.healthResponse, await adminCall("/health"));
+    await expectShape(health.liveResponse, await adminCall("/health/live"));
     await expectShape(admin.versionsResponse, await adminCall("/admin/index/versions"));
     await expectShape(admin.pointerResponse, await adminCall("/admin/index/current"));
     await expectShape(admin.manifestBody, await adminCall("/admin/index/versions/v-admin-shapes/manifest"));

@@ -14,6 +14,7 @@ import {
 } from "../http/schemas/catalog-reads";
 import { eventBatchDocumented } from "../../../shared/events/event-schema";
 import { eventsResponse } from "../http/schemas/events";
+import { healthResponse, liveResponse } from "../http/schemas/health";
 import { recommendationsQuery, recommendationsResponse } from "../http/schemas/recommendations";
 import { eraseResponse, mergeBody, mergeResponse, profileBody, profileResponse, userIdParam } from "../http/schemas/users";
 
@@ -147,7 +148,7 @@ export const OPERATIONS: Operation[] = [
     tag: "Health",
     summary: "Liveness: touches no binding",
     credentials: "public",
-    success: { status: 200, description: "Alive." },
+    success: { status: 200, description: "Alive.", schema: liveResponse },
   },
   {
     method: "get",
@@ -155,7 +156,7 @@ export const OPERATIONS: Operation[] = [
     tag: "Health",
     summary: "The state of every binding",
     credentials: "secret",
-    success: { status: 200, description: "Binding states." },
+    success: { status: 200, description: "Binding states.", schema: healthResponse },
   },
   {
     method: "get",
@@ -393,7 +394,7 @@ function adminOperations(): Operation[] {
       "Experiments",
       "The experiment's report",
       { ...experimentId, query: experiments.reportQuery, errors: [400, 404, 503] },
-      { ...done(experiments.reportResponse, "The report (text/markdown with `?format=markdown`)."), alternative: "text/markdown" },
+      { ...done(experiments.reportResponse, "The report (Markdown, as text/plain, with `?format=markdown`)."), alternative: "text/plain" },
     ),
   ];
 }
