@@ -155,43 +155,42 @@ describe("admin refusals are unchanged by the schemas", () => {
     expect((await call("/v1/items/never-written")).status).toBe(404);
   });
 
-  it("PUT /admin/config/editorial: the first surface and region at fault, nothing stored", async () => {
-    const before = await env.INDEX_KV.get(EDITORIAL_KEY);
-    const cases: [unknown, string][] = [
-      [[], "editorial config must be an object of surfaces"],
-      [{ home: [] }, "home: an object of regions"],
-      [{ home: { default: ["1"] }, up_next: { US: ["2"] } }, "up_next.US: region must be a lower-case country code, global or default"],
-      [{ home: { us: ["a b"], XX: [] } }, "home.us: at most 100 item ids"],
-      [{ home: { us: Array.from({ length: 101 }, (_, i) => `i${i}`) } }, "home.us: at most 100 item ids"],
-    ];
+  it.each([
+    [
+      "/admin/config/editorial",
+      EDITORIAL_KEY,
+      "the first surface and region at fault",
+      [
+        [[], "editorial config must be an object of surfaces"],
+        [{ home: [] }, "home: an object of regions"],
+        [{ home: { default: ["1"] }, up_next: { US: ["2"] } }, "up_next.US: region must be a lower-case country code, global or default"],
+        [{ home: { us: ["a b"], XX: [] } }, "home.us: at most 100 item ids"],
+        [{ home: { us: Array.from({ length: 101 }, (_, i) => `i${i}`) } }, "home.us: at most 100 item ids"],
+      ],
+    ],
+    [
+      "/admin/config/policy",
+      POLICY_KEY,
+      "the surface and the policy's first problem, whether the shape or the rules find it",
+      [
+        [[], "policy config must be an object of surfaces"],
+        [{ home: { mmrLambda: 2 } }, "home: mmrLambda must be a number from 0 to 1"],
+        [{ default: { nope: 1 } }, 'default: unknown policy field "nope"'],
+        [{ home: { rules: [{ kind: "pin", itemId: "1", position: 0 }] } }, "home: rules[0]: a pin needs itemId and a position >= 1"],
+        [{ home: { rules: [{ kind: "boost", match: {}, by: 1 }] } }, "home: rules[0]: match needs itemId, category or yearBefore"],
+        [{ home: { rules: [{ kind: "shuffle" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
+      ],
+    ],
+  ] as [string, string, string, [unknown, string][]][])("PUT %s (%s): %s, nothing stored", async (path, key, _what, cases) => {
+    const before = await env.INDEX_KV.get(key);
     for (const [body, problem] of cases) {
-      expect(await refusal(await adminCall("/admin/config/editorial", jsonInit("PUT", body)))).toEqual({
+      expect(await refusal(await adminCall(path, jsonInit("PUT", body)))).toEqual({
         status: 400,
         code: "invalid_request",
         message: `${problem}; nothing was stored`,
       });
     }
-    expect(await env.INDEX_KV.get(EDITORIAL_KEY)).toBe(before);
-  });
-
-  it("PUT /admin/config/policy: the surface and the policy's first problem, whether the shape or the rules find it", async () => {
-    const before = await env.INDEX_KV.get(POLICY_KEY);
-    const cases: [unknown, string][] = [
-      [[], "policy config must be an object of surfaces"],
-      [{ home: { mmrLambda: 2 } }, "home: mmrLambda must be a number from 0 to 1"],
-      [{ default: { nope: 1 } }, 'default: unknown policy field "nope"'],
-      [{ home: { rules: [{ kind: "pin", itemId: "1", position: 0 }] } }, "home: rules[0]: a pin needs itemId and a position >= 1"],
-      [{ home: { rules: [{ kind: "boost", match: {}, by: 1 }] } }, "home: rules[0]: match needs itemId, category or yearBefore"],
-      [{ home: { rules: [{ kind: "shuffle" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
-    ];
-    for (const [body, problem] of cases) {
-      expect(await refusal(await adminCall("/admin/config/policy", jsonInit("PUT", body)))).toEqual({
-        status: 400,
-        code: "invalid_request",
-        message: `${problem}; nothing was stored`,
-      });
-    }
-    expect(await env.INDEX_KV.get(POLICY_KEY)).toBe(before);
+    expect(await env.INDEX_KV.get(key)).toBe(before);
   });
 
   it("GET /admin/erasures: user, then limit, each named; an unknown receipt is a 404", async () => {
