@@ -4,13 +4,13 @@ import { countersResponse, metricsResponse } from "../../worker/src/http/schemas
 import { receiptsResponse } from "../../worker/src/http/schemas/erasures";
 import { reportResponse } from "../../worker/src/http/schemas/experiments";
 import { healthResponse } from "../../worker/src/http/schemas/health";
-import { serverClient, sharedCredentials } from "./client";
+import { type Answer, serverClient, sharedCredentials } from "./client";
 
 const server = serverClient(sharedCredentials());
 
 /** The admin answers that need a real Redis (the integration suite has none) match the schemas the API reference documents. */
 describe("admin answers read from Redis, through the typed client", () => {
-  const expectShape = async (schema: v.GenericSchema, res: Response) => {
+  const expectShape = async (schema: v.GenericSchema, res: Answer) => {
     expect(res.status, await res.clone().text()).toBe(200);
     expect(v.safeParse(schema, await res.json()).issues ?? []).toEqual([]);
   };

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { experimentCounterKey, trendingKey, hourBucket } from "../../shared/online/redis-keys";
-import { browserClient, keylessClient, serverClient, sharedCredentials, tokenFor } from "./client";
+import { type Answer, browserClient, keylessClient, serverClient, sharedCredentials, tokenFor } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 /**
@@ -28,7 +28,7 @@ const click = (userId: string, eventId: string, itemId: string, extra: { impress
   timestamp: Date.now() - 1000,
   ...extra,
 });
-const errorCode = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code });
+const errorCode = async (res: Answer) => ({ status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code });
 
 /** What the victim has, as the operator audits it. */
 async function victimState() {
@@ -48,7 +48,7 @@ describe("an attacker's script", () => {
     const own = await tokenFor(credentials, attacker);
 
     const feed = { query: { user_id: victim, limit: "10" } };
-    const attempts: [string, Promise<Response>, number, string][] = [
+    const attempts: [string, Promise<Answer>, number, string][] = [
       [
         "events for the victim with the attacker's token",
         browser(own).v1.events.$post({ json: { events: [click(victim, `x-${stamp}-1`, "1")] } }),
@@ -83,7 +83,7 @@ describe("an attacker's script", () => {
       [tokenFor(credentials, attacker, 30 * 86_400), "lifetime_too_long"],
     ];
     for (const [token, reason] of cases) {
-      const res = await browser(await token).v1.recommendations.$get(ownFeed);
+      const res: Answer = await browser(await token).v1.recommendations.$get(ownFeed);
       const body = (await res.json()) as { error: { code: string; reason: string } };
       expect({ status: res.status, code: body.error.code, reason: body.error.reason }).toEqual({ status: 401, code: "invalid_token", reason });
     }
@@ -116,7 +116,7 @@ describe("an attacker's script", () => {
     const minted: { userId: string; token: string }[] = [];
     let refused = 0;
     for (let i = 0; i < 30; i++) {
-      const res = await browser(undefined, ip).v1.anonymous.$post();
+      const res: Answer = await browser(undefined, ip).v1.anonymous.$post();
       if (res.status === 429) refused++;
       else minted.push((await res.json()) as { userId: string; token: string });
     }
@@ -164,7 +164,7 @@ describe("an attacker's script", () => {
   it("is slowed by a 429 with Retry-After when flooding, and other clients are not", async () => {
     // The cheapest request the limit counts: authenticated, then refused by validation.
     const flood = (ip: string) => browser(undefined, { "CF-Connecting-IP": ip }).v1.trending.$get({ query: { limit: "0" } });
-    let first429: Response | undefined;
+    let first429: Answer | undefined;
     let sent = 0;
     // Fixed 60 s windows: a flood that straddles a window's end may pass up to twice the limit.
     while (!first429 && sent < 2 * 300 + 40) {

@@ -15,6 +15,18 @@ export interface StackCredentials {
   audience: string;
 }
 
+/**
+ * What the suites read of an answer, the typed client's or fetch's: an error
+ * envelope is read through it, as the client types only the success bodies.
+ */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+  clone(): { text(): Promise<string> };
+}
+
 /** The shared stack's credentials, from the global setup. */
 export function sharedCredentials(): StackCredentials {
   return {

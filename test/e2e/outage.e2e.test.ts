@@ -6,6 +6,7 @@ import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
 import { publishIndex } from "../../index-builder/src/publish/publish-index";
 import { createClient } from "../../client";
+import { type Answer } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 // Its own stack, because this file stops and restarts redis-server.
@@ -51,7 +52,7 @@ describe("a Redis outage", () => {
     expect(health.bindings.redis.status).toBe("error");
     expect(health.bindings.redis.message).not.toContain("127.0.0.1");
     // Experiment counters live in Redis: a coded 503, never a 500.
-    const counters = await server.admin.experiments[":variant"].counters.$get({ param: { variant: "default" }, query: { region: "global" } });
+    const counters: Answer = await server.admin.experiments[":variant"].counters.$get({ param: { variant: "default" }, query: { region: "global" } });
     expect(counters.status).toBe(503);
     expect(((await counters.json()) as { error: { code: string } }).error.code).toBe("dependency_unavailable");
 

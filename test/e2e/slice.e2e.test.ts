@@ -1,7 +1,7 @@
 import { Redis } from "@upstash/redis";
 import { describe, expect, inject, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
-import { keylessClient, serverClient, serverFetch, sharedCredentials } from "./client";
+import { type Answer, keylessClient, serverClient, serverFetch, sharedCredentials } from "./client";
 
 const base = inject("baseUrl");
 const api = serverFetch(sharedCredentials());
@@ -15,7 +15,7 @@ interface RecsBody {
   degraded: string[];
 }
 
-async function getJson<T>(pending: Promise<Response>): Promise<{ status: number; body: T }> {
+async function getJson<T>(pending: Promise<Answer>): Promise<{ status: number; body: T }> {
   const res = await pending;
   return { status: res.status, body: (await res.json()) as T };
 }
