@@ -4,8 +4,9 @@
  * (wrangler dev + redis-server on 127.0.0.1). First the full publication of
  * a synthetic index of `--items` items (bench/serve/synthetic-index.ts);
  * then a version where only the catalog changed (`--edits` items, seeded,
- * get new titles: their title pages and catalog rows change, nothing else),
- * which uploads only the blobs it does not share; then the same upload
+ * get new titles: as a build on top of the first writes them, its title
+ * pages stay and a title patch lists the changed rows; catalog rows change,
+ * nothing else), which uploads only the blobs it does not share; then the same upload
  * again, which has nothing left to send (what a resumed run costs at the
  * least). Writes bench/results/publish.{json,md}; exits non-zero when the
  * catalog-only publication sends more than 5% of the full publication's
@@ -15,15 +16,13 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { decodeTitlePage, encodeTitlePage } from "../shared/catalog/title-page";
-import { titlePageName } from "../shared/index-format/funnel-section";
 import { SeededRandom } from "../shared/seeded-random";
 import { freePort } from "../index-builder/src/local/free-port";
 import { startLocalStack } from "../index-builder/src/local/local-stack";
 import { PROJECT_ROOT } from "../index-builder/src/local/wrangler";
 import { AdminClient } from "../index-builder/src/publish/admin-client";
 import { publishIndex, type UploadReport } from "../index-builder/src/publish/publish-index";
-import { deriveVersion } from "../test/e2e/index-variants";
+import { deriveVersion, retitleRows } from "../test/e2e/index-variants";
 import { buildSyntheticIndex } from "./serve/synthetic-index";
 
 const { values } = parseArgs({
@@ -49,19 +48,13 @@ try {
   log(`full publication: ${full.sentBlobs} blobs, ${mib(full.sentBytes)} MiB in ${full.seconds.toFixed(1)} s`);
 
   const dir = await deriveVersion(built.dir, join(state, "index"), `${built.version}-cat`, (manifest, blobs, catalog) => {
-    const pageSize = manifest.funnel!.titlePageSize!;
     const random = new SeededRandom(11);
-    const rows = new Set<number>();
-    while (rows.size < EDITS) rows.add(random.int(manifest.funnel!.itemCount));
-    const byPage = new Map<number, number[]>();
-    for (const row of rows) byPage.set(Math.floor(row / pageSize), [...(byPage.get(Math.floor(row / pageSize)) ?? []), row % pageSize]);
-    for (const [p, ks] of byPage) {
-      const page = decodeTitlePage(blobs.get(titlePageName(p))!);
-      const titles = Array.from({ length: page.count }, (_, k) => page.title(k));
-      for (const k of ks) titles[k] = `${titles[k]} (remastered)`;
-      blobs.set(titlePageName(p), encodeTitlePage(titles));
-    }
-    for (const item of catalog) if (rows.has(Number(item.itemId.slice(1)))) item.title = `${item.title} (remastered)`;
+    const edited = new Set<number>();
+    while (edited.size < EDITS) edited.add(random.int(manifest.funnel!.itemCount));
+    // Synthetic item i is "s<i>", titled "<parent title> #<i>". As a build on top of the published version
+    // writes them: its title pages kept, the changed titles in a patch.
+    retitleRows(manifest, blobs, (title) => edited.has(Number(title.slice(title.lastIndexOf("#") + 1))), "(remastered)");
+    for (const item of catalog) if (edited.has(Number(item.itemId.slice(1)))) item.title = `${item.title} (remastered)`;
   });
   const catalogOnly = await publishIndex(dir, { ...options, previousDir: built.dir });
   log(`catalog-only publication: ${catalogOnly.sentBlobs} blobs, ${mib(catalogOnly.sentBytes)} MiB in ${catalogOnly.seconds.toFixed(1)} s`);
