@@ -95,7 +95,8 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
 
   it("promotes a good build through gate and canary, uploading only the blob that changed", async () => {
     const dir = await deriveVersion(source, join(state, "variants"), "v-retitled", retitle(5, "(restored)"));
-    const result = await runPipeline({ ...base, workDir: join(state, "work"), candidateDir: dir });
+    // A region canary: its probes name Brazil in X-Region, which the Worker (no TRUST_REGION_HEADER here) takes from a secret key.
+    const result = await runPipeline({ ...base, workDir: join(state, "work"), candidateDir: dir, canary: { ...base.canary!, regions: ["br"] } });
     expect(result.outcome, JSON.stringify(result.state.canary)).toBe("promoted");
     expect(result.state.gate!.pass).toBe(true);
     expect(result.state.upload).toMatchObject({ sentBlobs: 1, skippedBlobs: result.state.upload!.blobs - 1 });
@@ -106,6 +107,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     const canary = (await client.experiment((result.state.canary as { experimentId: string }).experimentId))!;
     expect(canary).toMatchObject({ layer: "canary", status: "stopped" });
     expect(canary.variants.find((v) => v.id === "candidate")!.overrides.indexVersion).toBe("v-retitled");
+    expect(Object.keys(canary.allocation).sort()).toEqual(["br", "default"]);
     expect(result.table).toContain("| nDCG@10 |");
     // Both versions were scored in the order their manifests name (this suite's index serves its heavy model).
     const order = (await readBuiltManifest(source)).ranking?.order ?? null;
