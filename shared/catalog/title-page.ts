@@ -34,13 +34,7 @@ const decoder = new TextDecoder();
 
 /** Checks the header and offsets; titles are decoded on demand. Throws AppError("invalid_manifest") on a malformed page. */
 export function decodeTitlePage(bytes: Uint8Array): TitlePage {
-  const bad = (why: string): never => {
-    throw new AppError("invalid_manifest", `title page ${why}`);
-  };
-  if (bytes.byteLength < 12) bad("is truncated");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) bad("has the wrong magic");
-  const count = view.getUint32(4, true);
+  const { view, count, bad } = header(bytes, MAGIC, "title page");
   const head = 8 + 4 * (count + 1);
   if (bytes.byteLength < head) bad("is truncated");
   const offset = (k: number) => view.getUint32(8 + 4 * k, true);
@@ -86,13 +80,7 @@ export interface TitlePatch {
 
 /** Checks the header, the row order and the titles' page; titles are decoded on demand. Throws AppError("invalid_manifest") when malformed. */
 export function decodeTitlePatch(bytes: Uint8Array): TitlePatch {
-  const bad = (why: string): never => {
-    throw new AppError("invalid_manifest", `title patch ${why}`);
-  };
-  if (bytes.byteLength < 8) bad("is truncated");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== PATCH_MAGIC) bad("has the wrong magic");
-  const count = view.getUint32(4, true);
+  const { view, count, bad } = header(bytes, PATCH_MAGIC, "title patch");
   if (bytes.byteLength < 8 + 4 * count) bad("is truncated");
   const rows = Array.from({ length: count }, (_, i) => view.getUint32(8 + 4 * i, true));
   for (let i = 1; i < count; i++) if (rows[i]! <= rows[i - 1]!) bad("rows are not ascending");
@@ -113,4 +101,15 @@ export function decodeTitlePatch(bytes: Uint8Array): TitlePatch {
       return undefined;
     },
   };
+}
+
+/** A page's or patch's u32 magic (checked) and count; `bad` throws AppError("invalid_manifest") naming `what`. */
+function header(bytes: Uint8Array, magic: number, what: string): { view: DataView; count: number; bad: (why: string) => never } {
+  const bad = (why: string): never => {
+    throw new AppError("invalid_manifest", `${what} ${why}`);
+  };
+  if (bytes.byteLength < 8) bad("is truncated");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== magic) bad("has the wrong magic");
+  return { view, count: view.getUint32(4, true), bad };
 }
