@@ -61,7 +61,8 @@ describe("buildIndex", () => {
     const a = await buildIndex(dataset, out, { now: new Date("2026-01-01T00:00:00Z"), ann: false, ranker: false });
     const renamed = { ...dataset, items: dataset.items.map((item) => (item.itemId === "1" ? { ...item, title: "One (restored)" } : item)) };
     const b = await buildIndex(renamed, out, { now: new Date("2026-01-02T00:00:00Z"), ann: false, ranker: false, titleBase: a.dir });
-    const [ma, mb] = await Promise.all([a.dir, b.dir].map(async (dir) => parseManifest(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")))));
+    const manifestOf = async (dir: string) => parseManifest(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")));
+    const [ma, mb] = [await manifestOf(a.dir), await manifestOf(b.dir)];
     expect(mb.blobs["titles-0"]).toEqual(ma.blobs["titles-0"]);
     expect(ma.blobs[TITLE_PATCH_BLOB]).toBeUndefined();
     const patch = decodeTitlePatch(await readFile(join(b.dir, "blobs", TITLE_PATCH_BLOB)));
@@ -70,7 +71,7 @@ describe("buildIndex", () => {
     expect(patch.title(1)).toBe("One (restored)");
     // Without the base, the same data writes the page anew and no patch.
     const c = await buildIndex(renamed, out, { now: new Date("2026-01-03T00:00:00Z"), ann: false, ranker: false });
-    const mc = parseManifest(JSON.parse(await readFile(join(c.dir, "manifest.json"), "utf8")));
+    const mc = await manifestOf(c.dir);
     expect(mc.blobs["titles-0"]!.sha256).not.toBe(ma.blobs["titles-0"]!.sha256);
     expect(mc.blobs[TITLE_PATCH_BLOB]).toBeUndefined();
   });
