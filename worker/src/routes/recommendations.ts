@@ -72,7 +72,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   requireUser(c, query.userId);
   const timing = new ServerTiming();
   const startedAtMs = Date.now();
-  const region = requestRegion(c.env, c.req.raw);
+  const region = requestRegion(c.env, c.req.raw, c.get("caller"));
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
