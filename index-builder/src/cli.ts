@@ -6,6 +6,7 @@ import { type Dataset, readMovieLensLatest } from "./data/movielens";
 import { DEFAULT_TUNE } from "./build/tune-on-validation";
 import { importDataset } from "./import/import-dataset";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "./import/import-args";
+import { VECTOR_ARGS, VECTOR_USAGE, vectorImportFrom } from "./import/vector-args";
 import { formatSummary, type ImportSummary } from "./import/import-summary";
 import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
@@ -32,6 +33,7 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --ranker MODE       auto (ship the heavy ranker only when it beats the light
                                 order on validation; default), always (ship it anyway, e.g.
                                 to test it online), off
+${VECTOR_USAGE.replace(/^/gm, "          ")}
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
@@ -95,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
       variant: { type: "string" },
       bootstrap: { type: "string" },
       ...IMPORT_ARGS,
+      ...VECTOR_ARGS,
       "tune-seconds": { type: "string" },
       user: { type: "string" },
       ttl: { type: "string" },
@@ -135,6 +138,7 @@ async function main(argv: string[]): Promise<void> {
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
       const tuneSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
       if (!(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      const vectors = await vectorImportFrom(values, log);
       const ranker = values.ranker ?? "auto";
       if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
@@ -143,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
         log,
         tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
         importSummary,
+        ...(vectors ? { vectors } : {}),
       });
       return;
     }
