@@ -49,7 +49,7 @@ export function importedEmbeddings(
   if (users && users.dims !== items.dims) {
     throw new ImportError(users.file, null, `user vectors have ${users.dims} values, the item vectors (${items.file}) have ${items.dims}`);
   }
-  const dims = Math.ceil(items.dims / 16) * 16;
+  const dims = servedDims(items.dims);
   const rowOf = new Map(table.itemIds.map((id, row) => [id, row]));
   const itemVectors = new Float32Array(table.itemIds.length * dims);
   const counts = interactionCounts(table);
@@ -102,8 +102,13 @@ export function importedEmbeddings(
   };
 }
 
-/** Rows of `from` values each, written with trailing zeros into rows of `to`. */
-function padRows(vectors: Float32Array, from: number, to: number): Float32Array {
+/** The dimension vectors of `dims` values are served at: the next multiple of 16, the ANN kernel's SIMD width. */
+export function servedDims(dims: number): number {
+  return Math.ceil(dims / 16) * 16;
+}
+
+/** Rows of `from` values each, written with trailing zeros into rows of `to` (inner products unchanged). */
+export function padRows(vectors: Float32Array, from: number, to: number): Float32Array {
   if (from === to) return vectors;
   const n = vectors.length / from;
   const out = new Float32Array(n * to);
