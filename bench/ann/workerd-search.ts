@@ -23,6 +23,20 @@ export interface WorkerdRow {
   rounds: number;
 }
 
+/**
+ * Uploads an encoded index and its queries (size q*dims), then for each
+ * setting searches every query in workerd: recall against `truth` (size
+ * q*100) and CPU per query over `rounds` rounds.
+ */
+export type MeasureInWorkerd = (
+  label: { system: string; dataset: string },
+  encoded: { section: AnnManifestSection; blobs: Map<string, EncodedBlob> },
+  queries: Float32Array,
+  truth: Uint32Array,
+  settings: { nprobe: number; shortlist: number; nodeCpuMsPerQuery: number }[],
+  rounds: number,
+) => Promise<WorkerdRow[]>;
+
 const QUERIES_PER_REQUEST = 100;
 /** Each round runs passes over all queries until about this much CPU, so the 10 ms /proc tick is a small error. */
 const ROUND_TARGET_MS = 1500;
@@ -34,17 +48,7 @@ const ROUND_TARGET_MS = 1500;
  * processes under this one (the clock inside workerd does not advance
  * during computation, so a wall time there would read zero).
  */
-export async function startSearchWorker(): Promise<{
-  measure: (
-    label: { system: string; dataset: string },
-    encoded: { section: AnnManifestSection; blobs: Map<string, EncodedBlob> },
-    queries: Float32Array,
-    truth: Uint32Array,
-    settings: { nprobe: number; shortlist: number; nodeCpuMsPerQuery: number }[],
-    rounds: number,
-  ) => Promise<WorkerdRow[]>;
-  dispose: () => Promise<void>;
-}> {
+export async function startSearchWorker(): Promise<{ measure: MeasureInWorkerd; dispose: () => Promise<void> }> {
   Object.assign(process.env, offlineWranglerEnv());
   const worker = await unstable_startWorker({
     config: join(PROJECT_ROOT, "bench", "ann", "workerd", "wrangler.toml"),
@@ -58,14 +62,7 @@ export async function startSearchWorker(): Promise<{
     if (!res.ok) throw new Error(`bench Worker /${path}: ${res.status} ${await res.text()}`);
     return res;
   };
-  const measure = async (
-    label: { system: string; dataset: string },
-    encoded: { section: AnnManifestSection; blobs: Map<string, EncodedBlob> },
-    queries: Float32Array,
-    truth: Uint32Array,
-    settings: { nprobe: number; shortlist: number; nodeCpuMsPerQuery: number }[],
-    rounds: number,
-  ): Promise<WorkerdRow[]> => {
+  const measure: MeasureInWorkerd = async (label, encoded, queries, truth, settings, rounds) => {
     for (const [name, blob] of encoded.blobs)
       if (name !== ANN_BLOBS.items) await call(`blob/${encodeURIComponent(name)}`, { method: "PUT", body: blob.bytes.slice() });
     await call("index", { method: "PUT", body: JSON.stringify(encoded.section) });

@@ -1,3 +1,4 @@
+import { cosine } from "../../../shared/ann/metric";
 import { type ConfidenceParams, foldInUser } from "../../../shared/embeddings/fold-in";
 import { DEFAULT_CONTENT } from "../train/content-regression";
 import { gramMatrix } from "../train/implicit-als";
@@ -137,16 +138,4 @@ function foldInAgreement(table: InteractionTable, embeddings: TrainedEmbeddings)
   cosines.sort((a, b) => a - b);
   const at = (p: number) => Number(cosines[Math.min(cosines.length - 1, Math.floor(p * cosines.length))]!.toFixed(4));
   return { users: cosines.length, medianCosine: at(0.5), p10Cosine: at(0.1) };
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
