@@ -167,7 +167,17 @@ export const RANKER_CARVES = 1;
  * exact iALS 0.2815. On the time split z-scores lose (best 0.1273 against
  * 0.1358 for TIME_FUNNEL's rank-normalized weights), so each protocol keeps its own.
  */
-const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.05, 0), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.05, 0).source, content: 0.05 } };
+/*
+ * Re-chosen after the rows became stars-weighted (choose-weighting.ts): z-scores, ann 1,
+ * MSR validation nDCG@10 over every validation user (942; tune-funnel.ts --weighting stars
+ * --score all, the served MMR λ 0.9): covisit 0.05 / content 0.05 (the previous choice)
+ * 0.2883; 0.1 / 0.05 0.2893; 0.1 / 0.1 0.2900; 0.12 / 0.08 / popularity 0.01 0.2893;
+ * 0.15 / 0.05 0.2899; 0.15 / 0.1 0.2902; with popularity 0.01 0.2903, 0.02 0.2904 <- chosen
+ * (and affinity 0.02 0.2904); 0.15 / 0.15 / popularity 0.01 0.2901; 0.2 / 0.1 0.2893. On the
+ * ranker's held-out half alone (456 users): 0.05 / 0.05 0.2852, 0.1 / 0.1 0.2862, ANN only
+ * 0.2853, content 0.2 0.2822, affinity 0.05 0.2849; on its training half (486): 0.2911 -> 0.2945 (0.15 / 0.1).
+ */
+const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.15, 0.02).source, content: 0.1 } };
 
 /*
  * EASE as the co-visitation lists (train/ease.ts: row i of EASE's B, λ 300,
@@ -193,7 +203,7 @@ export const TUNING_NOTES: Record<"msr" | "time", string[]> = {
     "iALS grid (alpha × λ with frequency-scaled λ, ν = 1; plain HKV; sweeps; dims) and validation scores: index-builder/src/eval/tuned-params.ts. Best validation nDCG@10 0.2836 (EASE 0.2714, SAR 0.2337, popularity 0.1635).",
     "EASE λ, co-visitation support threshold and the fusion weight were chosen on the same validation split.",
     FUNNEL_NOTE,
-    "Funnel light weights (ann 1, covisit 0.1, popularity 0.03, content/popular/affinity 0) and the heavy ranker's training were chosen on that validation split, half of its users scored (grid in tuned-params.ts): ANN order 0.2814 = exact iALS 0.2815, chosen light 0.2834, Worker DEFAULT_LIGHT_WEIGHTS 0.2573; heavy rankers 0.2720-0.2849 against the light order's 0.2818 on the same users (features v2), none beyond the bootstrap's noise.",
+    "Funnel light weights (z-scores; ann 1, covisit 0.15, content 0.1, popularity 0.02, popular/affinity 0) were chosen on that validation split with the stars-weighted rows, every validation user scored (grid in tuned-params.ts): 0.2904 against 0.2883 for the previous choice (covisit 0.05, content 0.05). The heavy ranker's training was chosen on half of those users: heavy rankers 0.2720-0.2849 against the light order's 0.2818 on the same users (features v2), none beyond the bootstrap's noise.",
   ],
   time: [
     "Hyper-parameters were chosen on validation data only: each user's most recent 20% of training rows, models fit on the rest; the grid and scores are in index-builder/src/eval/tuned-params.ts.",
