@@ -138,6 +138,19 @@ const FUNNEL_LIGHT = (covisit: number, popularity = 0.03): LightWeights => ({
  * Starting the linear model at the light order (weight on light_rank only)
  * and training on did worse (0.2556 after 5 epochs at lr 0.001).
  */
+/*
+ * With the stars-weighted rows and the light weights below (2026-12), npm run eval's cross-fitted
+ * comparison: linear LambdaRank 0.2836 against the light order's 0.2902 (942 users). Offline on the
+ * first carve's light top 100 (nDCG@10 within those lists, users halved by seed 11; light order
+ * 0.3249 / 0.3090): the default training 0.3105-0.3172 on the held-out half, starting at the light
+ * weights with an L2 pull back to them (1e-2 to 1) 0.3107-0.3160, and training lowers the training
+ * half's own nDCG below the light order's. Signals the index does not ship yet, added to the light
+ * score as a z-score at weight 0.05-0.4 on the same lists (half 0 / half 1, light 0.3249 / 0.3090):
+ * item age since its first training row, at the request's time, +0.0007 to +0.0033 / +0.0009 to
+ * +0.0022; the training log's popularity trend (last 30 days against the 90 before) −0.002 to +0.001 /
+ * −0.0004 to +0.002 (−0.012 / −0.011 at 0.4); popularity in the 30 days before the request −0.001 to
+ * +0.0008 / +0.0017 to +0.0049 (90 days: −0.001 to +0.0022 / −0.0027 to +0.0035). None is beyond noise.
+ */
 const FUNNEL_MLP: MlpTrainOptions = { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "lambdarank", ndcgAt: 10, epochs: 20, learningRate: 0.01, l2: 1e-4 };
 
 /*
@@ -176,6 +189,14 @@ export const RANKER_CARVES = 1;
  * (and affinity 0.02 0.2904); 0.15 / 0.15 / popularity 0.01 0.2901; 0.2 / 0.1 0.2893. On the
  * ranker's held-out half alone (456 users): 0.05 / 0.05 0.2852, 0.1 / 0.1 0.2862, ANN only
  * 0.2853, content 0.2 0.2822, affinity 0.05 0.2849; on its training half (486): 0.2911 -> 0.2945 (0.15 / 0.1).
+ * Around the choice, all users, none better: rank-normalized 0.2746 (0.05 / 0.05: 0.2798); MMR λ 1
+ * (relevance only) 0.2902; co-visitation lists top-200 0.2893, top-50 0.2900, ≥ 10 users per pair
+ * 0.2889, ≥ 40 0.2891; EASE lists (λ 300, top 200) as co-visitation at weight 0.15 / 0.25 / 0.35 /
+ * 0.5 0.2887 / 0.2870 / 0.2852 / 0.2836; a light term on the z-scored co-visitation with every
+ * recent item (UserContext.covisitWith, reaching candidates the source did not propose) at
+ * 0.05 / 0.1 / 0.2 0.2899 / 0.2887 / 0.2898, or replacing the source's weight (0.15 / 0.25) 0.2885 / 0.2888.
+ * Doubling the quotas lifts the candidates' recall of the held-out items from 0.772 to 0.893
+ * (tune-funnel's heldout_recall) and leaves nDCG@10 where it was (0.2850 vs 0.2852, held-out half).
  */
 const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.15, 0.02).source, content: 0.1 } };
 
