@@ -1,6 +1,6 @@
 import { encodeItemPages, HOT_ROWS } from "../../../shared/catalog/item-directory";
 import { encodeItemTable, type ItemTableRow, orderItemRows } from "../../../shared/catalog/item-table";
-import { encodeTitlePage } from "../../../shared/catalog/title-page";
+import { TITLE_PATCH_BLOB } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
 import {
@@ -16,6 +16,7 @@ import {
 } from "../../../shared/index-format/funnel-section";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
+import { type TitleBase, titleBlobs } from "./title-blobs";
 
 /**
  * Rows per page. A request reads the pages of its history, context and shown
@@ -72,7 +73,9 @@ export interface FunnelEmbeddings {
  * The serving funnel's blobs: the item table (ranking facts by id), the
  * co-visitation lists and item vectors re-addressed by item-table row, and
  * the fold-in data. `embeddings` and `covisit` must share one item index
- * space (the same interaction table).
+ * space (the same interaction table). With `titleBase` (the live
+ * version's title pages), title pages equal or nearly equal to its pages
+ * keep their bytes (title-blobs.ts).
  */
 export function buildFunnelBlobs(
   dataset: { items: readonly CatalogItem[] },
@@ -80,7 +83,8 @@ export function buildFunnelBlobs(
   covisit: CovisitLists,
   popularity: Map<string, number>,
   pages: PageSizes = DEFAULT_PAGES,
-): { blobs: Map<string, Blob>; section: FunnelSection; rowOf: ReadonlyMap<string, number> } {
+  titleBase: TitleBase | null = null,
+): { blobs: Map<string, Blob>; section: FunnelSection; rowOf: ReadonlyMap<string, number>; titles: { keptPages: number; patchRows: number } } {
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
@@ -143,14 +147,18 @@ export function buildFunnelBlobs(
     const page = vectors.slice(p * pages.vectorPageSize * dims, Math.min(n, (p + 1) * pages.vectorPageSize) * dims);
     blobs.set(vectorPageName(p), { bytes: new Uint8Array(page.buffer), contentType: "application/octet-stream" });
   }
-  const titlePages = Math.ceil(n / pages.titlePageSize);
-  for (let p = 0; p < titlePages; p++) {
-    const titles = order.slice(p * pages.titlePageSize, (p + 1) * pages.titlePageSize).map((id) => facts.get(id)?.title ?? "");
-    blobs.set(titlePageName(p), { bytes: encodeTitlePage(titles), contentType: "application/octet-stream" });
-  }
+  const titles = titleBlobs(
+    order.map((id) => facts.get(id)?.title ?? ""),
+    pages.titlePageSize,
+    titleBase,
+  );
+  const titlePages = titles.pages.length;
+  titles.pages.forEach((bytes, p) => blobs.set(titlePageName(p), { bytes, contentType: "application/octet-stream" }));
+  if (titles.patch) blobs.set(TITLE_PATCH_BLOB, { bytes: titles.patch, contentType: "application/octet-stream" });
   return {
     blobs,
     rowOf,
+    titles: { keptPages: titles.keptPages, patchRows: titles.patchRows },
     section: {
       formatVersion: FUNNEL_FORMAT_VERSION,
       categories,
