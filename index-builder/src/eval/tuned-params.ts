@@ -138,6 +138,19 @@ const FUNNEL_LIGHT = (covisit: number, popularity = 0.03): LightWeights => ({
  * Starting the linear model at the light order (weight on light_rank only)
  * and training on did worse (0.2556 after 5 epochs at lr 0.001).
  */
+/*
+ * With the stars-weighted rows and the light weights below (2026-12), npm run eval's cross-fitted
+ * comparison: linear LambdaRank 0.2836 against the light order's 0.2902 (942 users). Offline on the
+ * first carve's light top 100 (nDCG@10 within those lists, users halved by seed 11; light order
+ * 0.3249 / 0.3090): the default training 0.3105-0.3172 on the held-out half, starting at the light
+ * weights with an L2 pull back to them (1e-2 to 1) 0.3107-0.3160, and training lowers the training
+ * half's own nDCG below the light order's. Signals the index does not ship yet, added to the light
+ * score as a z-score at weight 0.05-0.4 on the same lists (half 0 / half 1, light 0.3249 / 0.3090):
+ * item age since its first training row, at the request's time, +0.0007 to +0.0033 / +0.0009 to
+ * +0.0022; the training log's popularity trend (last 30 days against the 90 before) −0.002 to +0.001 /
+ * −0.0004 to +0.002 (−0.012 / −0.011 at 0.4); popularity in the 30 days before the request −0.001 to
+ * +0.0008 / +0.0017 to +0.0049 (90 days: −0.001 to +0.0022 / −0.0027 to +0.0035). None is beyond noise.
+ */
 const FUNNEL_MLP: MlpTrainOptions = { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "lambdarank", ndcgAt: 10, epochs: 20, learningRate: 0.01, l2: 1e-4 };
 
 /*
@@ -167,7 +180,25 @@ export const RANKER_CARVES = 1;
  * exact iALS 0.2815. On the time split z-scores lose (best 0.1273 against
  * 0.1358 for TIME_FUNNEL's rank-normalized weights), so each protocol keeps its own.
  */
-const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.05, 0), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.05, 0).source, content: 0.05 } };
+/*
+ * Re-chosen after the rows became stars-weighted (choose-weighting.ts): z-scores, ann 1,
+ * MSR validation nDCG@10 over every validation user (942; tune-funnel.ts --weighting stars
+ * --score all, the served MMR λ 0.9): covisit 0.05 / content 0.05 (the previous choice)
+ * 0.2883; 0.1 / 0.05 0.2893; 0.1 / 0.1 0.2900; 0.12 / 0.08 / popularity 0.01 0.2893;
+ * 0.15 / 0.05 0.2899; 0.15 / 0.1 0.2902; with popularity 0.01 0.2903, 0.02 0.2904 <- chosen
+ * (and affinity 0.02 0.2904); 0.15 / 0.15 / popularity 0.01 0.2901; 0.2 / 0.1 0.2893. On the
+ * ranker's held-out half alone (456 users): 0.05 / 0.05 0.2852, 0.1 / 0.1 0.2862, ANN only
+ * 0.2853, content 0.2 0.2822, affinity 0.05 0.2849; on its training half (486): 0.2911 -> 0.2945 (0.15 / 0.1).
+ * Around the choice, all users, none better: rank-normalized 0.2746 (0.05 / 0.05: 0.2798); MMR λ 1
+ * (relevance only) 0.2902; co-visitation lists top-200 0.2893, top-50 0.2900, ≥ 10 users per pair
+ * 0.2889, ≥ 40 0.2891; EASE lists (λ 300, top 200) as co-visitation at weight 0.15 / 0.25 / 0.35 /
+ * 0.5 0.2887 / 0.2870 / 0.2852 / 0.2836; a light term on the z-scored co-visitation with every
+ * recent item (UserContext.covisitWith, reaching candidates the source did not propose) at
+ * 0.05 / 0.1 / 0.2 0.2899 / 0.2887 / 0.2898, or replacing the source's weight (0.15 / 0.25) 0.2885 / 0.2888.
+ * Doubling the quotas lifts the candidates' recall of the held-out items from 0.772 to 0.893
+ * (tune-funnel's heldout_recall) and leaves nDCG@10 where it was (0.2850 vs 0.2852, held-out half).
+ */
+const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize: "zscore", source: { ...FUNNEL_LIGHT(0.15, 0.02).source, content: 0.1 } };
 
 /*
  * EASE as the co-visitation lists (train/ease.ts: row i of EASE's B, λ 300,
@@ -193,7 +224,7 @@ export const TUNING_NOTES: Record<"msr" | "time", string[]> = {
     "iALS grid (alpha × λ with frequency-scaled λ, ν = 1; plain HKV; sweeps; dims) and validation scores: index-builder/src/eval/tuned-params.ts. Best validation nDCG@10 0.2836 (EASE 0.2714, SAR 0.2337, popularity 0.1635).",
     "EASE λ, co-visitation support threshold and the fusion weight were chosen on the same validation split.",
     FUNNEL_NOTE,
-    "Funnel light weights (ann 1, covisit 0.1, popularity 0.03, content/popular/affinity 0) and the heavy ranker's training were chosen on that validation split, half of its users scored (grid in tuned-params.ts): ANN order 0.2814 = exact iALS 0.2815, chosen light 0.2834, Worker DEFAULT_LIGHT_WEIGHTS 0.2573; heavy rankers 0.2720-0.2849 against the light order's 0.2818 on the same users (features v2), none beyond the bootstrap's noise.",
+    "Funnel light weights (z-scores; ann 1, covisit 0.15, content 0.1, popularity 0.02, popular/affinity 0) were chosen on that validation split with the stars-weighted rows, every validation user scored (grid in tuned-params.ts): 0.2904 against 0.2883 for the previous choice (covisit 0.05, content 0.05). The heavy ranker's training was chosen on half of those users: heavy rankers 0.2720-0.2849 against the light order's 0.2818 on the same users (features v2), none beyond the bootstrap's noise.",
   ],
   time: [
     "Hyper-parameters were chosen on validation data only: each user's most recent 20% of training rows, models fit on the rest; the grid and scores are in index-builder/src/eval/tuned-params.ts.",

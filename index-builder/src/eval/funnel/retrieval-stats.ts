@@ -1,5 +1,5 @@
 import { foldInUser } from "../../../../shared/embeddings/fold-in";
-import { type Candidate } from "../../../../shared/ranking/candidate";
+import { type Candidate, type Source, SOURCES } from "../../../../shared/ranking/candidate";
 import { topK } from "../top-k";
 import { type FittedFunnel } from "./funnel-fit";
 
@@ -54,4 +54,41 @@ export function retrievalStats(fitted: FittedFunnel, requests: ReadonlyMap<numbe
   }
   const avg = (x: number) => (counted ? Math.round((x / counted) * 1e4) / 1e4 : 0);
   return { annRecallAt100: avg(ann), candidateRecallAt100: avg(merged), candidates: avg(candidates), annUnseen: avg(annUnseen), requests: counted };
+}
+
+/** How much of what users went on to interact with the candidates hold: overall and per source. */
+export interface HeldOutRecall {
+  /** Mean over requests of the share of the user's held-out items among the merged candidates. */
+  all: number;
+  /** The same share among one source's proposals. */
+  bySource: Partial<Record<Source, number>>;
+  requests: number;
+}
+
+/**
+ * Recall of each request's merged candidates against the items its user
+ * went on to interact with (`truth`, item ids): the ceiling of every order
+ * the ranking stages can make, and which source brings what.
+ */
+export function heldOutRecall(requests: ReadonlyMap<number, readonly Candidate[]>, truth: ReadonlyMap<number, ReadonlySet<string>>): HeldOutRecall {
+  let all = 0;
+  const bySource: Partial<Record<Source, number>> = {};
+  let counted = 0;
+  for (const [u, list] of requests) {
+    const items = truth.get(u);
+    if (!items || items.size === 0) continue;
+    let hits = 0;
+    const perSource: Partial<Record<Source, number>> = {};
+    for (const c of list) {
+      if (!items.has(c.itemId)) continue;
+      hits++;
+      for (const s of Object.keys(c.sources) as Source[]) perSource[s] = (perSource[s] ?? 0) + 1;
+    }
+    all += hits / items.size;
+    for (const s of SOURCES) bySource[s] = (bySource[s] ?? 0) + (perSource[s] ?? 0) / items.size;
+    counted++;
+  }
+  const avg = (x: number) => (counted ? Math.round((x / counted) * 1e4) / 1e4 : 0);
+  const used = Object.fromEntries(SOURCES.flatMap((s) => (bySource[s] ? [[s, avg(bySource[s])]] : [])));
+  return { all: avg(all), bySource: used, requests: counted };
 }

@@ -23,7 +23,7 @@ import { validationMask } from "../validation-split";
 import { type FunnelKnobs, SERVED_KNOBS } from "../../../../shared/funnel/knobs";
 import { type FittedFunnel, fittedPorts, fitFunnel, gathered, servedEntries, type FunnelSpec } from "./funnel-fit";
 import { funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
-import { retrievalStats } from "./retrieval-stats";
+import { heldOutRecall, retrievalStats } from "./retrieval-stats";
 
 /** One point of the grid: candidate-side overrides, ranking overrides, and the heavy ranker's training (null: light only). */
 interface Variant {
@@ -44,15 +44,16 @@ interface Variant {
  * Scores funnel variants on validation rows carved from the training split
  * only (validation-split.ts): the funnel is fitted on the rest, the heavy
  * ranker trains on half of the validation users' requests (seeded) and
- * every variant is scored by nDCG@10 on the other half. Test rows are never
+ * every variant is scored by nDCG@10 on the other half (`--score train`: on
+ * the training half, `all`: on every validation user). Test rows are never
  * read. `--grid` is a JSON array of variants.
  *
- *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr [--weighting stars] --grid '[{"label":"served"}]'
+ *   npx tsx index-builder/src/eval/funnel/tune-funnel.ts --protocol msr [--weighting stars] [--score held|train|all] --grid '[{"label":"served"}]'
  */
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" }, weighting: { type: "string" } },
+    options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" }, weighting: { type: "string" }, score: { type: "string" } },
   });
   // The rows' weighting as npm run eval chooses it (choose-weighting.ts): binary, stars or rating.
   const weighting: RowWeighting = values.weighting === "stars" || values.weighting === "rating" ? { kind: values.weighting, ratingMax: 5 } : "binary";
@@ -70,7 +71,9 @@ async function main(argv: string[]): Promise<void> {
   const uniform = mulberry32(11);
   const users = [...truth.keys()].sort((a, b) => a - b);
   const isTrainUser = new Map(users.map((u) => [u, uniform() < 0.5]));
-  const scoredTruth = new Map([...truthDense].filter(([u]) => !isTrainUser.get(u)));
+  // --score train: the ranker's training half instead (a light-only choice can be checked on both halves); all: every validation user.
+  const scored = (u: number) => (values.score === "all" ? true : values.score === "train" ? isTrainUser.get(u) : !isTrainUser.get(u));
+  const scoredTruth = new Map([...truthDense].filter(([u]) => scored(u)));
   const kernel = loadNodeKernel();
   const itemIndex = new Map(split.train.itemIds.map((id, i) => [id, i]));
 
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     const ports = fittedPorts(fitted, kernel, null);
     const candidates = new Map<number, Candidate[]>();
     for (const u of users) candidates.set(u, (await gathered(fitted, ports, u, knobs))?.candidates ?? []);
-    return { fitted, retrieval: retrievalStats(fitted, candidates) };
+    return { fitted, retrieval: retrievalStats(fitted, candidates), heldOut: heldOutRecall(candidates, truth) };
   }
   const grid = JSON.parse(values.grid ?? '[{"label":"served"}]') as Variant[];
   for (const v of grid) {
@@ -96,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     };
     const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann, v.covisit]);
     if (!fits.has(key)) fits.set(key, await prepare(spec, knobs, v.covisit !== undefined));
-    const { fitted, retrieval } = fits.get(key)!;
+    const { fitted, retrieval, heldOut } = fits.get(key)!;
     let heavy: MlpModel | null = null;
     if (v.training !== null && v.training !== undefined) {
       const rows = await funnelRankerRows(fitted, kernel, truth, knobs);
@@ -126,6 +129,8 @@ async function main(argv: string[]): Promise<void> {
         users: m.users,
         ann_recall_at_100: retrieval.annRecallAt100,
         candidates: retrieval.candidates,
+        heldout_recall: heldOut.all,
+        heldout_recall_by_source: heldOut.bySource,
       }),
     );
   }
