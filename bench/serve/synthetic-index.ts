@@ -106,6 +106,7 @@ export async function buildSyntheticIndex(n: number, outDir: string, log: (line:
     shardTargetBytes: 1024 * 1024,
     calibration: { queryVectors: trained.userVectors },
     tableRowOf: (id) => funnel.rowOf.get(id)!,
+    factsPage: funnel.factsPage,
   });
   const popular = popularFromMass(catalogAll, mass, demoMass.asOfMs);
   const blobs = new Map([["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }], ...funnel.blobs, ...ann.blobs]);

@@ -49,6 +49,8 @@ export function buildAnnBlobs(
     log?: (line: string) => void;
     /** The funnel item table's row of an item: the lists then store rows, and no `ann-items` blob is written. */
     tableRowOf?: (itemId: string) => number;
+    /** With `tableRowOf`: the facts page of ascending rows, stored in each shard (funnel-blobs.ts `factsPage`). */
+    factsPage?: ((rows: Uint32Array) => Uint8Array) | null;
   } = {},
 ): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const { dims } = embeddings;
@@ -77,6 +79,7 @@ export function buildAnnBlobs(
       embedding: options.embedding ?? `ials-${dims}`,
       shardTargetBytes: options.shardTargetBytes,
       ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
+      ...(options.factsPage ? { factsPage: options.factsPage } : {}),
     },
   );
   log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);

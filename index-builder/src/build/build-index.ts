@@ -105,7 +105,7 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
   // Its lists store item-table rows, so the Worker names results from the item table it already holds.
-  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
+  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)!, factsPage: funnel.factsPage });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,

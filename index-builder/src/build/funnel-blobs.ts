@@ -1,5 +1,6 @@
 import { encodeItemPages, HOT_ROWS } from "../../../shared/catalog/item-directory";
 import { encodeItemTable, type ItemTableRow, orderItemRows } from "../../../shared/catalog/item-table";
+import { encodeItemPage } from "../../../shared/catalog/item-page";
 import { encodeTitlePage } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
@@ -33,10 +34,10 @@ export interface PageSizes {
    */
   itemPageSize: number;
   /**
-   * Up to this many items the item table is one blob (about 25 bytes an item), read once per isolate:
-   * at 1M that is the 22 MB table whose misses were measured at p95 5-9 ms one at a time. Past it the
-   * table is paged; a paged miss reads row pages for its ANN and co-visitation candidates, which at
-   * 1M is not yet measured (see README "Large catalogs").
+   * Up to this many items the item table is one blob (about 25 bytes an item), read once per isolate.
+   * Past it the table is paged, and the ANN shards and co-visitation pages carry the facts of their
+   * rows, so a miss reads no row page per candidate (README "Large catalogs"). At 1M a whole table
+   * held 22 MB of a 128 MB isolate.
    */
   wholeItemTableMax: number;
   /** Of a paged table, the most popular rows found by id through their row pages (shared/catalog/item-directory.ts). */
@@ -47,7 +48,7 @@ export const DEFAULT_PAGES: PageSizes = {
   covisitPageSize: 256,
   titlePageSize: 512,
   itemPageSize: 1024,
-  wholeItemTableMax: 1_000_000,
+  wholeItemTableMax: 100_000,
   itemHotRows: HOT_ROWS,
 };
 
@@ -80,7 +81,18 @@ export function buildFunnelBlobs(
   covisit: CovisitLists,
   popularity: Map<string, number>,
   pages: PageSizes = DEFAULT_PAGES,
-): { blobs: Map<string, Blob>; section: FunnelSection; rowOf: ReadonlyMap<string, number> } {
+): {
+  blobs: Map<string, Blob>;
+  section: FunnelSection;
+  rowOf: ReadonlyMap<string, number>;
+  /**
+   * Of a paged item table: the facts page (an item page in row order) of
+   * ascending rows, stored in ANN shards and co-visitation pages so that a
+   * request ranks their candidates without reading row pages. Null for a
+   * whole table, which the Worker holds entirely.
+   */
+  factsPage: ((rows: Uint32Array) => Uint8Array) | null;
+} {
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
@@ -98,20 +110,20 @@ export function buildFunnelBlobs(
   const itemBlobs = new Map<string, Blob>();
   let order: string[];
   let itemPages: FunnelSection["itemPages"];
+  let factsPage: ((rows: Uint32Array) => Uint8Array) | null = null;
   if (paged) {
     const ordered = orderItemRows(tableRows);
     order = ordered.map((x) => x.row.itemId);
-    const encoded = encodeItemPages(
-      ordered.map(({ row, k }) => ({
-        itemId: row.itemId,
-        categoryMask: row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0),
-        popularity: row.popularity,
-        year: row.year ?? 0,
-        available: row.available,
-        idRank: k,
-      })),
-      { rowPageSize: pages.itemPageSize, idPageSize: pages.itemPageSize, hotRows: pages.itemHotRows },
-    );
+    const entries = ordered.map(({ row, k }) => ({
+      itemId: row.itemId,
+      categoryMask: row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0),
+      popularity: row.popularity,
+      year: row.year ?? 0,
+      available: row.available,
+      idRank: k,
+    }));
+    factsPage = (rows) => encodeItemPage(Array.from(rows, (row) => ({ ...entries[row]!, row })));
+    const encoded = encodeItemPages(entries, { rowPageSize: pages.itemPageSize, idPageSize: pages.itemPageSize, hotRows: pages.itemHotRows });
     itemBlobs.set(ITEM_DIRECTORY_BLOB, { bytes: encoded.head, contentType: "application/octet-stream" });
     encoded.rowPages.forEach((bytes, p) => itemBlobs.set(itemPageName("rows", p), { bytes, contentType: "application/octet-stream" }));
     encoded.idPages.forEach((bytes, p) => itemBlobs.set(itemPageName("ids", p), { bytes, contentType: "application/octet-stream" }));
@@ -134,7 +146,8 @@ export function buildFunnelBlobs(
   const covisitPages = Math.ceil(n / pages.covisitPageSize);
   for (let p = 0; p < covisitPages; p++) {
     const page = sliceCovisit(remapped, p * pages.covisitPageSize, Math.min(n, (p + 1) * pages.covisitPageSize));
-    blobs.set(covisitPageName(p), { bytes: encodeCovisit(page), contentType: "application/octet-stream" });
+    const facts = factsPage ? factsPage(new Uint32Array(new Set(page.neighbors)).sort()) : null;
+    blobs.set(covisitPageName(p), { bytes: encodeCovisit(page, facts), contentType: "application/octet-stream" });
   }
   const foldIn: FoldInBlob = { dims, params: embeddings.params, gram: Array.from(embeddings.gram), itemCount: n };
   blobs.set(FUNNEL_BLOBS.foldIn, { bytes: new TextEncoder().encode(JSON.stringify(foldIn)), contentType: "application/json" });
@@ -151,6 +164,7 @@ export function buildFunnelBlobs(
   return {
     blobs,
     rowOf,
+    factsPage,
     section: {
       formatVersion: FUNNEL_FORMAT_VERSION,
       categories,
