@@ -80,7 +80,7 @@ export function buildFunnelBlobs(
   embeddings: FunnelEmbeddings,
   covisit: CovisitLists,
   popularity: Map<string, number>,
-  pages: PageSizes = DEFAULT_PAGES,
+  pageSizes: PageSizes = DEFAULT_PAGES,
 ): {
   blobs: Map<string, Blob>;
   section: FunnelSection;
@@ -93,6 +93,7 @@ export function buildFunnelBlobs(
    */
   factsPage: ((rows: Uint32Array) => Uint8Array) | null;
 } {
+  const pages = scaledPages(pageSizes, embeddings.itemIds.length);
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
@@ -183,6 +184,26 @@ export function buildFunnelBlobs(
       titlePages,
       ...(itemPages ? { itemPages } : {}),
     },
+  };
+}
+
+/**
+ * Pages of any one kind at most: the manifest names every blob with its
+ * checksum (about 180 bytes of JSON each), and the Worker parses it on a
+ * cold start, so at 10M items pages of the default sizes (some 150,000
+ * blobs, a 29 MB manifest, over KV's 25 MiB) are grown instead.
+ */
+export const MAX_PAGES_PER_KIND = 8192;
+
+/** Page sizes grown (in steps of the configured size) so that no kind has more than MAX_PAGES_PER_KIND pages of n rows. */
+export function scaledPages(pages: PageSizes, n: number): PageSizes {
+  const grow = (size: number) => Math.max(1, Math.ceil(n / MAX_PAGES_PER_KIND / size)) * size;
+  return {
+    ...pages,
+    vectorPageSize: grow(pages.vectorPageSize),
+    covisitPageSize: grow(pages.covisitPageSize),
+    titlePageSize: grow(pages.titlePageSize),
+    itemPageSize: grow(pages.itemPageSize),
   };
 }
 
