@@ -32,6 +32,8 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --ranker MODE       auto (ship the heavy ranker only when it beats the light
                                 order on validation; default), always (ship it anyway, e.g.
                                 to test it online), off
+            --title-base DIR    a built version (the live one): its title pages stay where their titles
+                                did not change, changed titles go to one titles-patch blob
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
@@ -96,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
       bootstrap: { type: "string" },
       ...IMPORT_ARGS,
       "tune-seconds": { type: "string" },
+      "title-base": { type: "string" },
       user: { type: "string" },
       ttl: { type: "string" },
       ranker: { type: "string" },
@@ -143,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
         log,
         tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
         importSummary,
+        titleBase: values["title-base"] ? resolve(values["title-base"]) : undefined,
       });
       return;
     }

@@ -49,6 +49,10 @@ export interface ListDecisionInputs {
   editorial: string[];
   /** Catalogue rows the overlay held beyond the index; 0: the index alone described the catalogue. */
   overlayRows: number;
+  /** The stored snapshot of the trending list read (shared/experiments/decision-snapshots.ts); absent when none was read or stored. */
+  trendingSnapshot?: string;
+  /** The stored snapshot of the catalogue overlay, when it held rows and was complete. */
+  overlaySnapshot?: string;
 }
 
 /**

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { opeCommand, parsePolicy, replayRefusal } from "../../index-builder/src/experiments/experiment-commands";
 import { replayThroughIndex } from "../../index-builder/src/experiments/index-replay";
-import { readEventLog, readImpressionLog } from "../../index-builder/src/experiments/redis-logs";
+import { readDecisionSnapshots, readEventLog, readImpressionLog } from "../../index-builder/src/experiments/redis-logs";
+import { decisionSnapshotKey, decodeDecisionSnapshot } from "../../shared/experiments/decision-snapshots";
 import { type ImpressionRecord } from "../../shared/experiments/exposure";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { assign } from "../../shared/experiments/assignment";
@@ -56,11 +57,21 @@ const ope50 = (policies: string[], options: { experiment: string; outDir: string
 afterAll(async () => {
   // The stack is shared with the other e2e files: leave nothing running.
   for (const e of [id, `${id}-sm`, `${id}-p`]) await fetch(`${base}/admin/experiments/${e}/stop`, { method: "POST", headers: admin });
+  // The item added below is clicked by every user here: withdrawn, it cannot crowd the other files' lists through trending or fresh.
+  const item = { itemId: `${id}-new`, title: "Added after the build", categories: ["Drama"], year: 2026, tags: [], available: false };
+  await fetch(`${base}/admin/catalog/items`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...admin },
+    body: JSON.stringify({ items: [item] }),
+  });
 });
 
 describe("an experiment over HTTP with a real Redis", () => {
   it("logs exposures, attributes clicks per user, and reports them with SRM, CUPED and guardrails", async () => {
     const users = Array.from({ length: 12 }, (_, i) => `${id}-u${i}`);
+    // A catalogue change after the build: every list below carries an overlay, which a replay must use as the Worker did.
+    const added = { itemId: `${id}-new`, title: "Added after the build", categories: ["Drama"], year: 2026, tags: [], available: true };
+    expect((await fetch(`${base}/admin/catalog/items`, json("POST", { items: [added] }))).status).toBe(200);
     // A pre-period: each user is shown a list and clicks once before the experiment starts; every third is shown one more list.
     for (const [i, user] of users.entries()) {
       expect((await click(user, 100 + i, await recs(user))).status).toBe(200);
@@ -124,7 +135,17 @@ describe("an experiment over HTTP with a real Redis", () => {
       // The version that served the lists, replayed on every logged context.
       expect(replay!.policy).toContain(inject("indexVersion"));
       // Decided again from the logs alone (decision records, events with their session versions, the built version).
-      expect(replay!.replay).toMatchObject({ impressions: 24, positions: 120, unreplayable: {}, versionsMissing: [] });
+      expect(replay!.replay).toMatchObject({ impressions: 24, positions: 120, versionsMissing: [] });
+      // Each list used the overlay and a trending list, both replayed from the snapshots its record names, none recounted.
+      expect(replay!.replay!.unreplayable).toEqual({});
+      expect(replay!.replay!.trendingRecounted).toBe(0);
+      const decisions = (await readImpressionLog(redis)).filter((x) => x.experiments?.some((e) => e.experimentId === id)).map((x) => x.decision!);
+      expect(decisions).toHaveLength(24);
+      expect(decisions.every((d) => d.overlayRows > 0 && d.overlaySnapshot !== undefined && d.trendingSnapshot !== undefined)).toBe(true);
+      const stored = await redis.get(decisionSnapshotKey(decisions[0]!.overlaySnapshot!));
+      const overlay = decodeDecisionSnapshot(typeof stored === "string" ? stored : JSON.stringify(stored));
+      expect(overlay?.kind === "overlay" && overlay.rows.find((r) => r.itemId === added.itemId)).toMatchObject(added);
+      if (replay!.replay!.share < 1) console.info("replay mismatches", JSON.stringify(replay!.replay!.mismatches));
       expect(replay!.replay!.share).toBeGreaterThanOrEqual(0.99);
       expect(replay!.refused).toBeUndefined();
       expect(replay!.impressionsUsed).toBe(24);
@@ -226,7 +247,8 @@ describe("an experiment over HTTP with a real Redis", () => {
       expect(other!.impressionsSkipped).toBe(0);
       // Cached showings, later pages and up next, with both exploration policies: all decided again as logged.
       console.info(`replaying the logging policy: ${replay!.replay!.reproduced} of ${replay!.replay!.positions} logged positions reproduced`);
-      expect(replay!.replay).toMatchObject({ impressions: shown.length, unreplayable: {} });
+      expect(replay!.replay).toMatchObject({ impressions: shown.length, trendingRecounted: 0 });
+      expect(replay!.replay!.unreplayable).toEqual({});
       expect(replay!.replay!.share).toBeGreaterThanOrEqual(0.99);
       expect(replay!.clicksPerList).not.toBeNull();
 
@@ -245,6 +267,7 @@ describe("an experiment over HTTP with a real Redis", () => {
         impressions,
         impressions,
         events,
+        await readDecisionSnapshots(redis, impressions),
       );
       console.info(`without the clicks in the event log: ${(lossy.reproduction.share * 100).toFixed(1)}% of logged positions reproduced`);
       expect(lossy.reproduction.share).toBeLessThan(0.99);

@@ -2,7 +2,8 @@ import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { floatBytes } from "../../shared/ann/ann-blobs";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
-import { decodeTitlePage, encodeTitlePage } from "../../shared/catalog/title-page";
+import { decodeTitlePage, decodeTitlePatch, TITLE_PATCH_BLOB } from "../../shared/catalog/title-page";
+import { titleBlobs } from "../../index-builder/src/build/title-blobs";
 import { sha256Hex } from "../../shared/checksum";
 import { decodeVectorPage } from "../../shared/funnel/funnel-head";
 import { titlePageName, vectorPageName } from "../../shared/index-format/funnel-section";
@@ -30,7 +31,7 @@ export async function deriveVersion(
   edit(manifest, blobs, catalog);
   for (const [name, bytes] of blobs) {
     await writeFile(join(dir, "blobs", name), bytes);
-    manifest.blobs[name] = { ...manifest.blobs[name]!, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    manifest.blobs[name] = { contentType: "application/octet-stream", ...manifest.blobs[name], bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
   }
   delete manifest.evaluation;
   await writeFile(join(dir, "manifest.json"), JSON.stringify({ ...manifest, version }, null, 2));
@@ -38,16 +39,38 @@ export async function deriveVersion(
   return dir;
 }
 
-/** Only the catalog changed: the titles of the first `n` items of the first title page (and in catalog.json). */
+/**
+ * Only the catalog changed: the first `n` items of the item table get new titles (in catalog.json too), and
+ * the version's title blobs are what a build on top of the source writes: its pages, and a patch of those rows.
+ */
 export function retitle(n: number, suffix: string) {
   return (manifest: IndexManifest, blobs: Map<string, Uint8Array>, catalog: CatalogItem[]) => {
-    const name = titlePageName(0);
-    const page = decodeTitlePage(blobs.get(name)!);
-    const titles = Array.from({ length: page.count }, (_, k) => (k < n ? `${page.title(k)} ${suffix}` : page.title(k)));
-    blobs.set(name, encodeTitlePage(titles));
-    const renamed = new Set(titles.slice(0, n));
-    for (const item of catalog) if (renamed.has(`${item.title} ${suffix}`)) item.title = `${item.title} ${suffix}`;
+    const renamed = new Set(titlesInRowOrder(manifest, blobs).slice(0, n));
+    retitleRows(manifest, blobs, (_, row) => row < n, suffix);
+    for (const item of catalog) if (renamed.has(item.title)) item.title = `${item.title} ${suffix}`;
   };
+}
+
+/** Gives the item-table rows `which` picks new titles (`<title> <suffix>`) as a build on top of these blobs writes them (title-blobs.ts). */
+export function retitleRows(manifest: IndexManifest, blobs: Map<string, Uint8Array>, which: (title: string, row: number) => boolean, suffix: string): void {
+  const size = manifest.funnel!.titlePageSize!;
+  const titles = titlesInRowOrder(manifest, blobs).map((t, row) => (which(t, row) ? `${t} ${suffix}` : t));
+  const built = titleBlobs(titles, size, { pageSize: size, page: (p) => blobs.get(titlePageName(p)) ?? null });
+  built.pages.forEach((bytes, p) => blobs.set(titlePageName(p), bytes));
+  if (built.patch) blobs.set(TITLE_PATCH_BLOB, built.patch);
+  else {
+    blobs.delete(TITLE_PATCH_BLOB);
+    delete manifest.blobs[TITLE_PATCH_BLOB];
+  }
+}
+
+/** Every title as the version's pages and patch give it, in item-table row order. */
+function titlesInRowOrder(manifest: IndexManifest, blobs: Map<string, Uint8Array>): string[] {
+  const patch = blobs.has(TITLE_PATCH_BLOB) ? decodeTitlePatch(blobs.get(TITLE_PATCH_BLOB)!) : null;
+  const size = manifest.funnel!.titlePageSize!;
+  return Array.from({ length: manifest.funnel!.titlePages! }, (_, p) => decodeTitlePage(blobs.get(titlePageName(p))!)).flatMap((page, p) =>
+    Array.from({ length: page.count }, (_, k) => patch?.title(p * size + k) ?? page.title(k)),
+  );
 }
 
 /** A deliberately bad model: every item's vector moved to another item (seeded permutation), all bytes well-formed. */

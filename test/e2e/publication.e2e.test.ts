@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
-import { titlePageName } from "../../shared/index-format/funnel-section";
+import { TITLE_PATCH_BLOB } from "../../shared/catalog/title-page";
 import { type IndexManifest } from "../../shared/index-format/manifest";
 import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
@@ -95,7 +95,8 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
 
   it("promotes a good build through gate and canary, uploading only the blob that changed", async () => {
     const dir = await deriveVersion(source, join(state, "variants"), "v-retitled", retitle(5, "(restored)"));
-    const result = await runPipeline({ ...base, workDir: join(state, "work"), candidateDir: dir });
+    // A region canary: its probes name Brazil in X-Region, which the Worker (no TRUST_REGION_HEADER here) takes from a secret key.
+    const result = await runPipeline({ ...base, workDir: join(state, "work"), candidateDir: dir, canary: { ...base.canary!, regions: ["br"] } });
     expect(result.outcome, JSON.stringify(result.state.canary)).toBe("promoted");
     expect(result.state.gate!.pass).toBe(true);
     expect(result.state.upload).toMatchObject({ sentBlobs: 1, skippedBlobs: result.state.upload!.blobs - 1 });
@@ -106,6 +107,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     const canary = (await client.experiment((result.state.canary as { experimentId: string }).experimentId))!;
     expect(canary).toMatchObject({ layer: "canary", status: "stopped" });
     expect(canary.variants.find((v) => v.id === "candidate")!.overrides.indexVersion).toBe("v-retitled");
+    expect(Object.keys(canary.allocation).sort()).toEqual(["br", "default"]);
     expect(result.table).toContain("| nDCG@10 |");
     // Both versions were scored in the order their manifests name (this suite's index serves its heavy model).
     const order = (await readBuiltManifest(source)).ranking?.order ?? null;
@@ -164,7 +166,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
   it("collects only unreferenced blobs (dry run first), never the live version's or an experiment's", async () => {
     const dir = await deriveVersion(source, join(state, "variants"), "v-unused", retitle(3, "(unused)"));
     await uploadVersion(dir, { url: stack.url, adminKey: stack.adminKey });
-    const unusedTitles = await shaOf(dir, titlePageName(0));
+    const unusedTitles = await shaOf(dir, TITLE_PATCH_BLOB);
     // A draft experiment pins the first version (not current, and past `keep`): it must survive.
     await client.createExperiment({
       id: "pin-first-version",
@@ -179,7 +181,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(dry.deletedVersions).toEqual(["v-canary-bad", "v-unused"]);
     expect(dry.keptVersions).toEqual([versions.a, versions.b].sort());
     expect(dry.pinnedByExperiments).toEqual([versions.a]);
-    // v-unused's title page and v-canary-bad's (its popular blob is gone already).
+    // v-unused's title patch and v-canary-bad's (its popular blob is gone already).
     expect(dry.deletedBlobs).toBe(2);
     expect((await client.storedBlobs()).size).toBe(before.size);
 

@@ -5,7 +5,7 @@ import { type Experiment } from "../../shared/experiments/experiment";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { EXPERIMENTS_FRESH_MS, forgetExperiments, saveExperiment } from "../../worker/src/experiments/experiment-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
-import { adminCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall } from "./fixtures";
+import { adminCall, browserCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall, userToken } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -143,6 +143,24 @@ describe("experiments", () => {
     expect(away.region).toBe("us");
     const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(traveller));
     expect(await stub.experimentRegions(["regions"], "us")).toEqual({ regions: "br" });
+  });
+
+  it("takes the region a server names in X-Region (secret key), never one a browser names", async () => {
+    const user = freshUser();
+    const fromServer = await call(`/v1/recommendations?user_id=${user}&limit=5`, { headers: { "X-Region": "br" }, cf: { country: "US" } } as RequestInit);
+    expect(fromServer.status).toBe(200);
+    expect((await fromServer.json<RecsBody>()).region).toBe("br");
+    const other = freshUser();
+    const fromBrowser = await browserCall(
+      `/v1/recommendations?user_id=${other}&limit=5`,
+      { headers: { "X-Region": "br" }, cf: { country: "US" } } as RequestInit,
+      await userToken(other),
+    );
+    expect(fromBrowser.status, await fromBrowser.clone().text()).toBe(200);
+    expect((await fromBrowser.json<RecsBody>()).region).toBe("us");
+    // Not a country code: the edge's country stands.
+    const odd = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`, { headers: { "X-Region": "Brazil" }, cf: { country: "US" } } as RequestInit);
+    expect((await odd.json<RecsBody>()).region).toBe("us");
   });
 
   it("serves the holdout the control: no experiment, no variant overrides", async () => {

@@ -6,12 +6,21 @@ import { WARM_LIGHT_WEIGHTS } from "../../shared/ranking/light-rank";
 import { catalogOverlay, readCatalogOverlay } from "../../worker/src/catalog/catalog-overlay";
 import { loadFunnelHead, vectorsOfRows } from "../../worker/src/index-store/funnel-store";
 import { adminCall, call, jsonInit } from "./fixtures";
+import { decodeTitlePage, TITLE_PATCH_BLOB } from "../../shared/catalog/title-page";
+import { titlePageName } from "../../shared/index-format/funnel-section";
+import { type IndexManifest } from "../../shared/index-format/manifest";
+import { blobKey } from "../../shared/index-format/keys";
+import { titleBlobs } from "../../index-builder/src/build/title-blobs";
 import { funnelCatalog, publishFunnelIndex, type Recs, recs, userWithHistory } from "./funnel-fixture";
 
 /** Home list of a user, asked from Germany. */
 const homeList = (user: string, extra = "") => recs(user, `&limit=20${extra}`, { cf: { country: "DE" } } as RequestInit);
 
 const catalogRow = (itemId: string) => funnelCatalog().find((c) => c.itemId === itemId)!;
+
+/** A published blob's bytes, straight from KV. */
+const blobBytes = async (manifest: IndexManifest, name: string) =>
+  new Uint8Array((await env.INDEX_KV.get(blobKey(manifest.blobs[name]!.sha256), "arrayBuffer"))!);
 
 describe("serving from the index: its titles, its light weights, and the catalog overlay of what changed since", () => {
   beforeAll(async () => {
@@ -27,6 +36,40 @@ describe("serving from the index: its titles, its light weights, and the catalog
     expect(body.degraded).toEqual([]);
     expect(body.items.length).toBe(20);
     for (const item of body.items) expect(item.title).toBe(catalogRow(item.itemId).title);
+  });
+
+  it("reads the titles a version's patch changed over the title pages it shares with the version before", async () => {
+    const first = await publishFunnelIndex("v-titles-base");
+    const user = await userWithHistory();
+    await env.DB.prepare("DELETE FROM items WHERE item_id LIKE 'ann-%'").run();
+    const before = await homeList(user);
+    // The titles in row order as the pages hold them; the shown items get new titles, as a build on top of v-titles-base writes them.
+    const pages = await Promise.all(Array.from({ length: first.funnel!.titlePages! }, (_, p) => blobBytes(first, titlePageName(p))));
+    const titles = pages.flatMap((bytes) => {
+      const page = decodeTitlePage(bytes);
+      return Array.from({ length: page.count }, (_, k) => page.title(k));
+    });
+    const shown = new Set(before.items.map((i) => catalogRow(i.itemId).title));
+    const retitled = titles.map((t) => (shown.has(t) ? `${t} (restored)` : t));
+    const built = titleBlobs(retitled, first.funnel!.titlePageSize!, { pageSize: first.funnel!.titlePageSize!, page: (p) => pages[p] ?? null });
+    expect(built.pages.every((bytes, p) => bytes === pages[p])).toBe(true);
+    expect(built.patchRows).toBe(shown.size);
+    const second = await publishFunnelIndex(
+      "v-titles-patched",
+      () => {},
+      new Map([[TITLE_PATCH_BLOB, { bytes: built.patch!, contentType: "application/octet-stream" }]]),
+    );
+    for (let p = 0; p < pages.length; p++) expect(second.blobs[titlePageName(p)]).toEqual(first.blobs[titlePageName(p)]);
+    await env.DB.prepare("DELETE FROM items WHERE item_id LIKE 'ann-%'").run();
+    const after = await homeList(user, "&exclude=not-listed");
+    expect(after.degraded).toEqual([]);
+    // (Items shown before may rank lower now; most are still listed.)
+    const again = after.items.filter((i) => shown.has(catalogRow(i.itemId).title));
+    expect(again.length).toBeGreaterThan(5);
+    for (const item of after.items) {
+      const title = catalogRow(item.itemId).title;
+      expect(item.title).toBe(shown.has(title) ? `${title} (restored)` : title);
+    }
   });
 
   it("applies catalog changes made after publication: titles, availability, region blocks", async () => {

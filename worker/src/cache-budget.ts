@@ -34,6 +34,8 @@ export const CACHE_BYTES = {
   itemPages: 10 * 1024 * 1024,
   /** Title pages. */
   titlePages: 6 * 1024 * 1024,
+  /** Title patches (a version's titles changed since the pages it shares; at most ~330 KiB each). */
+  titlePatches: 1024 * 1024,
   /** Recently computed or fetched ranked lists, encoded (routes/recommendations.ts). */
   recentLists: 6 * 1024 * 1024,
 } as const;

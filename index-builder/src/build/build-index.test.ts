@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob } from "../../../shared/index-format/popular";
 import { type Dataset } from "../data/movielens";
+import { decodeTitlePatch, TITLE_PATCH_BLOB } from "../../../shared/catalog/title-page";
 import { buildIndex } from "./build-index";
 
 const dirs: string[] = [];
@@ -52,5 +53,26 @@ describe("buildIndex", () => {
     expect(a.version.split("-")[1]).toBe(b.version.split("-")[1]);
     const c = await buildIndex({ ...dataset, interactions: dataset.interactions.slice(1) }, out, { now: new Date("2026-01-02T00:00:00Z") });
     expect(c.version.split("-")[1]).not.toBe(a.version.split("-")[1]);
+  });
+
+  it("built on an earlier version, keeps its title pages and patches the titles that changed", async () => {
+    const out = await mkdtemp(join(tmpdir(), "build-test-"));
+    dirs.push(out);
+    const a = await buildIndex(dataset, out, { now: new Date("2026-01-01T00:00:00Z"), ann: false, ranker: false });
+    const renamed = { ...dataset, items: dataset.items.map((item) => (item.itemId === "1" ? { ...item, title: "One (restored)" } : item)) };
+    const b = await buildIndex(renamed, out, { now: new Date("2026-01-02T00:00:00Z"), ann: false, ranker: false, titleBase: a.dir });
+    const manifestOf = async (dir: string) => parseManifest(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")));
+    const [ma, mb] = [await manifestOf(a.dir), await manifestOf(b.dir)];
+    expect(mb.blobs["titles-0"]).toEqual(ma.blobs["titles-0"]);
+    expect(ma.blobs[TITLE_PATCH_BLOB]).toBeUndefined();
+    const patch = decodeTitlePatch(await readFile(join(b.dir, "blobs", TITLE_PATCH_BLOB)));
+    // Row 1: item "1" is the less popular one.
+    expect(patch).toMatchObject({ count: 1, lastRow: 1 });
+    expect(patch.title(1)).toBe("One (restored)");
+    // Without the base, the same data writes the page anew and no patch.
+    const c = await buildIndex(renamed, out, { now: new Date("2026-01-03T00:00:00Z"), ann: false, ranker: false });
+    const mc = await manifestOf(c.dir);
+    expect(mc.blobs["titles-0"]!.sha256).not.toBe(ma.blobs["titles-0"]!.sha256);
+    expect(mc.blobs[TITLE_PATCH_BLOB]).toBeUndefined();
   });
 });

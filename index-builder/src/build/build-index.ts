@@ -6,7 +6,8 @@ import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
 import { DEMO_IALS, trainIalsOnTable } from "../train/train-ials";
-import { buildFunnelBlobs } from "./funnel-blobs";
+import { buildFunnelBlobs, DEFAULT_PAGES } from "./funnel-blobs";
+import { readTitleBase } from "./title-base";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
 import { datasetTransform, trainingTable } from "./training-table";
 import { writeVersion } from "./write-version";
@@ -57,6 +58,11 @@ export interface BuildOptions {
   tune?: Partial<Omit<TuneOptions, "log">> | false;
   /** What the import read, kept in the manifest's build report. */
   importSummary?: ImportSummary;
+  /**
+   * A built version's directory (the live version's, as the pipeline keeps it): title pages equal or
+   * nearly equal to its pages keep their bytes, so publication sends them no more (title-blobs.ts).
+   */
+  titleBase?: string;
 }
 
 /**
@@ -103,7 +109,10 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   const content = placeColdItems(dataset, table, embeddings);
   blobs.set(CONTENT_MODEL_BLOB, { bytes: encodeContentModel(content.model), contentType: "application/json" });
   log(`content model fitted; ${content.placed} item(s) without interactions placed by content`);
-  const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass);
+  const titleBase = options.titleBase ? readTitleBase(options.titleBase) : null;
+  const funnel = buildFunnelBlobs(dataset, embeddings, covisit, decayedMass(dataset.interactions, popularOptions.halfLifeDays).mass, DEFAULT_PAGES, titleBase);
+  if (titleBase)
+    log(`title pages: ${funnel.titles.keptPages} of ${funnel.section.titlePages} kept from ${options.titleBase}, ${funnel.titles.patchRows} row(s) patched`);
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
   // Its lists store item-table rows, so the Worker names results from the item table it already holds.

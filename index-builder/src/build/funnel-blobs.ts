@@ -1,7 +1,7 @@
 import { encodeItemPages, HOT_ROWS } from "../../../shared/catalog/item-directory";
 import { encodeItemTable, type ItemTableRow, orderItemRows } from "../../../shared/catalog/item-table";
 import { encodeItemPage } from "../../../shared/catalog/item-page";
-import { encodeTitlePage } from "../../../shared/catalog/title-page";
+import { TITLE_PATCH_BLOB } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
 import {
@@ -17,6 +17,7 @@ import {
 } from "../../../shared/index-format/funnel-section";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
+import { type TitleBase, titleBlobs } from "./title-blobs";
 
 /**
  * Rows per page. A request reads the pages of its history, context and shown
@@ -73,7 +74,9 @@ export interface FunnelEmbeddings {
  * The serving funnel's blobs: the item table (ranking facts by id), the
  * co-visitation lists and item vectors re-addressed by item-table row, and
  * the fold-in data. `embeddings` and `covisit` must share one item index
- * space (the same interaction table).
+ * space (the same interaction table). With `titleBase` (the live
+ * version's title pages), title pages equal or nearly equal to its pages
+ * keep their bytes (title-blobs.ts).
  */
 export function buildFunnelBlobs(
   dataset: { items: readonly CatalogItem[] },
@@ -81,10 +84,12 @@ export function buildFunnelBlobs(
   covisit: CovisitLists,
   popularity: Map<string, number>,
   pageSizes: PageSizes = DEFAULT_PAGES,
+  titleBase: TitleBase | null = null,
 ): {
   blobs: Map<string, Blob>;
   section: FunnelSection;
   rowOf: ReadonlyMap<string, number>;
+  titles: { keptPages: number; patchRows: number };
   /**
    * Of a paged item table: the facts page (an item page in row order) of
    * ascending rows, stored in ANN shards and co-visitation pages so that a
@@ -161,15 +166,19 @@ export function buildFunnelBlobs(
       page.set(embeddings.itemVectors.subarray(fromRow[first + k]! * dims, (fromRow[first + k]! + 1) * dims), k * dims);
     blobs.set(vectorPageName(p), { bytes: new Uint8Array(page.buffer), contentType: "application/octet-stream" });
   }
-  const titlePages = Math.ceil(n / pages.titlePageSize);
-  for (let p = 0; p < titlePages; p++) {
-    const titles = order.slice(p * pages.titlePageSize, (p + 1) * pages.titlePageSize).map((id) => facts.get(id)?.title ?? "");
-    blobs.set(titlePageName(p), { bytes: encodeTitlePage(titles), contentType: "application/octet-stream" });
-  }
+  const titles = titleBlobs(
+    order.map((id) => facts.get(id)?.title ?? ""),
+    pages.titlePageSize,
+    titleBase,
+  );
+  const titlePages = titles.pages.length;
+  titles.pages.forEach((bytes, p) => blobs.set(titlePageName(p), { bytes, contentType: "application/octet-stream" }));
+  if (titles.patch) blobs.set(TITLE_PATCH_BLOB, { bytes: titles.patch, contentType: "application/octet-stream" });
   return {
     blobs,
     rowOf,
     factsPage,
+    titles: { keptPages: titles.keptPages, patchRows: titles.patchRows },
     section: {
       formatVersion: FUNNEL_FORMAT_VERSION,
       categories,

@@ -1,6 +1,7 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Redis } from "@upstash/redis";
+import { type DecisionSnapshot } from "../../../shared/experiments/decision-snapshots";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { offPolicyEstimates } from "../../../shared/experiments/ope/estimators";
 import { type CandidatePolicy, clickKey, describePolicy, slateSamples } from "../../../shared/experiments/ope/slate-samples";
@@ -9,7 +10,7 @@ import { buildReport, type ExperimentReport } from "../../../shared/experiments/
 import { reportMarkdown } from "../../../shared/experiments/report-markdown";
 import { experimentGuardKey, experimentUsersKey } from "../../../shared/online/redis-keys";
 import { replayThroughIndex, type Reproduction } from "./index-replay";
-import { readEventLog, readImpressionLog, scanHash } from "./redis-logs";
+import { readDecisionSnapshots, readEventLog, readImpressionLog, scanHash } from "./redis-logs";
 
 /** Share of logged positions a replay of the logging policy must reproduce before an index candidate is estimated from it. */
 export const MIN_REPRODUCTION = 0.99;
@@ -121,6 +122,8 @@ export async function opeCommand(options: {
 }) {
   const redis = client(options.redis);
   const [all, events] = await Promise.all([readImpressionLog(redis), readEventLog(redis)]);
+  let snapshotsRead: Promise<Map<string, DecisionSnapshot>> | null = null;
+  const snapshots = () => (snapshotsRead ??= readDecisionSnapshots(redis, impressions));
   const impressions = all.filter(
     (i) =>
       options.experiment === undefined ||
@@ -137,7 +140,7 @@ export async function opeCommand(options: {
     if (spec.kind !== "index") policies.push({ policy: spec });
     else {
       const logged = await builtVersions(options.indexRoot ?? dirname(spec.dir), new Set(impressions.map((i) => i.indexVersion)));
-      const replayed = await replayThroughIndex({ candidate: spec.dir, logged }, impressions, all, events);
+      const replayed = await replayThroughIndex({ candidate: spec.dir, logged }, impressions, all, events, await snapshots());
       const r = replayed.reproduction;
       const refused = replayRefusal(r, minShare);
       policies.push({

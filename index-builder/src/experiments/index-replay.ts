@@ -2,9 +2,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { eventWeight } from "../../../shared/embeddings/event-weights";
+import { type DecisionSnapshot, type TrendingSnapshot } from "../../../shared/experiments/decision-snapshots";
 import { type ImpressionRecord } from "../../../shared/experiments/exposure";
 import { type FunnelKnobs } from "../../../shared/funnel/knobs";
-import { type FunnelPorts, type TrendingPort } from "../../../shared/funnel/ports";
+import { type CatalogView, type FunnelPorts, type TrendingPort } from "../../../shared/funnel/ports";
 import { runFunnel, type Surface } from "../../../shared/funnel/run-funnel";
 import { type FunnelSession, SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { type IndexManifest, parseManifest } from "../../../shared/index-format/manifest";
@@ -62,6 +63,8 @@ export interface Reproduction {
   unreplayable: Record<string, number>;
   /** Logged versions without a built directory to replay them in. */
   versionsMissing: string[];
+  /** Replayed lists whose trending list was recounted from the event log (no stored snapshot): approximate when users were erased or the stream trimmed. */
+  trendingRecounted: number;
   /** A few positions the replay got wrong: where to look when the share falls. */
   mismatches: {
     impressionId: string;
@@ -75,7 +78,17 @@ export interface Reproduction {
 }
 
 /** The decision context of a logged showing, rebuilt from the logs, or why it cannot be. */
-type Context = { ok: true; session: FunnelSession; knobs: FunnelKnobs; imp: LoggedImpression } | { ok: false; reason: string };
+type Context =
+  | {
+      ok: true;
+      session: FunnelSession;
+      knobs: FunnelKnobs;
+      imp: LoggedImpression;
+      /** The trending list the Worker read, when its snapshot was stored; null: recount from the event log. */
+      trending: TrendingSnapshot["items"] | null;
+      overlay: CatalogView;
+    }
+  | { ok: false; reason: string };
 
 /**
  * Replays logged showings offline through the built versions of `dirs`
@@ -90,12 +103,15 @@ type Context = { ok: true; session: FunnelSession; knobs: FunnelKnobs; imp: Logg
  *   to the total the session held;
  * - the funnel's clock, the knobs (the variant's, the policy as resolved
  *   over the surface's configuration), the editorial list, the exclusions;
- * - trending as Redis held it when the Worker read it (recounted from the
- *   event log, see ReplayedTrending);
+ * - the trending list the Worker read and the catalogue overlay it used,
+ *   from the snapshots the record names (shared/experiments/decision-snapshots.ts,
+ *   read from Redis into `snapshots`); without a stored trending snapshot,
+ *   trending as Redis held it when the Worker read it, recounted from the
+ *   event log (see ReplayedTrending; counted in `trendingRecounted`);
  * - the exploration draws: the same seed (user, surface, version, session version).
- * Not replayable: a list whose catalogue overlay held rows (catalogue
- * changes after the build; the log counts them, it does not hold them), and
- * lists logged before decision records were written.
+ * Not replayable: a list whose catalogue overlay held rows but whose
+ * overlay snapshot is missing (an incomplete overlay, expired, or never
+ * stored), and lists logged before decision records were written.
  *
  * `reproduction` replays each list in the version that served it, with its
  * exploration: the share of logged positions it reproduces says whether the
@@ -107,9 +123,10 @@ export async function replayThroughIndex(
   impressions: readonly LoggedImpression[],
   allShowings: readonly LoggedImpression[],
   events: readonly LoggedEvent[],
+  snapshots: ReadonlyMap<string, DecisionSnapshot> = new Map(),
 ): Promise<{ version: string; lists: Map<string, string[]>; reproduction: Reproduction }> {
   const trending = new ReplayedTrending(events);
-  const loaded = new Map<string, Promise<{ ports: FunnelPorts; setEditorial: (ids: string[]) => void; categories: Map<string, string[]> }>>();
+  const loaded = new Map<string, ReturnType<typeof replayPorts>>();
   const portsOf = (dir: string) => {
     let p = loaded.get(dir);
     if (!p) loaded.set(dir, (p = replayPorts(dir, trending)));
@@ -120,10 +137,19 @@ export async function replayThroughIndex(
   const showings = userShowings(allShowings);
 
   const lists = new Map<string, string[]>();
-  const reproduction: Reproduction = { impressions: 0, positions: 0, reproduced: 0, share: 0, unreplayable: {}, versionsMissing: [], mismatches: [] };
+  const reproduction: Reproduction = {
+    impressions: 0,
+    positions: 0,
+    reproduced: 0,
+    share: 0,
+    unreplayable: {},
+    versionsMissing: [],
+    trendingRecounted: 0,
+    mismatches: [],
+  };
   const missing = new Set<string>();
   for (const imp of impressions) {
-    const context = replayContext(imp, byUser.get(imp.userId) ?? [], showings.get(imp.userId) ?? [], candidate.categories);
+    const context = replayContext(imp, byUser.get(imp.userId) ?? [], showings.get(imp.userId) ?? [], candidate.categories, snapshots);
     if (!context.ok) {
       reproduction.unreplayable[context.reason] = (reproduction.unreplayable[context.reason] ?? 0) + 1;
       continue;
@@ -143,6 +169,7 @@ export async function replayThroughIndex(
     const random = explorationRandom(imp.userId, imp.surface, imp.indexVersion, imp.decision!.sessionVersion);
     const again = await decide(served, context, context.knobs, random);
     reproduction.impressions++;
+    if (context.trending === null && imp.decision!.trendingAsOfMs !== null) reproduction.trendingRecounted++;
     imp.itemIds.forEach((itemId, k) => {
       const position = imp.decision!.positions[k]!;
       reproduction.positions++;
@@ -172,25 +199,40 @@ async function replayPorts(dir: string, trending: TrendingPort) {
   const model = index.blobs.get(RANKER_BLOBS.model);
   const heavy = model ? await nodeOrtRanker(model.bytes) : null;
   let editorial: string[] = [];
+  let overlay: CatalogView = EMPTY_CATALOG_VIEW;
   const base = memoryFunnelPorts(index, { kernel: loadNodeKernel(), trending });
   const ports: FunnelPorts = {
     ...base,
     ranker: heavy ? { load: async () => heavy } : null,
     config: { ...base.config, editorial: async () => editorial },
+    // The overlay the decision used (complete: the funnel asks rowsOf only for ids it names).
+    catalog: {
+      overlay: async () => overlay,
+      rowsOf: async (itemIds) => new Map(itemIds.flatMap((id) => (overlay.rows.has(id) ? [[id, overlay.rows.get(id)!] as const] : []))),
+    },
   };
-  return { ports, setEditorial: (ids: string[]) => (editorial = ids), categories: new Map(catalog.map((c) => [c.itemId, c.categories])) };
+  return {
+    ports,
+    setDecision: (d: { editorial: string[]; overlay: CatalogView }) => {
+      editorial = d.editorial;
+      overlay = d.overlay;
+    },
+    categories: new Map(catalog.map((c) => [c.itemId, c.categories])),
+  };
 }
 
 async function decide(
-  replay: { ports: FunnelPorts; setEditorial: (ids: string[]) => void },
+  replay: { ports: FunnelPorts; setDecision: (d: { editorial: string[]; overlay: CatalogView }) => void },
   context: Extract<Context, { ok: true }>,
   knobs: FunnelKnobs,
   random: () => number,
 ): Promise<{ itemId: string; score: number }[]> {
   const { imp } = context;
   const d = imp.decision!;
-  replay.setEditorial(d.editorial);
-  (replay.ports.trending as ReplayedTrending).atMs = d.trendingAsOfMs ?? d.atMs;
+  replay.setDecision({ editorial: d.editorial, overlay: context.overlay });
+  const trending = replay.ports.trending as ReplayedTrending;
+  trending.atMs = d.trendingAsOfMs ?? d.atMs;
+  trending.stored = context.trending;
   const result = await runFunnel(
     replay.ports,
     {
@@ -208,6 +250,8 @@ async function decide(
   );
   return result.entries;
 }
+
+const EMPTY_CATALOG_VIEW: CatalogView = { fresh: [], rows: new Map(), complete: true };
 
 /** Each user's logged events in the order Redis received them (the order their session took them in). */
 function userEvents(events: readonly LoggedEvent[]): Map<string, LoggedEvent[]> {
@@ -236,10 +280,24 @@ function replayContext(
   events: readonly LoggedEvent[],
   showings: readonly LoggedImpression[],
   categories: Map<string, string[]>,
+  snapshots: ReadonlyMap<string, DecisionSnapshot>,
 ): Context {
   const d = imp.decision;
   if (!d || !d.knobs) return { ok: false, reason: "no decision record (logged before decisions were recorded)" };
-  if (d.overlayRows > 0) return { ok: false, reason: "the catalogue overlay held rows the index does not (catalogue changes are not logged)" };
+  let overlay: CatalogView = EMPTY_CATALOG_VIEW;
+  if (d.overlayRows > 0) {
+    const stored = d.overlaySnapshot ? snapshots.get(d.overlaySnapshot) : undefined;
+    if (stored?.kind !== "overlay")
+      return {
+        ok: false,
+        reason: d.overlaySnapshot
+          ? "the catalogue overlay's snapshot is not in Redis (expired, or Redis was down when it was first used)"
+          : "the catalogue overlay held rows and no snapshot of it was recorded (incomplete overlay, or logged before snapshots)",
+      };
+    overlay = { fresh: stored.fresh, rows: new Map(stored.rows.map((r) => [r.itemId, r])), complete: true };
+  }
+  const trendingStored = d.trendingSnapshot ? snapshots.get(d.trendingSnapshot) : undefined;
+  const trending = trendingStored?.kind === "trending" ? trendingStored.items : null;
   // The session held the events up to its version; events logged before versions were recorded are placed by time.
   const past: PastEvent[] = events
     .filter((e) => (e.sessionVersion !== undefined ? e.sessionVersion <= d.sessionVersion : e.streamMs < d.atMs))
@@ -254,7 +312,8 @@ function replayContext(
   }
   if (total !== d.shownTotal) return { ok: false, reason: "the session's impressions do not match the logged showings (some were not logged)" };
   const session: FunnelSession = {
-    ...offlineSession(past, d.atMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS),
+    // The session took an item's categories from the catalogue when the event came: the overlay's row for items changed or added since the build.
+    ...offlineSession(past, d.atMs, (id) => overlay.rows.get(id)?.categories ?? categories.get(id) ?? [], SESSION_RECENT_EVENTS),
     impressions: buildImpressionTable(
       [...counts].map(([itemId, count]) => ({ hash: itemHash(itemId), count })),
       counts.size,
@@ -262,7 +321,7 @@ function replayContext(
     declaredCategories: d.profileCategories,
   };
   // A fresh isolate serves light scores while its heavy ranker loads: as the logged list was ranked.
-  return { ok: true, session, knobs: { ...d.knobs, heavy: d.knobs.heavy && imp.ranker !== "light" }, imp };
+  return { ok: true, session, knobs: { ...d.knobs, heavy: d.knobs.heavy && imp.ranker !== "light" }, imp, trending, overlay };
 }
 
 /**
@@ -274,6 +333,8 @@ function replayContext(
  */
 class ReplayedTrending implements TrendingPort {
   atMs = 0;
+  /** The list the Worker read, when its snapshot was stored: used as is instead of the recount. */
+  stored: TrendingSnapshot["items"] | null = null;
   private readonly counted: { region: string; itemId: string; bucket: number; receivedMs: number }[] = [];
 
   constructor(events: readonly LoggedEvent[]) {
@@ -288,6 +349,7 @@ class ReplayedTrending implements TrendingPort {
   }
 
   async read(region: string, limit: number): Promise<{ itemId: string; score: number }[]> {
+    if (this.stored) return this.stored.map((i) => ({ ...i }));
     const current = hourBucket(this.atMs);
     // Per bucket age, per item: the counter's value; summed as the Worker sums them, bucket by bucket (same rounding).
     const buckets = Array.from({ length: DEFAULT_TRENDING.hours }, () => new Map<string, number>());

@@ -1,6 +1,7 @@
 import { type Redis } from "@upstash/redis";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { type ImpressionRecord } from "../../../shared/experiments/exposure";
+import { type DecisionSnapshot, decisionSnapshotKey, decodeDecisionSnapshot } from "../../../shared/experiments/decision-snapshots";
 import { EVENT_STREAM_KEY, IMPRESSION_STREAM_KEY } from "../../../shared/online/redis-keys";
 import { streamEntries } from "../ingest/redis-stream";
 
@@ -39,5 +40,27 @@ export async function scanHash(redis: Redis, key: string): Promise<Record<string
     for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
     cursor = next;
   } while (String(cursor) !== "0");
+  return out;
+}
+
+/** The decision snapshots (trending lists, catalogue overlays) the logged lists name, by id; ids not stored are absent. */
+export async function readDecisionSnapshots(redis: Redis, impressions: readonly ImpressionRecord[]): Promise<Map<string, DecisionSnapshot>> {
+  const ids = new Set<string>();
+  for (const i of impressions) {
+    if (i.decision?.trendingSnapshot) ids.add(i.decision.trendingSnapshot);
+    if (i.decision?.overlaySnapshot) ids.add(i.decision.overlaySnapshot);
+  }
+  const wanted = [...ids];
+  const out = new Map<string, DecisionSnapshot>();
+  for (let i = 0; i < wanted.length; i += 100) {
+    const chunk = wanted.slice(i, i + 100);
+    const values = await redis.mget<(string | null)[]>(...chunk.map(decisionSnapshotKey));
+    chunk.forEach((id, k) => {
+      const raw = values[k];
+      // @upstash/redis parses JSON values by default; the snapshot is decoded from its stored text either way.
+      const snapshot = raw === null || raw === undefined ? null : decodeDecisionSnapshot(typeof raw === "string" ? raw : JSON.stringify(raw));
+      if (snapshot) out.set(id, snapshot);
+    });
+  }
   return out;
 }

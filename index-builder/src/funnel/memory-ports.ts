@@ -5,6 +5,7 @@ import { type ScanKernel } from "../../../shared/ann/kernel/scan-kernel";
 import { decodeShard } from "../../../shared/ann/shard-format";
 import { type CatalogFacts } from "../../../shared/catalog/catalog-item";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
+import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funnel-head";
 import { type AnnHead, type CatalogView, type Fault, type FunnelHead, type FunnelPorts, NO_TIMING, type TrendingPort } from "../../../shared/funnel/ports";
@@ -45,7 +46,8 @@ class DecodedIndex {
       ? { degraded: `${tableBlob}_missing` }
       : !foldIn
         ? { degraded: `${FUNNEL_BLOBS.foldIn}_missing` }
-        : decodeFunnelHead(index.funnel, itemTable, foldIn, null, readItemPage);
+        : // The content model as the Worker loads it (funnel-store.ts): it orders the fresh source for the user.
+          decodeFunnelHead(index.funnel, itemTable, foldIn, this.bytes(CONTENT_MODEL_BLOB), readItemPage);
     this.ann = index.ann ? this.annHead(index.ann) : null;
   }
 

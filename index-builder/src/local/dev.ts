@@ -72,7 +72,13 @@ Keys of this run (docs/security.md says what each may do):
   token for user 1, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
     ${token}
   more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user 2
-  erasure key (the builder's ingest needs it to scrub erased users): ERASURE_KEY='${stack.erasureKey}'
+  erasure key (the builder's ingest needs it to scrub erased users): ERASURE_KEY='${stack.erasureKey}'${
+    stack.redis
+      ? `
+  the event stream as the publication pipeline reads it (README "Publication from CI"):
+    UPSTASH_REDIS_REST_URL='${stack.redis.url}' UPSTASH_REDIS_REST_TOKEN='${stack.redis.token}'`
+      : ""
+  }
 
   curl ${u}/health/live
   curl -H 'Authorization: Bearer ${stack.adminKey}' ${u}/health

@@ -1,7 +1,7 @@
 import { decodeAnnHead } from "../../../shared/ann/ann-blobs";
 import { ANN_BLOBS } from "../../../shared/ann/ann-manifest";
 import { decodeShard } from "../../../shared/ann/shard-format";
-import { decodeTitlePage } from "../../../shared/catalog/title-page";
+import { decodeTitlePage, decodeTitlePatch, TITLE_PATCH_BLOB } from "../../../shared/catalog/title-page";
 import { sha256Hex } from "../../../shared/checksum";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
@@ -15,7 +15,7 @@ import { type VersionBlobs } from "./load-version";
  * Every problem of a version's blobs: a blob missing, of another size or
  * checksum than the manifest says, or one that the Worker's own decoders
  * refuse (item table, fold-in, content model, vector, co-visitation and
- * title pages, ANN head and shards, popular list). Empty when all is well.
+ * title pages and patch, ANN head and shards, popular list). Empty when all is well.
  */
 export async function blobProblems({ manifest, blobs }: VersionBlobs): Promise<string[]> {
   const problems: string[] = [];
@@ -54,6 +54,9 @@ export async function blobProblems({ manifest, blobs }: VersionBlobs): Promise<s
     for (let p = 0; p < (funnel.itemPages?.rowPages ?? 0); p++) decode(itemPageName("rows", p), decodeItemPage);
     for (let p = 0; p < (funnel.itemPages?.idPages ?? 0); p++) decode(itemPageName("ids", p), decodeItemPage);
     for (let p = 0; p < (funnel.titlePages ?? 0); p++) decode(titlePageName(p), decodeTitlePage);
+    decode(TITLE_PATCH_BLOB, (bytes) => {
+      if (decodeTitlePatch(bytes).lastRow >= funnel.itemCount) throw new Error(`patches a row past the item table's ${funnel.itemCount}`);
+    });
   }
   const ann = manifest.ann;
   if (ann) {

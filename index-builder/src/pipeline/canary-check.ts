@@ -39,9 +39,9 @@ interface RecsBody {
  * The users (fresh ids for this experiment, so no earlier first-exposure
  * region sticks to them) whom the canary assigns to its candidate variant,
  * and the region each must come from. A region canary's probes say their
- * region in X-Region, which the Worker believes only with
- * TRUST_REGION_HEADER=1 (a local stack): elsewhere they are served the live
- * version and the check fails, saying so; probe a region canary from that region.
+ * region in X-Region, which the Worker takes from a caller holding a secret
+ * key, as the probes do (worker/src/experiments/request-region.ts), in
+ * production as locally.
  */
 export function canaryProbeUsers(experiment: Experiment, holdout: Holdout, count: number): { userId: string; region: string | null }[] {
   const regions = Object.keys(experiment.allocation).filter((r) => r !== "default");
@@ -90,7 +90,7 @@ export async function checkCanary(options: CanaryCheckOptions): Promise<{ pass: 
         if (problem === null || !problem.startsWith("served by") || Date.now() >= settleUntil) break;
         await sleep(1000);
       }
-      if (problem?.startsWith("served by") && region) problem += ` (a probe from region ${region}: see canaryProbeUsers)`;
+      if (problem?.startsWith("served by") && region) problem += ` (a probe from region ${region} in X-Region)`;
       checks.push({ name: path, pass: problem === null, detail: problem ?? "ok" });
     }
   }

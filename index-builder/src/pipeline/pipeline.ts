@@ -74,7 +74,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     })());
   const holdoutOf = async () => timeHoldout((await loadDataset()).dataset, protocol);
   const finish = async (outcome: Outcome): Promise<PipelineResult> => {
-    await pruneBuilds(join(options.workDir, "builds"), outcome === "promoted" ? state.build?.version : undefined);
+    // The version serving now stays on disk: the next run's gate reads it, and its build starts from its title pages.
+    const serving = outcome === "promoted" ? state.build?.version : (await client.current().catch(() => null))?.version;
+    await pruneBuilds(join(options.workDir, "builds"), serving);
     state.outcome = outcome;
     state.finishedAt = new Date().toISOString();
     await saveRun(options.workDir, state);
@@ -117,7 +119,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         state.build = { dir: options.candidateDir, version: manifest.version, ...record };
         return;
       }
-      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log });
+      // The live version's build, when this work directory holds it: title pages that did not change keep its bytes.
+      const live = await client.current();
+      const liveDir = live ? join(options.workDir, "builds", live.version) : null;
+      const titleBase = liveDir && (await exists(join(liveDir, "manifest.json"))) ? liveDir : undefined;
+      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log, titleBase });
       state.build = { dir: built.dir, version: built.version, ...record };
     })
   )
@@ -265,8 +271,9 @@ function categoriesOf(dataset: Dataset): (itemId: string) => readonly string[] {
 
 /**
  * Builds of finished runs go (the work directory is cached between CI runs):
- * only the version just promoted stays, so the next gate reads the live
- * version from disk instead of downloading it.
+ * only the version serving stays (the one just promoted, else the one that
+ * stayed live), so the next gate reads the live version from disk instead of
+ * downloading it, and the next build keeps its unchanged title pages.
  */
 async function pruneBuilds(dir: string, keep: string | undefined): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);

@@ -1,12 +1,18 @@
+import { type Caller } from "../auth/caller";
 import { regionOf } from "../http/region";
 
 /**
- * The caller's region as the experiments see it: Cloudflare's country, or,
- * only when TRUST_REGION_HEADER is "1" (local benches; never in production,
- * where it would let a client pick its allocation), the X-Region header.
+ * The caller's region as the experiments see it: Cloudflare's country, or the
+ * X-Region header (a lower-case country code) when a server holding a secret
+ * key sends it. Such a server is the operator: it can already set any
+ * experiment's allocation and pin any version, so naming its user's region
+ * gives it nothing new, while Cloudflare's country of a server-to-server call
+ * is the server's, not the user's. A browser (publishable key) cannot choose
+ * its allocation this way. TRUST_REGION_HEADER="1" believes the header from
+ * anyone (local benches that play users from several countries; never in production).
  */
-export function requestRegion(env: Env, request: Request): string {
-  if (env.TRUST_REGION_HEADER === "1") {
+export function requestRegion(env: Env, request: Request, caller: Caller): string {
+  if (caller.kind === "secret" || env.TRUST_REGION_HEADER === "1") {
     const claimed = request.headers.get("x-region");
     if (claimed && /^[a-z]{2}$/.test(claimed)) return claimed;
   }

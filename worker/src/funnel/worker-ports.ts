@@ -5,6 +5,7 @@ import { Memo } from "../cache/memo";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { editorialFor, policyFor } from "../config/config-store";
+import { type DecisionInputsSeen } from "../experiments/decision-snapshots";
 import { fetchLists, loadAnnHead } from "../index-store/ann-store";
 import { covisitOfRows, loadFunnelHead, vectorsOfRows } from "../index-store/funnel-store";
 import { type LoadedIndex } from "../index-store/index-cache";
@@ -22,14 +23,15 @@ const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
  * trending in Redis, configs in KV, the heavy ranker in onnxruntime-web.
  * `defer` keeps background work (warming ORT, refreshing the overlay) alive
  * after the response. `seen` hears when the trending list read was read
- * from Redis (what an offline replay recounts trending at).
+ * from Redis, and the trending list and catalogue overlay the funnel used
+ * (what an offline replay decides the list again with).
  */
 export function workerFunnelPorts(
   env: Env,
   index: LoadedIndex,
   timing: StageTiming,
   defer: (work: Promise<unknown>) => void,
-  seen: { trendingAsOfMs: number | null } = { trendingAsOfMs: null },
+  seen: DecisionInputsSeen = { trendingAsOfMs: null },
 ): FunnelPorts {
   const kv = env.INDEX_KV;
   const { manifest } = index;
@@ -56,12 +58,14 @@ export function workerFunnelPorts(
             const memo = trendingMemo.entry(key);
             if (memo) {
               seen.trendingAsOfMs = memo.at;
+              seen.trending = memo.value;
               return memo.value;
             }
             const readAtMs = Date.now();
             const items = await readTrending(redis, region, readAtMs, { ...DEFAULT_TRENDING, limit });
             trendingMemo.set(key, items, readAtMs);
             seen.trendingAsOfMs = readAtMs;
+            seen.trending = items;
             return items;
           },
         }
@@ -71,7 +75,7 @@ export function workerFunnelPorts(
       editorial: (surface, region) => editorialFor(kv, surface, region),
     },
     catalog: {
-      overlay: () => catalogOverlay(env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer),
+      overlay: async () => (seen.overlay = await catalogOverlay(env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer)),
       rowsOf: (itemIds) => catalogFacts(env.DB, itemIds),
     },
     ranker: {

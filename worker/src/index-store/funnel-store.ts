@@ -1,6 +1,6 @@
 import { type FunnelHead } from "../../../shared/funnel/ports";
 import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page";
-import { decodeTitlePage, type TitlePage } from "../../../shared/catalog/title-page";
+import { decodeTitlePage, decodeTitlePatch, TITLE_PATCH_BLOB, type TitlePage, type TitlePatch } from "../../../shared/catalog/title-page";
 import { decodeCovisit } from "../../../shared/covisit/covisit-codec";
 import { type CovisitLists, neighborsOf } from "../../../shared/covisit/covisit-lists";
 import { CONTENT_MODEL_BLOB } from "../../../shared/embeddings/content-model-blob";
@@ -17,6 +17,7 @@ const MAX_HEADS = 2;
 const pages = new ByteLru<Float32Array>(CACHE_BYTES.vectorPages);
 const covisitPages = new ByteLru<CovisitLists & { facts: ItemPage | null }>(CACHE_BYTES.covisitPages);
 const titlePages = new ByteLru<TitlePage>(CACHE_BYTES.titlePages);
+const titlePatches = new ByteLru<TitlePatch>(CACHE_BYTES.titlePatches);
 /** Row and id pages of paged item tables (shared/catalog/item-directory.ts). */
 const itemPages = new ByteLru<ItemPage>(CACHE_BYTES.itemPages);
 
@@ -135,11 +136,22 @@ export async function titlesOfRows(
 ): Promise<{ titles: Map<number, string>; degraded: string[] } | null> {
   const size = head.section.titlePageSize;
   if (!size) return null;
-  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, titlePageName, titlePages, decodeTitlePage);
+  // A version may share its title pages with an earlier one and list the titles changed since in its patch.
+  const [{ loaded, degraded }, patch] = await Promise.all([
+    pagesOfRows(kv, manifest, rows, size, titlePageName, titlePages, decodeTitlePage),
+    manifest.blobs[TITLE_PATCH_BLOB]
+      ? titlePatches.getOrLoad(`${manifest.version}/${TITLE_PATCH_BLOB}`, async () => {
+          const blob = await readVerifiedBlob(kv, manifest, TITLE_PATCH_BLOB);
+          return "fault" in blob ? { fault: blob.fault } : { value: decodeTitlePatch(blob.bytes), bytes: blob.bytes.byteLength };
+        })
+      : null,
+  ]);
+  if (patch && "fault" in patch) degraded.push(`${TITLE_PATCH_BLOB}_${patch.fault}`);
+  const patched = patch && "value" in patch ? patch.value : null;
   const titles = new Map<number, string>();
   for (const row of rows) {
-    const title = loaded.get(Math.floor(row / size))?.title(row % size);
+    const title = patched?.title(row) ?? loaded.get(Math.floor(row / size))?.title(row % size);
     if (title) titles.set(row, title);
   }
-  return { titles, degraded };
+  return { titles, degraded: degraded.sort() };
 }

@@ -22,6 +22,7 @@ import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
+import { decisionSnapshots, type DecisionInputsSeen } from "../experiments/decision-snapshots";
 import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
 import { explorationRandom } from "../../../shared/ranking/policy/exploration";
 import { impressionTotal } from "../../../shared/ranking/impression-table";
@@ -71,7 +72,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   requireUser(c, query.userId);
   const timing = new ServerTiming();
   const startedAtMs = Date.now();
-  const region = requestRegion(c.env, c.req.raw);
+  const region = requestRegion(c.env, c.req.raw, c.get("caller"));
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
@@ -137,10 +138,11 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     // sources (trending, editorial) and the region blocks. A profile change moves the session version.
     const listRegion = region === "global" && session.profile.region ? session.profile.region.toLowerCase() : region;
     const random = explorationRandom(query.userId, query.surface, index.version, session.sessionVersion);
-    const seen = { trendingAsOfMs: null };
+    const seen: DecisionInputsSeen = { trendingAsOfMs: null };
     const request = { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() };
     const knobs = variantKnobs(exposure.overrides);
     const result = await runFunnel(workerFunnelPorts(c.env, index, timing, defer, seen), request, funnelSession(session), knobs, random);
+    const snapshots = await decisionSnapshots(redisFromEnv(c.env), seen, defer);
     list = {
       indexVersion: index.version,
       sessionVersion: session.sessionVersion,
@@ -159,6 +161,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
         knobs: { ...knobs, policy: result.inputs.policy, exploration: result.exploration },
         editorial: result.inputs.editorial,
         overlayRows: result.inputs.overlayRows,
+        ...snapshots,
       },
     };
   }
