@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { SeededRandom } from "../../shared/seeded-random";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { neighborsOf } from "../../shared/covisit/covisit-lists";
-import { buildAnnBlobs } from "../../index-builder/src/ann/build-ann-blobs";
+import { buildAnnBlobsInWorkers } from "../../index-builder/src/ann/build-ann-blobs";
 import { buildFunnelBlobs } from "../../index-builder/src/build/funnel-blobs";
 import { decayedMass, DEFAULT_POPULARITY, popularFromMass } from "../../index-builder/src/build/popularity";
 import { trainingTable } from "../../index-builder/src/build/training-table";
@@ -101,11 +101,13 @@ export async function buildSyntheticIndex(n: number, outDir: string, log: (line:
   // About 1 MiB shards: a query probes 16 lists, each in its own shard at this scale, so
   // smaller shards mean fewer bytes read, hashed and decoded per query on an isolate's cache miss.
   // Calibrated on the demo users' vectors: the synthetic items live in their space and have no users of their own.
-  const ann = buildAnnBlobs(embeddings, {
+  // Encoding every vector is the long step at 10M: worker threads, one per core.
+  const ann = await buildAnnBlobsInWorkers(embeddings, {
     log,
     shardTargetBytes: 1024 * 1024,
     calibration: { queryVectors: trained.userVectors },
     tableRowOf: (id) => funnel.rowOf.get(id)!,
+    factsPage: funnel.factsPage,
   });
   const popular = popularFromMass(catalogAll, mass, demoMass.asOfMs);
   const blobs = new Map([["popular", { bytes: encodePopularBlob(popular), contentType: "application/json" }], ...funnel.blobs, ...ann.blobs]);

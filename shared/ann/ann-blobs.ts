@@ -27,6 +27,12 @@ export function encodeAnnIndex(
     shardTargetBytes?: number;
     /** Item-table row of every indexed position: stored in the lists instead of positions, and no `ann-items` blob. */
     tableRows?: Uint32Array;
+    /**
+     * With `tableRows`: the facts page stored in each shard for the rows it
+     * holds (given ascending), so serving ranks a shard's results without
+     * reading their item-table pages (shard-format.ts).
+     */
+    factsPage?: (rows: Uint32Array) => Uint8Array;
   },
 ): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const { params } = index;
@@ -58,7 +64,9 @@ export function encodeAnnIndex(
     target,
   )) {
     const name = `ann-shard-${String(shards.length).padStart(4, "0")}`;
-    const bytes = encodeShard(params, run.firstList, lists.slice(run.firstList, run.firstList + run.listCount));
+    const runLists = lists.slice(run.firstList, run.firstList + run.listCount);
+    const facts = rows && options.factsPage ? options.factsPage(ascendingRows(runLists)) : null;
+    const bytes = encodeShard(params, run.firstList, runLists, facts);
     blobs.set(name, { bytes, contentType: binary });
     shards.push({ name, ...run });
   }
@@ -71,6 +79,16 @@ export function encodeAnnIndex(
     ...(rows ? { idSpace: "item-table" as const } : {}),
   };
   return { blobs, section };
+}
+
+function ascendingRows(lists: readonly { ids: Uint32Array }[]): Uint32Array {
+  const rows = new Uint32Array(lists.reduce((sum, l) => sum + l.ids.length, 0));
+  let at = 0;
+  for (const list of lists) {
+    rows.set(list.ids, at);
+    at += list.ids.length;
+  }
+  return rows.sort();
 }
 
 /** Greedy runs of consecutive lists whose shard stays under `target` bytes (a run always holds at least one list). */

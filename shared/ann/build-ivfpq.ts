@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { type ScanKernel } from "./kernel/scan-kernel";
-import { type InvertedList, type IvfPqIndex, type IvfPqParams } from "./ivfpq-index";
+import { type InvertedList, type IvfPqHead, type IvfPqIndex, type IvfPqParams } from "./ivfpq-index";
+import { type Metric } from "./metric";
 import { trainKMeans } from "./kmeans";
 import { packPq4 } from "./pq4";
 import { ksubOf, trainProductQuantizer, transposeCodebooks } from "./product-quantizer";
@@ -33,8 +34,47 @@ export interface BuildOptions {
  * vector's L2-nearest centroid, inverted lists, and optionally the SQ8
  * re-scoring store. Queries probe lists by the index's metric; vectors are
  * assigned by `options.assignBy`. For cosine, normalize the rows and use "ip".
+ * The three steps are exported apart (`trainIvfPq`, `encodeIvfPq`,
+ * `assembleIvfPq`) so a builder can encode ranges of rows in parallel.
  */
 export function buildIvfPq(kernel: ScanKernel, vectors: Float32Array, params: IvfPqParams, options: BuildOptions): IvfPqIndex {
+  const trained = trainIvfPq(kernel, vectors, params, options);
+  const progress = options.onProgress ?? (() => {});
+  const encoded = encodeIvfPqByChunks(kernel, trained, vectors, options.chunkRows ?? 16_384, (done, total) => progress("encode", done, total));
+  return assembleIvfPq(trained, encoded.listOf, encoded.codes, encoded.sq8Codes);
+}
+
+/** `encodeIvfPq` over every row, `chunkRows` at a time (bounding the residuals' copy), into the arrays `assembleIvfPq` takes. */
+export function encodeIvfPqByChunks(
+  kernel: ScanKernel,
+  trained: TrainedIvfPq,
+  vectors: Float32Array,
+  chunkRows: number,
+  onProgress: (done: number, total: number) => void = () => {},
+): { listOf: Uint32Array; codes: Uint8Array; sq8Codes: Uint8Array | null } {
+  const { dims, m } = trained.params;
+  const n = vectors.length / dims;
+  const listOf = new Uint32Array(n);
+  const codes = new Uint8Array(n * m);
+  const sq8Codes = trained.sq8 ? new Uint8Array(n * dims) : null;
+  for (let start = 0; start < n; start += chunkRows) {
+    const end = Math.min(n, start + chunkRows);
+    const out = encodeIvfPq(kernel, trained, vectors.subarray(start * dims, end * dims));
+    listOf.set(out.listOf, start);
+    codes.set(out.codes, start * m);
+    sq8Codes?.set(out.sq8!, start * dims);
+    onProgress(end, n);
+  }
+  return { listOf, codes, sq8Codes };
+}
+
+/** What encoding needs: the trained quantizers and how vectors are assigned to lists. */
+export interface TrainedIvfPq extends IvfPqHead {
+  assignMetric: Metric;
+}
+
+/** Trains the coarse quantizer, the PQ codebooks (both on samples) and the SQ8 quantizer; validates the parameters. */
+export function trainIvfPq(kernel: ScanKernel, vectors: Float32Array, params: IvfPqParams, options: BuildOptions): TrainedIvfPq {
   const { dims, nlist, m } = params;
   const n = vectors.length / dims;
   if (!Number.isInteger(n) || n === 0) throw new AppError("invalid_request", `vectors must be a non-empty n*${dims} array`);
@@ -43,7 +83,6 @@ export function buildIvfPq(kernel: ScanKernel, vectors: Float32Array, params: Iv
   const ksub = ksubOf(params.nbits);
   const progress = options.onProgress ?? (() => {});
   const iterations = options.kmeansIterations ?? 12;
-  const chunk = options.chunkRows ?? 16_384;
 
   const assignMetric = options.assignBy === "metric" ? params.metric : "l2";
   const centroids = trainKMeans(kernel, vectors, dims, {
@@ -69,23 +108,34 @@ export function buildIvfPq(kernel: ScanKernel, vectors: Float32Array, params: Iv
   });
   const codebooksT = transposeCodebooks(codebooks, m, ksub);
   const sq8 = params.rescore === "sq8" ? trainSq8(vectors, dims) : null;
+  return { params, centroids, codebooks, codebooksT, sq8, assignMetric };
+}
 
-  const listOf = new Uint32Array(n);
-  const codes = new Uint8Array(n * m);
-  const scores = new Float32Array(chunk);
-  for (let start = 0; start < n; start += chunk) {
-    const end = Math.min(n, start + chunk);
-    const rows = vectors.slice(start * dims, end * dims);
-    const lists = listOf.subarray(start, end);
-    kernel.assign(assignMetric, rows, dims, centroids, lists, scores);
-    subtractCentroids(rows, dims, lists, centroids);
-    kernel.pqEncode(rows, m, ksub, codebooksT, codes.subarray(start * m, end * m));
-    progress("encode", end, n);
-  }
-  const sq8Codes = sq8 ? encodeSq8(vectors, sq8) : null;
-  const lists = invertedLists(listOf, codes, sq8Codes, nlist, m, dims);
-  if (params.nbits === 4) for (const list of lists) list.codes = packPq4(list.codes, m);
-  return { params, centroids, codebooks, codebooksT, sq8, lists, listOf };
+/**
+ * Encodes rows (size r*dims, not modified) with trained quantizers: each
+ * row's list, the PQ codes of its residual (size r*m, 8-bit layout) and its
+ * SQ8 codes (size r*dims; null without a re-scoring store). Rows are
+ * independent, so ranges can be encoded anywhere and concatenated.
+ */
+export function encodeIvfPq(kernel: ScanKernel, trained: TrainedIvfPq, rows: Float32Array): { listOf: Uint32Array; codes: Uint8Array; sq8: Uint8Array | null } {
+  const { dims, m } = trained.params;
+  const r = rows.length / dims;
+  const residuals = rows.slice();
+  const listOf = new Uint32Array(r);
+  const codes = new Uint8Array(r * m);
+  kernel.assign(trained.assignMetric, residuals, dims, trained.centroids, listOf, new Float32Array(r));
+  subtractCentroids(residuals, dims, listOf, trained.centroids);
+  kernel.pqEncode(residuals, m, ksubOf(trained.params.nbits), trained.codebooksT, codes);
+  return { listOf, codes, sq8: trained.sq8 ? encodeSq8(rows, trained.sq8) : null };
+}
+
+/** The index from every row's list and codes (sizes n, n*m, n*dims): inverted lists, packed for 4-bit fast scan. */
+export function assembleIvfPq(trained: TrainedIvfPq, listOf: Uint32Array, codes: Uint8Array, sq8Codes: Uint8Array | null): IvfPqIndex {
+  const { assignMetric: _, ...head } = trained;
+  const { params } = head;
+  const lists = invertedLists(listOf, codes, sq8Codes, params.nlist, params.m, params.dims);
+  if (params.nbits === 4) for (const list of lists) list.codes = packPq4(list.codes, params.m);
+  return { ...head, lists, listOf };
 }
 
 function subtractCentroids(rows: Float32Array, dims: number, lists: Uint32Array, centroids: Float32Array): void {

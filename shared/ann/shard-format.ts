@@ -23,19 +23,28 @@ export interface ShardHeader {
  *   0  u32 magic "ANNS"      4  u16 format version   6  u8 metric (0 ip, 1 l2)
  *   7  u8 nbits (4 or 8)     8  u16 dims            10  u16 m
  *   12 u32 nlist            16  u32 first list      20  u32 list count
- *   24 u32 vectors          28  u8 rescore (0 none, 1 sq8), then zeros to 64
+ *   24 u32 vectors          28  u8 rescore (0 none, 1 sq8)
+ *   29 u8 flags (bit 0: a facts page follows), then zeros to 64
  *   64 u32 offsets, size listCount+1: list j is vectors [offsets[j], offsets[j+1])
  *   then u32 ids (size vectors); PQ codes, list after list (n*m bytes for
  *   8 bits, pq4Bytes(n, m) for 4), padded to 4 bytes; u8 SQ8 codes (size vectors*dims)
+ *   padded to 4 bytes; then, with flag bit 0, the facts page to the end.
+ *
+ * The facts page is opaque here: for lists of item-table rows the builder
+ * stores the ranking facts and ids of the shard's rows in it (an item page,
+ * shared/catalog/item-page.ts, in row order), so a search names and ranks
+ * its results from the shard alone, without a read per result.
  *
  * Every section starts 4-byte aligned, so views need no copy. The checksum is
  * the blob's SHA-256 in the manifest, verified before decoding.
  */
-export function encodeShard(params: IvfPqParams, firstList: number, lists: InvertedList[]): Uint8Array {
+export function encodeShard(params: IvfPqParams, firstList: number, lists: InvertedList[], facts: Uint8Array | null = null): Uint8Array {
   const { dims } = params;
   const vectors = lists.reduce((sum, l) => sum + l.ids.length, 0);
   const codeBytes = lists.reduce((sum, l) => sum + listCodeBytes(params, l.ids.length), 0);
-  const bytes = new Uint8Array(shardBytes(params, lists.length, vectors, codeBytes));
+  const base = shardBytes(params, lists.length, vectors, codeBytes);
+  const bytes = new Uint8Array(base + (facts?.byteLength ?? 0));
+  if (facts) bytes.set(facts, base);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SHARD_MAGIC, true);
   view.setUint16(4, SHARD_FORMAT_VERSION, true);
@@ -48,6 +57,7 @@ export function encodeShard(params: IvfPqParams, firstList: number, lists: Inver
   view.setUint32(20, lists.length, true);
   view.setUint32(24, vectors, true);
   view.setUint8(28, params.rescore === "sq8" ? 1 : 0);
+  view.setUint8(29, facts ? FACTS_FLAG : 0);
   const { offsets, ids, codes, sq8 } = sections(bytes, params, lists.length, vectors, codeBytes);
   let at = 0;
   let codeAt = 0;
@@ -71,7 +81,7 @@ export function listCodeBytes(params: IvfPqParams, n: number): number {
 /** Size in bytes of a shard of `listCount` lists holding `vectors` vectors with `codeBytes` bytes of PQ codes. */
 export function shardBytes(params: IvfPqParams, listCount: number, vectors: number, codeBytes: number): number {
   const sq8 = params.rescore === "sq8" ? vectors * params.dims : 0;
-  return SHARD_HEADER_BYTES + 4 * (listCount + 1) + 4 * vectors + align4(codeBytes) + sq8;
+  return SHARD_HEADER_BYTES + 4 * (listCount + 1) + 4 * vectors + align4(codeBytes) + align4(sq8);
 }
 
 export function readShardHeader(bytes: Uint8Array): ShardHeader {
@@ -119,7 +129,8 @@ export function decodeShard(bytes: Uint8Array, expected: IvfPqParams & { firstLi
     if (!(offsets[j]! <= offsets[j + 1]! && offsets[j + 1]! <= header.vectors)) throw corrupt("has offsets out of order");
     codeBytes += listCodeBytes(p, offsets[j + 1]! - offsets[j]!);
   }
-  if (bytes.byteLength !== shardBytes(p, header.listCount, header.vectors, codeBytes)) throw corrupt("has the wrong length");
+  const base = shardBytes(p, header.listCount, header.vectors, codeBytes);
+  if (hasFacts(bytes) ? bytes.byteLength <= base : bytes.byteLength !== base) throw corrupt("has the wrong length");
   const { ids, codes, sq8 } = sections(aligned, p, header.listCount, header.vectors, codeBytes);
   let codeAt = 0;
   return Array.from({ length: header.listCount }, (_, j) => {
@@ -132,6 +143,28 @@ export function decodeShard(bytes: Uint8Array, expected: IvfPqParams & { firstLi
       sq8: sq8 ? sq8.subarray(start * p.dims, end * p.dims) : null,
     };
   });
+}
+
+const FACTS_FLAG = 1;
+
+function hasFacts(bytes: Uint8Array): boolean {
+  return (bytes[29]! & FACTS_FLAG) !== 0;
+}
+
+/**
+ * The facts page stored after a shard's lists (see encodeShard), or null
+ * when it has none. Call after `decodeShard` accepted the bytes.
+ */
+export function shardFacts(bytes: Uint8Array): Uint8Array | null {
+  if (!hasFacts(bytes)) return null;
+  const header = readShardHeader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let codeBytes = 0;
+  for (let j = 0; j < header.listCount; j++) {
+    const at = SHARD_HEADER_BYTES + 4 * j;
+    codeBytes += listCodeBytes(header.params, view.getUint32(at + 4, true) - view.getUint32(at, true));
+  }
+  return bytes.subarray(shardBytes(header.params, header.listCount, header.vectors, codeBytes));
 }
 
 function sections(bytes: Uint8Array, params: IvfPqParams, listCount: number, vectors: number, codeBytes: number) {

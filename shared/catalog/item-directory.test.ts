@@ -110,6 +110,43 @@ describe("the paged item table", () => {
     expect(reads.every((r) => r.startsWith("ids-"))).toBe(true);
   });
 
+  it("prepares rows from adopted facts pages without reading their row pages, and reads the rest", async () => {
+    const { order, table, reads, encoded } = pagedTable(20_000, 128);
+    const view = table.view();
+    await view.prepare([], []);
+    reads.length = 0;
+    // A facts page as the builder stores in ANN shards and co-visitation pages: some rows' entries, ascending.
+    const held = [9_000, 9_500, 15_001, 18_777];
+    const rowPage = (row: number) => decodeItemPage(encoded.rowPages[Math.floor(row / 128)]!);
+    const facts = decodeItemPage(
+      encodeItemPage(
+        held.map((row) => {
+          const page = rowPage(row);
+          const k = row % 128;
+          return {
+            itemId: pageIdAt(page, k),
+            row,
+            categoryMask: page.categoryMask[k]!,
+            popularity: page.popularity[k]!,
+            year: page.year[k]!,
+            available: page.flags[k] === 1,
+          };
+        }),
+      ),
+    );
+    view.adopt([facts]);
+    expect(await view.prepare([], [...held, 11_000])).toEqual([]);
+    expect(reads).toEqual(["rows-85"]);
+    expect([...held, 11_000].map((r) => view.idAt(r))).toEqual([...held, 11_000].map((r) => order[r]));
+    expect(held.map((r) => view.rowOf(order[r]!))).toEqual(held);
+    expect(view.popularity(15_001)).toBe(rowPage(15_001).popularity[15_001 % 128]);
+    // Adopted pages belong to the view that adopted them.
+    reads.length = 0;
+    const other = table.view();
+    await other.prepare([], [9_000]);
+    expect(reads).toEqual(["rows-70"]);
+  });
+
   it("names an unusable page and leaves only its ids and rows unknown", async () => {
     const { order, table, missing } = pagedTable(1000, 100);
     missing.add("rows-0");

@@ -1,5 +1,5 @@
 import { type ItemLookup } from "./item-lookup";
-import { encodeItemPage, type ItemPage, type ItemPageEntry, pageIdAt, searchPage } from "./item-page";
+import { encodeItemPage, type ItemPage, type ItemPageEntry, pageIdAt, searchPage, searchRow } from "./item-page";
 
 /**
  * The paged item table of a large catalog. A whole table costs about 25
@@ -101,6 +101,7 @@ class PagedView implements ItemLookup {
   readonly categoryCount: number;
   private readonly byId = new Map<string, number>();
   private readonly byRow = new Map<number, { page: ItemPage; k: number }>();
+  private readonly adopted: ItemPage[] = [];
 
   constructor(private readonly dir: Directory) {
     this.count = dir.section.itemCount;
@@ -131,6 +132,22 @@ class PagedView implements ItemLookup {
     return dir.hot;
   }
 
+  adopt(pages: readonly ItemPage[]): void {
+    for (const page of pages) if (!this.adopted.includes(page)) this.adopted.push(page);
+  }
+
+  /** Finds a row in the adopted facts pages. */
+  private fromAdopted(row: number): boolean {
+    for (const page of this.adopted) {
+      const k = searchRow(page, row);
+      if (k >= 0) {
+        this.byRow.set(row, { page, k });
+        return true;
+      }
+    }
+    return false;
+  }
+
   async prepare(itemIds: Iterable<string>, rows: Iterable<number>): Promise<string[]> {
     const { head, section } = this.dir;
     const hot = await this.hotRows();
@@ -158,7 +175,7 @@ class PagedView implements ItemLookup {
     }
     const rowWants = new Set<number>();
     for (const row of rows) {
-      if (row >= 0 && row < this.count && !this.byRow.has(row)) rowWants.add(Math.floor(row / section.rowPageSize));
+      if (row >= 0 && row < this.count && !this.byRow.has(row) && !this.fromAdopted(row)) rowWants.add(Math.floor(row / section.rowPageSize));
     }
     const degraded: string[] = [];
     const reads = [

@@ -1,3 +1,4 @@
+import { type ItemPage } from "./item-page";
 import { findItem, type ItemTable, itemIdAt } from "./item-table";
 
 /**
@@ -13,6 +14,12 @@ export interface ItemLookup {
   readonly categoryCount: number;
   /** A lookup for one request (the whole table is its own view). */
   view(): ItemLookup;
+  /**
+   * Facts pages (item pages in row order) that came with data this request
+   * read, an ANN shard or a co-visitation page: the rows they hold are then
+   * prepared from them, without reading their item-table pages.
+   */
+  adopt(pages: readonly ItemPage[]): void;
   /** Makes these ids and rows answerable; resolves with the codes of unusable pages (their ids and rows stay unknown). */
   prepare(itemIds: Iterable<string>, rows: Iterable<number>): Promise<string[]>;
   /** The row of an id, or -1 when the index does not hold it (or it was not prepared). */
@@ -41,6 +48,7 @@ export function wholeItemLookup(table: ItemTable): ItemLookup {
     count: table.count,
     categoryCount: table.categoryCount,
     view: () => lookup,
+    adopt: () => {},
     prepare: async () => [],
     rowOf: (itemId) => findItem(table, itemId),
     idAt: (row) => (row >= 0 && row < table.count ? itemIdAt(table, row) : null),

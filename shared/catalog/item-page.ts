@@ -137,3 +137,17 @@ function compareAt(page: ItemPage, k: number, key: Uint8Array): number {
   }
   return length - key.length;
 }
+
+/** The entry of item-table row `row`, or -1; entries must be in ascending row order (a facts page). */
+export function searchRow(page: ItemPage, row: number): number {
+  let lo = 0;
+  let hi = page.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = page.rows[mid]!;
+    if (r === row) return mid;
+    if (r < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}

@@ -2,46 +2,59 @@ import { AppError } from "../errors";
 import { type CovisitLists } from "./covisit-lists";
 
 const MAGIC = 0x31535643; // "CVS1" little-endian
+/** CVS1 with a facts page after the scores: u32 factsBytes after the header's nnz. */
+const MAGIC_FACTS = 0x32535643; // "CVS2"
 const HEADER_BYTES = 12;
 
 /**
  * The index blob: header (u32 magic, u32 nItems, u32 nnz), then offsets
  * (u32 × nItems+1), neighbours (u32 × nnz), scores (f32 × nnz), all
  * little-endian and 4-byte aligned so the Worker can view them without copying.
+ * With `facts` (CVS2): u32 factsBytes closes the header and those bytes end
+ * the blob; the builder stores there the ranking facts and ids of the
+ * neighbours (an item page, shared/catalog/item-page.ts, in row order), so a
+ * request names and ranks them from this page alone.
  */
-export function encodeCovisit(lists: CovisitLists): Uint8Array {
+export function encodeCovisit(lists: CovisitLists, facts: Uint8Array | null = null): Uint8Array {
   const n = lists.offsets.length - 1;
   const nnz = lists.neighbors.length;
-  const bytes = new Uint8Array(HEADER_BYTES + 4 * (n + 1) + 8 * nnz);
+  const header = HEADER_BYTES + (facts ? 4 : 0);
+  const bytes = new Uint8Array(header + 4 * (n + 1) + 8 * nnz + (facts?.byteLength ?? 0));
   const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
+  view.setUint32(0, facts ? MAGIC_FACTS : MAGIC, true);
   view.setUint32(4, n, true);
   view.setUint32(8, nnz, true);
-  let at = HEADER_BYTES;
+  if (facts) view.setUint32(12, facts.byteLength, true);
+  let at = header;
   for (const v of lists.offsets) at = put(view, at, v, false);
   for (const v of lists.neighbors) at = put(view, at, v, false);
   for (const v of lists.scores) at = put(view, at, v, true);
+  if (facts) bytes.set(facts, at);
   return bytes;
 }
 
-export function decodeCovisit(bytes: Uint8Array): CovisitLists {
+/** The lists of a CVS1/CVS2 blob, with the facts page of a CVS2 one (else null). */
+export function decodeCovisit(bytes: Uint8Array): CovisitLists & { facts: Uint8Array | null } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) {
+  const magic = bytes.byteLength < HEADER_BYTES ? 0 : view.getUint32(0, true);
+  if (magic !== MAGIC && !(magic === MAGIC_FACTS && bytes.byteLength >= HEADER_BYTES + 4)) {
     throw new AppError("invalid_manifest", "co-visitation blob has no CVS1 header");
   }
   const n = view.getUint32(4, true);
   const nnz = view.getUint32(8, true);
-  if (bytes.byteLength !== HEADER_BYTES + 4 * (n + 1) + 8 * nnz) {
+  const factsBytes = magic === MAGIC_FACTS ? view.getUint32(12, true) : 0;
+  const header = HEADER_BYTES + (magic === MAGIC_FACTS ? 4 : 0);
+  if (bytes.byteLength !== header + 4 * (n + 1) + 8 * nnz + factsBytes) {
     throw new AppError("invalid_manifest", "co-visitation blob length does not match its header");
   }
   const offsets = new Uint32Array(n + 1);
   const neighbors = new Uint32Array(nnz);
   const scores = new Float32Array(nnz);
-  let at = HEADER_BYTES;
+  let at = header;
   for (let i = 0; i <= n; i++, at += 4) offsets[i] = view.getUint32(at, true);
   for (let i = 0; i < nnz; i++, at += 4) neighbors[i] = view.getUint32(at, true);
   for (let i = 0; i < nnz; i++, at += 4) scores[i] = view.getFloat32(at, true);
-  return { offsets, neighbors, scores };
+  return { offsets, neighbors, scores, facts: factsBytes > 0 ? bytes.subarray(at) : null };
 }
 
 function put(view: DataView, at: number, value: number, float: boolean): number {

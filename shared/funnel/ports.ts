@@ -4,6 +4,7 @@ import { type ListSource } from "../ann/ivfpq-search";
 import { type ScanKernel } from "../ann/kernel/scan-kernel";
 import { type CatalogFacts } from "../catalog/catalog-item";
 import { type ItemLookup } from "../catalog/item-lookup";
+import { type ItemPage } from "../catalog/item-page";
 import { type ContentModel } from "../embeddings/content-vector";
 import { type FoldInModel } from "../embeddings/fold-in";
 import { type FunnelSection } from "../index-format/funnel-section";
@@ -79,13 +80,16 @@ export interface IndexPort {
   annHead(): Promise<AnnHead | Fault | null>;
   /** Stored vectors of item-table rows (size dims each); a row of an unusable page is absent. */
   vectorsOfRows(head: FunnelHead, rows: readonly number[]): Promise<{ vectors: Map<number, Float32Array>; degraded: string[] }>;
-  /** Co-visitation neighbours (item-table rows) of item-table rows; empty for a row of an unusable page. */
+  /**
+   * Co-visitation neighbours (item-table rows) of item-table rows; empty for a row of an unusable page.
+   * `facts`: the pages' facts pages, naming and describing the neighbours (ItemLookup.adopt).
+   */
   covisitOfRows(
     head: FunnelHead,
     rows: readonly number[],
-  ): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[] }>;
-  /** The inverted lists holding `lists`; an unusable shard's lists are absent. */
-  fetchLists(section: AnnManifestSection, lists: Iterable<number>): Promise<{ source: ListSource; degraded: string[] }>;
+  ): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[]; facts?: readonly ItemPage[] }>;
+  /** The inverted lists holding `lists`; an unusable shard's lists are absent. `facts`: the shards' facts pages (ItemLookup.adopt). */
+  fetchLists(section: AnnManifestSection, lists: Iterable<number>): Promise<{ source: ListSource; degraded: string[]; facts?: readonly ItemPage[] }>;
 }
 
 export interface TrendingPort {

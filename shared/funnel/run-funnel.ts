@@ -185,6 +185,7 @@ export async function gatherCandidates(
             : withBudget("covisit", STAGE_BUDGET_MS.vectors, () => index.covisitOfRows(head, seedRows)).then((r) => {
                 const read = note(r);
                 if (read) degraded.push(...read.degraded);
+                if (read?.facts) head.table.adopt(read.facts);
                 return read?.neighborsOf ?? null;
               }),
         ]),

@@ -41,8 +41,11 @@ export async function annSource(
     const k = annResultsWanted(quota, seenCount);
     const shortlist = Math.max(knobs.ann.shortlist ?? calibrated.shortlist, k);
     const found = searchIvfPq(ports.kernel, ann.head, fetched.source, query, { k, nprobe, shortlist }, probed);
-    // Rows of a paged item table are named from their pages, read now.
-    if (!items && table) degraded.push(...(await table.prepare([], found.ids)));
+    // Rows of a paged item table are named from the shards' facts pages, else from their own pages, read now.
+    if (!items && table) {
+      table.adopt(fetched.facts ?? []);
+      degraded.push(...(await table.prepare([], found.ids)));
+    }
     return Array.from(found.ids, (id, i) => ({ itemId: idOf(id), score: found.scores[i]! })).filter(
       (x): x is { itemId: string; score: number } => x.itemId !== null,
     );

@@ -26,8 +26,10 @@ export const CACHE_BYTES = {
   covisitPages: 8 * 1024 * 1024,
   /**
    * Row and id pages of a paged item table (catalogs past the builder's
-   * `wholeItemTableMax`, 1,000,000 items; shared/catalog/item-directory.ts).
-   * Up to that size the whole table (22 MB at 1M) is held outside this budget.
+   * `wholeItemTableMax`, 100,000 items; shared/catalog/item-directory.ts).
+   * Up to that size the whole table (about 2.5 MB) is held outside this budget.
+   * ANN and co-visitation candidates are named from the facts pages inside
+   * their shards and pages (counted in those budgets), not from row pages.
    */
   itemPages: 10 * 1024 * 1024,
   /** Title pages. */

@@ -1,6 +1,8 @@
 import { type EncodedBlob, encodeAnnIndex } from "../../../shared/ann/ann-blobs";
 import { type AnnManifestSection } from "../../../shared/ann/ann-manifest";
-import { buildIvfPq } from "../../../shared/ann/build-ivfpq";
+import { assembleIvfPq, encodeIvfPqByChunks, trainIvfPq } from "../../../shared/ann/build-ivfpq";
+import { gatherRows } from "../../../shared/seeded-random";
+import { encodeInWorkers } from "./encode-in-workers";
 import { type IvfPqParams } from "../../../shared/ann/ivfpq-index";
 import { type TrainedEmbeddings } from "../train/train-ials";
 import { calibrateNprobe, type CalibrationOptions, DEFAULT_CALIBRATION, sampleQueries } from "./calibrate-nprobe";
@@ -29,6 +31,21 @@ export function defaultAnnParams(dims: number, n: number): IvfPqParams {
  */
 export type AnnCalibrationOptions = Partial<CalibrationOptions> & { queries?: number; queryVectors?: Float32Array };
 
+export type AnnBuildOptions = {
+  seed?: number;
+  embedding?: string;
+  params?: Partial<IvfPqParams>;
+  shardTargetBytes?: number;
+  calibration?: AnnCalibrationOptions | false;
+  log?: (line: string) => void;
+  /** The funnel item table's row of an item: the lists then store rows, and no `ann-items` blob is written. */
+  tableRowOf?: (itemId: string) => number;
+  /** With `tableRowOf`: the facts page of ascending rows, stored in each shard (funnel-blobs.ts `factsPage`). */
+  factsPage?: ((rows: Uint32Array) => Uint8Array) | null;
+};
+
+type AnnBlobs = { blobs: Map<string, EncodedBlob>; section: AnnManifestSection };
+
 /**
  * Builds the ANN blobs and the manifest's `ann` section from trained item
  * vectors, for maximum inner product with user vectors (how the funnel
@@ -38,65 +55,86 @@ export type AnnCalibrationOptions = Partial<CalibrationOptions> & { queries?: nu
  * the target on a seeded sample of the trained user vectors (item vectors
  * when there are none); `calibration: false` skips it.
  */
-export function buildAnnBlobs(
-  embeddings: TrainedEmbeddings,
-  options: {
-    seed?: number;
-    embedding?: string;
-    params?: Partial<IvfPqParams>;
-    shardTargetBytes?: number;
-    calibration?: AnnCalibrationOptions | false;
-    log?: (line: string) => void;
-    /** The funnel item table's row of an item: the lists then store rows, and no `ann-items` blob is written. */
-    tableRowOf?: (itemId: string) => number;
-  } = {},
-): { blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
+export function buildAnnBlobs(embeddings: TrainedEmbeddings, options: AnnBuildOptions = {}): AnnBlobs {
+  const steps = annSteps(embeddings, options);
+  const encoded = encodeIvfPqByChunks(loadNodeKernel(), steps.trained, steps.vectors, 16_384);
+  return steps.finish(encoded.listOf, encoded.codes, encoded.sq8Codes);
+}
+
+/**
+ * `buildAnnBlobs` with the encoding spread over worker threads
+ * (encode-in-workers.ts): the same blobs, byte for byte, for catalogs where
+ * encoding every vector is the build's long step.
+ */
+export async function buildAnnBlobsInWorkers(embeddings: TrainedEmbeddings, options: AnnBuildOptions & { threads?: number } = {}): Promise<AnnBlobs> {
+  const steps = annSteps(embeddings, options);
+  const started = Date.now();
+  let logged = 0;
+  const encoded = await encodeInWorkers(steps.trained, steps.vectors, {
+    ...(options.threads ? { threads: options.threads } : {}),
+    onProgress: (done, total) => {
+      if (done === total || Date.now() - logged > 10_000) {
+        logged = Date.now();
+        steps.log(`ann encode in worker threads: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      }
+    },
+  });
+  return steps.finish(encoded.listOf, encoded.codes, encoded.sq8Codes);
+}
+
+/** Training (on samples), then, given every vector's list and codes, the blobs and the calibrated section. */
+function annSteps(embeddings: TrainedEmbeddings, options: AnnBuildOptions) {
   const { dims } = embeddings;
   const keep: number[] = [];
   for (let i = 0; i < embeddings.itemIds.length; i++) {
     if (embeddings.itemVectors.subarray(i * dims, (i + 1) * dims).some((v) => v !== 0)) keep.push(i);
   }
-  const vectors = new Float32Array(keep.length * dims);
-  keep.forEach((row, i) => vectors.set(embeddings.itemVectors.subarray(row * dims, (row + 1) * dims), i * dims));
+  // No copy when every vector is kept: at 10M items a copy is 2.5 GB.
+  const vectors = keep.length === embeddings.itemIds.length ? embeddings.itemVectors : gatherRows(embeddings.itemVectors, dims, keep);
   const params = { ...defaultAnnParams(dims, keep.length), ...options.params };
   const log = options.log ?? (() => {});
   let lastStep = "";
   const started = Date.now();
   const kernel = loadNodeKernel();
-  const index = buildIvfPq(kernel, vectors, params, {
+  const trained = trainIvfPq(kernel, vectors, params, {
     seed: options.seed ?? 42,
     onProgress: (step, done, total) => {
       if (step !== lastStep || done === total) log(`ann ${step}: ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       lastStep = step;
     },
   });
-  const encoded = encodeAnnIndex(
-    index,
-    keep.map((row) => embeddings.itemIds[row]!),
-    {
-      embedding: options.embedding ?? `ials-${dims}`,
-      shardTargetBytes: options.shardTargetBytes,
-      ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
-    },
-  );
-  log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);
-  if (options.calibration === false) return encoded;
+  const finish = (listOf: Uint32Array, codes: Uint8Array, sq8Codes: Uint8Array | null): AnnBlobs => {
+    const index = assembleIvfPq(trained, listOf, codes, sq8Codes);
+    const encoded = encodeAnnIndex(
+      index,
+      keep.map((row) => embeddings.itemIds[row]!),
+      {
+        embedding: options.embedding ?? `ials-${dims}`,
+        shardTargetBytes: options.shardTargetBytes,
+        ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
+        ...(options.factsPage ? { factsPage: options.factsPage } : {}),
+      },
+    );
+    log(`ann index: ${keep.length} items, nlist ${params.nlist}, m ${params.m}, ${encoded.section.shards.length} shard(s)`);
+    if (options.calibration === false) return encoded;
 
-  const calibrationStarted = Date.now();
-  const wanted = options.calibration?.queries ?? Math.max(20, Math.min(CALIBRATION_QUERIES, Math.floor(CALIBRATION_BUDGET / (keep.length * dims))));
-  const pool = options.calibration?.queryVectors ?? embeddings.userVectors;
-  const fromUsers = sampleQueries(pool, dims, wanted, CALIBRATION_SEED);
-  const queries = fromUsers.length > 0 ? fromUsers : sampleQueries(vectors, dims, wanted, CALIBRATION_SEED);
-  const settings: CalibrationOptions = { ...DEFAULT_CALIBRATION, ...options.calibration };
-  const { calibration, curve, reached } = calibrateNprobe(kernel, index, vectors, queries, settings);
-  const byNprobe = new Map<number, string[]>();
-  for (const step of curve) byNprobe.set(step.nprobe, [...(byNprobe.get(step.nprobe) ?? []), step.recallAt100.toFixed(4)]);
-  log(
-    `ann calibration, recall@100 on ${calibration.queries} ${fromUsers.length > 0 ? "user" : "item"} vectors at shortlists ` +
-      `${[...new Set(curve.map((step) => step.shortlist))].join("/")}: ${[...byNprobe].map(([nprobe, r]) => `nprobe ${nprobe} ${r.join("/")}`).join(", ")}; ` +
-      `chose nprobe ${calibration.nprobe} of ${params.nlist}, shortlist ${calibration.shortlist}, recall@100 ${calibration.recallAt100}` +
-      `${reached ? "" : ` (target ${calibration.targetRecall} not reached: cheapest within ${settings.tolerance} of the best)`} ` +
-      `(${((Date.now() - calibrationStarted) / 1000).toFixed(1)} s)`,
-  );
-  return { blobs: encoded.blobs, section: { ...encoded.section, calibration } };
+    const calibrationStarted = Date.now();
+    const wanted = options.calibration?.queries ?? Math.max(20, Math.min(CALIBRATION_QUERIES, Math.floor(CALIBRATION_BUDGET / (keep.length * dims))));
+    const pool = options.calibration?.queryVectors ?? embeddings.userVectors;
+    const fromUsers = sampleQueries(pool, dims, wanted, CALIBRATION_SEED);
+    const queries = fromUsers.length > 0 ? fromUsers : sampleQueries(vectors, dims, wanted, CALIBRATION_SEED);
+    const settings: CalibrationOptions = { ...DEFAULT_CALIBRATION, ...options.calibration };
+    const { calibration, curve, reached } = calibrateNprobe(kernel, index, vectors, queries, settings);
+    const byNprobe = new Map<number, string[]>();
+    for (const step of curve) byNprobe.set(step.nprobe, [...(byNprobe.get(step.nprobe) ?? []), step.recallAt100.toFixed(4)]);
+    log(
+      `ann calibration, recall@100 on ${calibration.queries} ${fromUsers.length > 0 ? "user" : "item"} vectors at shortlists ` +
+        `${[...new Set(curve.map((step) => step.shortlist))].join("/")}: ${[...byNprobe].map(([nprobe, r]) => `nprobe ${nprobe} ${r.join("/")}`).join(", ")}; ` +
+        `chose nprobe ${calibration.nprobe} of ${params.nlist}, shortlist ${calibration.shortlist}, recall@100 ${calibration.recallAt100}` +
+        `${reached ? "" : ` (target ${calibration.targetRecall} not reached: cheapest within ${settings.tolerance} of the best)`} ` +
+        `(${((Date.now() - calibrationStarted) / 1000).toFixed(1)} s)`,
+    );
+    return { blobs: encoded.blobs, section: { ...encoded.section, calibration } };
+  };
+  return { trained, vectors, log, finish };
 }

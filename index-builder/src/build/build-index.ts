@@ -1,7 +1,7 @@
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
 import { encodePopularBlob } from "../../../shared/index-format/popular";
-import { buildAnnBlobs } from "../ann/build-ann-blobs";
+import { buildAnnBlobs, buildAnnBlobsInWorkers } from "../ann/build-ann-blobs";
 import { buildRanker, DEFAULT_RANKER_BUILD } from "../ranker/build-ranker";
 import { type Dataset } from "../data/movielens";
 import { buildCovisitation, DEMO_COVISIT } from "../train/covisitation";
@@ -22,6 +22,9 @@ import { placeColdItems } from "./cold-items";
 import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../shared/ranking/ranking-order";
 import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
 import { importedEmbeddings, type VectorImport, type VectorImportReport } from "./imported-embeddings";
+
+/** Items from which the ANN vectors are encoded in worker threads. */
+const PARALLEL_ENCODE_ITEMS = 500_000;
 
 /**
  * Light-ranker weights for users with a vector on the demo data, chosen on
@@ -124,10 +127,19 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
   // Its lists store item-table rows, so the Worker names results from the item table it already holds.
+  const annOptions = {
+    log,
+    tableRowOf: (id: string) => funnel.rowOf.get(id)!,
+    factsPage: funnel.factsPage,
+    ...(fromFiles ? { embedding: `imported-${embeddings.dims}` } : {}),
+  };
+  // Past a few hundred thousand items encoding dominates the ANN build: worker threads then (the same blobs).
   const ann =
     options.ann === false
       ? null
-      : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)!, ...(fromFiles ? { embedding: `imported-${embeddings.dims}` } : {}) });
+      : embeddings.itemIds.length >= PARALLEL_ENCODE_ITEMS
+        ? await buildAnnBlobsInWorkers(embeddings, annOptions)
+        : buildAnnBlobs(embeddings, annOptions);
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,

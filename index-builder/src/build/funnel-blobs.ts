@@ -1,5 +1,6 @@
 import { encodeItemPages, HOT_ROWS } from "../../../shared/catalog/item-directory";
 import { encodeItemTable, type ItemTableRow, orderItemRows } from "../../../shared/catalog/item-table";
+import { encodeItemPage } from "../../../shared/catalog/item-page";
 import { TITLE_PATCH_BLOB } from "../../../shared/catalog/title-page";
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { encodeCovisit } from "../../../shared/covisit/covisit-codec";
@@ -34,10 +35,10 @@ export interface PageSizes {
    */
   itemPageSize: number;
   /**
-   * Up to this many items the item table is one blob (about 25 bytes an item), read once per isolate:
-   * at 1M that is the 22 MB table whose misses were measured at p95 5-9 ms one at a time. Past it the
-   * table is paged; a paged miss reads row pages for its ANN and co-visitation candidates, which at
-   * 1M is not yet measured (see README "Large catalogs").
+   * Up to this many items the item table is one blob (about 25 bytes an item), read once per isolate.
+   * Past it the table is paged, and the ANN shards and co-visitation pages carry the facts of their
+   * rows, so a miss reads no row page per candidate (README "Large catalogs"). At 1M a whole table
+   * held 22 MB of a 128 MB isolate.
    */
   wholeItemTableMax: number;
   /** Of a paged table, the most popular rows found by id through their row pages (shared/catalog/item-directory.ts). */
@@ -48,7 +49,7 @@ export const DEFAULT_PAGES: PageSizes = {
   covisitPageSize: 256,
   titlePageSize: 512,
   itemPageSize: 1024,
-  wholeItemTableMax: 1_000_000,
+  wholeItemTableMax: 100_000,
   itemHotRows: HOT_ROWS,
 };
 
@@ -82,9 +83,22 @@ export function buildFunnelBlobs(
   embeddings: FunnelEmbeddings,
   covisit: CovisitLists,
   popularity: Map<string, number>,
-  pages: PageSizes = DEFAULT_PAGES,
+  pageSizes: PageSizes = DEFAULT_PAGES,
   titleBase: TitleBase | null = null,
-): { blobs: Map<string, Blob>; section: FunnelSection; rowOf: ReadonlyMap<string, number>; titles: { keptPages: number; patchRows: number } } {
+): {
+  blobs: Map<string, Blob>;
+  section: FunnelSection;
+  rowOf: ReadonlyMap<string, number>;
+  titles: { keptPages: number; patchRows: number };
+  /**
+   * Of a paged item table: the facts page (an item page in row order) of
+   * ascending rows, stored in ANN shards and co-visitation pages so that a
+   * request ranks their candidates without reading row pages. Null for a
+   * whole table, which the Worker holds entirely.
+   */
+  factsPage: ((rows: Uint32Array) => Uint8Array) | null;
+} {
+  const pages = scaledPages(pageSizes, embeddings.itemIds.length);
   const categories = [...new Set(dataset.items.flatMap((item) => item.categories))].sort().slice(0, 32);
   const categoryIndex = new Map(categories.map((c, i) => [c, i]));
   const facts = new Map(dataset.items.map((item) => [item.itemId, item]));
@@ -102,20 +116,20 @@ export function buildFunnelBlobs(
   const itemBlobs = new Map<string, Blob>();
   let order: string[];
   let itemPages: FunnelSection["itemPages"];
+  let factsPage: ((rows: Uint32Array) => Uint8Array) | null = null;
   if (paged) {
     const ordered = orderItemRows(tableRows);
     order = ordered.map((x) => x.row.itemId);
-    const encoded = encodeItemPages(
-      ordered.map(({ row, k }) => ({
-        itemId: row.itemId,
-        categoryMask: row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0),
-        popularity: row.popularity,
-        year: row.year ?? 0,
-        available: row.available,
-        idRank: k,
-      })),
-      { rowPageSize: pages.itemPageSize, idPageSize: pages.itemPageSize, hotRows: pages.itemHotRows },
-    );
+    const entries = ordered.map(({ row, k }) => ({
+      itemId: row.itemId,
+      categoryMask: row.categories.reduce((mask, c) => (mask | (1 << c)) >>> 0, 0),
+      popularity: row.popularity,
+      year: row.year ?? 0,
+      available: row.available,
+      idRank: k,
+    }));
+    factsPage = (rows) => encodeItemPage(Array.from(rows, (row) => ({ ...entries[row]!, row })));
+    const encoded = encodeItemPages(entries, { rowPageSize: pages.itemPageSize, idPageSize: pages.itemPageSize, hotRows: pages.itemHotRows });
     itemBlobs.set(ITEM_DIRECTORY_BLOB, { bytes: encoded.head, contentType: "application/octet-stream" });
     encoded.rowPages.forEach((bytes, p) => itemBlobs.set(itemPageName("rows", p), { bytes, contentType: "application/octet-stream" }));
     encoded.idPages.forEach((bytes, p) => itemBlobs.set(itemPageName("ids", p), { bytes, contentType: "application/octet-stream" }));
@@ -131,20 +145,25 @@ export function buildFunnelBlobs(
 
   const dims = embeddings.dims;
   const n = order.length;
-  const vectors = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) vectors.set(embeddings.itemVectors.subarray(i * dims, (i + 1) * dims), toRow[i]! * dims);
   const blobs = itemBlobs;
   const remapped = remapCovisit(covisit, toRow);
   const covisitPages = Math.ceil(n / pages.covisitPageSize);
   for (let p = 0; p < covisitPages; p++) {
     const page = sliceCovisit(remapped, p * pages.covisitPageSize, Math.min(n, (p + 1) * pages.covisitPageSize));
-    blobs.set(covisitPageName(p), { bytes: encodeCovisit(page), contentType: "application/octet-stream" });
+    const facts = factsPage ? factsPage(new Uint32Array(new Set(page.neighbors)).sort()) : null;
+    blobs.set(covisitPageName(p), { bytes: encodeCovisit(page, facts), contentType: "application/octet-stream" });
   }
   const foldIn: FoldInBlob = { dims, params: embeddings.params, gram: Array.from(embeddings.gram), itemCount: n };
   blobs.set(FUNNEL_BLOBS.foldIn, { bytes: new TextEncoder().encode(JSON.stringify(foldIn)), contentType: "application/json" });
+  // Each page gathered straight from the training order: no second copy of every vector (2.5 GB at 10M items).
+  const fromRow = new Uint32Array(n);
+  toRow.forEach((row, i) => (fromRow[row] = i));
   const vectorPages = Math.ceil(n / pages.vectorPageSize);
   for (let p = 0; p < vectorPages; p++) {
-    const page = vectors.slice(p * pages.vectorPageSize * dims, Math.min(n, (p + 1) * pages.vectorPageSize) * dims);
+    const first = p * pages.vectorPageSize;
+    const page = new Float32Array((Math.min(n, first + pages.vectorPageSize) - first) * dims);
+    for (let k = 0; k * dims < page.length; k++)
+      page.set(embeddings.itemVectors.subarray(fromRow[first + k]! * dims, (fromRow[first + k]! + 1) * dims), k * dims);
     blobs.set(vectorPageName(p), { bytes: new Uint8Array(page.buffer), contentType: "application/octet-stream" });
   }
   const titles = titleBlobs(
@@ -158,6 +177,7 @@ export function buildFunnelBlobs(
   return {
     blobs,
     rowOf,
+    factsPage,
     titles: { keptPages: titles.keptPages, patchRows: titles.patchRows },
     section: {
       formatVersion: FUNNEL_FORMAT_VERSION,
@@ -173,6 +193,26 @@ export function buildFunnelBlobs(
       titlePages,
       ...(itemPages ? { itemPages } : {}),
     },
+  };
+}
+
+/**
+ * Pages of any one kind at most: the manifest names every blob with its
+ * checksum (about 180 bytes of JSON each), and the Worker parses it on a
+ * cold start, so at 10M items pages of the default sizes (some 150,000
+ * blobs, a 29 MB manifest, over KV's 25 MiB) are grown instead.
+ */
+export const MAX_PAGES_PER_KIND = 8192;
+
+/** Page sizes grown (in steps of the configured size) so that no kind has more than MAX_PAGES_PER_KIND pages of n rows. */
+export function scaledPages(pages: PageSizes, n: number): PageSizes {
+  const grow = (size: number) => Math.max(1, Math.ceil(n / MAX_PAGES_PER_KIND / size)) * size;
+  return {
+    ...pages,
+    vectorPageSize: grow(pages.vectorPageSize),
+    covisitPageSize: grow(pages.covisitPageSize),
+    titlePageSize: grow(pages.titlePageSize),
+    itemPageSize: grow(pages.itemPageSize),
   };
 }
 

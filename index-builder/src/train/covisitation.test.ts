@@ -77,4 +77,17 @@ describe("buildCovisitation", () => {
     ]);
     expect(() => decodeCovisit(new Uint8Array(8))).toThrow();
   });
+
+  it("carries a facts page after the lists when given one (CVS2), and refuses a blob cut short", () => {
+    const rows = ["1", "2", "3"].flatMap((item) => ["a", "b"].map((userId) => ({ userId, itemId: item, value: 1, timestampSec: 0 })));
+    const built = buildCovisitation(tableFromRows(rows), { topN: 2, halfLifeSec: Infinity, minUsers: 2 });
+    const facts = Uint8Array.from({ length: 40 }, (_, i) => i);
+    const plain = decodeCovisit(encodeCovisit(built));
+    const bytes = encodeCovisit(built, facts);
+    const withFacts = decodeCovisit(bytes);
+    expect(plain.facts).toBeNull();
+    expect(Array.from(withFacts.facts!)).toEqual(Array.from(facts));
+    expect([withFacts.offsets, withFacts.neighbors, withFacts.scores]).toEqual([plain.offsets, plain.neighbors, plain.scores]);
+    expect(() => decodeCovisit(bytes.subarray(0, bytes.byteLength - 1))).toThrow(/length/);
+  });
 });

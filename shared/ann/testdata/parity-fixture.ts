@@ -43,9 +43,16 @@ export function buildParityIndex(
   kernel: ScanKernel,
   /** Item-table rows of the parity items (by position), to store rows instead of positions. */
   tableRows?: Uint32Array,
+  /** With `tableRows`: the facts page stored in each shard (index-builder funnel-blobs.ts `factsPage`). */
+  factsPage?: ((rows: Uint32Array) => Uint8Array) | null,
 ): { index: IvfPqIndex; blobs: Map<string, EncodedBlob>; section: AnnManifestSection } {
   const index = buildIvfPq(kernel, parityVectors(), PARITY.params, { seed: PARITY.seed, kmeansIterations: 6 });
-  const options = { embedding: "parity-fixture", shardTargetBytes: PARITY.shardTargetBytes, ...(tableRows ? { tableRows } : {}) };
+  const options = {
+    embedding: "parity-fixture",
+    shardTargetBytes: PARITY.shardTargetBytes,
+    ...(tableRows ? { tableRows } : {}),
+    ...(factsPage ? { factsPage } : {}),
+  };
   return { index, ...encodeAnnIndex(index, parityItemIds(), options) };
 }
 

@@ -3,7 +3,8 @@ import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 import { ANN_BLOBS, type AnnItems, type AnnManifestSection, shardOfList } from "../../../shared/ann/ann-manifest";
 import { type InvertedList, type IvfPqHead } from "../../../shared/ann/ivfpq-index";
 import { type ListSource } from "../../../shared/ann/ivfpq-search";
-import { decodeShard } from "../../../shared/ann/shard-format";
+import { decodeShard, shardFacts } from "../../../shared/ann/shard-format";
+import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type AnnHead as SharedAnnHead } from "../../../shared/funnel/ports";
@@ -15,8 +16,14 @@ export interface AnnHead extends SharedAnnHead {
   positionOf: Map<string, number> | null;
 }
 
+/** A decoded shard: its lists, and the facts page of the rows it holds when the builder stored one. */
+interface DecodedShard {
+  lists: InvertedList[];
+  facts: ItemPage | null;
+}
+
 /** Decoded shards of every version, bounded in bytes (see cache-budget.ts). */
-const shards = new ByteLru<InvertedList[]>(CACHE_BYTES.annShards);
+const shards = new ByteLru<DecodedShard>(CACHE_BYTES.annShards);
 /** Reads, verifies and decodes one shard, with its size for the LRU; a fault names why it is unusable. */
 async function readShard(
   kv: KVNamespace,
@@ -24,14 +31,16 @@ async function readShard(
   section: AnnManifestSection,
   name: string,
   ref: { firstList: number; listCount: number },
-): Promise<{ value: InvertedList[]; bytes: number } | { fault: string }> {
+): Promise<{ value: DecodedShard; bytes: number } | { fault: string }> {
   const read = await readVerifiedBlob(kv, manifest, name);
   if ("fault" in read) {
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard unusable", version: manifest.version, shard: name, fault: read.fault }));
     return { fault: read.fault };
   }
   try {
-    return { value: decodeShard(read.bytes, { ...section, ...ref }), bytes: read.bytes.byteLength };
+    const lists = decodeShard(read.bytes, { ...section, ...ref });
+    const facts = shardFacts(read.bytes);
+    return { value: { lists, facts: facts ? decodeItemPage(facts) : null }, bytes: read.bytes.byteLength };
   } catch (err) {
     // Checksummed but inconsistent with the manifest: a builder bug, still not worth a failed request.
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard undecodable", version: manifest.version, shard: name, error: String(err) }));
@@ -97,14 +106,14 @@ export async function fetchLists(
   manifest: IndexManifest,
   section: AnnManifestSection,
   lists: Iterable<number>,
-): Promise<{ source: ListSource; degraded: string[] }> {
+): Promise<{ source: ListSource; degraded: string[]; facts: ItemPage[] }> {
   const wanted = new Map<string, { firstList: number; listCount: number }>();
   for (const list of lists) {
     const shard = shardOfList(section, list);
     if (shard) wanted.set(shard.name, shard);
   }
   const degraded: string[] = [];
-  const decoded = new Map<number, InvertedList[]>();
+  const decoded = new Map<number, DecodedShard>();
   await Promise.all(
     [...wanted].map(async ([name, ref]) => {
       const read = await shards.getOrLoad(`${manifest.version}/${name}`, () => readShard(kv, manifest, section, name, ref));
@@ -117,7 +126,8 @@ export async function fetchLists(
   );
   const source: ListSource = (list) => {
     const shard = shardOfList(section, list);
-    return shard ? (decoded.get(shard.firstList)?.[list - shard.firstList] ?? null) : null;
+    return shard ? (decoded.get(shard.firstList)?.lists[list - shard.firstList] ?? null) : null;
   };
-  return { source, degraded: degraded.sort() };
+  const facts = [...decoded.values()].flatMap((d) => (d.facts ? [d.facts] : []));
+  return { source, degraded: degraded.sort(), facts };
 }

@@ -15,7 +15,7 @@ const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
 /** Vector, co-visitation and title pages of every version, bounded in bytes (see cache-budget.ts). */
 const pages = new ByteLru<Float32Array>(CACHE_BYTES.vectorPages);
-const covisitPages = new ByteLru<CovisitLists>(CACHE_BYTES.covisitPages);
+const covisitPages = new ByteLru<CovisitLists & { facts: ItemPage | null }>(CACHE_BYTES.covisitPages);
 const titlePages = new ByteLru<TitlePage>(CACHE_BYTES.titlePages);
 const titlePatches = new ByteLru<TitlePatch>(CACHE_BYTES.titlePatches);
 /** Row and id pages of paged item tables (shared/catalog/item-directory.ts). */
@@ -107,17 +107,24 @@ export async function covisitOfRows(
   manifest: IndexManifest,
   head: FunnelHead,
   rows: readonly number[],
-): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[] }> {
+): Promise<{ neighborsOf: (row: number) => { items: Uint32Array; scores: Float32Array }; degraded: string[]; facts: ItemPage[] }> {
   const size = head.section.covisitPageSize;
-  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, covisitPageName, covisitPages, decodeCovisit);
+  const { loaded, degraded } = await pagesOfRows(kv, manifest, rows, size, covisitPageName, covisitPages, decodeCovisitPage);
   const empty = { items: new Uint32Array(0), scores: new Float32Array(0) };
   return {
+    facts: [...loaded.values()].flatMap((page) => (page.facts ? [page.facts] : [])),
     neighborsOf: (row) => {
       const lists = loaded.get(Math.floor(row / size));
       return lists ? neighborsOf(lists, row % size) : empty;
     },
     degraded,
   };
+}
+
+/** A co-visitation page with its facts page decoded. */
+function decodeCovisitPage(bytes: Uint8Array): CovisitLists & { facts: ItemPage | null } {
+  const page = decodeCovisit(bytes);
+  return { ...page, facts: page.facts ? decodeItemPage(page.facts) : null };
 }
 
 /** Titles of item-table rows as of the build; null when the index has no title pages. */
