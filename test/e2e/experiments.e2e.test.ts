@@ -57,6 +57,13 @@ const ope50 = (policies: string[], options: { experiment: string; outDir: string
 afterAll(async () => {
   // The stack is shared with the other e2e files: leave nothing running.
   for (const e of [id, `${id}-sm`, `${id}-p`]) await fetch(`${base}/admin/experiments/${e}/stop`, { method: "POST", headers: admin });
+  // The item added below is clicked by every user here: withdrawn, it cannot crowd the other files' lists through trending or fresh.
+  const item = { itemId: `${id}-new`, title: "Added after the build", categories: ["Drama"], year: 2026, tags: [], available: false };
+  await fetch(`${base}/admin/catalog/items`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...admin },
+    body: JSON.stringify({ items: [item] }),
+  });
 });
 
 describe("an experiment over HTTP with a real Redis", () => {
