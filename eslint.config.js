@@ -35,7 +35,7 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/",
-      ".wrangler/",
+      "**/.wrangler/",
       ".index/",
       "worker-configuration.d.ts",
       "bench/results/",

@@ -1,15 +1,18 @@
 /**
- * `npm run bench:ann [-- --n 1000000 --skip-faiss --skip-hnsw]`: our IVF-PQ
- * at several settings, FAISS IndexIVFPQ (plain and refined), hnswlib-node
- * and exact brute force in our WASM, side by side on the demo data's iALS
- * vectors and on the synthetic 1M x 64 set, queries = trained user vectors
- * (maximum inner product). Writes bench/results/ann.json and ann.md, then
- * exits non-zero if a target of issue 3 is broken. Not a test.
+ * `npm run bench:ann [-- --n 1000000 --skip-faiss --skip-hnsw --skip-workerd
+ * --item-vectors F --user-vectors F --repeats 3 --out ann]`: our IVF-PQ at
+ * several settings, FAISS IndexIVFPQ and IndexIVFPQFastScan (each plain and
+ * refined), hnswlib-node and exact brute force in our WASM, side by side on
+ * the demo data's iALS vectors, on vectors trained elsewhere when given (the
+ * build's --item-vectors files), and on the synthetic n x 64 set, queries =
+ * trained user vectors (maximum inner product); our 4-bit index is searched
+ * inside workerd too. Writes bench/results/<out>.json and .md, then exits
+ * non-zero if a target of issue 3 is broken. Not a test.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import HnswLib from "hnswlib-node";
@@ -21,16 +24,22 @@ import { bruteForceSearch } from "../../shared/ann/brute-force";
 import { buildIvfPq } from "../../shared/ann/build-ivfpq";
 import { type IvfPqParams } from "../../shared/ann/ivfpq-index";
 import { searchIvfPq } from "../../shared/ann/ivfpq-search";
-import { type AnnDataset, demoDataset, syntheticDataset } from "./datasets";
+import { type AnnDataset, demoDataset, fileDataset, syntheticDataset } from "./datasets";
 import { kernelSpeedups } from "./kernel-speedups";
 import { type AnnResult, measureQueries } from "./measure";
 import { markdownTable } from "./report";
+import { startSearchWorker, type WorkerdRow } from "./workerd-search";
 
 const { values } = parseArgs({
   options: {
     n: { type: "string", default: "1000000" },
     "skip-faiss": { type: "boolean", default: false },
     "skip-hnsw": { type: "boolean", default: false },
+    "skip-workerd": { type: "boolean", default: false },
+    "item-vectors": { type: "string" },
+    "user-vectors": { type: "string" },
+    repeats: { type: "string", default: "3" },
+    out: { type: "string", default: "ann" },
   },
 });
 const SEED = 20261121;
@@ -101,15 +110,29 @@ function ourConfigs(n: number): OurConfig[] {
   ];
 }
 
+/** Load average and CPUs: the machine is shared, so every figure is reported with the load it was measured under. */
+function machineLoad(): { at: string; loadavg_1_5_15: number[]; cpus: number } {
+  return { at: new Date().toISOString(), loadavg_1_5_15: loadavg().map((x) => Number(x.toFixed(2))), cpus: cpus().length };
+}
+
 async function main(): Promise<void> {
+  const repeats = Math.max(1, Number(values.repeats));
+  const started = machineLoad();
   const demo = await demoDataset(join(PROJECT_ROOT, "data", "ml-latest-small"));
   log(`demo: ${demo.source}`);
+  const imported = values["item-vectors"] ? await fileDataset(values["item-vectors"], values["user-vectors"]) : null;
+  if (imported) log(`imported: ${imported.source}`);
   const n = Number(values.n);
   const synthetic = syntheticDataset(demo, n, { seed: SEED, noise: 0.25 });
   log(`synthetic: ${synthetic.source}`);
+  const datasets = [demo, ...(imported ? [imported] : []), synthetic];
   const results: AnnResult[] = [];
+  const workerdRows: WorkerdRow[] = [];
+  const loads: Record<string, ReturnType<typeof machineLoad>[]> = {};
   const speedups: Record<string, number> = {};
-  for (const ds of [demo, synthetic]) {
+  const workerd = values["skip-workerd"] ? null : await startSearchWorker();
+  for (const ds of datasets) {
+    loads[ds.name] = [machineLoad()];
     const count = ds.base.length / ds.dims;
     const queryCount = ds.queries.length / ds.dims;
     const query = (i: number) => ds.queries.subarray(i * ds.dims, (i + 1) * ds.dims);
@@ -118,7 +141,7 @@ async function main(): Promise<void> {
     const exact = loadNodeKernel();
     const truth = new Uint32Array(queryCount * 100);
     for (let i = 0; i < queryCount; i++) truth.set(bruteForceSearch(exact, "ip", ds.base, ds.dims, query(i), 100).ids, i * 100);
-    const brute = measureQueries(queryCount, truth, (i) => bruteForceSearch(exact, "ip", ds.base, ds.dims, query(i), 100).ids);
+    const brute = measureQueries(queryCount, truth, (i) => bruteForceSearch(exact, "ip", ds.base, ds.dims, query(i), 100).ids, repeats);
     results.push({ system: "brute-force-wasm", ...common, nprobe: null, ...brute, bytes_per_vector: 4 * ds.dims, build_s: 0 });
     log(`${ds.name}: exact top-100 of ${queryCount} queries; brute force ${brute.qps.toFixed(0)} QPS`);
 
@@ -134,7 +157,7 @@ async function main(): Promise<void> {
           lastStep = step;
         },
       });
-      const { blobs } = encodeAnnIndex(
+      const encoded = encodeAnnIndex(
         index,
         Array.from({ length: count }, (_, i) => String(i)),
         { embedding: ds.name },
@@ -143,13 +166,20 @@ async function main(): Promise<void> {
       // Everything a search needs is shipped: shards (ids, codes, SQ8 store) and the head blobs. The
       // item-id catalogue (ann-items) maps positions to external ids and is not part of the index proper.
       let shipped = 0;
-      for (const [name, blob] of blobs) if (name !== ANN_BLOBS.items) shipped += blob.bytes.byteLength;
+      for (const [name, blob] of encoded.blobs) if (name !== ANN_BLOBS.items) shipped += blob.bytes.byteLength;
       // Node keeps the whole index in the kernel's memory, as faiss keeps its lists in its own; the
       // Worker copies the lists it probes instead (worker/src/ann/ann-store.ts).
       for (const list of index.lists) kernel.pin(list.codes);
       const system = `ours-ivfpq${params.m}x${params.nbits}${params.rescore === "sq8" ? "+sq8" : ""}`;
+      const nodeCpu: { nprobe: number; shortlist: number; nodeCpuMsPerQuery: number }[] = [];
       for (const [nprobe, shortlist] of config.settings) {
-        const row = measureQueries(queryCount, truth, (i) => searchIvfPq(kernel, index, (l) => index.lists[l]!, query(i), { k: 100, nprobe, shortlist }).ids);
+        const row = measureQueries(
+          queryCount,
+          truth,
+          (i) => searchIvfPq(kernel, index, (l) => index.lists[l]!, query(i), { k: 100, nprobe, shortlist }).ids,
+          repeats,
+        );
+        nodeCpu.push({ nprobe, shortlist, nodeCpuMsPerQuery: row.cpu_ms_per_query! });
         results.push({
           system,
           ...common,
@@ -166,45 +196,59 @@ async function main(): Promise<void> {
           `  ${system} nprobe ${nprobe} shortlist ${shortlist}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`,
         );
       }
+      // The served shape (4-bit fast-scan codes + SQ8 re-scoring), searched inside workerd at the same settings.
+      if (workerd && params.nbits === 4) {
+        const rows = await workerd.measure({ system, dataset: ds.name }, encoded, ds.queries, truth, nodeCpu, repeats);
+        for (const r of rows)
+          log(
+            `  ${system} in workerd nprobe ${r.nprobe}: recall@100 ${r.recall_at_100.toFixed(3)}, CPU ${r.workerd_cpu_ms_per_query.toFixed(3)} ms/query (Node ${r.node_cpu_ms_per_query.toFixed(3)})`,
+          );
+        workerdRows.push(...rows);
+      }
       if (ds === synthetic && params.rescore === "sq8") Object.assign(speedups, kernelSpeedups(index, ds, log));
     }
 
-    if (!values["skip-faiss"]) results.push(...runFaiss(ds, truth));
-    if (!values["skip-hnsw"]) results.push(...runHnsw(ds, truth, common));
+    if (!values["skip-faiss"]) results.push(...runFaiss(ds, truth, repeats));
+    if (!values["skip-hnsw"]) results.push(...runHnsw(ds, truth, common, repeats));
+    loads[ds.name]!.push(machineLoad());
   }
+  await workerd?.dispose();
 
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(join(RESULTS, "ann.json"), `${JSON.stringify(results, null, 2)}\n`);
-  const { table, verdicts, failed } = markdownTable(results, speedups, [demo, synthetic]);
-  await writeFile(join(RESULTS, "ann.md"), table);
+  const meta = { command: `npm run bench:ann -- ${process.argv.slice(2).join(" ")}`.trim(), repeats, started, finished: machineLoad(), loads };
+  await writeFile(join(RESULTS, `${values.out}.json`), `${JSON.stringify({ meta, results, workerd: workerdRows }, null, 2)}\n`);
+  const { table, verdicts, failed } = markdownTable(results, speedups, datasets, { meta, workerd: workerdRows });
+  await writeFile(join(RESULTS, `${values.out}.md`), table);
   console.log(`\n${table}`);
-  log(`wrote ${join(RESULTS, "ann.json")} and ann.md`);
+  log(`wrote ${join(RESULTS, `${values.out}.json`)} and ${values.out}.md`);
   for (const v of verdicts) console.log(v);
   if (failed) process.exitCode = 1;
 }
 
 /** FAISS through Debian's python3-faiss on vectors written to a temporary directory. */
-function runFaiss(ds: AnnDataset, truth: Uint32Array): AnnResult[] {
+function runFaiss(ds: AnnDataset, truth: Uint32Array, repeats: number): AnnResult[] {
   const dir = mkdtempSync(join(tmpdir(), "ann-bench-"));
   try {
     const file = (name: string, data: ArrayBufferView) => {
       writeFileSync(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       return join(dir, name);
     };
-    const config = ourConfigs(ds.base.length / ds.dims)[0]!;
+    const configs = ourConfigs(ds.base.length / ds.dims);
+    const [pq8, pq4] = [configs.find((c) => c.params.nbits === 8)!, configs.find((c) => c.params.nbits === 4)!];
     const spec = {
       dataset: ds.name,
       dims: ds.dims,
       base: file("base.f32", ds.base),
       queries: file("queries.f32", ds.queries),
       truth: file("truth.i32", truth),
-      nlist: config.params.nlist,
-      m: config.params.m,
-      settings: config.settings,
+      nlist: pq8.params.nlist,
+      pq8: { m: pq8.params.m, settings: pq8.settings },
+      pq4: { m: pq4.params.m, settings: pq4.settings },
+      repeats,
       seed: SEED,
     };
     writeFileSync(join(dir, "spec.json"), JSON.stringify(spec));
-    log(`${ds.name}: FAISS IndexIVFPQ nlist ${spec.nlist} m ${spec.m} (python3-faiss, one thread)`);
+    log(`${ds.name}: FAISS IndexIVFPQ nlist ${spec.nlist} m ${spec.pq8.m}, IndexIVFPQFastScan m ${spec.pq4.m} (python3-faiss, one thread)`);
     const run = spawnSync("/usr/bin/python3", [join(PROJECT_ROOT, "bench", "ann", "faiss_ivfpq.py"), join(dir, "spec.json")], {
       encoding: "utf8",
       env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
@@ -231,7 +275,7 @@ function runFaiss(ds: AnnDataset, truth: Uint32Array): AnnResult[] {
 }
 
 /** hnswlib-node (HNSW, Malkov and Yashunin 2018): M 16, efConstruction 100, ef swept. */
-function runHnsw(ds: AnnDataset, truth: Uint32Array, common: Pick<AnnResult, "dataset" | "n" | "dims">): AnnResult[] {
+function runHnsw(ds: AnnDataset, truth: Uint32Array, common: Pick<AnnResult, "dataset" | "n" | "dims">, repeats: number): AnnResult[] {
   const count = ds.base.length / ds.dims;
   const M = 16;
   const index = new HnswLib.HierarchicalNSW("ip", ds.dims);
@@ -251,6 +295,7 @@ function runHnsw(ds: AnnDataset, truth: Uint32Array, common: Pick<AnnResult, "da
       ds.queries.length / ds.dims,
       truth,
       (i) => index.searchKnn(Array.from(ds.queries.subarray(i * ds.dims, (i + 1) * ds.dims)), 100).neighbors,
+      repeats,
     );
     rows.push({ system: "hnswlib-node", ...common, nprobe: null, ...row, bytes_per_vector: bytesPerVector, build_s: buildS, ef, M });
     log(`  hnswlib ef ${ef}: recall@100 ${row.recall_at_100.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.qps.toFixed(0)} QPS`);

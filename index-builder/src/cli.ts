@@ -6,6 +6,7 @@ import { type Dataset, readMovieLensLatest } from "./data/movielens";
 import { DEFAULT_TUNE } from "./build/tune-on-validation";
 import { importDataset } from "./import/import-dataset";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "./import/import-args";
+import { VECTOR_ARGS, VECTOR_USAGE, vectorImportFrom } from "./import/vector-args";
 import { formatSummary, type ImportSummary } from "./import/import-summary";
 import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
@@ -34,6 +35,7 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
                                 to test it online), off
             --title-base DIR    a built version (the live one): its title pages stay where their titles
                                 did not change, changed titles go to one titles-patch blob
+${VECTOR_USAGE.replace(/^/gm, "          ")}
   publish   Publish a built version through the Worker's admin API
             --dir DIR           version directory (default: the one .index/LATEST names)
             --url URL           Worker base URL (default http://127.0.0.1:8787)
@@ -97,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
       variant: { type: "string" },
       bootstrap: { type: "string" },
       ...IMPORT_ARGS,
+      ...VECTOR_ARGS,
       "tune-seconds": { type: "string" },
       "title-base": { type: "string" },
       user: { type: "string" },
@@ -138,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
       const tuneSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
       if (!(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      const vectors = await vectorImportFrom(values, log);
       const ranker = values.ranker ?? "auto";
       if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
@@ -147,6 +151,7 @@ async function main(argv: string[]): Promise<void> {
         tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
         importSummary,
         titleBase: values["title-base"] ? resolve(values["title-base"]) : undefined,
+        ...(vectors ? { vectors } : {}),
       });
       return;
     }

@@ -25,3 +25,16 @@ export function normalizeRows(rows: Float32Array, dims: number): Float32Array {
   }
   return rows;
 }
+
+/** Cosine similarity of two vectors of equal length; 0 when either is all zeros. */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let j = 0; j < a.length; j++) {
+    ab += a[j]! * b[j]!;
+    aa += a[j]! ** 2;
+    bb += b[j]! ** 2;
+  }
+  return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
+}

@@ -3,8 +3,9 @@ import { createClient } from "../../client";
 import { signUserToken, type TokenKey } from "../../shared/auth/user-token";
 
 /**
- * How the e2e suites call the stack: as the customer's server (secret key),
- * or as a browser (publishable key from its origin, with a user's token).
+ * How the e2e suites call the stack, through the typed client (client/index.ts):
+ * as the customer's server (secret key), as a browser (publishable key from
+ * its origin, with a user's token), or with no credentials at all.
  */
 export interface StackCredentials {
   secretKey: string;
@@ -12,6 +13,18 @@ export interface StackCredentials {
   origin: string;
   tokenKey: TokenKey;
   audience: string;
+}
+
+/**
+ * What the suites read of an answer, the typed client's or fetch's: an error
+ * envelope is read through it, as the client types only the success bodies.
+ */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+  clone(): { text(): Promise<string> };
 }
 
 /** The shared stack's credentials, from the global setup. */
@@ -25,22 +38,15 @@ export function sharedCredentials(): StackCredentials {
   };
 }
 
-/** `fetch` with the secret key added, unless the request brings its own credentials. */
+/**
+ * `fetch` with the secret key added, unless the request brings its own
+ * credentials: only for requests malformed on purpose, which the typed
+ * client's types would not let through.
+ */
 export function serverFetch(credentials: Pick<StackCredentials, "secretKey">) {
   return (url: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (!headers.has("Authorization") && !headers.has("X-Api-Key")) headers.set("Authorization", `Bearer ${credentials.secretKey}`);
-    return fetch(url, { ...init, headers });
-  };
-}
-
-/** `fetch` as a browser on the key's origin; with `token`, acting for that token's user. */
-export function browserFetch(credentials: StackCredentials) {
-  return (url: string, init: RequestInit = {}, token?: string): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    headers.set("X-Api-Key", credentials.publishableKey);
-    if (!headers.has("Origin")) headers.set("Origin", credentials.origin);
-    if (token) headers.set("Authorization", `Bearer ${token}`);
     return fetch(url, { ...init, headers });
   };
 }
@@ -62,6 +68,11 @@ export function tokenFor(credentials: StackCredentials, userId: string, ttlS = 6
  */
 export function browserClient(credentials: StackCredentials, token?: string | (() => string | undefined), headers: Record<string, string> = {}) {
   return createClient(inject("baseUrl"), { publishableKey: credentials.publishableKey, userToken: token, headers: { Origin: credentials.origin, ...headers } });
+}
+
+/** The typed client with no credentials at all (what anyone on the network can send). */
+export function keylessClient() {
+  return createClient(inject("baseUrl"));
 }
 
 /** The typed client as the customer's server, with the secret key. */

@@ -9,11 +9,10 @@ import { ingestFromRedis, readLiveEvents, type StreamEvent, streamEntries, toInt
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { EVENT_STREAM_KEY, IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { erasureTag } from "../../shared/privacy/erasure-tag";
-import { browserFetch, serverFetch, sharedCredentials } from "./client";
+import { browserClient, serverClient, sharedCredentials } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
-const base = inject("baseUrl");
-const api = serverFetch(sharedCredentials());
+const server = serverClient(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 const scratch = await mkdtemp(join(tmpdir(), "erasure-e2e-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
@@ -80,7 +79,7 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     // Both users are shown lists (impression hashes, the impression log) and act on them (the event stream, attribution).
     const shown = new Map<string, { impressionId: string; items: string[] }>();
     for (const user of [gone, keep]) {
-      const res = await api(`${base}/v1/recommendations?user_id=${user}&limit=8`);
+      const res = await server.v1.recommendations.$get({ query: { user_id: user, limit: "8" } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { impressionId: string; items: { itemId: string }[] };
       shown.set(user, { impressionId: body.impressionId, items: body.items.map((i) => i.itemId) });
@@ -93,7 +92,7 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
           eventId: `${user}-shown-${n}`,
           userId: user,
           itemId,
-          type: "click",
+          type: "click" as const,
           impressionId: shown.get(user)!.impressionId,
           timestamp: Date.now() - 2000,
         })),
@@ -102,33 +101,31 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
         eventId: `${user}-${n}`,
         userId: user,
         itemId,
-        type: n % 2 ? "like" : "view",
+        type: n % 2 ? ("like" as const) : ("view" as const),
         timestamp: Date.now() - 1000,
       })),
     ];
     // Before logging in, the user browsed anonymously: those events reach the stream under the anonymous id.
-    const browser = browserFetch(sharedCredentials());
-    const anon = (await (await browser(`${base}/v1/anonymous`, { method: "POST", headers: { "CF-Connecting-IP": "192.0.2.88" } })).json()) as {
+    const session: { token?: string } = {};
+    const browser = browserClient(sharedCredentials(), () => session.token, { "CF-Connecting-IP": "192.0.2.88" });
+    const anon = (await (await browser.v1.anonymous.$post()).json()) as {
       userId: string;
       token: string;
     };
-    const anonEvents = ["4", "5"].map((itemId, n) => ({ eventId: `anon-${n}`, userId: anon.userId, itemId, type: "click", timestamp: Date.now() - 3000 }));
-    const anonPost = await browser(
-      `${base}/v1/events`,
-      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: anonEvents }) },
-      anon.token,
-    );
+    session.token = anon.token;
+    const anonEvents = ["4", "5"].map((itemId, n) => ({
+      eventId: `anon-${n}`,
+      userId: anon.userId,
+      itemId,
+      type: "click" as const,
+      timestamp: Date.now() - 3000,
+    }));
+    const anonPost = await browser.v1.events.$post({ json: { events: anonEvents } });
     expect(anonPost.status).toBe(200);
-    const merge = await api(`${base}/v1/users/${gone}/merge`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ anonymousToken: anon.token }),
-    });
+    const merge = await server.v1.users[":id"].merge.$post({ param: { id: gone }, json: { anonymousToken: anon.token } });
     expect(merge.status).toBe(200);
     const sent = [...events(gone), ...events(keep)];
-    expect(
-      (await api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: sent }) })).status,
-    ).toBe(200);
+    expect((await server.v1.events.$post({ json: { events: sent } })).status).toBe(200);
     const userOf = (f: Record<string, string>) => (JSON.parse(f.event ?? "{}") as { userId?: string }).userId ?? "";
     const inStream = await poll(
       () => streamCounts(redis, EVENT_STREAM_KEY, userOf),
@@ -160,7 +157,7 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     const dumpBefore = await redisDump(redis);
     expect(mentions(dumpBefore, gone).length).toBeGreaterThan(3);
 
-    const res = await api(`${base}/v1/users/${gone}`, { method: "DELETE" });
+    const res = await server.v1.users[":id"].$delete({ param: { id: gone } });
     expect(res.status).toBe(200);
     const { receipt } = (await res.json()) as { receipt: Receipt };
     expect(receipt.subject).toBe(await erasureTag(key, gone));
@@ -212,12 +209,12 @@ describe("erasure everywhere: one user followed from events to a rebuilt index",
     for (const file of await filesUnder(rebuilt.dir)) expect(file.text.includes(gone) || file.text.includes(anon.userId), file.path).toBe(false);
 
     // The receipt, read back by an operator who knows the id, shows the builder's part done.
-    const listed = (await (await api(`${base}/admin/erasures?user=${gone}`)).json()) as { receipts: Receipt[] };
+    const listed = (await (await server.admin.erasures.$get({ query: { user: gone } })).json()) as { receipts: Receipt[] };
     expect(listed.receipts.map((r) => r.receiptId)).toEqual([receipt.receiptId]);
     expect(listed.receipts[0]!.stores.find((s) => s.store === "builder-files")).toMatchObject({ status: "done", removed: { lines: events(gone).length } });
 
     // Erasing again is harmless: a second receipt, nothing more to remove.
-    const again = (await (await api(`${base}/v1/users/${gone}`, { method: "DELETE" })).json()) as { receipt: Receipt };
+    const again = (await (await server.v1.users[":id"].$delete({ param: { id: gone } })).json()) as { receipt: Receipt };
     expect(again.receipt.stores.find((s) => s.store === "redis")?.removed).toMatchObject({
       eventStreamEntries: 0,
       impressionLogEntries: 0,

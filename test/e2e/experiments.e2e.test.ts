@@ -13,14 +13,14 @@ import { EXPERIMENTS_FRESH_MS, type Experiment } from "../../shared/experiments/
 import { type ExperimentReport } from "../../shared/experiments/report";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
-import { serverFetch, sharedCredentials } from "./client";
+import { serverClient, sharedCredentials } from "./client";
 import { poll, redisClient } from "./stream-helpers";
 
-const base = inject("baseUrl");
-const admin = { Authorization: `Bearer ${inject("adminKey")}` };
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
-const api = serverFetch(sharedCredentials());
-const json = (method: string, body: unknown) => ({ method, headers: { "Content-Type": "application/json", ...admin }, body: JSON.stringify(body) });
+const server = serverClient(sharedCredentials());
+const experiments = server.admin.experiments;
+const start = (experimentId: string) => experiments[":id"].start.$post({ param: { id: experimentId } });
+const stop = (experimentId: string) => experiments[":id"].stop.$post({ param: { id: experimentId } });
 const id = `e2e-${Date.now()}`;
 
 interface Recs {
@@ -32,16 +32,14 @@ interface Recs {
   items: { itemId: string }[];
 }
 
-const recs = async (user: string) => (await (await api(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as Recs;
+const recs = async (user: string) => (await (await server.v1.recommendations.$get({ query: { user_id: user, limit: "5" } })).json()) as Recs;
 const click = (user: string, n: number, r: Recs) =>
-  api(`${base}/v1/events`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
+  server.v1.events.$post({
+    json: {
       events: [
         { eventId: `${user}-c${n}`, userId: user, itemId: r.items[0]!.itemId, type: "click", timestamp: Date.now() - 500, impressionId: r.impressionId },
       ],
-    }),
+    },
   });
 
 /** `index-builder ope` over the stack's logs, with a short bootstrap. */
@@ -56,14 +54,10 @@ const ope50 = (policies: string[], options: { experiment: string; outDir: string
 
 afterAll(async () => {
   // The stack is shared with the other e2e files: leave nothing running.
-  for (const e of [id, `${id}-sm`, `${id}-p`]) await fetch(`${base}/admin/experiments/${e}/stop`, { method: "POST", headers: admin });
+  for (const e of [id, `${id}-sm`, `${id}-p`]) await stop(e);
   // The item added below is clicked by every user here: withdrawn, it cannot crowd the other files' lists through trending or fresh.
   const item = { itemId: `${id}-new`, title: "Added after the build", categories: ["Drama"], year: 2026, tags: [], available: false };
-  await fetch(`${base}/admin/catalog/items`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...admin },
-    body: JSON.stringify({ items: [item] }),
-  });
+  await server.admin.catalog.items.$post({ json: { items: [item] } });
 });
 
 describe("an experiment over HTTP with a real Redis", () => {
@@ -71,19 +65,18 @@ describe("an experiment over HTTP with a real Redis", () => {
     const users = Array.from({ length: 12 }, (_, i) => `${id}-u${i}`);
     // A catalogue change after the build: every list below carries an overlay, which a replay must use as the Worker did.
     const added = { itemId: `${id}-new`, title: "Added after the build", categories: ["Drama"], year: 2026, tags: [], available: true };
-    expect((await fetch(`${base}/admin/catalog/items`, json("POST", { items: [added] }))).status).toBe(200);
+    expect((await server.admin.catalog.items.$post({ json: { items: [added] } })).status).toBe(200);
     // A pre-period: each user is shown a list and clicks once before the experiment starts; every third is shown one more list.
     for (const [i, user] of users.entries()) {
       expect((await click(user, 100 + i, await recs(user))).status).toBe(200);
       if (i % 3 === 0) await recs(user);
     }
 
-    const created = await fetch(
-      `${base}/admin/experiments`,
-      json("POST", { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } }),
-    );
+    const created = await experiments.$post({
+      json: { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } },
+    });
     expect(created.status).toBe(201);
-    const started = await fetch(`${base}/admin/experiments/${id}/start`, { method: "POST", headers: admin });
+    const started = await start(id);
     expect(started.status).toBe(200);
     const experiment = ((await started.json()) as { experiment: Experiment }).experiment;
 
@@ -101,7 +94,7 @@ describe("an experiment over HTTP with a real Redis", () => {
     }
 
     const report = await poll(
-      async () => (await (await fetch(`${base}/admin/experiments/${id}/report`, { headers: admin })).json()) as ExperimentReport,
+      async () => (await (await experiments[":id"].report.$get({ param: { id }, query: {} })).json()) as ExperimentReport,
       (r) => r.pooled.variants.reduce((n, v) => n + (v.events.click ?? 0), 0) >= 18,
       10_000,
     );
@@ -156,30 +149,30 @@ describe("an experiment over HTTP with a real Redis", () => {
     }
 
     // A privacy deletion takes the user out of the experiment's attribution and activity counts.
-    expect((await api(`${base}/v1/users/${users[0]}`, { method: "DELETE" })).status).toBe(200);
+    expect((await server.v1.users[":id"].$delete({ param: { id: users[0]! } })).status).toBe(200);
     expect(await redis.hget(`xu:${id}`, users[0]!)).toBeNull();
     expect(await redis.exists(`ua:${users[0]}`)).toBe(0);
 
-    const markdown = await (await fetch(`${base}/admin/experiments/${id}/report?format=markdown`, { headers: admin })).text();
+    const markdown = await (await experiments[":id"].report.$get({ param: { id }, query: { format: "markdown" } })).text();
     expect(markdown).toContain(`# Experiment ${id}`);
     expect(markdown).toMatch(/SRM: chi-square/);
     expect(markdown).toMatch(/CUPED: on/);
   });
 
   it("serves a variant's softmax exploration with exact logged propensities, and replays every logged list, cached and paged ones too", async () => {
-    await fetch(`${base}/admin/experiments/${id}/stop`, { method: "POST", headers: admin });
+    await stop(id);
     const sm = `${id}-sm`;
-    const softmax = { policy: "softmax", temperature: 0.05, topN: 6, from: 2 };
-    const created = await fetch(
-      `${base}/admin/experiments`,
-      json("POST", { id: sm, layer: "explore", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } }),
-    );
+    const softmax = { policy: "softmax" as const, temperature: 0.05, topN: 6, from: 2 };
+    const created = await experiments.$post({
+      json: { id: sm, layer: "explore", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } },
+    });
     expect(created.status).toBe(201);
-    expect((await fetch(`${base}/admin/experiments/${sm}/start`, { method: "POST", headers: admin })).status).toBe(200);
+    expect((await start(sm)).status).toBe(200);
 
     type Page = Omit<Recs, "items"> & { nextCursor: string | null; items: { itemId: string; score: number; propensity: number }[] };
-    const get = async (user: string, query: string) => {
-      const res = await api(`${base}/v1/recommendations?user_id=${user}&${query}`);
+    type Query = Omit<Parameters<typeof server.v1.recommendations.$get>[0]["query"], "user_id">;
+    const get = async (user: string, query: Query) => {
+      const res = await server.v1.recommendations.$get({ query: { user_id: user, ...query } });
       expect(res.status).toBe(200);
       return { body: (await res.json()) as Page, cache: res.headers.get("X-Cache") };
     };
@@ -192,15 +185,15 @@ describe("an experiment over HTTP with a real Redis", () => {
     let hits = 0;
     for (let i = 0; i < 10; i++) {
       const user = `${sm}-u${i}`;
-      const first = await get(user, "limit=10");
-      const again = await get(user, "limit=10");
+      const first = await get(user, { limit: "10" });
+      const again = await get(user, { limit: "10" });
       // Nothing changed the session: the same list, from the cache, a showing of its own.
       expect(again.body.items).toEqual(first.body.items);
       if (again.cache === "hit") hits++;
       await clickOn(user, 0, first.body);
-      const second = await get(user, "limit=10");
-      const next = await get(user, `limit=10&cursor=${encodeURIComponent(second.body.nextCursor!)}`);
-      const upNext = await get(user, `limit=10&surface=up_next&item_id=${second.body.items[1]!.itemId}`);
+      const second = await get(user, { limit: "10" });
+      const next = await get(user, { limit: "10", cursor: second.body.nextCursor! });
+      const upNext = await get(user, { limit: "10", surface: "up_next", item_id: second.body.items[1]!.itemId });
       await clickOn(user, 1, upNext.body);
       shown.push(first.body, again.body, second.body, next.body, upNext.body);
     }
@@ -275,14 +268,14 @@ describe("an experiment over HTTP with a real Redis", () => {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    expect((await fetch(`${base}/admin/experiments/${sm}/stop`, { method: "POST", headers: admin })).status).toBe(200);
+    expect((await stop(sm)).status).toBe(200);
   });
 
   it("serves an experiment started or stopped through the admin API within the refresh interval, never a stopped variant's cached list", async () => {
     const p = `${id}-p`;
     const user = `${p}-u`;
     const get = async () => {
-      const res = await api(`${base}/v1/recommendations?user_id=${user}&limit=10`);
+      const res = await server.v1.recommendations.$get({ query: { user_id: user, limit: "10" } });
       expect(res.status).toBe(200);
       return { body: (await res.json()) as Recs, cache: res.headers.get("X-Cache") };
     };
@@ -300,22 +293,17 @@ describe("an experiment over HTTP with a real Redis", () => {
     expect(before.body.experiments).toEqual([]);
     const variant = { policy: { mmrLambda: 0.5, explorationRate: 0 } };
     expect(
-      (
-        await fetch(
-          `${base}/admin/experiments`,
-          json("POST", { id: p, control: "a", variants: { a: variant, b: variant }, allocation: { default: { a: 50, b: 50 } } }),
-        )
-      ).status,
+      (await experiments.$post({ json: { id: p, control: "a", variants: { a: variant, b: variant }, allocation: { default: { a: 50, b: 50 } } } })).status,
     ).toBe(201);
     const startedMs = Date.now();
-    expect((await fetch(`${base}/admin/experiments/${p}/start`, { method: "POST", headers: admin })).status).toBe(200);
+    expect((await start(p)).status).toBe(200);
     const inside = await until((r) => r.body.experiment === p, startedMs);
     console.info(`started experiment served after ${inside.elapsedMs} ms (refresh interval ${EXPERIMENTS_FRESH_MS} ms)`);
     // The variant's list, cached under its own key.
     expect((await get()).cache).toBe("hit");
 
     const stoppedMs = Date.now();
-    expect((await fetch(`${base}/admin/experiments/${p}/stop`, { method: "POST", headers: admin })).status).toBe(200);
+    expect((await stop(p)).status).toBe(200);
     const after = await until((r) => r.body.experiment === null, stoppedMs);
     console.info(`stopped experiment gone after ${after.elapsedMs} ms`);
     // Out of the experiment, the user gets the list of no variant (the one cached before it started), not the stopped variant's.

@@ -5,23 +5,21 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { ingestFromRedis } from "../../index-builder/src/ingest/redis-stream";
 import { DELETED_USERS_KEY, IMPRESSION_STREAM_KEY, impressionKey } from "../../shared/online/redis-keys";
 import { erasureTag } from "../../shared/privacy/erasure-tag";
-import { serverFetch, sharedCredentials } from "./client";
+import { serverClient, sharedCredentials } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
-const base = inject("baseUrl");
-const admin = { Authorization: `Bearer ${inject("adminKey")}` };
-const api = serverFetch(sharedCredentials());
+const server = serverClient(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 const scratch = await mkdtemp(join(tmpdir(), "feedback-e2e-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-const json = (method: string, body: unknown) => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-const post = (events: unknown[]) => api(`${base}/v1/events`, json("POST", { events }));
-const click = (user: string, n: number, itemId: string, extra: Record<string, unknown> = {}) => ({
+type Events = Parameters<typeof server.v1.events.$post>[0]["json"]["events"];
+const post = (events: Events) => server.v1.events.$post({ json: { events } });
+const click = (user: string, n: number, itemId: string, extra: { impressionId?: string } = {}) => ({
   eventId: `${user}-${n}`,
   userId: user,
   itemId,
-  type: "click",
+  type: "click" as const,
   timestamp: Date.now() - 1000,
   ...extra,
 });
@@ -33,7 +31,10 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     // Catalog items nobody else's test clicks; a user moves an item's trending once an hour, however often they click.
     const [itemA, itemB] = ["193581", "193583"];
     const trendingScores = async () => {
-      const body = (await (await api(`${base}/v1/trending?region=global&limit=100`)).json()) as { source: string; items: { itemId: string; score: number }[] };
+      const body = (await (await server.v1.trending.$get({ query: { region: "global", limit: "100" } })).json()) as {
+        source: string;
+        items: { itemId: string; score: number }[];
+      };
       expect(body.source).toBe("redis");
       return (id: string) => body.items.find((i) => i.itemId === id)?.score ?? 0;
     };
@@ -70,14 +71,14 @@ describe("the feedback loop over HTTP with a real Redis", () => {
 
   it("attributes clicks to the variant of the impression they came from", async () => {
     const user = `attr-${Date.now()}`;
-    const recs = (await (await api(`${base}/v1/recommendations?user_id=${user}&limit=5`)).json()) as {
+    const recs = (await (await server.v1.recommendations.$get({ query: { user_id: user, limit: "5" } })).json()) as {
       impressionId: string;
       region: string;
       items: { itemId: string }[];
     };
     const counters = async () =>
       (
-        (await (await api(`${base}/admin/experiments/default/counters?region=${recs.region}`, { headers: admin })).json()) as {
+        (await (await server.admin.experiments[":variant"].counters.$get({ param: { variant: "default" }, query: { region: recs.region } })).json()) as {
           counters: Record<string, number>;
         }
       ).counters;
@@ -101,7 +102,7 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     const stamp = Date.now();
     const showings = await Promise.all(
       Array.from({ length: 40 }, async (_, u) => {
-        const res = await api(`${base}/v1/recommendations?user_id=burst-${stamp}-${u}&limit=5`);
+        const res = await server.v1.recommendations.$get({ query: { user_id: `burst-${stamp}-${u}`, limit: "5" } });
         expect(res.status).toBe(200);
         return (await res.json()) as { impressionId: string; region: string; items: { itemId: string; propensity: number }[] };
       }),
@@ -122,7 +123,7 @@ describe("the feedback loop over HTTP with a real Redis", () => {
     const keep = `keep-${Date.now()}`;
     const gone = `gone-${Date.now()}`;
     await post([click(keep, 1, "1"), click(gone, 1, "2"), click(gone, 2, "3")]);
-    const res = await api(`${base}/v1/users/${gone}`, { method: "DELETE" });
+    const res = await server.v1.users[":id"].$delete({ param: { id: gone } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ erased: true, redis: "erased" });
     expect(await redis.zscore(DELETED_USERS_KEY, await erasureTag(inject("erasureKey"), gone))).not.toBeNull();

@@ -2,12 +2,10 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
-import { serverFetch, sharedCredentials } from "./client";
+import { serverClient, sharedCredentials } from "./client";
 import { poll, redisClient } from "./stream-helpers";
 
-const base = inject("baseUrl");
-const api = serverFetch(sharedCredentials());
-const adminHeaders = { Authorization: `Bearer ${inject("adminKey")}`, "Content-Type": "application/json" };
+const server = serverClient(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 
 interface Recs {
@@ -18,32 +16,34 @@ interface Recs {
   ranker: string;
 }
 
-async function recs(query: string): Promise<Recs> {
-  const res = await api(`${base}/v1/recommendations?${query}`);
+type Query = Parameters<typeof server.v1.recommendations.$get>[0]["query"];
+type Events = Parameters<typeof server.v1.events.$post>[0]["json"]["events"];
+
+async function recs(query: Query): Promise<Recs> {
+  const res = await server.v1.recommendations.$get({ query });
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as Recs;
 }
-const post = (events: unknown[]) =>
-  api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
-const admin = (method: string, path: string, body: unknown) => api(`${base}${path}`, { method, headers: adminHeaders, body: JSON.stringify(body) });
+const post = (events: Events) => server.v1.events.$post({ json: { events } });
+const catalogItem = async (id: string) => (await (await server.v1.items[":id"].$get({ param: { id } })).json()) as { categories: string[] };
 const watched = (user: string, items: string[]) =>
-  post(items.map((itemId, n) => ({ eventId: `${user}-w${n}`, userId: user, itemId, type: "rating", value: 5, timestamp: Date.now() - 1000 })));
+  post(items.map((itemId, n) => ({ eventId: `${user}-w${n}`, userId: user, itemId, type: "rating" as const, value: 5, timestamp: Date.now() - 1000 })));
 
 afterAll(async () => {
-  await admin("PUT", "/admin/config/policy", {});
-  await admin("PUT", "/admin/config/editorial", {});
+  await server.admin.config.policy.$put({ json: {} });
+  await server.admin.config.editorial.$put({ json: {} });
 });
 
 describe("the serving funnel on the demo index", () => {
   it("keeps light scores on a cold isolate, says so, and switches to the ONNX ranker once it has loaded", async () => {
     const user = `warm-${Date.now()}`;
     expect((await watched(user, ["296"])).status).toBe(200);
-    const first = await recs(`user_id=${user}&limit=5`);
+    const first = await recs({ user_id: user, limit: "5" });
     if (first.ranker === "light") expect(first.degraded).toContain("heavy_ranker_warming");
     // Each attempt needs a new list (lists are cached), so each asks with another exclusion.
     let attempt = 0;
     const warm = await poll(
-      () => recs(`user_id=${user}&limit=5&exclude=x${attempt++}`),
+      () => recs({ user_id: user, limit: "5", exclude: `x${attempt++}` }),
       (r) => r.ranker === "heavy",
       15_000,
     );
@@ -54,7 +54,7 @@ describe("the serving funnel on the demo index", () => {
   it("personalizes from a few events: co-visitation and ANN candidates, with reasons naming what was watched", async () => {
     const user = `fun-${Date.now()}`;
     expect((await watched(user, ["1", "3114", "2355"])).status).toBe(200);
-    const body = await recs(`user_id=${user}&limit=20`);
+    const body = await recs({ user_id: user, limit: "20" });
     const ids = body.items.map((i) => i.itemId);
     for (const seen of ["1", "3114", "2355"]) expect(ids).not.toContain(seen);
     const sources = new Set(body.items.flatMap((i) => i.sources));
@@ -64,9 +64,7 @@ describe("the serving funnel on the demo index", () => {
     expect(because.length).toBeGreaterThan(0);
     expect(because.some((r) => /Toy Story|Bug's Life/.test(r.text))).toBe(true);
     // Three animated family films in: most of the top five should be animated or for children too.
-    const top = await Promise.all(
-      ids.slice(0, 5).map(async (id) => ((await (await api(`${base}/v1/items/${id}`)).json()) as { categories: string[] }).categories),
-    );
+    const top = await Promise.all(ids.slice(0, 5).map(async (id) => (await catalogItem(id)).categories));
     expect(top.filter((c) => c.includes("Animation") || c.includes("Children")).length).toBeGreaterThanOrEqual(3);
     expect(body.degraded).toEqual([]);
     expect(body.ranker).toBe("heavy");
@@ -79,13 +77,13 @@ describe("the serving funnel on the demo index", () => {
 
   it("serves up next and related lists around a context item", async () => {
     const user = `ctx-${Date.now()}`;
-    const upNext = await recs(`user_id=${user}&surface=up_next&item_id=1&limit=10`);
+    const upNext = await recs({ user_id: user, surface: "up_next", item_id: "1", limit: "10" });
     expect(upNext.items.map((i) => i.itemId)).not.toContain("1");
     expect(upNext.items[0]!.sources).toContain("context");
     expect(upNext.items.flatMap((i) => i.reasons).some((r) => r.code === "similar_to_item" && r.text.includes("Toy Story"))).toBe(true);
-    const related = await recs(`user_id=${user}&surface=related&item_id=260&limit=10`);
+    const related = await recs({ user_id: user, surface: "related", item_id: "260", limit: "10" });
     expect(related.items.map((i) => i.itemId)).not.toContain("260");
-    const missing = await api(`${base}/v1/recommendations?user_id=${user}&surface=related`);
+    const missing = await server.v1.recommendations.$get({ query: { user_id: user, surface: "related" } });
     expect(missing.status).toBe(400);
   });
 
@@ -94,24 +92,24 @@ describe("the serving funnel on the demo index", () => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     for (let page = 0; page < 4; page++) {
-      const body: Recs = await recs(`user_id=${user}&limit=10${cursor ? `&cursor=${cursor}` : ""}`);
+      const body: Recs = await recs({ user_id: user, limit: "10", ...(cursor ? { cursor } : {}) });
       expect(body.items).toHaveLength(10);
       expect(body.items[0]!.rank).toBe(page * 10 + 1);
       for (const item of body.items) {
         expect(seen.has(item.itemId), item.itemId).toBe(false);
         seen.add(item.itemId);
       }
-      if (page === 1) await post([{ eventId: `${user}-mid`, userId: user, itemId: "296", type: "click", timestamp: Date.now() - 1000 }]);
+      if (page === 1) await post([{ eventId: `${user}-mid`, userId: user, itemId: "296", type: "click" as const, timestamp: Date.now() - 1000 }]);
       cursor = body.nextCursor;
       expect(cursor).toBeTruthy();
     }
-    expect((await api(`${base}/v1/recommendations?user_id=${user}&cursor=not-ours!`)).status).toBe(400);
+    expect((await server.v1.recommendations.$get({ query: { user_id: user, cursor: "not-ours!" } })).status).toBe(400);
   });
 
   it("starts a cold user from declared preferences", async () => {
     const user = `cold-${Date.now()}`;
-    expect((await admin("PUT", `/v1/users/${user}`, { categories: ["Horror"] })).status).toBe(200);
-    const body = await recs(`user_id=${user}&limit=10`);
+    expect((await server.v1.users[":id"].$put({ param: { id: user }, json: { categories: ["Horror"] } })).status).toBe(200);
+    const body = await recs({ user_id: user, limit: "10" });
     const interest = body.items.filter((i) => i.reasons.some((r) => r.code === "matches_your_interests" && r.text.includes("Horror")));
     expect(interest.length).toBeGreaterThanOrEqual(3);
   });
@@ -119,44 +117,46 @@ describe("the serving funnel on the demo index", () => {
   it("applies editorial lists, pins, exclusions, and gives fresh catalog items exposure", async () => {
     expect(
       (
-        await admin("POST", "/admin/catalog/items", {
-          items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }],
+        await server.admin.catalog.items.$post({
+          json: {
+            items: [{ itemId: "brand-new-1", title: "Brand New", categories: ["Drama"], year: 2026, tags: [], available: true }],
+          },
         })
       ).status,
     ).toBe(200);
     // Blocked in the caller's region (wrangler dev reports the US): never shown there, even when pinned.
     expect(
       (
-        await admin("POST", "/admin/catalog/items", {
-          items: [{ itemId: "geo-blocked", title: "Not Here", categories: ["Drama"], year: 2026, tags: [], available: true, blockedRegions: ["us"] }],
+        await server.admin.catalog.items.$post({
+          json: {
+            items: [{ itemId: "geo-blocked", title: "Not Here", categories: ["Drama"], year: 2026, tags: [], available: true, blockedRegions: ["us"] }],
+          },
         })
       ).status,
     ).toBe(200);
-    expect((await admin("PUT", "/admin/config/editorial", { home: { default: ["858"] } })).status).toBe(200);
+    expect((await server.admin.config.editorial.$put({ json: { home: { default: ["858"] } } })).status).toBe(200);
     const policy = {
       default: {
         explorationRate: 0,
         freshBoost: 5,
         rules: [
-          { kind: "pin", itemId: "858", position: 1 },
-          { kind: "pin", itemId: "geo-blocked", position: 2 },
-          { kind: "exclude", match: { category: "Comedy" } },
+          { kind: "pin" as const, itemId: "858", position: 1 },
+          { kind: "pin" as const, itemId: "geo-blocked", position: 2 },
+          { kind: "exclude" as const, match: { category: "Comedy" } },
         ],
       },
     };
-    expect((await admin("PUT", "/admin/config/policy", policy)).status).toBe(200);
-    const bad = await admin("PUT", "/admin/config/policy", { default: { explorationRate: 2 } });
+    expect((await server.admin.config.policy.$put({ json: policy })).status).toBe(200);
+    const bad = await server.admin.config.policy.$put({ json: { default: { explorationRate: 2 } } });
     expect(bad.status).toBe(400);
 
-    const body = await recs(`user_id=rules-${Date.now()}&limit=20`);
+    const body = await recs({ user_id: `rules-${Date.now()}`, limit: "20" });
     expect(body.items[0]!.itemId).toBe("858");
     expect(body.items.map((i) => i.itemId)).not.toContain("geo-blocked");
     expect(body.items[0]!.reasons.map((r) => r.code)).toContain("editorial");
     const fresh = body.items.find((i) => i.itemId === "brand-new-1");
     expect(fresh?.reasons.map((r) => r.code)).toContain("new");
-    const categories = await Promise.all(
-      body.items.slice(0, 10).map(async (i) => ((await (await api(`${base}/v1/items/${i.itemId}`)).json()) as { categories: string[] }).categories),
-    );
+    const categories = await Promise.all(body.items.slice(0, 10).map(async (i) => (await catalogItem(i.itemId)).categories));
     for (const c of categories) expect(c).not.toContain("Comedy");
   });
 
@@ -167,14 +167,14 @@ describe("the serving funnel on the demo index", () => {
       eventId: `tr-${Date.now()}-${n}`,
       userId: `tr-${Date.now()}-${n}`,
       itemId: item,
-      type: "click",
+      type: "click" as const,
       timestamp: Date.now(),
     }));
     expect((await post(clicks)).status).toBe(200);
     // An isolate re-reads a region's trending list at most every 30 s; new cold users until it shows.
     let attempt = 0;
     const body = await poll(
-      () => recs(`user_id=trend-${Date.now()}-${attempt++}&limit=50`),
+      () => recs({ user_id: `trend-${Date.now()}-${attempt++}`, limit: "50" }),
       (r) => r.items.some((i) => i.itemId === item && i.sources.includes("trending")),
       45_000,
     );
@@ -184,7 +184,7 @@ describe("the serving funnel on the demo index", () => {
   }, 60_000);
 
   it("logs each impression with its propensities", async () => {
-    const body = await recs(`user_id=log-${Date.now()}&limit=5`);
+    const body = await recs({ user_id: `log-${Date.now()}`, limit: "5" });
     const entry = await poll(
       async () => {
         const entries = streamEntries(await redis.xrevrange(IMPRESSION_STREAM_KEY, "+", "-", 50));

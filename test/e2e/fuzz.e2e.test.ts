@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { type FuzzRequest, fuzzRequests, fuzzTokens } from "../fuzz/hostile-requests";
 import { runFuzz } from "../fuzz/run-fuzz";
-import { browserFetch, serverFetch, sharedCredentials, tokenFor } from "./client";
+import { browserClient, serverClient, sharedCredentials, tokenFor } from "./client";
 import { redisClient } from "./stream-helpers";
 
 /**
@@ -13,7 +13,7 @@ import { redisClient } from "./stream-helpers";
 const RUNS = 300;
 const base = inject("baseUrl");
 const credentials = sharedCredentials();
-const server = serverFetch(credentials);
+const server = serverClient(credentials);
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 const stamp = Date.now();
 const victims = [`fze-victim-1-${stamp}`, `fze-victim-2-${stamp}`];
@@ -34,25 +34,29 @@ return redis.sha1hex(table.concat(parts, '\\n'))
 `;
 
 async function stateDigest(): Promise<string> {
-  const users = await Promise.all([...victims, attacker].map(async (u) => JSON.stringify(await (await server(`${base}/admin/users/${u}/events`)).json())));
+  const users = await Promise.all(
+    [...victims, attacker].map(async (u) => JSON.stringify(await (await server.admin.users[":id"].events.$get({ param: { id: u } })).json())),
+  );
   return `${String(await redis.eval(REDIS_DIGEST, [], []))}\n${users.join("\n")}`;
 }
 
+/** Raw fetch: the fuzzed requests are malformed on purpose (bodies, headers, paths the typed client could not send). */
 function send(request: FuzzRequest, clientIp: string): Promise<Response> {
   return fetch(`${base}${request.path}`, { method: request.method, headers: { ...request.headers, "CF-Connecting-IP": clientIp }, body: request.body });
 }
 
 describe("fuzzed requests over HTTP with a real Redis", () => {
   beforeAll(async () => {
-    const browser = browserFetch(credentials);
     const empty = await stateDigest();
     for (const victim of victims) {
-      const events = [0, 1].map((n) => ({ eventId: `${victim}-${n}`, userId: victim, itemId: String(n + 1), type: "click", timestamp: Date.now() - 1000 }));
-      const res = await browser(
-        `${base}/v1/events`,
-        { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) },
-        await tokenFor(credentials, victim),
-      );
+      const events = [0, 1].map((n) => ({
+        eventId: `${victim}-${n}`,
+        userId: victim,
+        itemId: String(n + 1),
+        type: "click" as const,
+        timestamp: Date.now() - 1000,
+      }));
+      const res = await browserClient(credentials, await tokenFor(credentials, victim)).v1.events.$post({ json: { events } });
       expect(res.status).toBe(200);
     }
     // The digest sees an accepted write (else the property below could not fail).

@@ -1,33 +1,32 @@
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type MetricsSummary } from "../../shared/metrics/request-metrics";
-import { serverFetch, sharedCredentials } from "./client";
+import { serverClient, sharedCredentials } from "./client";
 import { poll } from "./stream-helpers";
 
-const base = inject("baseUrl");
-const api = serverFetch(sharedCredentials());
+const server = serverClient(sharedCredentials());
 
 describe("request metrics an operator can read", () => {
   it("summarizes recommendations, events and errors per route: counts, latency, cache hits, heavy share, CTR per surface", async () => {
-    const summary = async () => (await (await api(`${base}/admin/metrics?minutes=5`)).json()) as MetricsSummary;
+    const summary = async () => (await (await server.admin.metrics.$get({ query: { minutes: "5" } })).json()) as MetricsSummary;
     const before = await summary();
     const user = `metrics-${Date.now()}`;
     const lists = 4;
     for (let i = 0; i < lists; i++) {
       // Each list twice: a miss, then a hit.
-      for (let k = 0; k < 2; k++) expect((await api(`${base}/v1/recommendations?user_id=${user}&surface=home&limit=5&exclude=x${i}`)).status).toBe(200);
+      for (let k = 0; k < 2; k++) {
+        expect((await server.v1.recommendations.$get({ query: { user_id: user, surface: "home", limit: "5", exclude: `x${i}` } })).status).toBe(200);
+      }
     }
     const clicks = [0, 1, 2].map((n) => ({
       eventId: `${user}-c${n}`,
       userId: user,
       itemId: "1",
-      type: "click",
-      surface: "home",
+      type: "click" as const,
+      surface: "home" as const,
       timestamp: Date.now() - 1000,
     }));
-    expect(
-      (await api(`${base}/v1/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events: clicks }) })).status,
-    ).toBe(200);
-    expect((await api(`${base}/v1/recommendations?user_id=${user}&limit=0`)).status).toBe(400);
+    expect((await server.v1.events.$post({ json: { events: clicks } })).status).toBe(200);
+    expect((await server.v1.recommendations.$get({ query: { user_id: user, limit: "0" } })).status).toBe(400);
 
     const recsBefore = before.routes["/v1/recommendations"]?.requests ?? 0;
     const after = await poll(
@@ -44,6 +43,6 @@ describe("request metrics an operator can read", () => {
     expect(after.ctr.home!.clicks - (before.ctr.home?.clicks ?? 0)).toBe(3);
     expect(after.ctr.home!.shown).toBeGreaterThan(before.ctr.home?.shown ?? 0);
     expect(after.routes["/v1/events"]!.requests).toBeGreaterThan(0);
-    expect((await api(`${base}/admin/metrics?minutes=0`)).status).toBe(400);
+    expect((await server.admin.metrics.$get({ query: { minutes: "0" } })).status).toBe(400);
   });
 });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
 import { publishIndex } from "../../index-builder/src/publish/publish-index";
-import { serverFetch } from "./client";
+import { createClient } from "../../client";
+import { type Answer } from "./client";
 import { poll, redisClient, streamCounts } from "./stream-helpers";
 
 // Its own stack, because this file stops and restarts redis-server.
@@ -25,18 +26,12 @@ afterAll(async () => {
 describe("a Redis outage", () => {
   it("keeps accepted events in the outbox and delivers each exactly once after Redis returns", async () => {
     const redis = redisClient(stack.redis!.url, stack.redis!.token);
-    const admin = { Authorization: `Bearer ${stack.adminKey}` };
-    const api = serverFetch({ secretKey: stack.adminKey });
-    const post = async (events: unknown[]) =>
-      (await (
-        await api(`${stack.url}/v1/events`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ events }),
-        })
-      ).json()) as { accepted: string[]; redis: string };
+    const server = createClient(stack.url, { secretKey: stack.adminKey });
+    const post = async (events: Parameters<typeof server.v1.events.$post>[0]["json"]["events"]) =>
+      (await (await server.v1.events.$post({ json: { events } })).json()) as { accepted: string[]; redis: string };
     const users = ["out-a", "out-b"];
-    const batch = (n: number) => users.map((u) => ({ eventId: `${u}-${n}`, userId: u, itemId: String(n), type: "view", timestamp: Date.now() - 1000 }));
+    const batch = (n: number) =>
+      users.map((u) => ({ eventId: `${u}-${n}`, userId: u, itemId: String(n), type: "view" as const, timestamp: Date.now() - 1000 }));
 
     expect((await post(batch(1))).redis).toBe("delivered");
     await stack.redis!.server.halt();
@@ -46,26 +41,24 @@ describe("a Redis outage", () => {
       expect(r.redis).toBe("queued");
     }
     // Recommendations still answer, naming the stage Redis took down.
-    const recs = await api(`${stack.url}/v1/recommendations?user_id=out-a&limit=10`);
+    const recs = await server.v1.recommendations.$get({ query: { user_id: "out-a", limit: "10" } });
     expect(recs.status).toBe(200);
     const body = (await recs.json()) as { items: unknown[]; degraded: string[] };
     expect(body.items).toHaveLength(10);
     expect(body.degraded).toContain("trending_error");
     // The detailed health says so, without quoting the driver's error (it names the address).
-    const health = (await (await api(`${stack.url}/health`)).json()) as { status: string; bindings: { redis: { status: string; message: string } } };
+    const health = (await (await server.health.$get()).json()) as { status: string; bindings: { redis: { status: string; message: string } } };
     expect(health.status).toBe("degraded");
     expect(health.bindings.redis.status).toBe("error");
     expect(health.bindings.redis.message).not.toContain("127.0.0.1");
     // Experiment counters live in Redis: a coded 503, never a 500.
-    const counters = await api(`${stack.url}/admin/experiments/default/counters?region=global`, { headers: admin });
+    const counters: Answer = await server.admin.experiments[":variant"].counters.$get({ param: { variant: "default" }, query: { region: "global" } });
     expect(counters.status).toBe(503);
     expect(((await counters.json()) as { error: { code: string } }).error.code).toBe("dependency_unavailable");
 
     const pending = async () =>
       Promise.all(
-        users.map(
-          async (u) => ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingOutbox: number }).pendingOutbox,
-        ),
+        users.map(async (u) => ((await (await server.admin.users[":id"].events.$get({ param: { id: u } })).json()) as { pendingOutbox: number }).pendingOutbox),
       );
     expect(await pending()).toEqual([2, 2]);
 
@@ -76,21 +69,20 @@ describe("a Redis outage", () => {
     const counts = await streamCounts(redis);
     for (const n of [1, 2, 3]) for (const u of users) expect(counts.get(`${u}-${n}`), `${u}-${n}`).toBe(1);
     // Order within a user survives the outage.
-    const stored = (await (await api(`${stack.url}/admin/users/out-a/events`, { headers: admin })).json()) as { eventIds: string[] };
+    const stored = (await (await server.admin.users[":id"].events.$get({ param: { id: "out-a" } })).json()) as { eventIds: string[] };
     expect(stored.eventIds).toEqual(["out-a-1", "out-a-2", "out-a-3"]);
   });
 
   it("queues the impressions shown while Redis is down in the users' outboxes and logs each once when it returns", async () => {
     const redis = redisClient(stack.redis!.url, stack.redis!.token);
-    const admin = { Authorization: `Bearer ${stack.adminKey}` };
-    const api = serverFetch({ secretKey: stack.adminKey });
+    const server = createClient(stack.url, { secretKey: stack.adminKey });
     const users = ["imp-a", "imp-b", "imp-c"];
     const shown = new Map<string, number>();
     await stack.redis!.server.halt();
     const haltedAt = Date.now();
     for (let round = 0; round < 4; round++) {
       for (const u of users) {
-        const res = await api(`${stack.url}/v1/recommendations?user_id=${u}&limit=5&exclude=${round}`);
+        const res = await server.v1.recommendations.$get({ query: { user_id: u, limit: "5", exclude: String(round) } });
         expect(res.status).toBe(200);
         const body = (await res.json()) as { impressionId: string; items: unknown[] };
         expect(body.items).toHaveLength(5);
@@ -101,7 +93,7 @@ describe("a Redis outage", () => {
       Promise.all(
         users.map(
           async (u) =>
-            ((await (await api(`${stack.url}/admin/users/${u}/events`, { headers: admin })).json()) as { pendingImpressions: number }).pendingImpressions,
+            ((await (await server.admin.users[":id"].events.$get({ param: { id: u } })).json()) as { pendingImpressions: number }).pendingImpressions,
         ),
       );
     // The failed writes reach the sessions after the responses, within the Redis client's timeout.

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { playgroundUrl } from "../../playground/src/fragment";
 import { chromiumPresent, launchChromium } from "./chromium";
-import { serverFetch, sharedCredentials, tokenFor } from "./client";
+import { serverClient, sharedCredentials, tokenFor } from "./client";
 
 const base = inject("baseUrl");
 const credentials = sharedCredentials();
-const server = serverFetch(credentials);
+const server = serverClient(credentials);
 /** Where the screenshot is kept for people to look at (gitignored). */
 const SCREENSHOT = join(PROJECT_ROOT, "test-results", "playground.png");
 
@@ -54,7 +54,7 @@ describe.runIf(chromiumPresent("the playground in a browser (playground.e2e.test
     expect(after).not.toEqual(before);
     expect(await page.locator("#feed-list .badge").count()).toBeGreaterThan(0);
     // The event reached the user's session, as the page's status line says.
-    const audit = (await (await server(`${base}/admin/users/${user}/events`)).json()) as { eventIds: string[] };
+    const audit = (await (await server.admin.users[":id"].events.$get({ param: { id: user } })).json()) as { eventIds: string[] };
     expect(audit.eventIds).toHaveLength(1);
     expect(await page.textContent("#status")).toMatch(/Click on .* sent \(1 accepted/);
   });
@@ -90,6 +90,7 @@ describe.runIf(chromiumPresent("the playground in a browser (playground.e2e.test
   });
 
   it("is served as static assets with a CSP that allows only its own files and this origin", async () => {
+    // Raw fetch: static assets, not API routes, so not in the typed client.
     const res = await fetch(`${base}/playground/`);
     expect(res.status).toBe(200);
     const csp = res.headers.get("Content-Security-Policy") ?? "";

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient } from "../../client";
 import { type CatalogItem } from "../../shared/catalog/catalog-item";
 import { TITLE_PATCH_BLOB } from "../../shared/catalog/title-page";
 import { type IndexManifest } from "../../shared/index-format/manifest";
@@ -30,8 +31,10 @@ let client: AdminClient;
 let base: Omit<PipelineOptions, "workDir">;
 const versions: Record<string, string> = {};
 
-const recs = async (query: string) => {
-  const res = await fetch(`${stack.url}/v1/recommendations?${query}`, { headers: { Authorization: `Bearer ${stack.adminKey}` } });
+/** The typed client on this file's own stack, as the customer's server. */
+const server = () => createClient(stack.url, { secretKey: stack.adminKey });
+const recs = async (user: string) => {
+  const res = await server().v1.recommendations.$get({ query: { user_id: user, limit: "5" } });
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as { indexVersion: string; degraded: string[]; items: { itemId: string; title: string }[] };
 };
@@ -91,7 +94,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(report.sentBlobs).toBe(total - arrived);
     await client.setCurrent(manifest.version);
     versions.a = manifest.version;
-    expect((await recs("user_id=probe-a&limit=5")).indexVersion).toBe(manifest.version);
+    expect((await recs("probe-a")).indexVersion).toBe(manifest.version);
   });
 
   it("promotes a good build through gate and canary, uploading only the blob that changed", async () => {
@@ -170,7 +173,7 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(decision.control).toMatchObject({ probes: 6, faults: 0 });
     expect((await client.current())!.version).toBe(versions.b);
     expect(await client.experiment((result.state.canary as { experimentId: string }).experimentId)).toMatchObject({ status: "stopped" });
-    expect((await recs("user_id=after-rollback&limit=5")).indexVersion).toBe(versions.b);
+    expect((await recs("after-rollback")).indexVersion).toBe(versions.b);
   });
 
   it("collects only unreferenced blobs (dry run first), never the live version's or an experiment's", async () => {
@@ -209,27 +212,23 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     await expect(client.deleteBlob(live.blobs.popular!.sha256)).rejects.toMatchObject({ status: 409, code: "version_conflict" });
     await expect(client.deleteVersion(versions.b!)).rejects.toMatchObject({ status: 409 });
     await expect(client.deleteVersion(versions.a!)).rejects.toMatchObject({ status: 409, code: "version_conflict" });
-    expect((await recs("user_id=after-gc&limit=5")).degraded).toEqual([]);
+    expect((await recs("after-gc")).degraded).toEqual([]);
   });
 
   it("rolls back to the previous version, and the catalog overlay still shows edits made since it went live", async () => {
-    const list = await recs("user_id=overlay-probe&limit=5");
+    const list = await recs("overlay-probe");
     const item = list.items[0]!;
-    const res = await fetch(`${stack.url}/v1/items/${item.itemId}`, { headers: { Authorization: `Bearer ${stack.adminKey}` } });
+    const res = await server().v1.items[":id"].$get({ param: { id: item.itemId } });
     const row = (await res.json()) as CatalogItem;
     const edited = { ...row, title: `${row.title} (edited after ${versions.a} went live)` };
-    const write = await fetch(`${stack.url}/admin/catalog/items`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${stack.adminKey}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ items: [edited] }),
-    });
+    const write = await server().admin.catalog.items.$post({ json: { items: [edited] } });
     expect(write.status, await write.clone().text()).toBe(200);
 
     const back = await rollback({ url: stack.url, adminKey: stack.adminKey });
     expect(back).toEqual({ from: versions.b, to: versions.a });
     const pointer = (await client.current())!;
     expect(Date.parse(pointer.catalogAsOf!)).toBeLessThan(Date.parse(pointer.publishedAt));
-    const after = await recs("user_id=overlay-probe-2&limit=5");
+    const after = await recs("overlay-probe-2");
     expect(after.indexVersion).toBe(versions.a);
     expect(after.items.find((i) => i.itemId === item.itemId)?.title).toBe(edited.title);
   });

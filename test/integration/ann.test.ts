@@ -76,4 +76,26 @@ describe("ANN in workerd: built, published to KV as shards, searched by the Work
     expect(bad.status).toBe(400);
     expect((await bad.json<{ error: { code: string } }>()).error.code).toBe("invalid_request");
   });
+
+  it("refuses nprobe and shortlist the schema bounds before reading the index, and an nprobe above the index's nlist after", async () => {
+    const { built } = await publishAnn("v-ann-knobs");
+    const nlist = built.section.nlist;
+    const refusal = async (query: string) => {
+      const res = await similar("ann-1", query);
+      const body = await res.json<{ error: { code: string; message: string } }>();
+      return { status: res.status, code: body.error.code, message: body.error.message };
+    };
+    for (const nprobe of ["0", "1.5", "x", "65537"]) {
+      expect(await refusal(`nprobe=${nprobe}`)).toEqual({ status: 400, code: "invalid_request", message: "nprobe must be an integer from 1 to 65536" });
+    }
+    for (const shortlist of ["-1", "10001", "2.5"]) {
+      expect(await refusal(`shortlist=${shortlist}`)).toEqual({
+        status: 400,
+        code: "invalid_request",
+        message: "shortlist must be an integer from 0 to 10000",
+      });
+    }
+    expect(await refusal(`nprobe=${nlist + 1}`)).toEqual({ status: 400, code: "invalid_request", message: `nprobe must be an integer from 1 to ${nlist}` });
+    expect((await similar("ann-1", `limit=5&nprobe=${nlist}&shortlist=0`)).status).toBe(200);
+  });
 });

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { placeColdItems } from "./cold-items";
 import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../shared/ranking/ranking-order";
 import { CONTENT_MODEL_BLOB, encodeContentModel } from "../../../shared/embeddings/content-model-blob";
+import { importedEmbeddings, type VectorImport, type VectorImportReport } from "./imported-embeddings";
 
 /**
  * Light-ranker weights for users with a vector on the demo data, chosen on
@@ -57,6 +58,11 @@ export interface BuildOptions {
   /** What the import read, kept in the manifest's build report. */
   importSummary?: ImportSummary;
   /**
+   * Item (and user) vectors trained elsewhere, served instead of iALS trained here. Tuning (whose
+   * walk retrains iALS) and the heavy ranker (trained on its own iALS candidates) are then off.
+   */
+  vectors?: VectorImport;
+  /**
    * A built version's directory (the live version's, as the pipeline keeps it): title pages equal or
    * nearly equal to its pages keep their bytes, so publication sends them no more (title-blobs.ts).
    */
@@ -90,7 +96,9 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   const start = startChoice(dataset);
   let choice = start;
   let tuning: TuningReport | null = null;
-  if (options.tune !== false) {
+  const imported = options.vectors;
+  if (imported) log(`item vectors from ${imported.items.file}: tuning and the heavy ranker are off (both retrain iALS here)`);
+  if (options.tune !== false && !imported) {
     ({ choice, report: tuning } = await tuneOnValidation(datasetTuningData(dataset), start, { ...DEFAULT_TUNE, ...options.tune, log }));
   }
   log(`weights: ${dataset.weightKind ?? "ratings"} through ${describeTransform(choice.transform)}`);
@@ -100,11 +108,13 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   const carve = tuning?.carve ?? soundCarve(table, DEFAULT_TUNE.fraction, DEFAULT_TUNE.seed).report;
   if (!tuning) log(describeCarve("validation", carve));
   const started = Date.now();
-  const embeddings = trainIalsOnTable(table, choice.ials);
+  const fromFiles = imported ? importedEmbeddings(table, imported) : null;
+  if (fromFiles) log(describeVectorImport(fromFiles.report));
+  const embeddings = fromFiles?.embeddings ?? trainIalsOnTable(table, choice.ials);
   const covisit = buildCovisitation(table, choice.covisit);
-  log(`trained iALS (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  // Items nobody interacted with get their content vector, so retrieval can find them.
-  const content = placeColdItems(dataset, table, embeddings);
+  log(`${fromFiles ? "imported vectors" : "trained iALS"} (${embeddings.dims} dims) and co-visitation in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // Items without a vector (nobody interacted with them, or the import had none) get their content vector, so retrieval can find them.
+  const content = placeColdItems(dataset, table, embeddings, fromFiles?.trained);
   blobs.set(CONTENT_MODEL_BLOB, { bytes: encodeContentModel(content.model), contentType: "application/json" });
   log(`content model fitted; ${content.placed} item(s) without interactions placed by content`);
   const titleBase = options.titleBase ? readTitleBase(options.titleBase) : null;
@@ -114,12 +124,19 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   for (const [name, blob] of funnel.blobs) blobs.set(name, blob);
   // The ANN index over trained item vectors (shared/ann); `ann: false` skips it.
   // Its lists store item-table rows, so the Worker names results from the item table it already holds.
-  const ann = options.ann === false ? null : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)! });
+  const ann =
+    options.ann === false
+      ? null
+      : buildAnnBlobs(embeddings, { log, tableRowOf: (id) => funnel.rowOf.get(id)!, ...(fromFiles ? { embedding: `imported-${embeddings.dims}` } : {}) });
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
   // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,
   // refused when time cannot carve. `ranker: "always"` ships and serves it whatever validation chose (to test it online).
-  const rankerRefused = carve.method !== "time" && options.ranker !== "always" ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})` : null;
+  const rankerRefused = imported
+    ? "item vectors are imported (its candidates would come from iALS trained here)"
+    : carve.method !== "time" && options.ranker !== "always"
+      ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})`
+      : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
   const rankerOptions = {
     ...DEFAULT_RANKER_BUILD,
@@ -155,7 +172,8 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
         ...(options.importSummary ? { import: options.importSummary } : {}),
         weights: { kind: dataset.weightKind ?? "ratings", transform: choice.transform, description: describeTransform(choice.transform) },
         validationCarve: carve,
-        tuning: tuning ?? { skipped: "tuning off (tune: false)", choice: null },
+        tuning: tuning ?? { skipped: imported ? "item vectors are imported (the walk retrains iALS)" : "tuning off (tune: false)", choice: null },
+        ...(fromFiles ? { vectors: fromFiles.report } : {}),
         ann: ann ? { knobs: "nprobe and shortlist calibrated on the built index for recall@100 ≥ 0.99 against brute force (ann/calibrate-nprobe.ts)" } : null,
         heavyRanker: ranker
           ? { built: true, shipped: ranker.report.shipped, order: ranker.order }
@@ -178,4 +196,17 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
 function servedRanking(order: RankingOrder | null, light: LightWeights): { light: LightWeights; order: RankingOrder } {
   const source = order ? orderSource(order) : null;
   return { light: source ? sourceOrderWeights(source) : light, order: order ?? "light" };
+}
+
+/** One log line on what an import of vectors matched, and how well fold-in reproduces its user vectors. */
+export function describeVectorImport(report: VectorImportReport): string {
+  const { items, users, foldInAgreement: agreement } = report;
+  return (
+    `item vectors: ${items.rows} rows of ${items.dims} dims${report.dims !== items.dims ? ` (zero-padded to ${report.dims})` : ""}, ` +
+    `${items.matched} matched, ${items.notInCatalog} not in the catalogue, ${items.catalogWithoutVector} catalogue item(s) without a vector` +
+    (users ? `; user vectors: ${users.rows} rows, ${users.matched} users of the interactions` : "") +
+    (agreement
+      ? `; fold-in vs imported user vectors: median cosine ${agreement.medianCosine}, 10th percentile ${agreement.p10Cosine} over ${agreement.users} users`
+      : "")
+  );
 }

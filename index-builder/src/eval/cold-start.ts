@@ -1,3 +1,4 @@
+import { cosine } from "../../../shared/ann/metric";
 import { mkdir, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -134,18 +135,6 @@ function rankRandom(held: InteractionTable, coldList: number[]): { metrics: Rank
     );
   }
   return { metrics: rankingMetrics(lists, relevant, 10, coldList.length) };
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let j = 0; j < a.length; j++) {
-    ab += a[j]! * b[j]!;
-    aa += a[j]! ** 2;
-    bb += b[j]! ** 2;
-  }
-  return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
 }
 
 function round(m: RankingMetrics): RankingMetrics {

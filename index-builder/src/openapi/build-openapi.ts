@@ -28,9 +28,18 @@ const CONVERSION: ConversionConfig = {
   },
 };
 
+/** A pipe's items with nested pipes spread in place (a pipe's first item is its root schema, without the pipe). */
+function flatPipe(schema: Schema): PipeItem[] | undefined {
+  const pipe = (schema as { pipe?: (PipeItem & { pipe?: PipeItem[] })[] }).pipe;
+  return pipe?.flatMap((item) => (item.pipe ? flatPipe(item as unknown as Schema)! : [item]));
+}
+
 function convert(schema: Schema): Json {
-  const pipe = (schema as { pipe?: PipeItem[] }).pipe;
-  if (pipe?.[0]?.type === "custom" && pipe[1]?.kind === "schema") return convert(pipe[1] as unknown as Schema);
+  const pipe = flatPipe(schema);
+  if (pipe?.[0]?.type === "custom" && pipe[1]?.kind === "schema") {
+    const [guarded, ...rest] = pipe.slice(1) as unknown as [Schema, ...PipeItem[]];
+    return convert(rest.length > 0 ? ({ ...guarded, pipe: [guarded, ...rest] } as unknown as Schema) : guarded);
+  }
   const { $schema: _dialect, ...json } = toJsonSchema(schema, CONVERSION) as Json;
   return json;
 }
@@ -55,7 +64,7 @@ const ERRORS: Record<number, { name: string; description: string }> = {
 };
 
 /** The path parameters or query parameters of an object schema (or a pipe that starts with one). */
-function parameters(schema: Schema | undefined, where: "path" | "query"): Json[] {
+function parameters(schema: Schema | undefined, where: "path" | "query" | "header"): Json[] {
   if (!schema) return [];
   const object = ((schema as { pipe?: Schema[] }).pipe?.[0] ?? schema) as unknown as { entries: Record<string, Schema & { type: string }> };
   return Object.entries(object.entries).map(([name, entry]) => {
@@ -66,7 +75,7 @@ function parameters(schema: Schema | undefined, where: "path" | "query"): Json[]
       in: where,
       required: where === "path" || !optional,
       ...(description ? { description } : {}),
-      schema: { ...json, ...(fallback !== undefined ? { default: fallback } : {}) },
+      schema: { ...json, ...(fallback !== undefined ? { default: json.type === "integer" ? Number(fallback) : fallback } : {}) },
     };
   });
 }
@@ -78,6 +87,7 @@ function operationObject(op: Operation): Json {
   if (op.body) statuses.add(413);
   const success: Json = { description: op.success.description };
   if (op.success.schema) success.content = { "application/json": { schema: convert(op.success.schema) } };
+  if (op.success.alternative) success.content = { ...(success.content as Json), [op.success.alternative]: { schema: { type: "string" } } };
   else if (op.success.contentType) success.content = { [op.success.contentType]: { schema: {} } };
   const responses: Json = { [String(op.success.status)]: success };
   for (const status of [...statuses].sort()) responses[String(status)] = { $ref: `#/components/responses/${ERRORS[status]!.name}` };
@@ -87,7 +97,7 @@ function operationObject(op: Operation): Json {
       : "contentType" in op.body
         ? { required: true, description: op.body.description, content: { [op.body.contentType]: { schema: {} } } }
         : { required: true, content: { "application/json": { schema: convert(op.body) } } };
-  const params = [...parameters(op.params, "path"), ...parameters(op.query, "query")];
+  const params = [...parameters(op.params, "path"), ...parameters(op.query, "query"), ...parameters(op.headers, "header")];
   return {
     operationId: operationId(op),
     tags: [op.tag],

@@ -1,5 +1,4 @@
 import { AppError } from "../../../shared/errors";
-import { isValidId } from "../../../shared/ids";
 import { DEFAULT_POLICY, type PolicyConfig, policyProblem } from "../../../shared/ranking/policy/policy-config";
 
 /** Editorial lists: surface -> region (lower-case country, or "default") -> item ids in order. */
@@ -33,27 +32,24 @@ export async function policyFor(kv: KVNamespace, surface: string): Promise<Polic
   return { ...DEFAULT_POLICY, ...overrides.default, ...overrides[surface] };
 }
 
-/** Validates and stores editorial lists (admin). */
-export async function putEditorial(kv: KVNamespace, value: unknown): Promise<void> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("editorial config must be an object of surfaces");
-  for (const [surface, regions] of Object.entries(value)) {
-    if (typeof regions !== "object" || regions === null || Array.isArray(regions)) throw invalid(`${surface}: an object of regions`);
-    for (const [region, ids] of Object.entries(regions as Record<string, unknown>)) {
-      if (!/^([a-z]{2}|default|global)$/.test(region)) throw invalid(`${surface}.${region}: region must be a lower-case country code, global or default`);
-      if (!Array.isArray(ids) || ids.length > 100 || !ids.every(isValidId)) throw invalid(`${surface}.${region}: at most 100 item ids`);
-    }
-  }
+/** Stores editorial lists (admin; the route's schema checked them: worker/src/http/schemas/admin-config.ts). */
+export async function putEditorial(kv: KVNamespace, value: EditorialConfig): Promise<void> {
   await kv.put(EDITORIAL_KEY, JSON.stringify(value));
   cache.delete(EDITORIAL_KEY);
 }
 
-/** Validates and stores policy overrides (admin). */
-export async function putPolicy(kv: KVNamespace, value: unknown): Promise<void> {
+/** Checks policy overrides (admin input): 400 `invalid_request` naming the surface and the policy's first problem. */
+export function parsePolicyOverrides(value: unknown): PolicyOverrides {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("policy config must be an object of surfaces");
   for (const [surface, policy] of Object.entries(value)) {
     const problem = policyProblem(policy);
     if (problem) throw invalid(`${surface}: ${problem}`);
   }
+  return value as PolicyOverrides;
+}
+
+/** Stores policy overrides (admin; checked by parsePolicyOverrides). */
+export async function putPolicy(kv: KVNamespace, value: PolicyOverrides): Promise<void> {
   await kv.put(POLICY_KEY, JSON.stringify(value));
   cache.delete(POLICY_KEY);
 }

@@ -1,18 +1,23 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { AppError } from "../../../shared/errors";
 import { type Experiment } from "../../../shared/experiments/experiment";
-import {
-  assertNoOverlap,
-  type ExperimentDefinition,
-  indexVersionsOf,
-  parseExperimentDefinition,
-  parseHoldout,
-} from "../../../shared/experiments/experiment-input";
-import { isValidId } from "../../../shared/ids";
+import { assertNoOverlap, type ExperimentDefinition, indexVersionsOf, parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
 import { readManifest } from "../../../shared/index-format/index-reader";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
-import { readJson } from "../http/read-json";
+import {
+  experimentBody,
+  experimentError,
+  experimentParam,
+  experimentParamError,
+  experimentUpdateBody,
+  experimentUpdateError,
+  holdoutBody,
+  holdoutError,
+  reportQuery,
+  updatedDefinition,
+} from "../http/schemas/experiments";
+import { validJson, validParams, validQuery } from "../http/schemas/validate";
 import { auditOf, forgetExperiments, getExperiment, listExperiments, newDraft, readHoldout, saveExperiment, writeHoldout } from "./experiment-store";
 import { experimentReport } from "./experiment-report";
 
@@ -28,8 +33,8 @@ export const experimentsAdmin = new Hono<AppEnv>()
   .use(adminAuth())
   .get("/holdout", async (c) => c.json({ holdout: await readHoldout(c.env.DB) }))
   /** `{"percent": 2, "salt"?: "holdout", "offset"?: 0}`: refused while experiments run, as it would move their users. */
-  .put("/holdout", async (c) => {
-    const holdout = parseHoldout(await readJson(c, MAX_BODY_BYTES));
+  .put("/holdout", validJson(holdoutBody, MAX_BODY_BYTES, holdoutError), async (c) => {
+    const holdout = c.req.valid("json");
     const running = await listExperiments(c.env.DB, ["running"]);
     if (running.length > 0) {
       throw new AppError(
@@ -42,47 +47,50 @@ export const experimentsAdmin = new Hono<AppEnv>()
     return c.json({ holdout });
   })
   .get("/", async (c) => c.json({ experiments: await listExperiments(c.env.DB), holdout: await readHoldout(c.env.DB) }))
-  .post("/", async (c) => {
-    const definition = await validDefinition(c.env, await readJson(c, MAX_BODY_BYTES));
+  .post("/", validJson(experimentBody, MAX_BODY_BYTES, experimentError), async (c) => {
+    const definition = await publishedAndFree(c.env, c.req.valid("json"));
     const experiment = newDraft(definition, Date.now());
     await saveExperiment(c.env.DB, experiment, "create", c.get("requestId"));
     return c.json({ experiment }, 201);
   })
-  .get("/:id", async (c) => {
-    const experiment = await getExperiment(c.env.DB, idParam(c.req.param("id")));
+  .get("/:id", validParams(experimentParam, experimentParamError), async (c) => {
+    const experiment = await getExperiment(c.env.DB, c.req.valid("param").id);
     return c.json({ experiment, audit: await auditOf(c.env.DB, experiment.id) });
   })
   /** Replaces a draft's definition; a running or stopped experiment cannot change (its users' assignments would). */
-  .put("/:id", async (c) => {
-    const current = await getExperiment(c.env.DB, idParam(c.req.param("id")));
-    if (current.status !== "draft")
-      throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only drafts can change; nothing was stored`);
-    const body = await readJson(c, MAX_BODY_BYTES);
-    const definition = await validDefinition(c.env, { ...(body as object), id: current.id });
-    const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
-    await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
+  .put(
+    "/:id",
+    validParams(experimentParam, experimentParamError),
+    draftOnly(),
+    validJson(experimentUpdateBody, MAX_BODY_BYTES, experimentUpdateError),
+    async (c) => {
+      const current = await getExperiment(c.env.DB, c.req.valid("param").id);
+      const definition = await publishedAndFree(c.env, updatedDefinition(c.req.valid("json"), current.id));
+      const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
+      await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
+      return c.json({ experiment });
+    },
+  )
+  .post("/:id/start", validParams(experimentParam, experimentParamError), async (c) => {
+    const experiment = await transition(c.env, c.req.valid("param").id, "draft", "running", c.get("requestId"));
     return c.json({ experiment });
   })
-  .post("/:id/start", async (c) => {
-    const experiment = await transition(c.env, idParam(c.req.param("id")), "draft", "running", c.get("requestId"));
-    return c.json({ experiment });
-  })
-  .post("/:id/stop", async (c) => {
-    const experiment = await transition(c.env, idParam(c.req.param("id")), "running", "stopped", c.get("requestId"));
+  .post("/:id/stop", validParams(experimentParam, experimentParamError), async (c) => {
+    const experiment = await transition(c.env, c.req.valid("param").id, "running", "stopped", c.get("requestId"));
     return c.json({ experiment });
   })
   /** Per variant, region and pooled: users, impressions, events, CTR with CIs, lift, CUPED, SRM, guardrails. `?format=markdown` for text. */
-  .get("/:id/report", async (c) => {
-    const experiment = await getExperiment(c.env.DB, idParam(c.req.param("id")));
+  .get("/:id/report", validParams(experimentParam, experimentParamError), validQuery(reportQuery, experimentParamError), async (c) => {
+    const experiment = await getExperiment(c.env.DB, c.req.valid("param").id);
     const report = await experimentReport(c.env, experiment);
-    return new URL(c.req.url).searchParams.get("format") === "markdown" ? c.text(report.markdown) : c.json(report.json);
+    return c.req.valid("query").format === "markdown" ? c.text(report.markdown) : c.json(report.json);
   });
 
 /** draft -> running (checked again: a version may have been collected, or another experiment started, since the draft was written), running -> stopped. */
 async function transition(env: Env, id: string, from: "draft" | "running", to: "running" | "stopped", requestId: string): Promise<Experiment> {
   const current = await getExperiment(env.DB, id);
   if (current.status !== from) throw new AppError("experiment_conflict", `experiment "${id}" is ${current.status}: only a ${from} experiment can become ${to}`);
-  if (to === "running") await validDefinition(env, current, current.id);
+  if (to === "running") await publishedAndFree(env, parseExperimentDefinition(pickDefinition(current)));
   const nowMs = Date.now();
   const experiment: Experiment = { ...current, status: to, updatedAtMs: nowMs, ...(to === "running" ? { startedAtMs: nowMs } : { stoppedAtMs: nowMs }) };
   await saveExperiment(env.DB, experiment, to === "running" ? "start" : "stop", requestId, from);
@@ -90,15 +98,18 @@ async function transition(env: Env, id: string, from: "draft" | "running", to: "
   return experiment;
 }
 
-function idParam(id: string): string {
-  if (!isValidId(id)) throw new AppError("invalid_request", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -");
-  return id;
+/** Only a draft's definition may change (a running or stopped experiment's users' assignments would): checked before its body is read. */
+function draftOnly(): MiddlewareHandler<AppEnv> {
+  return async function draftOnly(c, next) {
+    const current = await getExperiment(c.env.DB, c.req.param("id") ?? "");
+    if (current.status !== "draft")
+      throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only drafts can change; nothing was stored`);
+    await next();
+  };
 }
 
-/** The definition, checked against what only the Worker can read: published index versions and the layer's other experiments. */
-async function validDefinition(env: Env, body: unknown, selfId?: string): Promise<ExperimentDefinition> {
-  const definition = parseExperimentDefinition(selfId === undefined ? body : { ...pickDefinition(body as Experiment) });
-  if (definition.id === "holdout") throw new AppError("invalid_experiment", 'the id "holdout" is reserved; nothing was stored', { field: "id" });
+/** The definition (its shape checked by the route's schema), checked against what only the Worker can read: published index versions and the layer's other experiments. */
+async function publishedAndFree(env: Env, definition: ExperimentDefinition): Promise<ExperimentDefinition> {
   for (const version of indexVersionsOf(definition)) {
     if (!(await readManifest(env.INDEX_KV, version))) {
       throw new AppError("unknown_index_version", `index version "${version}" is not published (no manifest); nothing was stored`, { field: "variants" });

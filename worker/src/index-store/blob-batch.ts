@@ -3,7 +3,7 @@ import { AppError } from "../../../shared/errors";
 import { KV_VALUE_LIMIT_BYTES, presentBlobs, putBlobs } from "../../../shared/index-format/index-writer";
 import { SHA256_PATTERN } from "../../../shared/index-format/keys";
 import { type AppEnv } from "../http/app-env";
-import { readBytes, readJson } from "../http/read-json";
+import { readBytes } from "../http/read-json";
 
 /** Parts of one batch: enough that a catalog-only publication of a 1M-item index (~800 changed pages) takes a dozen requests. */
 export const MAX_BATCH_BLOBS = 100;
@@ -43,17 +43,12 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
 }
 
 /**
- * `POST /admin/index/blobs/missing` `{"sha256": [...]}`: which of these blobs
+ * `POST /admin/index/blobs/missing` `{"sha256": [...]}` (checked by the route's schema): which of these blobs
  * the Worker does not hold, in one request. Many are answered by a listing
  * alone: one that KV's eventually consistent list missed is sent again, harmlessly.
  */
-export async function missingBlobs(c: Context<AppEnv>): Promise<{ missing: string[] }> {
-  const body = (await readJson(c, 4 * 1024 * 1024)) as { sha256?: unknown } | null;
-  const list = body?.sha256;
-  if (!Array.isArray(list) || list.length > MAX_LOOKUP_BLOBS || !list.every((s) => typeof s === "string" && SHA256_PATTERN.test(s))) {
-    throw new AppError("invalid_request", `send {"sha256": [...]} with at most ${MAX_LOOKUP_BLOBS} lower-case hex SHA-256 checksums`);
-  }
-  const wanted = new Set(list as string[]);
+export async function missingBlobs(c: Context<AppEnv>, sha256: readonly string[]): Promise<{ missing: string[] }> {
+  const wanted = new Set(sha256);
   const present = await presentBlobs(c.env.INDEX_KV, wanted, true);
   return { missing: [...wanted].filter((sha256) => !present.has(sha256)) };
 }

@@ -1,5 +1,8 @@
 import type * as v from "valibot";
 import * as admin from "../http/schemas/admin";
+import * as config from "../http/schemas/admin-config";
+import * as erasures from "../http/schemas/erasures";
+import * as experiments from "../http/schemas/experiments";
 import {
   anonymousResponse,
   catalogItemResponse,
@@ -11,6 +14,7 @@ import {
 } from "../http/schemas/catalog-reads";
 import { eventBatchDocumented } from "../../../shared/events/event-schema";
 import { eventsResponse } from "../http/schemas/events";
+import { healthResponse, liveResponse } from "../http/schemas/health";
 import { recommendationsQuery, recommendationsResponse } from "../http/schemas/recommendations";
 import { eraseResponse, mergeBody, mergeResponse, profileBody, profileResponse, userIdParam } from "../http/schemas/users";
 
@@ -30,11 +34,13 @@ export interface Operation {
   description?: string;
   credentials: Credentials;
   params?: ObjectSchema;
+  /** Request headers the route checks (lower-case names). */
+  headers?: ObjectSchema;
   /** The query's object schema (possibly wrapped in a pipe whose first item is the object). */
   query?: Schema;
   body?: Schema | { contentType: string; description: string };
   /** The success status and its body (`text`: a non-JSON answer). */
-  success: { status: number; description: string; schema?: Schema; contentType?: string };
+  success: { status: number; description: string; schema?: Schema; contentType?: string; alternative?: string };
   /** Refusals besides the ones every route of its kind may give (401/403/429 from credentials, 405, 413). */
   errors?: number[];
 }
@@ -142,7 +148,7 @@ export const OPERATIONS: Operation[] = [
     tag: "Health",
     summary: "Liveness: touches no binding",
     credentials: "public",
-    success: { status: 200, description: "Alive." },
+    success: { status: 200, description: "Alive.", schema: liveResponse },
   },
   {
     method: "get",
@@ -150,7 +156,7 @@ export const OPERATIONS: Operation[] = [
     tag: "Health",
     summary: "The state of every binding",
     credentials: "secret",
-    success: { status: 200, description: "Binding states." },
+    success: { status: 200, description: "Binding states.", schema: healthResponse },
   },
   {
     method: "get",
@@ -178,10 +184,12 @@ function adminOperations(): Operation[] {
     path: string,
     tag: Operation["tag"],
     summary: string,
-    extra: Partial<Operation> = {},
-    success: Operation["success"] = { status: 200, description: "Done." },
+    extra: Partial<Operation>,
+    success: Operation["success"],
   ): Operation => ({ method, path, tag, summary, credentials: "secret", success, ...extra });
+  const done = (schema: Schema, description = "Done.", status = 200) => ({ status, description, schema });
   const blob = { contentType: "application/octet-stream", description: "The blob's bytes (at most 25 MiB)." };
+  const experimentId = { params: experiments.experimentParam };
   return [
     op(
       "put",
@@ -189,18 +197,25 @@ function adminOperations(): Operation[] {
       "Index",
       "Upload a blob under its content address",
       { params: admin.sha256Param, body: blob, errors: [400] },
-      { status: 201, description: "Stored (200: already there)." },
+      done(admin.blobPutResponse, "Stored (200: already there).", 201),
     ),
     op(
       "post",
       "/admin/index/blobs",
       "Index",
       "Upload several blobs in one multipart body, each part named by its SHA-256",
-      { body: { contentType: "multipart/form-data", description: "One part per blob, named by its lower-case hex SHA-256." }, errors: [400, 415] },
-      { status: 201, description: "What became of each blob." },
+      { body: { contentType: "multipart/form-data", description: "One part per blob (1 to 100), named by its lower-case hex SHA-256." }, errors: [400, 415] },
+      done(admin.blobBatchResponse, "Every blob stored (or there already).", 201),
     ),
-    op("post", "/admin/index/blobs/missing", "Index", "Which of these blobs an upload still has to send", { body: admin.missingBody, errors: [400, 415] }),
-    op("get", "/admin/index/blobs", "Index", "Stored blobs, 1000 per page", { query: admin.blobsQuery, errors: [400] }),
+    op(
+      "post",
+      "/admin/index/blobs/missing",
+      "Index",
+      "Which of these blobs an upload still has to send",
+      { body: admin.missingBody, errors: [400, 415] },
+      done(admin.missingResponse),
+    ),
+    op("get", "/admin/index/blobs", "Index", "Stored blobs, 1000 per page", { query: admin.blobsQuery, errors: [400] }, done(admin.blobsResponse)),
     op(
       "get",
       "/admin/index/blobs/{sha256}",
@@ -209,66 +224,177 @@ function adminOperations(): Operation[] {
       { params: admin.sha256Param, errors: [400, 404] },
       { status: 200, description: "The bytes.", contentType: "application/octet-stream" },
     ),
-    op("delete", "/admin/index/blobs/{sha256}", "Index", "Garbage-collect a blob", { params: admin.sha256Param, errors: [400, 409] }),
+    op(
+      "delete",
+      "/admin/index/blobs/{sha256}",
+      "Index",
+      "Garbage-collect a blob",
+      { params: admin.sha256Param, errors: [400, 409] },
+      done(admin.deletedResponse),
+    ),
     op(
       "put",
       "/admin/index/versions/{version}/blobs/{name}",
       "Index",
       "Upload a blob (older builders; X-Content-Sha256 must match)",
-      { params: admin.versionBlobParams, body: blob, errors: [400] },
-      { status: 201, description: "Stored (200: already there)." },
+      { headers: admin.contentShaHeader, params: admin.versionBlobParams, body: blob, errors: [400, 409] },
+      done(admin.blobPutResponse, "Stored (200: already there).", 201),
     ),
-    op("get", "/admin/index/versions", "Index", "Published versions, the current pointer and its history"),
-    op("get", "/admin/index/versions/{version}/manifest", "Index", "A published manifest", { params: admin.versionParam, errors: [400, 404] }),
+    op("get", "/admin/index/versions", "Index", "Published versions, the current pointer and its history", {}, done(admin.versionsResponse)),
+    op(
+      "get",
+      "/admin/index/versions/{version}/manifest",
+      "Index",
+      "A published manifest",
+      { params: admin.versionParam, errors: [400, 404] },
+      done(admin.manifestBody, "The manifest."),
+    ),
     op(
       "put",
       "/admin/index/versions/{version}/manifest",
       "Index",
       "Publish a manifest (every blob it lists must be present)",
       { params: admin.versionParam, body: admin.manifestBody, errors: [400, 409, 415] },
-      { status: 201, description: "Published." },
+      done(admin.manifestPutResponse, "Published.", 201),
     ),
-    op("delete", "/admin/index/versions/{version}", "Index", "Garbage-collect a version", { params: admin.versionParam, errors: [400, 409] }),
-    op("get", "/admin/index/current", "Index", "The live version", { errors: [503] }),
-    op("put", "/admin/index/current", "Index", "Make a published version live (or roll back)", { body: admin.currentBody, errors: [400, 409, 415] }),
-    op("post", "/admin/catalog/items", "Configuration", "Upsert up to 500 catalog items, atomically", { body: admin.catalogItemsBody, errors: [400, 415] }),
-    op("put", "/admin/config/editorial", "Configuration", "Editorial lists per surface and region", { body: admin.editorialBody, errors: [400, 415] }),
-    op("put", "/admin/config/policy", "Configuration", "Re-ranking knobs and business rules per surface", { body: admin.policyBody, errors: [400, 415] }),
-    op("get", "/admin/users/{id}/events", "Audits", "A user's stored event ids and undelivered outbox size", { params: admin.adminUserParam, errors: [400] }),
-    op("get", "/admin/metrics", "Audits", "Request metrics of the last minutes", { query: admin.metricsQuery, errors: [400, 503] }),
-    op("get", "/admin/experiments/{variant}/counters", "Audits", "Impressions and attributed events of a variant", {
-      params: admin.variantParam,
-      query: admin.countersQuery,
-      errors: [400, 503],
-    }),
-    op("get", "/admin/erasures", "Audits", "Erasure receipts (latest, or a user's)", { query: admin.erasuresQuery, errors: [400] }),
-    op("get", "/admin/erasures/{receiptId}", "Audits", "One erasure receipt", { params: admin.receiptParam, errors: [404] }),
-    op("get", "/admin/experiments/holdout", "Experiments", "The global holdout"),
-    op("put", "/admin/experiments/holdout", "Experiments", "Set the global holdout (refused while experiments run)", {
-      body: admin.holdoutBody,
-      errors: [400, 409, 415],
-    }),
-    op("get", "/admin/experiments", "Experiments", "Experiments, with the holdout"),
+    op(
+      "delete",
+      "/admin/index/versions/{version}",
+      "Index",
+      "Garbage-collect a version",
+      { params: admin.versionParam, errors: [400, 409] },
+      done(admin.deletedResponse),
+    ),
+    op("get", "/admin/index/current", "Index", "The live version", { errors: [503] }, done(admin.pointerResponse, "The current pointer.")),
+    op(
+      "put",
+      "/admin/index/current",
+      "Index",
+      "Make a published version live (or roll back)",
+      { body: admin.currentBody, errors: [400, 404, 415] },
+      done(admin.pointerResponse, "The new pointer."),
+    ),
+    op(
+      "post",
+      "/admin/catalog/items",
+      "Configuration",
+      "Upsert up to 500 catalog items, atomically",
+      { body: config.catalogItemsBody, errors: [400, 415] },
+      done(config.upsertedResponse),
+    ),
+    op(
+      "put",
+      "/admin/config/editorial",
+      "Configuration",
+      "Editorial lists per surface and region",
+      { body: config.editorialBody, errors: [400, 415] },
+      done(config.storedResponse),
+    ),
+    op(
+      "put",
+      "/admin/config/policy",
+      "Configuration",
+      "Re-ranking knobs and business rules per surface",
+      { body: config.policyBody, errors: [400, 415] },
+      done(config.storedResponse),
+    ),
+    op(
+      "get",
+      "/admin/users/{id}/events",
+      "Audits",
+      "A user's stored event ids and undelivered outbox size",
+      { params: config.auditUserParam, errors: [400] },
+      done(config.userEventsResponse, "The user's events."),
+    ),
+    op(
+      "get",
+      "/admin/metrics",
+      "Audits",
+      "Request metrics of the last minutes",
+      { query: config.metricsQuery, errors: [400, 503] },
+      done(config.metricsResponse, "Latency percentiles, error, degraded and cache-hit shares per route; heavy-ranker share; CTR per surface."),
+    ),
+    op(
+      "get",
+      "/admin/experiments/{variant}/counters",
+      "Audits",
+      "Impressions and attributed events of a variant",
+      { params: config.variantParam, query: config.countersQuery, errors: [400, 503] },
+      done(config.countersResponse, "The variant's counters."),
+    ),
+    op(
+      "get",
+      "/admin/erasures",
+      "Audits",
+      "Erasure receipts (latest, or a user's)",
+      { query: erasures.erasuresQuery, errors: [400, 503] },
+      done(erasures.receiptsResponse, "Receipts, newest first."),
+    ),
+    op(
+      "get",
+      "/admin/erasures/{receiptId}",
+      "Audits",
+      "One erasure receipt",
+      { params: erasures.receiptParam, errors: [404] },
+      done(erasures.receipt, "The receipt with the builder's progress."),
+    ),
+    op("get", "/admin/experiments/holdout", "Experiments", "The global holdout", {}, done(experiments.holdoutResponse, "The holdout.")),
+    op(
+      "put",
+      "/admin/experiments/holdout",
+      "Experiments",
+      "Set the global holdout (refused while experiments run)",
+      { body: experiments.holdoutBody, errors: [400, 409, 415] },
+      done(experiments.holdoutResponse, "The stored holdout."),
+    ),
+    op("get", "/admin/experiments", "Experiments", "Experiments, with the holdout", {}, done(experiments.experimentsResponse, "Every experiment.")),
     op(
       "post",
       "/admin/experiments",
       "Experiments",
       "Create a draft experiment",
-      { body: admin.experimentBody, errors: [400, 415] },
-      { status: 201, description: "The draft." },
+      { body: experiments.experimentBody, errors: [400, 415] },
+      done(experiments.experimentResponse, "The draft.", 201),
     ),
-    op("get", "/admin/experiments/{id}", "Experiments", "An experiment and its audit trail", { params: admin.experimentParam, errors: [400, 404] }),
-    op("put", "/admin/experiments/{id}", "Experiments", "Replace a draft's definition", {
-      params: admin.experimentParam,
-      body: admin.experimentBody,
-      errors: [400, 404, 409, 415],
-    }),
-    op("post", "/admin/experiments/{id}/start", "Experiments", "Start a draft", { params: admin.experimentParam, errors: [400, 404, 409] }),
-    op("post", "/admin/experiments/{id}/stop", "Experiments", "Stop a running experiment", { params: admin.experimentParam, errors: [400, 404, 409] }),
-    op("get", "/admin/experiments/{id}/report", "Experiments", "The experiment's report", {
-      params: admin.experimentParam,
-      query: admin.reportQuery,
-      errors: [400, 404, 503],
-    }),
+    op(
+      "get",
+      "/admin/experiments/{id}",
+      "Experiments",
+      "An experiment and its audit trail",
+      { ...experimentId, errors: [400, 404] },
+      done(experiments.experimentAuditResponse, "The experiment."),
+    ),
+    op(
+      "put",
+      "/admin/experiments/{id}",
+      "Experiments",
+      "Replace a draft's definition",
+      { ...experimentId, body: experiments.experimentUpdateBody, errors: [400, 404, 409, 415] },
+      done(experiments.experimentResponse, "The updated draft."),
+    ),
+    op(
+      "post",
+      "/admin/experiments/{id}/start",
+      "Experiments",
+      "Start a draft",
+      { ...experimentId, errors: [400, 404, 409] },
+      done(experiments.experimentResponse, "The running experiment."),
+    ),
+    op(
+      "post",
+      "/admin/experiments/{id}/stop",
+      "Experiments",
+      "Stop a running experiment",
+      { ...experimentId, errors: [400, 404, 409] },
+      done(experiments.experimentResponse, "The stopped experiment."),
+    ),
+    op(
+      "get",
+      "/admin/experiments/{id}/report",
+      "Experiments",
+      "The experiment's report",
+      { ...experimentId, query: experiments.reportQuery, errors: [400, 404, 503] },
+      { ...done(experiments.reportResponse, "The report (Markdown, as text/plain, with `?format=markdown`)."), alternative: "text/plain" },
+    ),
   ];
 }

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
-import { isValidId } from "../../../shared/ids";
 import { readCurrentPointer, readManifest } from "../../../shared/index-format/index-reader";
 import { ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
 import { erasureTag } from "../../../shared/privacy/erasure-tag";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
+import { erasuresQuery, erasuresQueryError, receiptParam } from "../http/schemas/erasures";
+import { validParams, validQuery } from "../http/schemas/validate";
 import { redisFromEnv } from "../redis/redis-client";
 import { erasureKey, type ErasureReceipt, readReceipt, readReceipts } from "./erase-user";
 
@@ -24,19 +25,14 @@ interface BuilderProgress {
  */
 export const erasuresAdmin = new Hono<AppEnv>()
   .use(adminAuth())
-  .get("/", async (c) => {
-    const user = c.req.query("user");
-    if (user !== undefined && !isValidId(user)) throw new AppError("invalid_request", "user must be a user id", { field: "user" });
-    const limitText = c.req.query("limit") ?? "50";
-    const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw new AppError("invalid_request", "limit must be an integer from 1 to 500", { field: "limit" });
+  .get("/", validQuery(erasuresQuery, erasuresQueryError), async (c) => {
+    const { user, limit } = c.req.valid("query");
     const subject = user === undefined ? null : await erasureTag(erasureKey(c.env), user);
     const receipts = await readReceipts(c.env.DB, subject, limit);
     return c.json({ receipts: await withBuilderProgress(c.env, receipts) });
   })
-  .get("/:receiptId", async (c) => {
-    const receipt = await readReceipt(c.env.DB, c.req.param("receiptId"));
+  .get("/:receiptId", validParams(receiptParam, erasuresQueryError), async (c) => {
+    const receipt = await readReceipt(c.env.DB, c.req.valid("param").receiptId);
     if (!receipt) throw new AppError("not_found", "no erasure receipt with this id");
     return c.json((await withBuilderProgress(c.env, [receipt]))[0]);
   });

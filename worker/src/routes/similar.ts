@@ -29,8 +29,8 @@ const validatedInput = [validParams(itemIdParam, plainQueryError), validQuery(si
  */
 export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedInput, async (c) => {
   const id = c.req.valid("param").id;
-  const params = new URL(c.req.url).searchParams;
-  const { limit } = c.req.valid("query");
+  const knobs = c.req.valid("query");
+  const limit = knobs.limit;
   const timing = new ServerTiming();
   const index = await timing.measure("index", () => loadCurrentIndex(c.env.INDEX_KV));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
@@ -43,8 +43,10 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedI
 
   const nlist = ann.section.nlist;
   const calibrated = ann.section.calibration;
-  const nprobe = intParam(params, "nprobe", Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist), 1, nlist);
-  const shortlist = intParam(params, "shortlist", calibrated?.shortlist ?? DEFAULT_SHORTLIST, 0, 10_000);
+  // The schema bounds nprobe by MAX_NPROBE; only the loaded index knows its own nlist.
+  if (knobs.nprobe !== undefined && knobs.nprobe > nlist) throw new AppError("invalid_request", `nprobe must be an integer from 1 to ${nlist}`);
+  const nprobe = knobs.nprobe ?? Math.min(calibrated?.nprobe ?? DEFAULT_NPROBE, nlist);
+  const shortlist = knobs.shortlist ?? calibrated?.shortlist ?? DEFAULT_SHORTLIST;
   const kernel = workerdKernel();
 
   // The item's own vector and id in the lists: from the funnel's item table and vector pages when
@@ -84,11 +86,3 @@ export const similarRoute = new Hono<AppEnv>().get("/:id/similar", ...validatedI
   );
   return answer(items, [...fetched.degraded, ...named]);
 });
-
-function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const raw = params.get(name);
-  if (raw === null) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new AppError("invalid_request", `${name} must be an integer from ${min} to ${max}`);
-  return value;
-}

@@ -1,16 +1,28 @@
 import * as v from "valibot";
 import { AppError } from "../../../../shared/errors";
 import { documentedAs } from "../../../../shared/schema/documented";
-import { firstFieldError, ID_RULE, idSchema, intParam } from "./common";
+import { boundedInt, firstFieldError, ID_RULE, idSchema, intParam } from "./common";
 import { type IssuesToError } from "./validate";
 
 export const itemIdParam = v.object({ id: idSchema(`item id must be ${ID_RULE}`) });
 
-/** `GET /v1/items/:id/similar`: `nprobe` and `shortlist` are bounded by the index (its `nlist`), so the route checks them once it is loaded. */
+/** Most inverted lists one request may probe, whatever the index: far above any `nlist` an edge index is built with. */
+export const MAX_NPROBE = 65_536;
+/** Most candidates one request may re-score exactly. */
+export const MAX_SHORTLIST = 10_000;
+
+/**
+ * `GET /v1/items/:id/similar`: `nprobe` is also bounded by the loaded index's
+ * `nlist`, which the route checks once the index is read.
+ */
 export const similarQuery = v.object({
   limit: intParam("limit", 20, 1, 100),
-  nprobe: v.optional(v.pipe(v.string(), v.description("Inverted lists probed, 1 to the index's nlist; the index's calibrated value when absent."))),
-  shortlist: v.optional(v.pipe(v.string(), v.description("Candidates re-scored exactly, 0 to 10000; the index's calibrated value when absent."))),
+  nprobe: v.optional(
+    boundedInt("nprobe", 1, MAX_NPROBE, "Inverted lists probed, 1 to the index's nlist (a 400 above it); the index's calibrated value when absent."),
+  ),
+  shortlist: v.optional(
+    boundedInt("shortlist", 0, MAX_SHORTLIST, `Candidates re-scored exactly, 0 to ${MAX_SHORTLIST}; the index's calibrated value when absent.`),
+  ),
 });
 /** These routes never named the field in their errors. */
 export const plainQueryError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message);

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { AppError, type ErrorCode } from "../../../../shared/errors";
 import { ID_PATTERN } from "../../../../shared/ids";
+import { documentedAs } from "../../../../shared/schema/documented";
 import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
 import { type IssuesToError } from "./validate";
 
@@ -10,21 +11,24 @@ export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 export const idSchema = (message: string, description?: string) =>
   description ? v.pipe(v.string(message), v.regex(ID_PATTERN, message), v.description(description)) : v.pipe(v.string(message), v.regex(ID_PATTERN, message));
 
-/** A query parameter holding an integer from `min` to `max`, `fallback` when absent. */
-export const intParam = (name: string, fallback: number, min: number, max: number, description?: string) => {
+/** A query parameter holding an integer from `min` to `max`. */
+export const boundedInt = (name: string, min: number, max: number, description: string) => {
   const message = `${name} must be an integer from ${min} to ${max}`;
-  return v.optional(
-    v.pipe(
-      v.string(message),
-      v.description(description ?? `An integer from ${min} to ${max}; ${fallback} when absent.`),
-      v.transform(Number),
-      v.integer(message),
-      v.minValue(min, message),
-      v.maxValue(max, message),
-    ),
-    String(fallback),
+  return v.pipe(
+    v.string(message),
+    // A query string is text; the reference says which integers it takes.
+    documentedAs<string>({ type: "integer", minimum: min, maximum: max }),
+    v.description(description),
+    v.transform(Number),
+    v.integer(message),
+    v.minValue(min, message),
+    v.maxValue(max, message),
   );
 };
+
+/** A query parameter holding an integer from `min` to `max`, `fallback` when absent. */
+export const intParam = (name: string, fallback: number, min: number, max: number, description?: string) =>
+  v.optional(boundedInt(name, min, max, description ?? `An integer from ${min} to ${max}; ${fallback} when absent.`), String(fallback));
 
 /**
  * The error for the first issue by field `order`: `code` with the issue's

@@ -32,26 +32,25 @@ export const mergeResponse = v.object({
   profileAdopted: v.boolean(),
   sessionVersion: v.number(),
 });
+/** What was erased where (worker/src/privacy/erase-user.ts). */
+export const erasureReceipt = v.object({
+  receiptId: v.string(),
+  subject: v.pipe(v.string(), v.description("Keyed hash of the user id: the receipt never names the user.")),
+  requestedAt: v.string(),
+  completedAt: v.string(),
+  stores: v.array(
+    v.object({
+      store: v.picklist(["session", "redis", "builder-files", "index", "list-cache"]),
+      removed: v.optional(v.record(v.string(), v.number())),
+      status: v.picklist(["erased", "disabled", "pending", "done", "expires"]),
+      note: v.optional(v.string()),
+    }),
+  ),
+  requestId: v.nullable(v.string()),
+});
 export const eraseResponse = v.object({
   userId: v.string(),
   erased: v.literal(true),
   redis: v.optional(v.pipe(v.string(), v.description("What became of the user's data in Redis (`erased`, `disabled`)."))),
-  receipt: v.pipe(
-    v.object({
-      receiptId: v.string(),
-      subject: v.pipe(v.string(), v.description("Keyed hash of the user id: the receipt never names the user.")),
-      requestedAt: v.string(),
-      completedAt: v.string(),
-      stores: v.array(
-        v.object({
-          store: v.picklist(["session", "redis", "builder-files", "index", "list-cache"]),
-          removed: v.optional(v.record(v.string(), v.number())),
-          status: v.picklist(["erased", "disabled", "pending", "done", "expires"]),
-          note: v.optional(v.string()),
-        }),
-      ),
-      requestId: v.nullable(v.string()),
-    }),
-    v.description("What was erased where; GET /admin/erasures/{receiptId} shows its later progress."),
-  ),
+  receipt: v.pipe(erasureReceipt, v.description("What was erased where; GET /admin/erasures/{receiptId} shows its later progress.")),
 });

@@ -1,0 +1,172 @@
+import * as v from "valibot";
+import { catalogItemProblem, MAX_ITEMS_PER_UPSERT } from "../../../../shared/catalog/catalog-item";
+import { AppError } from "../../../../shared/errors";
+import { ID_PATTERN } from "../../../../shared/ids";
+import { VERSION_PATTERN } from "../../../../shared/index-format/keys";
+import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
+import { documentedAs } from "../../../../shared/schema/documented";
+import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
+import { parsePolicyOverrides } from "../../config/config-store";
+import { ID_RULE, intParam } from "./common";
+import { type IssuesToError, parsedBy, parserError } from "./validate";
+
+/** The catalog, configuration and audit routes of the admin API. */
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const range = (min: number, max: number) => v.optional(v.pipe(v.number(), v.minValue(min), v.maxValue(max)));
+
+const catalogItem = v.strictObject({
+  itemId: v.pipe(v.string(), v.regex(ID_PATTERN)),
+  title: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
+  categories: v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(64)),
+  year: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1800), v.maxValue(2200))),
+  tags: v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(64)),
+  available: v.boolean(),
+  blockedRegions: v.optional(
+    v.pipe(v.array(v.pipe(v.string(), v.regex(/^[a-z]{2}$/))), v.maxLength(250), v.description("Lower-case countries where the item may not be shown.")),
+  ),
+});
+
+/** `POST /admin/catalog/items`: up to 500 items, all or nothing, tied to an index version when the builder publishes one. */
+export const catalogItemsBody = v.object({
+  items: v.pipe(v.array(catalogItem), v.minLength(1), v.maxLength(MAX_ITEMS_PER_UPSERT)),
+  indexVersion: v.optional(v.nullable(v.pipe(v.string(), v.regex(VERSION_PATTERN), v.description("The version the items were built into.")))),
+});
+
+const ITEMS_MESSAGE = `send {"items": [...]} with 1 to ${MAX_ITEMS_PER_UPSERT} items`;
+/**
+ * 400 `invalid_item`: the list itself first (its length too, which a schema
+ * checks only once every item passed), then `indexVersion`, then the first
+ * bad item, as shared/catalog/catalog-item.ts words its problem.
+ */
+export const catalogItemsError: IssuesToError = (issues, _c, input) => {
+  const items = (input as { items?: unknown } | null)?.items;
+  if (Array.isArray(items) && (items.length === 0 || items.length > MAX_ITEMS_PER_UPSERT)) return new AppError("invalid_item", ITEMS_MESSAGE);
+  const issue = firstIssue(issues, (i) => {
+    const [field, index] = issuePath(i);
+    if (field === "items") return typeof index === "number" ? [2, index] : [0];
+    return field === undefined ? [0] : [rankOf(["items", "indexVersion"], field)];
+  });
+  const [field, index] = issuePath(issue);
+  if (field === "indexVersion") return new AppError("invalid_item", "indexVersion must be a version string or absent");
+  if (typeof index !== "number") return new AppError("invalid_item", ITEMS_MESSAGE);
+  const problem = catalogItemProblem((items as unknown[])[index]) ?? `${issuePath(issue).slice(2).join(".")}: ${issue.message}`;
+  return new AppError("invalid_item", `items[${index}].${problem}; nothing was written`, { index });
+};
+
+const REGION_KEY = /^([a-z]{2}|default|global)$/;
+const editorialRegions = v.pipe(
+  v.custom<Record<string, string[]>>(isObject),
+  documentedAs<Record<string, string[]>>({
+    type: "object",
+    description: "Region (lower-case country, `global` or `default`) -> item ids in order (at most 100).",
+    propertyNames: { pattern: REGION_KEY.source },
+    additionalProperties: { type: "array", items: { type: "string", pattern: ID_PATTERN.source }, maxItems: 100 },
+  }),
+  v.record(v.pipe(v.string(), v.regex(REGION_KEY)), v.pipe(v.array(v.pipe(v.string(), v.regex(ID_PATTERN))), v.maxLength(100))),
+);
+
+/** `PUT /admin/config/editorial`: surface -> region -> item ids, e.g. `{"home": {"default": ["858"], "us": ["260"]}}`. */
+export const editorialBody = v.pipe(
+  v.custom<Record<string, Record<string, string[]>>>(isObject),
+  v.record(v.string(), editorialRegions),
+  v.description('Editorial lists per surface and region: `{"home": {"default": ["858"], "us": ["260"]}}`.'),
+);
+
+/** 400 `invalid_request` naming the first surface and region at fault, as the configuration has always been refused. */
+export const editorialError: IssuesToError = (issues) => {
+  const issue = issues[0];
+  const [surface, region] = issuePath(issue);
+  const regionKey = issue.path?.[1]?.origin === "key";
+  const message =
+    surface === undefined
+      ? "editorial config must be an object of surfaces"
+      : region === undefined
+        ? `${surface}: an object of regions`
+        : regionKey
+          ? `${surface}.${region}: region must be a lower-case country code, global or default`
+          : `${surface}.${region}: at most 100 item ids`;
+  return new AppError("invalid_request", `${message}; nothing was stored`);
+};
+
+const ruleMatch = v.pipe(
+  v.strictObject({
+    itemId: v.optional(v.pipe(v.string(), v.minLength(1))),
+    category: v.optional(v.pipe(v.string(), v.minLength(1))),
+    yearBefore: v.optional(v.pipe(v.number(), v.integer(), v.description("Items released before this year."))),
+  }),
+  v.description("At least one of itemId, category, yearBefore; all given must hold."),
+);
+const businessRule = v.variant("kind", [
+  v.strictObject({ kind: v.literal("pin"), itemId: v.pipe(v.string(), v.minLength(1)), position: v.pipe(v.number(), v.integer(), v.minValue(1)) }),
+  v.strictObject({ kind: v.picklist(["boost", "bury"]), match: ruleMatch, by: v.pipe(v.number(), v.minValue(0)) }),
+  v.strictObject({ kind: v.literal("exclude"), match: ruleMatch }),
+]);
+
+/** Re-ranking knobs and business rules, each optional over the defaults (shared/ranking/policy/policy-config.ts). */
+export const policyShape = v.strictObject({
+  mmrLambda: range(0, 1),
+  maxPerCategory: range(0, 100),
+  freshBoost: range(-10, 10),
+  frequencyCap: range(0, 1000),
+  explorationRate: range(0, 1),
+  explorationFrom: range(1, 100),
+  rules: v.optional(v.pipe(v.array(businessRule), v.maxLength(100))),
+});
+
+/** `PUT /admin/config/policy`: surface (`default` for all) -> policy; checked by the policy's own rules, which name the first problem. */
+export const policyBody = parsedBy(
+  v.pipe(
+    v.custom<Record<string, v.InferInput<typeof policyShape>>>(isObject),
+    v.record(v.string(), policyShape),
+    v.description("Re-ranking knobs and business rules per surface (`default` for all)."),
+  ),
+  parsePolicyOverrides,
+);
+export const policyError = parserError(parsePolicyOverrides, (issues) => new AppError("invalid_request", `${issues[0].message}; nothing was stored`));
+
+export const storedResponse = v.object({ stored: v.literal(true) });
+export const upsertedResponse = v.object({ upserted: v.pipe(v.number(), v.description("Items written.")) });
+
+const USER_ID_MESSAGE = `user id must be ${ID_RULE}`;
+export const auditUserParam = v.object({ id: v.pipe(v.string(USER_ID_MESSAGE), v.regex(ID_PATTERN, USER_ID_MESSAGE)) });
+export const userEventsResponse = v.object({
+  userId: v.string(),
+  eventIds: v.pipe(v.array(v.string()), v.description("The user's stored event ids (idempotency window).")),
+  pendingOutbox: v.pipe(v.number(), v.description("Events not yet delivered to Redis.")),
+  pendingImpressions: v.number(),
+});
+
+const MAX_MINUTES = METRICS_TTL_S / 60;
+export const metricsQuery = v.object({ minutes: intParam("minutes", 60, 1, MAX_MINUTES, `Window in minutes, 1 to ${MAX_MINUTES}; 60 when absent.`) });
+const routeSummary = v.object({
+  requests: v.number(),
+  p50Ms: v.number(),
+  p95Ms: v.number(),
+  clientErrorShare: v.number(),
+  serverErrorShare: v.number(),
+  degradedShare: v.number(),
+  cacheHitRate: v.nullable(v.number()),
+});
+export const metricsResponse = v.object({
+  minutes: v.number(),
+  routes: v.record(v.string(), routeSummary),
+  heavyShare: v.pipe(v.nullable(v.number()), v.description("Share of recommendation answers ordered by the heavy ranker.")),
+  orders: v.record(v.string(), v.number()),
+  ctr: v.pipe(v.record(v.string(), v.object({ shown: v.number(), clicks: v.number(), ctr: v.number() })), v.description("Clicks per item shown, by surface.")),
+  degradedCodes: v.record(v.string(), v.number()),
+});
+
+const COUNTERS_MESSAGE = "variant must be an id and region a lower-case country code or global";
+export const variantParam = v.object({ variant: v.pipe(v.string(), v.regex(ID_PATTERN, COUNTERS_MESSAGE)) });
+export const countersQuery = v.object({
+  region: v.optional(
+    v.pipe(v.string(), v.regex(/^([a-z]{2}|global)$/, COUNTERS_MESSAGE), v.description("A lower-case country code or `global`; `global` when absent.")),
+    "global",
+  ),
+});
+export const countersResponse = v.object({
+  variant: v.string(),
+  region: v.string(),
+  counters: v.pipe(v.record(v.string(), v.number()), v.description("Impressions and attributed events per type.")),
+});

@@ -1,0 +1,169 @@
+import * as v from "valibot";
+import { AppError } from "../../../../shared/errors";
+import { type ExperimentDefinition, parseExperimentDefinition, parseHoldout } from "../../../../shared/experiments/experiment-input";
+import { ID_PATTERN } from "../../../../shared/ids";
+import { SOURCES } from "../../../../shared/ranking/candidate";
+import { MAX_SOFTMAX_TOP_N } from "../../../../shared/ranking/policy/exploration";
+import { policyShape } from "./admin-config";
+import { SURFACES } from "./recommendations";
+import { type IssuesToError, parsedBy, parserError } from "./validate";
+
+/**
+ * The experiments admin API. Definitions and the holdout are checked by
+ * shared/experiments/experiment-input.ts, whose codes (`invalid_experiment`,
+ * `unknown_knob`, `invalid_allocation`, `invalid_holdout`) and messages
+ * clients rely on; the shapes here type and document them and refuse what
+ * is not of their shape (with the parser's error for it).
+ */
+
+const ID_MESSAGE = "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -";
+export const experimentParam = v.object({ id: v.pipe(v.string(ID_MESSAGE), v.regex(ID_PATTERN, ID_MESSAGE)) });
+export const experimentParamError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message);
+
+export const reportQuery = v.object({
+  format: v.optional(v.pipe(v.string(), v.description("`markdown` for the report as text; JSON otherwise."))),
+});
+
+const percent = v.pipe(v.number(), v.minValue(0), v.maxValue(100), v.description("Percent, at most two decimals."));
+const shortId = (max: number) => v.pipe(v.string(), v.regex(ID_PATTERN), v.maxLength(max));
+const finite = v.number();
+const quota = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000));
+
+const lightWeights = v.looseObject({
+  normalize: v.optional(v.picklist(["rank", "zscore"])),
+  source: v.pipe(
+    v.looseObject(Object.fromEntries(SOURCES.map((s) => [s, finite])) as Record<(typeof SOURCES)[number], typeof finite>),
+    v.description("Weight per candidate source."),
+  ),
+  popularity: finite,
+  affinity: finite,
+  declaredCategory: finite,
+  perImpression: finite,
+});
+const slot = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100), v.description("1-based first slot that explores."));
+const exploration = v.variant("policy", [
+  v.strictObject({ policy: v.literal("epsilon"), rate: v.pipe(v.number(), v.minValue(0), v.maxValue(1)), from: slot }),
+  v.strictObject({
+    policy: v.literal("softmax"),
+    temperature: v.pipe(v.number(), v.minValue(1e-3), v.maxValue(1e3)),
+    topN: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(MAX_SOFTMAX_TOP_N)),
+    from: slot,
+  }),
+]);
+const overrides = v.pipe(
+  v.strictObject({
+    indexVersion: v.optional(v.pipe(v.string(), v.minLength(1), v.description("A published version to serve from (must have a manifest)."))),
+    lightWeights: v.optional(lightWeights),
+    heavyRanker: v.optional(v.boolean()),
+    policy: v.optional(policyShape),
+    exploration: v.optional(exploration),
+    sourceQuotas: v.optional(
+      v.pipe(
+        v.strictObject(
+          Object.fromEntries(SOURCES.map((s) => [s, v.optional(quota)])) as Record<(typeof SOURCES)[number], v.OptionalSchema<typeof quota, undefined>>,
+        ),
+        v.description("Candidates per source."),
+      ),
+    ),
+  }),
+  v.description("What the variant changes; everything absent is served as to everyone else."),
+);
+
+const definitionEntries = {
+  id: shortId(64),
+  name: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  layer: v.optional(v.pipe(shortId(64), v.description("Experiments of one layer exclude each other; `default` when absent."))),
+  salt: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+  traffic: v.optional(v.pipe(percent, v.description("Share of the layer's traffic; 100 when absent."))),
+  trafficOffset: v.optional(percent),
+  control: v.pipe(v.string(), v.description("The variant the others are compared against.")),
+  variants: v.pipe(v.record(shortId(32), overrides), v.description("2 to 10 variants: id -> overrides.")),
+  allocation: v.pipe(
+    v.record(v.string(), v.record(v.string(), percent)),
+    v.description("Region (lower-case country, `global`, and the required `default`) -> variant -> percent; each region sums to 100."),
+  ),
+  surfaces: v.optional(v.pipe(v.array(v.picklist(SURFACES)), v.description("Surfaces it applies to; all when empty or absent."))),
+};
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const guarded = <E extends v.ObjectEntries>(entries: E) =>
+  v.pipe(v.custom<v.InferInput<v.StrictObjectSchema<E, undefined>>>(isObject), v.strictObject(entries));
+
+/** The id `holdout` names the global holdout in reports. */
+function parseDefinition(input: unknown): ExperimentDefinition {
+  const definition = parseExperimentDefinition(input);
+  if (definition.id === "holdout") throw new AppError("invalid_experiment", 'the id "holdout" is reserved; nothing was stored', { field: "id" });
+  return definition;
+}
+const fallback = (issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) => new AppError("invalid_experiment", `${issues[0].message}; nothing was stored`);
+
+/** `POST /admin/experiments`: a new draft. */
+export const experimentBody = parsedBy(guarded(definitionEntries), parseDefinition);
+export const experimentError = parserError(parseDefinition, fallback);
+
+/** `PUT /admin/experiments/:id`: a draft's new definition; the path names it, so `id` may be left out. */
+export const experimentUpdateBody = guarded({ ...definitionEntries, id: v.optional(definitionEntries.id) });
+/** The definition of an update: the path's id over the body's. */
+export const updatedDefinition = (body: object, id: string): ExperimentDefinition => parseDefinition({ ...body, id });
+export const experimentUpdateError: IssuesToError = (issues, c, input) => {
+  updatedDefinition(input as object, c.req.param("id") ?? "");
+  return fallback(issues);
+};
+
+/** `PUT /admin/experiments/holdout`: refused while experiments run. */
+export const holdoutBody = parsedBy(
+  guarded({
+    percent: v.pipe(percent, v.description("Share of all users held out of every experiment.")),
+    salt: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+    offset: v.optional(percent),
+  }),
+  parseHoldout,
+);
+export const holdoutError = parserError(parseHoldout, (issues) => new AppError("invalid_holdout", `${issues[0].message}; nothing was stored`));
+
+const holdout = v.object({
+  salt: v.string(),
+  start: v.pipe(v.number(), v.description("First bucket (basis points, 0-9999).")),
+  end: v.pipe(v.number(), v.description("End bucket, exclusive.")),
+});
+const experiment = v.object({
+  id: v.string(),
+  name: v.string(),
+  layer: v.string(),
+  salt: v.string(),
+  status: v.picklist(["draft", "running", "stopped"]),
+  trafficStart: v.pipe(v.number(), v.description("The layer's buckets it owns, in basis points: start ...")),
+  trafficEnd: v.pipe(v.number(), v.description("... to end, exclusive.")),
+  control: v.string(),
+  variants: v.array(v.object({ id: v.string(), overrides: v.record(v.string(), v.unknown()) })),
+  allocation: v.record(v.string(), v.record(v.string(), v.number())),
+  surfaces: v.array(v.string()),
+  createdAtMs: v.number(),
+  updatedAtMs: v.number(),
+  startedAtMs: v.nullable(v.number()),
+  stoppedAtMs: v.nullable(v.number()),
+});
+
+export const holdoutResponse = v.object({ holdout });
+export const experimentResponse = v.object({ experiment });
+export const experimentsResponse = v.object({ experiments: v.array(experiment), holdout });
+export const experimentAuditResponse = v.object({
+  experiment,
+  audit: v.pipe(v.array(v.object({ action: v.string(), at: v.number(), requestId: v.nullable(v.string()) })), v.description("Every change, oldest first.")),
+});
+const scope = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.description("Users, impressions, events, CTR with its interval, lift and CUPED per variant; the SRM test."),
+);
+export const reportResponse = v.object({
+  experiment: v.looseObject({ id: v.string(), name: v.string(), status: v.string(), control: v.string(), variants: v.array(v.string()) }),
+  generatedAtMs: v.number(),
+  confidence: v.number(),
+  srmFlagged: v.pipe(v.boolean(), v.description("A sample-ratio mismatch somewhere: do not read the metrics.")),
+  pooled: scope,
+  regions: v.array(scope),
+  guardrails: v.array(
+    v.object({ variant: v.string(), impressions: v.number(), serverP95Ms: v.nullable(v.number()), degradedShare: v.number(), errorShare: v.number() }),
+  ),
+  notes: v.array(v.string()),
+});
