@@ -11,6 +11,7 @@ import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { runPipeline, type PipelineOptions } from "../../index-builder/src/pipeline/pipeline";
+import { type CanaryDecision } from "../../index-builder/src/pipeline/canary-decision";
 import { AdminClient } from "../../index-builder/src/publish/admin-client";
 import { garbageCollect } from "../../index-builder/src/publish/garbage-collect";
 import { readBuiltManifest, uploadVersion } from "../../index-builder/src/publish/publish-index";
@@ -112,6 +113,11 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
     expect(canary.variants.find((v) => v.id === "candidate")!.overrides.indexVersion).toBe("v-retitled");
     expect(Object.keys(canary.allocation).sort()).toEqual(["br", "default"]);
     expect(result.table).toContain("| nDCG@10 |");
+    // Both arms were probed alike: the candidate's users and as many on the live version (the control), in the same run.
+    const decision = (result.state.canary as { decision: CanaryDecision }).decision;
+    expect(decision.candidate).toMatchObject({ version: "v-retitled", probes: 6, faults: 0 });
+    expect(decision.control).toMatchObject({ version: versions.a, probes: 6 });
+    expect(result.table).toContain(`| control | ${versions.a} | 6 |`);
     // Both versions were scored in the order their manifests name (this suite's index serves its heavy model).
     const order = (await readBuiltManifest(source)).ranking?.order ?? null;
     expect(order).toBe("heavy");
@@ -161,6 +167,10 @@ describe("index publication from CI (wrangler dev + redis-server)", () => {
       failed.every((c) => c.detail.startsWith("degraded:")),
       JSON.stringify(failed),
     ).toBe(true);
+    // The missing blob is the candidate's fault alone: the control arm on the live version answered whole.
+    const decision = (result.state.canary as { decision: CanaryDecision }).decision;
+    expect(decision.candidate.faults).toBeGreaterThan(0);
+    expect(decision.control).toMatchObject({ probes: 6, faults: 0 });
     expect((await client.current())!.version).toBe(versions.b);
     expect(await client.experiment((result.state.canary as { experimentId: string }).experimentId)).toMatchObject({ status: "stopped" });
     expect((await recs("after-rollback")).indexVersion).toBe(versions.b);

@@ -53,4 +53,21 @@ describe("the publication canary as an experiment", () => {
     const holdout = { salt: "holdout", start: 0, end: 5000 };
     for (const { userId } of canaryProbeUsers(e, holdout, 5)) expect(experimentsFor({ running: [e], holdout }, userId, "home")).toEqual([e]);
   });
+
+  it("probes the control arm with as many users of the canary's live variant, from the same region", () => {
+    const e = running(canaryDefinition("canary-run5", "v2", { share: 0.05, regions: ["pt"] }));
+    const control = canaryProbeUsers(e, NO_HOLDOUT, 5, "control");
+    expect(control).toHaveLength(5);
+    for (const { userId, region } of control) {
+      expect(region).toBe("pt");
+      expect(experimentsFor({ running: [e], holdout: NO_HOLDOUT }, userId, "home")).toEqual([e]);
+      expect(assign(e, userId, "pt").variant).toBe("live");
+    }
+    // A canary taking the whole layer has no live variant: control users come from outside it (here the global holdout).
+    const whole = running(canaryDefinition("canary-run6", "v2", { share: 1, regions: null }));
+    const holdout = { salt: "holdout", start: 0, end: 1000 };
+    const outside = canaryProbeUsers(whole, holdout, 3, "control");
+    expect(outside).toHaveLength(3);
+    for (const { userId } of outside) expect(experimentsFor({ running: [whole], holdout }, userId, "home")).toEqual([]);
+  });
 });

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../local/wrangler";
 import { garbageCollect } from "../publish/garbage-collect";
 import { rollback } from "../publish/rollback";
+import { DEFAULT_ENVIRONMENT_TOLERANCE } from "./canary-decision";
 import { DEFAULT_GATE } from "./gate";
 import { runPipeline } from "./pipeline";
 import { STEPS, type StepName } from "./pipeline-state";
@@ -19,7 +20,9 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --ann-recall-floor X  (default ${DEFAULT_GATE.annRecallFloor})   --coverage-floor X  (default ${DEFAULT_GATE.coverageFloorRatio})
             --canary-share X    share of users on the candidate (default 0.1; 0 disables the canary);
                                 the canary is an experiment in layer "canary" whose treatment pins the candidate
-            --canary-regions a,b  only these regions   --canary-probes N (default 5)   --canary-settle-s S (default 70)
+            --canary-regions a,b  only these regions   --canary-probes N users per arm (default 5)   --canary-settle-s S (default 70)
+            --canary-tolerance X  how far the candidate's environment-degraded probe rate (Redis, D1, session timeouts)
+                                may exceed the live control arm's, probed alongside (default ${DEFAULT_ENVIRONMENT_TOLERANCE})
             --keep N            versions kept by gc (default 5)   --gc-apply  delete (default: dry run)
             --stop-after STEP   ${STEPS.join("|")}
             Exit code 0 promoted, 2 refused by the gate, 3 rolled back by the canary.
@@ -51,6 +54,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
       "canary-regions": { type: "string" },
       "canary-probes": { type: "string" },
       "canary-settle-s": { type: "string" },
+      "canary-tolerance": { type: "string" },
       keep: { type: "string" },
       "gc-apply": { type: "boolean" },
       apply: { type: "boolean" },
@@ -95,6 +99,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
             regions: values["canary-regions"] ? values["canary-regions"].split(",").map((r) => r.trim().toLowerCase()) : null,
             probes: positive(values["canary-probes"] ?? "5", "--canary-probes"),
             settleMs: 1000 * Number(values["canary-settle-s"] ?? "70"),
+            tolerance: fraction(values["canary-tolerance"] ?? String(DEFAULT_ENVIRONMENT_TOLERANCE), "--canary-tolerance"),
           }
         : null,
     gc: { keep, apply: values["gc-apply"] === true },

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CanaryCheck } from "./canary-check";
+import { type CanaryDecision } from "./canary-decision";
 import { type VersionEvaluation } from "./evaluate-version";
 import { type GateReport } from "./gate";
 import { type GcPlan } from "../publish/garbage-collect";
@@ -20,8 +21,12 @@ export interface PipelineState {
   evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };
   gate?: GateReport;
   upload?: UploadReport;
-  /** The canary experiment (its id, so promotion or rollback stops it) and its checks. */
-  canary?: { experimentId: string; pass: boolean; checks: CanaryCheck[] } | { skipped: string };
+  /**
+   * The canary experiment (its id, so promotion or rollback stops it), its checks, and the comparison of
+   * its arms (probe counts and environment-degraded rates of candidate and control); no decision when an
+   * earlier attempt of the run had already stopped it.
+   */
+  canary?: { experimentId: string; pass: boolean; checks: CanaryCheck[]; decision?: CanaryDecision; healthy?: boolean } | { skipped: string };
   promote?: { from: string | null; to: string };
   gc?: GcPlan;
   outcome?: Outcome;

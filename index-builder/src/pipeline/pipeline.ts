@@ -9,6 +9,7 @@ import { readBuiltManifest, uploadVersion } from "../publish/publish-index";
 import { blobProblems } from "./blob-check";
 import { checkCanary } from "./canary-check";
 import { type CanaryConfig, canaryId, startCanary, stopCanary } from "./canary-experiment";
+import { canaryTable } from "./canary-decision";
 import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, type HoldoutProtocol, timeHoldout } from "./holdout";
@@ -35,7 +36,7 @@ export interface PipelineOptions extends AdminClientOptions {
   holdout?: HoldoutProtocol;
   gate?: GateConfig;
   /** The canary experiment's share (or regions) and its probes; null: promote without a canary. */
-  canary: (CanaryConfig & { probes: number; settleMs: number }) | null;
+  canary: (CanaryConfig & { probes: number; settleMs: number; tolerance?: number }) | null;
   gc: { keep: number; apply: boolean; graceMs?: number };
   /** Stop (successfully) after this step; the next run resumes after it. */
   stopAfter?: StepName;
@@ -82,7 +83,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await saveRun(options.workDir, state);
     await writeReport(options.workDir, state);
     log(`pipeline: ${outcome}`);
-    return { outcome, state, table: state.gate ? gateTable(state.gate) : null };
+    return { outcome, state, table: summaryTable(state) };
   };
   const step = async (name: StepName, run: () => Promise<void>): Promise<boolean> => {
     if (state[name] === undefined) {
@@ -94,7 +95,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   };
   const stopped = async (): Promise<PipelineResult> => {
     await writeReport(options.workDir, state);
-    return { outcome: "stopped", state, table: state.gate ? gateTable(state.gate) : null };
+    return { outcome: "stopped", state, table: summaryTable(state) };
   };
 
   if (
@@ -226,9 +227,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         itemIds: manifest.fallbackItemIds.slice(0, 20),
         probes: options.canary.probes,
         settleMs: options.canary.settleMs,
+        tolerance: options.canary.tolerance,
       });
       state.canary = { experimentId: experiment.id, ...result };
       for (const c of result.checks.filter((c) => !c.pass)) log(`canary check failed: ${c.name}: ${c.detail}`);
+      const { candidate, control } = result.decision;
+      log(
+        `canary: candidate ${candidate.faults} faults, ${candidate.environmentDegraded}/${candidate.probes} environment-degraded; ` +
+          `control ${control.faults} faults, ${control.environmentDegraded}/${control.probes}`,
+      );
       if (!result.pass) await stopCanary(client, experiment.id);
     })
   )
@@ -256,7 +263,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 /** report.json (the whole run) and gate.md (the gate table) in the work directory: the CI job's summary and artifact. */
 async function writeReport(workDir: string, state: PipelineState): Promise<void> {
   await writeFile(join(workDir, "report.json"), JSON.stringify(state, null, 2));
-  if (state.gate) await writeFile(join(workDir, "gate.md"), gateTable(state.gate) + outcomeLine(state));
+  const table = summaryTable(state);
+  if (table) await writeFile(join(workDir, "gate.md"), table + outcomeLine(state));
+}
+
+/** The gate table, and the canary's arms once it ran: the job summary. */
+function summaryTable(state: PipelineState): string | null {
+  if (!state.gate) return null;
+  const canary =
+    state.canary && "decision" in state.canary && state.canary.decision ? `\n${canaryTable(state.canary.decision, state.canary.healthy ?? true)}` : "";
+  return gateTable(state.gate) + canary;
 }
 
 function outcomeLine(state: PipelineState): string {
