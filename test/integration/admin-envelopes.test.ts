@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
-import { CURRENT_POINTER_KEY } from "../../shared/index-format/keys";
+import { blobKey, CURRENT_POINTER_KEY } from "../../shared/index-format/keys";
 import * as admin from "../../worker/src/http/schemas/admin";
 import * as config from "../../worker/src/http/schemas/admin-config";
 import { errorEnvelope } from "../../worker/src/http/schemas/common";
@@ -75,6 +75,56 @@ describe("admin refusals are unchanged by the schemas", () => {
       code: "invalid_request",
       message: 'blob name "Bad" is not allowed',
     });
+  });
+
+  it("POST /admin/index/blobs: every part checked in body order before anything is stored, the first problem named", async () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const good = await Promise.all(["one", "two"].map(async (text) => ({ sha256: await sha256Hex(bytes(text)), bytes: bytes(text) })));
+    const form = (parts: [string, string | Blob][]) => {
+      const f = new FormData();
+      for (const [name, value] of parts) f.append(name, value);
+      return adminCall("/admin/index/blobs", { method: "POST", body: f });
+    };
+    const file = (b: Uint8Array) => new Blob([b], { type: "application/octet-stream" });
+    const stored = async () => Promise.all(good.map(async (g) => (await env.INDEX_KV.get(blobKey(g.sha256))) !== null));
+    const cases: [[string, string | Blob][], string][] = [
+      [
+        [
+          [good[0]!.sha256, file(good[0]!.bytes)],
+          ["Not-A-Sha", file(good[1]!.bytes)],
+        ],
+        'part "Not-A-Sha" must be named by its lower-case hex SHA-256; nothing was stored',
+      ],
+      [
+        [
+          [good[0]!.sha256, file(good[0]!.bytes)],
+          [good[1]!.sha256, "a string, not a file"],
+        ],
+        `part ${good[1]!.sha256} must be a file; nothing was stored`,
+      ],
+      // The first bad part wins, whichever its problem.
+      [
+        [
+          [good[1]!.sha256, "text"],
+          ["x".repeat(100), file(good[0]!.bytes)],
+        ],
+        `part ${good[1]!.sha256} must be a file; nothing was stored`,
+      ],
+      [Array.from({ length: 101 }, () => [good[0]!.sha256, file(good[0]!.bytes)] as [string, Blob]), "send 1 to 100 blobs per batch"],
+    ];
+    for (const [parts, message] of cases) {
+      expect(await refusal(await form(parts))).toEqual({ status: 400, code: "invalid_request", message });
+      expect(await stored()).toEqual([false, false]);
+    }
+    expect(await refusal(await adminCall("/admin/index/blobs", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }))).toEqual({
+      status: 400,
+      code: "invalid_request",
+      message: "send the blobs as multipart/form-data, one file per blob named by its SHA-256",
+    });
+    const ok = await form(good.map((g) => [g.sha256, file(g.bytes)]));
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toEqual({ stored: 2, bytes: 6 });
+    expect(await stored()).toEqual([true, true]);
   });
 
   it("POST /admin/index/blobs/missing and PUT /admin/index/current: the body's shape", async () => {

@@ -1,12 +1,10 @@
 import { type Context } from "hono";
 import { AppError } from "../../../shared/errors";
 import { KV_VALUE_LIMIT_BYTES, presentBlobs, putBlobs } from "../../../shared/index-format/index-writer";
-import { SHA256_PATTERN } from "../../../shared/index-format/keys";
 import { type AppEnv } from "../http/app-env";
 import { readBytes } from "../http/read-json";
+import { validBlobBatch } from "../http/schemas/blob-batch";
 
-/** Parts of one batch: enough that a catalog-only publication of a 1M-item index (~800 changed pages) takes a dozen requests. */
-export const MAX_BATCH_BLOBS = 100;
 /** Checksums one lookup may name: a 1M-item index lists ~14k blobs. */
 export const MAX_LOOKUP_BLOBS = 50_000;
 
@@ -15,7 +13,7 @@ export const MAX_LOOKUP_BLOBS = 50_000;
  * each part a file named by its SHA-256 and typed with its content type.
  * One request instead of one per blob: on a local stack the request, not
  * the bytes, is most of a small blob's cost. Every checksum is checked
- * before anything is written.
+ * before anything is written (schemas/blob-batch.ts).
  */
 export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: number; bytes: number }> {
   const type = c.req.header("content-type") ?? "";
@@ -31,13 +29,8 @@ export async function storeBlobBatch(c: Context<AppEnv>): Promise<{ stored: numb
   const parts: [string, File | string][] = [];
   form.forEach((part, name) => parts.push([name, part]));
   const blobs: { bytes: Uint8Array; sha256: string; contentType: string }[] = [];
-  for (const [sha256, part] of parts) {
-    if (!SHA256_PATTERN.test(sha256))
-      throw new AppError("invalid_request", `part "${sha256.slice(0, 80)}" must be named by its lower-case hex SHA-256; nothing was stored`);
-    if (typeof part === "string") throw new AppError("invalid_request", `part ${sha256} must be a file; nothing was stored`);
+  for (const [sha256, part] of validBlobBatch(parts))
     blobs.push({ sha256, bytes: new Uint8Array(await part.arrayBuffer()), contentType: part.type || "application/octet-stream" });
-  }
-  if (blobs.length === 0 || blobs.length > MAX_BATCH_BLOBS) throw new AppError("invalid_request", `send 1 to ${MAX_BATCH_BLOBS} blobs per batch`);
   const stored = await putBlobs(c.env.INDEX_KV, blobs);
   return { stored, bytes: blobs.reduce((a, b) => a + b.bytes.byteLength, 0) };
 }
