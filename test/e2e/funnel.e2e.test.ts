@@ -181,6 +181,30 @@ describe("the serving funnel on the demo index", () => {
     const shown = body.items.find((i) => i.itemId === item);
     expect(shown?.sources).toContain("trending");
     expect(shown?.reasons.map((r) => r.code)).toContain("trending_in_region");
+
+    // The trending list itself keeps counting a withdrawn or region-blocked item in Redis, and never shows it.
+    const trendingIds = async (region: string) => {
+      const res = await server.v1.trending.$get({ query: { region, limit: "10" } });
+      expect(res.status).toBe(200);
+      const list = await res.json();
+      expect(list).toMatchObject({ source: "redis", degraded: [] });
+      return list.items.map((i) => i.itemId);
+    };
+    const row = { itemId: item, title: "Requiem for a Dream", categories: ["Drama"], year: 2000, tags: [] };
+    const setRow = async (extra: { available: boolean; blockedRegions?: string[] }) =>
+      expect((await server.admin.catalog.items.$post({ json: { items: [{ ...row, ...extra }] } })).status).toBe(200);
+    expect(await trendingIds("us")).toContain(item);
+    try {
+      await setRow({ available: false });
+      expect(await trendingIds("us")).not.toContain(item);
+      expect(await trendingIds("global")).not.toContain(item);
+      await setRow({ available: true, blockedRegions: ["us"] });
+      expect(await trendingIds("us")).not.toContain(item);
+      expect(await trendingIds("global")).toContain(item);
+    } finally {
+      await setRow({ available: true });
+    }
+    expect(await trendingIds("us")).toContain(item);
   }, 60_000);
 
   it("logs each impression with its propensities", async () => {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { type AppEnv } from "../http/app-env";
 import { trendingQuery, trendingQueryError } from "../http/schemas/catalog-reads";
 import { validQuery } from "../http/schemas/validate";
+import { servableOnly } from "../catalog/servable";
 import { regionOf } from "../http/region";
 import { loadCurrentIndex } from "../index-store/index-cache";
 import { redisFromEnv } from "../redis/redis-client";
@@ -9,9 +10,11 @@ import { DEFAULT_TRENDING, readTrending } from "../redis/trending";
 
 /**
  * Items trending in a region (`?region=us`, default the caller's), from the
- * hourly Redis counters merged with decay. Without Redis, the index's
- * popular list stands in and the response says so.
+ * hourly Redis counters merged with decay, without what the catalogue has
+ * withdrawn or blocks in that region (catalog/servable.ts). Without Redis,
+ * the index's popular list stands in and the response says so.
  */
+const RESTRICTED_SLACK = 20;
 export const trending = new Hono<AppEnv>().get("/", validQuery(trendingQuery, trendingQueryError), async (c) => {
   const query = c.req.valid("query");
   const region = query.region ?? regionOf(c.req.raw);
@@ -19,8 +22,11 @@ export const trending = new Hono<AppEnv>().get("/", validQuery(trendingQuery, tr
   const redis = redisFromEnv(c.env);
   if (redis) {
     try {
-      const items = await readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit });
-      return c.json({ region, source: "redis", items, degraded: [] });
+      // A few more than asked: withdrawn or region-blocked items keep counting in Redis and are dropped here.
+      const counted = await readTrending(redis, region, Date.now(), { ...DEFAULT_TRENDING, limit: limit + RESTRICTED_SLACK });
+      const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+      const { items, degraded } = await servableOnly(c.env, counted, region === "global" ? "" : region, defer);
+      return c.json({ region, source: "redis", items: items.slice(0, limit), degraded });
     } catch (err) {
       console.warn(JSON.stringify({ level: "warn", message: "trending read failed", error: String(err) }));
     }
