@@ -15,6 +15,10 @@ export interface CatalogItem {
 /** A catalog row as the funnel reads it (titles, live availability, region blocks, content). */
 export type CatalogFacts = Required<CatalogItem>;
 
+/** Whether the catalogue lets `region` see the item: available and not blocked there. */
+export const shownIn = (row: Pick<CatalogFacts, "available" | "blockedRegions">, region: string): boolean =>
+  row.available && !row.blockedRegions.includes(region);
+
 /** Most items accepted in one catalog upsert request. */
 export const MAX_ITEMS_PER_UPSERT = 500;
 

@@ -1,4 +1,4 @@
-import { type CatalogFacts } from "../catalog/catalog-item";
+import { type CatalogFacts, shownIn } from "../catalog/catalog-item";
 import { categoriesOf } from "../catalog/item-lookup";
 import { type PopularBlob, type PopularItem } from "../index-format/popular";
 import { type ItemFacts } from "../ranking/candidate";
@@ -25,7 +25,7 @@ export function factsOf(
       categories: o.categories,
       year: o.year,
       popularity: head && row >= 0 ? head.table.popularity(row) : 0,
-      available: o.available && !o.blockedRegions.includes(region),
+      available: shownIn(o, region),
       fresh: row < 0,
     };
   }
@@ -60,7 +60,7 @@ export function popularById(popular: PopularBlob | null): ReadonlyMap<string, Po
 /** Whether an item may be shown by what the overlay and the item table say: null when neither knows. */
 function visibleByIndex(itemId: string, head: FunnelHead | null, overlay: CatalogView | null, region: string): boolean | null {
   const o = overlay?.rows.get(itemId);
-  if (o) return o.available && !o.blockedRegions.includes(region);
+  if (o) return shownIn(o, region);
   const row = head ? head.table.rowOf(itemId) : -1;
   return overlay?.complete && head && row >= 0 ? head.table.available(row) : null;
 }
@@ -75,7 +75,7 @@ export function knownVisible(head: FunnelHead | null, overlay: CatalogView | nul
   for (const itemId of itemIds) {
     const o = overlay?.rows.get(itemId);
     const row = head ? head.table.rowOf(itemId) : -1;
-    if (o ? o.available && !o.blockedRegions.includes(region) : row >= 0 && head!.table.available(row)) out.add(itemId);
+    if (o ? shownIn(o, region) : row >= 0 && head!.table.available(row)) out.add(itemId);
   }
   return out;
 }
@@ -104,7 +104,7 @@ export async function visibleItems(
   const rows = ask.length > 0 ? await catalog.rowsOf(ask) : new Map<string, CatalogFacts>();
   for (const itemId of ask) {
     const row = rows.get(itemId);
-    if (!row || (row.available && !row.blockedRegions.includes(region))) out.add(itemId);
+    if (!row || shownIn(row, region)) out.add(itemId);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { probeLists, searchIvfPq } from "../ann/ivfpq-search";
-import { type CatalogFacts } from "../catalog/catalog-item";
+import { type CatalogFacts, shownIn } from "../catalog/catalog-item";
 import { type ContentModel, contentVector } from "../embeddings/content-vector";
 import { type PopularBlob } from "../index-format/popular";
 import { annResultsWanted, UNCALIBRATED_ANN_KNOBS } from "../ranking/ann-request";
@@ -142,7 +142,7 @@ export function freshSource(
   region: string,
   knobs: FunnelKnobs,
 ): SourceProposal | null {
-  const shown = fresh.filter((f) => f.available && !f.blockedRegions.includes(region) && !(head && head.table.rowOf(f.itemId) >= 0));
+  const shown = fresh.filter((f) => shownIn(f, region) && !(head && head.table.rowOf(f.itemId) >= 0));
   if (shown.length === 0) return null;
   return { source: "fresh", quota: knobs.quota.fresh, items: freshOrder(shown, head?.content ?? null, query) };
 }

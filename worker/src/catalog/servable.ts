@@ -1,4 +1,4 @@
-import { type CatalogFacts } from "../../../shared/catalog/catalog-item";
+import { type CatalogFacts, shownIn } from "../../../shared/catalog/catalog-item";
 import { loadCurrentIndex } from "../index-store/index-cache";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "./catalog-overlay";
 import { catalogFacts } from "./d1-catalog";
@@ -30,7 +30,7 @@ export async function servableOnly<T extends { itemId: string }>(
       ]);
     const shown = items.filter((i) => {
       const row = rows.get(i.itemId);
-      return row === undefined || (row.available && !row.blockedRegions.includes(region));
+      return row === undefined || shownIn(row, region);
     });
     return { items: shown, degraded: overlay.stale ? ["catalog_overlay_stale"] : [] };
   } catch (err) {

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { shownIn } from "../../../shared/catalog/catalog-item";
 import { createMiddleware } from "hono/factory";
 import { type Assignment } from "../../../shared/experiments/assignment";
 import { variantKnobs } from "../../../shared/experiments/variant-knobs";
@@ -173,7 +174,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   );
   const restricted = (itemId: string) => {
     const row = overlay.ok ? overlay.value.rows.get(itemId) : undefined;
-    return row !== undefined && !(row.available && !row.blockedRegions.includes(list.region));
+    return row !== undefined && !shownIn(row, list.region);
   };
   const { page: shown, positions, next } = cutPage(list.entries, offset, query.limit, restricted);
   const rendered = await renderPage(c.env, index, shown, offset + 1, { region: list.region, contextItemId: query.contextItemId }, list.titles, timing, defer);
