@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeededRandom } from "../seeded-random";
-import { encodeItemPages, encodeItemPagesOfColumns, HOT_ROWS, itemColumnsOf, pagedItemLookup } from "./item-directory";
-import { decodeItemPage, encodeItemPage, encodeItemPageOfRows, type ItemPageEntry, pageIdAt, searchPage } from "./item-page";
+import { encodeItemPages, encodeItemPagesOfColumns, HOT_ROWS, pagedItemLookup } from "./item-directory";
+import { decodeItemPage, encodeItemPage, encodeItemPageOfRows, itemColumnsOf, type ItemPageEntry, pageIdAt, searchPage } from "./item-page";
 import { orderItemRows } from "./item-table";
 
 /** n items with ids of mixed lengths and scripts, random facts; the paged table over them, pages read from memory. */

@@ -1,5 +1,15 @@
 import { type ItemLookup } from "./item-lookup";
-import { encodeItemPage, encodeItemPageOfRows, type ItemColumns, type ItemPage, type ItemPageEntry, pageIdAt, searchPage, searchRow } from "./item-page";
+import {
+  encodeItemPage,
+  encodeItemPageOfRows,
+  type ItemColumns,
+  itemColumnsOf,
+  type ItemPage,
+  type ItemPageEntry,
+  pageIdAt,
+  searchPage,
+  searchRow,
+} from "./item-page";
 
 /**
  * The paged item table of a large catalog. A whole table costs about 25
@@ -84,34 +94,6 @@ export function encodeItemPagesOfColumns(
       hotRows: Math.min(n, sizes.hotRows ?? HOT_ROWS),
     },
   };
-}
-
-/** Columns of entries given in row order (their ids UTF-8 encoded and packed). */
-export function itemColumnsOf(entries: readonly Omit<ItemPageEntry, "row">[]): ItemColumns {
-  const encoder = new TextEncoder();
-  const ids = entries.map((e) => encoder.encode(e.itemId));
-  const n = entries.length;
-  const columns: ItemColumns = {
-    count: n,
-    idOffsets: new Uint32Array(n + 1),
-    idBytes: new Uint8Array(ids.reduce((s, b) => s + b.byteLength, 0)),
-    categoryMask: new Uint32Array(n),
-    popularity: new Float32Array(n),
-    year: new Uint16Array(n),
-    flags: new Uint8Array(n),
-  };
-  let at = 0;
-  entries.forEach((e, row) => {
-    columns.idOffsets[row] = at;
-    columns.idBytes.set(ids[row]!, at);
-    at += ids[row]!.byteLength;
-    columns.categoryMask[row] = e.categoryMask >>> 0;
-    columns.popularity[row] = e.popularity;
-    columns.year[row] = e.year;
-    columns.flags[row] = e.available ? 1 : 0;
-  });
-  columns.idOffsets[n] = at;
-  return columns;
 }
 
 /** Reads a page by kind and number (through the isolate's caches); a fault names why it is unusable. */

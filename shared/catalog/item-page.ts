@@ -46,29 +46,7 @@ function layout(n: number) {
 
 /** Encodes entries in the order given (the caller sorts: by row, or by id bytes). */
 export function encodeItemPage(entries: readonly ItemPageEntry[]): Uint8Array {
-  const encoder = new TextEncoder();
-  const ids = entries.map((e) => encoder.encode(e.itemId));
-  const n = entries.length;
-  const idBytes = ids.reduce((s, b) => s + b.byteLength, 0);
-  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  view.setUint32(8, idBytes, true);
-  const p = viewsOf(bytes, n, idBytes);
-  let at = 0;
-  entries.forEach((e, k) => {
-    p.rows[k] = e.row;
-    p.idOffsets[k] = at;
-    p.idBytes.set(ids[k]!, at);
-    at += ids[k]!.byteLength;
-    p.categoryMask[k] = e.categoryMask >>> 0;
-    p.popularity[k] = e.popularity;
-    p.year[k] = e.year;
-    p.flags[k] = e.available ? 1 : 0;
-  });
-  p.idOffsets[n] = at;
-  return bytes;
+  return writePage(itemColumnsOf(entries), Uint32Array.from(entries.keys()), (k) => entries[k]!.row);
 }
 
 /**
@@ -90,15 +68,48 @@ export interface ItemColumns {
   flags: Uint8Array;
 }
 
+/** Columns of entries, in the order given (their ids UTF-8 encoded and packed). */
+export function itemColumnsOf(entries: readonly Omit<ItemPageEntry, "row">[]): ItemColumns {
+  const encoder = new TextEncoder();
+  const ids = entries.map((e) => encoder.encode(e.itemId));
+  const n = entries.length;
+  const columns: ItemColumns = {
+    count: n,
+    idOffsets: new Uint32Array(n + 1),
+    idBytes: new Uint8Array(ids.reduce((s, b) => s + b.byteLength, 0)),
+    categoryMask: new Uint32Array(n),
+    popularity: new Float32Array(n),
+    year: new Uint16Array(n),
+    flags: new Uint8Array(n),
+  };
+  let at = 0;
+  entries.forEach((e, k) => {
+    columns.idOffsets[k] = at;
+    columns.idBytes.set(ids[k]!, at);
+    at += ids[k]!.byteLength;
+    columns.categoryMask[k] = e.categoryMask >>> 0;
+    columns.popularity[k] = e.popularity;
+    columns.year[k] = e.year;
+    columns.flags[k] = e.available ? 1 : 0;
+  });
+  columns.idOffsets[n] = at;
+  return columns;
+}
+
 /**
  * The page of the given rows of `columns`, in the order given, each
  * entry's row number being its row: the same bytes as `encodeItemPage` of
  * those rows' entries.
  */
 export function encodeItemPageOfRows(columns: ItemColumns, rows: ArrayLike<number>): Uint8Array {
-  const n = rows.length;
+  return writePage(columns, rows, (k) => rows[k]!);
+}
+
+/** A page of the entries `picks` of `columns`, entry k numbered `rowNumber(k)`. */
+function writePage(columns: ItemColumns, picks: ArrayLike<number>, rowNumber: (k: number) => number): Uint8Array {
+  const n = picks.length;
   let idBytes = 0;
-  for (let k = 0; k < n; k++) idBytes += columns.idOffsets[rows[k]! + 1]! - columns.idOffsets[rows[k]!]!;
+  for (let k = 0; k < n; k++) idBytes += columns.idOffsets[picks[k]! + 1]! - columns.idOffsets[picks[k]!]!;
   const bytes = new Uint8Array(layout(n).idsAt + idBytes);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
@@ -107,17 +118,17 @@ export function encodeItemPageOfRows(columns: ItemColumns, rows: ArrayLike<numbe
   const p = viewsOf(bytes, n, idBytes);
   let at = 0;
   for (let k = 0; k < n; k++) {
-    const row = rows[k]!;
-    const start = columns.idOffsets[row]!;
-    const end = columns.idOffsets[row + 1]!;
-    p.rows[k] = row;
+    const i = picks[k]!;
+    const start = columns.idOffsets[i]!;
+    const end = columns.idOffsets[i + 1]!;
+    p.rows[k] = rowNumber(k);
     p.idOffsets[k] = at;
     p.idBytes.set(columns.idBytes.subarray(start, end), at);
     at += end - start;
-    p.categoryMask[k] = columns.categoryMask[row]!;
-    p.popularity[k] = columns.popularity[row]!;
-    p.year[k] = columns.year[row]!;
-    p.flags[k] = columns.flags[row]! & 1;
+    p.categoryMask[k] = columns.categoryMask[i]!;
+    p.popularity[k] = columns.popularity[i]!;
+    p.year[k] = columns.year[i]!;
+    p.flags[k] = columns.flags[i]! & 1;
   }
   p.idOffsets[n] = at;
   return bytes;
