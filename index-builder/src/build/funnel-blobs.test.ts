@@ -5,17 +5,30 @@ import { encodeItemPages } from "../../../shared/catalog/item-directory";
 import { encodeItemPage } from "../../../shared/catalog/item-page";
 import { encodeItemTable, orderItemRows } from "../../../shared/catalog/item-table";
 import { FUNNEL_BLOBS, ITEM_DIRECTORY_BLOB, itemPageName } from "../../../shared/index-format/funnel-section";
-import { buildFunnelBlobs, DEFAULT_PAGES, funnelItemsOf, idByteOrder, MAX_PAGES_PER_KIND, scaledPages, tableOrder } from "./funnel-blobs";
+import {
+  buildFunnelBlobs,
+  DEFAULT_PAGES,
+  funnelItemsOf,
+  idByteOrder,
+  MAX_PAGES_PER_KIND,
+  MAX_PAGES_TOTAL,
+  pageCount,
+  scaledPages,
+  tableOrder,
+} from "./funnel-blobs";
 
 describe("page sizes", () => {
   it("stay as configured up to a million items and grow past it so no kind has more than MAX_PAGES_PER_KIND pages", () => {
     expect(scaledPages(DEFAULT_PAGES, 1_000_000)).toEqual(DEFAULT_PAGES);
+    // 2M keeps the sizes it was measured with (bench/results/serve-2m.json).
+    expect(scaledPages(DEFAULT_PAGES, 2_000_000)).toMatchObject({ vectorPageSize: 256, covisitPageSize: 256, titlePageSize: 512, itemPageSize: 1024 });
     for (const n of [2_000_000, 10_000_000, 50_000_000]) {
       const pages = scaledPages(DEFAULT_PAGES, n);
       for (const kind of ["vectorPageSize", "covisitPageSize", "titlePageSize", "itemPageSize"] as const) {
         expect(Math.ceil(n / pages[kind])).toBeLessThanOrEqual(MAX_PAGES_PER_KIND);
         expect(pages[kind] % DEFAULT_PAGES[kind]).toBe(0);
       }
+      expect(pageCount(pages, n)).toBeLessThanOrEqual(MAX_PAGES_TOTAL);
     }
   });
 });

@@ -313,22 +313,43 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /**
  * Pages of any one kind at most: the manifest names every blob with its
- * checksum (about 180 bytes of JSON each), and the Worker parses it on a
+ * checksum (about 150 bytes of JSON each), and the Worker parses it on a
  * cold start, so at 10M items pages of the default sizes (some 150,000
  * blobs, a 29 MB manifest, over KV's 25 MiB) are grown instead.
  */
 export const MAX_PAGES_PER_KIND = 8192;
+/**
+ * Pages of all kinds at most: the Worker takes a manifest of at most 4 MiB
+ * (worker/src/http/body-limits.ts), and at 10M items 8,192 pages per kind
+ * still made 31,905 blobs, a 5 MB manifest the Worker refused. 24,000 pages
+ * and an index's ANN shards stay under 4 MB; a 2M index (23,441 pages)
+ * keeps its page sizes.
+ */
+export const MAX_PAGES_TOTAL = 24_000;
 
-/** Page sizes grown (in steps of the configured size) so that no kind has more than MAX_PAGES_PER_KIND pages of n rows. */
+/**
+ * Page sizes grown (in steps of the configured size) so that no kind has
+ * more than MAX_PAGES_PER_KIND pages of n rows, and all kinds together no
+ * more than MAX_PAGES_TOTAL (the cap per kind lowered in 5% steps until they fit).
+ */
 export function scaledPages(pages: PageSizes, n: number): PageSizes {
-  const grow = (size: number) => Math.max(1, Math.ceil(n / MAX_PAGES_PER_KIND / size)) * size;
-  return {
-    ...pages,
-    vectorPageSize: grow(pages.vectorPageSize),
-    covisitPageSize: grow(pages.covisitPageSize),
-    titlePageSize: grow(pages.titlePageSize),
-    itemPageSize: grow(pages.itemPageSize),
-  };
+  for (let cap = MAX_PAGES_PER_KIND; ; cap = Math.floor(cap * 0.95)) {
+    const grow = (size: number) => Math.max(1, Math.ceil(n / cap / size)) * size;
+    const grown = {
+      ...pages,
+      vectorPageSize: grow(pages.vectorPageSize),
+      covisitPageSize: grow(pages.covisitPageSize),
+      titlePageSize: grow(pages.titlePageSize),
+      itemPageSize: grow(pages.itemPageSize),
+    };
+    if (pageCount(grown, n) <= MAX_PAGES_TOTAL || cap <= 1) return grown;
+  }
+}
+
+/** Pages of every kind of n rows: vectors, co-visitation, titles, and a paged item table's row and id pages. */
+export function pageCount(pages: PageSizes, n: number): number {
+  const of = (size: number) => Math.ceil(n / size);
+  return of(pages.vectorPageSize) + of(pages.covisitPageSize) + of(pages.titlePageSize) + (n > pages.wholeItemTableMax ? 2 * of(pages.itemPageSize) : 0);
 }
 
 /** Rows [from, to) of the lists as lists of their own (neighbour indices unchanged). */
