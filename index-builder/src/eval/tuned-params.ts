@@ -1,6 +1,7 @@
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
 import { DEMO_LIGHT_WEIGHTS } from "../build/build-index";
-import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../ranker/train-mlp";
+import { DEFAULT_MLP_TRAINING } from "../ranker/train-mlp";
+import { type HeavyTraining } from "../ranker/train-heavy";
 import { type CovisitOptions, DEMO_COVISIT } from "../train/covisitation";
 import { DEFAULT_IALS, type IalsOptions } from "../train/implicit-als";
 
@@ -84,7 +85,7 @@ export interface FunnelTuning {
   /** Recent events folded in and used as co-visitation seeds (the Worker's session keeps 50). */
   recentLimit: number;
   light: LightWeights;
-  training: MlpTrainOptions;
+  training: HeavyTraining;
 }
 
 /**
@@ -151,7 +152,10 @@ const FUNNEL_LIGHT = (covisit: number, popularity = 0.03): LightWeights => ({
  * −0.0004 to +0.002 (−0.012 / −0.011 at 0.4); popularity in the 30 days before the request −0.001 to
  * +0.0008 / +0.0017 to +0.0049 (90 days: −0.001 to +0.0022 / −0.0027 to +0.0035). None is beyond noise.
  */
-const FUNNEL_MLP: MlpTrainOptions = { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "lambdarank", ndcgAt: 10, epochs: 20, learningRate: 0.01, l2: 1e-4 };
+const FUNNEL_MLP: HeavyTraining = {
+  model: "mlp",
+  mlp: { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "lambdarank", ndcgAt: 10, epochs: 20, learningRate: 0.01, l2: 1e-4 },
+};
 
 /*
  * Re-chosen after the ANN source started asking for as many extra results as
