@@ -12,7 +12,7 @@ import { type BootstrapOptions, chooseOrder, DEFAULT_BOOTSTRAP, describeChoice, 
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
 import { groupNdcgAt10, rankingQuality, type RankingQuality } from "./ranking-quality";
 import { DEFAULT_MLP_TRAINING, selectGroups, trainMlp } from "./train-mlp";
-import { type HeavyTraining, trainHeavy } from "./train-heavy";
+import { type HeavyTraining, trainHeavy, treeTraining } from "./train-heavy";
 
 /** Fewer validation users than this and the comparison means nothing: no ranker is built. */
 const MIN_VALIDATION_GROUPS = 20;
@@ -35,7 +35,7 @@ export interface RankerBuildOptions {
 
 export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
   dataset: DEFAULT_RANKER_DATASET,
-  training: { model: "mlp", mlp: DEFAULT_MLP_TRAINING },
+  training: treeTraining(),
   bootstrap: DEFAULT_BOOTSTRAP,
   validationShare: 0.2,
   seed: 11,

@@ -1,7 +1,7 @@
 import { AppError } from "../../../shared/errors";
 import { MAX_TREE_DEPTH, type ObliviousForest } from "../../../shared/ranking/oblivious-trees";
 import { mulberry32 } from "../train/seeded-random";
-import { LAMBDA_SIGMA, lambdaPairs } from "./lambdarank";
+import { LAMBDA_SIGMA } from "./lambdarank";
 
 /**
  * LambdaMART (Burges 2010, "From RankNet to LambdaRank to LambdaMART: An
@@ -34,11 +34,16 @@ export interface TreeTrainOptions {
   seed: number;
 }
 
+/**
+ * Chosen on the eval's validation carves (eval/tuned-params.ts, cross-fitted over two halves of the
+ * validation users): depth 4, 150 trees at shrinkage 0.02 stayed closest to the light order on
+ * ML-100K and ahead of it (within noise) on ml-latest-small.
+ */
 export const DEFAULT_TREE_TRAINING: TreeTrainOptions = {
-  trees: 200,
-  depth: 5,
-  learningRate: 0.05,
-  l2: 1,
+  trees: 150,
+  depth: 4,
+  learningRate: 0.02,
+  l2: 10,
   bins: 64,
   ndcgAt: 10,
   groupSample: 1,
@@ -182,21 +187,34 @@ export function lambdaGradients(
   grad: Float64Array,
   hess: Float64Array,
 ): number {
+  // lambdarank.ts's lambdaPairs and lambdaLoss, fused without a pair object per pair (a tree visits ~10^6 pairs).
   const m = end - start;
-  const s = scores.subarray(start, end);
-  const pairs = lambdaPairs(s, labels.subarray(start, end), m, k);
+  const order = Array.from({ length: m }, (_, r) => r).sort((a, b) => scores[start + b]! - scores[start + a]! || a - b);
+  const discount = new Float64Array(m);
+  order.forEach((r, p) => (discount[r] = p < k ? 1 / Math.log2(p + 2) : 0));
+  let positives = 0;
+  for (let r = start; r < end; r++) positives += labels[r]! > 0 ? 1 : 0;
+  if (positives === 0 || positives === m) return 0;
+  let idcg = 0;
+  for (let p = 0; p < Math.min(positives, k); p++) idcg += 1 / Math.log2(p + 2);
   const sigma = LAMBDA_SIGMA;
   let loss = 0;
-  for (const { positive: i, negative: j, weight } of pairs) {
-    const margin = sigma * (s[i]! - s[j]!);
-    loss += weight * (Math.max(-margin, 0) + Math.log1p(Math.exp(-Math.abs(margin))));
-    const rho = 1 / (1 + Math.exp(margin));
-    const g = sigma * weight * rho;
-    const h = sigma * sigma * weight * rho * (1 - rho);
-    grad[start + i]! -= g;
-    grad[start + j]! += g;
-    hess[start + i]! += h;
-    hess[start + j]! += h;
+  for (let i = 0; i < m; i++) {
+    if (!(labels[start + i]! > 0)) continue;
+    for (let j = 0; j < m; j++) {
+      if (labels[start + j]! > 0) continue;
+      const weight = Math.abs(discount[i]! - discount[j]!) / idcg;
+      if (weight === 0) continue;
+      const margin = sigma * (scores[start + i]! - scores[start + j]!);
+      loss += weight * (Math.max(-margin, 0) + Math.log1p(Math.exp(-Math.abs(margin))));
+      const rho = 1 / (1 + Math.exp(margin));
+      const g = sigma * weight * rho;
+      const h = sigma * sigma * weight * rho * (1 - rho);
+      grad[start + i]! -= g;
+      grad[start + j]! += g;
+      hess[start + i]! += h;
+      hess[start + j]! += h;
+    }
   }
   return loss;
 }
