@@ -20,6 +20,29 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
+/** A manifest that ships only a heavy ranker: its model and spec blobs. */
+async function rankerManifest(version: string, model: Uint8Array, sha: string, spec: Uint8Array): Promise<IndexManifest> {
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    version,
+    builtAt: "2026-01-01T00:00:00.000Z",
+    source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
+    counts: { items: 0, users: 0, interactions: 0, categories: 0 },
+    blobs: {
+      [RANKER_BLOBS.model]: { bytes: model.byteLength, sha256: sha, contentType: "application/octet-stream" },
+      [RANKER_BLOBS.spec]: { bytes: spec.byteLength, sha256: await sha256Hex(spec), contentType: "application/json" },
+    },
+    fallbackItemIds: [],
+  };
+}
+
+/** Puts the manifest's ranker blobs into KV, as a publish does. */
+async function storeRanker(manifest: IndexManifest, model: Uint8Array, spec: Uint8Array): Promise<void> {
+  const ref = manifest.blobs[RANKER_BLOBS.model]!;
+  await env.INDEX_KV.put(blobKey(ref.sha256), model, { metadata: { sha256: ref.sha256, bytes: model.byteLength, contentType: "application/octet-stream" } });
+  await env.INDEX_KV.put(blobKey(manifest.blobs[RANKER_BLOBS.spec]!.sha256), spec);
+}
+
 describe("heavy ranker in workerd (onnxruntime-web)", () => {
   const model = randomMlp(3);
   const bytes = exportMlpToOnnx(model);
@@ -70,20 +93,8 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     const onnx = exportForestToOnnx(forest);
     const sha = await sha256Hex(onnx);
     const spec = encodeRankerSpec(rankerSpecOf(sha, [FEATURE_COUNT, 1], {}));
-    const manifest: IndexManifest = {
-      formatVersion: MANIFEST_FORMAT_VERSION,
-      version: "v-forest",
-      builtAt: "2026-01-01T00:00:00.000Z",
-      source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
-      counts: { items: 0, users: 0, interactions: 0, categories: 0 },
-      blobs: {
-        [RANKER_BLOBS.model]: { bytes: onnx.byteLength, sha256: sha, contentType: "application/octet-stream" },
-        [RANKER_BLOBS.spec]: { bytes: spec.byteLength, sha256: await sha256Hex(spec), contentType: "application/json" },
-      },
-      fallbackItemIds: [],
-    };
-    await env.INDEX_KV.put(blobKey(sha), onnx, { metadata: { sha256: sha, bytes: onnx.byteLength, contentType: "application/octet-stream" } });
-    await env.INDEX_KV.put(blobKey(manifest.blobs[RANKER_BLOBS.spec]!.sha256), spec);
+    const manifest = await rankerManifest("v-forest", onnx, sha, spec);
+    await storeRanker(manifest, onnx, spec);
     const ranker = await loadRanker(env.INDEX_KV, manifest);
     if ("degraded" in ranker) throw new Error(ranker.degraded);
     expect(ranker.model).toEqual(forest);
@@ -100,21 +111,9 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     const version = "v-ranker";
     const sha = await sha256Hex(bytes);
     const spec = encodeRankerSpec(rankerSpecOf(sha, [FEATURE_COUNT, 32, 16, 1], {}));
-    const manifest: IndexManifest = {
-      formatVersion: MANIFEST_FORMAT_VERSION,
-      version,
-      builtAt: "2026-01-01T00:00:00.000Z",
-      source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
-      counts: { items: 0, users: 0, interactions: 0, categories: 0 },
-      blobs: {
-        [RANKER_BLOBS.model]: { bytes: bytes.byteLength, sha256: sha, contentType: "application/octet-stream" },
-        [RANKER_BLOBS.spec]: { bytes: spec.byteLength, sha256: await sha256Hex(spec), contentType: "application/json" },
-      },
-      fallbackItemIds: [],
-    };
+    const manifest = await rankerManifest(version, bytes, sha, spec);
     expect(await loadRanker(env.INDEX_KV, manifest)).toEqual({ degraded: "ranker-model_missing" });
-    await env.INDEX_KV.put(blobKey(sha), bytes, { metadata: { sha256: sha, bytes: bytes.byteLength, contentType: "application/octet-stream" } });
-    await env.INDEX_KV.put(blobKey(manifest.blobs[RANKER_BLOBS.spec]!.sha256), spec);
+    await storeRanker(manifest, bytes, spec);
     const ranker = await loadRanker(env.INDEX_KV, manifest);
     if ("degraded" in ranker) throw new Error(ranker.degraded);
     expect(ranker.modelSha256).toBe(sha);
