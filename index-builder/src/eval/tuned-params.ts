@@ -175,6 +175,8 @@ export const FUNNEL_MLP: HeavyTraining = {
  *   depth 2, lr 0.1                                   0.2890  0.2887  0.2879  0.2862  0.2847
  *   boosted from the light rank (prior weight 3 / 10 / 30 on light_rank): 0.2864 / 0.2804 / 0.2548 at best;
  *   three carves' rows (seeds 7, 8, 9) for training, depth 4 lr 0.05 λ 10: 0.2876 at best (50 trees).
+ *   the chosen trees plus w·light_rank after training (w 0.25 / 0.5 / 1 / 2, 150 trees): 0.2889 / 0.2890 / 0.2887 /
+ *   0.2887 on msr, 0.1373 / 0.1374 / 0.1367 / 0.1370 on time: no better than the trees alone.
  *
  *   time (depth 4, λ 10, |step| ≤ 1): lr 0.05 0.1393 at 50 trees (+0.0026 [−0.0022, 0.0071]); lr 0.02 (chosen)
  *   0.1386 at 150 (+0.0020 [−0.0037, 0.0072]); @100 pair weights 0.1410 at 100 (+0.0044 [−0.0028, 0.0118]);
