@@ -18,7 +18,7 @@
  * Past 2M items the build needs more than Node's default heap: the bench then
  * runs itself again with a larger one.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { getHeapStatistics } from "node:v8";
@@ -46,6 +46,8 @@ const { values } = parseArgs({
     "heap-misses": { type: "string", default: "1000" },
     "skip-demo": { type: "boolean", default: false },
     out: { type: "string", default: "serve" },
+    /** Keep the synthetic index in this folder and reuse it when it is there already (iterating on the Worker without rebuilding). */
+    "index-dir": { type: "string" },
   },
 });
 const BIG_HEAP_MIB = 16_384;
@@ -71,6 +73,8 @@ interface Run {
   /** The machine's 1-minute load average (2 cores, shared) when each step began. */
   load_avg_1m: Record<string, number>;
   index_build_s: number;
+  /** The index was kept from an earlier run (--index-dir): build figures are not measured. */
+  index_reused: boolean;
   /** CPU the build used (this process and its worker threads): on a shared machine, what the build costs apart from waiting for a core. */
   index_build_cpu_s: number;
   /** Peak resident memory of this process once the index was built (the build runs in it; KiB from getrusage, in MiB). */
@@ -94,7 +98,7 @@ interface Run {
 
 type HeapMiB = Record<keyof HeapUsage, number>;
 
-async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[] }>): Promise<Run> {
+async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[]; reused?: boolean }>): Promise<Run> {
   const state = await mkdtemp(join(tmpdir(), `bench-serve-${name}-`));
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), redis: "required" });
   const load: Record<string, number> = {};
@@ -166,6 +170,7 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       catalog_items: built.items,
       load_avg_1m: load,
       index_build_s: round(buildS, 1),
+      index_reused: built.reused ?? false,
       index_build_cpu_s: round(buildCpuS, 1),
       build_peak_rss_mib: peakRssMib,
       publish_s: round(publishS, 1),
@@ -312,7 +317,7 @@ function table(runs: Run[]): string {
     "",
     ...runs.map(
       (r) =>
-        `- ${r.catalog_items} items (load average at build/publish/miss/one-at-a-time/heap: ${["build", "publish", "miss", "miss_serial", "heap"].map((k) => r.load_avg_1m[k]).join("/")} on 2 cores): index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB), publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
+        `- ${r.catalog_items} items (load average at build/publish/miss/one-at-a-time/heap: ${["build", "publish", "miss", "miss_serial", "heap"].map((k) => r.load_avg_1m[k]).join("/")} on 2 cores): ${r.index_reused ? "index kept from an earlier run" : `index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB)`}, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
         `workerd CPU per miss minus /health/live's ${r.cpu_per_miss_ms.concurrent} ms at ${CONCURRENCY} concurrent, ${r.cpu_per_miss_ms.one_at_a_time} ms one at a time; ` +
         (r.heap
           ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} of ${r.heap.before_gc.totalSize} MiB` +
@@ -325,6 +330,20 @@ function table(runs: Run[]): string {
     "",
   );
   return lines.join("\n");
+}
+
+const KEPT_INDEX_FILE = "bench-serve-index.json";
+
+/** A synthetic index an earlier run kept in `dir` (--index-dir), when it has as many items. */
+async function readKeptIndex(dir: string, items: number): Promise<{ dir: string; items: number; popularIds: string[]; reused: boolean } | null> {
+  try {
+    const kept = JSON.parse(await readFile(join(dir, KEPT_INDEX_FILE), "utf8")) as { dir: string; items: number; popularIds: string[] };
+    if (kept.items !== items) return null;
+    log(`reusing the index kept in ${kept.dir}`);
+    return { ...kept, reused: true };
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -342,8 +361,15 @@ async function main(): Promise<void> {
   const n = Number(values.items);
   runs.push(
     await measure(`synthetic-${n}`, async (out) => {
-      const built = await buildSyntheticIndex(n, out, log);
-      return { dir: built.dir, items: n, popularIds: built.popularIds };
+      const kept = values["index-dir"];
+      if (kept) {
+        const reused = await readKeptIndex(kept, n);
+        if (reused) return reused;
+      }
+      const built = await buildSyntheticIndex(n, kept ?? out, log);
+      const result = { dir: built.dir, items: n, popularIds: built.popularIds };
+      if (kept) await writeFile(join(kept, KEPT_INDEX_FILE), JSON.stringify(result));
+      return result;
     }),
   );
   const big = runs[runs.length - 1]!;

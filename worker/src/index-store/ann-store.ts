@@ -8,8 +8,7 @@ import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type AnnHead as SharedAnnHead } from "../../../shared/funnel/ports";
-import { CACHE_BYTES } from "../cache-budget";
-import { ByteLru } from "../cache/byte-lru";
+import { cachePart, chargeHead, releaseHead } from "../cache/isolate-cache";
 
 /** A version's ANN head (shared/funnel/ports.ts), with the positions of its items by id when its lists store positions. */
 export interface AnnHead extends SharedAnnHead {
@@ -22,8 +21,8 @@ interface DecodedShard {
   facts: ItemPage | null;
 }
 
-/** Decoded shards of every version, bounded in bytes (see cache-budget.ts). */
-const shards = new ByteLru<DecodedShard>(CACHE_BYTES.annShards);
+/** Decoded shards of every version, in the isolate's one byte budget (cache-budget.ts). */
+const shards = cachePart<DecodedShard>("ann-shard");
 /** Reads, verifies and decodes one shard, with its size for the LRU; a fault names why it is unusable. */
 async function readShard(
   kv: KVNamespace,
@@ -92,7 +91,13 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
   }
   const loaded: AnnHead = { section, head, items, positionOf: items ? new Map(items.ids.map((id, i) => [id, i])) : null };
   heads.set(manifest.version, loaded);
-  while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
+  // The ids blob of an index by position is parsed into a JS array and a map: some 100 bytes an id.
+  chargeHead(`ann-head:${manifest.version}`, [...bytes.values()].reduce((sum, b) => sum + b.byteLength, 0) + (items ? items.ids.length * 100 : 0));
+  while (heads.size > MAX_HEADS) {
+    const oldest = heads.keys().next().value!;
+    heads.delete(oldest);
+    releaseHead(`ann-head:${oldest}`);
+  }
   return loaded;
 }
 
