@@ -81,6 +81,8 @@ interface Run {
   build_peak_rss_mib: number;
   publish_s: number;
   cold_first_response_ms: number;
+  /** The cold response's Server-Timing header: which waits the first request had (CPU does not show: see the README on workerd's clock). */
+  cold_server_timing: string;
   miss: PhaseSummary;
   hit: PhaseSummary;
   /** One request at a time on the warm isolate: the server's own time, without queueing behind others. */
@@ -132,7 +134,8 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
     const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`, { headers: serverAuth(stack) });
     await first.arrayBuffer();
     const coldMs = performance.now() - t;
-    log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status})`);
+    const coldTiming = first.headers.get("server-timing") ?? "";
+    log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status}; Server-Timing ${coldTiming})`);
 
     await seedUsers(stack, built.popularIds, "bench-u", USERS);
     await seedUsers(stack, built.popularIds, "warm-u", WARM_USERS);
@@ -175,6 +178,7 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       build_peak_rss_mib: peakRssMib,
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
+      cold_server_timing: coldTiming,
       miss: summary(miss),
       hit: summary(hit),
       miss_serial: summary(missSerial),

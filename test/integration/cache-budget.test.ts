@@ -28,7 +28,7 @@ async function kvBlobs(
 describe("the isolate's one cache budget", () => {
   it("evicts the least recently used entry of any kind, by bytes, to stay within the budget", async () => {
     const { load, reads } = await kvBlobs("budget-lru", 4);
-    const shards = cachePart<Uint8Array>("ann-shard");
+    const shards = cachePart<Uint8Array>("ann-list");
     const titles = cachePart<Uint8Array>("title-page");
     const before = isolateCacheBytes();
     expect(before.budget).toBe(CACHE_BUDGET_BYTES);
@@ -64,7 +64,7 @@ describe("the isolate's one cache budget", () => {
 
   it("counts a version's head against the budget: entries make room for it, and get it back when it is released", async () => {
     const { load } = await kvBlobs("budget-head", 3);
-    const shards = cachePart<Uint8Array>("ann-shard");
+    const shards = cachePart<Uint8Array>("ann-list");
     shards.clear();
     for (let i = 0; i < 3; i++) await shards.getOrLoad(`h${i}`, load(`budget-head-${i}`));
     const full = isolateCacheBytes();
@@ -82,7 +82,7 @@ describe("the isolate's one cache budget", () => {
   });
 
   it("does not keep a value larger than what the heads leave of the budget, and loads it each time", async () => {
-    const shards = cachePart<Uint8Array>("ann-shard");
+    const shards = cachePart<Uint8Array>("ann-list");
     let loads = 0;
     const huge = async () => (loads++, { value: new Uint8Array(1), bytes: CACHE_BUDGET_BYTES + 1 });
     await shards.getOrLoad("huge", huge);

@@ -2,7 +2,7 @@ import { CACHE_BUDGET_BYTES } from "../cache-budget";
 import { ByteLru } from "./byte-lru";
 
 /** What the isolate caches: each kind is a part of the one LRU, its keys prefixed by the kind. */
-export type CacheKind = "ann-shard" | "vector-page" | "covisit-page" | "item-page" | "title-page" | "title-patch" | "list";
+export type CacheKind = "ann-list" | "vector-page" | "covisit-page" | "item-page" | "title-page" | "title-patch" | "list";
 
 /** One kind's view of the isolate cache. */
 export interface CachePart<V> {
