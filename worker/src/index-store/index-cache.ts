@@ -123,7 +123,8 @@ async function loadPopular(kv: KVNamespace, manifest: IndexManifest): Promise<Pi
 function remember(index: LoadedIndex): void {
   loaded.set(index.version, index);
   // A parsed manifest is mostly its blob list: per blob a name, a 64-character checksum and a small object, some 200 bytes of JS heap.
-  const bytes = Object.keys(index.manifest.blobs).length * 200 + (index.popular ? JSON.stringify(index.popular).length : 0);
+  // The popular lists decoded take about what their JSON does.
+  const bytes = Object.keys(index.manifest.blobs).length * 200 + (index.manifest.blobs.popular?.bytes ?? 0);
   chargeHead(`manifest:${index.version}`, bytes);
   while (loaded.size > MAX_CACHED_VERSIONS) {
     const oldest = loaded.keys().next().value;
