@@ -95,7 +95,14 @@ interface Run {
   /** workerd CPU per miss minus /health/live's per request at the same concurrency: the funnel's own CPU. */
   cpu_per_miss_ms: { concurrent: number; one_at_a_time: number };
   /** The isolate after HEAP_MISSES misses for distinct users, on a fresh isolate with the inspector on (MiB). */
-  heap: { misses: number; errors: number; before_gc: HeapMiB; after_gc: HeapMiB | null } | null;
+  heap: {
+    misses: number;
+    errors: number;
+    before_gc: HeapMiB;
+    after_gc: HeapMiB | null;
+    /** What the Worker reported holding afterwards: cache entries and version heads in the one budget, the scan kernel's WASM memory (MiB). */
+    held_mib: { cache: number; heads: number; kernel: number } | null;
+  } | null;
 }
 
 type HeapMiB = Record<keyof HeapUsage, number>;
@@ -225,6 +232,13 @@ async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: st
   });
   const phase = await drive(urls, CONCURRENCY, 4 * PHASE_MAX_MS, serverAuth(stack));
   const errors = phase.samples.filter((s) => s.status !== 200).length;
+  // What the Worker says it holds (worker/src/http/report-isolate-memory.ts), read on a repeat of the last list.
+  const last = await fetch(urls[urls.length - 1]!, { headers: serverAuth(stack) });
+  await last.arrayBuffer();
+  const said = /isolate-memory;desc="cache=(\d+),heads=(\d+),kernel=(\d+)"/.exec(last.headers.get("server-timing") ?? "");
+  const held = said
+    ? { cache: round(Number(said[1]) / 2 ** 20, 1), heads: round(Number(said[2]) / 2 ** 20, 1), kernel: round(Number(said[3]) / 2 ** 20, 1) }
+    : null;
   let heap: Awaited<ReturnType<typeof isolateHeap>>;
   try {
     heap = await isolateHeap(inspectorPort);
@@ -237,7 +251,7 @@ async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: st
   log(
     `${name}: heap after ${HEAP_MISSES} misses (${errors} errors): ${JSON.stringify(mib(heap.before_gc))} MiB, after GC ${JSON.stringify(after)} (${heap.target})`,
   );
-  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after };
+  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after, held_mib: held };
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */
@@ -326,7 +340,13 @@ function table(runs: Run[]): string {
         (r.heap
           ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} of ${r.heap.before_gc.totalSize} MiB` +
             (r.heap.before_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.before_gc.backingStorageSize} MiB` : "") +
-            (r.heap.after_gc ? `, ${r.heap.after_gc.usedSize} MiB used after GC` : ", no forced GC") +
+            (r.heap.after_gc
+              ? `; after a full collection ${r.heap.after_gc.usedSize} MiB used` +
+                (r.heap.after_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.after_gc.backingStorageSize} MiB` : "")
+              : ", no forced GC") +
+            (r.heap.held_mib
+              ? ` (the Worker held ${r.heap.held_mib.cache} MiB of cache entries, ${r.heap.held_mib.heads} MiB of version heads, ${r.heap.held_mib.kernel} MiB of kernel memory)`
+              : "") +
             (r.heap.errors > 0 ? ` (${r.heap.errors} errors)` : "") +
             "."
           : "heap not measured."),

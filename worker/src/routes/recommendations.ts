@@ -22,6 +22,7 @@ import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from ".
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
+import { reportIsolateMemory } from "../http/report-isolate-memory";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { decisionSnapshots, type DecisionInputsSeen } from "../experiments/decision-snapshots";
@@ -68,7 +69,7 @@ const validatedQuery = validQuery(recommendationsQuery, recommendationsQueryErro
  * otherwise the session is read, and then the Cache API when the session
  * says a list was stored under this key at the version wanted.
  */
-export const recommendations = new Hono<AppEnv>().use(countFailures, countKvReads).get("/", validatedQuery, async (c) => {
+export const recommendations = new Hono<AppEnv>().use(countFailures, countKvReads, reportIsolateMemory).get("/", validatedQuery, async (c) => {
   const query = c.req.valid("query");
   // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
   requireUser(c, query.userId);
