@@ -18,7 +18,7 @@
  * Past 2M items the build needs more than Node's default heap: the bench then
  * runs itself again with a larger one.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { getHeapStatistics } from "node:v8";
@@ -46,6 +46,8 @@ const { values } = parseArgs({
     "heap-misses": { type: "string", default: "1000" },
     "skip-demo": { type: "boolean", default: false },
     out: { type: "string", default: "serve" },
+    /** Keep the synthetic index in this folder and reuse it when it is there already (iterating on the Worker without rebuilding). */
+    "index-dir": { type: "string" },
   },
 });
 const BIG_HEAP_MIB = 16_384;
@@ -71,6 +73,8 @@ interface Run {
   /** The machine's 1-minute load average (2 cores, shared) when each step began. */
   load_avg_1m: Record<string, number>;
   index_build_s: number;
+  /** The index was kept from an earlier run (--index-dir): build figures are not measured. */
+  index_reused: boolean;
   /** CPU the build used (this process and its worker threads): on a shared machine, what the build costs apart from waiting for a core. */
   index_build_cpu_s: number;
   /** Peak resident memory of this process once the index was built (the build runs in it; KiB from getrusage, in MiB). */
@@ -79,6 +83,8 @@ interface Run {
   build_steps?: SyntheticIndex["steps"];
   publish_s: number;
   cold_first_response_ms: number;
+  /** The cold response's Server-Timing header: which waits the first request had (CPU does not show: see the README on workerd's clock). */
+  cold_server_timing: string;
   miss: PhaseSummary;
   hit: PhaseSummary;
   /** One request at a time on the warm isolate: the server's own time, without queueing behind others. */
@@ -91,14 +97,21 @@ interface Run {
   /** workerd CPU per miss minus /health/live's per request at the same concurrency: the funnel's own CPU. */
   cpu_per_miss_ms: { concurrent: number; one_at_a_time: number };
   /** The isolate after HEAP_MISSES misses for distinct users, on a fresh isolate with the inspector on (MiB). */
-  heap: { misses: number; errors: number; before_gc: HeapMiB; after_gc: HeapMiB | null } | null;
+  heap: {
+    misses: number;
+    errors: number;
+    before_gc: HeapMiB;
+    after_gc: HeapMiB | null;
+    /** What the Worker reported holding afterwards: cache entries and version heads in the one budget, the scan kernel's WASM memory (MiB). */
+    held_mib: { cache: number; heads: number; kernel: number } | null;
+  } | null;
 }
 
 type HeapMiB = Record<keyof HeapUsage, number>;
 
 async function measure(
   name: string,
-  build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[]; steps?: SyntheticIndex["steps"] }>,
+  build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[]; steps?: SyntheticIndex["steps"]; reused?: boolean }>,
 ): Promise<Run> {
   const state = await mkdtemp(join(tmpdir(), `bench-serve-${name}-`));
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), redis: "required" });
@@ -133,7 +146,8 @@ async function measure(
     const first = await fetch(`${stack.url}/v1/recommendations?user_id=cold-probe&limit=20`, { headers: serverAuth(stack) });
     await first.arrayBuffer();
     const coldMs = performance.now() - t;
-    log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status})`);
+    const coldTiming = first.headers.get("server-timing") ?? "";
+    log(`${name}: cold isolate first response ${coldMs.toFixed(0)} ms (status ${first.status}; Server-Timing ${coldTiming})`);
 
     await seedUsers(stack, built.popularIds, "bench-u", USERS);
     await seedUsers(stack, built.popularIds, "warm-u", WARM_USERS);
@@ -171,11 +185,13 @@ async function measure(
       catalog_items: built.items,
       load_avg_1m: load,
       index_build_s: round(buildS, 1),
+      index_reused: built.reused ?? false,
       index_build_cpu_s: round(buildCpuS, 1),
       build_peak_rss_mib: peakRssMib,
       ...(built.steps ? { build_steps: built.steps } : {}),
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
+      cold_server_timing: coldTiming,
       miss: summary(miss),
       hit: summary(hit),
       miss_serial: summary(missSerial),
@@ -222,6 +238,13 @@ async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: st
   });
   const phase = await drive(urls, CONCURRENCY, 4 * PHASE_MAX_MS, serverAuth(stack));
   const errors = phase.samples.filter((s) => s.status !== 200).length;
+  // What the Worker says it holds (worker/src/http/report-isolate-memory.ts), read on a repeat of the last list.
+  const last = await fetch(urls[urls.length - 1]!, { headers: serverAuth(stack) });
+  await last.arrayBuffer();
+  const said = /isolate-memory;desc="cache=(\d+),heads=(\d+),kernel=(\d+)"/.exec(last.headers.get("server-timing") ?? "");
+  const held = said
+    ? { cache: round(Number(said[1]) / 2 ** 20, 1), heads: round(Number(said[2]) / 2 ** 20, 1), kernel: round(Number(said[3]) / 2 ** 20, 1) }
+    : null;
   let heap: Awaited<ReturnType<typeof isolateHeap>>;
   try {
     heap = await isolateHeap(inspectorPort);
@@ -234,7 +257,7 @@ async function heapAfterMisses(stack: LocalStack, popularIds: string[], name: st
   log(
     `${name}: heap after ${HEAP_MISSES} misses (${errors} errors): ${JSON.stringify(mib(heap.before_gc))} MiB, after GC ${JSON.stringify(after)} (${heap.target})`,
   );
-  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after };
+  return { misses: HEAP_MISSES, errors, before_gc: mib(heap.before_gc), after_gc: after, held_mib: held };
 }
 
 /** Every user gets ten events on popular items, so home lists run the personal sources. */
@@ -318,12 +341,18 @@ function table(runs: Run[]): string {
     "",
     ...runs.map(
       (r) =>
-        `- ${r.catalog_items} items (load average at build/publish/miss/one-at-a-time/heap: ${["build", "publish", "miss", "miss_serial", "heap"].map((k) => r.load_avg_1m[k]).join("/")} on 2 cores): index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB), publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
+        `- ${r.catalog_items} items (load average at build/publish/miss/one-at-a-time/heap: ${["build", "publish", "miss", "miss_serial", "heap"].map((k) => r.load_avg_1m[k]).join("/")} on 2 cores): ${r.index_reused ? "index kept from an earlier run" : `index build ${r.index_build_s} s (peak RSS ${r.build_peak_rss_mib} MiB)`}, publish ${r.publish_s} s, cold isolate first response ${r.cold_first_response_ms} ms; ` +
         `workerd CPU per miss minus /health/live's ${r.cpu_per_miss_ms.concurrent} ms at ${CONCURRENCY} concurrent, ${r.cpu_per_miss_ms.one_at_a_time} ms one at a time; ` +
         (r.heap
           ? `isolate heap after ${r.heap.misses} misses for distinct users: used ${r.heap.before_gc.usedSize} of ${r.heap.before_gc.totalSize} MiB` +
             (r.heap.before_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.before_gc.backingStorageSize} MiB` : "") +
-            (r.heap.after_gc ? `, ${r.heap.after_gc.usedSize} MiB used after GC` : ", no forced GC") +
+            (r.heap.after_gc
+              ? `; after a full collection ${r.heap.after_gc.usedSize} MiB used` +
+                (r.heap.after_gc.backingStorageSize !== undefined ? `, array buffers ${r.heap.after_gc.backingStorageSize} MiB` : "")
+              : ", no forced GC") +
+            (r.heap.held_mib
+              ? ` (the Worker held ${r.heap.held_mib.cache} MiB of cache entries, ${r.heap.held_mib.heads} MiB of version heads, ${r.heap.held_mib.kernel} MiB of kernel memory)`
+              : "") +
             (r.heap.errors > 0 ? ` (${r.heap.errors} errors)` : "") +
             "."
           : "heap not measured."),
@@ -337,6 +366,20 @@ function table(runs: Run[]): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+const KEPT_INDEX_FILE = "bench-serve-index.json";
+
+/** A synthetic index an earlier run kept in `dir` (--index-dir), when it has as many items. */
+async function readKeptIndex(dir: string, items: number): Promise<{ dir: string; items: number; popularIds: string[]; reused: boolean } | null> {
+  try {
+    const kept = JSON.parse(await readFile(join(dir, KEPT_INDEX_FILE), "utf8")) as { dir: string; items: number; popularIds: string[] };
+    if (kept.items !== items) return null;
+    log(`reusing the index kept in ${kept.dir}`);
+    return { ...kept, reused: true };
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -354,8 +397,15 @@ async function main(): Promise<void> {
   const n = Number(values.items);
   runs.push(
     await measure(`synthetic-${n}`, async (out) => {
-      const built = await buildSyntheticIndex(n, out, log);
-      return { dir: built.dir, items: n, popularIds: built.popularIds, steps: built.steps };
+      const kept = values["index-dir"];
+      if (kept) {
+        const reused = await readKeptIndex(kept, n);
+        if (reused) return reused;
+      }
+      const built = await buildSyntheticIndex(n, kept ?? out, log);
+      const result = { dir: built.dir, items: n, popularIds: built.popularIds };
+      if (kept) await writeFile(join(kept, KEPT_INDEX_FILE), JSON.stringify(result));
+      return { ...result, steps: built.steps };
     }),
   );
   const big = runs[runs.length - 1]!;

@@ -12,8 +12,9 @@ export interface HeapUsage {
 /**
  * The Worker isolate's heap through the devtools inspector that wrangler dev
  * opens on `port` (127.0.0.1): `Runtime.getHeapUsage`, then again after
- * `HeapProfiler.collectGarbage` (what is live, without garbage V8 has not
- * collected yet) when the inspector runs it (`after_gc` null otherwise).
+ * a full collection (what is live, without garbage V8 has not collected
+ * yet: array buffers that the isolate dropped count until then), when the
+ * inspector runs one (`after_gc` null otherwise).
  */
 export async function isolateHeap(port: number): Promise<{ before_gc: HeapUsage; after_gc: HeapUsage | null; target: string }> {
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { title?: string; webSocketDebuggerUrl: string }[];
@@ -44,11 +45,18 @@ export async function isolateHeap(port: number): Promise<{ before_gc: HeapUsage;
     });
   try {
     const before = (await call("Runtime.getHeapUsage")) as HeapUsage;
-    // Not every inspector answers a forced collection (wrangler 4.86's proxy to workerd did not): then only the first reading.
-    const collected = await call("HeapProfiler.collectGarbage", 10_000).then(
-      () => true,
-      () => false,
-    );
+    await call("HeapProfiler.enable").catch(() => undefined);
+    // workerd (1.20260426) never answers HeapProfiler.collectGarbage; a heap snapshot collects garbage first
+    // (V8 runs a full GC before it walks the heap), so the snapshot, its chunks discarded, is the fallback.
+    const collected =
+      (await call("HeapProfiler.collectGarbage", 5_000).then(
+        () => true,
+        () => false,
+      )) ||
+      (await call("HeapProfiler.takeHeapSnapshot", 120_000).then(
+        () => true,
+        () => false,
+      ));
     const after = collected ? ((await call("Runtime.getHeapUsage")) as HeapUsage) : null;
     return { before_gc: before, after_gc: after, target: target.title ?? target.webSocketDebuggerUrl };
   } finally {

@@ -16,8 +16,16 @@ const results: Json[] = await Promise.all(
 const runOf = (r: Json): Json => r.runs[r.runs.length - 1];
 const rows: [string, (r: Json) => unknown][] = [
   ["catalog items", (r) => r.catalog_items],
-  ["heap after 1,000 misses, distinct users: JS heap used (MiB)", (r) => r.heap_mib?.before_gc.usedSize ?? "–"],
-  ["… array buffers outside the JS heap (MiB)", (r) => r.heap_mib?.before_gc.backingStorageSize ?? "–"],
+  ["heap after 1,000 misses, distinct users, before any forced collection: JS heap used (MiB)", (r) => r.heap_mib?.before_gc.usedSize ?? "–"],
+  ["… array buffers outside the JS heap, garbage included (MiB)", (r) => r.heap_mib?.before_gc.backingStorageSize ?? "–"],
+  [
+    "… after a full collection: JS heap used / array buffers (MiB)",
+    (r) => (r.heap_mib?.after_gc ? `${r.heap_mib.after_gc.usedSize} / ${r.heap_mib.after_gc.backingStorageSize}` : "–"),
+  ],
+  [
+    "… the Worker's own count: cache entries / version heads in the one budget / scan kernel WASM (MiB)",
+    (r) => (r.heap_mib?.held_mib ? `${r.heap_mib.held_mib.cache} / ${r.heap_mib.held_mib.heads} / ${r.heap_mib.held_mib.kernel}` : "–"),
+  ],
   ["… errors among those misses", (r) => r.heap_mib?.errors ?? "–"],
   ["cold isolate → first response (ms)", (r) => r.cold_first_response_ms],
   ["miss server p50 / p95 / p99, one at a time (ms)", (r) => `${r.serial.miss.p50_ms} / ${r.serial.miss.p95_ms} / ${r.serial.miss.p99_ms}`],

@@ -47,14 +47,16 @@ export function decodeCovisit(bytes: Uint8Array): CovisitLists & { facts: Uint8A
   if (bytes.byteLength !== header + 4 * (n + 1) + 8 * nnz + factsBytes) {
     throw new AppError("invalid_manifest", "co-visitation blob length does not match its header");
   }
-  const offsets = new Uint32Array(n + 1);
-  const neighbors = new Uint32Array(nnz);
-  const scores = new Float32Array(nnz);
-  let at = header;
-  for (let i = 0; i <= n; i++, at += 4) offsets[i] = view.getUint32(at, true);
-  for (let i = 0; i < nnz; i++, at += 4) neighbors[i] = view.getUint32(at, true);
-  for (let i = 0; i < nnz; i++, at += 4) scores[i] = view.getFloat32(at, true);
-  return { offsets, neighbors, scores, facts: factsBytes > 0 ? bytes.subarray(at) : null };
+  // Views over the bytes (little-endian, as every platform we run on), so a cached page holds its bytes once; copied when unaligned.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  let at = aligned.byteOffset + header;
+  const offsets = new Uint32Array(aligned.buffer, at, n + 1);
+  at += 4 * (n + 1);
+  const neighbors = new Uint32Array(aligned.buffer, at, nnz);
+  at += 4 * nnz;
+  const scores = new Float32Array(aligned.buffer, at, nnz);
+  at += 4 * nnz;
+  return { offsets, neighbors, scores, facts: factsBytes > 0 ? new Uint8Array(aligned.buffer, at, factsBytes) : null };
 }
 
 function put(view: DataView, at: number, value: number, float: boolean): number {

@@ -34,7 +34,12 @@ function itemLookupOf(section: FunnelSection, bytes: Uint8Array, readItemPage: I
   return pagedItemLookup(decodeItemPage(bytes), sizes, readItemPage, itemPageName);
 }
 
-/** A vector page's bytes as floats (size rows·dims, row-major); copied, so the view is aligned. */
+/**
+ * A vector page's bytes as floats (size rows·dims, row-major): a view over
+ * them (an isolate's cache holds the bytes it read once, not a copy too),
+ * copied only when they are not 4-byte aligned.
+ */
 export function decodeVectorPage(bytes: Uint8Array): Float32Array {
-  return new Float32Array(bytes.slice().buffer);
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2);
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadNodeKernel } from "../../../index-builder/src/ann/node-kernel";
+import { readFileSync } from "node:fs";
+import { KERNEL_WASM_PATH, loadNodeKernel } from "../../../index-builder/src/ann/node-kernel";
+import { createWasmKernel, KERNEL_IMPORTS } from "./wasm-kernel";
 import { type Metric } from "../metric";
 import { packPq4, quantizeTables } from "../pq4";
 import { SeededRandom } from "../../seeded-random";
@@ -178,5 +180,19 @@ describe("WASM SIMD scan kernel equals the TypeScript reference on random inputs
     const expected = new Float32Array(62_500);
     ref.scoreRows("ip", big, 16, small, expected);
     expect(top.drain().ids[0]).toBe(expected.indexOf(Math.max(...expected)));
+  });
+
+  it("refuses to grow its memory past the bound it was given, and keeps serving calls that fit", () => {
+    const bounded = createWasmKernel(new WebAssembly.Instance(new WebAssembly.Module(readFileSync(KERNEL_WASM_PATH)), KERNEL_IMPORTS), {
+      maxMemoryBytes: 1024 * 1024,
+    });
+    const small = gaussians(16);
+    const out = new Float32Array(1);
+    bounded.scoreRows("ip", small, 16, small, out);
+    const fits = out[0];
+    const big = gaussians(16 * 20_000);
+    expect(() => bounded.scoreRows("ip", big, 16, small, new Float32Array(20_000))).toThrow(/past its bound/);
+    bounded.scoreRows("ip", small, 16, small, out);
+    expect(out[0]).toBe(fits);
   });
 });

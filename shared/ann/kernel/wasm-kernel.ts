@@ -44,9 +44,18 @@ const PAGE = 65536;
  * per-call scratch]; typed-array views are rebuilt whenever memory has grown,
  * since growth detaches the old buffer.
  */
-export function createWasmKernel(instance: WebAssembly.Instance): ScanKernel {
+export function createWasmKernel(
+  instance: WebAssembly.Instance,
+  /**
+   * Linear memory never shrinks once grown, so a Worker bounds it: a call
+   * that would grow memory past `maxMemoryBytes` throws instead (the stage
+   * that ran it degrades, named). Unbounded when absent (the builder's
+   * k-means and encoding pass whole samples).
+   */
+  options: { maxMemoryBytes?: number } = {},
+): ScanKernel {
   const raw = instance.exports as unknown as KernelExports;
-  const memory = new WasmMemory(raw.memory);
+  const memory = new WasmMemory(raw.memory, options.maxMemoryBytes ?? Infinity);
 
   const input = (array: Float32Array | Uint8Array | Uint32Array): number => {
     const pinned = array instanceof Uint32Array ? undefined : memory.pinned.get(array);
@@ -168,7 +177,10 @@ class WasmMemory {
   private scratchEnd = FIRST_FREE_BYTE;
   private view = new Uint8Array(0);
 
-  constructor(private readonly memory: WebAssembly.Memory) {}
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly maxBytes: number,
+  ) {}
 
   buffer(): ArrayBuffer {
     return this.memory.buffer;
@@ -207,6 +219,7 @@ class WasmMemory {
   private ensure(end: number): void {
     const missing = end - this.memory.buffer.byteLength;
     if (missing <= 0) return;
+    if (end > this.maxBytes) throw new AppError("internal", `scan kernel memory would grow to ${end} bytes, past its bound of ${this.maxBytes}`);
     try {
       this.memory.grow(Math.ceil(missing / PAGE));
     } catch (cause) {

@@ -1,4 +1,5 @@
 import { type FunnelPorts, type HeavyModel, type StageTiming } from "../../../shared/funnel/ports";
+import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { workerdKernel } from "../ann/workerd-kernel";
 import { Memo } from "../cache/memo";
@@ -24,7 +25,9 @@ const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
  * `defer` keeps background work (warming ORT, refreshing the overlay) alive
  * after the response. `seen` hears when the trending list read was read
  * from Redis, and the trending list and catalogue overlay the funnel used
- * (what an offline replay decides the list again with).
+ * (what an offline replay decides the list again with). `onTableView` hears
+ * of the item-table view the funnel takes: the route renders the list's
+ * first page from it, which knows the rows of every candidate.
  */
 export function workerFunnelPorts(
   env: Env,
@@ -32,6 +35,7 @@ export function workerFunnelPorts(
   timing: StageTiming,
   defer: (work: Promise<unknown>) => void,
   seen: DecisionInputsSeen = { trendingAsOfMs: null },
+  onTableView: (view: ItemLookup) => void = () => {},
 ): FunnelPorts {
   const kv = env.INDEX_KV;
   const { manifest } = index;
@@ -44,7 +48,10 @@ export function workerFunnelPorts(
       degraded: index.degraded,
       lightWeights: manifest.ranking?.light ?? null,
       order: manifest.ranking?.order ?? null,
-      funnelHead: async () => (manifest.funnel ? loadFunnelHead(kv, manifest) : null),
+      funnelHead: async () => {
+        const head = manifest.funnel ? await loadFunnelHead(kv, manifest) : null;
+        return head && !("degraded" in head) ? { ...head, table: reportingViews(head.table, onTableView) } : head;
+      },
       annHead: async () => (manifest.ann ? loadAnnHead(kv, manifest) : null),
       vectorsOfRows: (head, rows) => vectorsOfRows(kv, manifest, head, rows),
       covisitOfRows: (head, rows) => covisitOfRows(kv, manifest, head, rows),
@@ -97,5 +104,26 @@ export function workerFunnelPorts(
       },
     },
     timing,
+  };
+}
+
+/** The table with every view taken of it reported to `onView`; everything else is the table's own. */
+function reportingViews(table: ItemLookup, onView: (view: ItemLookup) => void): ItemLookup {
+  return {
+    count: table.count,
+    categoryCount: table.categoryCount,
+    view: () => {
+      const view = table.view();
+      onView(view);
+      return view;
+    },
+    adopt: (pages) => table.adopt(pages),
+    prepare: (itemIds, rows) => table.prepare(itemIds, rows),
+    rowOf: (itemId) => table.rowOf(itemId),
+    idAt: (row) => table.idAt(row),
+    categoryMask: (row) => table.categoryMask(row),
+    popularity: (row) => table.popularity(row),
+    year: (row) => table.year(row),
+    available: (row) => table.available(row),
   };
 }

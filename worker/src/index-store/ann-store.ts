@@ -1,15 +1,14 @@
 import { decodeAnnHead } from "../../../shared/ann/ann-blobs";
 import { type ItemLookup } from "../../../shared/catalog/item-lookup";
-import { ANN_BLOBS, type AnnItems, type AnnManifestSection, shardOfList } from "../../../shared/ann/ann-manifest";
+import { ANN_BLOBS, type AnnItems, type AnnManifestSection, type AnnShardRef, shardOfList } from "../../../shared/ann/ann-manifest";
 import { type InvertedList, type IvfPqHead } from "../../../shared/ann/ivfpq-index";
 import { type ListSource } from "../../../shared/ann/ivfpq-search";
 import { decodeShard, shardFacts } from "../../../shared/ann/shard-format";
-import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page";
+import { decodeItemPage, type ItemPage, itemPageBytes, searchRow, selectItemPage } from "../../../shared/catalog/item-page";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type AnnHead as SharedAnnHead } from "../../../shared/funnel/ports";
-import { CACHE_BYTES } from "../cache-budget";
-import { ByteLru } from "../cache/byte-lru";
+import { cachePart, chargeHead, releaseHead } from "../cache/isolate-cache";
 
 /** A version's ANN head (shared/funnel/ports.ts), with the positions of its items by id when its lists store positions. */
 export interface AnnHead extends SharedAnnHead {
@@ -22,16 +21,31 @@ interface DecodedShard {
   facts: ItemPage | null;
 }
 
-/** Decoded shards of every version, bounded in bytes (see cache-budget.ts). */
-const shards = new ByteLru<DecodedShard>(CACHE_BYTES.annShards);
-/** Reads, verifies and decodes one shard, with its size for the LRU; a fault names why it is unusable. */
+/**
+ * One inverted list as the isolate keeps it: its ids, codes and re-scoring
+ * codes copied out of its shard, with the facts of its rows (an item page in
+ * row order) when the shard carries facts. A query probes a few lists of
+ * each shard it reads, so the cache holds those lists, not whole shards: a
+ * shard of the 1M index is about 1.5 MB and holds seven lists.
+ */
+interface CachedList {
+  list: InvertedList;
+  facts: ItemPage | null;
+}
+
+/** Probed lists of every version, in the isolate's one byte budget (cache-budget.ts). */
+const lists = cachePart<CachedList>("ann-list");
+/** Shards being read, so concurrent misses on lists of one shard read it once. */
+const reading = new Map<string, Promise<{ value: DecodedShard } | { fault: string }>>();
+
+/** Reads, verifies and decodes one shard; a fault names why it is unusable. */
 async function readShard(
   kv: KVNamespace,
   manifest: IndexManifest,
   section: AnnManifestSection,
   name: string,
   ref: { firstList: number; listCount: number },
-): Promise<{ value: DecodedShard; bytes: number } | { fault: string }> {
+): Promise<{ value: DecodedShard } | { fault: string }> {
   const read = await readVerifiedBlob(kv, manifest, name);
   if ("fault" in read) {
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard unusable", version: manifest.version, shard: name, fault: read.fault }));
@@ -40,13 +54,31 @@ async function readShard(
   try {
     const lists = decodeShard(read.bytes, { ...section, ...ref });
     const facts = shardFacts(read.bytes);
-    return { value: { lists, facts: facts ? decodeItemPage(facts) : null }, bytes: read.bytes.byteLength };
+    return { value: { lists, facts: facts ? decodeItemPage(facts) : null } };
   } catch (err) {
     // Checksummed but inconsistent with the manifest: a builder bug, still not worth a failed request.
     console.warn(JSON.stringify({ level: "warn", message: "ANN shard undecodable", version: manifest.version, shard: name, error: String(err) }));
     return { fault: "invalid" };
   }
 }
+
+/** List j of a decoded shard in buffers of its own, with the facts of its rows; and its size in bytes. */
+function copyList(shard: DecodedShard, j: number): { value: CachedList; bytes: number } {
+  const source = shard.lists[j]!;
+  const list = { ids: source.ids.slice(), codes: source.codes.slice(), sq8: source.sq8 ? source.sq8.slice() : null };
+  let facts: ItemPage | null = null;
+  if (shard.facts) {
+    const ks: number[] = [];
+    for (const row of [...list.ids].sort((a, b) => a - b)) {
+      const k = searchRow(shard.facts, row);
+      if (k >= 0) ks.push(k);
+    }
+    facts = selectItemPage(shard.facts, ks);
+  }
+  const bytes = list.ids.byteLength + list.codes.byteLength + (list.sq8?.byteLength ?? 0) + (facts ? itemPageBytes(facts) : 0);
+  return { value: { list, facts }, bytes };
+}
+
 const heads = new Map<string, AnnHead>();
 const MAX_HEADS = 2;
 
@@ -92,42 +124,70 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
   }
   const loaded: AnnHead = { section, head, items, positionOf: items ? new Map(items.ids.map((id, i) => [id, i])) : null };
   heads.set(manifest.version, loaded);
-  while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
+  // The ids blob of an index by position is parsed into a JS array and a map: some 100 bytes an id.
+  chargeHead(`ann-head:${manifest.version}`, [...bytes.values()].reduce((sum, b) => sum + b.byteLength, 0) + (items ? items.ids.length * 100 : 0));
+  while (heads.size > MAX_HEADS) {
+    const oldest = heads.keys().next().value!;
+    heads.delete(oldest);
+    releaseHead(`ann-head:${oldest}`);
+  }
   return loaded;
 }
 
 /**
- * Fetches the shards holding `lists` in parallel (from the isolate's LRU when
- * there), verifying each against the manifest's checksum. A missing or
- * corrupt shard is named in `degraded` and its lists are simply absent.
+ * The inverted lists `wanted`, from the isolate's cache or else from their
+ * shards, read in parallel and verified against the manifest's checksums.
+ * A missing or corrupt shard is named in `degraded` and its lists are
+ * simply absent. `facts` are the facts pages of the lists' rows.
  */
 export async function fetchLists(
   kv: KVNamespace,
   manifest: IndexManifest,
   section: AnnManifestSection,
-  lists: Iterable<number>,
+  wanted: Iterable<number>,
 ): Promise<{ source: ListSource; degraded: string[]; facts: ItemPage[] }> {
-  const wanted = new Map<string, { firstList: number; listCount: number }>();
-  for (const list of lists) {
-    const shard = shardOfList(section, list);
-    if (shard) wanted.set(shard.name, shard);
+  const found = new Map<number, CachedList>();
+  const missing = new Map<string, { ref: AnnShardRef; lists: number[] }>();
+  for (const list of new Set(wanted)) {
+    const hit = lists.get(`${manifest.version}/${list}`);
+    if (hit) {
+      found.set(list, hit);
+      continue;
+    }
+    const ref = shardOfList(section, list);
+    if (!ref) continue;
+    const entry = missing.get(ref.name) ?? { ref, lists: [] };
+    entry.lists.push(list);
+    missing.set(ref.name, entry);
   }
   const degraded: string[] = [];
-  const decoded = new Map<number, DecodedShard>();
   await Promise.all(
-    [...wanted].map(async ([name, ref]) => {
-      const read = await shards.getOrLoad(`${manifest.version}/${name}`, () => readShard(kv, manifest, section, name, ref));
+    [...missing].map(async ([name, { ref, lists: inShard }]) => {
+      const key = `${manifest.version}/${name}`;
+      let pending = reading.get(key);
+      if (!pending) {
+        pending = readShard(kv, manifest, section, name, ref).finally(() => reading.delete(key));
+        reading.set(key, pending);
+      }
+      const read = await pending;
       if ("fault" in read) {
         degraded.push(`${name}_${read.fault}`);
         return;
       }
-      decoded.set(ref.firstList, read.value);
+      for (const list of inShard) {
+        const listKey = `${manifest.version}/${list}`;
+        const cached = lists.get(listKey);
+        if (cached) {
+          found.set(list, cached);
+          continue;
+        }
+        const copied = copyList(read.value, list - ref.firstList);
+        lists.set(listKey, copied.value, copied.bytes);
+        found.set(list, copied.value);
+      }
     }),
   );
-  const source: ListSource = (list) => {
-    const shard = shardOfList(section, list);
-    return shard ? (decoded.get(shard.firstList)?.lists[list - shard.firstList] ?? null) : null;
-  };
-  const facts = [...decoded.values()].flatMap((d) => (d.facts ? [d.facts] : []));
+  const source: ListSource = (list) => found.get(list)?.list ?? null;
+  const facts = [...found.values()].flatMap((l) => (l.facts ? [l.facts] : []));
   return { source, degraded: degraded.sort(), facts };
 }

@@ -8,18 +8,17 @@ import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funne
 import { covisitPageName, FUNNEL_BLOBS, itemPageName, itemTableBlob, titlePageName, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
-import { ByteLru } from "../cache/byte-lru";
-import { CACHE_BYTES } from "../cache-budget";
+import { cachePart, type CachePart, chargeHead, releaseHead } from "../cache/isolate-cache";
 
 const heads = new Map<string, FunnelHead>();
 const MAX_HEADS = 2;
-/** Vector, co-visitation and title pages of every version, bounded in bytes (see cache-budget.ts). */
-const pages = new ByteLru<Float32Array>(CACHE_BYTES.vectorPages);
-const covisitPages = new ByteLru<CovisitLists & { facts: ItemPage | null }>(CACHE_BYTES.covisitPages);
-const titlePages = new ByteLru<TitlePage>(CACHE_BYTES.titlePages);
-const titlePatches = new ByteLru<TitlePatch>(CACHE_BYTES.titlePatches);
+/** Vector, co-visitation and title pages of every version, in the isolate's one byte budget (cache-budget.ts). */
+const pages = cachePart<Float32Array>("vector-page");
+const covisitPages = cachePart<CovisitLists & { facts: ItemPage | null }>("covisit-page");
+const titlePages = cachePart<TitlePage>("title-page");
+const titlePatches = cachePart<TitlePatch>("title-patch");
 /** Row and id pages of paged item tables (shared/catalog/item-directory.ts). */
-const itemPages = new ByteLru<ItemPage>(CACHE_BYTES.itemPages);
+const itemPages = cachePart<ItemPage>("item-page");
 
 /** The funnel head of a version, verified; a fault value names the unusable blob. */
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
@@ -37,8 +36,23 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   }
   const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null, (kind, page) => readItemPage(kv, manifest, itemPageName(kind, page)));
   heads.set(manifest.version, head);
-  while (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value!);
+  chargeHead(`funnel-head:${manifest.version}`, bytes.reduce((sum, b) => sum + b.byteLength, 0) + hotRowBytes(section));
+  while (heads.size > MAX_HEADS) {
+    const oldest = heads.keys().next().value!;
+    heads.delete(oldest);
+    releaseHead(`funnel-head:${oldest}`);
+  }
   return head;
+}
+
+/**
+ * What a paged table's hot rows keep besides their blobs: an entry by id per
+ * row (the id string, a small object, a map slot; about 128 bytes measured
+ * the V8 way, roughly), and their row pages, which the head holds for its life.
+ */
+function hotRowBytes(section: NonNullable<IndexManifest["funnel"]>): number {
+  const pages = section.itemPages;
+  return pages ? pages.hotRows * 128 + Math.ceil(pages.hotRows / pages.rowPageSize) * pages.rowPageSize * 32 : 0;
 }
 
 /** A page of a paged item table, from the isolate's LRU or KV (checksum verified). */
@@ -60,7 +74,7 @@ async function pagesOfRows<T>(
   rows: readonly number[],
   pageSize: number,
   pageName: (page: number) => string,
-  cache: ByteLru<T>,
+  cache: CachePart<T>,
   decode: (bytes: Uint8Array) => T,
 ): Promise<{ loaded: Map<number, T>; degraded: string[] }> {
   const degraded: string[] = [];

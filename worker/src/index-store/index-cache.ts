@@ -2,6 +2,7 @@ import { AppError } from "../../../shared/errors";
 import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
 import { Memo } from "../cache/memo";
+import { chargeHead, releaseHead } from "../cache/isolate-cache";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
 
@@ -121,9 +122,14 @@ async function loadPopular(kv: KVNamespace, manifest: IndexManifest): Promise<Pi
 
 function remember(index: LoadedIndex): void {
   loaded.set(index.version, index);
+  // A parsed manifest is mostly its blob list: per blob a name, a 64-character checksum and a small object, some 200 bytes of JS heap.
+  // The popular lists decoded take about what their JSON does.
+  const bytes = Object.keys(index.manifest.blobs).length * 200 + (index.manifest.blobs.popular?.bytes ?? 0);
+  chargeHead(`manifest:${index.version}`, bytes);
   while (loaded.size > MAX_CACHED_VERSIONS) {
     const oldest = loaded.keys().next().value;
     if (oldest === undefined) break;
     loaded.delete(oldest);
+    releaseHead(`manifest:${oldest}`);
   }
 }

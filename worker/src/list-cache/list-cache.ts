@@ -1,5 +1,4 @@
-import { ByteLru } from "../cache/byte-lru";
-import { CACHE_BYTES } from "../cache-budget";
+import { cachePart } from "../cache/isolate-cache";
 import { type RecommendationQuery } from "../routes/recommendations";
 
 /**
@@ -15,10 +14,10 @@ export const CACHE_TTL_S = 300;
 /**
  * The isolate's own copies of lists it computed or fetched recently, in front
  * of the Cache API (same keys, same lifetime), stored encoded (ranked-list.ts):
- * a repeat on a warm isolate costs no cache round trip. Bounded in bytes, a
- * list of 100 entries being about 5 KB.
+ * a repeat on a warm isolate costs no cache round trip. In the isolate's
+ * one byte budget (cache-budget.ts), a list of 100 entries being about 5 KB.
  */
-let recentLists = new ByteLru<HeldList>(CACHE_BYTES.recentLists);
+const recentLists = cachePart<HeldList>("list");
 
 /** A list as this isolate holds it: encoded, with the session version it is current at (checked before decoding). */
 interface HeldList {
@@ -29,7 +28,7 @@ interface HeldList {
 
 /** Empties this isolate's list memo, as a fresh isolate starts: how tests reach the Cache API path. */
 export function forgetRecentLists(): void {
-  recentLists = new ByteLru(CACHE_BYTES.recentLists);
+  recentLists.clear();
 }
 
 export function heldList(key: string): HeldList | undefined {

@@ -8,6 +8,7 @@ import { type LoadedIndex } from "../index-store/index-cache";
 import { withBudget } from "../../../shared/funnel/budget";
 import { type FunnelHead } from "../../../shared/funnel/ports";
 import { loadFunnelHead, titlesOfRows } from "../index-store/funnel-store";
+import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 
 /** Wall-clock budget (ms) of a page's title lookups. */
 const TITLES_BUDGET_MS = 200;
@@ -23,8 +24,13 @@ export async function renderPage(
   entries: readonly RankedEntry[],
   firstRank: number,
   req: { region: string; contextItemId: string | null },
-  /** Titles already known (rendered before from the same list). */
-  known: Readonly<Record<string, string>>,
+  /**
+   * Titles already known (rendered before from the same list), and the item
+   * table view of the funnel run that made the list, when this request ran
+   * it: the rows of the page's items, so their title pages are read in one
+   * round without reading id pages first.
+   */
+  from: { titles: Readonly<Record<string, string>>; table: ItemLookup | null },
   timing: ServerTiming,
   defer: (work: Promise<unknown>) => void,
 ): Promise<{ items: RecommendedItem[]; titles: Record<string, string>; degraded: string[] }> {
@@ -34,6 +40,7 @@ export async function renderPage(
     ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])),
     ...(req.contextItemId ? [req.contextItemId] : []),
   ];
+  const known = from.titles;
   const ids = wanted.filter((id) => !(id in known));
   const read = await timing.measure("titles", () =>
     withBudget("titles", TITLES_BUDGET_MS, async () => {
@@ -43,7 +50,7 @@ export async function renderPage(
         catalogOverlay(env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer).catch(() => null),
       ]);
       const usableHead = head && !("degraded" in head) ? head : null;
-      return titlesOf(env.DB, env.INDEX_KV, index, usableHead, overlay, ids, degraded);
+      return titlesOf(env.DB, env.INDEX_KV, index, usableHead, from.table, overlay, ids, degraded);
     }),
   );
   if (!read.ok) degraded.push(read.degraded);
@@ -78,6 +85,7 @@ async function titlesOf(
   kv: KVNamespace,
   index: LoadedIndex,
   head: FunnelHead | null,
+  funnelTable: ItemLookup | null,
   overlay: CatalogOverlay | null,
   itemIds: readonly string[],
   degraded: string[],
@@ -86,8 +94,8 @@ async function titlesOf(
   const fromIndex: { itemId: string; row: number }[] = [];
   const ask: string[] = [];
   const trustIndex = overlay?.complete === true && head?.section.titlePageSize !== undefined;
-  // Rows of the ids: a paged item table reads their id pages (mostly still cached from the funnel).
-  const table = trustIndex && head ? head.table.view() : null;
+  // Rows of the ids: the funnel's view knows those of its candidates; others (or all, on a cached list) come from id pages.
+  const table = trustIndex && head ? (funnelTable ?? head.table.view()) : null;
   if (table) degraded.push(...(await table.prepare(itemIds, [])));
   for (const itemId of new Set(itemIds)) {
     const o = overlay?.rows.get(itemId);

@@ -10,6 +10,7 @@ import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
 import { type RecommendedItem } from "../../../shared/ranking/recommended-item";
 import { type Budgeted, withBudget } from "../../../shared/funnel/budget";
 import { renderPage } from "../render/render-page";
+import { type ItemLookup } from "../../../shared/catalog/item-lookup";
 import { runFunnel, wholeAnswer } from "../../../shared/funnel/run-funnel";
 import { funnelSession } from "../../../shared/funnel/session";
 import { workerFunnelPorts } from "../funnel/worker-ports";
@@ -21,6 +22,7 @@ import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from ".
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
+import { reportIsolateMemory } from "../http/report-isolate-memory";
 import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { decisionSnapshots, type DecisionInputsSeen } from "../experiments/decision-snapshots";
@@ -67,7 +69,7 @@ const validatedQuery = validQuery(recommendationsQuery, recommendationsQueryErro
  * otherwise the session is read, and then the Cache API when the session
  * says a list was stored under this key at the version wanted.
  */
-export const recommendations = new Hono<AppEnv>().use(countFailures, countKvReads).get("/", validatedQuery, async (c) => {
+export const recommendations = new Hono<AppEnv>().use(countFailures, countKvReads, reportIsolateMemory).get("/", validatedQuery, async (c) => {
   const query = c.req.valid("query");
   // Only the user's own token (or a server's secret key) reads their list, and so records its impressions.
   requireUser(c, query.userId);
@@ -129,6 +131,8 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   let list: RankedList;
   let offset = cursor?.offset ?? 0;
   const startedMs = cursor?.startedMs ?? Date.now();
+  /** The funnel's view of the item table when this request ran it: the rows of the page's items, for their titles. */
+  let funnelTable: ItemLookup | null = null;
   if (hit) {
     list = hit;
   } else {
@@ -142,7 +146,8 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     const seen: DecisionInputsSeen = { trendingAsOfMs: null };
     const request = { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() };
     const knobs = variantKnobs(exposure.overrides);
-    const result = await runFunnel(workerFunnelPorts(c.env, index, timing, defer, seen), request, funnelSession(session), knobs, random);
+    const ports = workerFunnelPorts(c.env, index, timing, defer, seen, (view) => (funnelTable = view));
+    const result = await runFunnel(ports, request, funnelSession(session), knobs, random);
     const snapshots = await decisionSnapshots(redisFromEnv(c.env), seen, defer);
     list = {
       indexVersion: index.version,
@@ -177,7 +182,16 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     return row !== undefined && !shownIn(row, list.region);
   };
   const { page: shown, positions, next } = cutPage(list.entries, offset, query.limit, restricted);
-  const rendered = await renderPage(c.env, index, shown, offset + 1, { region: list.region, contextItemId: query.contextItemId }, list.titles, timing, defer);
+  const rendered = await renderPage(
+    c.env,
+    index,
+    shown,
+    offset + 1,
+    { region: list.region, contextItemId: query.contextItemId },
+    { titles: list.titles, table: funnelTable },
+    timing,
+    defer,
+  );
   const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;

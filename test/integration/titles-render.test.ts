@@ -1,0 +1,103 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { type ItemLookup } from "../../shared/catalog/item-lookup";
+import { SERVED_KNOBS } from "../../shared/funnel/knobs";
+import { runFunnel } from "../../shared/funnel/run-funnel";
+import { blobKey } from "../../shared/index-format/keys";
+import { buildImpressionTable } from "../../shared/ranking/impression-table";
+import { workerFunnelPorts } from "../../worker/src/funnel/worker-ports";
+import { ServerTiming } from "../../worker/src/http/server-timing";
+import { type LoadedIndex, loadCurrentIndex } from "../../worker/src/index-store/index-cache";
+import { renderPage } from "../../worker/src/render/render-page";
+import { PAGED_ITEMS } from "../fixtures/funnel-index";
+import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
+
+const titleOf = new Map(funnelCatalog().map((item) => [item.itemId, item.title]));
+
+/** The version published as current, with the names of the blobs read through the KV it returns. */
+async function pagedVersion(version: string): Promise<{ index: LoadedIndex; kv: KVNamespace; read: string[] }> {
+  await publishFunnelIndex(version, () => {}, new Map(), PAGED_ITEMS);
+  const index = await loadCurrentIndex(env.INDEX_KV);
+  expect(index?.version).toBe(version);
+  const nameOf = new Map(Object.entries(index!.manifest.blobs).map(([name, ref]) => [blobKey(ref.sha256), name]));
+  const read: string[] = [];
+  const kv = new Proxy(env.INDEX_KV, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (prop === "get") read.push(nameOf.get(String(args[0])) ?? String(args[0]));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { index: index!, kv, read };
+}
+
+/** A warm home list through the Worker's ports, with the item-table view the funnel took. */
+async function funnelList(index: LoadedIndex, kv: KVNamespace) {
+  let view: ItemLookup | null = null;
+  const ports = workerFunnelPorts(
+    { ...env, INDEX_KV: kv },
+    index,
+    new ServerTiming(),
+    () => {},
+    { trendingAsOfMs: null },
+    (v) => (view = v),
+  );
+  const session = {
+    history: ["ann-3", "ann-40", "ann-41", "ann-700"].map((itemId) => ({ itemId, weight: 1 })),
+    seenItemIds: ["ann-3", "ann-40", "ann-41", "ann-700"],
+    affinities: [],
+    declaredCategories: [],
+    impressions: buildImpressionTable([], 0),
+  };
+  const request = { surface: "home" as const, contextItemId: null, category: null, excludeIds: [], region: "us", listSize: 40, nowMs: Date.now() };
+  const result = await runFunnel(ports, request, session, { ...SERVED_KNOBS, heavy: false, policy: { explorationRate: 0 } }, () => 1);
+  expect(view).not.toBeNull();
+  return { entries: result.entries.slice(0, 10), view: view! };
+}
+
+describe("titles of a page over a paged item table (real KV)", () => {
+  it("come from the funnel's own view: title pages only, no id page, and the catalog's titles", async () => {
+    const { index, kv, read } = await pagedVersion("v-titles-view");
+    const { entries, view } = await funnelList(index, kv);
+    // Some shown item lies past the hot rows: a fresh view would read its id page to find its row.
+    const hotRows = index.manifest.funnel!.itemPages!.hotRows;
+    expect(entries.some((e) => view.rowOf(e.itemId) >= hotRows)).toBe(true);
+    read.length = 0;
+    const page = await renderPage(
+      { ...env, INDEX_KV: kv },
+      index,
+      entries,
+      1,
+      { region: "us", contextItemId: null },
+      { titles: {}, table: view },
+      new ServerTiming(),
+      () => {},
+    );
+    expect(page.degraded).toEqual([]);
+    expect(page.items.map((i) => i.title)).toEqual(entries.map((e) => titleOf.get(e.itemId)));
+    expect(read.some((name) => name.startsWith("titles-"))).toBe(true);
+    expect(read.filter((name) => name.startsWith("item-ids-") || name.startsWith("item-rows-"))).toEqual([]);
+  });
+
+  it("come from id pages and title pages for a cached list's page (no funnel view), with the same titles", async () => {
+    const { index, kv, read } = await pagedVersion("v-titles-cached");
+    const { entries } = await funnelList(index, kv);
+    read.length = 0;
+    const page = await renderPage(
+      { ...env, INDEX_KV: kv },
+      index,
+      entries,
+      1,
+      { region: "us", contextItemId: null },
+      { titles: {}, table: null },
+      new ServerTiming(),
+      () => {},
+    );
+    expect(page.degraded).toEqual([]);
+    expect(page.items.map((i) => i.title)).toEqual(entries.map((e) => titleOf.get(e.itemId)));
+    expect(read.some((name) => name.startsWith("item-ids-"))).toBe(true);
+  });
+});
