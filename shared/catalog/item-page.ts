@@ -50,12 +50,7 @@ export function encodeItemPage(entries: readonly ItemPageEntry[]): Uint8Array {
   const ids = entries.map((e) => encoder.encode(e.itemId));
   const n = entries.length;
   const idBytes = ids.reduce((s, b) => s + b.byteLength, 0);
-  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  view.setUint32(8, idBytes, true);
-  const p = viewsOf(bytes, n, idBytes);
+  const p = emptyPage(n, idBytes);
   let at = 0;
   entries.forEach((e, k) => {
     p.rows[k] = e.row;
@@ -68,7 +63,17 @@ export function encodeItemPage(entries: readonly ItemPageEntry[]): Uint8Array {
     p.flags[k] = e.available ? 1 : 0;
   });
   p.idOffsets[n] = at;
-  return bytes;
+  return new Uint8Array(p.rows.buffer);
+}
+
+/** A page of n entries and idBytes of ids, its header written and its columns zero, over bytes of its own. */
+function emptyPage(n: number, idBytes: number): ItemPage {
+  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, n, true);
+  view.setUint32(8, idBytes, true);
+  return viewsOf(bytes, n, idBytes);
 }
 
 /** Views over an item page (copied first when the bytes are not 4-byte aligned). */
@@ -161,12 +166,7 @@ export function selectItemPage(page: ItemPage, ks: readonly number[]): ItemPage 
   const n = ks.length;
   let idBytes = 0;
   for (const k of ks) idBytes += page.idOffsets[k + 1]! - page.idOffsets[k]!;
-  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  view.setUint32(8, idBytes, true);
-  const out = viewsOf(bytes, n, idBytes);
+  const out = emptyPage(n, idBytes);
   let at = 0;
   ks.forEach((k, j) => {
     const [start, end] = [page.idOffsets[k]!, page.idOffsets[k + 1]!];
