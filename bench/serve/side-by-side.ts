@@ -35,7 +35,13 @@ const rows: [string, (r: Json) => unknown][] = [
   ["KV reads per miss, one at a time: mean / p95 / max", (r) => kv(r.kv_reads_per_miss.one_at_a_time)],
   ["… 8 concurrent", (r) => kv(r.kv_reads_per_miss.concurrent)],
   ["hit server p95, one at a time (ms)", (r) => r.serial.hit.p95_ms],
-  ["index build: wall s / CPU s / peak RSS MiB", (r) => `${runOf(r).index_build_s} / ${runOf(r).index_build_cpu_s ?? "–"} / ${runOf(r).build_peak_rss_mib}`],
+  [
+    "index build: wall s / CPU s / peak RSS MiB",
+    (r) =>
+      runOf(r).index_reused
+        ? "kept from an earlier run (--index-dir)"
+        : `${runOf(r).index_build_s} / ${runOf(r).index_build_cpu_s ?? "–"} / ${runOf(r).build_peak_rss_mib}`,
+  ],
   ["publish (s)", (r) => runOf(r).publish_s],
   ["load average (2 cores, shared) at build / publish / cold / miss / one at a time / heap", (r) => loads(runOf(r).load_avg_1m)],
   ["measured at", (r) => r.measured_at],
