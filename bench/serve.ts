@@ -32,7 +32,7 @@ import { PROJECT_ROOT } from "../index-builder/src/local/wrangler";
 import { publishIndex } from "../index-builder/src/publish/publish-index";
 import { describe, drive } from "./lib/http-load";
 import { round } from "./lib/stats";
-import { buildSyntheticIndex } from "./serve/synthetic-index";
+import { buildSyntheticIndex, type SyntheticIndex } from "./serve/synthetic-index";
 import { type HeapUsage, isolateHeap } from "./lib/isolate-heap";
 import { cpuMs, workerdPids } from "./lib/workerd-cpu";
 
@@ -52,7 +52,7 @@ const { values } = parseArgs({
 });
 const BIG_HEAP_MIB = 16_384;
 if (Number(values.items) > 2_000_000 && getHeapStatistics().heap_size_limit < (BIG_HEAP_MIB / 2) * 2 ** 20) {
-  // A 10M build holds tens of millions of small objects (ids, titles, page entries) at once.
+  // A 10M build holds 10M id strings besides its typed arrays: more than Node's default heap.
   const child = spawnSync(process.execPath, [...process.execArgv, `--max-old-space-size=${BIG_HEAP_MIB}`, ...process.argv.slice(1)], { stdio: "inherit" });
   process.exit(child.status ?? 1);
 }
@@ -79,6 +79,8 @@ interface Run {
   index_build_cpu_s: number;
   /** Peak resident memory of this process once the index was built (the build runs in it; KiB from getrusage, in MiB). */
   build_peak_rss_mib: number;
+  /** Of a synthetic build: each step's seconds since the build began, resident memory then and the peak so far (synthetic-index.ts). */
+  build_steps?: SyntheticIndex["steps"];
   publish_s: number;
   cold_first_response_ms: number;
   /** The cold response's Server-Timing header: which waits the first request had (CPU does not show: see the README on workerd's clock). */
@@ -107,7 +109,10 @@ interface Run {
 
 type HeapMiB = Record<keyof HeapUsage, number>;
 
-async function measure(name: string, build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[]; reused?: boolean }>): Promise<Run> {
+async function measure(
+  name: string,
+  build: (outDir: string) => Promise<{ dir: string; items: number; popularIds: string[]; steps?: SyntheticIndex["steps"]; reused?: boolean }>,
+): Promise<Run> {
   const state = await mkdtemp(join(tmpdir(), `bench-serve-${name}-`));
   const stack = await startLocalStack({ port: await freePort(), persistTo: join(state, "wrangler"), redis: "required" });
   const load: Record<string, number> = {};
@@ -183,6 +188,7 @@ async function measure(name: string, build: (outDir: string) => Promise<{ dir: s
       index_reused: built.reused ?? false,
       index_build_cpu_s: round(buildCpuS, 1),
       build_peak_rss_mib: peakRssMib,
+      ...(built.steps ? { build_steps: built.steps } : {}),
       publish_s: round(publishS, 1),
       cold_first_response_ms: round(coldMs, 1),
       cold_server_timing: coldTiming,
@@ -353,6 +359,12 @@ function table(runs: Run[]): string {
     ),
     "",
   );
+  for (const r of runs.filter((x) => x.build_steps)) {
+    lines.push(`Build of ${r.catalog_items} items, step by step (seconds since the start, resident MiB then / peak so far):`, "");
+    for (const st of r.build_steps!)
+      lines.push(`- ${st.s} s, ${st.rss_mib} / ${st.peak_rss_mib} MiB: ${st.step.length > 160 ? `${st.step.slice(0, 157)}...` : st.step}`);
+    lines.push("");
+  }
   return lines.join("\n");
 }
 
@@ -393,7 +405,7 @@ async function main(): Promise<void> {
       const built = await buildSyntheticIndex(n, kept ?? out, log);
       const result = { dir: built.dir, items: n, popularIds: built.popularIds };
       if (kept) await writeFile(join(kept, KEPT_INDEX_FILE), JSON.stringify(result));
-      return result;
+      return { ...result, steps: built.steps };
     }),
   );
   const big = runs[runs.length - 1]!;

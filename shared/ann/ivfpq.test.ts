@@ -97,3 +97,17 @@ describe("IVF-PQ build and search", () => {
     for (const id of found.ids) expect(index.listOf[id]! % 2).toBe(1);
   });
 });
+
+describe("brute-force search", () => {
+  it("gives the same top-k scored a block of rows at a time (as for a matrix too large to pin) as over the pinned matrix", () => {
+    // Duplicated rows make ties, which both must break alike (ascending id).
+    const rows = new Float32Array(2 * data.length);
+    rows.set(data);
+    rows.set(data, data.length);
+    for (let qi = 0; qi < 5; qi++) {
+      const q = queries.subarray(qi * dims, (qi + 1) * dims);
+      const whole = bruteForceSearch(kernel, "ip", rows, dims, q, 50);
+      for (const block of [1, 333, 4000, 100_000]) expect(bruteForceSearch(kernel, "ip", rows, dims, q, 50, block)).toEqual(whole);
+    }
+  });
+});

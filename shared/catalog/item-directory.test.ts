@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeededRandom } from "../seeded-random";
-import { encodeItemPages, HOT_ROWS, pagedItemLookup } from "./item-directory";
-import { decodeItemPage, encodeItemPage, pageIdAt, searchPage } from "./item-page";
+import { encodeItemPages, encodeItemPagesOfColumns, HOT_ROWS, pagedItemLookup } from "./item-directory";
+import { decodeItemPage, encodeItemPage, encodeItemPageOfRows, itemColumnsOf, type ItemPageEntry, pageIdAt, searchPage } from "./item-page";
 import { orderItemRows } from "./item-table";
 
 /** n items with ids of mixed lengths and scripts, random facts; the paged table over them, pages read from memory. */
@@ -158,5 +159,49 @@ describe("the paged item table", () => {
     expect(view.rowOf(firstId)).toBe(-1);
     expect(view.idAt(0)).toBeNull();
     expect(view.idAt(999)).toBe(order[999]);
+  });
+});
+
+describe("item pages from columns", () => {
+  const entry = fc.record({
+    itemId: fc.string({ unit: "binary", maxLength: 6 }),
+    categoryMask: fc.nat(),
+    popularity: fc.double({ noNaN: true }),
+    year: fc.integer({ min: -10, max: 70_000 }),
+    available: fc.boolean(),
+  });
+
+  it("are the bytes of the same entries encoded one object each", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { selector: (e) => e.itemId, minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 9 }), (entries, size) => {
+        const ordered = orderItemRows(entries);
+        const rows = ordered.map(({ row, k }) => ({ ...row, idRank: k }));
+        const columns = itemColumnsOf(rows);
+        const byId = new Uint32Array(rows.length);
+        rows.forEach((r, row) => (byId[r.idRank] = row));
+        const encoded = encodeItemPagesOfColumns(columns, byId, { rowPageSize: size, idPageSize: size });
+        // What encodeItemPages wrote before it read columns: each page one object per entry.
+        const objects: ItemPageEntry[] = rows.map(({ idRank: _, ...r }, row) => ({ ...r, row }));
+        const byIdObjects = Array.from(byId, (row) => objects[row]!);
+        const pagesOf = (list: ItemPageEntry[]) =>
+          Array.from({ length: Math.ceil(list.length / size) }, (_, p) => encodeItemPage(list.slice(p * size, (p + 1) * size)));
+        expect(encoded.rowPages).toEqual(pagesOf(objects));
+        expect(encoded.idPages).toEqual(pagesOf(byIdObjects));
+        const firsts = encoded.idPages.map((_, p) => ({
+          itemId: byIdObjects[p * size]!.itemId,
+          row: p,
+          categoryMask: 0,
+          popularity: 0,
+          year: 0,
+          available: false,
+        }));
+        expect(encoded.head).toEqual(encodeItemPage(firsts));
+        expect(encodeItemPages(rows, { rowPageSize: size, idPageSize: size })).toEqual(encoded);
+        // A facts page: any rows, in the order asked.
+        const picked = Uint32Array.from(rows.keys()).filter((row) => row % 3 !== 1);
+        expect(encodeItemPageOfRows(columns, picked)).toEqual(encodeItemPage(Array.from(picked, (row) => objects[row]!)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

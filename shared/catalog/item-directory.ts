@@ -1,5 +1,15 @@
 import { type ItemLookup } from "./item-lookup";
-import { encodeItemPage, type ItemPage, type ItemPageEntry, pageIdAt, searchPage, searchRow } from "./item-page";
+import {
+  encodeItemPage,
+  encodeItemPageOfRows,
+  type ItemColumns,
+  itemColumnsOf,
+  type ItemPage,
+  type ItemPageEntry,
+  pageIdAt,
+  searchPage,
+  searchRow,
+} from "./item-page";
 
 /**
  * The paged item table of a large catalog. A whole table costs about 25
@@ -42,17 +52,35 @@ export function encodeItemPages(
   rows: readonly (Omit<ItemPageEntry, "row"> & { idRank: number })[],
   sizes: { rowPageSize: number; idPageSize: number; hotRows?: number },
 ): { head: Uint8Array; rowPages: Uint8Array[]; idPages: Uint8Array[]; section: ItemPagesSection } {
-  const entries: ItemPageEntry[] = rows.map(({ idRank: _, ...r }, row) => ({ ...r, row }));
+  const byId = new Uint32Array(rows.length);
+  rows.forEach((r, row) => (byId[r.idRank] = row));
+  return encodeItemPagesOfColumns(itemColumnsOf(rows), byId, sizes);
+}
+
+/**
+ * `encodeItemPages` of items given as columns in row order, with `byId`
+ * the rows in id byte order: no object per item.
+ */
+export function encodeItemPagesOfColumns(
+  columns: ItemColumns,
+  byId: Uint32Array,
+  sizes: { rowPageSize: number; idPageSize: number; hotRows?: number },
+): { head: Uint8Array; rowPages: Uint8Array[]; idPages: Uint8Array[]; section: ItemPagesSection } {
+  const n = columns.count;
   const rowPages: Uint8Array[] = [];
-  for (let at = 0; at < entries.length; at += sizes.rowPageSize) rowPages.push(encodeItemPage(entries.slice(at, at + sizes.rowPageSize)));
-  const byId = new Array<ItemPageEntry>(entries.length);
-  rows.forEach((r, row) => (byId[r.idRank] = entries[row]!));
+  for (let at = 0; at < n; at += sizes.rowPageSize) {
+    const rows = new Uint32Array(Math.min(sizes.rowPageSize, n - at));
+    for (let k = 0; k < rows.length; k++) rows[k] = at + k;
+    rowPages.push(encodeItemPageOfRows(columns, rows));
+  }
   const idPages: Uint8Array[] = [];
   const firsts: ItemPageEntry[] = [];
-  for (let at = 0; at < byId.length; at += sizes.idPageSize) {
-    const page = byId.slice(at, at + sizes.idPageSize);
-    firsts.push({ itemId: page[0]!.itemId, row: idPages.length, categoryMask: 0, popularity: 0, year: 0, available: false });
-    idPages.push(encodeItemPage(page));
+  const decoder = new TextDecoder();
+  for (let at = 0; at < n; at += sizes.idPageSize) {
+    const first = byId[at]!;
+    const itemId = decoder.decode(columns.idBytes.subarray(columns.idOffsets[first]!, columns.idOffsets[first + 1]!));
+    firsts.push({ itemId, row: idPages.length, categoryMask: 0, popularity: 0, year: 0, available: false });
+    idPages.push(encodeItemPageOfRows(columns, byId.subarray(at, at + sizes.idPageSize)));
   }
   return {
     head: encodeItemPage(firsts),
@@ -63,7 +91,7 @@ export function encodeItemPages(
       rowPages: rowPages.length,
       idPageSize: sizes.idPageSize,
       idPages: idPages.length,
-      hotRows: Math.min(entries.length, sizes.hotRows ?? HOT_ROWS),
+      hotRows: Math.min(n, sizes.hotRows ?? HOT_ROWS),
     },
   };
 }

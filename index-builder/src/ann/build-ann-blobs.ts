@@ -38,9 +38,9 @@ export type AnnBuildOptions = {
   shardTargetBytes?: number;
   calibration?: AnnCalibrationOptions | false;
   log?: (line: string) => void;
-  /** The funnel item table's row of an item: the lists then store rows, and no `ann-items` blob is written. */
-  tableRowOf?: (itemId: string) => number;
-  /** With `tableRowOf`: the facts page of ascending rows, stored in each shard (funnel-blobs.ts `factsPage`). */
+  /** The funnel item table's row of each embedding index: the lists then store rows, and no `ann-items` blob is written. */
+  tableRows?: Uint32Array;
+  /** With `tableRows`: the facts page of ascending rows, stored in each shard (funnel-blobs.ts `factsPage`). */
   factsPage?: ((rows: Uint32Array) => Uint8Array) | null;
 };
 
@@ -87,7 +87,12 @@ function annSteps(embeddings: TrainedEmbeddings, options: AnnBuildOptions) {
   const { dims } = embeddings;
   const keep: number[] = [];
   for (let i = 0; i < embeddings.itemIds.length; i++) {
-    if (embeddings.itemVectors.subarray(i * dims, (i + 1) * dims).some((v) => v !== 0)) keep.push(i);
+    for (let d = i * dims; d < (i + 1) * dims; d++) {
+      if (embeddings.itemVectors[d] !== 0) {
+        keep.push(i);
+        break;
+      }
+    }
   }
   // No copy when every vector is kept: at 10M items a copy is 2.5 GB.
   const vectors = keep.length === embeddings.itemIds.length ? embeddings.itemVectors : gatherRows(embeddings.itemVectors, dims, keep);
@@ -111,7 +116,7 @@ function annSteps(embeddings: TrainedEmbeddings, options: AnnBuildOptions) {
       {
         embedding: options.embedding ?? `ials-${dims}`,
         shardTargetBytes: options.shardTargetBytes,
-        ...(options.tableRowOf ? { tableRows: Uint32Array.from(keep, (i) => options.tableRowOf!(embeddings.itemIds[i]!)) } : {}),
+        ...(options.tableRows ? { tableRows: Uint32Array.from(keep, (i) => options.tableRows![i]!) } : {}),
         ...(options.factsPage ? { factsPage: options.factsPage } : {}),
       },
     );

@@ -129,7 +129,7 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   // Its lists store item-table rows, so the Worker names results from the item table it already holds.
   const annOptions = {
     log,
-    tableRowOf: (id: string) => funnel.rowOf.get(id)!,
+    tableRows: funnel.tableRows,
     factsPage: funnel.factsPage,
     ...(fromFiles ? { embedding: `imported-${embeddings.dims}` } : {}),
   };

@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type Interaction } from "../data/movielens";
-import { computePopular } from "./popularity";
+import { computePopular, popularFromMass, popularFromOrder } from "./popularity";
 
 const DAY = 86_400_000;
 const item = (id: string, categories: string[], available = true): CatalogItem => ({ itemId: id, title: id, categories, year: null, tags: [], available });
@@ -46,5 +47,42 @@ describe("computePopular", () => {
     }
     const scores = blob.items.map((x) => x.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+});
+
+describe("popularFromOrder", () => {
+  it("equals popularFromMass over every item", () => {
+    const item = fc.record({
+      categories: fc.uniqueArray(fc.constantFrom("A", "B", "C", "rare"), { maxLength: 2 }),
+      // Near-ties that rounding to 1e-6 merges, exact ties, and no mass at all.
+      mass: fc.constantFrom(0, 1, 1.0000001, 1.0000004, 2, 2.5, 3, 3.0000002, 10),
+      available: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 80 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 6 }), (drawn, overallSize, perCategorySize) => {
+        const items: CatalogItem[] = drawn.map((d, i) => ({
+          itemId: String(i),
+          title: `t${i}`,
+          categories: d.categories,
+          year: null,
+          tags: [],
+          available: d.available,
+        }));
+        const mass = new Map(drawn.map((d, i) => [String(i), d.mass]));
+        const options = { halfLifeDays: 1, overallSize, perCategorySize };
+        // Descending mass, ties in reverse index order (any tie order will do).
+        const order = items.map((_, i) => i).sort((a, b) => drawn[b]!.mass - drawn[a]!.mass || b - a);
+        expect(
+          popularFromOrder(
+            order,
+            (i) => items[i]!,
+            (i) => drawn[i]!.mass,
+            0,
+            options,
+          ),
+        ).toEqual(popularFromMass(items, mass, 0, options));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -67,6 +67,59 @@ export function popularFromMass(
   return { asOf: new Date(asOfMs).toISOString(), halfLifeDays: options.halfLifeDays, items: listed, byCategory };
 }
 
+/**
+ * `popularFromMass` for a catalogue too large for an object per item:
+ * `order` lists item indices by descending mass (ties in any order),
+ * `itemAt` makes an item on demand. One pass counts each category's
+ * eligible items (available, mass above 0); then only the shortest prefix of
+ * the order that fills every list, and the items after it whose rounded
+ * score equals its last one's, are made into a catalogue for
+ * `popularFromMass`. The result is the same: the lists are filled in order
+ * of rounded score, rounding never reorders distinct scores, so that
+ * prefix holds every item the lists take.
+ */
+export function popularFromOrder(
+  order: ArrayLike<number>,
+  itemAt: (i: number) => CatalogItem,
+  massAt: (i: number) => number,
+  asOfMs: number,
+  options: PopularityOptions = DEFAULT_POPULARITY,
+): PopularBlob {
+  const eligible = (i: number, item: CatalogItem) => item.available && massAt(i) > 0;
+  const wanted = new Map<string, number>();
+  let wantedOverall = 0;
+  for (let k = 0; k < order.length; k++) {
+    const item = itemAt(order[k]!);
+    if (!eligible(order[k]!, item)) continue;
+    wantedOverall = Math.min(options.overallSize, wantedOverall + 1);
+    for (const c of item.categories) wanted.set(c, Math.min(options.perCategorySize, (wanted.get(c) ?? 0) + 1));
+  }
+  const candidates: CatalogItem[] = [];
+  const mass = new Map<string, number>();
+  let unfilled = wanted.size + (wantedOverall > 0 ? 1 : 0);
+  let k = 0;
+  for (; k < order.length && unfilled > 0; k++) {
+    const item = itemAt(order[k]!);
+    if (!eligible(order[k]!, item)) continue;
+    candidates.push(item);
+    mass.set(item.itemId, massAt(order[k]!));
+    if (--wantedOverall === 0) unfilled--;
+    for (const c of item.categories) {
+      const left = wanted.get(c)! - 1;
+      wanted.set(c, left);
+      if (left === 0) unfilled--;
+    }
+  }
+  const last = candidates.length > 0 ? roundScore(mass.get(candidates[candidates.length - 1]!.itemId)!) : 0;
+  for (; k < order.length && roundScore(massAt(order[k]!)) === last; k++) {
+    const item = itemAt(order[k]!);
+    if (!eligible(order[k]!, item)) continue;
+    candidates.push(item);
+    mass.set(item.itemId, massAt(order[k]!));
+  }
+  return popularFromMass(candidates, mass, asOfMs, options);
+}
+
 /** Each item's time-decayed interaction mass, decayed back from the newest interaction. */
 export function decayedMass(interactions: readonly Interaction[], halfLifeDays: number): { asOfMs: number; mass: Map<string, number> } {
   const asOfMs = interactions.reduce((m, x) => Math.max(m, x.timestampMs), 0);

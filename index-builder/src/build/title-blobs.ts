@@ -39,8 +39,19 @@ export interface TitleBlobs {
  * moved (new popularity order) writes fresh pages and no patch.
  */
 export function titleBlobs(titles: readonly string[], pageSize: number, base: TitleBase | null = null, maxPatchRows = MAX_TITLE_PATCH_ROWS): TitleBlobs {
-  const count = Math.ceil(titles.length / pageSize);
-  const fresh = (p: number) => encodeTitlePage(titles.slice(p * pageSize, (p + 1) * pageSize));
+  return titleBlobsOf(titles.length, (row) => titles[row]!, pageSize, base, maxPatchRows);
+}
+
+/** `titleBlobs` of `rows` titles given one at a time by `titleAt`, so that no array holds them all (10M at once). */
+export function titleBlobsOf(
+  rows: number,
+  titleAt: (row: number) => string,
+  pageSize: number,
+  base: TitleBase | null = null,
+  maxPatchRows = MAX_TITLE_PATCH_ROWS,
+): TitleBlobs {
+  const count = Math.ceil(rows / pageSize);
+  const fresh = (p: number) => encodeTitlePage(Array.from({ length: Math.min(rows, (p + 1) * pageSize) - p * pageSize }, (_, k) => titleAt(p * pageSize + k)));
   const pages: Uint8Array[] = new Array<Uint8Array>(count);
   const patchable: { p: number; bytes: Uint8Array; changed: { row: number; title: string }[] }[] = [];
   let keptPages = 0;
@@ -48,14 +59,15 @@ export function titleBlobs(titles: readonly string[], pageSize: number, base: Ti
     const bytes = base?.pageSize === pageSize ? base.page(p) : null;
     const page = bytes ? decodedOrNull(bytes) : null;
     const first = p * pageSize;
-    const rows = Math.min(pageSize, titles.length - first);
-    if (!bytes || !page || page.count !== rows) {
+    const pageRows = Math.min(pageSize, rows - first);
+    if (!bytes || !page || page.count !== pageRows) {
       pages[p] = fresh(p);
       continue;
     }
     const changed: { row: number; title: string }[] = [];
-    for (let k = 0; k < rows && changed.length <= pageSize * REWRITE_SHARE; k++) {
-      if (page.title(k) !== titles[first + k]) changed.push({ row: first + k, title: titles[first + k]! });
+    for (let k = 0; k < pageRows && changed.length <= pageSize * REWRITE_SHARE; k++) {
+      const title = titleAt(first + k);
+      if (page.title(k) !== title) changed.push({ row: first + k, title });
     }
     if (changed.length === 0) {
       pages[p] = bytes;

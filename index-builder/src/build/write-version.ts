@@ -1,4 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { sha256Hex } from "../../../shared/checksum";
@@ -22,21 +24,59 @@ export async function writeVersion(
   catalog: readonly CatalogItem[],
   now: Date,
 ): Promise<{ version: string; dir: string; manifest: IndexManifest }> {
-  const refs: Record<string, BlobRef> = {};
-  for (const [name, blob] of blobs) {
-    refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
+  const writer = await VersionWriter.open(outDir);
+  for (const [name, blob] of blobs) writer.set(name, blob);
+  return writer.finish(body, catalog, now);
+}
+
+/**
+ * A version written blob by blob as the build makes them, so that a large
+ * build (10M items: some 8 GB of blobs) holds none of them: `set` stores a
+ * blob under a staging directory at once and keeps only its size and
+ * SHA-256; `finish` writes the manifest and catalogue and renames the
+ * directory to the version (the same files `writeVersion` writes for the
+ * same blobs in the same order).
+ */
+export class VersionWriter {
+  private readonly refs: Record<string, BlobRef> = {};
+
+  private constructor(
+    private readonly outDir: string,
+    private readonly staging: string,
+  ) {}
+
+  static async open(outDir: string): Promise<VersionWriter> {
+    const staging = join(outDir, `.staging-${randomBytes(6).toString("hex")}`);
+    await mkdir(join(staging, "blobs"), { recursive: true });
+    return new VersionWriter(outDir, staging);
   }
-  const contentHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(refs)))).slice(0, 10);
-  const version = `${now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}-${contentHash}`;
-  const manifest: IndexManifest = { formatVersion: MANIFEST_FORMAT_VERSION, version, builtAt: now.toISOString(), blobs: refs, ...body };
-  const dir = join(outDir, version);
-  await mkdir(join(dir, "blobs"), { recursive: true });
-  for (const [name, blob] of blobs) await writeFile(join(dir, "blobs", name), blob.bytes);
-  await writeFile(join(dir, "catalog.json"), JSON.stringify(catalog));
-  await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
-  await writeFile(join(outDir, "LATEST"), `${version}\n`);
-  return { version, dir, manifest };
+
+  /** Stores one blob now (a name once only). */
+  set(name: string, blob: { bytes: Uint8Array; contentType: string }): void {
+    if (Object.hasOwn(this.refs, name)) throw new Error(`blob ${name} written twice`);
+    writeFileSync(join(this.staging, "blobs", name), blob.bytes);
+    this.refs[name] = { bytes: blob.bytes.byteLength, sha256: createHash("sha256").update(blob.bytes).digest("hex"), contentType: blob.contentType };
+  }
+
+  get size(): number {
+    return Object.keys(this.refs).length;
+  }
+
+  async finish(body: ManifestBody, catalog: readonly CatalogItem[], now: Date): Promise<{ version: string; dir: string; manifest: IndexManifest }> {
+    const refs = this.refs;
+    const contentHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(refs)))).slice(0, 10);
+    const version = `${now
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z")}-${contentHash}`;
+    const manifest: IndexManifest = { formatVersion: MANIFEST_FORMAT_VERSION, version, builtAt: now.toISOString(), blobs: refs, ...body };
+    await writeFile(join(this.staging, "catalog.json"), JSON.stringify(catalog));
+    await writeFile(join(this.staging, "manifest.json"), JSON.stringify(manifest, null, 2));
+    const dir = join(this.outDir, version);
+    // A rebuild of equal content at the same second names the same version: the new files replace it.
+    await rm(dir, { recursive: true, force: true });
+    await rename(this.staging, dir);
+    await writeFile(join(this.outDir, "LATEST"), `${version}\n`);
+    return { version, dir, manifest };
+  }
 }

@@ -60,7 +60,7 @@ export function buildMemoryIndex(input: MemoryIndexInput): MemoryIndex {
   const blobs = new Map<string, EncodedBlob>(funnel.blobs);
   let ann: AnnManifestSection | null = null;
   if (input.ann !== false) {
-    const built = buildAnnBlobs(input.embeddings, { params: input.ann ?? {}, tableRowOf: (id) => funnel.rowOf.get(id)!, factsPage: funnel.factsPage });
+    const built = buildAnnBlobs(input.embeddings, { params: input.ann ?? {}, tableRows: funnel.tableRows, factsPage: funnel.factsPage });
     for (const [name, blob] of built.blobs) blobs.set(name, blob);
     ann = built.section;
   }
