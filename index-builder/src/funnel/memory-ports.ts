@@ -11,15 +11,15 @@ import { decodeFunnelHead, decodeVectorPage } from "../../../shared/funnel/funne
 import { type AnnHead, type CatalogView, type Fault, type FunnelHead, type FunnelPorts, NO_TIMING, type TrendingPort } from "../../../shared/funnel/ports";
 import { covisitPageName, FUNNEL_BLOBS, itemPageName, itemTableBlob, vectorPageName } from "../../../shared/index-format/funnel-section";
 import { decodeItemPage } from "../../../shared/catalog/item-page";
-import { type MlpModel, mlpScore } from "../../../shared/ranking/mlp";
+import { type RankerModel, rankerScore } from "../../../shared/ranking/ranker-model";
 import { DEFAULT_POLICY, type PolicyConfig } from "../../../shared/ranking/policy/policy-config";
 import { type MemoryIndex } from "./memory-index";
 
 /** What the offline funnel is served besides the index: nothing online unless given. */
 export interface MemoryPortOptions {
   kernel: ScanKernel;
-  /** The heavy ranker, scored in process by shared/ranking/mlp.ts (the ONNX export computes the same function). */
-  ranker?: MlpModel | null;
+  /** The heavy ranker (MLP or oblivious forest), scored in process by shared/ranking/ranker-model.ts (the ONNX export computes the same function). */
+  ranker?: RankerModel | null;
   policy?: PolicyConfig;
   /** surface -> region -> ids, as the editorial config. */
   editorial?: Record<string, Record<string, string[]>>;
@@ -167,7 +167,7 @@ export function memoryFunnelPorts(index: MemoryIndex, options: MemoryPortOptions
         return out;
       },
     },
-    ranker: ranker ? { load: async () => ({ state: () => "ready", score: async (rows, n) => mlpScore(ranker, rows, n) }) } : null,
+    ranker: ranker ? { load: async () => ({ state: () => "ready", score: async (rows, n) => rankerScore(ranker, rows, n) }) } : null,
     timing: NO_TIMING,
   };
 }

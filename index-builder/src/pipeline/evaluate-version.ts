@@ -15,7 +15,7 @@ const SESSION_RECENT = 50;
 /**
  * The served knobs with exploration off: each version ranks in the order its
  * manifest names (ranking.order: heavy, light or one source's), its heavy
- * model scored in process from the very ONNX bytes it ships (shared/ranking/mlp.ts
+ * model scored in process from the very ONNX bytes it ships (shared/ranking/ranker-model.ts
  * computes what ONNX Runtime does), as the Worker's funnel would.
  */
 export const GATE_KNOBS: FunnelKnobs = { ...SERVED_KNOBS, policy: { explorationRate: 0 } };

@@ -3,11 +3,10 @@ import { join } from "node:path";
 import { type EncodedBlob } from "../../../shared/ann/ann-blobs";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob } from "../../../shared/index-format/popular";
-import { type MlpModel } from "../../../shared/ranking/mlp";
-import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
 import { parseRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type MemoryIndex } from "../funnel/memory-index";
 import { type AdminClient } from "../publish/admin-client";
+import { type RankerModel, rankerFromOnnx } from "../../../shared/ranking/ranker-model";
 import { readBuiltManifest } from "../publish/publish-index";
 
 /** A version's manifest and blob bytes, as built or as published. */
@@ -82,7 +81,7 @@ export function memoryIndexOf({ manifest, blobs }: VersionBlobs): MemoryIndex {
  * The version's heavy ranker as the Worker would load it (worker/src/ranker/load-ranker.ts):
  * null when it ships none, a `degraded` code when its spec or model cannot be used.
  */
-export function rankerOfVersion({ manifest, blobs }: VersionBlobs): MlpModel | { degraded: string } | null {
+export function rankerOfVersion({ manifest, blobs }: VersionBlobs): RankerModel | { degraded: string } | null {
   const model = blobs.get(RANKER_BLOBS.model);
   const spec = blobs.get(RANKER_BLOBS.spec);
   const modelRef = manifest.blobs[RANKER_BLOBS.model];
@@ -93,7 +92,7 @@ export function rankerOfVersion({ manifest, blobs }: VersionBlobs): MlpModel | {
   if ("problem" in parsed) return { degraded: parsed.problem };
   if (parsed.spec.modelSha256 !== modelRef.sha256) return { degraded: "ranker_spec_mismatch" };
   try {
-    return mlpFromOnnx(model);
+    return rankerFromOnnx(model);
   } catch {
     return { degraded: "ranker_model_invalid" };
   }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { FEATURE_COUNT } from "../../../shared/ranking/features";
-import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
+import { rankerFromOnnx } from "../../../shared/ranking/ranker-model";
 import { parseRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { mulberry32 } from "../train/seeded-random";
-import { buildRanker, DEFAULT_RANKER_BUILD } from "./build-ranker";
+import { buildRanker, DEFAULT_RANKER_BUILD, type RankerBuildOptions } from "./build-ranker";
+import { treeTraining } from "./train-heavy";
+import { DEFAULT_MLP_TRAINING } from "./train-mlp";
 import { buildRankerDataset } from "./ranker-dataset";
 
 /** 150 users in three taste clusters over 90 items (30 per genre), 24 ratings each, later ones more on-taste. */
@@ -39,7 +41,7 @@ function synthetic(): Dataset {
   return { name: "synthetic", items, interactions };
 }
 
-const options = {
+const options: RankerBuildOptions = {
   ...DEFAULT_RANKER_BUILD,
   dataset: {
     ...DEFAULT_RANKER_BUILD.dataset,
@@ -50,8 +52,9 @@ const options = {
       heavyTopN: 30,
     },
   },
-  training: { ...DEFAULT_RANKER_BUILD.training, epochs: 3 },
+  training: { model: "mlp", mlp: { ...DEFAULT_MLP_TRAINING, epochs: 3 } },
 };
+const trees: RankerBuildOptions = { ...options, training: treeTraining({ trees: 20, depth: 3 }) };
 
 describe("buildRanker", () => {
   it("labels only held-out items and never proposes what the user had seen", async () => {
@@ -75,24 +78,30 @@ describe("buildRanker", () => {
     });
   });
 
-  it("builds the model blob and a spec that checks against this code's features, and ships it only when the order choice picks it", async () => {
+  it.each([
+    ["an MLP", options],
+    ["LambdaMART trees", trees],
+  ])("builds %s, its model blob and a spec that checks against this code's features, and ships it only when the order choice picks it", async (_, options) => {
     const built = await buildRanker(synthetic(), options);
     expect(built).not.toBeNull();
     const { report, blobs, model, onnx, order } = built!;
     expect(report.validationGroups).toBeGreaterThanOrEqual(20);
-    expect(report.orderings.mlp.groups).toBe(report.validationGroups);
-    expect(mlpFromOnnx(onnx)).toEqual(model);
+    expect(report.orderings.heavy.groups).toBe(report.validationGroups);
+    expect(rankerFromOnnx(onnx)).toEqual(model);
+    expect(report.model).toMatch(options.training.model === "trees" ? /^oblivious forest 20 trees × depth 3$/ : /^mlp /);
     // Light first, then the best source, then the model; each duel starts from the order chosen before it.
     expect(report.choice.duels.map((d) => d.challenger)).toEqual([expect.stringMatching(/^source:/), "heavy"]);
     expect(report.choice.users).toBe(report.validationGroups);
     expect(report.choice.ndcgAt10.light).toBeCloseTo(report.orderings.light.ndcgAt10, 10);
-    expect(report.choice.ndcgAt10.heavy).toBeCloseTo(report.orderings.mlp.ndcgAt10, 10);
+    expect(report.choice.ndcgAt10.heavy).toBeCloseTo(report.orderings.heavy.ndcgAt10, 10);
     expect(order).toBe(report.choice.order);
     expect(report.shipped).toBe(order === "heavy");
     if (report.shipped) {
       expect(blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(onnx);
       const spec = parseRankerSpec(blobs.get(RANKER_BLOBS.spec)!.bytes);
-      expect("spec" in spec && spec.spec.widths).toEqual([FEATURE_COUNT, ...options.training.hidden, 1]);
+      expect("spec" in spec && spec.spec.widths).toEqual(
+        options.training.model === "mlp" ? [FEATURE_COUNT, ...options.training.mlp.hidden, 1] : [FEATURE_COUNT, 1],
+      );
     } else expect(blobs.size).toBe(0);
     // A test index may ship and serve the model whatever validation chose; the report keeps the choice.
     const forced = (await buildRanker(synthetic(), { ...options, alwaysShip: true }))!;

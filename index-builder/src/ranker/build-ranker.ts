@@ -1,7 +1,7 @@
 import { sha256Hex } from "../../../shared/checksum";
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from "../../../shared/ranking/features";
-import { mlpScore, type MlpModel } from "../../../shared/ranking/mlp";
-import { exportMlpToOnnx } from "../../../shared/ranking/onnx-export";
+import { FEATURE_COUNT, FEATURE_SPEC_VERSION } from "../../../shared/ranking/features";
+import { mlpScore } from "../../../shared/ranking/mlp";
+import { describeRanker, exportRankerToOnnx, isForest, type RankerModel, rankerScore } from "../../../shared/ranking/ranker-model";
 import { type Source, SOURCES } from "../../../shared/ranking/candidate";
 import { type RankingOrder } from "../../../shared/ranking/ranking-order";
 import { encodeRankerSpec, RANKER_BLOBS, rankerSpecOf, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
@@ -11,14 +11,16 @@ import { rrfScores, sourceScores } from "./light-orderings";
 import { type BootstrapOptions, chooseOrder, DEFAULT_BOOTSTRAP, describeChoice, type OrderChoice } from "./order-choice";
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
 import { groupNdcgAt10, rankingQuality, type RankingQuality } from "./ranking-quality";
-import { DEFAULT_MLP_TRAINING, type MlpTrainOptions, selectGroups, trainMlp } from "./train-mlp";
+import { DEFAULT_MLP_TRAINING, selectGroups, trainMlp } from "./train-mlp";
+import { type HeavyTraining, trainHeavy, treeTraining } from "./train-heavy";
 
 /** Fewer validation users than this and the comparison means nothing: no ranker is built. */
 const MIN_VALIDATION_GROUPS = 20;
 
 export interface RankerBuildOptions {
   dataset: RankerDatasetOptions;
-  training: MlpTrainOptions;
+  /** The heavy model and its training: an MLP or LambdaMART oblivious trees. */
+  training: HeavyTraining;
   /** How the heavy, light and best-source orders are compared on the validation users. */
   bootstrap: BootstrapOptions;
   /**
@@ -33,7 +35,7 @@ export interface RankerBuildOptions {
 
 export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
   dataset: DEFAULT_RANKER_DATASET,
-  training: DEFAULT_MLP_TRAINING,
+  training: treeTraining(),
   bootstrap: DEFAULT_BOOTSTRAP,
   validationShare: 0.2,
   seed: 11,
@@ -51,16 +53,17 @@ export interface RankerReport {
   validationGroups: number;
   /** Mean held-out items per validation user that candidate generation retrieved, over all held out. */
   candidateRecall: number;
-  orderings: Record<"mlp" | "linear" | "light" | "rrf", RankingQuality> & Partial<Record<Source, RankingQuality>>;
-  epochLoss: number[];
-  constantFeatures: string[];
+  /** `heavy`: the model trained (`model` says which); `linear`: a listwise linear scorer on the same features, for contrast. */
+  orderings: Record<"heavy" | "linear" | "light" | "rrf", RankingQuality> & Partial<Record<Source, RankingQuality>>;
+  /** What the heavy model is (MLP widths, or trees × depth). */
+  model: string;
   seconds: { candidates: number; training: number };
 }
 
 export interface RankerBuild {
   /** What the index serves to a user with a vector (manifest `ranking.order`). */
   order: RankingOrder;
-  model: MlpModel;
+  model: RankerModel;
   onnx: Uint8Array;
   spec: RankerSpec;
   report: RankerReport;
@@ -70,7 +73,7 @@ export interface RankerBuild {
 
 /**
  * Builds the heavy ranker end to end: the served funnel's candidate lists
- * with labels (ranker-dataset.ts), an MLP trained on the training users' lists, the
+ * with labels (ranker-dataset.ts), the heavy model (an MLP or LambdaMART trees, `training`) trained on the training users' lists, the
  * comparison on the validation users against a logistic regression on the
  * same features and the training-free orderings, the choice of the served
  * order (light, the best single source's raw order, or the model: each
@@ -92,18 +95,18 @@ export async function buildRanker(
     return null;
   }
   const trainRows = selectGroups(data, train, FEATURE_COUNT);
-  const mlp = trainMlp(trainRows, FEATURE_COUNT, options.training);
+  const heavy = trainHeavy({ ...trainRows, groupStart: trainRows.groupStart! }, FEATURE_COUNT, options.training);
   const t2 = performance.now();
   // A linear listwise scorer on the same features, for contrast.
-  const linear = trainMlp(trainRows, FEATURE_COUNT, { ...options.training, hidden: [], loss: "listwise" });
+  const linear = trainMlp(trainRows, FEATURE_COUNT, { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "listwise" });
   const n = data.labels.length;
   const quality = (scores: ArrayLike<number>) => rankingQuality(scores, data.labels, data.groupStart, data.heldOut, validation);
-  const mlpScores = mlpScore(mlp.model, data.features, n);
+  const heavyScores = rankerScore(heavy, data.features, n);
   const sources = Object.fromEntries(
     SOURCES.filter((s) => data.candidates.some((c) => c.sources[s] !== undefined)).map((s) => [s, quality(sourceScores(data.candidates, s))]),
   ) as Partial<Record<Source, RankingQuality>>;
   const orderings = {
-    mlp: quality(mlpScores),
+    heavy: quality(heavyScores),
     linear: quality(mlpScore(linear.model, data.features, n)),
     light: quality(data.light),
     rrf: quality(rrfScores(data.candidates, data.groupStart)),
@@ -115,7 +118,7 @@ export async function buildRanker(
     [
       { order: "light", perUser: perUser(data.light) },
       ...(bestSource ? [{ order: `source:${bestSource}` as const, perUser: perUser(sourceScores(data.candidates, bestSource)) }] : []),
-      { order: "heavy", perUser: perUser(mlpScores) },
+      { order: "heavy", perUser: perUser(heavyScores) },
     ],
     options.bootstrap,
   );
@@ -128,19 +131,20 @@ export async function buildRanker(
     validationGroups: validation.length,
     candidateRecall: candidateRecall(data, validation),
     orderings,
-    epochLoss: mlp.report.epochLoss.map(round),
-    constantFeatures: mlp.report.constantFeatures.map((i) => FEATURE_NAMES[i]!),
+    model: describeRanker(heavy),
     seconds: { candidates: round((t1 - t0) / 1000), training: round((t2 - t1) / 1000) },
   };
   for (const [name, q] of Object.entries(report.orderings)) {
     log(`ranker validation ${name.padEnd(9)} nDCG@10 ${q.ndcgAt10.toFixed(4)}  AUC ${q.auc.toFixed(4)}  (${q.groups} users)`);
   }
-  log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, MLP (${options.training.loss}) trained in ${report.seconds.training} s`);
+  log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, ${report.model} trained in ${report.seconds.training} s`);
   for (const line of describeChoice(choice)) log(`ranker: ${line}`);
   if (options.alwaysShip && choice.order !== "heavy") log(`ranker: shipped and served anyway (alwaysShip), though validation chose ${choice.order}`);
 
-  const onnx = exportMlpToOnnx(mlp.model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
-  const spec: RankerSpec = rankerSpecOf(await sha256Hex(onnx), [FEATURE_COUNT, ...options.training.hidden, 1], { ...report });
+  const onnx = exportRankerToOnnx(heavy, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
+  const spec: RankerSpec = rankerSpecOf(await sha256Hex(onnx), isForest(heavy) ? [FEATURE_COUNT, 1] : [FEATURE_COUNT, ...heavy.layers.map((l) => l.outputs)], {
+    ...report,
+  });
   const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(
     report.shipped
       ? [
@@ -149,7 +153,7 @@ export async function buildRanker(
         ]
       : [],
   );
-  return { order: report.shipped ? "heavy" : choice.order, model: mlp.model, onnx, spec, report, blobs };
+  return { order: report.shipped ? "heavy" : choice.order, model: heavy, onnx, spec, report, blobs };
 }
 
 /** A seeded share of the groups (users) for validation; the rest train. */

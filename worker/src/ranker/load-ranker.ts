@@ -1,8 +1,7 @@
 import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
-import { type MlpModel } from "../../../shared/ranking/mlp";
-import { mlpFromOnnx } from "../../../shared/ranking/onnx-import";
 import { parseRankerSpec, RANKER_BLOBS, type RankerSpec } from "../../../shared/ranking/onnx-ranker";
+import { type RankerModel, rankerFromOnnx } from "../../../shared/ranking/ranker-model";
 
 /** A version's heavy ranker, verified against the manifest and the running feature code. */
 export interface LoadedRanker {
@@ -11,8 +10,8 @@ export interface LoadedRanker {
   modelBytes: Uint8Array;
   /** SHA-256 of `modelBytes` from the manifest: the session cache key. */
   modelSha256: string;
-  /** The same model for shared/ranking/mlp.ts `mlpScore`: exact, needs no ORT, for a cold isolate. */
-  model: MlpModel;
+  /** The same model (an MLP or an oblivious forest) for shared/ranking/ranker-model.ts `rankerScore`: needs no ORT. */
+  model: RankerModel;
 }
 
 const MAX_VERSIONS = 2;
@@ -35,13 +34,13 @@ export async function loadRanker(kv: KVNamespace, manifest: IndexManifest): Prom
   const parsed = parseRankerSpec(spec.bytes);
   if ("problem" in parsed) return { degraded: parsed.problem };
   if (parsed.spec.modelSha256 !== modelRef.sha256) return { degraded: "ranker_spec_mismatch" };
-  let mlp: MlpModel;
+  let parsedModel: RankerModel;
   try {
-    mlp = mlpFromOnnx(model.bytes);
+    parsedModel = rankerFromOnnx(model.bytes);
   } catch {
     return { degraded: "ranker_model_invalid" };
   }
-  const ranker: LoadedRanker = { spec: parsed.spec, modelBytes: model.bytes, modelSha256: modelRef.sha256, model: mlp };
+  const ranker: LoadedRanker = { spec: parsed.spec, modelBytes: model.bytes, modelSha256: modelRef.sha256, model: parsedModel };
   loaded.set(manifest.version, ranker);
   while (loaded.size > MAX_VERSIONS) loaded.delete(loaded.keys().next().value!);
   return ranker;

@@ -6,7 +6,7 @@ import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
 import { type FunnelPorts } from "../../../../shared/funnel/ports";
 import { type FunnelRequest, type Gathered, gatherCandidates, runFunnel } from "../../../../shared/funnel/run-funnel";
 import { type FunnelSession } from "../../../../shared/funnel/session";
-import { type MlpModel } from "../../../../shared/ranking/mlp";
+import { type RankerModel } from "../../../../shared/ranking/ranker-model";
 import { DEFAULT_POLICY } from "../../../../shared/ranking/policy/policy-config";
 import { type RankedEntry } from "../../../../shared/ranking/ranked-list";
 import { DEFAULT_POPULARITY, tableDecayedMass } from "../../build/popularity";
@@ -98,7 +98,7 @@ export function homeRequest(nowMs: number, listSize: number): FunnelRequest {
 }
 
 /** The funnel's ports over a fitted index; exploration is left to the knobs (offline runs turn it off). */
-export function fittedPorts(fitted: FittedFunnel, kernel: ScanKernel, ranker: MlpModel | null): FunnelPorts {
+export function fittedPorts(fitted: FittedFunnel, kernel: ScanKernel, ranker: RankerModel | null): FunnelPorts {
   return memoryFunnelPorts(fitted.index, { kernel, ranker, policy: DEFAULT_POLICY });
 }
 

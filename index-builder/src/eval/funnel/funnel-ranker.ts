@@ -2,8 +2,9 @@ import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
 import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
 import { lightTop } from "../../../../shared/funnel/rank";
 import { FEATURE_COUNT, featureRows } from "../../../../shared/ranking/features";
-import { type MlpModel } from "../../../../shared/ranking/mlp";
-import { type MlpTrainOptions, selectGroups, trainMlp, type TrainingRows } from "../../ranker/train-mlp";
+import { type RankerModel } from "../../../../shared/ranking/ranker-model";
+import { type HeavyTraining, trainHeavy } from "../../ranker/train-heavy";
+import { selectGroups, type TrainingRows } from "../../ranker/train-mlp";
 import { type FittedFunnel, fittedPorts, gathered } from "./funnel-fit";
 
 /** Labelled heavy-ranker inputs, one group per user request, in user order. */
@@ -58,9 +59,10 @@ export async function funnelRankerRows(
   return { features: all, labels: Uint8Array.from(labels), groupStart: Uint32Array.from(groupStart), users };
 }
 
-/** Trains the heavy ranker's MLP on the rows of `groups` (indices into `rows`' groups; all by default). */
-export function trainFunnelRanker(rows: FunnelRankerRows, options: MlpTrainOptions, groups?: readonly number[]): MlpModel {
-  return trainMlp(groups ? selectGroups(rows, groups, FEATURE_COUNT) : rows, FEATURE_COUNT, options).model;
+/** Trains the heavy ranker on the rows of `groups` (indices into `rows`' groups; all by default). */
+export function trainFunnelRanker(rows: FunnelRankerRows, training: HeavyTraining, groups?: readonly number[]): RankerModel {
+  const picked = groups ? selectGroups(rows, groups, FEATURE_COUNT) : rows;
+  return trainHeavy({ ...picked, groupStart: picked.groupStart ?? rows.groupStart }, FEATURE_COUNT, training);
 }
 
 /** Several carves' rows as one set, groups in the given order. */

@@ -3,6 +3,7 @@ import { orderSource, type RankingOrder } from "../../../../shared/ranking/ranki
 import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
 import { type ServedFunnel } from "./served-funnel";
+import { describeTraining } from "../../ranker/train-heavy";
 
 /** Items the served list holds for the eval: its k. */
 const LIST_SIZE = 10;
@@ -46,7 +47,7 @@ export class FunnelRecommender implements Recommender {
       ...(order === "served" || order === "heavy"
         ? {
             heavy_top_n: knobs.heavyTopN,
-            mlp: `${training.loss}${training.loss === "lambdarank" ? `@${training.ndcgAt ?? 10}` : ""} [${training.hidden.join(",")}] ${training.epochs} epochs lr ${training.learningRate} l2 ${training.l2}`,
+            heavy_model: describeTraining(training),
             ranker_labels: "validation rows carved from train",
           }
         : {}),

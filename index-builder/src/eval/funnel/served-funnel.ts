@@ -3,10 +3,10 @@ import { type ScanKernel } from "../../../../shared/ann/kernel/scan-kernel";
 import { type CatalogItem } from "../../../../shared/catalog/catalog-item";
 import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
 import { type Candidate } from "../../../../shared/ranking/candidate";
-import { type MlpModel } from "../../../../shared/ranking/mlp";
+import { type RankerModel } from "../../../../shared/ranking/ranker-model";
 import { type RankedEntry } from "../../../../shared/ranking/ranked-list";
 import { loadNodeKernel } from "../../ann/node-kernel";
-import { type MlpTrainOptions } from "../../ranker/train-mlp";
+import { type HeavyTraining } from "../../ranker/train-heavy";
 import { type InteractionTable, selectRows } from "../../train/interaction-table";
 import { mulberry32 } from "../../train/seeded-random";
 import { type CovisitRecommender } from "../covisit-recommender";
@@ -30,7 +30,7 @@ export interface ServedFunnelOptions {
   spec: FunnelSpec;
   /** The knobs the ranker trains and is validated under (exploration off). */
   knobs: FunnelKnobs;
-  training: MlpTrainOptions;
+  training: HeavyTraining;
   /** Validation carves of a training table (mask per row, TEST = validation); the first also scores the ranker against the light order. */
   carves: (train: InteractionTable) => Uint8Array[];
   bootstrap?: BootstrapOptions;
@@ -63,7 +63,7 @@ function mean(x: ArrayLike<number>): number {
  */
 export class ServedFunnel {
   /** The heavy ranker trained on every validation user's rows; whether it serves is `choice.order`. */
-  heavy: MlpModel | null = null;
+  heavy: RankerModel | null = null;
   /** The order served, chosen on validation users (heavy, light, best single source) by a paired bootstrap, as build-ranker.ts does. */
   choice: OrderChoice | null = null;
   /** Validation figures of the choice (cross-fitted heavy scores on every validation user). */
@@ -139,7 +139,7 @@ export class ServedFunnel {
     const all = concatRankerRows([rows, ...more.map((carve) => carve.rows)]);
     const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
     const users = [...halves[0], ...halves[1]];
-    const ndcgOf = async (heavy: MlpModel | null, knobs: FunnelKnobs, of: readonly number[]) => {
+    const ndcgOf = async (heavy: RankerModel | null, knobs: FunnelKnobs, of: readonly number[]) => {
       const ports = fittedPorts(inner, this.kernel, heavy);
       const out: number[] = [];
       for (const u of of) {

@@ -3,9 +3,11 @@ import { parseArgs } from "node:util";
 import { foldInUser } from "../../../../shared/embeddings/fold-in";
 import { type Candidate } from "../../../../shared/ranking/candidate";
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../../shared/ranking/light-rank";
-import { type MlpModel } from "../../../../shared/ranking/mlp";
+import { type RankerModel } from "../../../../shared/ranking/ranker-model";
 import { loadNodeKernel } from "../../ann/node-kernel";
 import { DEFAULT_MLP_TRAINING, type MlpTrainOptions } from "../../ranker/train-mlp";
+import { treeTraining } from "../../ranker/train-heavy";
+import { type TreeTrainOptions } from "../../ranker/train-trees";
 import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../../train/covisitation";
 import { trainImplicitAls } from "../../train/implicit-als";
 import { selectRows } from "../../train/interaction-table";
@@ -36,6 +38,8 @@ interface Variant {
   mmrLambda?: number;
   heavyTopN?: number;
   training?: Partial<MlpTrainOptions> | null;
+  /** LambdaMART oblivious trees instead of the MLP (train-trees.ts options; priorWeight: start from the light rank). */
+  trees?: Partial<Omit<TreeTrainOptions, "prior">> & { priorWeight?: number };
   /** Reference instead of the funnel: exact scoring of every unseen item by the folded-in vector. */
   exact?: boolean;
 }
@@ -100,11 +104,11 @@ async function main(argv: string[]): Promise<void> {
     const key = JSON.stringify([spec.recentLimit, knobs.quota, knobs.ann, v.covisit]);
     if (!fits.has(key)) fits.set(key, await prepare(spec, knobs, v.covisit !== undefined));
     const { fitted, retrieval, heldOut } = fits.get(key)!;
-    let heavy: MlpModel | null = null;
-    if (v.training !== null && v.training !== undefined) {
+    let heavy: RankerModel | null = null;
+    if (v.trees || (v.training !== null && v.training !== undefined)) {
       const rows = await funnelRankerRows(fitted, kernel, truth, knobs);
       const groups = rows.users.flatMap((u, g) => (isTrainUser.get(u) ? [g] : []));
-      heavy = trainFunnelRanker(rows, { ...DEFAULT_MLP_TRAINING, ...v.training }, groups);
+      heavy = trainFunnelRanker(rows, v.trees ? treeTraining(v.trees) : { model: "mlp", mlp: { ...DEFAULT_MLP_TRAINING, ...v.training } }, groups);
     }
     const ports = fittedPorts(fitted, kernel, heavy);
     const lists = new Map<number, number[]>();
