@@ -39,7 +39,7 @@ const rows: [string, (r: Json) => unknown][] = [
     "index build: wall s / CPU s / peak RSS MiB",
     (r) =>
       runOf(r).index_reused
-        ? "index kept from an earlier run"
+        ? "kept from an earlier run (--index-dir)"
         : `${runOf(r).index_build_s} / ${runOf(r).index_build_cpu_s ?? "–"} / ${runOf(r).build_peak_rss_mib}`,
   ],
   ["publish (s)", (r) => runOf(r).publish_s],

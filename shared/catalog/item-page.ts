@@ -131,7 +131,7 @@ function writePage(columns: ItemColumns, picks: ArrayLike<number>, rowNumber: (k
     p.flags[k] = columns.flags[i]! & 1;
   }
   p.idOffsets[n] = at;
-  return bytes;
+  return new Uint8Array(p.rows.buffer);
 }
 
 /** Views over an item page (copied first when the bytes are not 4-byte aligned). */
@@ -221,29 +221,7 @@ export function searchRow(page: ItemPage, row: number): number {
  * of its entries are wanted. Copies columns; makes no per-entry objects.
  */
 export function selectItemPage(page: ItemPage, ks: readonly number[]): ItemPage {
-  const n = ks.length;
-  let idBytes = 0;
-  for (const k of ks) idBytes += page.idOffsets[k + 1]! - page.idOffsets[k]!;
-  const bytes = new Uint8Array(layout(n).idsAt + idBytes);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, n, true);
-  view.setUint32(8, idBytes, true);
-  const out = viewsOf(bytes, n, idBytes);
-  let at = 0;
-  ks.forEach((k, j) => {
-    const [start, end] = [page.idOffsets[k]!, page.idOffsets[k + 1]!];
-    out.rows[j] = page.rows[k]!;
-    out.idOffsets[j] = at;
-    out.idBytes.set(page.idBytes.subarray(start, end), at);
-    at += end - start;
-    out.categoryMask[j] = page.categoryMask[k]!;
-    out.popularity[j] = page.popularity[k]!;
-    out.year[j] = page.year[k]!;
-    out.flags[j] = page.flags[k]!;
-  });
-  out.idOffsets[n] = at;
-  return out;
+  return decodeItemPage(writePage(page, ks, (j) => page.rows[ks[j]!]!));
 }
 
 /** The byte length of a page as encoded (what it holds in memory). */

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { blobKey } from "../../shared/index-format/keys";
 import { sha256Hex } from "../../shared/checksum";
 import { type IndexManifest } from "../../shared/index-format/manifest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
@@ -79,4 +81,24 @@ export async function publishFunnelIndex(
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   }
   return manifest;
+}
+
+/**
+ * The index store as the Worker reads it, with the name of every blob read
+ * through it (keys are content-addressed; the manifest names them).
+ */
+export function countingKv(manifest: IndexManifest): { kv: KVNamespace; read: string[] } {
+  const nameOf = new Map(Object.entries(manifest.blobs).map(([name, ref]) => [blobKey(ref.sha256), name]));
+  const read: string[] = [];
+  const kv = new Proxy(env.INDEX_KV, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (prop === "get") read.push(nameOf.get(String(args[0])) ?? String(args[0]));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { kv, read };
 }

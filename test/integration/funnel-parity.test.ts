@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type FunnelResult } from "../../shared/funnel/run-funnel";
-import { blobKey } from "../../shared/index-format/keys";
 import { RANKER_BLOBS } from "../../shared/ranking/onnx-ranker";
 import { workerFunnelPorts } from "../../worker/src/funnel/worker-ports";
 import { ServerTiming } from "../../worker/src/http/server-timing";
@@ -10,7 +9,7 @@ import { warmRanker } from "../../worker/src/ranker/heavy-rank";
 import { PAGED_ITEMS, randomMlp, rankerBlobs } from "../fixtures/funnel-index";
 import { runParityCases } from "../fixtures/funnel-parity";
 import parity from "../fixtures/funnel-parity.json";
-import { publishFunnelIndex } from "./funnel-fixture";
+import { countingKv, publishFunnelIndex } from "./funnel-fixture";
 
 describe("the Worker's side of the one-funnel parity check", () => {
   // The first heavy-ranker call imports ORT (~10 s in the vitest pool).
@@ -45,19 +44,7 @@ describe("the Worker's side of the one-funnel parity check", () => {
     await publishFunnelIndex("v-parity-paged", () => {}, new Map(), PAGED_ITEMS);
     const index = await loadCurrentIndex(env.INDEX_KV);
     expect(index?.manifest.funnel?.itemPages?.rowPages).toBe(6);
-    // Blob names of the KV reads: keys are content-addressed, the manifest names them.
-    const nameOf = new Map(Object.entries(index!.manifest.blobs).map(([name, ref]) => [blobKey(ref.sha256), name]));
-    const read: string[] = [];
-    const kv = new Proxy(env.INDEX_KV, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          if (prop === "get") read.push(nameOf.get(String(args[0])) ?? String(args[0]));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const { kv, read } = countingKv(index!.manifest);
     const actual = await runParityCases(workerFunnelPorts({ ...env, INDEX_KV: kv }, index!, new ServerTiming(), () => {}));
     const expected = parity as Record<string, FunnelResult>;
     // Without the heavy ranker blobs its case is ranked by the light scores; the other cases are byte for byte the builder's.

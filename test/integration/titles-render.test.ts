@@ -3,14 +3,14 @@ import { describe, expect, it } from "vitest";
 import { type ItemLookup } from "../../shared/catalog/item-lookup";
 import { SERVED_KNOBS } from "../../shared/funnel/knobs";
 import { runFunnel } from "../../shared/funnel/run-funnel";
-import { blobKey } from "../../shared/index-format/keys";
 import { buildImpressionTable } from "../../shared/ranking/impression-table";
+import { type RankedEntry } from "../../shared/ranking/ranked-list";
 import { workerFunnelPorts } from "../../worker/src/funnel/worker-ports";
 import { ServerTiming } from "../../worker/src/http/server-timing";
 import { type LoadedIndex, loadCurrentIndex } from "../../worker/src/index-store/index-cache";
 import { renderPage } from "../../worker/src/render/render-page";
 import { PAGED_ITEMS } from "../fixtures/funnel-index";
-import { funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
+import { countingKv, funnelCatalog, publishFunnelIndex } from "./funnel-fixture";
 
 const titleOf = new Map(funnelCatalog().map((item) => [item.itemId, item.title]));
 
@@ -19,19 +19,7 @@ async function pagedVersion(version: string): Promise<{ index: LoadedIndex; kv: 
   await publishFunnelIndex(version, () => {}, new Map(), PAGED_ITEMS);
   const index = await loadCurrentIndex(env.INDEX_KV);
   expect(index?.version).toBe(version);
-  const nameOf = new Map(Object.entries(index!.manifest.blobs).map(([name, ref]) => [blobKey(ref.sha256), name]));
-  const read: string[] = [];
-  const kv = new Proxy(env.INDEX_KV, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        if (prop === "get") read.push(nameOf.get(String(args[0])) ?? String(args[0]));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { index: index!, kv, read };
+  return { index: index!, ...countingKv(index!.manifest) };
 }
 
 /** A warm home list through the Worker's ports, with the item-table view the funnel took. */
@@ -58,6 +46,14 @@ async function funnelList(index: LoadedIndex, kv: KVNamespace) {
   return { entries: result.entries.slice(0, 10), view: view! };
 }
 
+/** Renders the entries as the route renders a page, and checks they all have their catalog titles. */
+async function renderTitles(index: LoadedIndex, kv: KVNamespace, entries: RankedEntry[], table: ItemLookup | null): Promise<void> {
+  const req = { region: "us", contextItemId: null };
+  const page = await renderPage({ ...env, INDEX_KV: kv }, index, entries, 1, req, { titles: {}, table }, new ServerTiming(), () => {});
+  expect(page.degraded).toEqual([]);
+  expect(page.items.map((i) => i.title)).toEqual(entries.map((e) => titleOf.get(e.itemId)));
+}
+
 describe("titles of a page over a paged item table (real KV)", () => {
   it("come from the funnel's own view: title pages only, no id page, and the catalog's titles", async () => {
     const { index, kv, read } = await pagedVersion("v-titles-view");
@@ -66,38 +62,18 @@ describe("titles of a page over a paged item table (real KV)", () => {
     const hotRows = index.manifest.funnel!.itemPages!.hotRows;
     expect(entries.some((e) => view.rowOf(e.itemId) >= hotRows)).toBe(true);
     read.length = 0;
-    const page = await renderPage(
-      { ...env, INDEX_KV: kv },
-      index,
-      entries,
-      1,
-      { region: "us", contextItemId: null },
-      { titles: {}, table: view },
-      new ServerTiming(),
-      () => {},
-    );
-    expect(page.degraded).toEqual([]);
-    expect(page.items.map((i) => i.title)).toEqual(entries.map((e) => titleOf.get(e.itemId)));
+    await renderTitles(index, kv, entries, view);
     expect(read.some((name) => name.startsWith("titles-"))).toBe(true);
     expect(read.filter((name) => name.startsWith("item-ids-") || name.startsWith("item-rows-"))).toEqual([]);
   });
 
   it("come from id pages and title pages for a cached list's page (no funnel view), with the same titles", async () => {
+    const made = await pagedVersion("v-titles-made");
+    const { entries, view } = await funnelList(made.index, made.kv);
+    expect(entries.some((e) => view.rowOf(e.itemId) >= made.index.manifest.funnel!.itemPages!.hotRows)).toBe(true);
+    // The same index as a version of its own, so that no id page is cached yet: as an isolate that did not make the list.
     const { index, kv, read } = await pagedVersion("v-titles-cached");
-    const { entries } = await funnelList(index, kv);
-    read.length = 0;
-    const page = await renderPage(
-      { ...env, INDEX_KV: kv },
-      index,
-      entries,
-      1,
-      { region: "us", contextItemId: null },
-      { titles: {}, table: null },
-      new ServerTiming(),
-      () => {},
-    );
-    expect(page.degraded).toEqual([]);
-    expect(page.items.map((i) => i.title)).toEqual(entries.map((e) => titleOf.get(e.itemId)));
+    await renderTitles(index, kv, entries, null);
     expect(read.some((name) => name.startsWith("item-ids-"))).toBe(true);
   });
 });

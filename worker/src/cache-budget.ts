@@ -12,12 +12,14 @@
  * A Worker isolate has 128 MB for everything; the target is 64 MiB of JS
  * heap plus array buffers after 1,000 misses for distinct users (bench:serve
  * reads it through the inspector after a full collection). On the 1M
- * synthetic index, a budget of 28 MiB left 10.2 MiB of JS heap and 23.7 MiB
- * of array buffers live after those misses: the Worker's code, requests in
- * flight and the scan kernel's WASM memory take some 6 MiB beside the
- * caches, so 40 MiB keeps the live total near 46 MiB. Garbage V8 has not
- * collected yet comes on top (array buffers of blobs read and evicted),
- * and V8 collects it when the isolate needs the room.
+ * synthetic index (bench/results/serve-1m.md) the isolate then held
+ * 16.8 MiB of JS heap and 8.2 MiB of array buffers: 14.9 MiB of cache
+ * entries and 4.1 MiB of version heads, the Worker's code and some 0.8 MiB
+ * of kernel memory; before the collection, 49 MiB. With whole shards
+ * cached and 28 MiB, the live total was 34 MiB, so the Worker's own part is
+ * some 6 to 10 MiB and 40 MiB of caches keep the live total under 50 MiB.
+ * Garbage V8 has not collected yet comes on top (array buffers of blobs
+ * read and evicted); V8 collects it when the isolate needs the room.
  *
  * Sizes are the blobs' bytes as read: decoders keep views over them
  * (a copy replaces the read buffer, never adds to it), so that is what an

@@ -10,7 +10,7 @@ let instance: WebAssembly.Instance | null = null;
  * the pinned heads of the versions served (centroids and codebooks, 128 KiB
  * at 1M items), per-query tables and heaps, and the largest call's scratch
  * (a probed list's codes, a shortlist's SQ8 codes: tens of KiB). The 1M
- * index's Worker held 1 to 2 MiB after 1,000 misses (bench:serve).
+ * index's Worker held 0.8 MiB after 1,000 misses (bench:serve).
  */
 const KERNEL_MAX_BYTES = 16 * 1024 * 1024;
 

@@ -69,7 +69,8 @@ function copyList(shard: DecodedShard, j: number): { value: CachedList; bytes: n
   let facts: ItemPage | null = null;
   if (shard.facts) {
     const ks: number[] = [];
-    for (const row of [...list.ids].sort((a, b) => a - b)) {
+    // Typed arrays sort numerically: the facts page keeps rows ascending.
+    for (const row of list.ids.slice().sort()) {
       const k = searchRow(shard.facts, row);
       if (k >= 0) ks.push(k);
     }
@@ -101,6 +102,18 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
   if (!section) return { degraded: "ann_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
+  let pending = loadingHeads.get(manifest.version);
+  if (!pending) {
+    pending = readAnnHead(kv, manifest, section).finally(() => loadingHeads.delete(manifest.version));
+    loadingHeads.set(manifest.version, pending);
+  }
+  return pending;
+}
+
+/** Heads being read: concurrent requests (and the version's warm-up, index-cache.ts) read them once. */
+const loadingHeads = new Map<string, Promise<AnnHead | { degraded: string }>>();
+
+async function readAnnHead(kv: KVNamespace, manifest: IndexManifest, section: AnnManifestSection): Promise<AnnHead | { degraded: string }> {
   const byRow = section.idSpace === "item-table";
   const names = [ANN_BLOBS.centroids, ANN_BLOBS.codebooks, ...(byRow ? [] : [ANN_BLOBS.items]), ...(section.rescore === "sq8" ? [ANN_BLOBS.sq8] : [])];
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));

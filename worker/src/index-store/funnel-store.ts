@@ -24,8 +24,34 @@ const itemPages = cachePart<ItemPage>("item-page");
 export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): Promise<FunnelHead | { degraded: string }> {
   const section = manifest.funnel;
   if (!section) return { degraded: "funnel_not_built" };
+  pageReadsVia.set(manifest.version, kv);
   const hit = heads.get(manifest.version);
   if (hit) return hit;
+  let pending = loadingHeads.get(manifest.version);
+  if (!pending) {
+    pending = readFunnelHead(kv, manifest, section).finally(() => loadingHeads.delete(manifest.version));
+    loadingHeads.set(manifest.version, pending);
+  }
+  return pending;
+}
+
+/**
+ * The KV binding a version's item pages are read through: the one of the
+ * request that last asked for the head. A head outlives the request that
+ * loaded it, and each request wraps its binding (to count its KV reads,
+ * http/count-kv-reads.ts, and in development to inject faults), so page
+ * reads go through a current request's binding, not the first one's.
+ */
+const pageReadsVia = new Map<string, KVNamespace>();
+
+/** Heads being read: concurrent requests (and the version's warm-up, index-cache.ts) read them once. */
+const loadingHeads = new Map<string, Promise<FunnelHead | { degraded: string }>>();
+
+async function readFunnelHead(
+  kv: KVNamespace,
+  manifest: IndexManifest,
+  section: NonNullable<IndexManifest["funnel"]>,
+): Promise<FunnelHead | { degraded: string }> {
   const names: string[] = [itemTableBlob(section), FUNNEL_BLOBS.foldIn];
   if (manifest.blobs[CONTENT_MODEL_BLOB]) names.push(CONTENT_MODEL_BLOB);
   const reads = await Promise.all(names.map((name) => readVerifiedBlob(kv, manifest, name)));
@@ -34,12 +60,15 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
     if ("fault" in read) return { degraded: `${names[i]}_${read.fault}` };
     bytes.push(read.bytes);
   }
-  const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null, (kind, page) => readItemPage(kv, manifest, itemPageName(kind, page)));
+  const head = decodeFunnelHead(section, bytes[0]!, bytes[1]!, bytes[2] ?? null, (kind, page) =>
+    readItemPage(pageReadsVia.get(manifest.version) ?? kv, manifest, itemPageName(kind, page)),
+  );
   heads.set(manifest.version, head);
   chargeHead(`funnel-head:${manifest.version}`, bytes.reduce((sum, b) => sum + b.byteLength, 0) + hotRowBytes(section));
   while (heads.size > MAX_HEADS) {
     const oldest = heads.keys().next().value!;
     heads.delete(oldest);
+    pageReadsVia.delete(oldest);
     releaseHead(`funnel-head:${oldest}`);
   }
   return head;

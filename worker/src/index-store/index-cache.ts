@@ -3,6 +3,8 @@ import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../sha
 import { type CurrentPointer } from "../../../shared/index-format/keys";
 import { Memo } from "../cache/memo";
 import { chargeHead, releaseHead } from "../cache/isolate-cache";
+import { loadAnnHead } from "./ann-store";
+import { loadFunnelHead } from "./funnel-store";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { decodePopularBlob, type PopularBlob } from "../../../shared/index-format/popular";
 
@@ -35,6 +37,7 @@ const pointers = new Memo<CurrentPointer | null>(POINTER_TTL_MS, 1);
 /** Forgets the memoized pointers (after this isolate moved one). */
 export function forgetCurrentPointer(): void {
   pointers.clear();
+  pointerRead = null;
 }
 
 /** The last version this isolate served whole: what it answers from when the index store cannot be read. */
@@ -64,10 +67,14 @@ export async function loadCurrentIndex(kv: KVNamespace): Promise<LoadedIndex | n
   return index;
 }
 
+/** The pointer being read, shared by concurrent requests. */
+let pointerRead: Promise<CurrentPointer | null> | null = null;
+
 async function loadPointedIndex(kv: KVNamespace): Promise<LoadedIndex | null | "manifest_missing"> {
   let current = pointers.get("current");
   if (current === undefined) {
-    current = await readCurrentPointer(kv);
+    pointerRead ??= readCurrentPointer(kv).finally(() => (pointerRead = null));
+    current = await pointerRead;
     pointers.set("current", current);
   }
   if (!current) return null;
@@ -85,14 +92,42 @@ export async function loadIndexVersion(kv: KVNamespace, version: string): Promis
   return index === "manifest_missing" ? null : index;
 }
 
+/** Versions being loaded: concurrent requests (and a cold isolate's warm-up) read a manifest once. */
+const loading = new Map<string, Promise<LoadedIndex | "manifest_missing">>();
+
 async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
   const hit = loaded.get(version);
   if (hit) {
     if (publishedAtMs !== null) hit.publishedAtMs = publishedAtMs;
     return hit;
   }
+  let pending = loading.get(version);
+  if (!pending) {
+    pending = readVersion(kv, version, publishedAtMs).finally(() => loading.delete(version));
+    loading.set(version, pending);
+  }
+  const index = await pending;
+  if (index !== "manifest_missing" && publishedAtMs !== null) index.publishedAtMs = publishedAtMs;
+  return index;
+}
+
+/**
+ * Starts loading the current version on an isolate that holds none yet, so
+ * that its manifest, popular lists and heads are read while the request
+ * does other work first (experiment assignment); errors are left to the
+ * request's own load.
+ */
+export function warmCurrentIndex(kv: KVNamespace): void {
+  if (loaded.size > 0) return;
+  loadPointedIndex(kv).catch(() => undefined);
+}
+
+async function readVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
   const manifest = await readManifest(kv, version);
   if (!manifest) return "manifest_missing";
+  // Every request that runs the funnel needs the version's heads: their reads start now, beside the popular blob's.
+  if (manifest.funnel) void loadFunnelHead(kv, manifest).catch(() => undefined);
+  if (manifest.ann) void loadAnnHead(kv, manifest).catch(() => undefined);
   const result = await loadPopular(kv, manifest);
   const index: LoadedIndex = { version: manifest.version, manifest, ...result, publishedAtMs: publishedAtMs ?? (Date.parse(manifest.builtAt) || 0) };
   // A degraded load is not kept: the next request tries the blob again.

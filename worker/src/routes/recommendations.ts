@@ -23,7 +23,7 @@ import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
 import { reportIsolateMemory } from "../http/report-isolate-memory";
-import { type LoadedIndex, loadCurrentIndex, loadIndexVersion } from "../index-store/index-cache";
+import { type LoadedIndex, loadCurrentIndex, loadIndexVersion, warmCurrentIndex } from "../index-store/index-cache";
 import { assignUser, type UserExposure } from "../experiments/assign-user";
 import { decisionSnapshots, type DecisionInputsSeen } from "../experiments/decision-snapshots";
 import { type ListDecision, listDecision } from "../../../shared/experiments/exposure";
@@ -76,6 +76,8 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   const timing = new ServerTiming();
   const startedAtMs = Date.now();
   const region = requestRegion(c.env, c.req.raw, c.get("caller"));
+  // A cold isolate reads the current version while the experiments are assigned.
+  warmCurrentIndex(c.env.INDEX_KV);
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
