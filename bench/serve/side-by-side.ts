@@ -48,7 +48,7 @@ const rows: [string, (r: Json) => unknown][] = [
 ];
 const lines = [
   `Serving at scale: ${names.map((n) => `bench/results/${n}.json`).join(", ")} (npm run bench:serve -- --items N --skip-demo --out NAME).`,
-  "Six agents shared the machine's 2 cores during these runs: latencies and CPU are inflated by the load shown; sizes, reads and heap are not.",
+  "The machine has 2 cores, shared with other work during some runs: a load average above 2 (the row near the end) inflates latencies and CPU; sizes, reads and heap are not affected.",
   "",
   `| | ${results.map((r, i) => `${r.catalog_items.toLocaleString("en-US")} (${names[i]})`).join(" | ")} |`,
   `| --- | ${results.map(() => "---:").join(" | ")} |`,
