@@ -58,17 +58,34 @@ export function postEvents(events: unknown[]): Promise<Response> {
   return call("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ events }) });
 }
 
-export async function demoBuild(version: string, catalog = demoCatalog()) {
-  const popularBytes = encodePopularBlob(demoPopular(catalog));
-  const manifest: IndexManifest = {
+/** A fixture version's manifest: each blob referenced by its size and SHA-256, as a build writes it; `rest` overrides the other fields. */
+export async function fixtureManifest(
+  version: string,
+  blobs: Record<string, { bytes: Uint8Array; contentType: string }>,
+  rest: Partial<Pick<IndexManifest, "counts" | "fallbackItemIds">> = {},
+): Promise<IndexManifest> {
+  const refs: IndexManifest["blobs"] = {};
+  for (const [name, blob] of Object.entries(blobs))
+    refs[name] = { bytes: blob.bytes.byteLength, sha256: await sha256Hex(blob.bytes), contentType: blob.contentType };
+  return {
     formatVersion: MANIFEST_FORMAT_VERSION,
     version,
     builtAt: "2026-01-01T00:00:00.000Z",
     source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
-    counts: { items: catalog.length, users: 0, interactions: 0, categories: 2 },
-    blobs: { popular: { bytes: popularBytes.byteLength, sha256: await sha256Hex(popularBytes), contentType: "application/json" } },
-    fallbackItemIds: catalog.map((c) => c.itemId),
+    counts: { items: 0, users: 0, interactions: 0, categories: 0 },
+    blobs: refs,
+    fallbackItemIds: [],
+    ...rest,
   };
+}
+
+export async function demoBuild(version: string, catalog = demoCatalog()) {
+  const popularBytes = encodePopularBlob(demoPopular(catalog));
+  const manifest = await fixtureManifest(
+    version,
+    { popular: { bytes: popularBytes, contentType: "application/json" } },
+    { counts: { items: catalog.length, users: 0, interactions: 0, categories: 2 }, fallbackItemIds: catalog.map((c) => c.itemId) },
+  );
   return { manifest, popularBytes, catalog };
 }
 

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
 import { blobKey } from "../../shared/index-format/keys";
-import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
+import { type IndexManifest } from "../../shared/index-format/manifest";
+import { fixtureManifest } from "./fixtures";
 import { FEATURE_COUNT } from "../../shared/ranking/features";
 import { mlpScore } from "../../shared/ranking/mlp";
 import { randomForest, randomMlp, uniform } from "../fixtures/funnel-index";
@@ -21,19 +22,11 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** A manifest that ships only a heavy ranker: its model and spec blobs. */
-async function rankerManifest(version: string, model: Uint8Array, sha: string, spec: Uint8Array): Promise<IndexManifest> {
-  return {
-    formatVersion: MANIFEST_FORMAT_VERSION,
-    version,
-    builtAt: "2026-01-01T00:00:00.000Z",
-    source: { dataset: "fixture", newestInteractionAt: "2026-01-01T00:00:00.000Z" },
-    counts: { items: 0, users: 0, interactions: 0, categories: 0 },
-    blobs: {
-      [RANKER_BLOBS.model]: { bytes: model.byteLength, sha256: sha, contentType: "application/octet-stream" },
-      [RANKER_BLOBS.spec]: { bytes: spec.byteLength, sha256: await sha256Hex(spec), contentType: "application/json" },
-    },
-    fallbackItemIds: [],
-  };
+function rankerManifest(version: string, model: Uint8Array, spec: Uint8Array): Promise<IndexManifest> {
+  return fixtureManifest(version, {
+    [RANKER_BLOBS.model]: { bytes: model, contentType: "application/octet-stream" },
+    [RANKER_BLOBS.spec]: { bytes: spec, contentType: "application/json" },
+  });
 }
 
 /** Puts the manifest's ranker blobs into KV, as a publish does. */
@@ -93,7 +86,7 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     const onnx = exportForestToOnnx(forest);
     const sha = await sha256Hex(onnx);
     const spec = encodeRankerSpec(rankerSpecOf(sha, [FEATURE_COUNT, 1], {}));
-    const manifest = await rankerManifest("v-forest", onnx, sha, spec);
+    const manifest = await rankerManifest("v-forest", onnx, spec);
     await storeRanker(manifest, onnx, spec);
     const ranker = await loadRanker(env.INDEX_KV, manifest);
     if ("degraded" in ranker) throw new Error(ranker.degraded);
@@ -111,7 +104,7 @@ describe("heavy ranker in workerd (onnxruntime-web)", () => {
     const version = "v-ranker";
     const sha = await sha256Hex(bytes);
     const spec = encodeRankerSpec(rankerSpecOf(sha, [FEATURE_COUNT, 32, 16, 1], {}));
-    const manifest = await rankerManifest(version, bytes, sha, spec);
+    const manifest = await rankerManifest(version, bytes, spec);
     expect(await loadRanker(env.INDEX_KV, manifest)).toEqual({ degraded: "ranker-model_missing" });
     await storeRanker(manifest, bytes, spec);
     const ranker = await loadRanker(env.INDEX_KV, manifest);
