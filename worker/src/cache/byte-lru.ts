@@ -1,3 +1,5 @@
+import { SharedLoads } from "./shared-loads";
+
 /**
  * A least-recently-used map bounded by the total size of its values, as
  * their owner measures it. Used per isolate (128 MB), so the bound is what
@@ -9,7 +11,7 @@
  */
 export class ByteLru<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();
-  private readonly loading = new Map<string, Promise<{ value: V } | { fault: string }>>();
+  private readonly loading = new SharedLoads<{ value: V } | { fault: string }>();
   private readonly charges = new Map<string, number>();
   private total = 0;
   private charged = 0;
@@ -32,18 +34,13 @@ export class ByteLru<V> {
   getOrLoad(key: string, load: () => Promise<{ value: V; bytes: number } | { fault: string }>): Promise<{ value: V } | { fault: string }> {
     const hit = this.get(key);
     if (hit !== undefined) return Promise.resolve({ value: hit });
-    let pending = this.loading.get(key);
-    if (!pending) {
-      pending = load()
-        .then((read) => {
-          if ("fault" in read) return read;
-          this.set(key, read.value, read.bytes);
-          return { value: read.value };
-        })
-        .finally(() => this.loading.delete(key));
-      this.loading.set(key, pending);
-    }
-    return pending;
+    return this.loading.load(key, () =>
+      load().then((read) => {
+        if ("fault" in read) return read;
+        this.set(key, read.value, read.bytes);
+        return { value: read.value };
+      }),
+    );
   }
 
   /** Stores a value; one larger than what the charges leave of the bound is not kept. */

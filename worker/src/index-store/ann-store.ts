@@ -9,6 +9,7 @@ import { readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type AnnHead as SharedAnnHead } from "../../../shared/funnel/ports";
 import { cachePart, chargeHead, releaseHead } from "../cache/isolate-cache";
+import { SharedLoads } from "../cache/shared-loads";
 
 /** A version's ANN head (shared/funnel/ports.ts), with the positions of its items by id when its lists store positions. */
 export interface AnnHead extends SharedAnnHead {
@@ -36,7 +37,7 @@ interface CachedList {
 /** Probed lists of every version, in the isolate's one byte budget (cache-budget.ts). */
 const lists = cachePart<CachedList>("ann-list");
 /** Shards being read, so concurrent misses on lists of one shard read it once. */
-const reading = new Map<string, Promise<{ value: DecodedShard } | { fault: string }>>();
+const reading = new SharedLoads<{ value: DecodedShard } | { fault: string }>();
 
 /** Reads, verifies and decodes one shard; a fault names why it is unusable. */
 async function readShard(
@@ -102,16 +103,11 @@ export async function loadAnnHead(kv: KVNamespace, manifest: IndexManifest): Pro
   if (!section) return { degraded: "ann_not_built" };
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  let pending = loadingHeads.get(manifest.version);
-  if (!pending) {
-    pending = readAnnHead(kv, manifest, section).finally(() => loadingHeads.delete(manifest.version));
-    loadingHeads.set(manifest.version, pending);
-  }
-  return pending;
+  return loadingHeads.load(manifest.version, () => readAnnHead(kv, manifest, section));
 }
 
 /** Heads being read: concurrent requests (and the version's warm-up, index-cache.ts) read them once. */
-const loadingHeads = new Map<string, Promise<AnnHead | { degraded: string }>>();
+const loadingHeads = new SharedLoads<AnnHead | { degraded: string }>();
 
 async function readAnnHead(kv: KVNamespace, manifest: IndexManifest, section: AnnManifestSection): Promise<AnnHead | { degraded: string }> {
   const byRow = section.idSpace === "item-table";
@@ -176,13 +172,7 @@ export async function fetchLists(
   const degraded: string[] = [];
   await Promise.all(
     [...missing].map(async ([name, { ref, lists: inShard }]) => {
-      const key = `${manifest.version}/${name}`;
-      let pending = reading.get(key);
-      if (!pending) {
-        pending = readShard(kv, manifest, section, name, ref).finally(() => reading.delete(key));
-        reading.set(key, pending);
-      }
-      const read = await pending;
+      const read = await reading.load(`${manifest.version}/${name}`, () => readShard(kv, manifest, section, name, ref));
       if ("fault" in read) {
         degraded.push(`${name}_${read.fault}`);
         return;

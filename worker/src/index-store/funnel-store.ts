@@ -1,3 +1,4 @@
+import { SharedLoads } from "../cache/shared-loads";
 import { type FunnelHead } from "../../../shared/funnel/ports";
 import { decodeItemPage, type ItemPage } from "../../../shared/catalog/item-page";
 import { decodeTitlePage, decodeTitlePatch, TITLE_PATCH_BLOB, type TitlePage, type TitlePatch } from "../../../shared/catalog/title-page";
@@ -27,12 +28,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
   pageReadsVia.set(manifest.version, kv);
   const hit = heads.get(manifest.version);
   if (hit) return hit;
-  let pending = loadingHeads.get(manifest.version);
-  if (!pending) {
-    pending = readFunnelHead(kv, manifest, section).finally(() => loadingHeads.delete(manifest.version));
-    loadingHeads.set(manifest.version, pending);
-  }
-  return pending;
+  return loadingHeads.load(manifest.version, () => readFunnelHead(kv, manifest, section));
 }
 
 /**
@@ -45,7 +41,7 @@ export async function loadFunnelHead(kv: KVNamespace, manifest: IndexManifest): 
 const pageReadsVia = new Map<string, KVNamespace>();
 
 /** Heads being read: concurrent requests (and the version's warm-up, index-cache.ts) read them once. */
-const loadingHeads = new Map<string, Promise<FunnelHead | { degraded: string }>>();
+const loadingHeads = new SharedLoads<FunnelHead | { degraded: string }>();
 
 async function readFunnelHead(
   kv: KVNamespace,

@@ -1,3 +1,4 @@
+import { SharedLoads } from "../cache/shared-loads";
 import { AppError } from "../../../shared/errors";
 import { readCurrentPointer, readManifest, readVerifiedBlob } from "../../../shared/index-format/index-reader";
 import { type CurrentPointer } from "../../../shared/index-format/keys";
@@ -93,7 +94,7 @@ export async function loadIndexVersion(kv: KVNamespace, version: string): Promis
 }
 
 /** Versions being loaded: concurrent requests (and a cold isolate's warm-up) read a manifest once. */
-const loading = new Map<string, Promise<LoadedIndex | "manifest_missing">>();
+const loading = new SharedLoads<LoadedIndex | "manifest_missing">();
 
 async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: number | null): Promise<LoadedIndex | "manifest_missing"> {
   const hit = loaded.get(version);
@@ -101,12 +102,7 @@ async function loadVersion(kv: KVNamespace, version: string, publishedAtMs: numb
     if (publishedAtMs !== null) hit.publishedAtMs = publishedAtMs;
     return hit;
   }
-  let pending = loading.get(version);
-  if (!pending) {
-    pending = readVersion(kv, version, publishedAtMs).finally(() => loading.delete(version));
-    loading.set(version, pending);
-  }
-  const index = await pending;
+  const index = await loading.load(version, () => readVersion(kv, version, publishedAtMs));
   if (index !== "manifest_missing" && publishedAtMs !== null) index.publishedAtMs = publishedAtMs;
   return index;
 }
