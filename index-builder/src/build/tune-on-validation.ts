@@ -14,6 +14,7 @@ import { choiceForReport, type TunedChoice, type TuningReport, type TuningTrial 
 import { pairCounts, trainingTable } from "./training-table";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { ValidationLists } from "./validation-lists";
+import { chooseLightPoint } from "./light-choice";
 
 export interface TuneOptions {
   /**
@@ -73,7 +74,9 @@ const LIGHT_CONTENT = [0, 0.05];
  * 2. co-visitation: support threshold and decay half-life (the "window"),
  *    scored as a recommender of its own;
  * 3. light weights: the funnel's candidates for validation users replayed
- *    offline once, then every grid point orders them.
+ *    offline once, then every grid point orders them; the best point
+ *    replaces the ANN order only when its lead, cross-fitted over two halves
+ *    of the users, holds under a paired bootstrap (light-choice.ts).
  * An unsound carve (too few users, mostly unseen items) keeps `start`,
  * loudly. Nothing here is specific to a dataset: grids are relative to the
  * start point or to the data's own quantiles.
@@ -96,6 +99,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     startScores: TuningReport["start"],
     best: TuningReport["best"],
     budgetCut: boolean,
+    lightCheck: TuningReport["lightCheck"] = null,
   ): TuningReport => ({
     carve,
     skipped,
@@ -106,6 +110,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     start: startScores,
     best,
     trials,
+    lightCheck,
     choice: choiceForReport(choice),
   });
   const none = { ials: 0, covisit: 0, light: 0 };
@@ -206,6 +211,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let light = start.light;
   let startLight = 0;
   let bestLight = 0;
+  let lightCheck: TuningReport["lightCheck"] = null;
   if (!overBudget()) {
     const lists = await ValidationLists.gather(
       fit,
@@ -219,13 +225,34 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     trials.push({ stage: "light", params: { reference: "ann order" }, ndcgAt10: references.ann, seconds: 0 });
     trials.push({ stage: "light", params: { reference: "popularity order" }, ndcgAt10: references.popularity, seconds: 0 });
     log(`tune light: ${lists.users} validation users; ANN order ${references.ann.toFixed(4)}, popularity order ${references.popularity.toFixed(4)}`);
-    const scoreLight = (w: LightWeights) => trial("light", lightParams(w), () => lists.ndcgOfLight(w));
-    startLight = await scoreLight(light);
-    bestLight = startLight;
-    for (const w of lightGrid()) {
-      const score = await scoreLight(w);
-      if (score > bestLight) [bestLight, light] = [score, w];
+    // Every grid point scored per user; the best ships only if its lead over the ANN order survives cross-fitting.
+    const grid = [light, ...lightGrid().filter((w) => JSON.stringify(w) !== JSON.stringify(light))];
+    const perUser: Float64Array[] = [];
+    for (const w of grid) {
+      const row = lists.perUserOfLight(w);
+      perUser.push(row);
+      await trial("light", lightParams(w), () => mean(row));
     }
+    const baseline = grid.findIndex(isAnnOnly);
+    startLight = mean(perUser[0]!);
+    const picked = chooseLightPoint(perUser, baseline, options.seed);
+    lightCheck = {
+      baseline: lightParams(grid[baseline]!),
+      best: lightParams(grid[picked.best]!),
+      bestNdcgAt10: round(mean(perUser[picked.best]!)),
+      baselineNdcgAt10: round(mean(perUser[baseline]!)),
+      crossFittedLead: round(picked.crossFitted.lead),
+      lo: round(picked.crossFitted.lo),
+      hi: round(picked.crossFitted.hi),
+      kept: picked.kept,
+    };
+    light = grid[picked.chosen]!;
+    bestLight = round(mean(perUser[picked.chosen]!));
+    log(
+      `tune light: best ${JSON.stringify(lightCheck.best)} ${lightCheck.bestNdcgAt10.toFixed(4)} against the ANN order's ${lightCheck.baselineNdcgAt10.toFixed(4)}; ` +
+        `cross-fitted lead ${lightCheck.crossFittedLead.toFixed(4)}, 95% CI [${lightCheck.lo.toFixed(4)}, ${lightCheck.hi.toFixed(4)}] over ${lists.users} users -> ` +
+        (picked.kept ? "ships" : picked.best === baseline ? "the ANN order is best" : "not beyond noise: the light weights keep the ANN order"),
+    );
     if (bestLight < references.popularity)
       log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
   }
@@ -242,8 +269,18 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       { ials: startIals, covisit: startCovisit, light: startLight },
       { ials: bestIals, covisit: bestCovisit, light: bestLight },
       budgetCut,
+      lightCheck,
     ),
   };
+}
+
+/** The grid's simplest point: the ANN source's score alone (z-scored), every other offline term off. */
+function isAnnOnly(w: LightWeights): boolean {
+  return w.normalize === "zscore" && w.source.ann === 1 && w.source.covisit === 0 && w.source.content === 0 && w.source.popular === 0 && w.popularity === 0 && w.affinity === 0;
+}
+
+function mean(x: Float64Array): number {
+  return x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0;
 }
 
 /** The light grid: rank or z-score normalisation × co-visitation × popularity × content; ANN weight 1, the rest as the Worker's defaults. */

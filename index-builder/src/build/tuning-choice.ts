@@ -36,6 +36,22 @@ export interface TuningReport {
   start: Record<TuningTrial["stage"], number>;
   best: Record<TuningTrial["stage"], number>;
   trials: TuningTrial[];
+  /**
+   * The light stage's guard against choosing on noise (light-choice.ts): the
+   * grid's best point against the ANN order, the lead of the cross-fitted
+   * choice with its 95% bootstrap interval, and whether the best point
+   * shipped; null when the stage did not run.
+   */
+  lightCheck: {
+    baseline: Record<string, number | string>;
+    best: Record<string, number | string>;
+    bestNdcgAt10: number;
+    baselineNdcgAt10: number;
+    crossFittedLead: number;
+    lo: number;
+    hi: number;
+    kept: boolean;
+  } | null;
   /** The choice, as JSON-safe values. */
   choice: {
     transform: WeightTransform;

@@ -6,7 +6,7 @@ import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { type LightWeights, lightScores } from "../../../shared/ranking/light-rank";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { homeRequest } from "../eval/funnel/funnel-fit";
-import { rankingMetrics } from "../eval/metrics";
+import { listNdcg } from "../eval/metrics";
 import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
@@ -67,7 +67,12 @@ export class ValidationLists {
 
   /** Validation nDCG@10 of the light ranker's order under `weights`. */
   ndcgOfLight(weights: LightWeights): number {
-    return this.ndcgOf(({ g }) => lightScores(g.candidates, g.facts, g.user, weights));
+    return mean(this.perUserOfLight(weights));
+  }
+
+  /** Each replayed user's nDCG@10 under `weights`, in the order of the users gathered (the same for every call). */
+  perUserOfLight(weights: LightWeights): Float64Array {
+    return this.perUserOf(({ g }) => lightScores(g.candidates, g.facts, g.user, weights));
   }
 
   /** nDCG@10 of the candidates ordered by the ANN source's raw score (others below), or by popularity. */
@@ -78,16 +83,19 @@ export class ValidationLists {
   }
 
   private ndcgOf(score: (r: { g: Gathered }) => Float64Array): number {
-    const lists = new Map<number, number[]>();
-    for (const r of this.requests) {
+    return mean(this.perUserOf(score));
+  }
+
+  private perUserOf(score: (r: { g: Gathered }) => Float64Array): Float64Array {
+    return Float64Array.from(this.requests, (r) => {
       const s = score(r);
       const order = r.g.candidates.map((_, k) => k).sort((a, b) => s[b]! - s[a]! || a - b);
-      lists.set(
-        r.user,
-        order.slice(0, 10).map((k) => this.itemIndex.get(r.g.candidates[k]!.itemId)!),
-      );
-    }
-    const relevant = new Map(this.requests.map((r) => [r.user, this.relevant.get(r.user)!]));
-    return rankingMetrics(lists, relevant, 10, this.itemIndex.size).ndcgAtK;
+      const top = order.slice(0, 10).map((k) => this.itemIndex.get(r.g.candidates[k]!.itemId)!);
+      return listNdcg(top, this.relevant.get(r.user)!, 10);
+    });
   }
+}
+
+function mean(x: Float64Array): number {
+  return x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0;
 }

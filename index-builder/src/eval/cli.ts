@@ -117,6 +117,11 @@ function importedNotes(report: TuningReport): string[] {
     `Every choice was made on a validation carve of the training rows (${report.carve.method}, ${report.carve.heldOutUsers} users), never on test rows; tuning took ${report.spentSeconds} s of a ${report.budgetSeconds} s budget (${report.trials.length} trials${report.budgetCut ? ", cut by the budget" : ""}).` +
       (report.skipped ? ` Tuning was SKIPPED: ${report.skipped}; the start point was used.` : ""),
     `Chosen: weights ${JSON.stringify(c.transform)}; iALS ${JSON.stringify(c.ials)}; co-visitation ${JSON.stringify(c.covisit)}; light ${JSON.stringify({ ...c.light.source, normalize: c.light.normalize ?? "rank", popularity: c.light.popularity })}. Validation nDCG@10 start -> best: iALS ${report.start.ials} -> ${report.best.ials}, co-visitation ${report.start.covisit} -> ${report.best.covisit}, light ${report.start.light} -> ${report.best.light}.`,
+    ...(report.lightCheck
+      ? [
+          `Light weights: the grid's best ${JSON.stringify(report.lightCheck.best)} scored ${report.lightCheck.bestNdcgAt10} against the ANN order's ${report.lightCheck.baselineNdcgAt10}; chosen on one half of the validation users and scored on the other (cross-fitted), its lead was ${report.lightCheck.crossFittedLead}, 95% CI [${report.lightCheck.lo}, ${report.lightCheck.hi}] -> ${report.lightCheck.kept ? "shipped" : "not beyond noise, so the light weights keep the ANN order"}.`,
+        ]
+      : []),
     "The ials row and the funnel rows train (and the funnel folds in) on the chosen weights, with the chosen iALS options; the funnel with the chosen co-visitation and light weights.",
   ];
 }
