@@ -27,6 +27,7 @@ export class CovisitRecommender implements Recommender {
       top_n: this.options.topN,
       half_life_days: this.options.halfLifeSec / 86_400,
       min_users: this.options.minUsers,
+      ...(Number.isFinite(this.options.windowSec ?? Infinity) ? { window_hours: this.options.windowSec! / 3600 } : {}),
       affinity_half_life_days: affinityHalfLifeSec / 86_400,
     };
   }

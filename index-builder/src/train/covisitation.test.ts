@@ -35,6 +35,32 @@ describe("buildCovisitation", () => {
     expect(item3.scores[0]).toBeCloseTo(c23 / (d2 + d3 - c23), 6);
   });
 
+  it("weighs a pair by the gap between its two interactions under a session window", () => {
+    // User a met 1 and 2 an hour apart, and 3 ten days later; b met 1 and 3 together. No age decay.
+    const rows = [
+      { userId: "a", itemId: "1", value: 1, timestampSec: 0 },
+      { userId: "a", itemId: "2", value: 1, timestampSec: 3600 },
+      { userId: "a", itemId: "3", value: 1, timestampSec: 10 * DAY },
+      { userId: "b", itemId: "1", value: 1, timestampSec: 5 * DAY },
+      { userId: "b", itemId: "3", value: 1, timestampSec: 5 * DAY },
+    ];
+    const table = tableFromRows(rows);
+    const windowed = buildCovisitation(table, { topN: 5, halfLifeSec: Infinity, minUsers: 1, windowSec: DAY });
+    // Jaccard with co-counts 0.5^(gap / 1 day): c12 = 0.5^(1/24), c13 = 0.5^10 (a) + 1 (b); diagonals count each user once.
+    const c12 = Math.pow(0.5, 1 / 24);
+    const c13 = Math.pow(0.5, 10) + 1;
+    // The pair met in one sitting (1, 2) now leads the pair two users share days apart (1, 3).
+    const item1 = neighborsOf(windowed, 0);
+    expect(Array.from(item1.items)).toEqual([1, 2]);
+    expect(item1.scores[0]).toBeCloseTo(c12 / (2 + 1 - c12), 6);
+    expect(item1.scores[1]).toBeCloseTo(c13 / (2 + 2 - c13), 6);
+    // Without a window the gap does not matter: the default is the plain Jaccard, where (1, 3) leads.
+    const plain = buildCovisitation(table, { topN: 5, halfLifeSec: Infinity, minUsers: 1 });
+    expect(buildCovisitation(table, { topN: 5, halfLifeSec: Infinity, minUsers: 1, windowSec: Infinity })).toEqual(plain);
+    expect(Array.from(neighborsOf(plain, 0).items)).toEqual([2, 1]);
+    expect(neighborsOf(plain, 0).scores[0]).toBeCloseTo(2 / (2 + 2 - 2), 6);
+  });
+
   it("without decay keeps SAR's Jaccard top-N per item", () => {
     const rand = mulberry32(3);
     const rows = [];

@@ -11,6 +11,13 @@ export interface CovisitOptions {
    * SAR's plain co-occurrence counts.
    */
   halfLifeSec: number;
+  /**
+   * Session window: a pair counts 0.5^(gap / windowSec) more, gap the time
+   * between the user's two interactions, so items met in the same sitting
+   * weigh more than items a user met months apart (the "co-visitation
+   * window" of session-based recommenders). Infinity (the default) ignores the gap.
+   */
+  windowSec?: number;
   /** Pairs seen together by fewer users are dropped (SAR's `threshold`); guards against one-user coincidences. */
   minUsers: number;
   /**
@@ -57,7 +64,11 @@ export function buildCovisitation(table: InteractionTable, options: CovisitOptio
   const userStart = new Uint32Array(nUsers + 1);
   const userItems = new Uint32Array(keys.length);
   const userDecay = new Float64Array(keys.length);
+  const userTime = new Float64Array(keys.length);
+  const window = options.windowSec ?? Infinity;
+  const windowed = Number.isFinite(window);
   keys.forEach((key, k) => {
+    userTime[k] = latest.get(key)!;
     const u = Math.floor(key / nItems);
     userStart[u + 1] = k + 1;
     userItems[k] = key - u * nItems;
@@ -92,7 +103,8 @@ export function buildCovisitation(table: InteractionTable, options: CovisitOptio
         if (j === i) continue;
         if (users[j] === 0) touched.push(j);
         users[j]!++;
-        co[j]! += Math.min(di, userDecay[q]!);
+        const w = Math.min(di, userDecay[q]!);
+        co[j]! += windowed ? w * Math.pow(0.5, Math.abs(userTime[k]! - userTime[q]!) / window) : w;
       }
     }
     const row: { j: number; s: number }[] = [];
