@@ -30,6 +30,12 @@ export interface TuneOptions {
   seed: number;
   /** Validation users the light-weight comparison replays (an even spread). */
   lightUsers: number;
+  /**
+   * Recent events each replayed session folds in: the Worker's 50 for a
+   * build; `npm run eval` passes the limit its own funnel rows replay with
+   * (the whole history), so the weights are chosen under the replay they are scored by.
+   */
+  recentLimit?: number;
   log: (line: string) => void;
 }
 
@@ -60,6 +66,8 @@ const STAGE_SHARES = { ials: 0.6, covisit: 0.15 };
 const DIMS_GRID = [32, 64];
 const MIN_USERS_GRID = [2, 5, 10, 20, 50];
 const HALF_LIFE_DAYS_GRID = [30, 365];
+/** Session windows tried for co-visitation pairs (covisitation.ts windowSec), in hours: one sitting, one day. */
+const WINDOW_HOURS_GRID = [1, 24];
 const LIGHT_COVISIT = [0, 0.05, 0.1, 0.25, 0.5];
 const LIGHT_POPULARITY = [0, 0.01, 0.03];
 const LIGHT_CONTENT = [0, 0.05];
@@ -70,9 +78,10 @@ const LIGHT_CONTENT = [0, 0.05];
  * carve: eval/carve-check.ts), within a time budget, starting from `start`:
  * 1. iALS: the weight transform (for count kinds: log at several ε, binary),
  *    then α, λ and dims, one knob at a time, each step keeping the best
- *    (coordinate ascent on validation nDCG@10 of exact iALS scores), two passes;
- * 2. co-visitation: support threshold and decay half-life (the "window"),
- *    scored as a recommender of its own;
+ *    (coordinate ascent on validation nDCG@10 of exact iALS scores): passes
+ *    with steps of 2 and 4, then passes with steps of √2 for α and λ;
+ * 2. co-visitation: support threshold, decay half-life and session window
+ *    (the gap between a pair's two interactions), scored as a recommender of its own;
  * 3. light weights: the funnel's candidates for validation users replayed
  *    offline once, then every grid point orders them; the best point
  *    replaces the ANN order only when its lead, cross-fitted over two halves
@@ -163,13 +172,16 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let bestIals = startIals;
   const tried = new Set([JSON.stringify([transform, ials])]);
   const transforms = data.transforms;
-  for (let pass = 0; pass < 2 && !overBudget(); pass++) {
+  // Two coarse passes (factors of 2 and 4), then up to two fine ones (√2) around the best: validation nDCG
+  // can peak sharply in λ (a factor of 2 either side of the best cost 0.012-0.024 on a play-count log).
+  for (let pass = 0; pass < 4 && !overBudget(); pass++) {
     const before = bestIals;
+    const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
     const knobs: (() => [WeightTransform, IalsOptions][])[] = [
-      () => transforms.map((t) => [t, ials]),
-      () => [0.25, 0.5, 2, 4].map((f) => [transform, { ...ials, alpha: ials.alpha * f }]),
-      () => [0.25, 0.5, 2, 4].map((f) => [transform, { ...ials, regularization: ials.regularization * f }]),
-      () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
+      () => (pass < 2 ? transforms.map((t) => [t, ials]) : []),
+      () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
+      () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
+      () => (pass < 2 ? DIMS_GRID.map((dims) => [transform, { ...ials, dims }]) : []),
     ];
     for (const knob of knobs) {
       for (const [t, o] of knob()) {
@@ -180,7 +192,9 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         if (score > bestIals) [bestIals, transform, ials] = [score, t, o];
       }
     }
-    if (bestIals <= before && pass > 0) break;
+    // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
+    if (bestIals <= before && pass === 0) pass = 1;
+    else if (bestIals <= before && pass >= 2) break;
   }
   const { fit, validation } = splitOf(transform);
 
@@ -190,7 +204,12 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   const scoreCovisit = (o: CovisitOptions) =>
     trial(
       "covisit",
-      { topN: o.topN, minUsers: o.minUsers, halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none" },
+      {
+        topN: o.topN,
+        minUsers: o.minUsers,
+        halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none",
+        windowHours: Number.isFinite(o.windowSec ?? Infinity) ? o.windowSec! / 3600 : "none",
+      },
       async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
   let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
@@ -202,6 +221,13 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   ];
   for (const o of covisitGrid) {
     if (overBudget() || JSON.stringify(o) === JSON.stringify(covisit)) continue;
+    const score = await scoreCovisit(o);
+    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+  }
+  // The session window on top of the best support and decay (timestamps only).
+  for (const hours of timed ? WINDOW_HOURS_GRID : []) {
+    if (overBudget()) continue;
+    const o = { ...covisit, windowSec: hours * 3600 };
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
   }
@@ -220,6 +246,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       trainIalsOnTable(fit, ials),
       buildCovisitation(fit, covisit),
       options.lightUsers,
+      options.recentLimit,
     );
     const references = { ann: round(lists.ndcgOfSource("ann")), popularity: round(lists.ndcgOfSource("popularity")) };
     trials.push({ stage: "light", params: { reference: "ann order" }, ndcgAt10: references.ann, seconds: 0 });
@@ -259,7 +286,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
   const choice: TunedChoice = { transform, ials, covisit, light };
   log(
-    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users; light ${JSON.stringify(lightParams(light))}`,
+    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users${Number.isFinite(covisit.windowSec ?? Infinity) ? `, window ${covisit.windowSec! / 3600} h` : ""}; light ${JSON.stringify(lightParams(light))}`,
   );
   return {
     choice,
@@ -277,6 +304,11 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
 /** The grid's simplest point: the ANN source's score alone (z-scored), every other offline term off. */
 function isAnnOnly(w: LightWeights): boolean {
   return w.normalize === "zscore" && w.source.ann === 1 && w.source.covisit === 0 && w.source.content === 0 && w.source.popular === 0 && w.popularity === 0 && w.affinity === 0;
+}
+
+/** A knob to 3 significant digits, so √2 steps give readable values and revisit the same keys. */
+function roundKnob(x: number): number {
+  return Number(x.toPrecision(3));
 }
 
 function mean(x: Float64Array): number {

@@ -56,18 +56,23 @@ export interface TuningReport {
   choice: {
     transform: WeightTransform;
     ials: Pick<IalsOptions, "dims" | "alpha" | "regularization" | "regExponent" | "sweeps">;
-    covisit: { topN: number; halfLifeDays: number | null; minUsers: number };
+    covisit: { topN: number; halfLifeDays: number | null; minUsers: number; windowHours: number | null };
     light: LightWeights;
   };
 }
 
 export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
   const { dims, alpha, regularization, regExponent, sweeps } = choice.ials;
-  const { topN, halfLifeSec, minUsers } = choice.covisit;
+  const { topN, halfLifeSec, minUsers, windowSec } = choice.covisit;
   return {
     transform: choice.transform,
     ials: { dims, alpha, regularization, regExponent, sweeps },
-    covisit: { topN, halfLifeDays: Number.isFinite(halfLifeSec) ? halfLifeSec / 86_400 : null, minUsers },
+    covisit: {
+      topN,
+      halfLifeDays: Number.isFinite(halfLifeSec) ? halfLifeSec / 86_400 : null,
+      minUsers,
+      windowHours: windowSec !== undefined && Number.isFinite(windowSec) ? windowSec / 3600 : null,
+    },
     light: choice.light,
   };
 }

@@ -19,8 +19,8 @@ import { DEFAULT_POPULARITY, tableDecayedMass } from "./popularity";
  * once (shared/funnel through in-memory ports over the blobs a build of the
  * fit rows would publish, the heavy ranker off), so light weights can be
  * compared on the orders they give the same candidates. Sessions hold each
- * user's fit rows as events of their training weight, the 50 most recent
- * folded in, as the Worker's session would.
+ * user's fit rows as events of their training weight, the `recentLimit` most
+ * recent folded in (by default 50, as the Worker's session would).
  */
 export class ValidationLists {
   private constructor(
@@ -36,6 +36,7 @@ export class ValidationLists {
     embeddings: TrainedEmbeddings,
     covisit: CovisitLists,
     maxUsers: number,
+    recentLimit: number = SESSION_RECENT_EVENTS,
   ): Promise<ValidationLists> {
     const { asOfMs, mass } = tableDecayedMass(fit, DEFAULT_POPULARITY.halfLifeDays);
     const index = buildMemoryIndex({ version: "tune", catalog, embeddings, covisit, mass, asOfMs });
@@ -55,7 +56,7 @@ export class ValidationLists {
       const user = users[Math.floor((j * users.length) / take)]!;
       const events = histories.get(user)!.sort((a, b) => a.timestampMs - b.timestampMs);
       const nowMs = events[events.length - 1]!.timestampMs;
-      const session = offlineSession(events, nowMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS);
+      const session = offlineSession(events, nowMs, (id) => categories.get(id) ?? [], recentLimit);
       requests.push({ user, g: await gatherCandidates(ports, homeRequest(nowMs, 100), session, { ...SERVED_KNOBS, heavy: false }) });
     }
     return new ValidationLists(requests, relevant, new Map(fit.itemIds.map((id, i) => [id, i])));

@@ -11,7 +11,7 @@ import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
 import { type TunedChoice, type TuningReport } from "../build/tuning-choice";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "../import/import-args";
 import { type ReportRow, toRow, writeReport } from "./report";
-import { MSR_IALS, TIME_IALS, TUNING_NOTES } from "./tuned-params";
+import { MSR_FUNNEL, MSR_IALS, TIME_FUNNEL, TIME_IALS, TUNING_NOTES } from "./tuned-params";
 import { chooseWeighting } from "./choose-weighting";
 import { describeTransform, type RowWeighting } from "../data/weights";
 
@@ -56,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
   if (split.imported) {
     const { dataset, tuning } = split.imported;
     const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
-    const result = await tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, log: (line) => console.log(line) });
+    const recentLimit = (split.protocol === "msr" ? MSR_FUNNEL : TIME_FUNNEL).recentLimit;
+    const result = await tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, recentLimit, log: (line) => console.log(line) });
     tuned = result.choice;
     split.train = tuning.tableOf(tuned.transform);
     notes.push(...importedNotes(result.report));
