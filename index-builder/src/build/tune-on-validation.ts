@@ -15,6 +15,8 @@ import { pairCounts, trainingTable } from "./training-table";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { ValidationLists } from "./validation-lists";
 import { chooseLightPoint } from "./light-choice";
+import { pairedBootstrap } from "../ranker/order-choice";
+import { listNdcg } from "../eval/metrics";
 
 export interface TuneOptions {
   /**
@@ -58,12 +60,17 @@ export function datasetTuningData(dataset: Dataset): TuningData {
   };
 }
 
-export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 90, fraction: 0.2, seed: 7, lightUsers: 2000 };
+export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 240, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
 /** Share of the budget by which each stage must have started its last trial. */
 const STAGE_SHARES = { ials: 0.6, covisit: 0.15 };
-/** Item-vector sizes tried: the Worker folds a user in with a dims² solve per request, so 64 is the ceiling. */
-const DIMS_GRID = [32, 64];
+/**
+ * Item-vector sizes tried. The Worker folds a user in with a dims×dims solve
+ * per request (about 0.5 ms at 64, bench/eval-fold-in.ts), so sizes past
+ * SERVING_DIMS must win on validation by more than noise (earnsItsSize).
+ */
+const DIMS_GRID = [32, 64, 128];
+const SERVING_DIMS = 64;
 const MIN_USERS_GRID = [2, 5, 10, 20, 50];
 const HALF_LIFE_DAYS_GRID = [30, 365];
 /** Session windows tried for co-visitation pairs (covisitation.ts windowSec), in hours: one sitting, one day. */
@@ -158,13 +165,28 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   };
 
   // 1. Weight transform and iALS.
+  // Per-user validation nDCG@10 of every iALS trial, for the paired comparison a costlier size must win.
+  const perUserIals = new Map<string, Float64Array>();
   const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
     return trial(
       "ials",
       { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization },
-      async () => (await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation)).metrics.ndcgAtK,
+      async () => {
+        const result = await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation);
+        perUserIals.set(JSON.stringify([transform, ials]), perUserNdcg(result.lists, itemsByUser(validation)));
+        return result.metrics.ndcgAtK;
+      },
     );
+  };
+  /** A size past SERVING_DIMS costs every request CPU: it replaces a cheaper best only when its lead holds under the paired bootstrap. */
+  const earnsItsSize = (candidate: IalsOptions, key: string): boolean => {
+    if (candidate.dims <= SERVING_DIMS || ials.dims > SERVING_DIMS) return true;
+    const interval = pairedBootstrap(perUserIals.get(key)!, perUserIals.get(JSON.stringify([transform, ials]))!);
+    log(
+      `tune ials: ${candidate.dims} dims against ${ials.dims}: lead ${interval.lead.toFixed(4)}, 95% CI [${interval.lo.toFixed(4)}, ${interval.hi.toFixed(4)}] -> ${interval.lo > 0 ? "worth its fold-in cost" : "not beyond noise, keeps " + ials.dims}`,
+    );
+    return interval.lo > 0;
   };
   let transform = start.transform;
   let ials = start.ials;
@@ -189,7 +211,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         if (tried.has(key) || overBudget()) continue;
         tried.add(key);
         const score = await scoreIals(t, o);
-        if (score > bestIals) [bestIals, transform, ials] = [score, t, o];
+        if (score > bestIals && earnsItsSize(o, key)) [bestIals, transform, ials] = [score, t, o];
       }
     }
     // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
@@ -309,6 +331,12 @@ function isAnnOnly(w: LightWeights): boolean {
 /** A knob to 3 significant digits, so √2 steps give readable values and revisit the same keys. */
 function roundKnob(x: number): number {
   return Number(x.toPrecision(3));
+}
+
+/** Each validation user's nDCG@10, users in ascending order (the same users for every model scored on one carve). */
+function perUserNdcg(lists: ReadonlyMap<number, number[]>, relevant: ReadonlyMap<number, ReadonlySet<number>>): Float64Array {
+  const users = [...lists.keys()].sort((a, b) => a - b);
+  return Float64Array.from(users, (u) => listNdcg(lists.get(u)!, relevant.get(u)!, 10));
 }
 
 function mean(x: Float64Array): number {
