@@ -22,7 +22,12 @@ describe("chooseLightPoint", () => {
 
   it("keeps the baseline when every point is the baseline plus noise, although one of them wins on the users that picked it", () => {
     // 60 points with no real effect: the best mean beats the baseline's by chance.
-    const perUser = grid(600, Array.from({ length: 60 }, () => 0), 0.3, 2);
+    const perUser = grid(
+      600,
+      Array.from({ length: 60 }, () => 0),
+      0.3,
+      2,
+    );
     const choice = chooseLightPoint(perUser, 0, 7);
     const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / x.length;
     expect(mean(perUser[choice.best]!)).toBeGreaterThan(mean(perUser[0]!));

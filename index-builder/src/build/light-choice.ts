@@ -31,7 +31,12 @@ export interface LightGridChoice {
  * Statistical Learning", 2nd ed., §7.10.2, on selecting with the data that
  * then assesses the selection).
  */
-export function chooseLightPoint(perUser: readonly Float64Array[], baseline: number, seed: number, bootstrap: BootstrapOptions = DEFAULT_BOOTSTRAP): LightGridChoice {
+export function chooseLightPoint(
+  perUser: readonly Float64Array[],
+  baseline: number,
+  seed: number,
+  bootstrap: BootstrapOptions = DEFAULT_BOOTSTRAP,
+): LightGridChoice {
   if (!(baseline >= 0 && baseline < perUser.length)) throw new RangeError(`baseline ${baseline} outside a grid of ${perUser.length}`);
   const n = perUser[baseline]!.length;
   if (perUser.some((row) => row.length !== n)) throw new RangeError("every grid point must score the same users");

@@ -169,15 +169,11 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   const perUserIals = new Map<string, Float64Array>();
   const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
-    return trial(
-      "ials",
-      { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization },
-      async () => {
-        const result = await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation);
-        perUserIals.set(JSON.stringify([transform, ials]), perUserNdcg(result.lists, itemsByUser(validation)));
-        return result.metrics.ndcgAtK;
-      },
-    );
+    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () => {
+      const result = await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation);
+      perUserIals.set(JSON.stringify([transform, ials]), perUserNdcg(result.lists, itemsByUser(validation)));
+      return result.metrics.ndcgAtK;
+    });
   };
   /** A size past SERVING_DIMS costs every request CPU: it replaces a cheaper best only when its lead holds under the paired bootstrap. */
   const earnsItsSize = (candidate: IalsOptions, key: string): boolean => {
@@ -325,7 +321,15 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
 
 /** The grid's simplest point: the ANN source's score alone (z-scored), every other offline term off. */
 function isAnnOnly(w: LightWeights): boolean {
-  return w.normalize === "zscore" && w.source.ann === 1 && w.source.covisit === 0 && w.source.content === 0 && w.source.popular === 0 && w.popularity === 0 && w.affinity === 0;
+  return (
+    w.normalize === "zscore" &&
+    w.source.ann === 1 &&
+    w.source.covisit === 0 &&
+    w.source.content === 0 &&
+    w.source.popular === 0 &&
+    w.popularity === 0 &&
+    w.affinity === 0
+  );
 }
 
 /** A knob to 3 significant digits, so √2 steps give readable values and revisit the same keys. */
