@@ -199,7 +199,8 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       () => (pass < 2 ? transforms.map((t) => [t, ials]) : []),
       () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
       () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
-      () => (pass < 2 ? DIMS_GRID.map((dims) => [transform, { ...ials, dims }]) : []),
+      // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
+      () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
     ];
     for (const knob of knobs) {
       for (const [t, o] of knob()) {

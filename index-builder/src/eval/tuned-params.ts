@@ -260,7 +260,8 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  *   all of them, weights by coordinate ascent on these same users (optimistic): 0.2945.
  * In the served funnel (tune-funnel.ts --weighting stars --score all, the light weights below: 0.2904) the
  * co-visitation lists with a session window (covisitation.ts windowSec) 10 min / 1 h / 1 day: 0.2903 / 0.2899 /
- * 0.2902; with the covisit weight at 0.25 instead: 1 h 0.2907, 1 day 0.2896. None is beyond noise, and the
+ * 0.2902; with the covisit weight at 0.25 instead: 1 h 0.2907, 1 day 0.2896; lists of 300 with ≥ 2 users per pair
+ * 0.2880, with a 1-day window 0.2903 (covisit 0.3: 0.2877); 200 with ≥ 5 and a 1 h window at 0.25 0.2887. None is beyond noise, and the
  * largest single gain (user-KNN) needs other users' histories at request time, which the Worker does not hold.
  * iALS re-tuned under the stars weights: α 3 / 4 / 8 / 12 0.2807 / 0.2871 / 0.2853 / 0.2843; λ 0.02 / 0.045
  * 0.2758 / 0.2688; ν 0.75 0.1946: α 6, λ 0.03 stay. Popularity-weighted missing entries (eALS, He et al. 2016:
