@@ -61,6 +61,17 @@ describe("a play-count log without timestamps", () => {
     expect(manifest.ranking?.light).toEqual(report.tuning.choice.light);
     expect(manifest.funnel?.dims).toBe(report.tuning.choice.ials.dims);
     expect(report.tuning.best.ials).toBeGreaterThanOrEqual(report.tuning.start.ials);
+    // The light stage ran and says what it shipped: the grid's best only when its cross-fitted lead cleared noise, else the ANN score alone.
+    const check = report.tuning.lightCheck!;
+    expect(check.kept).toBe(check.lo > 0 && JSON.stringify(check.best) !== JSON.stringify(check.baseline));
+    const shipped = check.kept ? check.best : check.baseline;
+    const light = report.tuning.choice.light;
+    expect({ normalize: light.normalize, covisit: light.source.covisit, content: light.source.content, popularity: light.popularity }).toEqual({
+      normalize: shipped.normalize,
+      covisit: shipped.covisit,
+      content: shipped.content,
+      popularity: shipped.popularity,
+    });
     const catalog = JSON.parse(await readFile(join(built.dir, "catalog.json"), "utf8")) as { itemId: string }[];
     expect(catalog.every((item) => isValidId(item.itemId))).toBe(true);
 
