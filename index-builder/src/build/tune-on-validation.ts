@@ -6,7 +6,7 @@ import { CovisitRecommender } from "../eval/covisit-recommender";
 import { evaluateRecommender, itemsByUser } from "../eval/evaluate";
 import { IalsRecommender } from "../eval/ials-recommender";
 import { TEST } from "../eval/msr-split";
-import { buildCovisitation, type CovisitOptions } from "../train/covisitation";
+import { buildCovisitation, type CovisitOptions, windowHours } from "../train/covisitation";
 import { type IalsOptions } from "../train/implicit-als";
 import { type InteractionTable, selectRows } from "../train/interaction-table";
 import { trainIalsOnTable } from "../train/train-ials";
@@ -16,7 +16,7 @@ import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { ValidationLists } from "./validation-lists";
 import { chooseLightPoint } from "./light-choice";
 import { pairedBootstrap } from "../ranker/order-choice";
-import { listNdcg } from "../eval/metrics";
+import { listNdcg, mean } from "../eval/metrics";
 
 export interface TuneOptions {
   /**
@@ -227,7 +227,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         topN: o.topN,
         minUsers: o.minUsers,
         halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none",
-        windowHours: Number.isFinite(o.windowSec ?? Infinity) ? o.windowSec! / 3600 : "none",
+        windowHours: windowHours(o) ?? "none",
       },
       async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
@@ -305,7 +305,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
   const choice: TunedChoice = { transform, ials, covisit, light };
   log(
-    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users${Number.isFinite(covisit.windowSec ?? Infinity) ? `, window ${covisit.windowSec! / 3600} h` : ""}; light ${JSON.stringify(lightParams(light))}`,
+    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users${windowHours(covisit) === null ? "" : `, window ${windowHours(covisit)!} h`}; light ${JSON.stringify(lightParams(light))}`,
   );
   return {
     choice,
@@ -342,10 +342,6 @@ function roundKnob(x: number): number {
 function perUserNdcg(lists: ReadonlyMap<number, number[]>, relevant: ReadonlyMap<number, ReadonlySet<number>>): Float64Array {
   const users = [...lists.keys()].sort((a, b) => a - b);
   return Float64Array.from(users, (u) => listNdcg(lists.get(u)!, relevant.get(u)!, 10));
-}
-
-function mean(x: Float64Array): number {
-  return x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0;
 }
 
 /** The light grid: rank or z-score normalisation × co-visitation × popularity × content; ANN weight 1, the rest as the Worker's defaults. */

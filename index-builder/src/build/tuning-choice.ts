@@ -1,7 +1,7 @@
 import { type LightWeights } from "../../../shared/ranking/light-rank";
 import { type WeightTransform } from "../data/weights";
 import { type CarveReport } from "../eval/carve-check";
-import { type CovisitOptions } from "../train/covisitation";
+import { type CovisitOptions, windowHours } from "../train/covisitation";
 import { type IalsOptions } from "../train/implicit-als";
 
 /** Everything the build picks on validation: the weight transform, iALS, co-visitation and the light weights. */
@@ -63,7 +63,7 @@ export interface TuningReport {
 
 export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
   const { dims, alpha, regularization, regExponent, sweeps } = choice.ials;
-  const { topN, halfLifeSec, minUsers, windowSec } = choice.covisit;
+  const { topN, halfLifeSec, minUsers } = choice.covisit;
   return {
     transform: choice.transform,
     ials: { dims, alpha, regularization, regExponent, sweeps },
@@ -71,7 +71,7 @@ export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
       topN,
       halfLifeDays: Number.isFinite(halfLifeSec) ? halfLifeSec / 86_400 : null,
       minUsers,
-      windowHours: windowSec !== undefined && Number.isFinite(windowSec) ? windowSec / 3600 : null,
+      windowHours: windowHours(choice.covisit),
     },
     light: choice.light,
   };

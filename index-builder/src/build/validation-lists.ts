@@ -6,7 +6,7 @@ import { SESSION_RECENT_EVENTS } from "../../../shared/funnel/session";
 import { type LightWeights, lightScores } from "../../../shared/ranking/light-rank";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { homeRequest } from "../eval/funnel/funnel-fit";
-import { listNdcg } from "../eval/metrics";
+import { listNdcg, mean } from "../eval/metrics";
 import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession, type PastEvent } from "../funnel/offline-session";
@@ -95,8 +95,4 @@ export class ValidationLists {
       return listNdcg(top, this.relevant.get(r.user)!, 10);
     });
   }
-}
-
-function mean(x: Float64Array): number {
-  return x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0;
 }

@@ -1,5 +1,5 @@
 import { type CovisitLists, scoreByCovisitation } from "../../../shared/covisit/covisit-lists";
-import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT } from "../train/covisitation";
+import { buildCovisitation, type CovisitOptions, DEFAULT_COVISIT, windowHours } from "../train/covisitation";
 import { type InteractionTable } from "../train/interaction-table";
 import { type Recommender } from "./recommender";
 
@@ -23,11 +23,12 @@ export class CovisitRecommender implements Recommender {
   ) {
     this.options = { ...DEFAULT_COVISIT, ...options };
     this.name = `covisit-top${this.options.topN}`;
+    const hours = windowHours(this.options);
     this.params = {
       top_n: this.options.topN,
       half_life_days: this.options.halfLifeSec / 86_400,
       min_users: this.options.minUsers,
-      ...(Number.isFinite(this.options.windowSec ?? Infinity) ? { window_hours: this.options.windowSec! / 3600 } : {}),
+      ...(hours === null ? {} : { window_hours: hours }),
       affinity_half_life_days: affinityHalfLifeSec / 86_400,
     };
   }

@@ -63,6 +63,13 @@ export function rankingMetrics(
   };
 }
 
+/** Mean of per-user figures (0 for none), summed in order. */
+export function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length ? sum / values.length : 0;
+}
+
 /** nDCG@k of one ranked list against a user's test items, as `rankingMetrics` averages it. */
 export function listNdcg(list: readonly number[], truth: ReadonlySet<number>, k: number): number {
   let dcg = 0;

@@ -1,4 +1,5 @@
 import { type RankingOrder } from "../../../shared/ranking/ranking-order";
+import { mean } from "../eval/metrics";
 import { mulberry32 } from "../train/seeded-random";
 
 /** One order's nDCG@10 per validation user; every contender lists the same users in the same order. */
@@ -76,7 +77,6 @@ export interface OrderChoice {
  */
 export function chooseOrder(contenders: readonly OrderScores[], options: BootstrapOptions = DEFAULT_BOOTSTRAP): OrderChoice {
   if (contenders.length === 0) throw new RangeError("chooseOrder needs at least one contender");
-  const mean = (x: Float64Array) => (x.length ? x.reduce((s, v) => s + v, 0) / x.length : 0);
   let chosen = contenders[0]!;
   const duels: OrderDuel[] = [];
   for (const challenger of contenders.slice(1)) {

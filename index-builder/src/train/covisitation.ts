@@ -30,6 +30,12 @@ export interface CovisitOptions {
   easeRegularization?: number;
 }
 
+/** The session window in hours, or null when there is none (the gap does not count). */
+export function windowHours(options: Pick<CovisitOptions, "windowSec">): number | null {
+  const w = options.windowSec ?? Infinity;
+  return Number.isFinite(w) ? w / 3600 : null;
+}
+
 export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
 
 /**

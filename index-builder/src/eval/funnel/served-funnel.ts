@@ -13,7 +13,7 @@ import { type CovisitRecommender } from "../covisit-recommender";
 import { itemsByUser } from "../evaluate";
 import { type IalsRecommender } from "../ials-recommender";
 import { TEST } from "../msr-split";
-import { listNdcg } from "../metrics";
+import { listNdcg, mean } from "../metrics";
 import { chooseOrder, type BootstrapOptions, type OrderChoice, type OrderScores } from "../../ranker/order-choice";
 import { type Source } from "../../../../shared/ranking/candidate";
 import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../../shared/ranking/ranking-order";
@@ -44,12 +44,6 @@ export function orderKnobs(knobs: FunnelKnobs, order: RankingOrder): FunnelKnobs
   const source = orderSource(order);
   if (source) return { ...knobs, light: sourceOrderWeights(source), heavy: false };
   return { ...knobs, heavy: order === "heavy" };
-}
-
-function mean(x: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i]!;
-  return x.length ? sum / x.length : 0;
 }
 
 /**
