@@ -29,24 +29,44 @@ export const LAMBDA_SIGMA = 1;
  * are left out. Empty for a list without both classes.
  */
 export function lambdaPairs(scores: ArrayLike<number>, labels: ArrayLike<number>, m: number, k: number): LambdaPair[] {
-  const order = Array.from({ length: m }, (_, r) => r).sort((a, b) => scores[b]! - scores[a]! || a - b);
-  const position = new Int32Array(m);
-  order.forEach((r, p) => (position[r] = p));
-  let positives = 0;
-  for (let r = 0; r < m; r++) positives += labels[r]! > 0 ? 1 : 0;
-  if (positives === 0 || positives === m) return [];
-  let idcg = 0;
-  for (let p = 0; p < Math.min(positives, k); p++) idcg += discount(p, k);
+  const list = listDiscounts(scores, labels, 0, m, k);
+  if (!list) return [];
+  const { discount, idcg } = list;
   const pairs: LambdaPair[] = [];
   for (let i = 0; i < m; i++) {
     if (!(labels[i]! > 0)) continue;
     for (let j = 0; j < m; j++) {
       if (labels[j]! > 0) continue;
-      const weight = Math.abs(discount(position[i]!, k) - discount(position[j]!, k)) / idcg;
+      const weight = Math.abs(discount[i]! - discount[j]!) / idcg;
       if (weight > 0) pairs.push({ positive: i, negative: j, weight });
     }
   }
   return pairs;
+}
+
+/**
+ * What a pair's |ΔnDCG@k| is made of, for the list in rows start..start+m:
+ * each row's discount at the position the current scores give it
+ * (descending, ties to the earlier row; 0 from position k on) and the
+ * list's ideal DCG. Null for a list without both classes, which has no pairs.
+ * `lambdaPairs` and the trees' fused gradients (train-trees.ts) both weigh pairs by it.
+ */
+export function listDiscounts(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  start: number,
+  m: number,
+  k: number,
+): { discount: Float64Array; idcg: number } | null {
+  let positives = 0;
+  for (let r = start; r < start + m; r++) positives += labels[r]! > 0 ? 1 : 0;
+  if (positives === 0 || positives === m) return null;
+  const order = Array.from({ length: m }, (_, r) => r).sort((a, b) => scores[start + b]! - scores[start + a]! || a - b);
+  const discount = new Float64Array(m);
+  order.forEach((r, p) => (discount[r] = positionDiscount(p, k)));
+  let idcg = 0;
+  for (let p = 0; p < Math.min(positives, k); p++) idcg += positionDiscount(p, k);
+  return { discount, idcg };
 }
 
 /** L(s) of the pairs (see the module note), and dL/ds written into `grad` (size m, zeroed first). */
@@ -79,6 +99,6 @@ export function lambdaDeltas(z: Float64Array, labels: ArrayLike<number>, m: numb
 }
 
 /** The nDCG discount of 0-based position p, 0 from position k on. */
-function discount(p: number, k: number): number {
+function positionDiscount(p: number, k: number): number {
   return p < k ? 1 / Math.log2(p + 2) : 0;
 }

@@ -1,7 +1,7 @@
 import { AppError } from "../../../shared/errors";
 import { MAX_TREE_DEPTH, type ObliviousForest } from "../../../shared/ranking/oblivious-trees";
 import { mulberry32 } from "../train/seeded-random";
-import { LAMBDA_SIGMA } from "./lambdarank";
+import { LAMBDA_SIGMA, listDiscounts } from "./lambdarank";
 
 /**
  * LambdaMART (Burges 2010, "From RankNet to LambdaRank to LambdaMART: An
@@ -187,16 +187,11 @@ export function lambdaGradients(
   grad: Float64Array,
   hess: Float64Array,
 ): number {
-  // lambdarank.ts's lambdaPairs and lambdaLoss, fused without a pair object per pair (a tree visits ~10^6 pairs).
+  // lambdarank.ts's pair weights (listDiscounts) with lambdaLoss fused in, without a pair object per pair (a tree visits ~10^6 pairs).
   const m = end - start;
-  const order = Array.from({ length: m }, (_, r) => r).sort((a, b) => scores[start + b]! - scores[start + a]! || a - b);
-  const discount = new Float64Array(m);
-  order.forEach((r, p) => (discount[r] = p < k ? 1 / Math.log2(p + 2) : 0));
-  let positives = 0;
-  for (let r = start; r < end; r++) positives += labels[r]! > 0 ? 1 : 0;
-  if (positives === 0 || positives === m) return 0;
-  let idcg = 0;
-  for (let p = 0; p < Math.min(positives, k); p++) idcg += 1 / Math.log2(p + 2);
+  const list = listDiscounts(scores, labels, start, m, k);
+  if (!list) return 0;
+  const { discount, idcg } = list;
   const sigma = LAMBDA_SIGMA;
   let loss = 0;
   for (let i = 0; i < m; i++) {
