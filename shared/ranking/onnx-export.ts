@@ -14,9 +14,9 @@ export const ONNX_OUTPUT = "score";
 export const ONNX_OPSET = 13;
 const ONNX_IR_VERSION = 7;
 
-// Field numbers from onnx/onnx.proto3.
-const TENSOR_FLOAT = 1;
-const TENSOR_INT64 = 7;
+// Field numbers and enum values from onnx/onnx.proto3 (TensorProto.DataType: also Cast's `to`).
+export const TENSOR_FLOAT = 1;
+export const TENSOR_INT64 = 7;
 const ATTRIBUTE_INT = 2;
 const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, docString: 6, graph: 7, opsetImport: 8 } as const;
 export const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12 } as const;

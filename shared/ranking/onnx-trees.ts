@@ -1,9 +1,18 @@
 import { checkForest, forestTrees, type ObliviousForest } from "./oblivious-trees";
-import { GRAPH, ONNX_INPUT, ONNX_OUTPUT, onnxModel, type OnnxExportOptions, writeInt64Tensor, writeNode, writeTensor, writeValueInfo } from "./onnx-export";
+import {
+  GRAPH,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  onnxModel,
+  type OnnxExportOptions,
+  TENSOR_FLOAT,
+  TENSOR_INT64,
+  writeInt64Tensor,
+  writeNode,
+  writeTensor,
+  writeValueInfo,
+} from "./onnx-export";
 import { floatTensor, int64Tensor, readOnnxGraph, refuseModel } from "./onnx-import";
-
-const TENSOR_FLOAT = 1;
-const TENSOR_INT64 = 7;
 
 /** Initializers of the forest graph, by role. */
 const T = {
