@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { syntheticPlays } from "./lib/synthetic-plays";
 
 /**
  * A stand-in for an interaction log the project has never seen: the demo
@@ -15,19 +16,18 @@ import { join, resolve } from "node:path";
  * own against the tuned iALS on such a log. Results:
  * bench/results/eval-ml-latest-small-plays-time.{json,md}.
  *
- *   npm run bench:plays-proxy [-- --tune-seconds N]
+ * `--synthetic` runs the same eval on a generated log in the unseen log's
+ * shape instead (bench/lib/synthetic-plays.ts: 1.9k users, 17.6k items,
+ * heavy-tailed counts): bench/results/eval-synthetic-plays-time.{json,md}.
+ *
+ *   npm run bench:plays-proxy [-- --synthetic] [-- --tune-seconds N]
  */
 const root = resolve(import.meta.dirname, "..");
-const ratings = readFileSync(join(root, "data", "ml-latest-small", "ratings.csv"), "utf8")
-  .trim()
-  .split("\n")
-  .slice(1);
+const synthetic = process.argv.includes("--synthetic");
+const evalArgs = process.argv.slice(2).filter((a) => a !== "--synthetic");
 const dir = mkdtempSync(join(tmpdir(), "plays-proxy-"));
-const file = join(dir, "ml-latest-small-plays.csv");
-const rows = ratings.map((line) => {
-  const [user, item, stars] = line.split(",");
-  return `${user},${item},${Math.round(Number(stars) * 2)}`;
-});
+const file = join(dir, synthetic ? "synthetic-plays.csv" : "ml-latest-small-plays.csv");
+const rows = synthetic ? syntheticPlays().map((r) => `${r.user},${r.item},${r.plays}`) : demoAsPlays();
 writeFileSync(file, `user,item,weight\n${rows.join("\n")}\n`);
 console.log(`wrote ${rows.length} rows to ${file}`);
 const result = spawnSync(
@@ -42,9 +42,20 @@ const result = spawnSync(
     "plays",
     "--out",
     join(root, "bench", "results"),
-    ...process.argv.slice(2),
+    ...evalArgs,
   ],
   { stdio: "inherit", cwd: root },
 );
 rmSync(dir, { recursive: true, force: true });
 process.exitCode = result.status ?? 1;
+
+function demoAsPlays(): string[] {
+  const ratings = readFileSync(join(root, "data", "ml-latest-small", "ratings.csv"), "utf8")
+    .trim()
+    .split("\n")
+    .slice(1);
+  return ratings.map((line) => {
+    const [user, item, stars] = line.split(",");
+    return `${user},${item},${Math.round(Number(stars) * 2)}`;
+  });
+}
