@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
 import { startChoice } from "./build-index";
+import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
 import { datasetTuningData, DEFAULT_TUNE, lightGrid, tuneOnValidation } from "./tune-on-validation";
 
 describe("tuneOnValidation", () => {
@@ -33,5 +34,61 @@ describe("tuneOnValidation", () => {
     expect(grid).toHaveLength(60);
     expect(new Set(grid.map((w) => JSON.stringify(w))).size).toBe(60);
     expect(grid.every((w) => w.source.ann === 1 && Object.values(w.source).every(Number.isFinite))).toBe(true);
+  });
+
+  it("gives the budget later stages leave back to a cut iALS walk, which then ends where an uncut walk ends", { timeout: 120_000 }, async () => {
+    const log = syntheticPlayLog({ users: 160, items: 120, groups: 4, perUser: 14, seed: 5 });
+    const ids = new Map<string, string>();
+    const id = (prefix: string, raw: string) => ids.get(raw) ?? (ids.set(raw, `${prefix}${ids.size}`), ids.get(raw)!);
+    const interactions = log.rows.map((r) => ({ userId: id("u", r.user), itemId: id("i", r.item), rating: null, count: r.plays, timestampMs: 0 }));
+    const items = [...new Set(interactions.map((x) => x.itemId))].map((itemId) => ({
+      itemId,
+      title: itemId,
+      categories: [],
+      year: null,
+      tags: [],
+      available: true,
+    }));
+    const dataset: Dataset = { name: "plays", items, interactions, weightKind: "plays" };
+    // A clock that charges 10 s per iALS trial and nothing else, so the cut falls at the same trial on any machine.
+    const run = async (budgetSeconds: number) => {
+      const lines: string[] = [];
+      let ialsTrials = 0;
+      const say = (line: string) => {
+        lines.push(line);
+        if (line.startsWith("tune ials: {")) ialsTrials++;
+      };
+      const result = await tuneOnValidation(datasetTuningData(dataset), startChoice(dataset), {
+        ...DEFAULT_TUNE,
+        budgetSeconds,
+        log: say,
+        clock: () => 10 * ialsTrials,
+      });
+      return { ...result, lines, ialsTrials };
+    };
+    const uncut = await run(1e6);
+    expect(uncut.report.budgetCut).toBe(false);
+    expect(uncut.lines.some((l) => l.includes("resuming"))).toBe(false);
+    // Enough for the whole walk, but its 60% share stops it first: the rest comes back after the light stage.
+    const budget = 10 * uncut.ialsTrials + 20;
+    expect(0.6 * budget).toBeLessThan(10 * (uncut.ialsTrials - 1));
+    const resumed = await run(budget);
+    expect(resumed.lines.some((l) => l.startsWith("tune ials: resuming the walk"))).toBe(true);
+    // On this log the resumed walk finds a better point, so the light weights are tuned again on its candidates.
+    expect(resumed.lines.filter((l) => l.startsWith("tune light: ") && l.includes(" validation users;"))).toHaveLength(2);
+    expect(resumed.report.budgetCut).toBe(false);
+    expect(resumed.choice).toEqual(uncut.choice);
+    const ialsTrials = (r: typeof uncut) => r.report.trials.filter((t) => t.stage === "ials").map((t) => JSON.stringify(t.params));
+    expect(ialsTrials(resumed)).toEqual(ialsTrials(uncut));
+    // One light stage's trials in the report, whether or not it ran twice: the same as the uncut run's.
+    const lightTrials = (r: typeof uncut) => r.report.trials.filter((t) => t.stage === "light").map((t) => [t.params, t.ndcgAt10]);
+    expect(lightTrials(resumed)).toEqual(lightTrials(uncut));
+    expect(resumed.report.lightCheck).toEqual(uncut.report.lightCheck);
+
+    // Too small a budget: the walk stays cut, and the report and the log say so.
+    const short = await run(0.6 * budget);
+    expect(short.report.budgetCut).toBe(true);
+    expect(short.lines.some((l) => l.startsWith("WARNING: the tuning budget"))).toBe(true);
+    expect(short.ialsTrials).toBeLessThan(uncut.ialsTrials);
   });
 });

@@ -23,7 +23,8 @@ export interface TuneOptions {
    * Budget in CPU seconds of this process (user + system): a busy machine
    * slows the clock, not the search, so the same data walks the same grid
    * on a loaded CI runner. The walk stops at the first trial that would
-   * start past its stage's share.
+   * start past its stage's share (iALS 60%, co-visitation the next 15%,
+   * light weights the rest; unspent time goes back to the iALS walk).
    */
   budgetSeconds: number;
   /** Share of each user's rows held out for validation. */
@@ -39,6 +40,8 @@ export interface TuneOptions {
    */
   recentLimit?: number;
   log: (line: string) => void;
+  /** Seconds spent so far, for tests; by default this process's CPU time since the call. */
+  clock?: () => number;
 }
 
 /** The training rows tuning carves, under any weight transform, and the catalogue. */
@@ -92,7 +95,10 @@ const LIGHT_CONTENT = [0, 0.05];
  * 3. light weights: the funnel's candidates for validation users replayed
  *    offline once, then every grid point orders them; the best point
  *    replaces the ANN order only when its lead, cross-fitted over two halves
- *    of the users, holds under a paired bootstrap (light-choice.ts).
+ *    of the users, holds under a paired bootstrap (light-choice.ts);
+ * 4. budget the co-visitation and light stages left unspent resumes an
+ *    iALS walk its share of the budget cut, keeping back what a second light
+ *    stage costs; a better iALS point then re-tunes the light weights.
  * An unsound carve (too few users, mostly unseen items) keeps `start`,
  * loudly. Nothing here is specific to a dataset: grids are relative to the
  * start point or to the data's own quantiles.
@@ -100,10 +106,12 @@ const LIGHT_CONTENT = [0, 0.05];
 export async function tuneOnValidation(data: TuningData, start: TunedChoice, options: TuneOptions): Promise<{ choice: TunedChoice; report: TuningReport }> {
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
-  const elapsed = () => {
-    const { user, system } = process.cpuUsage(cpu0);
-    return (user + system) / 1e6;
-  };
+  const elapsed =
+    options.clock ??
+    (() => {
+      const { user, system } = process.cpuUsage(cpu0);
+      return (user + system) / 1e6;
+    });
   const { log } = options;
   const base = data.tableOf(start.transform);
   const { mask, report: carve } = soundCarve(base, options.fraction, options.seed);
@@ -135,12 +143,13 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     log(`WARNING: tuning skipped: ${why}; the build keeps its start point`);
     return { choice: start, report: report(start, why, none, none, false) };
   }
-  let budgetCut = false;
-  // Each stage has a share of the budget, so a slow iALS cannot starve the cheap light grid.
+  // Each stage has a share of the budget, so a slow iALS cannot starve the cheap light grid; what the later
+  // stages leave unspent goes back to the iALS walk (step 4).
   let stageEnd = STAGE_SHARES.ials * options.budgetSeconds;
+  let stageCut = false;
   const overBudget = () => {
     if (elapsed() < stageEnd) return false;
-    budgetCut = true;
+    stageCut = true;
     return true;
   };
 
@@ -196,29 +205,40 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // bench/lib/synthetic-plays.ts (log(1 + count/103), α 2, 64 dims) λ 0.005 / 0.01 / 0.02 give validation
   // nDCG@10 0.1331 / 0.0796 / 0.0312 (popularity's level) with the 0.01 initialisation and 10 sweeps, and
   // 0.1334 / 0.0930 / 0.0314 from a 0.1 one (0.1335 / 0.0894 / 0.0314 from 0.3; 30 sweeps: λ 0.01 0.0945).
-  for (let pass = 0; pass < 4 && !overBudget(); pass++) {
-    const before = bestIals;
-    const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
-    const knobs: (() => [WeightTransform, IalsOptions][])[] = [
-      () => (pass < 2 ? transforms.map((t) => [t, ials]) : []),
-      () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
-      () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
-      // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
-      () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
-    ];
-    for (const knob of knobs) {
-      for (const [t, o] of knob()) {
-        const key = JSON.stringify([t, o]);
-        if (tried.has(key) || overBudget()) continue;
-        tried.add(key);
-        const score = await scoreIals(t, o);
-        if (score > bestIals && earnsItsSize(o, key)) [bestIals, transform, ials] = [score, t, o];
+  // The walk can be cut by its share of the budget and resumed where it stopped (step 4): `pass` and `knobAt` say where.
+  let pass = 0;
+  let knobAt = 0;
+  let passBest = bestIals;
+  const walkIals = async (): Promise<boolean> => {
+    while (pass < 4) {
+      const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
+      const knobs: (() => [WeightTransform, IalsOptions][])[] = [
+        () => (pass < 2 ? transforms.map((t) => [t, ials]) : []),
+        () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
+        () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
+        // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
+        () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
+      ];
+      for (; knobAt < knobs.length; knobAt++) {
+        for (const [t, o] of knobs[knobAt]!()) {
+          const key = JSON.stringify([t, o]);
+          if (tried.has(key)) continue;
+          if (overBudget()) return false;
+          tried.add(key);
+          const score = await scoreIals(t, o);
+          if (score > bestIals && earnsItsSize(o, key)) [bestIals, transform, ials] = [score, t, o];
+        }
       }
+      // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
+      const found = bestIals > passBest;
+      pass = !found && pass === 0 ? 2 : !found && pass >= 2 ? 4 : pass + 1;
+      knobAt = 0;
+      passBest = bestIals;
     }
-    // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
-    if (bestIals <= before && pass === 0) pass = 1;
-    else if (bestIals <= before && pass >= 2) break;
-  }
+    return true;
+  };
+  let walked = await walkIals();
+  stageCut = false; // `walked` keeps the walk's own cut
   const { fit, validation } = splitOf(transform);
 
   // 2. Co-visitation support and window; time decay only means something with timestamps.
@@ -256,12 +276,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   }
 
   // 3. Light weights over the replayed candidates of validation users: once gathered, the whole grid (cheap: no training).
-  stageEnd = options.budgetSeconds;
-  let light = start.light;
-  let startLight = 0;
-  let bestLight = 0;
-  let lightCheck: TuningReport["lightCheck"] = null;
-  if (!overBudget()) {
+  const tuneLight = async (fit: InteractionTable, validation: InteractionTable) => {
     const lists = await ValidationLists.gather(
       fit,
       itemsByUser(validation),
@@ -276,7 +291,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     trials.push({ stage: "light", params: { reference: "popularity order" }, ndcgAt10: references.popularity, seconds: 0 });
     log(`tune light: ${lists.users} validation users; ANN order ${references.ann.toFixed(4)}, popularity order ${references.popularity.toFixed(4)}`);
     // Every grid point scored per user; the best ships only if its lead over the ANN order survives cross-fitting.
-    const grid = [light, ...lightGrid().filter((w) => JSON.stringify(w) !== JSON.stringify(light))];
+    const grid = [start.light, ...lightGrid().filter((w) => JSON.stringify(w) !== JSON.stringify(start.light))];
     const perUser: Float64Array[] = [];
     for (const w of grid) {
       const row = lists.perUserOfLight(w);
@@ -284,9 +299,8 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       await trial("light", lightParams(w), () => mean(row));
     }
     const baseline = grid.findIndex(isAnnOnly);
-    startLight = mean(perUser[0]!);
     const picked = chooseLightPoint(perUser, baseline, options.seed);
-    lightCheck = {
+    const check: NonNullable<TuningReport["lightCheck"]> = {
       baseline: lightParams(grid[baseline]!),
       best: lightParams(grid[picked.best]!),
       bestNdcgAt10: round(mean(perUser[picked.best]!)),
@@ -296,16 +310,51 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       hi: round(picked.crossFitted.hi),
       kept: picked.kept,
     };
-    light = grid[picked.chosen]!;
-    bestLight = round(mean(perUser[picked.chosen]!));
+    const best = round(mean(perUser[picked.chosen]!));
     log(
-      `tune light: best ${JSON.stringify(lightCheck.best)} ${lightCheck.bestNdcgAt10.toFixed(4)} against the ANN order's ${lightCheck.baselineNdcgAt10.toFixed(4)}; ` +
-        `cross-fitted lead ${lightCheck.crossFittedLead.toFixed(4)}, 95% CI [${lightCheck.lo.toFixed(4)}, ${lightCheck.hi.toFixed(4)}] over ${lists.users} users -> ` +
+      `tune light: best ${JSON.stringify(check.best)} ${check.bestNdcgAt10.toFixed(4)} against the ANN order's ${check.baselineNdcgAt10.toFixed(4)}; ` +
+        `cross-fitted lead ${check.crossFittedLead.toFixed(4)}, 95% CI [${check.lo.toFixed(4)}, ${check.hi.toFixed(4)}] over ${lists.users} users -> ` +
         (picked.kept ? "ships" : picked.best === baseline ? "the ANN order is best" : "not beyond noise: the light weights keep the ANN order"),
     );
-    if (bestLight < references.popularity)
-      log(`WARNING: the best light order (${bestLight.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
+    if (best < references.popularity)
+      log(`WARNING: the best light order (${best.toFixed(4)}) is below popularity (${references.popularity.toFixed(4)}) on validation`);
+    return { light: grid[picked.chosen]!, start: mean(perUser[0]!), best, check };
+  };
+  stageEnd = options.budgetSeconds;
+  let light = start.light;
+  let startLight = 0;
+  let bestLight = 0;
+  let lightCheck: TuningReport["lightCheck"] = null;
+  let lightSeconds = 0;
+  const lightStage = async (fit: InteractionTable, validation: InteractionTable) => {
+    const t0 = elapsed();
+    ({ light, start: startLight, best: bestLight, check: lightCheck } = await tuneLight(fit, validation));
+    lightSeconds = elapsed() - t0;
+  };
+  const lightCut = overBudget();
+  if (!lightCut) await lightStage(fit, validation);
+
+  // 4. Budget the later stages left goes back to a cut iALS walk, up to what a second light stage would need; a
+  // better iALS point re-tunes the light weights on its own candidates (co-visitation does not depend on it).
+  if (!walked && !lightCut) {
+    stageEnd = options.budgetSeconds - 1.25 * lightSeconds;
+    const before = { transform, ials, bestIals };
+    log(`tune ials: resuming the walk with the ${Math.max(0, stageEnd - elapsed()).toFixed(0)} CPU s the later stages left`);
+    walked = await walkIals();
+    if (transform !== before.transform || ials !== before.ials) {
+      stageEnd = options.budgetSeconds;
+      if (overBudget()) {
+        log("tune ials: no budget left to re-tune the light weights on the new iALS point; keeping the earlier one");
+        ({ transform, ials, bestIals } = before);
+      } else {
+        // The earlier light trials scored the earlier candidates: the report keeps the ones that decided.
+        trials.splice(0, trials.length, ...trials.filter((t) => t.stage !== "light"));
+        const split = splitOf(transform);
+        await lightStage(split.fit, split.validation);
+      }
+    }
   }
+  const budgetCut = !walked || stageCut;
   if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
   const choice: TunedChoice = { transform, ials, covisit, light };
   log(
