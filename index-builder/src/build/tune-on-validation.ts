@@ -336,7 +336,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
 
   // 4. Budget the later stages left goes back to a cut iALS walk, up to what a second light stage would need; a
   // better iALS point re-tunes the light weights on its own candidates (co-visitation does not depend on it).
-  if (!walked && !lightCut) {
+  if (!walked && !lightCut && elapsed() < options.budgetSeconds - 1.25 * lightSeconds) {
     stageEnd = options.budgetSeconds - 1.25 * lightSeconds;
     const before = { transform, ials, bestIals };
     log(`tune ials: resuming the walk with the ${Math.max(0, stageEnd - elapsed()).toFixed(0)} CPU s the later stages left`);
