@@ -268,6 +268,10 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  * c0ᵢ ∝ (popᵢ + 1)^β, mean 1) β −0.25 / −0.1 / 0.1 / 0.25 / 0.5: 0.2808 / 0.2856 / 0.2877 / 0.2839 / 0.2605;
  * all missing entries at 1.25 / 0.8: 0.2881 / 0.2849. Of what the Worker can serve, nothing moved the served
  * funnel's validation nDCG@10 by more than 0.0003, so the MSR funnel is unchanged.
+ * Two iALS models summed (servable as one ANN vector: [x₁; w·x₂]·[y₁; y₂] = x₁·y₁ + w·x₂·y₂, at twice the
+ * fold-in), stars-weighted iALS-128 (0.2872) plus w × binary (0.2836) at 0.5 / 1: 0.2867 / 0.2852; plus ratings'
+ * likes and dislikes (0.2723): 0.2882 / 0.2862; plus a 32-dim one (0.2859): 0.2874 / 0.2884; plus α 2 λ 0.01
+ * (0.2437): 0.2812 / 0.2758; plus α 20 λ 0.05 (0.2635): 0.2843 / 0.2824. No ensemble of iALS models clears noise.
  */
 export const MSR_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: MSR_FUNNEL_LIGHT, training: FUNNEL_TREES };
 /** Time validation with the ANN padding of up to 1,000 seen items: covisit 0.25 / pop 0.03 0.1358; 0.1 / 0.03 0.1329; 0.05 / 0.01 0.1305. */
