@@ -107,7 +107,7 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
   log(`weights: ${dataset.weightKind ?? "ratings"} through ${describeTransform(choice.transform)}`);
   // One interaction table for every trainer, so vectors and co-visitation share item indices.
   const table = trainingTable(dataset, choice.transform);
-  // The heavy ranker below carves each user's most recent rows: refused when time cannot say which those are.
+  // The heavy ranker below carves each user's most recent rows, or a random share when time cannot say which those are.
   const carve = tuning?.carve ?? soundCarve(table, DEFAULT_TUNE.fraction, DEFAULT_TUNE.seed).report;
   if (!tuning) log(describeCarve("validation", carve));
   const started = Date.now();
@@ -142,14 +142,17 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
         : buildAnnBlobs(embeddings, annOptions);
   for (const [name, blob] of ann?.blobs ?? []) blobs.set(name, blob);
   // The heavy ranker (index-builder/src/ranker), trained on its own time split; `ranker: false` skips it.
-  // Its candidates come from the served funnel with the light weights this index ships; it learns from a time carve,
-  // refused when time cannot carve. `ranker: "always"` ships and serves it whatever validation chose (to test it online).
+  // Its candidates come from the served funnel with the light weights this index ships; it learns from the carve the
+  // tuner used (time, else per-user random), refused when even that is unsound. `ranker: "always"` ships and serves
+  // it whatever validation chose (to test it online).
   const rankerRefused = imported
     ? "item vectors are imported (its candidates would come from iALS trained here)"
-    : carve.method !== "time" && options.ranker !== "always"
-      ? `its time carve is unsound (${carve.fallbackReasons.join("; ")})`
+    : carve.problems.length > 0 && options.ranker !== "always"
+      ? `its validation carve is unsound (${carve.problems.join("; ")})`
       : null;
   if (options.ranker !== false && rankerRefused) log(`WARNING: heavy ranker not built: ${rankerRefused}; the light order is served`);
+  if (options.ranker !== false && !rankerRefused && carve.method === "random")
+    log("heavy ranker: learns from a per-user random carve (time cannot carve this log); it ships only if it beats the light order beyond noise");
   const rankerOptions = {
     ...DEFAULT_RANKER_BUILD,
     // The tuned iALS, lists and weights (with the ranker split's fewer sweeps), so its candidates are the index's.

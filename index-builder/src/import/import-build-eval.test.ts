@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isValidId } from "../../../shared/ids";
 import { parseManifest } from "../../../shared/index-format/manifest";
+import { RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { buildIndex, startChoice } from "../build/build-index";
 import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
 import { type TuningReport } from "../build/tuning-choice";
@@ -19,7 +20,7 @@ const dirs: string[] = [];
 /** The parts of the manifest's build report this test reads (build-index.ts writes it). */
 interface BuildReport {
   validationCarve: CarveReport;
-  heavyRanker: { built: boolean };
+  heavyRanker: { built: boolean; shipped?: boolean; order?: string };
   weights: { kind: string };
   tuning: TuningReport;
 }
@@ -51,11 +52,16 @@ describe("a play-count log without timestamps", () => {
     });
     const manifest = parseManifest(JSON.parse(await readFile(join(built.dir, "manifest.json"), "utf8")));
     const report = manifest.build as unknown as BuildReport;
-    // Loudly: the time carve is refused for lack of timestamps, and so is the heavy ranker that needs one.
+    // Loudly: the time carve is refused for lack of timestamps; the heavy ranker learns from the same random carve instead.
     expect(report.validationCarve).toMatchObject({ method: "random", problems: [] });
     expect(report.validationCarve.fallbackReasons[0]).toMatch(/no or constant timestamps/);
     expect(lines.some((l) => l.includes("WARNING: tuning validation: the time carve is unsound"))).toBe(true);
-    expect(report.heavyRanker).toMatchObject({ built: false });
+    expect(report.heavyRanker).toMatchObject({ built: true });
+    expect(lines.some((l) => l.startsWith("heavy ranker: learns from a per-user random carve"))).toBe(true);
+    // What the index serves is what the order choice picked, and the model ships only when that is the model.
+    expect(manifest.ranking?.order).toBe(report.heavyRanker.order);
+    expect(report.heavyRanker.shipped).toBe(report.heavyRanker.order === "heavy");
+    expect(RANKER_BLOBS.model in manifest.blobs).toBe(report.heavyRanker.shipped);
     expect(report.weights.kind).toBe("plays");
     expect(report.tuning.trials.length).toBeGreaterThan(3);
     expect(manifest.ranking?.light).toEqual(report.tuning.choice.light);

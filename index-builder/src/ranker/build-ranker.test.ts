@@ -7,7 +7,9 @@ import { mulberry32 } from "../train/seeded-random";
 import { buildRanker, DEFAULT_RANKER_BUILD, type RankerBuildOptions } from "./build-ranker";
 import { treeTraining } from "./train-heavy";
 import { DEFAULT_MLP_TRAINING } from "./train-mlp";
-import { buildRankerDataset } from "./ranker-dataset";
+import { buildRankerDataset, RANKER_CARVE_SEED } from "./ranker-dataset";
+import { trainingTable } from "../build/training-table";
+import { perUserRandomSplit } from "../eval/carve-check";
 
 /** 150 users in three taste clusters over 90 items (30 per genre), 24 ratings each, later ones more on-taste. */
 function synthetic(): Dataset {
@@ -76,6 +78,38 @@ describe("buildRanker", () => {
         expect(data.labels[r]).toBe(later.has(data.candidates[r]!.itemId) ? 1 : 0);
       }
     });
+  });
+
+  it("learns from a seeded per-user random carve when time cannot carve, labelling exactly its held-out rows", async () => {
+    const timed = synthetic();
+    const dataset: Dataset = { ...timed, interactions: timed.interactions.map((x) => ({ ...x, timestampMs: 1_500_000_000_000 })) };
+    const data = await buildRankerDataset(dataset, options.dataset);
+    const again = await buildRankerDataset(dataset, options.dataset);
+    expect(again.labels).toEqual(data.labels);
+    // The carve is the tuner's: each user's 20% drawn at random (seed RANKER_CARVE_SEED), not the last rows of the file.
+    const table = trainingTable(dataset);
+    const mask = perUserRandomSplit(table, 0.2, RANKER_CARVE_SEED);
+    const heldOut = new Map<string, Set<string>>();
+    const history = new Map<string, Set<string>>();
+    for (let r = 0; r < table.users.length; r++) {
+      const into = mask[r] === 0 ? history : heldOut;
+      const user = table.userIds[table.users[r]!]!;
+      into.set(user, (into.get(user) ?? new Set()).add(table.itemIds[table.items[r]!]!));
+    }
+    expect(data.groupUsers).toHaveLength(150);
+    let lastRowsHeldOut = 0;
+    data.groupUsers.forEach((user, g) => {
+      const later = heldOut.get(user)!;
+      expect(data.heldOut[g]).toBe(later.size);
+      const rows = dataset.interactions.filter((x) => x.userId === user);
+      if (rows.slice(-later.size).every((x) => later.has(x.itemId))) lastRowsHeldOut++;
+      for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) {
+        expect(history.get(user)!.has(data.candidates[r]!.itemId)).toBe(false);
+        expect(data.labels[r]).toBe(later.has(data.candidates[r]!.itemId) ? 1 : 0);
+      }
+    });
+    expect(lastRowsHeldOut).toBeLessThan(5);
+    expect(data.labels.some((l) => l === 1)).toBe(true);
   });
 
   it.each([

@@ -7,7 +7,7 @@ import { FEATURE_COUNT, featureRows } from "../../../shared/ranking/features";
 import { type LightWeights } from "../../../shared/ranking/light-rank";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { type Dataset } from "../data/movielens";
-import { perUserTimeSplit } from "../eval/time-split";
+import { soundCarve } from "../eval/carve-check";
 import { tableDecayedMass } from "../build/popularity";
 import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
@@ -45,8 +45,10 @@ export interface RankerDataset {
 }
 
 export interface RankerDatasetOptions {
-  /** Share of each user's most recent interactions held out as labels. */
+  /** Share of each user's most recent interactions held out as labels (a random share when time cannot say which are recent). */
   heldOutFraction: number;
+  /** Seeds the per-user random carve used when the time carve is unsound (eval/carve-check.ts). */
+  seed?: number;
   /** Popularity decay half-life, as the index's popular list uses. */
   popularityHalfLifeDays: number;
   /** The served funnel's knobs (quotas, ANN, heavy top N); the light weights come from `lightWeights`. */
@@ -75,6 +77,9 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
   ials: { sweeps: 8 },
 };
 
+/** Seed of the random carve, the tuner's (DEFAULT_TUNE.seed), so both hold out the same rows of a log without usable timestamps. */
+export const RANKER_CARVE_SEED = 7;
+
 /**
  * The heavy ranker's requests replayed through the served funnel
  * (shared/funnel) on a per-user time split: iALS, co-visitation and
@@ -83,12 +88,17 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
  * request happens at their first held-out interaction with the session the
  * Worker would hold then; the light ranker's top N are the rows, and the
  * candidates the user went on to interact with are the positives. Nothing
- * of the held-out window reaches the models or features.
+ * of the held-out window reaches the models or features. When time cannot
+ * carve (no or constant timestamps: eval/carve-check.ts), each user's
+ * held-out rows are a seeded random share instead, as the eval's funnel
+ * rows and the tuner carve such a log, and the request happens after the
+ * user's last row.
  */
 export async function buildRankerDataset(dataset: Dataset, options: RankerDatasetOptions = DEFAULT_RANKER_DATASET): Promise<RankerDataset> {
   // The index's own table: live events and ratings carry the weights serving uses.
   const table = trainingTable(dataset, options.transform);
-  const mask = perUserTimeSplit(table, options.heldOutFraction);
+  const { mask, report } = soundCarve(table, options.heldOutFraction, options.seed ?? RANKER_CARVE_SEED);
+  const timed = report.method === "time";
   const train = selectRows(table, mask, 0);
   const embeddings = trainIalsOnTable(train, { ...DEMO_IALS, ...options.ials });
   const covisit = buildCovisitation(train, options.covisit);
@@ -106,17 +116,17 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
   const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel() });
   const categories = new Map(dataset.items.map((item) => [item.itemId, item.categories]));
 
-  const perUser = new Map<number, { history: PastEvent[]; heldOut: Set<string>; firstHeldOutMs: number }>();
+  const perUser = new Map<number, { history: PastEvent[]; heldOut: Set<string>; requestMs: number }>();
   for (let r = 0; r < table.users.length; r++) {
     const u = table.users[r]!;
-    const entry = perUser.get(u) ?? { history: [], heldOut: new Set<string>(), firstHeldOutMs: Infinity };
+    const entry = perUser.get(u) ?? { history: [], heldOut: new Set<string>(), requestMs: timed ? Infinity : -Infinity };
     const ms = table.timestampsSec[r]! * 1000;
     const itemId = table.itemIds[table.items[r]!]!;
     if (mask[r] === 0) entry.history.push({ itemId, weight: table.values[r]!, timestampMs: ms });
-    else {
-      entry.heldOut.add(itemId);
-      entry.firstHeldOutMs = Math.min(entry.firstHeldOutMs, ms);
-    }
+    else entry.heldOut.add(itemId);
+    // Time carve: at the first held-out row; random carve: after every row the user has.
+    if (timed && mask[r] !== 0) entry.requestMs = Math.min(entry.requestMs, ms);
+    if (!timed) entry.requestMs = Math.max(entry.requestMs, ms);
     perUser.set(u, entry);
   }
 
@@ -128,11 +138,11 @@ export async function buildRankerDataset(dataset: Dataset, options: RankerDatase
   const heldOut: number[] = [];
   const contexts: UserContext[] = [];
   for (const u of [...perUser.keys()].sort((a, b) => a - b)) {
-    const { history, heldOut: truth, firstHeldOutMs } = perUser.get(u)!;
+    const { history, heldOut: truth, requestMs } = perUser.get(u)!;
     if (truth.size === 0 || history.length === 0) continue;
     history.sort((a, b) => a.timestampMs - b.timestampMs);
-    const session = offlineSession(history, firstHeldOutMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS);
-    const request = { surface: "home" as const, contextItemId: null, category: null, excludeIds: [], region: "default", listSize: 100, nowMs: firstHeldOutMs };
+    const session = offlineSession(history, requestMs, (id) => categories.get(id) ?? [], SESSION_RECENT_EVENTS);
+    const request = { surface: "home" as const, contextItemId: null, category: null, excludeIds: [], region: "default", listSize: 100, nowMs: requestMs };
     const g = await gatherCandidates(ports, request, session, options.knobs);
     const top = lightTop(g.light, options.knobs.heavyTopN).top;
     const kept = top.map((i) => g.candidates[i]!);
