@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { FEATURE_COUNT } from "../../../shared/ranking/features";
-import { rankerFromOnnx } from "../../../shared/ranking/ranker-model";
+import { describeRanker, rankerFromOnnx, rankerScore } from "../../../shared/ranking/ranker-model";
 import { parseRankerSpec, RANKER_BLOBS } from "../../../shared/ranking/onnx-ranker";
 import { type Dataset } from "../data/movielens";
 import { mulberry32 } from "../train/seeded-random";
-import { buildRanker, DEFAULT_RANKER_BUILD, type RankerBuildOptions } from "./build-ranker";
-import { treeTraining } from "./train-heavy";
-import { DEFAULT_MLP_TRAINING } from "./train-mlp";
+import { buildRanker, DEFAULT_RANKER_BUILD, type RankerBuildOptions, splitHalves } from "./build-ranker";
+import { trainHeavy, treeTraining } from "./train-heavy";
+import { rankingQuality } from "./ranking-quality";
+import { DEFAULT_MLP_TRAINING, selectGroups } from "./train-mlp";
 import { buildRankerDataset, RANKER_CARVE_SEED } from "./ranker-dataset";
 import { trainingTable } from "../build/training-table";
 import { perUserRandomSplit } from "../eval/carve-check";
@@ -112,17 +113,39 @@ describe("buildRanker", () => {
     expect(data.labels.some((l) => l === 1)).toBe(true);
   });
 
+  it("scores every user with the model of the other half, as the eval's funnel cross-fits", async () => {
+    const dataset = synthetic();
+    const built = (await buildRanker(dataset, trees))!;
+    const data = await buildRankerDataset(dataset, trees.dataset);
+    const halves = splitHalves(data, trees.seed);
+    const n = data.labels.length;
+    const scores = new Float64Array(n);
+    for (const k of [0, 1]) {
+      const rows = selectGroups(data, halves[1 - k]!, FEATURE_COUNT);
+      const model = trainHeavy({ ...rows, groupStart: rows.groupStart! }, FEATURE_COUNT, trees.training);
+      const own = rankerScore(model, data.features, n);
+      for (const g of halves[k]!) for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) scores[r] = own[r]!;
+    }
+    const everyone = data.groupUsers.map((_, g) => g);
+    expect(built.report.orderings.heavy.ndcgAt10).toBeCloseTo(rankingQuality(scores, data.labels, data.groupStart, data.heldOut, everyone).ndcgAt10, 12);
+    // Scored by a model that saw them, the users would look better: the check above is not vacuous.
+    const seen = rankerScore(trainHeavy(data, FEATURE_COUNT, trees.training), data.features, n);
+    expect(rankingQuality(seen, data.labels, data.groupStart, data.heldOut, everyone).ndcgAt10).toBeGreaterThan(built.report.orderings.heavy.ndcgAt10);
+  });
+
   it.each([
     ["an MLP", options],
     ["LambdaMART trees", trees],
   ])("builds %s, its model blob and a spec that checks against this code's features, and ships it only when the order choice picks it", async (_, options) => {
     const built = await buildRanker(synthetic(), options);
     expect(built).not.toBeNull();
-    const { report, blobs, model, onnx, order } = built!;
-    expect(report.validationGroups).toBeGreaterThanOrEqual(20);
+    const { report, blobs, shipped, order } = built!;
+    // Every user is a validation user, scored by the model of the half that did not see them (cross-fitting).
+    expect(report.halves[0]).toBeGreaterThanOrEqual(10);
+    expect(report.halves[0] + report.halves[1]).toBe(150);
+    expect(report.validationGroups).toBe(150);
     expect(report.orderings.heavy.groups).toBe(report.validationGroups);
-    expect(rankerFromOnnx(onnx)).toEqual(model);
-    expect(report.model).toMatch(options.training.model === "trees" ? /^oblivious forest 20 trees × depth 3$/ : /^mlp /);
+    expect(report.model).toMatch(options.training.model === "trees" ? /^lambdamart oblivious trees 20×depth 3 / : /^lambdarank@10 \[/);
     // Light first, then the best source, then the model; each duel starts from the order chosen before it.
     expect(report.choice.duels.map((d) => d.challenger)).toEqual([expect.stringMatching(/^source:/), "heavy"]);
     expect(report.choice.users).toBe(report.validationGroups);
@@ -130,17 +153,19 @@ describe("buildRanker", () => {
     expect(report.choice.ndcgAt10.heavy).toBeCloseTo(report.orderings.heavy.ndcgAt10, 10);
     expect(order).toBe(report.choice.order);
     expect(report.shipped).toBe(order === "heavy");
-    if (report.shipped) {
-      expect(blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(onnx);
-      const spec = parseRankerSpec(blobs.get(RANKER_BLOBS.spec)!.bytes);
-      expect("spec" in spec && spec.spec.widths).toEqual(
-        options.training.model === "mlp" ? [FEATURE_COUNT, ...options.training.mlp.hidden, 1] : [FEATURE_COUNT, 1],
-      );
-    } else expect(blobs.size).toBe(0);
+    expect(shipped !== null).toBe(report.shipped);
+    if (!report.shipped) expect(blobs.size).toBe(0);
     // A test index may ship and serve the model whatever validation chose; the report keeps the choice.
     const forced = (await buildRanker(synthetic(), { ...options, alwaysShip: true }))!;
     expect(forced.order).toBe("heavy");
     expect(forced.report.choice).toEqual(report.choice);
-    expect(forced.blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(forced.onnx);
+    const { model, onnx } = forced.shipped!;
+    expect(rankerFromOnnx(onnx)).toEqual(model);
+    expect(describeRanker(model)).toMatch(options.training.model === "trees" ? /^oblivious forest 20 trees × depth 3$/ : /^mlp /);
+    expect(forced.blobs.get(RANKER_BLOBS.model)?.bytes).toEqual(onnx);
+    const spec = parseRankerSpec(forced.blobs.get(RANKER_BLOBS.spec)!.bytes);
+    expect("spec" in spec && spec.spec.widths).toEqual(
+      options.training.model === "mlp" ? [FEATURE_COUNT, ...options.training.mlp.hidden, 1] : [FEATURE_COUNT, 1],
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { sha256Hex } from "../../../shared/checksum";
 import { FEATURE_COUNT, FEATURE_SPEC_VERSION } from "../../../shared/ranking/features";
-import { mlpScore } from "../../../shared/ranking/mlp";
 import { describeRanker, exportRankerToOnnx, isForest, type RankerModel, rankerScore } from "../../../shared/ranking/ranker-model";
 import { type Source, SOURCES } from "../../../shared/ranking/candidate";
 import { type RankingOrder } from "../../../shared/ranking/ranking-order";
@@ -12,10 +11,11 @@ import { type BootstrapOptions, chooseOrder, DEFAULT_BOOTSTRAP, describeChoice, 
 import { buildRankerDataset, DEFAULT_RANKER_DATASET, type RankerDataset, type RankerDatasetOptions } from "./ranker-dataset";
 import { groupNdcgAt10, rankingQuality, type RankingQuality } from "./ranking-quality";
 import { DEFAULT_MLP_TRAINING, selectGroups, trainMlp } from "./train-mlp";
-import { type HeavyTraining, trainHeavy, treeTraining } from "./train-heavy";
+import { describeTraining, type HeavyTraining, trainHeavy, treeTraining } from "./train-heavy";
+import { type GroupedRows } from "./train-trees";
 
-/** Fewer validation users than this and the comparison means nothing: no ranker is built. */
-const MIN_VALIDATION_GROUPS = 20;
+/** Fewer users than this in either half and the comparison means nothing: no ranker is built. */
+const MIN_HALF_GROUPS = 10;
 
 export interface RankerBuildOptions {
   dataset: RankerDatasetOptions;
@@ -28,8 +28,7 @@ export interface RankerBuildOptions {
    * records the choice): for test indexes that must exercise the ONNX path.
    */
   alwaysShip?: boolean;
-  /** Share of users whose requests are kept out of training and used to compare orderings. */
-  validationShare: number;
+  /** Seeds the split of the users into the two halves that score each other (cross-fitting). */
   seed: number;
 }
 
@@ -37,7 +36,6 @@ export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
   dataset: DEFAULT_RANKER_DATASET,
   training: treeTraining(),
   bootstrap: DEFAULT_BOOTSTRAP,
-  validationShare: 0.2,
   seed: 11,
 };
 
@@ -45,12 +43,13 @@ export const DEFAULT_RANKER_BUILD: RankerBuildOptions = {
 export interface RankerReport {
   /** Whether the model goes into the index: only when the order choice (below) picked it, or `alwaysShip`. */
   shipped: boolean;
-  /** Heavy, light and the best single source's raw order, compared by a paired bootstrap over validation users. */
+  /** Heavy, light and the best single source's raw order, compared by a paired bootstrap over every validation user. */
   choice: OrderChoice;
   rows: number;
   positives: number;
-  trainGroups: number;
+  /** Every user with a labelled request; each is scored by a model trained on the other half (`halves`). */
   validationGroups: number;
+  halves: [number, number];
   /** Mean held-out items per validation user that candidate generation retrieved, over all held out. */
   candidateRecall: number;
   /** `heavy`: the model trained (`model` says which); `linear`: a listwise linear scorer on the same features, for contrast. */
@@ -63,9 +62,8 @@ export interface RankerReport {
 export interface RankerBuild {
   /** What the index serves to a user with a vector (manifest `ranking.order`). */
   order: RankingOrder;
-  model: RankerModel;
-  onnx: Uint8Array;
-  spec: RankerSpec;
+  /** The model the index ships, trained on every user's rows, with its ONNX export and spec; null when it does not ship. */
+  shipped: { model: RankerModel; onnx: Uint8Array; spec: RankerSpec } | null;
   report: RankerReport;
   /** Index blobs by name (RANKER_BLOBS); empty when the model is not shipped. */
   blobs: Map<string, { bytes: Uint8Array; contentType: string }>;
@@ -73,13 +71,17 @@ export interface RankerBuild {
 
 /**
  * Builds the heavy ranker end to end: the served funnel's candidate lists
- * with labels (ranker-dataset.ts), the heavy model (an MLP or LambdaMART trees, `training`) trained on the training users' lists, the
- * comparison on the validation users against a logistic regression on the
- * same features and the training-free orderings, the choice of the served
- * order (light, the best single source's raw order, or the model: each
- * must beat the one before by more than a paired bootstrap's noise), then
- * the ONNX export and its spec. Returns null when the data is too small to
- * validate a model.
+ * with labels (ranker-dataset.ts); the heavy model (an MLP or LambdaMART
+ * trees, `training`) cross-fitted as `npm run eval`'s funnel does it
+ * (eval/funnel/served-funnel.ts): the users fall in two seeded halves, a
+ * model trained on one half's lists scores the other's, so every user is a
+ * validation user scored by a model that never saw them; the comparison
+ * against a linear listwise scorer on the same features (cross-fitted too)
+ * and the training-free orderings; the choice of the served order (light,
+ * the best single source's raw order, or the model: each must beat the one
+ * before by more than a paired bootstrap's noise over all users); and, only
+ * when the model ships, its retraining on every user, the ONNX export and
+ * its spec. Returns null when a half is too small to validate a model.
  */
 export async function buildRanker(
   dataset: Dataset,
@@ -89,31 +91,41 @@ export async function buildRanker(
   const t0 = performance.now();
   const data = await buildRankerDataset(dataset, options.dataset);
   const t1 = performance.now();
-  const { train, validation } = splitGroups(data, options.validationShare, options.seed);
-  if (validation.length < MIN_VALIDATION_GROUPS) {
-    log(`ranker: skipped, ${validation.length} validation users (need ${MIN_VALIDATION_GROUPS})`);
+  const halves = splitHalves(data, options.seed);
+  if (Math.min(halves[0].length, halves[1].length) < MIN_HALF_GROUPS) {
+    log(`ranker: skipped, ${halves[0].length} + ${halves[1].length} users in the two halves (need ${MIN_HALF_GROUPS} in each)`);
     return null;
   }
-  const trainRows = selectGroups(data, train, FEATURE_COUNT);
-  const heavy = trainHeavy({ ...trainRows, groupStart: trainRows.groupStart! }, FEATURE_COUNT, options.training);
+  const everyone = data.groupUsers.map((_, g) => g);
+  const n = data.labels.length;
+  /** Each half's rows scored by a model fitted on the other half's. */
+  const crossFitted = (fit: (rows: GroupedRows) => RankerModel): Float64Array => {
+    const scores = new Float64Array(n);
+    for (const k of [0, 1] as const) {
+      const rows = selectGroups(data, halves[1 - k]!, FEATURE_COUNT);
+      const model = fit({ ...rows, groupStart: rows.groupStart! });
+      const own = rankerScore(model, data.features, n);
+      for (const g of halves[k]) for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) scores[r] = own[r]!;
+    }
+    return scores;
+  };
+  const heavyScores = crossFitted((rows) => trainHeavy(rows, FEATURE_COUNT, options.training));
   const t2 = performance.now();
   // A linear listwise scorer on the same features, for contrast.
-  const linear = trainMlp(trainRows, FEATURE_COUNT, { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "listwise" });
-  const n = data.labels.length;
-  const quality = (scores: ArrayLike<number>) => rankingQuality(scores, data.labels, data.groupStart, data.heldOut, validation);
-  const heavyScores = rankerScore(heavy, data.features, n);
+  const linearScores = crossFitted((rows) => trainMlp(rows, FEATURE_COUNT, { ...DEFAULT_MLP_TRAINING, hidden: [], loss: "listwise" }).model);
+  const quality = (scores: ArrayLike<number>) => rankingQuality(scores, data.labels, data.groupStart, data.heldOut, everyone);
   const sources = Object.fromEntries(
     SOURCES.filter((s) => data.candidates.some((c) => c.sources[s] !== undefined)).map((s) => [s, quality(sourceScores(data.candidates, s))]),
   ) as Partial<Record<Source, RankingQuality>>;
   const orderings = {
     heavy: quality(heavyScores),
-    linear: quality(mlpScore(linear.model, data.features, n)),
+    linear: quality(linearScores),
     light: quality(data.light),
     rrf: quality(rrfScores(data.candidates, data.groupStart)),
     ...sources,
   };
   const bestSource = (Object.keys(sources) as Source[]).sort((a, b) => sources[b]!.ndcgAt10 - sources[a]!.ndcgAt10)[0];
-  const perUser = (scores: ArrayLike<number>) => groupNdcgAt10(scores, data.labels, data.groupStart, data.heldOut, validation);
+  const perUser = (scores: ArrayLike<number>) => groupNdcgAt10(scores, data.labels, data.groupStart, data.heldOut, everyone);
   const choice = chooseOrder(
     [
       { order: "light", perUser: perUser(data.light) },
@@ -127,42 +139,44 @@ export async function buildRanker(
     choice,
     rows: n,
     positives: data.labels.reduce((s, y) => s + y, 0),
-    trainGroups: train.length,
-    validationGroups: validation.length,
-    candidateRecall: candidateRecall(data, validation),
+    validationGroups: everyone.length,
+    halves: [halves[0].length, halves[1].length],
+    candidateRecall: candidateRecall(data, everyone),
     orderings,
-    model: describeRanker(heavy),
+    model: describeTraining(options.training),
     seconds: { candidates: round((t1 - t0) / 1000), training: round((t2 - t1) / 1000) },
   };
   for (const [name, q] of Object.entries(report.orderings)) {
     log(`ranker validation ${name.padEnd(9)} nDCG@10 ${q.ndcgAt10.toFixed(4)}  AUC ${q.auc.toFixed(4)}  (${q.groups} users)`);
   }
-  log(`ranker: ${n} candidate rows in ${report.seconds.candidates} s, ${report.model} trained in ${report.seconds.training} s`);
+  log(
+    `ranker: ${n} candidate rows in ${report.seconds.candidates} s, ${report.model} cross-fitted over ${halves[0].length} + ${halves[1].length} users in ${report.seconds.training} s`,
+  );
   for (const line of describeChoice(choice)) log(`ranker: ${line}`);
   if (options.alwaysShip && choice.order !== "heavy") log(`ranker: shipped and served anyway (alwaysShip), though validation chose ${choice.order}`);
+  if (!report.shipped) return { order: choice.order, shipped: null, report, blobs: new Map() };
 
-  const onnx = exportRankerToOnnx(heavy, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
-  const spec: RankerSpec = rankerSpecOf(await sha256Hex(onnx), isForest(heavy) ? [FEATURE_COUNT, 1] : [FEATURE_COUNT, ...heavy.layers.map((l) => l.outputs)], {
+  // What ships learns from every user's lists, as the eval's funnel retrains the ranker it keeps.
+  const model = trainHeavy(data, FEATURE_COUNT, options.training);
+  const onnx = exportRankerToOnnx(model, { producerVersion: String(FEATURE_SPEC_VERSION), docString: "edge-recommender heavy ranker" });
+  const spec: RankerSpec = rankerSpecOf(await sha256Hex(onnx), isForest(model) ? [FEATURE_COUNT, 1] : [FEATURE_COUNT, ...model.layers.map((l) => l.outputs)], {
     ...report,
+    model: describeRanker(model),
   });
-  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>(
-    report.shipped
-      ? [
-          [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
-          [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
-        ]
-      : [],
-  );
-  return { order: report.shipped ? "heavy" : choice.order, model: heavy, onnx, spec, report, blobs };
+  const blobs = new Map<string, { bytes: Uint8Array; contentType: string }>([
+    [RANKER_BLOBS.model, { bytes: onnx, contentType: "application/octet-stream" }],
+    [RANKER_BLOBS.spec, { bytes: encodeRankerSpec(spec), contentType: "application/json" }],
+  ]);
+  log(`ranker: shipped ${describeRanker(model)}, trained on all ${everyone.length} users`);
+  return { order: "heavy", shipped: { model, onnx, spec }, report, blobs };
 }
 
-/** A seeded share of the groups (users) for validation; the rest train. */
-function splitGroups(data: RankerDataset, share: number, seed: number): { train: number[]; validation: number[] } {
+/** The users (groups) in two seeded halves. */
+export function splitHalves(data: RankerDataset, seed: number): [number[], number[]] {
   const uniform = mulberry32(seed);
-  const train: number[] = [];
-  const validation: number[] = [];
-  for (let g = 0; g < data.groupUsers.length; g++) (uniform() < share ? validation : train).push(g);
-  return { train, validation };
+  const halves: [number[], number[]] = [[], []];
+  for (let g = 0; g < data.groupUsers.length; g++) halves[uniform() < 0.5 ? 0 : 1].push(g);
+  return halves;
 }
 
 function candidateRecall(data: RankerDataset, groups: readonly number[]): number {
