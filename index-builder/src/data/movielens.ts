@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
@@ -35,23 +36,70 @@ const MAX_TAGS_PER_ITEM = 20;
 const NO_GENRES = "(no genres listed)";
 
 /**
- * Reads a MovieLens "latest" directory (movies.csv, ratings.csv, tags.csv).
- * Titles lose their trailing "(year)", which becomes `year`; tags are
- * lower-cased and ranked by how many users applied them.
+ * A file that is not what a MovieLens reader expects (missing, malformed, or
+ * weights off the star scale): the message names the file, the line and
+ * what to do instead. CLIs print it without a stack.
+ */
+export class DatasetFormatError extends Error {}
+
+/** MovieLens's star scale: 0.5 to 5 in half stars ("latest", 20M, 25M); 1 to 5 in whole stars (100K, 1M). */
+export const STAR_SCALE = { min: 0.5, max: 5 } as const;
+
+/**
+ * Why a MovieLens rating field cannot be read as stars, or null when it can.
+ * Weights past the scale are most likely counts in MovieLens clothing (the
+ * failure issue #16 measured: 352,698 plays read as stars), so the message
+ * says how to import them with their kind instead.
+ */
+export function starProblem(
+  file: string,
+  line: number,
+  raw: string,
+  scale: { min: number; max: number } = STAR_SCALE,
+  importArgs = `--interactions ${file} --kind plays`,
+): string | null {
+  const value = Number(raw);
+  if (raw.trim() !== "" && Number.isFinite(value) && value >= scale.min && value <= scale.max) return null;
+  return (
+    `${file} line ${line}: rating ${JSON.stringify(raw)} is not on MovieLens's ${scale.min}-${scale.max} star scale. ` +
+    `If this column holds play counts, purchases or another weight, import the file with its kind instead: ` +
+    `${importArgs} (npm run eval, or index-builder build)`
+  );
+}
+
+/**
+ * Reads a MovieLens "latest" directory (movies.csv, ratings.csv, and
+ * tags.csv when present). Titles lose their trailing "(year)", which
+ * becomes `year`; tags are lower-cased and ranked by how many users applied
+ * them. Every rating row is checked (ids present, stars on the scale, a
+ * Unix-seconds timestamp): a bad one throws DatasetFormatError naming it.
  */
 export async function readMovieLensLatest(dir: string): Promise<Dataset> {
-  const [moviesCsv, ratingsCsv, tagsCsv] = await Promise.all(
-    ["movies.csv", "ratings.csv", "tags.csv"].map((f) => readFile(join(dir, f), "utf8")),
-  );
+  const path = (f: string) => join(dir, f);
+  for (const f of ["movies.csv", "ratings.csv"]) {
+    if (!existsSync(path(f))) throw new DatasetFormatError(`${path(f)} does not exist: a MovieLens 'latest' directory has movies.csv and ratings.csv`);
+  }
+  const [moviesCsv, ratingsCsv, tagsCsv] = await Promise.all([
+    readFile(path("movies.csv"), "utf8"),
+    readFile(path("ratings.csv"), "utf8"),
+    existsSync(path("tags.csv")) ? readFile(path("tags.csv"), "utf8") : Promise.resolve(""),
+  ]);
+  const objects = (file: string, text: string, required: readonly string[]) => {
+    try {
+      return csvObjects(text, required);
+    } catch (err) {
+      throw new DatasetFormatError(`${path(file)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const tagCounts = new Map<string, Map<string, number>>();
-  for (const row of csvObjects(tagsCsv ?? "", ["movieId", "tag"])) {
+  for (const row of tagsCsv ? objects("tags.csv", tagsCsv, ["movieId", "tag"]) : []) {
     const tag = (row.tag ?? "").trim().toLowerCase().slice(0, 64);
     if (!tag) continue;
     const counts = tagCounts.get(row.movieId ?? "") ?? new Map<string, number>();
     counts.set(tag, (counts.get(tag) ?? 0) + 1);
     tagCounts.set(row.movieId ?? "", counts);
   }
-  const items = csvObjects(moviesCsv ?? "", ["movieId", "title", "genres"]).map((row): CatalogItem => {
+  const items = objects("movies.csv", moviesCsv, ["movieId", "title", "genres"]).map((row): CatalogItem => {
     const { title, year } = splitTitleYear((row.title ?? "").trim());
     const genres = (row.genres ?? "").split("|").filter((g) => g && g !== NO_GENRES);
     const tags = [...(tagCounts.get(row.movieId ?? "") ?? new Map<string, number>())]
@@ -60,12 +108,18 @@ export async function readMovieLensLatest(dir: string): Promise<Dataset> {
       .map(([tag]) => tag);
     return { itemId: row.movieId ?? "", title, categories: genres, year, tags, available: true };
   });
-  const interactions = csvObjects(ratingsCsv ?? "", ["userId", "movieId", "rating", "timestamp"]).map((row) => ({
-    userId: row.userId ?? "",
-    itemId: row.movieId ?? "",
-    rating: Number(row.rating),
-    timestampMs: Number(row.timestamp) * 1000,
-  }));
+  const ratingsFile = path("ratings.csv");
+  const interactions = objects("ratings.csv", ratingsCsv, ["userId", "movieId", "rating", "timestamp"]).map((row, i): Interaction => {
+    const line = i + 2;
+    if (!row.userId || !row.movieId) throw new DatasetFormatError(`${ratingsFile} line ${line}: empty userId or movieId`);
+    const problem = starProblem(ratingsFile, line, row.rating ?? "");
+    if (problem) throw new DatasetFormatError(problem);
+    const seconds = Number(row.timestamp);
+    if (row.timestamp?.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+      throw new DatasetFormatError(`${ratingsFile} line ${line}: timestamp ${JSON.stringify(row.timestamp)} is not Unix seconds`);
+    }
+    return { userId: row.userId, itemId: row.movieId, rating: Number(row.rating), timestampMs: seconds * 1000 };
+  });
   return { name: "ml-latest-small", items, interactions };
 }
 

@@ -14,6 +14,7 @@ import { type ReportRow, toRow, writeReport } from "./report";
 import { MSR_FUNNEL, MSR_IALS, TIME_FUNNEL, TIME_IALS, TUNING_NOTES } from "./tuned-params";
 import { chooseWeighting } from "./choose-weighting";
 import { describeTransform, type RowWeighting } from "../data/weights";
+import { DatasetFormatError } from "../data/movielens";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
 npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N]
@@ -132,7 +133,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof DatasetMissingError ? `eval: ${err.message}` : err);
+    console.error(err instanceof DatasetMissingError || err instanceof DatasetFormatError ? `eval: ${err.message}` : err);
     process.exitCode = 1;
   },
 );

@@ -1,6 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DatasetFormatError, starProblem } from "../data/movielens";
 import { type InteractionTable, tableFromRows } from "../train/interaction-table";
+
+/** u.data rates in whole stars, 1 to 5 (its README). */
+const ML_100K_STARS = { min: 1, max: 5 };
 
 /**
  * Reads MovieLens-100K `u.data` (user \t item \t rating \t unix seconds, no
@@ -8,19 +12,25 @@ import { type InteractionTable, tableFromRows } from "../train/interaction-table
  * contiguous, so dense index = id − 1.
  */
 export async function readMl100k(dir: string): Promise<InteractionTable> {
-  return parseMl100k(await readFile(join(dir, "u.data"), "utf8"));
+  const file = join(dir, "u.data");
+  return parseMl100k(await readFile(file, "utf8"), file);
 }
 
-export function parseMl100k(text: string): InteractionTable {
+export function parseMl100k(text: string, file = "u.data"): InteractionTable {
   const rows = text
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line, i) => {
       const [userId, itemId, rating, ts] = line.split("\t");
-      if (userId === undefined || itemId === undefined || rating === undefined || ts === undefined) {
-        throw new Error(`u.data line ${i + 1} does not have 4 tab-separated fields`);
+      if (!userId || !itemId || rating === undefined || ts === undefined) {
+        throw new DatasetFormatError(`${file} line ${i + 1} does not have 4 tab-separated fields (user, item, rating, Unix seconds)`);
       }
-      return { userId, itemId, value: Number(rating), timestampSec: Number(ts) };
+      const problem = starProblem(file, i + 1, rating, ML_100K_STARS, `--interactions ${file} --format tsv --header user,item,weight,timestamp --kind plays`);
+      if (problem) throw new DatasetFormatError(problem);
+      const seconds = Number(ts);
+      if (ts.trim() === "" || !Number.isFinite(seconds) || seconds < 0)
+        throw new DatasetFormatError(`${file} line ${i + 1}: timestamp ${JSON.stringify(ts)} is not Unix seconds`);
+      return { userId, itemId, value: Number(rating), timestampSec: seconds };
     });
   return tableFromRows(rows);
 }

@@ -15,6 +15,7 @@ export const IMPORT_ARGS = {
   "weight-column": { type: "string" },
   "event-column": { type: "string" },
   format: { type: "string" },
+  header: { type: "string" },
 } as const;
 
 export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parquet: user, item; optional timestamp, weight, event
@@ -23,7 +24,9 @@ export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parqu
   --rating-max N      top of the rating scale for --kind ratings (default 5)
   --user-column C, --item-column C, --timestamp-column C, --weight-column C, --event-column C
                       column names when they are not the usual ones (user_id, item_id, timestamp, weight, event, ...)
-  --format F          csv, tsv, jsonl or parquet when the extension does not say`;
+  --format F          csv, tsv, jsonl or parquet when the extension does not say
+  --header C1,C2,...  the interactions CSV/TSV has no header line: its columns in order
+                      (MovieLens-100K's u.data: --format tsv --header user,item,weight,timestamp)`;
 
 type ImportArgValues = Partial<Record<keyof typeof IMPORT_ARGS, string>>;
 
@@ -43,8 +46,13 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
     weight: values["weight-column"],
     event: values["event-column"],
   };
+  const header = values.header?.split(",").map((c) => c.trim());
+  if (header && (header.some((c) => c === "") || new Set(header).size !== header.length)) {
+    throw new Error("--header must list distinct, non-empty column names separated by commas, e.g. user,item,weight,timestamp");
+  }
   return {
     interactions: resolve(values.interactions),
+    header,
     items: values.items ? resolve(values.items) : undefined,
     kind: kind as WeightKind,
     ratingMax,

@@ -123,4 +123,32 @@ describe("importDataset", () => {
     await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
     await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();
   });
+
+  it("reads a CSV or TSV without a header line when --header names its columns, and says so when one is missing", async () => {
+    const withHeader = await importDataset({ interactions: await write("named.csv", csvText()), kind: "plays" });
+    const bare = csvText().split("\r\n").slice(1).join("\n");
+    const headerless = await importDataset({
+      interactions: await write("bare.csv", bare),
+      kind: "plays",
+      header: ["user_id", "item_id", "timestamp", "plays"],
+    });
+    expect(headerless.dataset.interactions).toEqual(withHeader.dataset.interactions);
+    // MovieLens-100K's u.data shape: tab-separated user, item, weight, Unix seconds, no header.
+    const udata = await write("u.data", rows.map((r) => `${r.user}\t${r.item}\t${r.plays}\t${r.ts}`).join("\n") + "\n");
+    const tsv = await importDataset({ interactions: udata, kind: "plays", format: "tsv", header: ["user", "item", "weight", "timestamp"] });
+    expect(tsv.dataset.interactions).toEqual(withHeader.dataset.interactions);
+    expect(tsv.summary).toMatchObject({ rows: 4, zeroRows: 1 });
+    // Without --header a first line of numbers is taken for data, and the message says what to pass.
+    const numbers = await write("numbers.tsv", "196\t242\t3\t881250949\n186\t302\t3\t891717742\n");
+    await expect(importDataset({ interactions: numbers, kind: "plays" })).rejects.toThrow(
+      `${numbers}: the first line (196, 242, 3, 881250949) looks like data, not column names: name the columns in order with --header`,
+    );
+    await expect(importDataset({ interactions: numbers, kind: "plays", header: ["user", "item", "weight"] })).rejects.toThrow(
+      `${numbers} row 1: 4 fields, the --header has 3`,
+    );
+    const jsonl = await write("h.jsonl", '{"user_id":"u","item_id":"i"}\n');
+    await expect(importDataset({ interactions: jsonl, kind: "plays", header: ["user_id", "item_id"] })).rejects.toThrow(
+      `${jsonl}: --header names the columns of a CSV or TSV file without a header line, not of jsonl`,
+    );
+  });
 });

@@ -19,6 +19,8 @@ export interface ImportOptions {
   ratingMax?: number;
   columns?: InteractionColumns;
   format?: ImportFormat;
+  /** Column names of an interactions CSV/TSV that has no header line, in order. */
+  header?: string[];
   itemsFormat?: ImportFormat;
   /** Dataset name in the manifest (default: the interactions file's base name). */
   name?: string;
@@ -67,9 +69,9 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
   let columns: Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns = { user: "", item: "" };
   let first = true;
   const ratingMax = options.ratingMax ?? 5;
-  for await (const { fields, row } of readRows(file, options.format)) {
+  for await (const { fields, row, columns: names } of readRows(file, options.format, options.header)) {
     if (first) {
-      columns = resolveInteractionColumns(file, Object.keys(fields), options.columns ?? {});
+      columns = resolveInteractionColumns(file, [...(names ?? Object.keys(fields))], options.columns ?? {});
       counter.columns = columns;
       first = false;
     }
@@ -162,8 +164,17 @@ function resolveInteractionColumns(
       return name;
     }
     const found = findColumn(keys, COLUMN_ALIASES[what]);
-    if (!found && required)
-      throw new ImportError(file, null, `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`);
+    if (!found && required) {
+      // A first line of numbers is data, not names: MovieLens-100K's u.data and other exports without a header.
+      const headerless = keys.length > 0 && keys.every((k) => k.trim() !== "" && Number.isFinite(Number(k)));
+      throw new ImportError(
+        file,
+        null,
+        headerless
+          ? `the first line (${keys.join(", ")}) looks like data, not column names: name the columns in order with --header, e.g. --header user,item,weight,timestamp`
+          : `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`,
+      );
+    }
     return found;
   };
   return {

@@ -11,6 +11,8 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export interface SourceRow {
   fields: Record<string, unknown>;
   row: number;
+  /** A CSV/TSV file's column names in file order (an object's keys put number-like names first). */
+  columns?: readonly string[];
 }
 
 /** A problem in an input file; the message names the file and, when there is one, the row. */
@@ -41,11 +43,13 @@ export function formatOf(file: string): ImportFormat {
  * chunks and Parquet one row group at a time, so memory holds one chunk or
  * row group, never the file.
  */
-export function readRows(file: string, format: ImportFormat = formatOf(file)): AsyncGenerator<SourceRow> {
+export function readRows(file: string, format: ImportFormat = formatOf(file), header?: readonly string[]): AsyncGenerator<SourceRow> {
+  if (header && format !== "csv" && format !== "tsv")
+    throw new ImportError(file, null, `--header names the columns of a CSV or TSV file without a header line, not of ${format}`);
   switch (format) {
     case "csv":
     case "tsv":
-      return csvRows(file, format === "tsv" ? "\t" : ",");
+      return csvRows(file, format === "tsv" ? "\t" : ",", header);
     case "jsonl":
       return jsonlRows(file);
     case "parquet":
@@ -53,9 +57,10 @@ export function readRows(file: string, format: ImportFormat = formatOf(file)): A
   }
 }
 
-async function* csvRows(file: string, delimiter: string): AsyncGenerator<SourceRow> {
+/** `given`: the file has no header line and these are its columns, in order (MovieLens-100K's u.data, say); every line is a row. */
+async function* csvRows(file: string, delimiter: string, given?: readonly string[]): AsyncGenerator<SourceRow> {
   const reader = new CsvRecordReader(delimiter);
-  let header: string[] | null = null;
+  let header: string[] | null = given ? [...given] : null;
   let row = 0;
   function* records(records: string[][]): Generator<SourceRow> {
     for (const record of records) {
@@ -65,10 +70,11 @@ async function* csvRows(file: string, delimiter: string): AsyncGenerator<SourceR
       }
       row++;
       if (record.length === 1 && record[0] === "") continue;
-      if (record.length !== header.length) throw new ImportError(file, row, `${record.length} fields, the header has ${header.length}`);
+      if (record.length !== header.length)
+        throw new ImportError(file, row, `${record.length} fields, the ${given ? "--header" : "header"} has ${header.length}`);
       const fields: Record<string, unknown> = {};
       header.forEach((h, i) => (fields[h] = record[i]));
-      yield { fields, row };
+      yield { fields, row, columns: header };
     }
   }
   try {
