@@ -62,7 +62,14 @@ export function parseBoolean(raw: unknown, fallback: boolean): Parsed<boolean> {
   return { problem: `"${String(raw)}" is not a boolean (true/false, 1/0, yes/no)` };
 }
 
-/** Labels from an array, or a text split on `|` or `;` (a comma-free choice, so CSV needs no quoting); trimmed, deduplicated. */
+/**
+ * Labels that say "no label": MovieLens's "(no genres listed)" and the usual
+ * placeholders. Kept, one such label on every unlabelled item would make
+ * them all one category (one content neighbourhood, one affinity).
+ */
+const NO_LABEL = /^\(?\s*(no genres listed|no genre|none|unknown|n\/a|null|undefined|-)\s*\)?$/i;
+
+/** Labels from an array, or a text split on `|` or `;` (a comma-free choice, so CSV needs no quoting); trimmed, deduplicated, placeholders (NO_LABEL) dropped. */
 export function parseLabels(raw: unknown, maxLabels = 64, maxLength = 64): string[] {
   const parts = Array.isArray(raw)
     ? raw.map((x) => String(x))
@@ -74,7 +81,7 @@ export function parseLabels(raw: unknown, maxLabels = 64, maxLength = 64): strin
   const labels = new Set<string>();
   for (const p of parts) {
     const label = p.trim().slice(0, maxLength);
-    if (label) labels.add(label);
+    if (label && !NO_LABEL.test(label)) labels.add(label);
     if (labels.size === maxLabels) break;
   }
   return [...labels];

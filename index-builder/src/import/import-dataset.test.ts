@@ -95,12 +95,17 @@ describe("importDataset", () => {
       [
         JSON.stringify({ item_id: "m1", title: "First", genres: "Rock|Jazz", created_at: "2019-05-01T00:00:00Z", available: "no", label: "X" }),
         JSON.stringify({ item_id: "m3", title: "Third", genres: ["Pop"], created_at: 2001 }),
+        JSON.stringify({ item_id: "m4", title: "Fourth", genres: "(no genres listed)" }),
+        JSON.stringify({ item_id: "m5", title: "Fifth", genres: "Unknown|Folk|N/A" }),
       ].join("\n"),
     );
     const { dataset } = await importDataset({ interactions: log, items, kind: "clicks" });
     const byId = new Map(dataset.items.map((i) => [i.itemId, i]));
     expect(byId.get("m1")).toEqual({ itemId: "m1", title: "First", categories: ["Rock", "Jazz"], year: 2019, tags: ["label:X"], available: false });
     expect(byId.get("m3")).toMatchObject({ title: "Third", categories: ["Pop"], year: 2001, available: true });
+    // Placeholders are no category: MovieLens's "(no genres listed)" would otherwise put every such item in one.
+    expect(byId.get("m4")).toMatchObject({ categories: [] });
+    expect(byId.get("m5")).toMatchObject({ categories: ["Folk"] });
     // Met only in the log: its id is its title.
     expect(byId.get("m2")).toMatchObject({ title: "m2", categories: [], available: true });
     expect(dataset.interactions.every((x) => x.timestampMs === 0 && x.count === undefined)).toBe(true);
