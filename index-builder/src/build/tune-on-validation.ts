@@ -20,9 +20,13 @@ import { listNdcg, mean } from "../eval/metrics";
 
 export interface TuneOptions {
   /**
-   * Budget in CPU seconds of this process (user + system): a busy machine
-   * slows the clock, not the search, so the same data walks the same grid
-   * on a loaded CI runner. The walk stops at the first trial that would
+   * Budget in CPU seconds of this process (user + system): another process
+   * taking turns on the cores does not eat it, as it would a wall-clock one.
+   * Contention for caches and memory still raises CPU time per trial: the
+   * synthetic play log's 32-dim fit took 3.5 CPU s instead of 2.5 beside
+   * another eval, the resumed walk had 15 s instead of 24-45 and stopped
+   * short (served test nDCG@10 0.158695 instead of 0.162046). Figures meant
+   * to be compared run alone. The walk stops at the first trial that would
    * start past its stage's share (iALS 60%, co-visitation the next 15%,
    * light weights the rest; unspent time goes back to the iALS walk).
    */

@@ -5,7 +5,8 @@ import { IalsRecommender } from "./ials-recommender";
 import { FusionRecommender } from "./fusion-recommender";
 import { type FunnelKnobs, SERVED_KNOBS } from "../../../shared/funnel/knobs";
 import { FunnelRecommender } from "./funnel/funnel-recommender";
-import { OFFLINE_SOURCES, ServedFunnel } from "./funnel/served-funnel";
+import { ServedFunnel } from "./funnel/served-funnel";
+import { OFFLINE_SOURCES } from "./funnel/retrieval-stats";
 import {
   EASE_REGULARIZATION,
   MSR_COVISIT,

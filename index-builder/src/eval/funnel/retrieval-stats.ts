@@ -14,9 +14,17 @@ export interface RetrievalStats {
   /** ANN proposals per request that survive the seen filter (the quota counts seen items too). */
   annUnseen: number;
   requests: number;
+  /**
+   * Merged candidates per request that each source proposed (`proposals_<source>`); 0 for a source that proposed
+   * nothing (content without item categories), whose raw-order row then repeats the merge order.
+   */
+  [proposals: `proposals_${string}`]: number;
 }
 
 const EXACT_K = 100;
+
+/** Sources the offline replay can produce (no trending store, editorial list or catalog overlay): the raw orders compared. */
+export const OFFLINE_SOURCES: readonly Source[] = ["ann", "covisit", "content", "popular"];
 
 /**
  * Compares each request's merged candidates with the exact inner-product top
@@ -53,7 +61,22 @@ export function retrievalStats(fitted: FittedFunnel, requests: ReadonlyMap<numbe
     counted++;
   }
   const avg = (x: number) => (counted ? Math.round((x / counted) * 1e4) / 1e4 : 0);
-  return { annRecallAt100: avg(ann), candidateRecallAt100: avg(merged), candidates: avg(candidates), annUnseen: avg(annUnseen), requests: counted };
+  return {
+    annRecallAt100: avg(ann),
+    candidateRecallAt100: avg(merged),
+    candidates: avg(candidates),
+    annUnseen: avg(annUnseen),
+    requests: counted,
+    ...proposalsBySource(requests),
+  };
+}
+
+/** Candidates per request that each offline source proposed (a candidate two sources proposed counts for both). */
+export function proposalsBySource(requests: ReadonlyMap<number, readonly Candidate[]>): Record<`proposals_${string}`, number> {
+  const counts = new Map<Source, number>();
+  for (const list of requests.values()) for (const c of list) for (const s of Object.keys(c.sources) as Source[]) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const n = requests.size;
+  return Object.fromEntries(OFFLINE_SOURCES.map((s) => [`proposals_${s}`, n ? Math.round(((counts.get(s) ?? 0) / n) * 1e4) / 1e4 : 0]));
 }
 
 /** How much of what users went on to interact with the candidates hold: overall and per source. */

@@ -15,11 +15,10 @@ import { type IalsRecommender } from "../ials-recommender";
 import { TEST } from "../msr-split";
 import { listNdcg, mean } from "../metrics";
 import { chooseOrder, type BootstrapOptions, type OrderChoice, type OrderScores } from "../../ranker/order-choice";
-import { type Source } from "../../../../shared/ranking/candidate";
 import { orderSource, type RankingOrder, sourceOrderWeights } from "../../../../shared/ranking/ranking-order";
 import { type FittedFunnel, fittedPorts, fitFunnel, gathered, servedEntries, type FunnelSpec } from "./funnel-fit";
 import { concatRankerRows, funnelRankerRows, trainFunnelRanker } from "./funnel-ranker";
-import { retrievalStats, type RetrievalStats } from "./retrieval-stats";
+import { OFFLINE_SOURCES, retrievalStats, type RetrievalStats } from "./retrieval-stats";
 
 /** Seeds the halving of the validation users into ranker training and ranker comparison. */
 const RANKER_SPLIT_SEED = 11;
@@ -35,9 +34,6 @@ export interface ServedFunnelOptions {
   carves: (train: InteractionTable) => Uint8Array[];
   bootstrap?: BootstrapOptions;
 }
-
-/** Sources the offline replay can produce (no trending store, editorial list or catalog overlay): the raw orders compared. */
-export const OFFLINE_SOURCES: readonly Source[] = ["ann", "covisit", "content", "popular"];
 
 /** `knobs` ordered as `order` says: the heavy model on its light top N, the light weights, or one source's order as light weights. */
 export function orderKnobs(knobs: FunnelKnobs, order: RankingOrder): FunnelKnobs {
