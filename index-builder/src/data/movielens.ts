@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type EventType } from "../../../shared/events/event";
+import { parseLabels } from "../import/field-values";
 import { csvObjects } from "./csv";
 import { type WeightKind } from "./weights";
 
@@ -33,7 +34,6 @@ export interface Dataset {
 }
 
 const MAX_TAGS_PER_ITEM = 20;
-const NO_GENRES = "(no genres listed)";
 
 /**
  * A file that is not what a MovieLens reader expects (missing, malformed, or
@@ -46,25 +46,32 @@ export class DatasetFormatError extends Error {}
 export const STAR_SCALE = { min: 0.5, max: 5 } as const;
 
 /**
- * Why a MovieLens rating field cannot be read as stars, or null when it can.
- * Weights past the scale are most likely counts in MovieLens clothing (the
- * failure issue #16 measured: 352,698 plays read as stars), so the message
- * says how to import them with their kind instead.
+ * A MovieLens rating field as stars. Weights past the scale are most likely
+ * counts in MovieLens clothing (the failure issue #16 measured: 352,698
+ * plays read as stars), so the error says how to import them with their
+ * kind instead (`importArgs`).
  */
-export function starProblem(
+export function readStars(
   file: string,
   line: number,
   raw: string,
   scale: { min: number; max: number } = STAR_SCALE,
   importArgs = `--interactions ${file} --kind plays`,
-): string | null {
+): number {
   const value = Number(raw);
-  if (raw.trim() !== "" && Number.isFinite(value) && value >= scale.min && value <= scale.max) return null;
-  return (
+  if (raw.trim() !== "" && Number.isFinite(value) && value >= scale.min && value <= scale.max) return value;
+  throw new DatasetFormatError(
     `${file} line ${line}: rating ${JSON.stringify(raw)} is not on MovieLens's ${scale.min}-${scale.max} star scale. ` +
-    `If this column holds play counts, purchases or another weight, import the file with its kind instead: ` +
-    `${importArgs} (npm run eval, or index-builder build)`
+      `If this column holds play counts, purchases or another weight, import the file with its kind instead: ` +
+      `${importArgs} (npm run eval, or index-builder build)`,
   );
+}
+
+/** A MovieLens timestamp field: Unix seconds, at least 0. */
+export function readUnixSeconds(file: string, line: number, raw: string): number {
+  const seconds = Number(raw);
+  if (raw.trim() !== "" && Number.isFinite(seconds) && seconds >= 0) return seconds;
+  throw new DatasetFormatError(`${file} line ${line}: timestamp ${JSON.stringify(raw)} is not Unix seconds`);
 }
 
 /**
@@ -101,7 +108,8 @@ export async function readMovieLensLatest(dir: string): Promise<Dataset> {
   }
   const items = objects("movies.csv", moviesCsv, ["movieId", "title", "genres"]).map((row): CatalogItem => {
     const { title, year } = splitTitleYear((row.title ?? "").trim());
-    const genres = (row.genres ?? "").split("|").filter((g) => g && g !== NO_GENRES);
+    // "(no genres listed)" is no genre (parseLabels drops such placeholders, as the import does).
+    const genres = parseLabels(row.genres ?? "");
     const tags = [...(tagCounts.get(row.movieId ?? "") ?? new Map<string, number>())]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, MAX_TAGS_PER_ITEM)
@@ -112,13 +120,8 @@ export async function readMovieLensLatest(dir: string): Promise<Dataset> {
   const interactions = objects("ratings.csv", ratingsCsv, ["userId", "movieId", "rating", "timestamp"]).map((row, i): Interaction => {
     const line = i + 2;
     if (!row.userId || !row.movieId) throw new DatasetFormatError(`${ratingsFile} line ${line}: empty userId or movieId`);
-    const problem = starProblem(ratingsFile, line, row.rating ?? "");
-    if (problem) throw new DatasetFormatError(problem);
-    const seconds = Number(row.timestamp);
-    if (row.timestamp?.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-      throw new DatasetFormatError(`${ratingsFile} line ${line}: timestamp ${JSON.stringify(row.timestamp)} is not Unix seconds`);
-    }
-    return { userId: row.userId, itemId: row.movieId, rating: Number(row.rating), timestampMs: seconds * 1000 };
+    const rating = readStars(ratingsFile, line, row.rating ?? "");
+    return { userId: row.userId, itemId: row.movieId, rating, timestampMs: readUnixSeconds(ratingsFile, line, row.timestamp ?? "") * 1000 };
   });
   return { name: "ml-latest-small", items, interactions };
 }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DatasetFormatError, starProblem } from "../data/movielens";
+import { DatasetFormatError, readStars, readUnixSeconds } from "../data/movielens";
 import { type InteractionTable, tableFromRows } from "../train/interaction-table";
 
 /** u.data rates in whole stars, 1 to 5 (its README). */
@@ -25,12 +25,8 @@ export function parseMl100k(text: string, file = "u.data"): InteractionTable {
       if (!userId || !itemId || rating === undefined || ts === undefined) {
         throw new DatasetFormatError(`${file} line ${i + 1} does not have 4 tab-separated fields (user, item, rating, Unix seconds)`);
       }
-      const problem = starProblem(file, i + 1, rating, ML_100K_STARS, `--interactions ${file} --format tsv --header user,item,weight,timestamp --kind plays`);
-      if (problem) throw new DatasetFormatError(problem);
-      const seconds = Number(ts);
-      if (ts.trim() === "" || !Number.isFinite(seconds) || seconds < 0)
-        throw new DatasetFormatError(`${file} line ${i + 1}: timestamp ${JSON.stringify(ts)} is not Unix seconds`);
-      return { userId, itemId, value: Number(rating), timestampSec: seconds };
+      const value = readStars(file, i + 1, rating, ML_100K_STARS, `--interactions ${file} --format tsv --header user,item,weight,timestamp --kind plays`);
+      return { userId, itemId, value, timestampSec: readUnixSeconds(file, i + 1, ts) };
     });
   return tableFromRows(rows);
 }

@@ -98,14 +98,18 @@ export async function buildRanker(
   }
   const everyone = data.groupUsers.map((_, g) => g);
   const n = data.labels.length;
-  /** Each half's rows scored by a model fitted on the other half's. */
+  const rowsOf = halves.map((half) => {
+    const rows = selectGroups(data, half, FEATURE_COUNT);
+    return { ...rows, groupStart: rows.groupStart! };
+  }) as [GroupedRows, GroupedRows];
+  /** Each half's rows scored by a model fitted on the other half's (only its own rows are scored). */
   const crossFitted = (fit: (rows: GroupedRows) => RankerModel): Float64Array => {
     const scores = new Float64Array(n);
     for (const k of [0, 1] as const) {
-      const rows = selectGroups(data, halves[1 - k]!, FEATURE_COUNT);
-      const model = fit({ ...rows, groupStart: rows.groupStart! });
-      const own = rankerScore(model, data.features, n);
-      for (const g of halves[k]) for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) scores[r] = own[r]!;
+      const own = rowsOf[k];
+      const scored = rankerScore(fit(rowsOf[1 - k]!), own.features, own.labels.length);
+      let at = 0;
+      for (const g of halves[k]) for (let r = data.groupStart[g]!; r < data.groupStart[g + 1]!; r++) scores[r] = scored[at++]!;
     }
     return scores;
   };

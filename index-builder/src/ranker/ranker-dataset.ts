@@ -8,6 +8,7 @@ import { type LightWeights } from "../../../shared/ranking/light-rank";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { type Dataset } from "../data/movielens";
 import { soundCarve } from "../eval/carve-check";
+import { DEFAULT_TUNE } from "../build/tune-on-validation";
 import { tableDecayedMass } from "../build/popularity";
 import { buildMemoryIndex } from "../funnel/memory-index";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
@@ -77,8 +78,8 @@ export const DEFAULT_RANKER_DATASET: RankerDatasetOptions = {
   ials: { sweeps: 8 },
 };
 
-/** Seed of the random carve, the tuner's (DEFAULT_TUNE.seed), so both hold out the same rows of a log without usable timestamps. */
-export const RANKER_CARVE_SEED = 7;
+/** Seed of the random carve, the tuner's, so both hold out the same rows of a log without usable timestamps. */
+export const RANKER_CARVE_SEED = DEFAULT_TUNE.seed;
 
 /**
  * The heavy ranker's requests replayed through the served funnel
