@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
 import { startChoice } from "./build-index";
 import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
-import { datasetTuningData, DEFAULT_TUNE, lightGrid, tuneOnValidation } from "./tune-on-validation";
+import { datasetTuningData, DEFAULT_TUNE, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
 
 describe("tuneOnValidation", () => {
   it("keeps the start point, loudly, when the validation carve cannot decide anything", async () => {
@@ -70,25 +70,52 @@ describe("tuneOnValidation", () => {
     expect(uncut.report.budgetCut).toBe(false);
     expect(uncut.lines.some((l) => l.includes("resuming"))).toBe(false);
     // Enough for the whole walk, but its 60% share stops it first: the rest comes back after the light stage.
-    const budget = 10 * uncut.ialsTrials + 20;
-    expect(0.6 * budget).toBeLessThan(10 * (uncut.ialsTrials - 1));
-    const resumed = await run(budget);
-    expect(resumed.lines.some((l) => l.startsWith("tune ials: resuming the walk"))).toBe(true);
-    // On this log the resumed walk finds a better point, so the light weights are tuned again on its candidates.
-    expect(resumed.lines.filter((l) => l.startsWith("tune light: ") && l.includes(" validation users;"))).toHaveLength(2);
-    expect(resumed.report.budgetCut).toBe(false);
-    expect(resumed.choice).toEqual(uncut.choice);
+    // Two budgets cut the walk at different trials, one in the middle of a knob's candidates.
     const ialsTrials = (r: typeof uncut) => r.report.trials.filter((t) => t.stage === "ials").map((t) => JSON.stringify(t.params));
-    expect(ialsTrials(resumed)).toEqual(ialsTrials(uncut));
     // One light stage's trials in the report, whether or not it ran twice: the same as the uncut run's.
     const lightTrials = (r: typeof uncut) => r.report.trials.filter((t) => t.stage === "light").map((t) => [t.params, t.ndcgAt10]);
-    expect(lightTrials(resumed)).toEqual(lightTrials(uncut));
-    expect(resumed.report.lightCheck).toEqual(uncut.report.lightCheck);
+    const budget = 10 * uncut.ialsTrials + 20;
+    for (const extra of [20, 45]) {
+      const b = 10 * uncut.ialsTrials + extra;
+      expect(0.6 * b).toBeLessThan(10 * (uncut.ialsTrials - 1));
+      const resumed = await run(b);
+      expect(resumed.lines.some((l) => l.startsWith("tune ials: resuming the walk"))).toBe(true);
+      // On this log the resumed walk finds a better point, so the light weights are tuned again on its candidates.
+      if (extra === 20) expect(resumed.lines.filter((l) => l.startsWith("tune light: ") && l.includes(" validation users;"))).toHaveLength(2);
+      expect(resumed.report.budgetCut).toBe(false);
+      expect(resumed.choice).toEqual(uncut.choice);
+      expect(ialsTrials(resumed)).toEqual(ialsTrials(uncut));
+      expect(lightTrials(resumed)).toEqual(lightTrials(uncut));
+      expect(resumed.report.lightCheck).toEqual(uncut.report.lightCheck);
+    }
 
     // Too small a budget: the walk stays cut, and the report and the log say so.
     const short = await run(0.6 * budget);
     expect(short.report.budgetCut).toBe(true);
     expect(short.lines.some((l) => l.startsWith("WARNING: the tuning budget"))).toBe(true);
     expect(short.ialsTrials).toBeLessThan(uncut.ialsTrials);
+
+    // A trial starts only when the latest one of its kind says it ends within the budget: 5 s short of a
+    // whole trial's 10, the walk stops a trial early instead of running one past the end.
+    const fitting = Math.floor(uncut.ialsTrials / 2);
+    const tight = await run(10 * fitting + 5);
+    expect(tight.ialsTrials).toBe(fitting);
+    expect(tight.report.spentSeconds).toBeLessThanOrEqual(10 * fitting + 5);
+    expect(tight.report.budgetCut).toBe(true);
+  });
+
+  it("predicts an iALS trial's cost from the same size, else from the nearest size measured", () => {
+    expect(ialsCost(new Map(), 64)).toBe(0);
+    const costs = new Map([
+      ["ials:32", 2],
+      ["ials:128", 20],
+      ["covisit", 100],
+    ]);
+    expect(ialsCost(costs, 32)).toBe(2);
+    expect(ialsCost(costs, 128)).toBe(20);
+    // 64 is as near 32 as 128 in ratio: the first measured wins, scaled by 2^1.5.
+    expect(ialsCost(costs, 64)).toBeCloseTo(2 * 2 ** 1.5, 9);
+    expect(ialsCost(costs, 256)).toBeCloseTo(20 * 2 ** 1.5, 9);
+    expect(ialsCost(new Map([["covisit", 100]]), 64)).toBe(0);
   });
 });

@@ -26,9 +26,12 @@ export interface TuneOptions {
    * synthetic play log's 32-dim fit took 3.5 CPU s instead of 2.5 beside
    * another eval, the resumed walk had 15 s instead of 24-45 and stopped
    * short (served test nDCG@10 0.158695 instead of 0.162046). Figures meant
-   * to be compared run alone. The walk stops at the first trial that would
-   * start past its stage's share (iALS 60%, co-visitation the next 15%,
-   * light weights the rest; unspent time goes back to the iALS walk).
+   * to be compared run alone. A stage stops at the first trial predicted
+   * (from earlier trials of its kind) to end past its share (iALS 60%,
+   * co-visitation the next 15%, light weights the rest; unspent time goes
+   * back to the iALS walk). The light stage runs whole once started, so a
+   * budget too small for it is overrun by its cost (30 s on the demo
+   * ratings: about 38 spent, 14 of them the light stage).
    */
   budgetSeconds: number;
   /** Share of each user's rows held out for validation. */
@@ -72,7 +75,8 @@ export function datasetTuningData(dataset: Dataset): TuningData {
  * synthetic log's full walk, 38 iALS trials and both later stages, takes about 270 CPU s here), with room for a
  * slower machine. At 240 the walk was cut, and where it was cut moved with the machine's speed: served test
  * nDCG@10 0.162046 in one run and 0.157384 in another of the same code, 0.162159 uncut (npm run bench:plays-proxy
- * -- --synthetic). Smaller data finishes sooner (the demo's walk about 215 CPU s), whatever the budget.
+ * -- --synthetic). The demo ratings' walk (610 users, 9.7k items) takes about 390 CPU s: it settles on 128 dims, at 17
+ * CPU s a trial there, so its 60% share cuts it and the later stages' leftover finishes it.
  */
 export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 480, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
@@ -158,11 +162,15 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // stages leave unspent goes back to the iALS walk (step 4).
   let stageEnd = STAGE_SHARES.ials * options.budgetSeconds;
   let stageCut = false;
-  const overBudget = () => {
-    if (elapsed() < stageEnd) return false;
+  // A trial starts only when it is predicted to end within its stage's share, from what trials of its kind cost
+  // (costs, ialsCost), so a walk overruns by a misprediction at most, not by a whole trial. The light stage, once
+  // started (by 75% of the budget), runs whole: on the demo ratings at 30 s it took 14 CPU s and tuning about 38.
+  const overBudget = (predictedSeconds = 0) => {
+    if (elapsed() + predictedSeconds <= stageEnd) return false;
     stageCut = true;
     return true;
   };
+  const costs = new Map<string, number>();
 
   // Tables of every transform share rows (trainingTable keeps pair order), so one mask splits them all.
   const splits = new Map<string, { fit: InteractionTable; validation: InteractionTable }>();
@@ -178,9 +186,14 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   };
   const trial = async (stage: TuningTrial["stage"], params: TuningTrial["params"], run: () => number | Promise<number>): Promise<number> => {
     const t = performance.now();
+    const cpu = elapsed();
     const ndcgAt10 = round(await run());
     trials.push({ stage, params, ndcgAt10, seconds: round((performance.now() - t) / 1000) });
     log(`tune ${stage}: ${JSON.stringify(params)} -> nDCG@10 ${ndcgAt10.toFixed(4)}`);
+    // An iALS fit of one size costs about the same at any α and λ: the latest predicts the next. Co-visitation's
+    // cost grows as its support threshold falls (on the demo ratings ≥ 2 users took 3.6 s, ≥ 50 0.8): the dearest so far.
+    const key = costKey(stage, params);
+    costs.set(key, stage === "ials" ? elapsed() - cpu : Math.max(costs.get(key) ?? 0, elapsed() - cpu));
     return ndcgAt10;
   };
 
@@ -220,6 +233,9 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let pass = 0;
   let knobAt = 0;
   let passBest = bestIals;
+  // The knob's candidates as they were when the walk reached it: a walk cut in the middle of a knob resumes the
+  // same list, not one recomputed around a best point that moved meanwhile, so it goes where an uncut walk goes.
+  let knobList: [WeightTransform, IalsOptions][] | null = null;
   const walkIals = async (): Promise<boolean> => {
     while (pass < 4) {
       const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
@@ -230,11 +246,12 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
         () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
       ];
-      for (; knobAt < knobs.length; knobAt++) {
-        for (const [t, o] of knobs[knobAt]!()) {
+      for (; knobAt < knobs.length; knobAt++, knobList = null) {
+        knobList ??= knobs[knobAt]!();
+        for (const [t, o] of knobList) {
           const key = JSON.stringify([t, o]);
           if (tried.has(key)) continue;
-          if (overBudget()) return false;
+          if (overBudget(ialsCost(costs, o.dims))) return false;
           tried.add(key);
           const score = await scoreIals(t, o);
           if (score > bestIals && earnsItsSize(o, key)) [bestIals, transform, ials] = [score, t, o];
@@ -273,14 +290,15 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
     ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
   ];
+  const covisitCost = () => costs.get(costKey("covisit", {})) ?? 0;
   for (const o of covisitGrid) {
-    if (overBudget() || JSON.stringify(o) === JSON.stringify(covisit)) continue;
+    if (overBudget(covisitCost()) || JSON.stringify(o) === JSON.stringify(covisit)) continue;
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
   }
   // The session window on top of the best support and decay (timestamps only).
   for (const hours of timed ? WINDOW_HOURS_GRID : []) {
-    if (overBudget()) continue;
+    if (overBudget(covisitCost())) continue;
     const o = { ...covisit, windowSec: hours * 3600 };
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
@@ -354,7 +372,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     walked = await walkIals();
     if (transform !== before.transform || ials !== before.ials) {
       stageEnd = options.budgetSeconds;
-      if (overBudget()) {
+      if (overBudget(lightSeconds)) {
         log("tune ials: no budget left to re-tune the light weights on the new iALS point; keeping the earlier one");
         ({ transform, ials, bestIals } = before);
       } else {
@@ -395,6 +413,28 @@ function isAnnOnly(w: LightWeights): boolean {
     w.popularity === 0 &&
     w.affinity === 0
   );
+}
+
+/** Which measured cost predicts a trial's: iALS trials by size, the other stages' trials alike. */
+function costKey(stage: TuningTrial["stage"], params: TuningTrial["params"]): string {
+  return stage === "ials" ? `ials:${String(params.dims)}` : stage;
+}
+
+/**
+ * Predicted CPU seconds of an iALS trial at `dims`: the latest at that size, else the nearest size measured scaled
+ * by the size ratio to the power 1.5 (a fit's cost grows between linearly, the conjugate-gradient products, and
+ * quadratically, the Gramians, in the size; on the demo ratings a 32 / 64 / 128-dim trial costs 2.3 / 5.2 / 17.3 CPU s); 0 before any.
+ */
+export function ialsCost(costs: ReadonlyMap<string, number>, dims: number): number {
+  const exact = costs.get(`ials:${dims}`);
+  if (exact !== undefined) return exact;
+  let nearest: [number, number] | null = null;
+  for (const [key, seconds] of costs) {
+    if (!key.startsWith("ials:")) continue;
+    const d = Number(key.slice(5));
+    if (!nearest || Math.abs(Math.log(d / dims)) < Math.abs(Math.log(nearest[0] / dims))) nearest = [d, seconds];
+  }
+  return nearest ? nearest[1] * (dims / nearest[0]) ** 1.5 : 0;
 }
 
 /** A knob to 3 significant digits, so √2 steps give readable values and revisit the same keys. */
