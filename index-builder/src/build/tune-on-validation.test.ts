@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
 import { startChoice } from "./build-index";
 import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
-import { datasetTuningData, DEFAULT_TUNE, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
+import { beyondALoser, datasetTuningData, DEFAULT_TUNE, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
 
 describe("tuneOnValidation", () => {
   it("keeps the start point, loudly, when the validation carve cannot decide anything", async () => {
@@ -117,5 +117,21 @@ describe("tuneOnValidation", () => {
     expect(ialsCost(costs, 64)).toBeCloseTo(2 * 2 ** 1.5, 9);
     expect(ialsCost(costs, 256)).toBeCloseTo(20 * 2 ** 1.5, 9);
     expect(ialsCost(new Map([["covisit", 100]]), 64)).toBe(0);
+  });
+
+  it("skips a size beyond one that lost at the same point, in either direction", () => {
+    const grid = [32, 64, 128, 256];
+    const fitted = (sizes: number[]) => (d: number) => sizes.includes(d);
+    // Best 32, 64 fitted and lost: 128 and 256 lie beyond it; 64 itself does not.
+    expect(beyondALoser(128, 32, fitted([32, 64]), grid)).toBe(true);
+    expect(beyondALoser(256, 32, fitted([32, 64]), grid)).toBe(true);
+    expect(beyondALoser(64, 32, fitted([32]), grid)).toBe(false);
+    // Nothing between the best and the candidate fitted yet: try it.
+    expect(beyondALoser(128, 32, fitted([32, 256]), grid)).toBe(false);
+    // Downwards alike: best 256, 128 lost, so 64 and 32 are skipped.
+    expect(beyondALoser(32, 256, fitted([128, 256]), grid)).toBe(true);
+    expect(beyondALoser(128, 256, fitted([256]), grid)).toBe(false);
+    // The best itself is never "beyond".
+    expect(beyondALoser(64, 64, fitted([32, 64, 128]), grid)).toBe(false);
   });
 });

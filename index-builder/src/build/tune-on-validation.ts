@@ -236,6 +236,8 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // The knob's candidates as they were when the walk reached it: a walk cut in the middle of a knob resumes the
   // same list, not one recomputed around a best point that moved meanwhile, so it goes where an uncut walk goes.
   let knobList: [WeightTransform, IalsOptions][] | null = null;
+  const skipsPastLoser = (t: WeightTransform, o: IalsOptions): boolean =>
+    beyondALoser(o.dims, ials.dims, (d) => tried.has(JSON.stringify([t, { ...o, dims: d }])));
   const walkIals = async (): Promise<boolean> => {
     while (pass < 4) {
       const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
@@ -244,13 +246,17 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
         () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
         // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
-        () => DIMS_GRID.map((dims) => [transform, { ...ials, dims }]),
+        // Nearest sizes first, so a size beyond one that lost is skipped (skipsPastLoser).
+        () =>
+          [...DIMS_GRID]
+            .sort((a, b) => Math.abs(Math.log(a / ials.dims)) - Math.abs(Math.log(b / ials.dims)) || a - b)
+            .map((dims) => [transform, { ...ials, dims }]),
       ];
       for (; knobAt < knobs.length; knobAt++, knobList = null) {
         knobList ??= knobs[knobAt]!();
         for (const [t, o] of knobList) {
           const key = JSON.stringify([t, o]);
-          if (tried.has(key)) continue;
+          if (tried.has(key) || skipsPastLoser(t, o)) continue;
           if (overBudget(ialsCost(costs, o.dims))) return false;
           tried.add(key);
           const score = await scoreIals(t, o);
@@ -413,6 +419,16 @@ function isAnnOnly(w: LightWeights): boolean {
     w.popularity === 0 &&
     w.affinity === 0
   );
+}
+
+/**
+ * Whether the size `dims` lies beyond a size that lost: one strictly between it and the best's size `best`,
+ * fitted at the same point (`fitted`), which did not become the best. Validation nDCG is taken as single-peaked in
+ * the size, so such a size is not fitted: on the synthetic play log 64 dims lost to 32 at every point, and each
+ * 128-dim trial skipped that way saves about 20 CPU s.
+ */
+export function beyondALoser(dims: number, best: number, fitted: (size: number) => boolean, grid: readonly number[] = DIMS_GRID): boolean {
+  return dims !== best && grid.some((d) => (d - dims) * (d - best) < 0 && fitted(d));
 }
 
 /** Which measured cost predicts a trial's: iALS trials by size, the other stages' trials alike. */
