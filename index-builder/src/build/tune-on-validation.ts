@@ -7,9 +7,9 @@ import { evaluateRecommender, itemsByUser } from "../eval/evaluate";
 import { IalsRecommender } from "../eval/ials-recommender";
 import { TEST } from "../eval/msr-split";
 import { buildCovisitation, type CovisitOptions, windowHours } from "../train/covisitation";
-import { type IalsOptions } from "../train/implicit-als";
+import { type IalsFactors, type IalsOptions } from "../train/implicit-als";
 import { type InteractionTable, selectRows } from "../train/interaction-table";
-import { trainIalsOnTable } from "../train/train-ials";
+import { embeddingsOf, trainIalsOnTable } from "../train/train-ials";
 import { choiceForReport, type TunedChoice, type TuningReport, type TuningTrial } from "./tuning-choice";
 import { pairCounts, trainingTable } from "./training-table";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
@@ -31,7 +31,7 @@ export interface TuneOptions {
    * co-visitation the next 15%, light weights the rest; unspent time goes
    * back to the iALS walk). The light stage runs whole once started, so a
    * budget too small for it is overrun by its cost (30 s on the demo
-   * ratings: about 38 spent, 14 of them the light stage).
+   * ratings: 33 spent, about 10 of them the light stage).
    */
   budgetSeconds: number;
   /** Share of each user's rows held out for validation. */
@@ -164,7 +164,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let stageCut = false;
   // A trial starts only when it is predicted to end within its stage's share, from what trials of its kind cost
   // (costs, ialsCost), so a walk overruns by a misprediction at most, not by a whole trial. The light stage, once
-  // started (by 75% of the budget), runs whole: on the demo ratings at 30 s it took 14 CPU s and tuning about 38.
+  // started (by 75% of the budget), runs whole: on the demo ratings at 30 s it took about 10 CPU s and tuning 33.
   const overBudget = (predictedSeconds = 0) => {
     if (elapsed() + predictedSeconds <= stageEnd) return false;
     stageCut = true;
@@ -200,13 +200,23 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // 1. Weight transform and iALS.
   // Per-user validation nDCG@10 of every iALS trial, for the paired comparison a costlier size must win.
   const perUserIals = new Map<string, Float64Array>();
+  // The best point's fitted factors: the light stage replays the funnel over this very model (same rows, options
+  // and seed), so it takes them instead of fitting it again (on the demo ratings a 128-dim fit is 17 CPU s).
+  let bestFactors: { key: string; factors: IalsFactors } | null = null;
+  let lastFactors: { key: string; factors: IalsFactors } | null = null;
   const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
     return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () => {
-      const result = await evaluateRecommender(new IalsRecommender(ials, "values"), fit, validation);
-      perUserIals.set(JSON.stringify([transform, ials]), perUserNdcg(result.lists, itemsByUser(validation)));
+      const model = new IalsRecommender(ials, "values");
+      const result = await evaluateRecommender(model, fit, validation);
+      const key = JSON.stringify([transform, ials]);
+      perUserIals.set(key, perUserNdcg(result.lists, itemsByUser(validation)));
+      lastFactors = { key, factors: model.factors! };
       return result.metrics.ndcgAtK;
     });
+  };
+  const keepFactorsIfBest = () => {
+    if (lastFactors?.key === JSON.stringify([transform, ials])) bestFactors = lastFactors;
   };
   /** A size past SERVING_DIMS costs every request CPU: it replaces a cheaper best only when its lead holds under the paired bootstrap. */
   const earnsItsSize = (candidate: IalsOptions, key: string): boolean => {
@@ -220,6 +230,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let transform = start.transform;
   let ials = start.ials;
   const startIals = await scoreIals(transform, ials);
+  keepFactorsIfBest();
   let bestIals = startIals;
   const tried = new Set([JSON.stringify([transform, ials])]);
   const transforms = data.transforms;
@@ -260,7 +271,10 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
           if (overBudget(ialsCost(costs, o.dims))) return false;
           tried.add(key);
           const score = await scoreIals(t, o);
-          if (score > bestIals && earnsItsSize(o, key)) [bestIals, transform, ials] = [score, t, o];
+          if (score > bestIals && earnsItsSize(o, key)) {
+            [bestIals, transform, ials] = [score, t, o];
+            keepFactorsIfBest();
+          }
         }
       }
       // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
@@ -316,7 +330,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       fit,
       itemsByUser(validation),
       data.items,
-      trainIalsOnTable(fit, ials),
+      bestFactors?.key === JSON.stringify([transform, ials]) ? embeddingsOf(fit, bestFactors.factors, ials) : trainIalsOnTable(fit, ials),
       buildCovisitation(fit, covisit),
       options.lightUsers,
       options.recentLimit,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
-import { trainIals } from "./train-ials";
+import { IalsRecommender } from "../eval/ials-recommender";
+import { trainingTable } from "../build/training-table";
+import { DEMO_IALS, embeddingsOf, trainIals, trainIalsOnTable } from "./train-ials";
 
 const item = (itemId: string) => ({ itemId, title: itemId, categories: [], year: null, tags: [], available: true });
 const dataset: Dataset = {
@@ -24,5 +26,13 @@ describe("trainIals", () => {
     expect(e.gram).toHaveLength(16);
     expect(Array.from(e.itemVectors.subarray(4, 8)).every((v) => Math.abs(v) < 1e-6)).toBe(true);
     expect(e.params).toEqual({ alpha: e.params.alpha, regularization: e.params.regularization, regExponent: e.params.regExponent });
+  });
+
+  it("packs a recommender's fitted factors into the very embeddings a fresh fit gives (tuning reuses them)", () => {
+    const table = trainingTable(dataset);
+    const options = { ...DEMO_IALS, dims: 4, sweeps: 3 };
+    const model = new IalsRecommender(options, "values");
+    model.fit(table);
+    expect(embeddingsOf(table, model.factors!, options)).toEqual(trainIalsOnTable(table, options));
   });
 });

@@ -1,7 +1,7 @@
 import { type ConfidenceParams } from "../../../shared/embeddings/fold-in";
 import { type Dataset } from "../data/movielens";
 import { csrFromCoo, type Csr } from "./csr";
-import { DEFAULT_IALS, gramMatrix, type IalsOptions, trainImplicitAls } from "./implicit-als";
+import { DEFAULT_IALS, gramMatrix, type IalsFactors, type IalsOptions, trainImplicitAls } from "./implicit-als";
 import { trainingTable } from "../build/training-table";
 import { type InteractionTable } from "./interaction-table";
 
@@ -35,7 +35,11 @@ export function trainIals(dataset: Dataset, options: Partial<IalsOptions> = {}):
 
 /** Same, on a table whose `values` already are signed weights. */
 export function trainIalsOnTable(table: InteractionTable, options: IalsOptions): TrainedEmbeddings {
-  const factors = trainImplicitAls(userItemMatrix(table), options);
+  return embeddingsOf(table, trainImplicitAls(userItemMatrix(table), options), options);
+}
+
+/** Factors trained on `table` with `options`, in the index's layout. */
+export function embeddingsOf(table: InteractionTable, factors: IalsFactors, options: IalsOptions): TrainedEmbeddings {
   return {
     dims: options.dims,
     itemIds: table.itemIds,
