@@ -163,14 +163,20 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let stageEnd = STAGE_SHARES.ials * options.budgetSeconds;
   let stageCut = false;
   // A trial starts only when it is predicted to end within its stage's share, from what trials of its kind cost
-  // (costs, ialsCost), so a walk overruns by a misprediction at most, not by a whole trial. The light stage, once
+  // (ialsSeconds, covisitSeconds), so a walk overruns by a misprediction at most, not by a whole trial. The light stage, once
   // started (by 75% of the budget), runs whole: on the demo ratings at 30 s it took about 10 CPU s and tuning 33.
   const overBudget = (predictedSeconds = 0) => {
     if (elapsed() + predictedSeconds <= stageEnd) return false;
     stageCut = true;
     return true;
   };
-  const costs = new Map<string, number>();
+  // CPU seconds of the latest iALS trial of each size (a fit of one size costs about the same at any α and λ), and
+  // of the dearest co-visitation trial (its cost grows as the support threshold falls: on the demo ratings ≥ 2
+  // users took 3.6 s, ≥ 50 0.8).
+  const ialsSeconds = new Map<number, number>();
+  let covisitSeconds = 0;
+  /** An iALS point's key: trials, per-user scores and fitted factors are looked up by it. */
+  const pointKey = (t: WeightTransform, o: IalsOptions) => JSON.stringify([t, o]);
 
   // Tables of every transform share rows (trainingTable keeps pair order), so one mask splits them all.
   const splits = new Map<string, { fit: InteractionTable; validation: InteractionTable }>();
@@ -186,14 +192,9 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   };
   const trial = async (stage: TuningTrial["stage"], params: TuningTrial["params"], run: () => number | Promise<number>): Promise<number> => {
     const t = performance.now();
-    const cpu = elapsed();
     const ndcgAt10 = round(await run());
     trials.push({ stage, params, ndcgAt10, seconds: round((performance.now() - t) / 1000) });
     log(`tune ${stage}: ${JSON.stringify(params)} -> nDCG@10 ${ndcgAt10.toFixed(4)}`);
-    // An iALS fit of one size costs about the same at any α and λ: the latest predicts the next. Co-visitation's
-    // cost grows as its support threshold falls (on the demo ratings ≥ 2 users took 3.6 s, ≥ 50 0.8): the dearest so far.
-    const key = costKey(stage, params);
-    costs.set(key, stage === "ials" ? elapsed() - cpu : Math.max(costs.get(key) ?? 0, elapsed() - cpu));
     return ndcgAt10;
   };
 
@@ -203,25 +204,33 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // The best point's fitted factors: the light stage replays the funnel over this very model (same rows, options
   // and seed), so it takes them instead of fitting it again (on the demo ratings a 128-dim fit is 17 CPU s).
   let bestFactors: { key: string; factors: IalsFactors } | null = null;
-  let lastFactors: { key: string; factors: IalsFactors } | null = null;
-  const scoreIals = (transform: WeightTransform, ials: IalsOptions) => {
+  let lastFactors: IalsFactors | null = null;
+  const scoreIals = async (transform: WeightTransform, ials: IalsOptions) => {
     const { fit, validation } = splitOf(transform);
-    return trial("ials", { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization }, async () => {
-      const model = new IalsRecommender(ials, "values");
-      const result = await evaluateRecommender(model, fit, validation);
-      const key = JSON.stringify([transform, ials]);
-      perUserIals.set(key, perUserNdcg(result.lists, itemsByUser(validation)));
-      lastFactors = { key, factors: model.factors! };
-      return result.metrics.ndcgAtK;
-    });
+    const cpu = elapsed();
+    const score = await trial(
+      "ials",
+      { transform: describeTransform(transform), dims: ials.dims, alpha: ials.alpha, regularization: ials.regularization },
+      async () => {
+        const model = new IalsRecommender(ials, "values");
+        const result = await evaluateRecommender(model, fit, validation);
+        perUserIals.set(pointKey(transform, ials), perUserNdcg(result.lists, itemsByUser(validation)));
+        lastFactors = model.factors;
+        return result.metrics.ndcgAtK;
+      },
+    );
+    ialsSeconds.set(ials.dims, elapsed() - cpu);
+    return score;
   };
-  const keepFactorsIfBest = () => {
-    if (lastFactors?.key === JSON.stringify([transform, ials])) bestFactors = lastFactors;
+  /** The point just scored becomes the best, with its fitted factors. */
+  const takeAsBest = (score: number, t: WeightTransform, o: IalsOptions) => {
+    [bestIals, transform, ials] = [score, t, o];
+    bestFactors = { key: pointKey(t, o), factors: lastFactors! };
   };
   /** A size past SERVING_DIMS costs every request CPU: it replaces a cheaper best only when its lead holds under the paired bootstrap. */
   const earnsItsSize = (candidate: IalsOptions, key: string): boolean => {
     if (candidate.dims <= SERVING_DIMS || ials.dims > SERVING_DIMS) return true;
-    const interval = pairedBootstrap(perUserIals.get(key)!, perUserIals.get(JSON.stringify([transform, ials]))!);
+    const interval = pairedBootstrap(perUserIals.get(key)!, perUserIals.get(pointKey(transform, ials))!);
     log(
       `tune ials: ${candidate.dims} dims against ${ials.dims}: lead ${interval.lead.toFixed(4)}, 95% CI [${interval.lo.toFixed(4)}, ${interval.hi.toFixed(4)}] -> ${interval.lo > 0 ? "worth its fold-in cost" : "not beyond noise, keeps " + ials.dims}`,
     );
@@ -229,10 +238,10 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   };
   let transform = start.transform;
   let ials = start.ials;
+  let bestIals = 0;
   const startIals = await scoreIals(transform, ials);
-  keepFactorsIfBest();
-  let bestIals = startIals;
-  const tried = new Set([JSON.stringify([transform, ials])]);
+  takeAsBest(startIals, transform, ials);
+  const tried = new Set([pointKey(transform, ials)]);
   const transforms = data.transforms;
   // Two coarse passes (factors of 2 and 4), then up to two fine ones (√2) around the best: validation nDCG
   // can peak sharply in λ (a factor of 2 either side of the best cost 0.012-0.024 on a play-count log).
@@ -247,8 +256,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // The knob's candidates as they were when the walk reached it: a walk cut in the middle of a knob resumes the
   // same list, not one recomputed around a best point that moved meanwhile, so it goes where an uncut walk goes.
   let knobList: [WeightTransform, IalsOptions][] | null = null;
-  const skipsPastLoser = (t: WeightTransform, o: IalsOptions): boolean =>
-    beyondALoser(o.dims, ials.dims, (d) => tried.has(JSON.stringify([t, { ...o, dims: d }])));
+  const skipsPastLoser = (t: WeightTransform, o: IalsOptions): boolean => beyondALoser(o.dims, ials.dims, (d) => tried.has(pointKey(t, { ...o, dims: d })));
   const walkIals = async (): Promise<boolean> => {
     while (pass < 4) {
       const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
@@ -258,23 +266,17 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
         // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
         // Nearest sizes first, so a size beyond one that lost is skipped (skipsPastLoser).
-        () =>
-          [...DIMS_GRID]
-            .sort((a, b) => Math.abs(Math.log(a / ials.dims)) - Math.abs(Math.log(b / ials.dims)) || a - b)
-            .map((dims) => [transform, { ...ials, dims }]),
+        () => [...DIMS_GRID].sort((a, b) => sizeDistance(a, ials.dims) - sizeDistance(b, ials.dims) || a - b).map((dims) => [transform, { ...ials, dims }]),
       ];
       for (; knobAt < knobs.length; knobAt++, knobList = null) {
         knobList ??= knobs[knobAt]!();
         for (const [t, o] of knobList) {
-          const key = JSON.stringify([t, o]);
+          const key = pointKey(t, o);
           if (tried.has(key) || skipsPastLoser(t, o)) continue;
-          if (overBudget(ialsCost(costs, o.dims))) return false;
+          if (overBudget(ialsCost(ialsSeconds, o.dims))) return false;
           tried.add(key);
           const score = await scoreIals(t, o);
-          if (score > bestIals && earnsItsSize(o, key)) {
-            [bestIals, transform, ials] = [score, t, o];
-            keepFactorsIfBest();
-          }
+          if (score > bestIals && earnsItsSize(o, key)) takeAsBest(score, t, o);
         }
       }
       // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
@@ -292,8 +294,9 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // 2. Co-visitation support and window; time decay only means something with timestamps.
   stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
   const timed = carve.method === "time";
-  const scoreCovisit = (o: CovisitOptions) =>
-    trial(
+  const scoreCovisit = async (o: CovisitOptions) => {
+    const cpu = elapsed();
+    const score = await trial(
       "covisit",
       {
         topN: o.topN,
@@ -303,6 +306,9 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       },
       async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
+    covisitSeconds = Math.max(covisitSeconds, elapsed() - cpu);
+    return score;
+  };
   let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
   const startCovisit = overBudget() ? 0 : await scoreCovisit(covisit);
   let bestCovisit = startCovisit;
@@ -310,15 +316,14 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
     ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
   ];
-  const covisitCost = () => costs.get(costKey("covisit", {})) ?? 0;
   for (const o of covisitGrid) {
-    if (overBudget(covisitCost()) || JSON.stringify(o) === JSON.stringify(covisit)) continue;
+    if (overBudget(covisitSeconds) || JSON.stringify(o) === JSON.stringify(covisit)) continue;
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
   }
   // The session window on top of the best support and decay (timestamps only).
   for (const hours of timed ? WINDOW_HOURS_GRID : []) {
-    if (overBudget(covisitCost())) continue;
+    if (overBudget(covisitSeconds)) continue;
     const o = { ...covisit, windowSec: hours * 3600 };
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
@@ -330,7 +335,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       fit,
       itemsByUser(validation),
       data.items,
-      bestFactors?.key === JSON.stringify([transform, ials]) ? embeddingsOf(fit, bestFactors.factors, ials) : trainIalsOnTable(fit, ials),
+      bestFactors?.key === pointKey(transform, ials) ? embeddingsOf(fit, bestFactors.factors, ials) : trainIalsOnTable(fit, ials),
       buildCovisitation(fit, covisit),
       options.lightUsers,
       options.recentLimit,
@@ -445,26 +450,22 @@ export function beyondALoser(dims: number, best: number, fitted: (size: number) 
   return dims !== best && grid.some((d) => (d - dims) * (d - best) < 0 && fitted(d));
 }
 
-/** Which measured cost predicts a trial's: iALS trials by size, the other stages' trials alike. */
-function costKey(stage: TuningTrial["stage"], params: TuningTrial["params"]): string {
-  return stage === "ials" ? `ials:${String(params.dims)}` : stage;
-}
-
 /**
  * Predicted CPU seconds of an iALS trial at `dims`: the latest at that size, else the nearest size measured scaled
  * by the size ratio to the power 1.5 (a fit's cost grows between linearly, the conjugate-gradient products, and
  * quadratically, the Gramians, in the size; on the demo ratings a 32 / 64 / 128-dim trial costs 2.3 / 5.2 / 17.3 CPU s); 0 before any.
  */
-export function ialsCost(costs: ReadonlyMap<string, number>, dims: number): number {
-  const exact = costs.get(`ials:${dims}`);
+export function ialsCost(secondsBySize: ReadonlyMap<number, number>, dims: number): number {
+  const exact = secondsBySize.get(dims);
   if (exact !== undefined) return exact;
   let nearest: [number, number] | null = null;
-  for (const [key, seconds] of costs) {
-    if (!key.startsWith("ials:")) continue;
-    const d = Number(key.slice(5));
-    if (!nearest || Math.abs(Math.log(d / dims)) < Math.abs(Math.log(nearest[0] / dims))) nearest = [d, seconds];
-  }
+  for (const [d, seconds] of secondsBySize) if (!nearest || sizeDistance(d, dims) < sizeDistance(nearest[0], dims)) nearest = [d, seconds];
   return nearest ? nearest[1] * (dims / nearest[0]) ** 1.5 : 0;
+}
+
+/** How far apart two sizes are, by ratio: 32 is as far from 64 as 128 is. */
+function sizeDistance(a: number, b: number): number {
+  return Math.abs(Math.log(a / b));
 }
 
 /** A knob to 3 significant digits, so √2 steps give readable values and revisit the same keys. */
