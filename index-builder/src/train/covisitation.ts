@@ -1,5 +1,5 @@
 import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
-import { easeLists } from "./ease";
+import { linearLists } from "./ease";
 import { type InteractionTable } from "./interaction-table";
 
 export interface CovisitOptions {
@@ -23,17 +23,30 @@ export interface CovisitOptions {
   /**
    * "sar" (default): the decayed Jaccard above. "ease": row i of EASE's
    * weights (Steck 2019) cut to its top N, with λ `easeRegularization`
-   * (train/ease.ts); the decay and support threshold do not apply. Only for
-   * catalogues up to EASE_MAX_ITEMS; chosen on validation like the rest.
+   * (train/ease.ts); "dlae": the same from DLAE's weights (Steck 2020,
+   * input dropout `dlaeDropout`, λ `easeRegularization`). The decay and
+   * support threshold do not apply to either. Only for catalogues up to
+   * EASE_MAX_ITEMS; chosen on validation like the rest.
    */
-  similarity?: "sar" | "ease";
+  similarity?: "sar" | "ease" | "dlae";
+  /** λ of the EASE or DLAE lists (in co-occurrence counts, so it grows with the data). */
   easeRegularization?: number;
+  /** DLAE's dropout probability p in [0, 1); 0 is ridge regression with the diagonal allowed. */
+  dlaeDropout?: number;
 }
 
 /** The session window in hours, or null when there is none (the gap does not count). */
 export function windowHours(options: Pick<CovisitOptions, "windowSec">): number | null {
   const w = options.windowSec ?? Infinity;
   return Number.isFinite(w) ? w / 3600 : null;
+}
+
+/** The lists' kind in a few words, for reports: "jaccard ≥ 20 users, top 100" or "dlae λ 300 dropout 0.5, top 200". */
+export function describeLists(options: CovisitOptions): string {
+  if (options.similarity === "ease") return `ease λ ${options.easeRegularization}, top ${options.topN}`;
+  if (options.similarity === "dlae") return `dlae λ ${options.easeRegularization} dropout ${options.dlaeDropout}, top ${options.topN}`;
+  const window = windowHours(options);
+  return `jaccard ≥ ${options.minUsers} users, top ${options.topN}${window === null ? "" : `, window ${window} h`}`;
 }
 
 export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
@@ -52,9 +65,11 @@ export const DEMO_COVISIT: CovisitOptions = { topN: 100, halfLifeSec: 365 * 86_4
  * O(nItems + rows + output) and the work is Σᵤ nᵤ², never a dense item×item matrix.
  */
 export function buildCovisitation(table: InteractionTable, options: CovisitOptions = DEFAULT_COVISIT): CovisitLists {
-  if (options.similarity === "ease") {
-    if (!(options.easeRegularization! > 0)) throw new RangeError("EASE lists need easeRegularization > 0");
-    return easeLists(table, options.easeRegularization!, options.topN);
+  if (options.similarity === "ease" || options.similarity === "dlae") {
+    if (!(options.easeRegularization! > 0)) throw new RangeError(`${options.similarity.toUpperCase()} lists need easeRegularization > 0`);
+    if (options.similarity === "ease") return linearLists(table, options.easeRegularization!, options.topN);
+    if (options.dlaeDropout === undefined) throw new RangeError("DLAE lists need dlaeDropout in [0, 1)");
+    return linearLists(table, options.easeRegularization!, options.topN, { kind: "dlae", dropout: options.dlaeDropout });
   }
   const nItems = table.itemIds.length;
   const nUsers = table.userIds.length;

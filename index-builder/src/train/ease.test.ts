@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { neighborsOf, scoreByCovisitation } from "../../../shared/covisit/covisit-lists";
 import { buildCovisitation } from "./covisitation";
-import { distinctHistories, EASE_MAX_ITEMS, easeLists, easeWeights } from "./ease";
+import { distinctHistories, dlaeWeights, EASE_MAX_ITEMS, easeWeights, linearLists } from "./ease";
 import { tableFromRows } from "./interaction-table";
 import { mulberry32 } from "./seeded-random";
 
@@ -22,7 +22,7 @@ describe("easeLists", () => {
   const b = easeWeights(distinctHistories(table), n, 5);
 
   it("holds each row of B's largest positive weights, best first, at most topN", () => {
-    const lists = easeLists(table, 5, 4);
+    const lists = linearLists(table, 5, 4);
     for (let i = 0; i < n; i++) {
       const { items, scores } = neighborsOf(lists, i);
       const positive = Array.from({ length: n }, (_, j) => b[i * n + j]!)
@@ -35,7 +35,7 @@ describe("easeLists", () => {
   });
 
   it("scores a history as EASE's x·B over the positive weights when the lists are uncut", () => {
-    const lists = easeLists(table, 5, n);
+    const lists = linearLists(table, 5, n);
     const history = distinctHistories(table)[0]!;
     const out = new Map<number, number>();
     scoreByCovisitation(
@@ -52,13 +52,57 @@ describe("easeLists", () => {
 
   it("is what buildCovisitation returns for similarity ease, which needs a λ, and refuses a catalogue too large to invert", () => {
     expect(buildCovisitation(table, { topN: 4, halfLifeSec: Infinity, minUsers: 1, similarity: "ease", easeRegularization: 5 })).toEqual(
-      easeLists(table, 5, 4),
+      linearLists(table, 5, 4),
     );
     expect(() => buildCovisitation(table, { topN: 4, halfLifeSec: Infinity, minUsers: 1, similarity: "ease" })).toThrow(/easeRegularization/);
     const big = tableFromRows(
       [{ userId: "u", itemId: "x0", value: 1, timestampSec: 0 }],
       Array.from({ length: EASE_MAX_ITEMS + 1 }, (_, i) => `x${i}`),
     );
-    expect(() => easeLists(big, 5, 4)).toThrow(/up to 5000 items/);
+    expect(() => linearLists(big, 5, 4)).toThrow(/up to 5000 items/);
+  });
+});
+
+describe("dlaeWeights and DLAE lists", () => {
+  const table = randomTable(40, 15, 5);
+  const n = table.itemIds.length;
+  const histories = distinctHistories(table);
+  const gram = new Float64Array(n * n);
+  for (const items of histories) for (const i of items) for (const j of items) gram[i * n + j]! += 1;
+
+  it("solves (G + Λ)·B = G with Λ = p/(1−p)·diag(G) + λ, checked by multiplying back", () => {
+    for (const [lambda, p] of [[5, 0.5], [1, 0], [20, 0.8]] as const) {
+      const b = dlaeWeights(histories, n, lambda, p);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let lhs = 0;
+          for (let k = 0; k < n; k++) lhs += (gram[i * n + k]! + (i === k ? (p / (1 - p)) * gram[i * n + i]! + lambda : 0)) * b[k * n + j]!;
+          expect(lhs).toBeCloseTo(gram[i * n + j]!, 6);
+        }
+    }
+  });
+
+  it("shrinks towards zero as the dropout grows, and refuses a dropout outside [0, 1)", () => {
+    const norm = (b: Float64Array) => b.reduce((s, x) => s + x * x, 0);
+    expect(norm(dlaeWeights(histories, n, 5, 0.8))).toBeLessThan(norm(dlaeWeights(histories, n, 5, 0.2)));
+    expect(() => dlaeWeights(histories, n, 5, 1)).toThrow(/dropout/);
+    expect(() => dlaeWeights(histories, n, 5, -0.1)).toThrow(/dropout/);
+  });
+
+  it("cuts rows of B to their largest positive off-diagonal weights, as buildCovisitation does for similarity dlae", () => {
+    const b = dlaeWeights(histories, n, 5, 0.5);
+    const lists = linearLists(table, 5, 4, { kind: "dlae", dropout: 0.5 });
+    for (let i = 0; i < n; i++) {
+      const { items, scores } = neighborsOf(lists, i);
+      const positive = Array.from({ length: n }, (_, j) => (j === i ? 0 : b[i * n + j]!))
+        .filter((w) => w > 0)
+        .sort((x, y) => y - x);
+      expect(items.length).toBe(Math.min(4, positive.length));
+      scores.forEach((s, k) => expect(s).toBeCloseTo(positive[k]!, 6));
+      items.forEach((j) => expect(j).not.toBe(i));
+    }
+    const options = { topN: 4, halfLifeSec: Infinity, minUsers: 1, similarity: "dlae" as const, easeRegularization: 5 };
+    expect(buildCovisitation(table, { ...options, dlaeDropout: 0.5 })).toEqual(lists);
+    expect(() => buildCovisitation(table, options)).toThrow(/dlaeDropout/);
   });
 });

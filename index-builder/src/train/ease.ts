@@ -75,24 +75,57 @@ export function invertSpd(a: Float64Array, n: number): Float64Array {
 }
 
 /**
- * EASE as item-to-item lists in the co-visitation format: item i's list is
- * row i of B cut to its `topN` largest positive weights, so the
- * co-visitation source's Σᵢ wᵢ·sim(i, j) over a history becomes EASE's
- * score (x·B) restricted to the strongest links. Negative weights are
- * dropped (the lists hold only neighbours); a dense n×n inverse, so only
- * for catalogues up to EASE_MAX_ITEMS.
+ * DLAE's item-item weights (Steck, "Autoencoders that don't overfit towards
+ * the Identity", NeurIPS 2020, eq. 8: the closed form of a linear
+ * autoencoder trained under input dropout with probability p): B =
+ * (G + Λ)⁻¹·G with G = XᵀX on the binary X and Λ = diagMat(p/(1−p)·diag(G) + λ).
+ * Since (G + Λ)⁻¹·G = I − P·Λ with P = (G + Λ)⁻¹, one inverse gives it. The
+ * dropout penalises each item's weights by its own popularity, where EASE
+ * only forbids the diagonal. Size n*n, row-major; the diagonal is kept (a
+ * history item scores itself, which never matters: seen items are removed).
  */
-export function easeLists(table: InteractionTable, regularization: number, topN: number): CovisitLists {
+export function dlaeWeights(histories: readonly (readonly number[])[], n: number, regularization: number, dropout: number): Float64Array {
+  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`DLAE dropout must be in [0, 1), got ${dropout}`);
+  const g = new Float64Array(n * n);
+  for (const items of histories) for (const i of items) for (const j of items) g[i * n + j]! += 1;
+  const lambda = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    lambda[j] = (dropout / (1 - dropout)) * g[j * n + j]! + regularization;
+    g[j * n + j]! += lambda[j]!;
+  }
+  const p = invertSpd(g, n);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j < n; j++) p[row + j] = (i === j ? 1 : 0) - p[row + j]! * lambda[j]!;
+  }
+  return p;
+}
+
+/** Which closed-form linear autoencoder `linearLists` cuts into lists: EASE, or DLAE with its dropout. */
+export type LinearModel = { kind: "ease" } | { kind: "dlae"; dropout: number };
+
+/**
+ * A linear autoencoder as item-to-item lists in the co-visitation format:
+ * item i's list is row i of its B (EASE's, or DLAE's) cut to its `topN`
+ * largest positive off-diagonal weights, so the co-visitation source's
+ * Σᵢ wᵢ·sim(i, j) over a history becomes the model's score (x·B)
+ * restricted to the strongest links. Negative weights are dropped (the
+ * lists hold only neighbours); a dense n×n inverse, so only for catalogues
+ * up to EASE_MAX_ITEMS.
+ */
+export function linearLists(table: InteractionTable, regularization: number, topN: number, model: LinearModel = { kind: "ease" }): CovisitLists {
   const n = table.itemIds.length;
-  if (n > EASE_MAX_ITEMS) throw new RangeError(`EASE lists need a dense ${n}×${n} inverse; they run up to ${EASE_MAX_ITEMS} items`);
-  const b = easeWeights(distinctHistories(table), n, regularization);
+  const name = model.kind === "ease" ? "EASE" : "DLAE";
+  if (n > EASE_MAX_ITEMS) throw new RangeError(`${name} lists need a dense ${n}×${n} inverse; they run up to ${EASE_MAX_ITEMS} items`);
+  const histories = distinctHistories(table);
+  const b = model.kind === "ease" ? easeWeights(histories, n, regularization) : dlaeWeights(histories, n, regularization, model.dropout);
   const offsets = new Uint32Array(n + 1);
   const neighbors: number[] = [];
   const scores: number[] = [];
   const row: number[] = [];
   for (let i = 0; i < n; i++) {
     row.length = 0;
-    for (let j = 0; j < n; j++) if (b[i * n + j]! > 0) row.push(j);
+    for (let j = 0; j < n; j++) if (j !== i && b[i * n + j]! > 0) row.push(j);
     row.sort((x, y) => b[i * n + y]! - b[i * n + x]! || x - y);
     for (const j of row.slice(0, topN)) {
       neighbors.push(j);

@@ -17,7 +17,7 @@ import { mulberry32 } from "../../train/seeded-random";
 import { ML_100K_DIR, REPO_ROOT } from "../dataset-paths";
 import { itemsByUser } from "../evaluate";
 import { rankingMetrics } from "../metrics";
-import { TEST } from "../msr-split";
+import { msrStratifiedSplit, TEST } from "../msr-split";
 import { topK } from "../top-k";
 import { loadSplit, type ProtocolName } from "../protocols";
 import { MSR_COVISIT, MSR_IALS, TIME_COVISIT, TIME_IALS } from "../tuned-params";
@@ -57,13 +57,42 @@ interface Variant {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string" }, protocol: { type: "string" }, grid: { type: "string" }, weighting: { type: "string" }, score: { type: "string" } },
+    options: {
+      dataset: { type: "string" },
+      protocol: { type: "string" },
+      grid: { type: "string" },
+      weighting: { type: "string" },
+      score: { type: "string" },
+      carves: { type: "string" },
+    },
   });
   // The rows' weighting as npm run eval chooses it (choose-weighting.ts): binary, stars or rating.
   const weighting: RowWeighting = values.weighting === "stars" || values.weighting === "rating" ? { kind: values.weighting, ratingMax: 5 } : "binary";
   const protocol: ProtocolName = values.protocol === "time" ? "time" : "msr";
   const split = await loadSplit(resolve(values.dataset ?? (protocol === "msr" ? ML_100K_DIR : resolve(REPO_ROOT, "data", "ml-latest-small"))), protocol);
-  const mask = validationMask(split.train, protocol);
+  // --carves 0.9:7,0.9:8 (msr only): stratified carves at those ratios and seeds instead of the
+  // protocol's one; the grid runs on each and a last line per label gives the mean over the carves.
+  const carves = values.carves === undefined ? [null] : values.carves.split(",").map((c) => c.split(":").map(Number) as [number, number]);
+  if (carves[0] !== null && protocol !== "msr") throw new Error("--carves is for the msr protocol's stratified carve");
+  const means = new Map<string, number[]>();
+  for (const carve of carves) {
+    const mask = carve === null ? validationMask(split.train, protocol) : msrStratifiedSplit(split.train, carve[0], carve[1]);
+    for (const [label, ndcg] of await scoreGrid(split, protocol, mask, weighting, values, carve === null ? "protocol" : carve.join(":")))
+      means.set(label, [...(means.get(label) ?? []), ndcg]);
+  }
+  if (carves.length > 1)
+    for (const [label, ndcgs] of means) console.log(JSON.stringify({ label, carves: ndcgs.length, mean_valid_ndcg_at_10: round(ndcgs.reduce((a, b) => a + b, 0) / ndcgs.length), each: ndcgs }));
+}
+
+async function scoreGrid(
+  split: Awaited<ReturnType<typeof loadSplit>>,
+  protocol: ProtocolName,
+  mask: Uint8Array,
+  weighting: RowWeighting,
+  values: { grid?: string; score?: string },
+  carveLabel: string,
+): Promise<[string, number][]> {
+  const results: [string, number][] = [];
   const fitRows = selectRows(split.train, mask, 0);
   const validRows = selectRows(split.train, mask, TEST);
   const ials = protocol === "msr" ? MSR_IALS : TIME_IALS;
@@ -125,9 +154,11 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     const m = rankingMetrics(lists, scoredTruth, 10, split.train.itemIds.length);
+    results.push([v.label, round(m.ndcgAtK)]);
     console.log(
       JSON.stringify({
         label: v.label,
+        carve: carveLabel,
         valid_ndcg_at_10: round(m.ndcgAtK),
         valid_map: round(m.map),
         users: m.users,
@@ -138,6 +169,7 @@ async function main(argv: string[]): Promise<void> {
       }),
     );
   }
+  return results;
 }
 
 /** Exact scoring of every unseen item by the session's fold-in over the full model (dense item indices). */
