@@ -59,15 +59,17 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
   // As served by an index that ships the tuned light weights, with exploration off: an offline list must not depend on a coin.
   const served: FunnelKnobs = { ...SERVED_KNOBS, light: tuned?.light ?? funnelTuning.light, policy: { explorationRate: 0 } };
   const relevance: FunnelKnobs = { ...served, policy: { explorationRate: 0, mmrLambda: 1 } };
+  // The funnel shares the co-visitation row's fitted lists unless its tuning names lists of its own.
+  const funnelCovisit = !tuned && funnelTuning.covisit ? { ...covisitOptions, ...funnelTuning.covisit } : null;
   const funnel = new ServedFunnel(
     items,
     {
-      spec: { ials: ialsOptions, covisit: covisitOptions, recentLimit: funnelTuning.recentLimit, weighting: rows },
+      spec: { ials: ialsOptions, covisit: funnelCovisit ?? covisitOptions, recentLimit: funnelTuning.recentLimit, weighting: rows },
       knobs: { ...relevance, heavy: false },
       training: funnelTuning.training,
       carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
     },
-    { ials, covisit },
+    funnelCovisit ? { ials } : { ials, covisit },
   );
   // `funnel` is the served policy (MMR λ DEFAULT_POLICY.mmrLambda) in the order validation chose; the -relevance rows rank by relevance only (λ 1).
   const funnelRows = [

@@ -4,6 +4,7 @@ import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
 import { type ServedFunnel } from "./served-funnel";
 import { describeTraining } from "../../ranker/train-heavy";
+import { DEFAULT_COVISIT, describeLists } from "../../train/covisitation";
 
 /** Items the served list holds for the eval: its k. */
 const LIST_SIZE = 10;
@@ -35,6 +36,7 @@ export class FunnelRecommender implements Recommender {
       query: Number.isFinite(spec.recentLimit) ? `fold-in of the ${spec.recentLimit} most recent training items` : "fold-in of the whole training history",
       nprobe: knobs.ann.nprobe ?? "calibrated at build",
       shortlist: knobs.ann.shortlist ?? "calibrated at build",
+      covisit_lists: describeLists({ ...DEFAULT_COVISIT, ...spec.covisit }),
       quotas: `ann ${quota.ann}, covisit ${quota.covisit}, content ${quota.content}, popular ${quota.popular}`,
       order: order === "served" ? "chosen on validation" : order,
       light_weights: orderSource(order === "served" ? "light" : order)
