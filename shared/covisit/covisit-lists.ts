@@ -9,7 +9,7 @@ export interface CovisitLists {
   offsets: Uint32Array;
   /** Size offsets[nItems]: dense item indices. */
   neighbors: Uint32Array;
-  /** Same size as `neighbors`: similarity in (0, 1]. */
+  /** Same size as `neighbors`: similarity > 0 (Jaccard in (0, 1]; a linear autoencoder's weight for EASE or DLAE lists). */
   scores: Float32Array;
 }
 

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
 import { startChoice } from "./build-index";
 import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
-import { beyondALoser, datasetTuningData, DEFAULT_TUNE, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
+import {
+  beyondALoser,
+  datasetTuningData,
+  DEFAULT_TUNE,
+  DLAE_TUNE_MAX_ITEMS,
+  dlaeCandidates,
+  ialsCost,
+  lightGrid,
+  tuneOnValidation,
+} from "./tune-on-validation";
 
 describe("tuneOnValidation", () => {
   it("keeps the start point, loudly, when the validation carve cannot decide anything", async () => {
@@ -69,6 +78,12 @@ describe("tuneOnValidation", () => {
     const uncut = await run(1e6);
     expect(uncut.report.budgetCut).toBe(false);
     expect(uncut.lines.some((l) => l.includes("resuming"))).toBe(false);
+    // 120 items: the co-visitation stage also tries the three DLAE lists, and keeps whichever list scored best.
+    const covisitTrials = uncut.report.trials.filter((t) => t.stage === "covisit");
+    expect(covisitTrials.filter((t) => String(t.params.lists ?? "").startsWith("dlae"))).toHaveLength(3);
+    const bestCovisit = covisitTrials.reduce((a, b) => (b.ndcgAt10 > a.ndcgAt10 ? b : a));
+    expect(uncut.choice.covisit.similarity ?? "sar").toBe(bestCovisit.params.lists === undefined ? "sar" : "dlae");
+    expect(uncut.report.choice.covisit.similarity).toBe(uncut.choice.covisit.similarity ?? "sar");
     // Enough for the whole walk, but its 60% share stops it first: the rest comes back after the light stage.
     // Two budgets cut the walk at different trials, one in the middle of a knob's candidates.
     const ialsTrials = (r: typeof uncut) => r.report.trials.filter((t) => t.stage === "ials").map((t) => JSON.stringify(t.params));
@@ -102,6 +117,18 @@ describe("tuneOnValidation", () => {
     expect(tight.ialsTrials).toBe(fitting);
     expect(tight.report.spentSeconds).toBeLessThanOrEqual(10 * fitting + 5);
     expect(tight.report.budgetCut).toBe(true);
+  });
+
+  it("tries DLAE lists after the Jaccard grid on catalogues small enough to invert, and none past the limit", () => {
+    const base = { topN: 100, halfLifeSec: Infinity, minUsers: 5 };
+    const small = dlaeCandidates(base, DLAE_TUNE_MAX_ITEMS);
+    expect(small.map((o) => [o.similarity, o.dlaeDropout, o.topN])).toEqual([
+      ["dlae", 0.5, 200],
+      ["dlae", 0.25, 200],
+      ["dlae", 0.75, 200],
+    ]);
+    for (const o of small) expect(o.easeRegularization).toBeGreaterThan(0);
+    expect(dlaeCandidates(base, DLAE_TUNE_MAX_ITEMS + 1)).toEqual([]);
   });
 
   it("predicts an iALS trial's cost from the same size, else from the nearest size measured", () => {

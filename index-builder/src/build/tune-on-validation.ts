@@ -6,7 +6,7 @@ import { CovisitRecommender } from "../eval/covisit-recommender";
 import { evaluateRecommender, itemsByUser } from "../eval/evaluate";
 import { IalsRecommender } from "../eval/ials-recommender";
 import { TEST } from "../eval/msr-split";
-import { buildCovisitation, type CovisitOptions, windowHours } from "../train/covisitation";
+import { buildCovisitation, type CovisitOptions, describeLists, windowHours } from "../train/covisitation";
 import { type IalsFactors, type IalsOptions } from "../train/implicit-als";
 import { type InteractionTable, selectRows } from "../train/interaction-table";
 import { embeddingsOf, trainIalsOnTable } from "../train/train-ials";
@@ -38,6 +38,12 @@ export interface TuneOptions {
   fraction: number;
   /** Seeds the random carve when time cannot carve. */
   seed: number;
+  /**
+   * Carve at random even where time could, for this reason: `npm run eval`
+   * sets it when its test carve is random (validation must carve as test does).
+   * A build leaves it unset: its future is what the time carve stands in for.
+   */
+  randomCarveBecause?: string;
   /** Validation users the light-weight comparison replays (an even spread). */
   lightUsers: number;
   /**
@@ -93,7 +99,24 @@ const MIN_USERS_GRID = [2, 5, 10, 20, 50];
 const HALF_LIFE_DAYS_GRID = [30, 365];
 /** Session windows tried for co-visitation pairs (covisitation.ts windowSec), in hours: one sitting, one day. */
 const WINDOW_HOURS_GRID = [1, 24];
+/**
+ * DLAE lists (Steck 2020; train/ease.ts) are tried on catalogues up to this
+ * size: one dense inverse, O(n³), about 4 CPU s at 1,700 items and 25 at 3,000.
+ */
+export const DLAE_TUNE_MAX_ITEMS = 3000;
+/** Input-dropout probabilities tried, best-known first (on ML-100K p 0.33-0.67 and λ 100-500 scored within noise). */
+const DLAE_DROPOUT_GRID = [0.5, 0.25, 0.75];
+/** λ of the DLAE lists, in co-occurrence counts; the dropout's popularity-scaled penalty does most of the regularising. */
+const DLAE_REGULARIZATION = 300;
+/** Neighbours kept per item in DLAE lists: a dense model cut to lists keeps more of its mass in longer ones. */
+const DLAE_TOP_N = 200;
 const LIGHT_COVISIT = [0, 0.05, 0.1, 0.25, 0.5];
+
+/** The DLAE lists the co-visitation stage tries after `best`'s Jaccard grid: none past DLAE_TUNE_MAX_ITEMS items. */
+export function dlaeCandidates(best: CovisitOptions, items: number): CovisitOptions[] {
+  if (items > DLAE_TUNE_MAX_ITEMS) return [];
+  return DLAE_DROPOUT_GRID.map((dlaeDropout) => ({ ...best, similarity: "dlae", dlaeDropout, easeRegularization: DLAE_REGULARIZATION, topN: DLAE_TOP_N }));
+}
 const LIGHT_POPULARITY = [0, 0.01, 0.03];
 const LIGHT_CONTENT = [0, 0.05];
 
@@ -129,7 +152,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     });
   const { log } = options;
   const base = data.tableOf(start.transform);
-  const { mask, report: carve } = soundCarve(base, options.fraction, options.seed);
+  const { mask, report: carve } = soundCarve(base, options.fraction, options.seed, options.randomCarveBecause);
   log(describeCarve("tuning validation", carve));
   const trials: TuningTrial[] = [];
   const report = (
@@ -303,6 +326,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         minUsers: o.minUsers,
         halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none",
         windowHours: windowHours(o) ?? "none",
+        ...(o.similarity === "dlae" ? { lists: describeLists(o) } : {}),
       },
       async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
     );
@@ -325,6 +349,14 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   for (const hours of timed ? WINDOW_HOURS_GRID : []) {
     if (overBudget(covisitSeconds)) continue;
     const o = { ...covisit, windowSec: hours * 3600 };
+    const score = await scoreCovisit(o);
+    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+  }
+
+  // Linear-autoencoder lists (DLAE, train/ease.ts) where their dense inverse is cheap enough to try; they
+  // compete as co-visitation lists like the rest, and the light stage then weighs whichever won.
+  for (const o of dlaeCandidates(covisit, fit.itemIds.length)) {
+    if (overBudget(covisitSeconds)) break;
     const score = await scoreCovisit(o);
     if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
   }
@@ -412,7 +444,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   if (budgetCut) log(`WARNING: the tuning budget (${options.budgetSeconds} CPU s) ran out before the grid's end; raise --tune-seconds to search further`);
   const choice: TunedChoice = { transform, ials, covisit, light };
   log(
-    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ≥ ${covisit.minUsers} users${windowHours(covisit) === null ? "" : `, window ${windowHours(covisit)!} h`}; light ${JSON.stringify(lightParams(light))}`,
+    `tuned in ${elapsed().toFixed(1)} CPU s (${((performance.now() - wall0) / 1000).toFixed(1)} s wall): ${describeTransform(transform)}, iALS ${ials.dims} dims α ${ials.alpha} λ ${ials.regularization}; co-visitation ${describeLists(covisit)}; light ${JSON.stringify(lightParams(light))}`,
   );
   return {
     choice,

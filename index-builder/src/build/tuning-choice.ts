@@ -56,7 +56,16 @@ export interface TuningReport {
   choice: {
     transform: WeightTransform;
     ials: Pick<IalsOptions, "dims" | "alpha" | "regularization" | "regExponent" | "sweeps">;
-    covisit: { topN: number; halfLifeDays: number | null; minUsers: number; windowHours: number | null };
+    covisit: {
+      topN: number;
+      halfLifeDays: number | null;
+      minUsers: number;
+      windowHours: number | null;
+      /** "sar" (time-decayed Jaccard) or a linear autoencoder's lists, with their λ and DLAE's dropout. */
+      similarity: NonNullable<CovisitOptions["similarity"]>;
+      regularization?: number;
+      dropout?: number;
+    };
     light: LightWeights;
   };
 }
@@ -72,6 +81,9 @@ export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
       halfLifeDays: Number.isFinite(halfLifeSec) ? halfLifeSec / 86_400 : null,
       minUsers,
       windowHours: windowHours(choice.covisit),
+      similarity: choice.covisit.similarity ?? "sar",
+      ...(choice.covisit.similarity === "ease" || choice.covisit.similarity === "dlae" ? { regularization: choice.covisit.easeRegularization } : {}),
+      ...(choice.covisit.similarity === "dlae" ? { dropout: choice.covisit.dlaeDropout } : {}),
     },
     light: choice.light,
   };
