@@ -34,6 +34,15 @@ describe("carve checks", () => {
     expect([...held.values()].every((n) => n === 2)).toBe(true);
   });
 
+  it("carve at random when asked, with the caller's reason, though time could carve; time's own problems come first", () => {
+    const ordered = table(50, 10, 40, (u, k) => 1000 * k + u);
+    const forced = soundCarve(ordered, 0.2, 1, "the test carve is random");
+    expect(forced.report).toMatchObject({ method: "random", fallbackReasons: ["the test carve is random"], problems: [] });
+    expect(forced.mask).toEqual(perUserRandomSplit(ordered, 0.2, 1));
+    const untimed = soundCarve(table(50, 10, 40, () => 0), 0.2, 1, "the test carve is random");
+    expect(untimed.report.fallbackReasons).toEqual(["no or constant timestamps (every row has the same time)"]);
+  });
+
   it("refuse a time carve whose cut falls inside runs of equal timestamps", () => {
     // Each user's rows share one time (per user), so "most recent" is file order.
     const t = table(50, 10, 40, (u) => u * 10);

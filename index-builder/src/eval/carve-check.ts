@@ -64,11 +64,15 @@ export function carveProblems(table: InteractionTable, mask: Uint8Array, byTime:
  * Each user's most recent `fraction` held out when time can say what
  * "recent" is; otherwise (carveProblems) a seeded per-user random carve,
  * with the reasons, which the caller must print and record. A random carve
- * can still be unsound (too few users): `problems` says so.
+ * can still be unsound (too few users): `problems` says so. `randomBecause`
+ * asks for the random carve whatever time could do, for that reason (a
+ * validation carve must carve as the test carve it stands in for did).
  */
-export function soundCarve(table: InteractionTable, fraction: number, seed: number): { mask: Uint8Array; report: CarveReport } {
+export function soundCarve(table: InteractionTable, fraction: number, seed: number, randomBecause?: string): { mask: Uint8Array; report: CarveReport } {
   const timeMask = perUserTimeSplit(table, fraction);
   const fallbackReasons = carveProblems(table, timeMask, true);
+  // Time's own problems, when it has any, are the reasons; otherwise the caller's.
+  if (randomBecause !== undefined && fallbackReasons.length === 0) fallbackReasons.push(randomBecause);
   if (fallbackReasons.length === 0) return { mask: timeMask, report: reportOf(table, timeMask, "time", [], []) };
   const mask = perUserRandomSplit(table, fraction, seed);
   return { mask, report: reportOf(table, mask, "random", fallbackReasons, carveProblems(table, mask, false)) };

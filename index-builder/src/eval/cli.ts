@@ -5,7 +5,7 @@ import { evaluateRecommender } from "./evaluate";
 import { modelLineup } from "./models";
 import { DatasetMissingError, loadImportedSplit, loadSplit, type ProtocolName } from "./protocols";
 import { describeCarve } from "./carve-check";
-import { validationCarve } from "./validation-split";
+import { randomCarveReason, validationCarve } from "./validation-split";
 import { startChoice } from "../build/build-index";
 import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
 import { type TunedChoice, type TuningReport } from "../build/tuning-choice";
@@ -54,17 +54,25 @@ async function main(argv: string[]): Promise<number> {
   const notes: string[] = [];
   let tuned: TunedChoice | undefined;
   let weighting: RowWeighting = "binary";
+  // Validation stands in for test: when the test carve is random, so is every validation carve.
+  const randomCarveBecause = randomCarveReason(split.carve);
   if (split.imported) {
     const { dataset, tuning } = split.imported;
     const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
     const recentLimit = (split.protocol === "msr" ? MSR_FUNNEL : TIME_FUNNEL).recentLimit;
-    const result = await tuneOnValidation(tuning, startChoice(dataset), { ...DEFAULT_TUNE, budgetSeconds, recentLimit, log: (line) => console.log(line) });
+    const result = await tuneOnValidation(tuning, startChoice(dataset), {
+      ...DEFAULT_TUNE,
+      budgetSeconds,
+      recentLimit,
+      randomCarveBecause,
+      log: (line) => console.log(line),
+    });
     tuned = result.choice;
     split.train = tuning.tableOf(tuned.transform);
     notes.push(...importedNotes(result.report));
   } else {
     notes.push(...TUNING_NOTES[split.protocol]);
-    const choice = await chooseWeighting(split.train, split.protocol, split.protocol === "msr" ? MSR_IALS : TIME_IALS);
+    const choice = await chooseWeighting(split.train, split.protocol, split.protocol === "msr" ? MSR_IALS : TIME_IALS, randomCarveBecause);
     weighting = choice.transform;
     const line = `Rating weights for iALS and the funnel (its training and fold-in), chosen on the validation carve by iALS nDCG@10: ${choice.trials.map((t) => `${t.transform} ${t.ndcgAt10}`).join("; ")} -> ${describeTransform(choice.transform)}. SAR and co-visitation use the raw rows.`;
     console.log(line);
@@ -73,14 +81,18 @@ async function main(argv: string[]): Promise<number> {
   if (split.carve.fallbackReasons.length)
     notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
   if (split.carve.problems.length) notes.push(`WARNING: the test carve is unsound (${split.carve.problems.join("; ")}): these numbers decide nothing.`);
-  const validation = validationCarve(split.train, split.protocol).report;
+  const validation = validationCarve(split.train, split.protocol, randomCarveBecause).report;
   console.log(describeCarve("validation carve of the training rows", validation));
   if (validation.fallbackReasons.length)
-    notes.push(`WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`);
+    notes.push(
+      validation.fallbackReasons[0] === randomCarveBecause
+        ? `WARNING: validation carves of the training rows are per-user random, though time could carve them: ${randomCarveBecause}.`
+        : `WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`,
+    );
   console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
-  for (const model of modelLineup(split.protocol, split.items, tuned, weighting)) {
+  for (const model of modelLineup(split.protocol, split.items, tuned, weighting, randomCarveBecause)) {
     if (only && !only.includes(model.name)) continue;
     const skip = model.skipReason?.(split.train);
     if (skip) {

@@ -39,7 +39,14 @@ import { type RowWeighting } from "../data/weights";
  * Otherwise `weighting` (chosen on validation, cli.ts) weighs the rows iALS
  * and the funnel train and fold in on; SAR and co-visitation keep the raw rows.
  */
-export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[], tuned?: TunedChoice, weighting: RowWeighting = "binary"): Recommender[] {
+export function modelLineup(
+  protocol: ProtocolName,
+  items: readonly CatalogItem[],
+  tuned?: TunedChoice,
+  weighting: RowWeighting = "binary",
+  /** validation-split.ts randomCarveReason: the heavy ranker's label carves are random for this reason. */
+  randomCarveBecause?: string,
+): Recommender[] {
   const msr = protocol === "msr";
   const ialsOptions = tuned?.ials ?? (msr ? MSR_IALS : TIME_IALS);
   const covisitOptions = tuned?.covisit ?? (msr ? MSR_COVISIT : TIME_COVISIT);
@@ -67,7 +74,7 @@ export function modelLineup(protocol: ProtocolName, items: readonly CatalogItem[
       spec: { ials: ialsOptions, covisit: funnelCovisit ?? covisitOptions, recentLimit: funnelTuning.recentLimit, weighting: rows },
       knobs: { ...relevance, heavy: false },
       training: funnelTuning.training,
-      carves: (train) => validationMasks(train, protocol, RANKER_CARVES),
+      carves: (train) => validationMasks(train, protocol, RANKER_CARVES, randomCarveBecause),
     },
     funnelCovisit ? { ials } : { ials, covisit },
   );
