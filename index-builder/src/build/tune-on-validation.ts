@@ -101,7 +101,7 @@ const HALF_LIFE_DAYS_GRID = [30, 365];
 const WINDOW_HOURS_GRID = [1, 24];
 /**
  * DLAE lists (Steck 2020; train/ease.ts) are tried on catalogues up to this
- * size: one dense inverse, O(n³), about 4 CPU s at 1,700 items and 25 at 3,000.
+ * size: one dense inverse, O(n³): dlaeWeights took 3 CPU s at 1,700 items and 28 at 3,000 on this VM.
  */
 export const DLAE_TUNE_MAX_ITEMS = 3000;
 /** Input-dropout probabilities tried, best-known first (on ML-100K p 0.33-0.67 and λ 100-500 scored within noise). */
