@@ -39,7 +39,12 @@ describe("carve checks", () => {
     const forced = soundCarve(ordered, 0.2, 1, "the test carve is random");
     expect(forced.report).toMatchObject({ method: "random", fallbackReasons: ["the test carve is random"], problems: [] });
     expect(forced.mask).toEqual(perUserRandomSplit(ordered, 0.2, 1));
-    const untimed = soundCarve(table(50, 10, 40, () => 0), 0.2, 1, "the test carve is random");
+    const untimed = soundCarve(
+      table(50, 10, 40, () => 0),
+      0.2,
+      1,
+      "the test carve is random",
+    );
     expect(untimed.report.fallbackReasons).toEqual(["no or constant timestamps (every row has the same time)"]);
   });
 

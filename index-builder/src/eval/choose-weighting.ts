@@ -20,7 +20,12 @@ export interface WeightingChoice {
  * iALS with `ials` on the fit rows, scored by nDCG@10 on the held-out rows;
  * the best wins, ties to the earlier.
  */
-export async function chooseWeighting(train: InteractionTable, protocol: ProtocolName, ials: IalsOptions, randomCarveBecause?: string): Promise<WeightingChoice> {
+export async function chooseWeighting(
+  train: InteractionTable,
+  protocol: ProtocolName,
+  ials: IalsOptions,
+  randomCarveBecause?: string,
+): Promise<WeightingChoice> {
   const mask = validationMask(train, protocol, randomCarveBecause);
   const fit = selectRows(train, mask, 0);
   const validation = selectRows(train, mask, TEST);

@@ -71,7 +71,11 @@ describe("dlaeWeights and DLAE lists", () => {
   for (const items of histories) for (const i of items) for (const j of items) gram[i * n + j]! += 1;
 
   it("solves (G + Λ)·B = G with Λ = p/(1−p)·diag(G) + λ, checked by multiplying back", () => {
-    for (const [lambda, p] of [[5, 0.5], [1, 0], [20, 0.8]] as const) {
+    for (const [lambda, p] of [
+      [5, 0.5],
+      [1, 0],
+      [20, 0.8],
+    ] as const) {
       const b = dlaeWeights(histories, n, lambda, p);
       for (let i = 0; i < n; i++)
         for (let j = 0; j < n; j++) {

@@ -81,7 +81,8 @@ async function main(argv: string[]): Promise<void> {
       means.set(label, [...(means.get(label) ?? []), ndcg]);
   }
   if (carves.length > 1)
-    for (const [label, ndcgs] of means) console.log(JSON.stringify({ label, carves: ndcgs.length, mean_valid_ndcg_at_10: round(ndcgs.reduce((a, b) => a + b, 0) / ndcgs.length), each: ndcgs }));
+    for (const [label, ndcgs] of means)
+      console.log(JSON.stringify({ label, carves: ndcgs.length, mean_valid_ndcg_at_10: round(ndcgs.reduce((a, b) => a + b, 0) / ndcgs.length), each: ndcgs }));
 }
 
 async function scoreGrid(
