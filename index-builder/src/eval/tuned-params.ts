@@ -330,7 +330,20 @@ export const MSR_FUNNEL: FunnelTuning = {
   covisit: MSR_FUNNEL_COVISIT,
 };
 /** Time validation with the ANN padding of up to 1,000 seen items: covisit 0.25 / pop 0.03 0.1358; 0.1 / 0.03 0.1329; 0.05 / 0.01 0.1305. */
-export const TIME_FUNNEL: FunnelTuning = { recentLimit: Infinity, light: DEMO_LIGHT_WEIGHTS, training: FUNNEL_TREES };
+/*
+ * The time funnel's co-visitation lists: DLAE (λ 300, p 0.5, top 200) fitted on the 2,000 items most users met
+ * (train/ease.ts linearLists head; the other 7.7k items get no list), at the same light weight 0.25. Time validation
+ * nDCG@10, every validation user (tune-funnel.ts --protocol time --weighting rating --score all): Jaccard lists
+ * (≥ 50 users, top 100) 0.1327; DLAE head 3,000 at covisit 0.1 / 0.25 / 0.35 / 0.5 0.1339 / 0.1376 / 0.1364 / 0.1360;
+ * head 2,000 0.1376 <- chosen (a third of head 3,000's inverse: 3 against 28 CPU s at 1,700 / 3,000 items);
+ * head 3,000 with p 0.25 / 0.75 0.1378 / 0.1359.
+ */
+export const TIME_FUNNEL: FunnelTuning = {
+  recentLimit: Infinity,
+  light: DEMO_LIGHT_WEIGHTS,
+  training: FUNNEL_TREES,
+  covisit: { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200, dlaeHead: 2000 },
+};
 
 const FUNNEL_NOTE =
   "funnel rows: the served funnel itself (shared/funnel's runFunnel, the code the Worker runs) through in-memory ports over the blobs a build would publish from the training rows (index-builder/src/funnel/): item table, fold-in data and vector pages, co-visitation pages, IVF-PQ head and shards searched at the knobs the build calibrated (ann.calibration: the smallest nprobe, then shortlist, whose recall@100 against brute force on up to 200 trained user vectors reaches 0.99; see calibration_* under the funnel row), the popular list. Each user's session is replayed at their newest training row with the user's whole training history as recent events (it reproduces the trained user vector; the Worker's session keeps its 50 most recent events). Sources with the Worker's quotas, merge with the training items excluded, the light ranker with the tuned weights an index would ship, the heavy ranker on the light top 100 when validation chose it, policy rerank with exploration off (an offline list must not depend on a coin). " +

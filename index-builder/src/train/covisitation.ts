@@ -33,6 +33,8 @@ export interface CovisitOptions {
   easeRegularization?: number;
   /** DLAE's dropout probability p in [0, 1); 0 is ridge regression with the diagonal allowed. */
   dlaeDropout?: number;
+  /** DLAE over this many items, those most users met (the rest get no list); all items when absent. */
+  dlaeHead?: number;
 }
 
 /** The session window in hours, or null when there is none (the gap does not count). */
@@ -44,7 +46,8 @@ export function windowHours(options: Pick<CovisitOptions, "windowSec">): number 
 /** The lists' kind in a few words, for reports: "jaccard ≥ 20 users, top 100" or "dlae λ 300 dropout 0.5, top 200". */
 export function describeLists(options: CovisitOptions): string {
   if (options.similarity === "ease") return `ease λ ${options.easeRegularization}, top ${options.topN}`;
-  if (options.similarity === "dlae") return `dlae λ ${options.easeRegularization} dropout ${options.dlaeDropout}, top ${options.topN}`;
+  if (options.similarity === "dlae")
+    return `dlae λ ${options.easeRegularization} dropout ${options.dlaeDropout}${options.dlaeHead === undefined ? "" : ` over the ${options.dlaeHead} items most users met`}, top ${options.topN}`;
   const window = windowHours(options);
   return `jaccard ≥ ${options.minUsers} users, top ${options.topN}${window === null ? "" : `, window ${window} h`}`;
 }
@@ -69,7 +72,7 @@ export function buildCovisitation(table: InteractionTable, options: CovisitOptio
     if (!(options.easeRegularization! > 0)) throw new RangeError(`${options.similarity.toUpperCase()} lists need easeRegularization > 0`);
     if (options.similarity === "ease") return linearLists(table, options.easeRegularization!, options.topN);
     if (options.dlaeDropout === undefined) throw new RangeError("DLAE lists need dlaeDropout in [0, 1)");
-    return linearLists(table, options.easeRegularization!, options.topN, { kind: "dlae", dropout: options.dlaeDropout });
+    return linearLists(table, options.easeRegularization!, options.topN, { kind: "dlae", dropout: options.dlaeDropout }, options.dlaeHead);
   }
   const nItems = table.itemIds.length;
   const nUsers = table.userIds.length;

@@ -109,4 +109,30 @@ describe("dlaeWeights and DLAE lists", () => {
     expect(buildCovisitation(table, { ...options, dlaeDropout: 0.5 })).toEqual(lists);
     expect(() => buildCovisitation(table, options)).toThrow(/dlaeDropout/);
   });
+
+  it("over a head of the items most users met: the model on those columns alone, no list for the rest", () => {
+    const head = 6;
+    const lists = linearLists(table, 5, 4, { kind: "dlae", dropout: 0.5 }, head);
+    const users = Array.from({ length: n }, (_, i) => histories.filter((h) => h.includes(i)).length);
+    const columns = Array.from({ length: n }, (_, i) => i)
+      .sort((x, y) => users[y]! - users[x]! || x - y)
+      .slice(0, head)
+      .sort((x, y) => x - y);
+    const local = histories.map((h) => h.filter((i) => columns.includes(i)).map((i) => columns.indexOf(i)));
+    const b = dlaeWeights(local, head, 5, 0.5);
+    for (let i = 0; i < n; i++) {
+      const { items, scores } = neighborsOf(lists, i);
+      const c = columns.indexOf(i);
+      if (c < 0) {
+        expect(items.length).toBe(0);
+        continue;
+      }
+      const want = Array.from({ length: head }, (_, j) => ({ item: columns[j]!, w: j === c ? 0 : b[c * head + j]! }))
+        .filter((x) => x.w > 0)
+        .sort((x, y) => y.w - x.w)
+        .slice(0, 4);
+      expect(Array.from(items)).toEqual(want.map((x) => x.item));
+      scores.forEach((s, k) => expect(s).toBeCloseTo(want[k]!.w, 6));
+    }
+  });
 });

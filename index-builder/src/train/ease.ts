@@ -111,27 +111,52 @@ export type LinearModel = { kind: "ease" } | { kind: "dlae"; dropout: number };
  * Σᵢ wᵢ·sim(i, j) over a history becomes the model's score (x·B)
  * restricted to the strongest links. Negative weights are dropped (the
  * lists hold only neighbours); a dense n×n inverse, so only for catalogues
- * up to EASE_MAX_ITEMS.
+ * up to EASE_MAX_ITEMS, or over the `head` items most users met (the
+ * model fitted on those columns alone; the other items get no list and
+ * appear in none).
  */
-export function linearLists(table: InteractionTable, regularization: number, topN: number, model: LinearModel = { kind: "ease" }): CovisitLists {
-  const n = table.itemIds.length;
+export function linearLists(
+  table: InteractionTable,
+  regularization: number,
+  topN: number,
+  model: LinearModel = { kind: "ease" },
+  head = Infinity,
+): CovisitLists {
+  const total = table.itemIds.length;
   const name = model.kind === "ease" ? "EASE" : "DLAE";
+  const all = distinctHistories(table);
+  // Dense columns: every item, or the `head` with the most users (ties to the lower index).
+  let columns = Array.from({ length: total }, (_, i) => i);
+  if (total > head) {
+    const users = new Float64Array(total);
+    for (const items of all) for (const i of items) users[i]!++;
+    columns = columns
+      .sort((x, y) => users[y]! - users[x]! || x - y)
+      .slice(0, head)
+      .sort((x, y) => x - y);
+  }
+  const n = columns.length;
   if (n > EASE_MAX_ITEMS) throw new RangeError(`${name} lists need a dense ${n}×${n} inverse; they run up to ${EASE_MAX_ITEMS} items`);
-  const histories = distinctHistories(table);
+  const local = new Int32Array(total).fill(-1);
+  columns.forEach((i, c) => (local[i] = c));
+  const histories = all.map((items) => items.flatMap((i) => (local[i]! >= 0 ? [local[i]!] : [])));
   const b = model.kind === "ease" ? easeWeights(histories, n, regularization) : dlaeWeights(histories, n, regularization, model.dropout);
-  const offsets = new Uint32Array(n + 1);
+  const offsets = new Uint32Array(total + 1);
   const neighbors: number[] = [];
   const scores: number[] = [];
   const row: number[] = [];
-  for (let i = 0; i < n; i++) {
-    row.length = 0;
-    for (let j = 0; j < n; j++) if (j !== i && b[i * n + j]! > 0) row.push(j);
-    row.sort((x, y) => b[i * n + y]! - b[i * n + x]! || x - y);
-    for (const j of row.slice(0, topN)) {
-      neighbors.push(j);
-      scores.push(b[i * n + j]!);
+  for (let g = 0; g < total; g++) {
+    const i = local[g]!;
+    if (i >= 0) {
+      row.length = 0;
+      for (let j = 0; j < n; j++) if (j !== i && b[i * n + j]! > 0) row.push(j);
+      row.sort((x, y) => b[i * n + y]! - b[i * n + x]! || x - y);
+      for (const j of row.slice(0, topN)) {
+        neighbors.push(columns[j]!);
+        scores.push(b[i * n + j]!);
+      }
     }
-    offsets[i + 1] = neighbors.length;
+    offsets[g + 1] = neighbors.length;
   }
   return { offsets, neighbors: Uint32Array.from(neighbors), scores: Float32Array.from(scores) };
 }
