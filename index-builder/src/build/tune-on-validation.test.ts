@@ -2,16 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
 import { startChoice } from "./build-index";
 import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
-import {
-  beyondALoser,
-  datasetTuningData,
-  DEFAULT_TUNE,
-  DLAE_TUNE_MAX_ITEMS,
-  dlaeCandidates,
-  ialsCost,
-  lightGrid,
-  tuneOnValidation,
-} from "./tune-on-validation";
+import { beyondALoser, datasetTuningData, DEFAULT_TUNE, DLAE_HEAD_ITEMS, dlaeCandidates, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
 
 describe("tuneOnValidation", () => {
   it("keeps the start point, loudly, when the validation carve cannot decide anything", async () => {
@@ -119,16 +110,16 @@ describe("tuneOnValidation", () => {
     expect(tight.report.budgetCut).toBe(true);
   });
 
-  it("tries DLAE lists after the Jaccard grid on catalogues small enough to invert, and none past the limit", () => {
+  it("tries DLAE lists after the Jaccard grid, over every item of a small catalogue and the most-met head of a large one", () => {
     const base = { topN: 100, halfLifeSec: Infinity, minUsers: 5 };
-    const small = dlaeCandidates(base, DLAE_TUNE_MAX_ITEMS);
-    expect(small.map((o) => [o.similarity, o.dlaeDropout, o.topN])).toEqual([
-      ["dlae", 0.5, 200],
-      ["dlae", 0.25, 200],
-      ["dlae", 0.75, 200],
+    const small = dlaeCandidates(base, DLAE_HEAD_ITEMS);
+    expect(small.map((o) => [o.similarity, o.dlaeDropout, o.topN, o.dlaeHead])).toEqual([
+      ["dlae", 0.5, 200, undefined],
+      ["dlae", 0.25, 200, undefined],
+      ["dlae", 0.75, 200, undefined],
     ]);
     for (const o of small) expect(o.easeRegularization).toBeGreaterThan(0);
-    expect(dlaeCandidates(base, DLAE_TUNE_MAX_ITEMS + 1)).toEqual([]);
+    expect(dlaeCandidates(base, DLAE_HEAD_ITEMS + 1).map((o) => o.dlaeHead)).toEqual([DLAE_HEAD_ITEMS, DLAE_HEAD_ITEMS, DLAE_HEAD_ITEMS]);
   });
 
   it("predicts an iALS trial's cost from the same size, else from the nearest size measured", () => {
