@@ -78,11 +78,12 @@ export function datasetTuningData(dataset: Dataset): TuningData {
 
 /**
  * The budget lets the whole walk finish on a log of the unseen play log's shape (1.9k users, 17.6k items: the
- * synthetic log's full walk, 38 iALS trials and both later stages, takes about 270 CPU s here), with room for a
+ * synthetic log's full walk, iALS trials, co-visitation with three DLAE trials and the light stage, took 216-231 CPU s here), with room for a
  * slower machine. At 240 the walk was cut, and where it was cut moved with the machine's speed: served test
  * nDCG@10 0.162046 in one run and 0.157384 in another of the same code, 0.162159 uncut (npm run bench:plays-proxy
- * -- --synthetic). The demo ratings' walk (610 users, 9.7k items) takes about 390 CPU s: it settles on 128 dims, at 17
- * CPU s a trial there, so its 60% share cuts it and the later stages' leftover finishes it.
+ * -- --synthetic). The demo ratings' walk (610 users, 9.7k items) took 317 CPU s (npm run index-builder -- build, with
+ * the DLAE trials; 388 before the size skip and trial gating, when its 60% share cut the iALS walk and the later
+ * stages' leftover finished it): it settles on 128 dims, at 15-17 CPU s a trial there.
  */
 export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 480, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
