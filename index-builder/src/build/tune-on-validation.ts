@@ -1,4 +1,5 @@
 import { DEFAULT_LIGHT_WEIGHTS, type LightWeights } from "../../../shared/ranking/light-rank";
+import { type CovisitLists } from "../../../shared/covisit/covisit-lists";
 import { type Dataset } from "../data/movielens";
 import { describeTransform, isCountKind, transformGrid, type WeightTransform } from "../data/weights";
 import { describeCarve, soundCarve } from "../eval/carve-check";
@@ -115,6 +116,8 @@ const DLAE_REGULARIZATION = 300;
 /** Neighbours kept per item in DLAE lists: a dense model cut to lists keeps more of its mass in longer ones. */
 const DLAE_TOP_N = 200;
 const LIGHT_COVISIT = [0, 0.05, 0.1, 0.25, 0.5];
+const LIGHT_POPULARITY = [0, 0.01, 0.03];
+const LIGHT_CONTENT = [0, 0.05];
 
 /** The DLAE lists the co-visitation stage tries after `best`'s Jaccard grid: over every item, or the DLAE_HEAD_ITEMS most met. */
 export function dlaeCandidates(best: CovisitOptions, items: number): CovisitOptions[] {
@@ -128,8 +131,6 @@ export function dlaeCandidates(best: CovisitOptions, items: number): CovisitOpti
     ...head,
   }));
 }
-const LIGHT_POPULARITY = [0, 0.01, 0.03];
-const LIGHT_CONTENT = [0, 0.05];
 
 /**
  * Picks the build's knobs on a validation carve of its own training data
@@ -328,8 +329,15 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // 2. Co-visitation support and window; time decay only means something with timestamps.
   stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
   const timed = carve.method === "time";
-  const scoreCovisit = async (o: CovisitOptions) => {
+  let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
+  let bestCovisit = 0;
+  // The best lists so far with the table they were built on: the light stage replays the funnel over them (a DLAE
+  // list is a dense inverse) instead of building them again.
+  let covisitLists: { table: InteractionTable; lists: CovisitLists } | null = null;
+  // Scores `o` and keeps it, with its lists, when it beats the best so far (the first trial, the start point, always does).
+  const tryCovisit = async (o: CovisitOptions) => {
     const cpu = elapsed();
+    const model = new CovisitRecommender(o);
     const score = await trial(
       "covisit",
       {
@@ -339,37 +347,32 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
         windowHours: windowHours(o) ?? "none",
         ...(o.similarity === "dlae" ? { lists: describeLists(o) } : {}),
       },
-      async () => (await evaluateRecommender(new CovisitRecommender(o), fit, validation)).metrics.ndcgAtK,
+      async () => (await evaluateRecommender(model, fit, validation)).metrics.ndcgAtK,
     );
     covisitSeconds = Math.max(covisitSeconds, elapsed() - cpu);
+    if (covisitLists === null || score > bestCovisit) [bestCovisit, covisit, covisitLists] = [score, o, { table: fit, lists: model.lists! }];
     return score;
   };
-  let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
-  const startCovisit = overBudget() ? 0 : await scoreCovisit(covisit);
-  let bestCovisit = startCovisit;
+  const startCovisit = overBudget() ? 0 : await tryCovisit(covisit);
   const covisitGrid: CovisitOptions[] = [
     ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
     ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
   ];
   for (const o of covisitGrid) {
     if (overBudget(covisitSeconds) || JSON.stringify(o) === JSON.stringify(covisit)) continue;
-    const score = await scoreCovisit(o);
-    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+    await tryCovisit(o);
   }
   // The session window on top of the best support and decay (timestamps only).
   for (const hours of timed ? WINDOW_HOURS_GRID : []) {
     if (overBudget(covisitSeconds)) continue;
-    const o = { ...covisit, windowSec: hours * 3600 };
-    const score = await scoreCovisit(o);
-    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+    await tryCovisit({ ...covisit, windowSec: hours * 3600 });
   }
 
-  // Linear-autoencoder lists (DLAE, train/ease.ts) where their dense inverse is cheap enough to try; they
-  // compete as co-visitation lists like the rest, and the light stage then weighs whichever won.
+  // Linear-autoencoder lists (DLAE, train/ease.ts; over the most-met head of a large catalogue): they compete
+  // as co-visitation lists like the rest, and the light stage then weighs whichever won.
   for (const o of dlaeCandidates(covisit, fit.itemIds.length)) {
     if (overBudget(covisitSeconds)) break;
-    const score = await scoreCovisit(o);
-    if (score > bestCovisit) [bestCovisit, covisit] = [score, o];
+    await tryCovisit(o);
   }
 
   // 3. Light weights over the replayed candidates of validation users: once gathered, the whole grid (cheap: no training).
@@ -379,7 +382,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       itemsByUser(validation),
       data.items,
       bestFactors?.key === pointKey(transform, ials) ? embeddingsOf(fit, bestFactors.factors, ials) : trainIalsOnTable(fit, ials),
-      buildCovisitation(fit, covisit),
+      covisitLists?.table === fit ? covisitLists.lists : buildCovisitation(fit, covisit),
       options.lightUsers,
       options.recentLimit,
     );

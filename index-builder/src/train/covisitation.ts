@@ -25,8 +25,9 @@ export interface CovisitOptions {
    * weights (Steck 2019) cut to its top N, with λ `easeRegularization`
    * (train/ease.ts); "dlae": the same from DLAE's weights (Steck 2020,
    * input dropout `dlaeDropout`, λ `easeRegularization`). The decay and
-   * support threshold do not apply to either. Only for catalogues up to
-   * EASE_MAX_ITEMS; chosen on validation like the rest.
+   * support threshold do not apply to either. One dense inverse, so for
+   * catalogues up to EASE_MAX_ITEMS, or DLAE over `dlaeHead` of them;
+   * chosen on validation like the rest.
    */
   similarity?: "sar" | "ease" | "dlae";
   /** λ of the EASE or DLAE lists (in co-occurrence counts, so it grows with the data). */

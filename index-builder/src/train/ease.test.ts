@@ -16,7 +16,7 @@ function randomTable(users: number, items: number, seed: number) {
   );
 }
 
-describe("easeLists", () => {
+describe("linearLists with EASE", () => {
   const table = randomTable(40, 15, 3);
   const n = table.itemIds.length;
   const b = easeWeights(distinctHistories(table), n, 5);

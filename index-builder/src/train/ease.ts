@@ -11,13 +11,19 @@ export function distinctHistories(train: InteractionTable): number[][] {
   return sets.map((s) => [...s].sort((a, b) => a - b));
 }
 
+/** G = XᵀX for the binary X of `histories` (each user's distinct items): co-occurrence counts, size n*n row-major. */
+function gram(histories: readonly (readonly number[])[], n: number): Float64Array {
+  const g = new Float64Array(n * n);
+  for (const items of histories) for (const i of items) for (const j of items) g[i * n + j]! += 1;
+  return g;
+}
+
 /**
  * EASE's item-item weights B (size n*n, row-major, zero diagonal) from the
  * users' distinct items: B = I − P·diagMat(1/diag(P)), P = (XᵀX + λI)⁻¹ on the binary X.
  */
 export function easeWeights(histories: readonly (readonly number[])[], n: number, regularization: number): Float64Array {
-  const g = new Float64Array(n * n);
-  for (const items of histories) for (const i of items) for (const j of items) g[i * n + j]! += 1;
+  const g = gram(histories, n);
   for (let i = 0; i < n; i++) g[i * n + i]! += regularization;
   const p = invertSpd(g, n);
   for (let j = 0; j < n; j++) {
@@ -86,8 +92,7 @@ export function invertSpd(a: Float64Array, n: number): Float64Array {
  */
 export function dlaeWeights(histories: readonly (readonly number[])[], n: number, regularization: number, dropout: number): Float64Array {
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`DLAE dropout must be in [0, 1), got ${dropout}`);
-  const g = new Float64Array(n * n);
-  for (const items of histories) for (const i of items) for (const j of items) g[i * n + j]! += 1;
+  const g = gram(histories, n);
   const lambda = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     lambda[j] = (dropout / (1 - dropout)) * g[j * n + j]! + regularization;
