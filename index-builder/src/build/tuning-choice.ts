@@ -61,10 +61,11 @@ export interface TuningReport {
       halfLifeDays: number | null;
       minUsers: number;
       windowHours: number | null;
-      /** "sar" (time-decayed Jaccard) or a linear autoencoder's lists, with their λ and DLAE's dropout. */
+      /** "sar" (time-decayed Jaccard) or a linear autoencoder's lists, with their λ, DLAE's dropout and the head it was fitted on. */
       similarity: NonNullable<CovisitOptions["similarity"]>;
       regularization?: number;
       dropout?: number;
+      head?: number;
     };
     light: LightWeights;
   };
@@ -84,6 +85,7 @@ export function choiceForReport(choice: TunedChoice): TuningReport["choice"] {
       similarity: choice.covisit.similarity ?? "sar",
       ...(choice.covisit.similarity === "ease" || choice.covisit.similarity === "dlae" ? { regularization: choice.covisit.easeRegularization } : {}),
       ...(choice.covisit.similarity === "dlae" ? { dropout: choice.covisit.dlaeDropout } : {}),
+      ...(choice.covisit.similarity === "dlae" && choice.covisit.dlaeHead !== undefined ? { head: choice.covisit.dlaeHead } : {}),
     },
     light: choice.light,
   };
