@@ -314,7 +314,7 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  * within 0.0017 of each other, best p 0.5 λ 300 at 0.3: 0.1913 against iALS alone 0.1867).
  * Why those carves and not the protocol's: the protocol carve fits on 56% of the data where the test fit has
  * 75%, and the models that gain most from more rows are under-rated there. The trend shows within the training
- * rows alone: DLAE (λ 300, p 0.5) minus iALS-128, exact scoring, is −0.015 / −0.010 / −0.018 on carves holding
+ * rows alone: DLAE (λ 300, p 0.5) minus iALS-128, exact scoring, is −0.015 / −0.0125 / −0.018 on carves holding
  * out 25% (seeds 7, 8, 9), −0.003 / +0.000 / −0.0035 holding out 10% and −0.001 / −0.0015 holding out 5%; in the
  * funnel on the protocol carve the DLAE lists score 0.2885 / 0.2880 (weight 0.15 / 0.3) against the Jaccard
  * lists' 0.2904. Honest caveat: the question was raised by test figures (Mult-VAE and DLAE alone scored above
