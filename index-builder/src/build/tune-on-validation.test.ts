@@ -72,6 +72,12 @@ describe("tuneOnValidation", () => {
     // 120 items: the co-visitation stage also tries the three DLAE lists, and keeps whichever list scored best.
     const covisitTrials = uncut.report.trials.filter((t) => t.stage === "covisit");
     expect(covisitTrials.filter((t) => String(t.params.lists ?? "").startsWith("dlae"))).toHaveLength(3);
+    // Each point scored once (the support grid holds the start point again), with how many items got a list.
+    const points = covisitTrials.map((t) => JSON.stringify({ ...t.params, itemsWithList: null }));
+    expect(new Set(points).size).toBe(points.length);
+    for (const t of covisitTrials)
+      expect(t.params.itemsWithList).toSatisfy((n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= items.length);
+    expect(covisitTrials.find((t) => t.params.lists !== undefined)!.params.itemsWithList).toBeGreaterThan(0);
     const bestCovisit = covisitTrials.reduce((a, b) => (b.ndcgAt10 > a.ndcgAt10 ? b : a));
     expect(uncut.choice.covisit.similarity ?? "sar").toBe(bestCovisit.params.lists === undefined ? "sar" : "dlae");
     expect(uncut.report.choice.covisit.similarity).toBe(uncut.choice.covisit.similarity ?? "sar");
