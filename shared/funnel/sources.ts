@@ -2,7 +2,7 @@ import { probeLists, searchIvfPq } from "../ann/ivfpq-search";
 import { type CatalogFacts, shownIn } from "../catalog/catalog-item";
 import { type ContentModel, contentVector } from "../embeddings/content-vector";
 import { type PopularBlob } from "../index-format/popular";
-import { annResultsWanted, UNCALIBRATED_ANN_KNOBS } from "../ranking/ann-request";
+import { annResultsWanted, annShortlist, UNCALIBRATED_ANN_KNOBS } from "../ranking/ann-request";
 import { type SourceProposal } from "../ranking/merge-candidates";
 import { categoryItems, covisitRows, popularItems } from "../ranking/sources";
 import { withBudget } from "./budget";
@@ -39,7 +39,9 @@ export async function annSource(
     degraded.push(...fetched.degraded);
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
     const k = annResultsWanted(quota, seenCount);
-    const shortlist = Math.max(knobs.ann.shortlist ?? calibrated.shortlist, k);
+    // A shortlist set by the request's knobs is taken as given; the calibrated one scales with the depth asked for.
+    const asked = knobs.ann.shortlist ?? null;
+    const shortlist = asked !== null ? Math.max(asked, k) : annShortlist(calibrated.shortlist, k);
     const found = searchIvfPq(ports.kernel, ann.head, fetched.source, query, { k, nprobe, shortlist }, probed);
     // Rows of a paged item table are named from the shards' facts pages, else from their own pages, read now.
     if (!items && table) {

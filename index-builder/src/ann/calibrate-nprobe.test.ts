@@ -6,6 +6,7 @@ import { buildAnnBlobs } from "./build-ann-blobs";
 import { calibrateNprobe, maxNprobe, CALIBRATION_K, nprobeSteps, sampleQueries } from "./calibrate-nprobe";
 import { loadNodeKernel } from "./node-kernel";
 import { clusteredVectors } from "../../../shared/ann/testdata/clustered";
+import { annShortlist } from "../../../shared/ranking/ann-request";
 
 const kernel = loadNodeKernel();
 const dims = 16;
@@ -116,5 +117,29 @@ describe("nprobe calibration", () => {
     const withUsers = buildAnnBlobs({ ...embeddings, userIds: ["u0", "u1"], userVectors: queries.slice(0, 2 * dims) }, { params });
     expect(withUsers.section.calibration).toMatchObject({ queries: 2, targetRecall: 0.99 });
     expect(buildAnnBlobs(embeddings, { params, calibration: false }).section.calibration).toBeUndefined();
+  });
+
+  it("keeps a calibrated shortlist's margin for deeper requests (annShortlist)", () => {
+    expect(annShortlist(300, CALIBRATION_K)).toBe(300);
+    expect(annShortlist(300, 40)).toBe(300);
+    expect(annShortlist(300, 150)).toBe(350);
+    expect(annShortlist(300, 650)).toBe(850);
+    expect(annShortlist(100, 650)).toBe(650);
+    // A user with 500 seen items asks for 650: re-scoring only 650 PQ candidates lets the PQ order's errors
+    // decide what comes back; with the calibrated margin the search finds about as much of the true top k as at 100.
+    const recallDeep = (k: number, shortlist: number) => {
+      let sum = 0;
+      for (let i = 0; i < 40; i++) {
+        const q = queries.subarray(i * dims, (i + 1) * dims);
+        const truth = bruteForceSearch(kernel, "ip", data, dims, q, k).ids;
+        sum += recallAtK(searchIvfPq(kernel, index, (l) => index.lists[l]!, q, { k, nprobe: 32, shortlist }).ids, truth, k);
+      }
+      return sum / 40;
+    };
+    const atCalibration = recallAt(32, 300);
+    const flat = recallDeep(650, 650);
+    const served = recallDeep(650, annShortlist(300, 650));
+    expect(served).toBeGreaterThan(flat + 0.05); // 0.972 against 0.890 (0.989 at k = 100) when written
+    expect(served).toBeGreaterThan(atCalibration - 0.02);
   });
 });

@@ -1,12 +1,13 @@
 import { type AnnCalibration } from "../../../shared/ann/ann-manifest";
+import { ANN_CALIBRATION_K } from "../../../shared/ranking/ann-request";
 import { bruteForceSearch, recallAtK } from "../../../shared/ann/brute-force";
 import { type IvfPqIndex } from "../../../shared/ann/ivfpq-index";
 import { searchIvfPq } from "../../../shared/ann/ivfpq-search";
 import { type ScanKernel } from "../../../shared/ann/kernel/scan-kernel";
 import { SeededRandom } from "../../../shared/seeded-random";
 
-/** Results per query whose recall is measured: the funnel's ANN quota is of this order. */
-export const CALIBRATION_K = 100;
+/** Results per query whose recall is measured: the funnel's ANN quota is of this order (deeper requests scale the shortlist, annShortlist). */
+export const CALIBRATION_K = ANN_CALIBRATION_K;
 
 export interface CalibrationOptions {
   /** Smallest mean recall@100 against brute force that the chosen knobs must reach. */

@@ -322,6 +322,23 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  * the figures above are what makes it, all on training rows. The heavy ranker and the served order are still
  * chosen on the protocol carve.
  */
+/*
+ * Where the rest of the gap to 0.495 is not (2026-12-05, numpy scratch, not kept; exact iALS-128 scores of each
+ * carve, DLAE λ 300 p 0.5 on the binary rows, each model z-scored per user over unseen items, mean of the three
+ * 10% carves / the protocol carve / test):
+ *   - the funnel's mechanics: candidates as served (top 150 iALS, top 100 positive DLAE sums, top 100 popular),
+ *     each source z-scored over its own proposals and 0 elsewhere, against every candidate scored by both models
+ *     and against exact scoring of every item, at DLAE weight 0.4: 0.1908 / 0.1907 / 0.1906 (validation),
+ *     0.4946 / 0.4947 / 0.4945 (test). The served relevance order scores 0.4939 on test: the funnel is the blend.
+ *   - user-KNN (cosine) on top of iALS + DLAE at 0.1 / 0.2: 50 neighbours 0.1905 / 0.1884, 100 neighbours
+ *     0.1906 / 0.1895 (10% carves, against 0.1906); 0.2876-0.2882 (protocol carve, against 0.2888); test 0.4936 /
+ *     0.4941 at 0.1 (against 0.4945). Nothing left for it once DLAE is in.
+ *   - DLAE fitted or applied on stars-weighted rows (r/3) instead of binary, weight 0.3 / 0.4: 0.1898-0.1907 mean
+ *     of the 10% carves against 0.1912 (binary at 0.3); protocol carve 0.2880-0.2908 against 0.2896. Noise.
+ *   - lists holding DLAE's largest |weights|, negatives too (the Worker's lists hold only positive neighbours):
+ *     10% carves 0.1903 against 0.1906, protocol carve 0.2864 against 0.2888, test 0.4968 against 0.4945.
+ *     Validation says no; test says yes: not taken, as no choice is made on test.
+ */
 const MSR_FUNNEL_COVISIT: Partial<CovisitOptions> = { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200 };
 export const MSR_FUNNEL: FunnelTuning = {
   recentLimit: Infinity,

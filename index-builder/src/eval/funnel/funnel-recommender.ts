@@ -1,4 +1,5 @@
 import { type FunnelKnobs } from "../../../../shared/funnel/knobs";
+import { ANN_CALIBRATION_K } from "../../../../shared/ranking/ann-request";
 import { orderSource, type RankingOrder } from "../../../../shared/ranking/ranking-order";
 import { type InteractionTable } from "../../train/interaction-table";
 import { type Recommender } from "../recommender";
@@ -61,7 +62,13 @@ export class FunnelRecommender implements Recommender {
     this.itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
     this.lists.clear();
     const section = this.funnel.annSection();
-    if (section?.calibration) Object.assign(this.params, { nprobe: section.calibration.nprobe, shortlist: section.calibration.shortlist });
+    if (section?.calibration)
+      Object.assign(this.params, {
+        nprobe: section.calibration.nprobe,
+        // The calibrated shortlist is for 100 results; a request for k re-scores k/100 times as many (annShortlist).
+        shortlist:
+          this.params.shortlist === "calibrated at build" ? `${section.calibration.shortlist} per ${ANN_CALIBRATION_K} results asked` : this.params.shortlist,
+      });
     if (this.order === "served") this.params.order = this.funnel.choice?.order ?? "light";
   }
 
