@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tableFromRows } from "../train/interaction-table";
-import { carveProblems, perUserRandomSplit, soundCarve } from "./carve-check";
+import { carveProblems, describeCarve, perUserRandomSplit, soundCarve } from "./carve-check";
 import { TEST } from "./msr-split";
 import { perUserTimeSplit } from "./time-split";
 
@@ -46,6 +46,14 @@ describe("carve checks", () => {
       "the test carve is random",
     );
     expect(untimed.report.fallbackReasons).toEqual(["no or constant timestamps (every row has the same time)"]);
+    // The log says which: a random carve asked for is no warning; time's own problems are.
+    expect(forced.report.randomAsked).toBe(true);
+    expect(untimed.report.randomAsked).toBeUndefined();
+    expect(describeCarve("tuning validation", forced.report)).toContain(
+      "\ntuning validation: a seeded per-user random carve, as asked (the test carve is random)",
+    );
+    expect(describeCarve("tuning validation", forced.report)).not.toContain("WARNING");
+    expect(describeCarve("tuning validation", untimed.report)).toContain("WARNING: tuning validation: the time carve is unsound (no or constant timestamps");
   });
 
   it("refuse a time carve whose cut falls inside runs of equal timestamps", () => {

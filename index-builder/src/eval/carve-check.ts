@@ -13,8 +13,10 @@ export const MAX_TIED_CUT_SHARE = 0.5;
 /** How a held-out carve was made, and why it is the one used: kept in reports and manifests. */
 export interface CarveReport {
   method: "time" | "random" | "msr";
-  /** Why the time carve was refused (empty when it was used or not tried). */
+  /** Why the time carve was refused (empty when it was used or not tried), or why a random carve was asked for. */
   fallbackReasons: string[];
+  /** True when the random carve was asked for (soundCarve's randomBecause), time being sound. */
+  randomAsked?: boolean;
   /** Problems of the carve finally used (empty when sound). */
   problems: string[];
   heldOutUsers: number;
@@ -72,10 +74,12 @@ export function soundCarve(table: InteractionTable, fraction: number, seed: numb
   const timeMask = perUserTimeSplit(table, fraction);
   const fallbackReasons = carveProblems(table, timeMask, true);
   // Time's own problems, when it has any, are the reasons; otherwise the caller's.
-  if (randomBecause !== undefined && fallbackReasons.length === 0) fallbackReasons.push(randomBecause);
+  const randomAsked = randomBecause !== undefined && fallbackReasons.length === 0;
+  if (randomAsked) fallbackReasons.push(randomBecause);
   if (fallbackReasons.length === 0) return { mask: timeMask, report: reportOf(table, timeMask, "time", [], []) };
   const mask = perUserRandomSplit(table, fraction, seed);
-  return { mask, report: reportOf(table, mask, "random", fallbackReasons, carveProblems(table, mask, false)) };
+  const report = reportOf(table, mask, "random", fallbackReasons, carveProblems(table, mask, false));
+  return { mask, report: randomAsked ? { ...report, randomAsked } : report };
 }
 
 /** The report of a carve made some other way (the MSR split), checked the same way. */
@@ -100,9 +104,11 @@ export function reportOf(
 /** One line for a log: which carve, and loudly why when it is not the time carve asked for. */
 export function describeCarve(what: string, report: CarveReport): string {
   const base = `${what}: ${report.method} carve, ${report.heldOutUsers} users, ${report.heldOutRows} held-out rows, ${pct(report.unseenShare)} on items unseen in fit rows`;
-  const fallback = report.fallbackReasons.length
-    ? `\nWARNING: ${what}: the time carve is unsound (${report.fallbackReasons.join("; ")}); using a seeded per-user random carve instead`
-    : "";
+  const fallback = report.randomAsked
+    ? `\n${what}: a seeded per-user random carve, as asked (${report.fallbackReasons.join("; ")})`
+    : report.fallbackReasons.length
+      ? `\nWARNING: ${what}: the time carve is unsound (${report.fallbackReasons.join("; ")}); using a seeded per-user random carve instead`
+      : "";
   const problems = report.problems.length ? `\nWARNING: ${what}: the carve is still unsound (${report.problems.join("; ")}); its scores decide nothing` : "";
   return base + fallback + problems;
 }
