@@ -39,7 +39,7 @@ export async function annSource(
     degraded.push(...fetched.degraded);
     // Seen items are dropped when sources merge; ask for that many more so the quota holds unseen ones.
     const k = annResultsWanted(quota, seenCount);
-    // A shortlist set by the request's knobs is taken as given; the calibrated one scales with the depth asked for.
+    // A shortlist set by the request's knobs is taken as given; the calibrated one keeps its margin beyond the depth asked for.
     const asked = knobs.ann.shortlist ?? null;
     const shortlist = asked !== null ? Math.max(asked, k) : annShortlist(calibrated.shortlist, k);
     const found = searchIvfPq(ports.kernel, ann.head, fetched.source, query, { k, nprobe, shortlist }, probed);

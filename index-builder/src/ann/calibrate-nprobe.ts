@@ -6,7 +6,7 @@ import { searchIvfPq } from "../../../shared/ann/ivfpq-search";
 import { type ScanKernel } from "../../../shared/ann/kernel/scan-kernel";
 import { SeededRandom } from "../../../shared/seeded-random";
 
-/** Results per query whose recall is measured: the funnel's ANN quota is of this order (deeper requests scale the shortlist, annShortlist). */
+/** Results per query whose recall is measured: the funnel's ANN quota is of this order (deeper requests keep the shortlist's margin beyond k, annShortlist). */
 export const CALIBRATION_K = ANN_CALIBRATION_K;
 
 export interface CalibrationOptions {

@@ -65,9 +65,11 @@ export class FunnelRecommender implements Recommender {
     if (section?.calibration)
       Object.assign(this.params, {
         nprobe: section.calibration.nprobe,
-        // The calibrated shortlist is for 100 results; a request for k re-scores k/100 times as many (annShortlist).
+        // The calibrated shortlist is for 100 results; a request for k keeps its margin beyond k (annShortlist).
         shortlist:
-          this.params.shortlist === "calibrated at build" ? `${section.calibration.shortlist} per ${ANN_CALIBRATION_K} results asked` : this.params.shortlist,
+          this.params.shortlist === "calibrated at build"
+            ? `${section.calibration.shortlist} for ${ANN_CALIBRATION_K} results, k + ${section.calibration.shortlist - ANN_CALIBRATION_K} beyond`
+            : this.params.shortlist,
       });
     if (this.order === "served") this.params.order = this.funnel.choice?.order ?? "light";
   }
