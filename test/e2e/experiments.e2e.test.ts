@@ -9,6 +9,7 @@ import { decisionSnapshotKey, decodeDecisionSnapshot } from "../../shared/experi
 import { type ImpressionRecord } from "../../shared/experiments/exposure";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { assign } from "../../shared/experiments/assignment";
+import { BUCKETS, bucketOf } from "../../shared/experiments/bucket-hash";
 import { EXPERIMENTS_FRESH_MS, type Experiment } from "../../shared/experiments/experiment";
 import { type ExperimentReport } from "../../shared/experiments/report";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
@@ -42,6 +43,15 @@ const click = (user: string, n: number, r: Recs) =>
     },
   });
 
+/** Whether `user` falls in variant a of a 50/50 a/b experiment salted with `salt`. */
+const inA = (salt: string, user: string) => bucketOf(salt, user) < BUCKETS / 2;
+/** A salt derived from `id` that puts at least 3 of `users` in each of a 50/50 experiment's variants, so no test hangs on a lopsided draw. */
+const balancedSalt = (experimentId: string, users: string[]) =>
+  Array.from({ length: 100 }, (_, n) => `${experimentId}-salt${n}`).find((s) => {
+    const a = users.filter((u) => inA(s, u)).length;
+    return a >= 3 && a <= users.length - 3;
+  })!;
+
 /** `index-builder ope` over the stack's logs, with a short bootstrap. */
 const ope50 = (policies: string[], options: { experiment: string; outDir: string; indexRoot?: string }) =>
   opeCommand({
@@ -72,13 +82,16 @@ describe("an experiment over HTTP with a real Redis", () => {
       if (i % 3 === 0) await recs(user);
     }
 
+    // With a salt left to the id, 12 users split 11/1 now and then, and CUPED (2 users a variant) is rightly off once user 0 is deleted below.
+    const salt = balancedSalt(id, users.slice(1));
     const created = await experiments.$post({
-      json: { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } },
+      json: { id, salt, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } },
     });
     expect(created.status).toBe(201);
     const started = await start(id);
     expect(started.status).toBe(200);
     const experiment = ((await started.json()) as { experiment: Experiment }).experiment;
+    expect(users.map((u) => assign(experiment, u, "global").variant)).toEqual(users.map((u) => (inA(salt, u) ? "a" : "b")));
 
     // Two lists per user; every user clicks on the first, users 0-5 on the second too.
     const shown: Recs[] = [];
@@ -156,7 +169,8 @@ describe("an experiment over HTTP with a real Redis", () => {
     const markdown = await (await experiments[":id"].report.$get({ param: { id }, query: { format: "markdown" } })).text();
     expect(markdown).toContain(`# Experiment ${id}`);
     expect(markdown).toMatch(/SRM: chi-square/);
-    expect(markdown).toMatch(/CUPED: on/);
+    // The deleted user is out of the pre-period too.
+    expect(markdown).toMatch(/CUPED: on \(11 users with a pre-period\)/);
   });
 
   it("serves a variant's softmax exploration with exact logged propensities, and replays every logged list, cached and paged ones too", async () => {
@@ -164,7 +178,18 @@ describe("an experiment over HTTP with a real Redis", () => {
     const sm = `${id}-sm`;
     const softmax = { policy: "softmax" as const, temperature: 0.05, topN: 6, from: 2 };
     const created = await experiments.$post({
-      json: { id: sm, layer: "explore", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } },
+      json: {
+        id: sm,
+        // Both variants' logs are checked below: at least 3 of the 10 users in each.
+        salt: balancedSalt(
+          sm,
+          Array.from({ length: 10 }, (_, i) => `${sm}-u${i}`),
+        ),
+        layer: "explore",
+        control: "a",
+        variants: { a: {}, b: { exploration: softmax } },
+        allocation: { default: { a: 50, b: 50 } },
+      },
     });
     expect(created.status).toBe(201);
     expect((await start(sm)).status).toBe(200);
