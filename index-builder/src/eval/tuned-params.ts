@@ -338,6 +338,14 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  *   - lists holding DLAE's largest |weights|, negatives too (the Worker's lists hold only positive neighbours):
  *     10% carves 0.1903 against 0.1906, protocol carve 0.2864 against 0.2888, test 0.4968 against 0.4945.
  *     Validation says no; test says yes: not taken, as no choice is made on test.
+ *   - the DLAE weight by history length (users under 40 / 40-99 / 100+ training items, weights 0.2 to 1, exact
+ *     scoring): on the 10% carves' mean the best weights are 0.3 / 1.0 / 0.3, but the middle group's curve is flat
+ *     (0.1642 at 0.4, 0.1643 at 1.0) and on the protocol carve that group falls from 0.2874 at 0.4 to 0.2800 at 1.0.
+ *     Within noise, so one weight stays.
+ *   - EDLAE's zero diagonal added to DLAE's dropout penalty (Steck 2020, "Autoencoders that don't overfit towards
+ *     the identity"; B = −P/diag(P) off the diagonal, P = (G + p/(1−p)·diag(G) + λ)⁻¹), p 0.25 / 0.5 × λ 50 / 150 /
+ *     300 × weight 0.3 / 0.5, lists of 200: best p 0.5 λ 300 at 0.3, 10% carves 0.1910 against 0.1906, protocol
+ *     carve 0.2875 against 0.2888. Noise.
  */
 const MSR_FUNNEL_COVISIT: Partial<CovisitOptions> = { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200 };
 export const MSR_FUNNEL: FunnelTuning = {
