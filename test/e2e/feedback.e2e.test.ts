@@ -6,7 +6,7 @@ import { ingestFromRedis } from "../../index-builder/src/ingest/redis-stream";
 import { DELETED_USERS_KEY, IMPRESSION_STREAM_KEY, impressionKey } from "../../shared/online/redis-keys";
 import { erasureTag } from "../../shared/privacy/erasure-tag";
 import { serverClient, sharedCredentials } from "./client";
-import { poll, redisClient, streamCounts } from "./stream-helpers";
+import { clearOfHourBoundary, poll, redisClient, streamCounts } from "./stream-helpers";
 
 const server = serverClient(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
@@ -38,6 +38,8 @@ describe("the feedback loop over HTTP with a real Redis", () => {
       expect(body.source).toBe("redis");
       return (id: string) => body.items.find((i) => i.itemId === id)?.score ?? 0;
     };
+    // Trending decays by the hour: the reads before and after the clicks, and the clicks, fall in one hour.
+    await clearOfHourBoundary();
     const before = await trendingScores();
     const batch = [click(user, 1, itemA), click(user, 2, itemA), click(user, 3, itemB), click(other, 1, itemA)];
     const first = (await (await post(batch)).json()) as { accepted: string[]; redis: string };

@@ -29,6 +29,9 @@ const catalogItem = async (id: string) => (await (await server.v1.items[":id"].$
 const watched = (user: string, items: string[]) =>
   post(items.map((itemId, n) => ({ eventId: `${user}-w${n}`, userId: user, itemId, type: "rating" as const, value: 5, timestamp: Date.now() - 1000 })));
 
+/** Exploration off: an explored slot holds a random candidate, and what the tests below count must not depend on a coin. */
+const withoutExploration = async () => expect((await server.admin.config.policy.$put({ json: { default: { explorationRate: 0 } } })).status).toBe(200);
+
 afterAll(async () => {
   await server.admin.config.policy.$put({ json: {} });
   await server.admin.config.editorial.$put({ json: {} });
@@ -52,6 +55,7 @@ describe("the serving funnel on the demo index", () => {
   });
 
   it("personalizes from a few events: co-visitation and ANN candidates, with reasons naming what was watched", async () => {
+    await withoutExploration();
     const user = `fun-${Date.now()}`;
     expect((await watched(user, ["1", "3114", "2355"])).status).toBe(200);
     const body = await recs({ user_id: user, limit: "20" });
@@ -111,6 +115,7 @@ describe("the serving funnel on the demo index", () => {
   });
 
   it("starts a cold user from declared preferences", async () => {
+    await withoutExploration();
     const user = `cold-${Date.now()}`;
     expect((await server.v1.users[":id"].$put({ param: { id: user }, json: { categories: ["Horror"] } })).status).toBe(200);
     const body = await recs({ user_id: user, limit: "10" });

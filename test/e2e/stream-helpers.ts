@@ -36,3 +36,16 @@ export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolea
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Waits, if need be, until the clock is at least 2 s past the top of an hour
+ * and `marginMs` before the next: trending counts by the hour, so a test that
+ * clicks (stamped a second ago) and then reads an hour's count must not
+ * straddle two hours. Waits at most `marginMs` + 2 s, and rarely at all.
+ */
+export async function clearOfHourBoundary(marginMs = 20_000): Promise<void> {
+  const HOUR_MS = 3_600_000;
+  const into = Date.now() % HOUR_MS;
+  const waitMs = into < 2_000 ? 2_000 - into : HOUR_MS - into < marginMs ? HOUR_MS - into + 2_000 : 0;
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+}

@@ -31,7 +31,7 @@ async function stateOf(userId: string) {
 /** Waits until the user's impression counts stop changing (they are recorded after the response). */
 async function settledImpressions(userId: string): Promise<Record<string, number>> {
   let last = JSON.stringify(await stubOf(userId).impressionCounts());
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 200; i++) {
     await new Promise((r) => setTimeout(r, 25));
     const now = JSON.stringify(await stubOf(userId).impressionCounts());
     if (now === last && now !== "{}") break;

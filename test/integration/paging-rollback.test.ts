@@ -15,7 +15,7 @@ async function page(user: string, cursor?: string | null): Promise<Page> {
 
 /** The first page, once this isolate holds its list (the store runs after the response). */
 async function firstPageHeld(user: string): Promise<Page> {
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 200; i++) {
     const res = await call(`/v1/recommendations?user_id=${user}&limit=5`);
     if (res.headers.get("X-Cache") === "hit") return res.json<Page>();
     await new Promise((r) => setTimeout(r, 25));

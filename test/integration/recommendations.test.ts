@@ -65,7 +65,7 @@ describe("GET /v1/recommendations", () => {
     expect((await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache")).toBe("miss");
     // The store happens after the response (waitUntil); poll briefly for it.
     let hit = false;
-    for (let i = 0; i < 20 && !hit; i++) {
+    for (let i = 0; i < 200 && !hit; i++) {
       hit = (await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache") === "hit";
       if (!hit) await new Promise((r) => setTimeout(r, 25));
     }
@@ -83,7 +83,7 @@ describe("GET /v1/recommendations", () => {
     const firstBody = await first.json<RecsBody & { nextCursor: string }>();
     // As on another isolate: no list in memory, only what the Cache API and the session hold.
     let res: Response | null = null;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 200; i++) {
       forgetRecentLists();
       res = await recs(`user_id=${user}&limit=4`);
       if (res.headers.get("X-Cache") === "hit") break;
@@ -119,7 +119,7 @@ describe("GET /v1/recommendations", () => {
       body.indexVersion,
     );
     let stored: Response | undefined;
-    for (let i = 0; i < 20 && !stored; i++) {
+    for (let i = 0; i < 200 && !stored; i++) {
       stored = await caches.default.match(key);
       if (!stored) await new Promise((r) => setTimeout(r, 25));
     }
@@ -144,7 +144,7 @@ describe("GET /v1/recommendations", () => {
       const first = (await (await recs(`user_id=${user}&surface=up_next&item_id=m1&limit=4`)).json<RecsBody>()).items.map((i) => i.itemId);
       expect(first).toHaveLength(4);
       // The showing is counted after the response; then count two of them once more (twice in all).
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 200; i++) {
         const counts = await stub.impressionCounts();
         if (first.every((id) => counts[id] === 1)) break;
         await new Promise((r) => setTimeout(r, 25));
