@@ -71,7 +71,10 @@ describe("tuneOnValidation", () => {
     expect(uncut.lines.some((l) => l.includes("resuming"))).toBe(false);
     // 120 items: the co-visitation stage also tries the three DLAE lists, and keeps whichever list scored best.
     const covisitTrials = uncut.report.trials.filter((t) => t.stage === "covisit");
-    expect(covisitTrials.filter((t) => String(t.params.lists ?? "").startsWith("dlae"))).toHaveLength(3);
+    const dlaeTrials = covisitTrials.filter((t) => String(t.params.lists ?? "").startsWith("dlae"));
+    expect(dlaeTrials).toHaveLength(3);
+    // Logged by the knobs that apply to them, not the Jaccard ones carried over.
+    for (const t of dlaeTrials) expect(Object.keys(t.params).sort()).toEqual(["itemsWithList", "lists", "topN"]);
     // Each point scored once (the support grid holds the start point again), with how many items got a list.
     const points = covisitTrials.map((t) => JSON.stringify({ ...t.params, itemsWithList: null }));
     expect(new Set(points).size).toBe(points.length);

@@ -349,13 +349,16 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     triedCovisit.add(JSON.stringify(o));
     const cpu = elapsed();
     const model = new CovisitRecommender(o);
-    const params: TuningTrial["params"] = {
-      topN: o.topN,
-      minUsers: o.minUsers,
-      halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none",
-      windowHours: windowHours(o) ?? "none",
-      ...(o.similarity === "dlae" ? { lists: describeLists(o) } : {}),
-    };
+    // A DLAE trial is logged by its own knobs: the Jaccard ones it carries over from the best so far do not apply to it.
+    const params: TuningTrial["params"] =
+      o.similarity === "dlae"
+        ? { topN: o.topN, lists: describeLists(o) }
+        : {
+            topN: o.topN,
+            minUsers: o.minUsers,
+            halfLifeDays: Number.isFinite(o.halfLifeSec) ? o.halfLifeSec / 86_400 : "none",
+            windowHours: windowHours(o) ?? "none",
+          };
     const score = await trial("covisit", params, async () => {
       const ndcg = (await evaluateRecommender(model, fit, validation)).metrics.ndcgAtK;
       // How many items have a list at all (the related surface's reach), logged with the trial.

@@ -144,7 +144,8 @@ export function linearLists(
   if (n > EASE_MAX_ITEMS) throw new RangeError(`${name} lists need a dense ${n}×${n} inverse; they run up to ${EASE_MAX_ITEMS} items`);
   const local = new Int32Array(total).fill(-1);
   columns.forEach((i, c) => (local[i] = c));
-  const histories = all.map((items) => items.flatMap((i) => (local[i]! >= 0 ? [local[i]!] : [])));
+  // Every item a column: the histories as they are; else each keeps its head items.
+  const histories = n === total ? all : all.map((items) => items.flatMap((i) => (local[i]! >= 0 ? [local[i]!] : [])));
   const b = model.kind === "ease" ? easeWeights(histories, n, regularization) : dlaeWeights(histories, n, regularization, model.dropout);
   const offsets = new Uint32Array(total + 1);
   const neighbors: number[] = [];
