@@ -346,6 +346,14 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  *     the identity"; B = −P/diag(P) off the diagonal, P = (G + p/(1−p)·diag(G) + λ)⁻¹), p 0.25 / 0.5 × λ 50 / 150 /
  *     300 × weight 0.3 / 0.5, lists of 200: best p 0.5 λ 300 at 0.3, 10% carves 0.1910 against 0.1906, protocol
  *     carve 0.2875 against 0.2888. Noise.
+ *   - trending as the Worker would have held it at each request (the replay's time, the user's newest training
+ *     row): every training row at or before it, decayed with half-life 6 h / 1 day / 7 days / 30 days, log-scaled,
+ *     z-scored and added at 0.05 / 0.1 / 0.2. Short half-lives hurt (6 h at 0.05: 10% carves 0.1884 against 0.1906,
+ *     protocol carve 0.2849 against 0.2888); 30 days at 0.1: 0.1910 and 0.2888, nothing. (The earlier "popularity
+ *     within 7 days of the user's active span" looked past the request.)
+ *   - the served light weights' content and popularity terms re-tried with the DLAE lists (tune-funnel.ts --weighting
+ *     stars --score all --carves 0.9:7,0.9:8,0.9:9, covisit 0.4): content 0 / 0.1 / 0.2 × popularity 0 / 0.02 / 0.05
+ *     all within 0.1885-0.1901, served (0.1, 0.02) 0.1900.
  */
 const MSR_FUNNEL_COVISIT: Partial<CovisitOptions> = { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200 };
 export const MSR_FUNNEL: FunnelTuning = {
