@@ -357,6 +357,9 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  *   - one relative weight for every user (raw iALS + c·r·DLAE, r the ratio of their pooled spreads) instead of
  *     per-user z-scores, c 0.2-1.5: best c 0.4, 10% carves 0.1907 against 0.1906, protocol carve 0.2885 against
  *     0.2888 (0.2900 at c 0.2, which the 10% carves put at 0.1885). Noise.
+ *   - Mult-VAE (200 dims, β 0.5, L2 1e-2, 200 epochs; the best of the Mult-VAE runs above) added to iALS + DLAE
+ *     at 0.1 / 0.2 / 0.3 / 0.5: 10% carves 0.1905 / 0.1910 / 0.1914 / 0.1913, protocol carve 0.2889 / 0.2889 /
+ *     0.2887 / 0.2897. Under 0.001 once DLAE is in, for an encoder in the Worker and a second vector per item.
  */
 const MSR_FUNNEL_COVISIT: Partial<CovisitOptions> = { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200 };
 export const MSR_FUNNEL: FunnelTuning = {
