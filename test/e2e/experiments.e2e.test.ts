@@ -9,7 +9,7 @@ import { decisionSnapshotKey, decodeDecisionSnapshot } from "../../shared/experi
 import { type ImpressionRecord } from "../../shared/experiments/exposure";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { assign } from "../../shared/experiments/assignment";
-import { BUCKETS, bucketOf } from "../../shared/experiments/bucket-hash";
+import { parseExperimentDefinition } from "../../shared/experiments/experiment-input";
 import { EXPERIMENTS_FRESH_MS, type Experiment } from "../../shared/experiments/experiment";
 import { type ExperimentReport } from "../../shared/experiments/report";
 import { IMPRESSION_STREAM_KEY } from "../../shared/online/redis-keys";
@@ -43,13 +43,15 @@ const click = (user: string, n: number, r: Recs) =>
     },
   });
 
-/** Whether `user` falls in variant a of a 50/50 a/b experiment salted with `salt`. */
-const inA = (salt: string, user: string) => bucketOf(salt, user) < BUCKETS / 2;
-/** A salt derived from `id` that puts at least 3 of `users` in each of a 50/50 experiment's variants, so no test hangs on a lopsided draw. */
-const balancedSalt = (experimentId: string, users: string[]) =>
-  Array.from({ length: 100 }, (_, n) => `${experimentId}-salt${n}`).find((s) => {
-    const a = users.filter((u) => inA(s, u)).length;
-    return a >= 3 && a <= users.length - 3;
+/**
+ * A salt derived from the definition's id under which the served assignment puts at least 3 of `users` in each
+ * variant, so no test hangs on a lopsided draw. The definition is parsed as the admin API parses it (only the
+ * fields assignment reads matter).
+ */
+const balancedSalt = (definition: { id: string; variants: Record<string, unknown> }, users: string[]) =>
+  Array.from({ length: 100 }, (_, n) => `${definition.id}-salt${n}`).find((salt) => {
+    const e = parseExperimentDefinition({ ...definition, salt }) as Experiment;
+    return Object.keys(definition.variants).every((v) => users.filter((u) => assign(e, u, "global").variant === v).length >= 3);
   })!;
 
 /** `index-builder ope` over the stack's logs, with a short bootstrap. */
@@ -83,15 +85,14 @@ describe("an experiment over HTTP with a real Redis", () => {
     }
 
     // With a salt left to the id, 12 users split 11/1 now and then, and CUPED (2 users a variant) is rightly off once user 0 is deleted below.
-    const salt = balancedSalt(id, users.slice(1));
-    const created = await experiments.$post({
-      json: { id, salt, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } },
-    });
+    const definition = { id, control: "a", variants: { a: {}, b: { policy: { mmrLambda: 1 } } }, allocation: { default: { a: 50, b: 50 } } };
+    const salt = balancedSalt(definition, users.slice(1));
+    const created = await experiments.$post({ json: { ...definition, salt } });
     expect(created.status).toBe(201);
     const started = await start(id);
     expect(started.status).toBe(200);
     const experiment = ((await started.json()) as { experiment: Experiment }).experiment;
-    expect(users.map((u) => assign(experiment, u, "global").variant)).toEqual(users.map((u) => (inA(salt, u) ? "a" : "b")));
+    expect(experiment.salt).toBe(salt);
 
     // Two lists per user; every user clicks on the first, users 0-5 on the second too.
     const shown: Recs[] = [];
@@ -177,20 +178,13 @@ describe("an experiment over HTTP with a real Redis", () => {
     await stop(id);
     const sm = `${id}-sm`;
     const softmax = { policy: "softmax" as const, temperature: 0.05, topN: 6, from: 2 };
-    const created = await experiments.$post({
-      json: {
-        id: sm,
-        // Both variants' logs are checked below: at least 3 of the 10 users in each.
-        salt: balancedSalt(
-          sm,
-          Array.from({ length: 10 }, (_, i) => `${sm}-u${i}`),
-        ),
-        layer: "explore",
-        control: "a",
-        variants: { a: {}, b: { exploration: softmax } },
-        allocation: { default: { a: 50, b: 50 } },
-      },
-    });
+    const definition = { id: sm, layer: "explore", control: "a", variants: { a: {}, b: { exploration: softmax } }, allocation: { default: { a: 50, b: 50 } } };
+    // Both variants' logs are checked below: at least 3 of the 10 users in each.
+    const salt = balancedSalt(
+      definition,
+      Array.from({ length: 10 }, (_, i) => `${sm}-u${i}`),
+    );
+    const created = await experiments.$post({ json: { ...definition, salt } });
     expect(created.status).toBe(201);
     expect((await start(sm)).status).toBe(200);
 
