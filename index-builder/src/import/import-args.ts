@@ -15,6 +15,7 @@ export const IMPORT_ARGS = {
   "weight-column": { type: "string" },
   "event-column": { type: "string" },
   format: { type: "string" },
+  "items-format": { type: "string" },
   header: { type: "string" },
 } as const;
 
@@ -23,8 +24,10 @@ export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parqu
   --kind K            what the weight means: ${WEIGHT_KINDS.join(", ")} (default plays; without a weight column each row counts 1)
   --rating-max N      top of the rating scale for --kind ratings (default 5)
   --user-column C, --item-column C, --timestamp-column C, --weight-column C, --event-column C
-                      column names when they are not the usual ones (user_id, item_id, timestamp, weight, event, ...)
-  --format F          csv, tsv, jsonl or parquet when the extension does not say
+                      column names when they are not the usual ones (user_id, item_id, timestamp, weight, event, ...;
+                      any case: userID is user_id)
+  --format F          csv, tsv, jsonl or parquet when neither the extension nor the first line says
+  --items-format F    the same for the item file
   --header C1,C2,...  the interactions CSV/TSV has no header line: its columns in order
                       (MovieLens-100K's u.data: --format tsv --header user,item,weight,timestamp)`;
 
@@ -37,6 +40,10 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
   if (!(WEIGHT_KINDS as readonly string[]).includes(kind)) throw new Error(`--kind must be one of ${WEIGHT_KINDS.join(", ")}`);
   const format = values.format;
   if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${IMPORT_FORMATS.join(", ")}`);
+  const itemsFormat = values["items-format"];
+  if (itemsFormat !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(itemsFormat))
+    throw new Error(`--items-format must be one of ${IMPORT_FORMATS.join(", ")}`);
+  if (itemsFormat !== undefined && !values.items) throw new Error("--items-format needs --items FILE");
   const ratingMax = values["rating-max"] === undefined ? undefined : Number(values["rating-max"]);
   if (ratingMax !== undefined && !(ratingMax > 0)) throw new Error("--rating-max must be a positive number");
   const columns = {
@@ -58,5 +65,6 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
     ratingMax,
     columns: Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)),
     format: format as ImportFormat | undefined,
+    itemsFormat: itemsFormat as ImportFormat | undefined,
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CsvRecordReader, parseCsv } from "../data/csv";
+import { importOptionsFrom } from "./import-args";
 import { importDataset } from "./import-dataset";
 import { readRows } from "./row-sources";
 
@@ -127,6 +128,68 @@ describe("importDataset", () => {
     const noUser = await write("nouser.csv", "who,item_id\nu,i\n");
     await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
     await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();
+  });
+
+  it("tells the format from the first bytes when the name does not say, and finds columns in any case", async () => {
+    const expected = (await importDataset({ interactions: await write("ref.csv", csvText()), kind: "plays" })).dataset.interactions;
+    const lines = (sep: string) => rows.map((r) => [r.user, r.item, r.ts, r.plays].join(sep));
+    // Last.fm-style: a tab-separated .dat file whose header spells the names its own way.
+    const dat = await write("user_artists.dat", ["userID\tartistID\tTimeStamp\tPlay-Count", ...lines("\t")].join("\n") + "\n");
+    const text = await write("log.txt", ["UserId,Item_ID,timestamp,plays", ...rows.map((r) => `"${r.user}","${r.item}",${r.ts},${r.plays}`)].join("\n"));
+    const bare = await write(
+      "log",
+      "\uFEFF" + rows.map((r) => JSON.stringify({ USER: r.user, item: r.item, timestamp: r.ts, Plays: r.plays })).join("\n") + "\n",
+    );
+    const parquet = await write(
+      "log.data",
+      parquetWriteBuffer({
+        columnData: [
+          { name: "user_id", data: rows.map((r) => r.user), type: "STRING" },
+          { name: "item_id", data: rows.map((r) => r.item), type: "STRING" },
+          { name: "timestamp", data: rows.map((r) => r.ts), type: "INT32" },
+          { name: "plays", data: rows.map((r) => r.plays), type: "INT32" },
+        ],
+      }),
+    );
+    for (const file of [dat, text, bare, parquet]) {
+      const { dataset } = await importDataset({ interactions: file, kind: "plays" });
+      expect(dataset.interactions, file).toEqual(expected);
+    }
+    expect((await importDataset({ interactions: dat, kind: "plays" })).summary.columns).toEqual({
+      user: "userID",
+      item: "artistID",
+      timestamp: "TimeStamp",
+      weight: "Play-Count",
+      event: undefined,
+    });
+    // An exact name wins over a loose one, whatever the column order.
+    const both = await write("both.csv", "UserId,user_id,item\nx,u1,i1\n");
+    expect((await importDataset({ interactions: both, kind: "clicks" })).dataset.interactions[0]).toMatchObject({ userId: "u1" });
+    // An item file keyed by a bare id, found by sniffing too.
+    const artists = await write("artists.dat", "id\tname\turl\n51\tDuran Duran\thttp://x\n52\tMorcheeba\thttp://y\n");
+    const { dataset } = await importDataset({ interactions: dat, items: artists, kind: "plays" });
+    expect(dataset.items.find((i) => i.itemId === "51")).toMatchObject({ title: "Duran Duran", tags: ["url:http://x"] });
+    // What sniffing cannot read, it says, with the way on.
+    const ml1m = await write("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n");
+    await expect(importDataset({ interactions: ml1m, kind: "ratings" })).rejects.toThrow(
+      `${ml1m}: cannot tell the format from ".dat" or from the first line: its fields are separated by "::"`,
+    );
+    const oneColumn = await write("ids.txt", "user\nu1\n");
+    await expect(importDataset({ interactions: oneColumn, kind: "plays" })).rejects.toThrow(
+      `${oneColumn}: cannot tell the format from ".txt" or from the first line (no tab or comma in it); name it .csv, .tsv, .jsonl or .parquet, or pass --format`,
+    );
+    // --items-format reads an item file whose name and first line say nothing, and is checked as --format is.
+    const opaque = await write("catalog", "id;name\n51;Duran Duran\n");
+    await expect(importDataset({ interactions: dat, items: opaque, kind: "plays" })).rejects.toThrow(`${opaque}: cannot tell the format`);
+    const options = importOptionsFrom({ interactions: dat, items: artists, "items-format": "tsv" });
+    expect(options.itemsFormat).toBe("tsv");
+    expect((await importDataset(options)).dataset.items.find((i) => i.itemId === "52")).toMatchObject({ title: "Morcheeba" });
+    expect(() => importOptionsFrom({ interactions: dat, items: artists, "items-format": "xlsx" })).toThrow(
+      "--items-format must be one of csv, tsv, jsonl, parquet",
+    );
+    expect(() => importOptionsFrom({ interactions: dat, "items-format": "tsv" })).toThrow("--items-format needs --items FILE");
+    const missing = join(dir, "absent.dat");
+    await expect(importDataset({ interactions: missing, kind: "plays" })).rejects.toThrow(`${missing}: cannot read it (ENOENT`);
   });
 
   it("reads a CSV or TSV without a header line when --header names its columns, and says so when one is missing", async () => {

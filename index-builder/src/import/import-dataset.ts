@@ -3,6 +3,7 @@ import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { EVENT_TYPES, type EventType } from "../../../shared/events/event";
 import { type Dataset, type Interaction } from "../data/movielens";
 import { isCountKind, type WeightKind } from "../data/weights";
+import { findColumn } from "./column-names";
 import { type Parsed, parseBoolean, parseId, parseLabels, parseTimestamp, parseWeight, parseYear } from "./field-values";
 import { type ImportSummary, SummaryCounter } from "./import-summary";
 import { ImportError, type ImportFormat, readRows } from "./row-sources";
@@ -26,10 +27,13 @@ export interface ImportOptions {
   name?: string;
 }
 
-/** Column names tried, in order, when a column is not named. */
+/**
+ * Column names tried, in order, when a column is not named; case and
+ * separators do not count (column-names.ts: `userID` is `user_id`).
+ */
 export const COLUMN_ALIASES = {
-  user: ["user_id", "userId", "user", "uid", "customer_id", "visitor_id"],
-  item: ["item_id", "itemId", "item", "iid", "product_id", "movieId", "track_id", "artist_id"],
+  user: ["user_id", "userId", "user", "uid", "customer_id", "visitor_id", "account_id"],
+  item: ["item_id", "itemId", "item", "iid", "product_id", "movieId", "track_id", "artist_id", "song_id", "video_id", "book_id", "sku"],
   timestamp: ["timestamp", "ts", "time", "event_time", "datetime", "created_at"],
   weight: ["weight", "count", "plays", "play_count", "rating", "value", "quantity"],
   event: ["event", "event_type", "type"],
@@ -39,6 +43,8 @@ export const COLUMN_ALIASES = {
   available: ["available", "in_stock", "active"],
 } as const;
 
+/** An item file's id column: the interaction log's item names, or a bare `id` (a catalogue's own key). */
+const ITEM_FILE_ID = [...COLUMN_ALIASES.item, "id"];
 const EVENT_SET = new Set<string>(EVENT_TYPES);
 const MAX_TITLE = 512;
 const MAX_ATTRIBUTE_TAGS = 20;
@@ -117,8 +123,8 @@ async function importItems(file: string, format: ImportFormat | undefined, count
   for await (const { fields, row } of readRows(file, format)) {
     if (!names) {
       const keys = Object.keys(fields);
-      const item = findColumn(keys, COLUMN_ALIASES.item);
-      if (!item) throw new ImportError(file, null, `no item id column (looked for ${COLUMN_ALIASES.item.join(", ")})`);
+      const item = findColumn(keys, ITEM_FILE_ID);
+      if (!item) throw new ImportError(file, null, `no item id column (looked for ${ITEM_FILE_ID.join(", ")}, in any case)`);
       names = {
         item,
         title: findColumn(keys, COLUMN_ALIASES.title),
@@ -172,7 +178,7 @@ function resolveInteractionColumns(
         null,
         headerless
           ? `the first line (${keys.join(", ")}) looks like data, not column names: name the columns in order with --header, e.g. --header user,item,weight,timestamp`
-          : `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}; name it with --${what}-column)`,
+          : `no ${what} column (looked for ${COLUMN_ALIASES[what].join(", ")}, in any case; name it with --${what}-column)`,
       );
     }
     return found;
@@ -184,10 +190,6 @@ function resolveInteractionColumns(
     weight: pick("weight", false),
     event: pick("event", false),
   };
-}
-
-function findColumn(keys: readonly string[], aliases: readonly string[]): string | undefined {
-  return aliases.find((a) => keys.includes(a));
 }
 
 function eventType(raw: unknown, file: string, row: number): EventType {

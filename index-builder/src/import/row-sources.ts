@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import { createInterface } from "node:readline";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
@@ -27,14 +27,59 @@ export class ImportError extends Error {
   }
 }
 
-/** The format a file's name implies: .csv, .tsv, .jsonl/.ndjson/.json, .parquet. */
+/**
+ * The format a file's name implies (.csv, .tsv, .jsonl/.ndjson/.json,
+ * .parquet); for any other name (.dat, .txt, .data, none) the format its
+ * first bytes show (sniffFormat).
+ */
 export function formatOf(file: string): ImportFormat {
   const ext = extname(file).toLowerCase();
-  if (ext === ".csv" || ext === ".txt") return "csv";
+  if (ext === ".csv") return "csv";
   if (ext === ".tsv") return "tsv";
   if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
   if (ext === ".parquet" || ext === ".pq") return "parquet";
-  throw new ImportError(file, null, `cannot tell the format from "${ext || "no extension"}"; name it .csv, .tsv, .jsonl or .parquet, or pass --format`);
+  return sniffFormat(file, ext);
+}
+
+const SNIFF_BYTES = 1 << 16;
+
+/**
+ * Parquet by its magic bytes; JSON Lines when the first line opens an
+ * object; else a delimited text file by its first line's separator, a tab
+ * before a comma (a tab-separated header rarely holds a comma, the other
+ * way round it can). Anything else is an error that says how to go on.
+ */
+function sniffFormat(file: string, ext: string): ImportFormat {
+  const head = Buffer.alloc(SNIFF_BYTES);
+  let length: number;
+  try {
+    const fd = openSync(file, "r");
+    try {
+      length = readSync(fd, head, 0, SNIFF_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new ImportError(file, null, `cannot read it (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  const unknown = `cannot tell the format from "${ext || "no extension"}" or from the first line`;
+  const pass = "name it .csv, .tsv, .jsonl or .parquet, or pass --format";
+  if (length >= 4 && head.toString("latin1", 0, 4) === "PAR1") return "parquet";
+  const firstLine =
+    head
+      .toString("utf8", 0, length)
+      .replace(/^\uFEFF/, "")
+      .split(/\r?\n/, 1)[0] ?? "";
+  if (firstLine.trimStart().startsWith("{")) return "jsonl";
+  if (firstLine.includes("\t")) return "tsv";
+  if (firstLine.includes("::"))
+    throw new ImportError(
+      file,
+      null,
+      `${unknown}: its fields are separated by "::" (as in MovieLens-1M's .dat files), which the import does not read; turn each "::" into a tab and pass --format tsv`,
+    );
+  if (firstLine.includes(",")) return "csv";
+  throw new ImportError(file, null, `${unknown} (no tab or comma in it); ${pass}`);
 }
 
 /**
@@ -89,8 +134,10 @@ async function* csvRows(file: string, delimiter: string, given?: readonly string
 async function* jsonlRows(file: string): AsyncGenerator<SourceRow> {
   const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 }), crlfDelay: Infinity });
   let row = 0;
-  for await (const line of lines) {
+  for await (const raw of lines) {
     row++;
+    // A byte-order mark before the first object (as Windows tools write UTF-8) is no part of it.
+    const line = row === 1 ? raw.replace(/^\uFEFF/, "") : raw;
     if (line.trim() === "") continue;
     let value: unknown;
     try {

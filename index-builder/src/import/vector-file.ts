@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { findColumn } from "./column-names";
 import { parseId } from "./field-values";
 import { type NpyField, npyRecordBatches, readScalar } from "./npy-records";
 import { ImportError } from "./row-sources";
@@ -225,7 +226,8 @@ function pickColumn(file: string, names: readonly string[], named: string | unde
     if (!names.includes(named)) throw new ImportError(file, null, `no column "${named}" (columns: ${names.join(", ")})`);
     return named;
   }
-  const found = aliases.find((a) => names.includes(a));
-  if (!found) throw new ImportError(file, null, `no ${what} column among ${names.join(", ")}; expected one of ${aliases.join(", ")}, or name it with ${flag}`);
+  const found = findColumn(names, aliases);
+  if (!found)
+    throw new ImportError(file, null, `no ${what} column among ${names.join(", ")}; expected one of ${aliases.join(", ")} (any case), or name it with ${flag}`);
   return found;
 }
