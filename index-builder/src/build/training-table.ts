@@ -15,33 +15,44 @@ import { type InteractionTable, type RawInteraction, tableFromRows } from "../tr
  * (`defaultTransform`); tuning passes others.
  */
 export function trainingTable(dataset: Dataset, transform: WeightTransform = datasetTransform(dataset)): InteractionTable {
+  return trainingTableRows(dataset, transform).table;
+}
+
+/** trainingTable, and for each dataset interaction the table row it went into (a count pair's rows share one). */
+export function trainingTableRows(dataset: Dataset, transform: WeightTransform = datasetTransform(dataset)): { table: InteractionTable; rowOf: Uint32Array } {
   const rows: RawInteraction[] = [];
-  const pairs = new Map<string, RawInteraction>();
+  const pairs = new Map<string, { row: RawInteraction; index: number }>();
+  const rowOf = new Uint32Array(dataset.interactions.length);
   const counts = isCountKind(dataset.weightKind ?? "ratings");
-  for (const x of dataset.interactions) {
+  dataset.interactions.forEach((x, i) => {
     const timestampSec = x.timestampMs / 1000;
     if (x.type) {
+      rowOf[i] = rows.length;
       rows.push({ userId: x.userId, itemId: x.itemId, value: eventWeight(x.type, { value: x.rating ?? undefined, seconds: x.seconds }), timestampSec });
     } else if (!counts) {
+      rowOf[i] = rows.length;
       rows.push({ userId: x.userId, itemId: x.itemId, value: x.rating === null ? 1 : transformWeight(x.rating, transform), timestampSec });
     } else {
       const key = `${x.userId}\u0000${x.itemId}`;
       const pair = pairs.get(key);
       if (pair) {
-        pair.value += x.count ?? 1;
-        pair.timestampSec = Math.max(pair.timestampSec, timestampSec);
+        pair.row.value += x.count ?? 1;
+        pair.row.timestampSec = Math.max(pair.row.timestampSec, timestampSec);
+        rowOf[i] = pair.index;
       } else {
         const row = { userId: x.userId, itemId: x.itemId, value: x.count ?? 1, timestampSec };
-        pairs.set(key, row);
+        pairs.set(key, { row, index: rows.length });
+        rowOf[i] = rows.length;
         rows.push(row);
       }
     }
-  }
-  for (const pair of pairs.values()) pair.value = transformWeight(pair.value, transform);
-  return tableFromRows(
+  });
+  for (const { row } of pairs.values()) row.value = transformWeight(row.value, transform);
+  const table = tableFromRows(
     rows,
     dataset.items.map((item) => item.itemId),
   );
+  return { table, rowOf };
 }
 
 /** The kind's default transform, ε from the dataset's own pair counts. */

@@ -17,13 +17,15 @@ import { describeTransform, type RowWeighting } from "../data/weights";
 import { DatasetFormatError } from "../data/movielens";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
-npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N]
+npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N] [--test FILE]
 
   --protocol msr   MovieLens-100K (u.data), MS Recommenders split (BASELINES.md §A)
   --protocol time  MovieLens 'latest' (ratings.csv), per-user temporal split: last 20% of each user test
                    (a seeded per-user random 20% when timestamps cannot order the rows, said loudly)
   --interactions   any interaction log, imported as 'index-builder import' reads it, split as --protocol time;
                    iALS, co-visitation and light weights tuned on a validation carve of its training rows
+  --test FILE      with --interactions: score on these test rows (a split made elsewhere, read with the same
+                   import options) instead of carving them; --interactions then holds the training rows only
   --out DIR        where eval-<dataset>-<protocol>.{json,md} go (default bench/results)
   --models LIST    only these report rows (names as in the report)
 
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       models: { type: "string" },
       "tune-seconds": { type: "string" },
+      test: { type: "string" },
       ...IMPORT_ARGS,
     },
   });
@@ -50,7 +53,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const split = values.interactions ? await loadImportedSplit(importOptionsFrom(values)) : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
+  if (values.test && !values.interactions) {
+    console.error("--test FILE needs --interactions FILE (the training rows of the same split)");
+    return 2;
+  }
+  const split = values.interactions
+    ? await loadImportedSplit({ ...importOptionsFrom(values), ...(values.test ? { test: resolve(values.test) } : {}) })
+    : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
   const notes: string[] = [];
   let tuned: TunedChoice | undefined;
   let weighting: RowWeighting = "binary";

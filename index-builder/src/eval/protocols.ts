@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { readMovieLensLatest } from "../data/movielens";
-import { type InteractionTable, selectRows, tableFromRows } from "../train/interaction-table";
+import { type InteractionTable, rowCount, selectRows, tableFromRows } from "../train/interaction-table";
 import { readMl100k } from "./ml-100k";
 import { readMl100kItems } from "./ml-100k-items";
 import { msrStratifiedSplit, TEST } from "./msr-split";
@@ -10,7 +10,7 @@ import { type CarveReport, describeCarve, reportOf, soundCarve } from "./carve-c
 import { type Dataset } from "../data/movielens";
 import { type WeightTransform } from "../data/weights";
 import { datasetTuningData, type TuningData } from "../build/tune-on-validation";
-import { trainingTable } from "../build/training-table";
+import { datasetTransform, trainingTable, trainingTableRows } from "../build/training-table";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 
@@ -76,12 +76,138 @@ export async function loadSplit(dir: string, protocol: ProtocolName): Promise<Ev
  * a seeded per-user random 20% when its timestamps cannot order rows.
  */
 export async function loadImportedSplit(options: ImportOptions, log: (line: string) => void = (line) => console.log(line)): Promise<EvalSplit> {
+  if (options.test) return givenSplit(options, options.test, log);
   const { dataset, summary } = await importDataset(options);
   for (const line of formatSummary(summary)) log(line);
-  const { split, mask } = timeSplit(dataset.name, trainingTable(dataset), dataset.items, log);
+  const { table, rowOf } = trainingTableRows(dataset);
+  const { split, mask } = timeSplit(dataset.name, table, dataset.items, log);
+  // Tuning and its start point see the training rows alone: the weight transforms' grid (ε from pair-count
+  // quantiles) is drawn from them, not from the test rows'.
+  const training: Dataset = { ...dataset, interactions: dataset.interactions.filter((_, i) => mask[rowOf[i]!] !== TEST) };
   // trainingTable keeps its rows' order under every transform, so the test carve's mask splits them all.
-  const tuning = { ...datasetTuningData(dataset), tableOf: (t: WeightTransform) => selectRows(trainingTable(dataset, t), mask, 0) };
-  return { ...split, imported: { dataset, tuning } };
+  const tuning = { ...datasetTuningData(training), tableOf: (t: WeightTransform) => selectRows(trainingTable(dataset, t), mask, 0) };
+  return { ...split, train: tuning.tableOf(datasetTransform(training)), imported: { dataset: training, tuning } };
+}
+
+/** Share of users whose given test rows all come at or after their last training row, from which the given split is taken for a time split. */
+export const GIVEN_TIME_SHARE = 0.9;
+
+/**
+ * A split someone else made (to score on the very rows another system was
+ * scored on): the training rows from `options.interactions`, the test rows
+ * from `testFile`, read with the same options. Every test row of a user the
+ * training file has is relevant; users only the test file has are left out
+ * (no history to rank from: cold start is eval:cold-start's job), items
+ * only it has stay relevant, unreachable, as the carve's unseen share says.
+ * Validation carves the training rows as the given split looks: by time when
+ * nearly every user's test rows follow their training rows, else at random.
+ */
+async function givenSplit(options: ImportOptions, testFile: string, log: (line: string) => void): Promise<EvalSplit> {
+  const { dataset, summary } = await importDataset({ ...options, test: undefined });
+  for (const line of formatSummary(summary)) log(line);
+  const given = await importDataset({ ...options, interactions: testFile, items: undefined, test: undefined });
+  log(`test file: ${formatSummary(given.summary)[0]}`);
+  const catalogue = new Set(dataset.items.map((item) => item.itemId));
+  const testOnlyItems = given.dataset.items.filter((item) => !catalogue.has(item.itemId));
+  dataset.items.push(...testOnlyItems);
+  const train = trainingTable(dataset);
+  const userIndex = new Map(train.userIds.map((id, i) => [id, i]));
+  const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
+  const pairs = new Map<string, { user: number; item: number; timestampSec: number }>();
+  const coldUsers = new Set<string>();
+  for (const x of given.dataset.interactions) {
+    const user = userIndex.get(x.userId);
+    if (user === undefined) {
+      coldUsers.add(x.userId);
+      continue;
+    }
+    const key = `${user}\u0000${x.itemId}`;
+    const timestampSec = x.timestampMs / 1000;
+    const pair = pairs.get(key);
+    if (pair) pair.timestampSec = Math.max(pair.timestampSec, timestampSec);
+    else pairs.set(key, { user, item: itemIndex.get(x.itemId)!, timestampSec });
+  }
+  const rows = [...pairs.values()];
+  const test: InteractionTable = {
+    userIds: train.userIds,
+    itemIds: train.itemIds,
+    users: Uint32Array.from(rows, (r) => r.user),
+    items: Uint32Array.from(rows, (r) => r.item),
+    values: new Float32Array(rows.length).fill(1),
+    timestampsSec: Float64Array.from(rows, (r) => r.timestampSec),
+  };
+  const both = concatTables(train, test);
+  const mask = new Uint8Array(both.users.length).fill(TEST, rowCount(train));
+  const after = shareTestedAfterTraining(both, mask);
+  const method = after !== null && after >= GIVEN_TIME_SHARE ? "time" : "random";
+  const carve = reportOf(both, mask, method, []);
+  const shape =
+    after === null
+      ? "the rows carry no times that order them, so validation carves each user's training rows at random"
+      : `for ${(after * 100).toFixed(1)}% of its users the test rows come at or after the last training row, so it is taken for a ${method === "time" ? "time split and validation carves each user's most recent training rows" : "random split and validation carves each user's training rows at random"}`;
+  log(describeCarve(`test split given by ${testFile}`, carve));
+  log(`test split given by ${testFile}: ${shape}`);
+  if (coldUsers.size > 0) log(`test split given by ${testFile}: ${coldUsers.size} users have no training rows and are left out`);
+  const description =
+    `the test rows given in ${basename(testFile)} (${rows.length} user-item pairs of ${carve.heldOutUsers} users; ` +
+    `${coldUsers.size} users with no training rows left out; ${(carve.unseenShare * 100).toFixed(1)}% of pairs on items no training row has), ` +
+    `the training rows from ${basename(options.interactions)}: ${shape}; every test row is relevant; full ranking over all items with training items removed.`;
+  return {
+    dataset: dataset.name,
+    protocol: "time",
+    train,
+    test,
+    items: dataset.items,
+    carve,
+    description,
+    imported: { dataset, tuning: datasetTuningData(dataset) },
+  };
+}
+
+/** `b`'s rows after `a`'s; both in the same id spaces. */
+function concatTables(a: InteractionTable, b: InteractionTable): InteractionTable {
+  const join = <T extends Uint32Array | Float32Array | Float64Array>(x: T, y: T, make: (n: number) => T): T => {
+    const out = make(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return {
+    userIds: a.userIds,
+    itemIds: a.itemIds,
+    users: join(a.users, b.users, (n) => new Uint32Array(n)),
+    items: join(a.items, b.items, (n) => new Uint32Array(n)),
+    values: join(a.values, b.values, (n) => new Float32Array(n)),
+    timestampsSec: join(a.timestampsSec, b.timestampsSec, (n) => new Float64Array(n)),
+  };
+}
+
+/**
+ * Of the users with rows on both sides, the share whose earliest test row is
+ * no earlier than their latest training row; null when the rows hold fewer
+ * than two distinct times (nothing to order by).
+ */
+export function shareTestedAfterTraining(table: InteractionTable, mask: Uint8Array): number | null {
+  const lastFit = new Map<number, number>();
+  const firstTest = new Map<number, number>();
+  const times = new Set<number>();
+  for (let r = 0; r < mask.length; r++) {
+    const u = table.users[r]!;
+    const t = table.timestampsSec[r]!;
+    if (times.size < 2) times.add(t);
+    if (mask[r] === TEST) firstTest.set(u, Math.min(firstTest.get(u) ?? Infinity, t));
+    else lastFit.set(u, Math.max(lastFit.get(u) ?? -Infinity, t));
+  }
+  if (times.size < 2) return null;
+  let both = 0;
+  let after = 0;
+  for (const [u, t] of firstTest) {
+    const fit = lastFit.get(u);
+    if (fit === undefined) continue;
+    both++;
+    if (t >= fit) after++;
+  }
+  return both === 0 ? null : after / both;
 }
 
 function timeSplit(dataset: string, table: InteractionTable, items: CatalogItem[], log: (line: string) => void): { split: EvalSplit; mask: Uint8Array } {
