@@ -15,6 +15,8 @@ import { MSR_FUNNEL, MSR_IALS, TIME_FUNNEL, TIME_IALS, TUNING_NOTES } from "./tu
 import { chooseWeighting } from "./choose-weighting";
 import { describeTransform, type RowWeighting } from "../data/weights";
 import { DatasetFormatError } from "../data/movielens";
+import { type ImportOptions } from "../import/import-dataset";
+import { ImportError } from "../import/row-sources";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
 npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N] [--test FILE]
@@ -57,9 +59,14 @@ async function main(argv: string[]): Promise<number> {
     console.error("--test FILE needs --interactions FILE (the training rows of the same split)");
     return 2;
   }
-  const split = values.interactions
-    ? await loadImportedSplit({ ...importOptionsFrom(values), ...(values.test ? { test: resolve(values.test) } : {}) })
-    : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
+  let importOptions: ImportOptions | undefined;
+  try {
+    if (values.interactions) importOptions = { ...importOptionsFrom(values), ...(values.test ? { test: resolve(values.test) } : {}) };
+  } catch (err) {
+    console.error(`eval: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  const split = importOptions ? await loadImportedSplit(importOptions) : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
   const notes: string[] = [];
   let tuned: TunedChoice | undefined;
   let weighting: RowWeighting = "binary";
@@ -154,7 +161,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof DatasetMissingError || err instanceof DatasetFormatError ? `eval: ${err.message}` : err);
+    console.error(err instanceof DatasetMissingError || err instanceof DatasetFormatError || err instanceof ImportError ? `eval: ${err.message}` : err);
     process.exitCode = 1;
   },
 );
