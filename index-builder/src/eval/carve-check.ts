@@ -140,11 +140,13 @@ function carveStats(table: InteractionTable, mask: Uint8Array) {
   }
   let cut = 0;
   let tied = 0;
+  let after = 0;
   for (const [u, t] of oldestHeld) {
     const fit = newestFit.get(u);
     if (fit === undefined) continue;
     cut++;
     if (fit >= t) tied++;
+    if (t >= fit) after++;
   }
   return {
     distinctTimestamps: distinct.size,
@@ -152,7 +154,20 @@ function carveStats(table: InteractionTable, mask: Uint8Array) {
     heldOutRows,
     unseenShare: heldOutRows ? unseen / heldOutRows : 0,
     tiedCutShare: cut ? tied / cut : 0,
+    /** Of users on both sides, the share whose oldest held-out row is no older than their newest fit row; null when none is. */
+    heldAfterFitShare: cut ? after / cut : null,
   };
+}
+
+/**
+ * Of the users with rows on both sides, the share whose earliest held-out
+ * row is no earlier than their latest fit row (ties count: a time carve's
+ * cut may tie); null when the rows hold fewer than two distinct times,
+ * which order nothing, or no user is on both sides.
+ */
+export function shareHeldAfterFit(table: InteractionTable, mask: Uint8Array): number | null {
+  const stats = carveStats(table, mask);
+  return stats.distinctTimestamps < 2 ? null : stats.heldAfterFitShare;
 }
 
 function rowsByUser(table: InteractionTable): Map<number, number[]> {

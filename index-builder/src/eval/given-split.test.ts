@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mulberry32 } from "../train/seeded-random";
 import { type InteractionTable } from "../train/interaction-table";
 import { TEST } from "./msr-split";
-import { type EvalSplit, loadImportedSplit, shareTestedAfterTraining } from "./protocols";
+import { shareHeldAfterFit } from "./carve-check";
+import { type EvalSplit, loadImportedSplit } from "./protocols";
 
 let dir = "";
 beforeAll(async () => {
@@ -118,7 +119,7 @@ describe("an evaluation on a split made elsewhere (--test)", () => {
     };
     const mask = Uint8Array.from([0, 0, 0, 0, TEST, TEST]);
     // a: test at 5, last fit 5 (ties count as after); b: test at 3, last fit 9.
-    expect(shareTestedAfterTraining(table, mask)).toBe(0.5);
-    expect(shareTestedAfterTraining({ ...table, timestampsSec: new Float64Array(6) }, mask)).toBeNull();
+    expect(shareHeldAfterFit(table, mask)).toBe(0.5);
+    expect(shareHeldAfterFit({ ...table, timestampsSec: new Float64Array(6) }, mask)).toBeNull();
   });
 });

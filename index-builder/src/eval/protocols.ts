@@ -6,7 +6,7 @@ import { type InteractionTable, rowCount, selectRows, tableFromRows } from "../t
 import { readMl100k } from "./ml-100k";
 import { readMl100kItems } from "./ml-100k-items";
 import { msrStratifiedSplit, TEST } from "./msr-split";
-import { type CarveReport, describeCarve, reportOf, soundCarve } from "./carve-check";
+import { type CarveReport, describeCarve, reportOf, shareHeldAfterFit, soundCarve } from "./carve-check";
 import { type Dataset } from "../data/movielens";
 import { type WeightTransform } from "../data/weights";
 import { datasetTuningData, type TuningData } from "../build/tune-on-validation";
@@ -138,7 +138,7 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
   };
   const both = concatTables(train, test);
   const mask = new Uint8Array(both.users.length).fill(TEST, rowCount(train));
-  const after = shareTestedAfterTraining(both, mask);
+  const after = shareHeldAfterFit(both, mask);
   const method = after !== null && after >= GIVEN_TIME_SHARE ? "time" : "random";
   const carve = reportOf(both, mask, method, []);
   const shape =
@@ -180,34 +180,6 @@ function concatTables(a: InteractionTable, b: InteractionTable): InteractionTabl
     values: join(a.values, b.values, (n) => new Float32Array(n)),
     timestampsSec: join(a.timestampsSec, b.timestampsSec, (n) => new Float64Array(n)),
   };
-}
-
-/**
- * Of the users with rows on both sides, the share whose earliest test row is
- * no earlier than their latest training row; null when the rows hold fewer
- * than two distinct times (nothing to order by).
- */
-export function shareTestedAfterTraining(table: InteractionTable, mask: Uint8Array): number | null {
-  const lastFit = new Map<number, number>();
-  const firstTest = new Map<number, number>();
-  const times = new Set<number>();
-  for (let r = 0; r < mask.length; r++) {
-    const u = table.users[r]!;
-    const t = table.timestampsSec[r]!;
-    if (times.size < 2) times.add(t);
-    if (mask[r] === TEST) firstTest.set(u, Math.min(firstTest.get(u) ?? Infinity, t));
-    else lastFit.set(u, Math.max(lastFit.get(u) ?? -Infinity, t));
-  }
-  if (times.size < 2) return null;
-  let both = 0;
-  let after = 0;
-  for (const [u, t] of firstTest) {
-    const fit = lastFit.get(u);
-    if (fit === undefined) continue;
-    both++;
-    if (t >= fit) after++;
-  }
-  return both === 0 ? null : after / both;
 }
 
 function timeSplit(dataset: string, table: InteractionTable, items: CatalogItem[], log: (line: string) => void): { split: EvalSplit; mask: Uint8Array } {
