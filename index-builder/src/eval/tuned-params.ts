@@ -360,6 +360,12 @@ const MSR_FUNNEL_LIGHT: LightWeights = { ...FUNNEL_LIGHT(0.15, 0.02), normalize:
  *   - Mult-VAE (200 dims, β 0.5, L2 1e-2, 200 epochs; the best of the Mult-VAE runs above) added to iALS + DLAE
  *     at 0.1 / 0.2 / 0.3 / 0.5: 10% carves 0.1905 / 0.1910 / 0.1914 / 0.1913, protocol carve 0.2889 / 0.2889 /
  *     0.2887 / 0.2897. Under 0.001 once DLAE is in, for an encoder in the Worker and a second vector per item.
+ *   - iALS re-tuned inside the blend (2026-12-05; the repository's own iALS, stars-weighted, each point fitted on
+ *     every carve, + w × DLAE z at w 0.3 / 0.4 / 0.6): α 3 / 4.5 / 6 / 9 / 12 × λ 0.015 / 0.02 / 0.03 / 0.045
+ *     at 128 dims, λ 0.025 / 0.035 at α 6, 64 and 256 dims at α 6 λ 0.03, 256 dims at λ 0.045. The served point
+ *     (α 6, λ 0.03, 128 dims) is the best or within 0.0003 of it at every w on both the 10% carves (0.1913 at
+ *     w 0.3) and the protocol carve (0.2896); the nearest rivals: 64 dims 0.1903 / 0.2892 (w 0.4), α 4.5 0.1904
+ *     / 0.2883, α 12 0.1903 / 0.2874, 256 dims 0.1912 / 0.2888. A blend does not want a different iALS.
  */
 const MSR_FUNNEL_COVISIT: Partial<CovisitOptions> = { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200 };
 export const MSR_FUNNEL: FunnelTuning = {
