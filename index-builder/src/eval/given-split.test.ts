@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mulberry32 } from "../train/seeded-random";
 import { type InteractionTable } from "../train/interaction-table";
@@ -107,6 +108,32 @@ describe("an evaluation on a split made elsewhere (--test)", () => {
     const mixed = await loadImportedSplit({ interactions: train, kind: "clicks", test }, quiet);
     expect(mixed.carve.method).toBe("random");
   });
+
+  it("runs from the command line: npm run eval -- --interactions TRAIN --test TEST scores on the given rows", async () => {
+    const rows = playLog(9);
+    const train = join(dir, "cli-train.csv");
+    const test = join(dir, "cli-test.csv");
+    // Every fifth row of a user is a test row; one user appears in the test file only.
+    await writeFile(train, csv(rows.filter((_, k) => k % 5 !== 0)));
+    await writeFile(test, csv([...rows.filter((_, k) => k % 5 === 0), { user: "newcomer", item: "i1", plays: 3 }]));
+    const out = join(dir, "cli-out");
+    const cli = resolve(import.meta.dirname, "cli.ts");
+    const args = ["--import", "tsx", cli, "--interactions", train, "--test", test, "--tune-seconds", "0", "--models", "popularity", "--out", out];
+    const run = spawnSync(process.execPath, args, { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("1 users have no training rows and are left out");
+    const report = JSON.parse(await readFile(join(out, "eval-cli-train-time.json"), "utf8"));
+    const split = await loadImportedSplit({ interactions: train, kind: "plays", test }, quiet);
+    expect(report.test_rows).toBe(split.test.users.length);
+    expect(report.split).toContain("the test rows given in cli-test.csv");
+    expect(report.carves.test).toMatchObject({ heldOutUsers: split.carve.heldOutUsers, heldOutRows: split.carve.heldOutRows });
+    expect(report.rows.map((r: { model: string }) => r.model)).toEqual(["popularity"]);
+    expect(report.rows[0].users).toBe(split.carve.heldOutUsers);
+    // --test belongs to an imported log's evaluation.
+    const refused = spawnSync(process.execPath, ["--import", "tsx", cli, "--dataset", dir, "--protocol", "time", "--test", test], { encoding: "utf8" });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("--test FILE needs --interactions FILE");
+  }, 60_000);
 
   it("measures the share of users tested after their training rows", () => {
     const table: InteractionTable = {
