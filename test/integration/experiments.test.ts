@@ -5,7 +5,7 @@ import { type Experiment } from "../../shared/experiments/experiment";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { EXPERIMENTS_FRESH_MS, forgetExperiments, saveExperiment } from "../../worker/src/experiments/experiment-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
-import { adminCall, browserCall, call, demoCatalog, freshUser, jsonInit, publishDemo, rawCall, userToken } from "./fixtures";
+import { adminCall, browserCall, call, demoCatalog, freshUser, jsonInit, pollUntil, publishDemo, rawCall, userToken } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -115,13 +115,8 @@ describe("experiments", () => {
     const other = body.variant === "a" ? "b" : "a";
     const key = (variant: string) =>
       listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion);
-    let stored: Response | undefined;
-    for (let i = 0; i < 200 && !stored; i++) {
-      stored = await caches.default.match(key(body.variant));
-      if (!stored) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(stored).toBeDefined();
-    await stored!.arrayBuffer();
+    const stored = await pollUntil("the list stored under its variant's key", () => caches.default.match(key(body.variant)));
+    await stored.arrayBuffer();
     expect(await caches.default.match(key(other))).toBeUndefined();
   });
 

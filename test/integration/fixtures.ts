@@ -148,3 +148,18 @@ export function failing<T extends object>(target: T, methods: readonly string[])
     },
   });
 }
+
+/**
+ * What the Worker does after its response (waitUntil: the Cache API store, the
+ * session's impression counts) lands a little later: asks `probe` every 25 ms
+ * until it answers something (not undefined, null or false), for up to 5 s,
+ * then fails naming `what` never happened.
+ */
+export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const answer = await probe();
+    if (answer !== undefined && answer !== null && answer !== false) return answer;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what}: not within 5 s`);
+}

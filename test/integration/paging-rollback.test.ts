@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { adminCall, call, freshUser, jsonInit } from "./fixtures";
+import { adminCall, call, freshUser, jsonInit, pollUntil } from "./fixtures";
 import { publishFunnelIndex, type Recs } from "./funnel-fixture";
 
 interface Page extends Recs {
@@ -15,12 +15,11 @@ async function page(user: string, cursor?: string | null): Promise<Page> {
 
 /** The first page, once this isolate holds its list (the store runs after the response). */
 async function firstPageHeld(user: string): Promise<Page> {
-  for (let i = 0; i < 200; i++) {
+  const res = await pollUntil("the list held in this isolate", async () => {
     const res = await call(`/v1/recommendations?user_id=${user}&limit=5`);
-    if (res.headers.get("X-Cache") === "hit") return res.json<Page>();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the list was never held");
+    return res.headers.get("X-Cache") === "hit" && res;
+  });
+  return res.json<Page>();
 }
 
 const ids = (p: Page) => p.items.map((i) => i.itemId);

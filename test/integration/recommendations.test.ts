@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
-import { adminCall, call, freshUser, jsonInit, postEvents, publishDemo, versionBlobKey } from "./fixtures";
+import { adminCall, call, freshUser, jsonInit, pollUntil, postEvents, publishDemo, versionBlobKey } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -64,12 +64,7 @@ describe("GET /v1/recommendations", () => {
     const user = freshUser();
     expect((await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache")).toBe("miss");
     // The store happens after the response (waitUntil); poll briefly for it.
-    let hit = false;
-    for (let i = 0; i < 200 && !hit; i++) {
-      hit = (await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache") === "hit";
-      if (!hit) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(hit).toBe(true);
+    await pollUntil("the list held in this isolate", async () => (await recs(`user_id=${user}&limit=4`)).headers.get("X-Cache") === "hit");
     await postEvents([event(user, "m1", 1)]);
     const res = await recs(`user_id=${user}&limit=4`);
     expect(res.headers.get("X-Cache")).toBe("miss");
@@ -82,16 +77,13 @@ describe("GET /v1/recommendations", () => {
     expect(first.headers.get("X-Cache")).toBe("miss");
     const firstBody = await first.json<RecsBody & { nextCursor: string }>();
     // As on another isolate: no list in memory, only what the Cache API and the session hold.
-    let res: Response | null = null;
-    for (let i = 0; i < 200; i++) {
+    const res = await pollUntil("the list stored in the Cache API", async () => {
       forgetRecentLists();
-      res = await recs(`user_id=${user}&limit=4`);
-      if (res.headers.get("X-Cache") === "hit") break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(res!.headers.get("X-Cache")).toBe("hit");
-    expect(res!.headers.get("Server-Timing")).toMatch(/\bcache;dur=\d/);
-    expect((await res!.json<RecsBody>()).items).toEqual(firstBody.items);
+      const res = await recs(`user_id=${user}&limit=4`);
+      return res.headers.get("X-Cache") === "hit" && res;
+    });
+    expect(res.headers.get("Server-Timing")).toMatch(/\bcache;dur=\d/);
+    expect((await res.json<RecsBody>()).items).toEqual(firstBody.items);
     // The next page, on yet another isolate, comes from the same stored list.
     forgetRecentLists();
     const next = await recs(`user_id=${user}&limit=4&cursor=${encodeURIComponent(firstBody.nextCursor)}`);
@@ -118,13 +110,8 @@ describe("GET /v1/recommendations", () => {
       body.variant,
       body.indexVersion,
     );
-    let stored: Response | undefined;
-    for (let i = 0; i < 200 && !stored; i++) {
-      stored = await caches.default.match(key);
-      if (!stored) await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(stored).toBeDefined();
-    await stored!.arrayBuffer();
+    const stored = await pollUntil("the list stored in the Cache API", () => caches.default.match(key));
+    await stored.arrayBuffer();
     // Valid JSON at the right session version, but not a whole list.
     const broken = JSON.stringify({ format: 1, sessionVersion: body.sessionVersion, ids: ["x"] });
     await caches.default.put(key, new Response(broken, { headers: { "Cache-Control": "max-age=300" } }));
@@ -144,11 +131,10 @@ describe("GET /v1/recommendations", () => {
       const first = (await (await recs(`user_id=${user}&surface=up_next&item_id=m1&limit=4`)).json<RecsBody>()).items.map((i) => i.itemId);
       expect(first).toHaveLength(4);
       // The showing is counted after the response; then count two of them once more (twice in all).
-      for (let i = 0; i < 200; i++) {
+      await pollUntil("the first list's showings counted", async () => {
         const counts = await stub.impressionCounts();
-        if (first.every((id) => counts[id] === 1)) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+        return first.every((id) => counts[id] === 1);
+      });
       await stub.recordImpressions(first.slice(0, 2));
       // Another list (an exclusion makes its own key), computed with those counts. Without them it
       // would be the first list again: nothing else changed and exploration is off.

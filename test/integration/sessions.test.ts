@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { impressionCount } from "../../shared/ranking/impression-table";
 import { type OutboxEvent } from "../../worker/src/redis/event-forwarder";
 import { drainOutbox, enqueue, outboxSize } from "../../worker/src/session/outbox";
-import { call, freshUser, jsonInit, postEvents, publishDemo } from "./fixtures";
+import { call, freshUser, jsonInit, pollUntil, postEvents, publishDemo } from "./fixtures";
 
 const stubOf = (userId: string) => env.USER_SESSION.get(env.USER_SESSION.idFromName(userId));
 const at = () => Date.now() - 1000;
@@ -50,7 +50,7 @@ describe("the user's Durable Object session", () => {
     expect(body.variant).toBe("default");
     // The impressions are recorded after the response: wait for them, then compare the snapshot with the counts
     // (read together while the recording may still land between the two reads, they could disagree).
-    for (let i = 0; i < 200 && Object.keys(await stubOf(user).impressionCounts()).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await pollUntil("the impressions counted", async () => Object.keys(await stubOf(user).impressionCounts()).length > 0);
     expect(await shownCounts(user)).toEqual({ m0: 1, m1: 1, m2: 1 });
   });
 
