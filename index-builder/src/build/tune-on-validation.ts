@@ -85,8 +85,13 @@ export function datasetTuningData(dataset: Dataset): TuningData {
  * -- --synthetic). The demo ratings' walk (610 users, 9.7k items) took 317 CPU s (npm run index-builder -- build, with
  * the DLAE trials; 388 before the size skip and trial gating, when its 60% share cut the iALS walk and the later
  * stages' leftover finished it): it settles on 128 dims, at 15-17 CPU s a trial there.
+ * 480 was the default until the demo's walk was timed by stage (2026-12-05, npm run index-builder -- build --out
+ * DIR, 312 CPU s in all): its iALS trials end 253.5 CPU s in, against the 288 (60% of 480) by which that stage must
+ * have started its last trial, so a machine 15-20% slower cuts the walk short and may build another index from the
+ * same data. At 900 the iALS stage has until 540 s, twice the walk; a walk that ends sooner costs no more, as tuning
+ * stops when the grid is done.
  */
-export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 480, fraction: 0.2, seed: 7, lightUsers: 2000 };
+export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 900, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
 /** Share of the budget by which each stage must have started its last trial. */
 const STAGE_SHARES = { ials: 0.6, covisit: 0.15 };
