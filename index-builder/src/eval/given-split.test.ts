@@ -88,6 +88,13 @@ describe("an evaluation on a split made elsewhere (--test)", () => {
     expect(lines.join("\n")).toContain("1 users have no training rows and are left out");
     expect(lines.join("\n")).toContain("the rows carry no times that order them");
     expect(split.description).toContain("1 users with no training rows left out");
+    // u0's i3 is listed twice in the test file (one pair), and no test pair is a training pair; one that is counts.
+    expect(split.description).toContain("0 pairs the training rows hold too");
+    const again = join(dir, "t-test-repeat.csv");
+    await writeFile(again, `user_id,item_id,count\nu0,i0,5\nu0,i5,1\n`);
+    const repeated = await loadImportedSplit({ interactions: train, kind: "plays", test: again }, (line) => lines.push(line));
+    expect(repeated.description).toContain("1 pairs the training rows hold too");
+    expect(lines.join("\n")).toContain("1 test pairs are training pairs too");
   });
 
   it("takes the split for a time split when test rows follow each user's training rows, and validation then carves by time", async () => {

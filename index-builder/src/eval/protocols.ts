@@ -128,6 +128,10 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
     else pairs.set(key, { user, item: itemIndex.get(x.itemId)!, timestampSec });
   }
   const rows = [...pairs.values()];
+  // A pair the training rows hold too (a repeat listen across the cut, say) stays relevant, as in any split that
+  // keeps repeats, but seen items are never recommended, so nothing can reach it: counted, so the report says so.
+  const trained = new Set(Array.from(train.users, (u, r) => u * train.itemIds.length + train.items[r]!));
+  const repeats = rows.filter((r) => trained.has(r.user * train.itemIds.length + r.item)).length;
   const test: InteractionTable = {
     userIds: train.userIds,
     itemIds: train.itemIds,
@@ -148,9 +152,11 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
   log(describeCarve(`test split given by ${testFile}`, carve));
   log(`test split given by ${testFile}: ${shape}`);
   if (coldUsers.size > 0) log(`test split given by ${testFile}: ${coldUsers.size} users have no training rows and are left out`);
+  if (repeats > 0) log(`test split given by ${testFile}: ${repeats} test pairs are training pairs too; they count as relevant, and no model can reach them`);
   const description =
     `the test rows given in ${basename(testFile)} (${rows.length} user-item pairs of ${carve.heldOutUsers} users; ` +
-    `${coldUsers.size} users with no training rows left out; ${(carve.unseenShare * 100).toFixed(1)}% of pairs on items no training row has), ` +
+    `${coldUsers.size} users with no training rows left out; ${(carve.unseenShare * 100).toFixed(1)}% of pairs on items no training row has; ` +
+    `${repeats} pairs the training rows hold too, relevant and unreachable), ` +
     `the training rows from ${basename(options.interactions)}: ${shape}; every test row is relevant; full ranking over all items with training items removed.`;
   return {
     dataset: dataset.name,
