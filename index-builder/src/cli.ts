@@ -57,6 +57,8 @@ ${VECTOR_USAGE.replace(/^/gm, "          ")}
             the audience from $TOKEN_AUDIENCE (default edge-recommender), never from argv.
   start     Build the demo index (or one from --interactions, options as import), start Redis + bridge + wrangler dev, publish, serve
             --port N            port for wrangler dev (default 8787)
+            --tune-seconds N    CPU-seconds budget of tuning (default 30 for the demo, for quick starts;
+                                ${DEFAULT_TUNE.budgetSeconds} for --interactions, as build); 0 builds untuned
   experiment-report  An experiment's report (markdown + JSON) from Redis, per variant, region and pooled
             --id ID             experiment id
             --url URL           Worker base URL, for the definition (default http://127.0.0.1:8787)
@@ -192,9 +194,12 @@ async function main(argv: string[]): Promise<void> {
       log(await signUserToken(claims, { kid: entry.slice(0, colon), secret: entry.slice(colon + 1) }));
       return;
     }
-    case "start":
-      await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined });
+    case "start": {
+      const tuneSeconds = values["tune-seconds"] === undefined ? undefined : Number(values["tune-seconds"]);
+      if (tuneSeconds !== undefined && !(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined, tuneSeconds });
       return;
+    }
     case "experiment-report": {
       const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
       if (!values.id || !adminKey) throw new Error("experiment-report needs --id and a secret key: $SECRET_KEY (or --admin-key)");
