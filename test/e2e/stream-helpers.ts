@@ -28,14 +28,7 @@ export async function streamCounts(
   }
 }
 
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { poll } from "../poll";
 
 /**
  * Waits, if need be, until the clock is at least 2 s past the top of an hour

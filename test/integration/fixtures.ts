@@ -6,6 +6,7 @@ import { blobKey } from "../../shared/index-format/keys";
 import { type IndexManifest, MANIFEST_FORMAT_VERSION } from "../../shared/index-format/manifest";
 import { encodePopularBlob } from "../../shared/index-format/popular";
 import { demoCatalog, demoPopular } from "../fixtures/funnel-index";
+import { poll } from "../poll";
 import { TEST_AUTH } from "./test-auth";
 
 export { demoCatalog, demoPopular };
@@ -156,10 +157,8 @@ export function failing<T extends object>(target: T, methods: readonly string[])
  * then fails naming `what` never happened.
  */
 export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const answer = await probe();
-    if (answer !== undefined && answer !== null && answer !== false) return answer;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what}: not within 5 s`);
+  const answered = (answer: T | undefined | null | false): answer is T => answer !== undefined && answer !== null && answer !== false;
+  const answer = await poll(probe, answered, 5_000, 25);
+  if (!answered(answer)) throw new Error(`${what}: not within 5 s`);
+  return answer;
 }
