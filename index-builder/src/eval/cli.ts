@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./dataset-paths";
 import { evaluateRecommender } from "./evaluate";
 import { modelLineup } from "./models";
-import { DatasetMissingError, loadImportedSplit, loadSplit, type ProtocolName } from "./protocols";
+import { DatasetMissingError, type ImportedSplitOptions, loadImportedSplit, loadSplit, type ProtocolName } from "./protocols";
 import { describeCarve } from "./carve-check";
 import { randomCarveReason, validationCarve } from "./validation-split";
 import { startChoice } from "../build/build-index";
@@ -15,7 +15,6 @@ import { MSR_FUNNEL, MSR_IALS, TIME_FUNNEL, TIME_IALS, TUNING_NOTES } from "./tu
 import { chooseWeighting } from "./choose-weighting";
 import { describeTransform, type RowWeighting } from "../data/weights";
 import { DatasetFormatError } from "../data/movielens";
-import { type ImportOptions } from "../import/import-dataset";
 import { ImportError } from "../import/row-sources";
 
 const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
@@ -59,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     console.error("--test FILE needs --interactions FILE (the training rows of the same split)");
     return 2;
   }
-  let importOptions: ImportOptions | undefined;
+  let importOptions: ImportedSplitOptions | undefined;
   try {
     if (values.interactions) importOptions = { ...importOptionsFrom(values), ...(values.test ? { test: resolve(values.test) } : {}) };
   } catch (err) {

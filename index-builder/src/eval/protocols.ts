@@ -75,7 +75,10 @@ export async function loadSplit(dir: string, protocol: ProtocolName): Promise<Ev
  * kind, split like the time protocol: each user's most recent 20% test, or
  * a seeded per-user random 20% when its timestamps cannot order rows.
  */
-export async function loadImportedSplit(options: ImportOptions, log: (line: string) => void = (line) => console.log(line)): Promise<EvalSplit> {
+/** An imported log's evaluation: the import's options, and test rows someone else carved (read with the same options) instead of a carve made here. */
+export type ImportedSplitOptions = ImportOptions & { test?: string };
+
+export async function loadImportedSplit(options: ImportedSplitOptions, log: (line: string) => void = (line) => console.log(line)): Promise<EvalSplit> {
   if (options.test) return givenSplit(options, options.test, log);
   const { dataset, summary } = await importDataset(options);
   for (const line of formatSummary(summary)) log(line);
@@ -103,9 +106,9 @@ export const GIVEN_TIME_SHARE = 0.9;
  * nearly every user's test rows follow their training rows, else at random.
  */
 async function givenSplit(options: ImportOptions, testFile: string, log: (line: string) => void): Promise<EvalSplit> {
-  const { dataset, summary } = await importDataset({ ...options, test: undefined });
+  const { dataset, summary } = await importDataset(options);
   for (const line of formatSummary(summary)) log(line);
-  const given = await importDataset({ ...options, interactions: testFile, items: undefined, test: undefined });
+  const given = await importDataset({ ...options, interactions: testFile, items: undefined });
   log(`test file: ${formatSummary(given.summary)[0]}`);
   const catalogue = new Set(dataset.items.map((item) => item.itemId));
   const testOnlyItems = given.dataset.items.filter((item) => !catalogue.has(item.itemId));

@@ -23,8 +23,6 @@ export interface ImportOptions {
   /** Column names of an interactions CSV/TSV that has no header line, in order. */
   header?: string[];
   itemsFormat?: ImportFormat;
-  /** `npm run eval` only: test rows someone else carved (the same columns and format options), instead of carving them here. */
-  test?: string;
   /** Dataset name in the manifest (default: the interactions file's base name). */
   name?: string;
 }
