@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
-import { WEIGHT_KINDS, type WeightKind } from "../data/weights";
+import { WEIGHT_KINDS } from "../data/weights";
 import { type ImportOptions } from "./import-dataset";
-import { IMPORT_FORMATS, type ImportFormat } from "./row-sources";
+import { oneOf } from "../cli-options";
+import { IMPORT_FORMATS } from "./row-sources";
 
 /** The import's command-line options, in `node:util` parseArgs form; shared by `index-builder` and `npm run eval`. */
 export const IMPORT_ARGS = {
@@ -36,13 +37,9 @@ type ImportArgValues = Partial<Record<keyof typeof IMPORT_ARGS, string>>;
 /** Checks the parsed options and turns them into ImportOptions; throws a message naming the bad option. */
 export function importOptionsFrom(values: ImportArgValues): ImportOptions {
   if (!values.interactions) throw new Error("--interactions FILE is required");
-  const kind = values.kind ?? "plays";
-  if (!(WEIGHT_KINDS as readonly string[]).includes(kind)) throw new Error(`--kind must be one of ${WEIGHT_KINDS.join(", ")}`);
-  const format = values.format;
-  if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${IMPORT_FORMATS.join(", ")}`);
-  const itemsFormat = values["items-format"];
-  if (itemsFormat !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(itemsFormat))
-    throw new Error(`--items-format must be one of ${IMPORT_FORMATS.join(", ")}`);
+  const kind = oneOf("--kind", values.kind ?? "plays", WEIGHT_KINDS)!;
+  const format = oneOf("--format", values.format, IMPORT_FORMATS);
+  const itemsFormat = oneOf("--items-format", values["items-format"], IMPORT_FORMATS);
   if (itemsFormat !== undefined && !values.items) throw new Error("--items-format needs --items FILE");
   const ratingMax = values["rating-max"] === undefined ? undefined : Number(values["rating-max"]);
   if (ratingMax !== undefined && !(ratingMax > 0)) throw new Error("--rating-max must be a positive number");
@@ -61,10 +58,10 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
     interactions: resolve(values.interactions),
     header,
     items: values.items ? resolve(values.items) : undefined,
-    kind: kind as WeightKind,
+    kind,
     ratingMax,
     columns: Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)),
-    format: format as ImportFormat | undefined,
-    itemsFormat: itemsFormat as ImportFormat | undefined,
+    format,
+    itemsFormat,
   };
 }

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { type VectorImport } from "../build/imported-embeddings";
-import { readVectorFile, VECTOR_FORMATS, type VectorFileOptions, type VectorFormat } from "./vector-file";
+import { oneOf } from "../cli-options";
+import { readVectorFile, VECTOR_FORMATS, type VectorFileOptions } from "./vector-file";
 
 /** `build`'s options for vectors trained elsewhere, in `node:util` parseArgs form. */
 export const VECTOR_ARGS = {
@@ -33,15 +34,13 @@ export async function vectorImportFrom(values: VectorArgValues, log: (line: stri
     if (values["user-vectors"]) throw new Error("--user-vectors needs --item-vectors");
     return null;
   }
-  const format = values["vector-format"];
-  if (format !== undefined && !(VECTOR_FORMATS as readonly string[]).includes(format))
-    throw new Error(`--vector-format must be one of ${VECTOR_FORMATS.join(", ")}`);
+  const format = oneOf("--vector-format", values["vector-format"], VECTOR_FORMATS);
   const alpha = Number(values["fold-in-alpha"] ?? DEFAULT_FOLD_IN.alpha);
   const regularization = Number(values["fold-in-lambda"] ?? DEFAULT_FOLD_IN.regularization);
   if (!(alpha >= 0)) throw new Error("--fold-in-alpha must be a number >= 0");
   if (!(regularization > 0)) throw new Error("--fold-in-lambda must be a positive number");
   const options: VectorFileOptions = {
-    ...(format ? { format: format as VectorFormat } : {}),
+    ...(format ? { format } : {}),
     ...(values["vector-id-column"] ? { idColumn: values["vector-id-column"] } : {}),
     ...(values["vector-column"] ? { vectorColumn: values["vector-column"] } : {}),
   };

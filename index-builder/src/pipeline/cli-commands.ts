@@ -1,13 +1,14 @@
 import { appendFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { oneOf } from "../cli-options";
 import { PROJECT_ROOT } from "../local/wrangler";
 import { garbageCollect } from "../publish/garbage-collect";
 import { rollback } from "../publish/rollback";
 import { DEFAULT_ENVIRONMENT_TOLERANCE } from "./canary-decision";
 import { DEFAULT_GATE } from "./gate";
 import { runPipeline } from "./pipeline";
-import { STEPS, type StepName } from "./pipeline-state";
+import { STEPS } from "./pipeline-state";
 
 export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upload, canary, promote or roll back, collect garbage
             --url URL           the Worker (default $WORKER_URL); the secret key comes from $SECRET_KEY (or --admin-key)
@@ -74,8 +75,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     await garbageCollect({ url, adminKey, keep, apply: values.apply === true, log });
     return;
   }
-  const stopAfter = values["stop-after"];
-  if (stopAfter !== undefined && !(STEPS as readonly string[]).includes(stopAfter)) throw new Error(`--stop-after must be one of ${STEPS.join(", ")}`);
+  const stopAfter = oneOf("--stop-after", values["stop-after"], STEPS);
   const redisUrl = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
   const redisToken = values["redis-token"] ?? process.env.UPSTASH_REDIS_REST_TOKEN;
   const share = fraction(values["canary-share"] ?? "0.1", "--canary-share");
@@ -103,7 +103,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
           }
         : null,
     gc: { keep, apply: values["gc-apply"] === true },
-    stopAfter: stopAfter as StepName | undefined,
+    stopAfter,
     log,
   });
   if (result.table && process.env.GITHUB_STEP_SUMMARY) {
