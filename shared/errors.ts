@@ -31,6 +31,7 @@ export type ErrorCode =
   | "unknown_knob"
   | "overlapping_experiment"
   | "invalid_holdout"
+  | "invalid_history"
   | "experiment_conflict"
   | "internal";
 

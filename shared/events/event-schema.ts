@@ -28,7 +28,7 @@ const MISSING = { eventId: `required; ${ID_RULE}`, userId: `required; ${ID_RULE}
 const requiredId = (description: string) => v.pipe(v.string(`required; ${ID_RULE}`), v.regex(ID_PATTERN, `required; ${ID_RULE}`), v.description(description));
 
 /** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone. */
-function parseTimestamp(value: unknown): number | null {
+export function parseTimestamp(value: unknown): number | null {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : null;
   if (typeof value !== "string" || !ISO_DATE_TIME.test(value)) return null;
   const ms = Date.parse(value);

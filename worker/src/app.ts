@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { experimentsAdmin } from "./experiments/admin-routes";
+import { historiesAdmin } from "./routes/histories";
 import { erasuresAdmin } from "./privacy/erasure-routes";
 import { secureHeaders } from "hono/secure-headers";
 import { authConfig } from "./auth/auth-config";
@@ -66,6 +67,7 @@ export function createApp() {
     .route("/v1/trending", trending)
     .route("/admin/experiments", experimentsAdmin)
     .route("/admin/erasures", erasuresAdmin)
+    .route("/admin/histories", historiesAdmin)
     .route("/admin", admin);
   app.notFound((c) => {
     const wrongMethod = methodNotAllowed(app.routes, c);

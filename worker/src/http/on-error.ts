@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unknown_knob: 400,
   overlapping_experiment: 400,
   invalid_holdout: 400,
+  invalid_history: 400,
   unauthorized: 401,
   invalid_api_key: 401,
   token_required: 401,

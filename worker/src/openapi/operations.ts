@@ -3,6 +3,7 @@ import * as admin from "../http/schemas/admin";
 import * as config from "../http/schemas/admin-config";
 import * as erasures from "../http/schemas/erasures";
 import * as experiments from "../http/schemas/experiments";
+import * as histories from "../http/schemas/histories";
 import {
   anonymousResponse,
   catalogItemResponse,
@@ -297,6 +298,27 @@ function adminOperations(): Operation[] {
       "Re-ranking knobs and business rules per surface",
       { body: config.policyBody, errors: [400, 415] },
       done(config.storedResponse),
+    ),
+    op(
+      "post",
+      "/admin/histories",
+      "Users",
+      "Seed users' histories from the log the index was trained on",
+      {
+        description:
+          "Each listed user's history is replaced whole (`[]` clears it), all or nothing: what fold-in, co-visitation, the seen filter and category affinities read until live events take over, so a known user's first list is already theirs. Not events: nothing reaches the event stream, trending or experiment counters. `index-builder seed-histories` sends a built version's log.",
+        body: histories.historyBatchBody,
+        errors: [400, 415, 503],
+      },
+      done(histories.historiesResponse, "Every listed user's history is stored."),
+    ),
+    op(
+      "get",
+      "/admin/histories/{id}",
+      "Users",
+      "A user's seeded history",
+      { params: config.auditUserParam, errors: [400] },
+      done(histories.historyResponse, "The history, newest first."),
     ),
     op(
       "get",

@@ -54,6 +54,13 @@ export const SESSION_MIGRATIONS: readonly string[][] = [
     // The outbox also carries impressions whose direct write to Redis failed.
     `ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'`,
   ],
+  [
+    // The seeded history (shared/users/history.ts), oldest first by pos, replaced whole by each seeding;
+    // ts_ms NULL for a log without times. Its category affinities are kept apart from the live events' so
+    // that a new seeding replaces its own without touching theirs; a snapshot adds the two.
+    `CREATE TABLE history (pos INTEGER PRIMARY KEY, item_id TEXT NOT NULL UNIQUE, weight REAL NOT NULL, ts_ms INTEGER)`,
+    `CREATE TABLE history_affinities (category TEXT PRIMARY KEY, score REAL NOT NULL, updated_ms INTEGER NOT NULL)`,
+  ],
 ];
 
 /**

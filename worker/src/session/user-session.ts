@@ -5,6 +5,8 @@ import { decayAffinity } from "../../../shared/events/affinity-decay";
 import { EVENT_ID_HORIZON_MS, type EventType, type InteractionEvent } from "../../../shared/events/event";
 import { buildImpressionTable, EMPTY_IMPRESSIONS, type ImpressionTable, itemHash } from "../../../shared/ranking/impression-table";
 import { EMPTY_PROFILE, type UserProfile } from "../../../shared/users/profile";
+import { type RecentEvent } from "../../../shared/ranking/history";
+import { type HistoryItem } from "../../../shared/users/history";
 import { type ImpressionRecord } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
 import { drainOutbox, enqueue, forwardOutboxItems, outboxBackoffMs, outboxSize } from "./outbox";
@@ -14,17 +16,21 @@ import { MAX_IMPRESSION_ITEMS, MAX_SESSION_EVENTS, migrateSessionSchema } from "
 export interface SessionSnapshot {
   /** Bumped by every change that can change an answer; part of every cache key. */
   sessionVersion: number;
-  /** Items the user has interacted with, most recent first. */
+  /** Items the user has interacted with, most recent first: live events' items, then the seeded history's. */
   seenItemIds: string[];
   /** Distinct items of the most recent events, most recent first (at most 50). */
   recentItemIds: string[];
-  /** The most recent events (at most 50), newest first: what fold-in and co-visitation read. */
-  recentEvents: { itemId: string; type: EventType; value?: number; seconds?: number }[];
+  /**
+   * The most recent events (at most 50), newest first: what fold-in and
+   * co-visitation read. Live events come first; the seeded history's items,
+   * newest first, fill what is left.
+   */
+  recentEvents: RecentEvent[];
   /** How often each item was shown to the user (impression-table.ts). */
   impressions: ImpressionTable;
   /** Items last shown at or after the time the snapshot was asked for (a paging session's start); else empty. */
   shownSince: string[];
-  /** Category -> decayed affinity, strongest first. */
+  /** Category -> decayed affinity (live events' and the seeded history's, added), strongest first. */
   affinities: { category: string; score: number }[];
   profile: UserProfile;
   /**
@@ -79,6 +85,15 @@ const IMPRESSION_ROWS_PER_STATEMENT = 40;
 const IMPRESSION_PRUNE_SLACK = 500;
 /** Cached lists remembered per user (surfaces x contexts x filters seen lately). */
 const CACHED_LISTS_MAX = 64;
+/** History rows one INSERT writes (four bound parameters each, under SQLite's limit per statement). */
+const HISTORY_ROWS_PER_STATEMENT = 25;
+
+/** Affinity rows (a category may have a live row and a history row) decayed to `nowMs` and added per category, strongest first. */
+function decayedAffinities(rows: readonly { category: string; score: number; updated_ms: number }[], nowMs: number): { category: string; score: number }[] {
+  const scores = new Map<string, number>();
+  for (const r of rows) scores.set(r.category, (scores.get(r.category) ?? 0) + decayAffinity(r.score, r.updated_ms, nowMs));
+  return [...scores].map(([category, score]) => ({ category, score })).sort((a, b) => b.score - a.score);
+}
 
 /**
  * One object per user (named by user id), with SQLite storage: recent events,
@@ -170,8 +185,7 @@ export class UserSession extends DurableObject<Env> {
       impressions: (this.impressionTable ??= buildImpressionTable(shown.values(), shown.size)),
       shownSince,
       cachedLists: Object.fromEntries(this.cachedLists),
-      // Decay is a function of the time asked, so it is applied per call.
-      affinities: affinityRows.map((r) => ({ category: r.category, score: decayAffinity(r.score, r.updated_ms, nowMs) })).sort((a, b) => b.score - a.score),
+      affinities: decayedAffinities(affinityRows, nowMs),
     };
   }
 
@@ -184,18 +198,84 @@ export class UserSession extends DurableObject<Env> {
         RECENT_ITEMS,
       )
       .toArray();
+    const recentEvents: RecentEvent[] = events.map((r) => ({
+      itemId: r.item_id,
+      type: r.type,
+      ...(r.value === null ? {} : { value: r.value }),
+      ...(r.seconds === null ? {} : { seconds: r.seconds }),
+    }));
+    const seenItemIds = seen.map((r) => r.item_id);
+    const recentItemIds = recent.map((r) => r.item_id);
+    // The seeded history is older than every live event: it comes after them, newest first.
+    const history = this.sql.exec<{ item_id: string; weight: number }>(`SELECT item_id, weight FROM history ORDER BY pos DESC`).toArray();
+    if (history.length > 0) {
+      const seenSet = new Set(seenItemIds);
+      const recentSet = new Set(recentItemIds);
+      for (const h of history) {
+        if (!seenSet.has(h.item_id)) seenItemIds.push(h.item_id);
+        if (recentEvents.length < RECENT_ITEMS) recentEvents.push({ itemId: h.item_id, type: "history", weight: h.weight });
+        if (recentItemIds.length < RECENT_ITEMS && !recentSet.has(h.item_id)) recentItemIds.push(h.item_id);
+      }
+    }
     return {
       sessionVersion: this.sessionVersion(),
-      seenItemIds: seen.map((r) => r.item_id),
-      recentItemIds: recent.map((r) => r.item_id),
-      recentEvents: events.map((r) => ({
-        itemId: r.item_id,
-        type: r.type,
-        ...(r.value === null ? {} : { value: r.value }),
-        ...(r.seconds === null ? {} : { seconds: r.seconds }),
-      })),
-      affinityRows: this.sql.exec<{ category: string; score: number; updated_ms: number }>(`SELECT category, score, updated_ms FROM affinities`).toArray(),
+      seenItemIds,
+      recentItemIds,
+      recentEvents,
+      affinityRows: this.sql
+        .exec<{ category: string; score: number; updated_ms: number }>(
+          `SELECT category, score, updated_ms FROM affinities UNION ALL SELECT category, score, updated_ms FROM history_affinities`,
+        )
+        .toArray(),
       profile: this.profile(),
+    };
+  }
+
+  /**
+   * Replaces the user's seeded history (shared/users/history.ts) with
+   * `items`, oldest first, and the category affinities it gives, in one
+   * transaction; live events stay as they are. Nothing goes to the outbox:
+   * the log the history came from is the training data already. `[]`
+   * clears it. Undated items count as of now.
+   */
+  replaceHistory(items: HistoryItem[], itemCategories: Record<string, string[]>): { items: number; sessionVersion: number } {
+    const nowMs = Date.now();
+    const affinities = new Map<string, number>();
+    // Every dated item decays to the newest one's time, where the affinities are then stored.
+    const anchorMs = items.reduce((m, x) => Math.max(m, x.timestampMs ?? nowMs), 0);
+    for (const x of items) {
+      for (const category of itemCategories[x.itemId] ?? []) {
+        affinities.set(category, (affinities.get(category) ?? 0) + decayAffinity(x.weight, x.timestampMs ?? nowMs, anchorMs));
+      }
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM history`);
+      this.sql.exec(`DELETE FROM history_affinities`);
+      for (let i = 0; i < items.length; i += HISTORY_ROWS_PER_STATEMENT) {
+        const chunk = items.slice(i, i + HISTORY_ROWS_PER_STATEMENT);
+        this.sql.exec(
+          `INSERT INTO history (pos, item_id, weight, ts_ms) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(", ")}`,
+          ...chunk.flatMap((x, k) => [i + k, x.itemId, x.weight, x.timestampMs ?? null]),
+        );
+      }
+      for (const [category, score] of affinities) {
+        this.sql.exec(`INSERT INTO history_affinities (category, score, updated_ms) VALUES (?, ?, ?)`, category, score, anchorMs);
+      }
+      this.setMeta("history_seeded_ms", items.length > 0 ? nowMs : 0);
+      this.bumpVersion();
+    });
+    return { items: items.length, sessionVersion: this.sessionVersion() };
+  }
+
+  /** The seeded history, newest first, and when it was seeded (null: never, or cleared since). */
+  history(): { items: HistoryItem[]; seededAtMs: number | null } {
+    const rows = this.sql
+      .exec<{ item_id: string; weight: number; ts_ms: number | null }>(`SELECT item_id, weight, ts_ms FROM history ORDER BY pos DESC`)
+      .toArray();
+    const seededAtMs = this.meta("history_seeded_ms");
+    return {
+      items: rows.map((r) => ({ itemId: r.item_id, weight: r.weight, ...(r.ts_ms === null ? {} : { timestampMs: r.ts_ms }) })),
+      seededAtMs: seededAtMs === 0 ? null : seededAtMs,
     };
   }
 
