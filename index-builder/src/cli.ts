@@ -12,7 +12,9 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
-import { scrubBeforeBuild } from "./ingest/erasures";
+import { type ErasedCheck, erasedCheck, readErasures, scrubBeforeBuild } from "./ingest/erasures";
+import { seedHistories } from "./publish/seed-histories";
+import { Redis } from "@upstash/redis";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
@@ -42,6 +44,15 @@ ${VECTOR_USAGE.replace(/^/gm, "          ")}
             --admin-key KEY     a secret key (default: $SECRET_KEY; prefer the environment,
                                 a command line is visible to every local user)
             --batch-blobs N     blobs per upload request (default and most 100)
+  seed-histories  Put every user's history from the data a version was built from into their session
+            (POST /admin/histories), so a known user's first list is already theirs; weighed as that
+            version trained (its manifest's transform). Data as build: --data DIR, or --interactions
+            and the import options. A history is replaced whole: run it again after every publication.
+            --dir DIR           version directory (default: the one .index/LATEST names)
+            --url URL           Worker base URL (default http://127.0.0.1:8787)
+            --admin-key KEY     a secret key (default: $SECRET_KEY)
+                                With $UPSTASH_REDIS_REST_URL/_TOKEN (or --redis-url/--token) and $ERASURE_KEY,
+                                erased users' rows from before their erasure are left out.
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
             --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
@@ -164,6 +175,21 @@ async function main(argv: string[]): Promise<void> {
       const batchBlobs = Number(values["batch-blobs"] ?? 100);
       if (!Number.isInteger(batchBlobs) || batchBlobs < 1 || batchBlobs > 100) throw new Error("--batch-blobs must be an integer from 1 to 100");
       await publishIndex(dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, batchBlobs, log });
+      return;
+    }
+    case "seed-histories": {
+      const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
+      if (!adminKey) throw new Error("seed-histories needs a secret key: $SECRET_KEY (or --admin-key)");
+      const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
+      const dataset = values.interactions
+        ? (await importDataset(importOptionsFrom(values))).dataset
+        : await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
+      const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
+      let erased: ErasedCheck | undefined;
+      if (url && token) erased = erasedCheck(await readErasures(new Redis({ url, token })), process.env.ERASURE_KEY);
+      else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
+      await seedHistories(dataset, dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log, erased });
       return;
     }
     case "ingest": {

@@ -15,7 +15,7 @@ import { isValidId } from "../ids";
  */
 export interface HistoryItem {
   itemId: string;
-  /** The signed weight the index trained this pair with (shared/embeddings/event-weights.ts's scale; negative: disliked). */
+  /** The signed weight the index trained this pair with (shared/embeddings/event-weights.ts's scale; negative: disliked; 0: seen, no preference). */
   weight: number;
   /** When the pair was last met; absent in a log without times (the seeding then stands for it). */
   timestampMs?: number;
@@ -49,7 +49,8 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "obj
  * `invalid_history` naming the field (`users[2].items[7].weight`) and the
  * user's index: unknown fields, ids, a user listed twice, an item listed
  * twice for one user (send the pair once with its summed weight), a weight
- * that is zero, not finite or past ±MAX_HISTORY_WEIGHT, a timestamp that is
+ * that is not finite or past ±MAX_HISTORY_WEIGHT (zero is seen, with no
+ * preference either way), a timestamp that is
  * not epoch ms or ISO-8601 or lies in the future, a user mixing dated and
  * undated items, and the per-user and per-request caps.
  */
@@ -87,9 +88,9 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
         fail(`${where}.itemId: item ${item.itemId} is listed twice for this user (send each pair once, with its summed weight)`, `${where}.itemId`, u);
       seenItems.add(item.itemId);
       const weight = item.weight;
-      if (typeof weight !== "number" || !Number.isFinite(weight) || weight === 0 || Math.abs(weight) > MAX_HISTORY_WEIGHT) {
+      if (typeof weight !== "number" || !Number.isFinite(weight) || Math.abs(weight) > MAX_HISTORY_WEIGHT) {
         fail(
-          `${where}.weight: a non-zero number from -${MAX_HISTORY_WEIGHT} to ${MAX_HISTORY_WEIGHT} (the weight the index trained the pair with)`,
+          `${where}.weight: a number from -${MAX_HISTORY_WEIGHT} to ${MAX_HISTORY_WEIGHT} (the weight the index trained the pair with)`,
           `${where}.weight`,
           u,
         );

@@ -148,8 +148,8 @@ describe("seeded histories (POST /admin/histories)", () => {
     const good = { userId: ok, items: [{ itemId: "m0", weight: 1 }] };
     await expectRefused(await seed([good, { userId: ok, items: [] }]), `users[1].userId: user ${ok} is listed twice; nothing was stored`, "users[1].userId");
     await expectRefused(
-      await seed([good, { userId: "b", items: [{ itemId: "m1", weight: 0 }] }]),
-      "users[1].items[0].weight: a non-zero number from -100 to 100 (the weight the index trained the pair with); nothing was stored",
+      await seed([good, { userId: "b", items: [{ itemId: "m1", weight: 101 }] }]),
+      "users[1].items[0].weight: a number from -100 to 100 (the weight the index trained the pair with); nothing was stored",
       "users[1].items[0].weight",
     );
     await expectRefused(

@@ -5,6 +5,9 @@ import { readMovieLensLatest } from "../data/movielens";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
+import { seedHistories } from "../publish/seed-histories";
+import { erasedCheck, readErasures } from "../ingest/erasures";
+import { Redis } from "@upstash/redis";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
@@ -17,8 +20,9 @@ const PLAYGROUND_USERS = ["1", "2", "3"];
 
 /**
  * `npm start`: builds the demo index (or one from an imported log), starts
- * the local stack, publishes the index through the Worker's admin API and
- * serves until Ctrl-C, which stops everything this started.
+ * the local stack, publishes the index through the Worker's admin API, seeds
+ * the data's users' histories into their sessions and serves until Ctrl-C,
+ * which stops everything this started.
  */
 export async function runDev(options: { port: number; import?: ImportOptions; tuneSeconds?: number }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
@@ -67,6 +71,9 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
 
   try {
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
+    // The data's users are known users: their first list is already theirs, not the cold-start one.
+    const erased = stack.redis ? erasedCheck(await readErasures(new Redis({ url: stack.redis.url, token: stack.redis.token })), stack.erasureKey) : undefined;
+    await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased });
   } catch (err) {
     await stack.stop();
     throw err;

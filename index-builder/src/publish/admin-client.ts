@@ -2,6 +2,7 @@ import { type Experiment, type Holdout } from "../../../shared/experiments/exper
 import { type CurrentPointer, type PointerHistory } from "../../../shared/index-format/keys";
 import { type BlobMetadata } from "../../../shared/index-format/kv-port";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
+import { type UserHistory } from "../../../shared/users/history";
 
 export interface AdminClientOptions {
   /** Base URL of the Worker, e.g. http://127.0.0.1:8787. */
@@ -142,6 +143,17 @@ export class AdminClient {
 
   async upsertCatalog(items: unknown[], indexVersion: string): Promise<void> {
     await this.json("POST", "/admin/catalog/items", { items, indexVersion });
+  }
+
+  /** Replaces these users' seeded histories (POST /admin/histories): at most MAX_HISTORY_USERS users and MAX_HISTORY_BATCH_ITEMS items. */
+  async seedHistories(users: UserHistory[]): Promise<{ users: { userId: string; items: number; sessionVersion: number }[]; items: number }> {
+    const body = {
+      users: users.map((u) => ({
+        userId: u.userId,
+        items: u.items.map(({ timestampMs, ...x }) => (timestampMs === undefined ? x : { ...x, timestamp: timestampMs })),
+      })),
+    };
+    return (await this.json("POST", "/admin/histories", body)) as Awaited<ReturnType<AdminClient["seedHistories"]>>;
   }
 
   /** A JSON call: `body` is sent as JSON when given; the answer is parsed. */

@@ -13,7 +13,7 @@ const historyItem = v.strictObject({
     v.number(),
     v.minValue(-MAX_HISTORY_WEIGHT),
     v.maxValue(MAX_HISTORY_WEIGHT),
-    v.description("The signed weight the index trained this (user, item) pair with; not zero, negative for a dislike."),
+    v.description("The signed weight the index trained this (user, item) pair with: negative for a dislike, 0 for seen with no preference."),
   ),
   timestamp: v.optional(
     v.pipe(
