@@ -53,10 +53,12 @@ export interface IndexManifest {
 
 /** A version's offline evaluation, recorded so later runs and people can see the protocol and the figures. */
 export interface ManifestEvaluation {
-  /** The holdout protocol, e.g. `{"kind": "global-time-cut", "heldOutFraction": 0.05, ...}`. */
+  /** The holdout protocol, e.g. `{"kind": "global-time-cut", "heldOutFraction": 0.05, ...}` (or `"pair-hash"`: index-builder/src/pipeline/holdout.ts). */
   protocol: Record<string, unknown>;
-  /** ISO-8601 time of the cut: the version trained on events before it and was scored on events after. */
-  cutAt: string;
+  /** ISO-8601 time of the cut: the version trained on events before it and was scored on events after; null for a `pair-hash` holdout. */
+  cutAt: string | null;
+  /** Whether the version trained on the held-out events (absent in manifests written before it was recorded). */
+  sawHoldout?: boolean;
   ndcgAt10: number;
   recallAt10: number;
   coverage: number;

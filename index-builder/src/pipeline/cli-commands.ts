@@ -2,6 +2,7 @@ import { appendFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { oneOf } from "../cli-options";
+import { IMPORT_ARGS, importOptionsFrom } from "../import/import-args";
 import { PROJECT_ROOT } from "../local/wrangler";
 import { garbageCollect } from "../publish/garbage-collect";
 import { rollback } from "../publish/rollback";
@@ -15,6 +16,9 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --redis-url URL --redis-token T   the event stream (default $UPSTASH_REDIS_REST_URL/_TOKEN; none: no ingest)
             --work DIR          run state, events, builds, report (default .pipeline)
             --data DIR          base dataset (default data/ml-latest-small)
+            --interactions FILE base dataset as an interaction log instead, with build's import options
+                                (--items, --kind, ...). Without usable timestamps the gate's time cut
+                                becomes a hash split of (user, item) pairs, the same every run, and says so
             --candidate DIR     gate and publish this build instead of building
             --no-ranker         build without the heavy ranker
             --ndcg-tolerance X  largest relative nDCG@10 drop (default ${DEFAULT_GATE.ndcgTolerance})
@@ -61,6 +65,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
       apply: { type: "boolean" },
       "stop-after": { type: "string" },
       to: { type: "string" },
+      ...IMPORT_ARGS,
     },
   });
   const url = values.url ?? process.env.WORKER_URL ?? "http://127.0.0.1:8787";
@@ -76,6 +81,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     return;
   }
   const stopAfter = oneOf("--stop-after", values["stop-after"], STEPS);
+  if (values.data && values.interactions) throw new Error("give the base dataset once: --data DIR or --interactions FILE");
   const redisUrl = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
   const redisToken = values["redis-token"] ?? process.env.UPSTASH_REDIS_REST_TOKEN;
   const share = fraction(values["canary-share"] ?? "0.1", "--canary-share");
@@ -84,6 +90,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     adminKey,
     workDir: resolve(values.work ?? join(PROJECT_ROOT, ".pipeline")),
     dataDir: resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")),
+    ...(values.interactions ? { import: importOptionsFrom(values) } : {}),
     redis: redisUrl && redisToken ? { url: redisUrl, token: redisToken } : null,
     candidateDir: values.candidate ? resolve(values.candidate) : undefined,
     ranker: values["no-ranker"] !== true,

@@ -38,7 +38,12 @@ export interface VersionEvaluation {
   order: string | null;
   /** Which order ranked each list, with how many lists (a cold-start list is light whatever the order). */
   rankers: Record<string, number>;
-  /** Whether the version trained on events at or after the cut (its newest interaction is not before it). */
+  /**
+   * Whether the version trained on the held-out events: for the time cut,
+   * whether its newest interaction is not before the cut; for pair-hash,
+   * unless it was built on the split (the pipeline's own build, or a version
+   * whose manifest records that it was evaluated under the same split).
+   */
   sawHoldout: boolean;
 }
 
@@ -51,6 +56,7 @@ export async function evaluateVersion(
   version: VersionBlobs,
   holdout: Holdout,
   categoriesOf: (itemId: string) => readonly string[],
+  trainedWithout?: boolean,
 ): Promise<VersionEvaluation> {
   const index = memoryIndexOf(version);
   const ranker = rankerOfVersion(version);
@@ -96,8 +102,16 @@ export async function evaluateVersion(
     degraded,
     order: version.manifest.ranking?.order ?? null,
     rankers,
-    sawHoldout: Date.parse(version.manifest.source.newestInteractionAt) >= holdout.cutMs,
+    sawHoldout: sawHoldout(version, holdout, trainedWithout),
   };
+}
+
+/** VersionEvaluation.sawHoldout. */
+export function sawHoldout(version: Pick<VersionBlobs, "manifest">, holdout: Holdout, trainedWithout: boolean | undefined): boolean {
+  if (holdout.protocol.kind === "global-time-cut") return Date.parse(version.manifest.source.newestInteractionAt) >= holdout.cutMs;
+  if (trainedWithout !== undefined) return !trainedWithout;
+  const recorded = version.manifest.evaluation;
+  return !(recorded?.protocol.kind === "pair-hash" && recorded.protocol.heldOutFraction === holdout.protocol.heldOutFraction && recorded.sawHoldout === false);
 }
 
 function round(x: number): number {

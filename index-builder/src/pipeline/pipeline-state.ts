@@ -17,7 +17,8 @@ export interface PipelineState {
   runId: string;
   startedAt: string;
   ingest?: { written: number; droppedErased: number; cursor: string | null } | { skipped: string };
-  build?: { dir: string; version: string; cutAt: string; trainEvents: number; liveEvents: number };
+  /** `cutAt` null: a pair-hash holdout, chosen because of `holdoutFallback` (holdout.ts). */
+  build?: { dir: string; version: string; cutAt: string | null; holdoutFallback?: string; trainEvents: number; liveEvents: number };
   evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };
   gate?: GateReport;
   upload?: UploadReport;

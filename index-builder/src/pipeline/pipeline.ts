@@ -12,7 +12,8 @@ import { type CanaryConfig, canaryId, startCanary, stopCanary } from "./canary-e
 import { canaryTable } from "./canary-decision";
 import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
-import { DEFAULT_HOLDOUT, type HoldoutProtocol, timeHoldout } from "./holdout";
+import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
+import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
@@ -25,8 +26,10 @@ export interface PipelineOptions extends AdminClientOptions {
    * from the oldest event the stream still holds.
    */
   workDir: string;
-  /** The base dataset (MovieLens "latest" layout). */
+  /** The base dataset (MovieLens "latest" layout), unless `import` names one. */
   dataDir: string;
+  /** The base dataset as an interaction log (and item file) to import, as `build --interactions` reads it. */
+  import?: ImportOptions;
   /** Upstash REST URL and token of the event stream; null skips ingest. */
   redis: { url: string; token: string } | null;
   /** Gate an existing build instead of building (step 2 records it). */
@@ -68,12 +71,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // The base data plus every ingested event: read once per invocation, after ingest.
   const loadDataset = () =>
     (loaded ??= (async () => {
-      const dataset = await readMovieLensLatest(options.dataDir);
+      const dataset = options.import ? (await importDataset(options.import)).dataset : await readMovieLensLatest(options.dataDir);
       const live = (await exists(eventsFile)) ? await readLiveEvents(eventsFile) : [];
       dataset.interactions.push(...live.map(toInteraction));
       return { dataset, liveEvents: live.length };
     })());
-  const holdoutOf = async () => timeHoldout((await loadDataset()).dataset, protocol);
+  let split: Holdout | null = null;
+  const holdoutOf = async () => {
+    if (split) return split;
+    split = gateHoldout((await loadDataset()).dataset, protocol);
+    if (split.fallback)
+      log(`WARNING: gate holdout: the time cut is unsound (${split.fallback}); holding out (user, item) pairs by hash instead (the same pairs every run)`);
+    return split;
+  };
   const finish = async (outcome: Outcome): Promise<PipelineResult> => {
     // The version serving now stays on disk: the next run's gate reads it, and its build starts from its title pages.
     const serving = outcome === "promoted" ? state.build?.version : (await client.current().catch(() => null))?.version;
@@ -114,7 +124,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await step("build", async () => {
       const { liveEvents } = await loadDataset();
       const holdout = await holdoutOf();
-      const record = { cutAt: new Date(holdout.cutMs).toISOString(), trainEvents: holdout.train.interactions.length, liveEvents };
+      const record = {
+        cutAt: holdout.protocol.kind === "pair-hash" ? null : new Date(holdout.cutMs).toISOString(),
+        ...(holdout.fallback ? { holdoutFallback: holdout.fallback } : {}),
+        trainEvents: holdout.train.interactions.length,
+        liveEvents,
+      };
       if (options.candidateDir) {
         const manifest = await readBuiltManifest(options.candidateDir);
         state.build = { dir: options.candidateDir, version: manifest.version, ...record };
@@ -136,7 +151,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const holdout = await holdoutOf();
       const candidate = await readBuiltVersion(build.dir);
       const problems = await blobProblems(candidate);
-      const evaluation = await evaluateVersion(candidate, holdout, categoriesOf((await loadDataset()).dataset)).catch((err: unknown) => {
+      // Built here on the holdout's training rows, it never saw the held-out ones; a --candidate build may have.
+      const trainedWithout = options.candidateDir ? undefined : true;
+      const evaluation = await evaluateVersion(candidate, holdout, categoriesOf((await loadDataset()).dataset), trainedWithout).catch((err: unknown) => {
         // A version whose blobs do not decode cannot be scored: it scores nothing, and the gate names its blobs.
         problems.push(`evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
         return {
@@ -158,12 +175,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const manifestFile = join(build.dir, "manifest.json");
       const manifest = JSON.parse(await readFile(manifestFile, "utf8")) as Record<string, unknown>;
       manifest.evaluation = {
-        protocol: { ...protocol },
+        protocol: { ...holdout.protocol },
         cutAt: build.cutAt,
         ndcgAt10: evaluation.ndcgAt10,
         recallAt10: evaluation.recallAt10,
         coverage: evaluation.coverage,
         users: evaluation.users,
+        sawHoldout: evaluation.sawHoldout,
       };
       await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
       log(
