@@ -21,6 +21,9 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
                                 becomes a hash split of (user, item) pairs, the same every run, and says so
             --candidate DIR     gate and publish this build instead of building
             --no-ranker         build without the heavy ranker
+            --seed-histories    after promotion, put the base data's users' histories into their sessions under
+                                the new version's weights (what the gate scores them with); needs $ERASURE_KEY
+                                once anyone was erased
             --ndcg-tolerance X  largest relative nDCG@10 drop (default ${DEFAULT_GATE.ndcgTolerance})
             --ann-recall-floor X  (default ${DEFAULT_GATE.annRecallFloor})   --coverage-floor X  (default ${DEFAULT_GATE.coverageFloorRatio})
             --canary-share X    share of users on the candidate (default 0.1; 0 disables the canary);
@@ -52,6 +55,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
       data: { type: "string" },
       candidate: { type: "string" },
       "no-ranker": { type: "boolean" },
+      "seed-histories": { type: "boolean" },
       "ndcg-tolerance": { type: "string" },
       "ann-recall-floor": { type: "string" },
       "coverage-floor": { type: "string" },
@@ -94,6 +98,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     redis: redisUrl && redisToken ? { url: redisUrl, token: redisToken } : null,
     candidateDir: values.candidate ? resolve(values.candidate) : undefined,
     ranker: values["no-ranker"] !== true,
+    seedHistories: values["seed-histories"] === true,
     gate: {
       ndcgTolerance: fraction(values["ndcg-tolerance"] ?? String(DEFAULT_GATE.ndcgTolerance), "--ndcg-tolerance"),
       annRecallFloor: fraction(values["ann-recall-floor"] ?? String(DEFAULT_GATE.annRecallFloor), "--ann-recall-floor"),

@@ -7,6 +7,9 @@ import { rankingMetrics } from "../eval/metrics";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession } from "../funnel/offline-session";
 import { type Holdout, weightOf } from "./holdout";
+import { datasetTransform } from "../build/training-table";
+import { type WeightTransform } from "../data/weights";
+import { userHistories } from "../publish/seed-histories";
 import { memoryIndexOf, rankerOfVersion, type VersionBlobs } from "./load-version";
 
 /** Recent events the Worker's session folds in (its Durable Object keeps 50). */
@@ -75,8 +78,9 @@ export async function evaluateVersion(
   const rankers: Record<string, number> = {};
   let user = 0;
   let warmUsers = 0;
+  const sessions = await servedHistories(version, holdout);
   for (const [userId, truth] of holdout.relevant) {
-    const events = (holdout.history.get(userId) ?? []).map((x) => ({ itemId: x.itemId, weight: weightOf(x), timestampMs: x.timestampMs }));
+    const events = sessions.get(userId) ?? [];
     if (events.length > 0) warmUsers++;
     const nowMs = events.length > 0 ? events[events.length - 1]!.timestampMs : holdout.cutMs;
     const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
@@ -104,6 +108,24 @@ export async function evaluateVersion(
     rankers,
     sawHoldout: sawHoldout(version, holdout, trainedWithout),
   };
+}
+
+/**
+ * Each evaluated user's session events, oldest first, as the Worker holds
+ * them for this version: the dataset's rows as seeded histories (publish/seed-histories.ts:
+ * pairs weighed by the transform the version trained with, the newest
+ * 2,000), then the live events, weighed by their type.
+ */
+async function servedHistories(version: VersionBlobs, holdout: Holdout): Promise<Map<string, { itemId: string; weight: number; timestampMs: number }[]>> {
+  const rows = [...holdout.history.values()].flat();
+  const recorded = (version.manifest.build?.weights as { transform?: WeightTransform } | undefined)?.transform;
+  const seeded = await userHistories({ ...holdout.train, interactions: rows }, recorded ?? datasetTransform(holdout.train));
+  const out = new Map(seeded.users.map((u) => [u.userId, u.items.map((x) => ({ itemId: x.itemId, weight: x.weight, timestampMs: x.timestampMs ?? 0 }))]));
+  for (const [userId, events] of holdout.history) {
+    const live = events.filter((x) => x.type).map((x) => ({ itemId: x.itemId, weight: weightOf(x), timestampMs: x.timestampMs }));
+    if (live.length > 0) out.set(userId, [...(out.get(userId) ?? []), ...live]);
+  }
+  return out;
 }
 
 /** VersionEvaluation.sawHoldout. */

@@ -7,7 +7,7 @@ import { type GateReport } from "./gate";
 import { type GcPlan } from "../publish/garbage-collect";
 import { type UploadReport } from "../publish/publish-index";
 
-export const STEPS = ["ingest", "build", "evaluate", "gate", "upload", "canary", "promote", "gc"] as const;
+export const STEPS = ["ingest", "build", "evaluate", "gate", "upload", "canary", "promote", "histories", "gc"] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type Outcome = "promoted" | "refused" | "rolled_back";
@@ -29,6 +29,8 @@ export interface PipelineState {
    */
   canary?: { experimentId: string; pass: boolean; checks: CanaryCheck[]; decision?: CanaryDecision; healthy?: boolean } | { skipped: string };
   promote?: { from: string | null; to: string };
+  /** The base data's users' histories seeded under the promoted version's weights (publish/seed-histories.ts). */
+  histories?: { users: number; items: number; erasedRows: number; seconds: number } | { skipped: string };
   gc?: GcPlan;
   outcome?: Outcome;
   finishedAt?: string;

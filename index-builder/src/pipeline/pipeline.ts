@@ -14,6 +14,9 @@ import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
+import { erasedCheck, readErasures } from "../ingest/erasures";
+import { seedHistories } from "../publish/seed-histories";
+import { Redis } from "@upstash/redis";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
@@ -36,6 +39,13 @@ export interface PipelineOptions extends AdminClientOptions {
   candidateDir?: string;
   /** Train the heavy ranker in the build (default true). */
   ranker?: boolean;
+  /**
+   * After promotion, seed the base data's users' histories into their
+   * sessions under the new version's weights (publish/seed-histories.ts), so
+   * the Worker serves them as the gate scored them. Off by default: it
+   * writes every user's session on every run.
+   */
+  seedHistories?: boolean;
   holdout?: HoldoutProtocol;
   gate?: GateConfig;
   /** The canary experiment's share (or regions) and its probes; null: promote without a canary. */
@@ -268,6 +278,21 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       if (state.canary && "experimentId" in state.canary) await stopCanary(client, state.canary.experimentId);
       state.promote = { from: current?.version ?? null, to: build.version };
       log(`current version ${current?.version ?? "(none)"} -> ${build.version}`);
+    })
+  )
+    return stopped();
+
+  if (
+    await step("histories", async () => {
+      if (!options.seedHistories) {
+        state.histories = { skipped: "not asked (--seed-histories)" };
+        return;
+      }
+      const erasures = options.redis ? await readErasures(new Redis(options.redis)) : new Map<string, number>();
+      const erased = erasedCheck(erasures, process.env.ERASURE_KEY);
+      // The whole base data (the held-out rows too: they are the users' history as much as the rest), its live events left out.
+      const r = await seedHistories((await loadDataset()).dataset, build.dir, { ...options, log, erased });
+      state.histories = { users: r.users, items: r.items, erasedRows: r.erasedRows, seconds: r.seconds };
     })
   )
     return stopped();
