@@ -7,6 +7,10 @@ import { importDataset, type ImportOptions } from "../../index-builder/src/impor
 import { freePort } from "../../index-builder/src/local/free-port";
 import { type LocalStack, startLocalStack } from "../../index-builder/src/local/local-stack";
 import { runPipeline, type PipelineOptions } from "../../index-builder/src/pipeline/pipeline";
+import { servedLists } from "../../index-builder/src/pipeline/evaluate-version";
+import { DEFAULT_HOLDOUT, gateHoldout } from "../../index-builder/src/pipeline/holdout";
+import { readBuiltVersion } from "../../index-builder/src/pipeline/load-version";
+import { poll } from "../poll";
 import { AdminClient } from "../../index-builder/src/publish/admin-client";
 import { userHistories } from "../../index-builder/src/publish/seed-histories";
 import { type WeightTransform } from "../../index-builder/src/data/weights";
@@ -24,6 +28,8 @@ let stack: LocalStack;
 let options: Omit<PipelineOptions, "workDir">;
 let importOptions: ImportOptions;
 const lines: string[] = [];
+/** The promoted version's build directory. */
+let servedDir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "recs-pipeline-import-"));
@@ -78,6 +84,7 @@ describe("the publication pipeline on an imported log without timestamps", () =>
     const client = new AdminClient({ url: stack.url, adminKey: stack.adminKey });
     const version = result.state.build!.version;
     expect((await client.current())!.version).toBe(version);
+    servedDir = result.state.build!.dir;
     const manifest = await client.manifest(version);
     expect(manifest.evaluation).toMatchObject({ protocol: { kind: "pair-hash", heldOutFraction: 0.05 }, cutAt: null, sawHoldout: false });
 
@@ -93,6 +100,40 @@ describe("the publication pipeline on an imported log without timestamps", () =>
     expect(body.sessionVersion).toBeGreaterThanOrEqual(1);
     expect(body.items.some((i) => i.sources.includes("ann"))).toBe(true);
     for (const item of body.items) expect(stored.items.map((x) => x.itemId)).not.toContain(item.itemId);
+  });
+
+  it("answers each holdout user over HTTP with the very list the gate's offline funnel scored", { timeout: 300_000 }, async () => {
+    // The gate's knobs are the served ones with exploration off: so is this stack's policy.
+    const server = createClient(stack.url, { secretKey: stack.adminKey });
+    expect((await server.admin.config.policy.$put({ json: { default: { explorationRate: 0 } } })).status).toBe(200);
+    const dataset = (await importDataset(importOptions)).dataset;
+    const categories = new Map(dataset.items.map((i) => [i.itemId, i.categories]));
+    const version = await readBuiltVersion(servedDir);
+    const client = new AdminClient({ url: stack.url, adminKey: stack.adminKey });
+    const differ: string[] = [];
+    let compared = 0;
+    for await (const served of servedLists(version, gateHoldout(dataset, DEFAULT_HOLDOUT), (id) => categories.get(id) ?? [])) {
+      if (compared++ === 40) break;
+      // The user's session as the gate built it (their training rows, weighed as the version trained), under an id of its own.
+      const probe = `probe-${served.userId}`;
+      await client.seedHistories([{ userId: probe, items: served.events.map((e) => ({ itemId: e.itemId, weight: e.weight })) }]);
+      const expected = served.result.entries.map((e) => e.itemId);
+      const body = await poll(
+        async () =>
+          (await (await server.v1.recommendations.$get({ query: { user_id: probe, limit: "10" } })).json()) as {
+            items: { itemId: string }[];
+            degraded: string[];
+          },
+        // A cold isolate serves light scores while ONNX Runtime loads, and says so: ask again.
+        (b) => !b.degraded.includes("heavy_ranker_warming"),
+        30_000,
+      );
+      const got = body.items.map((i) => i.itemId);
+      if (JSON.stringify(got) !== JSON.stringify(expected))
+        differ.push(`${served.userId}: worker ${got.join(" ")} | gate ${expected.join(" ")} ${JSON.stringify(body.degraded)}`);
+    }
+    expect(compared).toBe(41);
+    expect(differ).toEqual([]);
   });
 
   it("gates the next run against the live version on the same pairs: nDCG@10 is compared", { timeout: 600_000 }, async () => {

@@ -1,5 +1,5 @@
 import { SERVED_KNOBS, type FunnelKnobs } from "../../../shared/funnel/knobs";
-import { runFunnel } from "../../../shared/funnel/run-funnel";
+import { type FunnelResult, runFunnel } from "../../../shared/funnel/run-funnel";
 import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { loadNodeKernel } from "../ann/node-kernel";
 import { homeRequest } from "../eval/funnel/funnel-fit";
@@ -61,11 +61,6 @@ export async function evaluateVersion(
   categoriesOf: (itemId: string) => readonly string[],
   trainedWithout?: boolean,
 ): Promise<VersionEvaluation> {
-  const index = memoryIndexOf(version);
-  const ranker = rankerOfVersion(version);
-  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: ranker && !("degraded" in ranker) ? ranker : null, policy: DEFAULT_POLICY });
-  // A model the Worker could not use: its funnel keeps the light scores and names why, and so does this one.
-  if (ranker && "degraded" in ranker) ports.ranker = { load: async () => ranker };
   const ids = new Map<string, number>();
   const idOf = (itemId: string) => {
     let id = ids.get(itemId);
@@ -78,13 +73,8 @@ export async function evaluateVersion(
   const rankers: Record<string, number> = {};
   let user = 0;
   let warmUsers = 0;
-  const sessions = await servedHistories(version, holdout);
-  for (const [userId, truth] of holdout.relevant) {
-    const events = sessions.get(userId) ?? [];
+  for await (const { events, truth, result } of servedLists(version, holdout, categoriesOf)) {
     if (events.length > 0) warmUsers++;
-    const nowMs = events.length > 0 ? events[events.length - 1]!.timestampMs : holdout.cutMs;
-    const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
-    const result = await runFunnel(ports, homeRequest(nowMs, holdout.protocol.k), session, GATE_KNOBS, () => 1);
     for (const stage of result.degraded) degraded[stage] = (degraded[stage] ?? 0) + 1;
     rankers[result.ranker] = (rankers[result.ranker] ?? 0) + 1;
     lists.set(
@@ -108,6 +98,34 @@ export async function evaluateVersion(
     rankers,
     sawHoldout: sawHoldout(version, holdout, trainedWithout),
   };
+}
+
+/** One evaluated user's session events (oldest first), their held-out items, and the list the served funnel gives them. */
+export interface ServedList {
+  userId: string;
+  events: { itemId: string; weight: number; timestampMs: number }[];
+  truth: Set<string>;
+  result: FunnelResult;
+}
+
+/**
+ * The served funnel's home list for each holdout user, at the time of their
+ * newest session event, as the Worker would answer it: what evaluateVersion
+ * scores (and what the end-to-end suite asks the Worker for, to compare).
+ */
+export async function* servedLists(version: VersionBlobs, holdout: Holdout, categoriesOf: (itemId: string) => readonly string[]): AsyncGenerator<ServedList> {
+  const index = memoryIndexOf(version);
+  const ranker = rankerOfVersion(version);
+  const ports = memoryFunnelPorts(index, { kernel: loadNodeKernel(), ranker: ranker && !("degraded" in ranker) ? ranker : null, policy: DEFAULT_POLICY });
+  // A model the Worker could not use: its funnel keeps the light scores and names why, and so does this one.
+  if (ranker && "degraded" in ranker) ports.ranker = { load: async () => ranker };
+  const sessions = await servedHistories(version, holdout);
+  for (const [userId, truth] of holdout.relevant) {
+    const events = sessions.get(userId) ?? [];
+    const nowMs = events.length > 0 ? events[events.length - 1]!.timestampMs : holdout.cutMs;
+    const session = offlineSession(events, nowMs, categoriesOf, SESSION_RECENT);
+    yield { userId, events, truth, result: await runFunnel(ports, homeRequest(nowMs, holdout.protocol.k), session, GATE_KNOBS, () => 1) };
+  }
 }
 
 /**
