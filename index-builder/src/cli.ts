@@ -12,9 +12,8 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
-import { type ErasedCheck, erasedCheck, readErasures, scrubBeforeBuild } from "./ingest/erasures";
+import { erasedCheckOf, scrubBeforeBuild } from "./ingest/erasures";
 import { seedHistories } from "./publish/seed-histories";
-import { Redis } from "@upstash/redis";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
@@ -186,9 +185,8 @@ async function main(argv: string[]): Promise<void> {
         : await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
       const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-      let erased: ErasedCheck | undefined;
-      if (url && token) erased = erasedCheck(await readErasures(new Redis({ url, token })), process.env.ERASURE_KEY);
-      else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
+      const erased = await erasedCheckOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
+      if (!erased) log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
       await seedHistories(dataset, dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log, erased });
       return;
     }

@@ -35,6 +35,11 @@ export function erasedCheck(erasures: Erasures, key: string | undefined): Erased
   };
 }
 
+/** erasedCheck over the erasure list Redis holds, or undefined when there is no Redis to read it from. */
+export async function erasedCheckOf(redis: { url: string; token: string } | null, key: string | undefined): Promise<ErasedCheck | undefined> {
+  return redis ? erasedCheck(await readErasures(new Redis(redis)), key) : undefined;
+}
+
 /** Milliseconds part of a stream id ("1700000000000-3"). */
 export function streamMs(id: string): number {
   return Number(id.split("-")[0]);

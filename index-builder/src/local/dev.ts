@@ -6,8 +6,7 @@ import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { seedHistories } from "../publish/seed-histories";
-import { erasedCheck, readErasures } from "../ingest/erasures";
-import { Redis } from "@upstash/redis";
+import { erasedCheckOf } from "../ingest/erasures";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
@@ -72,7 +71,7 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
   try {
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
     // The data's users are known users: their first list is already theirs, not the cold-start one.
-    const erased = stack.redis ? erasedCheck(await readErasures(new Redis({ url: stack.redis.url, token: stack.redis.token })), stack.erasureKey) : undefined;
+    const erased = await erasedCheckOf(stack.redis && { url: stack.redis.url, token: stack.redis.token }, stack.erasureKey);
     await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased });
   } catch (err) {
     await stack.stop();

@@ -8,6 +8,7 @@ import { garbageCollect } from "../publish/garbage-collect";
 import { rollback } from "../publish/rollback";
 import { DEFAULT_ENVIRONMENT_TOLERANCE } from "./canary-decision";
 import { DEFAULT_GATE } from "./gate";
+import { DEFAULT_TUNE } from "../build/tune-on-validation";
 import { runPipeline } from "./pipeline";
 import { STEPS } from "./pipeline-state";
 
@@ -21,6 +22,7 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
                                 becomes a hash split of (user, item) pairs, the same every run, and says so
             --candidate DIR     gate and publish this build instead of building
             --no-ranker         build without the heavy ranker
+            --tune-seconds N    the build's tuning budget in CPU s (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
             --seed-histories    after promotion, put the base data's users' histories into their sessions under
                                 the new version's weights (what the gate scores them with); needs $ERASURE_KEY
                                 once anyone was erased
@@ -55,6 +57,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
       data: { type: "string" },
       candidate: { type: "string" },
       "no-ranker": { type: "boolean" },
+      "tune-seconds": { type: "string" },
       "seed-histories": { type: "boolean" },
       "ndcg-tolerance": { type: "string" },
       "ann-recall-floor": { type: "string" },
@@ -98,6 +101,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     redis: redisUrl && redisToken ? { url: redisUrl, token: redisToken } : null,
     candidateDir: values.candidate ? resolve(values.candidate) : undefined,
     ranker: values["no-ranker"] !== true,
+    ...(values["tune-seconds"] === undefined ? {} : { tuneSeconds: nonNegative(values["tune-seconds"], "--tune-seconds") }),
     seedHistories: values["seed-histories"] === true,
     gate: {
       ndcgTolerance: fraction(values["ndcg-tolerance"] ?? String(DEFAULT_GATE.ndcgTolerance), "--ndcg-tolerance"),
@@ -128,6 +132,12 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
 function fraction(text: string, flag: string): number {
   const x = Number(text);
   if (!(x >= 0 && x <= 1)) throw new Error(`${flag} must be a number from 0 to 1`);
+  return x;
+}
+
+function nonNegative(text: string, flag: string): number {
+  const x = Number(text);
+  if (!(x >= 0)) throw new Error(`${flag} must be a number >= 0`);
   return x;
 }
 

@@ -14,9 +14,8 @@ import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
-import { erasedCheck, readErasures } from "../ingest/erasures";
+import { erasedCheckOf } from "../ingest/erasures";
 import { seedHistories } from "../publish/seed-histories";
-import { Redis } from "@upstash/redis";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
@@ -39,6 +38,8 @@ export interface PipelineOptions extends AdminClientOptions {
   candidateDir?: string;
   /** Train the heavy ranker in the build (default true). */
   ranker?: boolean;
+  /** The build's tuning budget in CPU s (default build's, DEFAULT_TUNE; 0 builds untuned). */
+  tuneSeconds?: number;
   /**
    * After promotion, seed the base data's users' histories into their
    * sessions under the new version's weights (publish/seed-histories.ts), so
@@ -149,7 +150,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const live = await client.current();
       const liveDir = live ? join(options.workDir, "builds", live.version) : null;
       const titleBase = liveDir && (await exists(join(liveDir, "manifest.json"))) ? liveDir : undefined;
-      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log, titleBase });
+      const tune = options.tuneSeconds === undefined ? {} : { tune: options.tuneSeconds === 0 ? (false as const) : { budgetSeconds: options.tuneSeconds } };
+      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log, titleBase, ...tune });
       state.build = { dir: built.dir, version: built.version, ...record };
     })
   )
@@ -288,8 +290,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         state.histories = { skipped: "not asked (--seed-histories)" };
         return;
       }
-      const erasures = options.redis ? await readErasures(new Redis(options.redis)) : new Map<string, number>();
-      const erased = erasedCheck(erasures, process.env.ERASURE_KEY);
+      const erased = await erasedCheckOf(options.redis, process.env.ERASURE_KEY);
       // The whole base data (the held-out rows too: they are the users' history as much as the rest), its live events left out.
       const r = await seedHistories((await loadDataset()).dataset, build.dir, { ...options, log, erased });
       state.histories = { users: r.users, items: r.items, erasedRows: r.erasedRows, seconds: r.seconds };

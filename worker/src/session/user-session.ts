@@ -86,7 +86,7 @@ const IMPRESSION_PRUNE_SLACK = 500;
 /** Cached lists remembered per user (surfaces x contexts x filters seen lately). */
 const CACHED_LISTS_MAX = 64;
 /** History rows one INSERT writes (four bound parameters each, under SQLite's limit per statement). */
-const HISTORY_ROWS_PER_STATEMENT = 25;
+const HISTORY_ROWS_PER_STATEMENT = 20;
 
 /** Affinity rows (a category may have a live row and a history row) decayed to `nowMs` and added per category, strongest first. */
 function decayedAffinities(rows: readonly { category: string; score: number; updated_ms: number }[], nowMs: number): { category: string; score: number }[] {
@@ -97,8 +97,9 @@ function decayedAffinities(rows: readonly { category: string; score: number; upd
 
 /**
  * One object per user (named by user id), with SQLite storage: recent events,
- * the seen set, impression counts, category affinities, the declared profile,
- * the session version and an outbox of events owed to Redis. RPC methods.
+ * the seeded history, the seen set, impression counts, category affinities,
+ * the declared profile, the session version and an outbox of events owed to
+ * Redis. RPC methods.
  */
 export class UserSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
