@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, parseHistoryBatch, type UserHistory } from "../../../shared/users/history";
+import {
+  MAX_HISTORY_BATCH_ITEMS,
+  MAX_HISTORY_ITEMS,
+  MAX_HISTORY_USERS,
+  MAX_HISTORY_WEIGHT,
+  parseHistoryBatch,
+  type UserHistory,
+} from "../../../shared/users/history";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { trainingTable } from "../build/training-table";
 import { type Dataset, type Interaction } from "../data/movielens";
@@ -78,6 +85,24 @@ describe("userHistories: each user's pairs as the version trained them", () => {
     expect(users[0]!.items).toHaveLength(MAX_HISTORY_ITEMS);
     expect(users[0]!.items[0]!.itemId).toBe("i100");
     expect(users[0]!.items.at(-1)!.itemId).toBe(`i${MAX_HISTORY_ITEMS + 99}`);
+  });
+
+  it("holds a pair rated over and over within the route's weight bound", async () => {
+    const rows: Interaction[] = Array.from({ length: 40 }, (_, i) => ({ userId: "u", itemId: "a", rating: 5, timestampMs: 1e12 + i }));
+    const { users } = await userHistories(dataset(rows), { kind: "rating", ratingMax: 5 });
+    expect(users[0]!.items).toEqual([{ itemId: "a", weight: MAX_HISTORY_WEIGHT, timestampMs: 1e12 + 39 }]);
+  });
+
+  it("leaves out the rows an erased user had before their erasure, before a play pair's counts are summed", async () => {
+    const plays: Interaction[] = [
+      { userId: "gone", itemId: "a", rating: null, count: 50, timestampMs: 1000 },
+      { userId: "gone", itemId: "a", rating: null, count: 2, timestampMs: 5000 },
+    ];
+    const log = { kind: "log", epsilon: 1 } as const;
+    const summed = await userHistories(dataset(plays, "plays"), log, async (userId, ms) => (userId === "gone" && ms <= 2000 ? "tag" : null));
+    // Only the 2 plays after the erasure count: the 50 before it are gone, not folded into the pair's later row.
+    expect(summed.users[0]!.items).toEqual([{ itemId: "a", weight: Math.fround(Math.log1p(2)), timestampMs: 5000 }]);
+    expect(summed.erasedRows).toBe(1);
   });
 
   it("leaves out the rows an erased user had before their erasure, and keeps what they did after", async () => {

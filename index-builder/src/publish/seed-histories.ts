@@ -1,6 +1,6 @@
-import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, type UserHistory } from "../../../shared/users/history";
+import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, type UserHistory } from "../../../shared/users/history";
 import { datasetTransform, trainingTable } from "../build/training-table";
-import { type Dataset } from "../data/movielens";
+import { type Dataset, type Interaction } from "../data/movielens";
 import { describeTransform, type WeightTransform } from "../data/weights";
 import { type ErasedCheck } from "../ingest/erasures";
 import { AdminClient, type AdminClientOptions } from "./admin-client";
@@ -14,22 +14,25 @@ const SEED_CONCURRENCY = 4;
  * (live events are in the sessions already and are left out) through
  * `trainingTable` with the version's weight transform, so each (user, item)
  * pair carries the weight iALS gave it; pairs a ratings log holds twice are
- * summed, as fold-in sums them, at the later time. Oldest first, the newest
- * MAX_HISTORY_ITEMS per user; undated logs keep the file's order. Users
- * `erased` says were erased lose the rows from before their erasure.
+ * summed, as fold-in sums them, at the later time, and held within the
+ * route's ±MAX_HISTORY_WEIGHT. Oldest first, the newest MAX_HISTORY_ITEMS
+ * per user; undated logs keep the file's order. Rows `erased` says are an
+ * erased user's from before their erasure are dropped before anything is
+ * summed.
  */
 export async function userHistories(dataset: Dataset, transform: WeightTransform, erased?: ErasedCheck): Promise<{ users: UserHistory[]; erasedRows: number }> {
-  const own = { ...dataset, interactions: dataset.interactions.filter((x) => !x.type) };
-  const table = trainingTable(own, transform);
-  const byUser = new Map<string, Map<string, { weight: number; timestampMs: number; row: number }>>();
+  const kept: Interaction[] = [];
   let erasedRows = 0;
+  for (const x of dataset.interactions) {
+    if (x.type) continue;
+    if (erased && (await erased(x.userId, x.timestampMs)) !== null) erasedRows++;
+    else kept.push(x);
+  }
+  const table = trainingTable({ ...dataset, interactions: kept }, transform);
+  const byUser = new Map<string, Map<string, { weight: number; timestampMs: number; row: number }>>();
   for (let r = 0; r < table.users.length; r++) {
     const userId = table.userIds[table.users[r]!]!;
     const timestampMs = table.timestampsSec[r]! * 1000;
-    if (erased && (await erased(userId, timestampMs)) !== null) {
-      erasedRows++;
-      continue;
-    }
     const itemId = table.itemIds[table.items[r]!]!;
     const pairs = byUser.get(userId) ?? new Map<string, { weight: number; timestampMs: number; row: number }>();
     byUser.set(userId, pairs);
@@ -46,7 +49,11 @@ export async function userHistories(dataset: Dataset, transform: WeightTransform
     const dated = sorted.some(([, p]) => p.timestampMs > 0);
     users.push({
       userId,
-      items: sorted.map(([itemId, p]) => ({ itemId, weight: p.weight, ...(dated ? { timestampMs: Math.round(p.timestampMs) } : {}) })),
+      items: sorted.map(([itemId, p]) => ({
+        itemId,
+        weight: Math.max(-MAX_HISTORY_WEIGHT, Math.min(MAX_HISTORY_WEIGHT, p.weight)),
+        ...(dated ? { timestampMs: Math.round(p.timestampMs) } : {}),
+      })),
     });
   }
   return { users, erasedRows };
