@@ -12,7 +12,7 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
-import { erasedCheckOf, scrubBeforeBuild } from "./ingest/erasures";
+import { dropErasedRows, erasedCheckOf, scrubBeforeBuild } from "./ingest/erasures";
 import { seedHistories } from "./publish/seed-histories";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
@@ -28,8 +28,9 @@ ${IMPORT_USAGE.replace(/^/gm, "          ")}
             --data DIR          dataset directory (default data/ml-latest-small)
             --out DIR           index output directory (default .index)
             --half-life-days N  popularity decay half-life (default ${DEFAULT_POPULARITY.halfLifeDays})
-            --events FILE       also train on live events read by ingest; with $UPSTASH_REDIS_REST_URL/_TOKEN
-                                (or --redis-url/--token) and $ERASURE_KEY, erased users are removed first
+            --events FILE       also train on live events read by ingest
+                                With $UPSTASH_REDIS_REST_URL/_TOKEN (or --redis-url/--token) and $ERASURE_KEY, erased
+                                users are removed first: from the events file, and their rows from the base data
             --tune-seconds N    CPU-seconds budget of tuning on validation (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
             --ranker MODE       auto (ship the heavy ranker only when it beats the light
                                 order on validation; default), always (ship it anyway, e.g.
@@ -140,9 +141,11 @@ async function main(argv: string[]): Promise<void> {
         ({ dataset, summary: importSummary } = await importDataset(importOptionsFrom(values)));
         for (const line of formatSummary(importSummary)) log(line);
       } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
+      const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
+      const erased = await erasedCheckOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
+      if (erased) log(`left out ${await dropErasedRows(dataset, erased)} rows of erased users from the base data`);
       if (values.events) {
-        const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
-        const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
         if (url && token) log(`removed ${await scrubBeforeBuild(resolve(values.events), { url, token }, process.env.ERASURE_KEY)} events of erased users`);
         else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked (ingest, which checks it, scrubbed the file when it last ran)");
         const live = await readLiveEvents(resolve(values.events));

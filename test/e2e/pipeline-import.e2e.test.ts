@@ -139,10 +139,18 @@ describe("the publication pipeline on an imported log without timestamps", () =>
   });
 
   it(
-    "gates the promoted build again, as a given candidate: its manifest says it never saw the held-out pairs, so nDCG@10 is compared",
+    "gates the promoted build again, as a given candidate, on the log without a listener erased since: its manifest says it never saw the held-out pairs, so nDCG@10 is compared",
     { timeout: 300_000 },
     async () => {
-      const result = await runPipeline({ ...options, workDir: join(dir, "work-again"), candidateDir: servedDir, stopAfter: "gate" });
+      // A listener erased since the log was exported: the next run reads the log without them.
+      const server = createClient(stack.url, { secretKey: stack.adminKey });
+      expect((await server.v1.users[":id"].$delete({ param: { id: "L7" } })).status).toBe(200);
+      process.env.ERASURE_KEY = stack.erasureKey;
+      lines.length = 0;
+      const result = await runPipeline({ ...options, workDir: join(dir, "work-again"), candidateDir: servedDir, stopAfter: "gate" }).finally(
+        () => delete process.env.ERASURE_KEY,
+      );
+      expect(lines).toContain("left out 14 rows of erased users from the base data");
       expect(result.outcome).toBe("stopped");
       expect(result.state.evaluate!.candidate.sawHoldout).toBe(false);
       const ndcg = result.state.gate!.rows.find((r) => r.check === "nDCG@10")!;

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { Redis } from "@upstash/redis";
 import { DELETED_USERS_KEY, ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
 import { erasureTagger, MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
+import { type Dataset, type Interaction } from "../data/movielens";
 
 /** Erased users as the Worker recorded them: erasure tag -> time of the erasure (ms). */
 export type Erasures = Map<string, number>;
@@ -38,6 +39,22 @@ export function erasedCheck(erasures: Erasures, key: string | undefined): Erased
 /** erasedCheck over the erasure list Redis holds, or undefined when there is no Redis to read it from. */
 export async function erasedCheckOf(redis: { url: string; token: string } | null, key: string | undefined): Promise<ErasedCheck | undefined> {
   return redis ? erasedCheck(await readErasures(new Redis(redis)), key) : undefined;
+}
+
+/**
+ * Drops, in place, the base data's rows of erased users from before their
+ * erasure (a row's own time decides; an undated row counts as before): a
+ * team's export may still hold users the Worker erased, and no index may
+ * train on them. Call it before live events are added (those are scrubbed by
+ * ingest, by the time the stream took them). Answers the rows dropped.
+ */
+export async function dropErasedRows(dataset: Dataset, erased: ErasedCheck | undefined): Promise<number> {
+  if (!erased) return 0;
+  const kept: Interaction[] = [];
+  for (const x of dataset.interactions) if ((await erased(x.userId, x.timestampMs)) === null) kept.push(x);
+  const dropped = dataset.interactions.length - kept.length;
+  dataset.interactions = kept;
+  return dropped;
 }
 
 /** Milliseconds part of a stream id ("1700000000000-3"). */

@@ -14,7 +14,7 @@ import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
-import { erasedCheckOf } from "../ingest/erasures";
+import { dropErasedRows, erasedCheckOf } from "../ingest/erasures";
 import { seedHistories } from "../publish/seed-histories";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
@@ -83,6 +83,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const loadDataset = () =>
     (loaded ??= (async () => {
       const dataset = options.import ? (await importDataset(options.import)).dataset : await readMovieLensLatest(options.dataDir);
+      // The base data may still hold users erased since it was exported: no build trains on them.
+      const dropped = await dropErasedRows(dataset, await erasedCheckOf(options.redis, process.env.ERASURE_KEY));
+      if (dropped > 0) log(`left out ${dropped} rows of erased users from the base data`);
       const live = (await exists(eventsFile)) ? await readLiveEvents(eventsFile) : [];
       dataset.interactions.push(...live.map(toInteraction));
       return { dataset, liveEvents: live.length };
