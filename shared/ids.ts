@@ -4,6 +4,9 @@
  */
 export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
+/** ID_PATTERN in words, for messages. */
+export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+
 export function isValidId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);
 }

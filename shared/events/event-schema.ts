@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { ID_PATTERN } from "../ids";
+import { isObject } from "../is-object";
+import { ID_PATTERN, ID_RULE } from "../ids";
 import { documentedAs } from "../schema/documented";
 import { firstIssue, issuePath, rankOf } from "../schema/issues";
 import { EVENT_TYPES, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
@@ -19,7 +20,6 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 const BODY_MESSAGE = 'body must be a JSON object with an array field "events"';
 const NOT_OBJECT = "event must be a JSON object";
 const UNKNOWN_FIELD = "unknown field";
-const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 const TYPE_RULE = `must be one of ${EVENT_TYPES.join(", ")}`;
 const TIMESTAMP_RULE = "required; epoch milliseconds or an ISO-8601 date-time";
 /** What a missing required field is told: the same as a wrong one. */
@@ -35,13 +35,9 @@ export function parseTimestamp(value: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** The reason a `context` map is refused, or null: at most 16 keys of A-Z a-z 0-9 _, string values of at most 256 characters. */
 function contextProblem(value: unknown): string | null {
-  if (!isPlainObject(value)) return "must be an object of strings";
+  if (!isObject(value)) return "must be an object of strings";
   const entries = Object.entries(value);
   if (entries.length > MAX_CONTEXT_KEYS) return `at most ${MAX_CONTEXT_KEYS} keys`;
   for (const [k, x] of entries) {

@@ -1,4 +1,5 @@
 import { type AnnManifestSection, annSectionProblem } from "../ann/ann-manifest";
+import { isObject } from "../is-object";
 import { type FunnelSection, funnelSectionProblem } from "./funnel-section";
 import { type LightWeights, lightWeightsProblem } from "../ranking/light-rank";
 import { type RankingOrder, rankingOrderProblem } from "../ranking/ranking-order";
@@ -118,10 +119,6 @@ export function parseManifest(value: unknown): IndexManifest {
     if (orderProblem) bad(`ranking.order: ${orderProblem}`);
   }
   return value as unknown as IndexManifest;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function isCount(v: unknown): boolean {

@@ -1,7 +1,8 @@
 import { AppError } from "../errors";
+import { isObject } from "../is-object";
 import { MAX_FUTURE_SKEW_MS } from "../events/event";
 import { parseTimestamp } from "../events/event-schema";
-import { isValidId } from "../ids";
+import { ID_RULE, isValidId } from "../ids";
 
 /**
  * A user's history from before the Worker knew them: the (user, item) pairs
@@ -41,7 +42,6 @@ const BODY_RULE = `send {"users": [{"userId": "...", "items": [{"itemId": "...",
 const fail = (message: string, field: string, index?: number): never => {
   throw new AppError("invalid_history", `${message}; nothing was stored`, { field, ...(index === undefined ? {} : { index }) });
 };
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
 /**
  * Checks a `POST /admin/histories` body, all or nothing, and returns each
@@ -66,7 +66,7 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
     if (!isObject(user)) return fail(`${at}: must be an object with userId and items`, at, u);
     for (const key of Object.keys(user))
       if (key !== "userId" && key !== "items") fail(`${at}.${key}: unknown field (allowed: userId, items)`, `${at}.${key}`, u);
-    if (!isValidId(user.userId)) return fail(`${at}.userId: required; 1-128 characters of A-Z a-z 0-9 _ . : @ -`, `${at}.userId`, u);
+    if (!isValidId(user.userId)) return fail(`${at}.userId: required; ${ID_RULE}`, `${at}.userId`, u);
     if (seenUsers.has(user.userId)) fail(`${at}.userId: user ${user.userId} is listed twice`, `${at}.userId`, u);
     seenUsers.add(user.userId);
     const items = user.items;
@@ -83,7 +83,7 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
         if (key !== "itemId" && key !== "weight" && key !== "timestamp")
           fail(`${where}.${key}: unknown field (allowed: itemId, weight, timestamp)`, `${where}.${key}`, u);
       }
-      if (!isValidId(item.itemId)) return fail(`${where}.itemId: required; 1-128 characters of A-Z a-z 0-9 _ . : @ -`, `${where}.itemId`, u);
+      if (!isValidId(item.itemId)) return fail(`${where}.itemId: required; ${ID_RULE}`, `${where}.itemId`, u);
       if (seenItems.has(item.itemId))
         fail(`${where}.itemId: item ${item.itemId} is listed twice for this user (send each pair once, with its summed weight)`, `${where}.itemId`, u);
       seenItems.add(item.itemId);

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isObject } from "../../../../shared/is-object";
 import { catalogItemProblem, MAX_ITEMS_PER_UPSERT } from "../../../../shared/catalog/catalog-item";
 import { AppError } from "../../../../shared/errors";
 import { ID_PATTERN } from "../../../../shared/ids";
@@ -12,7 +13,6 @@ import { type IssuesToError, parsedBy, parserError } from "./validate";
 
 /** The catalog, configuration and audit routes of the admin API. */
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const range = (min: number, max: number) => v.optional(v.pipe(v.number(), v.minValue(min), v.maxValue(max)));
 
 const catalogItem = v.strictObject({

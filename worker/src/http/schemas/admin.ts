@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isObject } from "../../../../shared/is-object";
 import { type AnnManifestSection } from "../../../../shared/ann/ann-manifest";
 import { AppError } from "../../../../shared/errors";
 import { type FunnelSection } from "../../../../shared/index-format/funnel-section";
@@ -15,7 +16,6 @@ import { type IssuesToError } from "./validate";
 
 const SHA256_MESSAGE = "a blob is named by its lower-case hex SHA-256";
 const VERSION_MESSAGE = "index version must be 1-64 characters of A-Z a-z 0-9 . _ -";
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 /** A part of the manifest the builder writes and shared/ checks in full (parseManifest): an object here. */
 const section = <T>(description: string) => v.pipe(v.custom<T>(isObject), documentedAs<T>({ type: "object", description }));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));

@@ -1,11 +1,11 @@
 import * as v from "valibot";
 import { AppError, type ErrorCode } from "../../../../shared/errors";
-import { ID_PATTERN } from "../../../../shared/ids";
+import { ID_PATTERN, ID_RULE } from "../../../../shared/ids";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
 import { type IssuesToError } from "./validate";
 
-export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+export { ID_RULE };
 
 /** An id (user, item, event, impression) whose every problem, missing included, reads `message`. */
 export const idSchema = (message: string, description?: string) =>

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isObject } from "../../../../shared/is-object";
 import { AppError } from "../../../../shared/errors";
 import { type ExperimentDefinition, parseExperimentDefinition, parseHoldout } from "../../../../shared/experiments/experiment-input";
 import { ID_PATTERN } from "../../../../shared/ids";
@@ -85,7 +86,6 @@ const definitionEntries = {
   surfaces: v.optional(v.pipe(v.array(v.picklist(SURFACES)), v.description("Surfaces it applies to; all when empty or absent."))),
 };
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const guarded = <E extends v.ObjectEntries>(entries: E) =>
   v.pipe(v.custom<v.InferInput<v.StrictObjectSchema<E, undefined>>>(isObject), v.strictObject(entries));
 

@@ -1,11 +1,10 @@
 import * as v from "valibot";
+import { isObject } from "../../../../shared/is-object";
 import { AppError } from "../../../../shared/errors";
 import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, parseHistoryBatch } from "../../../../shared/users/history";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { idSchema } from "./common";
 import { parsedBy, parserError } from "./validate";
-
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
 const historyItem = v.strictObject({
   itemId: idSchema("itemId must be an item id", "A catalog item."),
