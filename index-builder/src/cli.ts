@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildIndex } from "./build/build-index";
 import { type Dataset, readMovieLensLatest } from "./data/movielens";
-import { DEFAULT_TUNE } from "./build/tune-on-validation";
+import { DEFAULT_TUNE, parseTuneSeconds, tuneBudget } from "./build/tune-on-validation";
 import { importDataset } from "./import/import-dataset";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "./import/import-args";
 import { VECTOR_ARGS, VECTOR_USAGE, vectorImportFrom } from "./import/vector-args";
@@ -154,8 +154,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const halfLifeDays = Number(values["half-life-days"] ?? DEFAULT_POPULARITY.halfLifeDays);
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
-      const tuneSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
-      if (!(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      const tuneSeconds = parseTuneSeconds(values["tune-seconds"] ?? String(DEFAULT_TUNE.budgetSeconds));
       const vectors = await vectorImportFrom(values, log);
       const ranker = values.ranker ?? "auto";
       if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
@@ -163,7 +162,7 @@ async function main(argv: string[]): Promise<void> {
         popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
         ranker: ranker === "off" ? false : ranker === "always" ? "always" : true,
         log,
-        tune: tuneSeconds === 0 ? false : { budgetSeconds: tuneSeconds },
+        tune: tuneBudget(tuneSeconds),
         importSummary,
         titleBase: values["title-base"] ? resolve(values["title-base"]) : undefined,
         ...(vectors ? { vectors } : {}),
@@ -222,8 +221,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "start": {
-      const tuneSeconds = values["tune-seconds"] === undefined ? undefined : Number(values["tune-seconds"]);
-      if (tuneSeconds !== undefined && !(tuneSeconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+      const tuneSeconds = values["tune-seconds"] === undefined ? undefined : parseTuneSeconds(values["tune-seconds"]);
       await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined, tuneSeconds });
       return;
     }

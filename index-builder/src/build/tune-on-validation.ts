@@ -93,6 +93,18 @@ export function datasetTuningData(dataset: Dataset): TuningData {
  */
 export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 900, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
+/** The build's `tune` option for a budget of CPU s: 0 builds untuned. */
+export function tuneBudget(seconds: number): { budgetSeconds: number } | false {
+  return seconds === 0 ? false : { budgetSeconds: seconds };
+}
+
+/** A `--tune-seconds` value, checked. */
+export function parseTuneSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!(seconds >= 0)) throw new Error("--tune-seconds must be a number >= 0");
+  return seconds;
+}
+
 /** Share of the budget by which each stage must have started its last trial. */
 const STAGE_SHARES = { ials: 0.6, covisit: 0.15 };
 /**

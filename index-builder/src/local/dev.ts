@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
-import { DEFAULT_TUNE } from "../build/tune-on-validation";
+import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
 import { readMovieLensLatest } from "../data/movielens";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
@@ -40,7 +40,7 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
   );
   const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), {
     log,
-    tune: budgetSeconds === 0 ? false : { budgetSeconds },
+    tune: tuneBudget(budgetSeconds),
     importSummary: imported?.summary,
   });
 

@@ -8,7 +8,7 @@ import { garbageCollect } from "../publish/garbage-collect";
 import { rollback } from "../publish/rollback";
 import { DEFAULT_ENVIRONMENT_TOLERANCE } from "./canary-decision";
 import { DEFAULT_GATE } from "./gate";
-import { DEFAULT_TUNE } from "../build/tune-on-validation";
+import { DEFAULT_TUNE, parseTuneSeconds } from "../build/tune-on-validation";
 import { runPipeline } from "./pipeline";
 import { STEPS } from "./pipeline-state";
 
@@ -101,7 +101,7 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
     redis: redisUrl && redisToken ? { url: redisUrl, token: redisToken } : null,
     candidateDir: values.candidate ? resolve(values.candidate) : undefined,
     ranker: values["no-ranker"] !== true,
-    ...(values["tune-seconds"] === undefined ? {} : { tuneSeconds: nonNegative(values["tune-seconds"], "--tune-seconds") }),
+    ...(values["tune-seconds"] === undefined ? {} : { tuneSeconds: parseTuneSeconds(values["tune-seconds"]) }),
     seedHistories: values["seed-histories"] === true,
     gate: {
       ndcgTolerance: fraction(values["ndcg-tolerance"] ?? String(DEFAULT_GATE.ndcgTolerance), "--ndcg-tolerance"),
@@ -132,12 +132,6 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
 function fraction(text: string, flag: string): number {
   const x = Number(text);
   if (!(x >= 0 && x <= 1)) throw new Error(`${flag} must be a number from 0 to 1`);
-  return x;
-}
-
-function nonNegative(text: string, flag: string): number {
-  const x = Number(text);
-  if (!(x >= 0)) throw new Error(`${flag} must be a number >= 0`);
   return x;
 }
 

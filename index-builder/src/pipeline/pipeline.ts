@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
 import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
 import { type Dataset, readMovieLensLatest } from "../data/movielens";
@@ -153,8 +154,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const live = await client.current();
       const liveDir = live ? join(options.workDir, "builds", live.version) : null;
       const titleBase = liveDir && (await exists(join(liveDir, "manifest.json"))) ? liveDir : undefined;
-      const tune = options.tuneSeconds === undefined ? {} : { tune: options.tuneSeconds === 0 ? (false as const) : { budgetSeconds: options.tuneSeconds } };
-      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), { ranker: options.ranker ?? true, log, titleBase, ...tune });
+      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), {
+        ranker: options.ranker ?? true,
+        log,
+        titleBase,
+        tune: tuneBudget(options.tuneSeconds ?? DEFAULT_TUNE.budgetSeconds),
+      });
       state.build = { dir: built.dir, version: built.version, ...record };
     })
   )
