@@ -7,9 +7,7 @@ import { rankingMetrics } from "../eval/metrics";
 import { memoryFunnelPorts } from "../funnel/memory-ports";
 import { offlineSession } from "../funnel/offline-session";
 import { type Holdout, weightOf } from "./holdout";
-import { datasetTransform } from "../build/training-table";
-import { type WeightTransform } from "../data/weights";
-import { userHistories } from "../publish/seed-histories";
+import { userHistories, versionTransform } from "../publish/seed-histories";
 import { memoryIndexOf, rankerOfVersion, type VersionBlobs } from "./load-version";
 
 /** Recent events the Worker's session folds in (its Durable Object keeps 50). */
@@ -136,8 +134,7 @@ export async function* servedLists(version: VersionBlobs, holdout: Holdout, cate
  */
 async function servedHistories(version: VersionBlobs, holdout: Holdout): Promise<Map<string, { itemId: string; weight: number; timestampMs: number }[]>> {
   const rows = [...holdout.history.values()].flat();
-  const recorded = (version.manifest.build?.weights as { transform?: WeightTransform } | undefined)?.transform;
-  const seeded = await userHistories({ ...holdout.train, interactions: rows }, recorded ?? datasetTransform(holdout.train));
+  const seeded = await userHistories({ ...holdout.train, interactions: rows }, versionTransform(version.manifest, holdout.train));
   const out = new Map(seeded.users.map((u) => [u.userId, u.items.map((x) => ({ itemId: x.itemId, weight: x.weight, timestampMs: x.timestampMs ?? 0 }))]));
   for (const [userId, events] of holdout.history) {
     const live = events.filter((x) => x.type).map((x) => ({ itemId: x.itemId, weight: weightOf(x), timestampMs: x.timestampMs }));

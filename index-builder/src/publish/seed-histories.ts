@@ -1,5 +1,6 @@
 import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, type UserHistory } from "../../../shared/users/history";
 import { datasetTransform, trainingTable } from "../build/training-table";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type Dataset, type Interaction } from "../data/movielens";
 import { describeTransform, type WeightTransform } from "../data/weights";
 import { type ErasedCheck } from "../ingest/erasures";
@@ -59,6 +60,16 @@ export async function userHistories(dataset: Dataset, transform: WeightTransform
   return { users, erasedRows };
 }
 
+/** The weight transform a version trained with, as its manifest records it (`build.weights.transform`). */
+function recordedTransform(manifest: IndexManifest): WeightTransform | undefined {
+  return (manifest.build?.weights as { transform?: WeightTransform } | undefined)?.transform;
+}
+
+/** The transform to weigh `dataset`'s rows with for a version: the recorded one, else the dataset kind's default. */
+export function versionTransform(manifest: IndexManifest, dataset: Dataset): WeightTransform {
+  return recordedTransform(manifest) ?? datasetTransform(dataset);
+}
+
 /** Batches of whole users within the route's caps (MAX_HISTORY_USERS users, MAX_HISTORY_BATCH_ITEMS items). */
 export function historyBatches(users: readonly UserHistory[]): UserHistory[][] {
   const batches: UserHistory[][] = [];
@@ -100,9 +111,8 @@ export async function seedHistories(
   const started = performance.now();
   const log = options.log ?? (() => {});
   const manifest = await readBuiltManifest(versionDir);
-  const recorded = (manifest.build?.weights as { transform?: WeightTransform } | undefined)?.transform;
-  const transform = recorded ?? datasetTransform(dataset);
-  if (!recorded) log(`version ${manifest.version} records no weight transform: the dataset kind's default is used`);
+  const transform = versionTransform(manifest, dataset);
+  if (!recordedTransform(manifest)) log(`version ${manifest.version} records no weight transform: the dataset kind's default is used`);
   const { users, erasedRows } = await userHistories(dataset, transform, options.erased);
   const batches = historyBatches(users);
   log(`histories of ${users.length} users, weighed as version ${manifest.version} trained (${describeTransform(transform)}), in ${batches.length} request(s)`);
