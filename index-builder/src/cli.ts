@@ -13,7 +13,7 @@ import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
 import { dropErasedRows, erasedCheckOf, scrubBeforeBuild } from "./ingest/erasures";
-import { seedHistories } from "./publish/seed-histories";
+import { redisSeededDigests, seedHistories } from "./publish/seed-histories";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
@@ -52,7 +52,10 @@ ${VECTOR_USAGE.replace(/^/gm, "          ")}
             --url URL           Worker base URL (default http://127.0.0.1:8787)
             --admin-key KEY     a secret key (default: $SECRET_KEY)
                                 With $UPSTASH_REDIS_REST_URL/_TOKEN (or --redis-url/--token) and $ERASURE_KEY,
-                                erased users' rows from before their erasure are left out.
+                                erased users' rows from before their erasure are left out, and only users
+                                whose history changed since the last seeding are sent (a digest per user
+                                in Redis, deleted with the user on erasure).
+            --all               send every user, changed or not (after the sessions lost their data)
   ingest    Read new events from the Redis event stream into a JSON Lines file
             --from-redis        (the only source so far)
             --url URL --token T Upstash REST URL and token (default: $UPSTASH_REDIS_REST_URL/_TOKEN;
@@ -114,6 +117,7 @@ async function main(argv: string[]): Promise<void> {
       ...IMPORT_ARGS,
       ...VECTOR_ARGS,
       "tune-seconds": { type: "string" },
+      all: { type: "boolean" },
       "title-base": { type: "string" },
       user: { type: "string" },
       ttl: { type: "string" },
@@ -187,9 +191,11 @@ async function main(argv: string[]): Promise<void> {
         : await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
       const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-      const erased = await erasedCheckOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
+      const redis = url && token ? { url, token } : null;
+      const erased = await erasedCheckOf(redis, process.env.ERASURE_KEY);
       if (!erased) log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
-      await seedHistories(dataset, dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log, erased });
+      const digests = redis ? redisSeededDigests(redis) : undefined;
+      await seedHistories(dataset, dir, { url: values.url ?? "http://127.0.0.1:8787", adminKey, log, erased, digests, all: values.all === true });
       return;
     }
     case "ingest": {

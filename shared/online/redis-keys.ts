@@ -53,6 +53,16 @@ export const userTrailKey = (userId: string): string => `ut:${userId}`;
 export const USER_TRAIL_TTL_S = 400 * 86_400;
 
 /**
+ * The digest of the history last seeded into a user's session (a string key
+ * per user, "hd:<user id>"), written by the builder's seed-histories after
+ * the Worker stored it, so the next run sends only users whose history
+ * changed. Erasing the user deletes it; when it expires the user is sent
+ * again, which is safe (a history is replaced whole).
+ */
+export const historyDigestKey = (userId: string): string => `hd:${userId}`;
+export const HISTORY_DIGEST_TTL_S = 400 * 86_400;
+
+/**
  * Anonymous ids merged into a user on login (a list), kept as long as a
  * trail: their events stay in the stream under the anonymous id, and the
  * user's erasure erases those ids too.

@@ -5,9 +5,9 @@ import { erasedCheck, readErasures } from "../../index-builder/src/ingest/erasur
 import { streamEntries } from "../../index-builder/src/ingest/redis-stream";
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { readBuiltManifest } from "../../index-builder/src/publish/publish-index";
-import { seedHistories, userHistories } from "../../index-builder/src/publish/seed-histories";
+import { historyDigest, redisSeededDigests, seedHistories, userHistories } from "../../index-builder/src/publish/seed-histories";
 import { type WeightTransform } from "../../index-builder/src/data/weights";
-import { EVENT_STREAM_KEY } from "../../shared/online/redis-keys";
+import { EVENT_STREAM_KEY, historyDigestKey } from "../../shared/online/redis-keys";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { serverClient, sharedCredentials } from "./client";
 import { redisClient } from "./stream-helpers";
@@ -20,12 +20,14 @@ const USERS = ["42", "43"];
 const only = (users: string[]) => ({ ...demo, interactions: demo.interactions.filter((x) => users.includes(x.userId)) });
 const titleOf = new Map(demo.items.map((i) => [i.itemId, i.title]));
 
-const seed = async (users: string[]) =>
-  seedHistories(only(users), inject("indexDir"), {
+const seed = async (users: string[], more: Partial<Parameters<typeof seedHistories>[2]> = {}, dataset = only(users)) =>
+  seedHistories(dataset, inject("indexDir"), {
     url: inject("baseUrl"),
     adminKey: inject("adminKey"),
     erased: erasedCheck(await readErasures(redis), inject("erasureKey")),
+    ...more,
   });
+const digests = redisSeededDigests({ url: inject("redisUrl"), token: inject("redisToken") });
 const history = async (userId: string) =>
   (await (await server.admin.histories[":id"].$get({ param: { id: userId } })).json()) as { items: { itemId: string; weight: number; timestampMs: number }[] };
 const streamed = async (userId: string) =>
@@ -75,5 +77,40 @@ describe("seeding the demo's users' histories into the running stack (index-buil
     expect(again.users).toBe(0);
     expect(again.erasedRows).toBe(only(["43"]).interactions.length);
     expect((await history("43")).items).toEqual([]);
+  });
+
+  it("sends again only the users whose history changed, and an erasure deletes the user's digest", async () => {
+    const pair = ["44", "45"];
+    const first = await seed(pair, { digests });
+    expect(first).toMatchObject({ users: 2, unchanged: 0, requests: 1 });
+    const transform = first.transform;
+    const expected = (await userHistories(only(pair), transform)).users;
+    for (const user of expected) expect(await redis.get(historyDigestKey(user.userId))).toBe(historyDigest(user.items));
+
+    // The same data again: nothing is sent.
+    expect(await seed(pair, { digests })).toMatchObject({ users: 0, unchanged: 2, items: 0, requests: 0 });
+
+    // 45 loses their newest row: only 45 is sent, and the Worker holds the new history.
+    const rows = only(pair).interactions;
+    const newest = rows.reduce((best, x, i) => (x.userId === "45" && (best < 0 || x.timestampMs >= rows[best]!.timestampMs) ? i : best), -1);
+    const edited = { ...only(pair), interactions: rows.filter((_, i) => i !== newest) };
+    const second = await seed(pair, { digests }, edited);
+    expect(second).toMatchObject({ users: 1, unchanged: 1, requests: 1 });
+    const now45 = (await userHistories(edited, transform)).users.find((u) => u.userId === "45")!;
+    expect((await history("45")).items).toEqual([...now45.items].reverse());
+    expect(await redis.get(historyDigestKey("45"))).toBe(historyDigest(now45.items));
+
+    // --all sends both whatever the digests say.
+    expect(await seed(pair, { digests, all: true }, edited)).toMatchObject({ users: 2, unchanged: 0 });
+
+    // Erasing 44 deletes their digest with their other Redis keys; a later seeding finds their rows erased and sends no one.
+    expect((await server.v1.users[":id"].$delete({ param: { id: "44" } })).status).toBe(200);
+    expect(await redis.get(historyDigestKey("44"))).toBeNull();
+    expect(await seed(pair, { digests }, edited)).toMatchObject({ users: 0, unchanged: 1 });
+    expect((await history("44")).items).toEqual([]);
+    // A digest that outlived the erasure (a seeding racing with it) is deleted by the next seeding.
+    await redis.set(historyDigestKey("44"), "stale");
+    await seed(pair, { digests }, edited);
+    expect(await redis.get(historyDigestKey("44"))).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { readMovieLensLatest } from "../data/movielens";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
-import { seedHistories } from "../publish/seed-histories";
+import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { erasedCheckOf } from "../ingest/erasures";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
@@ -71,8 +71,9 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
   try {
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
     // The data's users are known users: their first list is already theirs, not the cold-start one.
-    const erased = await erasedCheckOf(stack.redis && { url: stack.redis.url, token: stack.redis.token }, stack.erasureKey);
-    await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased });
+    const redis = stack.redis && { url: stack.redis.url, token: stack.redis.token };
+    const erased = await erasedCheckOf(redis, stack.erasureKey);
+    await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased, digests: redis ? redisSeededDigests(redis) : undefined });
   } catch (err) {
     await stack.stop();
     throw err;

@@ -24,8 +24,9 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --no-ranker         build without the heavy ranker
             --tune-seconds N    the build's tuning budget in CPU s (default ${DEFAULT_TUNE.budgetSeconds}; 0 builds untuned)
             --seed-histories    after promotion, put the base data's users' histories into their sessions under
-                                the new version's weights (what the gate scores them with); needs $ERASURE_KEY
-                                once anyone was erased
+                                the new version's weights (what the gate scores them with); only users whose
+                                history changed since the last run's seeding are sent (digests in Redis);
+                                needs $ERASURE_KEY once anyone was erased
             --ndcg-tolerance X  largest relative nDCG@10 drop (default ${DEFAULT_GATE.ndcgTolerance})
             --ann-recall-floor X  (default ${DEFAULT_GATE.annRecallFloor})   --coverage-floor X  (default ${DEFAULT_GATE.coverageFloorRatio})
             --canary-share X    share of users on the candidate (default 0.1; 0 disables the canary);

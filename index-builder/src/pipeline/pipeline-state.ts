@@ -30,7 +30,7 @@ export interface PipelineState {
   canary?: { experimentId: string; pass: boolean; checks: CanaryCheck[]; decision?: CanaryDecision; healthy?: boolean } | { skipped: string };
   promote?: { from: string | null; to: string };
   /** The base data's users' histories seeded under the promoted version's weights (publish/seed-histories.ts). */
-  histories?: { users: number; items: number; erasedRows: number; seconds: number } | { skipped: string };
+  histories?: { users: number; unchanged: number; items: number; erasedRows: number; seconds: number } | { skipped: string };
   gc?: GcPlan;
   outcome?: Outcome;
   finishedAt?: string;

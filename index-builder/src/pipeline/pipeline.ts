@@ -16,7 +16,7 @@ import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { dropErasedRows, erasedCheckOf } from "../ingest/erasures";
-import { seedHistories } from "../publish/seed-histories";
+import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
@@ -300,8 +300,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       }
       const erased = await erasedCheckOf(options.redis, process.env.ERASURE_KEY);
       // The whole base data (the held-out rows too: they are the users' history as much as the rest), its live events left out.
-      const r = await seedHistories((await loadDataset()).dataset, build.dir, { ...options, log, erased });
-      state.histories = { users: r.users, items: r.items, erasedRows: r.erasedRows, seconds: r.seconds };
+      // Only users whose history changed since the last run's seeding are sent (their digests are in Redis).
+      const digests = options.redis ? redisSeededDigests(options.redis) : undefined;
+      const r = await seedHistories((await loadDataset()).dataset, build.dir, { ...options, log, erased, digests });
+      state.histories = { users: r.users, unchanged: r.unchanged, items: r.items, erasedRows: r.erasedRows, seconds: r.seconds };
     })
   )
     return stopped();

@@ -11,7 +11,7 @@ import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { trainingTable } from "../build/training-table";
 import { type Dataset, type Interaction } from "../data/movielens";
 import { transformWeight } from "../data/weights";
-import { historyBatches, userHistories } from "./seed-histories";
+import { historyBatches, historyDigest, userHistories } from "./seed-histories";
 
 const item = (itemId: string): CatalogItem => ({ itemId, title: itemId, categories: [], year: null, tags: [], available: true });
 const dataset = (interactions: Interaction[], weightKind?: Dataset["weightKind"]): Dataset => ({
@@ -111,10 +111,11 @@ describe("userHistories: each user's pairs as the version trained them", () => {
       { userId: "gone", itemId: "b", rating: 4, timestampMs: 5000 },
       { userId: "kept", itemId: "a", rating: 4, timestampMs: 1000 },
     ];
-    const { users, erasedRows } = await userHistories(dataset(rows), { kind: "binary" }, async (userId, ms) =>
+    const { users, erasedRows, erasedUsers } = await userHistories(dataset(rows), { kind: "binary" }, async (userId, ms) =>
       userId === "gone" && ms <= 2000 ? "tag" : null,
     );
     expect(erasedRows).toBe(1);
+    expect(erasedUsers).toEqual(["gone"]);
     expect(users.map((u) => [u.userId, u.items.map((x) => x.itemId)])).toEqual([
       ["gone", ["b"]],
       ["kept", ["a"]],
@@ -136,5 +137,29 @@ describe("historyBatches", () => {
     }
     // 200 small users; 50 small + two of 2000 (4150 items); then two per batch.
     expect(batches.map((b) => b.length)).toEqual([200, 52, 2, 2]);
+  });
+});
+
+describe("historyDigest: equal only for the same history as sent", () => {
+  const items: UserHistory["items"] = [
+    { itemId: "a", weight: 1.5, timestampMs: 1000 },
+    { itemId: "b", weight: -1, timestampMs: 2000 },
+  ];
+
+  it("is the same for an equal history and differs for any change the session would see", () => {
+    const digest = historyDigest(items);
+    expect(digest).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(historyDigest(structuredClone(items))).toBe(digest);
+    const changes: UserHistory["items"][] = [
+      [items[1]!, items[0]!],
+      [{ ...items[0]!, weight: 1.5000001 }, items[1]!],
+      [{ ...items[0]!, timestampMs: 1001 }, items[1]!],
+      [{ itemId: "a", weight: 1.5 }, items[1]!],
+      [{ ...items[0]!, itemId: "c" }, items[1]!],
+      [items[0]!],
+      [],
+    ];
+    const digests = new Set([digest, ...changes.map(historyDigest)]);
+    expect(digests.size).toBe(changes.length + 1);
   });
 });

@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { Redis } from "@upstash/redis";
+import { HISTORY_DIGEST_TTL_S, historyDigestKey } from "../../../shared/online/redis-keys";
 import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, type UserHistory } from "../../../shared/users/history";
 import { datasetTransform, trainingTable } from "../build/training-table";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
@@ -21,13 +24,20 @@ const SEED_CONCURRENCY = 4;
  * erased user's from before their erasure are dropped before anything is
  * summed.
  */
-export async function userHistories(dataset: Dataset, transform: WeightTransform, erased?: ErasedCheck): Promise<{ users: UserHistory[]; erasedRows: number }> {
+export async function userHistories(
+  dataset: Dataset,
+  transform: WeightTransform,
+  erased?: ErasedCheck,
+): Promise<{ users: UserHistory[]; erasedRows: number; erasedUsers: string[] }> {
   const kept: Interaction[] = [];
   let erasedRows = 0;
+  const erasedUsers = new Set<string>();
   for (const x of dataset.interactions) {
     if (x.type) continue;
-    if (erased && (await erased(x.userId, x.timestampMs)) !== null) erasedRows++;
-    else kept.push(x);
+    if (erased && (await erased(x.userId, x.timestampMs)) !== null) {
+      erasedRows++;
+      erasedUsers.add(x.userId);
+    } else kept.push(x);
   }
   const table = trainingTable({ ...dataset, interactions: kept }, transform);
   const byUser = new Map<string, Map<string, { weight: number; timestampMs: number; row: number }>>();
@@ -57,7 +67,7 @@ export async function userHistories(dataset: Dataset, transform: WeightTransform
       })),
     });
   }
-  return { users, erasedRows };
+  return { users, erasedRows, erasedUsers: [...erasedUsers] };
 }
 
 /** The weight transform a version trained with, as its manifest records it (`build.weights.transform`). */
@@ -87,8 +97,55 @@ export function historyBatches(users: readonly UserHistory[]): UserHistory[][] {
   return batches;
 }
 
+/**
+ * A fingerprint of a history exactly as it is sent (items, weights, times,
+ * in order): equal fingerprints, equal sessions. SHA-256, base64url, 128 bits.
+ */
+export function historyDigest(items: UserHistory["items"]): string {
+  return createHash("sha256").update(JSON.stringify(items)).digest("base64url").slice(0, 22);
+}
+
+/** Where the digests of seeded histories are kept between runs: what lets a run send only the users whose history changed. */
+export interface SeededDigests {
+  /** The digest last seeded for each user (null: none known). */
+  read(userIds: readonly string[]): Promise<(string | null)[]>;
+  write(entries: readonly (readonly [userId: string, digest: string])[]): Promise<void>;
+  forget(userIds: readonly string[]): Promise<void>;
+}
+
+/** Keys per Redis call when digests are read, written or deleted. */
+const DIGEST_CHUNK = 1000;
+
+/** The digests in the Worker's Redis (historyDigestKey), which the Worker deletes with the user on erasure. */
+export function redisSeededDigests(access: { url: string; token: string }): SeededDigests {
+  const redis = new Redis({ url: access.url, token: access.token, automaticDeserialization: false, enableTelemetry: false });
+  return {
+    read: async (userIds) => {
+      const out: (string | null)[] = [];
+      for (let i = 0; i < userIds.length; i += DIGEST_CHUNK) {
+        const part = await redis.mget<(string | null)[]>(...userIds.slice(i, i + DIGEST_CHUNK).map(historyDigestKey));
+        out.push(...part.map((v) => (v === null ? null : String(v))));
+      }
+      return out;
+    },
+    write: async (entries) => {
+      for (let i = 0; i < entries.length; i += DIGEST_CHUNK) {
+        const pipeline = redis.pipeline();
+        for (const [userId, digest] of entries.slice(i, i + DIGEST_CHUNK)) pipeline.set(historyDigestKey(userId), digest, { ex: HISTORY_DIGEST_TTL_S });
+        await pipeline.exec();
+      }
+    },
+    forget: async (userIds) => {
+      for (let i = 0; i < userIds.length; i += DIGEST_CHUNK) await redis.del(...userIds.slice(i, i + DIGEST_CHUNK).map(historyDigestKey));
+    },
+  };
+}
+
 export interface SeedReport {
+  /** Users whose history was sent (and stored). */
   users: number;
+  /** Users left alone because their history equals the one last seeded (their digest matched). */
+  unchanged: number;
   items: number;
   requests: number;
   erasedRows: number;
@@ -96,32 +153,62 @@ export interface SeedReport {
   seconds: number;
 }
 
+export interface SeedOptions extends AdminClientOptions {
+  log?: (line: string) => void;
+  erased?: ErasedCheck;
+  /** Digests of what was seeded before: with them, users whose history is unchanged are not sent again. */
+  digests?: SeededDigests;
+  /** Send every user, whatever the digests say (a session store that lost its data, a Worker that was reset). */
+  all?: boolean;
+}
+
 /**
  * Seeds every user of `dataset` with their history (POST /admin/histories)
  * under the weights of the built version in `versionDir`: the transform its
  * manifest records, so the Worker's fold-in weighs each item as that
  * version's training did. A history is replaced whole, so running it again
- * (after a new build, or after a failure) is safe.
+ * (after a new build, or after a failure) is safe. With `digests`, a user is
+ * sent only when their history differs from the one last seeded (a new
+ * transform changes every weight, and so every digest), each batch's digests
+ * written once the Worker stored it; erased users' digests are deleted.
  */
-export async function seedHistories(
-  dataset: Dataset,
-  versionDir: string,
-  options: AdminClientOptions & { log?: (line: string) => void; erased?: ErasedCheck },
-): Promise<SeedReport> {
+export async function seedHistories(dataset: Dataset, versionDir: string, options: SeedOptions): Promise<SeedReport> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   const manifest = await readBuiltManifest(versionDir);
   const transform = versionTransform(manifest, dataset);
   if (!recordedTransform(manifest)) log(`version ${manifest.version} records no weight transform: the dataset kind's default is used`);
-  const { users, erasedRows } = await userHistories(dataset, transform, options.erased);
+  const { users: all, erasedRows, erasedUsers } = await userHistories(dataset, transform, options.erased);
+  const digestOf = new Map(all.map((u) => [u.userId, historyDigest(u.items)]));
+  let users = all;
+  if (options.digests) {
+    const present = new Set(all.map((u) => u.userId));
+    // Whatever raced with an erasure, an erased user keeps no digest (a returning user's new rows write a new one).
+    await options.digests.forget(erasedUsers.filter((u) => !present.has(u)));
+    if (!options.all) {
+      const known = await options.digests.read(all.map((u) => u.userId));
+      users = all.filter((u, i) => known[i] !== digestOf.get(u.userId));
+    }
+  }
   const batches = historyBatches(users);
-  log(`histories of ${users.length} users, weighed as version ${manifest.version} trained (${describeTransform(transform)}), in ${batches.length} request(s)`);
+  const unchanged = all.length - users.length;
+  log(
+    `histories of ${all.length} users, weighed as version ${manifest.version} trained (${describeTransform(transform)}): ` +
+      (options.digests
+        ? options.all
+          ? `all sent (--all)`
+          : `${users.length} changed since the last seeding, ${unchanged} unchanged`
+        : "no digests of earlier seedings (no Redis access): all sent") +
+      `, in ${batches.length} request(s)`,
+  );
   const client = new AdminClient(options);
-  const report: SeedReport = { users: 0, items: 0, requests: 0, erasedRows, transform, seconds: 0 };
+  const report: SeedReport = { users: 0, unchanged, items: 0, requests: 0, erasedRows, transform, seconds: 0 };
   let next = 0;
   const sender = async () => {
     while (next < batches.length) {
-      const answer = await client.seedHistories(batches[next++]!);
+      const batch = batches[next++]!;
+      const answer = await client.seedHistories(batch);
+      await options.digests?.write(batch.map((u) => [u.userId, digestOf.get(u.userId)!] as const));
       report.users += answer.users.length;
       report.items += answer.items;
       report.requests++;
@@ -130,7 +217,9 @@ export async function seedHistories(
   await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, batches.length) }, sender));
   report.seconds = (performance.now() - started) / 1000;
   log(
-    `seeded ${report.users} users' histories, ${report.items} items, in ${report.seconds.toFixed(1)} s${erasedRows > 0 ? ` (${erasedRows} rows of erased users left out)` : ""}`,
+    `seeded ${report.users} users' histories, ${report.items} items, in ${report.seconds.toFixed(1)} s${unchanged > 0 ? `; ${unchanged} unchanged, not sent` : ""}${
+      erasedRows > 0 ? ` (${erasedRows} rows of erased users left out)` : ""
+    }`,
   );
   return report;
 }

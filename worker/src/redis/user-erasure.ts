@@ -4,6 +4,7 @@ import {
   DELETED_USERS_KEY,
   EVENT_STREAM_KEY,
   eventDedupeKeyPattern,
+  historyDigestKey,
   IMPRESSION_STREAM_KEY,
   impressionKey,
   trendingOnceKeyPattern,
@@ -19,7 +20,7 @@ export interface RedisErasure {
   impressionLogEntries: number;
   /** `imp:` hashes (the shown items events are attributed through). */
   impressionRecords: number;
-  /** Event-id dedupe keys, trending once-per-hour keys, lifetime activity, the trail itself. */
+  /** Event-id dedupe keys, trending once-per-hour keys, lifetime activity, the seeded history's digest, the trail itself. */
   userKeys: number;
   /** The user's fields in every experiment's per-user hash (`xu:`). */
   experimentFields: number;
@@ -56,7 +57,7 @@ export async function eraseUserInRedis(redis: Redis, userId: string, tag: string
       out.userKeys += await redis.del(...keys);
     });
   }
-  out.userKeys += await redis.del(userActivityKey(userId), userTrailKey(userId));
+  out.userKeys += await redis.del(userActivityKey(userId), userTrailKey(userId), historyDigestKey(userId));
 
   const fields = [userId, ...["i", "pi", "pc", ...EVENT_TYPES.map((t) => `e:${t}`)].map((f) => `${userId}|${f}`)];
   await scanKeys(redis, "xu:*", async (keys) => {
