@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
         ? `WARNING: validation carves of the training rows are per-user random, though time could carve them: ${randomCarveBecause}.`
         : `WARNING: validation carves of the training rows are per-user random: the time carve is unsound (${validation.fallbackReasons.join("; ")}).`,
     );
-  console.log(`${split.dataset} / ${split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
+  console.log(`${split.dataset} / ${split.reportAs ?? split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
   for (const model of modelLineup(split.protocol, split.items, tuned, weighting, randomCarveBecause)) {

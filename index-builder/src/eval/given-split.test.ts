@@ -129,7 +129,10 @@ describe("an evaluation on a split made elsewhere (--test)", () => {
     const run = spawnSync(process.execPath, args, { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("1 users have no training rows and are left out");
-    const report = JSON.parse(await readFile(join(out, "eval-cli-train-time.json"), "utf8"));
+    // Named for the split it scored on (test rows read from a file), not the time protocol it is otherwise handled as.
+    const report = JSON.parse(await readFile(join(out, "eval-cli-train-given.json"), "utf8"));
+    expect(report.protocol).toBe("given");
+    expect(await readFile(join(out, "eval-cli-train-given.md"), "utf8")).toContain("# Offline evaluation: cli-train, protocol given");
     const split = await loadImportedSplit({ interactions: train, kind: "plays", test }, quiet);
     expect(report.test_rows).toBe(split.test.users.length);
     expect(report.split).toContain("the test rows given in cli-test.csv");

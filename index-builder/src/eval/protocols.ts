@@ -19,7 +19,10 @@ export type ProtocolName = "msr" | "time";
 /** A dataset split ready for evaluation, with the words the report prints about it. */
 export interface EvalSplit {
   dataset: string;
+  /** Which protocol's constants and carves apply (a given split is handled as time). */
   protocol: ProtocolName;
+  /** What the report calls the split, when not its protocol: "given" for test rows read from a file. */
+  reportAs?: string;
   train: InteractionTable;
   test: InteractionTable;
   /** The catalogue (genres, years) the funnel's content source and ranking features read; absent when the dataset has none. */
@@ -164,6 +167,7 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
   return {
     dataset: dataset.name,
     protocol: "time",
+    reportAs: "given",
     train,
     test,
     items: dataset.items,

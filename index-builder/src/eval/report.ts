@@ -43,7 +43,7 @@ export function toRow(model: string, params: ReportRow["params"], m: RankingMetr
   };
 }
 
-/** Writes eval-<dataset>-<protocol>.json and .md into `dir`; returns their paths. */
+/** Writes eval-<dataset>-<protocol>.json and .md into `dir` ("given" for a split read from a file); returns their paths. */
 export async function writeReport(
   dir: string,
   split: EvalSplit,
@@ -52,10 +52,10 @@ export async function writeReport(
   carves: { test: CarveReport; validation: CarveReport },
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const base = join(dir, `eval-${split.dataset}-${split.protocol}`);
+  const base = join(dir, `eval-${split.dataset}-${split.reportAs ?? split.protocol}`);
   const json = {
     dataset: split.dataset,
-    protocol: split.protocol,
+    protocol: split.reportAs ?? split.protocol,
     split: split.description,
     train_rows: split.train.users.length,
     test_rows: split.test.users.length,
@@ -72,7 +72,7 @@ export async function writeReport(
 export function markdown(split: EvalSplit, rows: ReportRow[], notes: string[]): string {
   const f = (x: number) => x.toFixed(6);
   const lines = [
-    `# Offline evaluation: ${split.dataset}, protocol ${split.protocol}`,
+    `# Offline evaluation: ${split.dataset}, protocol ${split.reportAs ?? split.protocol}`,
     "",
     `Split: ${split.description} Train rows ${split.train.users.length}, test rows ${split.test.users.length}, k = 10.`,
     "",
