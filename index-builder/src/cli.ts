@@ -12,7 +12,7 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
-import { dropErasedRows, erasedCheckOf, scrubBeforeBuild } from "./ingest/erasures";
+import { dropErasedRows, earliestRead, erasedCheckOf, erasureListOf, scrubBeforeBuild } from "./ingest/erasures";
 import { redisSeededDigests, seedHistories } from "./publish/seed-histories";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
@@ -147,11 +147,16 @@ async function main(argv: string[]): Promise<void> {
       } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
       const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-      const erased = await erasedCheckOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
-      if (erased) log(`left out ${await dropErasedRows(dataset, erased)} rows of erased users from the base data`);
+      const list = await erasureListOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
+      if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+      // What the manifest records as honoured (the erasure receipt reads it): the list's earliest read, none without Redis.
+      let erasureList = list?.record;
       if (values.events) {
-        if (url && token) log(`removed ${await scrubBeforeBuild(resolve(values.events), { url, token }, process.env.ERASURE_KEY)} events of erased users`);
-        else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked (ingest, which checks it, scrubbed the file when it last ran)");
+        if (url && token) {
+          const scrub = await scrubBeforeBuild(resolve(values.events), { url, token }, process.env.ERASURE_KEY);
+          log(`removed ${scrub.removed} events of erased users`);
+          erasureList = earliestRead(erasureList, scrub.record);
+        } else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked (ingest, which checks it, scrubbed the file when it last ran)");
         const live = await readLiveEvents(resolve(values.events));
         dataset.interactions.push(...live.map(toInteraction));
         log(`added ${live.length} live events from ${values.events}`);
@@ -168,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
         log,
         tune: tuneBudget(tuneSeconds),
         importSummary,
+        erasureList,
         titleBase: values["title-base"] ? resolve(values["title-base"]) : undefined,
         ...(vectors ? { vectors } : {}),
       });

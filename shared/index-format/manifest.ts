@@ -50,6 +50,14 @@ export interface IndexManifest {
   build?: Record<string, unknown>;
   /** How the publication pipeline's gate scored this version before it was uploaded (index-builder/src/pipeline). */
   evaluation?: ManifestEvaluation;
+  /**
+   * The erasure list (DELETE /v1/users/:id) the build honoured: when it was
+   * read (ISO-8601; the earliest read when the base data and the events were
+   * checked apart) and how many users it named. Every user erased before
+   * then is absent from this version's training data; the erasure receipt
+   * says so. Absent: the build did not read the list (no Redis access).
+   */
+  erasureList?: { readAt: string; erasedUsers: number };
 }
 
 /** A version's offline evaluation, recorded so later runs and people can see the protocol and the figures. */
@@ -117,6 +125,12 @@ export function parseManifest(value: unknown): IndexManifest {
     const order = (value.ranking as Record<string, unknown>).order;
     const orderProblem = order === undefined ? null : rankingOrderProblem(order);
     if (orderProblem) bad(`ranking.order: ${orderProblem}`);
+  }
+  if (value.erasureList !== undefined) {
+    const list = value.erasureList;
+    if (!isObject(list) || typeof list.readAt !== "string" || Number.isNaN(Date.parse(list.readAt)) || !isCount(list.erasedUsers)) {
+      bad("erasureList must hold readAt (a date-time) and erasedUsers (a count)");
+    }
   }
   return value as unknown as IndexManifest;
 }

@@ -89,9 +89,12 @@ describe("the publication pipeline on an imported log without timestamps", () =>
     servedDir = result.state.build!.dir;
     const manifest = await client.manifest(version);
     expect(manifest.evaluation).toMatchObject({ protocol: { kind: "pair-hash", heldOutFraction: 0.05 }, cutAt: null, sawHoldout: false });
+    // The build checked the log against the erasure list (empty yet), and says when.
+    expect(manifest.erasureList).toMatchObject({ erasedUsers: 0 });
+    expect(Date.parse(manifest.erasureList!.readAt)).toBeLessThanOrEqual(Date.parse(manifest.builtAt));
 
     // Every listener's history is in their session, weighed by the transform the promoted version trained with.
-    expect(result.state.histories).toMatchObject({ users: 240, items: 3360, erasedRows: 0 });
+    expect(result.state.histories).toMatchObject({ users: 240, unchanged: 0, items: 3360, erasedRows: 0 });
     const transform = (manifest.build!.weights as { transform: WeightTransform }).transform;
     const expected = await userHistories((await importDataset(importOptions)).dataset, transform);
     const server = createClient(stack.url, { secretKey: stack.adminKey });
@@ -157,6 +160,37 @@ describe("the publication pipeline on an imported log without timestamps", () =>
       expect(ndcg.rule, JSON.stringify(result.state.gate)).toMatch(/^>= /);
       expect(Number(ndcg.live)).toBeGreaterThan(0);
       expect(ndcg.candidate).toBe(ndcg.live);
+    },
+  );
+
+  it(
+    "says in L7's erasure receipt that the live index may still hold them, until a build that read the erasure list after the erasure is promoted",
+    { timeout: 300_000 },
+    async () => {
+      const server = createClient(stack.url, { secretKey: stack.adminKey });
+      type Store = { store: string; status: string; note?: string };
+      const indexPart = async () => {
+        const res = await server.admin.erasures.$get({ query: { user: "L7" } });
+        const { receipts } = (await res.json()) as { receipts: { stores: Store[] }[] };
+        expect(receipts).toHaveLength(1);
+        return receipts[0]!.stores.find((s) => s.store === "index")!;
+      };
+      const live = (await new AdminClient({ url: stack.url, adminKey: stack.adminKey }).current())!.version;
+      expect(await indexPart()).toMatchObject({ status: "pending", note: expect.stringContaining(`live index ${live} read the erasure list at`) as string });
+
+      process.env.ERASURE_KEY = stack.erasureKey;
+      lines.length = 0;
+      const result = await runPipeline({ ...options, seedHistories: false, workDir: join(dir, "work-after-erasure") }).finally(
+        () => delete process.env.ERASURE_KEY,
+      );
+      expect(result.outcome, lines.join("\n")).toBe("promoted");
+      expect(lines).toContain("left out 14 rows of erased users from the base data");
+      const manifest = await new AdminClient({ url: stack.url, adminKey: stack.adminKey }).manifest(result.state.build!.version);
+      expect(manifest.erasureList).toMatchObject({ erasedUsers: 1 });
+      expect(await indexPart()).toMatchObject({
+        status: "done",
+        note: `live index ${manifest.version} was built from data checked against the erasure list read at ${manifest.erasureList!.readAt}, after this erasure`,
+      });
     },
   );
 });

@@ -29,9 +29,14 @@ describe("buildIndex", () => {
   it("writes blobs whose checksums the manifest records, the catalog and LATEST", async () => {
     const out = await mkdtemp(join(tmpdir(), "build-test-"));
     dirs.push(out);
-    const result = await buildIndex(dataset, out, { now: new Date("2026-03-04T05:06:07.890Z") });
+    const erasureList = { readAt: "2026-03-04T05:00:00.000Z", erasedUsers: 4 };
+    const result = await buildIndex(dataset, out, { now: new Date("2026-03-04T05:06:07.890Z"), erasureList });
     expect(result.version).toMatch(/^20260304T050607Z-[0-9a-f]{10}$/);
     const manifest = parseManifest(JSON.parse(await readFile(join(result.dir, "manifest.json"), "utf8")));
+    // The erasure list the data was checked against travels with the version, for the erasure receipt.
+    expect(manifest.erasureList).toEqual(erasureList);
+    expect(() => parseManifest({ ...manifest, erasureList: { readAt: "yesterday", erasedUsers: 4 } })).toThrow(/erasureList must hold/);
+    expect(() => parseManifest({ ...manifest, erasureList: { readAt: erasureList.readAt, erasedUsers: -1 } })).toThrow(/erasureList must hold/);
     expect(manifest.counts).toEqual({ items: 2, users: 2, interactions: 3, categories: 2 });
     for (const [name, ref] of Object.entries(manifest.blobs)) {
       const bytes = await readFile(join(result.dir, "blobs", name));

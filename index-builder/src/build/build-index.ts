@@ -60,6 +60,8 @@ export interface BuildOptions {
   tune?: Partial<Omit<TuneOptions, "log">> | false;
   /** What the import read, kept in the manifest's build report. */
   importSummary?: ImportSummary;
+  /** The erasure list the data was checked against (ingest/erasures.ts), recorded as the manifest's `erasureList`. */
+  erasureList?: IndexManifest["erasureList"];
   /**
    * Item (and user) vectors trained elsewhere, served instead of iALS trained here. Tuning (whose
    * walk retrains iALS) and the heavy ranker (trained on its own iALS candidates) are then off.
@@ -183,6 +185,7 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
       ...(ann ? { ann: ann.section } : {}),
       funnel: funnel.section,
       ranking: servedRanking(ranker?.order ?? null, choice.light),
+      ...(options.erasureList ? { erasureList: options.erasureList } : {}),
       build: {
         ...(options.importSummary ? { import: options.importSummary } : {}),
         weights: { kind: dataset.weightKind ?? "ratings", transform: choice.transform, description: describeTransform(choice.transform) },

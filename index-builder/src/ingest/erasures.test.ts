@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { erasureTag } from "../../../shared/privacy/erasure-tag";
 import { type Dataset } from "../data/movielens";
-import { dropErasedRows, erasedCheck } from "./erasures";
+import { dropErasedRows, earliestRead, erasedCheck } from "./erasures";
 
 const KEY = "k".repeat(32);
 
@@ -29,5 +29,16 @@ describe("dropErasedRows: the base data without erased users", () => {
     expect(await dropErasedRows(dataset, erasedCheck(new Map(), undefined))).toBe(0);
     expect(dataset.interactions).toHaveLength(1);
     expect(() => erasedCheck(new Map([["tag", 1]]), undefined)).toThrow(/set \$ERASURE_KEY/);
+  });
+});
+
+describe("earliestRead: what a build that read the erasure list twice honoured", () => {
+  it("is the earlier read, and nothing when either read is unknown", () => {
+    const early = { readAt: "2026-12-05T10:00:00.000Z", erasedUsers: 1 };
+    const late = { readAt: "2026-12-05T10:05:00.000Z", erasedUsers: 2 };
+    expect(earliestRead(early, late)).toBe(early);
+    expect(earliestRead(late, early)).toBe(early);
+    expect(earliestRead(undefined, late)).toBeUndefined();
+    expect(earliestRead(early, undefined)).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { Redis } from "@upstash/redis";
 import { DELETED_USERS_KEY, ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
 import { erasureTagger, MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type Dataset, type Interaction } from "../data/movielens";
 
 /** Erased users as the Worker recorded them: erasure tag -> time of the erasure (ms). */
@@ -36,9 +37,38 @@ export function erasedCheck(erasures: Erasures, key: string | undefined): Erased
   };
 }
 
+/**
+ * What a build records of the erasure list it honoured (the manifest's
+ * `erasureList`): when it was read, the earliest read where a build read it
+ * more than once, and how many users it named. The Worker's erasure receipt
+ * calls the live index done for an erasure completed before that read.
+ */
+export type ErasureListRecord = NonNullable<IndexManifest["erasureList"]>;
+
+/** The erasure list as read now: its check and the record of the read. */
+export async function readErasureList(redis: Redis, key: string | undefined): Promise<{ erasures: Erasures; check: ErasedCheck; record: ErasureListRecord }> {
+  const readAt = new Date().toISOString();
+  const erasures = await readErasures(redis);
+  return { erasures, check: erasedCheck(erasures, key), record: { readAt, erasedUsers: erasures.size } };
+}
+
+/** The erasure list Redis holds, or undefined when there is no Redis to read it from. */
+export async function erasureListOf(
+  redis: { url: string; token: string } | null,
+  key: string | undefined,
+): Promise<{ check: ErasedCheck; record: ErasureListRecord } | undefined> {
+  return redis ? readErasureList(new Redis(redis), key) : undefined;
+}
+
 /** erasedCheck over the erasure list Redis holds, or undefined when there is no Redis to read it from. */
 export async function erasedCheckOf(redis: { url: string; token: string } | null, key: string | undefined): Promise<ErasedCheck | undefined> {
-  return redis ? erasedCheck(await readErasures(new Redis(redis)), key) : undefined;
+  return (await erasureListOf(redis, key))?.check;
+}
+
+/** The earlier of two reads of the list (what a build that read it twice honoured for sure); undefined when either is unknown. */
+export function earliestRead(a: ErasureListRecord | undefined, b: ErasureListRecord | undefined): ErasureListRecord | undefined {
+  if (!a || !b) return undefined;
+  return Date.parse(a.readAt) <= Date.parse(b.readAt) ? a : b;
 }
 
 /**
@@ -105,8 +135,12 @@ export async function scrubEventsFile(file: string, redis: Redis, erasures: Eras
  * ingest, so a build from a file ingest wrote before an erasure (ingest not
  * run since) still trains without the erased users.
  */
-export async function scrubBeforeBuild(file: string, access: { url: string; token: string }, key: string | undefined): Promise<number> {
+export async function scrubBeforeBuild(
+  file: string,
+  access: { url: string; token: string },
+  key: string | undefined,
+): Promise<{ removed: number; record: ErasureListRecord }> {
   const redis = new Redis({ url: access.url, token: access.token, automaticDeserialization: false, enableTelemetry: false });
-  const erasures = await readErasures(redis);
-  return scrubEventsFile(file, redis, erasures, erasedCheck(erasures, key));
+  const { erasures, check, record } = await readErasureList(redis, key);
+  return { removed: await scrubEventsFile(file, redis, erasures, check), record };
 }

@@ -3,7 +3,7 @@ import { Redis } from "@upstash/redis";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { type Interaction } from "../data/movielens";
 import { EVENT_STREAM_KEY } from "../../../shared/online/redis-keys";
-import { erasedCheck, readErasures, scrubEventsFile, streamMs } from "./erasures";
+import { type ErasureListRecord, readErasureList, scrubEventsFile, streamMs } from "./erasures";
 
 export interface IngestOptions {
   url: string;
@@ -26,6 +26,8 @@ export interface IngestReport {
   /** Lines of erased users removed from the file written by earlier runs. */
   scrubbed: number;
   cursor: string | null;
+  /** The erasure list this run honoured (read before the stream): a build from the file honoured it too. */
+  erasureList: ErasureListRecord;
 }
 
 /** One line of the output: an event as the stream carried it. */
@@ -43,12 +45,11 @@ export type StreamEvent = InteractionEvent & { region: string; streamId: string 
 export async function ingestFromRedis(options: IngestOptions): Promise<IngestReport> {
   const redis = new Redis({ url: options.url, token: options.token, automaticDeserialization: false, enableTelemetry: false });
   const pageSize = options.pageSize ?? 1000;
-  const erasures = await readErasures(redis);
-  const isErased = erasedCheck(erasures, options.erasureKey ?? process.env.ERASURE_KEY);
+  const { erasures, check: isErased, record: erasureList } = await readErasureList(redis, options.erasureKey ?? process.env.ERASURE_KEY);
   const scrubbed = await scrubEventsFile(options.outFile, redis, erasures, isErased);
   if (scrubbed > 0) options.log?.(`removed ${scrubbed} events of erased users from ${options.outFile}`);
   let cursor = (await readFile(options.cursorFile, "utf8").catch(() => "")).trim() || null;
-  const report: IngestReport = { read: 0, written: 0, droppedErased: 0, scrubbed, cursor };
+  const report: IngestReport = { read: 0, written: 0, droppedErased: 0, scrubbed, cursor, erasureList };
   for (;;) {
     const start = cursor ? `(${cursor}` : "-";
     const entries = streamEntries(await redis.xrange(EVENT_STREAM_KEY, start, "+", pageSize));

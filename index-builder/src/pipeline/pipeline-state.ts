@@ -6,6 +6,7 @@ import { type VersionEvaluation } from "./evaluate-version";
 import { type GateReport } from "./gate";
 import { type GcPlan } from "../publish/garbage-collect";
 import { type UploadReport } from "../publish/publish-index";
+import { type ErasureListRecord } from "../ingest/erasures";
 
 export const STEPS = ["ingest", "build", "evaluate", "gate", "upload", "canary", "promote", "histories", "gc"] as const;
 export type StepName = (typeof STEPS)[number];
@@ -16,7 +17,8 @@ export type Outcome = "promoted" | "refused" | "rolled_back";
 export interface PipelineState {
   runId: string;
   startedAt: string;
-  ingest?: { written: number; droppedErased: number; cursor: string | null } | { skipped: string };
+  /** `erasureList`: the list ingest honoured (absent in states written before it was recorded: then no build claims it). */
+  ingest?: { written: number; droppedErased: number; cursor: string | null; erasureList?: ErasureListRecord } | { skipped: string };
   /** `cutAt` null: a pair-hash holdout, chosen because of `holdoutFallback` (holdout.ts). */
   build?: { dir: string; version: string; cutAt: string | null; holdoutFallback?: string; trainEvents: number; liveEvents: number };
   evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };

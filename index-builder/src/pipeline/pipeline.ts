@@ -15,7 +15,7 @@ import { evaluateVersion } from "./evaluate-version";
 import { DEFAULT_GATE, gate, type GateConfig, gateTable } from "./gate";
 import { DEFAULT_HOLDOUT, gateHoldout, type Holdout, type HoldoutProtocol } from "./holdout";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
-import { dropErasedRows, erasedCheckOf } from "../ingest/erasures";
+import { dropErasedRows, earliestRead, erasedCheckOf, type ErasureListRecord, erasureListOf } from "../ingest/erasures";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
@@ -79,17 +79,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const state = await openRun(options.workDir, new Date(), options.candidateDir);
   const eventsFile = join(options.workDir, "live-events.jsonl");
   const protocol = options.holdout ?? DEFAULT_HOLDOUT;
-  let loaded: Promise<{ dataset: Dataset; liveEvents: number }> | null = null;
+  let loaded: Promise<{ dataset: Dataset; liveEvents: number; erasureList?: ErasureListRecord }> | null = null;
   // The base data plus every ingested event: read once per invocation, after ingest.
   const loadDataset = () =>
     (loaded ??= (async () => {
       const dataset = options.import ? (await importDataset(options.import)).dataset : await readMovieLensLatest(options.dataDir);
       // The base data may still hold users erased since it was exported: no build trains on them.
-      const dropped = await dropErasedRows(dataset, await erasedCheckOf(options.redis, process.env.ERASURE_KEY));
+      const list = await erasureListOf(options.redis, process.env.ERASURE_KEY);
+      const dropped = await dropErasedRows(dataset, list?.check);
       if (dropped > 0) log(`left out ${dropped} rows of erased users from the base data`);
       const live = (await exists(eventsFile)) ? await readLiveEvents(eventsFile) : [];
       dataset.interactions.push(...live.map(toInteraction));
-      return { dataset, liveEvents: live.length };
+      // The live events honoured the list as ingest read it, the base data as read here: the build honoured the earlier read.
+      const ingested = state.ingest && "erasureList" in state.ingest ? state.ingest.erasureList : undefined;
+      return { dataset, liveEvents: live.length, erasureList: earliestRead(ingested, list?.record) };
     })());
   let split: Holdout | null = null;
   const holdoutOf = async () => {
@@ -130,14 +133,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         return;
       }
       const r = await ingestFromRedis({ ...options.redis, outFile: eventsFile, cursorFile: join(options.workDir, "live-events.cursor"), log });
-      state.ingest = { written: r.written, droppedErased: r.droppedErased, cursor: r.cursor };
+      state.ingest = { written: r.written, droppedErased: r.droppedErased, cursor: r.cursor, erasureList: r.erasureList };
     })
   )
     return stopped();
 
   if (
     await step("build", async () => {
-      const { liveEvents } = await loadDataset();
+      const { liveEvents, erasureList } = await loadDataset();
       const holdout = await holdoutOf();
       const record = {
         cutAt: holdout.protocol.kind === "pair-hash" ? null : new Date(holdout.cutMs).toISOString(),
@@ -159,6 +162,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         log,
         titleBase,
         tune: tuneBudget(options.tuneSeconds ?? DEFAULT_TUNE.budgetSeconds),
+        erasureList,
       });
       state.build = { dir: built.dir, version: built.version, ...record };
     })

@@ -78,7 +78,7 @@ export async function eraseUser(env: Env, userId: string, requestId: string | nu
       status: redis ? "pending" : "disabled",
       note: "the next ingest removes this user's events from the files it wrote and drops them from the stream",
     },
-    { store: "index", status: redis ? "pending" : "disabled", note: "the next build trains without this user's events" },
+    { store: "index", status: redis ? "pending" : "disabled", note: "the next build that reads the erasure list trains without this user's rows" },
     { store: "list-cache", status: "expires", note: `lists cached for this user expire within ${CACHE_TTL_S} s` },
   ];
   const receipt: ErasureReceipt = {

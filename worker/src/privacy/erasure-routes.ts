@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
 import { readCurrentPointer, readManifest } from "../../../shared/index-format/index-reader";
 import { ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
+import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { erasureTag } from "../../../shared/privacy/erasure-tag";
+import { indexErasure } from "../../../shared/privacy/index-erasure";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import { erasuresQuery, erasuresQueryError, receiptParam } from "../http/schemas/erasures";
@@ -21,7 +23,8 @@ interface BuilderProgress {
  * turned into its tag here and not stored), `GET /admin/erasures` (latest),
  * `GET /admin/erasures/:receiptId`. The stored receipt is completed with the
  * builder's progress: when its ingest scrubbed the user's events from its
- * files, and whether the live index was built after that.
+ * files, and whether the live index's build read the erasure list after
+ * this erasure (its manifest's `erasureList`), and so left the user out.
  */
 export const erasuresAdmin = new Hono<AppEnv>()
   .use(adminAuth())
@@ -41,27 +44,25 @@ async function withBuilderProgress(env: Env, receipts: ErasureReceipt[]): Promis
   const redis = redisFromEnv(env);
   if (!redis || receipts.length === 0) return receipts;
   let progress: (BuilderProgress | null)[];
-  let builtAtMs: number | null = null;
-  let version: string | null = null;
+  let live: IndexManifest | null = null;
   try {
     const found = (await redis.hmget<Record<string, unknown>>(ERASURE_APPLIED_KEY, ...receipts.map((r) => r.subject))) ?? {};
     progress = receipts.map((r) => progressOf(found[r.subject]));
     const pointer = await readCurrentPointer(env.INDEX_KV);
-    const manifest = pointer ? await readManifest(env.INDEX_KV, pointer.version) : null;
-    if (manifest) [builtAtMs, version] = [Date.parse(manifest.builtAt), manifest.version];
+    live = pointer ? await readManifest(env.INDEX_KV, pointer.version) : null;
   } catch {
     return receipts.map((r) => ({ ...r, builderProgress: "unknown: Redis or the index store is unreachable" }));
   }
   return receipts.map((r, i) => {
     const done = progress[i];
-    if (!done || done.appliedAtMs < Date.parse(r.requestedAt)) return r;
+    const scrubbed = done && done.appliedAtMs >= Date.parse(r.requestedAt) ? done : null;
     return {
       ...r,
       stores: r.stores.map((s) => {
-        if (s.store === "builder-files")
-          return { ...s, status: "done", removed: { lines: done.linesRemoved }, note: `scrubbed at ${new Date(done.appliedAtMs).toISOString()}` };
-        if (s.store === "index" && builtAtMs !== null && builtAtMs >= done.appliedAtMs)
-          return { ...s, status: "done", note: `live index ${version} was built without them` };
+        if (s.store === "builder-files" && scrubbed)
+          return { ...s, status: "done", removed: { lines: scrubbed.linesRemoved }, note: `scrubbed at ${new Date(scrubbed.appliedAtMs).toISOString()}` };
+        // Whether the live index left them out: its build read the erasure list after this erasure (shared/privacy/index-erasure.ts).
+        if (s.store === "index" && s.status !== "disabled" && live) return { ...s, ...indexErasure(r.completedAt, live) };
         return s;
       }),
     };

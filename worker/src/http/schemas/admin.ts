@@ -120,6 +120,14 @@ export const manifestBody = v.pipe(
     ),
     build: v.optional(v.pipe(v.record(v.string(), v.unknown()), v.description("How the builder made this version: for people and audits."))),
     evaluation: v.optional(section<ManifestEvaluation>("How the publication gate scored this version.")),
+    erasureList: v.optional(
+      v.pipe(
+        v.looseObject({ readAt: v.string(), erasedUsers: count }),
+        v.description(
+          "The erasure list the build checked its data against: when it was read (ISO 8601) and how many users it named. Erasure receipts completed before then show the index part done.",
+        ),
+      ),
+    ),
   }),
 );
 
