@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
+import { describeTransform } from "../data/weights";
 import { startChoice } from "./build-index";
 import { syntheticPlayLog } from "../import/fixtures/synthetic-play-log";
 import { beyondALoser, datasetTuningData, DEFAULT_TUNE, DLAE_HEAD_ITEMS, dlaeCandidates, ialsCost, lightGrid, tuneOnValidation } from "./tune-on-validation";
@@ -68,6 +69,13 @@ describe("tuneOnValidation", () => {
     };
     const uncut = await run(1e6);
     expect(uncut.report.budgetCut).toBe(false);
+    // Each weight transform walks its own α and λ (they fit its scale), not only the point another one reached.
+    const ialsParams = uncut.report.trials.filter((t) => t.stage === "ials").map((t) => t.params);
+    for (const t of datasetTuningData(dataset).transforms) {
+      const mine = ialsParams.filter((p) => p.transform === describeTransform(t));
+      expect(new Set(mine.map((p) => p.alpha)).size, describeTransform(t)).toBeGreaterThanOrEqual(3);
+      expect(new Set(mine.map((p) => p.regularization)).size, describeTransform(t)).toBeGreaterThanOrEqual(3);
+    }
     expect(uncut.lines.some((l) => l.includes("resuming"))).toBe(false);
     // 120 items: the co-visitation stage also tries the three DLAE lists, and keeps whichever list scored best.
     const covisitTrials = uncut.report.trials.filter((t) => t.stage === "covisit");

@@ -161,10 +161,12 @@ export function dlaeCandidates(best: CovisitOptions, items: number): CovisitOpti
  * Picks the build's knobs on a validation carve of its own training data
  * (each user's most recent 20%, or a seeded random 20% when time cannot
  * carve: eval/carve-check.ts), within a time budget, starting from `start`:
- * 1. iALS: the weight transform (for count kinds: log at several ε, binary),
- *    then α, λ and dims, one knob at a time, each step keeping the best
- *    (coordinate ascent on validation nDCG@10 of exact iALS scores): passes
- *    with steps of 2 and 4, then passes with steps of √2 for α and λ;
+ * 1. iALS: for each weight transform in turn (the start's, then for count
+ *    kinds log at several ε and binary, for ratings stars and binary), α, λ
+ *    (and for the start's, dims) one knob at a time, each step keeping the
+ *    best (coordinate ascent on validation nDCG@10 of exact iALS scores) in
+ *    passes with steps of 2 and 4; then passes with steps of √2 for α, λ
+ *    and dims around the best of all;
  * 2. co-visitation: support threshold, decay half-life and session window
  *    (the gap between a pair's two interactions), scored as a recommender of its own;
  * 3. light weights: the funnel's candidates for validation users replayed
@@ -299,51 +301,99 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   let transform = start.transform;
   let ials = start.ials;
   let bestIals = 0;
+  // Validation nDCG@10 of every point scored, by pointKey.
+  const scored = new Map<string, number>();
   const startIals = await scoreIals(transform, ials);
+  scored.set(pointKey(transform, ials), startIals);
   takeAsBest(startIals, transform, ials);
   const tried = new Set([pointKey(transform, ials)]);
-  const transforms = data.transforms;
-  // Two coarse passes (factors of 2 and 4), then up to two fine ones (√2) around the best: validation nDCG
+  // The coarse passes walk each weight transform in turn, the start's first and each other from the best α, λ
+  // and size so far, because α and λ fit a transform's scale. Comparing the transforms at one point (the walk
+  // before this) kept ML-100K's ratings (the MSR split imported, validation a per-user random 20%) at "rating",
+  // α 1, λ 0.02 (0.2461), where stars-as-confidence peaks at α 6, λ 0.03 (0.2497), from a start at α 1, λ 0.005.
+  const transforms = [start.transform, ...data.transforms.filter((t) => JSON.stringify(t) !== JSON.stringify(start.transform))];
+  // Two coarse passes (factors of 2 and 4) per transform, then up to two fine ones (√2) around the best: validation nDCG
   // can peak sharply in λ (a factor of 2 either side of the best cost 0.012-0.024 on a play-count log).
   // The drop past the peak is the objective's, not a slow start: on the synthetic log of
   // bench/lib/synthetic-plays.ts (log(1 + count/103), α 2, 64 dims) λ 0.005 / 0.01 / 0.02 give validation
   // nDCG@10 0.1331 / 0.0796 / 0.0312 (popularity's level) with the 0.01 initialisation and 10 sweeps, and
   // 0.1334 / 0.0930 / 0.0314 from a 0.1 one (0.1335 / 0.0894 / 0.0314 from 0.3; 30 sweeps: λ 0.01 0.0945).
-  // The walk can be cut by its share of the budget and resumed where it stopped (step 4): `pass` and `knobAt` say where.
+  // The walk can be cut by its share of the budget and resumed where it stopped (step 4): `segment`, `pass` and
+  // `knobAt` say where.
+  let segment = 0;
   let pass = 0;
   let knobAt = 0;
+  /** The coarse passes' point in the current transform (the best found in it); null until a segment's start is scored. */
+  let local: { transform: WeightTransform; ials: IalsOptions; score: number } | null = { transform, ials, score: startIals };
   let passBest = bestIals;
   // The knob's candidates as they were when the walk reached it: a walk cut in the middle of a knob resumes the
   // same list, not one recomputed around a best point that moved meanwhile, so it goes where an uncut walk goes.
   let knobList: [WeightTransform, IalsOptions][] | null = null;
-  const skipsPastLoser = (t: WeightTransform, o: IalsOptions): boolean => beyondALoser(o.dims, ials.dims, (d) => tried.has(pointKey(t, { ...o, dims: d })));
+  const skipsPastLoser = (t: WeightTransform, o: IalsOptions, best: IalsOptions): boolean =>
+    beyondALoser(o.dims, best.dims, (d) => tried.has(pointKey(t, { ...o, dims: d })));
+  /** Scores a point not tried yet (false: the budget stops the walk first); undefined when it was tried. */
+  const tryPoint = async (t: WeightTransform, o: IalsOptions): Promise<number | undefined | false> => {
+    const key = pointKey(t, o);
+    if (tried.has(key)) return undefined;
+    if (overBudget(ialsCost(ialsSeconds, o.dims))) return false;
+    tried.add(key);
+    const score = await scoreIals(t, o);
+    scored.set(key, score);
+    return score;
+  };
   const walkIals = async (): Promise<boolean> => {
     while (pass < 4) {
-      const steps = pass < 2 ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
+      const coarse = pass < 2;
+      if (coarse && local === null) {
+        // A new transform's walk starts from the best α, λ and size so far.
+        const t = transforms[segment]!;
+        const score = await tryPoint(t, ials);
+        if (score === false) return false;
+        local = { transform: t, ials, score: score ?? scored.get(pointKey(t, ials))! };
+        if (score !== undefined && local.score > bestIals) takeAsBest(local.score, t, ials);
+        passBest = local.score;
+      }
+      // Coarse passes move the transform's own point; fine passes the best of all.
+      const at = () => (coarse ? local! : { transform, ials });
+      const steps = coarse ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
       const knobs: (() => [WeightTransform, IalsOptions][])[] = [
-        () => (pass < 2 ? transforms.map((t) => [t, ials]) : []),
-        () => steps.map((f) => [transform, { ...ials, alpha: roundKnob(ials.alpha * f) }]),
-        () => steps.map((f) => [transform, { ...ials, regularization: roundKnob(ials.regularization * f) }]),
-        // Sizes again in the fine passes: a larger size compared at the coarse α and λ may win at the fine ones.
-        // Nearest sizes first, so a size beyond one that lost is skipped (skipsPastLoser).
-        () => [...DIMS_GRID].sort((a, b) => sizeDistance(a, ials.dims) - sizeDistance(b, ials.dims) || a - b).map((dims) => [transform, { ...ials, dims }]),
+        () => steps.map((f) => [at().transform, { ...at().ials, alpha: roundKnob(at().ials.alpha * f) }]),
+        () => steps.map((f) => [at().transform, { ...at().ials, regularization: roundKnob(at().ials.regularization * f) }]),
+        // Sizes in the start transform's coarse passes and again in the fine ones (a larger size compared at the coarse
+        // α and λ may win at the fine ones). Nearest sizes first, so a size beyond one that lost is skipped (skipsPastLoser).
+        () =>
+          coarse && segment > 0
+            ? []
+            : [...DIMS_GRID]
+                .sort((a, b) => sizeDistance(a, at().ials.dims) - sizeDistance(b, at().ials.dims) || a - b)
+                .map((dims) => [at().transform, { ...at().ials, dims }]),
       ];
       for (; knobAt < knobs.length; knobAt++, knobList = null) {
         knobList ??= knobs[knobAt]!();
         for (const [t, o] of knobList) {
+          if (skipsPastLoser(t, o, at().ials)) continue;
+          const score = await tryPoint(t, o);
+          if (score === false) return false;
+          if (score === undefined) continue;
           const key = pointKey(t, o);
-          if (tried.has(key) || skipsPastLoser(t, o)) continue;
-          if (overBudget(ialsCost(ialsSeconds, o.dims))) return false;
-          tried.add(key);
-          const score = await scoreIals(t, o);
+          if (coarse && score > local!.score && earnsItsSize(o, key)) local = { transform: t, ials: o, score };
           if (score > bestIals && earnsItsSize(o, key)) takeAsBest(score, t, o);
         }
       }
-      // A coarse pass that found nothing sends the walk to the fine steps; a fine pass that found nothing ends it.
-      const found = bestIals > passBest;
-      pass = !found && pass === 0 ? 2 : !found && pass >= 2 ? 4 : pass + 1;
       knobAt = 0;
-      passBest = bestIals;
+      if (coarse) {
+        // A coarse pass that found nothing, or the second, ends this transform's walk; after the last transform, the fine passes.
+        const found = local!.score > passBest;
+        passBest = local!.score;
+        if (found && pass === 0) pass = 1;
+        else if (++segment < transforms.length) [pass, local] = [0, null];
+        else [pass, passBest] = [2, bestIals];
+      } else {
+        // A fine pass that found nothing ends the walk.
+        const found = bestIals > passBest;
+        pass = found ? pass + 1 : 4;
+        passBest = bestIals;
+      }
     }
     return true;
   };

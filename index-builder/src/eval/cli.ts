@@ -5,15 +5,13 @@ import { evaluateRecommender } from "./evaluate";
 import { modelLineup } from "./models";
 import { DatasetMissingError, type ImportedSplitOptions, loadImportedSplit, loadSplit, type ProtocolName } from "./protocols";
 import { describeCarve } from "./carve-check";
-import { randomCarveReason, validationCarve } from "./validation-split";
+import { randomCarveReason } from "./validation-split";
 import { startChoice } from "../build/build-index";
 import { DEFAULT_TUNE, tuneOnValidation } from "../build/tune-on-validation";
-import { type TunedChoice, type TuningReport } from "../build/tuning-choice";
+import { type TuningReport } from "../build/tuning-choice";
 import { IMPORT_ARGS, IMPORT_USAGE, importOptionsFrom } from "../import/import-args";
 import { type ReportRow, toRow, writeReport } from "./report";
-import { MSR_FUNNEL, MSR_IALS, TIME_FUNNEL, TIME_IALS, TUNING_NOTES } from "./tuned-params";
-import { chooseWeighting } from "./choose-weighting";
-import { describeTransform, type RowWeighting } from "../data/weights";
+import { FUNNEL, FUNNEL_NOTE } from "./tuned-params";
 import { DatasetFormatError } from "../data/movielens";
 import { ImportError } from "../import/row-sources";
 
@@ -67,36 +65,25 @@ async function main(argv: string[]): Promise<number> {
   }
   const split = importOptions ? await loadImportedSplit(importOptions) : await loadSplit(resolve(values.dataset!), protocol as ProtocolName);
   const notes: string[] = [];
-  let tuned: TunedChoice | undefined;
-  let weighting: RowWeighting = "binary";
   // Validation stands in for test: when the test carve is random, so is every validation carve.
   const randomCarveBecause = randomCarveReason(split.carve);
-  if (split.imported) {
-    const { dataset, tuning } = split.imported;
-    const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
-    const recentLimit = (split.protocol === "msr" ? MSR_FUNNEL : TIME_FUNNEL).recentLimit;
-    const result = await tuneOnValidation(tuning, startChoice(dataset), {
-      ...DEFAULT_TUNE,
-      budgetSeconds,
-      recentLimit,
-      randomCarveBecause,
-      log: (line) => console.log(line),
-    });
-    tuned = result.choice;
-    split.train = tuning.tableOf(tuned.transform);
-    notes.push(...importedNotes(result.report));
-  } else {
-    notes.push(...TUNING_NOTES[split.protocol]);
-    const choice = await chooseWeighting(split.train, split.protocol, split.protocol === "msr" ? MSR_IALS : TIME_IALS, randomCarveBecause);
-    weighting = choice.transform;
-    const line = `Rating weights for iALS and the funnel (its training and fold-in), chosen on the validation carve by iALS nDCG@10: ${choice.trials.map((t) => `${t.transform} ${t.ndcgAt10}`).join("; ")} -> ${describeTransform(choice.transform)}. SAR and co-visitation use the raw rows.`;
-    console.log(line);
-    notes.push(line);
-  }
+  // Every split is tuned as an imported log is: the build's own tuning on a validation carve of the training rows.
+  const { tuning } = split.imported;
+  const budgetSeconds = Number(values["tune-seconds"] ?? DEFAULT_TUNE.budgetSeconds);
+  const result = await tuneOnValidation(tuning, startChoice(split.imported.dataset), {
+    ...DEFAULT_TUNE,
+    budgetSeconds,
+    recentLimit: FUNNEL.recentLimit,
+    randomCarveBecause,
+    log: (line) => console.log(line),
+  });
+  const tuned = result.choice;
+  split.train = tuning.tableOf(tuned.transform);
+  notes.push(...importedNotes(result.report), FUNNEL_NOTE);
   if (split.carve.fallbackReasons.length)
     notes.push(`WARNING: the time split is unsound (${split.carve.fallbackReasons.join("; ")}): the test rows are a seeded per-user random carve instead.`);
   if (split.carve.problems.length) notes.push(`WARNING: the test carve is unsound (${split.carve.problems.join("; ")}): these numbers decide nothing.`);
-  const validation = validationCarve(split.train, split.protocol, randomCarveBecause).report;
+  const validation = result.report.carve;
   console.log(describeCarve("validation carve of the training rows", validation));
   if (validation.fallbackReasons.length)
     notes.push(
@@ -107,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${split.dataset} / ${split.reportAs ?? split.protocol}: ${split.train.users.length} train rows, ${split.test.users.length} test rows`);
   const only = values.models?.split(",");
   const rows: ReportRow[] = [];
-  for (const model of modelLineup(split.protocol, split.items, tuned, weighting, randomCarveBecause)) {
+  for (const model of modelLineup(split.items, tuned, randomCarveBecause)) {
     if (only && !only.includes(model.name)) continue;
     const skip = model.skipReason?.(split.train);
     if (skip) {

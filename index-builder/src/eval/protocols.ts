@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { readMovieLensLatest } from "../data/movielens";
-import { type InteractionTable, rowCount, selectRows, tableFromRows } from "../train/interaction-table";
+import { type InteractionTable, rowCount, selectRows } from "../train/interaction-table";
 import { readMl100k } from "./ml-100k";
 import { readMl100kItems } from "./ml-100k-items";
 import { msrStratifiedSplit, TEST } from "./msr-split";
@@ -30,8 +30,8 @@ export interface EvalSplit {
   description: string;
   /** How the test rows were carved, and why (a time split refused for no timestamps says so here). */
   carve: CarveReport;
-  /** For an imported log: the dataset and its training rows under any weight transform, for tuning on validation. */
-  imported?: { dataset: Dataset; tuning: TuningData };
+  /** The training rows as a dataset, and under any weight transform, for the build's tuning on validation. */
+  imported: { dataset: Dataset; tuning: TuningData };
 }
 
 /** The MSR split's parameters (BASELINES.md §A). */
@@ -45,32 +45,45 @@ export const RANDOM_TEST_SEED = 42;
 /** Thrown when the dataset directory is not there; the CLI prints it and exits non-zero. */
 export class DatasetMissingError extends Error {}
 
-export async function loadSplit(dir: string, protocol: ProtocolName): Promise<EvalSplit> {
-  const dataset = basename(dir);
+/**
+ * A MovieLens protocol's split, with what the build's tuning needs (`imported`): every choice is then made by
+ * the same tuning on a validation carve of the training rows that any imported log gets (cli.ts), not by
+ * constants chosen for MovieLens. `msr`: the MS Recommenders split (BASELINES.md §A), handed on as a split
+ * given by someone else (test rows not after the training rows, so validation carves at random); `time`: the
+ * time protocol of an imported log.
+ */
+export async function loadSplit(dir: string, protocol: ProtocolName, log: (line: string) => void = (line) => console.log(line)): Promise<EvalSplit> {
+  const name = basename(dir);
   if (protocol === "msr") {
     requireFile(dir, "u.data", "the MSR protocol needs MovieLens-100K (u.data)");
     const table = await readMl100k(dir);
     const items = existsSync(join(dir, "u.item")) && existsSync(join(dir, "u.genre")) ? await readMl100kItems(dir) : [];
     const mask = msrStratifiedSplit(table, MSR_RATIO, MSR_SEED);
+    // u.data's rows in file order (the split's order), as a ratings log.
+    const rows = (side: number): Dataset["interactions"] =>
+      Array.from({ length: rowCount(table) }, (_, r) => r)
+        .filter((r) => mask[r] === side)
+        .map((r) => ({
+          userId: table.userIds[table.users[r]!]!,
+          itemId: table.itemIds[table.items[r]!]!,
+          rating: table.values[r]!,
+          timestampMs: table.timestampsSec[r]! * 1000,
+        }));
+    const train: Dataset = { name, items, interactions: rows(0), weightKind: "ratings" };
+    const test: Dataset = { name, items: [], interactions: rows(TEST), weightKind: "ratings" };
+    const split = splitOfGiven(train, test, { test: "the MSR test rows", train: "the MSR training rows" }, log);
     return {
-      dataset,
+      ...split,
       protocol,
-      train: selectRows(table, mask, 0),
-      test: selectRows(table, mask, TEST),
-      items,
-      carve: reportOf(table, mask, "msr", []),
+      reportAs: undefined,
       description:
         `MS Recommenders python_stratified_split(ratio=${MSR_RATIO}, filter_by="item", seed=${MSR_SEED}) as in BASELINES.md §A; ` +
-        "every test rating is relevant; full ranking with training items removed; users in both test and predictions.",
+        "every test rating is relevant; full ranking with training items removed; users in both test and predictions. " +
+        `Validation: ${split.description}`,
     };
   }
   requireFile(dir, "ratings.csv", "the time protocol needs a MovieLens 'latest' directory (ratings.csv)");
-  const data = await readMovieLensLatest(dir);
-  const table = tableFromRows(
-    data.interactions.map((x) => ({ userId: x.userId, itemId: x.itemId, value: x.rating ?? 1, timestampSec: x.timestampMs / 1000 })),
-    data.items.map((item) => item.itemId),
-  );
-  return timeSplit(dataset, table, data.items, (line) => console.log(line)).split;
+  return splitOfDataset({ ...(await readMovieLensLatest(dir)), name }, log);
 }
 
 /**
@@ -85,6 +98,11 @@ export async function loadImportedSplit(options: ImportedSplitOptions, log: (lin
   if (options.test) return givenSplit(options, options.test, log);
   const { dataset, summary } = await importDataset(options);
   for (const line of formatSummary(summary)) log(line);
+  return splitOfDataset(dataset, log);
+}
+
+/** A log split like the time protocol (each user's most recent 20% test, or a seeded random 20% when time cannot order rows), with its tuning data. */
+function splitOfDataset(dataset: Dataset, log: (line: string) => void): EvalSplit {
   const { table, rowOf } = trainingTableRows(dataset);
   const { split, mask } = timeSplit(dataset.name, table, dataset.items, log);
   // Tuning and its start point see the training rows alone: the weight transforms' grid (ε from pair-count
@@ -113,15 +131,25 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
   for (const line of formatSummary(summary)) log(line);
   const given = await importDataset({ ...options, interactions: testFile, items: undefined });
   log(`test file: ${formatSummary(given.summary)[0]}`);
+  return splitOfGiven(
+    dataset,
+    given.dataset,
+    { test: `the test rows given in ${basename(testFile)}`, train: `the training rows from ${basename(options.interactions)}` },
+    log,
+  );
+}
+
+/** `dataset` (training rows) and `given` (test rows), split as someone else made them; `names` say what each is in the logs and the description. */
+function splitOfGiven(dataset: Dataset, given: Dataset, names: { test: string; train: string }, log: (line: string) => void): EvalSplit {
   const catalogue = new Set(dataset.items.map((item) => item.itemId));
-  const testOnlyItems = given.dataset.items.filter((item) => !catalogue.has(item.itemId));
+  const testOnlyItems = given.items.filter((item) => !catalogue.has(item.itemId));
   dataset.items.push(...testOnlyItems);
   const train = trainingTable(dataset);
   const userIndex = new Map(train.userIds.map((id, i) => [id, i]));
   const itemIndex = new Map(train.itemIds.map((id, i) => [id, i]));
   const pairs = new Map<string, { user: number; item: number; timestampSec: number }>();
   const coldUsers = new Set<string>();
-  for (const x of given.dataset.interactions) {
+  for (const x of given.interactions) {
     const user = userIndex.get(x.userId);
     if (user === undefined) {
       coldUsers.add(x.userId);
@@ -155,15 +183,15 @@ async function givenSplit(options: ImportOptions, testFile: string, log: (line: 
     after === null
       ? "the rows carry no times that order them, so validation carves each user's training rows at random"
       : `for ${(after * 100).toFixed(1)}% of its users the test rows come at or after the last training row, so it is taken for a ${method === "time" ? "time split and validation carves each user's most recent training rows" : "random split and validation carves each user's training rows at random"}`;
-  log(describeCarve(`test split given by ${testFile}`, carve));
-  log(`test split given by ${testFile}: ${shape}`);
-  if (coldUsers.size > 0) log(`test split given by ${testFile}: ${coldUsers.size} users have no training rows and are left out`);
-  if (repeats > 0) log(`test split given by ${testFile}: ${repeats} test pairs are training pairs too; they count as relevant, and no model can reach them`);
+  log(describeCarve(names.test, carve));
+  log(`${names.test}: ${shape}`);
+  if (coldUsers.size > 0) log(`${names.test}: ${coldUsers.size} users have no training rows and are left out`);
+  if (repeats > 0) log(`${names.test}: ${repeats} test pairs are training pairs too; they count as relevant, and no model can reach them`);
   const description =
-    `the test rows given in ${basename(testFile)} (${rows.length} user-item pairs of ${carve.heldOutUsers} users; ` +
+    `${names.test} (${rows.length} user-item pairs of ${carve.heldOutUsers} users; ` +
     `${coldUsers.size} users with no training rows left out; ${(carve.unseenShare * 100).toFixed(1)}% of pairs on items no training row has; ` +
     `${repeats} pairs the training rows hold too, relevant and unreachable), ` +
-    `the training rows from ${basename(options.interactions)}: ${shape}; every test row is relevant; full ranking over all items with training items removed.`;
+    `${names.train}: ${shape}; every test row is relevant; full ranking over all items with training items removed.`;
   return {
     dataset: dataset.name,
     protocol: "time",
@@ -195,11 +223,16 @@ function concatTables(a: InteractionTable, b: InteractionTable): InteractionTabl
   };
 }
 
-function timeSplit(dataset: string, table: InteractionTable, items: CatalogItem[], log: (line: string) => void): { split: EvalSplit; mask: Uint8Array } {
+function timeSplit(
+  dataset: string,
+  table: InteractionTable,
+  items: CatalogItem[],
+  log: (line: string) => void,
+): { split: Omit<EvalSplit, "imported">; mask: Uint8Array } {
   const { mask, report } = soundCarve(table, TIME_TEST_FRACTION, RANDOM_TEST_SEED);
   log(describeCarve("test split", report));
   const rows = `${TIME_TEST_FRACTION * 100}% of rows (round, at least 1)`;
-  const split: EvalSplit = {
+  const split: Omit<EvalSplit, "imported"> = {
     dataset,
     protocol: "time",
     train: selectRows(table, mask, 0),

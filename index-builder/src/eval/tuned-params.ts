@@ -374,6 +374,9 @@ export const MSR_FUNNEL: FunnelTuning = {
   training: FUNNEL_TREES,
   covisit: MSR_FUNNEL_COVISIT,
 };
+/** The funnel's offline choices that hold for every dataset: the whole training history folded in (it reproduces the trained user vector), the heavy ranker's training. */
+export const FUNNEL: Pick<FunnelTuning, "recentLimit" | "training"> = { recentLimit: Infinity, training: FUNNEL_TREES };
+
 /** Time validation with the ANN padding of up to 1,000 seen items: covisit 0.25 / pop 0.03 0.1358; 0.1 / 0.03 0.1329; 0.05 / 0.01 0.1305. */
 /*
  * The time funnel's co-visitation lists: DLAE (λ 300, p 0.5, top 200) fitted on the 2,000 items most users met
@@ -390,7 +393,7 @@ export const TIME_FUNNEL: FunnelTuning = {
   covisit: { similarity: "dlae", easeRegularization: 300, dlaeDropout: 0.5, topN: 200, dlaeHead: 2000 },
 };
 
-const FUNNEL_NOTE =
+export const FUNNEL_NOTE =
   "funnel rows: the served funnel itself (shared/funnel's runFunnel, the code the Worker runs) through in-memory ports over the blobs a build would publish from the training rows (index-builder/src/funnel/): item table, fold-in data and vector pages, co-visitation pages, IVF-PQ head and shards searched at the knobs the build calibrated (ann.calibration: the smallest nprobe, then shortlist, whose recall@100 against brute force on up to 200 trained user vectors reaches 0.99; see calibration_* under the funnel row), the popular list. Each user's session is replayed at their newest training row with the user's whole training history as recent events (it reproduces the trained user vector; the Worker's session keeps its 50 most recent events). Sources with the Worker's quotas, merge with the training items excluded, the light ranker with the tuned weights an index would ship, the heavy ranker on the light top 100 when validation chose it, policy rerank with exploration off (an offline list must not depend on a coin). " +
   "The heavy ranker (features v2, LambdaMART oblivious trees: 150 trees of depth 4, shrinkage 0.02, Burges 2010; exported to ONNX in standard operators) learns from validation rows carved from the training split (the funnel fitted on the rest replays each validation user's request). The order served is chosen on those users, as build-ranker.ts chooses an index's: the light order, then the best single source's raw order (ann, covisit, content, popular, served as light weights on that source alone), then the heavy ranker (cross-fitted: a model trained on one half of the users scores the other half), each replacing the order chosen before it only when the 95% paired bootstrap interval (2,000 resamples of the validation users, seed 23) of its nDCG@10 lead lies above zero; choice_* under the funnel row give each lead and interval, `order` the outcome. The heavy ranker kept is retrained on all validation users. " +
   "funnel (the order chosen), funnel-heavy, funnel-light and funnel-source-<s> (one source's raw order) use the served policy (MMR λ 0.9); funnel-relevance (the order chosen) and funnel-light-relevance rank by relevance only (λ 1); funnel-light-worker-weights uses the Worker's WARM_LIGHT_WEIGHTS, what it serves from an index that ships no weights. annRecallAt100: share of the exact iALS top 100 (same folded-in vector, training items removed) among the ANN source's proposals; annUnseen counts those proposals; proposals_<s>: candidates per request each offline source proposed (0: the source proposed nothing, as content does without item categories, and its raw-order row repeats the merge order).";

@@ -87,9 +87,9 @@ describe("a play-count log without timestamps", () => {
     // The eval on the same file: a per-user random test carve, choices made on a validation carve of its training rows.
     const split = await loadImportedSplit(options, say);
     expect(split.carve.method).toBe("random");
-    const tuned = await tuneOnValidation(split.imported!.tuning, startChoice(split.imported!.dataset), { ...DEFAULT_TUNE, budgetSeconds: 8, log: say });
-    split.train = split.imported!.tuning.tableOf(tuned.choice.transform);
-    const lineup = modelLineup(split.protocol, split.items, tuned.choice);
+    const tuned = await tuneOnValidation(split.imported.tuning, startChoice(split.imported.dataset), { ...DEFAULT_TUNE, budgetSeconds: 8, log: say });
+    split.train = split.imported.tuning.tableOf(tuned.choice.transform);
+    const lineup = modelLineup(split.items, tuned.choice);
     const ndcg = async (name: string) =>
       (
         await evaluateRecommender(
