@@ -33,7 +33,7 @@ export const DEFAULT_LIGHT_WEIGHTS: LightWeights = {
  * Weights when the user has a vector (ANN candidates exist): order by the
  * user-vector (ANN) score, with a little co-visitation and popularity.
  * Chosen on ML-100K validation rows carved from the training split
- * (index-builder/src/eval/funnel/tune-funnel.ts, the ANN source padded for
+ * (docs/movielens-hand-tuning.md, the ANN source padded for
  * seen items as served): nDCG@10 0.2833, against 0.2815 for exact iALS
  * scoring, 0.2814 for ANN order alone and 0.2573 for DEFAULT_LIGHT_WEIGHTS.
  * Sources the offline data lacks (trending, context, fresh, editorial) keep

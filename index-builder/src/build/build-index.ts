@@ -28,7 +28,7 @@ const PARALLEL_ENCODE_ITEMS = 500_000;
 
 /**
  * Light-ranker weights for users with a vector on the demo data, chosen on
- * its time-split validation rows (eval/tuned-params.ts TIME_FUNNEL: 0.1358
+ * its time-split validation rows (docs/movielens-hand-tuning.md, TIME_FUNNEL: 0.1358
  * against 0.1305 for the Worker's WARM_LIGHT_WEIGHTS): scores ranked per
  * source, ANN 1, co-visitation 0.25, popularity 0.03. The build's tuning
  * starts from them (`startChoice`); what it picks is shipped in the manifest.

@@ -123,7 +123,7 @@ const WINDOW_HOURS_GRID = [1, 24];
  * items, those most users met; a larger catalogue's other items get no list.
  * One dense inverse, O(n³): dlaeWeights took 3 CPU s at 1,700 items and 28
  * at 3,000 on this VM. On the demo's time validation a head of 2,000 scored
- * as one of 3,000 (tuned-params.ts, TIME_FUNNEL). On the synthetic play log
+ * as one of 3,000 (docs/movielens-hand-tuning.md, TIME_FUNNEL). On the synthetic play log
  * (npm run bench:plays-proxy -- --synthetic; 16.2k items, the 2,000 most met
  * hold 49.5% of the rows) a head of 3,000: co-visitation validation 0.1311
  * against 0.1301, served test nDCG@10 0.162379 against 0.162469, tuning 306

@@ -28,7 +28,7 @@ export interface MlpTrainOptions {
 
 /**
  * A linear scorer under LambdaRank@10: on the funnel's validation rows it led
- * the light order where the [32,16] and [16] networks trailed it (eval/tuned-params.ts).
+ * the light order where the [32,16] and [16] networks trailed it (docs/movielens-hand-tuning.md).
  */
 export const DEFAULT_MLP_TRAINING: MlpTrainOptions = {
   hidden: [],

@@ -35,7 +35,7 @@ export interface TreeTrainOptions {
 }
 
 /**
- * Chosen on the eval's validation carves (eval/tuned-params.ts, cross-fitted over two halves of the
+ * Chosen on the eval's validation carves (docs/movielens-hand-tuning.md, cross-fitted over two halves of the
  * validation users): depth 4, 150 trees at shrinkage 0.02 stayed closest to the light order on
  * ML-100K and ahead of it (within noise) on ml-latest-small.
  */

@@ -56,7 +56,7 @@ export function describeLists(options: CovisitOptions): string {
 export const DEFAULT_COVISIT: CovisitOptions = { topN: 50, halfLifeSec: 365 * 86_400, minUsers: 2 };
 
 /**
- * Tuned on a validation split of the demo data (eval/tuned-params.ts,
+ * Tuned on a validation split of the demo data (docs/movielens-hand-tuning.md,
  * TIME_COVISIT): with 9.7k mostly rare items, lists need pairs that at least
  * 50 users share, or top-N by Jaccard fills with coincidences.
  */

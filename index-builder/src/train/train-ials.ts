@@ -22,7 +22,7 @@ export interface TrainedEmbeddings {
 
 /**
  * Implicit-ALS parameters for the demo data (ml-latest-small): the values
- * eval/tuned-params.ts chose on a validation split of it (TIME_IALS: 64 dims,
+ * docs/movielens-hand-tuning.md records it chose on a validation split of it (TIME_IALS: 64 dims,
  * alpha 1, λ 0.005 frequency-scaled with ν = 1, 10 sweeps). 64 dims keeps
  * the request-time fold-in well under a millisecond.
  */

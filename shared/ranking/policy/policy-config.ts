@@ -30,7 +30,7 @@ export interface PolicyConfig {
 
 /**
  * mmrLambda 0.9 trades a little accuracy for variety: on ML-100K validation
- * (tune-funnel.ts, warm light weights) nDCG@10 is 0.2834 at 1, 0.2800 at
+ * (docs/movielens-hand-tuning.md, warm light weights) nDCG@10 is 0.2834 at 1, 0.2800 at
  * 0.95, 0.2779 at 0.9 and 0.2727 at 0.8.
  */
 export const DEFAULT_POLICY: PolicyConfig = {
