@@ -30,7 +30,8 @@ describe("loadSplit: MovieLens protocols handed to the build's tuning", () => {
     expect(dataset.interactions).toHaveLength(75_066);
     expect(dataset.weightKind).toBe("ratings");
     const stars = tuning.tableOf({ kind: "stars", ratingMax: 5 });
-    expect(stars.itemIds).toBe(split.train.itemIds);
+    expect(stars.itemIds).toEqual(split.test.itemIds);
+    expect(stars.userIds).toEqual(split.test.userIds);
     expect(pairs(stars)).toEqual(pairs(split.train));
     expect(datasetTransform(dataset)).toEqual({ kind: "rating", ratingMax: 5 });
     // Its test rows are a random sample of each user's, not their latest: validation carves at random too.
