@@ -161,12 +161,12 @@ export function dlaeCandidates(best: CovisitOptions, items: number): CovisitOpti
  * Picks the build's knobs on a validation carve of its own training data
  * (each user's most recent 20%, or a seeded random 20% when time cannot
  * carve: eval/carve-check.ts), within a time budget, starting from `start`:
- * 1. iALS: for each weight transform in turn (the start's, then for count
- *    kinds log at several ε and binary, for ratings stars and binary), α, λ
- *    (and for the start's, dims) one knob at a time, each step keeping the
- *    best (coordinate ascent on validation nDCG@10 of exact iALS scores) in
- *    passes with steps of 2 and 4; then passes with steps of √2 for α, λ
- *    and dims around the best of all;
+ * 1. iALS: the weight transform (for count kinds: log at several ε, binary;
+ *    for ratings: stars, binary), α, λ and dims, one knob at a time, each
+ *    step keeping the best (coordinate ascent on validation nDCG@10 of exact
+ *    iALS scores), in passes with steps of 2 and 4; then each transform that
+ *    did not win walks its own α and λ the same way from the best point;
+ *    then passes with steps of √2 for α, λ and dims around the best of all;
  * 2. co-visitation: support threshold, decay half-life and session window
  *    (the gap between a pair's two interactions), scored as a recommender of its own;
  * 3. light weights: the funnel's candidates for validation users replayed
@@ -307,11 +307,17 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   scored.set(pointKey(transform, ials), startIals);
   takeAsBest(startIals, transform, ials);
   const tried = new Set([pointKey(transform, ials)]);
-  // The coarse passes walk each weight transform in turn, the start's first and each other from the best α, λ
-  // and size so far, because α and λ fit a transform's scale. Comparing the transforms at one point (the walk
-  // before this) kept ML-100K's ratings (the MSR split imported, validation a per-user random 20%) at "rating",
-  // α 1, λ 0.02 (0.2461), where stars-as-confidence peaks at α 6, λ 0.03 (0.2497), from a start at α 1, λ 0.005.
-  const transforms = [start.transform, ...data.transforms.filter((t) => JSON.stringify(t) !== JSON.stringify(start.transform))];
+  // The first coarse passes walk every knob from the start point, the transforms compared at the point reached;
+  // then each transform that did not win walks its own α and λ from the best point, since α and λ fit a
+  // transform's scale; then the fine passes around the best of all. The first walk alone kept ML-100K's ratings
+  // (the MSR split imported, validation a per-user random 20%) at "rating", α 1, λ 0.02 (0.2461), where
+  // stars-as-confidence reaches 0.2507 (α 2, λ 0.02). Walking each transform alone, from the start point or from
+  // the best so far, did worse elsewhere: on u.data's random split one from the best so far ended at 0.2702
+  // (32 dims, α 0.09, λ 0.01) where the first walk reaches 0.278 (α 2.83, λ 0.02, 64 dims), and on the MSR split
+  // one from the start reached 0.2497.
+  const transforms = data.transforms;
+  /** The transforms the first walk did not end on, walked one by one after it (fixed when it ends). */
+  let others: WeightTransform[] = [];
   // Two coarse passes (factors of 2 and 4) per transform, then up to two fine ones (√2) around the best: validation nDCG
   // can peak sharply in λ (a factor of 2 either side of the best cost 0.012-0.024 on a play-count log).
   // The drop past the peak is the objective's, not a slow start: on the synthetic log of
@@ -345,24 +351,27 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     while (pass < 4) {
       const coarse = pass < 2;
       if (coarse && local === null) {
-        // A new transform's walk starts from the best α, λ and size so far.
-        const t = transforms[segment]!;
+        // A transform's own walk starts from the best α, λ and size of all.
+        const t = others[segment - 1]!;
         const score = await tryPoint(t, ials);
         if (score === false) return false;
         local = { transform: t, ials, score: score ?? scored.get(pointKey(t, ials))! };
         if (score !== undefined && local.score > bestIals) takeAsBest(local.score, t, ials);
         passBest = local.score;
       }
-      // Coarse passes move the transform's own point; fine passes the best of all.
+      // Coarse passes move the walk's own point (in the first walk, the best of all); fine passes the best of all.
       const at = () => (coarse ? local! : { transform, ials });
       const steps = coarse ? [0.25, 0.5, 2, 4] : [Math.SQRT1_2, Math.SQRT2];
+      const first = coarse && segment === 0;
       const knobs: (() => [WeightTransform, IalsOptions][])[] = [
+        () => (first ? transforms.map((t) => [t, at().ials]) : []),
         () => steps.map((f) => [at().transform, { ...at().ials, alpha: roundKnob(at().ials.alpha * f) }]),
         () => steps.map((f) => [at().transform, { ...at().ials, regularization: roundKnob(at().ials.regularization * f) }]),
-        // Sizes in the start transform's coarse passes and again in the fine ones (a larger size compared at the coarse
-        // α and λ may win at the fine ones). Nearest sizes first, so a size beyond one that lost is skipped (skipsPastLoser).
+        // Sizes in the first walk and again in the fine passes (a larger size compared at the coarse α and λ may win at
+        // the fine ones), not in a transform's own walk. Nearest sizes first, so a size beyond one that lost is skipped
+        // (skipsPastLoser).
         () =>
-          coarse && segment > 0
+          coarse && !first
             ? []
             : [...DIMS_GRID]
                 .sort((a, b) => sizeDistance(a, at().ials.dims) - sizeDistance(b, at().ials.dims) || a - b)
@@ -382,12 +391,16 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
       }
       knobAt = 0;
       if (coarse) {
-        // A coarse pass that found nothing, or the second, ends this transform's walk; after the last transform, the fine passes.
+        // A coarse pass that found nothing, or the second, ends this walk; after the first, each other transform's; then
+        // the fine passes.
         const found = local!.score > passBest;
         passBest = local!.score;
         if (found && pass === 0) pass = 1;
-        else if (++segment < transforms.length) [pass, local] = [0, null];
-        else [pass, passBest] = [2, bestIals];
+        else {
+          if (segment === 0) others = transforms.filter((t) => JSON.stringify(t) !== JSON.stringify(transform));
+          if (++segment <= others.length) [pass, local] = [0, null];
+          else [pass, passBest] = [2, bestIals];
+        }
       } else {
         // A fine pass that found nothing ends the walk.
         const found = bestIals > passBest;
@@ -404,15 +417,19 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   // 2. Co-visitation support and window; time decay only means something with timestamps.
   stageEnd = (STAGE_SHARES.ials + STAGE_SHARES.covisit) * options.budgetSeconds;
   const timed = carve.method === "time";
-  let covisit: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
+  const startLists: CovisitOptions = timed ? start.covisit : { ...start.covisit, halfLifeSec: Infinity };
+  let covisit = startLists;
   let bestCovisit = 0;
+  let startCovisit = 0;
   // The best lists so far with the table they were built on: the light stage replays the funnel over them (a DLAE
   // list is a dense inverse) instead of building them again.
   let covisitLists: { table: InteractionTable; lists: CovisitLists } | null = null;
+  // Each point is scored once per stage: the grid below may hold the start point again.
+  let triedCovisit = new Set<string>();
+  // CPU seconds the whole stage took, to say whether a second one fits (step 4).
+  let covisitStageSeconds = 0;
   // Scores `o` and keeps it, with its lists, when it beats the best so far (the first trial, the start point, always does).
-  // Each point is scored once: the grid below may hold the start point again.
-  const triedCovisit = new Set<string>();
-  const tryCovisit = async (o: CovisitOptions) => {
+  const tryCovisit = async (o: CovisitOptions, fit: InteractionTable, validation: InteractionTable) => {
     triedCovisit.add(JSON.stringify(o));
     const cpu = elapsed();
     const model = new CovisitRecommender(o);
@@ -436,27 +453,34 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     if (covisitLists === null || score > bestCovisit) [bestCovisit, covisit, covisitLists] = [score, o, { table: fit, lists: model.lists! }];
     return score;
   };
-  const startCovisit = overBudget() ? 0 : await tryCovisit(covisit);
-  const covisitGrid: CovisitOptions[] = [
-    ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
-    ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
-  ];
-  for (const o of covisitGrid) {
-    if (overBudget(covisitSeconds) || triedCovisit.has(JSON.stringify(o))) continue;
-    await tryCovisit(o);
-  }
-  // The session window on top of the best support and decay (timestamps only).
-  for (const hours of timed ? WINDOW_HOURS_GRID : []) {
-    if (overBudget(covisitSeconds)) continue;
-    await tryCovisit({ ...covisit, windowSec: hours * 3600 });
-  }
-
-  // Linear-autoencoder lists (DLAE, train/ease.ts; over the most-met head of a large catalogue): they compete
-  // as co-visitation lists like the rest, and the light stage then weighs whichever won.
-  for (const o of dlaeCandidates(covisit, fit.itemIds.length)) {
-    if (overBudget(covisitSeconds)) break;
-    await tryCovisit(o);
-  }
+  // The lists are scored on the chosen transform's rows (its weights are what DLAE fits), so a walk that changes the
+  // transform afterwards runs this stage again (step 4).
+  const covisitStage = async (fit: InteractionTable, validation: InteractionTable) => {
+    const t0 = elapsed();
+    [covisit, bestCovisit, covisitLists, triedCovisit] = [startLists, 0, null, new Set()];
+    startCovisit = overBudget() ? 0 : await tryCovisit(covisit, fit, validation);
+    const covisitGrid: CovisitOptions[] = [
+      ...MIN_USERS_GRID.map((minUsers) => ({ ...covisit, minUsers })),
+      ...(timed ? HALF_LIFE_DAYS_GRID.map((d) => ({ ...covisit, halfLifeSec: d * 86_400 })) : []),
+    ];
+    for (const o of covisitGrid) {
+      if (overBudget(covisitSeconds) || triedCovisit.has(JSON.stringify(o))) continue;
+      await tryCovisit(o, fit, validation);
+    }
+    // The session window on top of the best support and decay (timestamps only).
+    for (const hours of timed ? WINDOW_HOURS_GRID : []) {
+      if (overBudget(covisitSeconds)) continue;
+      await tryCovisit({ ...covisit, windowSec: hours * 3600 }, fit, validation);
+    }
+    // Linear-autoencoder lists (DLAE, train/ease.ts; over the most-met head of a large catalogue): they compete
+    // as co-visitation lists like the rest, and the light stage then weighs whichever won.
+    for (const o of dlaeCandidates(covisit, fit.itemIds.length)) {
+      if (overBudget(covisitSeconds)) break;
+      await tryCovisit(o, fit, validation);
+    }
+    covisitStageSeconds = elapsed() - t0;
+  };
+  await covisitStage(fit, validation);
 
   // 3. Light weights over the replayed candidates of validation users: once gathered, the whole grid (cheap: no training).
   const tuneLight = async (fit: InteractionTable, validation: InteractionTable) => {
@@ -526,13 +550,16 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
     walked = await walkIals();
     if (transform !== before.transform || ials !== before.ials) {
       stageEnd = options.budgetSeconds;
-      if (overBudget(lightSeconds)) {
-        log("tune ials: no budget left to re-tune the light weights on the new iALS point; keeping the earlier one");
+      const newRows = JSON.stringify(transform) !== JSON.stringify(before.transform);
+      if (overBudget(lightSeconds + (newRows ? covisitStageSeconds : 0))) {
+        log(`tune ials: no budget left to re-tune ${newRows ? "co-visitation and " : ""}the light weights on the new iALS point; keeping the earlier one`);
         ({ transform, ials, bestIals } = before);
       } else {
-        // The earlier light trials scored the earlier candidates: the report keeps the ones that decided.
-        trials.splice(0, trials.length, ...trials.filter((t) => t.stage !== "light"));
+        // The earlier trials scored the earlier rows and candidates: the report keeps the ones that decided.
+        const stale = new Set<string>(newRows ? ["covisit", "light"] : ["light"]);
+        trials.splice(0, trials.length, ...trials.filter((t) => !stale.has(t.stage)));
         const split = splitOf(transform);
+        if (newRows) await covisitStage(split.fit, split.validation);
         await lightStage(split.fit, split.validation);
       }
     }

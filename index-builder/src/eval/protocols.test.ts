@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { datasetTransform } from "../build/training-table";
 import { rowCount, selectRows } from "../train/interaction-table";
 import { datasetPresent, ML_100K_DIR } from "./dataset-paths";
+import { evaluateRecommender } from "./evaluate";
 import { readMl100k } from "./ml-100k";
+import { SarRecommender } from "./sar";
 import { msrStratifiedSplit, TEST } from "./msr-split";
 import { loadSplit, MSR_RATIO, MSR_SEED } from "./protocols";
 import { randomCarveReason } from "./validation-split";
@@ -38,5 +40,13 @@ describe("loadSplit: MovieLens protocols handed to the build's tuning", () => {
     expect(split.carve.method).toBe("random");
     expect(randomCarveReason(split.carve)).toBeDefined();
     expect(split.items.length).toBe(1682);
+    // SAR's raw ratings, in the same id space.
+    const raw = split.rawTrain!;
+    expect(raw.userIds).toBe(split.train.userIds);
+    expect(pairs(raw)).toEqual(pairs(split.train));
+    expect(Array.from(raw.values).sort()).toEqual(Array.from(selectRows(table, mask, 0).values).sort());
+    // ... on which SAR gives BASELINES.md §A's published row against this split's test rows.
+    const sar = await evaluateRecommender(new SarRecommender(), raw, split.test);
+    expect(Number(sar.metrics.ndcgAtK.toFixed(6))).toBe(0.393819);
   });
 });

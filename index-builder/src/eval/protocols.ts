@@ -30,6 +30,11 @@ export interface EvalSplit {
   description: string;
   /** How the test rows were carved, and why (a time split refused for no timestamps says so here). */
   carve: CarveReport;
+  /**
+   * The training rows with the file's own weights, in `train`'s id space, for a reference row that reproduces
+   * a published result on them (SAR on the MSR split fits the raw ratings); absent: `train` is that.
+   */
+  rawTrain?: InteractionTable;
   /** The training rows as a dataset, and under any weight transform, for the build's tuning on validation. */
   imported: { dataset: Dataset; tuning: TuningData };
 }
@@ -74,6 +79,7 @@ export async function loadSplit(dir: string, protocol: ProtocolName, log: (line:
     const split = splitOfGiven(train, test, { test: "the MSR test rows", train: "the MSR training rows" }, log);
     return {
       ...split,
+      rawTrain: inIdSpace(selectRows(table, mask, 0), split.train),
       protocol,
       reportAs: undefined,
       description:
@@ -245,6 +251,20 @@ function timeSplit(
         : `per-user RANDOM split (seed ${RANDOM_TEST_SEED}): each user's ${rows} drawn at random test, the rest train, because the time split is unsound (${report.fallbackReasons.join("; ")}); every test row is relevant; full ranking over all items with training items removed.`,
   };
   return { split, mask };
+}
+
+/** `table`'s rows with `reference`'s user and item ids (which must hold every id `table` uses). */
+function inIdSpace(table: InteractionTable, reference: InteractionTable): InteractionTable {
+  const userIndex = new Map(reference.userIds.map((id, i) => [id, i]));
+  const itemIndex = new Map(reference.itemIds.map((id, i) => [id, i]));
+  return {
+    userIds: reference.userIds,
+    itemIds: reference.itemIds,
+    users: Uint32Array.from(table.users, (u) => userIndex.get(table.userIds[u]!)!),
+    items: Uint32Array.from(table.items, (i) => itemIndex.get(table.itemIds[i]!)!),
+    values: table.values,
+    timestampsSec: table.timestampsSec,
+  };
 }
 
 function requireFile(dir: string, file: string, why: string): void {
