@@ -88,10 +88,13 @@ export function datasetTuningData(dataset: Dataset): TuningData {
  * 480 was the default until the demo's walk was timed by stage (2026-12-05, npm run index-builder -- build --out
  * DIR, 312 CPU s in all): its iALS trials end 253.5 CPU s in, against the 288 (60% of 480) by which that stage must
  * have started its last trial, so a machine 15-20% slower cuts the walk short and may build another index from the
- * same data. At 900 the iALS stage has until 540 s, twice the walk; a walk that ends sooner costs no more, as tuning
+ * same data. At 900 the iALS stage had until 540 s, twice the walk; a walk that ends sooner costs no more, as tuning
  * stops when the grid is done.
+ * 1200 since each transform that loses the first walk walks its own α and λ (2026-12-06): the demo build tuned in
+ * 581 CPU s (npm run index-builder -- build --out DIR, with an eval running beside it, which raises CPU per trial), its
+ * iALS walk uncut within 540; the synthetic play log's eval tuned in 343. The iALS stage now has until 720 s.
  */
-export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 900, fraction: 0.2, seed: 7, lightUsers: 2000 };
+export const DEFAULT_TUNE: Omit<TuneOptions, "log"> = { budgetSeconds: 1200, fraction: 0.2, seed: 7, lightUsers: 2000 };
 
 /** The build's `tune` option for a budget of CPU s: 0 builds untuned. */
 export function tuneBudget(seconds: number): { budgetSeconds: number } | false {
