@@ -15,14 +15,17 @@ import { FUNNEL, FUNNEL_NOTE } from "./tuned-params";
 import { DatasetFormatError } from "../data/movielens";
 import { ImportError } from "../import/row-sources";
 
-const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b]
+const USAGE = `npm run eval -- --dataset DIR --protocol msr|time [--out DIR] [--models a,b] [--tune-seconds N]
 npm run eval -- --interactions FILE [--items FILE] [--kind plays] [import options] [--tune-seconds N] [--test FILE]
+
+Every split is tuned as a build tunes its data: the weight transform, iALS, co-visitation, light weights and
+the order served are chosen on a validation carve of the training rows, never the test rows.
 
   --protocol msr   MovieLens-100K (u.data), MS Recommenders split (BASELINES.md §A)
   --protocol time  MovieLens 'latest' (ratings.csv), per-user temporal split: last 20% of each user test
                    (a seeded per-user random 20% when timestamps cannot order the rows, said loudly)
-  --interactions   any interaction log, imported as 'index-builder import' reads it, split as --protocol time;
-                   iALS, co-visitation and light weights tuned on a validation carve of its training rows
+  --interactions   any interaction log, imported as 'index-builder import' reads it, split as --protocol time
+  --tune-seconds N the tuning budget in CPU s (default the build's)
   --test FILE      with --interactions: score on these test rows (a split made elsewhere, read with the same
                    import options) instead of carving them; --interactions then holds the training rows only
   --out DIR        where eval-<dataset>-<protocol>.{json,md} go (default bench/results)
