@@ -321,7 +321,7 @@ export async function tuneOnValidation(data: TuningData, start: TunedChoice, opt
   const transforms = data.transforms;
   /** The transforms the first walk did not end on, walked one by one after it (fixed when it ends). */
   let others: WeightTransform[] = [];
-  // Two coarse passes (factors of 2 and 4) per transform, then up to two fine ones (√2) around the best: validation nDCG
+  // Up to two coarse passes (factors of 2 and 4) per walk, then up to two fine ones (√2) around the best: validation nDCG
   // can peak sharply in λ (a factor of 2 either side of the best cost 0.012-0.024 on a play-count log).
   // The drop past the peak is the objective's, not a slow start: on the synthetic log of
   // bench/lib/synthetic-plays.ts (log(1 + count/103), α 2, 64 dims) λ 0.005 / 0.01 / 0.02 give validation

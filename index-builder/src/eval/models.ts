@@ -10,7 +10,7 @@ import { EASE_REGULARIZATION, FUNNEL } from "./tuned-params";
 import { PopularityRecommender } from "./popularity-recommender";
 import { type Recommender } from "./recommender";
 import { SarRecommender } from "./sar";
-import { validationMask } from "./validation-split";
+import { validationCarve } from "./validation-split";
 import { type TunedChoice } from "../build/tuning-choice";
 
 /**
@@ -42,7 +42,7 @@ export function modelLineup(
       knobs: { ...relevance, heavy: false },
       training: FUNNEL.training,
       // The carve tuning used: each user's most recent 20%, or a seeded random 20% (validation-split.ts).
-      carves: (train) => [validationMask(train, "time", randomCarveBecause)],
+      carves: (train) => [validationCarve(train, randomCarveBecause).mask],
     },
     { ials, covisit },
   );

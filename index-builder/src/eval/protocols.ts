@@ -19,7 +19,7 @@ export type ProtocolName = "msr" | "time";
 /** A dataset split ready for evaluation, with the words the report prints about it. */
 export interface EvalSplit {
   dataset: string;
-  /** Which protocol's constants and carves apply (a given split is handled as time). */
+  /** Which protocol made the test rows: `msr` adds the published MS Recommenders rows and SAR's exactness check (a given split is `time`). */
   protocol: ProtocolName;
   /** What the report calls the split, when not its protocol: "given" for test rows read from a file. */
   reportAs?: string;

@@ -9,9 +9,6 @@ import { type HeavyTraining, treeTraining } from "../ranker/train-heavy";
  * tuning measured, are in docs/movielens-hand-tuning.md.
  */
 
-/** Seeds the validation carves (the build's tuning uses the same seed, DEFAULT_TUNE.seed). */
-export const VALIDATION_SEED = 7;
-
 /** EASE's λ for its reference row (it is not served): 300 scored best of 100 / 300 / 1000 on ML-100K validation (docs/movielens-hand-tuning.md). */
 export const EASE_REGULARIZATION = 300;
 

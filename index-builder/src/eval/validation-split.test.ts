@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { tableFromRows } from "../train/interaction-table";
 import { perUserRandomSplit, soundCarve } from "./carve-check";
+import { DEFAULT_TUNE } from "../build/tune-on-validation";
 import { TIME_TEST_FRACTION } from "./protocols";
 import { perUserTimeSplit } from "./time-split";
-import { VALIDATION_SEED } from "./tuned-params";
-import { randomCarveReason, validationCarve, validationMasks } from "./validation-split";
+import { randomCarveReason, validationCarve } from "./validation-split";
 
 /** 60 users × 10 rows with distinct, ordered times: a sound time carve. */
 const ordered = tableFromRows(
@@ -21,22 +21,20 @@ describe("validation carves of an evaluation", () => {
     const timeTest = soundCarve(ordered, 0.2, 3).report;
     expect(timeTest.method).toBe("time");
     expect(randomCarveReason(timeTest)).toBeUndefined();
-    expect(validationCarve(ordered, "time", randomCarveReason(timeTest)).mask).toEqual(perUserTimeSplit(ordered, 0.2));
+    expect(validationCarve(ordered, randomCarveReason(timeTest)).mask).toEqual(perUserTimeSplit(ordered, 0.2));
 
     const randomTest = { ...timeTest, method: "random" as const };
     const reason = randomCarveReason(randomTest);
     expect(reason).toMatch(/test rows are a per-user random carve/);
-    const carve = validationCarve(ordered, "time", reason);
+    const carve = validationCarve(ordered, reason);
     expect(carve.report).toMatchObject({ method: "random", fallbackReasons: [reason] });
     expect(carve.mask).not.toEqual(perUserTimeSplit(ordered, 0.2));
-    expect(validationMasks(ordered, "time", 1, reason)).toEqual([carve.mask]);
     // The seeded per-user random carve a log without timestamps gets.
-    expect(carve.mask).toEqual(perUserRandomSplit(ordered, TIME_TEST_FRACTION, VALIDATION_SEED));
+    expect(carve.mask).toEqual(perUserRandomSplit(ordered, TIME_TEST_FRACTION, DEFAULT_TUNE.seed));
   });
 
-  it("leave the msr protocol's stratified carve alone", () => {
+  it("are random only for a random test carve, not for another kind", () => {
     const msr = { ...soundCarve(ordered, 0.2, 3).report, method: "msr" as const };
     expect(randomCarveReason(msr)).toBeUndefined();
-    expect(validationCarve(ordered, "msr").report.method).toBe("msr");
   });
 });
