@@ -125,11 +125,16 @@ async function main(argv: string[]): Promise<void> {
       "batch-blobs": { type: "string" },
     },
   });
-  const redisAccess = () => {
+  /** Upstash access from --redis-url/--token, else $UPSTASH_REDIS_REST_URL/_TOKEN; null when either is missing. */
+  const optionalRedisAccess = () => {
     const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
     const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-    if (!url || !token) throw new Error(`${command} needs --redis-url and --token (or $UPSTASH_REDIS_REST_URL/_TOKEN)`);
-    return { url, token };
+    return url && token ? { url, token } : null;
+  };
+  const redisAccess = () => {
+    const access = optionalRedisAccess();
+    if (!access) throw new Error(`${command} needs --redis-url and --token (or $UPSTASH_REDIS_REST_URL/_TOKEN)`);
+    return access;
   };
   const reportsDir = resolve(values.out ?? join(PROJECT_ROOT, ".index", "reports"));
   switch (command) {
@@ -145,15 +150,14 @@ async function main(argv: string[]): Promise<void> {
         ({ dataset, summary: importSummary } = await importDataset(importOptionsFrom(values)));
         for (const line of formatSummary(importSummary)) log(line);
       } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
-      const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
-      const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-      const list = await erasureListOf(url && token ? { url, token } : null, process.env.ERASURE_KEY);
+      const redis = optionalRedisAccess();
+      const list = await erasureListOf(redis, process.env.ERASURE_KEY);
       if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
       // What the manifest records as honoured (the erasure receipt reads it): the list's earliest read, none without Redis.
       let erasureList = list?.record;
       if (values.events) {
-        if (url && token) {
-          const scrub = await scrubBeforeBuild(resolve(values.events), { url, token }, process.env.ERASURE_KEY);
+        if (redis) {
+          const scrub = await scrubBeforeBuild(resolve(values.events), redis, process.env.ERASURE_KEY);
           log(`removed ${scrub.removed} events of erased users`);
           erasureList = earliestRead(erasureList, scrub.record);
         } else log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked (ingest, which checks it, scrubbed the file when it last ran)");
@@ -195,9 +199,7 @@ async function main(argv: string[]): Promise<void> {
       const dataset = values.interactions
         ? (await importDataset(importOptionsFrom(values))).dataset
         : await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
-      const url = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
-      const token = values.token ?? process.env.UPSTASH_REDIS_REST_TOKEN;
-      const redis = url && token ? { url, token } : null;
+      const redis = optionalRedisAccess();
       const erased = await erasedCheckOf(redis, process.env.ERASURE_KEY);
       if (!erased) log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
       const digests = redis ? redisSeededDigests(redis) : undefined;
