@@ -18,6 +18,7 @@ import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
 import { PUBLICATION_COMMANDS, PUBLICATION_USAGE, runPublicationCommand } from "./pipeline/cli-commands";
 import { signUserToken } from "../../shared/auth/user-token";
+import { rankerMode } from "./cli-options";
 
 const USAGE = `index-builder <command> [options]
 
@@ -73,6 +74,10 @@ ${VECTOR_USAGE.replace(/^/gm, "          ")}
             --port N            port for wrangler dev (default 8787)
             --tune-seconds N    CPU-seconds budget of tuning (default 30 for the demo, for quick starts;
                                 ${DEFAULT_TUNE.budgetSeconds} for --interactions, as build); 0 builds untuned
+            --ranker MODE       as build (default auto)
+            --out DIR           index output directory (default .index)
+            --state-dir DIR     where D1, Durable Objects, KV, Redis and the erasure key are kept between
+                                runs (default .wrangler/state; delete it to start afresh)
   experiment-report  An experiment's report (markdown + JSON) from Redis, per variant, region and pooled
             --id ID             experiment id
             --url URL           Worker base URL, for the definition (default http://127.0.0.1:8787)
@@ -122,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
       user: { type: "string" },
       ttl: { type: "string" },
       ranker: { type: "string" },
+      "state-dir": { type: "string" },
       "batch-blobs": { type: "string" },
     },
   });
@@ -169,11 +175,9 @@ async function main(argv: string[]): Promise<void> {
       if (!(halfLifeDays > 0)) throw new Error("--half-life-days must be a positive number");
       const tuneSeconds = parseTuneSeconds(values["tune-seconds"] ?? String(DEFAULT_TUNE.budgetSeconds));
       const vectors = await vectorImportFrom(values, log);
-      const ranker = values.ranker ?? "auto";
-      if (!["auto", "always", "off"].includes(ranker)) throw new Error("--ranker must be auto, always or off");
       await buildIndex(dataset, resolve(values.out ?? join(PROJECT_ROOT, ".index")), {
         popularity: { ...DEFAULT_POPULARITY, halfLifeDays },
-        ranker: ranker === "off" ? false : ranker === "always" ? "always" : true,
+        ranker: rankerMode(values.ranker),
         log,
         tune: tuneBudget(tuneSeconds),
         importSummary,
@@ -236,7 +240,14 @@ async function main(argv: string[]): Promise<void> {
     }
     case "start": {
       const tuneSeconds = values["tune-seconds"] === undefined ? undefined : parseTuneSeconds(values["tune-seconds"]);
-      await runDev({ port: Number(values.port ?? 8787), import: values.interactions ? importOptionsFrom(values) : undefined, tuneSeconds });
+      await runDev({
+        port: Number(values.port ?? 8787),
+        import: values.interactions ? importOptionsFrom(values) : undefined,
+        tuneSeconds,
+        ranker: rankerMode(values.ranker),
+        stateDir: values["state-dir"] ? resolve(values["state-dir"]) : undefined,
+        out: values.out ? resolve(values.out) : undefined,
+      });
       return;
     }
     case "experiment-report": {

@@ -6,7 +6,8 @@ import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
-import { erasedCheckOf } from "../ingest/erasures";
+import { dropErasedRows, erasedCheckOf, erasureListOf } from "../ingest/erasures";
+import { DEFAULT_STATE_DIR, localSecrets, redisDirOf } from "./local-state";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
@@ -18,13 +19,24 @@ const DEMO_TUNE_SECONDS = 30;
 const PLAYGROUND_USERS = ["1", "2", "3"];
 
 /**
- * `npm start`: builds the demo index (or one from an imported log), starts
- * the local stack, publishes the index through the Worker's admin API, seeds
- * the data's users' histories into their sessions and serves until Ctrl-C,
+ * `npm start`: starts the local stack on the state kept from earlier runs
+ * (local-state.ts), builds the demo index (or one from an imported log)
+ * without the rows of users erased so far, publishes it through the Worker's
+ * admin API, seeds the data's users' histories into their sessions (those
+ * whose history changed since the last seeding) and serves until Ctrl-C,
  * which stops everything this started.
  */
-export async function runDev(options: { port: number; import?: ImportOptions; tuneSeconds?: number }): Promise<void> {
+export async function runDev(options: {
+  port: number;
+  import?: ImportOptions;
+  tuneSeconds?: number;
+  stateDir?: string;
+  out?: string;
+  ranker?: boolean | "always";
+}): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const secrets = await localSecrets(stateDir, log);
   const imported = options.import ? await importDataset(options.import) : null;
   for (const line of imported ? formatSummary(imported.summary) : []) log(line);
   const dataset = imported?.dataset ?? (await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small")));
@@ -33,24 +45,20 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
   // play log as Last.fm-shaped .dat files (bench/lib/synthetic-plays.ts), 30 s served a light order at validation
   // nDCG@10 0.1488 (iALS left at its start point, 0.1374); the whole walk, 187 CPU s, reaches 0.1617 (iALS 0.1606).
   const budgetSeconds = options.tuneSeconds ?? (imported ? DEFAULT_TUNE.budgetSeconds : DEMO_TUNE_SECONDS);
-  log(
-    budgetSeconds === 0
-      ? "tuning off (--tune-seconds 0): the start point is built"
-      : `tuning on validation for up to ${budgetSeconds} CPU s (it stops when its grid is done; --tune-seconds N to change)`,
-  );
-  const built = await buildIndex(dataset, join(PROJECT_ROOT, ".index"), {
-    log,
-    tune: tuneBudget(budgetSeconds),
-    importSummary: imported?.summary,
-  });
 
+  // The stack starts first: its Redis, kept in the state directory with the erasure key its list is tagged under,
+  // holds the users erased in earlier runs, and the build leaves their rows out as a build with Redis access does.
   const stack = await startLocalStack({
     port: options.port,
+    persistTo: stateDir,
     redis: "optional",
     persistentRedis: true,
+    redisDir: redisDirOf(stateDir),
+    erasureKey: secrets.erasureKey,
     adminKey: process.env.SECRET_KEY || undefined,
     log,
   });
+  log(`local state (D1, Durable Objects, KV${stack.redis ? ", Redis" : ""}) kept in ${stateDir} between runs`);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -68,10 +76,26 @@ export async function runDev(options: { port: number; import?: ImportOptions; tu
     }
   });
 
+  let built: Awaited<ReturnType<typeof buildIndex>>;
   try {
-    await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
-    // The data's users are known users: their first list is already theirs, not the cold-start one.
     const redis = stack.redis && { url: stack.redis.url, token: stack.redis.token };
+    const list = await erasureListOf(redis, stack.erasureKey);
+    if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+    log(
+      budgetSeconds === 0
+        ? "tuning off (--tune-seconds 0): the start point is built"
+        : `tuning on validation for up to ${budgetSeconds} CPU s (it stops when its grid is done; --tune-seconds N to change)`,
+    );
+    built = await buildIndex(dataset, options.out ?? join(PROJECT_ROOT, ".index"), {
+      log,
+      tune: tuneBudget(budgetSeconds),
+      importSummary: imported?.summary,
+      erasureList: list?.record,
+      ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
+    });
+    await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
+    // The data's users are known users: their first list is already theirs, not the cold-start one. The list is read
+    // again: the Worker served (the last run's index) while this one built, and a user erased meanwhile stays out.
     const erased = await erasedCheckOf(redis, stack.erasureKey);
     await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased, digests: redis ? redisSeededDigests(redis) : undefined });
   } catch (err) {
@@ -96,7 +120,7 @@ Keys of this run (docs/security.md says what each may do):
   token for user 1, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
     ${token}
   more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user 2
-  erasure key (the builder's ingest needs it to scrub erased users): ERASURE_KEY='${stack.erasureKey}'${
+  erasure key (the builder's ingest needs it to scrub erased users; kept in ${stateDir}): ERASURE_KEY='${stack.erasureKey}'${
     stack.redis
       ? `
   the event stream as the publication pipeline reads it (README "Publication from CI"):

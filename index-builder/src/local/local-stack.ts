@@ -39,6 +39,10 @@ export interface LocalStackOptions {
   origins?: string[];
   /** Redis keeps its data across restarts (append-only file). */
   persistentRedis?: boolean;
+  /** Redis's directory, kept after stop (a temporary one, removed on stop, when absent): with `persistentRedis`, a later stack on it finds the data. */
+  redisDir?: string;
+  /** The Worker's ERASURE_KEY (generated when absent): a stack that keeps Redis's erasure list between runs must keep the key its tags are made with. */
+  erasureKey?: string;
   inherit?: boolean;
   log?: (line: string) => void;
   /** More Worker vars (e.g. TRUST_REGION_HEADER for a bench that plays users from several countries). */
@@ -60,7 +64,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The Worker's own origin too: the playground it serves at /playground calls the API with this key.
   const origins = [...(options.origins ?? DEFAULT_ORIGINS), `http://127.0.0.1:${options.port}`];
   const tokenKey: TokenKey = { kid: "local", secret: randomBytes(32).toString("base64url") };
-  const erasureKey = randomBytes(32).toString("base64url");
+  const erasureKey = options.erasureKey ?? randomBytes(32).toString("base64url");
   await applyLocalMigrations(options.persistTo);
   log("D1 migrations applied");
 
@@ -72,7 +76,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await server?.stop();
   };
   if (findRedisServer()) {
-    server = await startRedisServer({ persistent: options.persistentRedis ?? false });
+    server = await startRedisServer({ persistent: options.persistentRedis ?? false, dir: options.redisDir });
     bridge = await startUpstashBridge({ redisHost: server.host, redisPort: server.port, token });
     log(`redis-server on 127.0.0.1:${server.port}, Upstash REST bridge on ${bridge.url}`);
   } else if (options.redis === "required") {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +11,11 @@ import { RespClient } from "./resp";
 export interface RedisServerOptions {
   /** Port to listen on; a free one is picked when omitted. */
   port?: number;
-  /** Working directory; a temporary one (removed on stop) is created when omitted. */
+  /**
+   * Working directory; a temporary one (removed on stop) is created when omitted. A given one is kept, and
+   * starting refuses while a redis-server started on it earlier still runs (its pid file, `redis-server.pid`,
+   * names a live redis-server): two servers appending to one file would corrupt it.
+   */
   dir?: string;
   /** How long to wait for the server to answer PING. */
   startTimeoutMs?: number;
@@ -88,6 +92,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = options.port ?? (await freePort(HOST));
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), "redis-local-")));
+  if (!ownsDir) {
+    const pid = await liveServerOn(dir);
+    if (pid !== null) throw new Error(`a redis-server (pid ${pid}) still runs on ${dir}, from an earlier start; stop it first (kill ${pid})`);
+  }
   const timeoutMs = options.startTimeoutMs ?? 5000;
   const persistent = options.persistent ?? false;
   let child: ChildProcess | undefined = await launch(bin, port, dir, timeoutMs, persistent);
@@ -123,7 +131,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 async function launch(bin: string, port: number, dir: string, timeoutMs: number, persistent: boolean): Promise<ChildProcess> {
   await mkdir(dir, { recursive: true });
   const args = ["--port", String(port), "--bind", HOST, "--protected-mode", "yes"];
-  args.push("--save", "", "--daemonize", "no", "--dir", dir);
+  args.push("--save", "", "--daemonize", "no", "--dir", dir, "--pidfile", path.join(dir, PID_FILE));
   args.push(...(persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   track(child);
@@ -146,6 +154,30 @@ async function launch(bin: string, port: number, dir: string, timeoutMs: number,
       throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const PID_FILE = "redis-server.pid";
+
+/** The pid of a live redis-server whose pid file lies in `dir` (one a crashed parent left running), else null. */
+export async function liveServerOn(dir: string): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(dir, PID_FILE), "utf8")).trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null; // gone: the file is stale
+  }
+  // A pid is reused once its process ends: only a redis-server holds the directory.
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).includes("redis-server") ? pid : null;
+  } catch {
+    return pid; // no /proc: the live pid is taken at its word
   }
 }
 

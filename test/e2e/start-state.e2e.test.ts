@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey, SECRET_KEY_PREFIX } from "../../shared/auth/secret-key";
+import { readMovieLensLatest } from "../../index-builder/src/data/movielens";
+import { freePort } from "../../index-builder/src/local/free-port";
+import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
+import { readBuiltManifest } from "../../index-builder/src/publish/publish-index";
+import { findRedisServer, liveServerOn } from "../../index-builder/src/local/redis-server";
+
+/** `npm start` as a user runs it, twice on one state directory: what the first run stored, the second finds. */
+const SK = generateKey(SECRET_KEY_PREFIX);
+const ERASED = "5";
+const TSX = join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+}
+
+let dir: string;
+let port: number;
+
+async function start(): Promise<Run> {
+  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", join(dir, "state"), "--out", join(dir, "index")];
+  // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
+  args.push("--tune-seconds", "0", "--ranker", "off");
+  const child = spawn(TSX, args, { cwd: PROJECT_ROOT, env: { ...process.env, SECRET_KEY: SK }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  const deadline = Date.now() + 150_000;
+  while (!output.includes("Edge recommender is serving on")) {
+    if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output.slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not serve within 150 s:\n${output.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, output: () => output, url: `http://127.0.0.1:${port}` };
+}
+
+/** Ctrl-C, as a user stops it: everything it started ends, and the process exits 0. */
+async function stop(run: Run): Promise<void> {
+  if (run.child.exitCode !== null) return;
+  const exited = once(run.child, "exit");
+  run.child.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  expect(code, run.output().slice(-2000)).toBe(0);
+}
+
+const admin = (run: Run, path: string, init: RequestInit = {}) =>
+  fetch(`${run.url}${path}`, { ...init, headers: { authorization: `Bearer ${SK}`, ...init.headers } });
+const historyOf = async (run: Run, userId: string) => ((await (await admin(run, `/admin/histories/${userId}`)).json()) as { items: unknown[] }).items;
+const lineOf = (run: Run, text: string) =>
+  run
+    .output()
+    .split("\n")
+    .find((l) => l.includes(text)) ?? "";
+
+describe.skipIf(findRedisServer() === null)("npm start keeps its local state between runs (--state-dir)", () => {
+  const runs: Run[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "recs-start-"));
+    port = await freePort();
+  });
+  afterAll(async () => {
+    for (const run of runs) if (run.child.exitCode === null) run.child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("remembers an erasure: the next run's index and seeding leave the user out, and the receipt says the index did", { timeout: 400_000 }, async () => {
+    const demo = await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small"));
+    const erasedRows = demo.interactions.filter((x) => x.userId === ERASED).length;
+    expect(erasedRows).toBeGreaterThan(0);
+    const users = new Set(demo.interactions.map((x) => x.userId)).size;
+
+    const first = await start();
+    runs.push(first);
+    expect(lineOf(first, "rows of erased users from the base data")).toContain("left out 0 rows");
+    expect(lineOf(first, "changed since the last seeding")).toContain(`${users} changed since the last seeding, 0 unchanged`);
+    expect((await historyOf(first, ERASED)).length).toBeGreaterThan(0);
+    // The secret the kept erasure list depends on is this user's alone.
+    const secrets = join(dir, "state", "local-secrets.json");
+    expect((await stat(secrets)).mode & 0o777).toBe(0o600);
+    const { erasureKey } = JSON.parse(await readFile(secrets, "utf8")) as { erasureKey: string };
+    expect(first.output()).toContain(`ERASURE_KEY='${erasureKey}'`);
+
+    const erased = await admin(first, `/v1/users/${ERASED}`, { method: "DELETE" });
+    expect(erased.status).toBe(200);
+    const { receipt } = (await erased.json()) as { receipt: { receiptId: string } };
+    await stop(first);
+    // Redis went with the run: no server is left holding the kept directory.
+    expect(await liveServerOn(join(dir, "state", "redis"))).toBeNull();
+
+    const second = await start();
+    runs.push(second);
+    expect(second.output()).toContain(`ERASURE_KEY='${erasureKey}'`);
+    expect(lineOf(second, "rows of erased users from the base data")).toContain(`left out ${erasedRows} rows`);
+    // The digests outlived the first run: nobody's history changed, and the erased user is not sent again.
+    expect(lineOf(second, "changed since the last seeding")).toContain(`histories of ${users - 1} users`);
+    expect(lineOf(second, "changed since the last seeding")).toContain(`0 changed since the last seeding, ${users - 1} unchanged`);
+    expect(await historyOf(second, ERASED)).toEqual([]);
+    expect((await historyOf(second, "1")).length).toBeGreaterThan(0);
+
+    const live = await readBuiltManifest(join(dir, "index", (await readFile(join(dir, "index", "LATEST"), "utf8")).trim()));
+    expect(live.erasureList).toMatchObject({ erasedUsers: 1 });
+    const read = (await (await admin(second, `/admin/erasures/${receipt.receiptId}`)).json()) as { stores: { store: string; status: string }[] };
+    expect(read.stores.find((s) => s.store === "index")).toMatchObject({ status: "done" });
+    await stop(second);
+  });
+});
