@@ -44,7 +44,7 @@ async function start(): Promise<Run> {
 
 /** Ctrl-C, as a user stops it: everything it started ends, and the process exits 0. */
 async function stop(run: Run): Promise<void> {
-  if (run.child.exitCode !== null) return;
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
   const exited = once(run.child, "exit");
   run.child.kill("SIGINT");
   const [code] = (await exited) as [number | null];
@@ -67,7 +67,15 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     port = await freePort();
   });
   afterAll(async () => {
-    for (const run of runs) if (run.child.exitCode === null) run.child.kill("SIGKILL");
+    // After a failed assertion a run may still serve: Ctrl-C stops what it started (SIGKILL would orphan its Redis and workerd).
+    for (const run of runs) {
+      if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
+      const exited = once(run.child, "exit");
+      run.child.kill("SIGINT");
+      const timer = setTimeout(() => run.child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
