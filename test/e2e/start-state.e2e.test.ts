@@ -25,7 +25,7 @@ interface Run {
 let dir: string;
 let port: number;
 
-async function start(): Promise<Run> {
+function launch(): { child: ChildProcess; output: () => string } {
   const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", join(dir, "state"), "--out", join(dir, "index")];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
   args.push("--tune-seconds", "0", "--ranker", "off");
@@ -33,13 +33,19 @@ async function start(): Promise<Run> {
   let output = "";
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  return { child, output: () => output };
+}
+
+async function start(): Promise<Run> {
+  const { child, output: read } = launch();
+  let output = "";
   const deadline = Date.now() + 150_000;
-  while (!output.includes("Edge recommender is serving on")) {
+  while (!(output = read()).includes("Edge recommender is serving on")) {
     if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output.slice(-4000)}`);
     if (Date.now() > deadline) throw new Error(`npm start did not serve within 150 s:\n${output.slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, output: () => output, url: `http://127.0.0.1:${port}` };
+  return { child, output: read, url: `http://127.0.0.1:${port}` };
 }
 
 /** Ctrl-C, as a user stops it: everything it started ends, and the process exits 0. */
@@ -87,6 +93,10 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
 
     const first = await start();
     runs.push(first);
+    const redisDir = join(dir, "state", "redis");
+    expect(await liveServerOn(redisDir)).toBeGreaterThan(0);
+    const builtBy = async () => readBuiltManifest(join(dir, "index", (await readFile(join(dir, "index", "LATEST"), "utf8")).trim()));
+    expect((await builtBy()).counts).toMatchObject({ users, interactions: demo.interactions.length });
     expect(lineOf(first, "rows of erased users from the base data")).toContain("left out 0 rows");
     expect(lineOf(first, "changed since the last seeding")).toContain(`${users} changed since the last seeding, 0 unchanged`);
     expect((await historyOf(first, ERASED)).length).toBeGreaterThan(0);
@@ -100,8 +110,9 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     expect(erased.status).toBe(200);
     const { receipt } = (await erased.json()) as { receipt: { receiptId: string } };
     await stop(first);
-    // Redis went with the run: no server is left holding the kept directory.
-    expect(await liveServerOn(join(dir, "state", "redis"))).toBeNull();
+    // Redis went with the run, shut down cleanly (its pid file removed), and the directory's claim with it.
+    await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();
+    await expect(stat(join(dir, "state", "npm-start.pid"))).rejects.toThrow();
 
     const second = await start();
     runs.push(second);
@@ -113,10 +124,23 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     expect(await historyOf(second, ERASED)).toEqual([]);
     expect((await historyOf(second, "1")).length).toBeGreaterThan(0);
 
-    const live = await readBuiltManifest(join(dir, "index", (await readFile(join(dir, "index", "LATEST"), "utf8")).trim()));
+    // The index the second run built and serves has neither the user nor their rows.
+    const live = await builtBy();
+    expect(live.counts).toMatchObject({ users: users - 1, interactions: demo.interactions.length - erasedRows });
     expect(live.erasureList).toMatchObject({ erasedUsers: 1 });
     const read = (await (await admin(second, `/admin/erasures/${receipt.receiptId}`)).json()) as { stores: { store: string; status: string }[] };
     expect(read.stores.find((s) => s.store === "index")).toMatchObject({ status: "done" });
     await stop(second);
+
+    // Without the key the kept list is tagged under, a new one would match nobody: the run refuses before it builds.
+    await rm(secrets);
+    const third = launch();
+    const [code] = (await once(third.child, "exit")) as [number | null];
+    expect(code).toBe(1);
+    expect(third.output()).toContain(`${secrets} was missing, but the kept Redis (${redisDir}) lists 1 erased user(s)`);
+    expect(third.output()).not.toContain("trained iALS");
+    await expect(stat(secrets)).rejects.toThrow();
+    await expect(stat(join(dir, "state", "npm-start.pid"))).rejects.toThrow();
+    expect(await liveServerOn(redisDir)).toBeNull();
   });
 });

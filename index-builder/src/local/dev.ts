@@ -7,7 +7,7 @@ import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { dropErasedRows, erasedCheckOf, erasureListOf } from "../ingest/erasures";
-import { DEFAULT_STATE_DIR, localSecrets, redisDirOf } from "./local-state";
+import { claimStateDir, DEFAULT_STATE_DIR, localSecrets, redisDirOf, refuseNewKeyOverKeptErasures } from "./local-state";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
@@ -32,11 +32,12 @@ export async function runDev(options: {
   tuneSeconds?: number;
   stateDir?: string;
   out?: string;
-  ranker?: boolean | "always";
+  ranker: boolean | "always";
 }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  const secrets = await localSecrets(stateDir, log);
+  const release = await claimStateDir(stateDir);
+  const { secrets, created } = await localSecrets(stateDir, log);
   const imported = options.import ? await importDataset(options.import) : null;
   for (const line of imported ? formatSummary(imported.summary) : []) log(line);
   const dataset = imported?.dataset ?? (await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small")));
@@ -57,6 +58,9 @@ export async function runDev(options: {
     erasureKey: secrets.erasureKey,
     adminKey: process.env.SECRET_KEY || undefined,
     log,
+  }).catch(async (err: unknown) => {
+    await release();
+    throw err;
   });
   log(`local state (D1, Durable Objects, KV${stack.redis ? ", Redis" : ""}) kept in ${stateDir} between runs`);
   let stopping = false;
@@ -65,6 +69,7 @@ export async function runDev(options: {
     stopping = true;
     log("stopping wrangler dev, bridge and redis-server");
     await stack.stop();
+    await release();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown());
@@ -80,6 +85,7 @@ export async function runDev(options: {
   try {
     const redis = stack.redis && { url: stack.redis.url, token: stack.redis.token };
     const list = await erasureListOf(redis, stack.erasureKey);
+    await refuseNewKeyOverKeptErasures(stateDir, created, list?.record.erasedUsers ?? 0);
     if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
     log(
       budgetSeconds === 0
@@ -91,15 +97,16 @@ export async function runDev(options: {
       tune: tuneBudget(budgetSeconds),
       importSummary: imported?.summary,
       erasureList: list?.record,
-      ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
+      ranker: options.ranker,
     });
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
     // The data's users are known users: their first list is already theirs, not the cold-start one. The list is read
-    // again: the Worker served (the last run's index) while this one built, and a user erased meanwhile stays out.
+    // again just before, as the pipeline's seeding does.
     const erased = await erasedCheckOf(redis, stack.erasureKey);
     await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased, digests: redis ? redisSeededDigests(redis) : undefined });
   } catch (err) {
     await stack.stop();
+    await release();
     throw err;
   }
   const u = stack.url;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, readlink, realpath, rm } from "node:fs/promises";
+import { isAlive } from "./local-state";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -72,9 +73,12 @@ function track(child: ChildProcess): void {
     process.on("exit", killAll);
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.once(signal, () => {
+        // Someone else handles the signal (npm start stops its stack, Redis with a clean shutdown): leave it to them;
+        // the exit hook still kills what is left when the process ends.
+        if (process.listenerCount(signal) > 0) return;
         killAll();
-        // Keep the default "terminate" behaviour unless someone else handles the signal.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        // Keep the default "terminate" behaviour.
+        process.kill(process.pid, signal);
       });
     }
   }
@@ -94,7 +98,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), "redis-local-")));
   if (!ownsDir) {
     const pid = await liveServerOn(dir);
-    if (pid !== null) throw new Error(`a redis-server (pid ${pid}) still runs on ${dir}, from an earlier start; stop it first (kill ${pid})`);
+    if (pid !== null) throw new Error(`a redis-server (pid ${pid}) still holds ${dir}, left by a run that did not stop it; stop it first (kill ${pid})`);
   }
   const timeoutMs = options.startTimeoutMs ?? 5000;
   const persistent = options.persistent ?? false;
@@ -159,26 +163,30 @@ async function launch(bin: string, port: number, dir: string, timeoutMs: number,
 
 const PID_FILE = "redis-server.pid";
 
-/** The pid of a live redis-server whose pid file lies in `dir` (one a crashed parent left running), else null. */
+/**
+ * The pid of a live redis-server that holds `dir` (its pid file there names a process still running), else null.
+ * Redis runs in its --dir, so where /proc tells a process's working directory, a pid reused by another process
+ * (another Redis included) does not count; elsewhere a live pid is taken at its word.
+ */
 export async function liveServerOn(dir: string): Promise<number | null> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(path.join(dir, PID_FILE), "utf8")).trim());
-  } catch {
-    return null;
-  }
+  const pid = Number((await readFile(path.join(dir, PID_FILE), "utf8").catch(() => "")).trim());
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  let cwd: string;
   try {
-    process.kill(pid, 0);
-  } catch {
-    return null; // gone: the file is stale
+    cwd = await readlink(`/proc/${pid}/cwd`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && (await hasProc())) return null; // gone (or ended meanwhile): the file is stale
+    return isAlive(pid) ? pid : null; // no /proc, or not ours to read
   }
-  // A pid is reused once its process ends: only a redis-server holds the directory.
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).includes("redis-server") ? pid : null;
-  } catch {
-    return pid; // no /proc: the live pid is taken at its word
-  }
+  return cwd === (await realpath(dir)) ? pid : null;
+}
+
+async function hasProc(): Promise<boolean> {
+  return access("/proc/self/cwd").then(
+    () => true,
+    () => false,
+  );
 }
 
 // Checking the pid guards against a different server already listening on the port.
