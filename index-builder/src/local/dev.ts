@@ -7,7 +7,7 @@ import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { dropErasedRows, erasedCheckOf, erasureListOf } from "../ingest/erasures";
-import { claimStateDir, DEFAULT_STATE_DIR, localSecrets, redisDirOf, refuseNewKeyOverKeptErasures } from "./local-state";
+import { checkStateDataset, claimStateDir, DEFAULT_STATE_DIR, importedStateDir, localSecrets, redisDirOf, refuseNewKeyOverKeptErasures } from "./local-state";
 import { startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
@@ -35,12 +35,14 @@ export async function runDev(options: {
   ranker: boolean | "always";
 }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
-  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  const release = await claimStateDir(stateDir);
-  const { secrets, created } = await localSecrets(stateDir, log);
   const imported = options.import ? await importDataset(options.import) : null;
   for (const line of imported ? formatSummary(imported.summary) : []) log(line);
   const dataset = imported?.dataset ?? (await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small")));
+  // Each dataset keeps its own state by default, so trying your log after the demo mixes nothing.
+  const stateDir = options.stateDir ?? (imported ? importedStateDir(dataset.name) : DEFAULT_STATE_DIR);
+  const release = await claimStateDir(stateDir);
+  await checkStateDataset(stateDir, dataset.name);
+  const { secrets, created } = await localSecrets(stateDir, log);
   // The demo tunes for 30 CPU s so it starts quickly. Your own log gets `index-builder build`'s budget, so the index
   // served is the one a build of the same data would publish, not a walk cut wherever 30 s fell. On the synthetic
   // play log as Last.fm-shaped .dat files (bench/lib/synthetic-plays.ts), 30 s served a light order at validation

@@ -2,7 +2,16 @@ import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { claimStateDir, localSecrets, refuseNewKeyOverKeptErasures, secretsFileOf } from "./local-state";
+import {
+  checkStateDataset,
+  claimStateDir,
+  DEFAULT_STATE_DIR,
+  importedStateDir,
+  localSecrets,
+  refuseNewKeyOverKeptErasures,
+  secretsFileOf,
+} from "./local-state";
+import { PROJECT_ROOT } from "./wrangler";
 import { findRedisServer, liveServerOn, startRedisServer } from "./redis-server";
 
 let dir: string;
@@ -98,5 +107,27 @@ describe.skipIf(findRedisServer() === null)("a kept Redis directory", () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe("checkStateDataset", () => {
+  it("records the first run's data, passes runs on the same data, and refuses other data naming both and the remedies", async () => {
+    await checkStateDataset(dir, "ml-latest-small");
+    await checkStateDataset(dir, "ml-latest-small");
+    await expect(checkStateDataset(dir, "plays")).rejects.toThrow(
+      `${dir} holds the state of runs on "ml-latest-small" (sessions, events, trending, erasures); this run serves "plays". Give it a state of its own with --state-dir DIR, or delete ${dir} to start afresh`,
+    );
+    // The record is unchanged by the refusal.
+    await checkStateDataset(dir, "ml-latest-small");
+    await writeFile(join(dir, "dataset.json"), "{");
+    await expect(checkStateDataset(dir, "ml-latest-small")).rejects.toThrow("dataset.json is not npm start's record of its data");
+  });
+});
+
+describe("importedStateDir", () => {
+  it("gives each imported dataset its own directory beside the demo's, named safely", () => {
+    expect(importedStateDir("plays")).toBe(join(PROJECT_ROOT, ".wrangler", "state-plays"));
+    expect(importedStateDir("../my log (v2)")).toBe(join(PROJECT_ROOT, ".wrangler", "state-.._my_log__v2_"));
+    expect(importedStateDir("plays")).not.toBe(DEFAULT_STATE_DIR);
   });
 });

@@ -13,6 +13,11 @@ import { PROJECT_ROOT } from "./wrangler";
  */
 export const DEFAULT_STATE_DIR = join(PROJECT_ROOT, ".wrangler", "state");
 
+/** The default state directory of `npm start --interactions FILE`: one per dataset name, beside the demo's. */
+export function importedStateDir(dataset: string): string {
+  return join(PROJECT_ROOT, ".wrangler", `state-${dataset.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+}
+
 /** The directory of Redis's data under a state directory. */
 export const redisDirOf = (stateDir: string) => join(stateDir, "redis");
 
@@ -148,4 +153,30 @@ async function ignoreInGit(stateDir: string): Promise<void> {
       if (err.code !== "EEXIST") throw err;
     },
   );
+}
+
+const DATASET_FILE = "dataset.json";
+
+/**
+ * Ties a state directory to the data it serves (the dataset's name: the demo's, or an imported file's), recorded by
+ * its first run. Sessions, histories, the event stream and trending counters of one catalogue mixed into another's
+ * would serve items it does not hold and count events twice, so a run on other data is refused, with the remedies.
+ */
+export async function checkStateDataset(stateDir: string, dataset: string): Promise<void> {
+  const file = join(stateDir, DATASET_FILE);
+  let recorded: unknown = null;
+  try {
+    recorded = (JSON.parse(await readFile(file, "utf8")) as { dataset?: unknown }).dataset;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new Error(`${file} is not npm start's record of its data ({"dataset": "<name>"}); delete it to record this run's`);
+  }
+  if (recorded === dataset) return;
+  if (recorded !== null) {
+    throw new Error(
+      `${stateDir} holds the state of runs on "${String(recorded)}" (sessions, events, trending, erasures); this run serves "${dataset}". Give it a state of its own with --state-dir DIR, or delete ${stateDir} to start afresh`,
+    );
+  }
+  await mkdir(stateDir, { recursive: true });
+  await writeFile(file, JSON.stringify({ dataset }) + "\n");
 }
