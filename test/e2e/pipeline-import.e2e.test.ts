@@ -58,8 +58,11 @@ beforeAll(async () => {
     canary: null,
     gc: { keep: 5, apply: false },
     seedHistories: true,
-    // A short walk: the suite tests the pipeline, not the tuning.
-    tuneSeconds: 5,
+    // Untuned: the suite tests the pipeline, not the tuning, and a walk cut by a CPU-seconds budget lands where the
+    // machine's speed puts it, so the gate's verdict on two builds moved with the load (a run beside another suite
+    // refused the erasure test's candidate, nDCG@10 0.0485 against the live 0.0545). The start point builds the
+    // same index from the same rows on any machine.
+    tuneSeconds: 0,
     log: (line) => lines.push(line),
   };
 }, 120_000);
