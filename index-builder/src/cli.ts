@@ -77,8 +77,8 @@ ${VECTOR_USAGE.replace(/^/gm, "          ")}
             --ranker MODE       as build (default auto)
             --out DIR           index output directory (default .index)
             --state-dir DIR     where D1, Durable Objects, KV, Redis and the erasure key are kept between
-                                runs (default .wrangler/state for the demo, .wrangler/state-<name> for
-                                --interactions; one dataset per directory; delete it to start afresh)
+                                runs (default .wrangler/state for the demo, .wrangler/state-<name>-<digest>
+                                for --interactions; one data file per directory; delete it to start afresh)
   experiment-report  An experiment's report (markdown + JSON) from Redis, per variant, region and pooled
             --id ID             experiment id
             --url URL           Worker base URL, for the definition (default http://127.0.0.1:8787)

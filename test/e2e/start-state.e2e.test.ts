@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,8 +25,8 @@ interface Run {
 let dir: string;
 let port: number;
 
-function launch(): { child: ChildProcess; output: () => string } {
-  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", join(dir, "state"), "--out", join(dir, "index")];
+function launch(more: string[] = []): { child: ChildProcess; output: () => string } {
+  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", join(dir, "state"), "--out", join(dir, "index"), ...more];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
   args.push("--tune-seconds", "0", "--ranker", "off");
   const child = spawn(TSX, args, { cwd: PROJECT_ROOT, env: { ...process.env, SECRET_KEY: SK }, stdio: ["ignore", "pipe", "pipe"] });
@@ -55,6 +55,12 @@ async function stop(run: Run): Promise<void> {
   run.child.kill("SIGINT");
   const [code] = (await exited) as [number | null];
   expect(code, run.output().slice(-2000)).toBe(0);
+}
+
+/** A run expected to end by itself: its exit code and everything it printed. */
+async function exited(run: { child: ChildProcess; output: () => string }): Promise<{ code: number | null; output: string }> {
+  const [code] = (await once(run.child, "exit")) as [number | null];
+  return { code, output: run.output() };
 }
 
 const admin = (run: Run, path: string, init: RequestInit = {}) =>
@@ -105,6 +111,8 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     expect((await stat(secrets)).mode & 0o777).toBe(0o600);
     const { erasureKey } = JSON.parse(await readFile(secrets, "utf8")) as { erasureKey: string };
     expect(first.output()).toContain(`ERASURE_KEY='${erasureKey}'`);
+    // The directory is tied to the data it served.
+    expect(JSON.parse(await readFile(join(dir, "state", "dataset.json"), "utf8"))).toEqual({ source: join(PROJECT_ROOT, "data", "ml-latest-small") });
 
     const erased = await admin(first, `/v1/users/${ERASED}`, { method: "DELETE" });
     expect(erased.status).toBe(200);
@@ -130,17 +138,30 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     expect(live.erasureList).toMatchObject({ erasedUsers: 1 });
     const read = (await (await admin(second, `/admin/erasures/${receipt.receiptId}`)).json()) as { stores: { store: string; status: string }[] };
     expect(read.stores.find((s) => s.store === "index")).toMatchObject({ status: "done" });
+
+    // A second npm start on the directory while this one serves is refused before it touches anything.
+    const twin = await exited(launch());
+    expect(twin.code).toBe(1);
+    expect(twin.output).toMatch(new RegExp(`another npm start \\(pid \\d+\\) uses ${join(dir, "state")}: stop it with Ctrl-C`));
+    expect(twin.output).not.toContain("D1 migrations applied");
     await stop(second);
 
-    // Without the key the kept list is tagged under, a new one would match nobody: the run refuses before it builds.
+    // Another data file on the same directory is refused: its catalogue would meet this one's sessions and counters.
+    await writeFile(join(dir, "other.csv"), "user,item,weight\nu1,i1,3\nu2,i1,1\n");
+    const other = await exited(launch(["--interactions", join(dir, "other.csv")]));
+    expect(other.code).toBe(1);
+    expect(other.output).toContain(`holds the state of runs on ${join(PROJECT_ROOT, "data", "ml-latest-small")}`);
+    expect(other.output).toContain(`this run serves ${join(dir, "other.csv")}`);
+
+    // Without the key the kept list is tagged under, a new one would match nobody: the run refuses before it builds,
+    // keeps no new key, stops Redis cleanly and gives the directory back.
     await rm(secrets);
-    const third = launch();
-    const [code] = (await once(third.child, "exit")) as [number | null];
-    expect(code).toBe(1);
-    expect(third.output()).toContain(`${secrets} was missing, but the kept Redis (${redisDir}) lists 1 erased user(s)`);
-    expect(third.output()).not.toContain("trained iALS");
+    const third = await exited(launch());
+    expect(third.code).toBe(1);
+    expect(third.output).toContain(`the kept Redis (${redisDir}) was written under another erasure key than a new one (${secrets} is missing)`);
+    expect(third.output).not.toContain("trained iALS");
     await expect(stat(secrets)).rejects.toThrow();
     await expect(stat(join(dir, "state", "npm-start.pid"))).rejects.toThrow();
-    expect(await liveServerOn(redisDir)).toBeNull();
+    await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();
   });
 });

@@ -7,8 +7,18 @@ import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { dropErasedRows, erasedCheckOf, erasureListOf } from "../ingest/erasures";
-import { checkStateDataset, claimStateDir, DEFAULT_STATE_DIR, importedStateDir, localSecrets, redisDirOf, refuseNewKeyOverKeptErasures } from "./local-state";
-import { startLocalStack } from "./local-stack";
+import { Redis } from "@upstash/redis";
+import {
+  checkErasureKey,
+  checkStateDataset,
+  claimStateDir,
+  DEFAULT_STATE_DIR,
+  importedStateDir,
+  localSecrets,
+  recordStateDataset,
+  redisDirOf,
+} from "./local-state";
+import { type LocalStack, startLocalStack } from "./local-stack";
 import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
 
@@ -37,58 +47,66 @@ export async function runDev(options: {
   const log = (line: string) => console.log(`[start] ${line}`);
   const imported = options.import ? await importDataset(options.import) : null;
   for (const line of imported ? formatSummary(imported.summary) : []) log(line);
-  const dataset = imported?.dataset ?? (await readMovieLensLatest(join(PROJECT_ROOT, "data", "ml-latest-small")));
-  // Each dataset keeps its own state by default, so trying your log after the demo mixes nothing.
-  const stateDir = options.stateDir ?? (imported ? importedStateDir(dataset.name) : DEFAULT_STATE_DIR);
+  const source = options.import?.interactions ?? join(PROJECT_ROOT, "data", "ml-latest-small");
+  const dataset = imported?.dataset ?? (await readMovieLensLatest(source));
+  // Each data file keeps its own state by default, so trying your log after the demo mixes nothing.
+  const stateDir = options.stateDir ?? (options.import ? importedStateDir(options.import.interactions) : DEFAULT_STATE_DIR);
   const release = await claimStateDir(stateDir);
-  await checkStateDataset(stateDir, dataset.name);
-  const { secrets, created } = await localSecrets(stateDir, log);
-  // The demo tunes for 30 CPU s so it starts quickly. Your own log gets `index-builder build`'s budget, so the index
-  // served is the one a build of the same data would publish, not a walk cut wherever 30 s fell. On the synthetic
-  // play log as Last.fm-shaped .dat files (bench/lib/synthetic-plays.ts), 30 s served a light order at validation
-  // nDCG@10 0.1488 (iALS left at its start point, 0.1374); the whole walk, 187 CPU s, reaches 0.1617 (iALS 0.1606).
-  const budgetSeconds = options.tuneSeconds ?? (imported ? DEFAULT_TUNE.budgetSeconds : DEMO_TUNE_SECONDS);
 
-  // The stack starts first: its Redis, kept in the state directory with the erasure key its list is tagged under,
-  // holds the users erased in earlier runs, and the build leaves their rows out as a build with Redis access does.
-  const stack = await startLocalStack({
-    port: options.port,
-    persistTo: stateDir,
-    redis: "optional",
-    persistentRedis: true,
-    redisDir: redisDirOf(stateDir),
-    erasureKey: secrets.erasureKey,
-    adminKey: process.env.SECRET_KEY || undefined,
-    log,
-  }).catch(async (err: unknown) => {
-    await release();
-    throw err;
-  });
-  log(`local state (D1, Durable Objects, KV${stack.redis ? ", Redis" : ""}) kept in ${stateDir} between runs`);
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
+  // From here on, whatever ends the run (an error, Ctrl-C, wrangler dying) stops what it started, once, and gives the
+  // directory back; a signal during the stack's start waits for it, so nothing it spawned is orphaned.
+  let starting: Promise<LocalStack> | null = null;
+  let stopping: Promise<void> | null = null;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      const started = await starting?.catch(() => null);
+      await started?.stop();
+      await release();
+    })());
+  const onSignal = () => {
     log("stopping wrangler dev, bridge and redis-server");
-    await stack.stop();
-    await release();
-    process.exit(0);
+    void stopAll().then(() => process.exit(0));
   };
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  stack.dev.child.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`[start] wrangler dev exited (${code}):\n${stack.dev.output().slice(-4000)}`);
-      void shutdown();
-    }
-  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
 
+  let stack: LocalStack;
   let built: Awaited<ReturnType<typeof buildIndex>>;
   try {
+    await checkStateDataset(stateDir, source);
+    const { secrets, created, persist } = await localSecrets(stateDir, log);
+    // The stack starts first: its Redis, kept in the state directory with the erasure key its list is tagged under,
+    // holds the users erased in earlier runs, and the build leaves their rows out as a build with Redis access does.
+    starting = startLocalStack({
+      port: options.port,
+      persistTo: stateDir,
+      redis: "optional",
+      persistentRedis: true,
+      redisDir: redisDirOf(stateDir),
+      erasureKey: secrets.erasureKey,
+      adminKey: process.env.SECRET_KEY || undefined,
+      log,
+    });
+    stack = await starting;
+    const dev = stack.dev;
+    dev.child.on("exit", (code) => {
+      if (stopping) return;
+      console.error(`[start] wrangler dev exited (${code}):\n${dev.output().slice(-4000)}`);
+      void stopAll().then(() => process.exit(1));
+    });
     const redis = stack.redis && { url: stack.redis.url, token: stack.redis.token };
     const list = await erasureListOf(redis, stack.erasureKey);
-    await refuseNewKeyOverKeptErasures(stateDir, created, list?.record.erasedUsers ?? 0);
+    if (redis && list) {
+      // A new key is kept only once it fits the kept Redis: else the users erased under the old one would come back.
+      await checkErasureKey(new Redis(redis), stateDir, secrets.erasureKey, created, list.record.erasedUsers);
+      await persist();
+    }
+    log(`local state (D1, Durable Objects, KV${redis ? ", Redis, the erasure key" : ""}) kept in ${stateDir} between runs`);
     if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+    // The demo tunes for 30 CPU s so it starts quickly. Your own log gets `index-builder build`'s budget, so the index
+    // served is the one a build of the same data would publish, not a walk cut wherever 30 s fell. On the synthetic
+    // play log as Last.fm-shaped .dat files (bench/lib/synthetic-plays.ts), 30 s served a light order at validation
+    // nDCG@10 0.1488 (iALS left at its start point, 0.1374); the whole walk, 187 CPU s, reaches 0.1617 (iALS 0.1606).
+    const budgetSeconds = options.tuneSeconds ?? (imported ? DEFAULT_TUNE.budgetSeconds : DEMO_TUNE_SECONDS);
     log(
       budgetSeconds === 0
         ? "tuning off (--tune-seconds 0): the start point is built"
@@ -106,9 +124,9 @@ export async function runDev(options: {
     // again just before, as the pipeline's seeding does.
     const erased = await erasedCheckOf(redis, stack.erasureKey);
     await seedHistories(dataset, built.dir, { url: stack.url, adminKey: stack.adminKey, log, erased, digests: redis ? redisSeededDigests(redis) : undefined });
+    await recordStateDataset(stateDir, source);
   } catch (err) {
-    await stack.stop();
-    await release();
+    await stopAll();
     throw err;
   }
   const u = stack.url;

@@ -1,14 +1,17 @@
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  checkErasureKey,
   checkStateDataset,
   claimStateDir,
   DEFAULT_STATE_DIR,
+  ERASURE_KEY_CHECK_KEY,
+  erasureKeyCheck,
   importedStateDir,
   localSecrets,
-  refuseNewKeyOverKeptErasures,
+  recordStateDataset,
   secretsFileOf,
 } from "./local-state";
 import { PROJECT_ROOT } from "./wrangler";
@@ -23,16 +26,21 @@ afterEach(async () => {
 });
 
 describe("localSecrets", () => {
-  it("makes the erasure key once, readable by this user only, and reads the same key back", async () => {
+  it("makes a key in memory, writes it (mode 600) only when told, and reads the same key back", async () => {
     const lines: string[] = [];
-    const made = await localSecrets(join(dir, "state"), (l) => lines.push(l));
+    const state = join(dir, "state");
+    const made = await localSecrets(state, (l) => lines.push(l));
     expect(made.created).toBe(true);
     expect(made.secrets.erasureKey.length).toBeGreaterThanOrEqual(32);
-    expect((await stat(secretsFileOf(join(dir, "state")))).mode & 0o777).toBe(0o600);
-    expect(await localSecrets(join(dir, "state"), (l) => lines.push(l))).toEqual({ secrets: made.secrets, created: false });
+    await expect(stat(secretsFileOf(state))).rejects.toThrow();
+    await mkdir(state, { recursive: true });
+    await made.persist();
+    expect((await stat(secretsFileOf(state))).mode & 0o777).toBe(0o600);
+    const read = await localSecrets(state, (l) => lines.push(l));
+    expect(read).toMatchObject({ secrets: made.secrets, created: false });
     expect(lines).toEqual([]);
     // No temporary file is left beside it.
-    expect(await readdir(join(dir, "state"))).toEqual(["local-secrets.json"]);
+    expect(await readdir(state)).toEqual(["local-secrets.json"]);
   });
 
   it("refuses a file it did not write, naming it, and leaves it as it was", async () => {
@@ -45,6 +53,7 @@ describe("localSecrets", () => {
   });
 
   it("narrows a file others could read to mode 600, and says so", async () => {
+    await (await localSecrets(dir, () => {})).persist();
     const { secrets } = await localSecrets(dir, () => {});
     await chmod(secretsFileOf(dir), 0o644);
     const lines: string[] = [];
@@ -52,16 +61,35 @@ describe("localSecrets", () => {
     expect((await stat(secretsFileOf(dir))).mode & 0o777).toBe(0o600);
     expect(lines).toEqual([expect.stringContaining("was readable by others (mode 644): now 600") as string]);
   });
+});
 
-  it("refuses a key made this run over a kept erasure list, and takes the file back so the next run refuses too", async () => {
-    const { created } = await localSecrets(dir, () => {});
-    await expect(refuseNewKeyOverKeptErasures(dir, created, 2)).rejects.toThrow(/was missing, but the kept Redis .* lists 2 erased user\(s\)/);
-    await expect(stat(secretsFileOf(dir))).rejects.toThrow();
-    // A kept key, or a list with nobody on it, passes.
-    const again = await localSecrets(dir, () => {});
-    await refuseNewKeyOverKeptErasures(dir, again.created, 0);
-    await refuseNewKeyOverKeptErasures(dir, false, 2);
-    expect((await localSecrets(dir, () => {})).secrets).toEqual(again.secrets);
+describe("checkErasureKey", () => {
+  const store = () => {
+    const values = new Map<string, string>();
+    return { values, get: async (k: string) => values.get(k) ?? null, set: async (k: string, v: string) => values.set(k, v) };
+  };
+  it("records the first key's check value, passes the same key, and refuses another key whether new or read", async () => {
+    const redis = store();
+    await checkErasureKey(redis, dir, "a".repeat(40), true, 0);
+    expect(redis.values.get(ERASURE_KEY_CHECK_KEY)).toBe(erasureKeyCheck("a".repeat(40)));
+    expect(erasureKeyCheck("a".repeat(40))).not.toContain("a".repeat(40));
+    await checkErasureKey(redis, dir, "a".repeat(40), false, 3);
+    await expect(checkErasureKey(redis, dir, "b".repeat(40), true, 0)).rejects.toThrow(
+      `the kept Redis (${join(dir, "redis")}) was written under another erasure key than a new one (${secretsFileOf(dir)} is missing): the users erased under it would come back`,
+    );
+    await expect(checkErasureKey(redis, dir, "b".repeat(40), false, 0)).rejects.toThrow(`another erasure key than the one in ${secretsFileOf(dir)}`);
+    expect(redis.values.get(ERASURE_KEY_CHECK_KEY)).toBe(erasureKeyCheck("a".repeat(40)));
+  });
+
+  it("refuses a new key over a list that names erased users but has no check value (kept before there was one)", async () => {
+    const redis = store();
+    await expect(checkErasureKey(redis, dir, "c".repeat(40), true, 2)).rejects.toThrow(
+      /is missing, but the kept Redis .* lists 2 erased user\(s\) under the key it held/,
+    );
+    expect(redis.values.size).toBe(0);
+    // A key read from the file is taken as the list's own.
+    await checkErasureKey(redis, dir, "c".repeat(40), false, 2);
+    expect(redis.values.get(ERASURE_KEY_CHECK_KEY)).toBe(erasureKeyCheck("c".repeat(40)));
   });
 });
 
@@ -111,23 +139,26 @@ describe.skipIf(findRedisServer() === null)("a kept Redis directory", () => {
 });
 
 describe("checkStateDataset", () => {
-  it("records the first run's data, passes runs on the same data, and refuses other data naming both and the remedies", async () => {
-    await checkStateDataset(dir, "ml-latest-small");
-    await checkStateDataset(dir, "ml-latest-small");
-    await expect(checkStateDataset(dir, "plays")).rejects.toThrow(
-      `${dir} holds the state of runs on "ml-latest-small" (sessions, events, trending, erasures); this run serves "plays". Give it a state of its own with --state-dir DIR, or delete ${dir} to start afresh`,
+  it("passes an unrecorded directory and the recorded data, and refuses other data naming both and the remedies", async () => {
+    await checkStateDataset(dir, "data/ml-latest-small");
+    await recordStateDataset(dir, "data/ml-latest-small");
+    await checkStateDataset(dir, resolve("data/ml-latest-small"));
+    await expect(checkStateDataset(dir, "other/ratings.csv")).rejects.toThrow(
+      `${dir} holds the state of runs on ${resolve("data/ml-latest-small")} (sessions, events, trending, erasures); this run serves ${resolve("other/ratings.csv")}. Give it a state of its own with --state-dir DIR, or delete ${dir} to start afresh`,
     );
-    // The record is unchanged by the refusal.
-    await checkStateDataset(dir, "ml-latest-small");
-    await writeFile(join(dir, "dataset.json"), "{");
-    await expect(checkStateDataset(dir, "ml-latest-small")).rejects.toThrow("dataset.json is not npm start's record of its data");
+    for (const text of ["{", "{}", "null"]) {
+      await writeFile(join(dir, "dataset.json"), text);
+      await expect(checkStateDataset(dir, "data/ml-latest-small")).rejects.toThrow("dataset.json is not npm start's record of its data");
+    }
   });
 });
 
 describe("importedStateDir", () => {
-  it("gives each imported dataset its own directory beside the demo's, named safely", () => {
-    expect(importedStateDir("plays")).toBe(join(PROJECT_ROOT, ".wrangler", "state-plays"));
-    expect(importedStateDir("../my log (v2)")).toBe(join(PROJECT_ROOT, ".wrangler", "state-.._my_log__v2_"));
-    expect(importedStateDir("plays")).not.toBe(DEFAULT_STATE_DIR);
+  it("gives each imported file its own directory beside the demo's, named safely, by name and path", () => {
+    expect(importedStateDir("/data/plays.csv")).toMatch(new RegExp(`^${join(PROJECT_ROOT, ".wrangler", "state-plays-")}[0-9a-f]{8}$`));
+    expect(importedStateDir("/data/my log (v2).csv")).toMatch(/state-my_log__v2_-[0-9a-f]{8}$/);
+    expect(importedStateDir("/a/ratings.csv")).not.toBe(importedStateDir("/b/ratings.csv"));
+    expect(importedStateDir("/a/ratings.csv")).toBe(importedStateDir("/a/../a/ratings.csv"));
+    expect(importedStateDir("/data/plays.csv")).not.toBe(DEFAULT_STATE_DIR);
   });
 });

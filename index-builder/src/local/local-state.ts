@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { readFileSync, unlinkSync } from "node:fs";
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
 import { PROJECT_ROOT } from "./wrangler";
 
@@ -13,9 +13,16 @@ import { PROJECT_ROOT } from "./wrangler";
  */
 export const DEFAULT_STATE_DIR = join(PROJECT_ROOT, ".wrangler", "state");
 
-/** The default state directory of `npm start --interactions FILE`: one per dataset name, beside the demo's. */
-export function importedStateDir(dataset: string): string {
-  return join(PROJECT_ROOT, ".wrangler", `state-${dataset.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+/**
+ * The default state directory of `npm start --interactions FILE`, beside the demo's: one per file (its name, and a
+ * digest of its absolute path, so two `ratings.csv` in different folders do not share one).
+ */
+export function importedStateDir(file: string): string {
+  const path = resolve(file);
+  const name = basename(path)
+    .replace(/\.[^.]+$/, "")
+    .replace(/[^A-Za-z0-9._-]/g, "_");
+  return join(PROJECT_ROOT, ".wrangler", `state-${name}-${createHash("sha256").update(path).digest("hex").slice(0, 8)}`);
 }
 
 /** The directory of Redis's data under a state directory. */
@@ -55,7 +62,7 @@ export async function claimStateDir(stateDir: string): Promise<() => Promise<voi
     const holder = Number((await readFile(file, "utf8").catch(() => "")).trim());
     if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
       throw new Error(
-        `another npm start (pid ${holder}) uses ${stateDir}: stop it with Ctrl-C, or give this one --state-dir DIR (if none runs, delete ${file})`,
+        `another npm start (pid ${holder}) uses ${stateDir}: stop it with Ctrl-C, or give this one --state-dir DIR (and --port N) of its own (if none runs, delete ${file})`,
       );
     }
     await unlink(file).catch(() => {}); // left by a run that died
@@ -85,30 +92,30 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * The state directory's secrets, made on the first run (`created`): written
- * whole under a temporary name and linked into place, readable by this user
- * only. A file that is not what this writes is an error naming it, not
- * silently replaced: replacing the key would leave every erasure recorded
- * under the old one unmatched. The caller checks a new key against kept data
- * (`refuseNewKeyOverKeptErasures`).
+ * The state directory's secrets. On the first run (`created`) a new key is
+ * made in memory only: `persist` writes it (whole, under a temporary name
+ * linked into place, readable by this user only) once `checkErasureKey` has
+ * found it fit the kept Redis, so a run that dies or runs without Redis never
+ * leaves an unchecked key behind. A file that is not what this writes is an
+ * error naming it, not silently replaced: replacing the key would leave every
+ * erasure recorded under the old one unmatched.
  */
-export async function localSecrets(stateDir: string, log: (line: string) => void): Promise<{ secrets: LocalSecrets; created: boolean }> {
+export async function localSecrets(
+  stateDir: string,
+  log: (line: string) => void,
+): Promise<{ secrets: LocalSecrets; created: boolean; persist: () => Promise<void> }> {
   const file = secretsFileOf(stateDir);
-  await mkdir(stateDir, { recursive: true });
-  const fresh: LocalSecrets = { erasureKey: randomBytes(32).toString("base64url") };
-  const temp = `${file}.${process.pid}.tmp`;
-  let created = false;
+  let text: string | null = null;
   try {
-    await writeFile(temp, JSON.stringify(fresh, null, 2) + "\n", { mode: 0o600 });
-    await link(temp, file);
-    created = true;
+    text = await readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  } finally {
-    await unlink(temp).catch(() => {});
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  if (created) return { secrets: fresh, created };
-  const parsed = parseSecrets(await readFile(file, "utf8"));
+  if (text === null) {
+    const fresh: LocalSecrets = { erasureKey: randomBytes(32).toString("base64url") };
+    return { secrets: fresh, created: true, persist: () => writeSecrets(stateDir, fresh) };
+  }
+  const parsed = parseSecrets(text);
   if (!parsed)
     throw new Error(
       `${file} is not a secrets file of npm start ({"erasureKey": "<${MIN_ERASURE_KEY_CHARS}+ characters>"}); mend it, or delete ${stateDir} to start afresh`,
@@ -118,21 +125,54 @@ export async function localSecrets(stateDir: string, log: (line: string) => void
     await chmod(file, 0o600);
     log(`${file} was readable by others (mode ${mode.toString(8)}): now 600`);
   }
-  return { secrets: parsed, created: false };
+  return { secrets: parsed, created: false, persist: async () => {} };
+}
+
+async function writeSecrets(stateDir: string, secrets: LocalSecrets): Promise<void> {
+  const file = secretsFileOf(stateDir);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+    await link(temp, file);
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+/** The Redis key holding the check value of the erasure key the kept erasure list is tagged under (npm start's own). */
+export const ERASURE_KEY_CHECK_KEY = "local:erasure-key-check";
+
+/** A value that tells whether two erasure keys are the same without revealing either: HMAC-SHA-256 of a fixed text. */
+export function erasureKeyCheck(key: string): string {
+  // Prefixed, so a client that parses values as JSON never reads the digest as a number.
+  return `v1:${createHmac("sha256", key).update("npm start: the erasure key of this state").digest("hex")}`;
+}
+
+/** What checkErasureKey needs of a Redis client. */
+export interface KeyCheckStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string): Promise<unknown>;
 }
 
 /**
- * A key made this run beside a kept erasure list would match none of its
- * tags, and the erased users' rows would come back into the index and their
- * sessions: refuse, and take the new file back so the next run refuses too.
+ * Whether `key` fits the kept Redis: the check value it holds (set by the first run that had Redis) must be the
+ * key's; without one, a key made this run (`created`) over a list that already names erased users would match none
+ * of them. A fit key's check value is stored. Refuses with the remedies otherwise: the erased users would come back.
  */
-export async function refuseNewKeyOverKeptErasures(stateDir: string, created: boolean, erasedUsers: number): Promise<void> {
-  if (!created || erasedUsers === 0) return;
+export async function checkErasureKey(redis: KeyCheckStore, stateDir: string, key: string, created: boolean, erasedUsers: number): Promise<void> {
+  const kept = await redis.get(ERASURE_KEY_CHECK_KEY);
   const file = secretsFileOf(stateDir);
-  await unlink(file).catch(() => {});
-  throw new Error(
-    `${file} was missing, but the kept Redis (${redisDirOf(stateDir)}) lists ${erasedUsers} erased user(s) under the erasure key it held: a new key would match none of them, and they would come back. Restore the file, or delete ${stateDir} to start afresh`,
-  );
+  const which = created ? `a new one (${file} is missing)` : `the one in ${file}`;
+  const remedy = `the users erased under it would come back. Restore the file, or delete ${stateDir} to start afresh`;
+  if (kept !== null && kept !== undefined) {
+    if (String(kept) !== erasureKeyCheck(key))
+      throw new Error(`the kept Redis (${redisDirOf(stateDir)}) was written under another erasure key than ${which}: ${remedy}`);
+    return;
+  }
+  if (created && erasedUsers > 0) {
+    throw new Error(`${file} is missing, but the kept Redis (${redisDirOf(stateDir)}) lists ${erasedUsers} erased user(s) under the key it held: ${remedy}`);
+  }
+  await redis.set(ERASURE_KEY_CHECK_KEY, erasureKeyCheck(key));
 }
 
 function parseSecrets(text: string): LocalSecrets | null {
@@ -158,25 +198,34 @@ async function ignoreInGit(stateDir: string): Promise<void> {
 const DATASET_FILE = "dataset.json";
 
 /**
- * Ties a state directory to the data it serves (the dataset's name: the demo's, or an imported file's), recorded by
- * its first run. Sessions, histories, the event stream and trending counters of one catalogue mixed into another's
- * would serve items it does not hold and count events twice, so a run on other data is refused, with the remedies.
+ * The data a state directory serves: the demo's directory, or the imported file, by absolute path (edits to the
+ * same file are the same data). Sessions, histories, the event stream and trending counters of one catalogue mixed
+ * into another's would serve items it does not hold and count events twice, so a run on other data than the
+ * directory recorded is refused, with the remedies.
  */
-export async function checkStateDataset(stateDir: string, dataset: string): Promise<void> {
+export async function checkStateDataset(stateDir: string, source: string): Promise<void> {
   const file = join(stateDir, DATASET_FILE);
-  let recorded: unknown = null;
+  let text: string;
   try {
-    recorded = (JSON.parse(await readFile(file, "utf8")) as { dataset?: unknown }).dataset;
+    text = await readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new Error(`${file} is not npm start's record of its data ({"dataset": "<name>"}); delete it to record this run's`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // nothing recorded yet
+    throw err;
   }
-  if (recorded === dataset) return;
-  if (recorded !== null) {
-    throw new Error(
-      `${stateDir} holds the state of runs on "${String(recorded)}" (sessions, events, trending, erasures); this run serves "${dataset}". Give it a state of its own with --state-dir DIR, or delete ${stateDir} to start afresh`,
-    );
+  let recorded: unknown;
+  try {
+    recorded = (JSON.parse(text) as { source?: unknown } | null)?.source;
+  } catch {
+    recorded = undefined;
   }
-  await mkdir(stateDir, { recursive: true });
-  await writeFile(file, JSON.stringify({ dataset }) + "\n");
+  if (typeof recorded !== "string") throw new Error(`${file} is not npm start's record of its data ({"source": "<path>"}); delete it to record this run's`);
+  if (recorded === resolve(source)) return;
+  throw new Error(
+    `${stateDir} holds the state of runs on ${recorded} (sessions, events, trending, erasures); this run serves ${resolve(source)}. Give it a state of its own with --state-dir DIR, or delete ${stateDir} to start afresh`,
+  );
+}
+
+/** Records the data a state directory serves, once a run on it serves (a run that fails ties the directory to nothing). */
+export async function recordStateDataset(stateDir: string, source: string): Promise<void> {
+  await writeFile(join(stateDir, DATASET_FILE), JSON.stringify({ source: resolve(source) }) + "\n");
 }
