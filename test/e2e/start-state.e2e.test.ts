@@ -10,11 +10,11 @@ import { freePort } from "../../index-builder/src/local/free-port";
 import { PROJECT_ROOT } from "../../index-builder/src/local/wrangler";
 import { readBuiltManifest } from "../../index-builder/src/publish/publish-index";
 import { findRedisServer, liveServerOn } from "../../index-builder/src/local/redis-server";
+import { poll } from "../poll";
 
 /** `npm start` as a user runs it, twice on one state directory: what the first run stored, the second finds. */
 const SK = generateKey(SECRET_KEY_PREFIX);
 const ERASED = "5";
-const TSX = join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
 
 interface Run {
   child: ChildProcess;
@@ -25,19 +25,24 @@ interface Run {
 let dir: string;
 let port: number;
 
-function launch(more: string[] = []): { child: ChildProcess; output: () => string } {
-  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", join(dir, "state"), "--out", join(dir, "index"), ...more];
+function launch(more: string[] = [], state = join(dir, "state")): { child: ChildProcess; output: () => string } {
+  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", state, "--out", join(dir, "index"), ...more];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
   args.push("--tune-seconds", "0", "--ranker", "off");
-  const child = spawn(TSX, args, { cwd: PROJECT_ROOT, env: { ...process.env, SECRET_KEY: SK }, stdio: ["ignore", "pipe", "pipe"] });
+  // As `npm start` runs it (tsx's wrapper relays Ctrl-C to the command).
+  const child = spawn(join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, SECRET_KEY: SK },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
   child.stderr.on("data", (b: Buffer) => (output += b.toString()));
   return { child, output: () => output };
 }
 
-async function start(): Promise<Run> {
-  const { child, output: read } = launch();
+async function start(state?: string): Promise<Run> {
+  const { child, output: read } = launch([], state);
   let output = "";
   const deadline = Date.now() + 150_000;
   while (!(output = read()).includes("Edge recommender is serving on")) {
@@ -142,6 +147,7 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     // A second npm start on the directory while this one serves is refused before it touches anything.
     const twin = await exited(launch());
     expect(twin.code).toBe(1);
+    // (the pid is the command's own, under tsx's wrapper)
     expect(twin.output).toMatch(new RegExp(`another npm start \\(pid \\d+\\) uses ${join(dir, "state")}: stop it with Ctrl-C`));
     expect(twin.output).not.toContain("D1 migrations applied");
     await stop(second);
@@ -163,5 +169,33 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     await expect(stat(secrets)).rejects.toThrow();
     await expect(stat(join(dir, "state", "npm-start.pid"))).rejects.toThrow();
     await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();
+  });
+
+  it("stops workerd when npm start is killed outright, and its next run names the Redis left behind", { timeout: 200_000 }, async () => {
+    const state = join(dir, "killed");
+    const run = await start(state);
+    runs.push(run);
+    const command = Number((await readFile(join(state, "npm-start.pid"), "utf8")).trim());
+    const redis = await liveServerOn(join(state, "redis"));
+    expect(redis).toBeGreaterThan(0);
+    process.kill(command, "SIGKILL");
+    // Nothing in the command ran: the dev worker sees its parent gone and stops workerd, freeing the port.
+    await poll(
+      () =>
+        fetch(`${run.url}/health/live`).then(
+          () => "up",
+          () => "down",
+        ),
+      (status) => status === "down",
+      15_000,
+    );
+    // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, and names it.
+    const next = await exited(launch([], state));
+    expect(next.code).toBe(1);
+    expect(next.output).toContain(
+      `a redis-server (pid ${redis}) still holds ${join(state, "redis")}, left by a run that did not stop it; stop it first (kill ${redis})`,
+    );
+    await expect(stat(join(state, "npm-start.pid"))).rejects.toThrow();
+    process.kill(redis!, "SIGTERM");
   });
 });

@@ -11,7 +11,7 @@
  *
  * Run by `startWranglerDev` (wrangler.ts) with its options as JSON in the
  * environment (they hold secrets: a command line is visible to every user); prints `ready <url>` once serving, and stops workerd on SIGTERM
- * or SIGINT.
+ * or SIGINT, or once the process that started it is gone.
  */
 import { unstable_startWorker } from "wrangler";
 import { DEV_WORKER_OPTIONS_ENV, type DevWorkerOptions } from "./wrangler";
@@ -45,6 +45,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
+  // A parent killed outright (SIGKILL, a crash) cannot stop this process group: once the process that started it is
+  // gone (this process is re-parented), workerd stops too instead of holding the port and the local state.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 1000).unref();
 }
 
 await main();

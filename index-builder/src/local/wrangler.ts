@@ -5,7 +5,6 @@ import { join, resolve } from "node:path";
 export const PROJECT_ROOT = resolve(import.meta.dirname, "../../..");
 
 const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "wrangler");
-const TSX_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
 
 /**
  * Environment that keeps wrangler off the network: no metrics, no error
@@ -87,7 +86,9 @@ export async function startWranglerDev(options: {
     inspectorPort: options.inspectorPort ?? (process.env.DEV_INSPECTOR === "1" ? 9229 : undefined),
   };
   // Through the environment, not argv: the options hold secrets, and any local user can read a command line.
-  const child = spawn(TSX_BIN, [join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts")], {
+  // Node itself (tsx as a loader, not tsx's wrapper process) is the child: its parent is this process, which
+  // dev-worker.ts watches, and a signal reaches it without the wrapper's relay.
+  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "index-builder", "src", "local", "dev-worker.ts")], {
     cwd: PROJECT_ROOT,
     env: { ...offlineWranglerEnv(), [DEV_WORKER_OPTIONS_ENV]: JSON.stringify(launch) },
     stdio: ["ignore", "pipe", "pipe"],
