@@ -12,7 +12,7 @@ import { DEFAULT_POPULARITY } from "./build/popularity";
 import { runDev } from "./local/dev";
 import { PROJECT_ROOT } from "./local/wrangler";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "./ingest/redis-stream";
-import { dropErasedRows, earliestRead, erasedCheckOf, erasureListOf, scrubBeforeBuild } from "./ingest/erasures";
+import { earliestRead, erasedCheckOf, erasureListOf, leaveOutErasedRows, scrubBeforeBuild } from "./ingest/erasures";
 import { redisSeededDigests, seedHistories } from "./publish/seed-histories";
 import { publishIndex } from "./publish/publish-index";
 import { experimentReportCommand, opeCommand, parsePolicy } from "./experiments/experiment-commands";
@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<void> {
       } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
       const redis = optionalRedisAccess();
       const list = await erasureListOf(redis, process.env.ERASURE_KEY);
-      if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+      await leaveOutErasedRows(dataset, list, log);
       // What the manifest records as honoured (the erasure receipt reads it): the list's earliest read, none without Redis.
       let erasureList = list?.record;
       if (values.events) {

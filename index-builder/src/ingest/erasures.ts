@@ -87,6 +87,11 @@ export async function dropErasedRows(dataset: Dataset, erased: ErasedCheck | und
   return dropped;
 }
 
+/** A build's step over its base data: the erased users' rows left out of `dataset` (dropErasedRows), and how many said; nothing without a list (no Redis). */
+export async function leaveOutErasedRows(dataset: Dataset, list: { check: ErasedCheck } | undefined, log: (line: string) => void): Promise<void> {
+  if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+}
+
 /** Milliseconds part of a stream id ("1700000000000-3"). */
 export function streamMs(id: string): number {
   return Number(id.split("-")[0]);

@@ -6,7 +6,7 @@ import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
-import { dropErasedRows, erasedCheckOf, erasureListOf } from "../ingest/erasures";
+import { erasedCheckOf, erasureListOf, leaveOutErasedRows } from "../ingest/erasures";
 import { Redis } from "@upstash/redis";
 import {
   checkErasureKey,
@@ -101,7 +101,7 @@ export async function runDev(options: {
       await persist();
     }
     log(`local state (D1, Durable Objects, KV${redis ? ", Redis, the erasure key" : ""}) kept in ${stateDir} between runs`);
-    if (list) log(`left out ${await dropErasedRows(dataset, list.check)} rows of erased users from the base data`);
+    await leaveOutErasedRows(dataset, list, log);
     // The demo tunes for 30 CPU s so it starts quickly. Your own log gets `index-builder build`'s budget, so the index
     // served is the one a build of the same data would publish, not a walk cut wherever 30 s fell. On the synthetic
     // play log as Last.fm-shaped .dat files (bench/lib/synthetic-plays.ts), 30 s served a light order at validation

@@ -3,6 +3,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
+import { isAlive } from "./redis-server";
 import { PROJECT_ROOT } from "./wrangler";
 
 /**
@@ -81,16 +82,6 @@ export async function claimStateDir(stateDir: string): Promise<() => Promise<voi
   };
 }
 
-/** Whether a process with this pid exists (one owned by another user counts). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * The state directory's secrets. On the first run (`created`) a new key is
  * made in memory only: `persist` writes it (whole, under a temporary name
@@ -105,12 +96,7 @@ export async function localSecrets(
   log: (line: string) => void,
 ): Promise<{ secrets: LocalSecrets; created: boolean; persist: () => Promise<void> }> {
   const file = secretsFileOf(stateDir);
-  let text: string | null = null;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  const text = await readIfPresent(file);
   if (text === null) {
     const fresh: LocalSecrets = { erasureKey: randomBytes(32).toString("base64url") };
     return { secrets: fresh, created: true, persist: () => writeSecrets(stateDir, fresh) };
@@ -205,13 +191,8 @@ const DATASET_FILE = "dataset.json";
  */
 export async function checkStateDataset(stateDir: string, source: string): Promise<void> {
   const file = join(stateDir, DATASET_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // nothing recorded yet
-    throw err;
-  }
+  const text = await readIfPresent(file);
+  if (text === null) return; // nothing recorded yet
   let recorded: unknown;
   try {
     recorded = (JSON.parse(text) as { source?: unknown } | null)?.source;
@@ -228,4 +209,14 @@ export async function checkStateDataset(stateDir: string, source: string): Promi
 /** Records the data a state directory serves, once a run on it serves (a run that fails ties the directory to nothing). */
 export async function recordStateDataset(stateDir: string, source: string): Promise<void> {
   await writeFile(join(stateDir, DATASET_FILE), JSON.stringify({ source: resolve(source) }) + "\n");
+}
+
+/** A file's text, or null when there is no such file (any other error is thrown). */
+async function readIfPresent(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
 }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, readlink, realpath, rm } from "node:fs/promises";
-import { isAlive } from "./local-state";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -180,6 +179,16 @@ export async function liveServerOn(dir: string): Promise<number | null> {
     return isAlive(pid) ? pid : null; // no /proc, or not ours to read
   }
   return cwd === (await realpath(dir)) ? pid : null;
+}
+
+/** Whether a process with this pid exists (one owned by another user counts). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function hasProc(): Promise<boolean> {
