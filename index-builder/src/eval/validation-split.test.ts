@@ -25,7 +25,7 @@ describe("validation carves of an evaluation", () => {
 
     const randomTest = { ...timeTest, method: "random" as const };
     const reason = randomCarveReason(randomTest);
-    expect(reason).toMatch(/test rows are a per-user random carve/);
+    expect(reason).toMatch(/test rows are a random carve, not one by time/);
     const carve = validationCarve(ordered, reason);
     expect(carve.report).toMatchObject({ method: "random", fallbackReasons: [reason] });
     expect(carve.mask).not.toEqual(perUserTimeSplit(ordered, 0.2));

@@ -17,11 +17,13 @@ export function validationCarve(train: InteractionTable, randomBecause?: string)
 
 /**
  * Why an evaluation's validation carves must be random: its test carve was
- * per-user random (a time split that fell back, or a split given as random),
- * and validation stands in for test. Carved by time instead, it would choose
+ * random, not by time (a time split that fell back to a per-user random
+ * carve, or a given split whose test rows do not follow the training rows,
+ * as MS Recommenders' split, random per item, does not), and validation
+ * stands in for test. Carved by time instead, it would choose
  * what predicts each user's next rows (recency, trends) for a test that asks
  * for a random sample of them.
  */
 export function randomCarveReason(test: CarveReport): string | undefined {
-  return test.method === "random" ? "the test rows are a per-user random carve, so validation carves the same way" : undefined;
+  return test.method === "random" ? "the test rows are a random carve, not one by time, so validation carves at random too" : undefined;
 }
