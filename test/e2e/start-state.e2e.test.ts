@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,8 +25,8 @@ interface Run {
 let dir: string;
 let port: number;
 
-function launch(more: string[] = [], state = join(dir, "state")): { child: ChildProcess; output: () => string } {
-  const args = ["index-builder/src/cli.ts", "start", "--port", String(port), "--state-dir", state, "--out", join(dir, "index"), ...more];
+function launch(more: string[] = [], state = join(dir, "state"), on = port): { child: ChildProcess; output: () => string } {
+  const args = ["index-builder/src/cli.ts", "start", "--port", String(on), "--state-dir", state, "--out", join(dir, "index"), ...more];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
   args.push("--tune-seconds", "0", "--ranker", "off");
   // As `npm start` runs it (tsx's wrapper relays Ctrl-C to the command).
@@ -41,8 +41,8 @@ function launch(more: string[] = [], state = join(dir, "state")): { child: Child
   return { child, output: () => output };
 }
 
-async function start(state?: string): Promise<Run> {
-  const { child, output: read } = launch([], state);
+async function start(state?: string, more: string[] = []): Promise<Run> {
+  const { child, output: read } = launch(more, state);
   let output = "";
   const deadline = Date.now() + 150_000;
   while (!(output = read()).includes("Edge recommender is serving on")) {
@@ -144,8 +144,17 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     const read = (await (await admin(second, `/admin/erasures/${receipt.receiptId}`)).json()) as { stores: { store: string; status: string }[] };
     expect(read.stores.find((s) => s.store === "index")).toMatchObject({ status: "done" });
 
-    // A second npm start on the directory while this one serves is refused before it touches anything.
-    const twin = await exited(launch());
+    // Another npm start on this one's port is refused before it reads its data: the other stack's Worker would answer
+    // the new one's readiness check, and the run would build for minutes, then publish to a stack it did not start.
+    const elsewhere = join(dir, "elsewhere");
+    const rival = await exited(launch([], elsewhere));
+    expect(rival.code).toBe(1);
+    expect(rival.output).toContain(`127.0.0.1:${port} is already in use (another npm start or wrangler dev?): stop what listens there, or pass --port N`);
+    expect(rival.output).not.toContain("D1 migrations applied");
+    await expect(stat(elsewhere)).rejects.toThrow();
+
+    // A second npm start on the directory while this one serves, even on another port, is refused before it touches anything.
+    const twin = await exited(launch([], join(dir, "state"), await freePort()));
     expect(twin.code).toBe(1);
     // (the pid is the command's own, under tsx's wrapper)
     expect(twin.output).toMatch(new RegExp(`another npm start \\(pid \\d+\\) uses ${join(dir, "state")}: stop it with Ctrl-C`));
@@ -171,31 +180,56 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();
   });
 
-  it("stops workerd when npm start is killed outright, and its next run names the Redis left behind", { timeout: 200_000 }, async () => {
-    const state = join(dir, "killed");
-    const run = await start(state);
-    runs.push(run);
-    const command = Number((await readFile(join(state, "npm-start.pid"), "utf8")).trim());
-    const redis = await liveServerOn(join(state, "redis"));
-    expect(redis).toBeGreaterThan(0);
-    process.kill(command, "SIGKILL");
-    // Nothing in the command ran: the dev worker sees its parent gone and stops workerd, freeing the port.
-    await poll(
-      () =>
-        fetch(`${run.url}/health/live`).then(
-          () => "up",
-          () => "down",
-        ),
-      (status) => status === "down",
-      15_000,
-    );
-    // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, and names it.
-    const next = await exited(launch([], state));
-    expect(next.code).toBe(1);
-    expect(next.output).toContain(
-      `a redis-server (pid ${redis}) still holds ${join(state, "redis")}, left by a run that did not stop it; stop it first (kill ${redis})`,
-    );
-    await expect(stat(join(state, "npm-start.pid"))).rejects.toThrow();
-    process.kill(redis!, "SIGTERM");
-  });
+  it(
+    "serves your own log with examples of its own, stops workerd when killed outright, and its next run names the Redis left behind",
+    { timeout: 200_000 },
+    async () => {
+      // A log in no MovieLens shape: string ids, play counts, no timestamps; two tastes, so lists have something to learn.
+      const log = join(dir, "plays.csv");
+      const lines = ["user,item,plays"];
+      for (let u = 0; u < 40; u++) for (let j = 0; j < 12; j++) lines.push(`u-${u},sku_${(u % 2) * 30 + ((u * 7 + j * 5) % 30)},${1 + ((u + j) % 9)}`);
+      await writeFile(log, lines.join("\n") + "\n");
+      const state = join(dir, "killed");
+      const run = await start(state, ["--interactions", log]);
+      runs.push(run);
+      // The banner names the log's users and items, not the demo's, and its curl examples work as printed.
+      const banner = run.output();
+      expect(banner).toContain("Playground, signed in as users u-0, u-1, u-2 of the data");
+      const curls = banner
+        .slice(banner.indexOf(`  curl ${run.url}/health/live`), banner.indexOf("Index version"))
+        .replaceAll("\\\n", " ")
+        .split("\n")
+        .filter((l) => l.trim().startsWith("curl"));
+      const answer = (path: string) => JSON.parse(execFileSync("sh", ["-c", `${curls.find((c) => c.includes(path))!.trim()} -s`]).toString());
+      const list = answer("/v1/recommendations?user_id=u-0");
+      expect(list.items.length).toBeGreaterThan(0);
+      // Seeded: u-0's first list is already theirs, not the cold-start one.
+      expect(list.sessionVersion).toBeGreaterThan(0);
+      const example = answer("/v1/items/sku_");
+      expect(example.itemId).toMatch(/^sku_\d+$/);
+      expect(answer("/v1/events")).toMatchObject({ accepted: ["e1"] });
+      const command = Number((await readFile(join(state, "npm-start.pid"), "utf8")).trim());
+      const redis = await liveServerOn(join(state, "redis"));
+      expect(redis).toBeGreaterThan(0);
+      process.kill(command, "SIGKILL");
+      // Nothing in the command ran: the dev worker sees its parent gone and stops workerd, freeing the port.
+      await poll(
+        () =>
+          fetch(`${run.url}/health/live`).then(
+            () => "up",
+            () => "down",
+          ),
+        (status) => status === "down",
+        15_000,
+      );
+      // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, and names it.
+      const next = await exited(launch(["--interactions", log], state));
+      expect(next.code).toBe(1);
+      expect(next.output).toContain(
+        `a redis-server (pid ${redis}) still holds ${join(state, "redis")}, left by a run that did not stop it; stop it first (kill ${redis})`,
+      );
+      await expect(stat(join(state, "npm-start.pid"))).rejects.toThrow();
+      process.kill(redis!, "SIGTERM");
+    },
+  );
 });

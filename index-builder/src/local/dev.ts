@@ -19,14 +19,12 @@ import {
   redisDirOf,
 } from "./local-state";
 import { type LocalStack, startLocalStack } from "./local-stack";
-import { PROJECT_ROOT } from "./wrangler";
+import { queryValue, runExamples, shellSingleQuoted } from "./run-examples";
+import { assertPortFree, PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
 
 /** The demo's tuning budget under `npm start`, in CPU s: a quick start over a full walk. */
 const DEMO_TUNE_SECONDS = 30;
-
-/** Demo users the playground link carries tokens for. */
-const PLAYGROUND_USERS = ["1", "2", "3"];
 
 /**
  * `npm start`: starts the local stack on the state kept from earlier runs
@@ -45,6 +43,10 @@ export async function runDev(options: {
   ranker: boolean | "always";
 }): Promise<void> {
   const log = (line: string) => console.log(`[start] ${line}`);
+  // Before anything else, the import of a large log included: a port another stack holds (whose Worker would answer
+  // this run's readiness check, so that the run would build, then publish to a stack it did not start) refuses the
+  // run at once, and touches nothing.
+  await assertPortFree(options.port);
   const imported = options.import ? await importDataset(options.import) : null;
   for (const line of imported ? formatSummary(imported.summary) : []) log(line);
   const source = options.import?.interactions ?? join(PROJECT_ROOT, "data", "ml-latest-small");
@@ -131,22 +133,26 @@ export async function runDev(options: {
   }
   const u = stack.url;
   const origin = stack.origins[0]!;
-  const token = await stack.userToken("1", 24 * 3600);
-  const playgroundUsers = await Promise.all(PLAYGROUND_USERS.map(async (userId) => ({ userId, token: await stack.userToken(userId, 24 * 3600) })));
+  // The data's own users and items, so the examples work on an imported log as on the demo (users 1, 2 and 3).
+  const examples = runExamples(dataset);
+  const user = examples.users[0]!;
+  const token = await stack.userToken(user, 24 * 3600);
+  const playgroundUsers = await Promise.all(examples.users.map(async (userId) => ({ userId, token: await stack.userToken(userId, 24 * 3600) })));
   const playground = playgroundUrl(u, { publishableKey: stack.publishableKey, users: playgroundUsers });
   const browser = `-H 'X-Api-Key: ${stack.publishableKey}' -H 'Origin: ${origin}'`;
+  const event = JSON.stringify({ events: [{ eventId: "e1", userId: user, itemId: examples.itemId, type: "click", timestamp: Date.now() }] });
   console.log(`
 Edge recommender is serving on ${u}  (Ctrl-C stops everything)
 
-Playground, signed in as users ${PLAYGROUND_USERS.join(", ")} (the link carries this run's key and their tokens; keep it local):
+Playground, signed in as users ${examples.users.join(", ")} of the data (the link carries this run's key and their tokens; keep it local):
   ${playground}
 
 Keys of this run (docs/security.md says what each may do):
   publishable key (browsers, from ${stack.origins.join(" or ")}): ${stack.publishableKey}
   secret key (servers and /admin; the Worker stores only its SHA-256): ${stack.adminKey}
-  token for user 1, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
+  token for user ${user}, valid 24 h (your backend signs these with USER_TOKEN_SECRETS):
     ${token}
-  more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user 2
+  more tokens: USER_TOKEN_SECRETS='${stack.tokenKey.kid}:${stack.tokenKey.secret}' npm run index-builder -- token --user '${shellSingleQuoted(examples.users[1] ?? user)}'
   erasure key (the builder's ingest needs it to scrub erased users; kept in ${stateDir}): ERASURE_KEY='${stack.erasureKey}'${
     stack.redis
       ? `
@@ -158,10 +164,10 @@ Keys of this run (docs/security.md says what each may do):
   curl ${u}/health/live
   curl -H 'Authorization: Bearer ${stack.adminKey}' ${u}/health
   curl ${browser} -H 'Authorization: Bearer ${token}' \\
-    '${u}/v1/recommendations?user_id=1&surface=home&limit=10'
-  curl ${browser} ${u}/v1/items/1
+    '${u}/v1/recommendations?user_id=${queryValue(user)}&surface=home&limit=10'
+  curl ${browser} '${u}/v1/items/${shellSingleQuoted(encodeURIComponent(examples.itemId))}'
   curl ${browser} -H 'Authorization: Bearer ${token}' -X POST ${u}/v1/events -H 'Content-Type: application/json' \\
-    -d '{"events":[{"eventId":"e1","userId":"1","itemId":"356","type":"click","timestamp":${Date.now()}}]}'
+    -d '${shellSingleQuoted(event)}'
   curl ${browser} -X POST ${u}/v1/anonymous
 
 Index version ${built.version}; Redis ${stack.redis ? `on (${stack.redis.url})` : "OFF: install redis-server to enable trending counters"}.

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { generateKey, PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
 import { signUserToken, type TokenKey } from "../../../shared/auth/user-token";
-import { applyLocalMigrations, type DevServer, startWranglerDev } from "./wrangler";
+import { applyLocalMigrations, assertPortFree, type DevServer, startWranglerDev } from "./wrangler";
 import { findRedisServer, type RedisServerHandle, startRedisServer } from "./redis-server";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
 
@@ -59,6 +59,7 @@ const LOCAL_AUDIENCE = "edge-recommender";
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
+  await assertPortFree(options.port);
   const adminKey = options.adminKey ?? generateKey(SECRET_KEY_PREFIX);
   const publishableKey = generateKey(PUBLISHABLE_KEY_PREFIX);
   // The Worker's own origin too: the playground it serves at /playground calls the API with this key.
