@@ -112,19 +112,22 @@ describe("importDataset", () => {
     expect(dataset.interactions.every((x) => x.timestampMs === 0 && x.count === undefined)).toBe(true);
   });
 
-  it("names the file and row of the first bad value", async () => {
+  it("names the file and line of the first bad value, as an editor numbers them", async () => {
     const bad = await write("bad.csv", "user_id,item_id,plays\nu1,i1,3\nu2,i2,many\n");
     await expect(importDataset({ interactions: bad, kind: "plays" })).rejects.toThrow(
-      `${bad} row 2: column "plays": weight "many" is not a non-negative number`,
+      `${bad} line 3: column "plays": weight "many" is not a non-negative number`,
     );
     const width = await write("width.csv", "user_id,item_id\nu1,i1\nu2,i2,extra\n");
-    await expect(importDataset({ interactions: width, kind: "plays" })).rejects.toThrow(`${width} row 2: 3 fields, the header has 2`);
+    await expect(importDataset({ interactions: width, kind: "plays" })).rejects.toThrow(`${width} line 3: 3 fields, the header has 2`);
+    // A quoted field may span lines: the line named is still the one the bad record starts on.
+    const spanning = await write("spanning.csv", 'user_id,item_id,plays\nu1,"i1\nsecond line",3\n\nu2,i2,-1\n');
+    await expect(importDataset({ interactions: spanning, kind: "plays" })).rejects.toThrow(`${spanning} line 5: column "plays": weight "-1"`);
     const json = await write("bad.jsonl", '{"user_id":"u","item_id":"i"}\n{"user_id":\n');
-    await expect(importDataset({ interactions: json, kind: "plays" })).rejects.toThrow(`${json} row 2: not JSON`);
+    await expect(importDataset({ interactions: json, kind: "plays" })).rejects.toThrow(`${json} line 2: not JSON`);
     const rating = await write("stars.csv", "user_id,item_id,rating\nu,i,7\n");
-    await expect(importDataset({ interactions: rating, kind: "ratings" })).rejects.toThrow(`${rating} row 1: rating 7 is outside (0, 5]`);
+    await expect(importDataset({ interactions: rating, kind: "ratings" })).rejects.toThrow(`${rating} line 2: rating 7 is outside (0, 5]`);
     const event = await write("events.csv", "user_id,item_id,event\nu,i,teleport\n");
-    await expect(importDataset({ interactions: event, kind: "clicks" })).rejects.toThrow(`${event} row 1: event type "teleport" is not one of`);
+    await expect(importDataset({ interactions: event, kind: "clicks" })).rejects.toThrow(`${event} line 2: event type "teleport" is not one of`);
     const noUser = await write("nouser.csv", "who,item_id\nu,i\n");
     await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
     await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();
@@ -212,7 +215,7 @@ describe("importDataset", () => {
       `${numbers}: the first line (196, 242, 3, 881250949) looks like data, not column names: name the columns in order with --header`,
     );
     await expect(importDataset({ interactions: numbers, kind: "plays", header: ["user", "item", "weight"] })).rejects.toThrow(
-      `${numbers} row 1: 4 fields, the --header has 3`,
+      `${numbers} line 1: 4 fields, the --header has 3`,
     );
     const jsonl = await write("h.jsonl", '{"user_id":"u","item_id":"i"}\n');
     await expect(importDataset({ interactions: jsonl, kind: "plays", header: ["user_id", "item_id"] })).rejects.toThrow(

@@ -57,14 +57,14 @@ const MAX_ATTRIBUTE_TAGS = 20;
  * title, categories, a created time (its year is kept), availability and
  * any other column, kept as `column:value` tags. Items met only in the log
  * get their id as title. The first bad value stops the import with an
- * ImportError naming the file and row.
+ * ImportError naming the file and the line (text) or row (Parquet).
  */
 export async function importDataset(options: ImportOptions): Promise<{ dataset: Dataset; summary: ImportSummary }> {
   const file = options.interactions;
   const counter = new SummaryCounter(options.kind);
   const ids = new Map<string, string>();
-  const intern = (raw: unknown, row: number, what: string): string => {
-    const parsed = must(parseId(raw), file, row, what);
+  const intern = (raw: unknown, where: string, what: string): string => {
+    const parsed = must(parseId(raw), file, where, what);
     const known = ids.get(parsed.id);
     if (known !== undefined) return known;
     ids.set(parsed.id, parsed.id);
@@ -75,21 +75,21 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
   let columns: Required<Pick<InteractionColumns, "user" | "item">> & InteractionColumns = { user: "", item: "" };
   let first = true;
   const ratingMax = options.ratingMax ?? 5;
-  for await (const { fields, row, columns: names } of readRows(file, options.format, options.header)) {
+  for await (const { fields, where, columns: names } of readRows(file, options.format, options.header)) {
     if (first) {
       columns = resolveInteractionColumns(file, [...(names ?? Object.keys(fields))], options.columns ?? {});
       counter.columns = columns;
       first = false;
     }
-    const userId = intern(fields[columns.user], row, `user (column "${columns.user}")`);
-    const itemId = intern(fields[columns.item], row, `item (column "${columns.item}")`);
-    const timestampMs = columns.timestamp ? must(parseTimestamp(fields[columns.timestamp]), file, row, `column "${columns.timestamp}"`) : 0;
-    const weight = columns.weight ? must(parseWeight(fields[columns.weight]), file, row, `column "${columns.weight}"`) : null;
-    const type = columns.event ? eventType(fields[columns.event], file, row) : undefined;
+    const userId = intern(fields[columns.user], where, `user (column "${columns.user}")`);
+    const itemId = intern(fields[columns.item], where, `item (column "${columns.item}")`);
+    const timestampMs = columns.timestamp ? must(parseTimestamp(fields[columns.timestamp]), file, where, `column "${columns.timestamp}"`) : 0;
+    const weight = columns.weight ? must(parseWeight(fields[columns.weight]), file, where, `column "${columns.weight}"`) : null;
+    const type = columns.event ? eventType(fields[columns.event], file, where) : undefined;
     const x: Interaction = { userId, itemId, rating: null, timestampMs };
     if (type) {
       x.type = type;
-      if (type === "rating") x.rating = (must(weightPresent(weight), file, row, "a rating event's weight") * 5) / ratingMax;
+      if (type === "rating") x.rating = (must(weightPresent(weight), file, where, "a rating event's weight") * 5) / ratingMax;
       if (type === "watch") x.seconds = weight ?? 0;
     } else if (isCountKind(options.kind)) {
       if (weight === 0) {
@@ -98,9 +98,9 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
       }
       if (weight !== null) x.count = weight;
     } else {
-      const stars = must(weightPresent(weight), file, row, "a rating");
+      const stars = must(weightPresent(weight), file, where, "a rating");
       if (stars <= 0 || stars > ratingMax)
-        throw new ImportError(file, row, `rating ${stars} is outside (0, ${ratingMax}] (set --rating-max for another scale)`);
+        throw new ImportError(file, where, `rating ${stars} is outside (0, ${ratingMax}] (set --rating-max for another scale)`);
       x.rating = stars;
     }
     counter.add(x, weight, type);
@@ -120,7 +120,7 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
 async function importItems(file: string, format: ImportFormat | undefined, counter: SummaryCounter): Promise<CatalogItem[]> {
   const items = new Map<string, CatalogItem>();
   let names: { item: string; title?: string; categories?: string; created?: string; available?: string } | null = null;
-  for await (const { fields, row } of readRows(file, format)) {
+  for await (const { fields, where } of readRows(file, format)) {
     if (!names) {
       const keys = Object.keys(fields);
       const item = findColumn(keys, ITEM_FILE_ID);
@@ -133,8 +133,8 @@ async function importItems(file: string, format: ImportFormat | undefined, count
         available: findColumn(keys, COLUMN_ALIASES.available),
       };
     }
-    const parsed = must(parseId(fields[names.item]), file, row, `item (column "${names.item}")`);
-    if (items.has(parsed.id)) throw new ImportError(file, row, `item "${parsed.id}" listed twice`);
+    const parsed = must(parseId(fields[names.item]), file, where, `item (column "${names.item}")`);
+    if (items.has(parsed.id)) throw new ImportError(file, where, `item "${parsed.id}" listed twice`);
     if (parsed.rewritten) counter.rewritten.add(parsed.id);
     const title = names.title
       ? String(fields[names.title] ?? "")
@@ -152,7 +152,7 @@ async function importItems(file: string, format: ImportFormat | undefined, count
       categories: names.categories ? parseLabels(fields[names.categories]) : [],
       year: names.created ? parseYear(fields[names.created]) : null,
       tags,
-      available: names.available ? must(parseBoolean(fields[names.available], true), file, row, `column "${names.available}"`) : true,
+      available: names.available ? must(parseBoolean(fields[names.available], true), file, where, `column "${names.available}"`) : true,
     });
   }
   return [...items.values()];
@@ -192,11 +192,11 @@ function resolveInteractionColumns(
   };
 }
 
-function eventType(raw: unknown, file: string, row: number): EventType {
+function eventType(raw: unknown, file: string, where: string): EventType {
   const text = String(raw ?? "")
     .trim()
     .toLowerCase();
-  if (!EVENT_SET.has(text)) throw new ImportError(file, row, `event type "${String(raw)}" is not one of ${EVENT_TYPES.join(", ")}`);
+  if (!EVENT_SET.has(text)) throw new ImportError(file, where, `event type "${String(raw)}" is not one of ${EVENT_TYPES.join(", ")}`);
   return text as EventType;
 }
 
@@ -204,7 +204,7 @@ function weightPresent(weight: number | null): Parsed<number> {
   return weight === null ? { problem: "needs a weight column" } : { value: weight };
 }
 
-function must<T>(parsed: Parsed<T>, file: string, row: number, what: string): T {
-  if ("problem" in parsed) throw new ImportError(file, row, `${what}: ${parsed.problem}`);
+function must<T>(parsed: Parsed<T>, file: string, where: string, what: string): T {
+  if ("problem" in parsed) throw new ImportError(file, where, `${what}: ${parsed.problem}`);
   return parsed.value;
 }

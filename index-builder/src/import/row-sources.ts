@@ -7,24 +7,37 @@ import { CsvRecordReader } from "../data/csv";
 export const IMPORT_FORMATS = ["csv", "tsv", "jsonl", "parquet"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-/** One record of an input file: its fields by column name, and its 1-based position after any header. */
+/** One record of an input file: its fields by column name, and where in the file it is. */
 export interface SourceRow {
   fields: Record<string, unknown>;
+  /** The record's 1-based position after any header. */
   row: number;
+  /**
+   * Where a person finds the record, for messages: "line N" in a text file (the line it starts on, as an editor or
+   * a spreadsheet numbers them, a header line being line 1), "row N" in Parquet.
+   */
+  where: string;
   /** A CSV/TSV file's column names in file order (an object's keys put number-like names first). */
   columns?: readonly string[];
 }
 
-/** A problem in an input file; the message names the file and, when there is one, the row. */
+/** A problem in an input file; the message names the file and, when there is one, the place: a row number, or a SourceRow's `where`. */
 export class ImportError extends Error {
   constructor(
     readonly file: string,
-    readonly row: number | null,
+    readonly at: number | string | null,
     problem: string,
     options?: ErrorOptions,
   ) {
-    super(`${file}${row === null ? "" : ` row ${row}`}: ${problem}`, options);
+    super(`${file}${at === null ? "" : typeof at === "number" ? ` row ${at}` : ` ${at}`}: ${problem}`, options);
   }
+}
+
+/** Line breaks inside a record's fields (a quoted field may hold some): the lines it spans beyond its first. */
+function breaksIn(record: readonly string[]): number {
+  let breaks = 0;
+  for (const field of record) breaks += field.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return breaks;
 }
 
 /**
@@ -107,8 +120,13 @@ async function* csvRows(file: string, delimiter: string, given?: readonly string
   const reader = new CsvRecordReader(delimiter);
   let header: string[] | null = given ? [...given] : null;
   let row = 0;
+  /** Lines the records so far span: the next record starts on the line after. */
+  let lines = 0;
+  let where = "";
   function* records(records: string[][]): Generator<SourceRow> {
     for (const record of records) {
+      where = `line ${lines + 1}`;
+      lines += 1 + breaksIn(record);
       if (!header) {
         header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
         continue;
@@ -116,17 +134,17 @@ async function* csvRows(file: string, delimiter: string, given?: readonly string
       row++;
       if (record.length === 1 && record[0] === "") continue;
       if (record.length !== header.length)
-        throw new ImportError(file, row, `${record.length} fields, the ${given ? "--header" : "header"} has ${header.length}`);
+        throw new ImportError(file, where, `${record.length} fields, the ${given ? "--header" : "header"} has ${header.length}`);
       const fields: Record<string, unknown> = {};
       header.forEach((h, i) => (fields[h] = record[i]));
-      yield { fields, row, columns: header };
+      yield { fields, row, where, columns: header };
     }
   }
   try {
     for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 })) yield* records(reader.push(chunk as string));
     yield* records(reader.end());
   } catch (err) {
-    throw err instanceof ImportError ? err : new ImportError(file, row || null, err instanceof Error ? err.message : String(err), { cause: err });
+    throw err instanceof ImportError ? err : new ImportError(file, where || null, err instanceof Error ? err.message : String(err), { cause: err });
   }
   if (!header) throw new ImportError(file, null, "empty file: no header line");
 }
@@ -143,10 +161,10 @@ async function* jsonlRows(file: string): AsyncGenerator<SourceRow> {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new ImportError(file, row, `not JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+      throw new ImportError(file, `line ${row}`, `not JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, row, "each line must be a JSON object");
-    yield { fields: value as Record<string, unknown>, row };
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, `line ${row}`, "each line must be a JSON object");
+    yield { fields: value as Record<string, unknown>, row, where: `line ${row}` };
   }
 }
 
@@ -163,7 +181,7 @@ async function* parquetRows(file: string): AsyncGenerator<SourceRow> {
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
     const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
-    for (let k = 0; k < rows.length; k++) yield { fields: rows[k]!, row: rowStart + k + 1 };
+    for (let k = 0; k < rows.length; k++) yield { fields: rows[k]!, row: rowStart + k + 1, where: `row ${rowStart + k + 1}` };
     rowStart = rowEnd;
   }
 }
