@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { sha256Hex } from "../../../shared/checksum";
@@ -79,4 +79,21 @@ export class VersionWriter {
     await writeFile(join(this.outDir, "LATEST"), `${version}\n`);
     return { version, dir, manifest };
   }
+}
+
+/** A version directory's name, as `finish` makes it: the build time to the second, then a hash of the blobs. */
+const VERSION_NAME = /^\d{8}T\d{6}Z-[0-9a-f]{10}$/;
+
+/**
+ * Removes from `outDir` all but the `keep` newest version directories, never
+ * the one `LATEST` names, nor anything that is not a version (staging
+ * directories of builds under way, the user's own files). Returns the names
+ * removed, oldest first.
+ */
+export async function pruneVersions(outDir: string, keep: number): Promise<string[]> {
+  const latest = (await readFile(join(outDir, "LATEST"), "utf8").catch(() => "")).trim();
+  const versions = (await readdir(outDir).catch(() => [] as string[])).filter((name) => VERSION_NAME.test(name)).sort();
+  const removed = versions.slice(0, Math.max(0, versions.length - keep)).filter((name) => name !== latest);
+  for (const name of removed) await rm(join(outDir, name), { recursive: true, force: true });
+  return removed;
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
+import { pruneVersions } from "../build/write-version";
 import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
 import { readMovieLensLatest } from "../data/movielens";
 import { importDataset, type ImportOptions } from "../import/import-dataset";
@@ -22,6 +23,9 @@ import { type LocalStack, startLocalStack } from "./local-stack";
 import { queryValue, runExamples, shellSingleQuoted } from "./run-examples";
 import { assertPortFree, PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
+
+/** Versions `npm start` keeps in its output directory, the one it serves among them. */
+const KEPT_VERSIONS = 3;
 
 /** The demo's tuning budget under `npm start`, in CPU s: a quick start over a full walk. */
 const DEMO_TUNE_SECONDS = 30;
@@ -114,7 +118,8 @@ export async function runDev(options: {
         ? "tuning off (--tune-seconds 0): the start point is built"
         : `tuning on validation for up to ${budgetSeconds} CPU s (it stops when its grid is done; --tune-seconds N to change)`,
     );
-    built = await buildIndex(dataset, options.out ?? join(PROJECT_ROOT, ".index"), {
+    const outDir = options.out ?? join(PROJECT_ROOT, ".index");
+    built = await buildIndex(dataset, outDir, {
       log,
       tune: tuneBudget(budgetSeconds),
       importSummary: imported?.summary,
@@ -122,6 +127,9 @@ export async function runDev(options: {
       ranker: options.ranker,
     });
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
+    // Each run writes a whole version: without this, a directory of them grows by one every start.
+    const pruned = await pruneVersions(outDir, KEPT_VERSIONS);
+    if (pruned.length > 0) log(`removed ${pruned.length} older version(s) from ${outDir}; the newest ${KEPT_VERSIONS} stay`);
     // The data's users are known users: their first list is already theirs, not the cold-start one. The list is read
     // again just before, as the pipeline's seeding does.
     const erased = await erasedCheckOf(redis, stack.erasureKey);
