@@ -46,7 +46,8 @@ export async function runDev(options: {
   out?: string;
   ranker: boolean | "always";
 }): Promise<void> {
-  const log = (line: string) => console.log(`[start] ${line}`);
+  // Every line of a message carries the prefix (a carve's description puts its WARNING on a line of its own).
+  const log = (line: string) => console.log(line.replace(/^/gm, "[start] "));
   // Before anything else, the import of a large log included: a port another stack holds (whose Worker would answer
   // this run's readiness check, so that the run would build, then publish to a stack it did not start) refuses the
   // run at once, and touches nothing.
