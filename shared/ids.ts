@@ -1,3 +1,5 @@
+import { fieldMessage } from "./schema/field-message";
+
 /**
  * Identifiers (users, items, events, impressions) are 1..128 characters of
  * letters, digits and `_ - . : @`: safe in KV keys, cache keys, SQL and logs.
@@ -10,3 +12,11 @@ export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 export function isValidId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);
 }
+
+/** What a body's id field is told: "required; ..." when absent, the type got when not a string, the rule otherwise. */
+export const idFieldMessage = fieldMessage({
+  missing: `required; ${ID_RULE}`,
+  types: ["string"],
+  expected: `a string (${ID_RULE})`,
+  invalid: `must be ${ID_RULE}`,
+});

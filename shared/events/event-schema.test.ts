@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isValidId } from "../ids";
+import { ID_RULE, isValidId } from "../ids";
+import { wrongType } from "../schema/field-message";
 import { EVENT_TYPES, type EventType, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
 import { type EventRejection } from "./event-results";
 import { validateEventBatch } from "./validate-batch";
@@ -94,17 +95,30 @@ function validateEvent(e: unknown, index: number, nowMs: number): { event: Inter
   if (!isPlainObject(e)) return bad("", "event must be a JSON object");
   const unknown = Object.keys(e).find((k) => !KNOWN_FIELDS.has(k));
   if (unknown !== undefined) return bad(unknown, "unknown field");
+  // "required" only for an absent field; a wrong type names the type expected and the type got.
   for (const field of ["eventId", "userId", "itemId"] as const) {
-    if (!isValidId(e[field])) return bad(field, "required; 1-128 characters of A-Z a-z 0-9 _ . : @ -");
+    const id = e[field];
+    if (id === undefined) return bad(field, `required; ${ID_RULE}`);
+    if (typeof id !== "string") return bad(field, wrongType(`a string (${ID_RULE})`, id));
+    if (!isValidId(id)) return bad(field, `must be ${ID_RULE}`);
   }
-  if (typeof e.type !== "string" || !TYPE_SET.has(e.type)) {
-    return bad("type", `must be one of ${EVENT_TYPES.join(", ")}`);
-  }
+  const types = `one of ${EVENT_TYPES.join(", ")}`;
+  if (e.type === undefined) return bad("type", `required; ${types}`);
+  if (typeof e.type !== "string") return bad("type", wrongType(`a string (${types})`, e.type));
+  if (!TYPE_SET.has(e.type)) return bad("type", `must be ${types}`);
   const type = e.type as EventType;
   const timestampMs = parseTimestamp(e.timestamp);
-  if (timestampMs === null) return bad("timestamp", "required; epoch milliseconds or an ISO-8601 date-time");
+  if (timestampMs === null) return bad("timestamp", timestampProblem(e.timestamp));
   if (timestampMs > nowMs + MAX_FUTURE_SKEW_MS) return bad("timestamp", "lies more than 5 minutes in the future");
-  if (timestampMs < MIN_TIMESTAMP_MS) return bad("timestamp", "lies before 2000-01-01");
+  if (timestampMs < MIN_TIMESTAMP_MS) {
+    const seconds = typeof e.timestamp === "number" && e.timestamp * 1000 >= MIN_TIMESTAMP_MS && e.timestamp * 1000 <= nowMs + MAX_FUTURE_SKEW_MS;
+    if (!seconds) return bad("timestamp", "lies before 2000-01-01");
+    const ms = (e.timestamp as number) * 1000;
+    return bad(
+      "timestamp",
+      `lies before 2000-01-01: timestamps are epoch milliseconds, and ${String(e.timestamp)} looks like epoch seconds (${ms} ms is ${new Date(ms).toISOString()})`,
+    );
+  }
 
   const event: InteractionEvent = {
     eventId: e.eventId as string,
@@ -130,13 +144,14 @@ function validateEvent(e: unknown, index: number, nowMs: number): { event: Inter
     return bad("seconds", "only watch events carry seconds");
   }
   if (e.surface !== undefined) {
-    if (typeof e.surface !== "string" || !SURFACE_PATTERN.test(e.surface)) {
-      return bad("surface", "lower-case letters, digits and _, at most 32 characters");
-    }
+    const rule = "lower-case letters, digits and _, at most 32 characters";
+    if (typeof e.surface !== "string") return bad("surface", wrongType(`a string (${rule})`, e.surface));
+    if (!SURFACE_PATTERN.test(e.surface)) return bad("surface", rule);
     event.surface = e.surface;
   }
   if (e.impressionId !== undefined) {
-    if (!isValidId(e.impressionId)) return bad("impressionId", "1-128 characters of A-Z a-z 0-9 _ . : @ -");
+    if (typeof e.impressionId !== "string") return bad("impressionId", wrongType(`a string (${ID_RULE})`, e.impressionId));
+    if (!isValidId(e.impressionId)) return bad("impressionId", ID_RULE);
     event.impressionId = e.impressionId;
   }
   if (e.context !== undefined) {
@@ -171,6 +186,16 @@ function parseTimestamp(value: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** Why a timestamp parseTimestamp refuses is refused: absent, of another type, or the rule it breaks. */
+function timestampProblem(value: unknown): string {
+  if (value === undefined) return "required; epoch milliseconds or an ISO-8601 date-time with a zone";
+  if (typeof value === "number") return "epoch milliseconds must be a non-negative integer";
+  if (typeof value !== "string") return wrongType("epoch milliseconds (a number) or an ISO-8601 date-time (a string)", value);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(value)) return `"${value}" has no time zone: add Z for UTC or an offset such as +02:00`;
+  if (/^\d{1,16}$/.test(value)) return "epoch milliseconds go as a JSON number, not a string";
+  return "not an ISO-8601 date-time with a zone such as 2026-12-06T04:00:00Z";
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -183,8 +208,16 @@ const NOW = Date.UTC(2026, 10, 21, 12);
 const base = { eventId: "e1", userId: "u1", itemId: "i1", type: "click", timestamp: NOW - 1000 };
 const fieldValue = fc.oneof(
   fc.constantFrom<unknown>(undefined, null, "", "e1", "u1", "i1", "a/b", "x".repeat(129), "click", "rating", "watch", "view", "CLICK", "home", "Home Page"),
-  fc.constantFrom<unknown>(0, -1, 1.5, 3, 5.01, 0.5, NOW, NOW + MAX_FUTURE_SKEW_MS + 1, MIN_TIMESTAMP_MS - 1, Number.NaN),
-  fc.constantFrom<unknown>("2026-11-21T11:00:00Z", "2026-11-21", "2026-13-45T00:00Z", "2026-11-21T11:00:00.123+02:00"),
+  fc.constantFrom<unknown>(0, -1, 1.5, 3, 5.01, 0.5, NOW, NOW + MAX_FUTURE_SKEW_MS + 1, MIN_TIMESTAMP_MS - 1, Number.NaN, 1765000000, true),
+  fc.constantFrom<unknown>(
+    "2026-11-21T11:00:00Z",
+    "2026-11-21",
+    "2026-13-45T00:00Z",
+    "2026-11-21T11:00:00.123+02:00",
+    "2026-11-21T11:00:00",
+    "2026-11-21T11:00",
+    String(NOW),
+  ),
   fc.constantFrom<unknown>(
     {},
     { page: "home" },

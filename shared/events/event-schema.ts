@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { isObject } from "../is-object";
-import { ID_PATTERN, ID_RULE } from "../ids";
+import { ID_PATTERN, ID_RULE, idFieldMessage } from "../ids";
 import { documentedAs } from "../schema/documented";
+import { fieldMessage } from "../schema/field-message";
 import { firstIssue, issuePath, rankOf } from "../schema/issues";
 import { EVENT_TYPES, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
 
@@ -17,15 +18,37 @@ const CONTEXT_KEY_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
 const MAX_CONTEXT_KEYS = 16;
 const MAX_CONTEXT_VALUE_LENGTH = 256;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
 const BODY_MESSAGE = 'body must be a JSON object with an array field "events"';
 const NOT_OBJECT = "event must be a JSON object";
 const UNKNOWN_FIELD = "unknown field";
-const TYPE_RULE = `must be one of ${EVENT_TYPES.join(", ")}`;
-const TIMESTAMP_RULE = "required; epoch milliseconds or an ISO-8601 date-time";
-/** What a missing required field is told: the same as a wrong one. */
-const MISSING = { eventId: `required; ${ID_RULE}`, userId: `required; ${ID_RULE}`, itemId: `required; ${ID_RULE}`, type: TYPE_RULE, timestamp: TIMESTAMP_RULE };
+const TYPES = `one of ${EVENT_TYPES.join(", ")}`;
+const SURFACE_RULE = "lower-case letters, digits and _, at most 32 characters";
 
-const requiredId = (description: string) => v.pipe(v.string(`required; ${ID_RULE}`), v.regex(ID_PATTERN, `required; ${ID_RULE}`), v.description(description));
+const typeMessage = fieldMessage({ missing: `required; ${TYPES}`, types: ["string"], expected: `a string (${TYPES})`, invalid: `must be ${TYPES}` });
+const optionalStringMessage = (rule: string) => fieldMessage({ missing: rule, types: ["string"], expected: `a string (${rule})`, invalid: rule });
+
+/** Why a present timestamp that parseTimestamp refuses is refused. */
+function timestampProblem(value: unknown): string {
+  if (typeof value === "number") return "epoch milliseconds must be a non-negative integer";
+  const text = String(value);
+  if (ISO_LOCAL_DATE_TIME.test(text)) return `"${text}" has no time zone: add Z for UTC or an offset such as +02:00`;
+  if (/^\d{1,16}$/.test(text)) return "epoch milliseconds go as a JSON number, not a string";
+  return "not an ISO-8601 date-time with a zone such as 2026-12-06T04:00:00Z";
+}
+
+/** What a timestamp parseTimestamp refuses is told: absent, of another type, or which rule it breaks. */
+export const timestampMessage = fieldMessage({
+  missing: "required; epoch milliseconds or an ISO-8601 date-time with a zone",
+  types: ["number", "string"],
+  expected: "epoch milliseconds (a number) or an ISO-8601 date-time (a string)",
+  invalid: timestampProblem,
+});
+
+/** What a missing required field is told, by field. */
+const MISSING = { eventId: idFieldMessage, userId: idFieldMessage, itemId: idFieldMessage, type: typeMessage, timestamp: timestampMessage };
+
+const requiredId = (description: string) => v.pipe(v.string(idFieldMessage), v.regex(ID_PATTERN, idFieldMessage), v.description(description));
 
 /** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone. */
 export function parseTimestamp(value: unknown): number | null {
@@ -33,6 +56,16 @@ export function parseTimestamp(value: unknown): number | null {
   if (typeof value !== "string" || !ISO_DATE_TIME.test(value)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * A timestamp before 2000, and the likely reason when it is a number: epoch
+ * seconds where milliseconds are expected (seconds * 1000 is a plausible time).
+ */
+function beforeMinimumMessage(value: unknown, nowMs: number): string {
+  const ms = typeof value === "number" ? value * 1000 : Number.NaN;
+  if (!(ms >= MIN_TIMESTAMP_MS && ms <= nowMs + MAX_FUTURE_SKEW_MS)) return "lies before 2000-01-01";
+  return `lies before 2000-01-01: timestamps are epoch milliseconds, and ${String(value)} looks like epoch seconds (${ms} ms is ${new Date(ms).toISOString()})`;
 }
 
 /** The reason a `context` map is refused, or null: at most 16 keys of A-Z a-z 0-9 _, string values of at most 256 characters. */
@@ -57,9 +90,9 @@ export function eventSchema(clock: () => number) {
     eventId: requiredId("The client's id of this event: a retried batch with the same ids is stored once."),
     userId: requiredId("The user who acted; a browser may send its own user's events only."),
     itemId: requiredId("A catalog item."),
-    type: v.picklist(EVENT_TYPES, TYPE_RULE),
+    type: v.picklist(EVENT_TYPES, typeMessage),
     timestamp: v.pipe(
-      v.custom<number | string>((x) => parseTimestamp(x) !== null, TIMESTAMP_RULE),
+      v.custom<number | string>((x) => parseTimestamp(x) !== null, timestampMessage),
       documentedAs<number | string>({
         description: "Epoch milliseconds or an ISO-8601 date-time with a zone; at most 5 minutes ahead, not before 2000, from a browser at most 24 hours old.",
         anyOf: [
@@ -67,9 +100,13 @@ export function eventSchema(clock: () => number) {
           { type: "string", format: "date-time" },
         ],
       }),
+      // Checked on the value sent, before it becomes milliseconds: only a number can be seconds.
+      v.check((x) => parseTimestamp(x)! <= clock() + MAX_FUTURE_SKEW_MS, "lies more than 5 minutes in the future"),
+      v.check(
+        (x) => parseTimestamp(x)! >= MIN_TIMESTAMP_MS,
+        (issue) => beforeMinimumMessage(issue.input, clock()),
+      ),
       v.transform((x) => parseTimestamp(x)!),
-      v.check((ms) => ms <= clock() + MAX_FUTURE_SKEW_MS, "lies more than 5 minutes in the future"),
-      v.check((ms) => ms >= MIN_TIMESTAMP_MS, "lies before 2000-01-01"),
     ),
     // Whether these may be present depends on `type`: checked across fields below.
     value: v.optional(
@@ -83,14 +120,14 @@ export function eventSchema(clock: () => number) {
     ),
     surface: v.optional(
       v.pipe(
-        v.string("lower-case letters, digits and _, at most 32 characters"),
-        v.regex(SURFACE_PATTERN, "lower-case letters, digits and _, at most 32 characters"),
+        v.string(optionalStringMessage(SURFACE_RULE)),
+        v.regex(SURFACE_PATTERN, SURFACE_RULE),
         v.description("Where the item was shown (`home`, `up_next`, ...): counts towards that surface's CTR."),
       ),
     ),
     impressionId: v.optional(
       v.pipe(
-        v.string(ID_RULE),
+        v.string(optionalStringMessage(ID_RULE)),
         v.regex(ID_PATTERN, ID_RULE),
         v.description("The `impressionId` of the list that showed the item: attributes the event to it."),
       ),
@@ -115,7 +152,7 @@ export function eventSchema(clock: () => number) {
     v.strictObject(entries, (issue) => {
       const key = issue.path?.at(-1)?.key;
       if (issue.path?.at(-1)?.origin !== "key" || typeof key !== "string") return NOT_OBJECT;
-      return key in MISSING ? MISSING[key as keyof typeof MISSING] : UNKNOWN_FIELD;
+      return key in MISSING ? MISSING[key as keyof typeof MISSING](issue) : UNKNOWN_FIELD;
     }),
     v.forward(
       v.partialCheck(

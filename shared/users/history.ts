@@ -1,8 +1,8 @@
 import { AppError } from "../errors";
 import { isObject } from "../is-object";
 import { MAX_FUTURE_SKEW_MS } from "../events/event";
-import { parseTimestamp } from "../events/event-schema";
-import { ID_RULE, isValidId } from "../ids";
+import { parseTimestamp, timestampMessage } from "../events/event-schema";
+import { idFieldMessage, isValidId } from "../ids";
 
 /**
  * A user's history from before the Worker knew them: the (user, item) pairs
@@ -66,7 +66,7 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
     if (!isObject(user)) return fail(`${at}: must be an object with userId and items`, at, u);
     for (const key of Object.keys(user))
       if (key !== "userId" && key !== "items") fail(`${at}.${key}: unknown field (allowed: userId, items)`, `${at}.${key}`, u);
-    if (!isValidId(user.userId)) return fail(`${at}.userId: required; ${ID_RULE}`, `${at}.userId`, u);
+    if (!isValidId(user.userId)) return fail(`${at}.userId: ${idFieldMessage({ input: user.userId })}`, `${at}.userId`, u);
     if (seenUsers.has(user.userId)) fail(`${at}.userId: user ${user.userId} is listed twice`, `${at}.userId`, u);
     seenUsers.add(user.userId);
     const items = user.items;
@@ -83,7 +83,7 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
         if (key !== "itemId" && key !== "weight" && key !== "timestamp")
           fail(`${where}.${key}: unknown field (allowed: itemId, weight, timestamp)`, `${where}.${key}`, u);
       }
-      if (!isValidId(item.itemId)) return fail(`${where}.itemId: required; ${ID_RULE}`, `${where}.itemId`, u);
+      if (!isValidId(item.itemId)) return fail(`${where}.itemId: ${idFieldMessage({ input: item.itemId })}`, `${where}.itemId`, u);
       if (seenItems.has(item.itemId))
         fail(`${where}.itemId: item ${item.itemId} is listed twice for this user (send each pair once, with its summed weight)`, `${where}.itemId`, u);
       seenItems.add(item.itemId);
@@ -97,7 +97,7 @@ export function parseHistoryBatch(body: unknown, nowMs = Date.now()): UserHistor
       }
       if (item.timestamp === undefined) return { itemId: item.itemId, weight: weight as number };
       const timestampMs = parseTimestamp(item.timestamp);
-      if (timestampMs === null) return fail(`${where}.timestamp: epoch milliseconds or an ISO-8601 date-time, or absent`, `${where}.timestamp`, u);
+      if (timestampMs === null) return fail(`${where}.timestamp: ${timestampMessage({ input: item.timestamp })}`, `${where}.timestamp`, u);
       if (timestampMs > nowMs + MAX_FUTURE_SKEW_MS) fail(`${where}.timestamp: lies more than 5 minutes in the future`, `${where}.timestamp`, u);
       return { itemId: item.itemId, weight: weight as number, timestampMs };
     });

@@ -66,10 +66,15 @@ export function parseUserProfile(body: unknown): UserProfile | string {
 
 /** The problem, as `field: reason`, of the profile schema's issues, in the order parseUserProfile documents. */
 export function parseUserProfileIssues(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): string {
+  return firstProfileIssue(issues).message;
+}
+
+/** The profile schema's issue parseUserProfileIssues words: its path names the field at fault (none for the body itself). */
+export function firstProfileIssue(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): v.BaseIssue<unknown> {
   return firstIssue(issues, (issue) => {
     const first = issue.path?.[0];
     if (!first) return [0];
     if (first.key === "language") return [1];
     return first.origin === "key" ? [2] : [3 + rankOf(ORDER, first.key)];
-  }).message;
+  });
 }

@@ -30,7 +30,8 @@ describe("refusals are unchanged by the schemas", () => {
 
   it.each([
     ["limit=5", "user_id", `user_id is required: ${ID_RULE}`],
-    ["user_id=a%20b", "user_id", `user_id is required: ${ID_RULE}`],
+    ["user_id=a%20b", "user_id", `user_id must be ${ID_RULE}`],
+    ["user_id=", "user_id", `user_id must be ${ID_RULE}`],
     ["user_id=u1&surface=feed", "surface", "surface must be one of: home, up_next, related"],
     ["user_id=u1&surface=up_next", "item_id", "surface up_next needs item_id: the item being watched or viewed"],
     ["user_id=u1&surface=related&limit=0", "item_id", "surface related needs item_id: the item being watched or viewed"],
@@ -64,6 +65,57 @@ describe("refusals are unchanged by the schemas", () => {
       "events[0].value: a rating needs a value from 0.5 to 5",
     ],
     [{ events: [["e1"]] }, { index: 0, field: "" }, "events[0].: event must be a JSON object"],
+    // "required" only for an absent field; a value of the wrong type is told the type expected and the type got.
+    [
+      { events: [{ eventId: "e1", itemId: "m1", type: "click", timestamp: Date.now() }] },
+      { index: 0, field: "userId" },
+      `events[0].userId: required; ${ID_RULE}`,
+    ],
+    [
+      { events: [{ eventId: "e1", userId: 1, itemId: "m1", type: "click", timestamp: Date.now() }] },
+      { index: 0, field: "userId" },
+      `events[0].userId: expected a string (${ID_RULE}), got a number`,
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "a b", type: "click", timestamp: Date.now() }] },
+      { index: 0, field: "itemId" },
+      `events[0].itemId: must be ${ID_RULE}`,
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: 3, timestamp: Date.now() }] },
+      { index: 0, field: "type" },
+      "events[0].type: expected a string (one of view, click, like, dislike, watch, add_to_cart, purchase, rating, skip, share), got a number",
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click" }] },
+      { index: 0, field: "timestamp" },
+      "events[0].timestamp: required; epoch milliseconds or an ISO-8601 date-time with a zone",
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click", timestamp: "2026-12-06T04:00:00" }] },
+      { index: 0, field: "timestamp" },
+      'events[0].timestamp: "2026-12-06T04:00:00" has no time zone: add Z for UTC or an offset such as +02:00',
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click", timestamp: "yesterday" }] },
+      { index: 0, field: "timestamp" },
+      "events[0].timestamp: not an ISO-8601 date-time with a zone such as 2026-12-06T04:00:00Z",
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click", timestamp: null }] },
+      { index: 0, field: "timestamp" },
+      "events[0].timestamp: expected epoch milliseconds (a number) or an ISO-8601 date-time (a string), got null",
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click", timestamp: 1765000000 }] },
+      { index: 0, field: "timestamp" },
+      "events[0].timestamp: lies before 2000-01-01: timestamps are epoch milliseconds, and 1765000000 looks like epoch seconds (1765000000000 ms is 2025-12-06T05:46:40.000Z)",
+    ],
+    [
+      { events: [{ eventId: "e1", userId: "u1", itemId: "m1", type: "click", timestamp: 86_400_000 }] },
+      { index: 0, field: "timestamp" },
+      "events[0].timestamp: lies before 2000-01-01",
+    ],
   ])("POST /v1/events %j: 400 invalid_event_batch", async (body, where, reason) => {
     expect(await refusal(await call("/v1/events", json(body)))).toEqual({
       status: 400,
@@ -87,17 +139,19 @@ describe("refusals are unchanged by the schemas", () => {
   });
 
   it.each([
-    [{ language: "en", favourite: 1 }, "language: not supported: the catalog has no language attribute to match a declared language against"],
-    [{ region: "USA" }, 'region: an ISO 3166-1 alpha-2 code such as "US"'],
-    [{ region: "USA", categories: [""] }, 'region: an ISO 3166-1 alpha-2 code such as "US"'],
-    [{ categories: [""], favourite: 1 }, "favourite: unknown field (allowed: region, categories)"],
-    [{ categories: "Drama" }, "categories: an array of at most 32 category names (1-64 characters each)"],
-    [["Drama"], "body: must be a JSON object"],
-  ])("PUT /v1/users/:id %j: 400", async (body, problem) => {
+    [{ language: "en", favourite: 1 }, "language", "language: not supported: the catalog has no language attribute to match a declared language against"],
+    [{ region: "USA" }, "region", 'region: an ISO 3166-1 alpha-2 code such as "US"'],
+    [{ region: "USA", categories: [""] }, "region", 'region: an ISO 3166-1 alpha-2 code such as "US"'],
+    [{ categories: [""], favourite: 1 }, "favourite", "favourite: unknown field (allowed: region, categories)"],
+    [{ categories: "Drama" }, "categories", "categories: an array of at most 32 category names (1-64 characters each)"],
+    [{ categories: ["Drama", ""] }, "categories", "categories: an array of at most 32 category names (1-64 characters each)"],
+    [["Drama"], undefined, "body: must be a JSON object"],
+  ])("PUT /v1/users/:id %j: 400 naming the field at fault (%s), as events and recommendations do", async (body, field, problem) => {
     expect(await refusal(await call("/v1/users/u1", jsonInit("PUT", body)))).toEqual({
       status: 400,
       code: "invalid_request",
       message: `${problem}; the profile was not changed`,
+      ...(field === undefined ? {} : { field }),
     });
   });
 
@@ -117,7 +171,7 @@ describe("refusals are unchanged by the schemas", () => {
   });
 
   it("POST /v1/users/:id/merge without a token in the body: 400 naming anonymousToken", async () => {
-    for (const body of [{}, { anonymousToken: 7 }, null]) {
+    for (const body of [{}, null]) {
       expect(await refusal(await call("/v1/users/u1/merge", json(body)))).toEqual({
         status: 400,
         code: "invalid_request",
@@ -125,6 +179,12 @@ describe("refusals are unchanged by the schemas", () => {
         field: "anonymousToken",
       });
     }
+    expect(await refusal(await call("/v1/users/u1/merge", json({ anonymousToken: 7 })))).toEqual({
+      status: 400,
+      code: "invalid_request",
+      message: "anonymousToken: expected a string (the visitor's anonymous token), got a number",
+      field: "anonymousToken",
+    });
   });
 
   it("GET /v1/items/:id, /similar and /v1/trending", async () => {

@@ -195,6 +195,24 @@ describe("seeded histories (POST /admin/histories)", () => {
       "users[1].items[0].seconds: unknown field (allowed: itemId, weight, timestamp); nothing was stored",
       "users[1].items[0].seconds",
     );
+    // "required" only for an absent id; a value of the wrong type is told the type expected and the type got.
+    const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+    await expectRefused(await seed([good, { items: [] }]), `users[1].userId: required; ${ID_RULE}; nothing was stored`, "users[1].userId");
+    await expectRefused(
+      await seed([good, { userId: 7, items: [] }]),
+      `users[1].userId: expected a string (${ID_RULE}), got a number; nothing was stored`,
+      "users[1].userId",
+    );
+    await expectRefused(
+      await seed([good, { userId: "b", items: [{ itemId: "a b", weight: 1 }] }]),
+      `users[1].items[0].itemId: must be ${ID_RULE}; nothing was stored`,
+      "users[1].items[0].itemId",
+    );
+    await expectRefused(
+      await seed([good, { userId: "b", items: [{ itemId: "m1", weight: 1, timestamp: "2026-12-06T04:00:00" }] }]),
+      'users[1].items[0].timestamp: "2026-12-06T04:00:00" has no time zone: add Z for UTC or an offset such as +02:00; nothing was stored',
+      "users[1].items[0].timestamp",
+    );
     await expectRefused(await seed([]), expect.stringContaining("with 1 to 200 users") as unknown as string, "users");
     await expectRefused(
       await seed(Array.from({ length: 3 }, (_, u) => ({ userId: `big${u}`, items: Array.from({ length: 2000 }, (_, i) => ({ itemId: `i${i}`, weight: 1 })) }))),

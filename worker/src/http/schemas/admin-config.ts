@@ -2,10 +2,11 @@ import * as v from "valibot";
 import { isObject } from "../../../../shared/is-object";
 import { catalogItemProblem, MAX_ITEMS_PER_UPSERT } from "../../../../shared/catalog/catalog-item";
 import { AppError } from "../../../../shared/errors";
-import { ID_PATTERN } from "../../../../shared/ids";
+import { ID_PATTERN, idFieldMessage } from "../../../../shared/ids";
 import { VERSION_PATTERN } from "../../../../shared/index-format/keys";
 import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
 import { documentedAs } from "../../../../shared/schema/documented";
+import { wrongType } from "../../../../shared/schema/field-message";
 import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
 import { parsePolicyOverrides } from "../../config/config-store";
 import { ID_RULE, intParam } from "./common";
@@ -55,15 +56,24 @@ export const catalogItemsError: IssuesToError = (issues, _c, input) => {
 };
 
 const REGION_KEY = /^([a-z]{2}|default|global)$/;
+const MAX_EDITORIAL_ITEMS = 100;
 const editorialRegions = v.pipe(
   v.custom<Record<string, string[]>>(isObject),
   documentedAs<Record<string, string[]>>({
     type: "object",
-    description: "Region (lower-case country, `global` or `default`) -> item ids in order (at most 100).",
+    description: `Region (lower-case country, \`global\` or \`default\`) -> item ids in order (at most ${MAX_EDITORIAL_ITEMS}).`,
     propertyNames: { pattern: REGION_KEY.source },
-    additionalProperties: { type: "array", items: { type: "string", pattern: ID_PATTERN.source }, maxItems: 100 },
+    additionalProperties: { type: "array", items: { type: "string", pattern: ID_PATTERN.source }, maxItems: MAX_EDITORIAL_ITEMS },
   }),
-  v.record(v.pipe(v.string(), v.regex(REGION_KEY)), v.pipe(v.array(v.pipe(v.string(), v.regex(ID_PATTERN))), v.maxLength(100))),
+  v.record(
+    v.pipe(v.string(), v.regex(REGION_KEY)),
+    v.pipe(
+      v.array(v.pipe(v.string(idFieldMessage), v.regex(ID_PATTERN, idFieldMessage)), (issue) =>
+        wrongType(`an array of at most ${MAX_EDITORIAL_ITEMS} item ids`, issue.input),
+      ),
+      v.maxLength(MAX_EDITORIAL_ITEMS, `at most ${MAX_EDITORIAL_ITEMS} item ids`),
+    ),
+  ),
 );
 
 /** `PUT /admin/config/editorial`: surface -> region -> item ids, e.g. `{"home": {"default": ["858"], "us": ["260"]}}`. */
@@ -73,10 +83,10 @@ export const editorialBody = v.pipe(
   v.description('Editorial lists per surface and region: `{"home": {"default": ["858"], "us": ["260"]}}`.'),
 );
 
-/** 400 `invalid_request` naming the first surface and region at fault, as the configuration has always been refused. */
+/** 400 `invalid_request` naming the first surface, region and item at fault, as the configuration has always been refused. */
 export const editorialError: IssuesToError = (issues) => {
   const issue = issues[0];
-  const [surface, region] = issuePath(issue);
+  const [surface, region, index] = issuePath(issue);
   const regionKey = issue.path?.[1]?.origin === "key";
   const message =
     surface === undefined
@@ -85,7 +95,7 @@ export const editorialError: IssuesToError = (issues) => {
         ? `${surface}: an object of regions`
         : regionKey
           ? `${surface}.${region}: region must be a lower-case country code, global or default`
-          : `${surface}.${region}: at most 100 item ids`;
+          : `${surface}.${region}${index === undefined ? "" : `[${index}]`}: ${issue.message}`;
   return new AppError("invalid_request", `${message}; nothing was stored`);
 };
 

@@ -7,8 +7,8 @@ import { type IssuesToError } from "./validate";
 
 export { ID_RULE };
 
-/** An id (user, item, event, impression) whose every problem, missing included, reads `message`. */
-export const idSchema = (message: string, description?: string) =>
+/** An id (user, item, event, impression) whose every problem, missing included, reads `message` (a fieldMessage tells them apart). */
+export const idSchema = (message: string | ((issue: { input: unknown }) => string), description?: string) =>
   description ? v.pipe(v.string(message), v.regex(ID_PATTERN, message), v.description(description)) : v.pipe(v.string(message), v.regex(ID_PATTERN, message));
 
 /** A query parameter holding an integer from `min` to `max`. */

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { type Surface } from "../../../../shared/funnel/run-funnel";
 import { ID_PATTERN, isValidId } from "../../../../shared/ids";
 import { decodeCursor, type PageCursor } from "../../../../shared/ranking/page-cursor";
+import { fieldMessage } from "../../../../shared/schema/field-message";
 import { entryMessage } from "../../../../shared/schema/issues";
 import { firstFieldError, ID_RULE, idSchema, intParam } from "./common";
 
@@ -20,7 +21,10 @@ export interface RecommendationQuery {
 }
 
 const entries = {
-  user_id: idSchema(`user_id is required: ${ID_RULE}`, "The user the list is for; a browser's token must be this user's."),
+  user_id: idSchema(
+    fieldMessage({ missing: `user_id is required: ${ID_RULE}`, types: ["string"], expected: "a string", invalid: `user_id must be ${ID_RULE}` }),
+    "The user the list is for; a browser's token must be this user's.",
+  ),
   surface: v.optional(
     v.pipe(v.picklist(SURFACES, `surface must be one of: ${SURFACES.join(", ")}`), v.description("`home` (default), `up_next` or `related`.")),
     "home",

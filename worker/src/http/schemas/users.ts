@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import { AppError } from "../../../../shared/errors";
-import { parseUserProfileIssues, userProfileSchema } from "../../../../shared/users/profile";
+import { wrongType } from "../../../../shared/schema/field-message";
+import { issuePath } from "../../../../shared/schema/issues";
+import { firstProfileIssue, userProfileSchema } from "../../../../shared/users/profile";
 import { idSchema, ID_RULE } from "./common";
 import { type IssuesToError } from "./validate";
 
@@ -9,16 +11,25 @@ export const userIdParam = v.object({ id: idSchema(`user id must be ${ID_RULE}`)
 export const idParamError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message);
 
 export const profileBody = userProfileSchema;
-export const profileError: IssuesToError = (issues) => new AppError("invalid_request", `${parseUserProfileIssues(issues)}; the profile was not changed`);
+/** 400 `invalid_request` with the first problem, naming the field at fault as the events and recommendations refusals do. */
+export const profileError: IssuesToError = (issues) => {
+  const issue = firstProfileIssue(issues);
+  const field = issuePath(issue)[0];
+  return new AppError("invalid_request", `${issue.message}; the profile was not changed`, typeof field === "string" ? { field } : undefined);
+};
 
 const MERGE_MESSAGE = 'send {"anonymousToken": "<the visitor\'s anonymous token>"}';
 export const mergeBody = v.object(
   {
-    anonymousToken: v.pipe(v.string(MERGE_MESSAGE), v.description("The visitor's anonymous token (from POST /v1/anonymous).")),
+    anonymousToken: v.pipe(
+      v.string((issue) => `anonymousToken: ${wrongType("a string (the visitor's anonymous token)", issue.input)}`),
+      v.description("The visitor's anonymous token (from POST /v1/anonymous)."),
+    ),
   },
   MERGE_MESSAGE,
 );
-export const mergeError: IssuesToError = () => new AppError("invalid_request", MERGE_MESSAGE, { field: "anonymousToken" });
+/** Absent (or no object body): what to send; of another type: the type expected and got. */
+export const mergeError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message, { field: "anonymousToken" });
 
 export const profileResponse = v.object({
   userId: v.string(),
