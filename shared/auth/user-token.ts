@@ -43,6 +43,8 @@ export interface VerifyOptions {
 }
 
 const MAX_TOKEN_CHARS = 4096;
+const ANONYMOUS_EXPIRED =
+  "the anonymous token has expired and can no longer be renewed: call POST /v1/anonymous without it (no Authorization header) for a new anonymous id; renew before expiresAt to keep the same id";
 /** Clock difference tolerated by default between the signer and us, seconds. */
 export const TOKEN_LEEWAY_S = 30;
 const encoder = new TextEncoder();
@@ -101,7 +103,11 @@ export async function verifyUserToken(token: string, keys: readonly TokenKey[], 
   }
   const nowS = options.nowMs / 1000;
   const leewayS = options.leewayS ?? TOKEN_LEEWAY_S;
-  if (claims.exp + leewayS <= nowS) return fail("expired", "the token has expired; ask your backend for a new one");
+  if (claims.exp + leewayS <= nowS) {
+    // The signature held, so `anon` is this service's own word: an anonymous token comes from POST /v1/anonymous, not a backend.
+    if (claims.anon === true) return fail("expired", ANONYMOUS_EXPIRED);
+    return fail("expired", "the token has expired; ask your backend for a new one");
+  }
   if (typeof claims.nbf === "number" && claims.nbf - leewayS > nowS) return fail("not_yet_valid", "the token is not valid yet (nbf)");
   if (claims.exp - nowS > options.maxLifetimeS + leewayS) {
     return fail("lifetime_too_long", `the token expires more than ${options.maxLifetimeS} s from now; sign short-lived tokens`);

@@ -345,6 +345,52 @@ describe("anonymous visitors", () => {
   });
 });
 
+describe("an expired anonymous token", () => {
+  const anonymousToken = (userId: string, expiresInS: number, secret: string = TEST_AUTH.tokenSecret) => {
+    const nowS = Math.floor(Date.now() / 1000);
+    return signUserToken(
+      { sub: userId, aud: TEST_AUTH.audience, exp: nowS + expiresInS, iat: nowS - 30 * 86_400, anon: true },
+      { kid: TEST_AUTH.tokenKid, secret },
+    );
+  };
+
+  it("is refused on POST /v1/anonymous with what to do there: call it again without the token for a new id", async () => {
+    const ip = { "CF-Connecting-IP": "198.51.100.40" };
+    const expired = await anonymousToken("anon_expiredVisitor0000000", -3600);
+    const body = await expectError(browserCall("/v1/anonymous", { method: "POST", headers: ip }, expired), 401, "invalid_token");
+    expect(body.error.reason).toBe("expired");
+    expect(body.error.message).toBe(
+      "the anonymous token has expired and can no longer be renewed: call POST /v1/anonymous without it (no Authorization header) for a new anonymous id; renew before expiresAt to keep the same id",
+    );
+    expect(body.error.message).not.toContain("backend");
+    // Doing what it says works, and gives another id: an expired id is not renewed.
+    const fresh = await browserCall("/v1/anonymous", { method: "POST", headers: ip });
+    expect(fresh.status).toBe(201);
+    expect((await fresh.json<{ userId: string }>()).userId).not.toBe("anon_expiredVisitor0000000");
+  });
+
+  it("keeps every other check: a forged one is a bad signature; a backend's expired token still says to ask the backend", async () => {
+    const forged = await anonymousToken("anon_expiredVisitor0000000", -3600, "an-attacker-guessed-this-secret-0123456789");
+    const ip = { "CF-Connecting-IP": "198.51.100.41" };
+    expect((await expectError(browserCall("/v1/anonymous", { method: "POST", headers: ip }, forged), 401, "invalid_token")).error.reason).toBe("bad_signature");
+    const backend = await userToken(freshUser(), { expiresInS: -60 });
+    const body = await expectError(browserCall("/v1/anonymous", { method: "POST", headers: ip }, backend), 401, "invalid_token");
+    expect(body.error).toMatchObject({ reason: "expired", message: "the token has expired; ask your backend for a new one" });
+  });
+
+  it("is refused by merge with the same advice, naming anonymousToken", async () => {
+    const user = freshUser();
+    const expired = await anonymousToken("anon_expiredVisitor0000001", -3600);
+    const body = await expectError(
+      browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: expired }), await userToken(user)),
+      401,
+      "invalid_token",
+    );
+    expect(body.error).toMatchObject({ reason: "expired", field: "anonymousToken" });
+    expect(body.error.message).toContain("call POST /v1/anonymous without it");
+  });
+});
+
 describe("the credentials configuration", () => {
   it("leaves out, and names, every entry that would weaken it", () => {
     const config = parseAuthConfig({

@@ -7,7 +7,10 @@ import { type AppEnv } from "../http/app-env";
 /**
  * `POST /v1/anonymous`: a signed anonymous id for a visitor who has not
  * logged in, so they are personalized from their first event. Sent with a
- * still-valid anonymous token, it renews that id instead. Issuance is rate
+ * still-valid anonymous token, it renews that id instead. An expired one is
+ * refused by authentication (401 `invalid_token`, reason `expired`) with the
+ * advice to call again without it: renewing after expiry would let a token
+ * leaked from a page's storage live forever, so its id is gone. Issuance is rate
  * limited per key and client: made-up users are what trending poisoning
  * needs.
  */
