@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./dataset-paths";
 import { evaluateRecommender } from "./evaluate";
@@ -28,7 +28,8 @@ the order served are chosen on a validation carve of the training rows, never th
   --tune-seconds N the tuning budget in CPU s (default the build's)
   --test FILE      with --interactions: score on these test rows (a split made elsewhere, read with the same
                    import options) instead of carving them; --interactions then holds the training rows only
-  --out DIR        where eval-<dataset>-<protocol>.{json,md} go (default bench/results)
+  --out DIR        where eval-<dataset>-<protocol>.{json,md} go (default bench/results, the project's reports;
+                   .eval, which git ignores, for --interactions: your log's reports are yours)
   --models LIST    only these report rows (names as in the report)
 
 Import options:
@@ -124,7 +125,9 @@ async function main(argv: string[]): Promise<number> {
     );
     if (!exact) status = 1;
   }
-  const paths = await writeReport(resolve(values.out ?? resolve(REPO_ROOT, "bench", "results")), split, rows, notes, { test: split.carve, validation });
+  // The repository's reports are MovieLens's; a report on your own log would sit among them as an untracked file.
+  const out = values.out ?? resolve(REPO_ROOT, values.interactions ? ".eval" : join("bench", "results"));
+  const paths = await writeReport(resolve(out), split, rows, notes, { test: split.carve, validation });
   console.log(notes.filter((n) => n.startsWith("SAR")).join("\n"));
   console.log(`wrote ${paths.join(", ")}`);
   return status;
