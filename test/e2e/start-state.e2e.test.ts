@@ -25,10 +25,10 @@ interface Run {
 let dir: string;
 let port: number;
 
-function launch(more: string[] = [], state = join(dir, "state"), on = port): { child: ChildProcess; output: () => string } {
+function launch(more: string[] = [], state = join(dir, "state"), on = port, tuneSeconds = 0): { child: ChildProcess; output: () => string } {
   const args = ["index-builder/src/cli.ts", "start", "--port", String(on), "--state-dir", state, "--out", join(dir, "index"), ...more];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
-  args.push("--tune-seconds", "0", "--ranker", "off");
+  args.push("--tune-seconds", String(tuneSeconds), "--ranker", "off");
   // As `npm start` runs it (tsx's wrapper relays Ctrl-C to the command).
   const child = spawn(join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), args, {
     cwd: PROJECT_ROOT,
@@ -178,6 +178,33 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
     await expect(stat(secrets)).rejects.toThrow();
     await expect(stat(join(dir, "state", "npm-start.pid"))).rejects.toThrow();
     await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();
+  });
+
+  it("stops at once on SIGTERM during the build, leaving nothing behind", { timeout: 200_000 }, async () => {
+    const state = join(dir, "signalled");
+    // A 30 CPU s tuning walk: the build is still running when the signal comes.
+    const run = launch([], state, port, 30);
+    runs.push({ ...run, url: `http://127.0.0.1:${port}` });
+    await poll(
+      async () => run.output(),
+      (text) => text.includes("tuning on validation") || run.child.exitCode !== null,
+      150_000,
+    );
+    const command = Number((await readFile(join(state, "npm-start.pid"), "utf8")).trim());
+    const redisPid = await liveServerOn(join(state, "redis"));
+    // To the command itself, as a supervisor or `kill` sends it (not the terminal's Ctrl-C, which tsx relays).
+    process.kill(command, "SIGTERM");
+    const { code, output } = await exited(run);
+    expect(code, output.slice(-3000)).toBe(0);
+    // Handled while the build ran, and the build ended with it: on the main thread, the walk went on for its 30 s
+    // (the stack's stop advancing only between trials) and the command exited after "trained iALS".
+    expect(output).toContain("stopping the build, wrangler dev, bridge and redis-server");
+    expect(output).not.toContain("trained iALS");
+    expect(output).not.toContain("wrote index");
+    await expect(stat(join(state, "npm-start.pid"))).rejects.toThrow();
+    expect(await liveServerOn(join(state, "redis"))).toBeNull();
+    expect(() => process.kill(redisPid!, 0)).toThrow();
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
   });
 
   it(

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { type Worker } from "node:worker_threads";
+import { startTsWorker } from "../ts-worker";
 import { type encodeIvfPq, type TrainedIvfPq } from "../../../shared/ann/build-ivfpq";
 
 /** One encoded range, as encodeIvfPq returns it. */
@@ -68,14 +69,6 @@ export async function encodeInWorkers(
   return { listOf, codes, sq8Codes };
 }
 
-/**
- * The builder runs as TypeScript through tsx, and a worker thread does not
- * inherit tsx's loader: the worker's first act is to register it, then it
- * imports encode-worker.ts.
- */
 function startWorker(trained: TrainedIvfPq): Worker {
-  const script = new URL("./encode-worker.ts", import.meta.url).href;
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: trained });
+  return startTsWorker(new URL("./encode-worker.ts", import.meta.url), trained);
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { buildIndex } from "../build/build-index";
+import { type BuildResult } from "../build/build-index";
 import { pruneVersions } from "../build/write-version";
 import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
 import { readMovieLensLatest } from "../data/movielens";
@@ -19,6 +19,7 @@ import {
   recordStateDataset,
   redisDirOf,
 } from "./local-state";
+import { buildInWorker, type RunningBuild } from "./build-in-worker";
 import { type LocalStack, startLocalStack } from "./local-stack";
 import { queryValue, runExamples, shellSingleQuoted } from "./run-examples";
 import { assertPortFree, PROJECT_ROOT } from "./wrangler";
@@ -62,22 +63,27 @@ export async function runDev(options: {
 
   // From here on, whatever ends the run (an error, Ctrl-C, wrangler dying) stops what it started, once, and gives the
   // directory back; a signal during the stack's start waits for it, so nothing it spawned is orphaned.
+  // The build runs on a thread of its own (build-in-worker.ts), so a signal is handled at once, not when training ends.
   let starting: Promise<LocalStack> | null = null;
+  let building: RunningBuild | null = null;
   let stopping: Promise<void> | null = null;
+  let signalled = false;
   const stopAll = () =>
     (stopping ??= (async () => {
+      await building?.stop();
       const started = await starting?.catch(() => null);
       await started?.stop();
       await release();
     })());
   const onSignal = () => {
-    log("stopping wrangler dev, bridge and redis-server");
+    signalled = true;
+    log(`stopping ${building ? "the build, " : ""}wrangler dev, bridge and redis-server`);
     void stopAll().then(() => process.exit(0));
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
 
   let stack: LocalStack;
-  let built: Awaited<ReturnType<typeof buildIndex>>;
+  let built: BuildResult;
   try {
     await checkStateDataset(stateDir, source);
     const { secrets, created, persist } = await localSecrets(stateDir, log);
@@ -120,13 +126,11 @@ export async function runDev(options: {
         : `tuning on validation for up to ${budgetSeconds} CPU s (it stops when its grid is done; --tune-seconds N to change)`,
     );
     const outDir = options.out ?? join(PROJECT_ROOT, ".index");
-    built = await buildIndex(dataset, outDir, {
+    building = buildInWorker(
+      { dataset, outDir, options: { tune: tuneBudget(budgetSeconds), importSummary: imported?.summary, erasureList: list?.record, ranker: options.ranker } },
       log,
-      tune: tuneBudget(budgetSeconds),
-      importSummary: imported?.summary,
-      erasureList: list?.record,
-      ranker: options.ranker,
-    });
+    );
+    built = await building.result;
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
     // Each run writes a whole version: without this, a directory of them grows by one every start.
     const pruned = await pruneVersions(outDir, KEPT_VERSIONS);
@@ -138,6 +142,8 @@ export async function runDev(options: {
     await recordStateDataset(stateDir, source);
   } catch (err) {
     await stopAll();
+    // A signal ended the run (the stopped build rejects): the signal's handler exits, with nothing to report.
+    if (signalled) return;
     throw err;
   }
   const u = stack.url;
