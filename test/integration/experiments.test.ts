@@ -150,6 +150,9 @@ describe("experiments", () => {
     const fromServer = await call(`/v1/recommendations?user_id=${user}&limit=5`, { headers: { "X-Region": "br" }, cf: { country: "US" } } as RequestInit);
     expect(fromServer.status).toBe(200);
     expect((await fromServer.json<RecsBody>()).region).toBe("br");
+    // Any case, as allocation keys are taken: "BR" is Brazil, not ignored.
+    const upper = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`, { headers: { "X-Region": "BR" }, cf: { country: "US" } } as RequestInit);
+    expect((await upper.json<RecsBody>()).region).toBe("br");
     const other = freshUser();
     const fromBrowser = await browserCall(
       `/v1/recommendations?user_id=${other}&limit=5`,
@@ -161,6 +164,8 @@ describe("experiments", () => {
     // Not a country code: the edge's country stands.
     const odd = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`, { headers: { "X-Region": "Brazil" }, cf: { country: "US" } } as RequestInit);
     expect((await odd.json<RecsBody>()).region).toBe("us");
+    const long = await call(`/v1/recommendations?user_id=${freshUser()}&limit=5`, { headers: { "X-Region": "BRA" }, cf: { country: "US" } } as RequestInit);
+    expect((await long.json<RecsBody>()).region).toBe("us");
   });
 
   it("serves the holdout the control: no experiment, no variant overrides", async () => {
