@@ -21,6 +21,11 @@ export const items = sqliteTable(
     indexVersion: text("index_version"),
     /** Epoch milliseconds of the last write. */
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * Epoch milliseconds of the last write outside a publication (an operator's): a publication whose item data is
+     * older keeps this row's `available` and `blocked_regions` (worker/src/catalog/d1-catalog.ts). Null: never edited.
+     */
+    editedAt: integer("edited_at"),
   },
   (t) => [
     index("items_updated_at_idx").on(t.updatedAt),

@@ -1,12 +1,12 @@
-import { desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type CatalogFacts, type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { items } from "../../../shared/db/schema";
 import { Memo } from "../cache/memo";
 import { CATALOG_FACTS_COLUMNS, forgetCatalogOverlay } from "./catalog-overlay";
 
-/** D1 allows 100 bound parameters per statement; an item row binds 9. */
-const ROWS_PER_STATEMENT = 11;
+/** D1 allows 100 bound parameters per statement; an item row binds 10, a publication's as-of time 2 more. */
+const ROWS_PER_STATEMENT = 9;
 
 export async function getCatalogItem(db: D1Database, itemId: string): Promise<CatalogItem | null> {
   const row = await drizzle(db).select().from(items).where(eq(items.itemId, itemId)).get();
@@ -22,11 +22,36 @@ export async function getCatalogItem(db: D1Database, itemId: string): Promise<Ca
   };
 }
 
-/** Inserts or replaces items in one D1 batch, which D1 runs as one transaction. */
-export async function upsertCatalogItems(db: D1Database, list: CatalogItem[], indexVersion: string | null, nowMs: number): Promise<number> {
+/** The publication a catalog write belongs to: its index version, and the time its item data is as of (epoch ms). */
+export interface CatalogPublication {
+  indexVersion: string;
+  /** Absent: the data is taken as of now, so it overwrites every earlier edit (builders that do not send it). */
+  catalogAsOfMs?: number;
+}
+
+/**
+ * Inserts or replaces items in one D1 batch, which D1 runs as one transaction.
+ * Outside a publication (`publication` null: an operator's write) every field
+ * is written and `edited_at` set to `nowMs`. A publication always writes
+ * title, categories, year and tags, but `available` and `blocked_regions`
+ * only where the row's last operator edit is not later than the
+ * publication's item data: the newer fact wins, so a withdrawal made after
+ * the builder read its item file survives the publication.
+ */
+export async function upsertCatalogItems(db: D1Database, list: CatalogItem[], publication: CatalogPublication | null, nowMs: number): Promise<number> {
   if (list.length === 0) return 0;
   const orm = drizzle(db);
-  const rows = list.map((item) => ({ ...item, blockedRegions: item.blockedRegions ?? [], indexVersion, updatedAt: nowMs }));
+  const rows = list.map((item) => ({
+    ...item,
+    blockedRegions: item.blockedRegions ?? [],
+    indexVersion: publication?.indexVersion ?? null,
+    updatedAt: nowMs,
+    editedAt: publication ? null : nowMs,
+  }));
+  const asOfMs = publication ? (publication.catalogAsOfMs ?? nowMs) : null;
+  // An operator's later edit keeps its liveness; ties go to the publication.
+  const liveness = (column: SQL, excluded: SQL) =>
+    asOfMs === null ? excluded : sql`case when ${items.editedAt} > ${asOfMs} then ${column} else ${excluded} end`;
   const statements = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     statements.push(
@@ -40,11 +65,13 @@ export async function upsertCatalogItems(db: D1Database, list: CatalogItem[], in
             categories: sql`excluded.categories`,
             year: sql`excluded.year`,
             tags: sql`excluded.tags`,
-            available: sql`excluded.available`,
-            blockedRegions: sql`excluded.blocked_regions`,
+            available: liveness(sql`${items.available}`, sql`excluded.available`),
+            blockedRegions: liveness(sql`${items.blockedRegions}`, sql`excluded.blocked_regions`),
             // An edit outside a publication keeps the version that published the item: it is not new.
             indexVersion: sql`coalesce(excluded.index_version, ${items.indexVersion})`,
             updatedAt: sql`excluded.updated_at`,
+            // A publication leaves the last operator edit's time as it was.
+            editedAt: sql`coalesce(excluded.edited_at, ${items.editedAt})`,
           },
         }),
     );

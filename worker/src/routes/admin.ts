@@ -128,8 +128,9 @@ export const admin = new Hono<AppEnv>()
     return c.json(pointer);
   })
   .post("/catalog/items", validJson(catalogItemsBody, MAX_JSON_BYTES, catalogItemsError), async (c) => {
-    const { items, indexVersion } = c.req.valid("json");
-    const upserted = await upsertCatalogItems(c.env.DB, items, indexVersion ?? null, Date.now());
+    const { items, indexVersion, catalogAsOf } = c.req.valid("json");
+    const publication = indexVersion ? { indexVersion, ...(catalogAsOf === undefined ? {} : { catalogAsOfMs: catalogAsOf }) } : null;
+    const upserted = await upsertCatalogItems(c.env.DB, items, publication, Date.now());
     return c.json({ upserted });
   })
   /** Editorial lists per surface and region: `{"home": {"default": ["id", ...], "us": [...]}}`. */

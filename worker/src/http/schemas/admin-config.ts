@@ -28,11 +28,40 @@ const catalogItem = v.strictObject({
   ),
 });
 
-/** `POST /admin/catalog/items`: up to 500 items, all or nothing, tied to an index version when the builder publishes one. */
-export const catalogItemsBody = v.object({
-  items: v.pipe(v.array(catalogItem), v.minLength(1), v.maxLength(MAX_ITEMS_PER_UPSERT)),
-  indexVersion: v.optional(v.nullable(v.pipe(v.string(), v.regex(VERSION_PATTERN), v.description("The version the items were built into.")))),
-});
+/**
+ * `POST /admin/catalog/items`: up to 500 items, all or nothing, tied to an
+ * index version when the builder publishes one. The newer fact wins per row
+ * (worker/src/catalog/d1-catalog.ts): a publication leaves `available` and
+ * `blockedRegions` as an operator last set them when that edit is later than
+ * its `catalogAsOf`.
+ */
+export const catalogItemsBody = v.pipe(
+  v.object({
+    items: v.pipe(
+      v.array(catalogItem),
+      v.minLength(1),
+      v.maxLength(MAX_ITEMS_PER_UPSERT),
+      v.description(
+        "Without `indexVersion` (an operator's edit) every field is written and the row remembers when; " +
+          "with it (a publication) title, categories, year and tags are written, and `available` and `blockedRegions` " +
+          "unless an operator set them after `catalogAsOf`.",
+      ),
+    ),
+    indexVersion: v.optional(v.nullable(v.pipe(v.string(), v.regex(VERSION_PATTERN), v.description("The version the items were built into.")))),
+    catalogAsOf: v.optional(
+      v.pipe(
+        v.number(),
+        v.safeInteger(),
+        v.minValue(0),
+        v.description(
+          "A publication's only: epoch milliseconds its item data is as of (the builder's item file). " +
+            "A row an operator edited later keeps its `available` and `blockedRegions`; absent, the data counts as of now and overwrites every earlier edit.",
+        ),
+      ),
+    ),
+  }),
+  v.check((body) => body.catalogAsOf === undefined || typeof body.indexVersion === "string", "catalogAsOf needs an indexVersion"),
+);
 
 const ITEMS_MESSAGE = `send {"items": [...]} with 1 to ${MAX_ITEMS_PER_UPSERT} items`;
 /**
@@ -46,10 +75,12 @@ export const catalogItemsError: IssuesToError = (issues, _c, input) => {
   const issue = firstIssue(issues, (i) => {
     const [field, index] = issuePath(i);
     if (field === "items") return typeof index === "number" ? [2, index] : [0];
-    return field === undefined ? [0] : [rankOf(["items", "indexVersion"], field)];
+    return field === undefined ? [0] : [rankOf(["items", "indexVersion", "catalogAsOf"], field)];
   });
   const [field, index] = issuePath(issue);
   if (field === "indexVersion") return new AppError("invalid_item", "indexVersion must be a version string or absent");
+  if (field === "catalogAsOf") return new AppError("invalid_item", "catalogAsOf must be epoch milliseconds (an integer >= 0) or absent");
+  if (field === undefined && issue.type === "check") return new AppError("invalid_item", "catalogAsOf is a publication's: send it with indexVersion");
   if (typeof index !== "number") return new AppError("invalid_item", ITEMS_MESSAGE);
   const problem = catalogItemProblem((items as unknown[])[index]) ?? `${issuePath(issue).slice(2).join(".")}: ${issue.message}`;
   return new AppError("invalid_item", `items[${index}].${problem}; nothing was written`, { index });
