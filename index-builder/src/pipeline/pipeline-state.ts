@@ -19,8 +19,22 @@ export interface PipelineState {
   startedAt: string;
   /** `erasureList`: the list ingest honoured (absent in states written before it was recorded: then no build claims it). */
   ingest?: { written: number; droppedErased: number; cursor: string | null; erasureList?: ErasureListRecord } | { skipped: string };
-  /** `cutAt` null: a pair-hash holdout, chosen because of `holdoutFallback` (holdout.ts). */
-  build?: { dir: string; version: string; cutAt: string | null; holdoutFallback?: string; trainEvents: number; liveEvents: number };
+  /**
+   * `cutAt` null: a pair-hash holdout, chosen because of `holdoutFallback` (holdout.ts). `trainEvents`: the rows on the
+   * holdout's training side (base data and live events). `liveEvents`: every ingested live event, trained on or not;
+   * `liveEventsTrained` of them are on the training side, `liveEventsHeldOut` on the held-out side (absent in states
+   * written before they were recorded). With `--candidate` these describe the gate's split, not what that build trained on.
+   */
+  build?: {
+    dir: string;
+    version: string;
+    cutAt: string | null;
+    holdoutFallback?: string;
+    trainEvents: number;
+    liveEvents: number;
+    liveEventsTrained?: number;
+    liveEventsHeldOut?: number;
+  };
   evaluate?: { candidate: VersionEvaluation; blobProblems: string[] };
   gate?: GateReport;
   upload?: UploadReport;

@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { buildIndex } from "../build/build-index";
-import { type Dataset, readMovieLensLatest } from "../data/movielens";
+import { type Dataset, type Interaction, readMovieLensLatest } from "../data/movielens";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "../ingest/redis-stream";
 import { AdminClient, type AdminClientOptions } from "../publish/admin-client";
 import { garbageCollect } from "../publish/garbage-collect";
@@ -18,6 +18,7 @@ import { importDataset, type ImportOptions } from "../import/import-dataset";
 import { dropErasedRows, earliestRead, erasedCheckOf, type ErasureListRecord, erasureListOf } from "../ingest/erasures";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { downloadVersion, readBuiltVersion } from "./load-version";
+import { pruneBuilds } from "./prune-builds";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
 export interface PipelineOptions extends AdminClientOptions {
@@ -79,20 +80,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const state = await openRun(options.workDir, new Date(), options.candidateDir);
   const eventsFile = join(options.workDir, "live-events.jsonl");
   const protocol = options.holdout ?? DEFAULT_HOLDOUT;
-  let loaded: Promise<{ dataset: Dataset; liveEvents: number; erasureList?: ErasureListRecord }> | null = null;
+  let loaded: Promise<{ dataset: Dataset; live: ReadonlySet<Interaction>; erasureList?: ErasureListRecord }> | null = null;
   // The base data plus every ingested event: read once per invocation, after ingest.
   const loadDataset = () =>
     (loaded ??= (async () => {
-      const dataset = options.import ? (await importDataset(options.import)).dataset : await readMovieLensLatest(options.dataDir);
+      // readMovieLensLatest names every directory ml-latest-small: the log and the manifest name the one read.
+      const dataset = options.import
+        ? (await importDataset(options.import)).dataset
+        : { ...(await readMovieLensLatest(options.dataDir)), name: basename(options.dataDir) };
       // The base data may still hold users erased since it was exported: no build trains on them.
       const list = await erasureListOf(options.redis, process.env.ERASURE_KEY);
       const dropped = await dropErasedRows(dataset, list?.check);
       if (dropped > 0) log(`left out ${dropped} rows of erased users from the base data`);
-      const live = (await exists(eventsFile)) ? await readLiveEvents(eventsFile) : [];
-      dataset.interactions.push(...live.map(toInteraction));
+      const live = ((await exists(eventsFile)) ? await readLiveEvents(eventsFile) : []).map(toInteraction);
+      dataset.interactions.push(...live);
       // The live events honoured the list as ingest read it, the base data as read here: the build honoured the earlier read.
       const ingested = state.ingest && "erasureList" in state.ingest ? state.ingest.erasureList : undefined;
-      return { dataset, liveEvents: live.length, erasureList: earliestRead(ingested, list?.record) };
+      return { dataset, live: new Set(live), erasureList: earliestRead(ingested, list?.record) };
     })());
   let split: Holdout | null = null;
   const holdoutOf = async () => {
@@ -140,14 +144,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   if (
     await step("build", async () => {
-      const { liveEvents, erasureList } = await loadDataset();
+      const { live: liveRows, erasureList } = await loadDataset();
       const holdout = await holdoutOf();
+      const liveEventsTrained = holdout.train.interactions.reduce((n, x) => (liveRows.has(x) ? n + 1 : n), 0);
       const record = {
         cutAt: holdout.protocol.kind === "pair-hash" ? null : new Date(holdout.cutMs).toISOString(),
         ...(holdout.fallback ? { holdoutFallback: holdout.fallback } : {}),
         trainEvents: holdout.train.interactions.length,
-        liveEvents,
+        liveEvents: liveRows.size,
+        liveEventsTrained,
+        liveEventsHeldOut: liveRows.size - liveEventsTrained,
       };
+      log(liveEventsLine(record, holdout.protocol));
       if (options.candidateDir) {
         const manifest = await readBuiltManifest(options.candidateDir);
         state.build = { dir: options.candidateDir, version: manifest.version, ...record };
@@ -215,23 +223,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   )
     return stopped();
 
-  if (
-    await step("gate", async () => {
-      const current = await client.current();
-      let live = null;
-      if (current) {
-        const localDir = join(options.workDir, "builds", current.version);
-        const blobs = (await exists(join(localDir, "manifest.json")))
-          ? await readBuiltVersion(localDir)
-          : await downloadVersion(client, current.version, join(options.workDir, "blob-cache"));
-        live = await evaluateVersion(blobs, await holdoutOf(), categoriesOf((await loadDataset()).dataset));
-      }
-      state.gate = gate(live, state.evaluate!.candidate, state.evaluate!.blobProblems, options.gate ?? DEFAULT_GATE);
-      log(gateTable(state.gate));
-    })
-  )
-    return stopped();
+  const gateStopped = await step("gate", async () => {
+    const current = await client.current();
+    let live = null;
+    if (current) {
+      const localDir = join(options.workDir, "builds", current.version);
+      const blobs = (await exists(join(localDir, "manifest.json")))
+        ? await readBuiltVersion(localDir)
+        : await downloadVersion(client, current.version, join(options.workDir, "blob-cache"));
+      live = await evaluateVersion(blobs, await holdoutOf(), categoriesOf((await loadDataset()).dataset));
+    }
+    state.gate = gate(live, state.evaluate!.candidate, state.evaluate!.blobProblems, options.gate ?? DEFAULT_GATE);
+    log(gateTable(state.gate));
+  });
+  // A refusal ends the run whatever step it was to stop after: `--stop-after gate` must not exit 0 on a refused candidate.
   if (!state.gate!.pass) return finish("refused");
+  if (gateStopped) return stopped();
 
   if (
     await step("upload", async () => {
@@ -244,45 +251,43 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   )
     return stopped();
 
-  if (
-    await step("canary", async () => {
-      const current = await client.current();
-      if (!options.canary || !current) {
-        state.canary = { skipped: options.canary ? "no live version to compare with: first publication" : "canary disabled" };
-        return;
-      }
-      const started = await startCanary(client, state.runId, build.version, options.canary, log);
-      if (started === "stopped") {
-        const detail = "stopped by an earlier attempt of this run, whose checks failed";
-        state.canary = { experimentId: canaryId(state.runId), pass: false, checks: [{ name: "canary", pass: false, detail }] };
-        return;
-      }
-      const { experiment, holdout } = started;
-      const manifest = await readBuiltManifest(build.dir);
-      const result = await checkCanary({
-        url: options.url,
-        adminKey: options.adminKey,
-        experiment,
-        holdout,
-        version: build.version,
-        liveVersion: current.version,
-        itemIds: manifest.fallbackItemIds.slice(0, 20),
-        probes: options.canary.probes,
-        settleMs: options.canary.settleMs,
-        tolerance: options.canary.tolerance,
-      });
-      state.canary = { experimentId: experiment.id, ...result };
-      for (const c of result.checks.filter((c) => !c.pass)) log(`canary check failed: ${c.name}: ${c.detail}`);
-      const { candidate, control } = result.decision;
-      log(
-        `canary: candidate ${candidate.faults} faults, ${candidate.environmentDegraded}/${candidate.probes} environment-degraded; ` +
-          `control ${control.faults} faults, ${control.environmentDegraded}/${control.probes}`,
-      );
-      if (!result.pass) await stopCanary(client, experiment.id);
-    })
-  )
-    return stopped();
+  const canaryStopped = await step("canary", async () => {
+    const current = await client.current();
+    if (!options.canary || !current) {
+      state.canary = { skipped: options.canary ? "no live version to compare with: first publication" : "canary disabled" };
+      return;
+    }
+    const started = await startCanary(client, state.runId, build.version, options.canary, log);
+    if (started === "stopped") {
+      const detail = "stopped by an earlier attempt of this run, whose checks failed";
+      state.canary = { experimentId: canaryId(state.runId), pass: false, checks: [{ name: "canary", pass: false, detail }] };
+      return;
+    }
+    const { experiment, holdout } = started;
+    const manifest = await readBuiltManifest(build.dir);
+    const result = await checkCanary({
+      url: options.url,
+      adminKey: options.adminKey,
+      experiment,
+      holdout,
+      version: build.version,
+      liveVersion: current.version,
+      itemIds: manifest.fallbackItemIds.slice(0, 20),
+      probes: options.canary.probes,
+      settleMs: options.canary.settleMs,
+      tolerance: options.canary.tolerance,
+    });
+    state.canary = { experimentId: experiment.id, ...result };
+    for (const c of result.checks.filter((c) => !c.pass)) log(`canary check failed: ${c.name}: ${c.detail}`);
+    const { candidate, control } = result.decision;
+    log(
+      `canary: candidate ${candidate.faults} faults, ${candidate.environmentDegraded}/${candidate.probes} environment-degraded; ` +
+        `control ${control.faults} faults, ${control.environmentDegraded}/${control.probes}`,
+    );
+    if (!result.pass) await stopCanary(client, experiment.id);
+  });
   if (state.canary && "pass" in state.canary && !state.canary.pass) return finish("rolled_back");
+  if (canaryStopped) return stopped();
 
   if (
     await step("promote", async () => {
@@ -338,20 +343,31 @@ function outcomeLine(state: PipelineState): string {
   return `\nOutcome: **${state.outcome ?? "in progress"}** (steps done: ${steps})\n`;
 }
 
+/**
+ * The holdout's split of the ingested live events, for the log: how many the
+ * build trains on and how many it holds out. The time cut is a quantile of
+ * every row's time, so while the live events are fewer than the held-out
+ * share of all rows and newer than the base data (a fixed base dataset),
+ * every one of them is at or after the cut: none is trained on.
+ */
+export function liveEventsLine(
+  record: { cutAt: string | null; trainEvents: number; liveEvents: number; liveEventsTrained: number; liveEventsHeldOut: number },
+  protocol: HoldoutProtocol,
+): string {
+  const where = record.cutAt === null ? "by pair hash" : `at or after the cut ${record.cutAt}`;
+  const line =
+    `holdout: ${record.trainEvents} rows to train on, ${record.liveEventsTrained} of them live events; ` +
+    `${record.liveEventsHeldOut} of ${record.liveEvents} live events held out (${where})`;
+  if (record.liveEvents === 0 || record.liveEventsTrained > 0 || record.cutAt === null) return line;
+  return (
+    `${line}. WARNING: no live event is trained on: the cut holds out the newest ${protocol.heldOutFraction * 100}% of all rows, ` +
+    `and the live events are all among them until they outnumber that share of the base data`
+  );
+}
+
 function categoriesOf(dataset: Dataset): (itemId: string) => readonly string[] {
   const map = new Map(dataset.items.map((item) => [item.itemId, item.categories]));
   return (itemId) => map.get(itemId) ?? [];
-}
-
-/**
- * Builds of finished runs go (the work directory is cached between CI runs):
- * only the version serving stays (the one just promoted, else the one that
- * stayed live), so the next gate reads the live version from disk instead of
- * downloading it, and the next build keeps its unchanged title pages.
- */
-async function pruneBuilds(dir: string, keep: string | undefined): Promise<void> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  for (const name of entries) if (name !== keep && name !== "LATEST") await rm(join(dir, name), { recursive: true, force: true });
 }
 
 async function exists(path: string): Promise<boolean> {

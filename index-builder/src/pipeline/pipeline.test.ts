@@ -1,0 +1,122 @@
+import { createServer, type Server } from "node:http";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SeededRandom } from "../../../shared/seeded-random";
+import { runPipeline, type PipelineOptions } from "./pipeline";
+import { type PipelineState } from "./pipeline-state";
+
+/**
+ * The pipeline on a small MovieLens-layout directory (ratings in 2018) and 20
+ * live events (2026), against an admin API that has never published: no
+ * Redis, no ranker, untuned, so a build takes a few seconds.
+ */
+let dir: string;
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pipeline-test-"));
+  const data = join(dir, "ml-bad");
+  await mkdir(data);
+  const rng = new SeededRandom(11);
+  const genres = ["Drama", "Comedy", "Action", "Horror"];
+  const movies = ["movieId,title,genres", ...Array.from({ length: 60 }, (_, m) => `${m + 1},Movie ${m + 1} (2001),${genres[m % 4]}`)];
+  const ratings = ["userId,movieId,rating,timestamp"];
+  const base = Date.parse("2018-01-01T00:00:00Z") / 1000;
+  for (let u = 1; u <= 80; u++) {
+    const seen = new Set<number>();
+    while (seen.size < 15) seen.add(rng.next() < 0.8 ? (u % 4) + 4 * rng.int(15) + 1 : rng.int(60) + 1);
+    for (const m of seen) ratings.push(`${u},${m},${1 + rng.int(5)},${base + rng.int(300 * 86_400)}`);
+  }
+  await writeFile(join(data, "movies.csv"), movies.join("\n") + "\n");
+  await writeFile(join(data, "ratings.csv"), ratings.join("\n") + "\n");
+  // The admin API of a Worker that never published: the gate has no live version to compare with.
+  server = createServer((req, res) => {
+    const notPublished = req.method === "GET" && req.url === "/admin/index/current";
+    res.writeHead(404, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: { code: notPublished ? "index_not_published" : "not_found", message: `${req.method} ${req.url}` } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function workWithLiveEvents(name: string, count: number): Promise<string> {
+  const work = join(dir, name);
+  await mkdir(work);
+  const at = Date.parse("2026-03-01T00:00:00Z");
+  const events = Array.from({ length: count }, (_, i) => ({
+    eventId: `e${i}`,
+    userId: String(1 + (i % 80)),
+    itemId: String(1 + ((i * 7) % 60)),
+    type: "like",
+    timestampMs: at + i * 60_000,
+    region: "global",
+    streamId: `${at + i}-0`,
+  }));
+  await writeFile(join(work, "live-events.jsonl"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  return work;
+}
+
+function options(workDir: string, lines: string[], extra: Partial<PipelineOptions> = {}): PipelineOptions {
+  return {
+    url,
+    adminKey: "sk_test",
+    attempts: 1,
+    workDir,
+    dataDir: join(dir, "ml-bad"),
+    redis: null,
+    ranker: false,
+    tuneSeconds: 0,
+    canary: null,
+    gc: { keep: 5, apply: false },
+    log: (line) => lines.push(line),
+    ...extra,
+  };
+}
+
+describe("runPipeline", () => {
+  it("ends a refused run as refused when it was to stop after the gate, and leaves no LATEST naming the pruned build", { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    const work = await workWithLiveEvents("refused", 20);
+    // No candidate reaches an ANN recall of 2: the gate refuses it.
+    const gate = { ndcgTolerance: 0.05, annRecallFloor: 2, coverageFloorRatio: 0.5 };
+    const result = await runPipeline(options(work, lines, { stopAfter: "gate", gate }));
+    expect(lines).toContain("pipeline: refused");
+    expect(result.outcome, lines.join("\n")).toBe("refused");
+    const report = JSON.parse(await readFile(join(work, "report.json"), "utf8")) as PipelineState;
+    expect(report.outcome).toBe("refused");
+    // The refused build was pruned (nothing serves): LATEST, which its build wrote, went with it.
+    expect(await readdir(join(work, "builds"))).toEqual([]);
+  });
+
+  it("reports how many live events it trained on and how many the time cut held out, and names the data it read", { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    const work = await workWithLiveEvents("live", 20);
+    const result = await runPipeline(options(work, lines, { stopAfter: "build" }));
+    expect(result.outcome).toBe("stopped");
+    const build = (JSON.parse(await readFile(join(work, "report.json"), "utf8")) as PipelineState).build!;
+    // 1,220 rows: the newest 5% (61) are held out, and the 20 live events, the newest of all, are among them.
+    expect(build).toMatchObject({ liveEvents: 20, liveEventsTrained: 0, liveEventsHeldOut: 20, trainEvents: 1220 - 61 });
+    expect(Date.parse(build.cutAt!)).toBeLessThan(Date.parse("2019-01-01T00:00:00Z"));
+    expect(lines.find((l) => l.startsWith("holdout: "))).toMatch(/0 of them live events; 20 of 20 live events held out .*WARNING: no live event is trained on/);
+    expect(lines.find((l) => l.startsWith("read "))).toMatch(/from ml-bad$/);
+  });
+
+  it("trains on the live events older than the cut once they outnumber the held-out share", { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    const work = await workWithLiveEvents("many-live", 200);
+    await runPipeline(options(work, lines, { stopAfter: "build" }));
+    const build = (JSON.parse(await readFile(join(work, "report.json"), "utf8")) as PipelineState).build!;
+    // 1,400 rows, 70 held out: all of them live, the other 130 live events trained on.
+    expect(build).toMatchObject({ liveEvents: 200, liveEventsTrained: 130, liveEventsHeldOut: 70, trainEvents: 1330 });
+    expect(lines.find((l) => l.startsWith("holdout: "))).not.toMatch(/WARNING/);
+  });
+});
