@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildIndex } from "./build/build-index";
 import { type Dataset, readMovieLensLatest } from "./data/movielens";
@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<void> {
       if (values.interactions) {
         ({ dataset, summary: importSummary } = await importDataset(importOptionsFrom(values)));
         for (const line of formatSummary(importSummary)) log(line);
-      } else dataset = await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      } else dataset = await readMovieLensDir(values.data);
       const redis = optionalRedisAccess();
       const list = await erasureListOf(redis, process.env.ERASURE_KEY);
       await leaveOutErasedRows(dataset, list, log);
@@ -201,9 +201,7 @@ async function main(argv: string[]): Promise<void> {
       const adminKey = values["admin-key"] ?? process.env.SECRET_KEY;
       if (!adminKey) throw new Error("seed-histories needs a secret key: $SECRET_KEY (or --admin-key)");
       const dir = values.dir ? resolve(values.dir) : await latestDir(join(PROJECT_ROOT, ".index"));
-      const dataset = values.interactions
-        ? (await importDataset(importOptionsFrom(values))).dataset
-        : await readMovieLensLatest(resolve(values.data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
+      const dataset = values.interactions ? (await importDataset(importOptionsFrom(values))).dataset : await readMovieLensDir(values.data);
       const redis = optionalRedisAccess();
       const erased = await erasedCheckOf(redis, process.env.ERASURE_KEY);
       if (!erased) log("no $UPSTASH_REDIS_REST_URL/_TOKEN: the erasure list was not checked; every user in the data is seeded");
@@ -275,6 +273,12 @@ async function main(argv: string[]): Promise<void> {
       console.log(USAGE);
       if (command !== undefined && command !== "help" && command !== "--help") process.exitCode = 2;
   }
+}
+
+/** `--data` (default the demo's directory), named after its directory: readMovieLensLatest names every one ml-latest-small. */
+async function readMovieLensDir(data: string | undefined): Promise<Dataset> {
+  const dir = resolve(data ?? join(PROJECT_ROOT, "data", "ml-latest-small"));
+  return { ...(await readMovieLensLatest(dir)), name: basename(dir) };
 }
 
 async function latestDir(outDir: string): Promise<string> {
