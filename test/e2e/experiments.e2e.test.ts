@@ -331,4 +331,56 @@ describe("an experiment over HTTP with a real Redis", () => {
     expect(after.body.items).not.toEqual(inside.body.items);
     for (let i = 0; i < 3; i++) expect((await get()).body).toMatchObject({ experiment: null, variant: "default" });
   });
+  it("reads a variant's counters by the label lists are logged under, per region and summed over regions", async () => {
+    const ct = `${id}-ct`;
+    const users = Array.from({ length: 8 }, (_, i) => `${ct}-u${i}`);
+    const regionOf = (i: number) => (i % 2 === 0 ? "us" : "br");
+    const definition = { id: ct, layer: "counters", control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } };
+    expect((await experiments.$post({ json: { ...definition, salt: balancedSalt(definition, users) } })).status).toBe(201);
+    expect((await start(ct)).status).toBe(200);
+    try {
+      // Each user is shown a list from their region (X-Region, as a server names it) and clicks its first item.
+      const expected = new Map<string, Map<string, number>>();
+      for (const [i, user] of users.entries()) {
+        const res = await server.v1.recommendations.$get({ query: { user_id: user, limit: "5" } }, { headers: { "X-Region": regionOf(i) } });
+        const r = (await res.json()) as Recs;
+        expect(r.region).toBe(regionOf(i));
+        expect(r.experiments.map((x) => x.experiment)).toContain(ct);
+        const label = r.experiments.map((x) => `${x.experiment}=${x.variant}`).join("+");
+        const byRegion = expected.get(label) ?? new Map<string, number>();
+        expected.set(label, byRegion.set(r.region, (byRegion.get(r.region) ?? 0) + 1));
+        await new Promise((res) => setTimeout(res, 60));
+        expect((await click(user, 0, r)).status).toBe(200);
+      }
+      expect([...expected.keys()].some((label) => label.includes(`${ct}=b`))).toBe(true);
+      const counters = (variant: string, query: { region?: string }) =>
+        server.admin.experiments[":variant"].counters.$get({ param: { variant }, query }).then(async (res) => {
+          expect(res.status, await res.clone().text()).toBe(200);
+          return (await res.json()) as { variant: string; region: string; counters: Record<string, number>; regions?: Record<string, Record<string, number>> };
+        });
+      for (const [label, byRegion] of expected) {
+        const total = [...byRegion.values()].reduce((a, b) => a + b, 0);
+        // Impressions are written after the response, clicks as they are delivered: wait for all of them.
+        const all = await poll(
+          () => counters(label, {}),
+          (b) => b.counters["ev:click"] === total && b.counters.impressions === total,
+          10_000,
+        );
+        expect(all).toEqual({
+          variant: label,
+          region: "all",
+          counters: { impressions: total, "ev:click": total },
+          regions: Object.fromEntries([...byRegion].map(([region, n]) => [region, { impressions: n, "ev:click": n }])),
+        });
+        for (const [region, n] of byRegion) expect((await counters(label, { region })).counters).toEqual({ impressions: n, "ev:click": n });
+        // The label as a path segment with "=" and "+" escaped reads the same counters.
+        const escaped = await fetch(`${inject("baseUrl")}/admin/experiments/${encodeURIComponent(label)}/counters`, {
+          headers: { Authorization: `Bearer ${inject("adminKey")}` },
+        });
+        expect(((await escaped.json()) as { counters: Record<string, number> }).counters).toEqual(all.counters);
+      }
+    } finally {
+      await stop(ct);
+    }
+  });
 });

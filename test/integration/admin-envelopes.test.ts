@@ -20,6 +20,9 @@ import { adminCall, call, demoBuild, demoCatalog, freshUser, jsonInit, publishDe
  * reference documents for it.
  */
 const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+const COUNTERS_MESSAGE =
+  "variant must be a label as lists are logged under (default, holdout, or experiment=variant joined by +, e.g. home-ranker-2=b) " +
+  "and region a lower-case country code, global or all";
 const SHA = "a".repeat(64);
 const item = (itemId: string) => ({ itemId, title: "T", categories: ["Drama"], year: 1999, tags: [], available: true });
 
@@ -46,8 +49,10 @@ describe("admin refusals are unchanged by the schemas", () => {
     ["GET", "/admin/users/a%20b/events", `user id must be ${ID_RULE}`],
     ["GET", "/admin/metrics?minutes=0", "minutes must be an integer from 1 to 2880"],
     ["GET", "/admin/metrics?minutes=1.5", "minutes must be an integer from 1 to 2880"],
-    ["GET", "/admin/experiments/a%20b/counters", "variant must be an id and region a lower-case country code or global"],
-    ["GET", "/admin/experiments/v1/counters?region=US", "variant must be an id and region a lower-case country code or global"],
+    ["GET", "/admin/experiments/a%20b/counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/a=b=c/counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/a=b+c/counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/v1/counters?region=US", COUNTERS_MESSAGE],
     ["GET", "/admin/experiments/a%20b", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
     ["POST", "/admin/experiments/a%20b/start", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
     ["POST", "/admin/experiments/a%20b/stop", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],

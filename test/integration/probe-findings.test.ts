@@ -38,9 +38,9 @@ describe("findings of the outside probe", () => {
     expect(await env.INDEX_KV.get(blobKey(await sha256Hex(bytesOf("fine"))))).not.toBeNull();
   });
 
-  it("experiment counters answer 503 with a code, not 500, when Redis cannot be reached", async () => {
+  it.each(["region=global", "region=us", ""])("experiment counters answer 503 with a code, not 500, when Redis cannot be reached (%s)", async (query) => {
     const ctx = createExecutionContext();
-    const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}/admin/experiments/default/counters?region=global`, {
+    const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}/admin/experiments/exp-1=b/counters?${query}`, {
       headers: { Authorization: `Bearer ${ADMIN_KEY}` },
     });
     // A port nothing listens on: the connection is refused, as when redis-server is down.

@@ -39,7 +39,7 @@ import {
   variantParam,
 } from "../http/schemas/admin-config";
 import { validHeader, validJson, validParams, validQuery } from "../http/schemas/validate";
-import { readExperimentCounters } from "../redis/impressions";
+import { readExperimentCounters, readExperimentCountersByRegion, sumCounters } from "../redis/impressions";
 import { metricsKey, summarizeMetrics } from "../../../shared/metrics/request-metrics";
 import { redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
@@ -163,16 +163,18 @@ export const admin = new Hono<AppEnv>()
     const summary = summarizeMetrics(hashes.map((h) => Object.fromEntries(Object.entries(h ?? {}).map(([f, n]) => [f, Number(n)]))));
     return c.json(summary);
   })
-  /** Impressions and attributed events per type for a variant in a region. */
+  /** Impressions and attributed events per type for a variant label in a region, or summed over every region (`all`, the default). */
   .get("/experiments/:variant/counters", validParams(variantParam, indexInputError), validQuery(countersQuery, indexInputError), async (c) => {
     const { variant } = c.req.valid("param");
     const { region } = c.req.valid("query");
     const redis = redisFromEnv(c.env);
     if (!redis) throw new AppError("dependency_unavailable", "Redis is not configured; experiment counters live there");
-    const counters = await readExperimentCounters(redis, variant, region).catch((cause: unknown) => {
+    const unreachable = (cause: unknown) => {
       throw new AppError("dependency_unavailable", "Redis, where experiment counters live, cannot be reached; retry", { retryAfterS: 5 }, { cause });
-    });
-    return c.json({ variant, region, counters });
+    };
+    if (region !== "all") return c.json({ variant, region, counters: await readExperimentCounters(redis, variant, region).catch(unreachable) });
+    const regions = await readExperimentCountersByRegion(redis, variant).catch(unreachable);
+    return c.json({ variant, region, counters: sumCounters(regions), regions });
   });
 
 /** Index versions a draft or running experiment's variant pins: garbage collection must spare them. */

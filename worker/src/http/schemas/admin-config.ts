@@ -198,16 +198,39 @@ export const metricsResponse = v.object({
   degradedCodes: v.record(v.string(), v.number()),
 });
 
-const COUNTERS_MESSAGE = "variant must be an id and region a lower-case country code or global";
-export const variantParam = v.object({ variant: v.pipe(v.string(), v.regex(ID_PATTERN, COUNTERS_MESSAGE)) });
-export const countersQuery = v.object({
-  region: v.optional(
-    v.pipe(v.string(), v.regex(/^([a-z]{2}|global)$/, COUNTERS_MESSAGE), v.description("A lower-case country code or `global`; `global` when absent.")),
-    "global",
+const COUNTERS_MESSAGE =
+  "variant must be a label as lists are logged under (default, holdout, or experiment=variant joined by +, e.g. home-ranker-2=b) " +
+  "and region a lower-case country code, global or all";
+const ID_CHARS = ID_PATTERN.source.slice(1, -1);
+/** A variant label (assign-user.ts): `default`, `holdout`, or `experiment=variant` per experiment joined by `+`; a bare id as before. */
+const VARIANT_LABEL = new RegExp(`^${ID_CHARS}(=${ID_CHARS})?(\\+${ID_CHARS}=${ID_CHARS})*$`);
+export const variantParam = v.object({
+  variant: v.pipe(
+    v.string(),
+    v.maxLength(1024, COUNTERS_MESSAGE),
+    v.regex(VARIANT_LABEL, COUNTERS_MESSAGE),
+    v.description(
+      "The label lists are logged under: `default`, `holdout`, or `experiment=variant` (joined by `+` for a user in several experiments), " +
+        "e.g. `home-ranker-2=b` (`=` may be sent as `%3D`, `+` as `%2B`).",
+    ),
   ),
 });
+export const countersQuery = v.object({
+  region: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^([a-z]{2}|global|all)$/, COUNTERS_MESSAGE),
+      v.description(
+        "A lower-case country code; `global` for requests whose country the edge did not know; `all` (when absent) sums every region and lists each in `regions`.",
+      ),
+    ),
+    "all",
+  ),
+});
+const counterMap = v.record(v.string(), v.number());
 export const countersResponse = v.object({
   variant: v.string(),
   region: v.string(),
-  counters: v.pipe(v.record(v.string(), v.number()), v.description("Impressions and attributed events per type.")),
+  counters: v.pipe(counterMap, v.description("Impressions and attributed events per type (`ev:click`, ...); with `region=all`, the sum over regions.")),
+  regions: v.optional(v.pipe(v.record(v.string(), counterMap), v.description("With `region=all`: each region that has counters, as read."))),
 });
