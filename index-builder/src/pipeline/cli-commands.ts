@@ -37,7 +37,8 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --keep N            versions kept by gc (default 5)   --gc-apply  delete (default: dry run)
             --stop-after STEP   ${STEPS.join("|")}
             Exit code 0 promoted, 2 refused by the gate, 3 rolled back by the canary.
-  rollback  Stop a running canary, make an earlier version current   --to VERSION (default: the previous one)  --url --admin-key
+  rollback  Stop a running canary, make an earlier version current   --to VERSION (default: the latest earlier one
+            not itself rolled back from, so repeated rollbacks walk back; the log names what it skipped)  --url --admin-key
   gc        Collect versions and blobs nothing references (the current version, experiments' pinned versions, the last N)
             --keep N (default 5)  --apply  --url --admin-key
 `;

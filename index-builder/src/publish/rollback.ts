@@ -1,21 +1,68 @@
+import { type PointerHistory } from "../../../shared/index-format/keys";
 import { stopAllCanaries } from "../pipeline/canary-experiment";
 import { AdminClient, type AdminClientOptions } from "./admin-client";
 
+/** A version rollback passes over, and why. */
+export interface SkippedVersion {
+  version: string;
+  reason: string;
+}
+
 /**
- * Makes an earlier version current again: `to`, or the version that was
- * current before the current one. A canary in flight (a running experiment
- * of the canary layer) is stopped first.
- * The pointer then carries the version's first-live time, so the catalog
- * overlay shows every catalog change made since that version went live.
+ * Where a rollback from `current` goes when no version is named: the latest
+ * version in the pointer history that was not itself rolled back from.
+ * The history is replayed as a stack: a version made current again while it
+ * is still on the stack is a return to it, and every version above it was
+ * rolled back from (a new build gets a new name, so only a rollback, or
+ * `--to`, makes an older version current again). Without this, a second
+ * rollback took the newest entry that is not current, which is the bad
+ * version the first one left. A version named again with `--to` is back on
+ * the stack and a later rollback may return to it.
+ */
+export function rollbackTarget(history: PointerHistory, current: string | null): { to: string | null; skipped: SkippedVersion[] } {
+  const stack: string[] = [];
+  const left = new Map<string, string>();
+  for (const { version, at } of history) {
+    const i = stack.lastIndexOf(version);
+    if (i === -1) {
+      stack.push(version);
+      left.delete(version);
+      continue;
+    }
+    for (const v of stack.splice(i + 1)) left.set(v, `rolled back from: the pointer went back past it to ${version} at ${at}`);
+  }
+  const skipped: SkippedVersion[] = [];
+  const seen = new Set<string>();
+  for (const { version } of [...history].reverse()) {
+    if (version === current || seen.has(version)) continue;
+    seen.add(version);
+    const reason = left.get(version);
+    if (reason === undefined) return { to: version, skipped };
+    skipped.push({ version, reason });
+  }
+  return { to: null, skipped };
+}
+
+/**
+ * Makes an earlier version current again: `to`, or the latest version made
+ * current before the current one that was not rolled back from
+ * (`rollbackTarget`), so repeated rollbacks walk back through the history.
+ * A canary in flight (a running experiment of the canary layer) is stopped
+ * first. The pointer then carries the version's first-live time, so the
+ * catalog overlay shows every catalog change made since that version went live.
  */
 export async function rollback(options: AdminClientOptions & { to?: string; log?: (line: string) => void }): Promise<{ from: string | null; to: string }> {
   const client = new AdminClient(options);
   const { current, history } = await client.versions();
   let to = options.to;
   if (!to) {
-    const earlier = history.map((h) => h.version).filter((v) => v !== current);
-    to = earlier.at(-1);
-    if (!to) throw new Error("no earlier version to roll back to; name one with --to");
+    const plan = rollbackTarget(history, current);
+    for (const s of plan.skipped) options.log?.(`skipped ${s.version} (${s.reason}); name it with --to to make it current again`);
+    if (!plan.to) {
+      const passed = plan.skipped.length > 0 ? ` (every earlier one was rolled back from: ${plan.skipped.map((s) => s.version).join(", ")})` : "";
+      throw new Error(`no earlier version to roll back to${passed}; name one with --to`);
+    }
+    to = plan.to;
   }
   for (const id of await stopAllCanaries(client)) options.log?.(`canary ${id} stopped`);
   const pointer = await client.setCurrent(to);
