@@ -22,8 +22,12 @@ export interface IndexManifest {
   version: string;
   /** ISO-8601 build time. */
   builtAt: string;
-  /** What the index was built from. */
-  source: { dataset: string; newestInteractionAt: string };
+  /**
+   * What the index was built from. `itemsAsOf` (ISO-8601, absent in manifests written before it was recorded): when
+   * its item data was last changed (the item file's modification time); publication sends it with the catalog rows as
+   * `catalogAsOf`, so an operator's later withdrawal or region block is not undone.
+   */
+  source: { dataset: string; newestInteractionAt: string; itemsAsOf?: string };
   counts: { items: number; users: number; interactions: number; categories: number };
   /** Blob name -> reference. `popular` is always present. */
   blobs: Record<string, BlobRef>;
@@ -92,6 +96,8 @@ export function parseManifest(value: unknown): IndexManifest {
   if (!isObject(source) || typeof source.dataset !== "string" || typeof source.newestInteractionAt !== "string") {
     bad("source must name dataset and newestInteractionAt");
   }
+  const itemsAsOf = (source as Record<string, unknown>).itemsAsOf;
+  if (itemsAsOf !== undefined && (typeof itemsAsOf !== "string" || Number.isNaN(Date.parse(itemsAsOf)))) bad("source.itemsAsOf must be a date-time");
   const counts = value.counts;
   if (!isObject(counts)) return bad("counts must be an object");
   for (const k of ["items", "users", "interactions", "categories"]) {

@@ -174,7 +174,11 @@ export async function buildIndex(dataset: Dataset, outDir: string, options: Buil
     outDir,
     blobs,
     {
-      source: { dataset: dataset.name, newestInteractionAt: popular.asOf },
+      source: {
+        dataset: dataset.name,
+        newestInteractionAt: popular.asOf,
+        ...(dataset.itemsAsOfMs === undefined ? {} : { itemsAsOf: new Date(dataset.itemsAsOfMs).toISOString() }),
+      },
       counts: {
         items: dataset.items.length,
         users: users.size,

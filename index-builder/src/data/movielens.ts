@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type EventType } from "../../../shared/events/event";
@@ -31,6 +31,11 @@ export interface Dataset {
   weightKind?: WeightKind;
   /** Top of the rating scale for "ratings" (5 when absent). */
   ratingMax?: number;
+  /**
+   * Epoch ms the items are as of: the modification time of the file they were read from. A publication sends it, so
+   * an operator's later withdrawal or region block in D1 outlives the build (worker/src/catalog/d1-catalog.ts).
+   */
+  itemsAsOfMs?: number;
 }
 
 const MAX_TAGS_PER_ITEM = 20;
@@ -123,7 +128,7 @@ export async function readMovieLensLatest(dir: string): Promise<Dataset> {
     const rating = readStars(ratingsFile, line, row.rating ?? "");
     return { userId: row.userId, itemId: row.movieId, rating, timestampMs: readUnixSeconds(ratingsFile, line, row.timestamp ?? "") * 1000 };
   });
-  return { name: "ml-latest-small", items, interactions };
+  return { name: "ml-latest-small", items, interactions, itemsAsOfMs: Math.floor((await stat(path("movies.csv"))).mtimeMs) };
 }
 
 /** "Heat (1995)" -> { title: "Heat", year: 1995 }; titles without a year keep it null. */

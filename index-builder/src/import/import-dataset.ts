@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { EVENT_TYPES, type EventType } from "../../../shared/events/event";
@@ -112,7 +113,10 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
   for (const itemId of counter.itemIds()) {
     if (!known.has(itemId)) items.push({ itemId, title: itemId, categories: [], year: null, tags: [], available: true });
   }
-  const dataset: Dataset = { name: options.name ?? basename(file).replace(/\.[^.]+$/, ""), items, interactions, weightKind: options.kind, ratingMax };
+  // Without an item file the items are the log's, with nothing an operator could have withdrawn since: they are as of the log.
+  const itemsAsOfMs = Math.floor((await stat(options.items ?? file)).mtimeMs);
+  const name = options.name ?? basename(file).replace(/\.[^.]+$/, "");
+  const dataset: Dataset = { name, items, interactions, weightKind: options.kind, ratingMax, itemsAsOfMs };
   return { dataset, summary: counter.summary(file, items.length) };
 }
 

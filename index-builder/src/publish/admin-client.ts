@@ -141,8 +141,12 @@ export class AdminClient {
     return ((await this.json("POST", `/admin/experiments/${encodeURIComponent(id)}/stop`)) as { experiment: Experiment }).experiment;
   }
 
-  async upsertCatalog(items: unknown[], indexVersion: string): Promise<void> {
-    await this.json("POST", "/admin/catalog/items", { items, indexVersion });
+  /**
+   * A publication's catalog rows. `catalogAsOfMs`: when the rows' data was last changed (epoch ms); rows an operator
+   * edited later keep their availability and region blocks. Absent, the rows overwrite them.
+   */
+  async upsertCatalog(items: unknown[], indexVersion: string, catalogAsOfMs?: number): Promise<void> {
+    await this.json("POST", "/admin/catalog/items", { items, indexVersion, ...(catalogAsOfMs === undefined ? {} : { catalogAsOf: catalogAsOfMs }) });
   }
 
   /** Replaces these users' seeded histories (POST /admin/histories): at most MAX_HISTORY_USERS users and MAX_HISTORY_BATCH_ITEMS items. */

@@ -142,10 +142,14 @@ export async function uploadVersion(dir: string, options: PublishOptions): Promi
   log(`manifest ${manifest.version}`);
 
   const catalog = await catalogRows;
-  for (let i = 0; i < catalog.length; i += MAX_ITEMS_PER_UPSERT) await client.upsertCatalog(catalog.slice(i, i + MAX_ITEMS_PER_UPSERT), manifest.version);
+  // The item data's time decides, per row, between it and an operator's edit in D1 (the newer fact wins).
+  const asOf = manifest.source.itemsAsOf;
+  const catalogAsOfMs = asOf === undefined ? undefined : Date.parse(asOf);
+  for (let i = 0; i < catalog.length; i += MAX_ITEMS_PER_UPSERT)
+    await client.upsertCatalog(catalog.slice(i, i + MAX_ITEMS_PER_UPSERT), manifest.version, catalogAsOfMs);
   report.catalogItems = catalog.length;
   lap("catalog");
-  log(`catalog: ${catalog.length} items sent`);
+  log(`catalog: ${catalog.length} items sent${asOf === undefined ? "" : `, item data as of ${asOf}`}`);
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }
