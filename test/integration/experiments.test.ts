@@ -4,6 +4,7 @@ import { assign, experimentsFor } from "../../shared/experiments/assignment";
 import { type Experiment } from "../../shared/experiments/experiment";
 import { plackettLuceMarginals } from "../../shared/ranking/policy/softmax-exploration";
 import { EXPERIMENTS_FRESH_MS, forgetExperiments, saveExperiment } from "../../worker/src/experiments/experiment-store";
+import { readConfigSnapshot } from "../../worker/src/config/config-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, browserCall, call, demoCatalog, freshUser, jsonInit, pollUntil, publishDemo, rawCall, userToken } from "./fixtures";
 
@@ -113,8 +114,9 @@ describe("experiments", () => {
     const user = freshUser();
     const body = await recsFrom(user, "US");
     const other = body.variant === "a" ? "b" : "a";
+    const { stamp } = await readConfigSnapshot(env.INDEX_KV);
     const key = (variant: string) =>
-      listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion);
+      listCacheKey({ userId: user, surface: "home", contextItemId: null, category: null, excludeIds: [] }, "us", `stable=${variant}`, body.indexVersion, stamp);
     const stored = await pollUntil("the list stored under its variant's key", () => caches.default.match(key(body.variant)));
     await stored.arrayBuffer();
     expect(await caches.default.match(key(other))).toBeUndefined();

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
+import { readConfigSnapshot } from "../../worker/src/config/config-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
 import { adminCall, call, freshUser, jsonInit, pollUntil, postEvents, publishDemo, versionBlobKey } from "./fixtures";
 
@@ -109,6 +110,7 @@ describe("GET /v1/recommendations", () => {
       body.region,
       body.variant,
       body.indexVersion,
+      (await readConfigSnapshot(env.INDEX_KV)).stamp,
     );
     const stored = await pollUntil("the list stored in the Cache API", () => caches.default.match(key));
     await stored.arrayBuffer();
@@ -120,6 +122,36 @@ describe("GET /v1/recommendations", () => {
     expect(again.status).toBe(200);
     expect(again.headers.get("X-Cache")).toBe("miss");
     expect((await again.json<RecsBody>()).items).toHaveLength(4);
+  });
+
+  it("serves a stored policy or editorial change from the next request, to a user whose list is cached too", async () => {
+    const user = freshUser();
+    const get = async () => {
+      const res = await recs(`user_id=${user}&limit=10`);
+      expect(res.status).toBe(200);
+      return { cache: res.headers.get("X-Cache"), items: (await res.json<RecsBody>()).items };
+    };
+    const before = await get();
+    expect((await get()).cache).toBe("hit");
+    const pinned = before.items[3]!.itemId;
+    const policy = { default: { explorationRate: 0, rules: [{ kind: "pin", itemId: pinned, position: 1 }] } };
+    expect((await adminCall("/admin/config/policy", jsonInit("PUT", policy))).status).toBe(200);
+    try {
+      const after = await get();
+      expect(after.cache).toBe("miss");
+      expect(after.items[0]!.itemId).toBe(pinned);
+      // The new list is cached in its turn; storing the same policy again keeps it.
+      expect((await adminCall("/admin/config/policy", jsonInit("PUT", policy))).status).toBe(200);
+      expect(await get()).toEqual({ ...after, cache: "hit" });
+      // Editorial lists are read the same way, and key the cache the same way.
+      expect((await adminCall("/admin/config/editorial", jsonInit("PUT", { home: { default: ["m42"] } }))).status).toBe(200);
+      const edited = await get();
+      expect(edited.cache).toBe("miss");
+      expect(edited.items.find((i) => i.itemId === "m42")?.sources).toContain("editorial");
+    } finally {
+      await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }));
+      await adminCall("/admin/config/editorial", jsonInit("PUT", {}));
+    }
   });
 
   it("leaves out items shown as often as the frequency cap, by the counts the session keeps", async () => {

@@ -1,4 +1,5 @@
 import { AppError } from "../../../shared/errors";
+import { fnv1a32 } from "../../../shared/fnv1a";
 import { DEFAULT_POLICY, type PolicyConfig, policyProblem } from "../../../shared/ranking/policy/policy-config";
 
 /** Editorial lists: surface -> region (lower-case country, or "default") -> item ids in order. */
@@ -10,27 +11,67 @@ export const EDITORIAL_KEY = "config/editorial";
 export const POLICY_KEY = "config/policy";
 const CONFIG_TTL_MS = 30_000;
 
-const cache = new Map<string, { value: unknown; at: number }>();
-
-/** A config value from KV, cached per isolate for 30 s (configs change rarely; KV reads cost). */
-async function readConfig<T>(kv: KVNamespace, key: string, empty: T): Promise<T> {
-  const hit = cache.get(key);
-  if (hit && Date.now() - hit.at < CONFIG_TTL_MS) return hit.value as T;
-  const text = await kv.get(key, { type: "text" });
-  const value = text === null ? empty : (JSON.parse(text) as T);
-  cache.set(key, { value, at: Date.now() });
-  return value;
+/** A stored config as read: its value (`empty` when none is stored) and a stamp of its text that any change moves. */
+export interface StoredConfig<T> {
+  value: T;
+  stored: boolean;
+  stamp: string;
 }
 
-export async function editorialFor(kv: KVNamespace, surface: string, region: string): Promise<string[]> {
-  const config = await readConfig<EditorialConfig>(kv, EDITORIAL_KEY, {});
+const cache = new Map<string, { config: StoredConfig<unknown>; at: number }>();
+
+/** A config value from KV, cached per isolate for 30 s (configs change rarely; KV reads cost). */
+async function readConfig<T>(kv: KVNamespace, key: string, empty: T): Promise<StoredConfig<T>> {
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < CONFIG_TTL_MS) return hit.config as StoredConfig<T>;
+  const config = await readStoredConfig(kv, key, empty);
+  cache.set(key, { config, at: Date.now() });
+  return config;
+}
+
+/** A config value straight from KV, past the isolate's cache: what an admin reads back. */
+async function readStoredConfig<T>(kv: KVNamespace, key: string, empty: T): Promise<StoredConfig<T>> {
+  const text = await kv.get(key, { type: "text" });
+  return text === null ? { value: empty, stored: false, stamp: "0" } : { value: JSON.parse(text) as T, stored: true, stamp: fnv1a32(text).toString(36) };
+}
+
+/**
+ * The policy and editorial lists one request is served under, and their
+ * stamp: part of the list cache key, so a list made under an earlier config
+ * is never served once this isolate reads the new one.
+ */
+export interface ConfigSnapshot {
+  policy: PolicyOverrides;
+  editorial: EditorialConfig;
+  stamp: string;
+}
+
+export async function readConfigSnapshot(kv: KVNamespace): Promise<ConfigSnapshot> {
+  const [policy, editorial] = await Promise.all([readConfig<PolicyOverrides>(kv, POLICY_KEY, {}), readConfig<EditorialConfig>(kv, EDITORIAL_KEY, {})]);
+  return { policy: policy.value, editorial: editorial.value, stamp: `${policy.stamp}.${editorial.stamp}` };
+}
+
+export function policyOf(overrides: PolicyOverrides, surface: string): PolicyConfig {
+  return { ...DEFAULT_POLICY, ...overrides.default, ...overrides[surface] };
+}
+
+export function editorialOf(config: EditorialConfig, surface: string, region: string): string[] {
   return config[surface]?.[region] ?? config[surface]?.default ?? [];
 }
 
-export async function policyFor(kv: KVNamespace, surface: string): Promise<PolicyConfig> {
-  const overrides = await readConfig<PolicyOverrides>(kv, POLICY_KEY, {});
-  return { ...DEFAULT_POLICY, ...overrides.default, ...overrides[surface] };
+export async function editorialFor(kv: KVNamespace, surface: string, region: string): Promise<string[]> {
+  return editorialOf((await readConfig<EditorialConfig>(kv, EDITORIAL_KEY, {})).value, surface, region);
 }
+
+export async function policyFor(kv: KVNamespace, surface: string): Promise<PolicyConfig> {
+  return policyOf((await readConfig<PolicyOverrides>(kv, POLICY_KEY, {})).value, surface);
+}
+
+/** The stored policy overrides, read from KV (not this isolate's cache). */
+export const storedPolicy = (kv: KVNamespace): Promise<StoredConfig<PolicyOverrides>> => readStoredConfig<PolicyOverrides>(kv, POLICY_KEY, {});
+
+/** The stored editorial lists, read from KV (not this isolate's cache). */
+export const storedEditorial = (kv: KVNamespace): Promise<StoredConfig<EditorialConfig>> => readStoredConfig<EditorialConfig>(kv, EDITORIAL_KEY, {});
 
 /** Stores editorial lists (admin; the route's schema checked them: worker/src/http/schemas/admin-config.ts). */
 export async function putEditorial(kv: KVNamespace, value: EditorialConfig): Promise<void> {

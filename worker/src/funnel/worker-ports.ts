@@ -5,7 +5,7 @@ import { workerdKernel } from "../ann/workerd-kernel";
 import { Memo } from "../cache/memo";
 import { catalogFacts } from "../catalog/d1-catalog";
 import { catalogOverlay, OVERLAY_FRESH_ROWS } from "../catalog/catalog-overlay";
-import { editorialFor, policyFor } from "../config/config-store";
+import { type ConfigSnapshot, editorialFor, editorialOf, policyFor, policyOf } from "../config/config-store";
 import { type DecisionInputsSeen } from "../experiments/decision-snapshots";
 import { fetchLists, loadAnnHead } from "../index-store/ann-store";
 import { covisitOfRows, loadFunnelHead, vectorsOfRows } from "../index-store/funnel-store";
@@ -27,7 +27,9 @@ const trendingMemo = new Memo<{ itemId: string; score: number }[]>(30_000, 64);
  * from Redis, and the trending list and catalogue overlay the funnel used
  * (what an offline replay decides the list again with). `onTableView` hears
  * of the item-table view the funnel takes: the route renders the list's
- * first page from it, which knows the rows of every candidate.
+ * first page from it, which knows the rows of every candidate. `config`,
+ * when the route read it (its stamp keys the list cache), is the policy and
+ * editorial the list is made under; without it they are read here.
  */
 export function workerFunnelPorts(
   env: Env,
@@ -36,6 +38,7 @@ export function workerFunnelPorts(
   defer: (work: Promise<unknown>) => void,
   seen: DecisionInputsSeen = { trendingAsOfMs: null },
   onTableView: (view: ItemLookup) => void = () => {},
+  config: ConfigSnapshot | null = null,
 ): FunnelPorts {
   const kv = env.INDEX_KV;
   const { manifest } = index;
@@ -78,8 +81,8 @@ export function workerFunnelPorts(
         }
       : null,
     config: {
-      policy: (surface) => policyFor(kv, surface),
-      editorial: (surface, region) => editorialFor(kv, surface, region),
+      policy: async (surface) => (config ? policyOf(config.policy, surface) : policyFor(kv, surface)),
+      editorial: async (surface, region) => (config ? editorialOf(config.editorial, surface, region) : editorialFor(kv, surface, region)),
     },
     catalog: {
       overlay: async () => (seen.overlay = await catalogOverlay(env.DB, index.version, index.publishedAtMs, OVERLAY_FRESH_ROWS, defer)),

@@ -47,17 +47,22 @@ export function rememberList(key: string, text: string, sessionVersion: number):
   recentLists.set(key, { text, sessionVersion, storedAtMs: Date.now() }, text.length * bytesPerChar + key.length + 64);
 }
 
-/** The Cache API key of a list: everything it depends on but the session version, which the list carries. */
+/**
+ * The Cache API key of a list: everything it depends on but the session
+ * version, which the list carries. `configStamp` is the stored policy and
+ * editorial lists' (config-store.ts): a stored change keys new lists.
+ */
 export function listCacheKey(
   query: Pick<RecommendationQuery, "userId" | "surface" | "contextItemId" | "category" | "excludeIds">,
   region: string,
   variant: string,
   indexVersion: string,
+  configStamp: string,
 ): Request {
   return new Request(
     `https://recs.cache/v${LIST_FORMAT}/list?u=${encodeURIComponent(query.userId)}&s=${query.surface}&i=${encodeURIComponent(query.contextItemId ?? "")}` +
       `&c=${encodeURIComponent(query.category ?? "")}&x=${encodeURIComponent(query.excludeIds.join(","))}&r=${region}` +
-      `&v=${variant}&iv=${indexVersion}`,
+      `&v=${variant}&iv=${indexVersion}&cfg=${configStamp}`,
   );
 }
 

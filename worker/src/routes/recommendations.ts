@@ -19,6 +19,8 @@ import { type AppEnv } from "../http/app-env";
 import { type RecommendationQuery, recommendationsQuery, recommendationsQueryError } from "../http/schemas/recommendations";
 import { validQuery } from "../http/schemas/validate";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
+import { readConfigSnapshot } from "../config/config-store";
+import { STAGE_BUDGET_MS } from "../../../shared/funnel/knobs";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
 import { countKvReads } from "../http/count-kv-reads";
@@ -78,11 +80,16 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   const region = requestRegion(c.env, c.req.raw, c.get("caller"));
   // A cold isolate reads the current version while the experiments are assigned.
   warmCurrentIndex(c.env.INDEX_KV);
+  // The policy and editorial lists the list is made under (the isolate's copy, read again every 30 s): their stamp keys the cache.
+  const configRead = withBudget("policy_config", STAGE_BUDGET_MS.config, () => readConfigSnapshot(c.env.INDEX_KV));
   const exposure = await timing.measure("experiments", () => assignUser(c.env, query.userId, query.surface, region, (work) => c.executionCtx.waitUntil(work)));
   assignedTo.set(c.req.raw, exposure.assignments);
   const { index, degraded: indexDegraded } = await timing.measure("index", () => servedIndex(c.env.INDEX_KV, exposure));
   if (!index) throw new AppError("index_not_published", "no index has been published yet; run the index builder's publish");
-  const cacheKey = listCacheKey(query, region, exposure.label, index.version);
+  const configured = await configRead;
+  const config = configured.ok ? configured.value : null;
+  // Without the config's stamp no cached list is known to be current: the list is made afresh and not stored.
+  const cacheKey = listCacheKey(query, region, exposure.label, index.version, config?.stamp ?? "unread");
   // A paging session stays on the list it started with; when that list is gone (the version moved, as in a
   // rollback, or it was recomputed mid-paging), a new list is computed without what the session already showed.
   const cursor = query.cursor && query.cursor.indexVersion === index.version ? query.cursor : null;
@@ -98,7 +105,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
           ),
         )));
   const stub = sessionStub(c.env, query.userId);
-  const memoized = heldList(cacheKey.url);
+  const memoized = config ? heldList(cacheKey.url) : undefined;
   let hit: RankedList | undefined;
   let sessionRead: Budgeted<SessionSnapshot> | null = null;
   let currentVersion = 0;
@@ -118,7 +125,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     sessionRead = read;
     currentVersion = read.ok ? read.value.sessionVersion : 0;
     const wanted = cursor ? cursor.sessionVersion : currentVersion;
-    if (read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
+    if (config && read.ok && read.value.cachedLists[cacheKey.url] === wanted) {
       const text = await timing.measure("cache", () => cachedList(caches.default, cacheKey));
       const cached = text === undefined ? null : decodeRankedList(text);
       if (text !== undefined && cached?.sessionVersion === wanted && continues(cached)) {
@@ -148,7 +155,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
     const seen: DecisionInputsSeen = { trendingAsOfMs: null };
     const request = { ...query, excludeIds: [...query.excludeIds, ...shownBefore], region: listRegion, listSize: LIST_SIZE, nowMs: Date.now() };
     const knobs = variantKnobs(exposure.overrides);
-    const ports = workerFunnelPorts(c.env, index, timing, defer, seen, (view) => (funnelTable = view));
+    const ports = workerFunnelPorts(c.env, index, timing, defer, seen, (view) => (funnelTable = view), config);
     const result = await runFunnel(ports, request, funnelSession(session), knobs, random);
     const snapshots = await decisionSnapshots(redisFromEnv(c.env), seen, defer);
     list = {
@@ -197,7 +204,7 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
   const pageDegraded = [...rendered.degraded, ...(overlay.ok ? (overlay.value.stale ? ["catalog_overlay_stale"] : []) : [overlay.degraded])];
   // A new list is cached with its first page's titles, so a repeat reads none; degraded answers are not cached.
   let storedList: { key: string; sessionVersion: number } | undefined;
-  if (!hit && wholeAnswer(list.degraded) && pageDegraded.length === 0 && !query.cursor) {
+  if (config && !hit && wholeAnswer(list.degraded) && pageDegraded.length === 0 && !query.cursor) {
     const stored = encodeRankedList({ ...list, titles: rendered.titles });
     c.executionCtx.waitUntil(
       caches.default.put(cacheKey, new Response(stored, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${CACHE_TTL_S}` } })),
