@@ -121,7 +121,11 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
 
     const erased = await admin(first, `/v1/users/${ERASED}`, { method: "DELETE" });
     expect(erased.status).toBe(200);
-    const { receipt } = (await erased.json()) as { receipt: { receiptId: string } };
+    const { receipt } = (await erased.json()) as { receipt: { receiptId: string; stores: { store: string; removed?: Record<string, number> }[] } };
+    // The user's tables only, not the platform's: workerd persisting to disk keeps the object's name in __miniflare_do_name.
+    const tables = Object.keys(receipt.stores.find((s) => s.store === "session")?.removed ?? {});
+    expect(tables).toContain("history");
+    expect(tables.filter((t) => t.startsWith("__") || t.startsWith("_cf_"))).toEqual([]);
     await stop(first);
     // Redis went with the run, shut down cleanly (its pid file removed), and the directory's claim with it.
     await expect(stat(join(redisDir, "redis-server.pid"))).rejects.toThrow();

@@ -407,13 +407,17 @@ export class UserSession extends DurableObject<Env> {
    * Privacy deletion: every row of this user, the pending outbox and any
    * alarm. A delivery under way finishes first, so nothing of this user
    * reaches Redis after the erasure that follows. Answers the rows removed
-   * per table (meta, the object's own bookkeeping, aside), for the receipt.
+   * per table (meta, the object's own bookkeeping, and the platform's own
+   * tables aside: SQLite's, Cloudflare's `_cf_*`, and `__*` such as local
+   * workerd's `__miniflare_do_name`), for the receipt.
    */
   async erase(): Promise<Record<string, number>> {
     while (this.draining) await this.draining.catch(() => undefined);
     const removed: Record<string, number> = {};
     const tables = this.sql
-      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'meta'`)
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '\\_\\_%' ESCAPE '\\' AND name <> 'meta'`,
+      )
       .toArray();
     for (const { name } of tables) removed[name] = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`).one().n;
     await this.ctx.storage.deleteAlarm();
