@@ -354,6 +354,8 @@ describe("admin answers match their documented schemas", () => {
       config.storedResponse,
       await adminCall("/admin/config/policy", jsonInit("PUT", { home: { mmrLambda: 0.9, rules: [{ kind: "bury", match: { category: "Drama" }, by: 0.1 }] } })),
     );
+    await expectShape(config.editorialResponse, await adminCall("/admin/config/editorial"));
+    await expectShape(config.policyResponse, await adminCall("/admin/config/policy"));
     await expectShape(config.userEventsResponse, await adminCall(`/admin/users/${freshUser()}/events`));
 
     const user = freshUser();

@@ -284,6 +284,22 @@ function adminOperations(): Operation[] {
       done(config.upsertedResponse),
     ),
     op(
+      "get",
+      "/admin/config/editorial",
+      "Configuration",
+      "The stored editorial lists",
+      {},
+      done(config.editorialResponse, "The editorial lists as stored, read from KV (serving isolates pick a change up within 30 s)."),
+    ),
+    op(
+      "get",
+      "/admin/config/policy",
+      "Configuration",
+      "The stored re-ranking knobs and business rules, and the defaults",
+      {},
+      done(config.policyResponse, "The policy overrides as stored, read from KV (serving isolates pick a change up within 30 s), and the defaults."),
+    ),
+    op(
       "put",
       "/admin/config/editorial",
       "Configuration",

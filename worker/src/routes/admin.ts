@@ -5,7 +5,8 @@ import { deleteBlob, deleteVersion, KV_VALUE_LIMIT_BYTES, putBlob, putManifest, 
 import { blobKey } from "../../../shared/index-format/keys";
 import { indexVersionsOf } from "../../../shared/experiments/experiment-input";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
-import { putEditorial, putPolicy } from "../config/config-store";
+import { putEditorial, putPolicy, storedEditorial, storedPolicy } from "../config/config-store";
+import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { missingBlobs, storeBlobBatch } from "../index-store/blob-batch";
 import { listExperiments } from "../experiments/experiment-store";
 import { forgetCurrentPointer } from "../index-store/index-cache";
@@ -132,6 +133,16 @@ export const admin = new Hono<AppEnv>()
     const publication = indexVersion ? { indexVersion, ...(catalogAsOf === undefined ? {} : { catalogAsOfMs: catalogAsOf }) } : null;
     const upserted = await upsertCatalogItems(c.env.DB, items, publication, Date.now());
     return c.json({ upserted });
+  })
+  /** The editorial lists as stored, from KV (`stored: false` and `{}` when none ever was). */
+  .get("/config/editorial", async (c) => {
+    const { stored, value } = await storedEditorial(c.env.INDEX_KV);
+    return c.json({ stored, editorial: value });
+  })
+  /** The policy overrides as stored, from KV (`stored: false` and `{}` when none ever was), and the defaults they apply over. */
+  .get("/config/policy", async (c) => {
+    const { stored, value } = await storedPolicy(c.env.INDEX_KV);
+    return c.json({ stored, policy: value, defaults: DEFAULT_POLICY });
   })
   /** Editorial lists per surface and region: `{"home": {"default": ["id", ...], "us": [...]}}`. */
   .put("/config/editorial", validJson(editorialBody, MAX_JSON_BYTES, editorialError), async (c) => {

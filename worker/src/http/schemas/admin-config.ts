@@ -166,6 +166,21 @@ export const policyBody = parsedBy(
 );
 export const policyError = parserError(parsePolicyOverrides, (issues) => new AppError("invalid_request", `${issues[0].message}; nothing was stored`));
 
+const storedFlag = v.pipe(v.boolean(), v.description("Whether a configuration was stored; `false`: none ever was, and every surface is served the defaults."));
+/** `GET /admin/config/policy`: the overrides as stored, and the defaults they apply over. */
+export const policyResponse = v.object({
+  stored: storedFlag,
+  policy: v.pipe(
+    v.record(v.string(), policyShape),
+    v.description("The overrides per surface as stored (`{}` when none); a surface's own over `default` over `defaults`."),
+  ),
+  defaults: v.pipe(policyShape, v.description("What a knob is when no override names it.")),
+});
+/** `GET /admin/config/editorial`: the lists as stored. */
+export const editorialResponse = v.object({
+  stored: storedFlag,
+  editorial: v.pipe(v.record(v.string(), editorialRegions), v.description("Surface -> region -> item ids, as stored (`{}` when none: no editorial source).")),
+});
 export const storedResponse = v.object({ stored: v.literal(true) });
 export const upsertedResponse = v.object({ upserted: v.pipe(v.number(), v.description("Items written.")) });
 
