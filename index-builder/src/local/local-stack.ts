@@ -77,7 +77,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await server?.stop();
   };
   if (findRedisServer()) {
-    server = await startRedisServer({ persistent: options.persistentRedis ?? false, dir: options.redisDir });
+    server = await startRedisServer({
+      persistent: options.persistentRedis ?? false,
+      dir: options.redisDir,
+      onExit: (how) => log(`WARNING: redis-server ${how}: the event stream, trending counters and erasure records fail until this stack starts again`),
+    });
     bridge = await startUpstashBridge({ redisHost: server.host, redisPort: server.port, token });
     log(`redis-server on 127.0.0.1:${server.port}, Upstash REST bridge on ${bridge.url}`);
   } else if (options.redis === "required") {

@@ -24,6 +24,12 @@ export interface RedisServerOptions {
    * write), as a production Redis would; off by default for speed.
    */
   persistent?: boolean;
+  /**
+   * Told when the server ends on its own (it crashed, or something outside
+   * killed it), with how it ended; never for `stop`, `halt`, `crash` or
+   * `restart`. Whatever uses Redis fails from then on, so a caller says so.
+   */
+  onExit?: (how: string) => void;
 }
 
 /** A running redis-server child process bound to loopback. */
@@ -101,7 +107,17 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
   const timeoutMs = options.startTimeoutMs ?? 5000;
   const persistent = options.persistent ?? false;
-  let child: ChildProcess | undefined = await launch(bin, port, dir, timeoutMs, persistent);
+  let child: ChildProcess | undefined;
+  // Each stop below lets go of the child before it ends it, so only an exit nobody asked for reaches onExit.
+  const watch = (started: ChildProcess): ChildProcess => {
+    started.once("exit", (code, signal) => {
+      if (child !== started) return;
+      child = undefined;
+      options.onExit?.(signal ? `was killed (${signal})` : `exited (code ${code})`);
+    });
+    return started;
+  };
+  child = watch(await launch(bin, port, dir, timeoutMs, persistent));
 
   const stop = async (): Promise<void> => {
     const current = child;
@@ -124,9 +140,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
   };
   const restart = async (): Promise<void> => {
-    if (child) await terminate(child);
+    const current = child;
     child = undefined;
-    child = await launch(bin, port, dir, timeoutMs, persistent);
+    if (current) await terminate(current);
+    child = watch(await launch(bin, port, dir, timeoutMs, persistent));
   };
   return { host: HOST, port, stop, halt, crash, restart };
 }
