@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildIndex } from "./build/build-index";
 import { type Dataset, readMovieLensLatest } from "./data/movielens";
@@ -275,10 +275,9 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** `--data` (default the demo's directory), named after its directory: readMovieLensLatest names every one ml-latest-small. */
-async function readMovieLensDir(data: string | undefined): Promise<Dataset> {
-  const dir = resolve(data ?? join(PROJECT_ROOT, "data", "ml-latest-small"));
-  return { ...(await readMovieLensLatest(dir)), name: basename(dir) };
+/** `--data`, default the demo's directory. */
+function readMovieLensDir(data: string | undefined): Promise<Dataset> {
+  return readMovieLensLatest(resolve(data ?? join(PROJECT_ROOT, "data", "ml-latest-small")));
 }
 
 async function latestDir(outDir: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
 import { type EventType } from "../../../shared/events/event";
 import { parseLabels } from "../import/field-values";
@@ -128,7 +128,7 @@ export async function readMovieLensLatest(dir: string): Promise<Dataset> {
     const rating = readStars(ratingsFile, line, row.rating ?? "");
     return { userId: row.userId, itemId: row.movieId, rating, timestampMs: readUnixSeconds(ratingsFile, line, row.timestamp ?? "") * 1000 };
   });
-  return { name: "ml-latest-small", items, interactions, itemsAsOfMs: Math.floor((await stat(path("movies.csv"))).mtimeMs) };
+  return { name: basename(resolve(dir)), items, interactions, itemsAsOfMs: Math.floor((await stat(path("movies.csv"))).mtimeMs) };
 }
 
 /** "Heat (1995)" -> { title: "Heat", year: 1995 }; titles without a year keep it null. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { buildIndex } from "../build/build-index";
 import { type Dataset, type Interaction, readMovieLensLatest } from "../data/movielens";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "../ingest/redis-stream";
@@ -84,10 +84,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // The base data plus every ingested event: read once per invocation, after ingest.
   const loadDataset = () =>
     (loaded ??= (async () => {
-      // readMovieLensLatest names every directory ml-latest-small: the log and the manifest name the one read.
-      const dataset = options.import
-        ? (await importDataset(options.import)).dataset
-        : { ...(await readMovieLensLatest(options.dataDir)), name: basename(options.dataDir) };
+      const dataset = options.import ? (await importDataset(options.import)).dataset : await readMovieLensLatest(options.dataDir);
       // The base data may still hold users erased since it was exported: no build trains on them.
       const list = await erasureListOf(options.redis, process.env.ERASURE_KEY);
       const dropped = await dropErasedRows(dataset, list?.check);
