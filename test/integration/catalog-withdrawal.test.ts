@@ -1,16 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, call, jsonInit } from "./fixtures";
-
-const item = (id: string, extra: Record<string, unknown> = {}) => ({
-  itemId: id,
-  title: `Title ${id}`,
-  categories: ["Drama"],
-  year: 2001,
-  tags: ["slow burn"],
-  available: true,
-  ...extra,
-});
+import { adminCall, call, catalogRow as item, jsonInit } from "./fixtures";
 
 const upsert = async (body: Record<string, unknown>) => {
   const res = await adminCall("/admin/catalog/items", jsonInit("POST", body));

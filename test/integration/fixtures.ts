@@ -111,6 +111,17 @@ export async function seedCatalog(catalog = demoCatalog()): Promise<void> {
   await expectOk(adminCall("/admin/catalog/items", jsonInit("POST", { items: catalog })));
 }
 
+/** A whole catalog row for admin upserts: a drama of 2001 with one tag, available, `extra` over it. */
+export const catalogRow = (id: string, extra: Record<string, unknown> = {}) => ({
+  itemId: id,
+  title: `Title ${id}`,
+  categories: ["Drama"],
+  year: 2001,
+  tags: ["slow burn"],
+  available: true,
+  ...extra,
+});
+
 export function jsonInit(method: string, body: unknown): RequestInit {
   return { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
 }

@@ -1,16 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, call, jsonInit, rawCall } from "./fixtures";
-
-const item = (id: string, extra: Record<string, unknown> = {}) => ({
-  itemId: id,
-  title: `Title ${id}`,
-  categories: ["Drama"],
-  year: 2001,
-  tags: ["slow burn"],
-  available: true,
-  ...extra,
-});
+import { adminCall, call, catalogRow as item, jsonInit, rawCall } from "./fixtures";
 
 describe("catalog in D1", () => {
   it("upserts items through the admin API and serves them", async () => {
