@@ -3,6 +3,7 @@ import { WEIGHT_KINDS } from "../data/weights";
 import { type ImportOptions } from "./import-dataset";
 import { oneOf } from "../cli-options";
 import { IMPORT_FORMATS } from "./row-sources";
+import { parseTimestamp } from "../../../shared/events/event-schema";
 
 /** The import's command-line options, in `node:util` parseArgs form; shared by `index-builder` and `npm run eval`. */
 export const IMPORT_ARGS = {
@@ -18,6 +19,7 @@ export const IMPORT_ARGS = {
   format: { type: "string" },
   "items-format": { type: "string" },
   header: { type: "string" },
+  "items-as-of": { type: "string" },
 } as const;
 
 export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parquet: user, item; optional timestamp, weight, event
@@ -30,7 +32,9 @@ export const IMPORT_USAGE = `  --interactions FILE CSV, TSV, JSON Lines or Parqu
   --format F          csv, tsv, jsonl or parquet when neither the extension nor the first line says
   --items-format F    the same for the item file
   --header C1,C2,...  the interactions CSV/TSV has no header line: its columns in order
-                      (MovieLens-100K's u.data: --format tsv --header user,item,weight,timestamp)`;
+                      (MovieLens-100K's u.data: --format tsv --header user,item,weight,timestamp)
+  --items-as-of T     when the item data was exported: ISO-8601 with a zone, or epoch ms (default the item file's
+                      modification time, else the log's); an operator's catalog edit made after it survives publication`;
 
 type ImportArgValues = Partial<Record<keyof typeof IMPORT_ARGS, string>>;
 
@@ -54,9 +58,14 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
   if (header && (header.some((c) => c === "") || new Set(header).size !== header.length)) {
     throw new Error("--header must list distinct, non-empty column names separated by commas, e.g. user,item,weight,timestamp");
   }
+  const asOf = values["items-as-of"];
+  const itemsAsOfMs = asOf === undefined ? undefined : parseTimestamp(/^\d+$/.test(asOf) ? Number(asOf) : asOf);
+  if (itemsAsOfMs === null)
+    throw new Error(`--items-as-of must be an ISO-8601 date-time with a zone (2026-12-06T03:00:00Z) or epoch milliseconds, not "${asOf}"`);
   return {
     interactions: resolve(values.interactions),
     header,
+    ...(itemsAsOfMs === undefined ? {} : { itemsAsOfMs }),
     items: values.items ? resolve(values.items) : undefined,
     kind,
     ratingMax,

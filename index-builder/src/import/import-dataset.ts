@@ -26,6 +26,11 @@ export interface ImportOptions {
   itemsFormat?: ImportFormat;
   /** Dataset name in the manifest (default: the interactions file's base name). */
   name?: string;
+  /**
+   * When the item data is as of, epoch ms (default: the item file's modification time, else the log's): the
+   * manifest's `source.itemsAsOf`, against which an operator's later catalog edits survive publication.
+   */
+  itemsAsOfMs?: number;
 }
 
 /**
@@ -114,7 +119,7 @@ export async function importDataset(options: ImportOptions): Promise<{ dataset: 
     if (!known.has(itemId)) items.push({ itemId, title: itemId, categories: [], year: null, tags: [], available: true });
   }
   // Without an item file the items are the log's, with nothing an operator could have withdrawn since: they are as of the log.
-  const itemsAsOfMs = Math.floor((await stat(options.items ?? file)).mtimeMs);
+  const itemsAsOfMs = options.itemsAsOfMs ?? Math.floor((await stat(options.items ?? file)).mtimeMs);
   const name = options.name ?? basename(file).replace(/\.[^.]+$/, "");
   const dataset: Dataset = { name, items, interactions, weightKind: options.kind, ratingMax, itemsAsOfMs };
   return { dataset, summary: counter.summary(file, items.length) };

@@ -9,6 +9,7 @@ import { parseManifest } from "../../../shared/index-format/manifest";
 import { buildIndex } from "../build/build-index";
 import { readMovieLensLatest } from "../data/movielens";
 import { importDataset } from "../import/import-dataset";
+import { importOptionsFrom } from "../import/import-args";
 import { publishIndex } from "./publish-index";
 
 /**
@@ -105,6 +106,13 @@ describe("the item data's time, recorded at build and sent at publication", () =
     await utimes(items, MOVIES_AT, MOVIES_AT);
     expect((await importDataset({ interactions: log, items, kind: "plays" })).dataset.itemsAsOfMs).toBe(MOVIES_AT.getTime());
     expect((await importDataset({ interactions: log, kind: "plays" })).dataset.itemsAsOfMs).toBe(RATINGS_AT.getTime());
+    // --items-as-of states it, for a file whose time says nothing (checked out or copied afresh each run).
+    const stated = importOptionsFrom({ interactions: log, items, "items-as-of": "2026-12-06T03:00:00+01:00" });
+    expect(stated.itemsAsOfMs).toBe(Date.parse("2026-12-06T02:00:00Z"));
+    expect((await importDataset(stated)).dataset.itemsAsOfMs).toBe(Date.parse("2026-12-06T02:00:00Z"));
+    expect(importOptionsFrom({ interactions: log, "items-as-of": "1765000000000" }).itemsAsOfMs).toBe(1765000000000);
+    for (const bad of ["2026-12-06T03:00:00", "yesterday", "-5"])
+      expect(() => importOptionsFrom({ interactions: log, "items-as-of": bad })).toThrow(`--items-as-of must be an ISO-8601 date-time with a zone`);
   });
 
   it("refuses a manifest whose itemsAsOf is not a date-time", async () => {
