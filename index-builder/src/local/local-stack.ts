@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { generateKey, PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
 import { signUserToken, type TokenKey } from "../../../shared/auth/user-token";
-import { applyLocalMigrations, assertPortFree, type DevServer, startWranglerDev } from "./wrangler";
+import { assertPortFree } from "./free-port";
+import { applyLocalMigrations, type DevServer, startWranglerDev } from "./wrangler";
 import { findRedisServer, type RedisServerHandle, startRedisServer } from "./redis-server";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge";
 

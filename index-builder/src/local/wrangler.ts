@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
 /** The repository root (this file lives in index-builder/src/local). */
@@ -63,23 +62,6 @@ export interface DevWorkerOptions {
   vars: Record<string, string>;
   /** Chrome devtools on 127.0.0.1 at this port; off unless asked for (see dev-worker.ts). */
   inspectorPort?: number;
-}
-
-/**
- * Refuses a port something already listens on. Wrangler's readiness check asks
- * `/health/live` on the port, so another stack's Worker there would answer it,
- * and a run would build against, then publish to, a stack it did not start.
- */
-export async function assertPortFree(port: number): Promise<void> {
-  const server = createServer();
-  const error = await new Promise<NodeJS.ErrnoException | null>((resolveListen) => {
-    server.once("error", resolveListen);
-    server.listen(port, "127.0.0.1", () => resolveListen(null));
-  });
-  if (!error) return new Promise((resolveClose) => server.close(() => resolveClose()));
-  if (error.code === "EADDRINUSE")
-    throw new Error(`127.0.0.1:${port} is already in use (another npm start or wrangler dev?): stop what listens there, or pass --port N`);
-  throw new Error(`cannot listen on 127.0.0.1:${port}: ${error.message}`);
 }
 
 /**
