@@ -21,8 +21,9 @@ import {
 } from "./local-state";
 import { buildInWorker, type RunningBuild } from "./build-in-worker";
 import { type LocalStack, startLocalStack } from "./local-stack";
-import { queryValue, runExamples, shellSingleQuoted } from "./run-examples";
-import { assertPortFree, PROJECT_ROOT } from "./wrangler";
+import { runExamples, shellSingleQuoted, urlComponent } from "./run-examples";
+import { assertPortFree } from "./free-port";
+import { PROJECT_ROOT } from "./wrangler";
 import { playgroundUrl } from "../../../playground/src/fragment";
 
 /** Versions `npm start` keeps in its output directory, the one it serves among them. */
@@ -179,8 +180,8 @@ Keys of this run (docs/security.md says what each may do):
   curl ${u}/health/live
   curl -H 'Authorization: Bearer ${stack.adminKey}' ${u}/health
   curl ${browser} -H 'Authorization: Bearer ${token}' \\
-    '${u}/v1/recommendations?user_id=${queryValue(user)}&surface=home&limit=10'
-  curl ${browser} '${u}/v1/items/${shellSingleQuoted(encodeURIComponent(examples.itemId))}'
+    '${u}/v1/recommendations?user_id=${urlComponent(user)}&surface=home&limit=10'
+  curl ${browser} '${u}/v1/items/${urlComponent(examples.itemId)}'
   curl ${browser} -H 'Authorization: Bearer ${token}' -X POST ${u}/v1/events -H 'Content-Type: application/json' \\
     -d '${shellSingleQuoted(event)}'
   curl ${browser} -X POST ${u}/v1/anonymous

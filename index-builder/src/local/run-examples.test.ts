@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { type Dataset } from "../data/movielens";
-import { queryValue, runExamples, shellSingleQuoted } from "./run-examples";
+import { urlComponent, runExamples, shellSingleQuoted } from "./run-examples";
 
 const item = (itemId: string, available = true) => ({ itemId, title: itemId, categories: [], year: null, tags: [], available });
 const row = (userId: string, itemId: string) => ({ userId, itemId, rating: null, count: 1, timestampMs: 0 });
@@ -33,7 +33,9 @@ describe("npm start's banner examples", () => {
     const id = `o'brien & "co" ?x=1`;
     const echoed = execFileSync("sh", ["-c", `printf %s '${shellSingleQuoted(JSON.stringify(id))}'`]).toString();
     expect(JSON.parse(echoed)).toBe(id);
-    const url = execFileSync("sh", ["-c", `printf %s 'http://h/?user_id=${queryValue(id)}'`]).toString();
+    const url = execFileSync("sh", ["-c", `printf %s 'http://h/?user_id=${urlComponent(id)}'`]).toString();
     expect(new URL(url).searchParams.get("user_id")).toBe(id);
+    const path = execFileSync("sh", ["-c", `printf %s 'http://h/v1/items/${urlComponent(id)}'`]).toString();
+    expect(decodeURIComponent(new URL(path).pathname.slice("/v1/items/".length))).toBe(id);
   });
 });

@@ -45,7 +45,7 @@ export function shellSingleQuoted(text: string): string {
   return text.replaceAll("'", "'\\''");
 }
 
-/** `text` as a URL query value inside a single-quoted shell word. */
-export function queryValue(text: string): string {
+/** `text` as a URL path segment or query value inside a single-quoted shell word. */
+export function urlComponent(text: string): string {
   return encodeURIComponent(text).replaceAll("'", "%27");
 }
