@@ -11,6 +11,7 @@ import {
   USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
 import { WriteBatcher } from "../../../shared/online/write-batcher";
+import { counterHash } from "./redis-client";
 
 export type { ExposureAssignment, ImpressionRecord } from "../../../shared/experiments/exposure";
 
@@ -140,7 +141,7 @@ export function queueImpression(
 
 /** Impressions and event counts per type for one variant and region. */
 export async function readExperimentCounters(redis: Redis, variant: string, region: string): Promise<Record<string, number>> {
-  return numbers((await redis.hgetall<Record<string, string | number>>(experimentCounterKey(variant, region))) ?? {});
+  return counterHash(await redis.hgetall<Record<string, string | number>>(experimentCounterKey(variant, region)));
 }
 
 /**
@@ -158,7 +159,7 @@ export async function readExperimentCountersByRegion(redis: Redis, variant: stri
   const pipeline = redis.pipeline();
   for (const region of COUNTER_REGIONS) pipeline.hgetall(experimentCounterKey(variant, region));
   const hashes = (await pipeline.exec()) as (Record<string, string | number> | null)[];
-  return Object.fromEntries(hashes.flatMap((h, i) => (h && Object.keys(h).length > 0 ? [[COUNTER_REGIONS[i]!, numbers(h)]] : [])));
+  return Object.fromEntries(hashes.flatMap((h, i) => (h && Object.keys(h).length > 0 ? [[COUNTER_REGIONS[i]!, counterHash(h)]] : [])));
 }
 
 /** Per-region counters summed field by field. */
@@ -167,5 +168,3 @@ export function sumCounters(regions: Record<string, Record<string, number>>): Re
   for (const counters of Object.values(regions)) for (const [field, n] of Object.entries(counters)) sum[field] = (sum[field] ?? 0) + n;
   return sum;
 }
-
-const numbers = (raw: Record<string, string | number>): Record<string, number> => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));

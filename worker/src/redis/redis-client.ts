@@ -31,3 +31,8 @@ export function redisFromEnv(env: Env): Redis | null {
 
 /** State of an optional dependency as reported to callers. */
 export type DependencyState = "ok" | "disabled" | "unavailable";
+
+/** A counter hash as HGETALL answers it (Upstash may give numbers or their text), each field a number; absent: none. */
+export function counterHash(raw: Record<string, string | number> | null | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(raw ?? {}).map(([field, n]) => [field, Number(n)]));
+}

@@ -42,7 +42,7 @@ import {
 import { validHeader, validJson, validParams, validQuery } from "../http/schemas/validate";
 import { readExperimentCounters, readExperimentCountersByRegion, sumCounters } from "../redis/impressions";
 import { metricsKey, summarizeMetrics } from "../../../shared/metrics/request-metrics";
-import { redisFromEnv } from "../redis/redis-client";
+import { counterHash, redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
 
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
@@ -171,7 +171,7 @@ export const admin = new Hono<AppEnv>()
     const pipeline = redis.pipeline();
     for (let m = now - minutes + 1; m <= now; m++) pipeline.hgetall(metricsKey(m));
     const hashes = (await pipeline.exec()) as (Record<string, number | string> | null)[];
-    const summary = summarizeMetrics(hashes.map((h) => Object.fromEntries(Object.entries(h ?? {}).map(([f, n]) => [f, Number(n)]))));
+    const summary = summarizeMetrics(hashes.map(counterHash));
     return c.json(summary);
   })
   /** Impressions and attributed events per type for a variant label in a region, or summed over every region (`all`, the default). */
