@@ -81,7 +81,7 @@ const absent = Promise.resolve({ ok: true as const, value: null });
  * Codes that describe what the published index can do rather than a failure
  * of this request: the answer is whole for that index, and may be cached.
  */
-export const INDEX_LIMITS: ReadonlySet<string> = new Set(["index_popular_only"]);
+export const INDEX_LIMITS: ReadonlySet<string> = new Set(["index_popular_only", "context_item_not_in_index"]);
 
 /** Whether an answer with these degraded codes is whole (nothing failed) and so may be cached. */
 export function wholeAnswer(degraded: readonly string[]): boolean {
@@ -163,10 +163,13 @@ export async function gatherCandidates(
   // user); related reads the item alone (items like this one).
   const withHistory = req.surface !== "related";
   // History and context as item-table rows (a paged table reads their id pages first).
+  let seedPagesRead = false;
   if (head) {
     const seedIds = [...session.history.map((h) => h.itemId), ...(req.contextItemId ? [req.contextItemId] : [])];
     const read = await timing.measure("items", () => withBudget("item_pages", STAGE_BUDGET_MS.vectors, () => head.table.prepare(seedIds, [])));
-    degraded.push(...(note(read) ?? []));
+    const pageFaults = note(read);
+    degraded.push(...(pageFaults ?? []));
+    seedPagesRead = pageFaults !== null && pageFaults.length === 0;
   }
   const history = head
     ? session.history.flatMap((h) => {
@@ -175,6 +178,9 @@ export async function gatherCandidates(
       })
     : [];
   const contextRow = head && req.contextItemId ? head.table.rowOf(req.contextItemId) : -1;
+  // The item the list is about is not in this index (a typo, or an item newer than the build): the
+  // list stands on the user and the popular list alone, and says so. Not when its page failed to read.
+  if (head && req.contextItemId && contextRow < 0 && seedPagesRead) degraded.push("context_item_not_in_index");
   const seedRows = [...(withHistory ? history.map((h) => h.row) : []), ...(contextRow >= 0 ? [contextRow] : [])];
   const [query, neighbours] = head
     ? await timing.measure("session_data", () =>

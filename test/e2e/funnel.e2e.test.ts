@@ -91,6 +91,13 @@ describe("the serving funnel on the demo index", () => {
     expect(upNext.items.flatMap((i) => i.reasons).some((r) => r.code === "similar_to_item" && r.text.includes("Toy Story"))).toBe(true);
     const related = await recs({ user_id: user, surface: "related", item_id: "260", limit: "10" });
     expect(related.items.map((i) => i.itemId)).not.toContain("260");
+    expect(related.degraded).not.toContain("context_item_not_in_index");
+    // An item the index does not hold still gets a full list, and the answer says what it stood on.
+    for (const surface of ["related", "up_next"] as const) {
+      const unknown = await recs({ user_id: user, surface, item_id: "no-such-item", limit: "10" });
+      expect(unknown.items).toHaveLength(10);
+      expect(unknown.degraded).toEqual(["context_item_not_in_index"]);
+    }
     const missing = await server.v1.recommendations.$get({ query: { user_id: user, surface: "related" } });
     expect(missing.status).toBe(400);
   });
