@@ -48,7 +48,11 @@ export function parseTimestamp(raw: unknown): Parsed<number> {
 /** A finite non-negative number (a count, a rating, seconds). */
 export function parseWeight(raw: unknown): Parsed<number> {
   const n = typeof raw === "number" || typeof raw === "bigint" ? Number(raw) : typeof raw === "string" && raw.trim() !== "" ? Number(raw.trim()) : NaN;
-  if (!Number.isFinite(n) || n < 0) return { problem: `weight "${String(raw)}" is not a non-negative number` };
+  if (!Number.isFinite(n) || n < 0) {
+    // A decimal comma (3,5), as spreadsheets write numbers where semicolons separate the fields.
+    const decimalComma = typeof raw === "string" && /^\s*\d+,\d+\s*$/.test(raw) ? `; write the decimal mark as a point (${raw.trim().replace(",", ".")})` : "";
+    return { problem: `weight "${String(raw)}" is not a non-negative number${decimalComma}` };
+  }
   return { value: n };
 }
 

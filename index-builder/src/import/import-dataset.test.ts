@@ -179,10 +179,10 @@ describe("importDataset", () => {
     );
     const oneColumn = await write("ids.txt", "user\nu1\n");
     await expect(importDataset({ interactions: oneColumn, kind: "plays" })).rejects.toThrow(
-      `${oneColumn}: cannot tell the format from ".txt" or from the first line (no tab or comma in it); name it .csv, .tsv, .jsonl or .parquet, or pass --format`,
+      `${oneColumn}: cannot tell the format from ".txt" or from the first line (no tab, comma, semicolon or pipe in it); name it .csv, .tsv, .jsonl or .parquet, or pass --format`,
     );
     // --items-format reads an item file whose name and first line say nothing, and is checked as --format is.
-    const opaque = await write("catalog", "id;name\n51;Duran Duran\n");
+    const opaque = await write("catalog", "id name\n51 Duran\n");
     await expect(importDataset({ interactions: dat, items: opaque, kind: "plays" })).rejects.toThrow(`${opaque}: cannot tell the format`);
     const options = importOptionsFrom({ interactions: dat, items: artists, "items-format": "tsv" });
     expect(options.itemsFormat).toBe("tsv");
@@ -191,6 +191,14 @@ describe("importDataset", () => {
       "--items-format must be one of csv, tsv, jsonl, parquet",
     );
     expect(() => importOptionsFrom({ interactions: dat, "items-format": "tsv" })).toThrow("--items-format needs --items FILE");
+    // A spreadsheet's "CSV" where the comma is the decimal mark: semicolons (or pipes) between fields.
+    const semicolons = await write("excel.csv", ["user_id;item_id;timestamp;plays", ...lines(";")].join("\r\n") + "\r\n");
+    const pipes = await write("export", ["user_id|item_id|timestamp|plays", ...lines("|")].join("\n") + "\n");
+    for (const file of [semicolons, pipes]) expect((await importDataset({ interactions: file, kind: "plays" })).dataset.interactions, file).toEqual(expected);
+    const decimalComma = await write("ratings.csv", "user;item;rating\nu1;a;4\nu1;b;3,5\n");
+    await expect(importDataset({ interactions: decimalComma, kind: "ratings" })).rejects.toThrow(
+      `${decimalComma} line 3: column "rating": weight "3,5" is not a non-negative number; write the decimal mark as a point (3.5)`,
+    );
     const missing = join(dir, "absent.dat");
     await expect(importDataset({ interactions: missing, kind: "plays" })).rejects.toThrow(`${missing}: cannot read it (ENOENT`);
   });

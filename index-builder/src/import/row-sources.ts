@@ -56,33 +56,56 @@ export function formatOf(file: string): ImportFormat {
 
 const SNIFF_BYTES = 1 << 16;
 
-/**
- * Parquet by its magic bytes; JSON Lines when the first line opens an
- * object; else a delimited text file by its first line's separator, a tab
- * before a comma (a tab-separated header rarely holds a comma, the other
- * way round it can). Anything else is an error that says how to go on.
- */
-function sniffFormat(file: string, ext: string): ImportFormat {
+/** A file's first bytes (64 KiB at most), for telling its format and separator. */
+function headOf(file: string): Buffer {
   const head = Buffer.alloc(SNIFF_BYTES);
-  let length: number;
   try {
     const fd = openSync(file, "r");
     try {
-      length = readSync(fd, head, 0, SNIFF_BYTES, 0);
+      return head.subarray(0, readSync(fd, head, 0, SNIFF_BYTES, 0));
     } finally {
       closeSync(fd);
     }
   } catch (err) {
     throw new ImportError(file, null, `cannot read it (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
+}
+
+/** The first line of a text file's head, without a byte-order mark. */
+function firstLineOf(head: Buffer): string {
+  return (
+    head
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .split(/\r?\n/, 1)[0] ?? ""
+  );
+}
+
+/**
+ * Separators a "comma-separated" file may use instead of the comma, as
+ * spreadsheets write them where the comma is the decimal mark: the semicolon,
+ * then the pipe. Taken only when the first line holds no comma.
+ */
+const OTHER_SEPARATORS = [";", "|"] as const;
+
+function otherSeparatorOf(firstLine: string): string | null {
+  if (firstLine.includes(",")) return null;
+  return OTHER_SEPARATORS.find((s) => firstLine.includes(s)) ?? null;
+}
+
+/**
+ * Parquet by its magic bytes; JSON Lines when the first line opens an
+ * object; else a delimited text file by its first line's separator, a tab
+ * before a comma (a tab-separated header rarely holds a comma, the other
+ * way round it can), then a semicolon or a pipe. Anything else is an error
+ * that says how to go on.
+ */
+function sniffFormat(file: string, ext: string): ImportFormat {
+  const head = headOf(file);
   const unknown = `cannot tell the format from "${ext || "no extension"}" or from the first line`;
   const pass = "name it .csv, .tsv, .jsonl or .parquet, or pass --format";
-  if (length >= 4 && head.toString("latin1", 0, 4) === "PAR1") return "parquet";
-  const firstLine =
-    head
-      .toString("utf8", 0, length)
-      .replace(/^\uFEFF/, "")
-      .split(/\r?\n/, 1)[0] ?? "";
+  if (head.length >= 4 && head.toString("latin1", 0, 4) === "PAR1") return "parquet";
+  const firstLine = firstLineOf(head);
   if (firstLine.trimStart().startsWith("{")) return "jsonl";
   if (firstLine.includes("\t")) return "tsv";
   if (firstLine.includes("::"))
@@ -91,8 +114,17 @@ function sniffFormat(file: string, ext: string): ImportFormat {
       null,
       `${unknown}: its fields are separated by "::" (as in MovieLens-1M's .dat files), which the import does not read; turn each "::" into a tab and pass --format tsv`,
     );
-  if (firstLine.includes(",")) return "csv";
-  throw new ImportError(file, null, `${unknown} (no tab or comma in it); ${pass}`);
+  if (firstLine.includes(",") || otherSeparatorOf(firstLine) !== null) return "csv";
+  throw new ImportError(file, null, `${unknown} (no tab, comma, semicolon or pipe in it); ${pass}`);
+}
+
+/**
+ * A CSV file's separator: the comma, or a semicolon or pipe when the first
+ * line (the header, or the first record under --header) holds one of those
+ * and no comma.
+ */
+export function csvSeparatorOf(file: string): string {
+  return otherSeparatorOf(firstLineOf(headOf(file))) ?? ",";
 }
 
 /**
@@ -107,7 +139,7 @@ export function readRows(file: string, format: ImportFormat = formatOf(file), he
   switch (format) {
     case "csv":
     case "tsv":
-      return csvRows(file, format === "tsv" ? "\t" : ",", header);
+      return csvRows(file, format === "tsv" ? "\t" : csvSeparatorOf(file), header);
     case "jsonl":
       return jsonlRows(file);
     case "parquet":
