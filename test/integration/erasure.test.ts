@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { erasureTag } from "../../shared/privacy/erasure-tag";
-import { call, freshUser, postEvents, publishDemo } from "./fixtures";
+import { call, freshUser, pollUntil, postEvents, publishDemo } from "./fixtures";
 import { TEST_AUTH } from "./test-auth";
 
 interface Receipt {
@@ -53,6 +53,20 @@ describe("erasure receipts", () => {
     expect(Object.values(second.stores[0]!.removed ?? {}).every((n) => n === 0)).toBe(true);
     const listed = await (await call(`/admin/erasures?user=${user}`)).json<{ receipts: Receipt[] }>();
     expect(listed.receipts.map((r) => r.receiptId).sort()).toEqual([first.receiptId, second.receiptId].sort());
+  });
+
+  it("never serves a list computed before the erasure, though the user comes back at once", async () => {
+    const user = freshUser();
+    const recs = () => call(`/v1/recommendations?user_id=${user}&limit=4`);
+    await postEvents([{ eventId: `${user}-1`, userId: user, itemId: "m1", type: "click", timestamp: Date.now() - 1000 }]);
+    const before = await (await recs()).json<{ sessionVersion: number }>();
+    await pollUntil("the list held in this isolate", async () => (await recs()).headers.get("X-Cache") === "hit");
+    await erase(user);
+    // The returning user's first event: their session version must not meet the erased one's again.
+    await postEvents([{ eventId: `${user}-2`, userId: user, itemId: "m2", type: "click", timestamp: Date.now() - 1000 }]);
+    const after = await recs();
+    expect(after.headers.get("X-Cache")).toBe("miss");
+    expect((await after.json<{ sessionVersion: number }>()).sessionVersion).toBeGreaterThan(before.sessionVersion);
   });
 
   it("refuses bad receipt queries with a code, and keeps receipts from browsers", async () => {

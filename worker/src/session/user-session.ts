@@ -409,10 +409,13 @@ export class UserSession extends DurableObject<Env> {
    * reaches Redis after the erasure that follows. Answers the rows removed
    * per table (meta, the object's own bookkeeping, and the platform's own
    * tables aside: SQLite's, Cloudflare's `_cf_*`, and `__*` such as local
-   * workerd's `__miniflare_do_name`), for the receipt.
+   * workerd's `__miniflare_do_name`), for the receipt. The session version
+   * alone outlives it, one step on: lists cached for the erased session are
+   * keyed by its versions, and a returning user's must never meet them.
    */
   async erase(): Promise<Record<string, number>> {
     while (this.draining) await this.draining.catch(() => undefined);
+    const version = this.sessionVersion();
     const removed: Record<string, number> = {};
     const tables = this.sql
       .exec<{ name: string }>(
@@ -429,6 +432,7 @@ export class UserSession extends DurableObject<Env> {
     this.cachedLists.clear();
     this.regions = null;
     migrateSessionSchema(this.sql);
+    this.setMeta("session_version", version + 1);
     return removed;
   }
 
