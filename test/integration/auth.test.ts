@@ -172,8 +172,22 @@ describe("keys and user tokens", () => {
     expect((await current(TEST_AUTH.rotatedSecretKey)).status).toBe(200);
     await expectError(current("sk_retired-key"), 401, "unauthorized");
     await expectError(current(TEST_AUTH.publishableKey), 403, "forbidden");
-    await expectError(current(await userToken(victim)), 401, "unauthorized");
+    await expectError(current(await userToken(victim)), 403, "forbidden");
+    await expectError(current("not-a-key"), 401, "unauthorized");
     await expectError(browserCall("/admin/index/current"), 403, "forbidden");
+  });
+
+  it("reads the credentials one way on API and admin routes alike", async () => {
+    const both = (path: string, headers: Record<string, string>) => rawCall(path, { headers });
+    for (const path of ["/admin/index/current", "/v1/trending"]) {
+      // The scheme in any case (RFC 9110 §11.1).
+      expect((await both(path, { Authorization: `bearer ${TEST_AUTH.secretKey}` })).status, path).toBe(200);
+      expect((await both(path, { Authorization: `BEARER ${TEST_AUTH.secretKey}` })).status, path).toBe(200);
+      // A secret key in X-Api-Key beside another Bearer: the secret key is what counts.
+      expect((await both(path, { "X-Api-Key": TEST_AUTH.secretKey, Authorization: "Bearer junk" })).status, path).toBe(200);
+      // Any Authorization that is not Bearer is refused, whatever else is sent.
+      await expectError(both(path, { "X-Api-Key": TEST_AUTH.secretKey, Authorization: "Basic dXNlcjpwYXNz" }), 401, "unauthorized");
+    }
   });
 
   it("refuses browser events that are backdated, and any event for an item not in the catalog", async () => {
@@ -216,6 +230,32 @@ describe("HTTP hardening", () => {
     expect(user.status).toBe(405);
     expect(user.headers.get("Allow")).toBe("DELETE, PUT");
     expect((await call("/v1/nothing-here")).status).toBe(404);
+    // A trailing slash names no route (routes match exactly): a 404 that says so, not a 405 naming the same method.
+    for (const [method, path, route] of [
+      ["GET", "/v1/trending/", "/v1/trending"],
+      ["POST", "/v1/events/", "/v1/events"],
+      ["GET", "/v1/events/", "/v1/events"],
+    ] as const) {
+      const slash = await expectError(
+        call(path, { method, ...(method === "POST" ? { headers: { "Content-Type": "application/json" }, body: "{}" } : {}) }),
+        404,
+        "not_found",
+      );
+      expect(slash.error.message).toBe(`no route for ${method} ${path}: drop the trailing slash (${route})`);
+    }
+  });
+
+  it("refuses a body that is not UTF-8, or spells half a surrogate pair, and stores nothing", async () => {
+    const user = freshUser();
+    const put = (body: BodyInit) => call(`/v1/users/${user}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body });
+    const latin1 = new Uint8Array([...new TextEncoder().encode('{"categories":["'), 0xff, 0xfe, ...new TextEncoder().encode('"]}')]);
+    expect((await expectError(put(latin1), 400, "invalid_json")).error.message).toContain("not valid UTF-8");
+    expect((await expectError(put('{"categories":["\\ud800"]}'), 400, "invalid_json")).error.message).toContain("half a surrogate pair");
+    expect(await stubOf(user).profile()).toEqual({ region: null, categories: [] });
+    // A whole pair (an emoji spelt as two escapes) is a character like any other.
+    const whole = await put('{"categories":["\\ud83c\\udfac"]}');
+    expect(whole.status).toBe(200);
+    expect(await whole.json()).toMatchObject({ profile: { categories: ["\u{1F3AC}"] } });
   });
 
   it("refuses a body over the limit on every route with 413, before reading it", async () => {

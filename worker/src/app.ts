@@ -8,7 +8,7 @@ import { authConfig } from "./auth/auth-config";
 import { authenticate } from "./auth/authenticate";
 import { type AppEnv } from "./http/app-env";
 import { bodyLimits } from "./http/body-limits";
-import { methodNotAllowed } from "./http/method-not-allowed";
+import { methodNotAllowed, withoutTrailingSlash } from "./http/method-not-allowed";
 import { notFound, onError } from "./http/on-error";
 import { requestMetrics } from "./http/metrics";
 import { requestId } from "./http/request-id";
@@ -71,7 +71,7 @@ export function createApp() {
     .route("/admin", admin);
   app.notFound((c) => {
     const wrongMethod = methodNotAllowed(app.routes, c);
-    return wrongMethod ? onError(wrongMethod, c) : notFound(c);
+    return wrongMethod ? onError(wrongMethod, c) : notFound(c, withoutTrailingSlash(app.routes, c));
   });
   app.onError(onError);
   return routes;

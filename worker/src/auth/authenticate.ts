@@ -1,3 +1,4 @@
+import { type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { constantTimeEqual, hashSecretKey, SECRET_KEY_PREFIX } from "../../../shared/auth/secret-key";
 import { AppError } from "../../../shared/errors";
@@ -16,11 +17,7 @@ import { verifyTokenMemoized } from "./verified-tokens";
 export function authenticate() {
   return createMiddleware<AppEnv>(async function authenticateMiddleware(c, next) {
     const config = authConfig(c.env);
-    const authorization = c.req.header("authorization") ?? "";
-    const bearer = /^Bearer [^\s]+$/.test(authorization) ? authorization.slice(7) : null;
-    if (authorization && bearer === null) throw new AppError("unauthorized", "Authorization must be: Bearer <secret key or user token>");
-    const apiKey = c.req.header("x-api-key") ?? null;
-    const secret = apiKey?.startsWith(SECRET_KEY_PREFIX) ? apiKey : bearer?.startsWith(SECRET_KEY_PREFIX) ? bearer : null;
+    const { bearer, apiKey, secret } = presentedCredentials(c);
     if (secret !== null) {
       if (!(await isSecretKey(config, secret))) throw new AppError("invalid_api_key", "this secret key is not active");
       c.set("caller", { kind: "secret" });
@@ -52,6 +49,21 @@ export function authenticate() {
     c.set("caller", { kind: "publishable", key: apiKey, client, userId, anonymous });
     return next();
   });
+}
+
+/**
+ * What a request presents, read one way for every route: the bearer of an
+ * `Authorization: Bearer <credential>` header (the scheme in any case, as
+ * RFC 9110 §11.1 has it; any other Authorization is refused), the
+ * `X-Api-Key` header, and the secret key among them (X-Api-Key first).
+ */
+export function presentedCredentials(c: Context<AppEnv>): { bearer: string | null; apiKey: string | null; secret: string | null } {
+  const authorization = c.req.header("authorization") ?? "";
+  const bearer = /^bearer +[^\s]+$/i.exec(authorization) ? authorization.replace(/^bearer +/i, "") : null;
+  if (authorization && bearer === null) throw new AppError("unauthorized", "Authorization must be: Bearer <secret key or user token>");
+  const apiKey = c.req.header("x-api-key") ?? null;
+  const secret = apiKey?.startsWith(SECRET_KEY_PREFIX) ? apiKey : bearer?.startsWith(SECRET_KEY_PREFIX) ? bearer : null;
+  return { bearer, apiKey, secret };
 }
 
 /**

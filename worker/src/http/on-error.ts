@@ -54,9 +54,11 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   return c.json({ error: { code: "internal", message: "internal error; the request id identifies it in the logs", requestId } }, 500);
 }
 
-export function notFound(c: Context<AppEnv>): Response {
+/** The 404 for a path no route has; `routePath`: the route it names without its trailing slash, for a hint. */
+export function notFound(c: Context<AppEnv>, routePath: string | null = null): Response {
+  const hint = routePath === null ? "" : `: drop the trailing slash (${routePath})`;
   return c.json(
-    { error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") ?? "" } },
+    { error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}${hint}`, requestId: c.get("requestId") ?? "" } },
     404,
   );
 }
