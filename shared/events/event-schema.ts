@@ -45,8 +45,14 @@ export const timestampMessage = fieldMessage({
   invalid: timestampProblem,
 });
 
-/** What a missing required field is told, by field. */
-const MISSING = { eventId: idFieldMessage, userId: idFieldMessage, itemId: idFieldMessage, type: typeMessage, timestamp: timestampMessage };
+/** What a missing required field is told, by field (looked up with Object.hasOwn: a key sent may be "constructor" or "__proto__"). */
+const MISSING: Readonly<Record<string, (issue: { input: unknown }) => string>> = {
+  eventId: idFieldMessage,
+  userId: idFieldMessage,
+  itemId: idFieldMessage,
+  type: typeMessage,
+  timestamp: timestampMessage,
+};
 
 const requiredId = (description: string) => v.pipe(v.string(idFieldMessage), v.regex(ID_PATTERN, idFieldMessage), v.description(description));
 
@@ -152,7 +158,7 @@ export function eventSchema(clock: () => number) {
     v.strictObject(entries, (issue) => {
       const key = issue.path?.at(-1)?.key;
       if (issue.path?.at(-1)?.origin !== "key" || typeof key !== "string") return NOT_OBJECT;
-      return key in MISSING ? MISSING[key as keyof typeof MISSING](issue) : UNKNOWN_FIELD;
+      return Object.hasOwn(MISSING, key) ? MISSING[key]!(issue) : UNKNOWN_FIELD;
     }),
     v.forward(
       v.partialCheck(

@@ -64,6 +64,25 @@ describe("validateEventBatch", () => {
     expect(validateEventBatch({ events: [event] }, NOW)).toMatchObject({ ok: false, problem: { index: 0, field } });
   });
 
+  // JSON.parse makes "__proto__" an own key like any other; none of these names is a field of an event.
+  it.each(["__proto__", "constructor", "__defineGetter__", "hasOwnProperty", "isPrototypeOf", "valueOf", "toString"])(
+    "rejects a field named %s, as Object.prototype names one, as an unknown field",
+    (key) => {
+      const event: unknown = JSON.parse(`{"${key}":1,${JSON.stringify({ ...base, eventId: "e2" }).slice(1)}`);
+      expect(Object.keys(event as object)).toContain(key);
+      const reason = "unknown field";
+      expect(validateEventBatch({ events: [base, event] }, NOW)).toMatchObject({
+        ok: true,
+        rejected: [{ index: 1, field: key, reason, code: "invalid_event" }],
+      });
+      expect(validateEventBatch({ events: [event] }, NOW)).toEqual({
+        ok: false,
+        problem: { index: 0, field: key, reason },
+        rejected: [{ index: 0, field: key, reason, code: "invalid_event" }],
+      });
+    },
+  );
+
   it("scopes event ids to their user: a repeat for the same user is rejected, another user's same id is not", () => {
     const result = validateEventBatch({ events: [base, { ...base, userId: "u2" }, { ...base, itemId: "i2" }] }, NOW);
     expect(result).toMatchObject({ ok: true, rejected: [{ index: 2, field: "eventId", code: "duplicate_in_batch" }] });

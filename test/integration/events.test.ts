@@ -152,6 +152,24 @@ describe("POST /v1/events", () => {
     });
   }
 
+  // JSON.parse makes "__proto__" an own key like any other; none of these names is a field of an event.
+  it.each(["__proto__", "constructor", "__defineGetter__", "hasOwnProperty", "isPrototypeOf", "valueOf", "toString"])(
+    "refuses an extra field named %s, as Object.prototype names one, as an unknown field: 400, a string message, nothing stored",
+    async (key) => {
+      const user = freshUser();
+      const event = `{"${key}":1,${JSON.stringify(click(user, `${user}-1`)).slice(1)}`;
+      const res = await call("/v1/events", { method: "POST", headers: { "Content-Type": "application/json" }, body: `{"events":[${event}]}` });
+      expect(res.status).toBe(400);
+      expect((await res.json<ErrorBody>()).error).toMatchObject({
+        code: "invalid_event_batch",
+        index: 0,
+        field: key,
+        message: `events[0].${key}: unknown field; nothing in the batch was stored`,
+      });
+      expect(await storedEventCount(user)).toBe(0);
+    },
+  );
+
   it("rejects an event whose item is not in the catalog, alone", async () => {
     const user = freshUser();
     const body = await (await postEvents([click(user, `${user}-1`, "no-such-item"), click(user, `${user}-2`)])).json<EventsBody>();
