@@ -1,6 +1,6 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { EVENT_ID_HORIZON_MS, MAX_EVENTS_PER_BATCH } from "../../shared/events/event";
 import { type EventResult } from "../../shared/events/event-results";
 import worker from "../../worker/src/index";
@@ -169,6 +169,40 @@ describe("POST /v1/events", () => {
       expect(await storedEventCount(user)).toBe(0);
     },
   );
+
+  it("counts a click on a surface named constructor as one click of that surface in the request metrics", async () => {
+    // Redis as a fake REST endpoint: the Worker runs in this isolate, so its fetch is this one.
+    const redisUrl = "http://redis.test";
+    const increments: unknown[][] = [];
+    const realFetch = globalThis.fetch;
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (!request.url.startsWith(redisUrl)) return realFetch(input, init);
+      const commands = (await request.json()) as unknown[][];
+      increments.push(...commands.filter((command) => command[0] === "hincrby"));
+      return Response.json(
+        commands.map((command) => (command[0] === "hincrby" && !Number.isInteger(command[3]) ? { error: "ERR value is not an integer" } : { result: 1 })),
+      );
+    });
+    try {
+      const user = freshUser();
+      const surface = "constructor";
+      const res = await postEventsWith(
+        [
+          { ...click(user, `${user}-1`), surface },
+          { ...click(user, `${user}-2`, "m2"), surface },
+        ],
+        {
+          UPSTASH_REDIS_REST_URL: redisUrl,
+          UPSTASH_REDIS_REST_TOKEN: "t",
+        },
+      );
+      expect(res.status).toBe(200);
+      expect(increments.filter((command) => command[2] === `click|${surface}`).map((command) => command[3])).toEqual([2]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it("rejects an event whose item is not in the catalog, alone", async () => {
     const user = freshUser();

@@ -7,7 +7,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     caller: Caller;
-    /** What a route adds to its request's metric (worker/src/http/metrics.ts). */
-    metric: Partial<Omit<RequestMetric, "route" | "status" | "waitMs">> & { clicks?: Record<string, number> };
+    /** What a route adds to its request's metric (worker/src/http/metrics.ts); `clicks` by surface. */
+    metric: Partial<Omit<RequestMetric, "route" | "status" | "waitMs">> & { clicks?: ReadonlyMap<string, number> };
   };
 }

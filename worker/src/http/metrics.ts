@@ -63,7 +63,7 @@ export function requestMetrics(): MiddlewareHandler<AppEnv> {
       const redis = redisFromEnv(c.env);
       if (redis) {
         const fields = metricFields(metric);
-        for (const [surface, n] of Object.entries(extra.clicks ?? {})) fields.set(clickField(surface), n);
+        for (const [surface, n] of extra.clicks ?? []) fields.set(clickField(surface), n);
         const write = batcherFor(redis).add({ minute: Math.floor(Date.now() / 60_000), fields });
         if (write) c.executionCtx.waitUntil(write);
       }

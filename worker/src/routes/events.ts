@@ -99,9 +99,10 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
   );
 
   const results = eventResults(body, valid, rejected, outcomes, waiting);
-  const clicks: Record<string, number> = {};
+  // By surface in a Map: a surface is any lower-case word the client sends, "constructor" too.
+  const clicks = new Map<string, number>();
   for (const { index, event } of valid) {
-    if (event.type === "click" && event.surface && results[index]!.status === "accepted") clicks[event.surface] = (clicks[event.surface] ?? 0) + 1;
+    if (event.type === "click" && event.surface && results[index]!.status === "accepted") clicks.set(event.surface, (clicks.get(event.surface) ?? 0) + 1);
   }
   c.set("metric", { clicks });
   const stored = [...outcomes.entries()].flatMap(([userId, r]) => (r ? [[userId, r] as const] : []));
