@@ -233,6 +233,8 @@ describe("admin refusals are unchanged by the schemas", () => {
         [[], "policy config must be an object of surfaces"],
         [{ home: { mmrLambda: 2 } }, "home: mmrLambda must be a number from 0 to 1"],
         [{ default: { nope: 1 } }, 'default: unknown policy field "nope"'],
+        [{ default: { constructor: 1 } }, 'default: unknown policy field "constructor"'],
+        [{ home: { rules: [{ kind: "constructor" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
         [{ home: { rules: [{ kind: "pin", itemId: "1", position: 0 }] } }, "home: rules[0]: a pin needs itemId and a position >= 1"],
         [{ home: { rules: [{ kind: "boost", match: {}, by: 1 }] } }, "home: rules[0]: match needs itemId, category or yearBefore"],
         [{ home: { rules: [{ kind: "shuffle" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],

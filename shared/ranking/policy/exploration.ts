@@ -43,9 +43,10 @@ export function explorationProblem(value: unknown): string | null {
     epsilon: { rate: [0, 1, false], from: [1, 100, true] },
     softmax: { temperature: [1e-3, 1e3, false], topN: [2, MAX_SOFTMAX_TOP_N, true], from: [1, 100, true] },
   };
-  const known = typeof e.policy === "string" ? fields[e.policy] : undefined;
-  if (!known) return 'exploration.policy must be "epsilon" or "softmax"';
-  for (const key of Object.keys(e)) if (key !== "policy" && !known[key]) return `unknown exploration field "${key}" for ${e.policy}`;
+  // Own keys only: every object inherits `constructor`, which is neither a policy nor a field.
+  if (typeof e.policy !== "string" || !Object.hasOwn(fields, e.policy)) return 'exploration.policy must be "epsilon" or "softmax"';
+  const known = fields[e.policy]!;
+  for (const key of Object.keys(e)) if (key !== "policy" && !Object.hasOwn(known, key)) return `unknown exploration field "${key}" for ${e.policy}`;
   for (const [key, [min, max, integer]] of Object.entries(known)) {
     const v = e[key];
     if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))

@@ -33,4 +33,11 @@ describe("policyProblem", () => {
     ];
     for (const [rule, problem] of bad) expect(policyProblem({ rules: [rule] }), JSON.stringify(rule)).toMatch(problem);
   });
+
+  it("knows fields and rule kinds by its own names, not those every object inherits", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(policyProblem(JSON.parse(`{"${name}": 1}`)), name).toBe(`unknown policy field "${name}"`);
+      expect(policyProblem({ rules: [{ kind: name }] }), name).toBe("rules[0]: kind must be pin, boost, bury or exclude");
+    }
+  });
 });

@@ -64,8 +64,9 @@ export function policyProblem(value: unknown): string | null {
   };
   for (const [key, v] of Object.entries(p)) {
     if (key === "rules") continue;
-    const range = ranges[key];
-    if (!range) return `unknown policy field "${key}"`;
+    // Own keys only: `constructor` or `toString` are not fields because every object inherits them.
+    if (!Object.hasOwn(ranges, key)) return `unknown policy field "${key}"`;
+    const range = ranges[key]!;
     if (typeof v !== "number" || !Number.isFinite(v) || v < range[0] || v > range[1]) return `${key} must be a number from ${range[0]} to ${range[1]}`;
   }
   if (p.rules !== undefined) {
@@ -88,8 +89,8 @@ const RULE_FIELDS: Record<BusinessRule["kind"], string[]> = {
 function ruleProblem(r: unknown): string | null {
   if (typeof r !== "object" || r === null || Array.isArray(r)) return "a rule must be an object";
   const rule = r as Record<string, unknown>;
+  if (typeof rule.kind !== "string" || !Object.hasOwn(RULE_FIELDS, rule.kind)) return "kind must be pin, boost, bury or exclude";
   const fields = RULE_FIELDS[rule.kind as BusinessRule["kind"]];
-  if (typeof rule.kind !== "string" || !fields) return "kind must be pin, boost, bury or exclude";
   const unknown = Object.keys(rule).find((key) => !fields.includes(key));
   if (unknown) return `unknown field "${unknown}" for a ${rule.kind} rule`;
   if (rule.kind === "pin") {
