@@ -34,10 +34,22 @@ describe("the feedback loop over HTTP with a real Redis", () => {
       const body = (await (await server.v1.trending.$get({ query: { region: "global", limit: "100" } })).json()) as {
         source: string;
         items: { itemId: string; score: number }[];
+        degraded: string[];
       };
+      // Before anything was counted (this file may run first), the popular list stands in, and nothing is degraded.
+      expect(body.degraded).toEqual([]);
+      if (body.source === "popular") return () => 0;
       expect(body.source).toBe("redis");
       return (id: string) => body.items.find((i) => i.itemId === id)?.score ?? 0;
     };
+    // A region nobody was counted in: the popular list, not an empty shelf.
+    const quiet = (await (await server.v1.trending.$get({ query: { region: "zw", limit: "5" } })).json()) as {
+      source: string;
+      items: unknown[];
+      degraded: string[];
+    };
+    expect(quiet).toMatchObject({ source: "popular", degraded: [] });
+    expect(quiet.items).toHaveLength(5);
     // Trending decays by the hour: the reads before and after the clicks, and the clicks, fall in one hour.
     await clearOfHourBoundary();
     const before = await trendingScores();

@@ -51,7 +51,12 @@ const scoredItems = v.array(v.object({ itemId: v.string(), score: v.number() }))
 
 export const trendingResponse = v.object({
   region: v.string(),
-  source: v.pipe(v.picklist(["redis", "popular"]), v.description("`popular`: Redis is off or down, the index's popular list stands in.")),
+  source: v.pipe(
+    v.picklist(["redis", "popular"]),
+    v.description(
+      "`popular`: the index's popular list stands in, because Redis is off or down (then `degraded` says so) or nothing was counted in the region yet.",
+    ),
+  ),
   items: scoredItems,
   degraded: v.array(v.string()),
 });
