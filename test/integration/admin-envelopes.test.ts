@@ -223,6 +223,12 @@ describe("admin refusals are unchanged by the schemas", () => {
         [{ home: { us: [858] } }, "home.us[0]: expected a string (1-128 characters of A-Z a-z 0-9 _ . : @ -), got a number"],
         [{ home: { default: "858" } }, "home.default: expected an array of at most 100 item ids, got a string"],
         [{ home: { us: Array.from({ length: 101 }, (_, i) => `i${i}`) } }, "home.us: at most 100 item ids"],
+        [{ hoem: { default: ["1"] } }, 'unknown surface "hoem": it would never apply (known: home, up_next, related)'],
+        [{ home: { default: ["1"] }, default: { default: ["1"] } }, 'unknown surface "default": it would never apply (known: home, up_next, related)'],
+        // Names a valibot record leaves out without a word: before, these stored {} over the lists.
+        [{ constructor: { default: ["1"] } }, 'unknown surface "constructor": it would never apply (known: home, up_next, related)'],
+        [JSON.parse('{"__proto__": {"default": ["1"]}}'), 'unknown surface "__proto__": it would never apply (known: home, up_next, related)'],
+        [{ home: { constructor: ["1"] } }, "home.constructor: region must be a lower-case country code, global or default"],
       ],
     ],
     [
@@ -235,6 +241,9 @@ describe("admin refusals are unchanged by the schemas", () => {
         [{ default: { nope: 1 } }, 'default: unknown policy field "nope"'],
         [{ default: { constructor: 1 } }, 'default: unknown policy field "constructor"'],
         [{ home: { rules: [{ kind: "constructor" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
+        [{ hoem: { mmrLambda: 0.5 } }, 'unknown surface "hoem": it would never apply (known: default, home, up_next, related)'],
+        [{ constructor: { mmrLambda: 0.5 } }, 'unknown surface "constructor": it would never apply (known: default, home, up_next, related)'],
+        [JSON.parse('{"prototype": {}}'), 'unknown surface "prototype": it would never apply (known: default, home, up_next, related)'],
         [{ home: { rules: [{ kind: "pin", itemId: "1", position: 0 }] } }, "home: rules[0]: a pin needs itemId and a position >= 1"],
         [{ home: { rules: [{ kind: "boost", match: {}, by: 1 }] } }, "home: rules[0]: match needs itemId, category or yearBefore"],
         [{ home: { rules: [{ kind: "shuffle" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
