@@ -365,6 +365,13 @@ describe("anonymous visitors", () => {
     );
     await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: forged }), token), 401, "invalid_token");
     await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: other }), token), 401, "invalid_token");
+    // The anon mark on a real user's id, signed with the right secret: neither a 30-day token nor an anonymous one to merge.
+    const marked = await signUserToken(
+      { sub: `victim-${user}`, aud: TEST_AUTH.audience, exp: Math.floor(Date.now() / 1000) + 20 * 86_400, anon: true },
+      { kid: TEST_AUTH.tokenKid, secret: TEST_AUTH.tokenSecret },
+    );
+    expect((await expectError(browserCall(`/v1/trending`, {}, marked), 401, "invalid_token")).error).toMatchObject({ reason: "anonymous_subject" });
+    await expectError(browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: marked }), token), 401, "invalid_token");
 
     const merged = await browserCall(`/v1/users/${user}/merge`, jsonInit("POST", { anonymousToken: anon.token }), token);
     expect(merged.status).toBe(200);

@@ -23,6 +23,17 @@ export async function signAnonymousToken(config: AuthConfig, userId: string, now
 export async function verifyAnonymousToken(config: AuthConfig, token: string, nowMs: number): Promise<string> {
   const check = await verifyUserToken(token, config.tokenKeys, { audience: config.audience, nowMs, maxLifetimeS: ANONYMOUS_TOKEN_LIFETIME_S });
   if (!check.ok) throw new AppError("invalid_token", `anonymousToken: ${check.message}`, { field: "anonymousToken", reason: check.problem });
-  if (!check.claims.anon) throw new AppError("invalid_token", "anonymousToken is not an anonymous id this service issued", { field: "anonymousToken" });
+  if (!isAnonymousClaim(check.claims))
+    throw new AppError("invalid_token", "anonymousToken is not an anonymous id this service issued", { field: "anonymousToken" });
   return check.claims.sub;
+}
+
+/**
+ * Whether claims are an anonymous id's as this Worker signs them: marked
+ * `anon` and naming an `anon_` id. The mark alone is not enough: a backend
+ * signing with the same secret could set it on a real user's token, which
+ * would then live 30 days and could be merged (and so emptied) into another user.
+ */
+export function isAnonymousClaim(claims: { sub: string; anon?: boolean }): boolean {
+  return claims.anon === true && claims.sub.startsWith(ANONYMOUS_ID_PREFIX);
 }

@@ -4,6 +4,7 @@ import { constantTimeEqual, hashSecretKey, SECRET_KEY_PREFIX } from "../../../sh
 import { AppError } from "../../../shared/errors";
 import { type AppEnv } from "../http/app-env";
 import { ANONYMOUS_TOKEN_LIFETIME_S, type AuthConfig, authConfig, MAX_USER_TOKEN_LIFETIME_S } from "./auth-config";
+import { ANONYMOUS_ID_PREFIX, isAnonymousClaim } from "./anonymous-id";
 import { enforceLimit } from "./rate-limit";
 import { verifyTokenMemoized } from "./verified-tokens";
 
@@ -39,6 +40,11 @@ export function authenticate() {
     if (bearer !== null) {
       const check = await verifyTokenMemoized(config, bearer, Date.now(), Math.max(MAX_USER_TOKEN_LIFETIME_S, ANONYMOUS_TOKEN_LIFETIME_S));
       if (!check.ok) throw new AppError("invalid_token", check.message, { reason: check.problem });
+      if (check.claims.anon === true && !isAnonymousClaim(check.claims)) {
+        throw new AppError("invalid_token", `a token marked anon must name an ${ANONYMOUS_ID_PREFIX} id this service issued, not "${check.claims.sub}"`, {
+          reason: "anonymous_subject",
+        });
+      }
       // The long lifetime is for the anonymous ids this Worker signs; a backend's tokens are short-lived.
       if (!check.claims.anon && check.claims.exp - Date.now() / 1000 > MAX_USER_TOKEN_LIFETIME_S + 30) {
         throw new AppError("invalid_token", `user tokens may expire at most ${MAX_USER_TOKEN_LIFETIME_S} s ahead`, { reason: "lifetime_too_long" });
