@@ -238,6 +238,8 @@ describe("admin refusals are unchanged by the schemas", () => {
       [
         [[], "policy config must be an object of surfaces"],
         [{ home: { mmrLambda: 2 } }, "home: mmrLambda must be a number from 0 to 1"],
+        [{ home: { explorationFrom: 2.5 } }, "home: explorationFrom must be an integer from 1 to 100"],
+        [{ default: { frequencyCap: 1.5 } }, "default: frequencyCap must be an integer from 0 to 1000"],
         [{ default: { nope: 1 } }, 'default: unknown policy field "nope"'],
         [{ default: { constructor: 1 } }, 'default: unknown policy field "constructor"'],
         [{ home: { rules: [{ kind: "constructor" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],

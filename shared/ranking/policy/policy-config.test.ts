@@ -40,4 +40,12 @@ describe("policyProblem", () => {
       expect(policyProblem({ rules: [{ kind: name }] }), name).toBe("rules[0]: kind must be pin, boost, bury or exclude");
     }
   });
+
+  it("takes counts and positions as integers only", () => {
+    expect(policyProblem({ maxPerCategory: 2, frequencyCap: 3, explorationFrom: 4, mmrLambda: 0.5, freshBoost: 0.25 })).toBeNull();
+    expect(policyProblem({ explorationFrom: 2.5 })).toBe("explorationFrom must be an integer from 1 to 100");
+    expect(policyProblem({ frequencyCap: 1.5 })).toBe("frequencyCap must be an integer from 0 to 1000");
+    expect(policyProblem({ maxPerCategory: 0.5 })).toBe("maxPerCategory must be an integer from 0 to 100");
+    expect(policyProblem({ mmrLambda: 2 })).toBe("mmrLambda must be a number from 0 to 1");
+  });
 });

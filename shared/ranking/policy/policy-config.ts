@@ -54,20 +54,22 @@ export function matches(match: RuleMatch, itemId: string, categories: readonly s
 export function policyProblem(value: unknown): string | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "policy must be an object";
   const p = value as Record<string, unknown>;
-  const ranges: Record<string, [number, number]> = {
-    mmrLambda: [0, 1],
-    maxPerCategory: [0, 100],
-    freshBoost: [-10, 10],
-    frequencyCap: [0, 1000],
-    explorationRate: [0, 1],
-    explorationFrom: [1, 100],
+  // [min, max, integer]: counts and positions are whole numbers (a cap of 1.5 impressions, slot 2.5, mean nothing).
+  const ranges: Record<string, [number, number, boolean]> = {
+    mmrLambda: [0, 1, false],
+    maxPerCategory: [0, 100, true],
+    freshBoost: [-10, 10, false],
+    frequencyCap: [0, 1000, true],
+    explorationRate: [0, 1, false],
+    explorationFrom: [1, 100, true],
   };
   for (const [key, v] of Object.entries(p)) {
     if (key === "rules") continue;
     // Own keys only: `constructor` or `toString` are not fields because every object inherits them.
     if (!Object.hasOwn(ranges, key)) return `unknown policy field "${key}"`;
-    const range = ranges[key]!;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < range[0] || v > range[1]) return `${key} must be a number from ${range[0]} to ${range[1]}`;
+    const [min, max, integer] = ranges[key]!;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
+      return `${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`;
   }
   if (p.rules !== undefined) {
     if (!Array.isArray(p.rules) || p.rules.length > 100) return "rules must be an array of at most 100 rules";
