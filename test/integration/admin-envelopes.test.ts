@@ -247,6 +247,8 @@ describe("admin refusals are unchanged by the schemas", () => {
         [{ constructor: { mmrLambda: 0.5 } }, 'unknown surface "constructor": it would never apply (known: default, home, up_next, related)'],
         [JSON.parse('{"prototype": {}}'), 'unknown surface "prototype": it would never apply (known: default, home, up_next, related)'],
         [{ home: { rules: [{ kind: "pin", itemId: "1", position: 0 }] } }, "home: rules[0]: a pin needs itemId and a position >= 1"],
+        [{ home: { rules: [{ kind: "pin", itemId: "../../x y", position: 1 }] } }, `home: rules[0]: a pin's itemId must be ${ID_RULE}`],
+        [{ home: { rules: [{ kind: "bury", match: { itemId: "../../x y" }, by: 1 }] } }, `home: rules[0]: match.itemId must be ${ID_RULE}`],
         [{ home: { rules: [{ kind: "boost", match: {}, by: 1 }] } }, "home: rules[0]: match needs itemId, category or yearBefore"],
         [{ home: { rules: [{ kind: "shuffle" }] } }, "home: rules[0]: kind must be pin, boost, bury or exclude"],
       ],

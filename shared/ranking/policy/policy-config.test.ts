@@ -48,4 +48,14 @@ describe("policyProblem", () => {
     expect(policyProblem({ maxPerCategory: 0.5 })).toBe("maxPerCategory must be an integer from 0 to 100");
     expect(policyProblem({ mmrLambda: 2 })).toBe("mmrLambda must be a number from 0 to 1");
   });
+
+  it("holds the item ids of pins and matches to the id rule", () => {
+    const rule = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+    expect(policyProblem({ rules: [{ kind: "pin", itemId: "../../x y", position: 1 }] })).toBe(`rules[0]: a pin's itemId must be ${rule}`);
+    for (const kind of ["boost", "bury"]) {
+      expect(policyProblem({ rules: [{ kind, match: { itemId: "a/b" }, by: 1 }] })).toBe(`rules[0]: match.itemId must be ${rule}`);
+    }
+    expect(policyProblem({ rules: [{ kind: "exclude", match: { itemId: "x".repeat(129) } }] })).toBe(`rules[0]: match.itemId must be ${rule}`);
+    expect(policyProblem({ rules: [{ kind: "pin", itemId: "tt0111161:v2@us", position: 1 }] })).toBeNull();
+  });
 });

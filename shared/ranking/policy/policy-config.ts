@@ -1,3 +1,5 @@
+import { ID_RULE, isValidId } from "../../ids";
+
 /** Which items a business rule applies to. */
 export interface RuleMatch {
   itemId?: string;
@@ -98,6 +100,7 @@ function ruleProblem(r: unknown): string | null {
   if (rule.kind === "pin") {
     if (typeof rule.itemId !== "string" || rule.itemId.length === 0 || !Number.isInteger(rule.position) || (rule.position as number) < 1)
       return "a pin needs itemId and a position >= 1";
+    if (!isValidId(rule.itemId)) return `a pin's itemId must be ${ID_RULE}`;
     return null;
   }
   const problem = matchProblem(rule.match);
@@ -112,7 +115,7 @@ function matchProblem(m: unknown): string | null {
   const unknown = Object.keys(match).find((key) => key !== "itemId" && key !== "category" && key !== "yearBefore");
   if (unknown) return `unknown match field "${unknown}"`;
   if (match.itemId === undefined && match.category === undefined && match.yearBefore === undefined) return "match needs itemId, category or yearBefore";
-  if (match.itemId !== undefined && (typeof match.itemId !== "string" || match.itemId.length === 0)) return "match.itemId must be a non-empty string";
+  if (match.itemId !== undefined && !isValidId(match.itemId)) return `match.itemId must be ${ID_RULE}`;
   if (match.category !== undefined && (typeof match.category !== "string" || match.category.length === 0)) return "match.category must be a non-empty string";
   if (match.yearBefore !== undefined && !Number.isInteger(match.yearBefore)) return "match.yearBefore must be an integer year";
   return null;
