@@ -42,6 +42,46 @@ describe("covisitSignals", () => {
   });
 });
 
+describe("items and categories Object.prototype also names", () => {
+  const names = ["constructor", "__proto__", "toString"];
+  const named = wholeItemLookup(
+    decodeItemTable(
+      encodeItemTable(
+        names.map((itemId, i) => ({ itemId, categories: [i], year: null, popularity: 3 - i, available: true })),
+        names.length,
+      ).bytes,
+    ),
+  );
+  const at = (id: string) => named.rowOf(id);
+
+  it("get their own co-visitation signals, and nothing lands on Object", () => {
+    const neighbours = () => ({ items: Uint32Array.from(names.map(at)), scores: Float32Array.from([0.5, 0.25, 0.125]) });
+    const out = covisitSignals(
+      named,
+      neighbours,
+      [{ row: at("toString"), weight: 2 }],
+      names.map((itemId) => ({ itemId, sources: {} })),
+    );
+    expect(Object.keys(out).sort()).toEqual([...names].sort());
+    expect(Object.hasOwn(out, "__proto__") && out.__proto__).toEqual({ strength: 0.5, recent: 0.25, links: 1 });
+    expect(Object.hasOwn(out, "constructor") && out.constructor).toEqual({ strength: 1, recent: 0.5, links: 1 });
+    expect(Object.hasOwn(Object, "strength")).toBe(false);
+  });
+
+  it("get their own category gaps", () => {
+    const gaps = categoryGaps(
+      named,
+      names,
+      ["toString", "constructor", "__proto__"].map((id) => ({ row: at(id) })),
+    );
+    expect(Object.entries(gaps)).toEqual([
+      ["toString", 0],
+      ["constructor", 1],
+      ["__proto__", 2],
+    ]);
+  });
+});
+
 describe("categoryGaps", () => {
   it("gives each category the position of the most recent history item that has it", () => {
     // m4 is Drama (4 % 3 = 1), m3 Action, m7 Drama, m5 Comedy.

@@ -1,4 +1,5 @@
 import { categoriesOf, type ItemLookup } from "../catalog/item-lookup";
+import { dataRecord } from "../data-record";
 import { type Candidate, type CovisitSignal, RECENT_SEEDS } from "../ranking/candidate";
 
 type Neighbours = (row: number) => { items: Uint32Array; scores: Float32Array };
@@ -16,7 +17,7 @@ export function covisitSignals(
   history: readonly { row: number; weight: number }[],
   candidates: readonly Candidate[],
 ): Record<string, CovisitSignal> {
-  const out: Record<string, CovisitSignal> = {};
+  const out = dataRecord<CovisitSignal>();
   if (!neighbours || history.length === 0) return out;
   const byRow = new Map<number, string>();
   for (const c of candidates) {
@@ -39,7 +40,7 @@ export function covisitSignals(
 
 /** Category -> position of the most recent history item (most recent first) that has it. */
 export function categoryGaps(table: ItemLookup, categoryNames: readonly string[], history: readonly { row: number }[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dataRecord<number>();
   history.forEach((h, k) => {
     for (const c of categoriesOf(table, h.row)) {
       const name = categoryNames[c];

@@ -68,6 +68,18 @@ describe("featureRow", () => {
     expect(at(r, "category_count")).toBe(0);
   });
 
+  it("reads no Object.prototype property as a user signal, for items and categories so named", () => {
+    const f: ItemFacts = { ...facts, itemId: "constructor", categories: ["constructor", "toString"] };
+    const c: UserContext = { ...ctx, affinities: {}, impressionCounts: {}, covisitWith: {}, categoryGap: {} };
+    for (const itemId of ["constructor", "toString", "__proto__"]) {
+      const r = row({ itemId, sources: { ann: 1 } }, { ...f, itemId }, c);
+      expect([...r].every(Number.isFinite)).toBe(true);
+      expect([at(r, "times_shown"), at(r, "affinity_max"), at(r, "affinity_mean")]).toEqual([0, 0, 0]);
+      expect([at(r, "covisit_strength"), at(r, "covisit_recent"), at(r, "covisit_links")]).toEqual([0, 0, 0]);
+      expect([at(r, "category_gap"), at(r, "category_unmet")]).toEqual([0, 1]);
+    }
+  });
+
   it("ranks candidates within each source of the request", () => {
     const candidates: Candidate[] = [
       { itemId: "a", sources: { ann: 0.1, covisit: 2 } },

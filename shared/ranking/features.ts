@@ -1,4 +1,5 @@
 import { type Candidate, type ItemFacts, SOURCES, type UserContext } from "./candidate";
+import { ownValue } from "../data-record";
 import { sourceRanks } from "./source-ranks";
 
 /**
@@ -129,17 +130,17 @@ export function featureRow(
     const positiveMass = positiveAffinityMass(ctx.affinities);
     affinityMax = -Infinity;
     for (const category of categories) {
-      const a = ctx.affinities[category] ?? 0;
+      const a = ownValue(ctx.affinities, category) ?? 0;
       affinityMax = Math.max(affinityMax, a);
       affinitySum += a;
       if (a > 0 && positiveMass > 0) shareMax = Math.max(shareMax, a / positiveMass);
       if (ctx.declaredCategories.includes(category)) declared++;
-      gap = Math.min(gap, ctx.categoryGap?.[category] ?? Infinity);
+      gap = Math.min(gap, ownValue(ctx.categoryGap, category) ?? Infinity);
     }
   }
   const year = facts?.year ?? null;
   const ageDecades = year === null ? 0 : clamp((new Date(ctx.nowMs).getUTCFullYear() - year) / 10, 0, 10);
-  const covisit = ctx.covisitWith?.[candidate.itemId];
+  const covisit = ownValue(ctx.covisitWith, candidate.itemId);
   const t = base + TAIL;
   out[t] = sourceCount;
   out[t + 1] = Math.log1p(Math.max(0, facts?.popularity ?? 0));
@@ -151,7 +152,7 @@ export function featureRow(
   out[t + 7] = categories.length;
   out[t + 8] = ageDecades;
   out[t + 9] = year === null ? 1 : 0;
-  out[t + 10] = Math.log1p(Math.max(0, ctx.impressionCounts[candidate.itemId] ?? 0));
+  out[t + 10] = Math.log1p(Math.max(0, ownValue(ctx.impressionCounts, candidate.itemId) ?? 0));
   out[t + 11] = Math.log1p(Math.max(0, ctx.historyLength));
   out[t + 12] = facts?.fresh ? 1 : 0;
   out[t + 13] = list.lightRank[at] ?? 0;
@@ -198,10 +199,7 @@ export function slog(x: number): number {
 
 function positiveAffinityMass(affinities: Record<string, number>): number {
   let mass = 0;
-  for (const key in affinities) {
-    const a = affinities[key]!;
-    if (a > 0) mass += a;
-  }
+  for (const a of Object.values(affinities)) if (a > 0) mass += a;
   return mass;
 }
 

@@ -54,6 +54,16 @@ describe("impression table", () => {
     expect(impressionCountsOf(EMPTY_IMPRESSIONS, asked)).toEqual({});
   });
 
+  it("gives counts keyed by item ids Object.prototype also names as plain data", () => {
+    const counts = new Map([
+      ["__proto__", 2],
+      ["constructor", 3],
+    ]);
+    const out = impressionCountsOf(tableOf(counts), ["__proto__", "constructor", "toString"]);
+    expect(Object.entries(out)).toEqual([...counts]);
+    expect(out.toString).toBeUndefined();
+  });
+
   it("is a bare buffer of the items, so structured clone copies nothing else", () => {
     const table = buildImpressionTable([{ hash: 1, count: 1 }], 4);
     expect(table.byteLength).toBe(8);

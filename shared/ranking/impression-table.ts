@@ -1,4 +1,5 @@
 import { fnv1a32 } from "../fnv1a";
+import { dataRecord } from "../data-record";
 
 /**
  * A user's impression counts in the form the Durable Object sends with each
@@ -47,9 +48,9 @@ export function impressionCount(table: ImpressionTable, itemId: string): number 
   return lo < table.length && table[lo]! < low + COUNT_SPAN ? table[lo]! - low : 0;
 }
 
-/** The counts of `itemIds` that were shown, as the ranking code takes them. */
+/** The counts of `itemIds` that were shown, as the ranking code takes them (keyed by item id, without a prototype). */
 export function impressionCountsOf(table: ImpressionTable, itemIds: Iterable<string>): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dataRecord<number>();
   if (table.length === 0) return out;
   for (const itemId of itemIds) {
     const n = impressionCount(table, itemId);

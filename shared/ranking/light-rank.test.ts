@@ -20,6 +20,27 @@ describe("light ranking", () => {
     expect(scores[2]).toBeCloseTo(-0.5, 12);
   });
 
+  it("scores an item whose id or category Object.prototype also names like any other item", () => {
+    const ids = ["plain", "constructor", "toString", "__proto__", "valueOf"];
+    const facts = new Map(
+      ids.map((id) => [
+        id,
+        { itemId: id, title: id, categories: id === "plain" ? ["p"] : [id, "hasOwnProperty"], year: null, popularity: 3, available: true, fresh: false },
+      ]),
+    );
+    // Equal source scores standardize to 0 each (ranks would break the tie by position).
+    const weights = { ...DEFAULT_LIGHT_WEIGHTS, normalize: "zscore" as const };
+    expect(weights.affinity * weights.perImpression).not.toBe(0);
+    const scores = lightScores(
+      ids.map((itemId) => ({ itemId, sources: { ann: 1 } })),
+      facts,
+      user,
+      weights,
+    );
+    expect([...scores].every(Number.isFinite)).toBe(true);
+    expect(new Set(scores).size).toBe(1);
+  });
+
   it("validates weights shipped in a manifest", () => {
     expect(lightWeightsProblem(DEFAULT_LIGHT_WEIGHTS)).toBeNull();
     expect(lightWeightsProblem({ ...DEFAULT_LIGHT_WEIGHTS, normalize: "zscore" })).toBeNull();

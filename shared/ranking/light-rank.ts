@@ -1,4 +1,5 @@
 import { type Candidate, type ItemFacts, type Source, SOURCES, type UserContext } from "./candidate";
+import { ownValue } from "../data-record";
 import { sourceRanks } from "./source-ranks";
 
 /**
@@ -80,11 +81,11 @@ export function lightScores(
       s += weights.popularity * Math.log1p(f.popularity);
       // Mean over the item's categories, so a disliked category pulls down too.
       let sum = 0;
-      for (const cat of f.categories) sum += Math.tanh((user.affinities[cat] ?? 0) / 10);
+      for (const cat of f.categories) sum += Math.tanh((ownValue(user.affinities, cat) ?? 0) / 10);
       if (f.categories.length > 0) s += (weights.affinity * sum) / f.categories.length;
       if (f.categories.some((cat) => declared.has(cat))) s += weights.declaredCategory;
     }
-    s -= weights.perImpression * (user.impressionCounts[c.itemId] ?? 0);
+    s -= weights.perImpression * (ownValue(user.impressionCounts, c.itemId) ?? 0);
     scores[i] = s;
   });
   return scores;

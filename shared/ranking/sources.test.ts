@@ -60,6 +60,17 @@ describe("candidate sources, each alone", () => {
     expect(categoryItems(popular, [], 5)).toEqual([]);
   });
 
+  it("content matches read only the categories the popular blob lists, whatever they are called", () => {
+    const popular = JSON.parse(
+      JSON.stringify({ asOf: "", halfLifeDays: 1, items: [{ itemId: "p1", title: "p1", categories: [], score: 1 }], byCategory: {} }).replace(
+        '"byCategory":{}',
+        '"byCategory":{"__proto__":[0]}',
+      ),
+    ) as PopularBlob;
+    const interests = ["constructor", "toString", "__proto__"].map((category) => ({ category, weight: 1 }));
+    expect(categoryItems(popular, interests, 5)).toEqual([{ itemId: "p1", score: 1 }]);
+  });
+
   it("popular falls back to the manifest's bare list", () => {
     expect(popularItems(null, ["x", "y", "z"], 2)).toEqual([
       { itemId: "x", score: 3 },

@@ -1,3 +1,4 @@
+import { ownValue } from "../data-record";
 import { type PopularBlob } from "../index-format/popular";
 import { type SourceProposal } from "./merge-candidates";
 
@@ -52,9 +53,10 @@ export function covisitRows(
  * declaration), so the strongest interest leads without taking every slot.
  */
 export function categoryItems(popular: PopularBlob, categories: readonly { category: string; weight: number }[], limit: number): Items {
-  const lists = categories
-    .filter((c) => c.weight > 0 && popular.byCategory[c.category])
-    .map((c) => ({ ...c, positions: popular.byCategory[c.category]!, next: 0, credit: 0 }));
+  const lists = categories.flatMap((c) => {
+    const positions = ownValue(popular.byCategory, c.category);
+    return c.weight > 0 && positions ? [{ ...c, positions, next: 0, credit: 0 }] : [];
+  });
   const total = lists.reduce((s, c) => s + c.weight, 0);
   const out: Items = [];
   const taken = new Set<string>();

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type RecommendedItem } from "../../shared/ranking/recommended-item";
 import { readConfigSnapshot } from "../../worker/src/config/config-store";
 import { forgetRecentLists, listCacheKey } from "../../worker/src/list-cache/list-cache";
-import { adminCall, call, freshUser, jsonInit, pollUntil, postEvents, publishDemo, versionBlobKey } from "./fixtures";
+import { adminCall, call, catalogRow, freshUser, jsonInit, pollUntil, postEvents, publishDemo, versionBlobKey } from "./fixtures";
 
 interface RecsBody {
   indexVersion: string;
@@ -152,6 +152,34 @@ describe("GET /v1/recommendations", () => {
       await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }));
       await adminCall("/admin/config/editorial", jsonInit("PUT", {}));
     }
+  });
+
+  it("scores and titles items whose ids Object.prototype also names (constructor, toString, __proto__), fresh and from the cached list", async () => {
+    const ids = ["constructor", "toString", "__proto__"];
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: ids.map((id) => catalogRow(id)) }))).status).toBe(200);
+    expect((await adminCall("/admin/config/editorial", jsonInit("PUT", { home: { default: ids } }))).status).toBe(200);
+    try {
+      const user = freshUser();
+      for (const cache of ["miss", "hit"]) {
+        const res = await recs(`user_id=${user}&limit=10`);
+        expect(res.headers.get("X-Cache")).toBe(cache);
+        const items = (await res.json<RecsBody>()).items;
+        for (const id of ids) expect(items.find((i) => i.itemId === id)).toMatchObject({ title: `Title ${id}`, score: expect.any(Number) });
+      }
+    } finally {
+      await adminCall("/admin/config/editorial", jsonInit("PUT", {}));
+    }
+  });
+
+  it("serves a user whose interests are categories Object.prototype also names, which the index does not list", async () => {
+    const categories = ["constructor", "toString", "__proto__"];
+    const items = categories.map((category) => catalogRow(`cat-${category}`, { categories: [category] }));
+    expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items }))).status).toBe(200);
+    const user = freshUser();
+    expect((await postEvents(items.map((item, n) => event(user, item.itemId, n)))).status).toBe(200);
+    const res = await recs(`user_id=${user}&limit=10`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await res.json<RecsBody>()).items).toHaveLength(10);
   });
 
   it("leaves out items shown as often as the frequency cap, by the counts the session keeps", async () => {

@@ -9,6 +9,7 @@ import { withBudget } from "../../../shared/funnel/budget";
 import { type FunnelHead } from "../../../shared/funnel/ports";
 import { loadFunnelHead, titlesOfRows } from "../index-store/funnel-store";
 import { type ItemLookup } from "../../../shared/catalog/item-lookup";
+import { dataRecord, ownValue } from "../../../shared/data-record";
 
 /** Wall-clock budget (ms) of a page's title lookups. */
 const TITLES_BUDGET_MS = 200;
@@ -40,8 +41,9 @@ export async function renderPage(
     ...entries.flatMap((e) => (e.becauseOf ? [e.becauseOf] : [])),
     ...(req.contextItemId ? [req.contextItemId] : []),
   ];
+  // Own keys only: an item may be called "constructor" or "__proto__".
   const known = from.titles;
-  const ids = wanted.filter((id) => !(id in known));
+  const ids = wanted.filter((id) => !Object.hasOwn(known, id));
   const read = await timing.measure("titles", () =>
     withBudget("titles", TITLES_BUDGET_MS, async () => {
       if (ids.length === 0) return new Map<string, string>();
@@ -54,12 +56,12 @@ export async function renderPage(
     }),
   );
   if (!read.ok) degraded.push(read.degraded);
-  const titles: Record<string, string> = {};
+  const titles = dataRecord<string>();
   for (const id of wanted) {
-    const title = known[id] ?? (read.ok ? read.value.get(id) : undefined);
+    const title = ownValue(known, id) ?? (read.ok ? read.value.get(id) : undefined);
     if (title) titles[id] = title;
   }
-  const titleOf = (id: string) => titles[id] ?? null;
+  const titleOf = (id: string) => ownValue(titles, id) ?? null;
   const items = entries.map((e, i) => ({
     itemId: e.itemId,
     title: titleOf(e.itemId),
