@@ -69,16 +69,54 @@ export const HISTORY_DIGEST_TTL_S = 400 * 86_400;
  */
 export const mergedIdsKey = (userId: string): string => `um:${userId}`;
 
+/**
+ * An id as one part of a compound key (one with several ids, or an id then
+ * more): `%` is written `%25` and `:`, the separator, `%3A`. So a part never
+ * holds a separator, two ids never give one key (user `a:b` with event `c`
+ * against user `a` with event `b:c`), and a user's SCAN pattern never reaches
+ * into another user's keys. Ids hold no `%` (shared/ids.ts), so an id without
+ * `:` is written as itself: keys of such ids are what they were before the
+ * escape. Keys of one id after a fixed prefix (`ut:<id>`, `imp:` aside) need
+ * no escape and take the id as it is.
+ */
+export const keyPart = (id: string): string => id.replaceAll("%", "%25").replaceAll(":", "%3A");
+
+/**
+ * Text taken literally in a SCAN MATCH pattern: Redis glob's `* ? [ ] \`
+ * escaped with a backslash. Ids hold none of them today (shared/ids.ts);
+ * this keeps a pattern exact should that change.
+ */
+const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, "\\$&");
+
 export const hourBucket = (timestampMs: number): number => Math.floor(timestampMs / 3_600_000);
+/** An hour's trending counts; `region` is a two-letter code or `global` (never a `:`), `bucket` an hourBucket. */
 export const trendingKey = (region: string, bucket: number): string => `trending:${region}:${bucket}`;
-export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${userId}:${itemId}`;
-export const trendingOnceKeyPattern = (userId: string): string => `trending:once:${userId}:*`;
+export const trendingOnceKey = (userId: string, itemId: string): string => `trending:once:${keyPart(userId)}:${keyPart(itemId)}`;
+/** SCAN MATCH pattern of exactly `userId`'s trendingOnceKey keys. */
+export const trendingOnceKeyPattern = (userId: string): string => `trending:once:${globLiteral(keyPart(userId))}:*`;
 /** Event ids are the user's own: two users may use the same id without one silently dropping the other. */
-export const eventDedupeKey = (userId: string, eventId: string): string => `event:seen:${userId}:${eventId}`;
-export const eventDedupeKeyPattern = (userId: string): string => `event:seen:${userId}:*`;
-export const impressionKey = (impressionId: string): string => `imp:${impressionId}`;
+export const eventDedupeKey = (userId: string, eventId: string): string => `event:seen:${keyPart(userId)}:${keyPart(eventId)}`;
+/** SCAN MATCH pattern of exactly `userId`'s eventDedupeKey keys. */
+export const eventDedupeKeyPattern = (userId: string): string => `event:seen:${globLiteral(keyPart(userId))}:*`;
+/**
+ * An impression's hash (variant, region, user, items, experiments). The id is
+ * escaped so that no id sent with an event names a credit marker below
+ * (`imp:` then no `:` is a hash; `imp:` then `:` a marker). The Worker's ids
+ * are UUIDs, written as they are.
+ */
+export const impressionKey = (impressionId: string): string => `imp:${keyPart(impressionId)}`;
+/** Marks an impression's item credited for one event type (once per impression, item and type). */
+export const impressionCreditKey = (impressionId: string, type: string, itemId: string): string =>
+  `${impressionKey(impressionId)}:credited:${keyPart(type)}:${keyPart(itemId)}`;
+/**
+ * The legacy per-variant counters of one region (a hash). A variant label
+ * (`default`, `holdout`, `experiment=variant` joined by `+`) may hold `:`; the
+ * region never does (a two-letter code or `global`), so the last `:` parts
+ * the two and no two pairs give one key.
+ */
 export const experimentCounterKey = (variant: string, region: string): string => `exp:${variant}:${region}`;
-export const userFeatureKeyPattern = (userId: string): string => `user:${userId}:*`;
+/** SCAN MATCH pattern of exactly `userId`'s `user:<id>:<feature>` keys. */
+export const userFeatureKeyPattern = (userId: string): string => `user:${globLiteral(keyPart(userId))}:*`;
 
 /**
  * Per-user attribution of one experiment (a hash): field `<user>` holds

@@ -7,6 +7,8 @@ import {
   eventDedupeKey,
   hourBucket,
   IMPRESSION_TTL_S,
+  impressionCreditKey,
+  impressionKey,
   TRENDING_BUCKET_TTL_S,
   TRENDING_ONCE_TTL_S,
   trendingKey,
@@ -38,13 +40,15 @@ export interface OutboxEvent {
  * stream entry's id joins the user's trail (userTrailKey), for erasure.
  * KEYS: stream, then per event (dedupe, trending-region, trending-global, trending-once).
  * ARGV: maxlen, dedupe ttl, trending ttl, trending-once ttl, impression ttl,
- * activity ttl, then per event (item id, payload, impression id, type, user id).
+ * activity ttl, then per event (item id, payload, impression hash key or '',
+ * type, user id, the impression's credit key for this type and item or '').
+ * Every key that joins ids is built by redis-keys.ts (ids escaped), not here.
  */
 const FORWARD_SCRIPT = `
 local delivered = 0
-local n = (#ARGV - 6) / 5
+local n = (#ARGV - 6) / 6
 for i = 0, n - 1 do
-  local a = 7 + i * 5
+  local a = 7 + i * 6
   local k = 2 + i * 4
   if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[2]) then
     local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[a + 1])
@@ -59,9 +63,9 @@ for i = 0, n - 1 do
       end
     end
     if ARGV[a + 2] ~= '' then
-      local imp = redis.call('HMGET', 'imp:' .. ARGV[a + 2], 'variant', 'region', 'userId', 'items', 'x')
+      local imp = redis.call('HMGET', ARGV[a + 2], 'variant', 'region', 'userId', 'items', 'x')
       if imp[1] and imp[3] == ARGV[a + 4] and imp[4] and string.find(imp[4], '"' .. ARGV[a] .. '"', 1, true) then
-        if redis.call('SET', 'imp:' .. ARGV[a + 2] .. ':credited:' .. ARGV[a + 3] .. ':' .. ARGV[a], '1', 'NX', 'EX', ARGV[5]) then
+        if redis.call('SET', ARGV[a + 5], '1', 'NX', 'EX', ARGV[5]) then
           redis.call('HINCRBY', 'exp:' .. imp[1] .. ':' .. imp[2], 'ev:' .. ARGV[a + 3], 1)
           if imp[5] then
             for e in string.gmatch(imp[5], '[^,]+') do
@@ -103,12 +107,14 @@ export async function forwardEvents(redis: Redis, items: OutboxEvent[]): Promise
       trendingKey("global", bucket),
       trendingOnceKey(event.userId, event.itemId),
     );
+    const impression = event.impressionId;
     args.push(
       event.itemId,
       JSON.stringify({ ...event, region, ...(sessionVersion === undefined ? {} : { sessionVersion }) }),
-      event.impressionId ?? "",
+      impression === undefined ? "" : impressionKey(impression),
       event.type,
       event.userId,
+      impression === undefined ? "" : impressionCreditKey(impression, event.type, event.itemId),
     );
   }
   return Number(await redis.eval(FORWARD_SCRIPT, keys, args));

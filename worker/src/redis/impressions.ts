@@ -7,6 +7,7 @@ import {
   IMPRESSION_STREAM_KEY,
   IMPRESSION_STREAM_MAX_LEN,
   IMPRESSION_TTL_S,
+  impressionKey,
   USER_ACTIVITY_TTL_S,
   USER_TRAIL_TTL_S,
 } from "../../../shared/online/redis-keys";
@@ -25,14 +26,16 @@ export type { ExposureAssignment, ImpressionRecord } from "../../../shared/exper
  * the user's trail (userTrailKey), for erasure. An impression id already
  * written is skipped, so a write retried (from a user's outbox) counts once.
  * ARGV: now, impression ttl, stream maxlen, activity ttl, then per impression
- * (id, user, label, region, surface, items, log payload, exposures as lines "experiment|variant|region|latency bucket|degraded").
+ * (id, user, label, region, surface, items, log payload, exposures as lines
+ * "experiment|variant|region|latency bucket|degraded", the impression's hash
+ * key: impressionKey, so the key is built in one place).
  */
 const EXPOSURE_SCRIPT = `
 local now = ARGV[1]
-for i = 0, (#ARGV - 4) / 8 - 1 do
-  local a = 4 + i * 8
-  local imp, user, label, region = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  if redis.call('EXISTS', 'imp:' .. imp) == 0 then
+for i = 0, (#ARGV - 4) / 9 - 1 do
+  local a = 4 + i * 9
+  local imp, user, label, region, impKey = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 9]
+  if redis.call('EXISTS', impKey) == 0 then
     local ids = {}
     for line in string.gmatch(ARGV[a + 8], '[^\\n]+') do
       local e, v, r, t, d = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
@@ -48,8 +51,8 @@ for i = 0, (#ARGV - 4) / 8 - 1 do
       redis.call('HINCRBY', xg, v .. '|t:' .. t, 1)
       if d == '1' then redis.call('HINCRBY', xg, v .. '|deg', 1) end
     end
-    redis.call('HSET', 'imp:' .. imp, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
-    redis.call('EXPIRE', 'imp:' .. imp, ARGV[2])
+    redis.call('HSET', impKey, 'variant', label, 'region', region, 'userId', user, 'surface', ARGV[a + 5], 'items', ARGV[a + 6], 'x', table.concat(ids, ','))
+    redis.call('EXPIRE', impKey, ARGV[2])
     local sid = redis.call('XADD', '${IMPRESSION_STREAM_KEY}', 'MAXLEN', '~', ARGV[3], '*', 'impression', ARGV[a + 7])
     redis.call('RPUSH', 'ut:' .. user, 'i ' .. sid, 'h ' .. imp)
     redis.call('EXPIRE', 'ut:' .. user, ${USER_TRAIL_TTL_S})
@@ -76,6 +79,7 @@ export async function writeImpressions(redis: Redis, records: ImpressionRecord[]
       JSON.stringify(r.itemIds),
       JSON.stringify({ ...r, timestampMs: r.timestampMs ?? nowMs }),
       r.experiments.map((x) => `${x.experimentId}|${x.variant}|${x.region}|${bucket}|${r.degraded ? 1 : 0}`).join("\n"),
+      impressionKey(r.impressionId),
     );
   }
   await redis.eval(EXPOSURE_SCRIPT, [], args);

@@ -52,6 +52,8 @@ export async function eraseUserInRedis(redis: Redis, userId: string, tag: string
   for (const part of chunks(byKind("i"))) out.impressionLogEntries += await redis.xdel(IMPRESSION_STREAM_KEY, part);
   for (const part of chunks(byKind("h").map(impressionKey))) out.impressionRecords += await redis.del(...part);
 
+  // The patterns match this user's keys only (ids are escaped in keys, redis-keys.ts keyPart). A key written
+  // before that escape, of an id with ":" (`event:seen:a:b:c`), can still match `a`'s; those expire within EVENT_DEDUPE_TTL_S.
   for (const match of [eventDedupeKeyPattern(userId), trendingOnceKeyPattern(userId)]) {
     await scanKeys(redis, match, async (keys) => {
       out.userKeys += await redis.del(...keys);
