@@ -18,6 +18,13 @@ const OVERRIDE_KNOBS = new Set(["indexVersion", "lightWeights", "heavyRanker", "
 const REGION_KEY = /^([a-z]{2}|global|default)$/;
 const MAX_VARIANTS = 10;
 const MAX_QUOTA = 1000;
+/**
+ * Names every JavaScript object has (`constructor`, `toString`, `__proto__`,
+ * ...) and `prototype`: as an experiment or variant id, a lookup in a plain
+ * object finds the inherited value where the id has none, and the route's
+ * schema drops `__proto__`, `constructor` and `prototype` keys unseen.
+ */
+const isReservedName = (name: string) => Object.hasOwn(Object.prototype, name) || name === "prototype";
 /** Shares are percent with at most two decimals: whole basis points. */
 const toBasisPoints = (percent: number) => Math.round(percent * (BUCKETS / 100));
 
@@ -39,6 +46,7 @@ export function parseExperimentDefinition(body: unknown): ExperimentDefinition {
   for (const key of Object.keys(b)) if (!TOP_LEVEL.has(key)) fail("unknown_knob", `unknown field "${key}"`, key);
   if (!isValidId(b.id) || b.id.length > 64) fail("invalid_experiment", "id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -", "id");
   const id = b.id as string;
+  if (isReservedName(id)) fail("invalid_experiment", `id "${id}" is reserved (every JavaScript object has it); pick another`, "id");
   const name = b.name ?? id;
   if (typeof name !== "string" || name.length > 200) fail("invalid_experiment", "name must be a string of at most 200 characters", "name");
   const layer = b.layer ?? "default";
@@ -60,6 +68,7 @@ export function parseExperimentDefinition(body: unknown): ExperimentDefinition {
     if (!isValidId(vid) || vid.length > 32 || vid === "holdout" || vid === "default") {
       fail("invalid_experiment", `variant id "${vid}" must be 1-32 id characters and not "holdout" or "default"`, `variants.${vid}`);
     }
+    if (isReservedName(vid)) fail("invalid_experiment", `variant id "${vid}" is reserved (every JavaScript object has it); pick another`, `variants.${vid}`);
     return { id: vid, overrides: parseOverrides(overrides, `variants.${vid}`) };
   });
   const ids = variants.map((v) => v.id);

@@ -309,6 +309,27 @@ describe("admin refusals are unchanged by the schemas", () => {
         { id: "e-1", ...valid, allocation: { default: { a: 50, b: 40 } } },
         { code: "invalid_allocation", message: "allocation.default: shares sum to 90, not 100; nothing was stored", field: "allocation.default" },
       ],
+      // Names every object has: the schema's record dropped `constructor` unseen, so this read "needs 2 to 10 variants".
+      ...["constructor", "__proto__", "toString"].map((name): [unknown, Record<string, unknown>] => [
+        JSON.parse(`{"id": "e-1", "control": "a", "variants": {"a": {}, "${name}": {}}, "allocation": {"default": {"a": 50, "${name}": 50}}}`),
+        {
+          code: "invalid_experiment",
+          message: `variant id "${name}" is reserved (every JavaScript object has it); pick another; nothing was stored`,
+          field: `variants.${name}`,
+        },
+      ]),
+      [
+        { id: "constructor", ...valid },
+        { code: "invalid_experiment", message: 'id "constructor" is reserved (every JavaScript object has it); pick another; nothing was stored', field: "id" },
+      ],
+      [
+        { id: "e-1", ...valid, variants: { a: {}, b: { exploration: { policy: "constructor" } } } },
+        {
+          code: "invalid_experiment",
+          message: 'variants.b.exploration: exploration.policy must be "epsilon" or "softmax"; nothing was stored',
+          field: "variants.b.exploration",
+        },
+      ],
     ];
     for (const [body, error] of cases) {
       expect(await refusal(await adminCall("/admin/experiments", jsonInit("POST", body)))).toEqual({ status: 400, ...error });
@@ -334,6 +355,7 @@ describe("admin refusals are unchanged by the schemas", () => {
     }
     const listed = (await (await adminCall("/admin/experiments")).json()) as { experiments: { id: string }[] };
     expect(listed.experiments.map((e) => e.id)).not.toContain("e-1");
+    expect(listed.experiments.map((e) => e.id)).not.toContain("constructor");
   });
 });
 

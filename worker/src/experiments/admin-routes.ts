@@ -3,6 +3,7 @@ import { AppError } from "../../../shared/errors";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { assertNoOverlap, type ExperimentDefinition, indexVersionsOf, parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
 import { readManifest } from "../../../shared/index-format/index-reader";
+import { checkedAsSent } from "../../../shared/schema/checked-as-sent";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import {
@@ -47,7 +48,7 @@ export const experimentsAdmin = new Hono<AppEnv>()
     return c.json({ holdout });
   })
   .get("/", async (c) => c.json({ experiments: await listExperiments(c.env.DB), holdout: await readHoldout(c.env.DB) }))
-  .post("/", validJson(experimentBody, MAX_BODY_BYTES, experimentError), async (c) => {
+  .post("/", validJson(checkedAsSent(parseExperimentDefinition, experimentBody), MAX_BODY_BYTES, experimentError), async (c) => {
     const definition = await publishedAndFree(c.env, c.req.valid("json"));
     const experiment = newDraft(definition, Date.now());
     await saveExperiment(c.env.DB, experiment, "create", c.get("requestId"));
