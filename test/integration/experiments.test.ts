@@ -74,6 +74,29 @@ describe("experiments", () => {
     expect((await rawCall("/admin/experiments")).status).toBe(401);
   });
 
+  it("refuses an update whose body names another id, changing nothing", async () => {
+    expect((await create({ id: "keeps-id", ...regional })).status).toBe(201);
+    const res = await adminCall("/admin/experiments/keeps-id", jsonInit("PUT", { ...regional, id: "other-id", name: "renamed" }));
+    expect({ status: res.status, body: await res.json() }).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: "invalid_experiment",
+          message:
+            'the body\'s id "other-id" is not the path\'s "keeps-id": an experiment\'s id cannot change (send "keeps-id" or leave id out); nothing was stored',
+          field: "id",
+        },
+      },
+    });
+    const { experiment, audit } = await get("keeps-id");
+    expect(experiment.name).toBe("keeps-id");
+    expect(audit.map((a) => a.action)).toEqual(["create"]);
+    expect((await list()).map((e) => e.id)).not.toContain("other-id");
+    // Its own id, or none, is an update as before.
+    expect((await adminCall("/admin/experiments/keeps-id", jsonInit("PUT", { ...regional, id: "keeps-id", name: "renamed" }))).status).toBe(200);
+    expect((await get("keeps-id")).experiment.name).toBe("renamed");
+  });
+
   it("refuses bad configs with a 400 and a code, storing nothing", async () => {
     const before = await list();
     const cases: [object, string][] = [

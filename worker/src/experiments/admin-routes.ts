@@ -3,6 +3,7 @@ import { AppError } from "../../../shared/errors";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { assertNoOverlap, type ExperimentDefinition, indexVersionsOf, parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
 import { readManifest } from "../../../shared/index-format/index-reader";
+import { isObject } from "../../../shared/is-object";
 import { checkedAsSent } from "../../../shared/schema/checked-as-sent";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
@@ -58,20 +59,14 @@ export const experimentsAdmin = new Hono<AppEnv>()
     const experiment = await getExperiment(c.env.DB, c.req.valid("param").id);
     return c.json({ experiment, audit: await auditOf(c.env.DB, experiment.id) });
   })
-  /** Replaces a draft's definition; a running or stopped experiment cannot change (its users' assignments would). */
-  .put(
-    "/:id",
-    validParams(experimentParam, experimentParamError),
-    draftOnly(),
-    validJson(experimentUpdateBody, MAX_BODY_BYTES, experimentUpdateError),
-    async (c) => {
-      const current = await getExperiment(c.env.DB, c.req.valid("param").id);
-      const definition = await publishedAndFree(c.env, updatedDefinition(c.req.valid("json"), current.id));
-      const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
-      await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
-      return c.json({ experiment });
-    },
-  )
+  /** Replaces a draft's definition; a running or stopped experiment cannot change (its users' assignments would), nor can its id. */
+  .put("/:id", validParams(experimentParam, experimentParamError), draftOnly(), validUpdate(), async (c) => {
+    const current = await getExperiment(c.env.DB, c.req.valid("param").id);
+    const definition = await publishedAndFree(c.env, updatedDefinition(c.req.valid("json"), current.id));
+    const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
+    await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
+    return c.json({ experiment });
+  })
   .post("/:id/start", validParams(experimentParam, experimentParamError), async (c) => {
     const experiment = await transition(c.env, c.req.valid("param").id, "draft", "running", c.get("requestId"));
     return c.json({ experiment });
@@ -106,6 +101,30 @@ function draftOnly(): MiddlewareHandler<AppEnv> {
     if (current.status !== "draft")
       throw new AppError("experiment_conflict", `experiment "${current.id}" is ${current.status}: only drafts can change; nothing was stored`);
     await next();
+  };
+}
+
+/**
+ * A draft's new definition, checked as sent (the schema's records drop a
+ * variant named `constructor` unseen) with the path's id: a body naming
+ * another id is refused, not ignored. The schema is made per request, as
+ * the check needs the path.
+ */
+const updateBody = (pathId: string) =>
+  checkedAsSent((body) => {
+    if (isObject(body) && Object.hasOwn(body, "id") && body.id !== pathId) {
+      throw new AppError(
+        "invalid_experiment",
+        `the body's id ${JSON.stringify(body.id)} is not the path's "${pathId}": an experiment's id cannot change (send "${pathId}" or leave id out); nothing was stored`,
+        { field: "id" },
+      );
+    }
+    updatedDefinition(body as object, pathId);
+  }, experimentUpdateBody);
+
+function validUpdate(): ReturnType<typeof validJson<ReturnType<typeof updateBody>>> {
+  return async function validUpdate(c, next) {
+    return validJson(updateBody(c.req.param("id") ?? ""), MAX_BODY_BYTES, experimentUpdateError)(c, next);
   };
 }
 
