@@ -92,6 +92,10 @@ describe("experiments", () => {
     expect(experiment.name).toBe("keeps-id");
     expect(audit.map((a) => a.action)).toEqual(["create"]);
     expect((await list()).map((e) => e.id)).not.toContain("other-id");
+    // A variant named constructor: checked as sent, as on create (the schema's record dropped it unseen).
+    const constructorVariant = { control: "a", variants: { a: {}, constructor: {} }, allocation: { default: { a: 50, constructor: 50 } } };
+    const named = await adminCall("/admin/experiments/keeps-id", jsonInit("PUT", constructorVariant));
+    expect({ status: named.status, body: await named.json() }).toMatchObject({ status: 400, body: { error: { field: "variants.constructor" } } });
     // Its own id, or none, is an update as before.
     expect((await adminCall("/admin/experiments/keeps-id", jsonInit("PUT", { ...regional, id: "keeps-id", name: "renamed" }))).status).toBe(200);
     expect((await get("keeps-id")).experiment.name).toBe("renamed");
