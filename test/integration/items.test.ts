@@ -25,6 +25,27 @@ describe("catalog in D1", () => {
     expect([await versionOf("v1"), await versionOf("v2")]).toEqual(["v-next", "v-next"]);
   });
 
+  it("refuses a batch that names an item twice, naming it and both positions, and writes nothing", async () => {
+    const res = await adminCall(
+      "/admin/catalog/items",
+      jsonInit("POST", { items: [item("r0"), item("r1", { title: "One" }), item("r2"), item("r1", { title: "Two" })] }),
+    );
+    expect({ status: res.status, body: await res.json() }).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: "invalid_item",
+          message: 'items[3].itemId "r1" repeats items[1]: send each item once; nothing was written',
+          index: 3,
+          firstIndex: 1,
+          itemId: "r1",
+        },
+      },
+    });
+    const row = await env.DB.prepare("SELECT count(*) AS n FROM items WHERE item_id IN ('r0','r1','r2')").first<{ n: number }>();
+    expect(row?.n).toBe(0);
+  });
+
   it("writes nothing when any item of the request is invalid", async () => {
     for (const bad of [{ year: "1999" }, { blockedRegions: ["DE"] }, { colour: "red" }]) {
       const rejected = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("d1"), item("d2", bad)] }));

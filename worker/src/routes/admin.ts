@@ -129,8 +129,10 @@ export const admin = new Hono<AppEnv>()
     forgetCurrentPointer();
     return c.json(pointer);
   })
+  /** All or nothing: each item once (a repeat would leave the last copy silently). */
   .post("/catalog/items", validJson(catalogItemsBody, MAX_JSON_BYTES, catalogItemsError), async (c) => {
     const { items, indexVersion, catalogAsOf } = c.req.valid("json");
+    assertEachItemOnce(items);
     const publication = indexVersion ? { indexVersion, ...(catalogAsOf === undefined ? {} : { catalogAsOfMs: catalogAsOf }) } : null;
     const upserted = await upsertCatalogItems(c.env.DB, items, publication, Date.now());
     return c.json({ upserted });
@@ -188,6 +190,22 @@ export const admin = new Hono<AppEnv>()
     const regions = await readExperimentCountersByRegion(redis, variant).catch(unreachable);
     return c.json({ variant, region, counters: sumCounters(regions), regions });
   });
+
+/** 400 `invalid_item` naming the first item id a batch repeats and both its positions. */
+function assertEachItemOnce(items: readonly { itemId: string }[]): void {
+  const seen = new Map<string, number>();
+  for (const [index, { itemId }] of items.entries()) {
+    const first = seen.get(itemId);
+    if (first !== undefined) {
+      throw new AppError("invalid_item", `items[${index}].itemId "${itemId}" repeats items[${first}]: send each item once; nothing was written`, {
+        index,
+        firstIndex: first,
+        itemId,
+      });
+    }
+    seen.set(itemId, index);
+  }
+}
 
 /** Index versions a draft or running experiment's variant pins: garbage collection must spare them. */
 async function pinnedVersions(db: D1Database): Promise<string[]> {
