@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { calendarProblem } from "../calendar";
 import { ID_RULE, isValidId } from "../ids";
 import { wrongType } from "../schema/field-message";
 import { EVENT_TYPES, type EventType, type InteractionEvent, MAX_EVENTS_PER_BATCH, MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, RATING_RANGE } from "./event";
@@ -177,13 +178,25 @@ function validateContext(value: unknown): Record<string, string> | string {
   return out;
 }
 
-/** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone. */
+/** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone, of a real date and time. */
 function parseTimestamp(value: unknown): number | null {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : null;
   if (typeof value !== "string") return null;
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
+  if (!isRealDateTime(value)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/** Whether the date and time a text starts with survive a round trip through Date.UTC unchanged (an impossible one rolls over). */
+function isRealDateTime(text: string): boolean {
+  const [y, mo, d, h, mi, s] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/
+    .exec(text)!
+    .slice(1)
+    .map((part) => Number(part ?? 0));
+  const t = new Date(Date.UTC(2000, mo! - 1, d, h, mi, s));
+  t.setUTCFullYear(y!, mo! - 1, d);
+  return t.getUTCMonth() === mo! - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
 }
 
 /** Why a timestamp parseTimestamp refuses is refused: absent, of another type, or the rule it breaks. */
@@ -191,6 +204,9 @@ function timestampProblem(value: unknown): string {
   if (value === undefined) return "required; epoch milliseconds or an ISO-8601 date-time with a zone";
   if (typeof value === "number") return "epoch milliseconds must be a non-negative integer";
   if (typeof value !== "string") return wrongType("epoch milliseconds (a number) or an ISO-8601 date-time (a string)", value);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/.test(value) && calendarProblem(value) !== null) {
+    return `"${value}" is not a real date-time: ${calendarProblem(value)}`;
+  }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/.test(value)) return `"${value}" has no time zone: add Z for UTC or an offset such as +02:00`;
   if (/^\d{1,16}$/.test(value)) return "epoch milliseconds go as a JSON number, not a string";
   return "not an ISO-8601 date-time with a zone such as 2026-12-06T04:00:00Z";
@@ -213,6 +229,12 @@ const fieldValue = fc.oneof(
     "2026-11-21T11:00:00Z",
     "2026-11-21",
     "2026-13-45T00:00Z",
+    "2026-11-31T00:00:00Z",
+    "2026-12-05T24:00:00Z",
+    "2026-12-31T23:59:60Z",
+    "2026-02-29T12:00:00Z",
+    "2024-02-29T12:00:00Z",
+    "2026-11-31T00:00:00",
     "2026-11-21T11:00:00.123+02:00",
     "2026-11-21T11:00:00",
     "2026-11-21T11:00",

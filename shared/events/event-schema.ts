@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { calendarProblem } from "../calendar";
 import { isObject } from "../is-object";
 import { ID_PATTERN, ID_RULE, idFieldMessage } from "../ids";
 import { documentedAs } from "../schema/documented";
@@ -32,6 +33,8 @@ const optionalStringMessage = (rule: string) => fieldMessage({ missing: rule, ty
 function timestampProblem(value: unknown): string {
   if (typeof value === "number") return "epoch milliseconds must be a non-negative integer";
   const text = String(value);
+  const calendar = ISO_DATE_TIME.test(text) || ISO_LOCAL_DATE_TIME.test(text) ? calendarProblem(text) : null;
+  if (calendar !== null) return `"${text}" is not a real date-time: ${calendar}`;
   if (ISO_LOCAL_DATE_TIME.test(text)) return `"${text}" has no time zone: add Z for UTC or an offset such as +02:00`;
   if (/^\d{1,16}$/.test(text)) return "epoch milliseconds go as a JSON number, not a string";
   return "not an ISO-8601 date-time with a zone such as 2026-12-06T04:00:00Z";
@@ -56,10 +59,14 @@ const MISSING: Readonly<Record<string, (issue: { input: unknown }) => string>> =
 
 const requiredId = (description: string) => v.pipe(v.string(idFieldMessage), v.regex(ID_PATTERN, idFieldMessage), v.description(description));
 
-/** Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with a zone. */
+/**
+ * Epoch milliseconds (a non-negative integer) or an ISO-8601 date-time with
+ * a zone that names a real moment: 2026-11-31, T24:00 and a leap second
+ * (:60) are refused, not rolled over (shared/calendar.ts).
+ */
 export function parseTimestamp(value: unknown): number | null {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : null;
-  if (typeof value !== "string" || !ISO_DATE_TIME.test(value)) return null;
+  if (typeof value !== "string" || !ISO_DATE_TIME.test(value) || calendarProblem(value) !== null) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
 }

@@ -64,6 +64,28 @@ describe("validateEventBatch", () => {
     expect(validateEventBatch({ events: [event] }, NOW)).toMatchObject({ ok: false, problem: { index: 0, field } });
   });
 
+  it.each([
+    // Each would roll over to a time before NOW (2026-11-21T12:00Z), which Date.parse gives without a word.
+    ["2026-09-31T00:00:00Z", "day 31 does not exist in 2026-09, which has 30 days"],
+    ["2026-02-29T12:00:00Z", "day 29 does not exist in 2026-02, which has 28 days"],
+    ["2026-11-20T24:00:00+01:00", "hour 24 does not exist (00-23; midnight is 00:00 of the next day)"],
+    ["2026-11-20T23:60Z", "minute 60 does not exist (00-59)"],
+    ["2025-12-31T23:59:60Z", "second 60 does not exist (00-59; a leap second has no epoch time)"],
+    ["2026-09-31T00:00:00", "day 31 does not exist in 2026-09, which has 30 days"],
+  ])("refuses the impossible date-time %s, naming what does not exist, instead of rolling it over", (timestamp, problem) => {
+    expect(problemOf([{ ...base, timestamp }])).toEqual({ index: 0, field: "timestamp", reason: `"${timestamp}" is not a real date-time: ${problem}` });
+  });
+
+  it("takes 29 February in leap years and the last second of a day", () => {
+    const at = (timestamp: string) => {
+      const result = validateEventBatch({ events: [{ ...base, timestamp }] }, NOW);
+      return result.ok ? result.events[0]!.event.timestampMs : result.problem;
+    };
+    expect(at("2024-02-29T12:00:00Z")).toBe(Date.UTC(2024, 1, 29, 12));
+    expect(at("2000-02-29T12:00:00+01:00")).toBe(Date.UTC(2000, 1, 29, 11));
+    expect(at("2026-11-20T23:59:59.999Z")).toBe(Date.UTC(2026, 10, 20, 23, 59, 59, 999));
+  });
+
   // JSON.parse makes "__proto__" an own key like any other; none of these names is a field of an event.
   it.each(["__proto__", "constructor", "__defineGetter__", "hasOwnProperty", "isPrototypeOf", "valueOf", "toString"])(
     "rejects a field named %s, as Object.prototype names one, as an unknown field",

@@ -152,6 +152,34 @@ describe("POST /v1/events", () => {
     });
   }
 
+  it.each([
+    ["2026-11-31T00:00:00Z", "day 31 does not exist in 2026-11, which has 30 days"],
+    ["2026-12-05T24:00:00Z", "hour 24 does not exist (00-23; midnight is 00:00 of the next day)"],
+  ])("refuses the impossible timestamp %s as invalid, naming the field, instead of storing it rolled over", async (timestamp, problem) => {
+    const user = freshUser();
+    const reason = `"${timestamp}" is not a real date-time: ${problem}`;
+    const alone = await postEvents([{ ...click(user, `${user}-1`), timestamp }]);
+    expect(alone.status).toBe(400);
+    expect((await alone.json<ErrorBody>()).error).toMatchObject({
+      code: "invalid_event_batch",
+      index: 0,
+      field: "timestamp",
+      message: `events[0].timestamp: ${reason}; nothing in the batch was stored`,
+    });
+    const beside = await postEvents([click(user, `${user}-2`), { ...click(user, `${user}-3`), timestamp }]);
+    expect(beside.status).toBe(200);
+    expect((await beside.json<EventsBody>()).results[1]).toEqual({
+      index: 1,
+      eventId: `${user}-3`,
+      userId: user,
+      status: "rejected",
+      code: "invalid_event",
+      field: "timestamp",
+      message: reason,
+    });
+    expect(await storedEventCount(user)).toBe(1);
+  });
+
   // JSON.parse makes "__proto__" an own key like any other; none of these names is a field of an event.
   it.each(["__proto__", "constructor", "__defineGetter__", "hasOwnProperty", "isPrototypeOf", "valueOf", "toString"])(
     "refuses an extra field named %s, as Object.prototype names one, as an unknown field: 400, a string message, nothing stored",

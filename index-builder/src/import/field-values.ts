@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { calendarProblem } from "../../../shared/calendar";
 import { isValidId } from "../../../shared/ids";
 
 /**
@@ -27,7 +28,9 @@ export function parseId(raw: unknown): Parsed<{ id: string; rewritten: boolean }
 /**
  * Epoch seconds or milliseconds (numbers below 10^11 are seconds: that is
  * the year 5138 in seconds and 1973 in milliseconds), an ISO-8601 text, or
- * a Date (Parquet timestamps). Returns epoch milliseconds.
+ * a Date (Parquet timestamps). Returns epoch milliseconds. An ISO-8601 text
+ * must name a real date and time, as the Worker's events must
+ * (shared/calendar.ts): 2026-11-31 or T24:00 is refused, not rolled over.
  */
 export function parseTimestamp(raw: unknown): Parsed<number> {
   if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? { problem: "invalid date" } : { value: raw.getTime() };
@@ -37,6 +40,8 @@ export function parseTimestamp(raw: unknown): Parsed<number> {
     const text = raw.trim();
     n = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
     if (Number.isNaN(n)) {
+      const calendar = calendarProblem(text);
+      if (calendar !== null) return { problem: `timestamp "${text}" is not a real date-time: ${calendar}` };
       const ms = Date.parse(text);
       return Number.isNaN(ms) ? { problem: `timestamp "${text}" is neither epoch seconds/milliseconds nor an ISO-8601 date` } : { value: ms };
     }

@@ -3,6 +3,7 @@ import { WEIGHT_KINDS } from "../data/weights";
 import { type ImportOptions } from "./import-dataset";
 import { oneOf } from "../cli-options";
 import { IMPORT_FORMATS } from "./row-sources";
+import { calendarProblem } from "../../../shared/calendar";
 import { parseTimestamp } from "../../../shared/events/event-schema";
 
 /** The import's command-line options, in `node:util` parseArgs form; shared by `index-builder` and `npm run eval`. */
@@ -60,8 +61,12 @@ export function importOptionsFrom(values: ImportArgValues): ImportOptions {
   }
   const asOf = values["items-as-of"];
   const itemsAsOfMs = asOf === undefined ? undefined : parseTimestamp(/^\d+$/.test(asOf) ? Number(asOf) : asOf);
-  if (itemsAsOfMs === null)
-    throw new Error(`--items-as-of must be an ISO-8601 date-time with a zone (2026-12-06T03:00:00Z) or epoch milliseconds, not "${asOf}"`);
+  if (itemsAsOfMs === null) {
+    const calendar = calendarProblem(asOf!);
+    throw new Error(
+      `--items-as-of must be an ISO-8601 date-time with a zone (2026-12-06T03:00:00Z) or epoch milliseconds, not "${asOf}"${calendar ? `: ${calendar}` : ""}`,
+    );
+  }
   return {
     interactions: resolve(values.interactions),
     header,

@@ -128,6 +128,15 @@ describe("importDataset", () => {
     await expect(importDataset({ interactions: rating, kind: "ratings" })).rejects.toThrow(`${rating} line 2: rating 7 is outside (0, 5]`);
     const event = await write("events.csv", "user_id,item_id,event\nu,i,teleport\n");
     await expect(importDataset({ interactions: event, kind: "clicks" })).rejects.toThrow(`${event} line 2: event type "teleport" is not one of`);
+    // An impossible date is refused as the Worker refuses it, not rolled over to the next month or day.
+    const dates = await write("dates.csv", "user_id,item_id,timestamp\nu,i,2026-11-30T10:00:00Z\nu,i,2026-11-31T10:00:00Z\n");
+    await expect(importDataset({ interactions: dates, kind: "clicks" })).rejects.toThrow(
+      `${dates} line 3: column "timestamp": timestamp "2026-11-31T10:00:00Z" is not a real date-time: day 31 does not exist in 2026-11, which has 30 days`,
+    );
+    const midnight = await write("midnight.csv", "user_id,item_id,timestamp\nu,i,2026-12-05 24:00\n");
+    await expect(importDataset({ interactions: midnight, kind: "clicks" })).rejects.toThrow(
+      `${midnight} line 2: column "timestamp": timestamp "2026-12-05 24:00" is not a real date-time: hour 24`,
+    );
     const noUser = await write("nouser.csv", "who,item_id\nu,i\n");
     await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
     await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();

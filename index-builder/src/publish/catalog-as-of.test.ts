@@ -111,8 +111,11 @@ describe("the item data's time, recorded at build and sent at publication", () =
     expect(stated.itemsAsOfMs).toBe(Date.parse("2026-12-06T02:00:00Z"));
     expect((await importDataset(stated)).dataset.itemsAsOfMs).toBe(Date.parse("2026-12-06T02:00:00Z"));
     expect(importOptionsFrom({ interactions: log, "items-as-of": "1765000000000" }).itemsAsOfMs).toBe(1765000000000);
-    for (const bad of ["2026-12-06T03:00:00", "yesterday", "-5"])
+    for (const bad of ["2026-12-06T03:00:00", "yesterday", "-5", "2026-11-31T03:00:00Z"])
       expect(() => importOptionsFrom({ interactions: log, "items-as-of": bad })).toThrow(`--items-as-of must be an ISO-8601 date-time with a zone`);
+    expect(() => importOptionsFrom({ interactions: log, "items-as-of": "2026-12-05T24:00:00Z" })).toThrow(
+      'not "2026-12-05T24:00:00Z": hour 24 does not exist (00-23; midnight is 00:00 of the next day)',
+    );
   });
 
   it("refuses a manifest whose itemsAsOf is not a date-time", async () => {
