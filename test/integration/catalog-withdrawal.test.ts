@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { adminCall, call, catalogRow as item, jsonInit } from "./fixtures";
+import { beforeAll, describe, expect, it } from "vitest";
+import { adminCall, call, catalogRow as item, jsonInit, publishManifest } from "./fixtures";
 
 const upsert = async (body: Record<string, unknown>) => {
   const res = await adminCall("/admin/catalog/items", jsonInit("POST", body));
@@ -22,6 +22,12 @@ async function withdrawn(id: string): Promise<{ before: number; after: number }>
 const published = (id: string, title: string) => [...Array.from({ length: 20 }, (_, i) => item(`${id}-other-${i}`)), item(id, { title })];
 
 describe("a publication against an operator's withdrawal: the newer fact wins", () => {
+  // A catalog batch names a published version (its manifest is there first).
+  beforeAll(async () => {
+    await publishManifest("v-built");
+    await publishManifest("v-next");
+  });
+
   it("keeps the withdrawal and the region block when the publication's item data is older, and takes its title", async () => {
     const { before, after } = await withdrawn("w1");
     await upsert({ items: published("w1", "Retitled"), indexVersion: "v-next", catalogAsOf: before - 60_000 });

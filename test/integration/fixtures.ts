@@ -90,8 +90,8 @@ export async function demoBuild(version: string, catalog = demoCatalog()) {
   return { manifest, popularBytes, catalog };
 }
 
-/** Publishes a fixture version through the admin API, in publication order. */
-export async function publishDemo(version: string, catalog = demoCatalog()): Promise<IndexManifest> {
+/** Publishes a fixture version's blob and manifest, without its catalog rows and without making it live: what a catalog batch naming the version needs. */
+export async function publishManifest(version: string, catalog = demoCatalog()): Promise<IndexManifest> {
   const { manifest, popularBytes } = await demoBuild(version, catalog);
   await expectOk(
     adminCall(`/admin/index/versions/${version}/blobs/popular`, {
@@ -101,6 +101,12 @@ export async function publishDemo(version: string, catalog = demoCatalog()): Pro
     }),
   );
   await expectOk(adminCall(`/admin/index/versions/${version}/manifest`, jsonInit("PUT", manifest)));
+  return manifest;
+}
+
+/** Publishes a fixture version through the admin API, in publication order. */
+export async function publishDemo(version: string, catalog = demoCatalog()): Promise<IndexManifest> {
+  const manifest = await publishManifest(version, catalog);
   await expectOk(adminCall("/admin/catalog/items", jsonInit("POST", { items: catalog, indexVersion: version })));
   await expectOk(adminCall("/admin/index/current", jsonInit("PUT", { version })));
   return manifest;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, call, catalogRow as item, jsonInit, rawCall } from "./fixtures";
+import { adminCall, call, catalogRow as item, jsonInit, publishManifest, rawCall } from "./fixtures";
 
 describe("catalog in D1", () => {
   it("upserts items through the admin API and serves them", async () => {
@@ -17,6 +17,8 @@ describe("catalog in D1", () => {
   it("keeps the version that published an item through later edits; a new item has none until published", async () => {
     const versionOf = async (id: string) =>
       (await env.DB.prepare("SELECT index_version AS v FROM items WHERE item_id = ?").bind(id).first<{ v: string | null }>())?.v;
+    await publishManifest("v-items");
+    await publishManifest("v-next");
     expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("v1")], indexVersion: "v-items" }))).status).toBe(200);
     expect((await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("v1", { available: false }), item("v2")] }))).status).toBe(200);
     expect(await versionOf("v1")).toBe("v-items");
@@ -44,6 +46,22 @@ describe("catalog in D1", () => {
     });
     const row = await env.DB.prepare("SELECT count(*) AS n FROM items WHERE item_id IN ('r0','r1','r2')").first<{ n: number }>();
     expect(row?.n).toBe(0);
+  });
+
+  it("refuses a batch tied to an index version never published, and writes nothing", async () => {
+    const res = await adminCall("/admin/catalog/items", jsonInit("POST", { items: [item("u1")], indexVersion: "nope" }));
+    expect({ status: res.status, body: await res.json() }).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: "unknown_index_version",
+          message:
+            'index version "nope" is not published (no manifest): a publication sends its manifest before its catalog rows, and an operator\'s edit leaves indexVersion out; nothing was written',
+          field: "indexVersion",
+        },
+      },
+    });
+    expect((await call("/v1/items/u1")).status).toBe(404);
   });
 
   it("writes nothing when any item of the request is invalid", async () => {

@@ -129,10 +129,18 @@ export const admin = new Hono<AppEnv>()
     forgetCurrentPointer();
     return c.json(pointer);
   })
-  /** All or nothing: each item once (a repeat would leave the last copy silently). */
+  /** All or nothing: each item once (a repeat would leave the last copy silently); `indexVersion` a published version. */
   .post("/catalog/items", validJson(catalogItemsBody, MAX_JSON_BYTES, catalogItemsError), async (c) => {
     const { items, indexVersion, catalogAsOf } = c.req.valid("json");
     assertEachItemOnce(items);
+    // The version marks the rows as built into an index (not fresh): one never published would hide them from the fresh source.
+    if (indexVersion && !(await readManifest(c.env.INDEX_KV, indexVersion))) {
+      throw new AppError(
+        "unknown_index_version",
+        `index version "${indexVersion}" is not published (no manifest): a publication sends its manifest before its catalog rows, and an operator's edit leaves indexVersion out; nothing was written`,
+        { field: "indexVersion" },
+      );
+    }
     const publication = indexVersion ? { indexVersion, ...(catalogAsOf === undefined ? {} : { catalogAsOfMs: catalogAsOf }) } : null;
     const upserted = await upsertCatalogItems(c.env.DB, items, publication, Date.now());
     return c.json({ upserted });
