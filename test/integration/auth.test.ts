@@ -149,6 +149,23 @@ describe("keys and user tokens", () => {
     expect(await stubOf(attacker).eventCount()).toBe(0);
   });
 
+  it("refuses a whole batch that names another user, even in an event invalid otherwise, and stores none of it", async () => {
+    const user = freshUser();
+    const token = await userToken(user);
+    const other = freshUser();
+    const own = (n: number) => click(user, `${user}-${n}`);
+    await expectError(browserCall("/v1/events", events([own(1), { ...click(other, `${other}-1`), type: "bogus" }]), token), 403, "forbidden");
+    await expectError(browserCall("/v1/events", events([own(2), { ...click(other, `${other}-2`), timestamp: "yesterday" }]), token), 403, "forbidden");
+    // A userId that is no valid id is still not the token's user.
+    await expectError(browserCall("/v1/events", events([own(3), click("not a valid id", "x")]), token), 403, "forbidden");
+    await expectError(browserCall("/v1/events", events([{ ...click(other, `${other}-3`), type: "bogus" }])), 401, "token_required");
+    expect([await stubOf(user).eventIds(), await stubOf(other).eventIds()]).toEqual([[], []]);
+    // The token's own invalid events are still rejected one by one.
+    const res = await browserCall("/v1/events", events([own(4), { ...own(5), type: "bogus" }]), token);
+    expect(res.status).toBe(200);
+    expect(await stubOf(user).eventIds()).toEqual([`${user}-4`]);
+  });
+
   it("records impressions for the token holder's own reads", async () => {
     const user = freshUser();
     const res = await browserCall(`/v1/recommendations?user_id=${user}&limit=3`, {}, await userToken(user));

@@ -4,6 +4,7 @@ import { type InteractionEvent } from "../../../shared/events/event";
 import { batchStatus, type EventResult, type EventRetryCode } from "../../../shared/events/event-results";
 import { type BatchProblem, firstProblem, type IndexedEvent, type RejectedEvent, validateEventBatch } from "../../../shared/events/validate-batch";
 import { isValidId } from "../../../shared/ids";
+import { isObject } from "../../../shared/is-object";
 import { requireUser } from "../auth/acting-user";
 import { enforceLimit } from "../auth/rate-limit";
 import { catalogFacts, fetchCatalogFacts, lastKnownCatalogFacts } from "../catalog/d1-catalog";
@@ -33,14 +34,15 @@ const BROWSER_MAX_AGE_MS = 24 * 3600 * 1000;
  */
 export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BODY_BYTES, eventBatchIssuesError), async (c) => {
   const body = c.req.valid("json");
+  // Every event acts for its user: a browser may send its own user's events only, and one
+  // event naming another user refuses the whole batch, whether or not it is otherwise valid.
+  for (const userId of new Set(body.events.flatMap(namedUser))) requireUser(c, userId);
   const nowMs = Date.now();
   const validation = validateEventBatch(body, nowMs);
   if (!validation.ok) refuseBatch(validation.problem, validation.rejected, body);
   const rejected: RejectedEvent[] = [...validation.rejected];
   let valid = validation.events;
 
-  // Every event acts for its user: a browser may send its own user's events only.
-  for (const userId of new Set(valid.map((v) => v.event.userId))) requireUser(c, userId);
   const caller = c.get("caller");
   if (caller.kind === "publishable") {
     const oldest = nowMs - BROWSER_MAX_AGE_MS;
@@ -152,6 +154,12 @@ function eventResults(
     else results[index] = { ...base, status: duplicates.get(event.userId)!.has(event.eventId) ? "duplicate" : "accepted" };
   }
   return results;
+}
+
+/** The user an event as sent names (any string `userId`, valid id or not), for the right to act for them. */
+function namedUser(e: unknown): string[] {
+  const userId = isObject(e) ? e.userId : undefined;
+  return typeof userId === "string" ? [userId] : [];
 }
 
 /** The event's id and user as sent, when they are valid ids (for the client to match results). */
