@@ -187,6 +187,30 @@ describe("refusals are unchanged by the schemas", () => {
     });
   });
 
+  it("POST /v1/users/:id/merge with a field besides anonymousToken: 400 naming it, nothing merged", async () => {
+    const user = freshUser();
+    const anonymous = await (await browserCall("/v1/anonymous", { method: "POST" })).json<{ userId: string; token: string }>();
+    const events = [{ eventId: `e-${anonymous.userId}`, userId: anonymous.userId, itemId: "m1", type: "click", timestamp: new Date().toISOString() }];
+    expect((await browserCall("/v1/events", json({ events }), anonymous.token)).status).toBe(200);
+    const token = await userToken(user);
+    for (const body of [
+      { anonymousToken: anonymous.token, x: 1 },
+      { x: 1, anonymousToken: anonymous.token },
+      JSON.parse(`{"anonymousToken": ${JSON.stringify(anonymous.token)}, "constructor": 1}`),
+    ]) {
+      const extra = Object.keys(body).find((k) => k !== "anonymousToken")!;
+      expect(await refusal(await browserCall(`/v1/users/${user}/merge`, json(body), token))).toEqual({
+        status: 400,
+        code: "invalid_request",
+        message: `${extra}: unknown field; send {"anonymousToken": "<the visitor's anonymous token>"} only; nothing was merged`,
+        field: extra,
+      });
+    }
+    // Nothing was merged: the anonymous session still holds its event, and a merge as sent moves it.
+    const merged = await browserCall(`/v1/users/${user}/merge`, json({ anonymousToken: anonymous.token }), token);
+    expect(await merged.json()).toMatchObject({ mergedFrom: anonymous.userId, mergedEvents: 1 });
+  });
+
   it("GET /v1/items/:id, /similar and /v1/trending", async () => {
     expect(await refusal(await call("/v1/items/a%20b"))).toEqual({ status: 400, code: "invalid_request", message: `item id must be ${ID_RULE}` });
     expect(await refusal(await call("/v1/items/a%20b/similar"))).toEqual({ status: 400, code: "invalid_request", message: `item id must be ${ID_RULE}` });
