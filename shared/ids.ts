@@ -2,12 +2,16 @@ import { fieldMessage } from "./schema/field-message";
 
 /**
  * Identifiers (users, items, events, impressions) are 1..128 characters of
- * letters, digits and `_ - . : @`: safe in KV keys, cache keys, SQL and logs.
+ * letters, digits and `_ - . : @`, not dots alone: safe in KV keys, cache
+ * keys, SQL and logs, and as a URL path segment (a URL drops `.` and `..`
+ * segments, `%2e` spellings too, so `DELETE /v1/users/..` could never reach
+ * that user). Redis keys rely on ids holding no `%`, `|` or glob
+ * metacharacter (shared/online/redis-keys.ts).
  */
-export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+export const ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.:@-]{1,128}$/;
 
 /** ID_PATTERN in words, for messages. */
-export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
+export const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -, not only dots";
 
 export function isValidId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);

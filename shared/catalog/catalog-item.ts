@@ -1,4 +1,4 @@
-import { isValidId } from "../ids";
+import { ID_RULE, isValidId } from "../ids";
 
 /** An item as the builder publishes it and `GET /v1/items/:id` returns it. */
 export interface CatalogItem {
@@ -33,7 +33,7 @@ const MAX_LABEL_LENGTH = 64;
 export function catalogItemProblem(v: unknown): string | null {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return "item: must be an object";
   const item = v as Record<string, unknown>;
-  if (!isValidId(item.itemId)) return "itemId: 1-128 characters of A-Z a-z 0-9 _ . : @ -";
+  if (!isValidId(item.itemId)) return `itemId: ${ID_RULE}`;
   if (typeof item.title !== "string" || item.title.length === 0 || item.title.length > MAX_TITLE_LENGTH) {
     return `title: 1-${MAX_TITLE_LENGTH} characters`;
   }

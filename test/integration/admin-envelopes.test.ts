@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
+import { ID_RULE } from "../../shared/ids";
 import { blobKey, CURRENT_POINTER_KEY } from "../../shared/index-format/keys";
 import * as admin from "../../worker/src/http/schemas/admin";
 import * as config from "../../worker/src/http/schemas/admin-config";
@@ -19,7 +20,6 @@ import { adminCall, call, demoBuild, demoCatalog, freshUser, jsonInit, publishDe
  * nothing written; and every success answer matches the schema the API
  * reference documents for it.
  */
-const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 const COUNTERS_MESSAGE =
   "variant must be a label as lists are logged under (default, holdout, or experiment=variant joined by +, e.g. home-ranker-2=b) " +
   "and region a lower-case country code, global or all";
@@ -219,8 +219,8 @@ describe("admin refusals are unchanged by the schemas", () => {
         [[], "editorial config must be an object of surfaces"],
         [{ home: [] }, "home: an object of regions"],
         [{ home: { default: ["1"] }, up_next: { US: ["2"] } }, "up_next.US: region must be a lower-case country code, global or default"],
-        [{ home: { us: ["1", "a b"], XX: [] } }, "home.us[1]: must be 1-128 characters of A-Z a-z 0-9 _ . : @ -"],
-        [{ home: { us: [858] } }, "home.us[0]: expected a string (1-128 characters of A-Z a-z 0-9 _ . : @ -), got a number"],
+        [{ home: { us: ["1", "a b"], XX: [] } }, `home.us[1]: must be ${ID_RULE}`],
+        [{ home: { us: [858] } }, `home.us[0]: expected a string (${ID_RULE}), got a number`],
         [{ home: { default: "858" } }, "home.default: expected an array of at most 100 item ids, got a string"],
         [{ home: { us: Array.from({ length: 101 }, (_, i) => `i${i}`) } }, "home.us: at most 100 item ids"],
         [{ hoem: { default: ["1"] } }, 'unknown surface "hoem": it would never apply (known: home, up_next, related)'],

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as v from "valibot";
+import { ID_RULE } from "../../shared/ids";
 import { anonymousResponse, catalogItemResponse, similarResponse, trendingResponse } from "../../worker/src/http/schemas/catalog-reads";
 import { errorEnvelope } from "../../worker/src/http/schemas/common";
 import { eventsResponse } from "../../worker/src/http/schemas/events";
@@ -13,7 +14,6 @@ import { browserCall, call, freshUser, jsonInit, publishDemo, userToken } from "
  * before the routes validated with schemas. And every success answer
  * matches the schema the API reference documents for it.
  */
-const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
 const json = (body: unknown) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
 async function refusal(res: Response) {

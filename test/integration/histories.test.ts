@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AFFINITY_HALF_LIFE_MS } from "../../shared/events/affinity-decay";
+import { ID_RULE } from "../../shared/ids";
 import { funnelSession, SESSION_RECENT_EVENTS } from "../../shared/funnel/session";
 import { offlineSession } from "../../index-builder/src/funnel/offline-session";
 import { adminCall, browserCall, call, freshUser, jsonInit, postEvents, publishDemo, rawCall } from "./fixtures";
@@ -196,7 +197,6 @@ describe("seeded histories (POST /admin/histories)", () => {
       "users[1].items[0].seconds",
     );
     // "required" only for an absent id; a value of the wrong type is told the type expected and the type got.
-    const ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : @ -";
     await expectRefused(await seed([good, { items: [] }]), `users[1].userId: required; ${ID_RULE}; nothing was stored`, "users[1].userId");
     await expectRefused(
       await seed([good, { userId: 7, items: [] }]),

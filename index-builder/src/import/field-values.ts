@@ -10,11 +10,11 @@ import { isValidId } from "../../../shared/ids";
 export type Parsed<T> = { value: T } | { problem: string };
 
 /**
- * Ids of any shape become ids the Worker accepts (shared/ids.ts: 1-128 of
- * `A-Z a-z 0-9 _ . : @ -`): valid ids stay as they are; any other string
- * becomes `b64.` + its UTF-8 in base64url, or `h.` + 40 hex of its SHA-256
- * when that would pass 128 characters. Numbers (Parquet INT64 too) are
- * written in decimal.
+ * Ids of any shape become ids the Worker accepts (shared/ids.ts, isValidId:
+ * 1-128 of `A-Z a-z 0-9 _ . : @ -`, not only dots): valid ids stay as they
+ * are; any other string (`.` and `..` too) becomes `b64.` + its UTF-8 in
+ * base64url, or `h.` + 40 hex of its SHA-256 when that would pass 128
+ * characters. Numbers (Parquet INT64 too) are written in decimal.
  */
 export function parseId(raw: unknown): Parsed<{ id: string; rewritten: boolean }> {
   const text = typeof raw === "string" ? raw.trim() : typeof raw === "number" || typeof raw === "bigint" ? String(raw) : null;

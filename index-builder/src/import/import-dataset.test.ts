@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isValidId } from "../../../shared/ids";
 import { CsvRecordReader, parseCsv } from "../data/csv";
 import { importOptionsFrom } from "./import-args";
 import { importDataset } from "./import-dataset";
@@ -71,8 +72,19 @@ describe("importDataset", () => {
     expect(a!.summary.weights).toMatchObject({ min: 1, max: 12 });
     const ids = new Set(a!.dataset.interactions.flatMap((x) => [x.userId, x.itemId]));
     expect(ids.has("alice")).toBe(true);
-    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_.:@-]{1,128}$/);
+    for (const id of ids) expect(isValidId(id), id).toBe(true);
     expect(a!.dataset.items.map((i) => i.title).sort()).toEqual(["b64.YS8x", "b64.Yiwy"]);
+  });
+
+  it("rewrites ids of dots alone (a URL drops . and .. as path segments) like any other id the Worker refuses", async () => {
+    const file = await write("dots.csv", "user_id,item_id,plays\n.,..,1\n...,.,2\n.u.,a..b,3\n");
+    const { dataset, summary } = await importDataset({ interactions: file, kind: "plays" });
+    expect(dataset.interactions.map((x) => [x.userId, x.itemId])).toEqual([
+      ["b64.Lg", "b64.Li4"],
+      ["b64.Li4u", "b64.Lg"],
+      [".u.", "a..b"],
+    ]);
+    expect(summary.rewrittenIds).toBe(3);
   });
 
   it("reads Parquet one row group at a time, numbering rows across groups", async () => {

@@ -1,4 +1,5 @@
 import { type EventType } from "../../../shared/events/event";
+import { ID_RULE } from "../../../shared/ids";
 import { type Interaction } from "../data/movielens";
 import { quantile, type WeightKind } from "../data/weights";
 
@@ -104,8 +105,7 @@ export function formatSummary(s: ImportSummary): string[] {
       : "weights: none (every row counts 1)",
   ];
   if (s.zeroRows) lines.push(`skipped ${s.zeroRows} rows with a count of 0`);
-  if (s.rewrittenIds)
-    lines.push(`${s.rewrittenIds} ids were not valid Worker ids (1-128 of A-Z a-z 0-9 _ . : @ -) and were rewritten as b64.<base64url> or h.<sha256>`);
+  if (s.rewrittenIds) lines.push(`${s.rewrittenIds} ids were not valid Worker ids (${ID_RULE}) and were rewritten as b64.<base64url> or h.<sha256>`);
   if (Object.keys(s.eventTypes).length) lines.push(`event types: ${JSON.stringify(s.eventTypes)}`);
   return lines;
 }
