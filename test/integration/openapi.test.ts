@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import document from "../../docs/openapi.json";
 import { createApp } from "../../worker/src/app";
-import { rawCall } from "./fixtures";
+import { adminCall, browserCall, jsonInit, rawCall } from "./fixtures";
 
 describe("OpenAPI document", () => {
   it("is served at /openapi.json without a key, as committed", async () => {
@@ -19,6 +19,21 @@ describe("OpenAPI document", () => {
     const documented = new Set(Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)));
     expect([...routes].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((r) => !routes.has(r))).toEqual([]);
+  });
+
+  it("lists the statuses the routes answer: a renewal's 200 beside a new anonymous id's 201, a taken experiment id's 409", async () => {
+    const documented = (path: string, method: string) =>
+      Object.keys((document.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[path]![method]!.responses);
+    const issued = await browserCall("/v1/anonymous", { method: "POST" });
+    expect(issued.status).toBe(201);
+    const renewed = await browserCall("/v1/anonymous", { method: "POST" }, (await issued.json<{ token: string }>()).token);
+    expect(renewed.status).toBe(200);
+    expect(documented("/v1/anonymous", "post")).toEqual(expect.arrayContaining(["200", "201"]));
+
+    const definition = { id: "openapi-taken", control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } };
+    expect((await adminCall("/admin/experiments", jsonInit("POST", definition))).status).toBe(201);
+    expect((await adminCall("/admin/experiments", jsonInit("POST", definition))).status).toBe(409);
+    expect(documented("/admin/experiments", "post")).toContain("409");
   });
 
   it("keeps the API reference page off unless API_REFERENCE is 1", async () => {

@@ -90,6 +90,11 @@ function operationObject(op: Operation): Json {
   if (op.success.alternative) success.content = { ...(success.content as Json), [op.success.alternative]: { schema: { type: "string" } } };
   else if (op.success.contentType) success.content = { [op.success.contentType]: { schema: {} } };
   const responses: Json = { [String(op.success.status)]: success };
+  for (const also of op.alsoSuccess ?? [])
+    responses[String(also.status)] = {
+      description: also.description,
+      ...(also.schema ? { content: { "application/json": { schema: convert(also.schema) } } } : {}),
+    };
   for (const status of [...statuses].sort()) responses[String(status)] = { $ref: `#/components/responses/${ERRORS[status]!.name}` };
   const body =
     op.body === undefined

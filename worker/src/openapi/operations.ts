@@ -42,6 +42,8 @@ export interface Operation {
   body?: Schema | { contentType: string; description: string };
   /** The success status and its body (`text`: a non-JSON answer). */
   success: { status: number; description: string; schema?: Schema; contentType?: string; alternative?: string };
+  /** Other success statuses the route answers, each with its body (a renewal's 200 beside a new id's 201). */
+  alsoSuccess?: { status: number; description: string; schema?: Schema }[];
   /** Refusals besides the ones every route of its kind may give (401/403/429 from credentials, 405, 413). */
   errors?: number[];
 }
@@ -78,7 +80,10 @@ export const OPERATIONS: Operation[] = [
     summary: "A signed anonymous id for a visitor (or its renewal)",
     description: "201 with a new id; with a still-valid anonymous token, 200 renewing that id. Rate limited per key and client.",
     credentials: "publishable",
-    success: { status: 201, description: "The visitor's id and token.", schema: anonymousResponse },
+    success: { status: 201, description: "A new visitor id and its token.", schema: anonymousResponse },
+    alsoSuccess: [
+      { status: 200, description: "A still-valid anonymous token was sent: the same id, with a new token (`renewed: true`).", schema: anonymousResponse },
+    ],
   },
   {
     method: "put",
@@ -108,6 +113,7 @@ export const OPERATIONS: Operation[] = [
     summary: "At login: merge the anonymous visitor's session into the user",
     credentials: "user",
     params: userIdParam,
+    description: "The body holds `anonymousToken` only: any other field is refused (400) and nothing is merged.",
     body: mergeBody,
     success: { status: 200, description: "What was merged.", schema: mergeResponse },
     errors: [400, 415],
@@ -280,7 +286,12 @@ function adminOperations(): Operation[] {
       "/admin/catalog/items",
       "Configuration",
       "Upsert up to 500 catalog items, atomically",
-      { body: config.catalogItemsBody, errors: [400, 415] },
+      {
+        description:
+          "All or nothing. Refused (400, nothing written): a batch naming an item twice (`invalid_item`, with both positions), or an `indexVersion` whose manifest is not stored (`unknown_index_version`).",
+        body: config.catalogItemsBody,
+        errors: [400, 415],
+      },
       done(config.upsertedResponse),
     ),
     op(
@@ -304,7 +315,11 @@ function adminOperations(): Operation[] {
       "/admin/config/editorial",
       "Configuration",
       "Editorial lists per surface and region",
-      { body: config.editorialBody, errors: [400, 415] },
+      {
+        description: "Surfaces `home`, `up_next` and `related`; any other key is refused (400), as it would never apply.",
+        body: config.editorialBody,
+        errors: [400, 415],
+      },
       done(config.storedResponse),
     ),
     op(
@@ -312,7 +327,12 @@ function adminOperations(): Operation[] {
       "/admin/config/policy",
       "Configuration",
       "Re-ranking knobs and business rules per surface",
-      { body: config.policyBody, errors: [400, 415] },
+      {
+        description:
+          "Keys `default` (every surface), `home`, `up_next` and `related`; any other is refused (400). `maxPerCategory`, `frequencyCap` and `explorationFrom` are integers; rule item ids follow the id rule.",
+        body: config.policyBody,
+        errors: [400, 415],
+      },
       done(config.storedResponse),
     ),
     op(
@@ -391,7 +411,7 @@ function adminOperations(): Operation[] {
       "/admin/experiments",
       "Experiments",
       "Create a draft experiment",
-      { body: experiments.experimentBody, errors: [400, 415] },
+      { description: "409 `experiment_conflict` when an experiment with this id exists already.", body: experiments.experimentBody, errors: [400, 409, 415] },
       done(experiments.experimentResponse, "The draft.", 201),
     ),
     op(
@@ -407,7 +427,12 @@ function adminOperations(): Operation[] {
       "/admin/experiments/{id}",
       "Experiments",
       "Replace a draft's definition",
-      { ...experimentId, body: experiments.experimentUpdateBody, errors: [400, 404, 409, 415] },
+      {
+        ...experimentId,
+        description: "The body's `id` may be left out; one other than the path's is refused (400): an id cannot change. 409 once the experiment has started.",
+        body: experiments.experimentUpdateBody,
+        errors: [400, 404, 409, 415],
+      },
       done(experiments.experimentResponse, "The updated draft."),
     ),
     op(
