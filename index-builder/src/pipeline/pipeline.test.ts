@@ -4,9 +4,16 @@ import { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Experiment } from "../../../shared/experiments/experiment";
+import { parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
 import { SeededRandom } from "../../../shared/seeded-random";
+import { rollback } from "../publish/rollback";
+import { startFakeAdminApi } from "../publish/fake-admin-api";
+import { canaryDefinition } from "./canary-experiment";
+import { type VersionEvaluation } from "./evaluate-version";
+import { gate } from "./gate";
 import { runPipeline, type PipelineOptions } from "./pipeline";
-import { type PipelineState } from "./pipeline-state";
+import { type PipelineState, saveRun } from "./pipeline-state";
 
 /**
  * The pipeline on a small MovieLens-layout directory (ratings in 2018) and 20
@@ -118,5 +125,99 @@ describe("runPipeline", () => {
     // 1,400 rows, 70 held out: all of them live, the other 130 live events trained on.
     expect(build).toMatchObject({ liveEvents: 200, liveEventsTrained: 130, liveEventsHeldOut: 70, trainEvents: 1330 });
     expect(lines.find((l) => l.startsWith("holdout: "))).not.toMatch(/WARNING/);
+  });
+});
+
+/** A run whose every step up to the canary is recorded done (its canary passed and still runs): a resume starts at promote. */
+function stateAtPromote(runId: string, version: string, workDir: string): PipelineState {
+  const candidate: VersionEvaluation = {
+    version,
+    ndcgAt10: 0.2,
+    recallAt10: 0.2,
+    coverage: 0.5,
+    users: 10,
+    warmUsers: 10,
+    annRecallAt100: 0.95,
+    degraded: {},
+    order: null,
+    rankers: {},
+    sawHoldout: false,
+  };
+  return {
+    runId,
+    startedAt: new Date().toISOString(),
+    ingest: { skipped: "no Upstash URL and token" },
+    build: { dir: join(workDir, "builds", version), version, cutAt: null, trainEvents: 100, liveEvents: 0 },
+    evaluate: { candidate, blobProblems: [] },
+    gate: gate(null, candidate, []),
+    upload: {
+      version,
+      blobs: 0,
+      bytes: 0,
+      sentBlobs: 0,
+      sentBytes: 0,
+      skippedBlobs: 0,
+      skippedBytes: 0,
+      catalogItems: 0,
+      blobRequests: 0,
+      seconds: 0,
+      phases: { lookup: 0, blobs: 0, manifest: 0, catalog: 0 },
+    },
+    canary: { experimentId: `canary-${runId}`, pass: true, checks: [] },
+  };
+}
+
+function runningCanary(id: string, version: string): Experiment {
+  const definition = parseExperimentDefinition(canaryDefinition(id, version, { share: 0.1, regions: null }));
+  return { ...definition, status: "running", createdAtMs: 0, updatedAtMs: 0, startedAtMs: 0, stoppedAtMs: null };
+}
+
+describe("a resumed pipeline", () => {
+  it("does not promote a candidate whose canary someone else stopped: the run ends rolled back, saying so", async () => {
+    // Z then A were live; the run uploaded B and left its canary running (--stop-after canary).
+    const api = await startFakeAdminApi({ versions: ["Z", "A", "B"], history: ["Z", "A"] });
+    try {
+      const work = join(dir, "withdrawn");
+      await mkdir(work);
+      await saveRun(work, stateAtPromote("run1", "B", work));
+      api.experiments.set("canary-run1", runningCanary("canary-run1", "B"));
+      // An operator withdraws the candidate: the canary stops, and live goes back to Z.
+      const rolled = await rollback({ url: api.url, adminKey: "sk_test", attempts: 1 });
+      expect(rolled).toEqual({ from: "A", to: "Z" });
+      expect(api.experiments.get("canary-run1")?.status).toBe("stopped");
+
+      const lines: string[] = [];
+      const result = await runPipeline(options(work, lines, { url: api.url }));
+      expect(result.outcome, lines.join("\n")).toBe("rolled_back");
+      expect(api.current()).toBe("Z");
+      expect(api.calls.filter((c) => c.startsWith("PUT /admin/index/current"))).toHaveLength(1); // the rollback's only
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^promote refused: the canary experiment canary-run1 was stopped at .* after its checks passed: someone else \(a rollback\) withdrew candidate B; it is not promoted/,
+        ),
+      );
+      const report = JSON.parse(await readFile(join(work, "report.json"), "utf8")) as PipelineState;
+      expect(report).toMatchObject({ outcome: "rolled_back", canary: { pass: false } });
+      expect(report.promote).toBeUndefined();
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("promotes when its canary still runs, and stops it after the pointer moved", async () => {
+    const api = await startFakeAdminApi({ versions: ["A", "B"], history: ["A"] });
+    try {
+      const work = join(dir, "still-running");
+      await mkdir(work);
+      await saveRun(work, stateAtPromote("run2", "B", work));
+      api.experiments.set("canary-run2", runningCanary("canary-run2", "B"));
+      const lines: string[] = [];
+      const result = await runPipeline(options(work, lines, { url: api.url }));
+      expect(result.outcome, lines.join("\n")).toBe("promoted");
+      expect(api.current()).toBe("B");
+      expect(api.experiments.get("canary-run2")?.status).toBe("stopped");
+    } finally {
+      await api.close();
+    }
   });
 });

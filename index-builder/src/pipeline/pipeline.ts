@@ -256,7 +256,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
     const started = await startCanary(client, state.runId, build.version, options.canary, log);
     if (started === "stopped") {
-      const detail = "stopped by an earlier attempt of this run, whose checks failed";
+      // Its checks stop it only when they fail; a rollback run by hand stops it too. Either way the candidate is withdrawn.
+      const detail = `${canaryId(state.runId)} was already stopped (by an earlier attempt of this run whose checks failed, or by someone else: a rollback); the candidate is withdrawn`;
       state.canary = { experimentId: canaryId(state.runId), pass: false, checks: [{ name: "canary", pass: false, detail }] };
       return;
     }
@@ -285,6 +286,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   });
   if (state.canary && "pass" in state.canary && !state.canary.pass) return finish("rolled_back");
   if (canaryStopped) return stopped();
+
+  // A canary stopped since its checks passed (a rollback run by hand stops every running canary) withdrew the candidate:
+  // a resumed run must not promote it.
+  if (state.promote === undefined && state.canary && "experimentId" in state.canary) {
+    const withdrawn = await withdrawnCanary(client, state.canary.experimentId, build.version);
+    if (withdrawn) {
+      log(`promote refused: ${withdrawn}`);
+      state.canary.pass = false;
+      state.canary.checks.push({ name: "canary still running", pass: false, detail: withdrawn });
+      return finish("rolled_back");
+    }
+  }
 
   if (
     await step("promote", async () => {
@@ -318,6 +331,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     state.gc = await garbageCollect({ ...options, ...options.gc, log });
   });
   return finish("promoted");
+}
+
+/**
+ * Why the candidate may no longer be promoted: its canary experiment is no
+ * longer running (stopped, or gone), while the pointer does not name it yet.
+ * Null when it may (the canary runs, or an earlier attempt of this step had
+ * moved the pointer already and then stopped it).
+ */
+async function withdrawnCanary(client: AdminClient, experimentId: string, version: string): Promise<string | null> {
+  const experiment = await client.experiment(experimentId);
+  if (experiment?.status === "running") return null;
+  if ((await client.current())?.version === version) return null;
+  const what = experiment ? `was stopped${experiment.stoppedAtMs ? ` at ${new Date(experiment.stoppedAtMs).toISOString()}` : ""}` : "no longer exists";
+  return (
+    `the canary experiment ${experimentId} ${what} after its checks passed: someone else (a rollback) withdrew candidate ${version}; ` +
+    `it is not promoted. The next run starts afresh`
+  );
 }
 
 /** report.json (the whole run) and gate.md (the gate table) in the work directory: the CI job's summary and artifact. */
