@@ -73,6 +73,41 @@ describe("a Redis outage", () => {
     expect(stored.eventIds).toEqual(["out-a-1", "out-a-2", "out-a-3"]);
   });
 
+  it("counts a merged visitor's events once, though Redis stalled while they were posted and ran the timed-out write later", async () => {
+    const redis = redisClient(stack.redis!.url, stack.redis!.token);
+    const server = createClient(stack.url, { secretKey: stack.adminKey });
+    // INFO through the Upstash REST protocol (a command as a JSON array): the redis-server's pid, to freeze it.
+    const infoAnswer = await fetch(stack.redis!.url, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${stack.redis!.token}` },
+      body: JSON.stringify(["INFO", "server"]),
+    });
+    const info = ((await infoAnswer.json()) as { result: string }).result;
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    const issued = (await (await server.v1.anonymous.$post()).json()) as { userId: string; token: string };
+    const user = `merge-stall-${Date.now()}`;
+    const events = ["1", "2"].map((itemId, n) => ({ eventId: `m-${n}`, userId: issued.userId, itemId, type: "view" as const, timestamp: Date.now() - 1000 }));
+    process.kill(pid, "SIGSTOP");
+    try {
+      // The Worker gives up on Redis after its timeout; the write stays in Redis's socket and runs once it wakes.
+      const posted = (await (await server.v1.events.$post({ json: { events } })).json()) as { accepted: string[]; redis: string };
+      expect(posted).toMatchObject({ accepted: ["m-0", "m-1"], redis: "queued" });
+      const merged = await server.v1.users[":id"].merge.$post({ param: { id: user }, json: { anonymousToken: issued.token } });
+      expect(await merged.json()).toMatchObject({ mergedFrom: issued.userId, mergedEvents: 2 });
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const pending = async () =>
+      ((await (await server.admin.users[":id"].events.$get({ param: { id: user } })).json()) as { pendingOutbox: number }).pendingOutbox;
+    expect(await poll(pending, (n) => n === 0, 60_000)).toBe(0);
+    const counts = await streamCounts(redis);
+    for (const e of events) {
+      expect(counts.get(e.eventId), e.eventId).toBe(1);
+      expect(counts.get(`${issued.userId}:${e.eventId}`), `${e.eventId} again, as the user's`).toBeUndefined();
+    }
+  });
+
   it("queues the impressions shown while Redis is down in the users' outboxes and logs each once when it returns", async () => {
     const redis = redisClient(stack.redis!.url, stack.redis!.token);
     const server = createClient(stack.url, { secretKey: stack.adminKey });

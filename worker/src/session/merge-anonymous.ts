@@ -16,11 +16,13 @@ export interface MergeResult {
  * the user's "e1"; a repeated merge derives the same ids, so it stores each
  * once), updating the user's seen items, recent items and
  * affinities; the anonymous profile is adopted only when the user declared
- * none. Events Redis already has (under the anonymous id) are not delivered
- * again, so the stream, trending and experiment counters count each once;
- * those still in the anonymous outbox are delivered as the user's. Then the
- * anonymous session is erased, outbox included. Impression counts are not
- * carried over.
+ * none. No merged event is delivered under the user's id: what Redis has
+ * it has under the anonymous id, and what the anonymous outbox still owes
+ * (events and impressions) moves to the user's outbox as it is, still under
+ * the anonymous id, so Redis's once-only check (per user id and event id)
+ * counts each once, even one whose write timed out in the Worker and ran
+ * in Redis all the same. Then the anonymous session is erased, outbox
+ * included. Impression counts are not carried over.
  */
 export async function mergeAnonymousSession(env: Env, anonymousId: string, userId: string, region: string): Promise<MergeResult> {
   const anonymous = sessionStub(env, anonymousId);
@@ -34,9 +36,10 @@ export async function mergeAnonymousSession(env: Env, anonymousId: string, userI
       events.map((e) => e.itemId),
     ).catch(() => new Map());
     const itemCategories = Object.fromEntries([...facts].map(([id, f]) => [id, f.categories as string[]]));
-    const undelivered = new Set(source.undelivered.map((eventId) => `${anonymousId}:${eventId}`));
-    const deliveredElsewhere = events.filter((e) => !undelivered.has(e.eventId)).map((e) => e.eventId);
-    sessionVersion = (await user.ingest(events, { region, itemCategories, deliveredElsewhere })).sessionVersion;
+    sessionVersion = (await user.ingest(events, { region, itemCategories, mergedFrom: anonymousId, handedOver: source.outbox })).sessionVersion;
+  } else if (source.outbox.length > 0) {
+    // Impressions alone still owed: delivered from the user's outbox.
+    sessionVersion = (await user.ingest([], { region, itemCategories: {}, mergedFrom: anonymousId, handedOver: source.outbox })).sessionVersion;
   }
   let profileAdopted = false;
   if (source.profile) {

@@ -9,7 +9,7 @@ import { type RecentEvent } from "../../../shared/ranking/history";
 import { type HistoryItem } from "../../../shared/users/history";
 import { type ImpressionRecord } from "../redis/impressions";
 import { redisFromEnv } from "../redis/redis-client";
-import { drainOutbox, enqueue, forwardOutboxItems, outboxBackoffMs, outboxSize } from "./outbox";
+import { drainOutbox, enqueue, forwardOutboxItems, type OutboxItem, outboxBackoffMs, outboxSize } from "./outbox";
 import { MAX_IMPRESSION_ITEMS, MAX_SESSION_EVENTS, migrateSessionSchema } from "./schema";
 
 /** What a recommendation request needs from the session. */
@@ -72,10 +72,19 @@ export interface IngestContext {
   /** Catalog categories of the events' items, for the affinities. */
   itemCategories: Record<string, string[]>;
   /**
-   * Ids of events Redis already has under another user (an anonymous
-   * session merged into this one): stored here, not delivered again.
+   * The events come from another session (an anonymous one merged into
+   * this one): stored here, never delivered under this user. What that
+   * session still owed Redis comes as `handedOver`.
    */
-  deliveredElsewhere?: string[];
+  mergedFrom?: string;
+  /**
+   * The merged session's outbox, as it was (events under the anonymous id,
+   * impressions), queued here to be delivered as they would have been.
+   * Redis's once-only checks key on the anonymous id and the event id, so an
+   * entry that reached Redis before (a write that timed out in the Worker
+   * and still ran) is counted once.
+   */
+  handedOver?: OutboxItem[];
 }
 
 const RECENT_ITEMS = SESSION_RECENT_EVENTS;
@@ -132,20 +141,21 @@ export class UserSession extends DurableObject<Env> {
       }
       if (accepted.length > 0) {
         this.sql.exec(`DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?`, MAX_SESSION_EVENTS);
-        const owed = context.deliveredElsewhere ? accepted.filter((e) => !context.deliveredElsewhere!.includes(e.eventId)) : accepted;
         // Each event carries the session version it first counts in: an offline replay rebuilds the session a list saw from the log.
         const sessionVersion = this.sessionVersion() + 1;
-        if (redisOn && owed.length > 0)
+        if (redisOn && context.mergedFrom === undefined)
           enqueue(
             this.sql,
-            owed.map((event) => ({ event, region: context.region, sessionVersion })),
+            accepted.map((event) => ({ event, region: context.region, sessionVersion })),
             nowMs,
           );
         this.bumpVersion();
       }
+      // A merge retried after a partial failure hands the same entries over again: delivery is idempotent.
+      if (redisOn && context.handedOver && context.handedOver.length > 0) enqueue(this.sql, context.handedOver, nowMs);
       return { accepted: accepted.map((e) => e.eventId), duplicates, sessionVersion: this.sessionVersion() };
     });
-    const redis = redisOn ? await this.deliver() : "disabled";
+    const redis = redisOn ? await this.deliverAfterIngest() : "disabled";
     return { accepted, duplicates, sessionVersion, redis };
   }
 
@@ -439,9 +449,9 @@ export class UserSession extends DurableObject<Env> {
   /**
    * What an anonymous session hands the user it is merged into: its events,
    * oldest first, its declared profile (null when none was declared), and
-   * the ids of those still waiting in its outbox for Redis.
+   * its outbox as it stands (what it still owes Redis, in order).
    */
-  mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null; undelivered: string[] } {
+  mergeSource(): { events: Omit<InteractionEvent, "userId">[]; profile: UserProfile | null; outbox: OutboxItem[] } {
     const rows = this.sql
       .exec<{
         event_id: string;
@@ -469,10 +479,10 @@ export class UserSession extends DurableObject<Env> {
         ...(r.context === null ? {} : { context: JSON.parse(r.context) as Record<string, string> }),
       })),
       profile: declared ? this.profile() : null,
-      undelivered: this.sql
-        .exec<{ payload: string }>(`SELECT payload FROM outbox WHERE kind = 'event' ORDER BY seq`)
+      outbox: this.sql
+        .exec<{ payload: string }>(`SELECT payload FROM outbox ORDER BY seq`)
         .toArray()
-        .map((r) => (JSON.parse(r.payload) as { event: { eventId: string } }).event.eventId),
+        .map((r) => JSON.parse(r.payload) as OutboxItem),
     };
   }
 
@@ -517,6 +527,23 @@ export class UserSession extends DurableObject<Env> {
   /** Retries delivery of the outbox; re-arms itself until it is empty. */
   override async alarm(): Promise<void> {
     await this.deliver();
+  }
+
+  /**
+   * Delivery right after an ingest committed, which the caller waits for.
+   * While Redis is failing (a drain failed and its alarm is set) the events
+   * stay queued for the alarm: each caller trying for itself would wait out
+   * the Redis timeout in turn, one after another (eight posts of one user
+   * answered after 2, 4, … 16 s while Redis stalled). A caller arriving
+   * mid-drain waits for that drain, which takes what was queued meanwhile.
+   */
+  private async deliverAfterIngest(): Promise<Delivery> {
+    if (this.meta("outbox_failures") > 0) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + outboxBackoffMs(this.meta("outbox_failures")));
+      return outboxSize(this.sql, "event") + outboxSize(this.sql, "impression") > 0 ? "queued" : "delivered";
+    }
+    while (this.draining) if ((await this.draining) === "queued") return "queued";
+    return this.deliver();
   }
 
   private async deliver(): Promise<Delivery> {
