@@ -110,6 +110,19 @@ describe("claimStateDir", () => {
     expect(await readFile(join(dir, ".gitignore"), "utf8")).toContain("\n*\n");
     await release();
   });
+
+  it("lets only one of two claims at once take over a dead process's claim", async () => {
+    for (let i = 0; i < 20; i++) {
+      await writeFile(join(dir, "npm-start.pid"), String(2 ** 22 + 1));
+      const claims = await Promise.allSettled([claimStateDir(dir), claimStateDir(dir)]);
+      const won = claims.filter((c) => c.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      expect(String((claims.find((c) => c.status === "rejected") as PromiseRejectedResult).reason)).toContain(`another npm start (pid ${process.pid})`);
+      expect(await readFile(join(dir, "npm-start.pid"), "utf8")).toBe(String(process.pid));
+      await (won[0] as PromiseFulfilledResult<() => Promise<void>>).value();
+      expect((await readdir(dir)).filter((n) => n.startsWith("npm-start"))).toEqual([]);
+    }
+  });
 });
 
 describe.skipIf(findRedisServer() === null)("a kept Redis directory", () => {

@@ -1,9 +1,8 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync, unlinkSync } from "node:fs";
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
-import { isAlive } from "./redis-server";
+import { claimFile } from "./dir-claim";
 import { PROJECT_ROOT } from "./wrangler";
 
 /**
@@ -44,42 +43,19 @@ export const secretsFileOf = (stateDir: string) => join(stateDir, SECRETS_FILE);
 /**
  * Claims the state directory for this process, so two `npm start` never share
  * one (two Redis servers appending to one file corrupt it; two Workers race on
- * D1 and the Durable Objects). The claim is a file naming this process; one
- * naming a live process refuses, one left by a dead one is taken over. The
- * returned function releases it (also done when the process exits).
+ * D1 and the Durable Objects). The claim is a file naming this process
+ * (dir-claim.ts); one naming a live process refuses, one left by a dead one
+ * is taken over. The returned function releases it (also done when the
+ * process exits).
  */
 export async function claimStateDir(stateDir: string): Promise<() => Promise<void>> {
   await mkdir(stateDir, { recursive: true });
   await ignoreInGit(stateDir);
   const file = join(stateDir, LOCK_FILE);
-  const mine = String(process.pid);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFile(file, mine, { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
-    }
-    const holder = Number((await readFile(file, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new Error(
-        `another npm start (pid ${holder}) uses ${stateDir}: stop it with Ctrl-C, or give this one --state-dir DIR (and --port N) of its own (if none runs, delete ${file})`,
-      );
-    }
-    await unlink(file).catch(() => {}); // left by a run that died
-  }
-  const releaseSync = () => {
-    try {
-      if (readFileSync(file, "utf8") === mine) unlinkSync(file);
-    } catch {
-      // already gone
-    }
-  };
-  process.once("exit", releaseSync);
-  return async () => {
-    releaseSync();
-    process.removeListener("exit", releaseSync);
-  };
+  return claimFile(file, {
+    refuse: (holder) =>
+      `another npm start (pid ${holder}) uses ${stateDir}: stop it with Ctrl-C, or give this one --state-dir DIR (and --port N) of its own (if none runs, delete ${file})`,
+  });
 }
 
 /**

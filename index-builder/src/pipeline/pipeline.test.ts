@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -218,6 +220,57 @@ describe("a resumed pipeline", () => {
       expect(api.experiments.get("canary-run2")?.status).toBe("stopped");
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe("the work directory's claim", () => {
+  it("refuses a second pipeline on the directory at once, naming the one running, and leaves the first run's state alone", { timeout: 120_000 }, async () => {
+    const work = await workWithLiveEvents("twice", 20);
+    const first: string[] = [];
+    const second: string[] = [];
+    const runs = await Promise.allSettled([
+      runPipeline(options(work, first, { stopAfter: "build" })),
+      runPipeline(options(work, second, { stopAfter: "build" })),
+    ]);
+    const refused = runs.filter((r) => r.status === "rejected");
+    expect(refused, [...first, ...second].join("\n")).toHaveLength(1);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toContain(
+      `another pipeline (pid ${process.pid}) is running on ${work}: let it finish (a run started after it resumes or starts afresh), or give this one --work DIR of its own (if no pipeline runs, delete ${join(work, "pipeline.pid")})`,
+    );
+    // The refused one did nothing: one build, one run's state; and the claim went with the run that held it.
+    expect((runs.find((r) => r.status === "fulfilled") as PromiseFulfilledResult<{ outcome: string }>).value.outcome).toBe("stopped");
+    expect((await readdir(join(work, "builds"))).filter((n) => n !== "LATEST")).toHaveLength(1);
+    expect([...first, ...second].filter((l) => l === "pipeline: build")).toHaveLength(1);
+    await expect(stat(join(work, "pipeline.pid"))).rejects.toThrow();
+  });
+
+  it("takes over the claim of a run that died, and says so", async () => {
+    const work = await workWithLiveEvents("dead-claim", 1);
+    // Pid 2^22 + 1 lies above Linux's pid limit: no process has it.
+    await writeFile(join(work, "pipeline.pid"), String(2 ** 22 + 1));
+    const lines: string[] = [];
+    expect((await runPipeline(options(work, lines, { stopAfter: "ingest" }))).outcome).toBe("stopped");
+    expect(lines).toContain(`took over ${work} from pipeline pid ${2 ** 22 + 1}, which ended without releasing it (pid ${2 ** 22 + 1} is gone)`);
+    await expect(stat(join(work, "pipeline.pid"))).rejects.toThrow();
+  });
+
+  it("takes over a claim whose pid another process took since (a directory restored from CI's cache)", async () => {
+    const work = await workWithLiveEvents("reused-pid", 1);
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      // The claim was written an hour ago; the process now holding its pid started just now.
+      await writeFile(join(work, "pipeline.pid"), String(other.pid));
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(join(work, "pipeline.pid"), hourAgo, hourAgo);
+      const lines: string[] = [];
+      await runPipeline(options(work, lines, { stopAfter: "ingest" }));
+      expect(lines).toContain(
+        `took over ${work} from pipeline pid ${other.pid}, which ended without releasing it (pid ${other.pid} is now another process, started after the claim)`,
+      );
+    } finally {
+      other.kill();
+      await once(other, "exit");
     }
   });
 });

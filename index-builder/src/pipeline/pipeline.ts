@@ -19,6 +19,7 @@ import { dropErasedRows, earliestRead, erasedCheckOf, type ErasureListRecord, er
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { downloadVersion, readBuiltVersion } from "./load-version";
 import { pruneBuilds } from "./prune-builds";
+import { claimFile } from "../local/dir-claim";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
 
 export interface PipelineOptions extends AdminClientOptions {
@@ -74,9 +75,37 @@ export interface PipelineResult {
  * and the next invocation starts afresh.
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  await mkdir(options.workDir, { recursive: true });
+  const release = await claimWorkDir(options.workDir, options.log ?? (() => {}));
+  try {
+    return await runClaimed(options);
+  } finally {
+    await release();
+  }
+}
+
+/** The file that names the pipeline running on a work directory (dir-claim.ts). */
+export const WORK_CLAIM_FILE = "pipeline.pid";
+
+/**
+ * One pipeline at a time on a work directory: two would share its state,
+ * builds and report, and race each other's canary. A second one is refused
+ * at once, naming the first; a claim left by a run that was killed is taken
+ * over, and the log says so.
+ */
+export async function claimWorkDir(workDir: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const file = join(workDir, WORK_CLAIM_FILE);
+  return claimFile(file, {
+    refuse: (pid) =>
+      `another pipeline (pid ${pid}) is running on ${workDir}: let it finish (a run started after it resumes or starts afresh), ` +
+      `or give this one --work DIR of its own (if no pipeline runs, delete ${file})`,
+    onTakeover: (pid, why) => log(`took over ${workDir} from pipeline pid ${pid}, which ended without releasing it (${why})`),
+  });
+}
+
+async function runClaimed(options: PipelineOptions): Promise<PipelineResult> {
   const log = options.log ?? (() => {});
   const client = new AdminClient(options);
-  await mkdir(options.workDir, { recursive: true });
   const state = await openRun(options.workDir, new Date(), options.candidateDir);
   const eventsFile = join(options.workDir, "live-events.jsonl");
   const protocol = options.holdout ?? DEFAULT_HOLDOUT;
