@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { assign, experimentsFor } from "../../../shared/experiments/assignment";
 import { type Experiment, NO_HOLDOUT } from "../../../shared/experiments/experiment";
-import { parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
+import { indexVersionsOf, parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
+import { AdminClient } from "../publish/admin-client";
+import { startFakeAdminApi } from "../publish/fake-admin-api";
 import { canaryProbeUsers } from "./canary-check";
-import { canaryDefinition, CANARY_LAYER } from "./canary-experiment";
+import { canaryDefinition, CANARY_LAYER, startCanary } from "./canary-experiment";
 
 function running(definition: Record<string, unknown>): Experiment {
   const d = parseExperimentDefinition(definition);
@@ -69,5 +71,36 @@ describe("the publication canary as an experiment", () => {
     const outside = canaryProbeUsers(whole, holdout, 3, "control");
     expect(outside).toHaveLength(3);
     for (const { userId } of outside) expect(experimentsFor({ running: [whole], holdout }, userId, "home")).toEqual([]);
+  });
+});
+
+describe("startCanary", () => {
+  it("leaves no draft pinning the candidate when the start fails, and a later attempt starts it after all", async () => {
+    const api = await startFakeAdminApi({ versions: ["A", "B"], history: ["A"] });
+    try {
+      const client = new AdminClient({ url: api.url, adminKey: "sk_test", attempts: 1 });
+      const lines: string[] = [];
+      const config = { share: 0.1, regions: null };
+      // Another run's canary started between this one's create and start: the Worker refuses the start.
+      const overlap = 'traffic 0-20% of layer "canary" overlaps experiment "canary-other" (0-20%); nothing was stored';
+      api.failNext.set("POST /admin/experiments/canary-run1/start", { status: 400, code: "overlapping_experiment", message: overlap });
+      await expect(startCanary(client, "run1", "B", config, (l) => lines.push(l))).rejects.toThrow("answered 400");
+      // The Worker cannot delete a draft nor stop one: it stays, but pins nothing, so gc may delete B.
+      const draft = api.experiments.get("canary-run1")!;
+      expect(draft.status).toBe("draft");
+      expect(indexVersionsOf(draft)).toEqual([]);
+      expect(lines).toContain("canary canary-run1 did not start: its draft now pins no version (the Worker cannot delete a draft), so gc may collect B");
+      await client.deleteVersion("B");
+      expect(api.versions.has("B")).toBe(false);
+
+      // Published again (a rerun's upload), the run's next attempt gives the draft its definition back and starts it.
+      api.versions.add("B");
+      const started = await startCanary(client, "run1", "B", config, (l) => lines.push(l));
+      expect(started).not.toBe("stopped");
+      expect(api.experiments.get("canary-run1")).toMatchObject({ status: "running", name: "publication canary of index B" });
+      expect(indexVersionsOf(api.experiments.get("canary-run1")!)).toEqual(["B"]);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -53,7 +53,8 @@ export const canaryId = (runId: string) => `canary-${runId}`;
 /**
  * Creates and starts the run's canary experiment, or picks it up where an
  * interrupted attempt left it ("stopped" when that attempt had stopped it). A canary of another run still running (its
- * run's state was lost) is stopped first: two cannot share the layer's traffic.
+ * run's state was lost) is stopped first: two cannot share the layer's traffic. When the start fails, the draft is
+ * withdrawn (it pins no version) before the error is thrown.
  */
 export async function startCanary(
   client: AdminClient,
@@ -71,10 +72,39 @@ export async function startCanary(
     log(`stopping canary ${stale.id} of an earlier run`);
     await client.stopExperiment(stale.id);
   }
-  experiment ??= await client.createExperiment(canaryDefinition(id, version, config));
-  if (experiment.status === "draft") experiment = await client.startExperiment(id);
+  const definition = canaryDefinition(id, version, config);
+  // A draft an earlier attempt left (withdrawn below when its start failed) gets this attempt's definition back.
+  if (experiment === null) experiment = await client.createExperiment(definition);
+  else if (experiment.status === "draft") experiment = await client.updateExperiment(id, definition);
+  if (experiment.status === "draft") {
+    try {
+      experiment = await client.startExperiment(id);
+    } catch (err) {
+      await withdrawDraft(client, definition, version, log);
+      throw err;
+    }
+  }
   log(`canary experiment ${id} running: ${experiment.trafficEnd - experiment.trafficStart} of 10000 buckets of layer ${CANARY_LAYER}`);
   return { experiment, holdout };
+}
+
+/**
+ * A canary draft whose start failed (another canary started in the layer
+ * meanwhile: 400 overlapping_experiment) made to pin nothing. The Worker
+ * neither deletes a draft nor stops one (only a running experiment stops),
+ * and a draft pinning the candidate kept gc from ever deleting that version
+ * (409 version_conflict); a draft may still change, so its candidate variant
+ * loses its `indexVersion`. A later attempt of the run puts it back.
+ */
+async function withdrawDraft(client: AdminClient, definition: Record<string, unknown>, version: string, log: (line: string) => void): Promise<void> {
+  const id = definition.id as string;
+  const variants = { [CANARY_VARIANTS.live]: {}, [CANARY_VARIANTS.candidate]: {} };
+  try {
+    await client.updateExperiment(id, { ...definition, name: `withdrawn publication canary of index ${version} (it did not start)`, variants });
+    log(`canary ${id} did not start: its draft now pins no version (the Worker cannot delete a draft), so gc may collect ${version}`);
+  } catch (err) {
+    log(`WARNING: canary ${id} did not start, and its draft still pins ${version} (gc keeps it): ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** Stops the canary when it still runs (promotion, after the pointer moved; or rollback). */

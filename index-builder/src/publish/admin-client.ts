@@ -133,6 +133,11 @@ export class AdminClient {
     return ((await this.json("POST", "/admin/experiments", definition)) as { experiment: Experiment }).experiment;
   }
 
+  /** Replaces a draft's definition (the Worker refuses it for a running or stopped experiment). */
+  async updateExperiment(id: string, definition: Record<string, unknown>): Promise<Experiment> {
+    return ((await this.json("PUT", `/admin/experiments/${encodeURIComponent(id)}`, definition)) as { experiment: Experiment }).experiment;
+  }
+
   async startExperiment(id: string): Promise<Experiment> {
     return ((await this.json("POST", `/admin/experiments/${encodeURIComponent(id)}/start`)) as { experiment: Experiment }).experiment;
   }
