@@ -19,6 +19,58 @@ async function getWith(path: string, bindings: Partial<Env>): Promise<Response> 
   return res;
 }
 
+/** A request through the Worker, as the customer's server sends it, with some bindings replaced. */
+async function callWith(method: string, path: string, bindings: Partial<Env>, body?: unknown): Promise<Response> {
+  const ctx = createExecutionContext();
+  const headers: Record<string, string> = { Authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) };
+  const request = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const res = await worker.fetch(request, { ...env, ...bindings } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** The sessions' namespace, whose every object fails each call, as a Durable Object with broken storage does. */
+function failingSessions(ns: Env["USER_SESSION"]): Env["USER_SESSION"] {
+  const broken = new Proxy({}, { get: (_, p) => (p === "then" ? undefined : () => Promise.reject(new Error("injected session failure"))) });
+  return new Proxy(ns, {
+    get(t, p) {
+      if (p === "get") return () => broken;
+      const v = Reflect.get(t, p) as unknown;
+      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+describe("a store a route depends on fails: 503 dependency_unavailable naming it, never a 500", () => {
+  it("D1, a user's session, Redis", async () => {
+    const db = { DB: failing(env.DB, ["prepare", "batch", "exec"]) };
+    const sessions = { USER_SESSION: failingSessions(env.USER_SESSION) };
+    // A closed port: every Redis request fails at once.
+    const redis = { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", UPSTASH_REDIS_REST_TOKEN: "t" };
+    const user = freshUser();
+    for (const [method, path, bindings, body, store] of [
+      ["GET", "/v1/items/m1", db, undefined, "the catalog (D1)"],
+      ["GET", "/admin/erasures", db, undefined, "the receipts store (D1)"],
+      ["PUT", `/v1/users/${user}`, sessions, { categories: ["Drama"] }, "the user's session"],
+      ["DELETE", `/v1/users/${user}`, sessions, undefined, "the user's session"],
+      ["GET", `/admin/users/${user}/events`, sessions, undefined, "the user's session"],
+      ["GET", `/admin/histories/${user}`, sessions, undefined, "the user's session"],
+      ["GET", "/admin/metrics", redis, undefined, "Redis"],
+    ] as const) {
+      const res = await callWith(method, path, bindings as Partial<Env>, body);
+      const text = await res.text();
+      expect(res.status, `${method} ${path}: ${text}`).toBe(503);
+      expect(JSON.parse(text)).toMatchObject({ error: { code: "dependency_unavailable", retryAfterS: 5 } });
+      expect((JSON.parse(text) as { error: { message: string } }).error.message, path).toContain(store);
+      expect(res.headers.get("Retry-After")).toBe("5");
+    }
+  });
+});
+
 describe("fail safe: every dependency failure is a 200 naming the stage, and safety fails closed", () => {
   beforeAll(async () => {
     expect((await adminCall("/admin/config/policy", jsonInit("PUT", { default: { explorationRate: 0 } }))).status).toBe(200);

@@ -4,6 +4,7 @@ import { buildReport, type ExperimentReport } from "../../../shared/experiments/
 import { reportMarkdown } from "../../../shared/experiments/report-markdown";
 import { parseGuardHash, parseUsersHash } from "../../../shared/experiments/redis-rows";
 import { experimentGuardKey, experimentUsersKey } from "../../../shared/online/redis-keys";
+import { unavailable } from "../http/unavailable";
 import { redisFromEnv } from "../redis/redis-client";
 
 /**
@@ -18,7 +19,7 @@ export async function experimentReport(env: Env, e: Experiment): Promise<{ json:
   const [users, guards] = await Promise.all([
     redis.hgetall<Record<string, string | number>>(experimentUsersKey(e.id)),
     redis.hgetall<Record<string, string | number>>(experimentGuardKey(e.id)),
-  ]);
+  ]).catch(unavailable("Redis, where exposures and attributed events live", "retry"));
   const json = buildReport(e, parseUsersHash(users ?? {}), parseGuardHash(guards ?? {}), Date.now());
   return { json, markdown: reportMarkdown(json) };
 }

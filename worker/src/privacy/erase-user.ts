@@ -8,6 +8,7 @@ import { redisFromEnv } from "../redis/redis-client";
 import { eraseUserInRedis } from "../redis/user-erasure";
 import { sessionStub } from "../session/session-stub";
 import { CACHE_TTL_S } from "../list-cache/list-cache";
+import { unavailable } from "../http/unavailable";
 
 /** One store's part of an erasure: counts of what was removed, or a note on what happens next. */
 export interface StoreErasure {
@@ -51,7 +52,9 @@ export async function eraseUser(env: Env, userId: string, requestId: string | nu
   const key = erasureKey(env);
   const subject = await erasureTag(key, userId);
   const requestedMs = Date.now();
-  const session = await sessionStub(env, userId).erase();
+  const session = await sessionStub(env, userId)
+    .erase()
+    .catch(unavailable("the user's session (its Durable Object)", "nothing was erased yet; retry the deletion"));
   const redis = redisFromEnv(env);
   let redisPart: StoreErasure = { store: "redis", status: "disabled", note: "Redis is not configured" };
   if (redis) {

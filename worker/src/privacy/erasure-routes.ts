@@ -11,6 +11,7 @@ import { erasuresQuery, erasuresQueryError, receiptParam } from "../http/schemas
 import { validParams, validQuery } from "../http/schemas/validate";
 import { redisFromEnv } from "../redis/redis-client";
 import { erasureKey, type ErasureReceipt, readReceipt, readReceipts } from "./erase-user";
+import { unavailable } from "../http/unavailable";
 
 /** What the builder reports per erasure (index-builder/src/ingest/erasures.ts). */
 interface BuilderProgress {
@@ -31,11 +32,11 @@ export const erasuresAdmin = new Hono<AppEnv>()
   .get("/", validQuery(erasuresQuery, erasuresQueryError), async (c) => {
     const { user, limit } = c.req.valid("query");
     const subject = user === undefined ? null : await erasureTag(erasureKey(c.env), user);
-    const receipts = await readReceipts(c.env.DB, subject, limit);
+    const receipts = await readReceipts(c.env.DB, subject, limit).catch(unavailable("the receipts store (D1)", "retry"));
     return c.json({ receipts: await withBuilderProgress(c.env, receipts) });
   })
   .get("/:receiptId", validParams(receiptParam, erasuresQueryError), async (c) => {
-    const receipt = await readReceipt(c.env.DB, c.req.valid("param").receiptId);
+    const receipt = await readReceipt(c.env.DB, c.req.valid("param").receiptId).catch(unavailable("the receipts store (D1)", "retry"));
     if (!receipt) throw new AppError("not_found", "no erasure receipt with this id");
     return c.json((await withBuilderProgress(c.env, [receipt]))[0]);
   });

@@ -45,6 +45,7 @@ import { readExperimentCounters, readExperimentCountersByRegion, sumCounters } f
 import { metricsKey, summarizeMetrics } from "../../../shared/metrics/request-metrics";
 import { counterHash, redisFromEnv } from "../redis/redis-client";
 import { sessionStub } from "../session/session-stub";
+import { unavailable } from "../http/unavailable";
 
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 /** The header first, then the path: the order clients have always been told their problems in. */
@@ -169,7 +170,9 @@ export const admin = new Hono<AppEnv>()
   .get("/users/:id/events", validParams(auditUserParam, indexInputError), async (c) => {
     const userId = c.req.valid("param").id;
     const stub = sessionStub(c.env, userId);
-    const [eventIds, pendingOutbox, pendingImpressions] = await Promise.all([stub.eventIds(), stub.pendingOutbox(), stub.pendingImpressions()]);
+    const [eventIds, pendingOutbox, pendingImpressions] = await Promise.all([stub.eventIds(), stub.pendingOutbox(), stub.pendingImpressions()]).catch(
+      unavailable("the user's session (its Durable Object)", "retry"),
+    );
     return c.json({ userId, eventIds, pendingOutbox, pendingImpressions });
   })
   /** Request metrics of the last `minutes` (default 60, at most 2 days): latency percentiles, error, degraded and cache-hit shares per route, heavy-ranker share, CTR per surface. */
@@ -181,7 +184,8 @@ export const admin = new Hono<AppEnv>()
     const now = Math.floor(Date.now() / 60_000);
     const pipeline = redis.pipeline();
     for (let m = now - minutes + 1; m <= now; m++) pipeline.hgetall(metricsKey(m));
-    const hashes = (await pipeline.exec()) as (Record<string, number | string> | null)[];
+    const read = pipeline.exec() as Promise<(Record<string, number | string> | null)[]>;
+    const hashes = await read.catch(unavailable("Redis, where the per-minute metrics live", "retry"));
     const summary = summarizeMetrics(hashes.map(counterHash));
     return c.json(summary);
   })

@@ -8,6 +8,7 @@ import { historyBatchBody, historyBatchError } from "../http/schemas/histories";
 import { indexInputError } from "../http/schemas/admin";
 import { validJson, validParams } from "../http/schemas/validate";
 import { sessionStub } from "../session/session-stub";
+import { unavailable } from "../http/unavailable";
 
 /** 5,000 items of ~70 bytes with their users: a few hundred KB. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,6 +63,6 @@ export const historiesAdmin = new Hono<AppEnv>()
   })
   .get("/:id", validParams(auditUserParam, indexInputError), async (c) => {
     const userId = c.req.valid("param").id;
-    const { items, seededAtMs } = await sessionStub(c.env, userId).history();
+    const { items, seededAtMs } = await sessionStub(c.env, userId).history().catch(unavailable("the user's session (its Durable Object)", "retry"));
     return c.json({ userId, items, seededAt: seededAtMs === null ? null : new Date(seededAtMs).toISOString() });
   });

@@ -12,6 +12,7 @@ import { regionOf } from "../http/region";
 import { eraseUser } from "../privacy/erase-user";
 import { mergeAnonymousSession } from "../session/merge-anonymous";
 import { sessionStub } from "../session/session-stub";
+import { unavailable } from "../http/unavailable";
 
 /** The user in the path, checked, then the caller's right to act for them: before any body is read. */
 const pathUser = [validParams(userIdParam, idParamError), actsForPathUser()] as const;
@@ -32,7 +33,9 @@ export const users = new Hono<AppEnv>()
   .put("/:id", ...pathUser, validJson(profileBody, 16 * 1024, profileError), async (c) => {
     const userId = c.req.valid("param").id;
     const profile = c.req.valid("json");
-    const result = await sessionStub(c.env, userId).setProfile(profile);
+    const result = await sessionStub(c.env, userId)
+      .setProfile(profile)
+      .catch(unavailable("the user's session (its Durable Object)", "the profile was not stored; retry"));
     return c.json({ userId, ...result });
   })
   /**
