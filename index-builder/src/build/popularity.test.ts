@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { decodePopularBlob, encodePopularBlob } from "../../../shared/index-format/popular";
 import { type Interaction } from "../data/movielens";
 import { computePopular, popularFromMass, popularFromOrder } from "./popularity";
 
@@ -33,6 +34,24 @@ describe("computePopular", () => {
       perCategorySize: 10,
     });
     expect(blob.items.map((x) => x.itemId)).toEqual(["new", "old"]);
+  });
+
+  it("lists categories named like Object.prototype's properties, __proto__ included, through the blob's JSON", () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+    const items = [item("1", names), item("2", ["__proto__"]), item("3", ["A"])];
+    const blob = computePopular(items, [hit("1", 0), hit("1", 0), hit("2", 0), hit("3", 5)], { halfLifeDays: 10, overallSize: 10, perCategorySize: 10 });
+    const read = decodePopularBlob(encodePopularBlob(blob));
+    expect(Object.keys(read.byCategory).sort()).toEqual([...names, "A"].sort());
+    for (const [category, positions] of [
+      ["__proto__", [0, 1]],
+      ["constructor", [0]],
+      ["toString", [0]],
+      ["hasOwnProperty", [0]],
+      ["A", [2]],
+    ] as const) {
+      expect(Object.hasOwn(read.byCategory, category), category).toBe(true);
+      expect(read.byCategory[category], category).toEqual(positions);
+    }
   });
 
   it("caps the lists and keeps every category list sorted and pointing at its category", () => {

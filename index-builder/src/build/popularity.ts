@@ -1,4 +1,5 @@
 import { type CatalogItem } from "../../../shared/catalog/catalog-item";
+import { dataRecord } from "../../../shared/data-record";
 import { type PopularBlob, type PopularItem } from "../../../shared/index-format/popular";
 import { type Interaction } from "../data/movielens";
 import { type InteractionTable } from "../train/interaction-table";
@@ -60,7 +61,8 @@ export function popularFromMass(
   // The blob holds the overall list followed by any item only a category list needs.
   const listed = ranked.filter((x) => kept.has(x.itemId));
   const position = new Map(listed.map((x, i) => [x.itemId, i]));
-  const byCategory: Record<string, number[]> = {};
+  // Without a prototype, so a category named "__proto__" is stored as one, not taken for the record's prototype.
+  const byCategory = dataRecord<number[]>();
   for (const [category, list] of [...perCategory].sort((a, b) => a[0].localeCompare(b[0]))) {
     byCategory[category] = list.map((x) => position.get(x.itemId) ?? -1);
   }
