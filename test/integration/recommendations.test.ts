@@ -218,6 +218,31 @@ describe("GET /v1/recommendations", () => {
     }
   });
 
+  it("does not serve a cached list again once its items reach the frequency cap", async () => {
+    const put = (policy: object) => adminCall("/admin/config/policy", jsonInit("PUT", policy));
+    expect((await put({ default: { explorationRate: 0 }, up_next: { explorationRate: 0, frequencyCap: 2 } })).status).toBe(200);
+    try {
+      const user = freshUser();
+      const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(user));
+      const ask = () => recs(`user_id=${user}&surface=up_next&item_id=m1&limit=4`);
+      const first = await ask();
+      expect(first.headers.get("X-Cache")).toBe("miss");
+      const shown = (await first.json<RecsBody>()).items.map((i) => i.itemId);
+      await pollUntil("the first showing counted", async () => Object.keys(await stub.impressionCounts()).length === shown.length);
+      // The second showing of the same cached list brings its items to the cap of 2.
+      const second = await ask();
+      expect(second.headers.get("X-Cache")).toBe("hit");
+      await pollUntil("the second showing counted", async () => Object.values(await stub.impressionCounts()).every((n) => n === 2));
+      // The third request is made again, without the capped items: not the cached list a third time.
+      const third = await ask();
+      expect(third.headers.get("X-Cache")).toBe("miss");
+      const again = (await third.json<RecsBody>()).items.map((i) => i.itemId);
+      for (const id of shown) expect(again).not.toContain(id);
+    } finally {
+      await put({ default: { explorationRate: 0 } });
+    }
+  });
+
   it("restricts to a category's popular list", async () => {
     const body = await (await recs(`user_id=${freshUser()}&limit=3&category=Comedy`)).json<RecsBody>();
     expect(body.items.map((i) => i.itemId)).toEqual(["m1", "m3", "m5"]);

@@ -19,7 +19,7 @@ import { type AppEnv } from "../http/app-env";
 import { type RecommendationQuery, recommendationsQuery, recommendationsQueryError } from "../http/schemas/recommendations";
 import { validQuery } from "../http/schemas/validate";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
-import { readConfigSnapshot } from "../config/config-store";
+import { policyOf, readConfigSnapshot } from "../config/config-store";
 import { STAGE_BUDGET_MS } from "../../../shared/funnel/knobs";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
@@ -242,7 +242,9 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
       ? listDecision(list.decision, list.sessionVersion, { listSize: LIST_SIZE, positions, cached: hit !== undefined, category: query.category })
       : undefined,
   };
-  c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, defer));
+  // The cap the list was made under: reaching it moves the session version, and cached lists with it go.
+  const frequencyCap = config ? { ...policyOf(config.policy, query.surface), ...variantKnobs(exposure.overrides).policy }.frequencyCap : 0;
+  c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, frequencyCap, defer));
   const first = exposure.assignments[0];
   c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded, shown: page.length });
   return c.json(
@@ -305,6 +307,7 @@ async function recordShowing(
   page: RecommendedItem[],
   showing: Showing,
   storedList: { key: string; sessionVersion: number } | undefined,
+  frequencyCap: number,
   keepAlive: (work: Promise<unknown>) => void,
 ) {
   const itemIds = page.map((i) => i.itemId);
@@ -338,7 +341,7 @@ async function recordShowing(
     );
   }
   try {
-    await sessionStub(env, query.userId).recordImpressions(itemIds, storedList);
+    await sessionStub(env, query.userId).recordImpressions(itemIds, storedList, frequencyCap);
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", message: "impression counts not recorded", error: String(err) }));
   }

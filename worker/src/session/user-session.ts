@@ -312,7 +312,7 @@ export class UserSession extends DurableObject<Env> {
    * IMPRESSION_PRUNE_SLACK so the pruning sort is rare. `storedList` names
    * a list the caller put in the Cache API (see SessionSnapshot.cachedLists).
    */
-  recordImpressions(itemIds: string[], storedList?: { key: string; sessionVersion: number }): void {
+  recordImpressions(itemIds: string[], storedList?: { key: string; sessionVersion: number }, frequencyCap = 0): void {
     if (storedList) {
       this.cachedLists.delete(storedList.key);
       this.cachedLists.set(storedList.key, storedList.sessionVersion);
@@ -323,8 +323,12 @@ export class UserSession extends DurableObject<Env> {
     const unique = [...new Set(itemIds)];
     const shown = (this.shown ??= this.readShown());
     const prune = shown.size + unique.length > MAX_IMPRESSION_ITEMS + IMPRESSION_PRUNE_SLACK;
+    // An item shown as often as the cap now leaves the user's lists: the version moves, so a list
+    // cached with it (served from the isolate or the Cache API, impressions never moved it) is made again.
+    const capped = frequencyCap > 0 && unique.some((id) => (shown.get(id)?.count ?? 0) + 1 === frequencyCap);
     this.impressionTable = null;
     this.ctx.storage.transactionSync(() => {
+      if (capped) this.bumpVersion();
       for (let i = 0; i < unique.length; i += IMPRESSION_ROWS_PER_STATEMENT) {
         const chunk = unique.slice(i, i + IMPRESSION_ROWS_PER_STATEMENT);
         this.sql.exec(
