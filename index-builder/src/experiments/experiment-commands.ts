@@ -1,6 +1,5 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Redis } from "@upstash/redis";
 import { type DecisionSnapshot } from "../../../shared/experiments/decision-snapshots";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { offPolicyEstimates } from "../../../shared/experiments/ope/estimators";
@@ -9,6 +8,7 @@ import { parseGuardHash, parseUsersHash } from "../../../shared/experiments/redi
 import { buildReport, type ExperimentReport } from "../../../shared/experiments/report";
 import { reportMarkdown } from "../../../shared/experiments/report-markdown";
 import { experimentGuardKey, experimentUsersKey } from "../../../shared/online/redis-keys";
+import { type RedisAccess, redisClient } from "../ingest/redis-client";
 import { replayThroughIndex, type Reproduction } from "./index-replay";
 import { readDecisionSnapshots, readEventLog, readImpressionLog, scanHash } from "./redis-logs";
 
@@ -45,13 +45,6 @@ function describeUnreplayable(r: Reproduction): string {
   return parts.length > 0 ? parts.join("; ") : "none";
 }
 
-export interface RedisAccess {
-  url: string;
-  token: string;
-}
-
-const client = (r: RedisAccess) => new Redis({ url: r.url, token: r.token, automaticDeserialization: false, enableTelemetry: false });
-
 /**
  * `index-builder experiment-report`: the experiment's definition from the
  * Worker's admin API, its per-user attribution and guardrails scanned from
@@ -71,7 +64,7 @@ export async function experimentReportCommand(options: {
   });
   if (!res.ok) throw new Error(`GET /admin/experiments/${options.id}: ${res.status} ${await res.text()}`);
   const { experiment } = (await res.json()) as { experiment: Experiment };
-  const redis = client(options.redis);
+  const redis = redisClient(options.redis);
   const [users, guards] = await Promise.all([scanHash(redis, experimentUsersKey(experiment.id)), scanHash(redis, experimentGuardKey(experiment.id))]);
   const report = buildReport(experiment, parseUsersHash(users), parseGuardHash(guards), Date.now());
   await mkdir(options.outDir, { recursive: true });
@@ -120,7 +113,7 @@ export async function opeCommand(options: {
   bootstrap: number;
   log: (line: string) => void;
 }) {
-  const redis = client(options.redis);
+  const redis = redisClient(options.redis);
   const [all, events] = await Promise.all([readImpressionLog(redis), readEventLog(redis)]);
   let snapshotsRead: Promise<Map<string, DecisionSnapshot>> | null = null;
   const snapshots = () => (snapshotsRead ??= readDecisionSnapshots(redis, impressions));

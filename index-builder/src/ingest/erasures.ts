@@ -1,9 +1,10 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
-import { Redis } from "@upstash/redis";
+import { type Redis } from "@upstash/redis";
 import { DELETED_USERS_KEY, ERASURE_APPLIED_KEY } from "../../../shared/online/redis-keys";
 import { erasureTagger, MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
 import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type Dataset, type Interaction } from "../data/movielens";
+import { type RedisAccess, redisClient } from "./redis-client";
 
 /** Erased users as the Worker recorded them: erasure tag -> time of the erasure (ms). */
 export type Erasures = Map<string, number>;
@@ -54,14 +55,14 @@ export async function readErasureList(redis: Redis, key: string | undefined): Pr
 
 /** The erasure list Redis holds, or undefined when there is no Redis to read it from. */
 export async function erasureListOf(
-  redis: { url: string; token: string } | null,
+  redis: RedisAccess | null,
   key: string | undefined,
 ): Promise<{ check: ErasedCheck; record: ErasureListRecord } | undefined> {
-  return redis ? readErasureList(new Redis(redis), key) : undefined;
+  return redis ? readErasureList(redisClient(redis), key) : undefined;
 }
 
 /** erasedCheck over the erasure list Redis holds, or undefined when there is no Redis to read it from. */
-export async function erasedCheckOf(redis: { url: string; token: string } | null, key: string | undefined): Promise<ErasedCheck | undefined> {
+export async function erasedCheckOf(redis: RedisAccess | null, key: string | undefined): Promise<ErasedCheck | undefined> {
   return (await erasureListOf(redis, key))?.check;
 }
 
@@ -140,12 +141,8 @@ export async function scrubEventsFile(file: string, redis: Redis, erasures: Eras
  * ingest, so a build from a file ingest wrote before an erasure (ingest not
  * run since) still trains without the erased users.
  */
-export async function scrubBeforeBuild(
-  file: string,
-  access: { url: string; token: string },
-  key: string | undefined,
-): Promise<{ removed: number; record: ErasureListRecord }> {
-  const redis = new Redis({ url: access.url, token: access.token, automaticDeserialization: false, enableTelemetry: false });
+export async function scrubBeforeBuild(file: string, access: RedisAccess, key: string | undefined): Promise<{ removed: number; record: ErasureListRecord }> {
+  const redis = redisClient(access);
   const { erasures, check, record } = await readErasureList(redis, key);
   return { removed: await scrubEventsFile(file, redis, erasures, check), record };
 }

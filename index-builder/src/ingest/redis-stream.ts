@@ -1,13 +1,12 @@
 import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
-import { Redis } from "@upstash/redis";
 import { type InteractionEvent } from "../../../shared/events/event";
 import { type Interaction } from "../data/movielens";
 import { EVENT_STREAM_KEY } from "../../../shared/online/redis-keys";
 import { type ErasureListRecord, readErasureList, scrubEventsFile, streamMs } from "./erasures";
+import { type RedisAccess, redisClient } from "./redis-client";
 
-export interface IngestOptions {
-  url: string;
-  token: string;
+/** The stream's Upstash URL and token (and the commands' timeout). */
+export interface IngestOptions extends RedisAccess {
   /** JSON Lines file the events are appended to. */
   outFile: string;
   /** Holds the last stream id read, so the next run continues after it. */
@@ -43,7 +42,7 @@ export type StreamEvent = InteractionEvent & { region: string; streamId: string 
  * user and `eventId` (see `readLiveEvents`).
  */
 export async function ingestFromRedis(options: IngestOptions): Promise<IngestReport> {
-  const redis = new Redis({ url: options.url, token: options.token, automaticDeserialization: false, enableTelemetry: false });
+  const redis = redisClient(options);
   const pageSize = options.pageSize ?? 1000;
   const { erasures, check: isErased, record: erasureList } = await readErasureList(redis, options.erasureKey ?? process.env.ERASURE_KEY);
   const scrubbed = await scrubEventsFile(options.outFile, redis, erasures, isErased);

@@ -8,7 +8,7 @@ import { formatSummary } from "../import/import-summary";
 import { publishIndex } from "../publish/publish-index";
 import { redisSeededDigests, seedHistories } from "../publish/seed-histories";
 import { erasedCheckOf, erasureListOf, leaveOutErasedRows } from "../ingest/erasures";
-import { Redis } from "@upstash/redis";
+import { redisClient } from "../ingest/redis-client";
 import {
   checkErasureKey,
   checkStateDataset,
@@ -111,7 +111,7 @@ export async function runDev(options: {
     const list = await erasureListOf(redis, stack.erasureKey);
     if (redis && list) {
       // A new key is kept only once it fits the kept Redis: else the users erased under the old one would come back.
-      await checkErasureKey(new Redis(redis), stateDir, secrets.erasureKey, created, list.record.erasedUsers);
+      await checkErasureKey(redisClient(redis), stateDir, secrets.erasureKey, created, list.record.erasedUsers);
       await persist();
     }
     log(`local state (D1, Durable Objects, KV${redis ? ", Redis, the erasure key" : ""}) kept in ${stateDir} between runs`);

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { Redis } from "@upstash/redis";
 import { HISTORY_DIGEST_TTL_S, historyDigestKey } from "../../../shared/online/redis-keys";
 import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, type UserHistory } from "../../../shared/users/history";
 import { datasetTransform, trainingTable } from "../build/training-table";
@@ -7,6 +6,7 @@ import { type IndexManifest } from "../../../shared/index-format/manifest";
 import { type Dataset, type Interaction } from "../data/movielens";
 import { describeTransform, type WeightTransform } from "../data/weights";
 import { type ErasedCheck } from "../ingest/erasures";
+import { type RedisAccess, redisClient } from "../ingest/redis-client";
 import { AdminClient, type AdminClientOptions } from "./admin-client";
 import { readBuiltManifest } from "./publish-index";
 
@@ -117,8 +117,8 @@ export interface SeededDigests {
 const DIGEST_CHUNK = 1000;
 
 /** The digests in the Worker's Redis (historyDigestKey), which the Worker deletes with the user on erasure. */
-export function redisSeededDigests(access: { url: string; token: string }): SeededDigests {
-  const redis = new Redis({ url: access.url, token: access.token, automaticDeserialization: false, enableTelemetry: false });
+export function redisSeededDigests(access: RedisAccess): SeededDigests {
+  const redis = redisClient(access);
   return {
     read: async (userIds) => {
       const out: (string | null)[] = [];
