@@ -38,7 +38,8 @@ export const PUBLICATION_USAGE = `  pipeline  Ingest, build, evaluate, gate, upl
             --stop-after STEP   ${STEPS.join("|")}
             Exit code 0 promoted, 2 refused by the gate, 3 rolled back by the canary.
   rollback  Stop a running canary, make an earlier version current   --to VERSION (default: the latest earlier one
-            not itself rolled back from, so repeated rollbacks walk back; the log names what it skipped)  --url --admin-key
+            not itself rolled back from, so repeated rollbacks walk back, nor deleted since; the log names what it
+            skipped)  --url --admin-key
   gc        Collect versions and blobs nothing references (the current version, experiments' pinned versions, the last N)
             --keep N (default 5)  --apply  --url --admin-key
 `;

@@ -33,6 +33,15 @@ describe("rollbackTarget", () => {
     expect(rollbackTarget(historyOf("A", "Y", "X", "A"), "A")).toMatchObject({ to: null, skipped: [{ version: "X" }, { version: "Y" }] });
   });
 
+  it("passes over versions deleted since they served, saying so", () => {
+    const published = new Set(["A", "X"]);
+    expect(rollbackTarget(historyOf("A", "Y", "X"), "X", published)).toEqual({
+      to: "A",
+      skipped: [{ version: "Y", reason: "deleted: it has no manifest any more", deleted: true }],
+    });
+    expect(rollbackTarget(historyOf("A", "Y", "X"), "X", new Set(["X"]))).toMatchObject({ to: null, skipped: [{ version: "Y" }, { version: "A" }] });
+  });
+
   it("has nowhere to go without an earlier version", () => {
     expect(rollbackTarget(historyOf("A"), "A")).toEqual({ to: null, skipped: [] });
     expect(rollbackTarget([], null)).toEqual({ to: null, skipped: [] });
@@ -43,6 +52,8 @@ describe("rollbackTarget", () => {
 let server: Server;
 let url: string;
 let history: PointerHistory = [];
+/** Versions with a manifest; null: every version of the history. */
+let published: Set<string> | null = null;
 let tick = 0;
 
 beforeAll(async () => {
@@ -50,18 +61,24 @@ beforeAll(async () => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
-      res.writeHead(200, { "Content-Type": "application/json" });
+      res.setHeader("Content-Type", "application/json");
       const current = history.at(-1)?.version ?? null;
-      if (req.method === "GET" && req.url === "/admin/index/versions") return res.end(JSON.stringify({ versions: [], current, history }));
+      const listed = published ?? new Set(history.map((h) => h.version));
+      if (req.method === "GET" && req.url === "/admin/index/versions")
+        return res.end(JSON.stringify({ versions: [...listed].map((version) => ({ version, builtAt: null })), current, history }));
       if (req.method === "GET" && req.url === "/admin/experiments")
         return res.end(JSON.stringify({ experiments: [], holdout: { salt: "h", start: 0, end: 0 } }));
       if (req.method === "PUT" && req.url === "/admin/index/current") {
         const { version } = JSON.parse(body) as { version: string };
+        if (!manifests(listed).has(version)) {
+          res.statusCode = 404;
+          return res.end(JSON.stringify({ error: { code: "not_found", message: `index version ${version} has no manifest; publish it first` } }));
+        }
         const now = at(tick++);
         if (history.at(-1)?.version !== version) history.push({ version, at: now });
         return res.end(JSON.stringify({ version, publishedAt: now, catalogAsOf: now }));
       }
-      res.writeHead(404);
+      res.statusCode = 404;
       res.end(JSON.stringify({ error: { code: "not_found", message: `${req.method} ${req.url}` } }));
     });
   });
@@ -70,6 +87,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => new Promise((resolve) => server?.close(resolve)));
+
+/** Which versions the Worker finds a manifest of: those listed, unless a test says the listing lags (`stored`). */
+let stored: Set<string> | null = null;
+const manifests = (listed: Set<string>) => stored ?? listed;
 
 describe("rollback", () => {
   it("walks back through the history on repeated rollbacks, never back onto the version just rolled back from", async () => {
@@ -84,5 +105,36 @@ describe("rollback", () => {
     // Named explicitly, a version rolled back from is current again.
     expect(await rollback({ ...options, to: "X" })).toEqual({ from: "A", to: "X" });
     expect(await rollback(options)).toEqual({ from: "X", to: "A" });
+  });
+
+  it("passes over a version deleted since it served, and one the listing still shows but the Worker has no manifest of", async () => {
+    // A, Y and X served in turn; Y was deleted (DELETE /admin/index/versions/Y) once X was live.
+    history = historyOf("A", "Y", "X");
+    published = new Set(["A", "X"]);
+    tick = 20;
+    const lines: string[] = [];
+    const options = { url, adminKey: "sk_test", attempts: 1, log: (line: string) => lines.push(line) };
+    expect(await rollback(options)).toEqual({ from: "X", to: "A" });
+    expect(lines).toContain("skipped Y (deleted: it has no manifest any more)");
+
+    // The listing lags a deletion (KV lists are eventually consistent): Y is still listed, but PUT finds no manifest.
+    history = historyOf("A", "Y", "X");
+    published = null;
+    stored = new Set(["A", "X"]);
+    lines.length = 0;
+    expect(await rollback(options)).toEqual({ from: "X", to: "A" });
+    expect(lines).toContain("skipped Y (deleted: it has no manifest any more)");
+
+    // Nothing earlier left: the error names what was passed over and why.
+    history = historyOf("Y", "X");
+    stored = new Set(["X"]);
+    published = new Set(["X"]);
+    await expect(rollback(options)).rejects.toThrow(
+      "no earlier version to roll back to (every earlier one was rolled back from or deleted: Y (deleted)); name one with --to",
+    );
+    // Named with --to, a deleted version is the Worker's 404, as before.
+    await expect(rollback({ ...options, to: "Y" })).rejects.toThrow("answered 404");
+    published = null;
+    stored = null;
   });
 });
