@@ -100,6 +100,60 @@ describe("importDataset", () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  it("reads a column of any name, __proto__ and constructor included, from CSV, JSON Lines and Parquet alike", async () => {
+    const log = [
+      { user: "u1", plays: 5, item: "i1" },
+      { user: "u2", plays: 3, item: "i2" },
+    ];
+    const csv = await write("proto.csv", "__proto__,constructor,item_id\n" + log.map((r) => `${r.user},${r.plays},${r.item}`).join("\n") + "\n");
+    const jsonl = await write(
+      "proto.jsonl",
+      log.map((r) => `{"__proto__":${JSON.stringify(r.user)},"constructor":${r.plays},"item_id":${JSON.stringify(r.item)}}`).join("\n") + "\n",
+    );
+    const parquet = await write(
+      "proto.parquet",
+      parquetWriteBuffer({
+        columnData: [
+          { name: "__proto__", data: log.map((r) => r.user), type: "STRING" },
+          { name: "constructor", data: log.map((r) => r.plays), type: "INT32" },
+          { name: "item_id", data: log.map((r) => r.item), type: "STRING" },
+        ],
+      }),
+    );
+    for (const file of [csv, jsonl, parquet]) {
+      const rows = [];
+      for await (const { fields } of readRows(file)) rows.push(fields);
+      expect(
+        rows.map((f) => [Object.hasOwn(f, "__proto__"), f["__proto__"], f["constructor"]]),
+        file,
+      ).toEqual([
+        [true, "u1", file === csv ? "5" : 5],
+        [true, "u2", file === csv ? "3" : 3],
+      ]);
+      const { dataset, summary } = await importDataset({ interactions: file, kind: "plays", columns: { user: "__proto__", weight: "constructor" } });
+      expect(
+        dataset.interactions.map((x) => [x.userId, x.itemId, x.count]),
+        file,
+      ).toEqual([
+        ["u1", "i1", 5],
+        ["u2", "i2", 3],
+      ]);
+      expect(summary.columns).toMatchObject({ user: "__proto__", weight: "constructor" });
+    }
+    // An item file's other columns become tags whatever their names.
+    const items = await write("proto-items.csv", "item_id,title,__proto__,toString\ni1,One,x,y\n");
+    const { dataset } = await importDataset({ interactions: csv, items, kind: "plays", columns: { user: "__proto__" } });
+    expect(dataset.items.find((i) => i.itemId === "i1")).toMatchObject({ title: "One", tags: ["__proto__:x", "toString:y"] });
+    // A column a line lacks is absent, not the function Object.prototype lends under its name.
+    const lacking = await write("lacking.jsonl", '{"user_id":"u","item_id":"i","toString":"click"}\n{"user_id":"u","item_id":"i"}\n');
+    await expect(importDataset({ interactions: lacking, kind: "clicks", columns: { event: "toString" } })).rejects.toThrow(
+      `${lacking} line 2: event type missing: one of`,
+    );
+    // Two columns of one name cannot both be read: refused, not one of them dropped.
+    const twice = await write("twice.csv", "user_id,item_id,user_id\nu1,i1,u2\n");
+    await expect(importDataset({ interactions: twice, kind: "plays" })).rejects.toThrow(`${twice}: columns 1 and 3 are both named "user_id": rename one`);
+  });
+
   it("reads item metadata: categories, created year, availability, other columns as tags", async () => {
     const log = await write("items-log.csv", "user,item\nu1,m1\nu1,m2\n");
     // Columns are named by the first record; a title under another name later is an attribute.

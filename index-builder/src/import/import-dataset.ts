@@ -205,6 +205,7 @@ function eventType(raw: unknown, file: string, where: string): EventType {
   const text = String(raw ?? "")
     .trim()
     .toLowerCase();
+  if (text === "") throw new ImportError(file, where, `event type missing: one of ${EVENT_TYPES.join(", ")}`);
   if (!EVENT_SET.has(text)) throw new ImportError(file, where, `event type "${String(raw)}" is not one of ${EVENT_TYPES.join(", ")}`);
   return text as EventType;
 }

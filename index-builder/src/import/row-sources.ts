@@ -1,7 +1,8 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import { createInterface } from "node:readline";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { type AsyncBuffer, asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
+import { dataRecord } from "../../../shared/data-record";
 import { CsvRecordReader } from "../data/csv";
 
 export const IMPORT_FORMATS = ["csv", "tsv", "jsonl", "parquet"] as const;
@@ -9,7 +10,11 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** One record of an input file: its fields by column name, and where in the file it is. */
 export interface SourceRow {
-  fields: Record<string, unknown>;
+  /**
+   * A record without a prototype (shared/data-record.ts): every column is an own key whatever its name, `__proto__`
+   * and `constructor` included, and a column the record lacks reads undefined, never a value Object.prototype lends.
+   */
+  fields: Readonly<Record<string, unknown>>;
   /** The record's 1-based position after any header. */
   row: number;
   /**
@@ -161,17 +166,19 @@ async function* csvRows(file: string, delimiter: string, given?: readonly string
       lines += 1 + breaksIn(record);
       if (!header) {
         header = record.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
+        refuseRepeatedColumns(file, header);
         continue;
       }
       row++;
       if (record.length === 1 && record[0] === "") continue;
       if (record.length !== header.length)
         throw new ImportError(file, where, `${record.length} fields, the ${given ? "--header" : "header"} has ${header.length}`);
-      const fields: Record<string, unknown> = {};
+      const fields = dataRecord<unknown>();
       header.forEach((h, i) => (fields[h] = record[i]));
       yield { fields, row, where, columns: header };
     }
   }
+  if (given) refuseRepeatedColumns(file, given);
   try {
     for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 })) yield* records(reader.push(chunk as string));
     yield* records(reader.end());
@@ -196,7 +203,8 @@ async function* jsonlRows(file: string): AsyncGenerator<SourceRow> {
       throw new ImportError(file, `line ${row}`, `not JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ImportError(file, `line ${row}`, "each line must be a JSON object");
-    yield { fields: value as Record<string, unknown>, row, where: `line ${row}` };
+    // JSON.parse makes every key an own property ("__proto__" too), but a key the line lacks would read Object.prototype's.
+    yield { fields: Object.assign(dataRecord<unknown>(), value), row, where: `line ${row}` };
   }
 }
 
@@ -209,11 +217,48 @@ async function* parquetRows(file: string): AsyncGenerator<SourceRow> {
   } catch (err) {
     throw new ImportError(file, null, `not a readable Parquet file (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
+  const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+  refuseRepeatedColumns(file, columns);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+    const rows = await parquetRecords(buffer, metadata, rowStart, rowEnd, columns);
     for (let k = 0; k < rows.length; k++) yield { fields: rows[k]!, row: rowStart + k + 1, where: `row ${rowStart + k + 1}` };
     rowStart = rowEnd;
   }
+}
+
+/**
+ * Rows [rowStart, rowEnd) of a Parquet file, the `columns` of each (top-level names) as a record without a
+ * prototype. Read as arrays and named here: hyparquet's row objects are plain ones, where a column named
+ * "__proto__" is lost (or, holding a list, becomes the row's prototype).
+ */
+export function parquetRecords(
+  buffer: AsyncBuffer,
+  metadata: FileMetaData,
+  rowStart: number,
+  rowEnd: number,
+  columns: readonly string[],
+): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const onComplete = (rows: unknown[][]) =>
+      resolve(
+        rows.map((values) => {
+          const fields = dataRecord<unknown>();
+          columns.forEach((name, i) => (fields[name] = values[i]));
+          return fields;
+        }),
+      );
+    parquetRead({ file: buffer, metadata, rowStart, rowEnd, columns: [...columns], rowFormat: "array", onComplete }).catch(reject);
+  });
+}
+
+/** Two columns of one name: a record could hold only one of them, and the other would be lost unseen. */
+function refuseRepeatedColumns(file: string, columns: readonly string[]): void {
+  const first = new Map<string, number>();
+  columns.forEach((name, i) => {
+    const at = first.get(name);
+    if (at !== undefined) throw new ImportError(file, null, `columns ${at + 1} and ${i + 1} are both named "${name}": rename one`);
+    first.set(name, i);
+  });
 }

@@ -64,6 +64,27 @@ describe("readVectorFile", () => {
     expect(read.rewrittenIds).toBe(2);
   });
 
+  it("reads id and vector columns of any name, __proto__ included (--vector-id-column, --vector-column)", async () => {
+    const odd = await file(
+      "proto.parquet",
+      parquetWriteBuffer({
+        columnData: [
+          { name: "__proto__", data: ["a", "b"] },
+          {
+            name: "constructor",
+            data: [
+              [1, 2],
+              [3, 4],
+            ],
+          },
+        ],
+      }),
+    );
+    const read = await readVectorFile(odd, { idColumn: "__proto__", vectorColumn: "constructor" });
+    expect(read).toMatchObject({ dims: 2, ids: ["a", "b"] });
+    expect(Array.from(read.vectors)).toEqual([1, 2, 3, 4]);
+  });
+
   it("names the file and row of the first bad vector", async () => {
     const short = await file(
       "short.parquet",

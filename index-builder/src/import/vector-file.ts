@@ -1,10 +1,10 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { asyncBufferFromFile, parquetMetadataAsync } from "hyparquet";
 import { findColumn } from "./column-names";
 import { parseId } from "./field-values";
 import { type NpyField, npyRecordBatches, readScalar } from "./npy-records";
-import { ImportError } from "./row-sources";
+import { ImportError, parquetRecords } from "./row-sources";
 
 export const VECTOR_FORMATS = ["parquet", "npy"] as const;
 export type VectorFormat = (typeof VECTOR_FORMATS)[number];
@@ -163,7 +163,7 @@ async function readParquetVectors(files: readonly string[], options: VectorFileO
     let rowStart = 0;
     for (const group of metadata.row_groups) {
       const rowEnd = rowStart + Number(group.num_rows);
-      const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, columns: [idColumn, vectorColumn] });
+      const rows = await parquetRecords(buffer, metadata, rowStart, rowEnd, [idColumn, vectorColumn]);
       for (let k = 0; k < rows.length; k++) {
         const row = rowStart + k + 1;
         const vector = rows[k]![vectorColumn] as unknown;
