@@ -14,7 +14,7 @@ export const EVENT_STATUSES = ["accepted", "duplicate", "rejected", "retry_later
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** Why an event was rejected. */
-export const EVENT_REJECTIONS = ["invalid_event", "duplicate_in_batch", "unknown_item"] as const;
+export const EVENT_REJECTIONS = ["invalid_event", "duplicate_in_batch", "unknown_item", "before_erasure"] as const;
 export type EventRejection = (typeof EVENT_REJECTIONS)[number];
 
 /** Why an event should be sent again later. */

@@ -63,10 +63,35 @@ describe("erasure receipts", () => {
     await pollUntil("the list held in this isolate", async () => (await recs()).headers.get("X-Cache") === "hit");
     await erase(user);
     // The returning user's first event: their session version must not meet the erased one's again.
-    await postEvents([{ eventId: `${user}-2`, userId: user, itemId: "m2", type: "click", timestamp: Date.now() - 1000 }]);
+    await postEvents([{ eventId: `${user}-2`, userId: user, itemId: "m2", type: "click", timestamp: Date.now() }]);
     const after = await recs();
     expect(after.headers.get("X-Cache")).toBe("miss");
     expect((await after.json<{ sessionVersion: number }>()).sessionVersion).toBeGreaterThan(before.sessionVersion);
+  });
+
+  it("refuses events that happened before the erasure, whoever replays them, and stores the rest", async () => {
+    const user = freshUser();
+    const click = (n: number, timestamp: number) => ({ eventId: `${user}-${n}`, userId: user, itemId: `m${n}`, type: "click", timestamp });
+    const before = Date.now() - 60_000;
+    expect((await postEvents([click(1, before)])).status).toBe(200);
+    await erase(user);
+    // An app's offline queue sends the old event again, and another from before the erasure.
+    const replay = await postEvents([click(1, before), click(2, before + 1000)]);
+    expect(replay.status).toBe(400);
+    const refused = await replay.json<{ error: { code: string; results: { status: string; code?: string; field?: string }[] } }>();
+    expect(refused.error.code).toBe("invalid_event_batch");
+    expect(refused.error.results.map((r) => [r.status, r.code, r.field])).toEqual([
+      ["rejected", "before_erasure", "timestamp"],
+      ["rejected", "before_erasure", "timestamp"],
+    ]);
+    const mixed = await postEvents([click(3, before), click(4, Date.now())]);
+    expect(mixed.status).toBe(200);
+    expect((await mixed.json<{ results: { status: string; code?: string }[] }>()).results.map((r) => r.code ?? r.status)).toEqual([
+      "before_erasure",
+      "accepted",
+    ]);
+    const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(user));
+    expect(await stub.eventIds()).toEqual([`${user}-4`]);
   });
 
   it("refuses bad receipt queries with a code, and keeps receipts from browsers", async () => {

@@ -116,6 +116,15 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
     redis: overallDelivery(stored.map(([, r]) => r.redis)),
     ...(degraded.length > 0 ? { degraded } : {}),
   };
+  if (batchStatus(results) === 400) {
+    // Every event was rejected, some only once their session had judged them (before the user's erasure).
+    const first = results.find((r) => r.status === "rejected")!;
+    throw new AppError("invalid_event_batch", `events[${first.index}].${first.field ?? ""}: ${first.message ?? "rejected"}; nothing in the batch was stored`, {
+      index: first.index,
+      field: first.field,
+      results,
+    });
+  }
   if (batchStatus(results) === 503) {
     const what = degraded.length > 0 ? "the catalog or the users' sessions could not be reached" : "the users' sessions could not be reached";
     throw new AppError("dependency_unavailable", `no event was stored: ${what}; retry the events marked retry_later`, {
@@ -149,9 +158,14 @@ function eventResults(
   for (const { index, event } of valid) {
     const outcome = outcomes.get(event.userId);
     const base = { index, eventId: event.eventId, userId: event.userId };
+    const erased = outcome?.beforeErasure;
     if (!outcome)
       results[index] = { ...base, status: "retry_later", code: "session_unavailable", message: "the user's session could not be reached; resend this event" };
-    else results[index] = { ...base, status: duplicates.get(event.userId)!.has(event.eventId) ? "duplicate" : "accepted" };
+    else if (erased?.eventIds.includes(event.eventId)) {
+      const at = new Date(erased.erasedAtMs).toISOString();
+      const message = `the user was erased at ${at}, after this event happened: the erasure covers it, so it is not stored`;
+      results[index] = { ...base, status: "rejected", code: "before_erasure", field: "timestamp", message };
+    } else results[index] = { ...base, status: duplicates.get(event.userId)!.has(event.eventId) ? "duplicate" : "accepted" };
   }
   return results;
 }

@@ -62,6 +62,12 @@ export type Delivery = "delivered" | "queued" | "disabled";
 export interface IngestResult {
   accepted: string[];
   duplicates: string[];
+  /**
+   * Ids of events that happened before this user was erased, with the time
+   * of the erasure: not stored (the erasure covers them, and the builder
+   * drops them too), whoever replays them.
+   */
+  beforeErasure?: { eventIds: string[]; erasedAtMs: number };
   sessionVersion: number;
   redis: Delivery;
 }
@@ -129,11 +135,14 @@ export class UserSession extends DurableObject<Env> {
   async ingest(events: InteractionEvent[], context: IngestContext): Promise<IngestResult> {
     const nowMs = Date.now();
     const redisOn = redisFromEnv(this.env) !== null;
+    const erasedAtMs = this.meta("erased_at_ms");
+    const erased = events.filter((e) => e.timestampMs < erasedAtMs).map((e) => e.eventId);
     const { accepted, duplicates, sessionVersion } = this.ctx.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM event_ids WHERE received_ms <= ?`, nowMs - EVENT_ID_HORIZON_MS);
       const accepted: InteractionEvent[] = [];
       const duplicates: string[] = [];
       for (const e of events) {
+        if (e.timestampMs < erasedAtMs) continue;
         if (this.insertEvent(e, nowMs)) {
           accepted.push(e);
           this.updateAffinities(e, context.itemCategories[e.itemId] ?? []);
@@ -156,7 +165,7 @@ export class UserSession extends DurableObject<Env> {
       return { accepted: accepted.map((e) => e.eventId), duplicates, sessionVersion: this.sessionVersion() };
     });
     const redis = redisOn ? await this.deliverAfterIngest() : "disabled";
-    return { accepted, duplicates, sessionVersion, redis };
+    return { accepted, duplicates, sessionVersion, redis, ...(erased.length > 0 ? { beforeErasure: { eventIds: erased, erasedAtMs } } : {}) };
   }
 
   /**
@@ -447,6 +456,8 @@ export class UserSession extends DurableObject<Env> {
     this.regions = null;
     migrateSessionSchema(this.sql);
     this.setMeta("session_version", version + 1);
+    // Events that happened before now are the erased user's, whoever sends them later (an app's offline queue).
+    this.setMeta("erased_at_ms", Date.now());
     return removed;
   }
 
