@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from "../errors";
-import { isValidId } from "../ids";
+import { idRule, isValidId } from "../ids";
 import { SOURCES } from "../ranking/candidate";
 import { lightWeightsProblem, type LightWeights } from "../ranking/light-rank";
 import { type Exploration, explorationProblem } from "../ranking/policy/exploration";
@@ -44,13 +44,13 @@ export function parseExperimentDefinition(body: unknown): ExperimentDefinition {
   if (typeof body !== "object" || body === null || Array.isArray(body)) fail("invalid_experiment", "send an experiment object", "");
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) if (!TOP_LEVEL.has(key)) fail("unknown_knob", `unknown field "${key}"`, key);
-  if (!isValidId(b.id) || b.id.length > 64) fail("invalid_experiment", "id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -", "id");
+  if (!isValidId(b.id) || b.id.length > 64) fail("invalid_experiment", `id must be ${idRule(64)}`, "id");
   const id = b.id as string;
   if (isReservedName(id)) fail("invalid_experiment", `id "${id}" is reserved (every JavaScript object has it); pick another`, "id");
   const name = b.name ?? id;
   if (typeof name !== "string" || name.length > 200) fail("invalid_experiment", "name must be a string of at most 200 characters", "name");
   const layer = b.layer ?? "default";
-  if (!isValidId(layer) || layer.length > 64) fail("invalid_experiment", "layer must be 1-64 characters of A-Z a-z 0-9 _ . : @ -", "layer");
+  if (!isValidId(layer) || layer.length > 64) fail("invalid_experiment", `layer must be ${idRule(64)}`, "layer");
   const salt = b.salt ?? id;
   if (typeof salt !== "string" || salt.length < 1 || salt.length > 128) fail("invalid_experiment", "salt must be a string of 1-128 characters", "salt");
   const traffic = percentField(b.traffic ?? 100, "traffic");
@@ -66,7 +66,7 @@ export function parseExperimentDefinition(body: unknown): ExperimentDefinition {
   if (entries.length < 2 || entries.length > MAX_VARIANTS) fail("invalid_experiment", `an experiment needs 2 to ${MAX_VARIANTS} variants`, "variants");
   const variants = entries.map(([vid, overrides]) => {
     if (!isValidId(vid) || vid.length > 32 || vid === "holdout" || vid === "default") {
-      fail("invalid_experiment", `variant id "${vid}" must be 1-32 id characters and not "holdout" or "default"`, `variants.${vid}`);
+      fail("invalid_experiment", `variant id "${vid}" must be ${idRule(32)}, and not "holdout" or "default"`, `variants.${vid}`);
     }
     if (isReservedName(vid)) fail("invalid_experiment", `variant id "${vid}" is reserved (every JavaScript object has it); pick another`, `variants.${vid}`);
     return { id: vid, overrides: parseOverrides(overrides, `variants.${vid}`) };

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/checksum";
-import { ID_RULE } from "../../shared/ids";
+import { ID_RULE, idRule } from "../../shared/ids";
 import { blobKey, CURRENT_POINTER_KEY } from "../../shared/index-format/keys";
 import * as admin from "../../worker/src/http/schemas/admin";
 import * as config from "../../worker/src/http/schemas/admin-config";
@@ -53,10 +53,15 @@ describe("admin refusals are unchanged by the schemas", () => {
     ["GET", "/admin/experiments/a=b=c/counters", COUNTERS_MESSAGE],
     ["GET", "/admin/experiments/a=b+c/counters", COUNTERS_MESSAGE],
     ["GET", "/admin/experiments/v1/counters?region=US", COUNTERS_MESSAGE],
-    ["GET", "/admin/experiments/a%20b", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
-    ["POST", "/admin/experiments/a%20b/start", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
-    ["POST", "/admin/experiments/a%20b/stop", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
-    ["GET", "/admin/experiments/a%20b/report", "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -"],
+    // Each id of a label is held to the id rule on its own: before, only the last was (`..=b` passed).
+    ["GET", "/admin/experiments/..=b/counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/a=b+..=c/counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/a=b+c=./counters", COUNTERS_MESSAGE],
+    ["GET", "/admin/experiments/a%20b", `experiment id must be ${idRule(64)}`],
+    ["GET", `/admin/experiments/${"x".repeat(65)}`, `experiment id must be ${idRule(64)}`],
+    ["POST", "/admin/experiments/a%20b/start", `experiment id must be ${idRule(64)}`],
+    ["POST", "/admin/experiments/a%20b/stop", `experiment id must be ${idRule(64)}`],
+    ["GET", "/admin/experiments/a%20b/report", `experiment id must be ${idRule(64)}`],
   ])("%s %s: 400 invalid_request", async (method, path, message) => {
     expect(await refusal(await adminCall(path, { method }))).toEqual({ status: 400, code: "invalid_request", message });
   });
@@ -287,7 +292,23 @@ describe("admin refusals are unchanged by the schemas", () => {
     const valid = { control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } };
     const cases: [unknown, Record<string, unknown>][] = [
       [[], { code: "invalid_experiment", message: "send an experiment object; nothing was stored", field: "" }],
-      [{ ...valid }, { code: "invalid_experiment", message: `id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -; nothing was stored`, field: "id" }],
+      [{ ...valid }, { code: "invalid_experiment", message: `id must be ${idRule(64)}; nothing was stored`, field: "id" }],
+      [
+        { id: "..", ...valid },
+        { code: "invalid_experiment", message: `id must be ${idRule(64)}; nothing was stored`, field: "id" },
+      ],
+      [
+        { id: "e-1", layer: "...", ...valid },
+        { code: "invalid_experiment", message: `layer must be ${idRule(64)}; nothing was stored`, field: "layer" },
+      ],
+      [
+        { id: "e-1", ...valid, variants: { a: {}, "..": {} } },
+        {
+          code: "invalid_experiment",
+          message: `variant id ".." must be ${idRule(32)}, and not "holdout" or "default"; nothing was stored`,
+          field: "variants...",
+        },
+      ],
       [
         { id: "e-1", ...valid, colour: 1 },
         { code: "unknown_knob", message: 'unknown field "colour"; nothing was stored', field: "colour" },

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { isObject } from "../../../../shared/is-object";
 import { catalogItemProblem, MAX_ITEMS_PER_UPSERT } from "../../../../shared/catalog/catalog-item";
 import { AppError } from "../../../../shared/errors";
-import { ID_PATTERN, idFieldMessage } from "../../../../shared/ids";
+import { embeddedIdSource, ID_PATTERN, idFieldMessage } from "../../../../shared/ids";
 import { VERSION_PATTERN } from "../../../../shared/index-format/keys";
 import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
 import { documentedAs } from "../../../../shared/schema/documented";
@@ -216,9 +216,10 @@ export const metricsResponse = v.object({
 const COUNTERS_MESSAGE =
   "variant must be a label as lists are logged under (default, holdout, or experiment=variant joined by +, e.g. home-ranker-2=b) " +
   "and region a lower-case country code, global or all";
-const ID_CHARS = ID_PATTERN.source.slice(1, -1);
+/** One id of a label: it ends at `=`, `+` or the label's end, and each is held to the id rule (not only dots) on its own. */
+const LABEL_ID = embeddedIdSource("=+");
 /** A variant label (assign-user.ts): `default`, `holdout`, or `experiment=variant` per experiment joined by `+`; a bare id as before. */
-const VARIANT_LABEL = new RegExp(`^${ID_CHARS}(=${ID_CHARS})?(\\+${ID_CHARS}=${ID_CHARS})*$`);
+const VARIANT_LABEL = new RegExp(`^${LABEL_ID}(=${LABEL_ID})?(\\+${LABEL_ID}=${LABEL_ID})*$`);
 export const variantParam = v.object({
   variant: v.pipe(
     v.string(),

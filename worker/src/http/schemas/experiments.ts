@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { isObject } from "../../../../shared/is-object";
 import { AppError } from "../../../../shared/errors";
 import { type ExperimentDefinition, parseExperimentDefinition, parseHoldout } from "../../../../shared/experiments/experiment-input";
-import { ID_PATTERN } from "../../../../shared/ids";
+import { ID_PATTERN, idRule } from "../../../../shared/ids";
 import { SOURCES } from "../../../../shared/ranking/candidate";
 import { MAX_SOFTMAX_TOP_N } from "../../../../shared/ranking/policy/exploration";
 import { policyShape } from "./admin-config";
@@ -17,8 +17,8 @@ import { type IssuesToError, parsedBy, parserError } from "./validate";
  * is not of their shape (with the parser's error for it).
  */
 
-const ID_MESSAGE = "experiment id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -";
-export const experimentParam = v.object({ id: v.pipe(v.string(ID_MESSAGE), v.regex(ID_PATTERN, ID_MESSAGE)) });
+const ID_MESSAGE = `experiment id must be ${idRule(64)}`;
+export const experimentParam = v.object({ id: v.pipe(v.string(ID_MESSAGE), v.regex(ID_PATTERN, ID_MESSAGE), v.maxLength(64, ID_MESSAGE)) });
 export const experimentParamError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message);
 
 export const reportQuery = v.object({
