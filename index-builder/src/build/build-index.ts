@@ -10,7 +10,7 @@ import { buildFunnelBlobs, DEFAULT_PAGES } from "./funnel-blobs";
 import { readTitleBase } from "./title-base";
 import { computePopular, decayedMass, DEFAULT_POPULARITY, type PopularityOptions } from "./popularity";
 import { datasetTransform, trainingTable } from "./training-table";
-import { writeVersion } from "./write-version";
+import { describeRemovedStaging, removeStaleStaging, writeVersion } from "./write-version";
 import { describeTransform } from "../data/weights";
 import { describeCarve, soundCarve } from "../eval/carve-check";
 import { type ImportSummary } from "../import/import-summary";
@@ -91,6 +91,9 @@ export function startChoice(dataset: Dataset): TunedChoice {
 export async function buildIndex(dataset: Dataset, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const log = options.log ?? (() => {});
   const now = options.now ?? new Date();
+  // What interrupted builds left in outDir (no live process writes it any more) goes first.
+  const stale = await removeStaleStaging(outDir);
+  if (stale.length > 0) log(describeRemovedStaging(outDir, stale));
   log(`read ${dataset.items.length} items, ${dataset.interactions.length} interactions from ${dataset.name}`);
 
   const popularOptions = options.popularity ?? DEFAULT_POPULARITY;

@@ -26,28 +26,76 @@ export function parseId(raw: unknown): Parsed<{ id: string; rewritten: boolean }
 }
 
 /**
- * Epoch seconds or milliseconds (numbers below 10^11 are seconds: that is
- * the year 5138 in seconds and 1973 in milliseconds), an ISO-8601 text, or
- * a Date (Parquet timestamps). Returns epoch milliseconds. An ISO-8601 text
- * must name a real date and time, as the Worker's events must
- * (shared/calendar.ts): 2026-11-31 or T24:00 is refused, not rolled over.
+ * The timestamp texts the import takes (README, "Your own data"). A zone-less date-time is UTC: Date.parse would read
+ * it in the building machine's zone, so the same file would build another index elsewhere.
+ */
+export const TIMESTAMP_FORMS =
+  "epoch seconds or milliseconds (a number), a Parquet timestamp, or ISO-8601: 2026-12-05T10:00:00Z, with an offset (+02:00, +0200) " +
+  "or without a zone (2026-12-05 10:00:00, 2026-12-05: UTC)";
+
+/**
+ * ISO-8601 as the import takes it: a date, or a date and a time (T or a space between), seconds and a fraction
+ * optional, then maybe a zone: Z, an offset ±HH:MM or ±HHMM, or UTC (as BigQuery writes), a space before it allowed.
+ */
+const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?: ?(Z|UTC|([+-])(\d{2}):?(\d{2})))?)?$/i;
+
+/** Numbers from 10^14 on are no milliseconds a log holds (the year 5138 on), but micro- or nanoseconds. */
+const MAX_EPOCH_MS = 1e14;
+
+/**
+ * Epoch milliseconds of an ISO-8601 text in ISO_TEXT's form, counted from its parts (never by Date.parse's loose
+ * parser, which rolls 2026-11-31 over to December 1); a problem when the parts name no real moment; null when the
+ * text is not in that form. Any year 0000-9999.
+ */
+function isoTextMs(text: string): Parsed<number> | null {
+  const m = ISO_TEXT.exec(text);
+  if (!m) return null;
+  const calendar = calendarProblem(text);
+  if (calendar !== null) return { problem: `timestamp "${text}" is not a real date-time: ${calendar}` };
+  const [, y, mo, d, h = "0", mi = "0", s = "0", fraction = "", , sign, offsetH = "0", offsetM = "0"] = m;
+  const at = new Date(0);
+  at.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  at.setUTCHours(Number(h), Number(mi), Number(s), Number(fraction.padEnd(3, "0").slice(0, 3)));
+  const offsetMs = sign === undefined ? 0 : (sign === "-" ? -1 : 1) * (Number(offsetH) * 60 + Number(offsetM)) * 60_000;
+  return { value: at.getTime() - offsetMs };
+}
+
+/** Epoch milliseconds of an epoch number: below 10^11 it is seconds (the year 5138 in seconds, 1973 in milliseconds). */
+function epochMs(n: number): number {
+  return n < 1e11 ? n * 1000 : n;
+}
+
+/**
+ * Epoch seconds or milliseconds (a number, or a text of digits), an ISO-8601 text in the forms TIMESTAMP_FORMS
+ * names, or a Date (Parquet TIMESTAMP, DATE and INT96 columns). Returns epoch milliseconds, from 1970 on. An
+ * ISO-8601 text must name a real date and time, as the Worker's events must (shared/calendar.ts): 2026-11-31 or
+ * T24:00 is refused, not rolled over; any other text ("Nov 30 2026", "2026/11/30", "12/1/2026") is refused,
+ * naming the forms taken.
  */
 export function parseTimestamp(raw: unknown): Parsed<number> {
-  if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? { problem: "invalid date" } : { value: raw.getTime() };
-  let n: number;
-  if (typeof raw === "number" || typeof raw === "bigint") n = Number(raw);
-  else if (typeof raw === "string" && raw.trim() !== "") {
-    const text = raw.trim();
-    n = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-    if (Number.isNaN(n)) {
-      const calendar = calendarProblem(text);
-      if (calendar !== null) return { problem: `timestamp "${text}" is not a real date-time: ${calendar}` };
-      const ms = Date.parse(text);
-      return Number.isNaN(ms) ? { problem: `timestamp "${text}" is neither epoch seconds/milliseconds nor an ISO-8601 date` } : { value: ms };
-    }
-  } else return { problem: "timestamp missing" };
-  if (!Number.isFinite(n) || n < 0) return { problem: `timestamp ${String(raw)} is not a non-negative number` };
-  return { value: Math.abs(n) < 1e11 ? n * 1000 : n };
+  if (raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "")) return { problem: "timestamp missing" };
+  let ms: number;
+  if (raw instanceof Date) {
+    if (Number.isNaN(raw.getTime())) return { problem: "invalid date" };
+    ms = raw.getTime();
+  } else if (typeof raw === "number" || typeof raw === "bigint" || (typeof raw === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(raw))) {
+    const n = Number(typeof raw === "string" ? raw.trim() : raw);
+    if (!Number.isFinite(n) || n < 0) return { problem: `timestamp ${String(raw).trim()} is not a non-negative number` };
+    if (n >= MAX_EPOCH_MS)
+      return {
+        problem: `timestamp ${String(raw).trim()} is past the year 5138 as epoch milliseconds: micro- or nanoseconds are not taken, divide them to milliseconds`,
+      };
+    ms = epochMs(n);
+  } else {
+    const text = typeof raw === "string" ? raw.trim() : null;
+    const iso = text === null ? null : isoTextMs(text);
+    if (iso === null)
+      return { problem: `timestamp ${JSON.stringify(typeof raw === "string" ? raw.trim() : String(raw))} is not one of the forms taken: ${TIMESTAMP_FORMS}` };
+    if ("problem" in iso) return iso;
+    ms = iso.value;
+  }
+  if (ms < 0) return { problem: `timestamp ${raw instanceof Date ? raw.toISOString() : String(raw).trim()} lies before 1970-01-01` };
+  return { value: ms };
 }
 
 /** A finite non-negative number (a count, a rating, seconds). */
@@ -96,13 +144,24 @@ export function parseLabels(raw: unknown, maxLabels = 64, maxLength = 64): strin
   return [...labels];
 }
 
-/** A year from a year number, an epoch time or a date text; null when absent or outside 1800-2200. */
+/**
+ * A year: a year number; the UTC year of an epoch number or a Date; the year written in an ISO-8601 text
+ * (2019-05-01); else the one four-digit number of a text (01-Jan-1995, 5/1/2019). Null when absent, when none
+ * is found, or outside 1800-2200.
+ */
 export function parseYear(raw: unknown): number | null {
+  const inRange = (year: number) => (year >= 1800 && year <= 2200 ? year : null);
   if (raw === undefined || raw === null || raw === "") return null;
-  if (typeof raw === "number" && Number.isInteger(raw) && raw >= 1800 && raw <= 2200) return raw;
-  if (typeof raw === "string" && /^\d{4}$/.test(raw.trim())) return parseYear(Number(raw.trim()));
-  const ms = parseTimestamp(raw);
-  if (!("value" in ms)) return null;
-  const year = new Date(ms.value).getUTCFullYear();
-  return year >= 1800 && year <= 2200 ? year : null;
+  if (typeof raw === "number" && Number.isInteger(raw) && inRange(raw) !== null) return raw;
+  if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? null : inRange(raw.getUTCFullYear());
+  const text = String(raw).trim();
+  if (/^\d{4}$/.test(text)) return inRange(Number(text));
+  if (typeof raw === "number" || typeof raw === "bigint" || /^\d+(\.\d+)?$/.test(text)) {
+    const ms = parseTimestamp(raw);
+    return "value" in ms ? inRange(new Date(ms.value).getUTCFullYear()) : null;
+  }
+  const iso = ISO_TEXT.exec(text);
+  if (iso) return inRange(Number(iso[1]));
+  const years = text.match(/(?<!\d)\d{4}(?!\d)/g);
+  return years?.length === 1 ? inRange(Number(years[0])) : null;
 }

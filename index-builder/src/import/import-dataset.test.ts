@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isValidId } from "../../../shared/ids";
 import { CsvRecordReader, parseCsv } from "../data/csv";
 import { importOptionsFrom } from "./import-args";
+import { TIMESTAMP_FORMS } from "./field-values";
 import { importDataset } from "./import-dataset";
 import { readRows } from "./row-sources";
 
@@ -203,9 +204,45 @@ describe("importDataset", () => {
     await expect(importDataset({ interactions: midnight, kind: "clicks" })).rejects.toThrow(
       `${midnight} line 2: column "timestamp": timestamp "2026-12-05 24:00" is not a real date-time: hour 24`,
     );
+    // Texts in no form the import takes are refused, naming the forms, not read by Date.parse's loose parser (which took
+    // "Nov 31 2026" and "2026/11/31" for December 1).
+    for (const text of ["Nov 31 2026", "2026/11/31"]) {
+      const loose = await write("loose.csv", `user_id,item_id,timestamp\nu,i,1765000000\nu,i,${text}\n`);
+      await expect(importDataset({ interactions: loose, kind: "clicks" })).rejects.toThrow(
+        `${loose} line 3: column "timestamp": timestamp "${text}" is not one of the forms taken: ${TIMESTAMP_FORMS}`,
+      );
+    }
     const noUser = await write("nouser.csv", "who,item_id\nu,i\n");
     await expect(importDataset({ interactions: noUser, kind: "plays" })).rejects.toThrow(`${noUser}: no user column`);
     await expect(importDataset({ interactions: noUser, kind: "plays", columns: { user: "who" } })).resolves.toBeDefined();
+  });
+
+  it("reads the same moments from epoch numbers, ISO-8601 texts of any zone and Parquet timestamps, a zone-less text as UTC", async () => {
+    const at = [Date.UTC(2026, 11, 5, 10), Date.UTC(2026, 11, 5, 11, 30), Date.UTC(2026, 11, 6)];
+    const texts = (forms: string[]) => forms.map((t, i) => `u${i},i${i},${t}`).join("\n");
+    const files = await Promise.all([
+      write("epoch-s.csv", "user_id,item_id,timestamp\n" + texts(at.map((t) => String(t / 1000)))),
+      write("epoch-ms.csv", "user_id,item_id,timestamp\n" + texts(at.map(String))),
+      write("iso.csv", "user_id,item_id,timestamp\n" + texts(["2026-12-05T10:00:00Z", "2026-12-05T13:30:00+02:00", "2026-12-05T19:00:00-0500"])),
+      write("zoneless.csv", "user_id,item_id,timestamp\n" + texts(["2026-12-05 10:00:00", "2026-12-05T11:30", "2026-12-06"])),
+      write(
+        "timestamps.parquet",
+        parquetWriteBuffer({
+          columnData: [
+            { name: "user_id", data: at.map((_, i) => `u${i}`), type: "STRING" },
+            { name: "item_id", data: at.map((_, i) => `i${i}`), type: "STRING" },
+            { name: "timestamp", data: at.map((t) => new Date(t)), type: "TIMESTAMP" },
+          ],
+        }),
+      ),
+    ]);
+    for (const file of files) {
+      const { dataset } = await importDataset({ interactions: file, kind: "clicks" });
+      expect(
+        dataset.interactions.map((x) => x.timestampMs),
+        file,
+      ).toEqual(at);
+    }
   });
 
   it("tells the format from the first bytes when the name does not say, and finds columns in any case", async () => {
