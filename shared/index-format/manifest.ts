@@ -4,6 +4,8 @@ import { type FunnelSection, funnelSectionProblem } from "./funnel-section";
 import { type LightWeights, lightWeightsProblem } from "../ranking/light-rank";
 import { type RankingOrder, rankingOrderProblem } from "../ranking/ranking-order";
 import { AppError } from "../errors";
+import { calendarProblem } from "../calendar";
+import { parseTimestamp } from "../events/event-schema";
 import { BLOB_NAME_PATTERN, VERSION_PATTERN } from "./keys";
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -91,13 +93,15 @@ export function parseManifest(value: unknown): IndexManifest {
   if (typeof value.version !== "string" || !VERSION_PATTERN.test(value.version)) {
     bad("version must be 1-64 characters of A-Z a-z 0-9 . _ -");
   }
-  if (typeof value.builtAt !== "string" || Number.isNaN(Date.parse(value.builtAt))) bad("builtAt must be a date-time");
+  const builtAt = dateTimeProblem(value.builtAt);
+  if (builtAt) bad(`builtAt must be a date-time: ${builtAt}`);
   const source = value.source;
   if (!isObject(source) || typeof source.dataset !== "string" || typeof source.newestInteractionAt !== "string") {
     bad("source must name dataset and newestInteractionAt");
   }
   const itemsAsOf = (source as Record<string, unknown>).itemsAsOf;
-  if (itemsAsOf !== undefined && (typeof itemsAsOf !== "string" || Number.isNaN(Date.parse(itemsAsOf)))) bad("source.itemsAsOf must be a date-time");
+  const itemsAsOfProblem = itemsAsOf === undefined ? null : dateTimeProblem(itemsAsOf);
+  if (itemsAsOfProblem) bad(`source.itemsAsOf must be a date-time: ${itemsAsOfProblem}`);
   const counts = value.counts;
   if (!isObject(counts)) return bad("counts must be an object");
   for (const k of ["items", "users", "interactions", "categories"]) {
@@ -134,11 +138,24 @@ export function parseManifest(value: unknown): IndexManifest {
   }
   if (value.erasureList !== undefined) {
     const list = value.erasureList;
-    if (!isObject(list) || typeof list.readAt !== "string" || Number.isNaN(Date.parse(list.readAt)) || !isCount(list.erasedUsers)) {
-      bad("erasureList must hold readAt (a date-time) and erasedUsers (a count)");
+    const readAt = isObject(list) ? dateTimeProblem(list.readAt) : null;
+    if (!isObject(list) || readAt || !isCount(list.erasedUsers)) {
+      bad(`erasureList must hold readAt (a date-time) and erasedUsers (a count)${readAt ? `; readAt: ${readAt}` : ""}`);
     }
   }
   return value as unknown as IndexManifest;
+}
+
+/**
+ * Why `value` is not a date-time as the builder writes them (toISOString), or null: ISO-8601 with a zone naming a
+ * real moment, as an event's timestamp (shared/events/event-schema.ts). Date.parse alone rolled 2026-11-31 over to
+ * December 1, and read a zone-less time in the zone of whoever read it.
+ */
+function dateTimeProblem(value: unknown): string | null {
+  if (typeof value === "string" && parseTimestamp(value) !== null) return null;
+  const calendar = typeof value === "string" ? calendarProblem(value) : null;
+  if (calendar) return `${JSON.stringify(value)} names no real moment: ${calendar}`;
+  return `ISO-8601 with a zone, such as 2026-12-06T04:00:00Z${typeof value === "string" ? `, not ${JSON.stringify(value)}` : ""}`;
 }
 
 function isCount(v: unknown): boolean {

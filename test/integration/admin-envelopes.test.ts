@@ -178,6 +178,12 @@ describe("admin refusals are unchanged by the schemas", () => {
       code: "invalid_manifest",
       message: "manifest counts.users must be a non-negative integer",
     });
+    // A date that does not exist is refused, not rolled over to December 1 (shared/calendar.ts).
+    expect(await refusal(await put("/admin/index/versions/v-shape/manifest", { ...manifest, builtAt: "2026-11-31T00:00:00Z" }))).toEqual({
+      status: 400,
+      code: "invalid_manifest",
+      message: 'manifest builtAt must be a date-time: "2026-11-31T00:00:00Z" names no real moment: day 31 does not exist in 2026-11, which has 30 days',
+    });
     expect(await refusal(await put("/admin/index/versions/a%20b/manifest", { ...manifest, version: "a b" }))).toEqual({
       status: 400,
       code: "invalid_manifest",
