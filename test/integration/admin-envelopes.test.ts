@@ -240,6 +240,9 @@ describe("admin refusals are unchanged by the schemas", () => {
         [{ constructor: { default: ["1"] } }, 'unknown surface "constructor": it would never apply (known: home, up_next, related)'],
         [JSON.parse('{"__proto__": {"default": ["1"]}}'), 'unknown surface "__proto__": it would never apply (known: home, up_next, related)'],
         [{ home: { constructor: ["1"] } }, "home.constructor: region must be a lower-case country code, global or default"],
+        [JSON.parse('{"up_next": {"us": ["1"], "__proto__": ["2"]}}'), "up_next.__proto__: region must be a lower-case country code, global or default"],
+        // An unknown surface is named before the regions of a known one, wherever it stands.
+        [{ home: { US: ["1"] }, hoem: { default: ["1"] } }, 'unknown surface "hoem": it would never apply (known: home, up_next, related)'],
       ],
     ],
     [
@@ -274,6 +277,19 @@ describe("admin refusals are unchanged by the schemas", () => {
       });
     }
     expect(await env.INDEX_KV.get(key)).toBe(before);
+  });
+
+  it("the configuration schemas themselves refuse the keys a valibot record leaves out of its output unseen", () => {
+    // The policy parser runs on the body as sent (parsedBy), not on the record's output, where "constructor" was gone.
+    expect(() => v.safeParse(config.policyBody, JSON.parse('{"constructor": {"mmrLambda": 0.5}}'))).toThrow(
+      'unknown surface "constructor": it would never apply (known: default, home, up_next, related); nothing was stored',
+    );
+    expect(v.parse(config.policyBody, { home: { mmrLambda: 0.5 } })).toEqual({ home: { mmrLambda: 0.5 } });
+    const body = { home: { default: ["1"], constructor: ["2"] } };
+    const editorial = v.safeParse(config.editorialBody, body);
+    expect(editorial.success ? null : config.editorialError(editorial.issues, null as never, body).message).toBe(
+      "home.constructor: region must be a lower-case country code, global or default; nothing was stored",
+    );
   });
 
   it("GET /admin/erasures: user, then limit, each named; an unknown receipt is a 404", async () => {

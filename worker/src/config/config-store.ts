@@ -1,7 +1,6 @@
 import { AppError } from "../../../shared/errors";
 import { fnv1a32 } from "../../../shared/fnv1a";
 import { type Surface } from "../../../shared/funnel/run-funnel";
-import { isObject } from "../../../shared/is-object";
 import { DEFAULT_POLICY, type PolicyConfig, policyProblem } from "../../../shared/ranking/policy/policy-config";
 
 /** Editorial lists: surface -> region (lower-case country, or "default") -> item ids in order. */
@@ -11,9 +10,8 @@ export type PolicyOverrides = Record<string, Partial<PolicyConfig>>;
 
 /** The surfaces a policy override or an editorial list names; a policy's `default` applies to each. */
 export const CONFIG_SURFACES = ["home", "up_next", "related"] as const satisfies readonly Surface[];
-const POLICY_KEYS: readonly string[] = ["default", ...CONFIG_SURFACES];
-/** Keys valibot's records leave out without a word (shared/schema/checked-as-sent.ts): never a region. */
-const DROPPED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/** The keys of a policy configuration: `default` (every surface) and each surface. */
+export const POLICY_KEYS = ["default", ...CONFIG_SURFACES] as const;
 
 export const EDITORIAL_KEY = "config/editorial";
 export const POLICY_KEY = "config/policy";
@@ -81,23 +79,7 @@ export const storedPolicy = (kv: KVNamespace): Promise<StoredConfig<PolicyOverri
 /** The stored editorial lists, read from KV (not this isolate's cache). */
 export const storedEditorial = (kv: KVNamespace): Promise<StoredConfig<EditorialConfig>> => readStoredConfig<EditorialConfig>(kv, EDITORIAL_KEY, {});
 
-/**
- * Checks the names in editorial lists (admin input) as sent, before the
- * route's schema (worker/src/http/schemas/admin-config.ts) checks the rest:
- * each surface must be one served (a misspelt one would never apply), and
- * a region key the schema's record would drop unseen is refused by name.
- */
-export function checkEditorialNames(value: unknown): void {
-  if (!isObject(value)) return;
-  for (const [surface, regions] of Object.entries(value)) {
-    if (!(CONFIG_SURFACES as readonly string[]).includes(surface)) throw invalid(unknownSurface(surface, CONFIG_SURFACES));
-    if (!isObject(regions)) continue;
-    const dropped = Object.keys(regions).find((region) => DROPPED_KEYS.has(region));
-    if (dropped !== undefined) throw invalid(`${surface}.${dropped}: region must be a lower-case country code, global or default`);
-  }
-}
-
-/** Stores editorial lists (admin; checkEditorialNames and the route's schema checked them). */
+/** Stores editorial lists (admin; the route's schema checked them: worker/src/http/schemas/admin-config.ts). */
 export async function putEditorial(kv: KVNamespace, value: EditorialConfig): Promise<void> {
   await kv.put(EDITORIAL_KEY, JSON.stringify(value));
   cache.delete(EDITORIAL_KEY);
@@ -110,7 +92,7 @@ export async function putEditorial(kv: KVNamespace, value: EditorialConfig): Pro
 export function parsePolicyOverrides(value: unknown): PolicyOverrides {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("policy config must be an object of surfaces");
   for (const [surface, policy] of Object.entries(value)) {
-    if (!POLICY_KEYS.includes(surface)) throw invalid(unknownSurface(surface, POLICY_KEYS));
+    if (!(POLICY_KEYS as readonly string[]).includes(surface)) throw invalid(unknownSurface(surface, POLICY_KEYS));
     const problem = policyProblem(policy);
     if (problem) throw invalid(`${surface}: ${problem}`);
   }
@@ -123,7 +105,8 @@ export async function putPolicy(kv: KVNamespace, value: PolicyOverrides): Promis
   cache.delete(POLICY_KEY);
 }
 
-function unknownSurface(surface: string, known: readonly string[]): string {
+/** The refusal of a surface no list is served on: a misspelt one would never apply. */
+export function unknownSurface(surface: string, known: readonly string[]): string {
   return `unknown surface "${surface}": it would never apply (known: ${known.join(", ")})`;
 }
 

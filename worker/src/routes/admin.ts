@@ -5,8 +5,7 @@ import { deleteBlob, deleteVersion, KV_VALUE_LIMIT_BYTES, putBlob, putManifest, 
 import { blobKey } from "../../../shared/index-format/keys";
 import { indexVersionsOf } from "../../../shared/experiments/experiment-input";
 import { upsertCatalogItems } from "../catalog/d1-catalog";
-import { checkEditorialNames, parsePolicyOverrides, putEditorial, putPolicy, storedEditorial, storedPolicy } from "../config/config-store";
-import { checkedAsSent } from "../../../shared/schema/checked-as-sent";
+import { putEditorial, putPolicy, storedEditorial, storedPolicy } from "../config/config-store";
 import { DEFAULT_POLICY } from "../../../shared/ranking/policy/policy-config";
 import { missingBlobs, storeBlobBatch } from "../index-store/blob-batch";
 import { listExperiments } from "../experiments/experiment-store";
@@ -157,12 +156,12 @@ export const admin = new Hono<AppEnv>()
     return c.json({ stored, policy: value, defaults: DEFAULT_POLICY });
   })
   /** Editorial lists per surface and region: `{"home": {"default": ["id", ...], "us": [...]}}`. */
-  .put("/config/editorial", validJson(checkedAsSent(checkEditorialNames, editorialBody), MAX_JSON_BYTES, editorialError), async (c) => {
+  .put("/config/editorial", validJson(editorialBody, MAX_JSON_BYTES, editorialError), async (c) => {
     await putEditorial(c.env.INDEX_KV, c.req.valid("json"));
     return c.json({ stored: true as const });
   })
   /** Re-ranking knobs and business rules per surface (`default` for all): see shared/ranking/policy/policy-config.ts. */
-  .put("/config/policy", validJson(checkedAsSent(parsePolicyOverrides, policyBody), MAX_JSON_BYTES, policyError), async (c) => {
+  .put("/config/policy", validJson(policyBody, MAX_JSON_BYTES, policyError), async (c) => {
     await putPolicy(c.env.INDEX_KV, c.req.valid("json"));
     return c.json({ stored: true as const });
   })

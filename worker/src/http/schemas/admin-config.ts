@@ -8,13 +8,14 @@ import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { wrongType } from "../../../../shared/schema/field-message";
 import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
-import { parsePolicyOverrides } from "../../config/config-store";
+import { CONFIG_SURFACES, parsePolicyOverrides, POLICY_KEYS, unknownSurface } from "../../config/config-store";
 import { ID_RULE, intParam } from "./common";
-import { type IssuesToError, parsedBy, parserError } from "./validate";
+import { type IssuesToError, parsedBy } from "./validate";
 
 /** The catalog, configuration and audit routes of the admin API. */
 
 const range = (min: number, max: number) => v.optional(v.pipe(v.number(), v.minValue(min), v.maxValue(max)));
+const integerRange = (min: number, max: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max)));
 
 const catalogItem = v.strictObject({
   itemId: v.pipe(v.string(), v.regex(ID_PATTERN)),
@@ -87,7 +88,10 @@ export const catalogItemsError: IssuesToError = (issues, _c, input) => {
 };
 
 const REGION_KEY = /^([a-z]{2}|default|global)$/;
+const REGION_MESSAGE = "region must be a lower-case country code, global or default";
 const MAX_EDITORIAL_ITEMS = 100;
+/** Keys a valibot record leaves out of its output without an issue (none of them a region). */
+const KEYS_RECORDS_LEAVE_OUT = new Set(["__proto__", "constructor", "prototype"]);
 const editorialRegions = v.pipe(
   v.custom<Record<string, string[]>>(isObject),
   documentedAs<Record<string, string[]>>({
@@ -95,6 +99,15 @@ const editorialRegions = v.pipe(
     description: `Region (lower-case country, \`global\` or \`default\`) -> item ids in order (at most ${MAX_EDITORIAL_ITEMS}).`,
     propertyNames: { pattern: REGION_KEY.source },
     additionalProperties: { type: "array", items: { type: "string", pattern: ID_PATTERN.source }, maxItems: MAX_EDITORIAL_ITEMS },
+  }),
+  // The record below would leave these keys out unseen (a list under "constructor" vanished): refused as any region key it refuses.
+  v.rawCheck(({ dataset, addIssue }) => {
+    const regions = dataset.value;
+    if (!isObject(regions)) return;
+    for (const key of Object.keys(regions)) {
+      if (KEYS_RECORDS_LEAVE_OUT.has(key))
+        addIssue({ message: REGION_MESSAGE, path: [{ type: "object", origin: "key", input: regions, key, value: regions[key] }] });
+    }
   }),
   v.record(
     v.pipe(v.string(), v.regex(REGION_KEY)),
@@ -110,36 +123,49 @@ const editorialRegions = v.pipe(
 /** `PUT /admin/config/editorial`: surface -> region -> item ids, e.g. `{"home": {"default": ["858"], "us": ["260"]}}`. */
 export const editorialBody = v.pipe(
   v.custom<Record<string, Record<string, string[]>>>(isObject),
-  v.record(v.string(), editorialRegions),
-  v.description('Editorial lists per surface and region: `{"home": {"default": ["858"], "us": ["260"]}}`.'),
+  v.strictObject(
+    Object.fromEntries(CONFIG_SURFACES.map((s) => [s, v.optional(editorialRegions)])) as Record<
+      (typeof CONFIG_SURFACES)[number],
+      v.OptionalSchema<typeof editorialRegions, undefined>
+    >,
+  ),
+  v.description('Editorial lists per surface and region: `{"home": {"default": ["858"], "us": ["260"]}}`; a surface not named here would never apply.'),
 );
 
-/** 400 `invalid_request` naming the first surface, region and item at fault, as the configuration has always been refused. */
+/** A key the strict object does not list (its issue's `expected` is "never"; a missing key's names the key). */
+const isUnknownKey = (issue: v.BaseIssue<unknown>) => issue.path?.length === 1 && issue.path[0]!.origin === "key" && issue.expected === "never";
+
+/**
+ * 400 `invalid_request` naming an unknown surface, else the first surface,
+ * region and item at fault, as the configuration has always been refused.
+ */
 export const editorialError: IssuesToError = (issues) => {
-  const issue = issues[0];
+  const issue = firstIssue(issues, (i) => [isUnknownKey(i) ? 0 : 1]);
   const [surface, region, index] = issuePath(issue);
   const regionKey = issue.path?.[1]?.origin === "key";
   const message =
     surface === undefined
       ? "editorial config must be an object of surfaces"
-      : region === undefined
-        ? `${surface}: an object of regions`
-        : regionKey
-          ? `${surface}.${region}: region must be a lower-case country code, global or default`
-          : `${surface}.${region}${index === undefined ? "" : `[${index}]`}: ${issue.message}`;
+      : isUnknownKey(issue)
+        ? unknownSurface(String(surface), CONFIG_SURFACES)
+        : region === undefined
+          ? `${surface}: an object of regions`
+          : regionKey
+            ? `${surface}.${region}: ${REGION_MESSAGE}`
+            : `${surface}.${region}${index === undefined ? "" : `[${index}]`}: ${issue.message}`;
   return new AppError("invalid_request", `${message}; nothing was stored`);
 };
 
 const ruleMatch = v.pipe(
   v.strictObject({
-    itemId: v.optional(v.pipe(v.string(), v.minLength(1))),
+    itemId: v.optional(v.pipe(v.string(), v.regex(ID_PATTERN))),
     category: v.optional(v.pipe(v.string(), v.minLength(1))),
     yearBefore: v.optional(v.pipe(v.number(), v.integer(), v.description("Items released before this year."))),
   }),
   v.description("At least one of itemId, category, yearBefore; all given must hold."),
 );
 const businessRule = v.variant("kind", [
-  v.strictObject({ kind: v.literal("pin"), itemId: v.pipe(v.string(), v.minLength(1)), position: v.pipe(v.number(), v.integer(), v.minValue(1)) }),
+  v.strictObject({ kind: v.literal("pin"), itemId: v.pipe(v.string(), v.regex(ID_PATTERN)), position: v.pipe(v.number(), v.integer(), v.minValue(1)) }),
   v.strictObject({ kind: v.picklist(["boost", "bury"]), match: ruleMatch, by: v.pipe(v.number(), v.minValue(0)) }),
   v.strictObject({ kind: v.literal("exclude"), match: ruleMatch }),
 ]);
@@ -147,24 +173,25 @@ const businessRule = v.variant("kind", [
 /** Re-ranking knobs and business rules, each optional over the defaults (shared/ranking/policy/policy-config.ts). */
 export const policyShape = v.strictObject({
   mmrLambda: range(0, 1),
-  maxPerCategory: range(0, 100),
+  maxPerCategory: integerRange(0, 100),
   freshBoost: range(-10, 10),
-  frequencyCap: range(0, 1000),
+  frequencyCap: integerRange(0, 1000),
   explorationRate: range(0, 1),
-  explorationFrom: range(1, 100),
+  explorationFrom: integerRange(1, 100),
   rules: v.optional(v.pipe(v.array(businessRule), v.maxLength(100))),
 });
 
-/** `PUT /admin/config/policy`: surface (`default` for all) -> policy; checked by the policy's own rules, which name the first problem. */
+/** `PUT /admin/config/policy`: surface (`default` for all) -> policy; checked as sent by the policy's own rules, which name the first problem. */
 export const policyBody = parsedBy(
   v.pipe(
     v.custom<Record<string, v.InferInput<typeof policyShape>>>(isObject),
-    v.record(v.string(), policyShape),
-    v.description("Re-ranking knobs and business rules per surface (`default` for all)."),
+    v.record(v.pipe(v.string(), v.regex(new RegExp(`^(${POLICY_KEYS.join("|")})$`))), policyShape),
+    v.description("Re-ranking knobs and business rules per surface (`default` for all); a surface not named here would never apply."),
   ),
   parsePolicyOverrides,
 );
-export const policyError = parserError(parsePolicyOverrides, (issues) => new AppError("invalid_request", `${issues[0].message}; nothing was stored`));
+/** What the shape refuses once parsePolicyOverrides (run first, on the body as sent) let it through. */
+export const policyError: IssuesToError = (issues) => new AppError("invalid_request", `${issues[0].message}; nothing was stored`);
 
 const storedFlag = v.pipe(v.boolean(), v.description("Whether a configuration was stored; `false`: none ever was, and every surface is served the defaults."));
 /** `GET /admin/config/policy`: the overrides as stored, and the defaults they apply over. */

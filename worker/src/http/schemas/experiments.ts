@@ -7,7 +7,7 @@ import { SOURCES } from "../../../../shared/ranking/candidate";
 import { MAX_SOFTMAX_TOP_N } from "../../../../shared/ranking/policy/exploration";
 import { policyShape } from "./admin-config";
 import { SURFACES } from "./recommendations";
-import { type IssuesToError, parsedBy, parserError } from "./validate";
+import { type IssuesToError, parsedBy } from "./validate";
 
 /**
  * The experiments admin API. Definitions and the holdout are checked by
@@ -95,11 +95,12 @@ function parseDefinition(input: unknown): ExperimentDefinition {
   if (definition.id === "holdout") throw new AppError("invalid_experiment", 'the id "holdout" is reserved; nothing was stored', { field: "id" });
   return definition;
 }
-const fallback = (issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) => new AppError("invalid_experiment", `${issues[0].message}; nothing was stored`);
+/** What the shape refuses once the parser (run first, on the body as sent) let it through. */
+const fallback: IssuesToError = (issues) => new AppError("invalid_experiment", `${issues[0].message}; nothing was stored`);
 
 /** `POST /admin/experiments`: a new draft. */
 export const experimentBody = parsedBy(guarded(definitionEntries), parseDefinition);
-export const experimentError = parserError(parseDefinition, fallback);
+export const experimentError = fallback;
 
 /** `PUT /admin/experiments/:id`: a draft's new definition; the path names it, so `id` may be left out. */
 export const experimentUpdateBody = guarded({ ...definitionEntries, id: v.optional(definitionEntries.id) });
@@ -107,7 +108,7 @@ export const experimentUpdateBody = guarded({ ...definitionEntries, id: v.option
 export const updatedDefinition = (body: object, id: string): ExperimentDefinition => parseDefinition({ ...body, id });
 export const experimentUpdateError: IssuesToError = (issues, c, input) => {
   updatedDefinition(input as object, c.req.param("id") ?? "");
-  return fallback(issues);
+  return fallback(issues, c, input);
 };
 
 /** `PUT /admin/experiments/holdout`: refused while experiments run. */
@@ -119,7 +120,7 @@ export const holdoutBody = parsedBy(
   }),
   parseHoldout,
 );
-export const holdoutError = parserError(parseHoldout, (issues) => new AppError("invalid_holdout", `${issues[0].message}; nothing was stored`));
+export const holdoutError: IssuesToError = (issues) => new AppError("invalid_holdout", `${issues[0].message}; nothing was stored`);
 
 const holdout = v.object({
   salt: v.string(),

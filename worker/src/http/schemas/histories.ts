@@ -4,7 +4,7 @@ import { AppError } from "../../../../shared/errors";
 import { MAX_HISTORY_BATCH_ITEMS, MAX_HISTORY_ITEMS, MAX_HISTORY_USERS, MAX_HISTORY_WEIGHT, parseHistoryBatch } from "../../../../shared/users/history";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { idSchema } from "./common";
-import { parsedBy, parserError } from "./validate";
+import { type IssuesToError, parsedBy } from "./validate";
 
 const historyItem = v.strictObject({
   itemId: idSchema("itemId must be an item id", "A catalog item."),
@@ -56,7 +56,8 @@ export const historyBatchBody = parsedBy(
   ),
   parseHistoryBatch,
 );
-export const historyBatchError = parserError(parseHistoryBatch, (issues) => new AppError("invalid_history", `${issues[0].message}; nothing was stored`));
+/** What the shape refuses once parseHistoryBatch (run first, on the body as sent) let it through. */
+export const historyBatchError: IssuesToError = (issues) => new AppError("invalid_history", `${issues[0].message}; nothing was stored`);
 
 export const historiesResponse = v.object({
   users: v.array(

@@ -67,23 +67,29 @@ export function validJson<S extends Schema>(schema: S, maxBytes: number, toError
 
 /**
  * A body whose rules live in a shared parser that throws the AppError its
- * clients have always been told (code, message, field): `shape` types the
- * body for clients and the reference and refuses what is not of that shape;
- * `parse` then checks what a shape cannot say (ranges across fields,
- * sums) and gives the output. A body the shape refuses is answered with
- * the parser's own error for it (`parserError`), so both paths read alike.
+ * clients have always been told (code, message, field). The parser runs
+ * first, on the body as sent, and its result is the output; `shape` then
+ * types the body for clients and the reference, and refuses what the
+ * parser let through but is not of that shape (the route's IssuesToError
+ * words it). The parser never reads the shape's output: a valibot record
+ * leaves out keys named `__proto__`, `constructor` and `prototype` without
+ * an issue, so a parser reading it never saw them (a policy
+ * `{"constructor": {...}}` passed as `{}`). OpenAPI documents `shape` (a
+ * `v.custom` before a schema is a guard).
  */
 export function parsedBy<S extends Schema, T>(shape: S, parse: (input: unknown) => T) {
+  // A pipe runs synchronously from the guard to the transform: what the guard keeps is this run's result.
+  let parsed: { output: T } | undefined;
   return v.pipe(
+    v.custom<v.InferInput<S>>((input) => {
+      parsed = { output: parse(input) };
+      return true;
+    }),
     shape,
-    v.transform((input) => parse(input)),
+    v.transform((): T => {
+      const { output } = parsed!;
+      parsed = undefined;
+      return output;
+    }),
   );
-}
-
-/** The error of a `parsedBy` body the shape refused: the parser's, run on the same input. */
-export function parserError(parse: (input: unknown) => unknown, fallback: (issues: Issues) => AppError): IssuesToError {
-  return (issues, _c, input) => {
-    parse(input);
-    return fallback(issues);
-  };
 }
