@@ -292,6 +292,20 @@ describe("admin refusals are unchanged by the schemas", () => {
     );
   });
 
+  it("the experiment schemas themselves parse the definition as sent: a variant named constructor, another id on update", () => {
+    const definition = JSON.parse(
+      '{"id": "e-1", "control": "a", "variants": {"a": {}, "constructor": {}}, "allocation": {"default": {"a": 50, "constructor": 50}}}',
+    );
+    const reserved = 'variant id "constructor" is reserved (every JavaScript object has it); pick another; nothing was stored';
+    expect(() => v.safeParse(experiments.experimentBody, definition)).toThrow(reserved);
+    expect(() => v.safeParse(experiments.experimentUpdateBody("e-1"), definition)).toThrow(reserved);
+    const valid = { control: "a", variants: { a: {}, b: {} }, allocation: { default: { a: 50, b: 50 } } };
+    expect(() => v.safeParse(experiments.experimentUpdateBody("e-1"), { ...valid, id: "e-2" })).toThrow(
+      'the body\'s id "e-2" is not the path\'s "e-1": an experiment\'s id cannot change (send "e-1" or leave id out); nothing was stored',
+    );
+    expect(v.parse(experiments.experimentUpdateBody("e-1"), valid)).toMatchObject({ id: "e-1", control: "a", variants: [{ id: "a" }, { id: "b" }] });
+  });
+
   it("GET /admin/erasures: user, then limit, each named; an unknown receipt is a 404", async () => {
     expect(await refusal(await adminCall("/admin/erasures?user=a%20b&limit=0"))).toEqual({
       status: 400,

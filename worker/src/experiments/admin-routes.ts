@@ -3,8 +3,6 @@ import { AppError } from "../../../shared/errors";
 import { type Experiment } from "../../../shared/experiments/experiment";
 import { assertNoOverlap, type ExperimentDefinition, indexVersionsOf, parseExperimentDefinition } from "../../../shared/experiments/experiment-input";
 import { readManifest } from "../../../shared/index-format/index-reader";
-import { isObject } from "../../../shared/is-object";
-import { checkedAsSent } from "../../../shared/schema/checked-as-sent";
 import { adminAuth } from "../http/admin-auth";
 import { type AppEnv } from "../http/app-env";
 import {
@@ -17,7 +15,6 @@ import {
   holdoutBody,
   holdoutError,
   reportQuery,
-  updatedDefinition,
 } from "../http/schemas/experiments";
 import { validJson, validParams, validQuery } from "../http/schemas/validate";
 import { auditOf, forgetExperiments, getExperiment, listExperiments, newDraft, readHoldout, saveExperiment, writeHoldout } from "./experiment-store";
@@ -49,7 +46,7 @@ export const experimentsAdmin = new Hono<AppEnv>()
     return c.json({ holdout });
   })
   .get("/", async (c) => c.json({ experiments: await listExperiments(c.env.DB), holdout: await readHoldout(c.env.DB) }))
-  .post("/", validJson(checkedAsSent(parseExperimentDefinition, experimentBody), MAX_BODY_BYTES, experimentError), async (c) => {
+  .post("/", validJson(experimentBody, MAX_BODY_BYTES, experimentError), async (c) => {
     const definition = await publishedAndFree(c.env, c.req.valid("json"));
     const experiment = newDraft(definition, Date.now());
     await saveExperiment(c.env.DB, experiment, "create", c.get("requestId"));
@@ -62,7 +59,7 @@ export const experimentsAdmin = new Hono<AppEnv>()
   /** Replaces a draft's definition; a running or stopped experiment cannot change (its users' assignments would), nor can its id. */
   .put("/:id", validParams(experimentParam, experimentParamError), draftOnly(), validUpdate(), async (c) => {
     const current = await getExperiment(c.env.DB, c.req.valid("param").id);
-    const definition = await publishedAndFree(c.env, updatedDefinition(c.req.valid("json"), current.id));
+    const definition = await publishedAndFree(c.env, c.req.valid("json"));
     const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
     await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
     return c.json({ experiment });
@@ -104,27 +101,10 @@ function draftOnly(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/**
- * A draft's new definition, checked as sent (the schema's records drop a
- * variant named `constructor` unseen) with the path's id: a body naming
- * another id is refused, not ignored. The schema is made per request, as
- * the check needs the path.
- */
-const updateBody = (pathId: string) =>
-  checkedAsSent((body) => {
-    if (isObject(body) && Object.hasOwn(body, "id") && body.id !== pathId) {
-      throw new AppError(
-        "invalid_experiment",
-        `the body's id ${JSON.stringify(body.id)} is not the path's "${pathId}": an experiment's id cannot change (send "${pathId}" or leave id out); nothing was stored`,
-        { field: "id" },
-      );
-    }
-    updatedDefinition(body as object, pathId);
-  }, experimentUpdateBody);
-
-function validUpdate(): ReturnType<typeof validJson<ReturnType<typeof updateBody>>> {
+/** A draft's new definition with the path's id (a body naming another is refused): the schema is made per request, as its parser needs the path. */
+function validUpdate(): ReturnType<typeof validJson<ReturnType<typeof experimentUpdateBody>>> {
   return async function validUpdate(c, next) {
-    return validJson(updateBody(c.req.param("id") ?? ""), MAX_BODY_BYTES, experimentUpdateError)(c, next);
+    return validJson(experimentUpdateBody(c.req.param("id") ?? ""), MAX_BODY_BYTES, experimentUpdateError)(c, next);
   };
 }
 

@@ -430,7 +430,8 @@ function adminOperations(): Operation[] {
       {
         ...experimentId,
         description: "The body's `id` may be left out; one other than the path's is refused (400): an id cannot change. 409 once the experiment has started.",
-        body: experiments.experimentUpdateBody,
+        // The document reads the schema's shape alone; the path's id only reaches its parser.
+        body: experiments.experimentUpdateBody("{id}"),
         errors: [400, 404, 409, 415],
       },
       done(experiments.experimentResponse, "The updated draft."),

@@ -102,14 +102,26 @@ const fallback: IssuesToError = (issues) => new AppError("invalid_experiment", `
 export const experimentBody = parsedBy(guarded(definitionEntries), parseDefinition);
 export const experimentError = fallback;
 
-/** `PUT /admin/experiments/:id`: a draft's new definition; the path names it, so `id` may be left out. */
-export const experimentUpdateBody = guarded({ ...definitionEntries, id: v.optional(definitionEntries.id) });
-/** The definition of an update: the path's id over the body's. */
-export const updatedDefinition = (body: object, id: string): ExperimentDefinition => parseDefinition({ ...body, id });
-export const experimentUpdateError: IssuesToError = (issues, c, input) => {
-  updatedDefinition(input as object, c.req.param("id") ?? "");
-  return fallback(issues, c, input);
-};
+/**
+ * The definition of an update to experiment `id` (the path's): the body may
+ * leave its id out; another id is refused, not replaced (a client meaning
+ * to rename, or sending the wrong draft, would change this one).
+ */
+function updatedDefinition(body: unknown, id: string): ExperimentDefinition {
+  if (isObject(body) && Object.hasOwn(body, "id") && body.id !== id) {
+    throw new AppError(
+      "invalid_experiment",
+      `the body's id ${JSON.stringify(body.id)} is not the path's "${id}": an experiment's id cannot change (send "${id}" or leave id out); nothing was stored`,
+      { field: "id" },
+    );
+  }
+  return parseDefinition({ ...(body as object), id });
+}
+const updateShape = guarded({ ...definitionEntries, id: v.optional(definitionEntries.id) });
+
+/** `PUT /admin/experiments/:id`: a draft's new definition, parsed with the path's id (`pathId`); made per request. */
+export const experimentUpdateBody = (pathId: string) => parsedBy(updateShape, (body) => updatedDefinition(body, pathId));
+export const experimentUpdateError = fallback;
 
 /** `PUT /admin/experiments/holdout`: refused while experiments run. */
 export const holdoutBody = parsedBy(
