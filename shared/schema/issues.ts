@@ -41,6 +41,11 @@ export function rankOf(order: readonly string[], key: unknown): number {
   return i < 0 ? order.length : i;
 }
 
+/** A strict object's issue for a key it does not list (a missing key's issue expects that key instead). */
+export function isUnknownKeyIssue(issue: Issue): boolean {
+  return issue.type === "strict_object" && issue.expected === "never";
+}
+
 /**
  * An object schema's message: for a missing key, the message of that key's
  * own schema (so "user_id is required" reads the same whether the key is

@@ -5,7 +5,7 @@ import { anonymousResponse, catalogItemResponse, similarResponse, trendingRespon
 import { errorEnvelope } from "../../worker/src/http/schemas/common";
 import { eventsResponse } from "../../worker/src/http/schemas/events";
 import { recommendationsResponse } from "../../worker/src/http/schemas/recommendations";
-import { eraseResponse, mergeResponse, profileResponse } from "../../worker/src/http/schemas/users";
+import { eraseResponse, mergeBody, mergeError, mergeResponse, profileResponse } from "../../worker/src/http/schemas/users";
 import { browserCall, call, freshUser, jsonInit, publishDemo, userToken } from "./fixtures";
 
 /**
@@ -197,6 +197,9 @@ describe("refusals are unchanged by the schemas", () => {
       { anonymousToken: anonymous.token, x: 1 },
       { x: 1, anonymousToken: anonymous.token },
       JSON.parse(`{"anonymousToken": ${JSON.stringify(anonymous.token)}, "constructor": 1}`),
+      JSON.parse(`{"__proto__": {}, "anonymousToken": ${JSON.stringify(anonymous.token)}}`),
+      // The field is named before a problem of anonymousToken's, as when it was checked before the schema.
+      { anonymousToken: 5, x: 1 },
     ]) {
       const extra = Object.keys(body).find((k) => k !== "anonymousToken")!;
       expect(await refusal(await browserCall(`/v1/users/${user}/merge`, json(body), token))).toEqual({
@@ -206,6 +209,11 @@ describe("refusals are unchanged by the schemas", () => {
         field: extra,
       });
     }
+    // The schema itself refuses the field (the document says additionalProperties: false), not a check beside it.
+    const extra = v.safeParse(mergeBody, { anonymousToken: anonymous.token, x: 1 });
+    expect(extra.success ? null : mergeError(extra.issues, null as never, { anonymousToken: anonymous.token, x: 1 }).message).toBe(
+      'x: unknown field; send {"anonymousToken": "<the visitor\'s anonymous token>"} only; nothing was merged',
+    );
     // Nothing was merged: the anonymous session still holds its event, and a merge as sent moves it.
     const merged = await browserCall(`/v1/users/${user}/merge`, json({ anonymousToken: anonymous.token }), token);
     expect(await merged.json()).toMatchObject({ mergedFrom: anonymous.userId, mergedEvents: 1 });

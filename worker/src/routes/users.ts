@@ -1,7 +1,5 @@
 import { Hono } from "hono";
 import { AppError } from "../../../shared/errors";
-import { isObject } from "../../../shared/is-object";
-import { checkedAsSent } from "../../../shared/schema/checked-as-sent";
 import { actsForPathUser } from "../auth/acting-user";
 import { verifyAnonymousToken } from "../auth/anonymous-id";
 import { authConfig } from "../auth/auth-config";
@@ -16,16 +14,6 @@ import { unavailable } from "../http/unavailable";
 
 /** The user in the path, checked, then the caller's right to act for them: before any body is read. */
 const pathUser = [validParams(userIdParam, idParamError), actsForPathUser()] as const;
-
-/** A merge body holds `anonymousToken` and nothing else, as an event batch holds only its fields: a field sent is never ignored. */
-function onlyAnonymousToken(body: unknown): void {
-  const unknown = isObject(body) ? Object.keys(body).find((key) => key !== "anonymousToken") : undefined;
-  if (unknown !== undefined) {
-    throw new AppError("invalid_request", `${unknown}: unknown field; send {"anonymousToken": "<the visitor's anonymous token>"} only; nothing was merged`, {
-      field: unknown,
-    });
-  }
-}
 
 /** Every route here acts for the user in the path: their token, or a secret key. */
 export const users = new Hono<AppEnv>()
@@ -54,7 +42,7 @@ export const users = new Hono<AppEnv>()
    * the user's (merge-anonymous.ts). Needs both proofs: the user's token (or
    * a secret key) and the anonymous id's own token.
    */
-  .post("/:id/merge", ...pathUser, validJson(checkedAsSent(onlyAnonymousToken, mergeBody), 8 * 1024, mergeError), async (c) => {
+  .post("/:id/merge", ...pathUser, validJson(mergeBody, 8 * 1024, mergeError), async (c) => {
     const userId = c.req.valid("param").id;
     const token = c.req.valid("json").anonymousToken;
     const anonymousId = await verifyAnonymousToken(authConfig(c.env), token, Date.now());

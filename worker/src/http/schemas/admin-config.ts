@@ -7,7 +7,7 @@ import { VERSION_PATTERN } from "../../../../shared/index-format/keys";
 import { METRICS_TTL_S } from "../../../../shared/metrics/request-metrics";
 import { documentedAs } from "../../../../shared/schema/documented";
 import { wrongType } from "../../../../shared/schema/field-message";
-import { firstIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
+import { firstIssue, isUnknownKeyIssue, issuePath, rankOf } from "../../../../shared/schema/issues";
 import { CONFIG_SURFACES, parsePolicyOverrides, POLICY_KEYS, unknownSurface } from "../../config/config-store";
 import { ID_RULE, intParam } from "./common";
 import { type IssuesToError, parsedBy } from "./validate";
@@ -132,21 +132,21 @@ export const editorialBody = v.pipe(
   v.description('Editorial lists per surface and region: `{"home": {"default": ["858"], "us": ["260"]}}`; a surface not named here would never apply.'),
 );
 
-/** A key the strict object does not list (its issue's `expected` is "never"; a missing key's names the key). */
-const isUnknownKey = (issue: v.BaseIssue<unknown>) => issue.path?.length === 1 && issue.path[0]!.origin === "key" && issue.expected === "never";
+/** A surface the body's strict object does not list. */
+const isUnknownSurface = (issue: v.BaseIssue<unknown>) => issue.path?.length === 1 && isUnknownKeyIssue(issue);
 
 /**
  * 400 `invalid_request` naming an unknown surface, else the first surface,
  * region and item at fault, as the configuration has always been refused.
  */
 export const editorialError: IssuesToError = (issues) => {
-  const issue = firstIssue(issues, (i) => [isUnknownKey(i) ? 0 : 1]);
+  const issue = firstIssue(issues, (i) => [isUnknownSurface(i) ? 0 : 1]);
   const [surface, region, index] = issuePath(issue);
   const regionKey = issue.path?.[1]?.origin === "key";
   const message =
     surface === undefined
       ? "editorial config must be an object of surfaces"
-      : isUnknownKey(issue)
+      : isUnknownSurface(issue)
         ? unknownSurface(String(surface), CONFIG_SURFACES)
         : region === undefined
           ? `${surface}: an object of regions`

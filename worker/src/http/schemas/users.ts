@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { AppError } from "../../../../shared/errors";
+import { isObject } from "../../../../shared/is-object";
 import { wrongType } from "../../../../shared/schema/field-message";
-import { issuePath } from "../../../../shared/schema/issues";
+import { isUnknownKeyIssue, issuePath } from "../../../../shared/schema/issues";
 import { firstProfileIssue, userProfileSchema } from "../../../../shared/users/profile";
 import { idSchema, ID_RULE } from "./common";
 import { type IssuesToError } from "./validate";
@@ -19,7 +20,8 @@ export const profileError: IssuesToError = (issues) => {
 };
 
 const MERGE_MESSAGE = 'send {"anonymousToken": "<the visitor\'s anonymous token>"}';
-export const mergeBody = v.object(
+/** `anonymousToken` and nothing else, as an event batch holds only its fields: a field sent is never ignored. */
+export const mergeBody = v.strictObject(
   {
     anonymousToken: v.pipe(
       v.string((issue) => `anonymousToken: ${wrongType("a string (the visitor's anonymous token)", issue.input)}`),
@@ -28,8 +30,19 @@ export const mergeBody = v.object(
   },
   MERGE_MESSAGE,
 );
-/** Absent (or no object body): what to send; of another type: the type expected and got. */
-export const mergeError: IssuesToError = (issues) => new AppError("invalid_request", issues[0].message, { field: "anonymousToken" });
+/**
+ * Another field (before any problem of anonymousToken): named; anonymousToken
+ * absent (or no object body): what to send; of another type: the type
+ * expected and got.
+ */
+export const mergeError: IssuesToError = (issues, _c, input) => {
+  const unknown = isObject(input) ? issues.find(isUnknownKeyIssue) : undefined;
+  if (unknown !== undefined) {
+    const field = String(issuePath(unknown)[0]);
+    return new AppError("invalid_request", `${field}: unknown field; ${MERGE_MESSAGE} only; nothing was merged`, { field });
+  }
+  return new AppError("invalid_request", issues[0].message, { field: "anonymousToken" });
+};
 
 export const profileResponse = v.object({
   userId: v.string(),
