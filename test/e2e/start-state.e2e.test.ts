@@ -29,11 +29,13 @@ function launch(more: string[] = [], state = join(dir, "state"), on = port, tune
   const args = ["index-builder/src/cli.ts", "start", "--port", String(on), "--state-dir", state, "--out", join(dir, "index"), ...more];
   // Untuned and without the heavy ranker: what is kept between runs does not depend on either, and each run is quicker.
   args.push("--tune-seconds", String(tuneSeconds), "--ranker", "off");
-  // As `npm start` runs it (tsx's wrapper relays Ctrl-C to the command).
+  // As `npm start` runs it (tsx's wrapper relays Ctrl-C to the command), leading a process group of its own as a
+  // terminal's foreground job does: a Ctrl-C (`stop`) goes to the whole group.
   const child = spawn(join(PROJECT_ROOT, "node_modules", ".bin", "tsx"), args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, SECRET_KEY: SK },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let output = "";
   child.stdout.on("data", (b: Buffer) => (output += b.toString()));
@@ -53,13 +55,19 @@ async function start(state?: string, more: string[] = []): Promise<Run> {
   return { child, output: read, url: `http://127.0.0.1:${port}` };
 }
 
-/** Ctrl-C, as a user stops it: everything it started ends, and the process exits 0. */
+/**
+ * Ctrl-C, as a user stops it: SIGINT to the terminal's process group. Everything it started ends, the process exits
+ * 0, and it says only what is true: the build was done, and its redis-server was stopped by it, not by the Ctrl-C.
+ */
 async function stop(run: Run): Promise<void> {
   if (run.child.exitCode !== null || run.child.signalCode !== null) return;
   const exited = once(run.child, "exit");
-  run.child.kill("SIGINT");
+  const served = run.output().length;
+  process.kill(-run.child.pid!, "SIGINT");
   const [code] = (await exited) as [number | null];
+  const after = run.output().slice(served);
   expect(code, run.output().slice(-2000)).toBe(0);
+  expect(after.trim()).toBe("[start] stopping wrangler dev, bridge and redis-server");
 }
 
 /** A run expected to end by itself: its exit code and everything it printed. */
@@ -212,8 +220,8 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
   });
 
   it(
-    "serves your own log with examples of its own, stops workerd when killed outright, and its next run names the Redis left behind",
-    { timeout: 200_000 },
+    "serves your own log with examples of its own, stops workerd when killed outright, and its next run names what was left behind",
+    { timeout: 400_000 },
     async () => {
       // A log in no MovieLens shape: string ids, play counts, no timestamps; two tastes, so lists have something to learn.
       const log = join(dir, "plays.csv");
@@ -253,14 +261,52 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
         (status) => status === "down",
         15_000,
       );
-      // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, and names it.
+      // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, says so, and
+      // names the Redis left behind.
       const next = await exited(launch(["--interactions", log], state));
       expect(next.code).toBe(1);
+      expect(next.output).toContain(
+        `[start] the last npm start on ${state} (pid ${command}) ended without stopping (pid ${command} is gone): its claim is taken over\n`,
+      );
       expect(next.output).toContain(
         `a redis-server (pid ${redis}) still holds ${join(state, "redis")}, left by a run that did not stop it; stop it first (kill ${redis})`,
       );
       await expect(stat(join(state, "npm-start.pid"))).rejects.toThrow();
-      process.kill(redis!, "SIGTERM");
+      // Killed outright too, as when the whole tree is: the next run serves on its data, and says so in one line.
+      process.kill(redis!, "SIGKILL");
+      await poll(
+        async () => liveServerOn(join(state, "redis")),
+        (pid) => pid === null,
+        5000,
+      );
+      const again = await start(state, ["--interactions", log]);
+      runs.push(again);
+      expect(again.output().match(/ended without/g)).toHaveLength(1);
+      expect(again.output()).toContain(
+        `[start] the redis-server of ${join(state, "redis")} (pid ${redis}) ended without shutting down (killed?); a new one starts on its data`,
+      );
+
+      // The whole tree killed at once: one line tells of both the run and its redis-server.
+      const command2 = Number((await readFile(join(state, "npm-start.pid"), "utf8")).trim());
+      const redis2 = (await liveServerOn(join(state, "redis")))!;
+      process.kill(command2, "SIGKILL");
+      process.kill(redis2, "SIGKILL");
+      await poll(
+        () =>
+          fetch(`${run.url}/health/live`).then(
+            () => "up",
+            () => "down",
+          ),
+        (status) => status === "down",
+        15_000,
+      );
+      const last = await start(state, ["--interactions", log]);
+      runs.push(last);
+      expect(last.output().match(/ended without/g)).toHaveLength(1);
+      expect(last.output()).toContain(
+        `[start] the last npm start on ${state} (pid ${command2}) ended without stopping (pid ${command2} is gone, and its redis-server (pid ${redis2}) went with it): its claim is taken over\n`,
+      );
+      await stop(last);
     },
   );
 });

@@ -60,25 +60,33 @@ export async function runDev(options: {
   const dataset = imported?.dataset ?? (await readMovieLensLatest(source));
   // Each data file keeps its own state by default, so trying your log after the demo mixes nothing.
   const stateDir = options.stateDir ?? (options.import ? importedStateDir(options.import.interactions) : DEFAULT_STATE_DIR);
-  const release = await claimStateDir(stateDir);
+  const release = await claimStateDir(stateDir, log);
 
   // From here on, whatever ends the run (an error, Ctrl-C, wrangler dying) stops what it started, once, and gives the
   // directory back; a signal during the stack's start waits for it, so nothing it spawned is orphaned.
   // The build runs on a thread of its own (build-in-worker.ts), so a signal is handled at once, not when training ends.
   let starting: Promise<LocalStack> | null = null;
+  let started: LocalStack | null = null;
+  // Set only while the build runs: a Ctrl-C once it finished does not stop a build.
   let building: RunningBuild | null = null;
   let stopping: Promise<void> | null = null;
   let signalled = false;
   const stopAll = () =>
     (stopping ??= (async () => {
       await building?.stop();
-      const started = await starting?.catch(() => null);
-      await started?.stop();
+      const up = await starting?.catch(() => null);
+      await up?.stop();
       await release();
     })());
   const onSignal = () => {
+    // Once: a Ctrl-C may come twice (from the terminal, and relayed by tsx's wrapper).
+    if (signalled) return;
     signalled = true;
-    log(`stopping ${building ? "the build, " : ""}wrangler dev, bridge and redis-server`);
+    // Only what runs: the build while it does, the stack's parts once it started (Redis may be off).
+    const parts = building ? ["the build"] : [];
+    if (started) parts.push("wrangler dev", ...(started.redis ? ["bridge", "redis-server"] : []));
+    else if (starting) parts.push("the stack being started");
+    log(parts.length > 1 ? `stopping ${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : `stopping ${parts[0] ?? ""}`.trim());
     void stopAll().then(() => process.exit(0));
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
@@ -100,7 +108,7 @@ export async function runDev(options: {
       adminKey: process.env.SECRET_KEY || undefined,
       log,
     });
-    stack = await starting;
+    stack = started = await starting;
     const dev = stack.dev;
     dev.child.on("exit", (code) => {
       if (stopping) return;
@@ -132,6 +140,7 @@ export async function runDev(options: {
       log,
     );
     built = await building.result;
+    building = null;
     await publishIndex(built.dir, { url: stack.url, adminKey: stack.adminKey, log });
     // Each run writes a whole version: without this, a directory of them grows by one every start.
     const pruned = await pruneVersions(outDir, KEPT_VERSIONS);

@@ -82,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       persistent: options.persistentRedis ?? false,
       dir: options.redisDir,
       onExit: (how) => log(`WARNING: redis-server ${how}: the event stream, trending counters and erasure records fail until this stack starts again`),
+      log,
     });
     bridge = await startUpstashBridge({ redisHost: server.host, redisPort: server.port, token });
     log(`redis-server on 127.0.0.1:${server.port}, Upstash REST bridge on ${bridge.url}`);

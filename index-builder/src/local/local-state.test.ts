@@ -111,6 +111,26 @@ describe("claimStateDir", () => {
     await release();
   });
 
+  it("says in one line that it took over the claim of a run killed outright, and that its redis-server went with it", async () => {
+    const dead = 2 ** 22 + 1;
+    await writeFile(join(dir, "npm-start.pid"), String(dead));
+    await mkdir(join(dir, "redis"));
+    await writeFile(join(dir, "redis", "redis-server.pid"), String(dead + 1));
+    const lines: string[] = [];
+    const release = await claimStateDir(dir, (line) => lines.push(line));
+    expect(lines).toEqual([
+      `the last npm start on ${dir} (pid ${dead}) ended without stopping (pid ${dead} is gone, and its redis-server (pid ${dead + 1}) went with it): its claim is taken over`,
+    ]);
+    await expect(stat(join(dir, "redis", "redis-server.pid"))).rejects.toThrow();
+    await release();
+    // Released: the next run takes the directory without a word.
+    lines.length = 0;
+    await (
+      await claimStateDir(dir, (line) => lines.push(line))
+    )();
+    expect(lines).toEqual([]);
+  });
+
   it("lets only one of two claims at once take over a dead process's claim", async () => {
     for (let i = 0; i < 20; i++) {
       await writeFile(join(dir, "npm-start.pid"), String(2 ** 22 + 1));

@@ -3,6 +3,7 @@ import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/p
 import { basename, join, resolve } from "node:path";
 import { MIN_ERASURE_KEY_CHARS } from "../../../shared/privacy/erasure-tag";
 import { claimFile } from "./dir-claim";
+import { removeStalePidFile } from "./redis-server";
 import { PROJECT_ROOT } from "./wrangler";
 
 /**
@@ -45,17 +46,30 @@ export const secretsFileOf = (stateDir: string) => join(stateDir, SECRETS_FILE);
  * one (two Redis servers appending to one file corrupt it; two Workers race on
  * D1 and the Durable Objects). The claim is a file naming this process
  * (dir-claim.ts); one naming a live process refuses, one left by a dead one
- * is taken over. The returned function releases it (also done when the
- * process exits).
+ * is taken over, and `log` says so in one line (with its redis-server's pid
+ * file when that was left too). The returned function releases it (also
+ * done when the process exits).
  */
-export async function claimStateDir(stateDir: string): Promise<() => Promise<void>> {
+export async function claimStateDir(stateDir: string, log: (line: string) => void = () => {}): Promise<() => Promise<void>> {
   await mkdir(stateDir, { recursive: true });
   await ignoreInGit(stateDir);
   const file = join(stateDir, LOCK_FILE);
-  return claimFile(file, {
+  const tookOver: { pid: number; why: string }[] = [];
+  const release = await claimFile(file, {
     refuse: (holder) =>
       `another npm start (pid ${holder}) uses ${stateDir}: stop it with Ctrl-C, or give this one --state-dir DIR (and --port N) of its own (if none runs, delete ${file})`,
+    onTakeover: (pid, why) => tookOver.push({ pid, why }),
   });
+  const last = tookOver.at(-1);
+  if (last) {
+    const { pid, why } = last;
+    // Its redis-server, killed with it, left its pid file too: said here, on the same line. One still running is
+    // named when the stack starts (startRedisServer refuses the directory).
+    const redis = await removeStalePidFile(redisDirOf(stateDir));
+    const alsoRedis = redis === null ? "" : `, and its redis-server (pid ${redis}) went with it`;
+    log(`the last npm start on ${stateDir} (pid ${pid}) ended without stopping (${why}${alsoRedis}): its claim is taken over`);
+  }
+  return release;
 }
 
 /**

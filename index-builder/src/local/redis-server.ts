@@ -30,6 +30,8 @@ export interface RedisServerOptions {
    * `restart`. Whatever uses Redis fails from then on, so a caller says so.
    */
   onExit?: (how: string) => void;
+  /** Told (one line) when a given `dir` holds the pid file of a redis-server that died without shutting down. */
+  log?: (line: string) => void;
 }
 
 /** A running redis-server child process bound to loopback. */
@@ -104,6 +106,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   if (!ownsDir) {
     const pid = await liveServerOn(dir);
     if (pid !== null) throw new Error(`a redis-server (pid ${pid}) still holds ${dir}, left by a run that did not stop it; stop it first (kill ${pid})`);
+    const stale = await removeStalePidFile(dir);
+    if (stale !== null) options.log?.(`the redis-server of ${dir} (pid ${stale}) ended without shutting down (killed?); a new one starts on its data`);
   }
   const timeoutMs = options.startTimeoutMs ?? 5000;
   const persistent = options.persistent ?? false;
@@ -153,7 +157,11 @@ async function launch(bin: string, port: number, dir: string, timeoutMs: number,
   const args = ["--port", String(port), "--bind", HOST, "--protected-mode", "yes"];
   args.push("--save", "", "--daemonize", "no", "--dir", dir, "--pidfile", path.join(dir, PID_FILE));
   args.push(...(persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // In a process group of its own: a Ctrl-C at the terminal goes to the terminal's group, and redis-server shut itself
+  // down on it before the stack that started it could stop it (whose onExit then warned of an exit nobody asked for).
+  // Only its owner stops it: stop(), or the exit hook below when the owner ends; one its owner never stopped (killed
+  // outright) is named by the next start on its directory (liveServerOn).
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   track(child);
   let output = "";
   const keep = (data: Buffer): void => {
@@ -196,6 +204,18 @@ export async function liveServerOn(dir: string): Promise<number | null> {
     return isAlive(pid) ? pid : null; // no /proc, or not ours to read
   }
   return cwd === (await realpath(dir)) ? pid : null;
+}
+
+/**
+ * Removes `dir`'s pid file when no live redis-server holds the directory (its server was killed: a clean shutdown
+ * removes it) and answers the pid it named; null when there was none, or it names the live server.
+ */
+export async function removeStalePidFile(dir: string): Promise<number | null> {
+  const file = path.join(dir, PID_FILE);
+  const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
+  if (!Number.isInteger(pid) || pid <= 0 || (await liveServerOn(dir)) !== null) return null;
+  await rm(file, { force: true });
+  return pid;
 }
 
 /** Whether a process with this pid exists (one owned by another user counts). */
