@@ -1,3 +1,4 @@
+import { ownValue } from "../data-record";
 import { BUCKETS, bucketOf } from "./bucket-hash";
 import { type Experiment, type ExperimentSet, layerSalt, type RegionAllocation, type VariantOverrides } from "./experiment";
 
@@ -41,17 +42,22 @@ export function allocatesByRegion(e: Experiment): boolean {
   return Object.keys(e.allocation).some((r) => r !== "default");
 }
 
-/** The allocation a region uses: its own, else the default. */
+/**
+ * The allocation a region uses: its own, else the default. Allocations and
+ * shares are read by own key: an experiment stored before such names were
+ * refused may have a variant named `constructor` or `toString`, which every
+ * object inherits (a share of a function is NaN, and no bucket is below it).
+ */
 export function allocationOf(e: Experiment, region: string): { region: string; shares: RegionAllocation } {
-  const own = e.allocation[region];
-  return own ? { region, shares: own } : { region: "default", shares: e.allocation.default ?? {} };
+  const own = ownValue(e.allocation, region);
+  return own ? { region, shares: own } : { region: "default", shares: ownValue(e.allocation, "default") ?? {} };
 }
 
 /** The variant a bucket falls in: shares laid end to end in variant order, in basis points. */
 export function variantAtBucket(e: Experiment, shares: RegionAllocation, bucket: number): string {
   let upTo = 0;
   for (const v of e.variants) {
-    upTo += Math.round((shares[v.id] ?? 0) * (BUCKETS / 100));
+    upTo += Math.round((ownValue(shares, v.id) ?? 0) * (BUCKETS / 100));
     if (bucket < upTo) return v.id;
   }
   return e.control;

@@ -43,6 +43,39 @@ describe("experiment report", () => {
     expect(r.pooled.cuped.on).toBe(false);
   });
 
+  it("reads a stored experiment's shares by own key: a variant named constructor that a region leaves out", () => {
+    // Stored before such names were refused (the parser refuses them now): brazil gives constructor no share.
+    const stored: Experiment = {
+      ...experiment,
+      id: "r-own",
+      control: "constructor",
+      variants: [
+        { id: "constructor", overrides: {} },
+        { id: "a", overrides: {} },
+      ],
+      allocation: JSON.parse('{"default": {"constructor": 50, "a": 50}, "br": {"a": 100}}') as Experiment["allocation"],
+    };
+    const exposed = (n: number, region: string, variant: string): ExposedUser[] =>
+      Array.from({ length: n }, (_, i) => ({
+        userId: `${region}-${variant}-${i}`,
+        variant,
+        region,
+        impressions: 1,
+        events: {},
+        preImpressions: 0,
+        preClicks: 0,
+      }));
+    // As configured: Brazil all in a, elsewhere half and half.
+    const r = buildReport(stored, [...exposed(400, "br", "a"), ...exposed(200, "us", "a"), ...exposed(200, "us", "constructor")], new Map(), 0);
+    expect(r.pooled.srm.expected).toEqual({ constructor: 200, a: 600 });
+    expect(r.srmFlagged).toBe(false);
+    // Nobody in constructor in the US: a split the pooled test must flag. Before, constructor's expected count was NaN
+    // (Brazil's share of it read off Object.prototype), left out of the test, which then had one cell and flagged nothing.
+    const off = buildReport(stored, [...exposed(400, "br", "a"), ...exposed(400, "us", "a")], new Map(), 0);
+    expect(off.pooled.srm.expected).toEqual({ constructor: 200, a: 600 });
+    expect(off.pooled.srm.mismatch).toBe(true);
+  });
+
   it("voids a report whose split is not the configured one, loudly", () => {
     const rng = new SeededRandom(8);
     const r = buildReport(experiment, users(rng, 10_000, "us", 0.55, 0.1, 0.1), new Map(), 0);

@@ -1,3 +1,4 @@
+import { ownValue } from "../data-record";
 import { allocationOf } from "./assignment";
 import { type Experiment } from "./experiment";
 import { histogramQuantile } from "./guardrails";
@@ -139,7 +140,7 @@ function scopeResult(e: Experiment, scope: string, users: readonly ExposedUser[]
   for (const u of users) if (byVariant.has(u.variant)) regionCounts.set(u.region, (regionCounts.get(u.region) ?? 0) + 1);
   for (const [region, n] of regionCounts) {
     const { shares } = allocationOf(e, region);
-    for (const v of e.variants) expected[v.id]! += (n * (shares[v.id] ?? 0)) / 100;
+    for (const v of e.variants) expected[v.id]! += (n * (ownValue(shares, v.id) ?? 0)) / 100;
   }
   const srm = srmTest(observed, expected);
 

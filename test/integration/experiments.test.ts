@@ -174,6 +174,56 @@ describe("experiments", () => {
     expect(await stub.experimentRegions(["regions"], "us")).toEqual({ regions: "br" });
   });
 
+  it("assigns stored experiments by own keys: a variant named constructor, an experiment named __proto__", async () => {
+    // Stored before such names were refused (the parser refuses them now), written straight to D1.
+    const nowMs = Date.now();
+    const stored = (id: string, control: string, variants: string[], allocation: string): Experiment => ({
+      id,
+      name: id,
+      layer: `own-${variants.join("-")}`,
+      salt: `${id}-salt`,
+      status: "running",
+      trafficStart: 0,
+      trafficEnd: 10_000,
+      control,
+      variants: variants.map((variant) => ({ id: variant, overrides: {} })),
+      allocation: JSON.parse(allocation) as Experiment["allocation"],
+      surfaces: [],
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+      startedAtMs: nowMs,
+      stoppedAtMs: null,
+    });
+    // The US gives constructor no share: before, its share read off Object.prototype (a function, so NaN) and every
+    // bucket fell through to the control, constructor.
+    const shares = stored("own-shares", "constructor", ["constructor", "a"], '{"default": {"constructor": 50, "a": 50}, "us": {"a": 100}}');
+    // Its users' first-exposure regions come from their sessions, keyed by experiment id: before, the answer's
+    // "__proto__" read its prototype as the region, so the default's half-and-half split applied in the US.
+    const proto = stored("__proto__", "b", ["a", "b"], '{"default": {"a": 50, "b": 50}, "us": {"a": 100}}');
+    for (const e of [shares, proto]) await saveExperiment(env.DB, e, "create", "stored-before");
+    forgetExperiments();
+    forgetRecentLists();
+    for (let i = 0; i < 20; i++) {
+      const body = await recsFrom(freshUser(), "US");
+      expect(body.experiments).toEqual([
+        { experiment: "__proto__", variant: "a" },
+        { experiment: "own-shares", variant: "a" },
+      ]);
+    }
+    // Elsewhere, each split as the shared function gives it.
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const user = freshUser();
+      const body = await recsFrom(user, "BR");
+      expect(body.experiments).toEqual([
+        { experiment: "__proto__", variant: assign(proto, user, "br").variant },
+        { experiment: "own-shares", variant: assign(shares, user, "br").variant },
+      ]);
+      seen.add(assign(shares, user, "br").variant);
+    }
+    expect([...seen].sort()).toEqual(["a", "constructor"]);
+  });
+
   it("takes the region a server names in X-Region (secret key), never one a browser names", async () => {
     const user = freshUser();
     const fromServer = await call(`/v1/recommendations?user_id=${user}&limit=5`, { headers: { "X-Region": "br" }, cf: { country: "US" } } as RequestInit);

@@ -100,6 +100,16 @@ describe("rerank", () => {
     }
   });
 
+  it("caps by the counts the impression record holds itself, never one it inherits", () => {
+    const { candidates, facts, scores } = world(20, 5);
+    const policy: PolicyConfig = { ...noExplore, mmrLambda: 1, frequencyCap: 8 };
+    const ids = (impressions: Record<string, number>) => rerank(candidates, scores, facts, impressions, policy, 5, rng(1)).map((p) => p.candidate.itemId);
+    // i0 was shown 9 times: capped. A record whose prototype holds a count for i1 says nothing of i1 (items are keyed by data:
+    // an item named constructor or toString must not read what every object inherits).
+    const counts: Record<string, number> = Object.assign(Object.create({ i1: 9 }) as Record<string, number>, { i0: 9 });
+    expect(ids(counts)).toEqual(["i1", "i2", "i3", "i4", "i5"]);
+  });
+
   it("boosts and buries move items, and fresh items get their boost", () => {
     const { candidates, facts, scores } = world(40, 7);
     const top = (policy: PolicyConfig) => rerank(candidates, scores, facts, {}, { ...policy, mmrLambda: 1 }, 5, rng(1)).map((p) => p.candidate.itemId);

@@ -1,3 +1,4 @@
+import { ownValue } from "../../data-record";
 import { type Candidate, type ItemFacts } from "../candidate";
 import { type Exploration, explorationOf } from "./exploration";
 import { matches, type PolicyConfig } from "./policy-config";
@@ -50,7 +51,7 @@ export function rerank(
       }
       score += rule.kind === "boost" ? rule.by : -rule.by;
     }
-    if (policy.frequencyCap > 0 && (impressions[candidate.itemId] ?? 0) >= policy.frequencyCap) return;
+    if (policy.frequencyCap > 0 && (ownValue(impressions, candidate.itemId) ?? 0) >= policy.frequencyCap) return;
     if (f?.fresh) score += policy.freshBoost;
     pool.push({ candidate, score, categories });
   });

@@ -1,4 +1,5 @@
 import { allocatesByRegion, assign, type Assignment, experimentsFor, inHoldout, mergeOverrides, variantKey } from "../../../shared/experiments/assignment";
+import { ownValue } from "../../../shared/data-record";
 import { type VariantOverrides } from "../../../shared/experiments/experiment";
 import { withBudget } from "../../../shared/funnel/budget";
 import { sessionStub } from "../session/session-stub";
@@ -47,6 +48,7 @@ export async function assignUser(env: Env, userId: string, surface: string, regi
       experiments = experiments.filter((e) => !regional.includes(e.id));
     }
   }
-  const assignments = experiments.map((e) => assign(e, userId, regions[e.id] ?? region));
+  // By own key: an experiment stored before such ids were refused may be named `__proto__` or `constructor`, which every object has.
+  const assignments = experiments.map((e) => assign(e, userId, ownValue(regions, e.id) ?? region));
   return { heldOut: false, assignments, label: variantKey(assignments, false), overrides: mergeOverrides(assignments), degraded };
 }
