@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import document from "../../docs/openapi.json";
+import { ID_PATTERN } from "../../shared/ids";
 import { createApp } from "../../worker/src/app";
 import { adminCall, browserCall, jsonInit, rawCall } from "./fixtures";
 
@@ -34,6 +35,27 @@ describe("OpenAPI document", () => {
     expect((await adminCall("/admin/experiments", jsonInit("POST", definition))).status).toBe(201);
     expect((await adminCall("/admin/experiments", jsonInit("POST", definition))).status).toBe(409);
     expect(documented("/admin/experiments", "post")).toContain("409");
+  });
+
+  it("states the body rules the schemas check: no field besides anonymousToken in a merge, the configuration's surfaces, integer knobs and item ids", () => {
+    type Json = Record<string, unknown> & { properties: Record<string, Json>; additionalProperties: Json & false; items: Json & { oneOf: Json[] } };
+    const body = (path: string, method: string) =>
+      (document.paths as unknown as Record<string, Record<string, { requestBody: { content: { "application/json": { schema: Json } } } }>>)[path]![method]!
+        .requestBody.content["application/json"].schema;
+    // A merge body with another field is refused by the schema itself: the document says so.
+    expect(body("/v1/users/{id}/merge", "post")).toMatchObject({ type: "object", required: ["anonymousToken"], additionalProperties: false });
+    const editorial = body("/admin/config/editorial", "put");
+    expect(Object.keys(editorial.properties)).toEqual(["home", "up_next", "related"]);
+    expect(editorial.additionalProperties).toBe(false);
+    const policy = body("/admin/config/policy", "put");
+    expect(policy.propertyNames).toEqual({ type: "string", pattern: "^(default|home|up_next|related)$" });
+    const knobs = policy.additionalProperties.properties;
+    expect(knobs.maxPerCategory).toEqual({ type: "integer", minimum: 0, maximum: 100 });
+    expect(knobs.frequencyCap).toEqual({ type: "integer", minimum: 0, maximum: 1000 });
+    expect(knobs.explorationFrom).toEqual({ type: "integer", minimum: 1, maximum: 100 });
+    const [pin, boost] = knobs.rules!.items.oneOf;
+    expect(pin!.properties.itemId).toEqual({ type: "string", pattern: ID_PATTERN.source });
+    expect(boost!.properties.match!.properties.itemId).toEqual({ type: "string", pattern: ID_PATTERN.source });
   });
 
   it("keeps the API reference page off unless API_REFERENCE is 1", async () => {
