@@ -74,6 +74,25 @@ describe("experiments", () => {
     expect((await rawCall("/admin/experiments")).status).toBe(401);
   });
 
+  it("deletes a draft, which never ran, and no other; the audit trail keeps the deletion", async () => {
+    const del = (id: string) => adminCall(`/admin/experiments/${id}`, { method: "DELETE" });
+    expect((await create({ id: "gone", ...regional })).status).toBe(201);
+    const deleted = await del("gone");
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ deleted: "gone" });
+    await expectCode(await adminCall("/admin/experiments/gone"), 404, "not_found");
+    await expectCode(await del("gone"), 404, "not_found");
+    const trail = await env.DB.prepare("SELECT action FROM experiment_audit WHERE subject = ? ORDER BY seq").bind("gone").all<{ action: string }>();
+    expect(trail.results.map((r) => r.action)).toEqual(["create", "delete"]);
+    // The id is free again; a running or stopped experiment is never deleted.
+    expect((await create({ id: "gone", ...regional })).status).toBe(201);
+    expect((await start("gone")).status).toBe(200);
+    await expectCode(await del("gone"), 409, "experiment_conflict");
+    expect((await stop("gone")).status).toBe(200);
+    await expectCode(await del("gone"), 409, "experiment_conflict");
+    expect((await get("gone")).experiment.status).toBe("stopped");
+  });
+
   it("refuses an update whose body names another id, changing nothing", async () => {
     expect((await create({ id: "keeps-id", ...regional })).status).toBe(201);
     const res = await adminCall("/admin/experiments/keeps-id", jsonInit("PUT", { ...regional, id: "other-id", name: "renamed" }));

@@ -17,7 +17,17 @@ import {
   reportQuery,
 } from "../http/schemas/experiments";
 import { validJson, validParams, validQuery } from "../http/schemas/validate";
-import { auditOf, forgetExperiments, getExperiment, listExperiments, newDraft, readHoldout, saveExperiment, writeHoldout } from "./experiment-store";
+import {
+  auditOf,
+  deleteDraft,
+  forgetExperiments,
+  getExperiment,
+  listExperiments,
+  newDraft,
+  readHoldout,
+  saveExperiment,
+  writeHoldout,
+} from "./experiment-store";
 import { experimentReport } from "./experiment-report";
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -63,6 +73,12 @@ export const experimentsAdmin = new Hono<AppEnv>()
     const experiment: Experiment = { ...current, ...definition, updatedAtMs: Date.now() };
     await saveExperiment(c.env.DB, experiment, "update", c.get("requestId"), "draft");
     return c.json({ experiment });
+  })
+  /** Deletes a draft, which never ran (a canary whose start failed, a mistake): it stops pinning its index versions. */
+  .delete("/:id", validParams(experimentParam, experimentParamError), async (c) => {
+    const experiment = await deleteDraft(c.env.DB, c.req.valid("param").id, c.get("requestId"), Date.now());
+    forgetExperiments();
+    return c.json({ deleted: experiment.id });
   })
   .post("/:id/start", validParams(experimentParam, experimentParamError), async (c) => {
     const experiment = await transition(c.env, c.req.valid("param").id, "draft", "running", c.get("requestId"));

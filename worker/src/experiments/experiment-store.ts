@@ -72,6 +72,30 @@ export async function saveExperiment(db: D1Database, e: Experiment, action: stri
   );
 }
 
+/**
+ * Deletes a draft (an experiment that never ran: no user was ever assigned
+ * to it) with an audit row holding its last definition, in one D1 batch.
+ * Refused for anything else: a running experiment is stopped instead, and a
+ * stopped one is kept for its report and audit trail.
+ */
+export async function deleteDraft(db: D1Database, id: string, requestId: string, nowMs: number): Promise<Experiment> {
+  const current = await getExperiment(db, id);
+  if (current.status !== "draft") {
+    throw new AppError(
+      "experiment_conflict",
+      `experiment "${id}" is ${current.status}: only a draft, which never ran, can be deleted (stop a running one; a stopped one stays for its report); nothing was changed`,
+    );
+  }
+  const [removed] = await db.batch([
+    db.prepare("DELETE FROM experiments WHERE experiment_id = ? AND status = 'draft'").bind(id),
+    db
+      .prepare("INSERT INTO experiment_audit (subject, action, after, at, request_id) SELECT ?, 'delete', ?, ?, ? WHERE changes() > 0")
+      .bind(id, JSON.stringify(current), nowMs, requestId),
+  ]);
+  if ((removed?.meta.changes ?? 0) === 0) throw new AppError("experiment_conflict", `experiment "${id}" is no longer a draft; nothing was changed`);
+  return current;
+}
+
 export async function readHoldout(db: D1Database): Promise<Holdout> {
   const row = (await drizzle(db).select().from(experimentSettings).where(eq(experimentSettings.key, HOLDOUT_KEY)).limit(1))[0];
   return (row?.value as Holdout | undefined) ?? NO_HOLDOUT;

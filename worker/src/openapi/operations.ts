@@ -437,6 +437,19 @@ function adminOperations(): Operation[] {
       done(experiments.experimentResponse, "The updated draft."),
     ),
     op(
+      "delete",
+      "/admin/experiments/{id}",
+      "Experiments",
+      "Delete a draft",
+      {
+        ...experimentId,
+        description:
+          "Only a draft, which never ran, can be deleted (409 otherwise): it then stops pinning its index versions. Its audit trail stays, with a `delete` row.",
+        errors: [400, 404, 409],
+      },
+      done(experiments.experimentDeletedResponse, "The id of the deleted draft."),
+    ),
+    op(
       "post",
       "/admin/experiments/{id}/start",
       "Experiments",

@@ -159,6 +159,7 @@ const experiment = v.object({
 
 export const holdoutResponse = v.object({ holdout });
 export const experimentResponse = v.object({ experiment });
+export const experimentDeletedResponse = v.object({ deleted: v.pipe(v.string(), v.description("The deleted draft's id.")) });
 export const experimentsResponse = v.object({ experiments: v.array(experiment), holdout });
 export const experimentAuditResponse = v.object({
   experiment,
