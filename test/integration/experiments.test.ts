@@ -190,7 +190,7 @@ describe("experiments", () => {
     expect(away.variant).toBe(home.variant);
     expect(away.region).toBe("us");
     const stub = env.USER_SESSION.get(env.USER_SESSION.idFromName(traveller));
-    expect(await stub.experimentRegions(["regions"], "us")).toEqual({ regions: "br" });
+    expect(await stub.experimentRegions(["regions"], "us")).toEqual([{ experimentId: "regions", region: "br" }]);
   });
 
   it("assigns stored experiments by own keys: a variant named constructor, an experiment named __proto__", async () => {
@@ -241,6 +241,10 @@ describe("experiments", () => {
       seen.add(assign(shares, user, "br").variant);
     }
     expect([...seen].sort()).toEqual(["a", "constructor"]);
+    // A traveller met first in Brazil keeps Brazil's split of `__proto__` in the US: the session's answer is keyed by data.
+    const traveller = Array.from({ length: 60 }, () => freshUser()).find((u) => assign(proto, u, "br").variant === "b")!;
+    await recsFrom(traveller, "BR");
+    expect((await recsFrom(traveller, "US")).experiments).toContainEqual({ experiment: "__proto__", variant: "b" });
   });
 
   it("takes the region a server names in X-Region (secret key), never one a browser names", async () => {

@@ -1,5 +1,5 @@
 import { allocatesByRegion, assign, type Assignment, experimentsFor, inHoldout, mergeOverrides, variantKey } from "../../../shared/experiments/assignment";
-import { ownValue } from "../../../shared/data-record";
+import { dataRecord, ownValue } from "../../../shared/data-record";
 import { type VariantOverrides } from "../../../shared/experiments/experiment";
 import { withBudget } from "../../../shared/funnel/budget";
 import { sessionStub } from "../session/session-stub";
@@ -41,8 +41,10 @@ export async function assignUser(env: Env, userId: string, surface: string, regi
   const regional = experiments.filter(allocatesByRegion).map((e) => e.id);
   if (regional.length > 0) {
     const pinned = await withBudget("experiment_regions", REGIONS_BUDGET_MS, () => sessionStub(env, userId).experimentRegions(regional, region));
-    if (pinned.ok) regions = pinned.value;
-    else {
+    if (pinned.ok) {
+      regions = dataRecord<string>();
+      for (const pin of pinned.value) regions[pin.experimentId] = pin.region;
+    } else {
       // Without the first-exposure region a traveller could land in another variant: leave those experiments out this time.
       degraded.push(pinned.degraded);
       experiments = experiments.filter((e) => !regional.includes(e.id));

@@ -371,12 +371,14 @@ export class UserSession extends DurableObject<Env> {
    * stored one, or `region` stored now for those met for the first time. A
    * traveller keeps the allocation of where they entered an experiment.
    */
-  experimentRegions(experimentIds: string[], region: string): Record<string, string> {
-    const out: Record<string, string> = {};
+  experimentRegions(experimentIds: string[], region: string): { experimentId: string; region: string }[] {
+    // As pairs: an experiment stored before such ids were refused may be named `__proto__`, which a plain
+    // object cannot hold as a key, and an object without a prototype cannot cross RPC.
+    const out = new Map<string, string>();
     const missing: string[] = [];
     for (const id of experimentIds) {
       const known = (this.regions ??= this.readRegions()).get(id);
-      if (known) out[id] = known;
+      if (known) out.set(id, known);
       else missing.push(id);
     }
     if (missing.length > 0) {
@@ -390,11 +392,11 @@ export class UserSession extends DurableObject<Env> {
             nowMs,
           );
           this.regions!.set(id, region);
-          out[id] = region;
+          out.set(id, region);
         }
       });
     }
-    return out;
+    return [...out].map(([experimentId, first]) => ({ experimentId, region: first }));
   }
 
   /** Experiment id -> region at first exposure, as stored; read once per object life. */
