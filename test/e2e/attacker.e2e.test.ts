@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { experimentCounterKey, trendingKey, hourBucket } from "../../shared/online/redis-keys";
 import { type Answer, browserClient, keylessClient, serverClient, sharedCredentials, tokenFor } from "./client";
-import { clearOfHourBoundary, poll, redisClient, streamCounts } from "./stream-helpers";
+import { clearOfHourBoundary, click, poll, redisClient, streamCounts } from "./stream-helpers";
 
 /**
  * An attacker's script over HTTP against wrangler dev and a real Redis: a
@@ -20,14 +20,6 @@ const stamp = Date.now();
 const victim = `victim-${stamp}`;
 const attacker = `attacker-${stamp}`;
 
-const click = (userId: string, eventId: string, itemId: string, extra: { impressionId?: string } = {}) => ({
-  eventId,
-  userId,
-  itemId,
-  type: "click" as const,
-  timestamp: Date.now() - 1000,
-  ...extra,
-});
 const errorCode = async (res: Answer) => ({ status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code });
 
 /** What the victim has, as the operator audits it. */

@@ -1,21 +1,13 @@
 import { describe, expect, inject, it } from "vitest";
 import { eventDedupeKey, EVENT_STREAM_KEY, impressionCreditKey, impressionKey, trendingOnceKey } from "../../shared/online/redis-keys";
 import { serverClient, sharedCredentials } from "./client";
-import { poll, redisClient, streamCounts } from "./stream-helpers";
+import { click, poll, redisClient, streamCounts } from "./stream-helpers";
 
 const server = serverClient(sharedCredentials());
 const redis = redisClient(inject("redisUrl"), inject("redisToken"));
 
 type Events = Parameters<typeof server.v1.events.$post>[0]["json"]["events"];
 const post = async (events: Events) => (await (await server.v1.events.$post({ json: { events } })).json()) as { accepted: string[]; redis: string };
-const click = (userId: string, eventId: string, itemId: string, extra: { impressionId?: string } = {}) => ({
-  eventId,
-  userId,
-  itemId,
-  type: "click" as const,
-  timestamp: Date.now() - 1000,
-  ...extra,
-});
 const byUserAndId = (fields: Record<string, string>) => {
   const e = JSON.parse(fields.event ?? "{}") as { userId: string; eventId: string };
   return `${e.userId}/${e.eventId}`;

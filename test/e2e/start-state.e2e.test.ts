@@ -78,6 +78,17 @@ async function exited(run: { child: ChildProcess; output: () => string }): Promi
 
 const admin = (run: Run, path: string, init: RequestInit = {}) =>
   fetch(`${run.url}${path}`, { ...init, headers: { authorization: `Bearer ${SK}`, ...init.headers } });
+/** Waits until nothing answers on `url` any more (at most 15 s): a killed run's workerd has gone. */
+const servingStops = (url: string) =>
+  poll(
+    () =>
+      fetch(`${url}/health/live`).then(
+        () => "up",
+        () => "down",
+      ),
+    (status) => status === "down",
+    15_000,
+  );
 const historyOf = async (run: Run, userId: string) => ((await (await admin(run, `/admin/histories/${userId}`)).json()) as { items: unknown[] }).items;
 const lineOf = (run: Run, text: string) =>
   run
@@ -252,15 +263,7 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
       expect(redis).toBeGreaterThan(0);
       process.kill(command, "SIGKILL");
       // Nothing in the command ran: the dev worker sees its parent gone and stops workerd, freeing the port.
-      await poll(
-        () =>
-          fetch(`${run.url}/health/live`).then(
-            () => "up",
-            () => "down",
-          ),
-        (status) => status === "down",
-        15_000,
-      );
+      await servingStops(run.url);
       // Redis cannot watch its parent: the next run on the directory takes over the dead run's claim, says so, and
       // names the Redis left behind.
       const next = await exited(launch(["--interactions", log], state));
@@ -291,15 +294,7 @@ describe.skipIf(findRedisServer() === null)("npm start keeps its local state bet
       const redis2 = (await liveServerOn(join(state, "redis")))!;
       process.kill(command2, "SIGKILL");
       process.kill(redis2, "SIGKILL");
-      await poll(
-        () =>
-          fetch(`${run.url}/health/live`).then(
-            () => "up",
-            () => "down",
-          ),
-        (status) => status === "down",
-        15_000,
-      );
+      await servingStops(run.url);
       const last = await start(state, ["--interactions", log]);
       runs.push(last);
       expect(last.output().match(/ended without/g)).toHaveLength(1);

@@ -42,3 +42,13 @@ export async function clearOfHourBoundary(marginMs = 20_000): Promise<void> {
   const waitMs = into < 2_000 ? 2_000 - into : HOUR_MS - into < marginMs ? HOUR_MS - into + 2_000 : 0;
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
 }
+
+/** A click of `userId` on `itemId` a second ago, as an app posts it (optionally attributed to a shown list). */
+export const click = (userId: string, eventId: string, itemId: string, extra: { impressionId?: string } = {}) => ({
+  eventId,
+  userId,
+  itemId,
+  type: "click" as const,
+  timestamp: Date.now() - 1000,
+  ...extra,
+});

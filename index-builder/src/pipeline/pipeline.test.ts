@@ -16,6 +16,7 @@ import { type VersionEvaluation } from "./evaluate-version";
 import { gate } from "./gate";
 import { runPipeline, type PipelineOptions } from "./pipeline";
 import { type PipelineState, saveRun } from "./pipeline-state";
+import { emptyUploadReport } from "../publish/publish-index";
 
 /**
  * The pipeline on a small MovieLens-layout directory (ratings in 2018) and 20
@@ -152,19 +153,7 @@ function stateAtPromote(runId: string, version: string, workDir: string): Pipeli
     build: { dir: join(workDir, "builds", version), version, cutAt: null, trainEvents: 100, liveEvents: 0 },
     evaluate: { candidate, blobProblems: [] },
     gate: gate(null, candidate, []),
-    upload: {
-      version,
-      blobs: 0,
-      bytes: 0,
-      sentBlobs: 0,
-      sentBytes: 0,
-      skippedBlobs: 0,
-      skippedBytes: 0,
-      catalogItems: 0,
-      blobRequests: 0,
-      seconds: 0,
-      phases: { lookup: 0, blobs: 0, manifest: 0, catalog: 0 },
-    },
+    upload: emptyUploadReport(version),
     canary: { experimentId: `canary-${runId}`, pass: true, checks: [] },
   };
 }

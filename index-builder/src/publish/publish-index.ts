@@ -61,6 +61,23 @@ export async function readBuiltManifest(dir: string): Promise<IndexManifest> {
  * the catalog rows. The live version's blobs are not even looked up: the
  * Worker refuses to delete them.
  */
+/** An upload of `version`'s `blobs` distinct blobs before anything was sent: every count and time 0. */
+export function emptyUploadReport(version: string, blobs = 0): UploadReport {
+  return {
+    version,
+    blobs,
+    bytes: 0,
+    sentBlobs: 0,
+    sentBytes: 0,
+    skippedBlobs: 0,
+    skippedBytes: 0,
+    catalogItems: 0,
+    blobRequests: 0,
+    seconds: 0,
+    phases: { lookup: 0, blobs: 0, manifest: 0, catalog: 0 },
+  };
+}
+
 export async function uploadVersion(dir: string, options: PublishOptions): Promise<UploadReport> {
   const started = performance.now();
   const log = options.log ?? (() => {});
@@ -89,19 +106,7 @@ export async function uploadVersion(dir: string, options: PublishOptions): Promi
   }
   const missing = await client.missingBlobs([...byContent.keys()].filter((sha256) => !shared.has(sha256)));
   lap("lookup");
-  const report: UploadReport = {
-    version: manifest.version,
-    blobs: byContent.size,
-    bytes: 0,
-    sentBlobs: 0,
-    sentBytes: 0,
-    skippedBlobs: 0,
-    skippedBytes: 0,
-    catalogItems: 0,
-    blobRequests: 0,
-    seconds: 0,
-    phases,
-  };
+  const report: UploadReport = { ...emptyUploadReport(manifest.version, byContent.size), phases };
   const batches: { sha256: string; name: string; contentType: string; bytes: number }[][] = [];
   let batch: (typeof batches)[number] = [];
   let batchBytes = 0;
