@@ -268,6 +268,11 @@ describe("GET /v1/recommendations", () => {
     const body = await res.json<RecsBody>();
     expect(body.degraded).toEqual(["index_popular_only", "popular_blob_checksum_mismatch", "popular_fallback_list"]);
     expect(body.items.map((i) => i.itemId)).toEqual(["m0", "m1", "m2"]);
+    // Monitors (and the pipeline's canary) hear of it from /health, though lists still answer.
+    type Health = { status: string; index?: { status: string; version: string; degraded?: string[] } };
+    const health = await (await call("/health")).json<Health>();
+    expect(health).toMatchObject({ status: "degraded", index: { status: "error", version: "v-corrupt", degraded: ["popular_blob_checksum_mismatch"] } });
     await publishDemo("v-recs");
+    expect(await (await call("/health")).json<Health>()).toMatchObject({ status: "ok", index: { status: "ok", version: "v-recs" } });
   });
 });
