@@ -95,6 +95,17 @@ export async function runPublicationCommand(command: string, args: string[]): Pr
   const redisUrl = values["redis-url"] ?? process.env.UPSTASH_REDIS_REST_URL;
   const redisToken = values["redis-token"] ?? process.env.UPSTASH_REDIS_REST_TOKEN;
   const share = fraction(values["canary-share"] ?? "0.1", "--canary-share");
+  // A Ctrl-C, or CI's timeout (SIGTERM): exit at once (the build's thread goes with the process, and the exit
+  // releases the work directory's claim) and say how to go on.
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    process.once(signal, () => {
+      log(`pipeline: stopped by ${signal}; run it again on this --work to resume at the step it stopped in`);
+      process.exit(code);
+    });
+  }
   const result = await runPipeline({
     url,
     adminKey,

@@ -1,7 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { DEFAULT_TUNE, tuneBudget } from "../build/tune-on-validation";
 import { join } from "node:path";
-import { buildIndex } from "../build/build-index";
 import { type Dataset, type Interaction, readMovieLensLatest } from "../data/movielens";
 import { ingestFromRedis, readLiveEvents, toInteraction } from "../ingest/redis-stream";
 import { AdminClient, type AdminClientOptions } from "../publish/admin-client";
@@ -21,6 +20,7 @@ import { downloadVersion, readBuiltVersion } from "./load-version";
 import { pruneBuilds } from "./prune-builds";
 import { claimFile } from "../local/dir-claim";
 import { openRun, type Outcome, type PipelineState, saveRun, type StepName, STEPS } from "./pipeline-state";
+import { buildInWorker } from "../local/build-in-worker";
 
 export interface PipelineOptions extends AdminClientOptions {
   /**
@@ -191,13 +191,16 @@ async function runClaimed(options: PipelineOptions): Promise<PipelineResult> {
       const live = await client.current();
       const liveDir = live ? join(options.workDir, "builds", live.version) : null;
       const titleBase = liveDir && (await exists(join(liveDir, "manifest.json"))) ? liveDir : undefined;
-      const built = await buildIndex(holdout.train, join(options.workDir, "builds"), {
-        ranker: options.ranker ?? true,
+      // On a thread of its own, as npm start's: training is long synchronous work, and on this thread it would hold
+      // off a Ctrl-C or CI's SIGTERM (Node runs signal handlers between tasks) until the build was done.
+      const built = await buildInWorker(
+        {
+          dataset: holdout.train,
+          outDir: join(options.workDir, "builds"),
+          options: { ranker: options.ranker ?? true, titleBase, tune: tuneBudget(options.tuneSeconds ?? DEFAULT_TUNE.budgetSeconds), erasureList },
+        },
         log,
-        titleBase,
-        tune: tuneBudget(options.tuneSeconds ?? DEFAULT_TUNE.budgetSeconds),
-        erasureList,
-      });
+      ).result;
       state.build = { dir: built.dir, version: built.version, ...record };
     })
   )
