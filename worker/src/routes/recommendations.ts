@@ -19,7 +19,7 @@ import { type AppEnv } from "../http/app-env";
 import { type RecommendationQuery, recommendationsQuery, recommendationsQueryError } from "../http/schemas/recommendations";
 import { validQuery } from "../http/schemas/validate";
 import { CACHE_TTL_S, cachedList, heldList, listCacheKey, rememberList } from "../list-cache/list-cache";
-import { policyOf, readConfigSnapshot } from "../config/config-store";
+import { readConfigSnapshot } from "../config/config-store";
 import { STAGE_BUDGET_MS } from "../../../shared/funnel/knobs";
 import { requestRegion } from "../experiments/request-region";
 import { ServerTiming } from "../http/server-timing";
@@ -242,8 +242,9 @@ export const recommendations = new Hono<AppEnv>().use(countFailures, countKvRead
       ? listDecision(list.decision, list.sessionVersion, { listSize: LIST_SIZE, positions, cached: hit !== undefined, category: query.category })
       : undefined,
   };
-  // The cap the list was made under: reaching it moves the session version, and cached lists with it go.
-  const frequencyCap = config ? { ...policyOf(config.policy, query.surface), ...variantKnobs(exposure.overrides).policy }.frequencyCap : 0;
+  // The cap the list was made under (its decision holds the policy the funnel resolved): reaching it moves
+  // the session version, and cached lists with it go.
+  const frequencyCap = list.decision?.knobs.policy.frequencyCap ?? 0;
   c.executionCtx.waitUntil(recordShowing(c.env, query, page, showing, storedList, frequencyCap, defer));
   const first = exposure.assignments[0];
   c.set("metric", { surface: query.surface, cache: hit ? "hit" : "miss", ranker: list.ranker, degraded, shown: page.length });
