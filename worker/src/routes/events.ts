@@ -119,11 +119,7 @@ export const events = new Hono<AppEnv>().post("/", validJson(eventBatch, MAX_BOD
   if (batchStatus(results) === 400) {
     // Every event was rejected, some only once their session had judged them (before the user's erasure).
     const first = results.find((r) => r.status === "rejected")!;
-    throw new AppError("invalid_event_batch", `events[${first.index}].${first.field ?? ""}: ${first.message ?? "rejected"}; nothing in the batch was stored`, {
-      index: first.index,
-      field: first.field,
-      results,
-    });
+    throwRefusal({ index: first.index, field: first.field ?? "", reason: first.message ?? "rejected" }, results);
   }
   if (batchStatus(results) === 503) {
     const what = degraded.length > 0 ? "the catalog or the users' sessions could not be reached" : "the users' sessions could not be reached";
@@ -185,11 +181,14 @@ function idsOf(e: unknown): { eventId?: string; userId?: string } {
 
 /** Nothing of the batch can be taken: 400 naming the first problem, with every event's result when it got that far. */
 function refuseBatch(problem: BatchProblem, rejected: RejectedEvent[], body: unknown): never {
+  throwRefusal(problem, rejected.length > 0 ? eventResults(body, [], rejected, new Map()) : undefined);
+}
+
+/** 400 `invalid_event_batch` naming `problem`, with the events' `results` when there are some. */
+function throwRefusal(problem: BatchProblem, results?: EventResult[]): never {
   const { index, field, reason } = problem;
   const where = index < 0 ? `batch field "${field}"` : `events[${index}].${field}`;
-  const details: Record<string, unknown> = { index, field };
-  if (rejected.length > 0) details.results = eventResults(body, [], rejected, new Map());
-  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, details);
+  throw new AppError("invalid_event_batch", `${where}: ${reason}; nothing in the batch was stored`, { index, field, ...(results ? { results } : {}) });
 }
 /** "queued" if any user's events wait in an outbox, else "delivered" or "disabled". */
 function overallDelivery(states: Delivery[]): Delivery {
